@@ -1,0 +1,160 @@
+"""Application scripts: what the program on each host asks of its TCP.
+
+A script is a list of steps run in order.  A step either acts at once
+(``send``, ``close``, ...) or waits (``wait``, ``wait_for_bytes``,
+``wait_for_eof``, and ``connect``/``listen``, which wait like blocking
+``connect()`` and ``accept()`` until the connection is established).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .endpoint import Endpoint
+from .errors import UserCallError
+from .states import State
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of an application script.
+
+    ``action`` is one of: listen, connect, send, read, wait, wait_for_bytes,
+    wait_for_eof, shutdown, close, abort, crash.
+    """
+
+    action: str
+    peer: str = ""  # connect: the endpoint to connect to
+    data: bytes = b""  # send
+    amount: int | None = None  # read (None: everything), wait_for_bytes
+    seconds: float = 0.0  # wait
+    isn: int | None = None  # connect after a crash: the new ISN
+
+    def describe(self) -> str:
+        """The step as a scenario file writes it."""
+        if self.action == "connect":
+            return f"connect to {self.peer}"
+        if self.action == "send":
+            return f"send {len(self.data)} bytes"
+        if self.action == "wait":
+            return f"wait {self.seconds:g} s"
+        if self.action == "wait_for_bytes":
+            return f"wait until {self.amount} bytes have arrived"
+        if self.action == "read":
+            return "read everything" if self.amount is None else f"read {self.amount} bytes"
+        return self.action.replace("_", " ")
+
+
+ACTIONS = frozenset(
+    {"listen", "connect", "send", "read", "wait", "wait_for_bytes", "wait_for_eof", "shutdown", "close", "abort", "crash"}
+)
+_OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
+
+
+class Application:
+    """Runs one script against one endpoint; the network calls ``run`` whenever
+    something may have changed, and ``wake_at`` says when a ``wait`` ends."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        script: list[Step],
+        address_of: dict[str, tuple[str, int]],
+    ) -> None:
+        self.endpoint = endpoint
+        self.script = script
+        self.address_of = address_of
+        self.position = 0
+        self.received = 0  # bytes read by the application so far
+        self.wake_at: float | None = None
+        self.failure: str | None = None  # why the script stopped early
+        self.reported = False  # the failure has been written to the trace
+        self._waiting_since: float | None = None
+        self.read_data = bytearray()
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.script) or self.failure is not None
+
+    def run(self, now: float) -> None:
+        """Carry out steps until one has to wait."""
+        ep = self.endpoint
+        if ep.config.auto_read and ep.readable:
+            self._read(None, now)
+        while not self.done:
+            step = self.script[self.position]
+            if ep.error is not None and step.action not in ("wait", "crash", "connect", "listen"):
+                self.failure = f"connection {ep.error}"
+                return
+            try:
+                if not self._do(step, now):
+                    return
+            except UserCallError as exc:
+                self.failure = str(exc)
+                return
+            self.position += 1
+            self._waiting_since = None
+
+    def _do(self, step: Step, now: float) -> bool:  # noqa: PLR0911
+        """Perform or test ``step``; False means "wait and call again"."""
+        ep = self.endpoint
+        action = step.action
+        if action == "wait":
+            if self._waiting_since is None:
+                self._waiting_since = now
+                self.wake_at = now + step.seconds
+            if now < self._waiting_since + step.seconds:
+                return False
+            self.wake_at = None
+            return True
+        if action == "listen":
+            if self._waiting_since is None:
+                self._waiting_since = now
+                if ep.state is not State.LISTEN:
+                    ep.listen(now)
+            return self._established_or_failed()
+        if action == "connect":
+            if self._waiting_since is None:
+                self._waiting_since = now
+                addr, port = self.address_of[step.peer]
+                ep.connect(addr, port, now, iss=step.isn)
+            return self._established_or_failed()
+        if action == "wait_for_bytes":
+            return self.received >= (step.amount or 0) or self._stream_over()
+        if action == "wait_for_eof":
+            return ep.eof and not ep.readable or self._stream_over()
+        if action == "send":
+            ep.send(step.data, now)
+        elif action == "read":
+            self._read(step.amount, now)
+        elif action == "shutdown":
+            ep.close(now)
+        elif action == "close":
+            ep.close(now, read_too=True)
+        elif action == "abort":
+            ep.abort(now)
+        elif action == "crash":
+            ep.crash(now)
+        return True
+
+    def _established_or_failed(self) -> bool:
+        ep = self.endpoint
+        if ep.state in _OPEN_STATES or ep.state in (State.FIN_WAIT_1, State.FIN_WAIT_2):
+            return True
+        if ep.error is not None:
+            self.failure = f"connection {ep.error}"
+            return True
+        return False
+
+    def _stream_over(self) -> bool:
+        """No more data can come: a wait for data ends (and the script goes on)."""
+        ep = self.endpoint
+        if ep.error is not None:
+            self.failure = f"connection {ep.error}"
+            return True
+        return ep.state is State.CLOSED
+
+    def _read(self, amount: int | None, now: float) -> None:
+        data = self.endpoint.receive(amount, now)
+        self.received += len(data)
+        self.read_data += data

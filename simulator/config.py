@@ -1,0 +1,61 @@
+"""Settings of one endpoint: the knobs a lesson turns."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .errors import ScenarioError
+
+
+class AckPolicy(enum.Enum):
+    """When a receiver acknowledges data."""
+
+    IMMEDIATE = "immediate"  # every segment at once (Linux's quick-ACK mode)
+    DELAYED = "delayed"  # RFC 1122 section 4.2.3.2 / RFC 9293 section 3.8.6.3
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """Everything an endpoint needs to know besides its addresses and ISN.
+
+    The defaults follow what a Linux kernel does on a simple conversation,
+    where the RFCs leave room (noted per field).
+    """
+
+    mss: int = 1460  # MSS option we send; also our largest segment
+    recv_buffer: int = 65535  # RCV.WND when the application has read everything
+    window_scale: int | None = None  # offered shift (RFC 7323), None: no option
+    sack_permitted: bool = False  # offer SACK-permitted (RFC 2018); blocks are not generated
+    ack_policy: AckPolicy = AckPolicy.IMMEDIATE
+    delayed_ack_timeout: float = 0.2  # RFC 1122: < 0.5 s (Linux: 40 ms .. 200 ms)
+    delay_fin_ack: bool = True  # Linux holds the ACK of a FIN briefly so a close can carry it
+    initial_rto: float = 1.0  # RFC 6298 section 2.1
+    min_rto: float = 1.0  # RFC 6298 section 2.4 (Linux: 0.2 s)
+    max_rto: float = 60.0  # RFC 6298 section 2.5
+    clock_granularity: float = 0.001  # G in RFC 6298 section 2
+    syn_retries: int = 6  # Linux net.ipv4.tcp_syn_retries
+    synack_retries: int = 5  # Linux net.ipv4.tcp_synack_retries
+    data_retries: int = 15  # Linux net.ipv4.tcp_retries2 (RFC 1122's R2)
+    msl: float = 2.0  # maximum segment lifetime; TIME-WAIT lasts 2*MSL (RFC: 2 min)
+    fast_retransmit: bool = True  # RFC 5681 section 3.2, on the third duplicate ACK
+    rfc5961: bool = True  # challenge ACKs for in-window RST/SYN (RFC 9293 3.10.7.4)
+    auto_read: bool = True  # the application reads data as soon as it arrives
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.mss <= 65495:
+            raise ScenarioError(f"mss must be between 1 and 65495 bytes, not {self.mss}")
+        if not 0 <= self.recv_buffer <= (65535 << 14):
+            raise ScenarioError(f"window (receive buffer) must be 0..{65535 << 14} bytes, not {self.recv_buffer}")
+        if self.window_scale is not None and not 0 <= self.window_scale <= 14:
+            raise ScenarioError(f"window_scale must be 0..14 (RFC 7323 section 2.3), not {self.window_scale}")
+        if self.window_scale is None and self.recv_buffer > 65535:
+            raise ScenarioError(
+                f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
+            )
+        for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
+            if getattr(self, name) <= 0:
+                raise ScenarioError(f"{name} must be a positive number of seconds")
+        for name in ("syn_retries", "synack_retries", "data_retries"):
+            if getattr(self, name) < 0:
+                raise ScenarioError(f"{name} must not be negative")

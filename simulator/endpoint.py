@@ -1,0 +1,960 @@
+"""A sans-IO TCP endpoint: RFC 9293 user calls and segment arrival, no I/O.
+
+Drive it with ``listen``/``connect``/``send``/``receive``/``close``/``abort``,
+``on_segment(segment, now)`` and ``on_timer(now)``; ask ``next_timer()`` when
+to call again; collect what it wants sent (and why) with ``drain()``.
+Time is always passed in; nothing here reads a clock or a random generator.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+
+from .config import AckPolicy, EndpointConfig
+from .errors import ModelError, UserCallError
+from .notes import Note, NoteKind, TcbView
+from .segment import NO_OPTIONS, Flags, Options, Segment
+from .seq import SeqNum
+from .states import ALLOWED, State
+from .timers import RtoEstimator, Timer
+
+ACK = Flags.ACK
+SYN = Flags.SYN
+FIN = Flags.FIN
+RST = Flags.RST
+PSH = Flags.PSH
+DEFAULT_MSS = 536  # RFC 9293 section 3.7.1: assumed when the peer sends no MSS option
+
+# States in which the endpoint may send data or a FIN of its own.
+_CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
+# States in which our FIN, once queued, goes out after the remaining data.
+_CLOSING_SIDE = frozenset({State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+# States whose received text is processed (RFC 9293 3.10.7.4, seventh step).
+_TAKES_TEXT = frozenset({State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2})
+
+
+@dataclass(slots=True)
+class _Sent:
+    """An entry of the retransmission queue: one segment's worth of sequence space."""
+
+    seq: SeqNum
+    payload: bytes
+    flags: Flags  # SYN and/or FIN carried, besides ACK
+    end: SeqNum
+    options: Options = NO_OPTIONS
+    retransmitted: bool = False
+
+
+def closed_reply(seg: Segment) -> tuple[Segment | None, str]:
+    """The answer of a port with no connection (RFC 9293 section 3.10.7.1).
+
+    Returns the RST to send (or ``None``) and the key of the explanation.
+    """
+    if seg.flags & RST:
+        return None, "closed_rst_ignored"
+    if seg.flags & ACK:
+        reply = Segment(
+            seg.dst_port, seg.src_port, seq=seg.ack, flags=RST, src_addr=seg.dst_addr, dst_addr=seg.src_addr
+        )
+        return reply, "rst_closed_ack"
+    reply = Segment(
+        seg.dst_port,
+        seg.src_port,
+        seq=SeqNum(0),
+        ack=seg.seq + seg.len,
+        flags=RST | ACK,
+        src_addr=seg.dst_addr,
+        dst_addr=seg.src_addr,
+    )
+    return reply, "rst_closed_noack"
+
+
+class Endpoint:
+    """One end of a TCP connection, with its transmission control block."""
+
+    def __init__(
+        self,
+        name: str,
+        addr: str,
+        port: int,
+        iss: int,
+        config: EndpointConfig | None = None,
+    ) -> None:
+        self.name = name
+        self.addr = addr
+        self.port = port
+        self.config = config or EndpointConfig()
+        self._notes: list[Note] = []
+        self._fresh_tcb(iss)
+
+    def _fresh_tcb(self, iss: int) -> None:
+        """A new transmission control block (RFC 9293 section 3.3.1), all in CLOSED."""
+        self.state = State.CLOSED
+        self.remote_addr = ""
+        self.remote_port = 0
+        self.passive = False  # this connection came from a passive OPEN (LISTEN)
+        # Send sequence variables (RFC 9293 section 3.3.1)
+        self.iss = SeqNum(iss)
+        self.snd_una = self.iss
+        self.snd_nxt = self.iss
+        self.snd_wnd = 0
+        self.snd_wl1 = SeqNum(0)
+        self.snd_wl2 = SeqNum(0)
+        self.max_snd_wnd = 0  # RFC 5961 section 5.2
+        # Receive sequence variables
+        self.irs = SeqNum(0)
+        self.rcv_nxt = SeqNum(0)
+        # Negotiated at the handshake
+        self.snd_mss = DEFAULT_MSS
+        self.snd_wscale = 0
+        self.rcv_wscale = 0
+        self.peer_sack_permitted = False
+        # Send side: data not yet sent, the retransmission queue, the FIN
+        self._unsent = bytearray()
+        self._rtx: deque[_Sent] = deque()
+        self._fin_queued = False
+        self._fin_sent = False
+        self.fin_acked = False
+        # Receive side: data the application has not read, out-of-order segments
+        self._readable = bytearray()
+        self._ooo: dict[int, Segment] = {}
+        self.eof = False  # the peer's FIN has been received in order
+        self._read_closed = False  # the application closed fully: it reads no more
+        # Timers
+        self._timers: dict[Timer, float] = {}
+        self.rto = RtoEstimator(
+            self.config.initial_rto, self.config.min_rto, self.config.max_rto, self.config.clock_granularity
+        )
+        self._rtt_seq: SeqNum | None = None  # end of the segment being timed
+        self._rtt_sent_at = 0.0
+        self._retries = 0
+        self._syn_was_retransmitted = False
+        self._persist_backoff = 0
+        self._dupacks = 0
+        # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
+        self._ack_pending = False
+        self._unacked_full_segments = 0
+        self._ack_key = "ack_data"  # which sentence explains the ACK owed
+        self._window_update = False  # the owed ACK announces an opened window
+        self.error: str | None = None
+
+    # ------------------------------------------------------------------ views
+    @property
+    def rcv_wnd(self) -> int:
+        """RCV.WND: room left in the receive buffer."""
+        return max(0, self.config.recv_buffer - len(self._readable))
+
+    @property
+    def unsent(self) -> int:
+        """Bytes the application has handed over that are not yet sent."""
+        return len(self._unsent)
+
+    @property
+    def readable(self) -> int:
+        """Bytes received in order that the application has not read yet."""
+        return len(self._readable)
+
+    @property
+    def fin_sent(self) -> bool:
+        """True once our FIN has been sent."""
+        return self._fin_sent
+
+    def tcb(self) -> TcbView:
+        """A snapshot of the TCB variables."""
+        return TcbView(
+            self.state,
+            self.iss,
+            self.irs,
+            self.snd_una,
+            self.snd_nxt,
+            self.snd_wnd,
+            self.rcv_nxt,
+            self.rcv_wnd,
+        )
+
+    def next_timer(self) -> float | None:
+        """The earliest deadline at which ``on_timer`` must be called, if any."""
+        return min(self._timers.values()) if self._timers else None
+
+    def timer_deadline(self, timer: Timer) -> float | None:
+        """When ``timer`` will fire, or ``None`` if it is not running."""
+        return self._timers.get(timer)
+
+    @property
+    def has_notes(self) -> bool:
+        """True when there are reports that ``drain`` would return."""
+        return bool(self._notes)
+
+    def drain(self) -> list[Note]:
+        """Everything reported since the last call, in order; SEND notes carry segments."""
+        notes, self._notes = self._notes, []
+        return notes
+
+    # ------------------------------------------------------------- user calls
+    def listen(self, now: float) -> None:
+        """Passive OPEN (RFC 9293 section 3.10.1)."""
+        self._app("listen")
+        if self.state is not State.CLOSED:
+            raise UserCallError(f"{self.name}: cannot listen: the connection is {self.state}, not CLOSED")
+        self.passive = True
+        self._move(State.LISTEN, "listen")
+
+    def connect(self, remote_addr: str, remote_port: int, now: float, *, iss: int | None = None) -> None:
+        """Active OPEN (RFC 9293 section 3.10.1): send a SYN and enter SYN-SENT.
+
+        ``iss`` gives a new initial sequence number (a reopened connection).
+        """
+        self._app("connect", remote=f"{remote_addr}:{remote_port}")
+        if self.state is not State.CLOSED:
+            raise UserCallError(f"{self.name}: cannot connect: the connection is {self.state}, not CLOSED")
+        if iss is not None:
+            self._fresh_tcb(iss)
+        self.remote_addr, self.remote_port = remote_addr, remote_port
+        self.passive = False
+        self.snd_una = self.iss
+        self.snd_nxt = self.iss + 1
+        self._move(State.SYN_SENT, "connect")
+        self._transmit(self.iss, SYN, b"", now, "syn", options=self._syn_options(reply_to=None))
+
+    def send(self, data: bytes, now: float) -> None:
+        """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows."""
+        self._app("send", n=len(data))
+        state = self.state
+        if state is State.CLOSED or state is State.LISTEN:
+            raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
+        if self._fin_queued:
+            raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
+        self._unsent += data
+        self._flush(now)
+
+    def receive(self, max_bytes: int | None = None, now: float = 0.0) -> bytes:
+        """RECEIVE (RFC 9293 section 3.10.3): take in-order data; may open the window."""
+        n = len(self._readable) if max_bytes is None else min(max_bytes, len(self._readable))
+        if n == 0:
+            return b""
+        before = self.rcv_wnd
+        data = bytes(self._readable[:n])
+        del self._readable[:n]
+        self._app("read", n=n)
+        # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
+        # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
+        grown = self.rcv_wnd - before
+        if (
+            self.state in _TAKES_TEXT
+            and grown >= min(self.config.recv_buffer // 2, self.config.mss)
+            and before < min(self.config.recv_buffer // 2, self.config.mss)
+        ):
+            self._ack_pending = True
+            self._window_update = True
+            self._flush(now)
+        return data
+
+    def close(self, now: float, *, read_too: bool = False) -> None:
+        """CLOSE (RFC 9293 section 3.10.4): "I have no more to send" (a half-close).
+
+        With ``read_too`` the application also stops reading (a socket's
+        ``close()``): unread or later data is answered by RST (RFC 1122 4.2.2.13).
+        """
+        self._app("close" if read_too else "shutdown")
+        state = self.state
+        if read_too:
+            self._read_closed = True
+            if self._readable and state in (State.ESTABLISHED, State.CLOSE_WAIT, State.SYN_RECEIVED):
+                self._reset_connection(now, "rst_unread_data")
+                return
+        if state is State.CLOSED:
+            raise UserCallError(f"{self.name}: cannot close: the connection does not exist")
+        if state in (State.LISTEN, State.SYN_SENT):
+            self._move(State.CLOSED, "close_before_sync")
+            self._stop_all_timers()
+            return
+        if state in (State.SYN_RECEIVED, State.ESTABLISHED):
+            self._fin_queued = True
+            self._move(State.FIN_WAIT_1, "close")
+            self._flush(now)
+            return
+        if state is State.CLOSE_WAIT:
+            self._fin_queued = True
+            self._move(State.LAST_ACK, "close_after_fin")
+            self._flush(now)
+            return
+        if read_too:  # already half-closed; closing fully only stops reading
+            return
+        raise UserCallError(f"{self.name}: cannot close: the connection is already closing ({state})")
+
+    def abort(self, now: float) -> None:
+        """ABORT (RFC 9293 section 3.10.5): send RST where a peer exists, then CLOSED."""
+        self._app("abort")
+        state = self.state
+        if state in (State.SYN_RECEIVED, State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT):
+            self._reset_connection(now, "rst_abort")
+            return
+        if state is State.CLOSED:
+            raise UserCallError(f"{self.name}: cannot abort: the connection does not exist")
+        self._stop_all_timers()
+        self._move(State.CLOSED, "abort_quiet")
+
+    def crash(self, now: float) -> None:
+        """The host fails and forgets the connection: no segment is sent (RFC 9293 Fig. 9/10)."""
+        self._app("crash")
+        self._stop_all_timers()
+        self._rtx.clear()
+        self._unsent.clear()
+        self._readable.clear()
+        self._ooo.clear()
+        if self.state is not State.CLOSED:
+            self._move(State.CLOSED, "crash")
+
+    # ------------------------------------------------------- segment arrival
+    def on_segment(self, seg: Segment, now: float) -> None:
+        """SEGMENT ARRIVES (RFC 9293 section 3.10.7), for every state."""
+        slot = len(self._notes)
+        self._notes.append(None)  # type: ignore[arg-type]  # filled with the RECEIVE note below
+        state = self.state
+        una_before = self.snd_una
+        if state is State.CLOSED:
+            key = self._arrive_closed(seg)
+        elif state is State.LISTEN:
+            key = self._arrive_listen(seg, now)
+        elif state is State.SYN_SENT:
+            key = self._arrive_syn_sent(seg, now)
+        else:
+            key = self._arrive_synchronized(seg, now)
+        args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
+        self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
+        self._flush(now)
+
+    def _arrive_closed(self, seg: Segment) -> str:
+        # RFC 9293 3.10.7.1: all data is discarded; an incoming RST is ignored;
+        # anything else is answered by a RST.
+        reply, key = closed_reply(seg)
+        if reply is not None:
+            self._emit(reply, key)
+            return "closed_reset"
+        return key
+
+    def _arrive_listen(self, seg: Segment, now: float) -> str:
+        # RFC 9293 3.10.7.2
+        if seg.flags & RST:  # first: an incoming RST is ignored
+            return "listen_rst_ignored"
+        if seg.flags & ACK:  # second: any ACK is bad in LISTEN
+            self._emit_rst(seg.ack, seg, "rst_listen_ack")
+            return "listen_ack_reset"
+        if not seg.flags & SYN:  # fourth: anything else is dropped
+            return "listen_other_dropped"
+        # third: a SYN.  RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, send <SYN,ACK>.
+        self.remote_addr, self.remote_port = seg.src_addr, seg.src_port
+        self.irs = seg.seq
+        self.rcv_nxt = seg.seq + 1
+        self._learn_syn_options(seg)
+        self.snd_wnd = seg.window  # the window in a SYN is never scaled (RFC 7323 2.2)
+        self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
+        self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+        self.snd_una = self.iss
+        self.snd_nxt = self.iss + 1
+        self._move(State.SYN_RECEIVED, "rcv_syn")
+        self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack", options=self._syn_options(reply_to=seg))
+        if seg.payload:
+            return "listen_syn_with_data"  # the data is not acknowledged; the peer resends it
+        return "listen_syn"
+
+    def _arrive_syn_sent(self, seg: Segment, now: float) -> str:
+        # RFC 9293 3.10.7.3
+        flags = seg.flags
+        ack_ok = False
+        if flags & ACK:  # first: check the ACK
+            if seg.ack <= self.iss or seg.ack > self.snd_nxt:
+                if flags & RST:
+                    return "syn_sent_bad_ack_rst_dropped"
+                self._emit_rst(seg.ack, seg, "rst_syn_sent_bad_ack")
+                return "syn_sent_bad_ack"
+            ack_ok = self.snd_una < seg.ack <= self.snd_nxt
+        if flags & RST:  # second: check the RST (RFC 5961 3.2: only with an acceptable ACK)
+            if ack_ok:
+                self._fail(now, "refused", "syn_sent_rst")
+                return "syn_sent_rst"
+            return "syn_sent_rst_no_ack"
+        if not flags & SYN:  # fifth: neither SYN nor RST
+            return "syn_sent_no_syn"
+        # fourth: the SYN
+        self.remote_addr, self.remote_port = seg.src_addr or self.remote_addr, seg.src_port
+        self.irs = seg.seq
+        self.rcv_nxt = seg.seq + 1
+        self._learn_syn_options(seg)
+        if ack_ok:
+            self._acknowledge(seg.ack, now)
+        if self.snd_una > self.iss:  # our SYN has been ACKed
+            self._update_window(seg, now, force=True)
+            self._move(State.ESTABLISHED, "rcv_syn_ack")
+            self._after_handshake()
+            self._ack_pending = True
+            self._ack_key = "ack_of_syn"
+            if seg.payload or flags & FIN:
+                self._take_text(seg, now)
+            return "syn_sent_syn_ack"
+        # Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
+        self.snd_wnd = seg.window
+        self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
+        self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+        self._move(State.SYN_RECEIVED, "rcv_syn_simultaneous")
+        self._rtx.clear()
+        self._stop(Timer.RETRANSMIT)
+        self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack_simultaneous", options=self._syn_options(reply_to=seg))
+        return "syn_sent_syn"
+
+    def _arrive_synchronized(self, seg: Segment, now: float) -> str:  # noqa: PLR0911
+        # RFC 9293 3.10.7.4 ("Otherwise"): SYN-RECEIVED and every later state.
+        state = self.state
+        if state is State.SYN_RECEIVED and seg.flags & SYN and seg.seq == self.irs:
+            if not seg.flags & ACK:
+                # The peer's SYN again: our SYN,ACK was lost.  Send it again at
+                # once (as Linux does) rather than the bare ACK of the first step,
+                # which could not carry our SYN.
+                self._retransmit_head(now, "syn_ack_again", restart_timer=False)
+                return "syn_received_dup_syn"
+            # A SYN,ACK for a SYN we hold: the other half of a simultaneous open
+            # (RFC 9293 Figure 7).  Its SYN lies before RCV.NXT: trim it, as the
+            # "idealized segment" paragraph of 3.10.7.4 allows.
+            seg = _trim_front(seg, 1)
+        # first: check the sequence number (the four cases of the acceptability test)
+        if not self._acceptable(seg):
+            if seg.flags & RST:
+                return "unacceptable_rst_dropped"
+            if state is State.TIME_WAIT and seg.flags & FIN:
+                return self._fin_again(now)
+            self._ack_now("ack_unacceptable")
+            return "unacceptable"
+        flags = seg.flags
+        # second: check the RST bit
+        if flags & RST:
+            return self._arrive_rst(seg, now)
+        # third: security/compartment is not modelled.
+        # fourth: check the SYN bit
+        if flags & SYN:
+            if state is State.SYN_RECEIVED and self.passive:
+                self._back_to_listen("syn_in_syn_received")
+                return "syn_in_syn_received"
+            if self.config.rfc5961:  # RFC 5961 section 4.2: a challenge ACK
+                self._ack_now("challenge_ack_syn")
+                return "challenge_syn"
+            reply, _ = closed_reply(seg)  # RFC 793's rule: reset (3.5.2 form)
+            if reply is not None:
+                self._emit(reply, "rst_syn_in_window")
+            self._fail(now, "reset", "syn_in_window_reset")
+            return "syn_in_window_reset"
+        # fifth: check the ACK field
+        if not flags & ACK:
+            return "no_ack_dropped"
+        if self.config.rfc5961 and seg.ack < self.snd_una - self.max_snd_wnd:
+            self._ack_now("challenge_ack_old_ack")  # RFC 5961 section 5.2
+            return "ack_too_old"
+        if state is State.SYN_RECEIVED:
+            if not self.snd_una < seg.ack <= self.snd_nxt:
+                self._emit_rst(seg.ack, seg, "rst_syn_received_bad_ack")
+                return "syn_received_bad_ack"
+            self._update_window(seg, now, force=True)
+            self._move(State.ESTABLISHED, "rcv_ack_of_syn")
+            self._after_handshake()
+        key = self._process_ack(seg, now)
+        if key is not None:
+            return key
+        # sixth: the URG bit is carried but not acted on.
+        # seventh and eighth: the segment text and the FIN
+        if self.state in _TAKES_TEXT:
+            return self._take_text(seg, now)
+        if flags & FIN:
+            return self._fin_again(now)
+        if seg.payload:
+            return "text_after_fin_ignored"
+        return "last_ack_done" if self.state is State.CLOSED else "ack_processed"
+
+    def _arrive_rst(self, seg: Segment, now: float) -> str:
+        # RFC 9293 3.10.7.4, second step, with RFC 5961 section 3.2
+        if self.config.rfc5961 and seg.seq != self.rcv_nxt:
+            self._ack_now("challenge_ack_rst")
+            return "challenge_rst"
+        state = self.state
+        if state is State.SYN_RECEIVED:
+            if self.passive:
+                self._back_to_listen("rst_in_syn_received")
+                return "rst_back_to_listen"
+            self._fail(now, "refused", "rst_refused")
+            return "rst_refused"
+        if state in (State.CLOSING, State.LAST_ACK, State.TIME_WAIT):
+            self._stop_all_timers()
+            self._move(State.CLOSED, "rst_while_closing")
+            return "rst_closed"
+        self._fail(now, "reset", "rst_reset")
+        return "rst_reset"
+
+    def _process_ack(self, seg: Segment, now: float) -> str | None:
+        """Fifth step for the synchronized states; returns a key when processing stops."""
+        state = self.state
+        if state is State.TIME_WAIT:
+            # The only thing that can arrive is a retransmission of the FIN.
+            return self._fin_again(now) if seg.flags & FIN else "time_wait_ignored"
+        ack = seg.ack
+        if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
+            self._ack_now("ack_for_unsent")
+            return "ack_for_unsent"
+        if self.snd_una < ack:
+            self._acknowledge(ack, now)
+            self._dupacks = 0
+        elif ack == self.snd_una and self._is_duplicate_ack(seg):
+            self._dupacks += 1
+            if self._dupacks == 3 and self.config.fast_retransmit:
+                self._retransmit_head(now, "fast_retransmit")  # RFC 5681 section 3.2
+        self._update_window(seg, now)
+        if not self.fin_acked:
+            return None
+        if state is State.FIN_WAIT_1:
+            self._move(State.FIN_WAIT_2, "fin_acked")
+        elif state is State.CLOSING:
+            self._enter_time_wait(now, "fin_acked_closing")
+            return "closing_fin_acked"
+        elif state is State.LAST_ACK:
+            self._stop_all_timers()
+            self._move(State.CLOSED, "fin_acked_last_ack")
+        return None
+
+    def _is_duplicate_ack(self, seg: Segment) -> bool:
+        # RFC 5681 section 2: data outstanding, no data, no SYN/FIN, same window.
+        return (
+            bool(self._rtx)
+            and not seg.payload
+            and not seg.flags & (SYN | FIN)
+            and (seg.window << self.snd_wscale) == self.snd_wnd
+        )
+
+    def _take_text(self, seg: Segment, now: float) -> str:
+        """Seventh and eighth steps: data and FIN, in order, via a reassembly queue."""
+        seg = self._trim_to_window(seg)
+        if not seg.payload and not seg.flags & FIN:
+            return "ack_processed"
+        if seg.seq != self.rcv_nxt:
+            # Out of order: keep it (RFC 9293 3.10.7.4, SHLD-31) and send a
+            # duplicate ACK at once (RFC 5681 section 4.2).
+            self._ooo.setdefault(int(seg.seq), seg)
+            self._ack_now("ack_out_of_order")
+            return "out_of_order"
+        self._deliver(seg, now)
+        filled = False
+        while self._ooo and self.state in _TAKES_TEXT:
+            nxt = self._pop_queued()
+            if nxt is None:
+                break
+            self._deliver(nxt, now)
+            filled = True
+        if self.state is State.CLOSED:
+            return "data_after_close_reset"
+        if filled:  # RFC 5681 section 4.2: ACK at once when a gap is filled
+            self._ack_pending = True
+            self._ack_key = "ack_fills_gap"
+            return "gap_filled"
+        return "fin_received" if seg.flags & FIN else "data_accepted"
+
+    def _pop_queued(self) -> Segment | None:
+        """Take the queued out-of-order segment that now starts at (or before) RCV.NXT."""
+        for start in sorted(self._ooo, key=lambda s: SeqNum(s).since(self.rcv_nxt)):
+            queued = self._ooo.pop(start)
+            if queued.end <= self.rcv_nxt:
+                continue  # wholly old by now
+            if queued.seq <= self.rcv_nxt:
+                return self._trim_to_window(queued)
+            self._ooo[start] = queued
+            return None
+        return None
+
+    def _deliver(self, seg: Segment, now: float) -> None:
+        """Accept one in-order segment (already trimmed to the window)."""
+        n = len(seg.payload)
+        if n:
+            if self._read_closed:
+                # RFC 1122 4.2.2.13: data after the application closed: reset.
+                self._reset_connection(now, "rst_data_after_close")
+                return
+            self._readable += seg.payload
+            self.rcv_nxt = self.rcv_nxt + n
+            self._notes.append(Note(NoteKind.DATA, "data", self.tcb(), None, (("n", n),)))
+            self._schedule_ack(now, n >= self.config.mss)
+        if seg.flags & FIN:
+            self._receive_fin(now)
+
+    def _schedule_ack(self, now: float, full_sized: bool) -> None:
+        if self.config.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
+            self._ack_pending = True
+            self._ack_key = "ack_data"
+            return
+        # RFC 1122 4.2.3.2: ACK at least every second full-sized segment, and
+        # never later than the delayed-ACK timeout (< 0.5 s).
+        self._unacked_full_segments += full_sized
+        if self._unacked_full_segments >= 2:
+            self._ack_pending = True
+            self._ack_key = "ack_every_second"
+        elif Timer.DELAYED_ACK not in self._timers:
+            self._ack_key = "ack_delayed"
+            self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+
+    def _receive_fin(self, now: float) -> None:
+        # RFC 9293 3.10.7.4, eighth step: the FIN occupies one sequence number.
+        self.rcv_nxt = self.rcv_nxt + 1
+        self.eof = True
+        self._ooo.clear()
+        self._notes.append(Note(NoteKind.EOF, "eof", self.tcb()))
+        state = self.state
+        self._ack_pending = True
+        self._ack_key = "ack_fin"
+        if state is State.ESTABLISHED:
+            self._move(State.CLOSE_WAIT, "rcv_fin")
+            if self.config.delay_fin_ack and not self._unsent:
+                # Linux enters its "ping-pong" mode: the ACK waits briefly, so
+                # that the application's own close can carry it on a FIN.
+                self._ack_pending = False
+                self._ack_key = "ack_fin_delayed"
+                self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+        elif state is State.FIN_WAIT_1:
+            if self.fin_acked:
+                self._enter_time_wait(now, "rcv_fin_fin_wait_1_acked")
+            else:
+                self._move(State.CLOSING, "rcv_fin_simultaneous")
+        elif state is State.FIN_WAIT_2:
+            self._enter_time_wait(now, "rcv_fin_fin_wait_2")
+
+    def _fin_again(self, now: float) -> str:
+        # A FIN we already have.  In TIME-WAIT: acknowledge it and restart the
+        # 2 MSL wait (3.10.7.4, eighth step); elsewhere just acknowledge it.
+        if self.state is State.TIME_WAIT:
+            self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+        self._ack_now("ack_fin_again")
+        return "fin_again"
+
+    # -------------------------------------------------------------- timers
+    def on_timer(self, now: float) -> None:
+        """Fire every timer whose deadline has come (call when ``now >= next_timer()``)."""
+        due = sorted((deadline, timer.value, timer) for timer, deadline in self._timers.items() if deadline <= now)
+        for deadline, _, timer in due:
+            if self._timers.get(timer) != deadline:
+                continue  # stopped or moved by an earlier timer of this round
+            del self._timers[timer]
+            self._notes.append(Note(NoteKind.TIMER_FIRED, timer.value, self.tcb(), timer=timer))
+            if timer is Timer.RETRANSMIT:
+                self._on_retransmit_timeout(now)
+            elif timer is Timer.PERSIST:
+                self._on_persist_timeout(now)
+            elif timer is Timer.DELAYED_ACK:
+                self._ack_pending = True
+            else:  # TIME-WAIT is over: delete the TCB
+                self._stop_all_timers()
+                self._move(State.CLOSED, "time_wait_over")
+        self._flush(now)
+
+    def _on_retransmit_timeout(self, now: float) -> None:
+        # RFC 6298 sections 5.4-5.6; retry limits per RFC 1122 4.2.3.5
+        if not self._rtx:
+            return
+        state = self.state
+        if state is State.SYN_SENT:
+            limit = self.config.syn_retries
+        elif state is State.SYN_RECEIVED:
+            limit = self.config.synack_retries
+        else:
+            limit = self.config.data_retries
+        if self._retries >= limit:
+            self._fail(now, "timeout", "gave_up")
+            return
+        self._retries += 1
+        if self._rtx[0].flags & SYN:
+            self._syn_was_retransmitted = True
+        self.rto.back_off()
+        self._retransmit_head(now, "rto_retransmit")
+
+    def _on_persist_timeout(self, now: float) -> None:
+        # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
+        if self.snd_wnd > 0:
+            return
+        if self._rtx:
+            self._retransmit_head(now, "probe_again", restart_timer=False)
+        elif self._unsent:
+            byte = bytes(self._unsent[:1])
+            del self._unsent[:1]
+            self._transmit(self.snd_nxt, ACK | (Flags(0) if self._unsent else PSH), byte, now, "zero_window_probe", arm_rto=False)
+        elif self._fin_queued and not self._fin_sent:
+            self._send_fin(now, arm_rto=False)
+        else:
+            return
+        self._persist_backoff += 1
+        interval = min(self.rto.rto * (1 << self._persist_backoff), self.config.max_rto)
+        self._start(Timer.PERSIST, now + interval)
+
+    # --------------------------------------------------------------- output
+    def _flush(self, now: float) -> None:
+        """Send what the window allows, then an ACK if one is owed and nothing carried it."""
+        state = self.state
+        if state in _CAN_SEND or state in _CLOSING_SIDE:
+            self._output(now)
+        if self._ack_pending and state.synchronized:
+            self._send(self.snd_nxt, ACK, b"", "window_update" if self._window_update else self._ack_key)
+
+    def _output(self, now: float) -> None:
+        """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
+        while True:
+            usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
+            if self._unsent:
+                if usable <= 0:
+                    break
+                n = min(self.snd_mss, usable, len(self._unsent))
+                data = bytes(self._unsent[:n])
+                del self._unsent[:n]
+                if self._unsent:
+                    self._transmit(self.snd_nxt, ACK, data, now, "data")
+                elif self._fin_queued and usable > n:
+                    self._send_fin(now, data)  # the last data carries the FIN
+                else:
+                    self._transmit(self.snd_nxt, ACK | PSH, data, now, "data")  # PSH: buffer emptied
+            elif self._fin_queued and not self._fin_sent and usable > 0:
+                self._send_fin(now)
+            else:
+                break
+        waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
+        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
+            self._persist_backoff = 0
+            self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _send_fin(self, now: float, data: bytes = b"", *, arm_rto: bool = True) -> None:
+        self._fin_sent = True
+        if data:
+            key, flags = "fin_with_data", FIN | ACK | PSH
+        else:
+            key, flags = ("fin_acks_fin" if self.eof else "fin"), FIN | ACK
+        self._transmit(self.snd_nxt, flags, data, now, key, arm_rto=arm_rto)
+
+    def _transmit(
+        self,
+        seq: SeqNum,
+        flags: Flags,
+        payload: bytes,
+        now: float,
+        key: str,
+        *,
+        options: Options = NO_OPTIONS,
+        arm_rto: bool = True,
+    ) -> None:
+        """Send a new segment that occupies sequence space; keep it for retransmission."""
+        end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options))
+        if end > self.snd_nxt:
+            self.snd_nxt = end
+        if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
+            self._rtt_seq, self._rtt_sent_at = end, now
+        if arm_rto and Timer.RETRANSMIT not in self._timers:  # RFC 6298 section 5.1
+            self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        self._send(seq, flags, payload, key, options=options)
+
+    def _retransmit_head(self, now: float, key: str, *, restart_timer: bool = True) -> None:
+        """Send the earliest unacknowledged segment again (RFC 6298 section 5.4)."""
+        head = self._rtx[0]
+        head.retransmitted = True
+        self._rtt_seq = None  # Karn's rule: no RTT sample while a retransmission is out
+        flags = head.flags if self.state is State.SYN_SENT else head.flags | ACK
+        if head.payload and not head.flags & FIN and head is self._rtx[-1]:
+            flags |= PSH
+        if restart_timer:
+            self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
+        self._send(head.seq, flags, head.payload, key, options=head.options, retransmission=True)
+
+    def _send(
+        self,
+        seq: SeqNum,
+        flags: Flags,
+        payload: bytes,
+        key: str,
+        *,
+        options: Options = NO_OPTIONS,
+        retransmission: bool = False,
+    ) -> None:
+        """Build one segment of this connection and report it for sending."""
+        if flags & RST:
+            window = 0
+        elif flags & SYN:
+            window = min(self.rcv_wnd, 65535)  # never scaled in a SYN (RFC 7323 2.2)
+        else:
+            window = min(self.rcv_wnd >> self.rcv_wscale, 65535)
+        ack = self.rcv_nxt if flags & ACK else SeqNum(0)
+        seg = Segment(self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr)
+        if flags & ACK:  # every ACK sent settles the one owed
+            self._ack_pending = False
+            self._unacked_full_segments = 0
+            self._window_update = False
+            if Timer.DELAYED_ACK in self._timers:
+                self._stop(Timer.DELAYED_ACK)
+        self._notes.append(Note(NoteKind.SEND, key, self.tcb(), seg, retransmission=retransmission))
+
+    def _ack_now(self, key: str) -> None:
+        self._send(self.snd_nxt, ACK, b"", key)
+
+    def _emit(self, seg: Segment, key: str) -> None:
+        self._notes.append(Note(NoteKind.SEND, key, self.tcb(), seg))
+
+    def _emit_rst(self, seq: SeqNum, answering: Segment, key: str) -> None:
+        """<SEQ=SEG.ACK><CTL=RST>: a reset the offending segment's sender will accept."""
+        self._emit(
+            Segment(self.port, answering.src_port, seq, flags=RST, src_addr=self.addr, dst_addr=answering.src_addr),
+            key,
+        )
+
+    # ------------------------------------------------------------- helpers
+    def _acceptable(self, seg: Segment) -> bool:
+        """The four cases of the acceptability test (RFC 9293 3.10.7.4, first step)."""
+        wnd = self.rcv_wnd
+        seg_len = seg.len
+        rcv_nxt = self.rcv_nxt
+        if wnd == 0:
+            # Only an empty segment at RCV.NXT; RFC 9293 asks to still take valid
+            # ACKs and RSTs from it, which the later steps do.
+            return seg_len == 0 and seg.seq == rcv_nxt
+        if seg_len == 0:
+            return seg.seq.in_window(rcv_nxt, wnd)
+        return seg.seq.in_window(rcv_nxt, wnd) or (seg.seq + (seg_len - 1)).in_window(rcv_nxt, wnd)
+
+    def _trim_to_window(self, seg: Segment) -> Segment:
+        """The "idealized segment" of 3.10.7.4: cut what lies before RCV.NXT or past the window."""
+        before = self.rcv_nxt.since(seg.seq)
+        if before > 0:
+            seg = _trim_front(seg, before)
+        room = self.rcv_wnd - seg.seq.since(self.rcv_nxt)
+        if len(seg.payload) > room:
+            return replace(seg, payload=seg.payload[: max(room, 0)], flags=seg.flags & ~FIN)
+        if seg.flags & FIN and len(seg.payload) + 1 > room:
+            return replace(seg, flags=seg.flags & ~FIN)
+        return seg
+
+    def _acknowledge(self, ack: SeqNum, now: float) -> None:
+        """SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged (fifth step)."""
+        self.snd_una = ack
+        rtx = self._rtx
+        while rtx and rtx[0].end <= ack:
+            if rtx.popleft().flags & FIN:
+                self.fin_acked = True
+        if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
+            head = rtx[0]
+            cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)
+            head.payload = head.payload[cut:]
+            head.seq = ack
+            head.flags &= ~SYN
+        if self._rtt_seq is not None and self._rtt_seq <= ack:
+            rtt = now - self._rtt_sent_at
+            self.rto.sample(rtt)
+            self._rtt_seq = None
+            self._notes.append(
+                Note(NoteKind.INFO, "rtt_sample", self.tcb(), args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)))
+            )
+        self._retries = 0
+        if rtx:  # RFC 6298 section 5.3: restart the timer for what is left
+            self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        else:  # section 5.2: everything acknowledged, turn the timer off
+            self._stop(Timer.RETRANSMIT)
+
+    def _update_window(self, seg: Segment, now: float, *, force: bool = False) -> None:
+        """SND.WND from an acceptable ACK, guarded by SND.WL1/WL2 (3.10.7.4, fifth step)."""
+        if not force and not (
+            self.snd_una <= seg.ack <= self.snd_nxt
+            and (self.snd_wl1 < seg.seq or (self.snd_wl1 == seg.seq and self.snd_wl2 <= seg.ack))
+        ):
+            return
+        wnd = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
+        if self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers:
+            self._stop(Timer.PERSIST)  # the window opened: stop probing
+            if self._rtx and Timer.RETRANSMIT not in self._timers:
+                self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        self.snd_wnd = wnd
+        if wnd > self.max_snd_wnd:
+            self.max_snd_wnd = wnd
+        self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+
+    def _learn_syn_options(self, seg: Segment) -> None:
+        """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""
+        opts = seg.options
+        self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss)
+        self.peer_sack_permitted = opts.sack_permitted
+        if opts.wscale is not None and self.config.window_scale is not None:
+            self.snd_wscale = min(opts.wscale, 14)
+            self.rcv_wscale = self.config.window_scale
+        else:
+            self.snd_wscale = self.rcv_wscale = 0
+
+    def _syn_options(self, reply_to: Segment | None) -> Options:
+        """Our SYN's options; a SYN,ACK offers window scale and SACK only if the SYN did."""
+        cfg = self.config
+        wscale = cfg.window_scale if reply_to is None or reply_to.options.wscale is not None else None
+        sack = cfg.sack_permitted and (reply_to is None or reply_to.options.sack_permitted)
+        return Options(mss=cfg.mss, wscale=wscale, sack_permitted=sack)
+
+    def _after_handshake(self) -> None:
+        self._retries = 0
+        # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.
+        if self._syn_was_retransmitted and self.rto.srtt is None and self.rto.rto < 3.0:
+            self.rto.rto = 3.0
+
+    def _start(self, timer: Timer, deadline: float) -> None:
+        self._timers[timer] = deadline
+        self._notes.append(Note(NoteKind.TIMER_SET, timer.value, self.tcb(), timer=timer, deadline=deadline))
+
+    def _stop(self, timer: Timer) -> None:
+        if self._timers.pop(timer, None) is not None:
+            self._notes.append(Note(NoteKind.TIMER_CANCEL, timer.value, self.tcb(), timer=timer))
+
+    def _stop_all_timers(self) -> None:
+        for timer in list(self._timers):
+            self._stop(timer)
+
+    def _move(self, new: State, key: str) -> None:
+        old = self.state
+        if (old, new) not in ALLOWED:
+            raise ModelError(f"{self.name}: the model tried {old} -> {new}, which RFC 9293 does not allow")
+        self.state = new
+        self._notes.append(Note(NoteKind.STATE, key, self.tcb(), old_state=old))
+
+    def _app(self, call: str, **args: object) -> None:
+        self._notes.append(Note(NoteKind.APP, call, self.tcb(), args=tuple(args.items())))
+
+    def _enter_time_wait(self, now: float, key: str) -> None:
+        self._stop_all_timers()
+        self._move(State.TIME_WAIT, key)
+        self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+
+    def _fail(self, now: float, error: str, key: str) -> None:
+        """The connection is over without a clean close: tell the application, delete the TCB."""
+        self.error = error
+        self._stop_all_timers()
+        self._rtx.clear()
+        self._unsent.clear()
+        self._notes.append(Note(NoteKind.ERROR, error, self.tcb()))
+        self._move(State.CLOSED, key)
+
+    def _reset_connection(self, now: float, key: str) -> None:
+        """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
+        self._send(self.snd_nxt, RST, b"", key)
+        self._stop_all_timers()
+        self._rtx.clear()
+        self._unsent.clear()
+        self._move(State.CLOSED, key)
+
+    def _back_to_listen(self, key: str) -> None:
+        """A passive connection that is reset in SYN-RECEIVED goes back to LISTEN."""
+        self._stop_all_timers()
+        self._rtx.clear()
+        self.remote_addr, self.remote_port = "", 0
+        self.snd_una = self.snd_nxt = self.iss
+        self._move(State.LISTEN, key)
+
+
+def _trim_front(seg: Segment, n: int) -> Segment:
+    """Remove ``n`` octets of sequence space from the front (a SYN counts as one)."""
+    flags = seg.flags
+    payload = seg.payload
+    seq = seg.seq + n
+    if flags & SYN:
+        flags &= ~SYN
+        n -= 1
+    return replace(seg, seq=seq, flags=flags, payload=payload[max(n, 0) :])

@@ -1,0 +1,463 @@
+"""A deterministic discrete-event network that joins endpoints.
+
+Virtual time only.  Events sit in a heap ordered by (time, counter): the
+counter makes events at the same instant first-in first-out, so a run is the
+same every time.  All randomness comes from one ``random.Random(seed)``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .app import Application, Step
+from .endpoint import Endpoint, closed_reply
+from .errors import ScenarioError
+from .explain import explain
+from .notes import Note, NoteKind, TcbView
+from .segment import Flags, Segment
+from .seq import SeqNum
+from .states import State
+from .trace import EndpointInfo, Trace, TraceEvent
+
+HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
+
+
+@dataclass(frozen=True, slots=True)
+class LinkParams:
+    """One direction of the path between two hosts."""
+
+    latency: float = 0.05  # one-way delay, seconds
+    jitter: float = 0.0  # extra delay, uniform in [0, jitter)
+    loss: float = 0.0  # probability a segment is lost
+    duplicate: float = 0.0  # probability a segment is delivered twice
+    reorder: float = 0.0  # probability a segment is held back ...
+    reorder_delay: float = 0.0  # ... by this much more (0: one more latency)
+    bandwidth: float | None = None  # bytes per second; None: no serialization delay
+
+    def __post_init__(self) -> None:
+        for name in ("loss", "duplicate", "reorder"):
+            p = getattr(self, name)
+            if not 0.0 <= p <= 1.0:
+                raise ScenarioError(f"{name} must be a probability between 0 and 1, not {p}")
+        for name in ("latency", "jitter", "reorder_delay"):
+            if getattr(self, name) < 0:
+                raise ScenarioError(f"{name} must not be negative")
+        if self.bandwidth is not None and self.bandwidth <= 0:
+            raise ScenarioError("bandwidth must be a positive number of bytes per second")
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A scripted fault: act on the ``nth`` .. ``nth+count-1`` matching segments.
+
+    A segment matches when it is sent by ``sender`` (any if empty), its flags
+    are exactly ``flags`` (any if None), it carries data or not as ``data``
+    says (either if None), and it is or is not a retransmission as
+    ``retransmission`` says (either if None).
+    """
+
+    action: str  # "drop", "duplicate" or "delay"
+    sender: str = ""
+    flags: Flags | None = None
+    data: bool | None = None
+    retransmission: bool | None = None
+    nth: int = 1
+    count: int = 1
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.action not in ("drop", "duplicate", "delay"):
+            raise ScenarioError(f"unknown fault action {self.action!r} (use drop, duplicate, delay or inject)")
+        if self.nth < 1 or self.count < 1:
+            raise ScenarioError("a fault's nth and count must be at least 1")
+
+    def matches(self, seg: Segment, sender: str, retransmission: bool) -> bool:
+        """True if ``seg`` is one of the segments this fault counts."""
+        if self.sender and self.sender != sender:
+            return False
+        if self.flags is not None and seg.flags != self.flags:
+            return False
+        if self.data is not None and bool(seg.payload) != self.data:
+            return False
+        return self.retransmission is None or retransmission == self.retransmission
+
+    def acts_on(self, seen: int) -> bool:
+        """True for the ``seen``-th matching segment if it is one to act on."""
+        return self.nth <= seen < self.nth + self.count
+
+    def describe(self) -> str:
+        what = self.flags.names if self.flags is not None else ("data segment" if self.data else "segment")
+        if self.data and self.flags is not None:
+            what += " data segment"
+        who = f" sent by {self.sender}" if self.sender else ""
+        which = _ordinal(self.nth) if self.count == 1 else f"{_ordinal(self.nth)} to {_ordinal(self.nth + self.count - 1)}"
+        return f"the {which} {what}{who}"
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    """A segment the scenario puts on the wire at ``at``, as if ``sender`` sent it
+    long ago (RFC 9293 Figure 8: an old duplicate SYN)."""
+
+    at: float
+    sender: str
+    receiver: str
+    flags: Flags
+    seq: int
+    ack: int = 0
+    window: int = 65535
+    payload: bytes = b""
+    why: str = "an old duplicate segment from an earlier connection"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+# Heap entry kinds
+_ARRIVE, _TIMER, _APP, _INJECT = 0, 1, 2, 3
+
+
+class Network:
+    """Endpoints, the links between their hosts, and the clock."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        default_link: LinkParams | None = None,
+        faults: list[Fault] | None = None,
+        record: bool = True,
+        scenario: str = "",
+        title: str = "",
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.now = 0.0
+        self.default_link = default_link or LinkParams()
+        self.links: dict[tuple[str, str], LinkParams] = {}
+        self.faults = list(faults or [])
+        self._fault_seen = [0] * len(self.faults)
+        self.record = record
+        self.trace = Trace(scenario=scenario, seed=seed, title=title)
+        self.endpoints: dict[str, Endpoint] = {}
+        self.apps: dict[str, Application] = {}
+        self.address_of: dict[str, tuple[str, int]] = {}
+        self.segments_delivered = 0
+        self._heap: list[tuple[float, int, int, object]] = []
+        self._counter = 0
+        self._busy_until: dict[tuple[str, str], float] = {}
+        self._timer_at: dict[str, float] = {}
+        self._conns: dict[tuple[str, int, str, int], Endpoint] = {}
+        self._ports: dict[tuple[str, int], list[Endpoint]] = {}
+        self._listeners: dict[tuple[str, int], tuple[Endpoint, list[Step]]] = {}
+        self._spawned: dict[str, int] = {}
+        self._views: dict[str, TcbView] = {}
+        self._peer: dict[str, str] = {}
+        self._host_names: dict[str, str] = {}
+        self.isn_source: Callable[[], int] = lambda: self.rng.randrange(1 << 32)
+
+    # --------------------------------------------------------------- set-up
+    def add(self, endpoint: Endpoint, script: list[Step] | None = None, *, start: float = 0.0) -> Endpoint:
+        """Attach an endpoint (and the application script that drives it)."""
+        if endpoint.name in self.endpoints:
+            raise ScenarioError(f"two endpoints are called {endpoint.name!r}")
+        key = (endpoint.addr, endpoint.port)
+        if key in self._ports and any(not e.name.startswith(endpoint.name + "#") for e in self._ports[key]):
+            raise ScenarioError(f"{endpoint.name}: address {endpoint.addr}:{endpoint.port} is already taken")
+        self.endpoints[endpoint.name] = endpoint
+        self.address_of[endpoint.name] = key
+        self._ports.setdefault(key, []).append(endpoint)
+        self._host_names.setdefault(endpoint.addr, endpoint.name)
+        self._views[endpoint.name] = endpoint.tcb()
+        self.trace.endpoints.append(EndpointInfo(endpoint.name, endpoint.addr, endpoint.port, int(endpoint.iss)))
+        if script is not None:
+            self.apps[endpoint.name] = Application(endpoint, script, self.address_of)
+            self._push(start, _APP, endpoint)
+        return endpoint
+
+    def set_link(self, src: str, dst: str, params: LinkParams) -> None:
+        """Set the path from endpoint ``src``'s host to endpoint ``dst``'s host."""
+        self.links[(self.address_of[src][0], self.address_of[dst][0])] = params
+
+    def inject(self, injection: Injection) -> None:
+        """Schedule a foreign segment (see ``Injection``)."""
+        for name in (injection.sender, injection.receiver):
+            if name not in self.endpoints:
+                raise ScenarioError(f"inject: no endpoint called {name!r}")
+        self._push(injection.at, _INJECT, injection)
+
+    # ------------------------------------------------------------------ run
+    def run(self, until: float | None = None, max_events: int = 1_000_000) -> Trace:
+        """Process events until none are left (or ``until``); returns the trace."""
+        heap = self._heap
+        handled = 0
+        while heap:
+            time, _, kind, obj = heap[0]
+            if until is not None and time > until:
+                break
+            heapq.heappop(heap)
+            self.now = time
+            handled += 1
+            if handled > max_events:
+                raise ScenarioError(f"the run did not settle after {max_events} events (is a script waiting forever?)")
+            if kind == _ARRIVE:
+                self._arrive(obj, time)  # type: ignore[arg-type]
+            elif kind == _TIMER:
+                self._timer(obj, time)  # type: ignore[arg-type]
+            elif kind == _APP:
+                self._run_app(obj, time)  # type: ignore[arg-type]
+            else:
+                self._do_inject(obj, time)  # type: ignore[arg-type]
+        if until is not None:
+            self.now = max(self.now, until)
+        return self.trace
+
+    def _push(self, time: float, kind: int, obj: object) -> None:
+        self._counter += 1
+        heapq.heappush(self._heap, (time, self._counter, kind, obj))
+
+    def _timer(self, ep: Endpoint, now: float) -> None:
+        if self._timer_at.get(ep.name) == now:
+            del self._timer_at[ep.name]
+        deadline = ep.next_timer()
+        if deadline is not None and deadline <= now:
+            ep.on_timer(now)
+        self._settle(ep, now)
+
+    def _run_app(self, ep: Endpoint, now: float) -> None:
+        self._settle(ep, now, run_app=True)
+
+    def _settle(self, ep: Endpoint, now: float, *, run_app: bool = True) -> None:
+        """Hand on what ``ep`` produced; let its application react, until quiet."""
+        app = self.apps.get(ep.name)
+        while True:
+            notes = ep.drain()
+            if notes:
+                self._handle_notes(ep, notes, now)
+            if app is None or not run_app:
+                break
+            position, wake = app.position, app.wake_at
+            app.run(now)
+            if app.failure is not None and not app.reported:
+                app.reported = True
+                self._event(now, "error", ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
+            if app.wake_at is not None and app.wake_at != wake:
+                self._push(app.wake_at, _APP, ep)
+            if not ep.has_notes and app.position == position:
+                break
+        self._arm(ep)
+        self._register(ep)
+
+    def _arm(self, ep: Endpoint) -> None:
+        deadline = ep.next_timer()
+        if deadline is None:
+            return
+        scheduled = self._timer_at.get(ep.name)
+        if scheduled is None or deadline < scheduled:
+            self._timer_at[ep.name] = deadline
+            self._push(deadline, _TIMER, ep)
+
+    def _register(self, ep: Endpoint) -> None:
+        if ep.remote_port and ep.state is not State.CLOSED and ep.state is not State.LISTEN:
+            self._conns[(ep.addr, ep.port, ep.remote_addr, ep.remote_port)] = ep
+
+    # ------------------------------------------------------------ wire side
+    def _handle_notes(self, ep: Endpoint, notes: list[Note], now: float) -> None:
+        name = ep.name
+        record = self.record
+        for note in notes:
+            self._views[name] = note.tcb
+            kind = note.kind
+            if kind is NoteKind.SEND:
+                assert note.segment is not None
+                if record:
+                    self._event(now, "send", name, self._explain(ep, note), name, note.segment, note.retransmission)
+                self._transmit(note.segment, name, now, note.retransmission)
+            elif record:
+                self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment)
+
+    def _explain(self, ep: Endpoint, note: Note) -> str:
+        return explain(note, ep.name, self._peer_name(ep), rto=ep.rto.rto)
+
+    def _peer_name(self, ep: Endpoint) -> str:
+        peer = self._peer.get(ep.name)
+        if peer is None:
+            others = self._ports.get((ep.remote_addr, ep.remote_port))
+            peer = others[0].name if others else (self._host_names.get(ep.remote_addr) or "the peer")
+        return peer
+
+    def _event(
+        self,
+        now: float,
+        kind: str,
+        name: str,
+        text: str,
+        who: str,
+        segment: Segment | None = None,
+        retransmission: bool = False,
+    ) -> None:
+        views = [(who, self._views[who])] if who in self._views else []
+        peer = self._peer.get(who)
+        if peer is not None:
+            views.append((peer, self._views[peer]))
+        self.trace.events.append(TraceEvent(now, kind, name, text, segment, retransmission, tuple(views)))
+
+    def _transmit(self, seg: Segment, sender: str, now: float, retransmission: bool) -> None:
+        """Put a segment on the link towards its destination, applying faults."""
+        path = (seg.src_addr, seg.dst_addr)
+        link = self.links.get(path, self.default_link)
+        rng = self.rng
+        for i, fault in enumerate(self.faults):
+            if not fault.matches(seg, sender, retransmission):
+                continue
+            self._fault_seen[i] += 1
+            if fault.acts_on(self._fault_seen[i]):
+                if fault.action == "drop":
+                    self._drop(seg, sender, now, f"scripted fault: the network loses {fault.describe()}")
+                    return
+                if fault.action == "duplicate":
+                    self._note_event(now, "duplicate", sender, seg, f"scripted fault: the network delivers {fault.describe()} twice")
+                    self._schedule_arrival(seg, link, path, now, 0.0)
+                else:
+                    self._note_event(now, "delay", sender, seg, f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s")
+                    self._schedule_arrival(seg, link, path, now, fault.delay)
+                    return
+        if link.loss and rng.random() < link.loss:
+            self._drop(seg, sender, now, f"the network loses this segment (random loss, probability {link.loss:g})")
+            return
+        extra = 0.0
+        if link.reorder and rng.random() < link.reorder:
+            extra = link.reorder_delay or link.latency
+        self._schedule_arrival(seg, link, path, now, extra)
+        if link.duplicate and rng.random() < link.duplicate:
+            self._note_event(now, "duplicate", sender, seg, f"the network duplicates this segment (probability {link.duplicate:g})")
+            self._schedule_arrival(seg, link, path, now, 0.0)
+
+    def _schedule_arrival(self, seg: Segment, link: LinkParams, path: tuple[str, str], now: float, extra: float) -> None:
+        depart = now
+        if link.bandwidth is not None:
+            depart = max(now, self._busy_until.get(path, 0.0)) + (HEADER_BYTES + len(seg.payload)) / link.bandwidth
+            self._busy_until[path] = depart
+        delay = link.latency + extra
+        if link.jitter:
+            delay += self.rng.random() * link.jitter
+        self._push(depart + delay, _ARRIVE, seg)
+
+    def _drop(self, seg: Segment, sender: str, now: float, why: str) -> None:
+        self._note_event(now, "drop", sender, seg, why)
+
+    def _note_event(self, now: float, kind: str, who: str, seg: Segment, why: str) -> None:
+        if self.record:
+            self._event(now, kind, who, why[0].upper() + why[1:] + ".", who, seg)
+
+    def _do_inject(self, inj: Injection, now: float) -> None:
+        src = self.endpoints[inj.sender]
+        dst = self.endpoints[inj.receiver]
+        seg = Segment(
+            src.port,
+            dst.port,
+            SeqNum(inj.seq),
+            SeqNum(inj.ack),
+            inj.flags,
+            inj.window,
+            payload=inj.payload,
+            src_addr=src.addr,
+            dst_addr=dst.addr,
+        )
+        self._note_event(now, "inject", inj.sender, seg, f"{inj.why}: {seg.label()} (from {inj.sender}'s address)")
+        path = (seg.src_addr, seg.dst_addr)
+        self._schedule_arrival(seg, self.links.get(path, self.default_link), path, now, 0.0)
+
+    def _arrive(self, seg: Segment, now: float) -> None:
+        self.segments_delivered += 1
+        ep = self._demux(seg, now)
+        if ep is None:
+            reply, key = closed_reply(seg)
+            owner = self._host_names.get(seg.dst_addr, seg.dst_addr)
+            if self.record:
+                text = f"No endpoint at {seg.dst_addr}:{seg.dst_port}. " + (
+                    "A RST is never answered." if reply is None else "The host's TCP answers for the closed port."
+                )
+                self._event(now, "deliver", owner, text, owner, seg)
+            if reply is not None:
+                note = Note(NoteKind.SEND, key, self._views.get(owner, _EMPTY_VIEW), reply)
+                if self.record:
+                    self._event(now, "send", owner, explain(note, owner, self._sender_name(seg)), owner, reply)
+                self._transmit(reply, owner, now, False)
+            return
+        sender = self._sender_name(seg)
+        if sender:
+            self._peer[ep.name] = sender
+            self._peer.setdefault(sender, ep.name)
+        ep.on_segment(seg, now)
+        self._settle(ep, now)
+        if ep.state is State.LISTEN and "#" in ep.name:
+            self._forget(ep)  # a spawned connection that went back to LISTEN is gone
+
+    def _sender_name(self, seg: Segment) -> str:
+        ep = self._conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port))
+        if ep is not None:
+            return ep.name
+        others = self._ports.get((seg.src_addr, seg.src_port))
+        return others[0].name if others else ""
+
+    def _demux(self, seg: Segment, now: float) -> Endpoint | None:
+        """Find the endpoint for an arriving segment (RFC 9293 section 3.10.7)."""
+        ep = self._conns.get((seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port))
+        if ep is not None and ep.state is not State.CLOSED:
+            return ep
+        local = (seg.dst_addr, seg.dst_port)
+        candidates = self._ports.get(local, ())
+        for cand in candidates:
+            if cand.state is State.LISTEN:
+                return cand
+        if seg.flags & Flags.SYN and not seg.flags & Flags.ACK and local in self._listeners:
+            return self._spawn(local, now)
+        if ep is not None:
+            return ep  # the deleted TCB answers as CLOSED (RFC 9293 3.10.7.1)
+        for cand in candidates:
+            if not cand.remote_port or (cand.remote_addr, cand.remote_port) == (seg.src_addr, seg.src_port):
+                return cand
+        return None
+
+    def listen_many(self, ep: Endpoint, script_after_listen: list[Step]) -> None:
+        """Let ``ep``'s port accept any number of connections, like a socket's backlog:
+        a SYN that finds ``ep`` busy gets a new endpoint ``NAME#2``, ``NAME#3``, ..."""
+        self._listeners[(ep.addr, ep.port)] = (ep, script_after_listen)
+
+    def _spawn(self, local: tuple[str, int], now: float) -> Endpoint:
+        template, script = self._listeners[local]
+        n = self._spawned.get(template.name, 1) + 1
+        self._spawned[template.name] = n
+        child = Endpoint(f"{template.name}#{n}", template.addr, template.port, self.isn_source(), template.config)
+        self.endpoints[child.name] = child
+        self._ports[local].append(child)
+        self._views[child.name] = child.tcb()
+        self.trace.endpoints.append(EndpointInfo(child.name, child.addr, child.port, int(child.iss)))
+        child.listen(now)
+        if script:
+            self.apps[child.name] = Application(child, list(script), self.address_of)
+        self._settle(child, now, run_app=False)
+        return child
+
+    def _forget(self, ep: Endpoint) -> None:
+        self._ports[(ep.addr, ep.port)].remove(ep)
+
+
+_TRACE_KIND = {
+    NoteKind.RECEIVE: "deliver",
+    NoteKind.STATE: "state",
+    NoteKind.TIMER_SET: "timer_set",
+    NoteKind.TIMER_CANCEL: "timer_cancel",
+    NoteKind.TIMER_FIRED: "timer_fired",
+    NoteKind.DATA: "data",
+    NoteKind.EOF: "eof",
+    NoteKind.ERROR: "error",
+    NoteKind.INFO: "rtt",
+    NoteKind.APP: "app",
+}
+_EMPTY_VIEW = TcbView(State.CLOSED, SeqNum(0), SeqNum(0), SeqNum(0), SeqNum(0), 0, SeqNum(0), 0)

@@ -1,0 +1,56 @@
+"""What an endpoint reports back to whoever drives it: the sans-IO output."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .segment import Segment
+from .seq import SeqNum
+from .states import State
+from .timers import Timer
+
+
+class NoteKind(enum.Enum):
+    """The kinds of things an endpoint can report."""
+
+    SEND = "send"  # a segment to put on the wire
+    RECEIVE = "receive"  # what the endpoint did with an arriving segment
+    STATE = "state"  # a move between states
+    TIMER_SET = "timer_set"
+    TIMER_CANCEL = "timer_cancel"
+    TIMER_FIRED = "timer_fired"
+    DATA = "data"  # bytes became readable for the application
+    EOF = "eof"  # the peer's FIN: the application reads end of stream
+    ERROR = "error"  # the connection failed (reset, refused, timed out)
+    INFO = "info"  # a change worth telling (RTT sample, window update)
+    APP = "app"  # a user call (OPEN, SEND, CLOSE, ...)
+
+
+class TcbView(NamedTuple):
+    """The RFC 9293 section 3.3.1 variables of one endpoint at one moment."""
+
+    state: State
+    iss: SeqNum
+    irs: SeqNum
+    snd_una: SeqNum
+    snd_nxt: SeqNum
+    snd_wnd: int
+    rcv_nxt: SeqNum
+    rcv_wnd: int
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One report.  ``key`` and ``args`` select and fill a sentence in ``explain``."""
+
+    kind: NoteKind
+    key: str
+    tcb: TcbView
+    segment: Segment | None = None
+    args: tuple[tuple[str, object], ...] = ()
+    timer: Timer | None = None
+    deadline: float | None = None
+    old_state: State | None = None
+    retransmission: bool = False

@@ -1,0 +1,168 @@
+"""The one segment type that flows through the model, network, trace and edges."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .seq import SeqNum
+
+
+class Flags(enum.IntFlag):
+    """TCP header control bits (RFC 9293 section 3.1, RFC 3168 for ECE/CWR)."""
+
+    FIN = 0x01
+    SYN = 0x02
+    RST = 0x04
+    PSH = 0x08
+    ACK = 0x10
+    URG = 0x20
+    ECE = 0x40
+    CWR = 0x80
+
+    @property
+    def letters(self) -> str:
+        """Flags as Scapy writes them: ``"SA"`` for SYN+ACK, ``"FA"`` for FIN+ACK."""
+        return "".join(letter for bit, letter in _LETTERS if self & bit)
+
+    @property
+    def names(self) -> str:
+        """Flags as a textbook writes them: ``"SYN,ACK"``, ``"FIN,ACK"``."""
+        return ",".join(name for bit, name in _NAMES if self & bit) or "none"
+
+    @classmethod
+    def parse(cls, text: str) -> Flags:
+        """Read flags written as letters (``"SA"``) or names (``"SYN,ACK"``, ``"syn+ack"``)."""
+        text = text.strip().upper()
+        if not text or text in {"NONE", "."}:
+            return cls(0)
+        parts = [p for p in text.replace("+", ",").replace("|", ",").split(",") if p]
+        if len(parts) > 1 or parts[0] in cls.__members__:
+            try:
+                return cls(sum(cls[p.strip()] for p in parts))
+            except KeyError as exc:
+                raise ValueError(f"unknown TCP flag {exc.args[0]!r}") from None
+        value = cls(0)
+        by_letter = {letter: bit for bit, letter in _LETTERS}
+        for ch in parts[0]:
+            if ch not in by_letter:
+                raise ValueError(f"unknown TCP flag letter {ch!r} in {text!r} (use F S R P A U E C)")
+            value |= by_letter[ch]
+        return value
+
+
+# Scapy's letter order, so that a trace and a Scapy packet print alike.
+_LETTERS = (
+    (Flags.FIN, "F"),
+    (Flags.SYN, "S"),
+    (Flags.RST, "R"),
+    (Flags.PSH, "P"),
+    (Flags.ACK, "A"),
+    (Flags.URG, "U"),
+    (Flags.ECE, "E"),
+    (Flags.CWR, "C"),
+)
+# Textbook order: control bits first, then ACK, then the rest.
+_NAMES = (
+    (Flags.SYN, "SYN"),
+    (Flags.FIN, "FIN"),
+    (Flags.RST, "RST"),
+    (Flags.PSH, "PSH"),
+    (Flags.ACK, "ACK"),
+    (Flags.URG, "URG"),
+    (Flags.ECE, "ECE"),
+    (Flags.CWR, "CWR"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """TCP options (RFC 9293 section 3.2, RFC 7323, RFC 2018).
+
+    ``None`` or empty means the option is absent.
+    """
+
+    mss: int | None = None
+    wscale: int | None = None
+    sack_permitted: bool = False
+    sack_blocks: tuple[tuple[SeqNum, SeqNum], ...] = ()
+    timestamps: tuple[int, int] | None = None
+
+    def __bool__(self) -> bool:
+        return (
+            self.mss is not None
+            or self.wscale is not None
+            or self.sack_permitted
+            or bool(self.sack_blocks)
+            or self.timestamps is not None
+        )
+
+    def describe(self) -> str:
+        """Options as tcpdump prints them: ``mss 1460,wscale 7,sackOK``."""
+        parts: list[str] = []
+        if self.mss is not None:
+            parts.append(f"mss {self.mss}")
+        if self.sack_permitted:
+            parts.append("sackOK")
+        if self.timestamps is not None:
+            parts.append(f"TS val {self.timestamps[0]} ecr {self.timestamps[1]}")
+        if self.wscale is not None:
+            parts.append(f"wscale {self.wscale}")
+        if self.sack_blocks:
+            blocks = " ".join(f"{int(a)}:{int(b)}" for a, b in self.sack_blocks)
+            parts.append(f"sack {blocks}")
+        return ",".join(parts)
+
+
+NO_OPTIONS = Options()
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One TCP segment.  Immutable: a retransmission is a new value.
+
+    Addresses are carried so that captures and multi-host simulations can be
+    demultiplexed; the model itself only needs the ports.
+    """
+
+    src_port: int
+    dst_port: int
+    seq: SeqNum
+    ack: SeqNum = SeqNum(0)
+    flags: Flags = Flags(0)
+    window: int = 0
+    options: Options = field(default=NO_OPTIONS)
+    payload: bytes = b""
+    src_addr: str = ""
+    dst_addr: str = ""
+    urgent: int = 0
+
+    @property
+    def len(self) -> int:
+        """SEG.LEN: octets of sequence space, counting SYN and FIN (RFC 9293 section 3.4)."""
+        flags = self.flags
+        return len(self.payload) + (1 if flags & Flags.SYN else 0) + (1 if flags & Flags.FIN else 0)
+
+    @property
+    def end(self) -> SeqNum:
+        """The sequence number just past this segment: SEG.SEQ + SEG.LEN."""
+        return self.seq + self.len
+
+    def has(self, flags: Flags) -> bool:
+        """True when every bit of ``flags`` is set on this segment."""
+        return (self.flags & flags) == flags
+
+    def label(self, *, isn_self: int | None = None, isn_peer: int | None = None) -> str:
+        """A short label for ladders: ``SYN,ACK seq=5000 ack=1001``.
+
+        Given the sender's and receiver's initial sequence numbers, the numbers
+        are shown relative to them, as Wireshark does.
+        """
+        seq = int(self.seq) if isn_self is None else self.seq.since(isn_self)
+        parts = [self.flags.names, f"seq={seq}"]
+        if self.flags & Flags.ACK:
+            ack = int(self.ack) if isn_peer is None else self.ack.since(isn_peer)
+            parts.append(f"ack={ack}")
+        if self.payload:
+            parts.append(f"len={len(self.payload)}")
+        return " ".join(parts)

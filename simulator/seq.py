@@ -1,0 +1,62 @@
+"""32-bit sequence numbers with wraparound-safe arithmetic.
+
+TCP sequence numbers live on a circle of 2**32 values (RFC 9293 section 3.4:
+"all arithmetic dealing with sequence numbers must be performed modulo
+2**32").  Comparisons follow RFC 1982 serial-number arithmetic: ``a < b`` when
+``b`` lies less than half the circle ahead of ``a``.
+"""
+
+from __future__ import annotations
+
+MODULUS = 1 << 32
+MASK = MODULUS - 1
+HALF = 1 << 31
+
+
+class SeqNum(int):
+    """A TCP sequence number: an ``int`` in ``0 .. 2**32-1`` that wraps.
+
+    ``SeqNum(2**32 - 1) + 1 == SeqNum(0)`` and ``SeqNum(2**32 - 1) < SeqNum(0)``.
+    Adding or subtracting an ``int`` gives a ``SeqNum``; the signed distance
+    between two sequence numbers is ``b.since(a)``.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: int = 0) -> SeqNum:
+        return int.__new__(cls, value & MASK)
+
+    def __add__(self, amount: int) -> SeqNum:  # type: ignore[override]
+        return SeqNum(int(self) + amount)
+
+    __radd__ = __add__
+
+    def __sub__(self, amount: int) -> SeqNum:  # type: ignore[override]
+        return SeqNum(int(self) - amount)
+
+    def since(self, earlier: int) -> int:
+        """Signed distance ``self - earlier`` on the circle, in (-2**31, 2**31]."""
+        d = (int(self) - int(earlier)) & MASK
+        return d - MODULUS if d > HALF else d
+
+    # RFC 1982 section 3.2: i1 < i2 when 0 < (i2 - i1) mod 2**32 < 2**31.
+    def __lt__(self, other: int) -> bool:  # type: ignore[override]
+        return 0 < ((int(other) - int(self)) & MASK) < HALF
+
+    def __le__(self, other: int) -> bool:  # type: ignore[override]
+        return ((int(other) - int(self)) & MASK) < HALF
+
+    def __gt__(self, other: int) -> bool:  # type: ignore[override]
+        return 0 < ((int(self) - int(other)) & MASK) < HALF
+
+    def __ge__(self, other: int) -> bool:  # type: ignore[override]
+        return ((int(self) - int(other)) & MASK) < HALF
+
+    def in_window(self, left: int, size: int) -> bool:
+        """True when ``left <= self < left + size`` on the circle (size may be 0)."""
+        return ((int(self) - int(left)) & MASK) < size
+
+    def __repr__(self) -> str:
+        return f"SeqNum({int(self)})"
+
+    __str__ = int.__repr__

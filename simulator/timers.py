@@ -1,0 +1,46 @@
+"""Timers: which ones an endpoint keeps, and the RFC 6298 retransmission timeout."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Timer(enum.Enum):
+    """The timers of one connection."""
+
+    RETRANSMIT = "retransmission"  # RFC 6298
+    PERSIST = "persist"  # zero-window probe, RFC 9293 section 3.8.6.1
+    DELAYED_ACK = "delayed-ACK"  # RFC 1122 section 4.2.3.2
+    TIME_WAIT = "TIME-WAIT"  # 2*MSL, RFC 9293 section 3.10.7.4
+
+
+class RtoEstimator:
+    """Smoothed RTT and retransmission timeout, RFC 6298 sections 2 and 5."""
+
+    __slots__ = ("backoff", "g", "max_rto", "min_rto", "rto", "rttvar", "srtt")
+
+    def __init__(self, initial: float, minimum: float, maximum: float, granularity: float) -> None:
+        self.srtt: float | None = None
+        self.rttvar = 0.0
+        self.rto = initial  # section 2.1: until a sample, RTO = 1 s
+        self.min_rto = minimum
+        self.max_rto = maximum
+        self.g = granularity
+        self.backoff = 0  # times the timer has expired for the same segment
+
+    def sample(self, r: float) -> None:
+        """Take one RTT measurement R (only from segments never retransmitted: Karn)."""
+        if self.srtt is None:  # section 2.2: the first measurement
+            self.srtt = r
+            self.rttvar = r / 2
+        else:  # section 2.3, alpha = 1/8, beta = 1/4
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
+            self.srtt = 0.875 * self.srtt + 0.125 * r
+        rto = self.srtt + max(self.g, 4 * self.rttvar)
+        self.rto = min(max(rto, self.min_rto), self.max_rto)  # section 2.4 and 2.5
+        self.backoff = 0
+
+    def back_off(self) -> None:
+        """Section 5.5: on expiry, RTO = RTO * 2 (bounded by the maximum)."""
+        self.rto = min(self.rto * 2, self.max_rto)
+        self.backoff += 1

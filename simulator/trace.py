@@ -1,0 +1,262 @@
+"""The record of a run: ordered events with explanations, and its JSON form.
+
+JSON schema ``tcpsim-trace`` version 1 (documented in README.md):
+
+    {"format": "tcpsim-trace", "version": 1, "scenario": str, "title": str,
+     "seed": int, "endpoints": [{"name", "address", "port", "isn"}],
+     "events": [{"time", "kind", "endpoint", "segment", "retransmission",
+                 "state_after", "tcb", "explanation"}]}
+
+``segment`` is null or {"src", "dst", "src_port", "dst_port", "seq", "ack",
+"flags" (letters as Scapy writes them, "SA"), "window", "len" (SEG.LEN,
+counting SYN and FIN), "payload" (bytes of data), "data" (the bytes, hex),
+"options"}.  ``state_after`` maps endpoint names to states after the event;
+``tcb`` maps them to their RFC 9293 variables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import TraceFormatError
+from .notes import TcbView
+from .segment import Flags, Options, Segment
+from .seq import SeqNum
+from .states import State
+
+FORMAT = "tcpsim-trace"
+VERSION = 1
+
+# Event kinds, in the words the JSON uses.
+KINDS = (
+    "app",  # the application made a call
+    "send",  # an endpoint put a segment on the wire
+    "drop",  # the network lost it
+    "duplicate",  # the network delivered it twice
+    "delay",  # the network held it back (a scripted fault)
+    "inject",  # the scenario put a foreign segment on the wire (an old duplicate)
+    "deliver",  # a segment reached an endpoint, which processed it
+    "state",  # a state change
+    "timer_set",
+    "timer_fired",
+    "timer_cancel",
+    "data",  # bytes became readable
+    "eof",  # end of stream for the application
+    "error",  # the connection failed, or a user call was refused
+    "rtt",  # an RTT sample changed the RTO
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointInfo:
+    """Who took part in a run."""
+
+    name: str
+    address: str
+    port: int
+    isn: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    """One step of a run."""
+
+    time: float
+    kind: str
+    endpoint: str
+    explanation: str
+    segment: Segment | None = None
+    retransmission: bool = False
+    views: tuple[tuple[str, TcbView], ...] = ()
+
+    @property
+    def state_after(self) -> dict[str, State]:
+        """Each endpoint's state after this event (the endpoint and its peer)."""
+        return {name: view.state for name, view in self.views}
+
+    def view(self, name: str) -> TcbView | None:
+        """The TCB of ``name`` after this event, if recorded."""
+        for n, v in self.views:
+            if n == name:
+                return v
+        return None
+
+
+@dataclass(slots=True)
+class Trace:
+    """All events of one run, in order."""
+
+    scenario: str
+    seed: int
+    title: str = ""
+    endpoints: list[EndpointInfo] = field(default_factory=list)
+    events: list[TraceEvent] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def of_kind(self, *kinds: str) -> list[TraceEvent]:
+        """The events of the given kinds, in order."""
+        return [e for e in self.events if e.kind in kinds]
+
+    def segments_sent(self) -> list[TraceEvent]:
+        """Every ``send`` event (including retransmissions), in order."""
+        return self.of_kind("send")
+
+    def final_states(self) -> dict[str, State]:
+        """The last recorded state of every endpoint."""
+        states: dict[str, State] = {}
+        for event in self.events:
+            for name, view in event.views:
+                states[name] = view.state
+        return states
+
+    def to_json(self) -> str:
+        """The trace as JSON text (stable: same run, same bytes)."""
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "scenario": self.scenario,
+            "title": self.title,
+            "seed": self.seed,
+            "endpoints": [
+                {"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints
+            ],
+            "events": [_event_to_dict(e) for e in self.events],
+        }
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        """Load a trace written by ``to_json``."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TraceFormatError(f"not a JSON trace: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise TraceFormatError("not a tcpsim trace (the 'format' field is missing or different)")
+        if data.get("version") != VERSION:
+            raise TraceFormatError(f"trace version {data.get('version')!r} is not supported (this tcpsim reads {VERSION})")
+        try:
+            return cls(
+                scenario=str(data["scenario"]),
+                seed=int(data["seed"]),
+                title=str(data.get("title", "")),
+                endpoints=[
+                    EndpointInfo(str(e["name"]), str(e["address"]), int(e["port"]), int(e["isn"]))
+                    for e in data["endpoints"]
+                ],
+                events=[_event_from_dict(e) for e in data["events"]],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TraceFormatError(f"the trace is damaged: {exc!r}") from None
+
+
+def segment_to_dict(seg: Segment) -> dict[str, Any]:
+    """A segment in the trace's JSON form."""
+    opts = seg.options
+    options: dict[str, Any] = {}
+    if opts.mss is not None:
+        options["mss"] = opts.mss
+    if opts.wscale is not None:
+        options["wscale"] = opts.wscale
+    if opts.sack_permitted:
+        options["sack_permitted"] = True
+    if opts.sack_blocks:
+        options["sack"] = [[int(a), int(b)] for a, b in opts.sack_blocks]
+    if opts.timestamps is not None:
+        options["timestamps"] = list(opts.timestamps)
+    return {
+        "src": seg.src_addr,
+        "dst": seg.dst_addr,
+        "src_port": seg.src_port,
+        "dst_port": seg.dst_port,
+        "seq": int(seg.seq),
+        "ack": int(seg.ack),
+        "flags": seg.flags.letters,
+        "window": seg.window,
+        "len": seg.len,
+        "payload": len(seg.payload),
+        "data": seg.payload.hex(),
+        "options": options,
+    }
+
+
+def segment_from_dict(d: dict[str, Any]) -> Segment:
+    """Inverse of ``segment_to_dict``."""
+    o = d.get("options", {})
+    options = Options(
+        mss=o.get("mss"),
+        wscale=o.get("wscale"),
+        sack_permitted=bool(o.get("sack_permitted", False)),
+        sack_blocks=tuple((SeqNum(a), SeqNum(b)) for a, b in o.get("sack", [])),
+        timestamps=tuple(o["timestamps"]) if "timestamps" in o else None,  # type: ignore[arg-type]
+    )
+    return Segment(
+        src_port=int(d["src_port"]),
+        dst_port=int(d["dst_port"]),
+        seq=SeqNum(int(d["seq"])),
+        ack=SeqNum(int(d["ack"])),
+        flags=Flags.parse(str(d["flags"])),
+        window=int(d["window"]),
+        options=options,
+        payload=bytes.fromhex(d.get("data", "")),
+        src_addr=str(d.get("src", "")),
+        dst_addr=str(d.get("dst", "")),
+    )
+
+
+_TCB_FIELDS = ("iss", "irs", "snd_una", "snd_nxt", "snd_wnd", "rcv_nxt", "rcv_wnd")
+
+
+def _event_to_dict(e: TraceEvent) -> dict[str, Any]:
+    return {
+        "time": round(e.time, 9),
+        "kind": e.kind,
+        "endpoint": e.endpoint,
+        "segment": segment_to_dict(e.segment) if e.segment is not None else None,
+        "retransmission": e.retransmission,
+        "state_after": {name: v.state.value for name, v in e.views},
+        "tcb": {name: {f: int(getattr(v, f)) for f in _TCB_FIELDS} for name, v in e.views},
+        "explanation": e.explanation,
+    }
+
+
+def _event_from_dict(d: dict[str, Any]) -> TraceEvent:
+    views = []
+    for name, state in d["state_after"].items():
+        t = d["tcb"][name]
+        views.append(
+            (
+                name,
+                TcbView(
+                    State(state),
+                    SeqNum(t["iss"]),
+                    SeqNum(t["irs"]),
+                    SeqNum(t["snd_una"]),
+                    SeqNum(t["snd_nxt"]),
+                    int(t["snd_wnd"]),
+                    SeqNum(t["rcv_nxt"]),
+                    int(t["rcv_wnd"]),
+                ),
+            )
+        )
+    if d["kind"] not in KINDS:
+        raise ValueError(f"unknown event kind {d['kind']!r}")
+    return TraceEvent(
+        time=float(d["time"]),
+        kind=str(d["kind"]),
+        endpoint=str(d["endpoint"]),
+        explanation=str(d["explanation"]),
+        segment=segment_from_dict(d["segment"]) if d["segment"] is not None else None,
+        retransmission=bool(d.get("retransmission", False)),
+        views=tuple(views),
+    )
