@@ -25,6 +25,7 @@ FIN = Flags.FIN
 RST = Flags.RST
 PSH = Flags.PSH
 DEFAULT_MSS = 536  # RFC 9293 section 3.7.1: assumed when the peer sends no MSS option
+DUP_SYN_INTERVAL = 0.5  # seconds between SYN,ACKs sent in answer to repeated SYNs
 
 # States in which the endpoint may send data or a FIN of its own.
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
@@ -130,6 +131,7 @@ class Endpoint:
         self._rtt_sent_at = 0.0
         self._retries = 0
         self._syn_was_retransmitted = False
+        self._syn_sent_at = float("-inf")  # when our SYN (or SYN,ACK) last went out
         self._persist_backoff = 0
         self._dupacks = 0
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
@@ -142,7 +144,13 @@ class Endpoint:
     # ------------------------------------------------------------------ views
     @property
     def rcv_wnd(self) -> int:
-        """RCV.WND: room left in the receive buffer."""
+        """RCV.WND: room left in the receive buffer.
+
+        With ``auto_read`` the application takes data the moment it arrives,
+        so the window stays fully open.
+        """
+        if self.config.auto_read:
+            return self.config.recv_buffer
         return max(0, self.config.recv_buffer - len(self._readable))
 
     @property
@@ -410,7 +418,10 @@ class Endpoint:
             if not seg.flags & ACK:
                 # The peer's SYN again: our SYN,ACK was lost.  Send it again at
                 # once (as Linux does) rather than the bare ACK of the first step,
-                # which could not carry our SYN.
+                # which could not carry our SYN; but not twice within
+                # DUP_SYN_INTERVAL (Linux's tcp_invalid_ratelimit).
+                if now - self._syn_sent_at < DUP_SYN_INTERVAL:
+                    return "syn_received_dup_syn_limited"
                 self._retransmit_head(now, "syn_ack_again", restart_timer=False)
                 return "syn_received_dup_syn"
             # A SYN,ACK for a SYN we hold: the other half of a simultaneous open
@@ -749,6 +760,8 @@ class Endpoint:
             self._rtt_seq, self._rtt_sent_at = end, now
         if arm_rto and Timer.RETRANSMIT not in self._timers:  # RFC 6298 section 5.1
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        if flags & SYN:
+            self._syn_sent_at = now
         self._send(seq, flags, payload, key, options=options)
 
     def _retransmit_head(self, now: float, key: str, *, restart_timer: bool = True) -> None:
@@ -761,6 +774,8 @@ class Endpoint:
             flags |= PSH
         if restart_timer:
             self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
+        if flags & SYN:
+            self._syn_sent_at = now
         self._send(head.seq, flags, head.payload, key, options=head.options, retransmission=True)
 
     def _send(
@@ -863,14 +878,17 @@ class Endpoint:
         ):
             return
         wnd = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
-        if self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers:
-            self._stop(Timer.PERSIST)  # the window opened: stop probing
-            if self._rtx and Timer.RETRANSMIT not in self._timers:
-                self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
         self.snd_wnd = wnd
         if wnd > self.max_snd_wnd:
             self.max_snd_wnd = wnd
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+        if reopened:
+            # The window opened: stop probing.  A probe still unacknowledged was
+            # refused by the zero window, so it goes again first.
+            self._stop(Timer.PERSIST)
+            if self._rtx:
+                self._retransmit_head(now, "probe_after_open")
 
     def _learn_syn_options(self, seg: Segment) -> None:
         """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""

@@ -83,6 +83,8 @@ RESENT = {
     "without waiting for the timer (fast retransmit, RFC 5681 section 3.2). ",
     "probe_again": "The window is still zero: the persist timer fired again and {who} repeats its probe. ",
     "syn_ack_again": "{peer}'s SYN arrived again, so {who}'s SYN,ACK was probably lost: {who} sends it again. ",
+    "probe_after_open": "The window is open again ({wnd_open} bytes), but the probe byte was refused while it "
+    "was zero: {who} sends it again before any new data. ",
 }
 
 # What the endpoint did with a segment that arrived.
@@ -105,6 +107,8 @@ RECEIVE = {
     "the connection is established on {who}'s side.",
     "syn_sent_syn": "{who} receives a SYN without ACK while its own SYN is out: both opened at once.",
     "syn_received_dup_syn": "{peer}'s SYN arrived a second time.",
+    "syn_received_dup_syn_limited": "{peer}'s SYN arrived a second time, but {who} sent its SYN,ACK again only "
+    "moments ago: it does not send another (Linux limits such answers to one per 0.5 s).",
     "unacceptable_rst_dropped": "A RST outside the receive window is dropped silently.",
     "fin_again": "A FIN that {who} already has (a retransmission).",
     "unacceptable": "The segment is not acceptable: its sequence numbers lie outside the receive window "
@@ -246,6 +250,7 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str
     if kind is NoteKind.SEND:
         if note.key in RESENT:
             fields["rto"] = f"{rto:g}" if rto is not None else "?"
+            fields["wnd_open"] = note.tcb.snd_wnd
             return RESENT[note.key].format(**fields) + _resent_what(note)
         return SEND[note.key].format(**fields)
     if kind is NoteKind.RECEIVE:

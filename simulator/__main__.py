@@ -1,0 +1,5 @@
+"""``python -m simulator`` is ``tcpsim``."""
+
+from .cli import main
+
+raise SystemExit(main())

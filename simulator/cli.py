@@ -1,0 +1,126 @@
+"""The command line: ``tcpsim list``, ``tcpsim run``, ``tcpsim show``.
+
+Every mistake in the input gives one line on standard error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import __version__
+from .errors import TcpsimError
+from .scenario import Scenario, builtin_names, load
+from .textladder import render
+
+
+class UsageError(TcpsimError):
+    """A command-line argument that cannot be used."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog.split()[0]} --help)")
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
+
+
+def _u32(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= value < 1 << 32:
+        raise argparse.ArgumentTypeError(f"{text} is not a 32-bit sequence number (0..4294967295)")
+    return value
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that runs a scenario accepts."""
+    parser.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
+    parser.add_argument("--seed", type=int, help="seed of the random generator (loss, duplication, ISNs)")
+    parser.add_argument("--loss", type=_probability, help="probability that the network loses a segment, on every path")
+    parser.add_argument("--isn-client", type=_u32, metavar="N", help="initial sequence number of the endpoint 'client'")
+    parser.add_argument("--isn-server", type=_u32, metavar="N", help="initial sequence number of the endpoint 'server'")
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Load the scenario and apply --seed, --loss and the ISN options."""
+    scenario = load(args.scenario)
+    isns = {}
+    if args.isn_client is not None:
+        isns["client"] = args.isn_client
+    if args.isn_server is not None:
+        isns["server"] = args.isn_server
+    return scenario.with_options(seed=args.seed, loss=args.loss, isns=isns)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tcpsim", description="A packet-level TCP simulator for teaching.")
+    parser.add_argument("--version", action="version", version=f"tcpsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    sub.add_parser("list", help="list the built-in scenarios")
+    run = sub.add_parser("run", help="run a scenario and print its ladder with explanations (or JSON)")
+    add_run_options(run)
+    run.add_argument("--json", action="store_true", help="print the JSON trace instead of the ladder")
+    run.add_argument("--relative", action="store_true", help="show sequence numbers relative to each ISN")
+    run.add_argument("--verbose", action="store_true", help="also show timers, RTT samples and data delivery")
+    run.add_argument("--brief", action="store_true", help="no explanations, just the ladder")
+    show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
+    show.add_argument("scenario")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except TcpsimError as exc:
+        print(f"error: {exc}" if not isinstance(exc, UsageError) else str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "list":
+        for name in builtin_names():
+            scenario = load(name)
+            figure = f" [{scenario.figure}]" if scenario.figure else ""
+            print(f"{name:<24} {scenario.title}{figure}")
+        return 0
+    if args.command == "show":
+        from importlib import resources
+
+        if args.scenario not in builtin_names():
+            raise UsageError(f"tcpsim show: no built-in scenario called {args.scenario!r} (see tcpsim list)")
+        sys.stdout.write((resources.files("simulator") / "scenarios" / f"{args.scenario}.toml").read_text("utf-8"))
+        return 0
+    scenario = scenario_from_args(args)
+    trace = scenario.run()
+    if args.json:
+        sys.stdout.write(trace.to_json())
+    else:
+        if scenario.lesson and not args.brief:
+            print(scenario.lesson + "\n")
+        sys.stdout.write(render(trace, relative=args.relative, verbose=args.verbose, explain=not args.brief))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""A run as a plain-text ladder diagram, with the explanation of every step."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .segment import Segment
+from .trace import Trace, TraceEvent
+
+# Events shown by default; timers and RTT samples only with ``verbose``.
+SHOWN = frozenset({"app", "send", "drop", "duplicate", "delay", "inject", "deliver", "state", "error", "eof"})
+VERBOSE_ONLY = frozenset({"timer_set", "timer_fired", "timer_cancel", "rtt", "data"})
+
+SIDE = 14  # width of each endpoint's column
+MIDDLE = 50  # width of the arrow column
+
+
+def label(seg: Segment, event: TraceEvent, *, relative: bool, isns: dict[str, tuple[int, int]]) -> str:
+    """``SYN,ACK seq=5000 ack=1001 win=65535 <mss 1460>`` (relative numbers if asked)."""
+    if relative:
+        own, peer = isns.get(event.endpoint, (None, None))
+        if event.kind == "deliver":  # numbers are the sender's: swap the point of view
+            peer, own = own, peer
+        text = seg.label(isn_self=own, isn_peer=peer)
+    else:
+        text = seg.label()
+    text += f" win={seg.window}"
+    if seg.options:
+        text += f" <{seg.options.describe()}>"
+    return text
+
+
+def render(trace: Trace, *, relative: bool = False, verbose: bool = False, explain: bool = True, width: int = 100) -> str:
+    """The whole run as text: a header, then one block per event."""
+    kinds = SHOWN | VERBOSE_ONLY if verbose else SHOWN
+    names = [e.name for e in trace.endpoints]
+    left = names[0] if names else ""
+    right = names[1] if len(names) > 1 else ""
+    lines = [f"{trace.scenario}: {trace.title} (seed {trace.seed})" if trace.title else f"{trace.scenario} (seed {trace.seed})"]
+    for info in trace.endpoints:
+        lines.append(f"  {info.name:<10} {info.address}:{info.port}  ISN {info.isn}")
+    lines.append("")
+    lines.append(f"{'time':>7}  {left:<{SIDE}}{'':<{MIDDLE}}{right}")
+    isns: dict[str, tuple[int, int]] = {}
+    wrap = textwrap.TextWrapper(width=width, initial_indent=" " * 9, subsequent_indent=" " * 9)
+    events = trace.events
+    skip = -1
+    for i, event in enumerate(events):
+        for name, view in event.views:
+            isns[name] = (int(view.iss), int(view.irs))
+        if event.kind not in kinds or i == skip:
+            continue
+        on_left = event.endpoint == left
+        fate = _fate(events, i)
+        if fate is not None:  # a send and what the network did to it: one arrow
+            skip = i + 1
+            lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns, fate.kind))
+            if explain:
+                lines.extend(wrap.wrap(event.explanation))
+                lines.extend(wrap.wrap(fate.explanation))
+            continue
+        lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns))
+        if explain and event.kind in ("send", "deliver", "drop", "duplicate", "delay", "inject", "error", "rtt"):
+            lines.extend(wrap.wrap(event.explanation))
+        elif explain and event.kind == "state":
+            lines.extend(wrap.wrap(event.explanation.split(". ", 1)[-1]))
+    lines.append("")
+    final = trace.final_states()
+    lines.append("final states: " + ", ".join(f"{name} {state}" for name, state in final.items()))
+    return "\n".join(lines) + "\n"
+
+
+def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:
+    """The drop/delay/duplicate event that belongs to the send event ``i``, if any."""
+    if events[i].kind != "send" or i + 1 >= len(events):
+        return None
+    nxt = events[i + 1]
+    if nxt.kind in ("drop", "delay", "duplicate") and nxt.segment is events[i].segment:
+        return nxt
+    return None
+
+
+def _row(
+    event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple[int, int]], fate: str = ""
+) -> str:
+    kind = fate or event.kind
+    seg = event.segment
+    if seg is not None and kind in ("send", "drop", "duplicate", "delay", "inject"):
+        text = label(seg, event, relative=relative, isns=isns)
+        tag = {"send": "", "drop": " LOST", "duplicate": " DUPLICATED", "delay": " DELAYED", "inject": " OLD"}[kind]
+        if event.retransmission:
+            tag = " (retransmission)" + tag
+        body = f" {text}{tag} "
+        if kind == "drop":
+            arrow = ("--" + body).ljust(MIDDLE - 2, "-") + "X " if on_left else " X" + ("--" + body).rjust(MIDDLE - 2, "-")
+        elif on_left:
+            arrow = ("--" + body).ljust(MIDDLE - 1, "-") + ">"
+        else:
+            arrow = "<" + (body + "--").rjust(MIDDLE - 1, "-")
+        return f"{'':<{SIDE}}{arrow}" if on_left else f"{'':<{SIDE}}{arrow}  {event.endpoint}"
+    state = event.state_after.get(event.endpoint)
+    if kind == "deliver" and seg is not None:
+        text = "arrives: " + label(seg, event, relative=relative, isns=isns)
+        where = f"[{state}]" if state else ""
+        if on_left:
+            return f"{where:<{SIDE}}<- {text}"
+        return f"{'':<{SIDE}}{text:>{MIDDLE - 3}} -> {where}"
+    if kind == "state":
+        change = event.explanation.split(". ", 1)[0].split(": ", 1)[-1].replace(" -> ", " -> ")
+        return f"{change}" if on_left else f"{'':<{SIDE}}{'':<{MIDDLE}}{change}"
+    text = event.explanation
+    if kind == "app":
+        text = "app: " + text.split("'s application ", 1)[-1].rstrip(".")
+    if kind == "error":
+        text = "ERROR: " + text
+    return f"{text}" if on_left else f"{'':<{SIDE}}{'':<{MIDDLE}}{text}"
