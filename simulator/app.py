@@ -46,7 +46,19 @@ class Step:
 
 
 ACTIONS = frozenset(
-    {"listen", "connect", "send", "read", "wait", "wait_for_bytes", "wait_for_eof", "shutdown", "close", "abort", "crash"}
+    {
+        "listen",
+        "connect",
+        "send",
+        "read",
+        "wait",
+        "wait_for_bytes",
+        "wait_for_eof",
+        "shutdown",
+        "close",
+        "abort",
+        "crash",
+    }
 )
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
@@ -95,7 +107,7 @@ class Application:
             self.position += 1
             self._waiting_since = None
 
-    def _do(self, step: Step, now: float) -> bool:  # noqa: PLR0911
+    def _do(self, step: Step, now: float) -> bool:
         """Perform or test ``step``; False means "wait and call again"."""
         ep = self.endpoint
         action = step.action
@@ -122,7 +134,7 @@ class Application:
         if action == "wait_for_bytes":
             return self.received >= (step.amount or 0) or self._stream_over()
         if action == "wait_for_eof":
-            return ep.eof and not ep.readable or self._stream_over()
+            return (ep.eof and not ep.readable) or self._stream_over()
         if action == "send":
             ep.send(step.data, now)
         elif action == "read":

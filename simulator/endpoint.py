@@ -411,7 +411,7 @@ class Endpoint:
         self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack_simultaneous", options=self._syn_options(reply_to=seg))
         return "syn_sent_syn"
 
-    def _arrive_synchronized(self, seg: Segment, now: float) -> str:  # noqa: PLR0911
+    def _arrive_synchronized(self, seg: Segment, now: float) -> str:
         # RFC 9293 3.10.7.4 ("Otherwise"): SYN-RECEIVED and every later state.
         state = self.state
         if state is State.SYN_RECEIVED and seg.flags & SYN and seg.seq == self.irs:
@@ -689,7 +689,9 @@ class Endpoint:
         elif self._unsent:
             byte = bytes(self._unsent[:1])
             del self._unsent[:1]
-            self._transmit(self.snd_nxt, ACK | (Flags(0) if self._unsent else PSH), byte, now, "zero_window_probe", arm_rto=False)
+            self._transmit(
+                self.snd_nxt, ACK | (Flags(0) if self._unsent else PSH), byte, now, "zero_window_probe", arm_rto=False
+            )
         elif self._fin_queued and not self._fin_sent:
             self._send_fin(now, arm_rto=False)
         else:
@@ -796,7 +798,9 @@ class Endpoint:
         else:
             window = min(self.rcv_wnd >> self.rcv_wscale, 65535)
         ack = self.rcv_nxt if flags & ACK else SeqNum(0)
-        seg = Segment(self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr)
+        seg = Segment(
+            self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
+        )
         if flags & ACK:  # every ACK sent settles the one owed
             self._ack_pending = False
             self._unacked_full_segments = 0
@@ -862,7 +866,12 @@ class Endpoint:
             self.rto.sample(rtt)
             self._rtt_seq = None
             self._notes.append(
-                Note(NoteKind.INFO, "rtt_sample", self.tcb(), args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)))
+                Note(
+                    NoteKind.INFO,
+                    "rtt_sample",
+                    self.tcb(),
+                    args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)),
+                )
             )
         self._retries = 0
         if rtx:  # RFC 6298 section 5.3: restart the timer for what is left

@@ -39,7 +39,8 @@ SEND = {
     "because a FIN occupies one sequence number.",
     "ack_fin_delayed": "{who} acknowledges {peer}'s FIN (ack={ack}); the ACK waited briefly in case "
     "{who}'s application closed too and a FIN could carry it.",
-    "ack_fin_again": "The FIN arrived again, so {who}'s ACK of it was probably lost: {who} acknowledges it again (ack={ack}).",
+    "ack_fin_again": "The FIN arrived again, so {who}'s ACK of it was probably lost: "
+    "{who} acknowledges it again (ack={ack}).",
     "ack_out_of_order": "The segment arrived out of order: {who} expected byte {ack} next, so it repeats "
     "ack={ack} (a duplicate ACK) to tell {peer} what is missing, and keeps the early bytes.",
     "ack_unacceptable": "The segment lies outside {who}'s receive window (an old duplicate or garbage): "
@@ -114,7 +115,8 @@ RECEIVE = {
     "unacceptable": "The segment is not acceptable: its sequence numbers lie outside the receive window "
     "(RCV.NXT={rcv_nxt}, RCV.WND={rcv_wnd}).",
     "challenge_syn": "A SYN on a synchronized connection is not trusted.",
-    "syn_in_syn_received": "A second, different SYN while in SYN-RECEIVED: the half-open connection goes back to LISTEN.",
+    "syn_in_syn_received": "A second, different SYN while in SYN-RECEIVED: "
+    "the half-open connection goes back to LISTEN.",
     "syn_in_window_reset": "A SYN inside the window is an error: the connection is reset.",
     "no_ack_dropped": "Every segment after the handshake must carry ACK: this one does not, so it is dropped.",
     "ack_too_old": "The ACK is older than anything that could still be outstanding.",
@@ -239,7 +241,8 @@ def _resent_what(note: Note) -> str:
         return "It is the SYN,ACK again." if seg.flags & Flags.ACK else "It is the SYN again, same ISN."
     if seg.payload:
         fin = " with the FIN" if seg.flags & Flags.FIN else ""
-        return f"Bytes {int(seg.seq)}..{int(seg.seq) + len(seg.payload) - 1}{fin} go out again, with the same sequence numbers."
+        last = int(seg.seq + (len(seg.payload) - 1))
+        return f"Bytes {int(seg.seq)}..{last}{fin} go out again, with the same sequence numbers."
     return "It is the FIN again." if seg.flags & Flags.FIN else "The segment goes out again."
 
 
@@ -282,20 +285,24 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str
 def _received(note: Note, fields: dict[str, object]) -> str:
     parts = []
     if fields.get("before") == "SYN-RECEIVED" and note.tcb.state.synchronized:
-        parts.append(
-            "The ACK (ack={seg_ack} = ISS + 1) acknowledges {who}'s SYN: the three-way handshake is complete."
-        )
+        parts.append("The ACK (ack={seg_ack} = ISS + 1) acknowledges {who}'s SYN: the three-way handshake is complete.")
     text = RECEIVE[note.key]
     if text:
         parts.append(text)
     acked = fields.get("acked", 0)
     dup = fields.get("dupacks", 0)
     if isinstance(acked, int) and acked > 0 and not parts:
-        parts.append("The ACK (ack={seg_ack}) acknowledges {acked} more sequence number" + ("s" if acked != 1 else "") + ": SND.UNA={snd_una}.")
+        parts.append(
+            "The ACK (ack={seg_ack}) acknowledges {acked} more sequence number"
+            + ("s" if acked != 1 else "")
+            + ": SND.UNA={snd_una}."
+        )
     elif isinstance(acked, int) and acked > 0 and note.key != "syn_sent_syn_ack":
         parts.append("Its ACK covers {acked} more: SND.UNA={snd_una}.")
     elif isinstance(dup, int) and dup > 0 and fields.get("n") == 0 and note.key == "ack_processed":
-        parts.append("Duplicate ACK #{dupacks}: the same ack={seg_ack} again while data is outstanding: something is missing.")
+        parts.append(
+            "Duplicate ACK #{dupacks}: the same ack={seg_ack} again while data is outstanding: something is missing."
+        )
     if not parts:
         if fields.get("n"):
             parts.append("{n} bytes that {who} already has (a duplicate): nothing new.")

@@ -93,7 +93,9 @@ class Fault:
         if self.data and self.flags is not None:
             what += " data segment"
         who = f" sent by {self.sender}" if self.sender else ""
-        which = _ordinal(self.nth) if self.count == 1 else f"{_ordinal(self.nth)} to {_ordinal(self.nth + self.count - 1)}"
+        which = (
+            _ordinal(self.nth) if self.count == 1 else f"{_ordinal(self.nth)} to {_ordinal(self.nth + self.count - 1)}"
+        )
         return f"the {which} {what}{who}"
 
 
@@ -320,10 +322,18 @@ class Network:
                     self._drop(seg, sender, now, f"scripted fault: the network loses {fault.describe()}")
                     return
                 if fault.action == "duplicate":
-                    self._note_event(now, "duplicate", sender, seg, f"scripted fault: the network delivers {fault.describe()} twice")
+                    self._note_event(
+                        now, "duplicate", sender, seg, f"scripted fault: the network delivers {fault.describe()} twice"
+                    )
                     self._schedule_arrival(seg, link, path, now, 0.0)
                 else:
-                    self._note_event(now, "delay", sender, seg, f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s")
+                    self._note_event(
+                        now,
+                        "delay",
+                        sender,
+                        seg,
+                        f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s",
+                    )
                     self._schedule_arrival(seg, link, path, now, fault.delay)
                     return
         if link.loss and rng.random() < link.loss:
@@ -334,10 +344,14 @@ class Network:
             extra = link.reorder_delay or link.latency
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
-            self._note_event(now, "duplicate", sender, seg, f"the network duplicates this segment (probability {link.duplicate:g})")
+            self._note_event(
+                now, "duplicate", sender, seg, f"the network duplicates this segment (probability {link.duplicate:g})"
+            )
             self._schedule_arrival(seg, link, path, now, 0.0)
 
-    def _schedule_arrival(self, seg: Segment, link: LinkParams, path: tuple[str, str], now: float, extra: float) -> None:
+    def _schedule_arrival(
+        self, seg: Segment, link: LinkParams, path: tuple[str, str], now: float, extra: float
+    ) -> None:
         depart = now
         if link.bandwidth is not None:
             depart = max(now, self._busy_until.get(path, 0.0)) + (HEADER_BYTES + len(seg.payload)) / link.bandwidth

@@ -211,13 +211,13 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     for key, value in network.items():
         if isinstance(value, dict):
             if "->" not in key:
-                raise ScenarioError(f"[network.{key}]: name a direction like \"client->server\"")
+                raise ScenarioError(f'[network.{key}]: name a direction like "client->server"')
             src, dst = (part.strip() for part in key.split("->", 1))
             for end in (src, dst):
                 if end not in names:
-                    raise ScenarioError(f"[network.\"{key}\"]: no endpoint called {end!r}")
-            _only(value, _LINK_KEYS, f"[network.\"{key}\"]")
-            links.append((src, dst, _make(LinkParams, {**plain, **value}, f"[network.\"{key}\"]")))
+                    raise ScenarioError(f'[network."{key}"]: no endpoint called {end!r}')
+            _only(value, _LINK_KEYS, f'[network."{key}"]')
+            links.append((src, dst, _make(LinkParams, {**plain, **value}, f'[network."{key}"]')))
     faults = tuple(_fault(f, names) for f in _array(data.get("fault", []), "[[fault]]"))
     injections = tuple(_injection(f, names) for f in _array(data.get("inject", []), "[[inject]]"))
     seed = data.get("seed", 1)
@@ -256,7 +256,7 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
                 try:
                     value = AckPolicy(value)
                 except ValueError:
-                    raise ScenarioError(f"{where}: ack must be \"immediate\" or \"delayed\", not {value!r}") from None
+                    raise ScenarioError(f'{where}: ack must be "immediate" or "delayed", not {value!r}') from None
             settings[attr] = value
     config = _make(EndpointConfig, settings, where)
     port = table.get("port", 80 if listens else 40000 + index)
@@ -282,12 +282,12 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
     )
 
 
-def _step(raw: Any, where: str, names: list[str]) -> Step:  # noqa: PLR0911
+def _step(raw: Any, where: str, names: list[str]) -> Step:
     """One script step: a command string ("send 5", 'send "hi"') or a one-key table."""
     if isinstance(raw, dict):
         extra = {k: v for k, v in raw.items() if k != "isn"}
         if len(extra) != 1:
-            raise ScenarioError(f"{where}: a script table has one action, like {{ send = \"hello\" }}: {raw!r}")
+            raise ScenarioError(f'{where}: a script table has one action, like {{ send = "hello" }}: {raw!r}')
         ((action, arg),) = extra.items()
         isn = raw.get("isn")
         words = [action] if arg is True else [action, arg]
@@ -300,7 +300,7 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:  # noqa: PLR0911
         if words and words[-1].startswith("isn="):
             isn = _number(words.pop()[4:], int, where, raw)
     else:
-        raise ScenarioError(f"{where}: script steps are strings like \"send 5\", not {raw!r}")
+        raise ScenarioError(f'{where}: script steps are strings like "send 5", not {raw!r}')
     if not words or words[0] not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
         raise ScenarioError(f"{where}: unknown script step {raw!r} (known: {known})")

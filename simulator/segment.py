@@ -115,6 +115,8 @@ class Options:
 
 
 NO_OPTIONS = Options()
+ZERO = SeqNum(0)
+NO_FLAGS = Flags(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +130,8 @@ class Segment:
     src_port: int
     dst_port: int
     seq: SeqNum
-    ack: SeqNum = SeqNum(0)
-    flags: Flags = Flags(0)
+    ack: SeqNum = ZERO
+    flags: Flags = NO_FLAGS
     window: int = 0
     options: Options = field(default=NO_OPTIONS)
     payload: bytes = b""

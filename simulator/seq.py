@@ -26,12 +26,12 @@ class SeqNum(int):
     def __new__(cls, value: int = 0) -> SeqNum:
         return int.__new__(cls, value & MASK)
 
-    def __add__(self, amount: int) -> SeqNum:  # type: ignore[override]
+    def __add__(self, amount: int) -> SeqNum:
         return SeqNum(int(self) + amount)
 
     __radd__ = __add__
 
-    def __sub__(self, amount: int) -> SeqNum:  # type: ignore[override]
+    def __sub__(self, amount: int) -> SeqNum:
         return SeqNum(int(self) - amount)
 
     def since(self, earlier: int) -> int:
@@ -40,16 +40,16 @@ class SeqNum(int):
         return d - MODULUS if d > HALF else d
 
     # RFC 1982 section 3.2: i1 < i2 when 0 < (i2 - i1) mod 2**32 < 2**31.
-    def __lt__(self, other: int) -> bool:  # type: ignore[override]
+    def __lt__(self, other: int) -> bool:
         return 0 < ((int(other) - int(self)) & MASK) < HALF
 
-    def __le__(self, other: int) -> bool:  # type: ignore[override]
+    def __le__(self, other: int) -> bool:
         return ((int(other) - int(self)) & MASK) < HALF
 
-    def __gt__(self, other: int) -> bool:  # type: ignore[override]
+    def __gt__(self, other: int) -> bool:
         return 0 < ((int(self) - int(other)) & MASK) < HALF
 
-    def __ge__(self, other: int) -> bool:  # type: ignore[override]
+    def __ge__(self, other: int) -> bool:
         return ((int(self) - int(other)) & MASK) < HALF
 
     def in_window(self, left: int, size: int) -> bool:

@@ -30,13 +30,19 @@ def label(seg: Segment, event: TraceEvent, *, relative: bool, isns: dict[str, tu
     return text
 
 
-def render(trace: Trace, *, relative: bool = False, verbose: bool = False, explain: bool = True, width: int = 100) -> str:
+def render(
+    trace: Trace, *, relative: bool = False, verbose: bool = False, explain: bool = True, width: int = 100
+) -> str:
     """The whole run as text: a header, then one block per event."""
     kinds = SHOWN | VERBOSE_ONLY if verbose else SHOWN
     names = [e.name for e in trace.endpoints]
     left = names[0] if names else ""
     right = names[1] if len(names) > 1 else ""
-    lines = [f"{trace.scenario}: {trace.title} (seed {trace.seed})" if trace.title else f"{trace.scenario} (seed {trace.seed})"]
+    lines = [
+        f"{trace.scenario}: {trace.title} (seed {trace.seed})"
+        if trace.title
+        else f"{trace.scenario} (seed {trace.seed})"
+    ]
     for info in trace.endpoints:
         lines.append(f"  {info.name:<10} {info.address}:{info.port}  ISN {info.isn}")
     lines.append("")
@@ -80,9 +86,7 @@ def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:
     return None
 
 
-def _row(
-    event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple[int, int]], fate: str = ""
-) -> str:
+def _row(event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple[int, int]], fate: str = "") -> str:
     kind = fate or event.kind
     seg = event.segment
     if seg is not None and kind in ("send", "drop", "duplicate", "delay", "inject"):
@@ -92,7 +96,9 @@ def _row(
             tag = " (retransmission)" + tag
         body = f" {text}{tag} "
         if kind == "drop":
-            arrow = ("--" + body).ljust(MIDDLE - 2, "-") + "X " if on_left else " X" + ("--" + body).rjust(MIDDLE - 2, "-")
+            arrow = (
+                ("--" + body).ljust(MIDDLE - 2, "-") + "X " if on_left else " X" + ("--" + body).rjust(MIDDLE - 2, "-")
+            )
         elif on_left:
             arrow = ("--" + body).ljust(MIDDLE - 1, "-") + ">"
         else:

@@ -128,9 +128,7 @@ class Trace:
             "scenario": self.scenario,
             "title": self.title,
             "seed": self.seed,
-            "endpoints": [
-                {"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints
-            ],
+            "endpoints": [{"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints],
             "events": [_event_to_dict(e) for e in self.events],
         }
 
@@ -144,7 +142,9 @@ class Trace:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise TraceFormatError("not a tcpsim trace (the 'format' field is missing or different)")
         if data.get("version") != VERSION:
-            raise TraceFormatError(f"trace version {data.get('version')!r} is not supported (this tcpsim reads {VERSION})")
+            raise TraceFormatError(
+                f"trace version {data.get('version')!r} is not supported (this tcpsim reads {VERSION})"
+            )
         try:
             return cls(
                 scenario=str(data["scenario"]),
@@ -198,7 +198,7 @@ def segment_from_dict(d: dict[str, Any]) -> Segment:
         wscale=o.get("wscale"),
         sack_permitted=bool(o.get("sack_permitted", False)),
         sack_blocks=tuple((SeqNum(a), SeqNum(b)) for a, b in o.get("sack", [])),
-        timestamps=tuple(o["timestamps"]) if "timestamps" in o else None,  # type: ignore[arg-type]
+        timestamps=tuple(o["timestamps"]) if "timestamps" in o else None,
     )
     return Segment(
         src_port=int(d["src_port"]),

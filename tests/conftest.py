@@ -67,13 +67,22 @@ def established() -> Wire:
     return w
 
 
-def seg(src: Endpoint, dst: Endpoint, seq: int, ack: int = 0, flags: str = "A", payload: bytes = b"", window: int = 65535) -> Segment:
+def seg(
+    src: Endpoint, dst: Endpoint, seq: int, ack: int = 0, flags: str = "A", payload: bytes = b"", window: int = 65535
+) -> Segment:
     """A hand-made segment from ``src`` to ``dst``."""
     from simulator import Flags
 
     return Segment(
-        src.port, dst.port, SeqNum(seq), SeqNum(ack), Flags.parse(flags), window, payload=payload,
-        src_addr=src.addr, dst_addr=dst.addr,
+        src.port,
+        dst.port,
+        SeqNum(seq),
+        SeqNum(ack),
+        Flags.parse(flags),
+        window,
+        payload=payload,
+        src_addr=src.addr,
+        dst_addr=dst.addr,
     )
 
 

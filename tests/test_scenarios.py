@@ -11,10 +11,25 @@ ALL = builtin_names()
 
 def test_the_library_has_every_scenario_the_course_needs():
     needed = {
-        "three_way_handshake", "data_transfer", "graceful_close", "graceful_close_server_first", "half_close",
-        "simultaneous_open", "simultaneous_close", "rst_abort", "syn_to_closed_port", "lost_syn", "lost_syn_ack",
-        "lost_final_ack", "lost_data_retransmit", "duplicate_segment", "reordered_segments", "zero_window",
-        "sequence_wraparound", "half_open_connection", "old_duplicate_syn",
+        "three_way_handshake",
+        "data_transfer",
+        "graceful_close",
+        "graceful_close_server_first",
+        "half_close",
+        "simultaneous_open",
+        "simultaneous_close",
+        "rst_abort",
+        "syn_to_closed_port",
+        "lost_syn",
+        "lost_syn_ack",
+        "lost_final_ack",
+        "lost_data_retransmit",
+        "duplicate_segment",
+        "reordered_segments",
+        "zero_window",
+        "sequence_wraparound",
+        "half_open_connection",
+        "old_duplicate_syn",
     }
     assert needed <= set(ALL)
 

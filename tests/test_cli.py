@@ -1,0 +1,115 @@
+"""The command line as a student meets it: output, JSON, and one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from simulator import builtin_names
+from simulator.cli import main
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True, input=stdin)
+
+
+def test_list_shows_every_scenario_with_its_title(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in builtin_names():
+        assert name in out
+    assert "RFC 9293 Figure 8" in out
+
+
+def test_run_prints_the_ladder_with_explanations(capsys):
+    assert main(["run", "three_way_handshake"]) == 0
+    out = capsys.readouterr().out
+    assert "SYN seq=1000" in out and "SYN,ACK seq=5000 ack=1001" in out
+    assert "a SYN occupies one sequence number" in out
+    assert "final states: client ESTABLISHED, server ESTABLISHED" in out
+
+
+def test_relative_numbers_start_at_zero(capsys):
+    main(["run", "three_way_handshake", "--relative", "--brief"])
+    out = capsys.readouterr().out
+    assert "SYN,ACK seq=0 ack=1" in out
+
+
+def test_isn_options_change_the_numbers(capsys):
+    main(["run", "three_way_handshake", "--isn-client", "7", "--isn-server", "4294967295", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    sends = [e["segment"] for e in data["events"] if e["kind"] == "send"]
+    assert (sends[0]["seq"], sends[1]["seq"], sends[1]["ack"], sends[2]["ack"]) == (7, 4294967295, 8, 0)
+
+
+def test_loss_and_seed_options_reach_the_network(capsys):
+    main(["run", "data_transfer", "--loss", "0.3", "--seed", "3", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["seed"] == 3
+    assert any(e["kind"] == "drop" for e in data["events"])
+
+
+def test_show_prints_a_scenario_file_that_runs(tmp_path, capsys):
+    assert main(["show", "lost_syn"]) == 0
+    path = tmp_path / "mine.toml"
+    path.write_text(capsys.readouterr().out)
+    assert main(["run", str(path), "--brief"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no_such_scenario"], "no scenario called 'no_such_scenario'"),
+        (["run", "three_way_handshake", "--loss", "1.5"], "not a probability"),
+        (["run", "three_way_handshake", "--isn-client", "-1"], "not a 32-bit sequence number"),
+        (["run", "three_way_handshake", "--seed", "x"], "invalid int value"),
+        (["frobnicate"], "invalid choice"),
+        (["run", "missing.toml"], "does not exist"),
+        (["show", "nope"], "no built-in scenario"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_give_one_clear_line_and_status_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("this is not = = toml", "not valid TOML"),
+        ("[endpoint.client]\nscript = ['fly away']", "unknown script step"),
+        ("[endpoint.client]\nmss = 0", "mss must be between"),
+        ("[endpoint.client]\ncolour = 'red'", "unknown setting 'colour'"),
+        ("[endpoint.client]\nscript = ['connect nobody']", "connect needs the name of another endpoint"),
+        ("[network]\nloss = 2\n[endpoint.a]\n", "probability"),
+        ("[[fault]]\nfrom = 'ghost'\n[endpoint.a]\n", "no endpoint called 'ghost'"),
+        ("seed = 1\n", "no endpoints"),
+        ("[endpoint.a]\nisn = 5000000000", "between 0 and 4294967295"),
+        ("[endpoint.a]\nwindow = 100000", "window_scale"),
+        ("[[fault]]\nflags = 'QQ'\n[endpoint.a]\n", "unknown TCP flag letter"),
+    ],
+)
+def test_a_bad_scenario_file_gives_one_clear_line_and_status_2(tmp_path, toml, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    result = run("run", str(path))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_the_console_script_is_installed():
+    import shutil
+
+    exe = shutil.which("tcpsim")
+    if exe is None:
+        pytest.skip("tcpsim is not installed as a console script here (pip install -e .)")
+    result = subprocess.run([exe, "run", "three_way_handshake", "--brief"], capture_output=True, text=True)
+    assert result.returncode == 0 and "ESTABLISHED" in result.stdout
