@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from .config import AckPolicy, EndpointConfig
 from .errors import ModelError, UserCallError
-from .notes import Note, NoteKind, TcbView
+from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .segment import NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
 from .states import ALLOWED, State
@@ -86,6 +86,9 @@ class Endpoint:
         self.addr = addr
         self.port = port
         self.config = config or EndpointConfig()
+        # False: report only the segments to send (no explanations, no TCB
+        # snapshots), for bulk runs such as the benchmark.
+        self.explaining = True
         self._notes: list[Note] = []
         self._fresh_tcb(iss)
 
@@ -318,7 +321,8 @@ class Endpoint:
     def on_segment(self, seg: Segment, now: float) -> None:
         """SEGMENT ARRIVES (RFC 9293 section 3.10.7), for every state."""
         slot = len(self._notes)
-        self._notes.append(None)  # type: ignore[arg-type]  # filled with the RECEIVE note below
+        if self.explaining:
+            self._notes.append(None)  # type: ignore[arg-type]  # filled with the RECEIVE note below
         state = self.state
         una_before = self.snd_una
         if state is State.CLOSED:
@@ -330,7 +334,8 @@ class Endpoint:
         else:
             key = self._arrive_synchronized(seg, now)
         args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
-        self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
+        if self.explaining:
+            self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
         self._flush(now)
 
     def _arrive_closed(self, seg: Segment) -> str:
@@ -587,7 +592,8 @@ class Endpoint:
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
-            self._notes.append(Note(NoteKind.DATA, "data", self.tcb(), None, (("n", n),)))
+            if self.explaining:
+                self._notes.append(Note(NoteKind.DATA, "data", self.tcb(), None, (("n", n),)))
             self._schedule_ack(now, n >= self.config.mss)
         if seg.flags & FIN:
             self._receive_fin(now)
@@ -612,7 +618,8 @@ class Endpoint:
         self.rcv_nxt = self.rcv_nxt + 1
         self.eof = True
         self._ooo.clear()
-        self._notes.append(Note(NoteKind.EOF, "eof", self.tcb()))
+        if self.explaining:
+            self._notes.append(Note(NoteKind.EOF, "eof", self.tcb()))
         state = self.state
         self._ack_pending = True
         self._ack_key = "ack_fin"
@@ -648,7 +655,8 @@ class Endpoint:
             if self._timers.get(timer) != deadline:
                 continue  # stopped or moved by an earlier timer of this round
             del self._timers[timer]
-            self._notes.append(Note(NoteKind.TIMER_FIRED, timer.value, self.tcb(), timer=timer))
+            if self.explaining:
+                self._notes.append(Note(NoteKind.TIMER_FIRED, timer.value, self.tcb(), timer=timer))
             if timer is Timer.RETRANSMIT:
                 self._on_retransmit_timeout(now)
             elif timer is Timer.PERSIST:
@@ -807,13 +815,14 @@ class Endpoint:
             self._window_update = False
             if Timer.DELAYED_ACK in self._timers:
                 self._stop(Timer.DELAYED_ACK)
-        self._notes.append(Note(NoteKind.SEND, key, self.tcb(), seg, retransmission=retransmission))
+        view = self.tcb() if self.explaining else NOT_RECORDED
+        self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
 
     def _ack_now(self, key: str) -> None:
         self._send(self.snd_nxt, ACK, b"", key)
 
     def _emit(self, seg: Segment, key: str) -> None:
-        self._notes.append(Note(NoteKind.SEND, key, self.tcb(), seg))
+        self._notes.append(Note(NoteKind.SEND, key, self.tcb() if self.explaining else NOT_RECORDED, seg))
 
     def _emit_rst(self, seq: SeqNum, answering: Segment, key: str) -> None:
         """<SEQ=SEG.ACK><CTL=RST>: a reset the offending segment's sender will accept."""
@@ -865,14 +874,15 @@ class Endpoint:
             rtt = now - self._rtt_sent_at
             self.rto.sample(rtt)
             self._rtt_seq = None
-            self._notes.append(
-                Note(
-                    NoteKind.INFO,
-                    "rtt_sample",
-                    self.tcb(),
-                    args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)),
+            if self.explaining:
+                self._notes.append(
+                    Note(
+                        NoteKind.INFO,
+                        "rtt_sample",
+                        self.tcb(),
+                        args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)),
+                    )
                 )
-            )
         self._retries = 0
         if rtx:  # RFC 6298 section 5.3: restart the timer for what is left
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
@@ -925,10 +935,11 @@ class Endpoint:
 
     def _start(self, timer: Timer, deadline: float) -> None:
         self._timers[timer] = deadline
-        self._notes.append(Note(NoteKind.TIMER_SET, timer.value, self.tcb(), timer=timer, deadline=deadline))
+        if self.explaining:
+            self._notes.append(Note(NoteKind.TIMER_SET, timer.value, self.tcb(), timer=timer, deadline=deadline))
 
     def _stop(self, timer: Timer) -> None:
-        if self._timers.pop(timer, None) is not None:
+        if self._timers.pop(timer, None) is not None and self.explaining:
             self._notes.append(Note(NoteKind.TIMER_CANCEL, timer.value, self.tcb(), timer=timer))
 
     def _stop_all_timers(self) -> None:
@@ -940,10 +951,12 @@ class Endpoint:
         if (old, new) not in ALLOWED:
             raise ModelError(f"{self.name}: the model tried {old} -> {new}, which RFC 9293 does not allow")
         self.state = new
-        self._notes.append(Note(NoteKind.STATE, key, self.tcb(), old_state=old))
+        if self.explaining:
+            self._notes.append(Note(NoteKind.STATE, key, self.tcb(), old_state=old))
 
     def _app(self, call: str, **args: object) -> None:
-        self._notes.append(Note(NoteKind.APP, call, self.tcb(), args=tuple(args.items())))
+        if self.explaining:
+            self._notes.append(Note(NoteKind.APP, call, self.tcb(), args=tuple(args.items())))
 
     def _enter_time_wait(self, now: float, key: str) -> None:
         self._stop_all_timers()
@@ -956,7 +969,8 @@ class Endpoint:
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()
-        self._notes.append(Note(NoteKind.ERROR, error, self.tcb()))
+        if self.explaining:
+            self._notes.append(Note(NoteKind.ERROR, error, self.tcb()))
         self._move(State.CLOSED, key)
 
     def _reset_connection(self, now: float, key: str) -> None:

@@ -16,7 +16,7 @@ from .app import Application, Step
 from .endpoint import Endpoint, closed_reply
 from .errors import ScenarioError
 from .explain import explain
-from .notes import Note, NoteKind, TcbView
+from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .segment import Flags, Segment
 from .seq import SeqNum
 from .states import State
@@ -148,6 +148,7 @@ class Network:
         self.endpoints: dict[str, Endpoint] = {}
         self.apps: dict[str, Application] = {}
         self.address_of: dict[str, tuple[str, int]] = {}
+        self.segments_sent = 0
         self.segments_delivered = 0
         self._heap: list[tuple[float, int, int, object]] = []
         self._counter = 0
@@ -171,6 +172,7 @@ class Network:
         if key in self._ports and any(not e.name.startswith(endpoint.name + "#") for e in self._ports[key]):
             raise ScenarioError(f"{endpoint.name}: address {endpoint.addr}:{endpoint.port} is already taken")
         self.endpoints[endpoint.name] = endpoint
+        endpoint.explaining = self.record
         self.address_of[endpoint.name] = key
         self._ports.setdefault(key, []).append(endpoint)
         self._host_names.setdefault(endpoint.addr, endpoint.name)
@@ -310,6 +312,7 @@ class Network:
 
     def _transmit(self, seg: Segment, sender: str, now: float, retransmission: bool) -> None:
         """Put a segment on the link towards its destination, applying faults."""
+        self.segments_sent += 1
         path = (seg.src_addr, seg.dst_addr)
         link = self.links.get(path, self.default_link)
         rng = self.rng
@@ -398,7 +401,7 @@ class Network:
                 )
                 self._event(now, "deliver", owner, text, owner, seg)
             if reply is not None:
-                note = Note(NoteKind.SEND, key, self._views.get(owner, _EMPTY_VIEW), reply)
+                note = Note(NoteKind.SEND, key, self._views.get(owner, NOT_RECORDED), reply)
                 if self.record:
                     self._event(now, "send", owner, explain(note, owner, self._sender_name(seg)), owner, reply)
                 self._transmit(reply, owner, now, False)
@@ -448,6 +451,7 @@ class Network:
         n = self._spawned.get(template.name, 1) + 1
         self._spawned[template.name] = n
         child = Endpoint(f"{template.name}#{n}", template.addr, template.port, self.isn_source(), template.config)
+        child.explaining = self.record
         self.endpoints[child.name] = child
         self._ports[local].append(child)
         self._views[child.name] = child.tcb()
@@ -474,4 +478,3 @@ _TRACE_KIND = {
     NoteKind.INFO: "rtt",
     NoteKind.APP: "app",
 }
-_EMPTY_VIEW = TcbView(State.CLOSED, SeqNum(0), SeqNum(0), SeqNum(0), SeqNum(0), 0, SeqNum(0), 0)

@@ -54,3 +54,7 @@ class Note:
     deadline: float | None = None
     old_state: State | None = None
     retransmission: bool = False
+
+
+# The view SEND notes carry when the endpoint is not explaining (bulk runs).
+NOT_RECORDED = TcbView(State.CLOSED, SeqNum(0), SeqNum(0), SeqNum(0), SeqNum(0), 0, SeqNum(0), 0)

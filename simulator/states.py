@@ -14,6 +14,10 @@ from dataclasses import dataclass
 class State(enum.Enum):
     """Connection states, RFC 9293 section 3.3.2."""
 
+    # Members compare by identity, so hash by identity too (Enum's own hash
+    # goes through the member name and is slow in the model's hot path).
+    __hash__ = object.__hash__
+
     CLOSED = "CLOSED"
     LISTEN = "LISTEN"
     SYN_SENT = "SYN-SENT"

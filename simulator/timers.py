@@ -8,6 +8,10 @@ import enum
 class Timer(enum.Enum):
     """The timers of one connection."""
 
+    # Members compare by identity, so hash by identity too (Enum's own hash
+    # goes through the member name and is slow in the model's hot path).
+    __hash__ = object.__hash__
+
     RETRANSMIT = "retransmission"  # RFC 6298
     PERSIST = "persist"  # zero-window probe, RFC 9293 section 3.8.6.1
     DELAYED_ACK = "delayed-ACK"  # RFC 1122 section 4.2.3.2
