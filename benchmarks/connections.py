@@ -52,7 +52,8 @@ def one_connection(i: int, record: bool) -> tuple[int, int, int]:
         ],
     )
     net.run()
-    assert bytes(net.apps["server"].read_data) == PAYLOAD and bytes(net.apps["client"].read_data) == PAYLOAD
+    if bytes(net.apps["server"].read_data) != PAYLOAD or bytes(net.apps["client"].read_data) != PAYLOAD:
+        raise RuntimeError(f"connection {i}: the data did not arrive intact")
     return net.segments_sent, net.segments_delivered, len(net.trace.events)
 
 

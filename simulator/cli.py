@@ -102,7 +102,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         for name in builtin_names():
             scenario = load(name)
             figure = f" [{scenario.figure}]" if scenario.figure else ""
-            print(f"{name:<24} {scenario.title}{figure}")
+            print(f"{name:<28} {scenario.title}{figure}")
         return 0
     if args.command == "show":
         from importlib import resources

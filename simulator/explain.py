@@ -187,7 +187,7 @@ APP = {
     "listen": "{who}'s application calls listen() (passive OPEN).",
     "connect": "{who}'s application calls connect() to {remote} (active OPEN).",
     "send": "{who}'s application hands {n} bytes to TCP (SEND).",
-    "read": "{who}'s application reads {n} bytes; the receive window grows again.",
+    "read": "{who}'s application reads {n} bytes, which frees room in its receive buffer.",
     "close": "{who}'s application calls close(): it will neither send nor read any more.",
     "shutdown": "{who}'s application calls shutdown(SHUT_WR): it will send no more, but still reads (half-close).",
     "abort": "{who}'s application aborts the connection (ABORT).",

@@ -156,7 +156,7 @@ def _check_u32(value: int, what: str) -> None:
 
 # ------------------------------------------------------------------ loading
 def builtin_names() -> list[str]:
-    """The names of the built-in scenarios, in lesson order."""
+    """The names of the built-in scenarios, alphabetically."""
     files = resources.files("simulator") / "scenarios"
     return [Path(str(f)).stem for f in sorted(files.iterdir(), key=lambda f: f.name) if f.name.endswith(".toml")]
 
