@@ -11,6 +11,7 @@ import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .app import Application, Step
 from .endpoint import Endpoint, closed_reply
@@ -284,8 +285,9 @@ class Network:
             elif record:
                 self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment)
 
-    def _explain(self, ep: Endpoint, note: Note) -> str:
-        return explain(note, ep.name, self._peer_name(ep), rto=ep.rto.rto)
+    def _explain(self, ep: Endpoint, note: Note) -> Callable[[], str]:
+        """The explanation of ``note``, written when first read (with today's values)."""
+        return partial(explain, note, ep.name, self._peer_name(ep), rto=ep.rto.rto)
 
     def _peer_name(self, ep: Endpoint) -> str:
         peer = self._peer.get(ep.name)
@@ -299,7 +301,7 @@ class Network:
         now: float,
         kind: str,
         name: str,
-        text: str,
+        text: str | Callable[[], str],
         who: str,
         segment: Segment | None = None,
         retransmission: bool = False,

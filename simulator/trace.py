@@ -17,7 +17,7 @@ counting SYN and FIN), "payload" (bytes of data), "data" (the bytes, hex),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,15 +62,25 @@ class EndpointInfo:
 
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
-    """One step of a run."""
+    """One step of a run.
+
+    ``why`` is the explanation, or a function that writes it: sentences are
+    only formatted when someone reads ``explanation`` (most bulk runs never do).
+    """
 
     time: float
     kind: str
     endpoint: str
-    explanation: str
+    why: str | Callable[[], str]
     segment: Segment | None = None
     retransmission: bool = False
     views: tuple[tuple[str, TcbView], ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        """The sentence that says why this step happened."""
+        why = self.why
+        return why if isinstance(why, str) else why()
 
     @property
     def state_after(self) -> dict[str, State]:
@@ -255,7 +265,7 @@ def _event_from_dict(d: dict[str, Any]) -> TraceEvent:
         time=float(d["time"]),
         kind=str(d["kind"]),
         endpoint=str(d["endpoint"]),
-        explanation=str(d["explanation"]),
+        why=str(d["explanation"]),
         segment=segment_from_dict(d["segment"]) if d["segment"] is not None else None,
         retransmission=bool(d.get("retransmission", False)),
         views=tuple(views),
