@@ -412,6 +412,7 @@ class Endpoint:
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         self._move(State.SYN_RECEIVED, "rcv_syn_simultaneous")
         self._rtx.clear()
+        self._rtt_seq = None  # the SYN,ACK below replaces the SYN: time it afresh
         self._stop(Timer.RETRANSMIT)
         self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack_simultaneous", options=self._syn_options(reply_to=seg))
         return "syn_sent_syn"
@@ -545,7 +546,12 @@ class Endpoint:
 
     def _take_text(self, seg: Segment, now: float) -> str:
         """Seventh and eighth steps: data and FIN, in order, via a reassembly queue."""
-        seg = self._trim_to_window(seg)
+        trimmed = self._trim_to_window(seg)
+        if trimmed.len < seg.len and trimmed.end == self.rcv_nxt:
+            # Nothing of the text fits the window (a zero-window probe): say so.
+            self._ack_now("ack_window_full")
+            return "window_full"
+        seg = trimmed
         if not seg.payload and not seg.flags & FIN:
             return "ack_processed"
         if seg.seq != self.rcv_nxt:
@@ -838,9 +844,10 @@ class Endpoint:
         seg_len = seg.len
         rcv_nxt = self.rcv_nxt
         if wnd == 0:
-            # Only an empty segment at RCV.NXT; RFC 9293 asks to still take valid
-            # ACKs and RSTs from it, which the later steps do.
-            return seg_len == 0 and seg.seq == rcv_nxt
+            # Strictly only an empty segment at RCV.NXT; but RFC 9293 asks for
+            # "special allowance" to take valid ACKs and RSTs, so a segment at
+            # RCV.NXT goes on: its text is trimmed away later (and ACKed).
+            return seg.seq == rcv_nxt
         if seg_len == 0:
             return seg.seq.in_window(rcv_nxt, wnd)
         return seg.seq.in_window(rcv_nxt, wnd) or (seg.seq + (seg_len - 1)).in_window(rcv_nxt, wnd)

@@ -46,6 +46,8 @@ SEND = {
     "ack_unacceptable": "The segment lies outside {who}'s receive window (an old duplicate or garbage): "
     "RFC 9293 section 3.10.7.4 says to drop it and answer with an ACK that states where {who} is: "
     "seq={seq}, ack={ack}.",
+    "ack_window_full": "{who}'s receive window is 0: there is no room for the data, so {who} drops it and "
+    "answers with an ACK that repeats ack={ack} and window {wnd}.",
     "ack_for_unsent": "The segment acknowledges bytes {who} never sent: {who} drops it and answers with "
     "an ACK of where it really is (seq={seq}, ack={ack}).",
     "challenge_ack_syn": "A SYN on a synchronized connection: instead of resetting (which an attacker could "
@@ -131,6 +133,8 @@ RECEIVE = {
     "rst_reset": "The RST is exactly at RCV.NXT: {who} accepts it and drops the connection (connection reset).",
     "time_wait_ignored": "In TIME-WAIT the connection only waits; this segment needs no answer.",
     "ack_for_unsent": "The segment acknowledges data that was never sent.",
+    "window_full": "The segment starts at RCV.NXT={rcv_nxt}, but the receive window is 0: its ACK field is "
+    "used (RFC 9293 asks for that allowance), its data is not.",
     "closing_fin_acked": "The ACK acknowledges {who}'s FIN: both FINs are acknowledged, {who} waits in TIME-WAIT.",
     "out_of_order": "The segment starts at {seg_seq}, but {who} expects {rcv_nxt}: bytes in between are missing.",
     "data_after_close_reset": "The data can not be delivered: {who}'s application has closed.",

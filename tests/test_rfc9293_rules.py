@@ -490,3 +490,117 @@ def test_seqnum_state_survive_a_wrapping_isn():
     (data,) = w.out(w.client)
     (ack,) = w.deliver(data, w.server)
     assert ack.ack == 3
+
+
+# ------------------------------------------------------------ more corners
+def _zero_window_pair():
+    w = make_pair(mss=1000)
+    w.server.config = EndpointConfig(mss=1000, recv_buffer=1000, auto_read=False)
+    w.handshake()
+    w.deliver(seg(w.client, w.server, 1001, 5001, "A", b"x" * 1000), w.server)
+    assert w.server.rcv_wnd == 0
+    return w
+
+
+def test_a_zero_window_still_takes_the_ack_field_of_a_segment_at_rcv_nxt():
+    w = _zero_window_pair()
+    w.server.send(b"reply", 0.0)
+    (reply,) = w.out(w.server)
+    assert reply.seq == 5001
+    (ack,) = w.deliver(seg(w.client, w.server, 2001, 5006, "A", b"y"), w.server)  # a probe that also ACKs
+    assert w.server.snd_una == 5006  # the ACK field was used
+    assert ack.ack == 2001 and ack.window == 0  # the data was not
+
+
+def test_a_rst_at_rcv_nxt_resets_even_with_a_zero_window():
+    w = _zero_window_pair()
+    w.deliver(seg(w.client, w.server, 2001, 0, "R"), w.server)
+    assert w.server.state is State.CLOSED
+
+
+def test_reading_opens_the_window_and_announces_it():
+    w = _zero_window_pair()
+    assert w.server.receive(now=0.5) == b"x" * 1000
+    (update,) = w.out(w.server)
+    assert update.flags == Flags.ACK and update.window == 1000 and update.ack == 2001
+
+
+def test_a_passive_connection_reset_in_syn_received_returns_to_listen(pair):
+    pair.server.listen(0.0)
+    pair.out(pair.server)
+    pair.deliver(seg(pair.client, pair.server, 1000, flags="S"), pair.server)
+    assert pair.server.state is State.SYN_RECEIVED
+    pair.deliver(seg(pair.client, pair.server, 1001, 0, "R"), pair.server)
+    assert pair.server.state is State.LISTEN
+    assert pair.server.remote_port == 0  # ready for anyone again
+
+
+def test_a_repeated_syn_gets_the_syn_ack_again_but_not_twice_at_once(pair):
+    pair.server.listen(0.0)
+    pair.out(pair.server)
+    syn = seg(pair.client, pair.server, 1000, flags="S")
+    pair.deliver(syn, pair.server)
+    pair.now = 0.1
+    assert pair.deliver(syn, pair.server) == []  # within 0.5 s of the first SYN,ACK
+    pair.now = 1.0
+    (again,) = pair.deliver(syn, pair.server)
+    assert again.flags == Flags.SYN | Flags.ACK and again.ack == 1001
+
+
+def test_data_after_a_full_close_is_answered_by_a_reset(established):
+    w = established
+    w.server.close(0.0, read_too=True)
+    w.out(w.server)
+    (rst,) = w.deliver(seg(w.client, w.server, 1001, 5002, "PA", b"late"), w.server)
+    assert rst.flags == Flags.RST
+    assert w.server.state is State.CLOSED
+
+
+def test_the_fin_waits_for_queued_data_and_rides_on_the_last_segment():
+    w = make_pair(mss=1000)
+    w.server.config = EndpointConfig(mss=1000, recv_buffer=1000, auto_read=False)
+    w.handshake()
+    w.client.send(b"x" * 1500, 0.0)
+    w.client.close(0.0)
+    (first,) = w.out(w.client)  # the window takes 1000 bytes; 500 and the FIN wait
+    assert not first.flags & Flags.FIN
+    assert w.client.state is State.FIN_WAIT_1
+    (zero,) = w.deliver(first, w.server)
+    w.deliver(zero, w.client)
+    w.server.receive(now=0.1)
+    (update,) = w.out(w.server)
+    (last,) = w.deliver(update, w.client)
+    assert last.flags == Flags.FIN | Flags.ACK | Flags.PSH
+    assert (int(last.seq), len(last.payload)) == (2001, 500)
+
+
+def test_close_after_everything_was_sent_sends_a_lone_fin():
+    w = make_pair()
+    w.handshake()
+    w.client.send(b"abc", 0.0)
+    w.out(w.client)
+    w.client.close(0.0)
+    (fin,) = w.out(w.client)
+    assert fin.flags == Flags.FIN | Flags.ACK and fin.seq == 1004
+
+
+def test_a_crashed_host_forgets_the_connection_without_a_word(established):
+    w = established
+    w.server.crash(1.0)
+    assert w.out(w.server) == []
+    assert w.server.state is State.CLOSED
+    (rst,) = w.deliver(seg(w.client, w.server, 1001, 5001, "PA", b"hi"), w.server)
+    assert rst.flags == Flags.RST and rst.seq == 5001  # RFC 9293 Figure 10
+
+
+def test_rst_in_time_wait_deletes_the_connection(established):
+    w = established
+    w.client.close(0.0)
+    (fin,) = w.out(w.client)
+    w.deliver(fin, w.server)
+    w.server.close(0.0)
+    (fin2,) = w.out(w.server)
+    w.deliver(fin2, w.client)
+    assert w.client.state is State.TIME_WAIT
+    w.deliver(seg(w.server, w.client, 5002, 0, "R"), w.client)
+    assert w.client.state is State.CLOSED
