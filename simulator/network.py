@@ -217,7 +217,8 @@ class Network:
                 self._run_app(obj, time)  # type: ignore[arg-type]
             else:
                 self._do_inject(obj, time)  # type: ignore[arg-type]
-        if until is not None:
+        if until is not None and heap:
+            self.trace.stopped_at = until  # events were still pending
             self.now = max(self.now, until)
         return self.trace
 

@@ -22,6 +22,11 @@ from .network import Fault, Injection, LinkParams, Network
 from .segment import Flags
 from .trace import Trace
 
+# Virtual seconds after which a run stops if the scenario sets no ``until``:
+# some conversations never end by themselves (a receiver that never reads is
+# probed forever, as RFC 9293 3.8.6.1 asks).
+DEFAULT_UNTIL = 300.0
+
 _CONFIG_KEYS = {
     "mss": "mss",
     "window": "recv_buffer",
@@ -141,8 +146,8 @@ class Scenario:
         return net
 
     def run(self, *, record: bool = True) -> Trace:
-        """Run the scenario to its end and return the trace."""
-        return self.build(record=record).run(until=self.until)
+        """Run the scenario to its end (or to ``until``) and return the trace."""
+        return self.build(record=record).run(until=self.until if self.until is not None else DEFAULT_UNTIL)
 
 
 def _link(params: LinkParams, **changes: Any) -> LinkParams:

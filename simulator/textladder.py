@@ -71,6 +71,8 @@ def render(
         elif explain and event.kind == "state":
             lines.extend(wrap.wrap(event.explanation.split(". ", 1)[-1]))
     lines.append("")
+    if trace.stopped_at is not None:
+        lines.append(f"stopped at t={trace.stopped_at:g} s with events still pending (set 'until' in the scenario)")
     final = trace.final_states()
     lines.append("final states: " + ", ".join(f"{name} {state}" for name, state in final.items()))
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ JSON schema ``tcpsim-trace`` version 1 (documented in README.md):
 
     {"format": "tcpsim-trace", "version": 1, "scenario": str, "title": str,
      "seed": int, "endpoints": [{"name", "address", "port", "isn"}],
+     "stopped_at": null or the virtual time at which the run was cut off,
      "events": [{"time", "kind", "endpoint", "segment", "retransmission",
                  "state_after", "tcb", "explanation"}]}
 
@@ -104,6 +105,7 @@ class Trace:
     title: str = ""
     endpoints: list[EndpointInfo] = field(default_factory=list)
     events: list[TraceEvent] = field(default_factory=list)
+    stopped_at: float | None = None  # the run was cut off here with events pending
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)
@@ -139,6 +141,7 @@ class Trace:
             "title": self.title,
             "seed": self.seed,
             "endpoints": [{"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints],
+            "stopped_at": self.stopped_at,
             "events": [_event_to_dict(e) for e in self.events],
         }
 
@@ -165,6 +168,7 @@ class Trace:
                     for e in data["endpoints"]
                 ],
                 events=[_event_from_dict(e) for e in data["events"]],
+                stopped_at=float(data["stopped_at"]) if data.get("stopped_at") is not None else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TraceFormatError(f"the trace is damaged: {exc!r}") from None

@@ -184,3 +184,21 @@ def test_delayed_acks_acknowledge_every_second_segment():
     sends = iter_sends(load("delayed_ack").run())
     acks = [int(s.ack) for s in sends if s.src_port == 80 and not s.payload and not s.flags & Flags.SYN]
     assert acks[:3] == [3001, 5001, 7001]
+
+
+def test_a_conversation_that_never_ends_is_stopped_and_says_so(tmp_path):
+    from simulator.scenario import parse
+
+    scenario = parse(
+        '[endpoint.client]\nscript = ["connect server", "send 5000"]\n'
+        '[endpoint.server]\nwindow = 1000\nauto_read = false\nscript = ["listen"]\n'
+    )
+    trace = scenario.run()
+    assert trace.stopped_at == 300.0
+    assert max(e.time for e in trace.events) <= 300.0
+    probes = [e for e in trace.of_kind("send") if e.endpoint == "client" and len(e.segment.payload) == 1]
+    assert len(probes) >= 5  # the persist timer keeps probing, with backoff
+
+
+def test_a_scenario_that_ends_by_itself_is_not_marked_stopped():
+    assert load("graceful_close").run().stopped_at is None
