@@ -288,7 +288,8 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str
 
 def _received(note: Note, fields: dict[str, object]) -> str:
     parts = []
-    if fields.get("before") == "SYN-RECEIVED" and note.tcb.state.synchronized:
+    handshake = fields.get("before") == "SYN-RECEIVED" and note.tcb.state.synchronized
+    if handshake:
         parts.append("The ACK (ack={seg_ack} = ISS + 1) acknowledges {who}'s SYN: the three-way handshake is complete.")
     text = RECEIVE[note.key]
     if text:
@@ -301,7 +302,7 @@ def _received(note: Note, fields: dict[str, object]) -> str:
             + ("s" if acked != 1 else "")
             + ": SND.UNA={snd_una}."
         )
-    elif isinstance(acked, int) and acked > 0 and note.key != "syn_sent_syn_ack":
+    elif isinstance(acked, int) and acked > 0 and note.key != "syn_sent_syn_ack" and len(parts) == 1 and not handshake:
         parts.append("Its ACK covers {acked} more: SND.UNA={snd_una}.")
     elif isinstance(dup, int) and dup > 0 and fields.get("n") == 0 and note.key == "ack_processed":
         parts.append(
