@@ -19,7 +19,7 @@ import sys
 import time
 
 from simulator import Endpoint, EndpointConfig, Network
-from simulator.app import Step
+from simulator.app import request_reply
 from simulator.scenario import pattern_bytes
 
 TARGET = 200_000  # segment events per second on one core (issue #2)
@@ -32,25 +32,9 @@ def one_connection(i: int, record: bool) -> tuple[int, int, int]:
     net = Network(seed=i, record=record)
     client = Endpoint("client", "10.0.0.1", 40000 + i % 20000, (i * 2654435761) & 0xFFFFFFFF, CONFIG)
     server = Endpoint("server", "10.0.0.2", 80, (i * 40503 + 7) & 0xFFFFFFFF, CONFIG)
-    net.add(
-        client,
-        [
-            Step("connect", peer="server"),
-            Step("send", data=PAYLOAD),
-            Step("wait_for_bytes", amount=len(PAYLOAD)),
-            Step("close"),
-        ],
-    )
-    net.add(
-        server,
-        [
-            Step("listen"),
-            Step("wait_for_bytes", amount=len(PAYLOAD)),
-            Step("send", data=PAYLOAD),
-            Step("wait_for_eof"),
-            Step("close"),
-        ],
-    )
+    client_script, server_script = request_reply(PAYLOAD, PAYLOAD)
+    net.add(client, client_script)
+    net.add(server, server_script)
     net.run()
     if bytes(net.apps["server"].read_data) != PAYLOAD or bytes(net.apps["client"].read_data) != PAYLOAD:
         raise RuntimeError(f"connection {i}: the data did not arrive intact")

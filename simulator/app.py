@@ -45,6 +45,26 @@ class Step:
         return self.action.replace("_", " ")
 
 
+def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple[list[Step], list[Step]]:
+    """The scripts of the simplest conversation: the client sends ``request``,
+    the server answers ``reply``, the client closes first, the server closes
+    on end of stream.  Returns (client script, server script)."""
+    client_script = [
+        Step("connect", peer=server),
+        Step("send", data=request),
+        Step("wait_for_bytes", amount=len(reply)),
+        Step("close"),
+    ]
+    server_script = [
+        Step("listen"),
+        Step("wait_for_bytes", amount=len(request)),
+        Step("send", data=reply),
+        Step("wait_for_eof"),
+        Step("close"),
+    ]
+    return client_script, server_script
+
+
 ACTIONS = frozenset(
     {
         "listen",

@@ -41,6 +41,19 @@ class Wire:
         (ack,) = self.deliver(syn_ack, self.client)
         assert self.deliver(ack, self.server) == []
 
+    def close_client_first(self) -> tuple[Segment, Segment]:
+        """Client closes, server closes on the FIN: returns (server's FIN, client's last ACK).
+
+        Afterwards the client is in TIME-WAIT and the last ACK is in flight.
+        """
+        self.client.close(self.now)
+        (fin,) = self.out(self.client)
+        self.deliver(fin, self.server)
+        self.server.close(self.now)
+        (server_fin,) = self.out(self.server)
+        (last_ack,) = self.deliver(server_fin, self.client)
+        return server_fin, last_ack
+
     def tick(self, ep: Endpoint, to: float) -> list[Segment]:
         """Advance the clock to ``to`` and fire ``ep``'s due timers."""
         self.now = to

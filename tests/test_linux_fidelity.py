@@ -28,8 +28,8 @@ from simulator import load
 from .conftest import iter_sends
 
 PORT = 8080
-# graceful_close: 5-byte request, 5-byte reply, the client closes first.
-SERVER = f"""
+# Every server: accept one connection and read a 5-byte request.
+ACCEPT_AND_READ_5 = f"""
 import socket
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -40,11 +40,17 @@ c, _ = s.accept()
 data = b""
 while len(data) < 5:
     data += c.recv(5 - len(data))
+"""
+# graceful_close: 5-byte request, 5-byte reply, the client closes first.
+SERVER = (
+    ACCEPT_AND_READ_5
+    + """
 c.sendall(b"world")
 while c.recv(100):
     pass
 c.close()
 """
+)
 CLIENT = f"""
 import socket
 c = socket.create_connection(("127.0.0.1", {PORT}))
@@ -55,20 +61,13 @@ while len(data) < 5:
 c.close()
 """
 # graceful_close_server_first: the server answers and closes at once (HTTP/1.0).
-SERVER_FIRST = f"""
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", {PORT}))
-s.listen()
-print("ready", flush=True)
-c, _ = s.accept()
-data = b""
-while len(data) < 5:
-    data += c.recv(5 - len(data))
+SERVER_FIRST = (
+    ACCEPT_AND_READ_5
+    + """
 c.sendall(b"hello world")
 c.close()
 """
+)
 CLIENT_SERVER_FIRST = f"""
 import socket
 c = socket.create_connection(("127.0.0.1", {PORT}))

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import Endpoint, EndpointConfig, LinkParams, Network, State
-from simulator.app import Step
+from simulator.app import request_reply
 from simulator.scenario import pattern_bytes
 
 # Generous retry limits: a connection must survive 30% loss, not give up.
@@ -33,25 +33,9 @@ def run_conversation(seed, c2s, s2c, request, reply, client_isn, server_isn, ack
     net = Network(seed=seed)
     client = Endpoint("client", "10.0.0.1", 40000, client_isn, cfg)
     server = Endpoint("server", "10.0.0.2", 80, server_isn, cfg)
-    net.add(
-        client,
-        [
-            Step("connect", peer="server"),
-            Step("send", data=request),
-            Step("wait_for_bytes", amount=len(reply)),
-            Step("close"),
-        ],
-    )
-    net.add(
-        server,
-        [
-            Step("listen"),
-            Step("wait_for_bytes", amount=len(request)),
-            Step("send", data=reply),
-            Step("wait_for_eof"),
-            Step("close"),
-        ],
-    )
+    client_script, server_script = request_reply(request, reply)
+    net.add(client, client_script)
+    net.add(server, server_script)
     net.set_link("client", "server", c2s)
     net.set_link("server", "client", s2c)
     trace = net.run(max_events=200_000)

@@ -270,12 +270,7 @@ def test_a_half_closed_connection_still_carries_data_the_other_way(established):
 
 def test_time_wait_lasts_two_msl_then_the_connection_is_deleted(established):
     w = established
-    w.client.close(0.0)
-    (fin,) = w.out(w.client)
-    w.deliver(fin, w.server)
-    w.server.close(0.0)
-    (fin2,) = w.out(w.server)
-    (last,) = w.deliver(fin2, w.client)
+    _, last = w.close_client_first()
     assert w.client.state is State.TIME_WAIT
     assert w.client.next_timer() == pytest.approx(2 * 2.0)
     w.deliver(last, w.server)
@@ -286,12 +281,7 @@ def test_time_wait_lasts_two_msl_then_the_connection_is_deleted(established):
 
 def test_time_wait_acknowledges_a_repeated_fin_and_restarts_its_timer(established):
     w = established
-    w.client.close(0.0)
-    (fin,) = w.out(w.client)
-    w.deliver(fin, w.server)
-    w.server.close(0.0)
-    (fin2,) = w.out(w.server)
-    w.deliver(fin2, w.client)
+    fin2, _ = w.close_client_first()
     w.now = 1.0
     (ack,) = w.deliver(fin2, w.client)
     assert ack.ack == fin2.seq + 1
@@ -595,12 +585,7 @@ def test_a_crashed_host_forgets_the_connection_without_a_word(established):
 
 def test_rst_in_time_wait_deletes_the_connection(established):
     w = established
-    w.client.close(0.0)
-    (fin,) = w.out(w.client)
-    w.deliver(fin, w.server)
-    w.server.close(0.0)
-    (fin2,) = w.out(w.server)
-    w.deliver(fin2, w.client)
+    w.close_client_first()
     assert w.client.state is State.TIME_WAIT
     w.deliver(seg(w.server, w.client, 5002, 0, "R"), w.client)
     assert w.client.state is State.CLOSED
