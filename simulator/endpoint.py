@@ -333,8 +333,8 @@ class Endpoint:
             key = self._arrive_syn_sent(seg, now)
         else:
             key = self._arrive_synchronized(seg, now)
-        args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
         if self.explaining:
+            args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
             self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
         self._flush(now)
 

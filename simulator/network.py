@@ -409,10 +409,11 @@ class Network:
                     self._event(now, "send", owner, explain(note, owner, self._sender_name(seg)), owner, reply)
                 self._transmit(reply, owner, now, False)
             return
-        sender = self._sender_name(seg)
-        if sender:
-            self._peer[ep.name] = sender
-            self._peer.setdefault(sender, ep.name)
+        if self.record:  # who talks to whom, for the trace's "both endpoints" views
+            sender = self._sender_name(seg)
+            if sender:
+                self._peer[ep.name] = sender
+                self._peer.setdefault(sender, ep.name)
         ep.on_segment(seg, now)
         self._settle(ep, now)
         if ep.state is State.LISTEN and "#" in ep.name:
