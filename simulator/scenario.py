@@ -6,6 +6,7 @@ instructor's own file has the same form (see README.md, "Scenario files").
 
 from __future__ import annotations
 
+import enum
 import random
 import shlex
 import tomllib
@@ -134,9 +135,7 @@ class Scenario:
             net.add(ep, list(spec.script), start=spec.start)
             if spec.accept_many:
                 steps = list(spec.script)
-                listen_at = next((i for i, s in enumerate(steps) if s.action == "listen"), None)
-                if listen_at is None:
-                    raise ScenarioError(f"{spec.name}: accept_many needs a 'listen' step in the script")
+                listen_at = next(i for i, s in enumerate(steps) if s.action == "listen")
                 net.listen_many(ep, steps[listen_at + 1 :])
         net.isn_source = lambda: isn_rng.randrange(1 << 32)
         for src, dst, params in self.links:
@@ -170,8 +169,10 @@ def load(name_or_path: str) -> Scenario:
     """A built-in scenario by name, or a scenario file by path."""
     path = Path(name_or_path)
     if name_or_path.endswith(".toml") or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise ScenarioError(f"scenario file {name_or_path} does not exist")
+        if not path.is_file():
+            raise ScenarioError(f"{name_or_path} is not a scenario file (it is a folder or a device)")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -272,6 +273,11 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         if not isinstance(isn, int):
             raise ScenarioError(f"{where}: isn must be an integer")
         _check_u32(isn, f"{where} isn")
+    accept_many = table.get("accept_many", False)
+    if not isinstance(accept_many, bool):
+        raise ScenarioError(f"{where}: accept_many must be true or false, not {accept_many!r}")
+    if accept_many and not listens:
+        raise ScenarioError(f"{where}: accept_many needs a 'listen' step in the script")
     start = table.get("start", 0.0)
     if not isinstance(start, int | float) or start < 0:
         raise ScenarioError(f"{where}: start must be a time in seconds, not {start!r}")
@@ -283,7 +289,7 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         config=config,
         script=script,
         start=float(start),
-        accept_many=bool(table.get("accept_many", False)),
+        accept_many=accept_many,
     )
 
 
@@ -408,7 +414,26 @@ def _flags(value: Any, where: str) -> Flags:
         raise ScenarioError(f"{where}: {exc}") from None
 
 
+def _check_type(key: str, value: Any, default: Any, where: str) -> None:
+    """One clear line when a setting has the wrong kind of value (``mss = "big"``)."""
+    if isinstance(default, bool):
+        ok, what = isinstance(value, bool), "true or false"
+    elif isinstance(default, int) and not isinstance(default, enum.Enum):
+        ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float) or default is None:
+        ok, what = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    else:
+        return
+    if not ok:
+        raise ScenarioError(f"{where}: {key} must be {what}, not {value!r}")
+
+
 def _make(cls: Any, values: dict[str, Any], where: str) -> Any:
+    defaults = {f.name: f.default for f in fields(cls)}
+    names = {attr: key for key, attr in _CONFIG_KEYS.items()}
+    for attr, value in values.items():
+        if attr in defaults:
+            _check_type(names.get(attr, attr), value, defaults[attr], where)
     try:
         return cls(**values)
     except TypeError as exc:
