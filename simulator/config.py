@@ -39,8 +39,25 @@ class EndpointConfig:
     data_retries: int = 15  # Linux net.ipv4.tcp_retries2 (RFC 1122's R2)
     msl: float = 2.0  # maximum segment lifetime; TIME-WAIT lasts 2*MSL (RFC: 2 min)
     fast_retransmit: bool = True  # RFC 5681 section 3.2, on the third duplicate ACK
-    rfc5961: bool = True  # challenge ACKs for in-window RST/SYN (RFC 9293 3.10.7.4)
+    rfc5961: bool = True  # challenge ACKs for a SYN, or a RST not at RCV.NXT (RFC 9293 3.10.7.4)
+    rfc5961_syn: bool | None = None  # overrides rfc5961 for SYNs alone (FreeBSD's insecure_syn)
+    rfc5961_rst: bool | None = None  # overrides rfc5961 for RSTs alone (FreeBSD's insecure_rst)
     auto_read: bool = True  # the application reads data as soon as it arrives
+    rto_slop: float = 0.0  # added to every backed-off RTO (FreeBSD's rexmit_slop, 0.2 s)
+    connect_timeout: float | None = None  # give up the handshake after this (TCP_KEEPINIT)
+    drop_synfin: bool = False  # drop segments with both SYN and FIN (FreeBSD's drop_synfin)
+    timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
+    no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
+
+    @property
+    def challenge_syn(self) -> bool:
+        """Answer a SYN on a synchronized connection with a challenge ACK (RFC 5961 4.2)."""
+        return self.rfc5961 if self.rfc5961_syn is None else self.rfc5961_syn
+
+    @property
+    def challenge_rst(self) -> bool:
+        """Accept a RST only at exactly RCV.NXT, else challenge ACK (RFC 5961 3.2)."""
+        return self.rfc5961 if self.rfc5961_rst is None else self.rfc5961_rst
 
     def __post_init__(self) -> None:
         if not 1 <= self.mss <= 65495:
@@ -53,6 +70,8 @@ class EndpointConfig:
             raise ScenarioError(
                 f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
             )
+        if self.rto_slop < 0 or (self.connect_timeout is not None and self.connect_timeout <= 0):
+            raise ScenarioError("rto_slop must be >= 0 and connect_timeout > 0 seconds")
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
             if getattr(self, name) <= 0:
                 raise ScenarioError(f"{name} must be a positive number of seconds")

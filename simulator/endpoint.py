@@ -127,9 +127,8 @@ class Endpoint:
         self._read_closed = False  # the application closed fully: it reads no more
         # Timers
         self._timers: dict[Timer, float] = {}
-        self.rto = RtoEstimator(
-            self.config.initial_rto, self.config.min_rto, self.config.max_rto, self.config.clock_granularity
-        )
+        cfg = self.config
+        self.rto = RtoEstimator(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity, cfg.rto_slop)
         self._rtt_seq: SeqNum | None = None  # end of the segment being timed
         self._rtt_sent_at = 0.0
         self._retries = 0
@@ -142,6 +141,10 @@ class Endpoint:
         self._unacked_full_segments = 0
         self._ack_key = "ack_data"  # which sentence explains the ACK owed
         self._window_update = False  # the owed ACK announces an opened window
+        self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
+        self._ts_ok = False  # both sides offered timestamps (RFC 7323)
+        self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
+        self._clock = 0.0  # the last time passed in, for timestamp values
         self.error: str | None = None
 
     # ------------------------------------------------------------------ views
@@ -225,8 +228,11 @@ class Endpoint:
         self.passive = False
         self.snd_una = self.iss
         self.snd_nxt = self.iss + 1
+        self._clock = now
         self._move(State.SYN_SENT, "connect")
         self._transmit(self.iss, SYN, b"", now, "syn", options=self._syn_options(reply_to=None))
+        if self.config.connect_timeout is not None:
+            self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
     def send(self, data: bytes, now: float) -> None:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows."""
@@ -325,7 +331,12 @@ class Endpoint:
             self._notes.append(None)  # type: ignore[arg-type]  # filled with the RECEIVE note below
         state = self.state
         una_before = self.snd_una
-        if state is State.CLOSED:
+        self._clock = now
+        if seg.options.timestamps is not None:
+            self._ts_recent = seg.options.timestamps[0]
+        if self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
+            key = "synfin_dropped"  # FreeBSD's net.inet.tcp.drop_synfin
+        elif state is State.CLOSED:
             key = self._arrive_closed(seg)
         elif state is State.LISTEN:
             key = self._arrive_listen(seg, now)
@@ -368,8 +379,13 @@ class Endpoint:
         self.snd_nxt = self.iss + 1
         self._move(State.SYN_RECEIVED, "rcv_syn")
         self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack", options=self._syn_options(reply_to=seg))
-        if seg.payload:
-            return "listen_syn_with_data"  # the data is not acknowledged; the peer resends it
+        if self.config.connect_timeout is not None:
+            self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
+        if seg.payload or seg.flags & FIN:
+            # 3.10.7.2: "any other control or text should be queued for
+            # processing later"; it is acknowledged once the handshake is done.
+            self._syn_text = seg
+            return "listen_syn_with_data"
         return "listen_syn"
 
     def _arrive_syn_sent(self, seg: Segment, now: float) -> str:
@@ -415,6 +431,8 @@ class Endpoint:
         self._rtt_seq = None  # the SYN,ACK below replaces the SYN: time it afresh
         self._stop(Timer.RETRANSMIT)
         self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack_simultaneous", options=self._syn_options(reply_to=seg))
+        if seg.payload or flags & FIN:
+            self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
         return "syn_sent_syn"
 
     def _arrive_synchronized(self, seg: Segment, now: float) -> str:
@@ -452,7 +470,7 @@ class Endpoint:
             if state is State.SYN_RECEIVED and self.passive:
                 self._back_to_listen("syn_in_syn_received")
                 return "syn_in_syn_received"
-            if self.config.rfc5961:  # RFC 5961 section 4.2: a challenge ACK
+            if self.config.challenge_syn:  # RFC 5961 section 4.2: a challenge ACK
                 self._ack_now("challenge_ack_syn")
                 return "challenge_syn"
             reply, _ = closed_reply(seg)  # RFC 793's rule: reset (3.5.2 form)
@@ -463,7 +481,7 @@ class Endpoint:
         # fifth: check the ACK field
         if not flags & ACK:
             return "no_ack_dropped"
-        if self.config.rfc5961 and seg.ack < self.snd_una - self.max_snd_wnd:
+        if self.config.challenge_rst and seg.ack < self.snd_una - self.max_snd_wnd:
             self._ack_now("challenge_ack_old_ack")  # RFC 5961 section 5.2
             return "ack_too_old"
         if state is State.SYN_RECEIVED:
@@ -473,6 +491,9 @@ class Endpoint:
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, "rcv_ack_of_syn")
             self._after_handshake()
+            if self._syn_text is not None:  # the text that came on the SYN, now in order
+                queued, self._syn_text = self._syn_text, None
+                self._take_text(queued, now)
         key = self._process_ack(seg, now)
         if key is not None:
             return key
@@ -488,7 +509,7 @@ class Endpoint:
 
     def _arrive_rst(self, seg: Segment, now: float) -> str:
         # RFC 9293 3.10.7.4, second step, with RFC 5961 section 3.2
-        if self.config.rfc5961 and seg.seq != self.rcv_nxt:
+        if self.config.challenge_rst and seg.seq != self.rcv_nxt:
             self._ack_now("challenge_ack_rst")
             return "challenge_rst"
         state = self.state
@@ -656,6 +677,7 @@ class Endpoint:
     # -------------------------------------------------------------- timers
     def on_timer(self, now: float) -> None:
         """Fire every timer whose deadline has come (call when ``now >= next_timer()``)."""
+        self._clock = now
         due = sorted((deadline, timer.value, timer) for timer, deadline in self._timers.items() if deadline <= now)
         for deadline, _, timer in due:
             if self._timers.get(timer) != deadline:
@@ -669,6 +691,9 @@ class Endpoint:
                 self._on_persist_timeout(now)
             elif timer is Timer.DELAYED_ACK:
                 self._ack_pending = True
+            elif timer is Timer.ESTABLISH:
+                if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
+                    self._fail(now, "timeout", "gave_up")
             else:  # TIME-WAIT is over: delete the TCB
                 self._stop_all_timers()
                 self._move(State.CLOSED, "time_wait_over")
@@ -812,6 +837,8 @@ class Endpoint:
         else:
             window = min(self.rcv_wnd >> self.rcv_wscale, 65535)
         ack = self.rcv_nxt if flags & ACK else SeqNum(0)
+        if self._ts_ok and not flags & (SYN | RST):  # RFC 7323 3.2: on every segment once agreed
+            options = Options(timestamps=(self._ts_value(), self._ts_recent))
         seg = Segment(
             self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
         )
@@ -920,6 +947,7 @@ class Endpoint:
         """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""
         opts = seg.options
         self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss)
+        self._ts_ok = self.config.timestamps and opts.timestamps is not None
         self.peer_sack_permitted = opts.sack_permitted
         if opts.wscale is not None and self.config.window_scale is not None:
             self.snd_wscale = min(opts.wscale, 14)
@@ -928,17 +956,28 @@ class Endpoint:
             self.snd_wscale = self.rcv_wscale = 0
 
     def _syn_options(self, reply_to: Segment | None) -> Options:
-        """Our SYN's options; a SYN,ACK offers window scale and SACK only if the SYN did."""
+        """Our SYN's options; a SYN,ACK offers window scale, SACK and timestamps
+        only if the SYN did (RFC 7323 2.2 and 3.2, RFC 2018)."""
         cfg = self.config
+        if cfg.no_options:
+            return NO_OPTIONS
         wscale = cfg.window_scale if reply_to is None or reply_to.options.wscale is not None else None
         sack = cfg.sack_permitted and (reply_to is None or reply_to.options.sack_permitted)
-        return Options(mss=cfg.mss, wscale=wscale, sack_permitted=sack)
+        timestamps = None
+        if cfg.timestamps and (reply_to is None or reply_to.options.timestamps is not None):
+            timestamps = (self._ts_value(), self._ts_recent if reply_to is not None else 0)
+        return Options(mss=cfg.mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
+
+    def _ts_value(self) -> int:
+        """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock)."""
+        return int(self._clock * 1000) & 0xFFFFFFFF
 
     def _after_handshake(self) -> None:
         self._retries = 0
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.
         if self._syn_was_retransmitted and self.rto.srtt is None and self.rto.rto < 3.0:
-            self.rto.rto = 3.0
+            self.rto.base = self.rto.rto = 3.0
+        self._stop(Timer.ESTABLISH)
 
     def _start(self, timer: Timer, deadline: float) -> None:
         self._timers[timer] = deadline

@@ -99,8 +99,8 @@ RECEIVE = {
     "listen_other_dropped": "A listening socket only reacts to a SYN: this segment is dropped.",
     "listen_syn": "{who} receives the SYN: it records {peer}'s ISN (IRS={irs}) and sets RCV.NXT={rcv_nxt} "
     "(the SYN used one sequence number).",
-    "listen_syn_with_data": "{who} receives a SYN that carries data: the data is not acknowledged yet, "
-    "so {peer} will send it again once the handshake is done.",
+    "listen_syn_with_data": "{who} receives a SYN that carries data (or a FIN): it keeps them and takes "
+    "them in order once the handshake is done (RFC 9293 3.10.7.2); for now only the SYN is acknowledged.",
     "syn_sent_bad_ack": "The segment acknowledges something {who} never sent (a leftover of an older connection).",
     "syn_sent_bad_ack_rst_dropped": "A RST with a wrong ACK does not belong to this connection: dropped.",
     "syn_sent_rst": "The SYN was refused: {peer} answered with a RST (nobody listens there).",
@@ -143,6 +143,8 @@ RECEIVE = {
     "fin_received": "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts the FIN.",
     "data_accepted": "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
     "ack_processed": "",
+    "synfin_dropped": "A segment with both SYN and FIN makes no sense: {who} drops it silently "
+    "(the drop_synfin setting, as FreeBSD can).",
 }
 
 # Why a state changes.
@@ -203,6 +205,7 @@ TIMER = {
     "persist": "the persist timer (zero-window probe)",
     "delayed-ACK": "the delayed-ACK timer",
     "TIME-WAIT": "the TIME-WAIT timer (2*MSL)",
+    "connection-establishment": "the connection-establishment timer",
 }
 
 

@@ -16,14 +16,15 @@ class Timer(enum.Enum):
     PERSIST = "persist"  # zero-window probe, RFC 9293 section 3.8.6.1
     DELAYED_ACK = "delayed-ACK"  # RFC 1122 section 4.2.3.2
     TIME_WAIT = "TIME-WAIT"  # 2*MSL, RFC 9293 section 3.10.7.4
+    ESTABLISH = "connection-establishment"  # give up a handshake (TCP_KEEPINIT, RFC 1122 R2 for SYNs)
 
 
 class RtoEstimator:
     """Smoothed RTT and retransmission timeout, RFC 6298 sections 2 and 5."""
 
-    __slots__ = ("backoff", "g", "max_rto", "min_rto", "rto", "rttvar", "srtt")
+    __slots__ = ("backoff", "base", "g", "max_rto", "min_rto", "rto", "rttvar", "slop", "srtt")
 
-    def __init__(self, initial: float, minimum: float, maximum: float, granularity: float) -> None:
+    def __init__(self, initial: float, minimum: float, maximum: float, granularity: float, slop: float = 0.0) -> None:
         self.srtt: float | None = None
         self.rttvar = 0.0
         self.rto = initial  # section 2.1: until a sample, RTO = 1 s
@@ -31,6 +32,8 @@ class RtoEstimator:
         self.max_rto = maximum
         self.g = granularity
         self.backoff = 0  # times the timer has expired for the same segment
+        self.base = initial  # the RTO before any slop is added
+        self.slop = slop  # FreeBSD adds rexmit_slop to each computed RTO
 
     def sample(self, r: float) -> None:
         """Take one RTT measurement R (only from segments never retransmitted: Karn)."""
@@ -41,10 +44,12 @@ class RtoEstimator:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
             self.srtt = 0.875 * self.srtt + 0.125 * r
         rto = self.srtt + max(self.g, 4 * self.rttvar)
-        self.rto = min(max(rto, self.min_rto), self.max_rto)  # section 2.4 and 2.5
+        self.base = min(max(rto, self.min_rto), self.max_rto)  # section 2.4 and 2.5
+        self.rto = self.base + self.slop
         self.backoff = 0
 
     def back_off(self) -> None:
         """Section 5.5: on expiry, RTO = RTO * 2 (bounded by the maximum)."""
-        self.rto = min(self.rto * 2, self.max_rto)
+        self.base = min(self.base * 2, self.max_rto)
+        self.rto = self.base + self.slop
         self.backoff += 1
