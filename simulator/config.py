@@ -48,6 +48,7 @@ class EndpointConfig:
     drop_synfin: bool = False  # drop segments with both SYN and FIN (FreeBSD's drop_synfin)
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
+    rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
 
     @property
     def challenge_syn(self) -> bool:

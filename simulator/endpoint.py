@@ -473,9 +473,7 @@ class Endpoint:
             if self.config.challenge_syn:  # RFC 5961 section 4.2: a challenge ACK
                 self._ack_now("challenge_ack_syn")
                 return "challenge_syn"
-            reply, _ = closed_reply(seg)  # RFC 793's rule: reset (3.5.2 form)
-            if reply is not None:
-                self._emit(reply, "rst_syn_in_window")
+            self._send(self.snd_nxt, self._rst_flags(), b"", "rst_syn_in_window")  # RFC 793's rule: reset
             self._fail(now, "reset", "syn_in_window_reset")
             return "syn_in_window_reset"
         # fifth: check the ACK field
@@ -1019,9 +1017,14 @@ class Endpoint:
             self._notes.append(Note(NoteKind.ERROR, error, self.tcb()))
         self._move(State.CLOSED, key)
 
+    def _rst_flags(self) -> Flags:
+        """RST for a live connection: RFC 9293 3.10.5 names <SEQ=SND.NXT><CTL=RST>;
+        Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
+        return RST | ACK if self.config.rst_carries_ack else RST
+
     def _reset_connection(self, now: float, key: str) -> None:
         """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
-        self._send(self.snd_nxt, RST, b"", key)
+        self._send(self.snd_nxt, self._rst_flags(), b"", key)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()
