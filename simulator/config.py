@@ -49,6 +49,11 @@ class EndpointConfig:
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
+    # FreeBSD's own choices (see simulator/profiles.py):
+    round_buffer_to_mss: bool = False  # at the handshake, round the receive buffer up to a multiple of the MSS
+    window_is_buffer: bool = False  # accept up to the free buffer even beyond the window announced
+    ack_resends_fin: bool = False  # an ACK sent while our FIN is unacknowledged carries the FIN again
+    old_segment_acks: bool = False  # use the ACK field of an old (duplicate) segment before answering it
 
     @property
     def challenge_syn(self) -> bool:

@@ -27,6 +27,8 @@ PSH = Flags.PSH
 DEFAULT_MSS = 536  # RFC 9293 section 3.7.1: assumed when the peer sends no MSS option
 DUP_SYN_INTERVAL = 0.5  # seconds between SYN,ACKs sent in answer to repeated SYNs
 
+# ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
+_BARE_ACKS = frozenset({"challenge_ack_syn", "challenge_ack_rst", "challenge_ack_old_ack", "ack_unacceptable_syn"})
 # States in which the endpoint may send data or a FIN of its own.
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 # States in which our FIN, once queued, goes out after the remaining data.
@@ -122,6 +124,7 @@ class Endpoint:
         self.fin_acked = False
         # Receive side: data the application has not read, out-of-order segments
         self._readable = bytearray()
+        self.recv_buffer = self.config.recv_buffer  # RCV.BUFF (a profile may round it at the handshake)
         self._ooo: dict[int, Segment] = {}
         self.eof = False  # the peer's FIN has been received in order
         self._read_closed = False  # the application closed fully: it reads no more
@@ -150,14 +153,18 @@ class Endpoint:
     # ------------------------------------------------------------------ views
     @property
     def rcv_wnd(self) -> int:
-        """RCV.WND: room left in the receive buffer.
+        """RCV.WND: room left in the receive buffer, as far as the window field can announce it.
 
         With ``auto_read`` the application takes data the moment it arrives,
-        so the window stays fully open.
+        so the window stays fully open.  Without window scaling no more than
+        65535 bytes can be announced, so no more is accepted (unless the
+        profile's ``window_is_buffer`` says otherwise, as FreeBSD does for full
+        connections; its embryonic passive ones keep the announced window).
         """
-        if self.config.auto_read:
-            return self.config.recv_buffer
-        return max(0, self.config.recv_buffer - len(self._readable))
+        free = self.recv_buffer if self.config.auto_read else max(0, self.recv_buffer - len(self._readable))
+        if self.config.window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
+            return free
+        return min(free, 65535 << self.rcv_wscale)
 
     @property
     def unsent(self) -> int:
@@ -456,8 +463,24 @@ class Endpoint:
         if not self._acceptable(seg):
             if seg.flags & RST:
                 return "unacceptable_rst_dropped"
+            if seg.flags & SYN and state is not State.SYN_RECEIVED:
+                # RFC 5961 4.2: a SYN gets a challenge ACK "irrespective of the
+                # sequence number"; without RFC 5961 it is the ACK of step one.
+                self._ack_now("challenge_ack_syn" if self.config.challenge_syn else "ack_unacceptable_syn")
+                return "challenge_syn" if self.config.challenge_syn else "unacceptable"
             if state is State.TIME_WAIT and seg.flags & FIN:
                 return self._fin_again(now)
+            if (
+                self.config.old_segment_acks
+                and seg.flags & ACK
+                and not seg.flags & SYN
+                and seg.seq.since(self.rcv_nxt) < 0
+                and state is not State.SYN_RECEIVED
+            ):
+                # BSD trims an old segment to nothing but still uses its ACK field.
+                self._process_ack(seg, now)
+                if self.state is State.CLOSED:
+                    return "old_segment_ack_closed"
             self._ack_now("ack_unacceptable")
             return "unacceptable"
         flags = seg.flags
@@ -518,6 +541,8 @@ class Endpoint:
             self._fail(now, "refused", "rst_refused")
             return "rst_refused"
         if state in (State.CLOSING, State.LAST_ACK, State.TIME_WAIT):
+            if state is not State.TIME_WAIT:
+                self.error = "reset"  # the application may still ask (SO_ERROR)
             self._stop_all_timers()
             self._move(State.CLOSED, "rst_while_closing")
             return "rst_closed"
@@ -834,6 +859,18 @@ class Endpoint:
             window = min(self.rcv_wnd, 65535)  # never scaled in a SYN (RFC 7323 2.2)
         else:
             window = min(self.rcv_wnd >> self.rcv_wscale, 65535)
+        if (
+            flags == ACK
+            and not payload
+            and self.config.ack_resends_fin
+            and self._fin_sent
+            and not self.fin_acked
+            and seq == self.snd_nxt
+            and key not in _BARE_ACKS
+        ):
+            # FreeBSD's tcp_output() repeats an unacknowledged FIN on every ACK
+            # it builds; only challenge ACKs (tcp_respond()) go out bare.
+            seq, flags = self.snd_nxt - 1, FIN | ACK
         ack = self.rcv_nxt if flags & ACK else SeqNum(0)
         if self._ts_ok and not flags & (SYN | RST):  # RFC 7323 3.2: on every segment once agreed
             options = Options(timestamps=(self._ts_value(), self._ts_recent))
@@ -946,6 +983,8 @@ class Endpoint:
         opts = seg.options
         self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss)
         self._ts_ok = self.config.timestamps and opts.timestamps is not None
+        if self.config.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
+            self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
         if opts.wscale is not None and self.config.window_scale is not None:
             self.snd_wscale = min(opts.wscale, 14)

@@ -48,6 +48,8 @@ SEND = {
     "seq={seq}, ack={ack}.",
     "ack_window_full": "{who}'s receive window is 0: there is no room for the data, so {who} drops it and "
     "answers with an ACK that repeats ack={ack} and window {wnd}.",
+    "ack_unacceptable_syn": "A SYN outside the receive window on a synchronized connection: {who} drops it and "
+    "answers with an ACK that states where it is (seq={seq}, ack={ack}).",
     "ack_for_unsent": "The segment acknowledges bytes {who} never sent: {who} drops it and answers with "
     "an ACK of where it really is (seq={seq}, ack={ack}).",
     "challenge_ack_syn": "A SYN on a synchronized connection: instead of resetting (which an attacker could "
@@ -143,6 +145,8 @@ RECEIVE = {
     "fin_received": "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts the FIN.",
     "data_accepted": "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
     "ack_processed": "",
+    "old_segment_ack_closed": "An old segment, but its ACK field acknowledges {who}'s FIN: BSD stacks still use "
+    "the ACK of a segment they otherwise drop, so the connection is deleted.",
     "synfin_dropped": "A segment with both SYN and FIN makes no sense: {who} drops it silently "
     "(the drop_synfin setting, as FreeBSD can).",
 }

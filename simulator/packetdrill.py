@@ -642,7 +642,8 @@ class _Runner:
         elif option == "TCP_KEEPINIT":
             sock.endpoint.config = replace(cfg, connect_timeout=float(value))
         elif option == "SO_RCVBUF":
-            sock.endpoint.config = replace(cfg, recv_buffer=value, window_scale=cfg.window_scale)
+            sock.endpoint.config = replace(cfg, recv_buffer=value)
+            sock.endpoint.recv_buffer = value
         elif option == "TCP_NODELAY" or option == "SO_REUSEADDR" or option == "SO_REUSEPORT":
             pass
         else:
@@ -662,7 +663,7 @@ class _Runner:
                 raise _Failed(line.number, f"line {line.number}: SO_ERROR is {got}, but the script expects {want}")
             return expected
         if option == "SO_RCVBUF":
-            got_value = self._rcvbuf(sock.endpoint)
+            got_value = sock.endpoint.recv_buffer
             if str(got_value) != want:
                 raise _Failed(
                     line.number, f"line {line.number}: SO_RCVBUF is {got_value}, but the script expects {want}"
@@ -670,15 +671,6 @@ class _Runner:
             return expected
         self._skip(f"getsockopt {option}")
         return expected
-
-    def _rcvbuf(self, ep: Endpoint) -> int:
-        buffer = ep.config.recv_buffer
-        if self.freebsd and ep.rcv_nxt != 0:
-            # FreeBSD rounds the receive buffer up to a multiple of the MSS
-            # as soon as the peer's SYN (and its MSS) is known (tcp_mss).
-            mss = ep.snd_mss
-            return -(-buffer // mss) * mss
-        return buffer
 
     def _call_bind(self, line: Line, args: list[str], expected: tuple[int, str | None]) -> tuple[int, str | None]:
         sock = self._sock(line, args[0])

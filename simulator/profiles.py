@@ -45,7 +45,10 @@ PROFILES: dict[str, Profile] = {
             "freebsd",
             "FreeBSD-like, as the tcp-testsuite scripts expect: SYN options mss, window scale 6, SACK-permitted "
             "and timestamps; a 65536-byte receive buffer (window 65535); RTO slop of 200 ms on every backed-off "
-            "timeout; the ACK of a FIN sent at once; challenge ACKs (RFC 5961).",
+            "timeout; the ACK of a FIN sent at once; challenge ACKs (RFC 5961); the receive buffer rounded up to "
+            "a multiple of the MSS at the handshake, with data accepted up to it even beyond the announced "
+            "window; an ACK sent while its FIN is unacknowledged carries the FIN again; the ACK field of an old "
+            "segment still used.",
             EndpointConfig(
                 recv_buffer=65536,
                 window_scale=6,
@@ -56,6 +59,10 @@ PROFILES: dict[str, Profile] = {
                 min_rto=0.03,
                 synack_retries=3,
                 syn_retries=6,
+                round_buffer_to_mss=True,
+                window_is_buffer=True,
+                ack_resends_fin=True,
+                old_segment_acks=True,
             ),
             frozenset({"FreeBSD"}),
         ),

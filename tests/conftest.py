@@ -61,11 +61,16 @@ class Wire:
         return self.out(ep)
 
 
-def make_pair(client_isn: int = 1000, server_isn: int = 5000, **config: object) -> Wire:
+def make_pair(
+    client_isn: int = 1000, server_isn: int = 5000, server: dict[str, object] | None = None, **config: object
+) -> Wire:
+    """Two endpoints with the same settings; ``server`` overrides some for the server alone."""
     cfg = EndpointConfig(**config)  # type: ignore[arg-type]
-    client = Endpoint("client", "10.0.0.1", 40000, client_isn, cfg)
-    server = Endpoint("server", "10.0.0.2", 80, server_isn, cfg)
-    return Wire(client, server)
+    server_cfg = EndpointConfig(**{**config, **(server or {})})  # type: ignore[arg-type]
+    return Wire(
+        Endpoint("client", "10.0.0.1", 40000, client_isn, cfg),
+        Endpoint("server", "10.0.0.2", 80, server_isn, server_cfg),
+    )
 
 
 @pytest.fixture

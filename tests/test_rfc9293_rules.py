@@ -2,8 +2,9 @@
 
 import pytest
 
-from simulator import EndpointConfig, Flags, ModelError, SeqNum, State, UserCallError
+from simulator import AckPolicy, Endpoint, EndpointConfig, Flags, ModelError, SeqNum, State, UserCallError
 from simulator.endpoint import closed_reply
+from simulator.timers import Timer
 
 from .conftest import flags_of, make_pair, seg
 
@@ -38,8 +39,7 @@ def test_the_third_segment_completes_the_handshake_on_both_sides(established):
 
 
 def test_mss_is_the_smaller_of_both_offers():
-    w = make_pair()
-    w.server.config = EndpointConfig(mss=536)
+    w = make_pair(server={"mss": 536})
     w.handshake()
     assert w.client.snd_mss == 536
 
@@ -51,8 +51,8 @@ def test_window_scale_applies_only_when_both_sides_offer_it():
     w.client.send(b"x", 0.0)
     (data,) = w.out(w.client)
     assert data.window == (1 << 20) >> 7  # scaled in every segment after the SYN
-    one_sided = make_pair()
-    one_sided.client.config = EndpointConfig(window_scale=7, recv_buffer=1 << 20)
+    one_sided = make_pair(client_isn=1000)
+    one_sided.client = Endpoint("client", "10.0.0.1", 40000, 1000, EndpointConfig(window_scale=7, recv_buffer=1 << 20))
     one_sided.handshake()
     assert one_sided.client.snd_wscale == one_sided.client.rcv_wscale == 0
 
@@ -342,8 +342,7 @@ def test_data_is_cut_into_mss_sized_segments():
 
 
 def test_the_receive_window_limits_the_sender():
-    w = make_pair(mss=1000)
-    w.server.config = EndpointConfig(mss=1000, recv_buffer=1500, auto_read=False)
+    w = make_pair(mss=1000, server={"recv_buffer": 1500, "auto_read": False})
     w.handshake()
     w.client.send(b"x" * 4000, 0.0)
     out = w.out(w.client)
@@ -352,15 +351,14 @@ def test_the_receive_window_limits_the_sender():
 
 
 def test_a_zero_window_is_probed_when_the_persist_timer_fires():
-    w = make_pair(mss=1000)
-    w.server.config = EndpointConfig(mss=1000, recv_buffer=1000, auto_read=False)
+    w = make_pair(mss=1000, server={"recv_buffer": 1000, "auto_read": False})
     w.handshake()
     w.client.send(b"x" * 2000, 0.0)
     (first,) = w.out(w.client)
     (zero,) = w.deliver(first, w.server)
     assert zero.window == 0
     assert w.deliver(zero, w.client) == []
-    assert w.client.timer_deadline(__import__("simulator").timers.Timer.PERSIST) is not None
+    assert w.client.timer_deadline(Timer.PERSIST) is not None
     (probe,) = w.tick(w.client, w.client.next_timer())
     assert len(probe.payload) == 1 and probe.seq == 2001
     (refused,) = w.deliver(probe, w.server)
@@ -421,7 +419,7 @@ def test_a_syn_that_is_never_answered_gives_up_with_a_timeout():
 
 
 def test_delayed_acks_come_for_every_second_full_sized_segment():
-    w = make_pair(mss=1000, ack_policy=__import__("simulator").AckPolicy.DELAYED)
+    w = make_pair(mss=1000, ack_policy=AckPolicy.DELAYED)
     w.handshake()
     w.client.send(b"x" * 2000, 0.0)
     first, second = w.out(w.client)
@@ -431,7 +429,7 @@ def test_delayed_acks_come_for_every_second_full_sized_segment():
 
 
 def test_a_lone_segment_is_acknowledged_when_the_delayed_ack_timer_fires():
-    w = make_pair(ack_policy=__import__("simulator").AckPolicy.DELAYED)
+    w = make_pair(ack_policy=AckPolicy.DELAYED)
     w.handshake()
     w.client.send(b"hi", 0.0)
     (data,) = w.out(w.client)
@@ -494,8 +492,7 @@ def test_seqnum_state_survive_a_wrapping_isn():
 
 # ------------------------------------------------------------ more corners
 def _zero_window_pair():
-    w = make_pair(mss=1000)
-    w.server.config = EndpointConfig(mss=1000, recv_buffer=1000, auto_read=False)
+    w = make_pair(mss=1000, server={"recv_buffer": 1000, "auto_read": False})
     w.handshake()
     w.deliver(seg(w.client, w.server, 1001, 5001, "A", b"x" * 1000), w.server)
     assert w.server.rcv_wnd == 0
@@ -557,8 +554,7 @@ def test_data_after_a_full_close_is_answered_by_a_reset(established):
 
 
 def test_the_fin_waits_for_queued_data_and_rides_on_the_last_segment():
-    w = make_pair(mss=1000)
-    w.server.config = EndpointConfig(mss=1000, recv_buffer=1000, auto_read=False)
+    w = make_pair(mss=1000, server={"recv_buffer": 1000, "auto_read": False})
     w.handshake()
     w.client.send(b"x" * 1500, 0.0)
     w.client.close(0.0)
