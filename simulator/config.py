@@ -49,6 +49,8 @@ class EndpointConfig:
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
+    time_wait_reuse: bool = True  # a new SYN with a higher seq reopens from TIME-WAIT (RFC 1122 4.2.2.13 MAY)
+    rfc1337: bool = False  # ignore a RST in TIME-WAIT (RFC 1337 remedy F1; FreeBSD on, Linux off)
     # FreeBSD's own choices (see simulator/profiles.py):
     round_buffer_to_mss: bool = False  # at the handshake, round the receive buffer up to a multiple of the MSS
     window_is_buffer: bool = False  # accept up to the free buffer even beyond the window announced

@@ -319,6 +319,26 @@ class Endpoint:
         self._stop_all_timers()
         self._move(State.CLOSED, "abort_quiet")
 
+    def takes_new_syn(self, seg: Segment) -> bool:
+        """RFC 1122 4.2.2.13: may a SYN reopen this connection from TIME-WAIT?
+
+        Only a SYN (no ACK, no RST) whose sequence number lies beyond
+        everything of the old incarnation.  The driver then ends the old
+        connection (``end_time_wait``) and hands the SYN to the listener.
+        """
+        return (
+            self.config.time_wait_reuse
+            and self.state is State.TIME_WAIT
+            and bool(seg.flags & SYN)
+            and not seg.flags & (ACK | RST)
+            and seg.seq > self.rcv_nxt
+        )
+
+    def end_time_wait(self, now: float) -> None:
+        """Delete a TIME-WAIT connection early, because a new incarnation takes its place."""
+        self._stop_all_timers()
+        self._move(State.CLOSED, "time_wait_reopened")
+
     def crash(self, now: float) -> None:
         """The host fails and forgets the connection: no segment is sent (RFC 9293 Fig. 9/10)."""
         self._app("crash")
@@ -540,6 +560,8 @@ class Endpoint:
                 return "rst_back_to_listen"
             self._fail(now, "refused", "rst_refused")
             return "rst_refused"
+        if state is State.TIME_WAIT and self.config.rfc1337:
+            return "rst_time_wait_ignored"  # RFC 1337, remedy F1: TIME-WAIT is not assassinated
         if state in (State.CLOSING, State.LAST_ACK, State.TIME_WAIT):
             if state is not State.TIME_WAIT:
                 self.error = "reset"  # the application may still ask (SO_ERROR)

@@ -145,6 +145,8 @@ RECEIVE = {
     "fin_received": "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts the FIN.",
     "data_accepted": "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
     "ack_processed": "",
+    "rst_time_wait_ignored": "A RST in TIME-WAIT is ignored (RFC 1337, remedy F1): an old or forged RST must not "
+    "cut TIME-WAIT short, or old duplicates could reach a new connection.",
     "old_segment_ack_closed": "An old segment, but its ACK field acknowledges {who}'s FIN: BSD stacks still use "
     "the ACK of a segment they otherwise drop, so the connection is deleted.",
     "synfin_dropped": "A segment with both SYN and FIN makes no sense: {who} drops it silently "
@@ -184,6 +186,8 @@ STATE = {
     "rst_abort": "{who} aborted the connection.",
     "rst_unread_data": "{who} reset the connection (unread data).",
     "rst_data_after_close": "{who} reset the connection (data after close).",
+    "time_wait_reopened": "A new SYN with a higher sequence number arrived: {who} ends TIME-WAIT early and lets "
+    "the new connection start (RFC 1122 4.2.2.13).",
     "crash": "{who}'s host crashed and restarted: it has forgotten the connection, and tells nobody.",
 }
 

@@ -470,12 +470,17 @@ class _Runner:
     def _demux(self, seg: Segment) -> Endpoint | None:
         for ep in self.endpoints:
             if ep.remote_port == seg.src_port and ep.port == seg.dst_port and ep.state is not State.CLOSED:
-                return ep
+                if not (ep.takes_new_syn(seg) and self._listener() is not None):
+                    return ep
+                ep.end_time_wait(self.now)  # the SYN reopens the connection (RFC 1122 4.2.2.13)
+                ep.drain()
         for sock in self.sockets.values():
             if sock.listening and not sock.closed and sock.endpoint.state is State.LISTEN:
                 if not seg.flags & Flags.SYN or seg.flags & (Flags.ACK | Flags.RST):
                     return sock.endpoint  # LISTEN's own rules (RST ignored, ACK reset)
-                child = Endpoint(f"fd{sock.fd}-child", self.local_addr, LOCAL_PORT, LOCAL_ISN, sock.endpoint.config)
+                # each incarnation starts above the last one's sequence numbers (RFC 1122 4.2.2.13)
+                isn = LOCAL_ISN + 1_000_000 * len(self.endpoints)
+                child = Endpoint(f"fd{sock.fd}-child", self.local_addr, LOCAL_PORT, isn, sock.endpoint.config)
                 child.explaining = False
                 child.listen(self.now)
                 child.drain()
@@ -485,6 +490,12 @@ class _Runner:
         for ep in reversed(self.endpoints):
             if ep.port == seg.dst_port:
                 return ep  # a closed connection answers as CLOSED (RFC 9293 3.10.7.1)
+        return None
+
+    def _listener(self) -> _Socket | None:
+        for sock in self.sockets.values():
+            if sock.listening and not sock.closed and sock.endpoint.state is State.LISTEN:
+                return sock
         return None
 
     def _after_segment(self, ep: Endpoint) -> None:

@@ -38,7 +38,9 @@ PROFILES: dict[str, Profile] = {
             "rfc",
             "The plain text of RFC 9293 without its recommended extras: a SYN or RST inside the window resets "
             "the connection (no RFC 5961), every segment is ACKed at once, RFC 6298's 1 s minimum RTO.",
-            EndpointConfig(rfc5961=False, delay_fin_ack=False, fast_retransmit=False, rst_carries_ack=False),
+            EndpointConfig(
+                rfc5961=False, delay_fin_ack=False, fast_retransmit=False, rst_carries_ack=False, time_wait_reuse=False
+            ),
             frozenset({"STANDARD"}),
         ),
         Profile(
@@ -48,7 +50,7 @@ PROFILES: dict[str, Profile] = {
             "timeout; the ACK of a FIN sent at once; challenge ACKs (RFC 5961); the receive buffer rounded up to "
             "a multiple of the MSS at the handshake, with data accepted up to it even beyond the announced "
             "window; an ACK sent while its FIN is unacknowledged carries the FIN again; the ACK field of an old "
-            "segment still used.",
+            "segment still used; a RST in TIME-WAIT ignored (RFC 1337).",
             EndpointConfig(
                 recv_buffer=65536,
                 window_scale=6,
@@ -63,6 +65,7 @@ PROFILES: dict[str, Profile] = {
                 window_is_buffer=True,
                 ack_resends_fin=True,
                 old_segment_acks=True,
+                rfc1337=True,
             ),
             frozenset({"FreeBSD"}),
         ),
