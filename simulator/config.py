@@ -56,6 +56,10 @@ class EndpointConfig:
     window_is_buffer: bool = False  # accept up to the free buffer even beyond the window announced
     ack_resends_fin: bool = False  # an ACK sent while our FIN is unacknowledged carries the FIN again
     old_segment_acks: bool = False  # use the ACK field of an old (duplicate) segment before answering it
+    bsd_time_wait: bool = False  # TIME-WAIT by FreeBSD's tcp_twcheck(): ACK all but an exact duplicate ACK
+    ecn: bool = False  # send an ECN-setup SYN, with ECE and CWR (RFC 3168 6.1.1)
+    ecn_syn_retries: int = 1  # retransmitted SYNs that still ask for ECN (RFC 3168 6.1.1.1 fallback)
+    syn_options_retries: int | None = None  # from this SYN retransmission on, only the MSS option
 
     @property
     def challenge_syn(self) -> bool:

@@ -21,6 +21,8 @@ from .timers import RtoEstimator, Timer
 
 ACK = Flags.ACK
 SYN = Flags.SYN
+ECE = Flags.ECE
+CWR = Flags.CWR
 FIN = Flags.FIN
 RST = Flags.RST
 PSH = Flags.PSH
@@ -237,7 +239,8 @@ class Endpoint:
         self.snd_nxt = self.iss + 1
         self._clock = now
         self._move(State.SYN_SENT, "connect")
-        self._transmit(self.iss, SYN, b"", now, "syn", options=self._syn_options(reply_to=None))
+        syn = SYN | ECE | CWR if self.config.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
+        self._transmit(self.iss, syn, b"", now, "syn", options=self._syn_options(reply_to=None))
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
@@ -331,6 +334,7 @@ class Endpoint:
             and self.state is State.TIME_WAIT
             and bool(seg.flags & SYN)
             and not seg.flags & (ACK | RST)
+            and not (self.config.drop_synfin and seg.flags & FIN)
             and seg.seq > self.rcv_nxt
         )
 
@@ -365,6 +369,8 @@ class Endpoint:
             key = "synfin_dropped"  # FreeBSD's net.inet.tcp.drop_synfin
         elif state is State.CLOSED:
             key = self._arrive_closed(seg)
+        elif state is State.TIME_WAIT and self.config.bsd_time_wait:
+            key = self._arrive_time_wait_bsd(seg, now)
         elif state is State.LISTEN:
             key = self._arrive_listen(seg, now)
         elif state is State.SYN_SENT:
@@ -547,6 +553,26 @@ class Endpoint:
         if seg.payload:
             return "text_after_fin_ignored"
         return "last_ack_done" if self.state is State.CLOSED else "ack_processed"
+
+    def _arrive_time_wait_bsd(self, seg: Segment, now: float) -> str:
+        """TIME-WAIT as FreeBSD's tcp_twcheck() handles it (not RFC 9293 3.10.7.4).
+
+        No acceptability test: RSTs are dropped (RFC 1337), segments without
+        ACK are dropped, a repeated FIN restarts the 2 MSL wait, and anything
+        but an exact duplicate ACK is answered with an ACK.  (A SYN above
+        RCV.NXT that reopens the connection is the driver's, see takes_new_syn.)
+        """
+        flags = seg.flags
+        if flags & RST:
+            return "rst_time_wait_ignored"
+        if not flags & ACK:
+            return "time_wait_no_ack_dropped"
+        if flags & FIN and seg.seq + (len(seg.payload) + (1 if flags & SYN else 0) + 1) == self.rcv_nxt:
+            self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+        if flags != ACK or seg.payload or seg.seq != self.rcv_nxt or seg.ack != self.snd_nxt:
+            self._ack_now("ack_time_wait")
+            return "time_wait_acked"
+        return "time_wait_ignored"
 
     def _arrive_rst(self, seg: Segment, now: float) -> str:
         # RFC 9293 3.10.7.4, second step, with RFC 5961 section 3.2
@@ -856,13 +882,20 @@ class Endpoint:
         head.retransmitted = True
         self._rtt_seq = None  # Karn's rule: no RTT sample while a retransmission is out
         flags = head.flags if self.state is State.SYN_SENT else head.flags | ACK
+        options = head.options
+        if self.state is State.SYN_SENT:
+            cfg = self.config
+            if cfg.ecn and self._retries <= cfg.ecn_syn_retries:
+                flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
+            if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
+                options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
         if head.payload and not head.flags & FIN and head is self._rtx[-1]:
             flags |= PSH
         if restart_timer:
             self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
         if flags & SYN:
             self._syn_sent_at = now
-        self._send(head.seq, flags, head.payload, key, options=head.options, retransmission=True)
+        self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
 
     def _send(
         self,

@@ -39,6 +39,7 @@ SEND = {
     "because a FIN occupies one sequence number.",
     "ack_fin_delayed": "{who} acknowledges {peer}'s FIN (ack={ack}); the ACK waited briefly in case "
     "{who}'s application closed too and a FIN could carry it.",
+    "ack_time_wait": "{who} is in TIME-WAIT and restates where it is: seq={seq}, ack={ack}.",
     "ack_fin_again": "The FIN arrived again, so {who}'s ACK of it was probably lost: "
     "{who} acknowledges it again (ack={ack}).",
     "ack_out_of_order": "The segment arrived out of order: {who} expected byte {ack} next, so it repeats "
@@ -145,6 +146,10 @@ RECEIVE = {
     "fin_received": "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts the FIN.",
     "data_accepted": "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
     "ack_processed": "",
+    "time_wait_no_ack_dropped": "In TIME-WAIT, a segment without ACK is dropped without an answer (FreeBSD's "
+    "TIME-WAIT rules).",
+    "time_wait_acked": "In TIME-WAIT, {who} answers anything but an exact duplicate ACK with an ACK of where it "
+    "is (FreeBSD's TIME-WAIT rules).",
     "rst_time_wait_ignored": "A RST in TIME-WAIT is ignored (RFC 1337, remedy F1): an old or forged RST must not "
     "cut TIME-WAIT short, or old duplicates could reach a new connection.",
     "old_segment_ack_closed": "An old segment, but its ACK field acknowledges {who}'s FIN: BSD stacks still use "

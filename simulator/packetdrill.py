@@ -506,9 +506,14 @@ class _Runner:
                     sock.backlog.append(ep)
 
     def _expect(self, spec: PacketSpec, line: Line, when: float | None) -> None:
-        deadline = (when if when is not None else self.now) + self.tolerance
-        if not self.outbound:
-            self._run_timers(deadline)
+        if when is None:  # "*": whenever the model next sends something
+            while not self.outbound:
+                pending = [t for ep in self.endpoints if (t := ep.next_timer()) is not None]
+                if not pending:
+                    break
+                self._run_timers(min(pending))
+        else:
+            self._run_timers(when + self.tolerance)
         if not self.outbound:
             at = f"at t={when:.3f} s" if when is not None else "now"
             raise _Failed(
@@ -530,6 +535,8 @@ class _Runner:
                 f"but the script expects it at t={when:.3f} s (tolerance {self.tolerance * 1000:g} ms)",
             )
         self.now = max(self.now, sent_at)
+        if when is None:
+            self.last = sent_at  # after "*", relative times count from when it happened
 
     def _mismatch(self, spec: PacketSpec, seg: Segment) -> str | None:
         if seg.flags != spec.flags:
@@ -890,6 +897,12 @@ class _Runner:
             cfg = replace(
                 cfg, recv_buffer=value, window_scale=cfg.window_scale if value <= 65535 else cfg.window_scale or 14
             )
+        elif short == "ecn.enable":
+            cfg = replace(cfg, ecn=value == 1)  # 1: ask for ECN; 2: only answer (not modelled)
+        elif short == "ecn.maxretries":
+            cfg = replace(cfg, ecn_syn_retries=value)
+        elif short == "rexmit_drop_options":
+            cfg = replace(cfg, syn_options_retries=3 if value else None)
         elif short == "sack.enable":
             cfg = replace(cfg, sack_permitted=bool(value))
         elif short == "rfc1323":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import EndpointConfig
+from .config import AckPolicy, EndpointConfig
 from .errors import ScenarioError
 
 
@@ -45,12 +45,13 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "freebsd",
-            "FreeBSD-like, as the tcp-testsuite scripts expect: SYN options mss, window scale 6, SACK-permitted "
-            "and timestamps; a 65536-byte receive buffer (window 65535); RTO slop of 200 ms on every backed-off "
-            "timeout; the ACK of a FIN sent at once; challenge ACKs (RFC 5961); the receive buffer rounded up to "
-            "a multiple of the MSS at the handshake, with data accepted up to it even beyond the announced "
-            "window; an ACK sent while its FIN is unacknowledged carries the FIN again; the ACK field of an old "
-            "segment still used; a RST in TIME-WAIT ignored (RFC 1337).",
+            "FreeBSD-like, as the tcp-testsuite scripts expect. SYN options mss, wscale 6, SACK-permitted and "
+            "timestamps; a 65536-byte receive buffer, rounded up to a whole number of MSS at the handshake and "
+            "accepted in full even beyond the 65535 a window field can announce; RTO slop of 200 ms on every "
+            "backed-off timeout and 10 SYN retransmissions; delayed ACKs (100 ms) but the ACK of a FIN at once; "
+            "an ACK sent while its FIN is unacknowledged carries the FIN again; the ACK field of an old segment "
+            "still used; TIME-WAIT by FreeBSD's own rules (tcp_twcheck: no acceptability test, RSTs ignored as "
+            "RFC 1337 suggests); challenge ACKs (RFC 5961).",
             EndpointConfig(
                 recv_buffer=65536,
                 window_scale=6,
@@ -60,7 +61,10 @@ PROFILES: dict[str, Profile] = {
                 rto_slop=0.2,
                 min_rto=0.03,
                 synack_retries=3,
-                syn_retries=6,
+                syn_retries=10,
+                ack_policy=AckPolicy.DELAYED,
+                delayed_ack_timeout=0.1,
+                bsd_time_wait=True,
                 round_buffer_to_mss=True,
                 window_is_buffer=True,
                 ack_resends_fin=True,
