@@ -15,6 +15,7 @@ is skipped and counted.  Time is virtual.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -294,6 +295,7 @@ class RunOptions:
     profile: str = DEFAULT_PROFILE
     compare_window: bool = False
     compare_options: bool = False
+    tolerance_usecs: int | None = None  # overrides the scripts' own --tolerance_usecs
 
 
 # ------------------------------------------------------------------ running
@@ -343,7 +345,8 @@ class _Runner:
         self.defines = prof.defines
         self.freebsd = "FreeBSD" in prof.defines
         self.config = prof.config
-        self.tolerance = int(script.options.get("tolerance_usecs", "4000")) / 1e6
+        usecs = options.tolerance_usecs
+        self.tolerance = (usecs if usecs is not None else int(script.options.get("tolerance_usecs", "4000"))) / 1e6
         version = script.options.get("ip_version", "ipv4")
         if version not in ADDRESSES:
             raise ScriptError(f"{script.path}: --ip_version={version} is not ipv4 or ipv6")
@@ -854,7 +857,9 @@ class _Runner:
     def _shell(self, line: Line) -> None:
         text = line.text.strip()
         sysctl = self._SYSCTL.match(text)
-        if sysctl is not None and self._sysctl(sysctl.group(1), int(sysctl.group(2))):
+        if sysctl is not None:
+            if not self._sysctl(sysctl.group(1), int(sysctl.group(2))):
+                self._skip(f"sysctl {sysctl.group(1)}")
             return
         stat = self._SOCKSTAT.search(text)
         if text.startswith("`sockstat") and stat is not None and stat.group(1) in _SOCKSTAT:
@@ -965,6 +970,11 @@ def _ret(value: tuple[int, str | None]) -> str:
 
 
 # -------------------------------------------------------------- many scripts
+def run_paths(paths: list[str], options: RunOptions | None = None) -> list[Result]:
+    """Run every script named or found under the folders named, in order."""
+    return [run_script(path, options) for path in find_scripts(paths)]
+
+
 def find_scripts(paths: list[str]) -> list[Path]:
     """Every .pkt file named or under the folders named, sorted."""
     found: list[Path] = []
@@ -979,14 +989,17 @@ def find_scripts(paths: list[str]) -> list[Path]:
     return found
 
 
-def summarize(results: list[Result], root: Path | None = None) -> list[tuple[str, dict[str, int]]]:
-    """Counts of pass/fail/n/a/error per directory, in order."""
+def summarize(results: list[Result]) -> list[tuple[str, dict[str, int]]]:
+    """Counts of pass/fail/n/a/error per directory (relative to their common folder), in order."""
     table: dict[str, dict[str, int]] = {}
+    parents = [Path(r.path).parent for r in results]
+    root = Path(os.path.commonpath(parents)) if parents else Path()
+    if len(set(parents)) > 1 and root in parents:
+        root = root.parent
     for r in results:
         folder = str(Path(r.path).parent)
-        if root is not None:
-            with contextlib.suppress(ValueError):
-                folder = str(Path(r.path).parent.relative_to(root))
+        with contextlib.suppress(ValueError):
+            folder = str(Path(r.path).parent.relative_to(root.parent if len(set(parents)) == 1 else root))
         row = table.setdefault(folder, {"pass": 0, "fail": 0, "n/a": 0, "error": 0})
         row[r.status] += 1
     return sorted(table.items())
