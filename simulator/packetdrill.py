@@ -113,7 +113,8 @@ class Script:
     lines: tuple[Line, ...]
 
 
-_TIME = re.compile(r"^\s*(\*|[+]?\s*\d+(?:\.\d+)?(?:\s*\.\.\.\s*[+]?\d+(?:\.\d+)?)?)\s+(.*)$")
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_TIME = re.compile(rf"^\s*(\*|[+]?\s*{_NUMBER}(?:\s*\.\.\.\s*[+]?{_NUMBER})?)\s+(.*)$")
 
 
 def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozenset()) -> Script:
@@ -130,16 +131,16 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
             directive = stripped.split()
             if directive[0] in ("#ifdef", "#ifndef"):
                 if len(directive) < 2:
-                    raise ScriptError(f"{path}:{number}: {directive[0]} needs a symbol")
+                    raise ScriptError(f"line {number}: {directive[0]} needs a symbol")
                 present = directive[1] in defines
                 keep.append(present if directive[0] == "#ifdef" else not present)
             elif directive[0] == "#else":
                 if not keep:
-                    raise ScriptError(f"{path}:{number}: #else without #ifdef")
+                    raise ScriptError(f"line {number}: #else without #ifdef")
                 keep[-1] = not keep[-1]
             elif directive[0] == "#endif":
                 if not keep:
-                    raise ScriptError(f"{path}:{number}: #endif without #ifdef")
+                    raise ScriptError(f"line {number}: #endif without #ifdef")
                 keep.pop()
             continue
         if not all(keep):
@@ -159,7 +160,7 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
             continue
         match = _TIME.match(line)
         if match is None:
-            raise ScriptError(f"{path}:{number}: cannot read the time at the start of {line!r}")
+            raise ScriptError(f"line {number}: cannot read the time at the start of {line!r}")
         stamp, body = match.groups()
         relative, start, end = _time(stamp)
         kind = _kind(body)
@@ -167,9 +168,9 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
             in_python, python_start, python = True, number, [body]
         lines.append(Line(number, kind, relative, start, end, body))
     if keep:
-        raise ScriptError(f"{path}: #ifdef without #endif")
+        raise ScriptError("the script ends inside an #ifdef (no #endif)")
     if in_python:
-        raise ScriptError(f"{path}:{python_start}: %{{ without }}%")
+        raise ScriptError(f"line {python_start}: %{{ without }}%")
     return Script(path, options, tuple(lines))
 
 

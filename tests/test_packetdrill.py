@@ -1,0 +1,179 @@
+"""The packetdrill runner: the language it reads and the verdicts it gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from simulator.packetdrill import RunOptions, ScriptError, parse, parse_options, parse_packet, run_script
+
+SERVER = """
+--tolerance_usecs=10000
+0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32767 <mss 1460>
++0 > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 32767
++0 accept(3, ..., ...) = 4
++0 %{ assert tcpi_state == TCPI_ESTABLISHED }%
++0 < P. 1:6(5) ack 1 win 32767
++0 > . 1:1(0) ack 6
++0 read(4, ..., 100) = 5
++0 close(4) = 0
++0 > F. 1:1(0) ack 6
++.1 < F. 6:6(0) ack 2 win 32767
++0 > . 2:2(0) ack 7
+"""
+
+CLIENT_RETRANSMITS = """
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) <...>
++1 > S 0:0(0) <...>
++2 > S 0:0(0) <...>
++0.5 < S. 0:0(0) ack 1 win 5000 <mss 1000>
++0 > . 1:1(0) ack 1
++0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+"""
+
+
+def run(tmp_path, text, **options):
+    path = tmp_path / "t.pkt"
+    path.write_text(text)
+    return run_script(path, RunOptions(**options))
+
+
+def test_a_server_script_passes(tmp_path):
+    result = run(tmp_path, SERVER)
+    assert result.status == "pass", result.message
+
+
+def test_time_is_virtual_and_retransmissions_follow_the_rto(tmp_path):
+    result = run(tmp_path, CLIENT_RETRANSMITS)
+    assert result.status == "pass", result.message
+
+
+def test_a_wrong_flag_is_reported_with_the_line_and_both_segments(tmp_path):
+    result = run(tmp_path, SERVER.replace("+0 > . 1:1(0) ack 6", "+0 > F. 1:1(0) ack 6"))
+    assert result.status == "fail"
+    assert result.line == 13
+    assert "expected F. 1:1(0) ack 6, but the model sent . 1:1(0) ack 6" in result.message
+    assert "the flags are ., not F." in result.message
+
+
+def test_a_wrong_ack_number_is_reported(tmp_path):
+    result = run(tmp_path, SERVER.replace("+0 > . 1:1(0) ack 6", "+0 > . 1:1(0) ack 5"))
+    assert "it acknowledges 6, not 5" in result.message
+
+
+def test_a_segment_the_script_does_not_expect_fails(tmp_path):
+    result = run(tmp_path, SERVER.replace("+0 > . 1:1(0) ack 6\n", ""))
+    assert result.status == "fail"
+    assert "which the script does not expect" in result.message
+
+
+def test_a_segment_that_never_comes_fails(tmp_path):
+    result = run(tmp_path, SERVER + "+1 > . 2:2(0) ack 7\n")
+    assert "but it sent nothing" in result.message
+
+
+def test_a_late_segment_fails_on_timing(tmp_path):
+    result = run(tmp_path, CLIENT_RETRANSMITS.replace("+1 > S", "+1.5 > S"))
+    assert result.status == "fail"
+    assert "tolerance" in result.message
+
+
+def test_a_wrong_return_value_is_reported(tmp_path):
+    result = run(tmp_path, SERVER.replace("read(4, ..., 100) = 5", "read(4, ..., 100) = 4"))
+    assert "read() returned 5, but the script expects 4" in result.message
+
+
+def test_a_state_assertion_is_checked(tmp_path):
+    result = run(tmp_path, SERVER.replace("TCPI_ESTABLISHED", "TCPI_CLOSE_WAIT"))
+    assert "the connection is in ESTABLISHED, the script asserts CLOSE-WAIT" in result.message
+
+
+def test_an_unknown_system_call_makes_the_script_not_applicable(tmp_path):
+    result = run(tmp_path, SERVER.replace("+0 read(4, ..., 100) = 5", "+0 sendfile(4, 5, NULL, 10) = 10"))
+    assert result.status == "n/a"
+    assert "sendfile" in result.message
+
+
+def test_shell_commands_and_python_are_skipped_and_counted(tmp_path):
+    text = SERVER.replace("+0 close(4) = 0", "+0 `echo hello`\n+0 %{ print(tcpi_rtt) }%\n+0 close(4) = 0")
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    assert result.skipped == 2
+
+
+def test_an_unreadable_script_is_an_error_not_a_crash(tmp_path):
+    result = run(tmp_path, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\nthis is not packetdrill\n")
+    assert result.status == "error"
+    assert "line 2" in result.message
+
+
+def test_ifdef_follows_the_profile(tmp_path):
+    text = SERVER + "#ifdef FreeBSD\n+1 > . 2:2(0) ack 7\n#endif\n"
+    assert run(tmp_path, text, profile="linux").status == "pass"
+    assert run(tmp_path, text, profile="freebsd").status == "fail"
+
+
+def test_rfc5961_is_a_profile_choice(tmp_path):
+    syn_in_window = SERVER.replace(
+        "+0 close(4) = 0\n+0 > F. 1:1(0) ack 6\n+.1 < F. 6:6(0) ack 2 win 32767\n+0 > . 2:2(0) ack 7\n",
+        "+0 < S 10:10(0) win 32767\n",
+    )
+    challenge = syn_in_window + "+0 > . 1:1(0) ack 6\n"
+    reset = syn_in_window + "+0 > R 1:1(0)\n"
+    assert run(tmp_path, challenge, profile="linux").status == "pass"
+    assert run(tmp_path, reset, profile="rfc").status == "pass", run(tmp_path, reset, profile="rfc").message
+
+
+def test_the_parser_reads_every_kind_of_time():
+    script = parse("0.5 close(3) = 0\n+ 0.25 close(3) = 0\n* > S 0:0(0)\n1.0...6.0 connect(3, ..., ...) = 0\n")
+    times = [(line.relative, line.time, line.end) for line in script.lines]
+    assert times == [(False, 0.5, None), (True, 0.25, None), (False, None, None), (False, 1.0, 6.0)]
+
+
+def test_the_parser_resolves_ifdef_and_comments():
+    text = "// a comment\n#ifdef A\n0 close(3) = 0 // trailing\n#else\n0 close(4) = 0\n#endif\n"
+    assert [line.text for line in parse(text, defines=frozenset({"A"})).lines] == ["close(3) = 0"]
+    assert [line.text for line in parse(text).lines] == ["close(4) = 0"]
+    with pytest.raises(ScriptError, match="no #endif"):
+        parse("#ifdef A\n")
+
+
+def test_packets_and_options_are_read():
+    spec = parse_packet("> S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0>", 1)
+    assert (spec.start, spec.length, spec.ack, spec.window) == (0, 0, 1, 65535)
+    opts = parse_options(spec.options or "")
+    assert (opts.mss, opts.wscale, opts.sack_permitted, opts.timestamps) == (1460, 6, True, (100, 0))
+    assert parse_packet("> S. ...(0) ack 5", 1).start is None
+
+
+def test_the_cli_prints_a_summary_and_exits_1_on_failure(tmp_path):
+    good = tmp_path / "good.pkt"
+    good.write_text(SERVER)
+    bad = tmp_path / "bad.pkt"
+    bad.write_text(SERVER.replace("ack 6\n+0 read", "ack 5\n+0 read"))
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "packetdrill", str(tmp_path)], capture_output=True, text=True
+    )
+    assert out.returncode == 1
+    assert "FAIL" in out.stdout and "1     1" in out.stdout and "(50.0% pass)" in out.stdout
+    data = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "simulator", "packetdrill", str(good), "--json"], capture_output=True, text=True
+        ).stdout
+    )
+    assert data["results"][0]["status"] == "pass"
+    missing = subprocess.run(
+        [sys.executable, "-m", "simulator", "packetdrill", "nope.pkt"], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
