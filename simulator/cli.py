@@ -57,6 +57,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", type=_probability, help="probability that the network loses a segment, on every path")
     parser.add_argument("--isn-client", type=_u32, metavar="N", help="initial sequence number of the endpoint 'client'")
     parser.add_argument("--isn-server", type=_u32, metavar="N", help="initial sequence number of the endpoint 'server'")
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), help="put every endpoint on this stack's choices (see tcpsim profiles)"
+    )
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -67,7 +70,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
         isns["client"] = args.isn_client
     if args.isn_server is not None:
         isns["server"] = args.isn_server
-    return scenario.with_options(seed=args.seed, loss=args.loss, isns=isns)
+    return scenario.with_options(seed=args.seed, loss=args.loss, isns=isns, profile_name=args.profile)
 
 
 def build_parser() -> argparse.ArgumentParser:

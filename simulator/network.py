@@ -429,9 +429,12 @@ class Network:
     def _demux(self, seg: Segment, now: float) -> Endpoint | None:
         """Find the endpoint for an arriving segment (RFC 9293 section 3.10.7)."""
         ep = self._conns.get((seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port))
-        if ep is not None and ep.state is not State.CLOSED:
-            return ep
         local = (seg.dst_addr, seg.dst_port)
+        if ep is not None and ep.state is not State.CLOSED:
+            if not (ep.takes_new_syn(seg) and local in self._listeners):
+                return ep
+            ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
+            self._settle(ep, now, run_app=False)
         candidates = self._ports.get(local, ())
         for cand in candidates:
             if cand.state is State.LISTEN:

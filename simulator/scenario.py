@@ -20,6 +20,7 @@ from .config import AckPolicy, EndpointConfig
 from .endpoint import Endpoint
 from .errors import ScenarioError
 from .network import Fault, Injection, LinkParams, Network
+from .profiles import DEFAULT_PROFILE, PROFILES, profile
 from .segment import Flags
 from .trace import Trace
 
@@ -47,7 +48,7 @@ _CONFIG_KEYS = {
     "rfc5961": "rfc5961",
     "auto_read": "auto_read",
 }
-_ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", *_CONFIG_KEYS}
+_ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
 _TOP_KEYS = {"name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure"}
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
@@ -66,6 +67,8 @@ class EndpointSpec:
     script: tuple[Step, ...]
     start: float = 0.0
     accept_many: bool = False
+    profile: str = DEFAULT_PROFILE  # the stack whose choices the settings start from
+    settings: tuple[tuple[str, Any], ...] = ()  # the scenario's own settings, on top of the profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,27 @@ class Scenario:
         seed: int | None = None,
         loss: float | None = None,
         isns: dict[str, int] | None = None,
+        profile_name: str | None = None,
     ) -> Scenario:
-        """The same scenario with the run options a student turns."""
+        """The same scenario with the run options a student turns.
+
+        ``profile_name`` puts every endpoint on that profile; the settings the
+        scenario gives each endpoint still apply on top of it.
+        """
         scenario = self
+        if profile_name is not None:
+            base = profile(profile_name).config
+            scenario = replace(
+                scenario,
+                endpoints=tuple(
+                    replace(
+                        s,
+                        profile=profile_name,
+                        config=_make(EndpointConfig, dict(s.settings), f"[endpoint.{s.name}]", base=base),
+                    )
+                    for s in scenario.endpoints
+                ),
+            )
         if seed is not None:
             scenario = replace(scenario, seed=seed)
         if loss is not None:
@@ -264,7 +285,10 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
                 except ValueError:
                     raise ScenarioError(f'{where}: ack must be "immediate" or "delayed", not {value!r}') from None
             settings[attr] = value
-    config = _make(EndpointConfig, settings, where)
+    profile_name = table.get("profile", DEFAULT_PROFILE)
+    if not isinstance(profile_name, str) or profile_name not in PROFILES:
+        raise ScenarioError(f"{where}: profile must be one of {', '.join(PROFILES)}, not {profile_name!r}")
+    config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)
     port = table.get("port", 80 if listens else 40000 + index)
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise ScenarioError(f"{where}: port must be 1..65535, not {port!r}")
@@ -290,6 +314,8 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         script=script,
         start=float(start),
         accept_many=accept_many,
+        profile=profile_name,
+        settings=tuple(settings.items()),
     )
 
 
@@ -428,14 +454,15 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
         raise ScenarioError(f"{where}: {key} must be {what}, not {value!r}")
 
 
-def _make(cls: Any, values: dict[str, Any], where: str) -> Any:
+def _make(cls: Any, values: dict[str, Any], where: str, base: Any = None) -> Any:
+    """``cls(**values)`` (or ``values`` applied on top of ``base``), with one clear error line."""
     defaults = {f.name: f.default for f in fields(cls)}
     names = {attr: key for key, attr in _CONFIG_KEYS.items()}
     for attr, value in values.items():
         if attr in defaults:
             _check_type(names.get(attr, attr), value, defaults[attr], where)
     try:
-        return cls(**values)
+        return cls(**values) if base is None else replace(base, **values)
     except TypeError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     except ScenarioError as exc:

@@ -202,3 +202,21 @@ def test_a_conversation_that_never_ends_is_stopped_and_says_so(tmp_path):
 
 def test_a_scenario_that_ends_by_itself_is_not_marked_stopped():
     assert load("graceful_close").run().stopped_at is None
+
+
+def test_a_new_syn_reopens_a_connection_from_time_wait():
+    from simulator.scenario import parse
+
+    scenario = parse(
+        '[endpoint.client]\nisn = 1000\nscript = ["connect server", "send 5", "wait_for_eof", "close", "wait 0.5",'
+        ' "connect server isn=900000"]\n'
+        '[endpoint.server]\nisn = 5000\naccept_many = true\nscript = ["listen", "wait_for_bytes 5", "close"]\n'
+    )
+    trace = scenario.run()
+    server_states = [e.state_after["server"] for e in trace.of_kind("state") if e.endpoint == "server"]
+    assert server_states[-2:] == [State.TIME_WAIT, State.CLOSED]
+    ended = next(
+        e for e in trace.of_kind("state") if e.endpoint == "server" and "ends TIME-WAIT early" in e.explanation
+    )
+    assert ended.time < 2.0  # long before 2*MSL = 4 s
+    assert trace.final_states()["server#2"] is State.ESTABLISHED

@@ -1,0 +1,62 @@
+"""Named profiles: the stacks' choices, used by scenarios, the CLI and the packetdrill runner."""
+
+import json
+
+import pytest
+
+from simulator import ScenarioError, load
+from simulator.cli import main
+from simulator.profiles import DEFAULT_PROFILE, PROFILES, profile
+from simulator.scenario import parse
+
+
+def test_there_is_a_plain_rfc_a_linux_and_a_freebsd_profile_and_linux_is_the_default():
+    assert {"rfc", "linux", "freebsd"} <= set(PROFILES)
+    assert DEFAULT_PROFILE == "linux"
+    assert all(len(p.description) > 60 for p in PROFILES.values())
+
+
+def test_the_plain_rfc_profile_has_no_rfc5961_and_bare_resets():
+    cfg = profile("rfc").config
+    assert not cfg.challenge_syn and not cfg.challenge_rst and not cfg.rst_carries_ack
+
+
+def test_an_unknown_profile_is_one_clear_error():
+    with pytest.raises(ScenarioError, match="no profile called 'bsd'"):
+        profile("bsd")
+
+
+def test_a_scenario_endpoint_can_name_a_profile_and_still_override_settings():
+    scenario = parse(
+        '[endpoint.client]\nprofile = "freebsd"\nmss = 1000\nscript = ["connect server"]\n'
+        '[endpoint.server]\nscript = ["listen"]\n'
+    )
+    client, server = scenario.endpoints
+    assert client.config.window_scale == 6 and client.config.mss == 1000
+    assert server.config == profile("linux").config
+
+
+def test_a_bad_profile_in_a_scenario_file_is_refused():
+    with pytest.raises(ScenarioError, match="profile must be one of"):
+        parse('[endpoint.client]\nprofile = "windows"\n')
+
+
+def test_run_with_a_profile_changes_what_goes_on_the_wire(capsys):
+    main(["run", "three_way_handshake", "--profile", "freebsd", "--json"])
+    syn = next(e["segment"] for e in json.loads(capsys.readouterr().out)["events"] if e["kind"] == "send")
+    assert syn["options"]["wscale"] == 6 and syn["options"]["sack_permitted"]
+    main(["run", "three_way_handshake", "--json"])
+    syn = next(e["segment"] for e in json.loads(capsys.readouterr().out)["events"] if e["kind"] == "send")
+    assert syn["options"] == {"mss": 1460}
+
+
+def test_the_profile_option_keeps_the_scenarios_own_settings():
+    scenario = load("data_transfer").with_options(profile_name="freebsd")
+    assert all(s.config.mss == 1000 for s in scenario.endpoints)  # data_transfer sets mss = 1000
+    assert all(s.config.rfc1337 for s in scenario.endpoints)
+
+
+def test_profiles_command_lists_them(capsys):
+    assert main(["profiles"]) == 0
+    out = capsys.readouterr().out
+    assert "linux (default)" in out and "freebsd" in out and "rfc" in out
