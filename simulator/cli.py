@@ -50,9 +50,13 @@ def _u32(text: str) -> int:
     return value
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
+def add_run_options(parser: argparse.ArgumentParser, default_scenario: str | None = None) -> None:
     """The options every command that runs a scenario accepts."""
-    parser.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
+    help_text = "a built-in scenario name (see 'tcpsim list') or a scenario .toml file"
+    if default_scenario is None:
+        parser.add_argument("scenario", help=help_text)
+    else:
+        parser.add_argument("scenario", nargs="?", default=default_scenario, help=f"{help_text} ({default_scenario})")
     parser.add_argument("--seed", type=int, help="seed of the random generator (loss, duplication, ISNs)")
     parser.add_argument("--loss", type=_probability, help="probability that the network loses a segment, on every path")
     parser.add_argument("--isn-client", type=_u32, metavar="N", help="initial sequence number of the endpoint 'client'")
@@ -85,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--relative", action="store_true", help="show sequence numbers relative to each ISN")
     run.add_argument("--verbose", action="store_true", help="also show timers, RTT samples and data delivery")
     run.add_argument("--brief", action="store_true", help="no explanations, just the ladder")
+    demo = sub.add_parser("demo", help="step through a scenario one segment per key press (for a projector)")
+    add_run_options(demo, default_scenario="three_way_handshake")
+    demo.add_argument("--no-pause", action="store_true", help="print every step in order and exit")
+    demo.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
+    demo.add_argument("--quiz", action="store_true", help="ask flags, seq, ack and next state before each segment")
+    demo.add_argument("--answers", type=argparse.FileType("r"), metavar="FILE", help="quiz answers, one per line")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -138,6 +148,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     scenario = scenario_from_args(args)
     trace = scenario.run()
+    if args.command == "demo":
+        from .tui import run_demo
+
+        return run_demo(
+            trace, relative=args.relative, pause=not args.no_pause, quiz_mode=args.quiz, answers=args.answers
+        )
     if args.json:
         sys.stdout.write(trace.to_json())
     else:

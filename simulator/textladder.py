@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 from .segment import Segment
 from .trace import Trace, TraceEvent
@@ -49,24 +50,17 @@ def render(
     lines.append(f"{'time':>7}  {left:<{SIDE}}{'':<{MIDDLE}}{right}")
     isns: dict[str, tuple[int, int]] = {}
     wrap = textwrap.TextWrapper(width=width, initial_indent=" " * 9, subsequent_indent=" " * 9)
-    events = trace.events
-    skip = -1
-    for i, event in enumerate(events):
-        for name, view in event.views:
-            isns[name] = (int(view.iss), int(view.irs))
-        if event.kind not in kinds or i == skip:
-            continue
+    for step in steps(trace, kinds):
+        event, fate = step.event, step.fate
+        isns.update(step.isns)
         on_left = event.endpoint == left
-        fate = _fate(events, i)
-        if fate is not None:  # a send and what the network did to it: one arrow
-            skip = i + 1
-            lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns, fate.kind))
-            if explain:
-                lines.extend(wrap.wrap(event.explanation))
-                lines.extend(wrap.wrap(fate.explanation))
+        lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns, fate.kind if fate else ""))
+        if not explain:
             continue
-        lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns))
-        if explain and event.kind in ("send", "deliver", "drop", "duplicate", "delay", "inject", "error", "rtt"):
+        if fate is not None:  # a send and what the network did to it: one arrow
+            lines.extend(wrap.wrap(event.explanation))
+            lines.extend(wrap.wrap(fate.explanation))
+        elif event.kind in ("send", "deliver", "drop", "duplicate", "delay", "inject", "error", "rtt"):
             lines.extend(wrap.wrap(event.explanation))
         elif explain and event.kind == "state":
             lines.extend(wrap.wrap(event.explanation.split(". ", 1)[-1]))
@@ -76,6 +70,33 @@ def render(
     final = trace.final_states()
     lines.append("final states: " + ", ".join(f"{name} {state}" for name, state in final.items()))
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a run as a person follows it: an event, and for a send what the network did to it."""
+
+    event: TraceEvent
+    fate: TraceEvent | None
+    isns: dict[str, tuple[int, int]]  # every endpoint's (ISS, IRS) as known at this step
+
+
+def steps(trace: Trace, kinds: frozenset[str] = SHOWN) -> list[Step]:
+    """The events worth a line (or a key press), with each send joined to its drop/delay/duplicate."""
+    events = trace.events
+    isns: dict[str, tuple[int, int]] = {}
+    out: list[Step] = []
+    skip = -1
+    for i, event in enumerate(events):
+        for name, view in event.views:
+            isns[name] = (int(view.iss), int(view.irs))
+        if event.kind not in kinds or i == skip:
+            continue
+        fate = _fate(events, i)
+        if fate is not None:
+            skip = i + 1
+        out.append(Step(event, fate, dict(isns)))
+    return out
 
 
 def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:

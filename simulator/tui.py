@@ -1,0 +1,395 @@
+"""The step-through demo: a ladder that grows one event per key press, drawn with rich.
+
+``run_demo(trace, ...)`` is what ``tcpsim demo`` calls.  Keys: Enter, Space or
+Right for the next step; Left or b to go back; r to restart; q to quit.  With
+``pause=False`` (``--no-pause``, or when standard input is not a terminal)
+every step is printed in order.  In quiz mode the student first answers the
+flags, seq and ack of each segment (and its sender's next state); answers may
+come from a file or standard input, one line per question, for marking.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from .notes import TcbView
+from .segment import Flags
+from .states import State
+from .textladder import Step, steps
+from .trace import Trace
+
+if TYPE_CHECKING:  # rich is imported only when the demo runs
+    from rich.console import Console, RenderableType
+
+NEXT_KEYS = {"\r", "\n", " ", "RIGHT"}
+BACK_KEYS = {"LEFT", "b"}
+TCB_ROWS = (
+    ("SND.UNA", "snd_una"),
+    ("SND.NXT", "snd_nxt"),
+    ("SND.WND", "snd_wnd"),
+    ("RCV.NXT", "rcv_nxt"),
+    ("RCV.WND", "rcv_wnd"),
+    ("ISS", "iss"),
+    ("IRS", "irs"),
+)
+SEND_LIKE = {"send", "drop", "duplicate", "delay", "inject"}
+
+
+@dataclass
+class Screen:
+    """What the demo knows about a run: its steps and who stands left and right."""
+
+    trace: Trace
+    steps: list[Step]
+    left: str
+    right: str
+    relative: bool
+
+    @classmethod
+    def of(cls, trace: Trace, relative: bool) -> Screen:
+        names = [e.name for e in trace.endpoints]
+        return cls(trace, steps(trace), names[0], names[1] if len(names) > 1 else "", relative)
+
+    def views_at(self, n: int) -> dict[str, TcbView]:
+        """Every endpoint's TCB after the first ``n`` steps."""
+        views: dict[str, TcbView] = {}
+        last = self.steps[n - 1].fate or self.steps[n - 1].event if n else None
+        for event in self.trace.events:
+            for name, view in event.views:
+                views[name] = view
+            if event is last:
+                break
+        return views if n else {}
+
+    def label(self, step: Step) -> str:
+        seg = step.event.segment
+        assert seg is not None
+        if self.relative:
+            own, peer = step.isns.get(step.event.endpoint, (None, None))
+            if step.event.kind == "deliver":
+                own, peer = peer, own
+            text = seg.label(isn_self=own, isn_peer=peer)
+        else:
+            text = seg.label()
+        return text
+
+    def row(self, step: Step, width: int) -> tuple[str, str, str, str]:
+        """(time, left column, middle, right column) of one step, as plain text."""
+        event = step.event
+        on_left = event.endpoint == self.left
+        kind = step.fate.kind if step.fate else event.kind
+        time = f"{event.time:.3f}"
+        if event.segment is not None and event.kind in SEND_LIKE:
+            text = self.label(step)
+            if event.retransmission:
+                text += " (again)"
+            mark = {"drop": "✗", "duplicate": "×2", "delay": "…", "inject": "old"}.get(kind, "")
+            body = f" {text} "
+            room = max(width - len(body) - 3, 2)
+            if on_left:
+                middle = "─" + body + "─" * room + ("✗" if kind == "drop" else "▶")
+            else:
+                middle = ("✗" if kind == "drop" else "◀") + "─" * room + body + "─"
+            if mark and kind != "drop":
+                middle = middle[: -len(mark) - 1] + mark + middle[-1]
+            return time, "", middle, ""
+        state = "→ " + str(event.state_after.get(event.endpoint, ""))
+        if event.kind == "deliver" and event.segment is not None:
+            text = f"arrives: {self.label(step)}"
+            return (time, "", "◀ " + text, "") if on_left else (time, "", (text + " ▶").rjust(width), "")
+        if event.kind == "state":
+            return (time, state, "", "") if on_left else (time, "", "", state)
+        text = event.explanation
+        if event.kind == "app":
+            text = "app: " + re.sub(r" \(.*\)", "", text.split("'s application ", 1)[-1].rstrip("."))
+        elif event.kind == "error":
+            text = "! " + text
+        return (time, "", text, "") if on_left else (time, "", text.rjust(width), "")
+
+    def summary(self, step: Step) -> str:
+        """The step in one line: ``client ── SYN seq=1000 ──▶ server``."""
+        event = step.event
+        who = event.endpoint
+        other = self.right if who == self.left else self.left
+        if event.segment is not None and event.kind in SEND_LIKE:
+            fate = {"drop": " ✗ lost", "duplicate": " (delivered twice)", "delay": " (held back)", "inject": " (old)"}
+            again = " (again)" if event.retransmission else ""
+            kind = step.fate.kind if step.fate else event.kind
+            return f"{who} ── {self.label(step)}{again} ──▶ {other}{fate.get(kind, '')}"
+        state = event.state_after.get(who)
+        if event.kind == "deliver" and event.segment is not None:
+            return f"{who} ◀ arrives: {self.label(step)}   [{state}]"
+        if event.kind == "state":
+            return f"{who}: " + event.explanation.split(". ", 1)[0].split(": ", 1)[-1]
+        if event.kind == "app":
+            return f"{who}: " + event.explanation.split("'s application ", 1)[-1].rstrip(".")
+        return f"{who}: {event.explanation}"
+
+    def explanation(self, step: Step) -> str:
+        parts = [step.event.explanation] + ([step.fate.explanation] if step.fate else [])
+        return " ".join(parts)
+
+
+# ---------------------------------------------------------------- drawing
+def draw(screen: Screen, n: int, console: Console) -> RenderableType:
+    """The whole screen after ``n`` steps (0: the title and the lesson)."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    width, height = console.size
+    total = len(screen.steps)
+    title = f"{screen.trace.scenario}: {screen.trace.title}" if screen.trace.title else screen.trace.scenario
+    header = Text(f"step {n}/{total}  {title}", style="bold", no_wrap=True, overflow="ellipsis")
+    keys = Text("Enter/Space/→ next   ←/b back   r restart   q quit", style="dim")
+    if n == 0:
+        lesson = _lesson(screen.trace)
+        body = Panel(Text(lesson or "Press Enter to start."), title="the lesson", border_style="dim")
+        return Group(header, body, keys)
+    side = max(15, min(22, width // 5))
+    middle = max(20, width - 2 * side - 12)
+    ladder = Table(box=None, show_header=True, padding=(0, 1), expand=False, header_style="bold")
+    ladder.add_column("time", justify="right", width=7, no_wrap=True)
+    ladder.add_column(screen.left, width=side, no_wrap=True, overflow="ellipsis")
+    ladder.add_column("", width=middle, no_wrap=True, overflow="crop")
+    ladder.add_column(screen.right, width=side, no_wrap=True, overflow="ellipsis")
+    step = screen.steps[n - 1]
+    why_lines = len(textwrap.wrap(screen.explanation(step), max(width - 4, 20)))
+    room = max(3, height - (why_lines + 2) - 6 - 5)  # header, table head, TCB block, why, end line, keys
+    first = max(0, n - room)
+    for i in range(first, n):
+        row = screen.row(screen.steps[i], middle)
+        style = "bold" if i == n - 1 else ""
+        ladder.add_row(*row, style=style)
+    views = screen.views_at(n)
+    before = screen.views_at(n - 1)
+    panels = Table.grid(expand=True, padding=(0, 2))
+    panels.add_column(ratio=1)
+    panels.add_column(ratio=1)
+    panels.add_row(_tcb(screen.left, views, before), _tcb(screen.right, views, before))
+    why = Panel(Text(screen.explanation(step)), title="why", border_style="dim")
+    done = Text("end of the run: r to restart, q to quit", style="italic") if n == total else Text("")
+    return Group(header, ladder, Panel(panels, border_style="dim", subtitle="* just changed"), why, done, keys)
+
+
+def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
+    """An endpoint's state and TCB variables in three lines; what just changed is marked *."""
+    from rich.text import Text
+
+    view = views.get(name)
+    if view is None:
+        return Text(f"{name}: not started yet", style="dim")
+    old = before.get(name)
+    text = Text()
+    state_changed = old is not None and old.state is not view.state
+    text.append(f"{name} ", style="bold")
+    text.append(view.state.value + (" *" if state_changed else ""), style="bold reverse" if state_changed else "bold")
+    for i, (title, attr) in enumerate(TCB_ROWS):
+        value = int(getattr(view, attr))
+        changed = old is not None and int(getattr(old, attr)) != value
+        text.append("\n" if i in (0, 2, 4) else "  ")
+        text.append(f"{title} ", style="dim")
+        text.append(f"{value}{'*' if changed else ''}", style="reverse" if changed else "")
+    return text
+
+
+def _lesson(trace: Trace) -> str:
+    from .scenario import ScenarioError, load
+
+    try:
+        return load(trace.scenario).lesson
+    except ScenarioError:
+        return ""
+
+
+# ---------------------------------------------------------------- playing
+def play(screen: Screen, console: Console, read_key: Callable[[], str]) -> None:
+    """The interactive loop: one step per key press."""
+    n = 0
+    total = len(screen.steps)
+    while True:
+        console.clear()
+        console.print(draw(screen, n, console))
+        key = read_key()
+        if key in NEXT_KEYS:
+            n = min(n + 1, total)
+        elif key in BACK_KEYS:
+            n = max(n - 1, 0)
+        elif key == "r":
+            n = 0
+        elif key in ("q", "QUIT"):
+            return
+
+
+def print_all(screen: Screen, console: Console) -> None:
+    """Every step in order, for scripts and notes (``--no-pause``)."""
+    title = f"{screen.trace.scenario}: {screen.trace.title}" if screen.trace.title else screen.trace.scenario
+    console.print(title, style="bold", markup=False)
+    width = max(console.size.width, 60)
+    for i, step in enumerate(screen.steps, 1):
+        head = f"{i:>3}/{len(screen.steps)}  t={step.event.time:.3f}  {screen.summary(step)}"
+        console.print(head, style="bold", markup=False, soft_wrap=True)
+        changes = _changes(screen, i)
+        if changes:
+            _wrapped(console, "changed: " + changes, width, style="dim")
+        _wrapped(console, screen.explanation(step), width)
+
+
+def _wrapped(console: Console, text: str, width: int, style: str = "") -> None:
+    for line in textwrap.wrap(text, width - 8):
+        console.print("        " + line, style=style, markup=False, soft_wrap=True)
+
+
+def _changes(screen: Screen, n: int) -> str:
+    now, before = screen.views_at(n), screen.views_at(n - 1)
+    parts = []
+    for name in (screen.left, screen.right):
+        view, old = now.get(name), before.get(name)
+        if view is None:
+            continue
+        if old is None or old.state is not view.state:
+            parts.append(f"{name} {view.state.value}")
+        for title, attr in TCB_ROWS[:5]:
+            if old is not None and getattr(old, attr) != getattr(view, attr):
+                parts.append(f"{name} {title}={int(getattr(view, attr))}")
+    return ", ".join(parts)
+
+
+# ------------------------------------------------------------------- quiz
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One thing the student is asked about a segment before it is shown."""
+
+    step: int
+    what: str  # "flags", "seq", "ack", "state"
+    prompt: str
+    answer: str
+
+
+def questions(screen: Screen) -> list[Question]:
+    """Four questions per segment an endpoint sends: flags, seq, ack, and its state after."""
+    out: list[Question] = []
+    for i, step in enumerate(screen.steps):
+        event = step.event
+        if event.kind != "send" or event.segment is None:
+            continue
+        seg = event.segment
+        own, peer = step.isns.get(event.endpoint, (0, 0))
+        seq = seg.seq.since(own) if screen.relative else int(seg.seq)
+        ack = (seg.ack.since(peer) if screen.relative else int(seg.ack)) if seg.flags & Flags.ACK else None
+        who = event.endpoint
+        state = event.state_after.get(who, State.CLOSED)
+        out += [
+            Question(i, "flags", f"{who} sends the next segment. Its flags (e.g. SYN,ACK)?", seg.flags.names),
+            Question(i, "seq", f"Its sequence number{' (relative)' if screen.relative else ''}?", str(seq)),
+            Question(
+                i, "ack", "Its acknowledgement number (- if the ACK flag is off)?", "-" if ack is None else str(ack)
+            ),
+            Question(i, "state", f"{who}'s state once it is sent?", state.value),
+        ]
+    return out
+
+
+def correct(question: Question, answer: str) -> bool:
+    """Is ``answer`` right?  Flags may be letters (SA, S.) or names; states ignore case and _/-."""
+    given = answer.strip()
+    if question.what == "flags":
+        try:
+            return Flags.parse(given.replace(".", "A").replace(" ", ",")) == Flags.parse(question.answer)
+        except ValueError:
+            return False
+    if question.what == "ack" and question.answer == "-":
+        return given.lower() in ("-", "none", "")
+    if question.what == "state":
+        return given.upper().replace("_", "-").replace(" ", "-") == question.answer
+    return given == question.answer
+
+
+def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: bool) -> tuple[int, int]:
+    """Ask every question, check it, show the answer and why; return (right, asked)."""
+    right = 0
+    asked = questions(screen)
+    by_step: dict[int, list[Question]] = {}
+    for q in asked:
+        by_step.setdefault(q.step, []).append(q)
+    for i, step in enumerate(screen.steps):
+        for q in by_step.get(i, []):
+            console.print(f"Q: {q.prompt}", style="bold", markup=False)
+            given = next(answers, "")
+            if not interactive:
+                console.print(f"   answer: {given}", markup=False)
+            if correct(q, given):
+                right += 1
+                console.print("   right.", style="green")
+            else:
+                console.print(f"   no: it is {q.answer}.", style="red", markup=False)
+        if i in by_step:
+            console.print("   " + screen.summary(step), markup=False, soft_wrap=True)
+            _wrapped(console, screen.explanation(step), max(console.size.width, 60), style="dim")
+    console.print(f"Score: {right}/{len(asked)}" + (f" ({100 * right // len(asked)}%)" if asked else ""), style="bold")
+    return right, len(asked)
+
+
+# ------------------------------------------------------------------ input
+def read_key(fd: int) -> str:
+    """One key press from a terminal already in cbreak mode (arrow keys decoded)."""
+    ch = os.read(fd, 1).decode(errors="replace")
+    if ch == "\x1b":
+        rest = os.read(fd, 2).decode(errors="replace")
+        return {"[C": "RIGHT", "[D": "LEFT", "OC": "RIGHT", "OD": "LEFT"}.get(rest, "ESC")
+    if ch in ("\x03", "\x04", ""):
+        return "QUIT"
+    return ch
+
+
+def play_in_terminal(screen: Screen, console: Console) -> None:
+    """``play`` with the terminal in cbreak mode for the whole session, restored afterwards."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        play(screen, console, lambda: read_key(fd))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def run_demo(
+    trace: Trace,
+    *,
+    relative: bool = False,
+    pause: bool = True,
+    quiz_mode: bool = False,
+    answers: IO[str] | None = None,
+) -> int:
+    """Show ``trace`` as the step-through demo; returns an exit status."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    screen = Screen.of(trace, relative)
+    interactive = pause and sys.stdin.isatty() and console.is_terminal
+    if quiz_mode:
+        if answers is not None:
+            lines: Iterator[str] = (line.rstrip("\n") for line in answers)
+        elif interactive:
+            lines = iter(lambda: console.input("   your answer: "), None)
+        else:
+            lines = (line.rstrip("\n") for line in sys.stdin)
+        quiz(screen, console, lines, interactive and answers is None)
+        return 0
+    if interactive:
+        play_in_terminal(screen, console)
+        return 0
+    print_all(screen, console)
+    return 0
