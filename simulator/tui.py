@@ -201,7 +201,8 @@ def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> Re
 
 
 def _lesson(trace: Trace) -> str:
-    from .scenario import ScenarioError, load
+    from .errors import ScenarioError
+    from .scenario import load
 
     try:
         return load(trace.scenario).lesson
