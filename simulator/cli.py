@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     demo.add_argument("--quiz", action="store_true", help="ask flags, seq, ack and next state before each segment")
     demo.add_argument("--answers", type=argparse.FileType("r"), metavar="FILE", help="quiz answers, one per line")
+    diagram = sub.add_parser("diagram", help="draw a ladder, state or time-sequence diagram (SVG, PNG or PDF)")
+    add_run_options(diagram)
+    diagram.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
+    diagram.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
+    diagram.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
+    diagrams = sub.add_parser("diagrams", help="draw all three diagrams of every built-in scenario, with an index")
+    diagrams.add_argument("--out", default="diagrams", metavar="DIR")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -141,6 +148,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "packetdrill":
         return _packetdrill(args)
+    if args.command == "diagrams":
+        from .gallery import write_gallery
+
+        for path in write_gallery(Path(args.out)):
+            print(path)
+        return 0
     if args.command == "profiles":
         for prof in PROFILES.values():
             default = " (default)" if prof.name == DEFAULT_PROFILE else ""
@@ -148,6 +161,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     scenario = scenario_from_args(args)
     trace = scenario.run()
+    if args.command == "diagram":
+        from .plot import draw, save
+
+        if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
+            raise UsageError(f"tcpsim diagram: {args.output}: the output must end in .svg, .png or .pdf")
+        print(save(draw(args.kind, trace, relative=args.relative), args.output))
+        return 0
     if args.command == "demo":
         from .tui import run_demo
 

@@ -54,3 +54,15 @@ def test_the_core_never_reads_the_wall_clock_or_global_randomness():
                     "random.choice",
                     "random.seed",
                 }, f"{name}.py uses {call}"
+
+
+def test_list_and_run_do_not_load_rich_or_matplotlib():
+    code = (
+        "import sys, io, contextlib\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['list']); main(['run', 'three_way_handshake'])\n"
+        "print(sorted(m for m in ('rich', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

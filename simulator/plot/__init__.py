@@ -1,0 +1,45 @@
+"""Diagrams for slides and notebooks (matplotlib, imported only when drawing).
+
+Each function takes a trace and returns a matplotlib Figure:
+``ladder(trace)``, ``states(trace)``, ``timeseq(trace)``; ``save(figure, path)``
+writes SVG, PNG or PDF with nothing that changes from run to run.
+"""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from ..trace import Trace
+from .ladder import figure as _ladder
+from .statediagram import figure as _states
+from .style import save
+from .timeseq import figure as _timeseq
+
+KINDS = ("ladder", "states", "timeseq")
+
+
+def ladder(trace: Trace, *, relative: bool = False) -> Figure:
+    """The ladder (sequence) diagram: time runs down, an arrow per segment."""
+    return _ladder(trace, relative=relative)
+
+
+def states(trace: Trace | None = None) -> Figure:
+    """The RFC 9293 state diagram, with each endpoint's path in this run."""
+    return _states(trace)
+
+
+def timeseq(trace: Trace) -> Figure:
+    """The time-sequence graph of the direction that carried the most data."""
+    return _timeseq(trace)
+
+
+def draw(kind: str, trace: Trace, *, relative: bool = False) -> Figure:
+    """One of ``KINDS`` for ``trace``."""
+    if kind == "ladder":
+        return ladder(trace, relative=relative)
+    if kind == "states":
+        return states(trace)
+    return timeseq(trace)
+
+
+__all__ = ["KINDS", "draw", "ladder", "save", "states", "timeseq"]

@@ -1,0 +1,347 @@
+"""The ladder (sequence) diagram: time runs down, one line per endpoint, an arrow per segment."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from matplotlib.figure import Figure
+
+from ..segment import Segment
+from ..states import State
+from ..trace import Trace, TraceEvent
+from .style import FONT, LOST, MUTED, colour, line_style
+
+ROW = 1.0  # the smallest vertical step between two things drawn
+MAX_IDLE = 5.0  # rows at most for a quiet stretch; longer ones get a marked break
+
+
+@dataclass(slots=True)
+class Arrow:
+    """One segment on its way: from (sender, y0) to (receiver, y1)."""
+
+    sender: str
+    receiver: str
+    y0: float
+    y1: float
+    t0: float
+    t1: float | None  # None: it never arrived
+    segment: Segment
+    label: str
+    lost: bool = False
+    retransmission: bool = False
+    duplicate: bool = False
+    old: bool = False  # injected by the scenario
+
+
+@dataclass(slots=True)
+class Mark:
+    """A state written beside an endpoint's line."""
+
+    endpoint: str
+    y: float
+    text: str
+
+
+@dataclass(slots=True)
+class Bracket:
+    """A timer drawn beside an endpoint's line, from y0 to y1."""
+
+    endpoint: str
+    y0: float
+    y1: float
+    text: str
+
+
+@dataclass(slots=True)
+class LadderLayout:
+    """Everything the ladder draws, in diagram coordinates (y grows downwards)."""
+
+    endpoints: list[str]
+    arrows: list[Arrow] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    brackets: list[Bracket] = field(default_factory=list)
+    breaks: list[tuple[float, float]] = field(default_factory=list)  # (y, seconds skipped)
+    ticks: list[tuple[float, float]] = field(default_factory=list)  # (y, time)
+    height: float = 0.0
+
+
+def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
+    """Place every segment, state and timer of ``trace`` (no drawing)."""
+    names = [e.name for e in trace.endpoints]
+    lay = LadderLayout(names)
+    latencies = _latencies(trace)
+    scale = 3 * ROW / (min(latencies) if latencies else 0.05)  # a typical arrow spans three rows
+    y = 0.0
+    last_t: float | None = None
+    waiting: list[Arrow] = []  # sent, not yet delivered
+    isns: dict[str, tuple[int, int]] = {}
+    timers: dict[tuple[str, str], float] = {}
+    time_wait_from: dict[str, float] = {}
+    rto_open: dict[str, tuple[float, float]] = {}  # endpoint -> (timer set, timer fired)
+    for event in trace.events:
+        for name, view in event.views:
+            isns[name] = (int(view.iss), int(view.irs))
+        if not _drawn(event):
+            if event.kind == "timer_set":
+                timers[(event.endpoint, event.explanation.split(" sets ")[-1].split(",")[0])] = event.time
+            if event.kind == "timer_fired" and "retransmission" in event.explanation:
+                # the bracket ends at the retransmission it causes, drawn next
+                start = timers.get((event.endpoint, "the retransmission timer (RTO)"), event.time)
+                rto_open[event.endpoint] = (start, event.time)
+            continue
+        t = event.time
+        if last_t is not None:
+            idle = (t - last_t) * scale
+            if idle > MAX_IDLE * ROW:
+                lay.breaks.append((y + MAX_IDLE * ROW / 2, t - last_t))
+                idle = MAX_IDLE * ROW
+            y += max(idle, ROW if _needs_row(event) else 0.0)
+        last_t = t
+        if event.kind in ("send", "inject"):
+            seg = event.segment
+            assert seg is not None
+            arrow = Arrow(
+                event.endpoint,
+                _receiver(trace, seg, names),
+                y,
+                y,
+                t,
+                None,
+                seg,
+                _label(seg, event.endpoint, isns, relative),
+                retransmission=event.retransmission,
+                old=event.kind == "inject",
+            )
+            lay.arrows.append(arrow)
+            waiting.append(arrow)
+            lay.ticks.append((y, t))
+            if event.retransmission and event.endpoint in rto_open:
+                started, fired = rto_open.pop(event.endpoint)
+                y0 = next((ty for ty, tt in reversed(lay.ticks) if tt <= started), y)
+                lay.brackets.append(Bracket(event.endpoint, y0, y, f"RTO {fired - started:g} s"))
+        elif event.kind in ("drop", "duplicate", "delay"):
+            for arrow in reversed(waiting):
+                if arrow.segment is event.segment or arrow.segment == event.segment:
+                    if event.kind == "drop":
+                        arrow.lost = True
+                        arrow.y1 = arrow.y0 + 3 * ROW  # the slope of a normal arrow
+                        waiting.remove(arrow)
+                    elif event.kind == "duplicate":
+                        copy = replace(arrow, duplicate=True)
+                        lay.arrows.append(copy)
+                        waiting.append(copy)
+                    break
+        elif event.kind == "deliver" and event.segment is not None:
+            for arrow in waiting:
+                if arrow.segment is event.segment or arrow.segment == event.segment:
+                    arrow.y1, arrow.t1 = y, t
+                    waiting.remove(arrow)
+                    break
+        elif event.kind == "state":
+            state = event.state_after.get(event.endpoint)
+            if state is not None:
+                lay.marks.append(Mark(event.endpoint, y, state.value))
+                if state is State.TIME_WAIT:
+                    time_wait_from[event.endpoint] = y
+                elif state is State.CLOSED and event.endpoint in time_wait_from:
+                    start = time_wait_from.pop(event.endpoint)
+                    lay.brackets.append(Bracket(event.endpoint, start, y, "TIME-WAIT (2·MSL)"))
+    for arrow in waiting:  # still in flight when the run ended: half way
+        arrow.y1 = arrow.y0 + 2 * ROW
+        arrow.lost = True
+    lay.height = y + 2 * ROW
+    return lay
+
+
+def _drawn(event: TraceEvent) -> bool:
+    return event.kind in ("send", "inject", "drop", "duplicate", "delay", "deliver", "state")
+
+
+def _needs_row(event: TraceEvent) -> bool:
+    return event.kind in ("send", "inject", "deliver", "state")
+
+
+def _latencies(trace: Trace) -> list[float]:
+    sent: dict[int, float] = {}
+    out = []
+    for event in trace.events:
+        if event.kind == "send" and event.segment is not None:
+            sent.setdefault(id(event.segment), event.time)
+        elif event.kind == "deliver" and event.segment is not None and id(event.segment) in sent:
+            d = event.time - sent[id(event.segment)]
+            if d > 0:
+                out.append(d)
+    return out
+
+
+def _receiver(trace: Trace, seg: Segment, names: list[str]) -> str:
+    for info in trace.endpoints:
+        if (info.address, info.port) == (seg.dst_addr, seg.dst_port):
+            return info.name
+    for info in trace.endpoints:
+        if info.address == seg.dst_addr:
+            return info.name
+    return names[-1]
+
+
+def _label(seg: Segment, sender: str, isns: dict[str, tuple[int, int]], relative: bool) -> str:
+    if relative:
+        own, peer = isns.get(sender, (0, 0))
+        return seg.label(isn_self=own, isn_peer=peer)
+    return seg.label()
+
+
+# ------------------------------------------------------------------ drawing
+def figure(trace: Trace, *, relative: bool = False) -> Figure:
+    """The ladder diagram of ``trace`` as a matplotlib Figure."""
+    lay = layout(trace, relative=relative)
+    names = lay.endpoints
+    n = len(names)
+    xs = {name: (i / (n - 1) if n > 1 else 0.5) for i, name in enumerate(names)}
+    width = 8.5 if n <= 2 else 3.0 * n
+    height = max(3.5, 0.32 * lay.height + 1.6)
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.02 - 1.1 / height))
+    ax.set_xlim(-0.34, 1.34)
+    ax.set_ylim(lay.height, -1.0)
+    ax.axis("off")
+    title = f"{trace.scenario}: {trace.title}" if trace.title else trace.scenario
+    fig.text(
+        0.5, 1 - 0.35 / height, title, ha="center", va="top", fontsize=12, fontweight="bold", family=FONT["family"]
+    )
+    for i, name in enumerate(names):
+        x = xs[name]
+        ax.plot([x, x], [-0.5, lay.height], color=colour(i), lw=2.2, ls=line_style(i), solid_capstyle="butt")
+        ax.text(
+            x,
+            -0.7,
+            name,
+            ha="center",
+            va="bottom",
+            fontsize=11,
+            fontweight="bold",
+            color=colour(i),
+            family=FONT["family"],
+        )
+    for y, t in lay.ticks:
+        ax.text(-0.33, y, f"{t:.3f} s", ha="left", va="center", fontsize=7.5, color=MUTED, family=FONT["family"])
+    for y, skipped in lay.breaks:
+        ax.text(
+            0.5,
+            y,
+            f"≈ {skipped:.3g} s later",
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color=MUTED,
+            style="italic",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": MUTED, "lw": 0.5},
+            family=FONT["family"],
+        )
+    for arrow in lay.arrows:
+        _draw_arrow(ax, arrow, xs, names)
+    for mark in lay.marks:
+        i = names.index(mark.endpoint) if mark.endpoint in names else 0
+        x = xs.get(mark.endpoint, 0.5)
+        right = i == n - 1 and n > 1
+        ax.text(
+            x + (0.012 if right else -0.012),
+            mark.y,
+            mark.text,
+            ha="left" if right else "right",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color=colour(i),
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour(i), "lw": 0.6},
+            family=FONT["family"],
+        )
+    for bracket in lay.brackets:
+        i = names.index(bracket.endpoint) if bracket.endpoint in names else 0
+        right = i == n - 1 and n > 1
+        x = xs.get(bracket.endpoint, 0.5) + (0.2 if right else -0.2)
+        tick = 0.012 if right else -0.012
+        ax.plot([x - tick, x, x, x - tick], [bracket.y0, bracket.y0, bracket.y1, bracket.y1], color=MUTED, lw=1)
+        ax.text(
+            x + (0.01 if right else -0.01),
+            (bracket.y0 + bracket.y1) / 2,
+            bracket.text,
+            rotation=90,
+            ha="left" if right else "right",
+            va="center",
+            fontsize=7.5,
+            color=MUTED,
+            family=FONT["family"],
+        )
+    return fig
+
+
+def _draw_arrow(ax: object, arrow: Arrow, xs: dict[str, float], names: list[str]) -> None:
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    i = names.index(arrow.sender) if arrow.sender in names else 0
+    x0, x1 = xs.get(arrow.sender, 0.0), xs.get(arrow.receiver, 1.0)
+    y0, y1 = arrow.y0, arrow.y1
+    c = LOST if arrow.old else colour(i)
+    style = ":" if arrow.old else ("--" if arrow.retransmission else "-")
+    if arrow.lost:  # the arrow stops half way, with a cross
+        xm, ym = x0 + (x1 - x0) * 0.55, y0 + (y1 - y0) * 0.55
+        ax.plot([x0, xm], [y0, ym], color=c, lw=1.4, ls=style)
+        ax.plot([xm], [ym], marker="x", markersize=11, mew=2.5, color=LOST)
+        xt, yt = x0 + (x1 - x0) * 0.3, y0 + (y1 - y0) * 0.3
+    else:
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": c,
+                "lw": 1.4,
+                "ls": style,
+                "shrinkA": 0,
+                "shrinkB": 0,
+                "mutation_scale": 12,
+            },
+        )
+        xt, yt = (x0 + x1) / 2, (y0 + y1) / 2
+    extra = []
+    if arrow.retransmission:
+        extra.append("retransmission")
+    if arrow.duplicate:
+        extra.append("duplicate")
+    if arrow.old:
+        extra.append("old duplicate")
+    if arrow.lost:
+        extra.append("lost")
+    text = arrow.label + (f"  [{', '.join(extra)}]" if extra else "")
+    angle = _angle(ax, x0, y0, x1, y1)
+    ax.text(
+        xt,
+        yt,
+        text,
+        rotation=angle,
+        rotation_mode="anchor",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color=c,
+        transform_rotates_text=False,
+        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85},
+        family=FONT["family"],
+    )
+
+
+def _angle(ax: object, x0: float, y0: float, x1: float, y1: float) -> float:
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+    angle = math.degrees(math.atan2(d - b, c - a))
+    if angle > 90:
+        angle -= 180
+    elif angle < -90:
+        angle += 180
+    return angle

@@ -1,0 +1,152 @@
+"""The time-sequence graph (Stevens / tcptrace style) of the busier direction of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from matplotlib.figure import Figure
+
+from ..segment import Flags
+from ..trace import Trace
+from .style import FONT, LOST, MUTED, colour
+
+
+@dataclass(slots=True)
+class TimeSeq:
+    """What the graph shows, in relative sequence numbers of the sender's byte stream."""
+
+    sender: str
+    receiver: str
+    sent: list[tuple[float, int, int, bool]] = field(default_factory=list)  # (time, start, end, retransmission)
+    lost: list[tuple[float, int, int]] = field(default_factory=list)
+    acks: list[tuple[float, int]] = field(default_factory=list)  # ACKs as the sender receives them
+    windows: list[tuple[float, int]] = field(default_factory=list)  # ack + window: the right edge
+    end_time: float = 0.0
+
+
+def series(trace: Trace) -> TimeSeq:
+    """Pick the endpoint that sent the most data and collect its view of the transfer."""
+    sent_bytes: dict[str, int] = {}
+    for e in trace.events:
+        if e.kind == "send" and e.segment is not None:
+            sent_bytes[e.endpoint] = sent_bytes.get(e.endpoint, 0) + len(e.segment.payload)
+    names = [e.name for e in trace.endpoints]
+    sender = (
+        max(sent_bytes, key=lambda n: (sent_bytes[n], -names.index(n) if n in names else 0)) if sent_bytes else names[0]
+    )
+    receiver = next((n for n in names if n != sender), sender)
+    ts = TimeSeq(sender, receiver)
+    iss = None
+    scale = 0
+    for e in trace.events:
+        ts.end_time = max(ts.end_time, e.time)
+        view = e.view(sender)
+        if view is not None and iss is None and view.state.value != "CLOSED":
+            iss = int(view.iss)
+        seg = e.segment
+        if seg is None or iss is None:
+            continue
+        if e.kind == "send" and e.endpoint == sender and (seg.payload or seg.flags & (Flags.SYN | Flags.FIN)):
+            start = seg.seq.since(iss)
+            ts.sent.append(
+                (
+                    e.time,
+                    start,
+                    start + max(seg.len, 1) if not seg.payload else start + len(seg.payload),
+                    e.retransmission,
+                )
+            )
+        elif e.kind == "drop" and e.endpoint == sender and seg.payload:
+            start = seg.seq.since(iss)
+            ts.lost.append((e.time, start, start + len(seg.payload)))
+        elif e.kind == "deliver" and e.endpoint == sender and seg.flags & Flags.ACK:
+            ack = seg.ack.since(iss)
+            if seg.options.wscale is not None and seg.flags & Flags.SYN:
+                scale = seg.options.wscale
+            window = seg.window if seg.flags & Flags.SYN else seg.window << scale
+            ts.acks.append((e.time, ack))
+            ts.windows.append((e.time, ack + window))
+    return ts
+
+
+def figure(trace: Trace) -> Figure:
+    """The time-sequence graph: segments as I-bars, the ACK line and the receive-window line."""
+    ts = series(trace)
+    fig = Figure(figsize=(9.5, 5.8))
+    ax = fig.add_axes((0.1, 0.11, 0.86, 0.78))
+    c = colour(0 if trace.endpoints and trace.endpoints[0].name == ts.sender else 1)
+    cap = 0.004 * max(ts.end_time, 1)
+    for t, a, b, again in ts.sent:
+        bar_colour, width = ("#D55E00", 2.2) if again else (c, 1.6)
+        for xs, ys in (([t, t], [a, b]), ([t - cap, t + cap], [b, b]), ([t - cap, t + cap], [a, a])):
+            ax.plot(xs, ys, color=bar_colour, lw=width)  # an I-bar: seq .. seq+len
+        if again:
+            ax.text(t, b, " R", color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
+    for t, a, b in ts.lost:
+        ax.plot([t], [(a + b) / 2], marker="x", markersize=10, mew=2.2, color=LOST)
+    if ts.acks:
+        times = [t for t, _ in ts.acks] + [ts.end_time]
+        acks = [a for _, a in ts.acks] + [ts.acks[-1][1]]
+        ax.step(times, acks, where="post", color="#009E73", lw=1.6, label="ACK (what the receiver has)")
+        wins = [w for _, w in ts.windows] + [ts.windows[-1][1]]
+        ax.step(times, wins, where="post", color="#CC79A7", lw=1.3, ls="--", label="ACK + window (how far it may send)")
+    ax.plot([], [], color=c, lw=1.6, label=f"segment sent by {ts.sender} (seq .. seq+len)")
+    if any(again for *_, again in ts.sent):
+        ax.plot([], [], color="#D55E00", lw=2.2, label="retransmission (R)")
+    if ts.lost:
+        ax.plot([], [], marker="x", ls="none", color=LOST, mew=2.2, label="lost in the network")
+    _zoom(ax, ts)
+    ax.set_xlabel("time (s)", family=FONT["family"])
+    ax.set_ylabel(f"sequence number, relative to {ts.sender}'s ISN", family=FONT["family"])
+    ax.grid(True, color="#dddddd", lw=0.6)
+    ax.legend(loc="upper left", fontsize=8.5, frameon=True)
+    nothing = "" if any(b - a > 1 for _, a, b, _ in ts.sent) else " (no data in this run: only SYN/FIN)"
+    fig.text(
+        0.5,
+        0.97,
+        f"{trace.scenario}: time-sequence graph of {ts.sender} → {ts.receiver}{nothing}",
+        ha="center",
+        va="top",
+        fontsize=12,
+        fontweight="bold",
+        family=FONT["family"],
+    )
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    ax.tick_params(colors=MUTED)
+    return fig
+
+
+def _zoom(ax: object, ts: TimeSeq) -> None:
+    """Show the transfer itself: from the first segment to the last new ACK; clip a far window line."""
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    if not ts.sent:
+        return
+    start = ts.sent[0][0]
+    end = max(t for t, *_ in ts.sent)
+    last_ack = ts.acks[-1][1] if ts.acks else 0
+    for t, a in ts.acks:
+        if a == last_ack:
+            end = max(end, t)
+            break
+    span = max(end - start, 0.01)
+    ax.set_xlim(start - 0.05 * span, end + 0.15 * span)
+    top = max([b for _, _, b, _ in ts.sent] + [a for _, a in ts.acks] + [1])
+    edge = max((w for _, w in ts.windows), default=0)
+    if edge > 2.5 * top:
+        ax.set_ylim(-0.04 * top, top * 1.25)
+        ax.text(
+            0.99,
+            0.98,
+            f"ACK + window is off the top (up to {edge})",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8.5,
+            color=MUTED,
+            family=FONT["family"],
+        )
+    else:
+        ax.set_ylim(-0.04 * max(edge, top), max(edge, top) * 1.1)
