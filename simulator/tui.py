@@ -137,8 +137,8 @@ class Screen:
 
 
 # ---------------------------------------------------------------- drawing
-def draw(screen: Screen, n: int, console: Console) -> RenderableType:
-    """The whole screen after ``n`` steps (0: the title and the lesson)."""
+def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> RenderableType:
+    """The whole screen after ``n`` steps (0: the title and the lesson); in a quiz, without the keys."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -148,7 +148,9 @@ def draw(screen: Screen, n: int, console: Console) -> RenderableType:
     total = len(screen.steps)
     title = f"{screen.trace.scenario}: {screen.trace.title}" if screen.trace.title else screen.trace.scenario
     header = Text(f"step {n}/{total}  {title}", style="bold", no_wrap=True, overflow="ellipsis")
-    keys = Text("Enter/Space/→ next   ←/b back   r restart   q quit", style="dim")
+    keys = Text("" if quiz else "Enter/Space/→ next   ←/b back   r restart   q quit", style="dim")
+    if n == 0 and quiz:
+        return Group(header, Text("The first segment is coming: what will it be?", style="italic"))
     if n == 0:
         lesson = _lesson(screen.trace)
         body = Panel(Text(lesson or "Press Enter to start."), title="the lesson", border_style="dim")
@@ -157,17 +159,22 @@ def draw(screen: Screen, n: int, console: Console) -> RenderableType:
     middle = max(20, width - 2 * side - 12)
     ladder = Table(box=None, show_header=True, padding=(0, 1), expand=False, header_style="bold")
     ladder.add_column("time", justify="right", width=7, no_wrap=True)
-    ladder.add_column(screen.left, width=side, no_wrap=True, overflow="ellipsis")
+    ladder.add_column(screen.left, width=side, no_wrap=True, overflow="ellipsis", justify="right")
     ladder.add_column("", width=middle, no_wrap=True, overflow="crop")
     ladder.add_column(screen.right, width=side, no_wrap=True, overflow="ellipsis")
     step = screen.steps[n - 1]
     why_lines = len(textwrap.wrap(screen.explanation(step), max(width - 4, 20)))
-    room = max(3, height - (why_lines + 2) - 6 - 5)  # header, table head, TCB block, why, end line, keys
+    # what else takes rows: header, table head, TCB block, and the "why" box or the quiz's questions
+    room = max(3, height - 6 - 3 - (8 if quiz else why_lines + 2 + 2))
     first = max(0, n - room)
     for i in range(first, n):
-        row = screen.row(screen.steps[i], middle)
-        style = "bold" if i == n - 1 else ""
-        ladder.add_row(*row, style=style)
+        time, left, mid, right = screen.row(screen.steps[i], middle)
+        # the two endpoints' lines, with a state written beside its line when it changes
+        if side - 3 < len("→ SYN-RECEIVED"):  # narrow: the RFC figure's own abbreviations
+            left, right = _short(left), _short(right)
+        left = left[: side - 3].rjust(side - 3) + " │"
+        right = "│ " + right[: side - 3]
+        ladder.add_row(time, left, mid, right, style="bold" if i == n - 1 else "")
     views = screen.views_at(n)
     before = screen.views_at(n - 1)
     panels = Table.grid(expand=True, padding=(0, 2))
@@ -175,8 +182,20 @@ def draw(screen: Screen, n: int, console: Console) -> RenderableType:
     panels.add_column(ratio=1)
     panels.add_row(_tcb(screen.left, views, before), _tcb(screen.right, views, before))
     why = Panel(Text(screen.explanation(step)), title="why", border_style="dim")
-    done = Text("end of the run: r to restart, q to quit", style="italic") if n == total else Text("")
-    return Group(header, ladder, Panel(panels, border_style="dim", subtitle="* just changed"), why, done, keys)
+    done = Text("end of the run: r to restart, q to quit", style="italic") if n == total and not quiz else Text("")
+    tcb = Panel(panels, border_style="dim", subtitle="* just changed")
+    if quiz:
+        return Group(header, ladder, tcb)
+    return Group(header, ladder, tcb, why, done, keys)
+
+
+_SHORT = {"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB", "FIN-WAIT-1": "FINWAIT-1", "FIN-WAIT-2": "FINWAIT-2"}
+
+
+def _short(text: str) -> str:
+    for long, short in _SHORT.items():
+        text = text.replace(long, short)
+    return text
 
 
 def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
@@ -314,13 +333,20 @@ def correct(question: Question, answer: str) -> bool:
 
 
 def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: bool) -> tuple[int, int]:
-    """Ask every question, check it, show the answer and why; return (right, asked)."""
+    """Ask every question, check it, show the answer and why; return (right, asked).
+
+    In a terminal the ladder so far is shown above the questions, the segment
+    asked about not yet on it.
+    """
     right = 0
     asked = questions(screen)
     by_step: dict[int, list[Question]] = {}
     for q in asked:
         by_step.setdefault(q.step, []).append(q)
     for i, step in enumerate(screen.steps):
+        if interactive and i in by_step:
+            console.clear()
+            console.print(draw(screen, i, console, quiz=True))
         for q in by_step.get(i, []):
             console.print(f"Q: {q.prompt}", style="bold", markup=False)
             given = next(answers, "")
