@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .config import EndpointConfig
 from .endpoint import Endpoint
 from .errors import TcpsimError, UserCallError
 from .notes import NoteKind
@@ -30,12 +29,11 @@ from .segment import Flags, Options, Segment
 from .seq import SeqNum
 from .states import State
 
-LOCAL_PORT = 8080  # the port the system under test binds (and its address below)
+LOCAL_PORT = 8080  # the port of the system under test, bound or connecting (and its address below)
 REMOTE_PORT = 55555  # the script's side of the connection
 ADDRESSES = {"ipv4": ("192.0.2.1", "192.0.2.2"), "ipv6": ("2001:db8::1", "2001:db8::2")}
 REMOTE_ISN = 1_000_000  # where the script's relative sequence numbers start
 LOCAL_ISN = 2_000_000  # the ISS of every endpoint the runner creates
-CONNECT_PORTS = 40000  # first ephemeral port for connect()
 
 _FLAG_LETTERS = {
     "S": Flags.SYN,
@@ -363,7 +361,6 @@ class _Runner:
         self.outbound: list[tuple[float, Segment]] = []
         self.pending: list[_Pending] = []
         self.last_fd: int | None = None
-        self.next_port = CONNECT_PORTS
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
         self.result = Result(script.path, "pass")
         self.recvspace: int | None = None
@@ -626,12 +623,9 @@ class _Runner:
             raise _Failed(line.number, f"line {line.number}: file descriptor {fd} is not an open socket")
         return sock
 
-    def _new_config(self) -> EndpointConfig:
-        return self.config
-
     def _call_socket(self, line: Line, args: list[str], expected: tuple[int, str | None]) -> tuple[int, str | None]:
         fd = self._free_fd()
-        ep = Endpoint(f"fd{fd}", self.local_addr, 0, LOCAL_ISN, self._new_config())
+        ep = Endpoint(f"fd{fd}", self.local_addr, 0, LOCAL_ISN, self.config)
         ep.explaining = False
         self.sockets[fd] = _Socket(fd, ep)
         self.endpoints.append(ep)
@@ -729,24 +723,16 @@ class _Runner:
     ) -> tuple[int, str | None] | None:
         sock = self._sock(line, args[0])
         ep = sock.endpoint
-        if ep.port == 0:
-            ep.port = self.next_port
-            self.next_port += 1
+        ep.port = LOCAL_PORT  # the script's packets are addressed to it, bound or not
         try:
             ep.connect(self.remote_addr, REMOTE_PORT, self.now)
         except UserCallError:
             return -1, "EISCONN"
-        # the SYN leaves from the connecting port; the script's packets are addressed to LOCAL_PORT
-        ep.port = LOCAL_PORT
-        self._rewrite_ports(ep)
         self._collect(self.now)
         if sock.nonblocking:
             return -1, "EINPROGRESS"
         self.pending.append(_Pending(line, sock.fd, "connect", expected, self.now))
         return None
-
-    def _rewrite_ports(self, ep: Endpoint) -> None:
-        """Segments already reported keep the port they were built with; nothing to do otherwise."""
 
     def _call_read(
         self, line: Line, args: list[str], expected: tuple[int, str | None]
@@ -801,13 +787,8 @@ class _Runner:
                 self._abort_unaccepted(child)
             if ep.state is State.LISTEN:
                 ep.close(self.now)
-        elif ep.state not in (State.CLOSED, State.TIME_WAIT, State.FIN_WAIT_2, State.CLOSING, State.LAST_ACK):
-            if ep.state is State.FIN_WAIT_1:
-                ep._read_closed = True
-            else:
-                ep.close(self.now, read_too=True)
-        else:
-            ep._read_closed = True
+        elif ep.state is not State.CLOSED:
+            ep.close(self.now, read_too=True)  # in the closing states this only stops reading
         self._collect(self.now)
         return 0, None
 
