@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     diagrams = sub.add_parser("diagrams", help="draw all three diagrams of every built-in scenario, with an index")
     diagrams.add_argument("--out", default="diagrams", metavar="DIR")
+    export = sub.add_parser("export", help="write a run as a pcap or pcapng capture (explanations as comments)")
+    add_run_options(export)
+    export.add_argument("-o", "--output", required=True, metavar="OUT.pcap|OUT.pcapng")
+    export.add_argument("--no-drops", action="store_true", help="leave out segments the network lost")
+    read = sub.add_parser("read", help="list the TCP connections and segments of a pcap or pcapng file")
+    read.add_argument("capture")
+    read.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -148,6 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "packetdrill":
         return _packetdrill(args)
+    if args.command == "read":
+        return _read(args)
     if args.command == "diagrams":
         from .gallery import write_gallery
 
@@ -161,6 +170,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     scenario = scenario_from_args(args)
     trace = scenario.run()
+    if args.command == "export":
+        try:
+            from .scapy_backend import export
+        except ImportError:
+            raise UsageError("tcpsim export needs Scapy: pip install -e '.[scapy]'") from None
+        if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
+            raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
+        count = export(trace, args.output, drops=not args.no_drops)
+        print(f"{args.output}: {count} packets")
+        return 0
     if args.command == "diagram":
         from .plot import draw, save
 
@@ -210,6 +229,28 @@ def _packetdrill(args: argparse.Namespace) -> int:
         if args.profile != "freebsd" and failed > len(results) / 2 and _written_for_freebsd(scripts):
             print("hint: these scripts are written for FreeBSD (sysctl net.inet...): try --profile freebsd")
     return 0 if all(r.status in ("pass", "n/a") for r in results) else 1
+
+
+def _read(args: argparse.Namespace) -> int:
+    from .capture import read
+
+    capture = read(args.capture)
+    print(
+        f"{capture.path}: {capture.packets} packets ({capture.link_type}), {capture.tcp_packets} TCP in "
+        f"{len(capture.connections)} connections, {capture.skipped} not TCP (skipped)"
+    )
+    for i, conn in enumerate(capture.connections, 1):
+        print(f"connection {i}: {conn.a[0]}:{conn.a[1]} <-> {conn.b[0]}:{conn.b[1]}, {len(conn.packets)} packets")
+        t0 = conn.packets[0].time
+        for p in conn.packets:
+            seg = p.segment
+            arrow = "->" if (seg.src_addr, seg.src_port) == conn.a else "<-"
+            seq = int(seg.seq) if args.absolute else conn.relative_seq(seg)
+            ack = int(seg.ack) if args.absolute else conn.relative_ack(seg)
+            text = f"{seg.flags.names} seq={seq}" + (f" ack={ack}" if seg.flags & 0x10 else "")
+            text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
+            print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
+    return 0
 
 
 def _table(table: list[tuple[str, dict[str, int]]], results: list[Result]) -> str:

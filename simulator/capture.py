@@ -1,0 +1,335 @@
+"""Reading captures (pcap and pcapng) into segments, grouped by connection.
+
+Standard library only, and fast: the file is read record by record and only
+the IP and TCP headers are parsed (no packet dissection).  Link types:
+Ethernet (with VLAN tags), raw IP, IPv4, IPv6, Linux cooked SLL and SLL2,
+BSD null and loopback.  Non-TCP packets are skipped and counted; a damaged
+file gives one ``CaptureError`` naming the packet.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import TcpsimError
+from .segment import Flags, Options, Segment
+from .seq import SeqNum
+
+ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
+LINK_TYPES = {
+    ETHERNET: "Ethernet",
+    NULL: "BSD null",
+    RAW: "raw IP",
+    RAW_ALT: "raw IP",
+    LOOP: "BSD loopback",
+    SLL: "Linux cooked (SLL)",
+    IPV4: "IPv4",
+    IPV6: "IPv6",
+    SLL2: "Linux cooked (SLL2)",
+}
+MAX_RECORD = 1 << 18  # larger records are corruption, not packets
+
+
+class CaptureError(TcpsimError):
+    """A capture file that cannot be read as it is."""
+
+
+@dataclass(slots=True)
+class Packet:
+    """One TCP packet of a capture."""
+
+    number: int  # 1-based, as Wireshark counts
+    time: float  # seconds since the epoch
+    segment: Segment
+    truncated: bool = False  # the capture kept less than the packet (snaplen)
+
+
+@dataclass(slots=True)
+class Connection:
+    """Both directions of one TCP connection (a 4-tuple, split again when a new SYN reuses it)."""
+
+    a: tuple[str, int]  # the side that sent the first packet seen
+    b: tuple[str, int]
+    packets: list[Packet] = field(default_factory=list)
+    isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
+
+    def side(self, seg: Segment) -> tuple[str, int]:
+        return (seg.src_addr, seg.src_port)
+
+    def relative_seq(self, seg: Segment) -> int:
+        """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
+        base = self.isn.get(self.side(seg))
+        return seg.seq.since(base) if base is not None else int(seg.seq)
+
+    def relative_ack(self, seg: Segment) -> int:
+        """``seg.ack`` relative to the receiver's ISN (0 when the ACK flag is off)."""
+        if not seg.flags & Flags.ACK:
+            return 0
+        base = self.isn.get((seg.dst_addr, seg.dst_port))
+        return seg.ack.since(base) if base is not None else int(seg.ack)
+
+
+@dataclass(slots=True)
+class Capture:
+    """A capture file's TCP connections, in the order they first appear."""
+
+    path: str
+    link_type: str
+    connections: list[Connection]
+    packets: int  # all packets in the file
+    tcp_packets: int
+    skipped: int  # packets that are not TCP over IPv4/IPv6
+
+
+def read(path: str | Path) -> Capture:
+    """Read a pcap or pcapng file into connections (one CaptureError if it is damaged)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
+    connections: list[Connection] = []
+    current: dict[tuple[tuple[str, int], tuple[str, int]], Connection] = {}
+    total = tcp = skipped = 0
+    link_names: set[str] = set()
+    for number, time, link, frame, wire_len in records(data):
+        total = number
+        link_names.add(LINK_TYPES.get(link, str(link)))
+        seg = parse_frame(link, frame)
+        if seg is None:
+            skipped += 1
+            continue
+        tcp += 1
+        key = _key(seg)
+        conn = current.get(key)
+        if conn is None or _starts_anew(conn, seg):
+            conn = Connection((seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port))
+            connections.append(conn)
+            current[key] = conn
+        side = conn.side(seg)
+        if seg.flags & Flags.SYN:
+            conn.isn[side] = seg.seq  # the ISN itself
+        else:
+            conn.isn.setdefault(side, seg.seq)  # the capture started mid-connection: count from here
+        conn.packets.append(Packet(number, time, seg, truncated=len(frame) < wire_len))
+    return Capture(str(path), ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
+
+
+def _key(seg: Segment) -> tuple[tuple[str, int], tuple[str, int]]:
+    a, b = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+    return (a, b) if a <= b else (b, a)
+
+
+def _starts_anew(conn: Connection, seg: Segment) -> bool:
+    """A SYN (without ACK) with a new ISN on a 4-tuple already seen: port reuse, a new connection."""
+    if not seg.flags & Flags.SYN or seg.flags & Flags.ACK:
+        return False
+    known = conn.isn.get(conn.side(seg))
+    return known is not None and known != seg.seq
+
+
+# --------------------------------------------------------------- file formats
+def records(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
+    """(packet number, time, link type, frame bytes, original length) of every packet."""
+    if len(data) < 4:
+        raise CaptureError("not a capture: the file is empty or too short")
+    magic = data[:4]
+    if magic == b"\x0a\x0d\x0d\x0a":
+        yield from _pcapng(data)
+    elif magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
+        yield from _pcap(data)
+    else:
+        raise CaptureError("not a pcap or pcapng file (unknown magic number)")
+
+
+def _pcap(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    if len(data) < 24:
+        raise CaptureError("the pcap file header is truncated")
+    link = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
+    record = struct.Struct(endian + "IIII")
+    scale = 1e-9 if nano else 1e-6
+    pos, number, end = 24, 0, len(data)
+    while pos < end:
+        number += 1
+        if pos + 16 > end:
+            raise CaptureError(f"packet {number}: the capture is truncated (the record header is cut off)")
+        sec, frac, caplen, wirelen = record.unpack_from(data, pos)
+        pos += 16
+        if caplen > MAX_RECORD:
+            raise CaptureError(f"packet {number}: the record claims {caplen} bytes; the file is corrupt")
+        if pos + caplen > end:
+            raise CaptureError(f"packet {number}: the capture is truncated ({end - pos} of {caplen} bytes)")
+        yield number, sec + frac * scale, link, data[pos : pos + caplen], wirelen
+        pos += caplen
+
+
+def _pcapng(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
+    pos, end, number = 0, len(data), 0
+    endian = "<"
+    interfaces: list[tuple[int, float]] = []  # (link type, seconds per tick)
+    while pos < end:
+        if pos + 12 > end:
+            raise CaptureError(f"packet {number + 1}: the capture is truncated (a block header is cut off)")
+        block_type = struct.unpack_from(endian + "I", data, pos)[0]
+        if block_type == 0x0A0D0D0A:  # section header: its byte order
+            bom = data[pos + 8 : pos + 12]
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">" if bom == b"\x1a\x2b\x3c\x4d" else ""
+            if not endian:
+                raise CaptureError("the pcapng section header is corrupt (byte-order magic)")
+            interfaces = []
+        length = struct.unpack_from(endian + "I", data, pos + 4)[0]
+        if length < 12 or length % 4 or length > MAX_RECORD + 64:
+            raise CaptureError(f"packet {number + 1}: a pcapng block has an impossible length ({length}); corrupt")
+        if pos + length > end:
+            raise CaptureError(f"packet {number + 1}: the capture is truncated (a block is cut off)")
+        body = data[pos + 8 : pos + length - 4]
+        if block_type == 1:  # interface description
+            link = struct.unpack_from(endian + "H", body, 0)[0]
+            interfaces.append((link, _tsresol(body[8:], endian)))
+        elif block_type in (6, 3):  # enhanced / simple packet
+            number += 1
+            if block_type == 6:
+                if len(body) < 20:
+                    raise CaptureError(f"packet {number}: the packet block is too short; corrupt")
+                iface, high, low, caplen, wirelen = struct.unpack_from(endian + "IIIII", body, 0)
+                frame_start = 20
+            else:
+                iface, high, low, wirelen = 0, 0, 0, struct.unpack_from(endian + "I", body, 0)[0]
+                caplen, frame_start = min(wirelen, len(body) - 4), 4
+            if iface >= len(interfaces):
+                raise CaptureError(f"packet {number}: it names interface {iface}, which the file never describes")
+            if frame_start + caplen > len(body):
+                raise CaptureError(f"packet {number}: the packet is longer than its block; corrupt")
+            link, tick = interfaces[iface]
+            yield number, ((high << 32) | low) * tick, link, body[frame_start : frame_start + caplen], wirelen
+        pos += length
+
+
+def _tsresol(options: bytes, endian: str) -> float:
+    pos = 0
+    while pos + 4 <= len(options):
+        code, size = struct.unpack_from(endian + "HH", options, pos)
+        if code == 0:
+            break
+        if code == 9 and size >= 1:
+            value = options[pos + 4]
+            return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0**-value
+        pos += 4 + size + (-size % 4)
+    return 1e-6
+
+
+# ------------------------------------------------------------------ headers
+def parse_frame(link: int, frame: bytes) -> Segment | None:
+    """The TCP segment in one link-layer frame, or None if it is not TCP over IP."""
+    if link == ETHERNET:
+        if len(frame) < 14:
+            return None
+        kind, pos = int.from_bytes(frame[12:14], "big"), 14
+        while kind in (0x8100, 0x88A8) and len(frame) >= pos + 4:  # VLAN tags
+            kind, pos = int.from_bytes(frame[pos + 2 : pos + 4], "big"), pos + 4
+        return parse_ip(frame[pos:]) if kind in (0x0800, 0x86DD) else None
+    if link in (RAW, RAW_ALT, IPV4, IPV6):
+        return parse_ip(frame)
+    if link in (NULL, LOOP):
+        return parse_ip(frame[4:]) if len(frame) > 4 else None
+    if link == SLL:
+        return parse_ip(frame[16:]) if len(frame) > 16 and frame[14:16] in (b"\x08\x00", b"\x86\xdd") else None
+    if link == SLL2:
+        return parse_ip(frame[20:]) if len(frame) > 20 and frame[0:2] in (b"\x08\x00", b"\x86\xdd") else None
+    return None
+
+
+def parse_ip(packet: bytes) -> Segment | None:
+    """The TCP segment of an IPv4 or IPv6 packet (headers parsed directly), or None."""
+    if not packet:
+        return None
+    version = packet[0] >> 4
+    if version == 4:
+        if len(packet) < 20:
+            return None
+        ihl = (packet[0] & 0x0F) * 4
+        total = int.from_bytes(packet[2:4], "big")
+        if packet[9] != 6 or ihl < 20 or int.from_bytes(packet[6:8], "big") & 0x1FFF:  # TCP, first fragment
+            return None
+        src, dst = socket.inet_ntop(socket.AF_INET, packet[12:16]), socket.inet_ntop(socket.AF_INET, packet[16:20])
+        tcp = packet[ihl : max(total, ihl)] if total >= ihl else packet[ihl:]
+    elif version == 6:
+        if len(packet) < 40:
+            return None
+        next_header, pos = packet[6], 40
+        while next_header in (0, 43, 60) and len(packet) >= pos + 8:  # hop-by-hop, routing, destination options
+            next_header, pos = packet[pos], pos + 8 + packet[pos + 1] * 8
+        if next_header != 6:
+            return None
+        src, dst = socket.inet_ntop(socket.AF_INET6, packet[8:24]), socket.inet_ntop(socket.AF_INET6, packet[24:40])
+        tcp = packet[pos : 40 + int.from_bytes(packet[4:6], "big")]
+    else:
+        return None
+    return parse_tcp(tcp, src, dst)
+
+
+def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
+    if len(tcp) < 20:
+        return None
+    sport, dport, seq, ack, off_flags, window, _, urgent = struct.unpack_from("!HHIIHHHH", tcp, 0)
+    offset = (off_flags >> 12) * 4
+    if offset < 20:
+        return None
+    options = _options(tcp[20 : min(offset, len(tcp))])
+    return Segment(
+        sport,
+        dport,
+        SeqNum(seq),
+        SeqNum(ack),
+        Flags(off_flags & 0xFF),
+        window,
+        options,
+        tcp[offset:],
+        src,
+        dst,
+        urgent,
+    )
+
+
+def _options(raw: bytes) -> Options:
+    if not raw:
+        return Options()
+    mss = wscale = None
+    sack_ok = False
+    timestamps = None
+    blocks: list[tuple[SeqNum, SeqNum]] = []
+    pos = 0
+    while pos < len(raw):
+        kind = raw[pos]
+        if kind == 0:
+            break
+        if kind == 1:
+            pos += 1
+            continue
+        if pos + 1 >= len(raw):
+            break
+        size = raw[pos + 1]
+        if size < 2 or pos + size > len(raw):
+            break
+        body = raw[pos + 2 : pos + size]
+        if kind == 2 and size == 4:
+            mss = int.from_bytes(body, "big")
+        elif kind == 3 and size == 3:
+            wscale = body[0]
+        elif kind == 4:
+            sack_ok = True
+        elif kind == 8 and size == 10:
+            timestamps = (int.from_bytes(body[:4], "big"), int.from_bytes(body[4:], "big"))
+        elif kind == 5:
+            blocks += [
+                (SeqNum(int.from_bytes(body[i : i + 4], "big")), SeqNum(int.from_bytes(body[i + 4 : i + 8], "big")))
+                for i in range(0, len(body) - 7, 8)
+            ]
+        pos += size
+    return Options(mss=mss, wscale=wscale, sack_permitted=sack_ok, timestamps=timestamps, sack_blocks=tuple(blocks))
