@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import TcpsimError
-from .segment import Flags, Options, Segment
+from .segment import ALL_FLAGS, NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
 
 ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
@@ -32,6 +32,8 @@ LINK_TYPES = {
     SLL2: "Linux cooked (SLL2)",
 }
 MAX_RECORD = 1 << 18  # larger records are corruption, not packets
+SYN_ACK = int(Flags.SYN | Flags.ACK)
+SYN_ONLY = int(Flags.SYN)
 
 
 class CaptureError(TcpsimError):
@@ -96,40 +98,31 @@ def read(path: str | Path) -> Capture:
     current: dict[tuple[tuple[str, int], tuple[str, int]], Connection] = {}
     total = tcp = skipped = 0
     link_names: set[str] = set()
+    seen_links: set[int] = set()
     for number, time, link, frame, wire_len in records(data):
         total = number
-        link_names.add(LINK_TYPES.get(link, str(link)))
+        if link not in seen_links:
+            seen_links.add(link)
+            link_names.add(LINK_TYPES.get(link, str(link)))
         seg = parse_frame(link, frame)
         if seg is None:
             skipped += 1
             continue
         tcp += 1
-        key = _key(seg)
+        src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+        key = (src, dst) if src <= dst else (dst, src)
         conn = current.get(key)
-        if conn is None or _starts_anew(conn, seg):
-            conn = Connection((seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port))
+        syn = int(seg.flags) & SYN_ACK
+        if conn is None or (syn == SYN_ONLY and conn.isn.get(src, seg.seq) != seg.seq):
+            # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
+            conn = current[key] = Connection(src, dst)
             connections.append(conn)
-            current[key] = conn
-        side = conn.side(seg)
-        if seg.flags & Flags.SYN:
-            conn.isn[side] = seg.seq  # the ISN itself
-        else:
-            conn.isn.setdefault(side, seg.seq)  # the capture started mid-connection: count from here
-        conn.packets.append(Packet(number, time, seg, truncated=len(frame) < wire_len))
+        if syn & SYN_ONLY:
+            conn.isn[src] = seg.seq  # the ISN itself
+        elif src not in conn.isn:
+            conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
+        conn.packets.append(Packet(number, time, seg, len(frame) < wire_len))
     return Capture(str(path), ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
-
-
-def _key(seg: Segment) -> tuple[tuple[str, int], tuple[str, int]]:
-    a, b = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
-    return (a, b) if a <= b else (b, a)
-
-
-def _starts_anew(conn: Connection, seg: Segment) -> bool:
-    """A SYN (without ACK) with a new ISN on a 4-tuple already seen: port reuse, a new connection."""
-    if not seg.flags & Flags.SYN or seg.flags & Flags.ACK:
-        return False
-    known = conn.isn.get(conn.side(seg))
-    return known is not None and known != seg.seq
 
 
 # --------------------------------------------------------------- file formats
@@ -257,7 +250,7 @@ def parse_ip(packet: bytes) -> Segment | None:
         total = int.from_bytes(packet[2:4], "big")
         if packet[9] != 6 or ihl < 20 or int.from_bytes(packet[6:8], "big") & 0x1FFF:  # TCP, first fragment
             return None
-        src, dst = socket.inet_ntop(socket.AF_INET, packet[12:16]), socket.inet_ntop(socket.AF_INET, packet[16:20])
+        src, dst = _address(packet[12:16]), _address(packet[16:20])
         tcp = packet[ihl : max(total, ihl)] if total >= ihl else packet[ihl:]
     elif version == 6:
         if len(packet) < 40:
@@ -267,27 +260,42 @@ def parse_ip(packet: bytes) -> Segment | None:
             next_header, pos = packet[pos], pos + 8 + packet[pos + 1] * 8
         if next_header != 6:
             return None
-        src, dst = socket.inet_ntop(socket.AF_INET6, packet[8:24]), socket.inet_ntop(socket.AF_INET6, packet[24:40])
+        src, dst = _address(packet[8:24]), _address(packet[24:40])
         tcp = packet[pos : 40 + int.from_bytes(packet[4:6], "big")]
     else:
         return None
     return parse_tcp(tcp, src, dst)
 
 
+_ADDRESSES: dict[bytes, str] = {}  # a capture has few addresses: format each once
+
+
+def _address(raw: bytes) -> str:
+    text = _ADDRESSES.get(raw)
+    if text is None:
+        if len(_ADDRESSES) > 65536:
+            _ADDRESSES.clear()
+        text = _ADDRESSES[raw] = socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+    return text
+
+
+_TCP = struct.Struct("!HHIIHHHH")
+
+
 def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
     if len(tcp) < 20:
         return None
-    sport, dport, seq, ack, off_flags, window, _, urgent = struct.unpack_from("!HHIIHHHH", tcp, 0)
+    sport, dport, seq, ack, off_flags, window, _, urgent = _TCP.unpack_from(tcp, 0)
     offset = (off_flags >> 12) * 4
     if offset < 20:
         return None
-    options = _options(tcp[20 : min(offset, len(tcp))])
+    options = _options(tcp[20 : min(offset, len(tcp))]) if offset > 20 else NO_OPTIONS
     return Segment(
         sport,
         dport,
         SeqNum(seq),
         SeqNum(ack),
-        Flags(off_flags & 0xFF),
+        ALL_FLAGS[off_flags & 0xFF],
         window,
         options,
         tcp[offset:],

@@ -54,7 +54,8 @@ class Flags(enum.IntFlag):
 # Speed: Python's IntFlag builds a new member through Enum.__call__ for every
 # ``&`` and ``|`` (about 1 us each); the hot path does millions of them.  All
 # 256 values are made once here and the operators become table look-ups.
-_ALL_FLAGS: tuple[Flags, ...] = tuple(Flags(i) for i in range(256))
+ALL_FLAGS: tuple[Flags, ...] = tuple(Flags(i) for i in range(256))
+_ALL_FLAGS = ALL_FLAGS
 
 
 def _and(a: int, b: int) -> Flags:

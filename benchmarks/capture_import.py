@@ -1,0 +1,88 @@
+"""Benchmark: reading a 1,000,000-packet capture into segments, beside tshark on the same file.
+
+    python -m benchmarks.capture_import            # 1,000,000 packets
+    python -m benchmarks.capture_import -n 100000
+
+The capture holds many short connections (handshake, a request, a reply, a
+three-way close: 10 packets each), made from the model's own graceful_close
+run with the ports changed per connection.  tshark reads it with
+``tshark -r FILE -T fields -e tcp.seq``, which decodes every packet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from simulator import load
+from simulator.capture import read
+from simulator.scapy_backend import packet_bytes
+
+
+def make_capture(path: Path, packets: int) -> int:
+    """Write ``packets`` packets of short connections as a raw-IP pcap; returns the count written."""
+    template = [packet_bytes(e.segment) for e in load("graceful_close").run().events if e.kind == "send" and e.segment]
+    client_first = [raw[20:22] == (40000).to_bytes(2, "big") for raw in template]
+    record = struct.Struct("<IIII")
+    written = 0
+    with path.open("wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        conn = 0
+        while written < packets:
+            port = (1024 + conn % 60000).to_bytes(2, "big")
+            for i, raw in enumerate(template):
+                if written == packets:
+                    break
+                frame = bytearray(raw)
+                frame[20 if client_first[i] else 22 : 22 if client_first[i] else 24] = port
+                f.write(record.pack(conn // 1000, (conn % 1000) * 1000 + i, len(frame), len(frame)))
+                f.write(frame)
+                written += 1
+            conn += 1
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--packets", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "many.pcap"
+        count = make_capture(path, args.packets)
+        size = path.stat().st_size / 1e6
+        start = time.perf_counter()
+        capture = read(path)
+        ours = time.perf_counter() - start
+        assert capture.tcp_packets == count
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"capture import benchmark: {count:,} packets, {size:.0f} MB, {len(capture.connections):,} connections")
+        print(f"{'reader':<44}{'seconds':>9}{'packets/s':>13}")
+        print(f"{'tcpsim capture.read (segments, connections)':<44}{ours:>9.2f}{count / ours:>13,.0f}")
+        tshark = shutil.which("tshark")
+        if tshark is None:
+            print("tshark: not installed (apt-get install tshark), no comparison")
+        else:
+            start = time.perf_counter()
+            subprocess.run(
+                [tshark, "-r", str(path), "-T", "fields", "-e", "tcp.seq"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            theirs = time.perf_counter() - start
+            print(f"{'tshark -r FILE -T fields -e tcp.seq':<44}{theirs:>9.2f}{count / theirs:>13,.0f}")
+            verdict = "faster" if ours < theirs else "slower"
+            print(f"tcpsim is {theirs / ours:.1f}x tshark's speed ({verdict}); goal: faster than tshark")
+        print(f"peak memory (max RSS) of this process: {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
