@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a run as a pcap or pcapng capture (explanations as comments)")
     add_run_options(export)
     export.add_argument("-o", "--output", required=True, metavar="OUT.pcap|OUT.pcapng")
-    export.add_argument("--no-drops", action="store_true", help="leave out segments the network lost")
+    export.add_argument("--at", metavar="ENDPOINT", help="the host the capture is taken on (default: the first)")
+    export.add_argument("--no-drops", action="store_true", help="leave out its segments the network lost")
     read = sub.add_parser("read", help="list the TCP connections and segments of a pcap or pcapng file")
     read.add_argument("capture")
     read.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
@@ -177,7 +178,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError("tcpsim export needs Scapy: pip install -e '.[scapy]'") from None
         if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
             raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
-        count = export(trace, args.output, drops=not args.no_drops)
+        count = export(trace, args.output, at=args.at, drops=not args.no_drops)
         print(f"{args.output}: {count} packets")
         return 0
     if args.command == "diagram":

@@ -629,10 +629,14 @@ class Endpoint:
 
     def _is_duplicate_ack(self, seg: Segment) -> bool:
         # RFC 5681 section 2: data outstanding, no data, no SYN/FIN, same window.
+        # A zero window is left out: those ACKs answer zero-window probes and
+        # report the window, they say nothing about loss (Linux has nothing in
+        # flight then, and Wireshark does not count them either).
         return (
             bool(self._rtx)
             and not seg.payload
             and not seg.flags & (SYN | FIN)
+            and seg.window != 0
             and (seg.window << self.snd_wscale) == self.snd_wnd
         )
 

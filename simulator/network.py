@@ -281,10 +281,12 @@ class Network:
             if kind is NoteKind.SEND:
                 assert note.segment is not None
                 if record:
-                    self._event(now, "send", name, self._explain(ep, note), name, note.segment, note.retransmission)
+                    self._event(
+                        now, "send", name, self._explain(ep, note), name, note.segment, note.retransmission, note.key
+                    )
                 self._transmit(note.segment, name, now, note.retransmission)
             elif record:
-                self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment)
+                self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment, key=note.key)
 
     def _explain(self, ep: Endpoint, note: Note) -> Callable[[], str]:
         """The explanation of ``note``, written when first read (with today's values)."""
@@ -306,12 +308,13 @@ class Network:
         who: str,
         segment: Segment | None = None,
         retransmission: bool = False,
+        key: str = "",
     ) -> None:
         views = [(who, self._views[who])] if who in self._views else []
         peer = self._peer.get(who)
         if peer is not None:
             views.append((peer, self._views[peer]))
-        self.trace.events.append(TraceEvent(now, kind, name, text, segment, retransmission, tuple(views)))
+        self.trace.events.append(TraceEvent(now, kind, name, text, segment, retransmission, tuple(views), key))
 
     def _transmit(self, seg: Segment, sender: str, now: float, retransmission: bool) -> None:
         """Put a segment on the link towards its destination, applying faults."""

@@ -18,10 +18,10 @@ from scapy.layers.inet import IP, TCP
 from scapy.layers.inet6 import IPv6
 from scapy.packet import Packet, Raw
 
+from .analysis import captured
 from .errors import TcpsimError
 from .segment import Flags, Options, Segment
 from .seq import SeqNum
-from .textladder import steps
 from .trace import Trace
 
 # Capture timestamps start here (2025-01-01 00:00:00 UTC) so that files are reproducible.
@@ -153,32 +153,31 @@ def check(seg: Segment, raw: bytes) -> None:
 
 
 # ------------------------------------------------------------------ export
-def packets(trace: Trace, *, drops: bool = True) -> Iterable[Packet]:
-    """Every segment the endpoints sent, as packets seen at the sender, with comments.
+def packets(trace: Trace, *, at: str | None = None, drops: bool = True) -> Iterable[Packet]:
+    """The packets a capture on endpoint ``at`` (default: the first) would hold, with comments.
 
-    A capture at the sender sees a segment leave even if the network then
-    loses it; ``drops=False`` leaves lost segments out (a capture at the receiver).
+    Like tcpdump on that host: its own segments when they leave (also those
+    the network then loses; ``drops=False`` leaves them out), and the other
+    side's segments when they arrive (a duplicate twice, reordered ones in
+    the order they came, lost ones not at all).
     """
-    kinds = frozenset({"send", "inject", "drop", "duplicate", "delay"})
-    for step in steps(trace, kinds):
+    for step, outgoing in captured(trace, at, drops=drops):
         event = step.event
-        if event.segment is None or event.kind not in ("send", "inject"):
-            continue
-        lost = step.fate is not None and step.fate.kind == "drop"
-        if lost and not drops:
-            continue
-        pkt = to_packet(event.segment)
-        check(event.segment, bytes(pkt))
+        seg = event.segment
+        assert seg is not None
+        pkt = to_packet(seg)
+        check(seg, bytes(pkt))
         pkt.time = EPOCH + round(event.time, 6)
-        comment = f"{event.endpoint}: {event.explanation}"
-        if step.fate is not None:
+        comment = f"{event.endpoint if outgoing else event.endpoint + ' receives'}: {event.explanation}"
+        if outgoing and step.fate is not None:
             comment += f" [{step.fate.explanation}]"
         pkt.comments = [comment.encode("utf-8")]
         yield pkt
 
 
-def export(trace: Trace, path: str | Path, *, drops: bool = True) -> int:
-    """Write ``trace`` as .pcap or .pcapng (comments only fit in pcapng); returns the packet count."""
+def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool = True) -> int:
+    """Write ``trace`` as captured on endpoint ``at`` (default: the first), as .pcap or
+    .pcapng (comments only fit in pcapng); returns the packet count."""
     from scapy.utils import PcapNgWriter, PcapWriter
 
     path = Path(path)
@@ -189,7 +188,7 @@ def export(trace: Trace, path: str | Path, *, drops: bool = True) -> int:
     try:
         writer = PcapNgWriter(str(path)) if suffix == ".pcapng" else PcapWriter(str(path), sync=False)
         with writer:
-            for pkt in packets(trace, drops=drops):
+            for pkt in packets(trace, at=at, drops=drops):
                 if suffix == ".pcap":
                     pkt.comments = None
                 writer.write(pkt)

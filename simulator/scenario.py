@@ -28,6 +28,9 @@ from .trace import Trace
 # some conversations never end by themselves (a receiver that never reads is
 # probed forever, as RFC 9293 3.8.6.1 asks).
 DEFAULT_UNTIL = 300.0
+# A listener's port unless the file says otherwise: one Wireshark has no dissector for, so
+# the scenarios' made-up payloads show as plain data (on port 80 Wireshark would try HTTP).
+SERVER_PORT = 5000
 
 _CONFIG_KEYS = {
     "mss": "mss",
@@ -289,7 +292,7 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
     if not isinstance(profile_name, str) or profile_name not in PROFILES:
         raise ScenarioError(f"{where}: profile must be one of {', '.join(PROFILES)}, not {profile_name!r}")
     config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)
-    port = table.get("port", 80 if listens else 40000 + index)
+    port = table.get("port", SERVER_PORT if listens else 40000 + index)
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise ScenarioError(f"{where}: port must be 1..65535, not {port!r}")
     isn = table.get("isn")

@@ -6,7 +6,7 @@ JSON schema ``tcpsim-trace`` version 1 (documented in README.md):
      "seed": int, "endpoints": [{"name", "address", "port", "isn"}],
      "stopped_at": null or the virtual time at which the run was cut off,
      "events": [{"time", "kind", "endpoint", "segment", "retransmission",
-                 "state_after", "tcb", "explanation"}]}
+                 "key", "state_after", "tcb", "explanation"}]}
 
 ``segment`` is null or {"src", "dst", "src_port", "dst_port", "seq", "ack",
 "flags" (letters as Scapy writes them, "SA"), "window", "len" (SEG.LEN,
@@ -76,6 +76,7 @@ class TraceEvent:
     segment: Segment | None = None
     retransmission: bool = False
     views: tuple[tuple[str, TcbView], ...] = ()
+    key: str = ""  # the endpoint's reason, e.g. "fast_retransmit", "window_update" (explain.py's keys)
 
     @property
     def explanation(self) -> str:
@@ -238,6 +239,7 @@ def _event_to_dict(e: TraceEvent) -> dict[str, Any]:
         "endpoint": e.endpoint,
         "segment": segment_to_dict(e.segment) if e.segment is not None else None,
         "retransmission": e.retransmission,
+        "key": e.key,
         "state_after": {name: v.state.value for name, v in e.views},
         "tcb": {name: {f: int(getattr(v, f)) for f in _TCB_FIELDS} for name, v in e.views},
         "explanation": e.explanation,
@@ -273,4 +275,5 @@ def _event_from_dict(d: dict[str, Any]) -> TraceEvent:
         segment=segment_from_dict(d["segment"]) if d["segment"] is not None else None,
         retransmission=bool(d.get("retransmission", False)),
         views=tuple(views),
+        key=str(d.get("key", "")),
     )

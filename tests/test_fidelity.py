@@ -21,7 +21,7 @@ def test_request_reply_and_client_close_match_linux_segment_for_segment():
         ("A", 7, 7, 0),
     ]
     trace = load("graceful_close").run()
-    isn = {80: 5000, 40000: 1000}
+    isn = {5000: 5000, 40000: 1000}
     model = []
     for s in iter_sends(trace):
         own, peer = isn[s.src_port], isn[s.dst_port]

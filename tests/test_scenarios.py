@@ -134,13 +134,13 @@ def test_a_duplicated_segment_is_delivered_once():
 
 
 def test_reordered_segments_produce_a_duplicate_ack_then_one_ack_for_both():
-    acks = [int(s.ack) for s in iter_sends(load("reordered_segments").run()) if s.src_port == 80 and not s.payload]
+    acks = [int(s.ack) for s in iter_sends(load("reordered_segments").run()) if s.src_port == 5000 and not s.payload]
     assert acks[:3] == [1001, 1001, 3001]
 
 
 def test_a_zero_window_makes_the_sender_probe():
     trace = load("zero_window").run()
-    windows = [s.window for s in iter_sends(trace) if s.src_port == 80]
+    windows = [s.window for s in iter_sends(trace) if s.src_port == 5000]
     assert 0 in windows
     probes = [e for e in trace.of_kind("send") if "persist timer" in e.explanation]
     assert probes and len(probes[0].segment.payload) == 1
@@ -182,7 +182,7 @@ def test_many_clients_each_get_their_own_server_endpoint():
 
 def test_delayed_acks_acknowledge_every_second_segment():
     sends = iter_sends(load("delayed_ack").run())
-    acks = [int(s.ack) for s in sends if s.src_port == 80 and not s.payload and not s.flags & Flags.SYN]
+    acks = [int(s.ack) for s in sends if s.src_port == 5000 and not s.payload and not s.flags & Flags.SYN]
     assert acks[:3] == [3001, 5001, 7001]
 
 

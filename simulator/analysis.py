@@ -1,0 +1,141 @@
+"""What each segment of a run is, in Wireshark's TCP-analysis vocabulary, from the model's side.
+
+``classify(trace)`` labels every segment an endpoint sends: retransmission,
+fast retransmission, duplicate ACK (RFC 5681 section 2), zero window,
+zero-window probe and window update.  The labels come from the model's own
+reasons (the trace's keys) and from RFC 5681's definition of a duplicate ACK,
+so they can be held against what Wireshark infers from the packets alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .errors import TcpsimError
+from .segment import Flags
+from .textladder import Step, steps
+from .trace import Trace, TraceEvent
+
+LABELS = (
+    "retransmission",
+    "fast_retransmission",
+    "duplicate_ack",
+    "zero_window",
+    "zero_window_probe",
+    "window_update",
+    "out_of_order",
+    "lost_segment",
+)
+# The refused zero-window probe byte, sent again once the window opens, is not in this
+# set: Wireshark never counts a probe byte as sent, so to it that is the byte's first send.
+_RETRANSMITTED = {"rto_retransmit", "syn_ack_again"}
+_PROBES = {"zero_window_probe", "probe_again"}
+_NOT_DUP = Flags.SYN | Flags.FIN | Flags.RST
+
+
+def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
+    """Every send event of ``trace`` with the analysis labels the model gives it."""
+    out: list[tuple[TraceEvent, frozenset[str]]] = []
+    # A zero-window ACK reports the window (a reply to a probe); it is not a loss signal.
+    last_ack: dict[str, tuple[int, int]] = {}  # endpoint -> (ack, window) of its last segment
+    for event in trace.events:
+        seg = event.segment
+        if event.kind != "send" or seg is None:
+            continue
+        labels: set[str] = set()
+        if event.key == "fast_retransmit":
+            labels.add("fast_retransmission")
+        elif event.key in _RETRANSMITTED:
+            labels.add("retransmission")
+        if event.key in _PROBES:
+            labels.add("zero_window_probe")
+        if event.key == "window_update":
+            labels.add("window_update")
+        if seg.window == 0 and not seg.flags & Flags.RST:
+            labels.add("zero_window")
+        previous = last_ack.get(event.endpoint)
+        if (
+            seg.flags & Flags.ACK
+            and not seg.payload
+            and not seg.flags & _NOT_DUP
+            and seg.window != 0
+            and previous == (int(seg.ack), seg.window)
+            and event.key != "window_update"
+            and _peer_has_data_outstanding(event, int(seg.ack))
+        ):
+            labels.add("duplicate_ack")  # RFC 5681 section 2: same ACK, same window, data outstanding
+        if seg.flags & Flags.ACK:
+            last_ack[event.endpoint] = (int(seg.ack), seg.window)
+        out.append((event, frozenset(labels)))
+    return out
+
+
+def _peer_has_data_outstanding(event: TraceEvent, ack: int) -> bool:
+    for name, view in event.views:
+        if name != event.endpoint:
+            return int(view.snd_nxt) != ack
+    return True
+
+
+def captured(trace: Trace, at: str | None = None, *, drops: bool = True) -> Iterator[tuple[Step, bool]]:
+    """The steps a capture on endpoint ``at`` (default: the first) sees, and whether each is outgoing.
+
+    Its own segments when they leave (also those the network then loses,
+    unless ``drops`` is false) and the others' when they arrive.
+    """
+    names = [e.name for e in trace.endpoints]
+    here = at or (names[0] if names else "")
+    if here not in names:
+        raise TcpsimError(f"no endpoint called {here!r} to capture at (endpoints: {', '.join(names)})")
+    kinds = frozenset({"send", "inject", "drop", "duplicate", "delay", "deliver"})
+    for step in steps(trace, kinds):
+        event = step.event
+        if event.segment is None:
+            continue
+        if event.kind in ("send", "inject") and event.endpoint == here:
+            if drops or step.fate is None or step.fate.kind != "drop":
+                yield step, True
+        elif event.kind == "deliver" and event.endpoint == here:
+            yield step, False
+
+
+def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -> list[frozenset[str]]:
+    """The labels of every packet of ``captured(trace, at)``, as Wireshark would name them.
+
+    A host's own segments carry what the model meant by them.  A segment that
+    arrives also carries what it was to the receiver: beyond a gap (Wireshark:
+    previous segment not captured), filling a gap late (out of order), or a copy
+    of bytes already there (Wireshark cannot tell a duplicate from a retransmission).
+    """
+    sent = {id(event.segment): labels for event, labels in classify(trace)}
+    out = []
+    seen: set[tuple[str, int]] = set()  # (sender, seq) of segments that reached this host
+    highest: dict[str, int] = {}  # per sender: the end of the furthest segment that arrived here
+    for step, outgoing in captured(trace, at, drops=drops):
+        event = step.event
+        seg = event.segment
+        assert seg is not None
+        labels = set(sent.get(id(seg), frozenset()))
+        if "fast_retransmission" in labels:
+            labels.add("retransmission")  # Wireshark sets both
+            if not outgoing:  # its 20 ms rule only holds where the duplicate ACKs arrive
+                labels.discard("fast_retransmission")
+        if not outgoing:
+            sender = f"{seg.src_addr}:{seg.src_port}"
+            resent = "retransmission" in labels
+            if resent and (sender, int(seg.seq)) not in seen:
+                labels.discard("retransmission")  # no earlier copy got here: it looks new
+            seen.add((sender, int(seg.seq)))
+            end = highest.get(sender)
+            if event.key == "out_of_order" and (end is None or seg.seq.since(end) > 0):
+                labels.add("lost_segment")  # a new gap opens before it
+            elif event.key == "gap_filled":
+                # filling a gap already seen here: a resend comes an RTT or more late, which
+                # Wireshark calls a retransmission; only a late original is "out of order"
+                labels.add("retransmission" if resent else "out_of_order")
+            elif event.key == "unacceptable" and seg.payload:
+                labels.add("retransmission")
+            if end is None or seg.end.since(end) > 0:
+                highest[sender] = int(seg.end)
+        out.append(frozenset(labels))
+    return out
