@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .errors import TcpsimError
-from .segment import Flags
+from .segment import Flags, Segment
 from .textladder import Step, steps
 from .trace import Trace, TraceEvent
 
@@ -111,6 +111,7 @@ def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -
     out = []
     seen: set[tuple[str, int]] = set()  # (sender, seq) of segments that reached this host
     highest: dict[str, int] = {}  # per sender: the end of the furthest segment that arrived here
+    last_ack: dict[str, tuple[int, int]] = {}  # per sender: (ack, window) of its last ACK that arrived here
     for step, outgoing in captured(trace, at, drops=drops):
         event = step.event
         seg = event.segment
@@ -121,21 +122,48 @@ def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -
             if not outgoing:  # its 20 ms rule only holds where the duplicate ACKs arrive
                 labels.discard("fast_retransmission")
         if not outgoing:
+            # what the receiving host's capture shows, as Wireshark judges it from the packets
             sender = f"{seg.src_addr}:{seg.src_port}"
+            carries = bool(seg.payload) or bool(seg.flags & (Flags.SYN | Flags.FIN))
             resent = "retransmission" in labels
-            if resent and (sender, int(seg.seq)) not in seen:
-                labels.discard("retransmission")  # no earlier copy got here: it looks new
-            seen.add((sender, int(seg.seq)))
+            labels.discard("retransmission")
+            labels.discard("duplicate_ack")  # judged below on the ACKs that arrived here
+            if _duplicate_here(seg, last_ack.get(sender), event):
+                labels.add("duplicate_ack")
+            if seg.flags & Flags.ACK:
+                last_ack[sender] = (int(seg.ack), seg.window)
             end = highest.get(sender)
-            if event.key == "out_of_order" and (end is None or seg.seq.since(end) > 0):
-                labels.add("lost_segment")  # a new gap opens before it
-            elif event.key == "gap_filled":
-                # filling a gap already seen here: a resend comes an RTT or more late, which
+            below = carries and end is not None and seg.seq.since(end) < 0
+            if carries and (sender, int(seg.seq)) in seen:
+                labels.add("retransmission")  # a copy of something already here (or a duplicate)
+            elif below:
+                # inside a gap already seen here: a resend comes an RTT or more late, which
                 # Wireshark calls a retransmission; only a late original is "out of order"
                 labels.add("retransmission" if resent else "out_of_order")
-            elif event.key == "unacceptable" and seg.payload:
-                labels.add("retransmission")
-            if end is None or seg.end.since(end) > 0:
-                highest[sender] = int(seg.end)
+            elif event.key == "out_of_order" and (end is None or seg.seq.since(end) > 0):
+                labels.add("lost_segment")  # a new gap opens before it
+            if "zero_window_probe" in labels:
+                carries = False  # Wireshark leaves probe bytes out of its sequence tracking
+            if carries:
+                seen.add((sender, int(seg.seq)))
+                if end is None or seg.end.since(end) > 0:
+                    highest[sender] = int(seg.end)
         out.append(frozenset(labels))
     return out
+
+
+def _duplicate_here(seg: Segment, previous: tuple[int, int] | None, event: TraceEvent) -> bool:
+    """RFC 5681's duplicate ACK, judged on the ACKs that reached the capturing host."""
+    return (
+        bool(seg.flags & Flags.ACK)
+        and not seg.payload
+        and not seg.flags & _NOT_DUP
+        and seg.window != 0
+        and previous == (int(seg.ack), seg.window)
+        and _outstanding_at(event, int(seg.ack))
+    )
+
+
+def _outstanding_at(event: TraceEvent, ack: int) -> bool:
+    view = event.view(event.endpoint)  # the receiver: does it have data the ACK leaves unacknowledged?
+    return view is None or int(view.snd_nxt) != ack

@@ -12,7 +12,7 @@ from simulator import load
 
 pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy]')")
 
-from simulator.analysis import capture_labels
+from simulator.analysis import capture_labels, captured
 from simulator.scapy_backend import export
 
 FIELDS = {
@@ -37,8 +37,17 @@ LOSSY = [
     "lost_final_ack",
     "delayed_ack",
 ]
-# Understood differences (README, "Agreement with Wireshark"): (scenario, capture point, packet number)
-KNOWN = {("lost_final_ack", "client", 5)}  # Wireshark calls the ACK of a repeated SYN,ACK a duplicate ACK
+
+
+def understood(key: str, ours: frozenset[str], theirs: set[str]) -> bool:
+    """The three differences README.md explains ("Agreement with Wireshark")."""
+    if key in ("challenge_ack_syn", "ack_unacceptable", "ack_fin_again") and not ours and theirs == {"duplicate_ack"}:
+        return True  # an ACK answering a repeated SYN,ACK or FIN: no data outstanding, so not RFC 5681's
+    if key == "rto_retransmit" and ours == {"retransmission"}:
+        # Wireshark names retransmissions by timing: soon after two duplicate ACKs it says
+        # "fast", right after a later segment it says "out of order"; the model knows the RTO fired
+        return theirs in ({"retransmission", "fast_retransmission"}, {"out_of_order"})
+    return False
 
 
 def tshark_labels(tmp_path, trace, at) -> list[set[str]]:
@@ -54,27 +63,27 @@ def tshark_labels(tmp_path, trace, at) -> list[set[str]]:
     return [{name for name, value in zip(FIELDS, row.split("\t"), strict=False) if value.strip()} for row in rows]
 
 
+def assert_agreement(tmp_path, name, trace, at) -> None:
+    theirs = tshark_labels(tmp_path, trace, at)
+    ours = capture_labels(trace, at)
+    keys = [step.event.key for step, _ in captured(trace, at)]
+    assert len(theirs) == len(ours) == len(keys)
+    differ = [
+        (i, keys[i - 1], sorted(o), sorted(t))
+        for i, (o, t) in enumerate(zip(ours, theirs, strict=True), 1)
+        if set(o) != t and not understood(keys[i - 1], o, t)
+    ]
+    assert differ == [], f"{name} captured at {at}: (packet, reason, model, tshark) {differ}"
+
+
 @pytest.mark.parametrize("at", ["client", "server"])
 @pytest.mark.parametrize("name", LOSSY)
 def test_the_model_and_wireshark_name_every_packet_alike(tmp_path, name, at):
-    trace = load(name).run()
-    theirs = tshark_labels(tmp_path, trace, at)
-    ours = capture_labels(trace, at)
-    assert len(theirs) == len(ours)
-    differ = [
-        (i, sorted(o), sorted(t))
-        for i, (o, t) in enumerate(zip(ours, theirs, strict=True), 1)
-        if set(o) != t and (name, at, i) not in KNOWN
-    ]
-    assert differ == [], f"{name} captured at {at}: (packet, model, tshark) {differ}"
+    assert_agreement(tmp_path, name, load(name).run(), at)
 
 
-def test_random_lossy_runs_mostly_agree(tmp_path):
-    same = total = 0
-    for seed in range(10):
-        trace = load("fast_retransmit").with_options(seed=seed, loss=0.15).run()
-        for at in ("client", "server"):
-            for ours, theirs in zip(capture_labels(trace, at), tshark_labels(tmp_path, trace, at), strict=True):
-                total += 1
-                same += set(ours) == theirs
-    assert same / total >= 0.95, f"{same}/{total} packets classified alike"
+@pytest.mark.parametrize("seed", range(10))
+def test_random_lossy_runs_agree_but_for_the_understood_differences(tmp_path, seed):
+    trace = load("fast_retransmit").with_options(seed=seed, loss=0.15).run()
+    for at in ("client", "server"):
+        assert_agreement(tmp_path, f"fast_retransmit seed {seed}", trace, at)
