@@ -159,6 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "read":
         return _read(args)
     if args.command == "diagrams":
+        _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
 
         for path in write_gallery(Path(args.out)):
@@ -172,16 +173,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     trace = scenario.run()
     if args.command == "export":
-        try:
-            from .scapy_backend import export
-        except ImportError:
-            raise UsageError("tcpsim export needs Scapy: pip install -e '.[scapy]'") from None
+        _require("scapy", "scapy", "tcpsim export")
+        from .scapy_backend import export
+
         if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
             raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
         count = export(trace, args.output, at=args.at, drops=not args.no_drops)
         print(f"{args.output}: {count} packets")
         return 0
     if args.command == "diagram":
+        _require("matplotlib", "plot", "tcpsim diagram")
         from .plot import draw, save
 
         if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
@@ -230,6 +231,18 @@ def _packetdrill(args: argparse.Namespace) -> int:
         if args.profile != "freebsd" and failed > len(results) / 2 and _written_for_freebsd(scripts):
             print("hint: these scripts are written for FreeBSD (sysctl net.inet...): try --profile freebsd")
     return 0 if all(r.status in ("pass", "n/a") for r in results) else 1
+
+
+def _require(module: str, extra: str, command: str) -> None:
+    """One clear line (exit status 2) when an optional library is not installed."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UsageError(f"{command} needs {module}, which is not installed: pip install -e '.[{extra}]'")
 
 
 def _read(args: argparse.Namespace) -> int:

@@ -113,3 +113,26 @@ def test_the_console_script_is_installed():
         pytest.skip("tcpsim is not installed as a console script here (pip install -e .)")
     result = subprocess.run([exe, "run", "three_way_handshake", "--brief"], capture_output=True, text=True)
     assert result.returncode == 0 and "ESTABLISHED" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["diagram", "lost_syn", "-o", "x.svg"], "matplotlib"),
+        (["diagrams", "--out", "d"], "matplotlib"),
+        (["export", "lost_syn", "-o", "x.pcap"], "scapy"),
+    ],
+)
+def test_a_missing_optional_library_is_one_line_not_a_traceback(tmp_path, args, module):
+    code = (
+        "import sys, importlib.util\n"
+        f"real = importlib.util.find_spec\n"
+        f"importlib.util.find_spec = lambda name, *a: None if name == {module!r} else real(name, *a)\n"
+        "from simulator.cli import main\n"
+        f"sys.exit(main({args!r}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"tcpsim {args[0]} needs {module}, which is not installed: pip install -e '.[{'plot' if module == 'matplotlib' else 'scapy'}]'"
+    ]
