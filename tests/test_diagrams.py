@@ -117,3 +117,8 @@ def test_the_diagrams_folder_is_up_to_date(tmp_path):
     stale = [p.name for p in fresh if (committed / p.name).read_bytes() != p.read_bytes()]
     assert not stale, f"diagrams/ is out of date (run: tcpsim diagrams --out diagrams/): {stale[:5]}"
     assert {p.name for p in committed.iterdir()} == {p.name for p in fresh}
+
+
+def test_zero_window_probes_are_marked_in_the_time_sequence_graph():
+    ts = series(load("zero_window").run())
+    assert ts.probes and ts.probes[0][1] == 2000  # the first probe: one byte at relative seq 2000

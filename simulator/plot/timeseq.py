@@ -19,6 +19,7 @@ class TimeSeq:
     receiver: str
     sent: list[tuple[float, int, int, bool]] = field(default_factory=list)  # (time, start, end, retransmission)
     lost: list[tuple[float, int, int]] = field(default_factory=list)
+    probes: list[tuple[float, int]] = field(default_factory=list)  # zero-window probes: (time, seq)
     acks: list[tuple[float, int]] = field(default_factory=list)  # ACKs as the sender receives them
     windows: list[tuple[float, int]] = field(default_factory=list)  # ack + window: the right edge
     end_time: float = 0.0
@@ -56,6 +57,8 @@ def series(trace: Trace) -> TimeSeq:
                     e.retransmission,
                 )
             )
+            if e.key in ("zero_window_probe", "probe_again"):
+                ts.probes.append((e.time, start))
         elif e.kind == "drop" and e.endpoint == sender and seg.payload:
             start = seg.seq.since(iss)
             ts.lost.append((e.time, start, start + len(seg.payload)))
@@ -82,6 +85,8 @@ def figure(trace: Trace) -> Figure:
             ax.plot(xs, ys, color=bar_colour, lw=width)  # an I-bar: seq .. seq+len
         if again:
             ax.text(t, b, " R", color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
+    for t, a in ts.probes:
+        ax.plot([t], [a], marker="D", markersize=7, color="#CC79A7", mec="black", mew=0.8, ls="none")
     for t, a, b in ts.lost:
         ax.plot([t], [(a + b) / 2], marker="x", markersize=10, mew=2.2, color=LOST)
     if ts.acks:
@@ -95,6 +100,10 @@ def figure(trace: Trace) -> Figure:
         ax.plot([], [], color="#D55E00", lw=2.2, label="retransmission (R)")
     if ts.lost:
         ax.plot([], [], marker="x", ls="none", color=LOST, mew=2.2, label="lost in the network")
+    if ts.probes:
+        ax.plot(
+            [], [], marker="D", ls="none", color="#CC79A7", mec="black", mew=0.8, label="zero-window probe (1 byte)"
+        )
     _zoom(ax, ts)
     ax.set_xlabel("time (s)", family=FONT["family"])
     ax.set_ylabel(f"sequence number, relative to {ts.sender}'s ISN", family=FONT["family"])
