@@ -121,4 +121,4 @@ def test_the_diagrams_folder_is_up_to_date(tmp_path):
 
 def test_zero_window_probes_are_marked_in_the_time_sequence_graph():
     ts = series(load("zero_window").run())
-    assert ts.probes and ts.probes[0][1] == 2000  # the first probe: one byte at relative seq 2000
+    assert ts.probes and ts.probes[0][1] == 2001  # one byte after the SYN (0) and the 2000 bytes sent (1..2000)
