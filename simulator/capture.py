@@ -9,9 +9,11 @@ file gives one ``CaptureError`` naming the packet.
 
 from __future__ import annotations
 
+import mmap
 import socket
 import struct
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,11 +91,25 @@ class Capture:
 
 def read(path: str | Path) -> Capture:
     """Read a pcap or pcapng file into connections (one CaptureError if it is damaged)."""
-    path = Path(path)
+    with _mapped(Path(path)) as data:
+        return _collect(str(path), data)
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[bytes]:
+    """The file's bytes, memory-mapped: pages are read as they are used, never the whole file at once."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with path.open("rb") as f:
+            if path.stat().st_size == 0:
+                yield b""
+                return
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                yield mapped  # type: ignore[misc]  # an mmap slices like bytes
+    except (OSError, ValueError) as exc:
+        raise CaptureError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _collect(path: str, data: bytes) -> Capture:
     connections: list[Connection] = []
     current: dict[tuple[tuple[str, int], tuple[str, int]], Connection] = {}
     total = tcp = skipped = 0
@@ -122,7 +138,7 @@ def read(path: str | Path) -> Capture:
         elif src not in conn.isn:
             conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
         conn.packets.append(Packet(number, time, seg, len(frame) < wire_len))
-    return Capture(str(path), ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
+    return Capture(path, ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
 
 
 # --------------------------------------------------------------- file formats
@@ -341,3 +357,51 @@ def _options(raw: bytes) -> Options:
             ]
         pos += size
     return Options(mss=mss, wscale=wscale, sack_permitted=sack_ok, timestamps=timestamps, sack_blocks=tuple(blocks))
+
+
+def zeek_state(conn: Connection) -> str:
+    """The connection's summary in Zeek's conn_state vocabulary (conn.log).
+
+    S0 attempt, no reply; REJ attempt rejected (RST); S1 established, not closed;
+    SF established and closed by both FINs; S2 / S3 only the originator / responder
+    closed; RSTO / RSTR originator / responder reset it; RSTOS0 originator SYN then
+    RST with no SYN,ACK; SH originator SYN then FIN with no SYN,ACK; RSTRH / SHR a
+    SYN,ACK then RST / FIN without the SYN; OTH no handshake seen (midstream).
+    """
+    orig = next((p.segment for p in conn.packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN), None)
+    originator = (orig.src_addr, orig.src_port) if orig is not None else conn.a
+    syn = syn_ack = False
+    first_rst: str | None = None
+    fin = {"orig": False, "resp": False}
+    for p in conn.packets:
+        seg = p.segment
+        side = "orig" if (seg.src_addr, seg.src_port) == originator else "resp"
+        flags = seg.flags
+        if flags & Flags.SYN:
+            if side == "orig" and not flags & Flags.ACK:
+                syn = True
+            elif side == "resp" and flags & Flags.ACK:
+                syn_ack = True
+        if flags & Flags.RST and first_rst is None:
+            first_rst = side
+        if flags & Flags.FIN:
+            fin[side] = True
+    if syn and not syn_ack:
+        if first_rst == "resp":
+            return "REJ"
+        if first_rst == "orig":
+            return "RSTOS0"
+        return "SH" if fin["orig"] else "S0"
+    if syn_ack and not syn:
+        if first_rst == "resp":
+            return "RSTRH"
+        return "SHR" if fin["resp"] else "OTH"
+    if not syn:
+        return "OTH"
+    if first_rst is not None:
+        return "RSTO" if first_rst == "orig" else "RSTR"
+    if fin["orig"] and fin["resp"]:
+        return "SF"
+    if fin["orig"] or fin["resp"]:
+        return "S2" if fin["orig"] else "S3"
+    return "S1"

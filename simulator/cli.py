@@ -245,16 +245,26 @@ def _require(module: str, extra: str, command: str) -> None:
         raise UsageError(f"{command} needs {module}, which is not installed: pip install -e '.[{extra}]'")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _read(args: argparse.Namespace) -> int:
-    from .capture import read
+    from .capture import CaptureError, read, zeek_state
 
     capture = read(args.capture)
+    if not capture.connections:
+        others = _count(capture.packets, "packet")
+        raise CaptureError(f"{capture.path}: no TCP in this capture ({others} of other kinds)")
     print(
         f"{capture.path}: {capture.packets} packets ({capture.link_type}), {capture.tcp_packets} TCP in "
-        f"{len(capture.connections)} connections, {capture.skipped} not TCP (skipped)"
+        f"{_count(len(capture.connections), 'connection')}, {capture.skipped} not TCP (skipped)"
     )
     for i, conn in enumerate(capture.connections, 1):
-        print(f"connection {i}: {conn.a[0]}:{conn.a[1]} <-> {conn.b[0]}:{conn.b[1]}, {len(conn.packets)} packets")
+        print(
+            f"connection {i}: {conn.a[0]}:{conn.a[1]} <-> {conn.b[0]}:{conn.b[1]}, {len(conn.packets)} packets, "
+            f"Zeek state {zeek_state(conn)}"
+        )
         t0 = conn.packets[0].time
         for p in conn.packets:
             seg = p.segment

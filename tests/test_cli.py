@@ -3,11 +3,14 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from simulator import builtin_names
 from simulator.cli import main
+
+DATA = Path(__file__).parent / "data"
 
 
 def run(*args, stdin=None):
@@ -136,3 +139,37 @@ def test_a_missing_optional_library_is_one_line_not_a_traceback(tmp_path, args, 
     assert result.stderr.strip().splitlines() == [
         f"tcpsim {args[0]} needs {module}, which is not installed: pip install -e '.[{'plot' if module == 'matplotlib' else 'scapy'}]'"
     ]
+
+
+def test_read_lists_a_real_linux_connection_with_relative_numbers(capsys):
+    assert main(["read", str(DATA / "linux-loopback.pcap")]) == 0
+    out = capsys.readouterr().out
+    assert "10 TCP in 1 connection, 0 not TCP" in out
+    assert "127.0.0.1:50182 <-> 127.0.0.1:8080, 10 packets, Zeek state SF" in out
+    assert "<- SYN,ACK seq=0 ack=1 len=0" in out
+    assert "-> ACK seq=7 ack=7 len=0" in out
+
+
+def test_read_absolute_shows_the_raw_sequence_numbers(capsys):
+    main(["read", str(DATA / "linux-loopback.pcap"), "--absolute"])
+    out = capsys.readouterr().out
+    assert "SYN seq=0 " not in out
+
+
+def test_reading_a_capture_without_tcp_is_one_error_line(tmp_path):
+    header = bytes.fromhex("d4c3b2a1020004000000000000000000ffff000065000000")  # pcap, raw IP
+    udp = bytes.fromhex("4500001c000000004011000001020304050607080035003500080000")
+    record = (0).to_bytes(8, "little") + len(udp).to_bytes(4, "little") * 2 + udp
+    path = tmp_path / "dns.pcap"
+    path.write_bytes(header + record)
+    result = run("read", str(path))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {path}: no TCP in this capture (1 packet of other kinds)\n"
+
+
+@pytest.mark.parametrize("cut", [10, 30, 100])
+def test_reading_a_truncated_capture_is_one_error_line(tmp_path, cut):
+    path = tmp_path / "cut.pcap"
+    path.write_bytes((DATA / "linux-loopback.pcap").read_bytes()[:cut])
+    result = run("read", str(path))
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -258,3 +258,62 @@ def _samples() -> list[bytes]:
 
 
 _SAMPLES = _samples()
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [
+        ("graceful_close", "SF"),
+        ("syn_to_closed_port", "REJ"),
+        ("rst_abort", "RSTO"),
+        ("half_open_data_reset", "RSTR"),
+        ("three_way_handshake", "S1"),
+        ("half_close", "SF"),
+    ],
+)
+def test_each_connection_gets_its_zeek_state(tmp_path, name, state):
+    from simulator.capture import zeek_state
+
+    path = tmp_path / "c.pcap"
+    export(load(name).run(), path)
+    assert [zeek_state(c) for c in read(path).connections] == [state]
+
+
+def _seg(flags: str, src: int = 40000, dst: int = 5000, seq: int = 1) -> bytes:
+    return packet_bytes(
+        Segment(
+            src,
+            dst,
+            SeqNum(seq),
+            SeqNum(0),
+            Flags.parse(flags),
+            1000,
+            src_addr="10.0.0.1" if src == 40000 else "10.0.0.2",
+            dst_addr="10.0.0.2" if src == 40000 else "10.0.0.1",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("frames", "state"),
+    [
+        ([_seg("S")], "S0"),
+        ([_seg("S"), _seg("F")], "SH"),
+        ([_seg("S"), _seg("SA", 5000, 40000), _seg("FA")], "S2"),
+        ([_seg("PA"), _seg("A", 5000, 40000)], "OTH"),
+    ],
+    ids=["S0", "SH", "S2", "OTH"],
+)
+def test_zeek_states_of_hand_made_captures(tmp_path, frames, state):
+    from simulator.capture import zeek_state
+
+    path = tmp_path / "h.pcap"
+    path.write_bytes(_pcap(101, frames))
+    assert zeek_state(read(path).connections[0]) == state
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.pcap"
+    path.write_bytes(b"")
+    with pytest.raises(CaptureError, match="empty"):
+        read(path)
