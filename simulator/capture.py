@@ -50,6 +50,11 @@ class Packet:
     time: float  # seconds since the epoch
     segment: Segment
     truncated: bool = False  # the capture kept less than the packet (snaplen)
+    length: int = -1  # payload bytes on the wire (more than len(segment.payload) when truncated)
+
+    def __post_init__(self) -> None:
+        if self.length < 0:
+            self.length = len(self.segment.payload)
 
 
 @dataclass(slots=True)
@@ -137,7 +142,8 @@ def _collect(path: str, data: bytes) -> Capture:
             conn.isn[src] = seg.seq  # the ISN itself
         elif src not in conn.isn:
             conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
-        conn.packets.append(Packet(number, time, seg, len(frame) < wire_len))
+        cut = max(0, wire_len - len(frame))
+        conn.packets.append(Packet(number, time, seg, cut > 0, len(seg.payload) + cut))
     return Capture(path, ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
 
 

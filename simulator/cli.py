@@ -9,9 +9,9 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .errors import TcpsimError
@@ -19,6 +19,9 @@ from .packetdrill import Result, RunOptions, find_scripts, run_script, summarize
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .scenario import Scenario, builtin_names, load
 from .textladder import render
+
+if TYPE_CHECKING:
+    from .capture import Connection
 
 
 class UsageError(TcpsimError):
@@ -110,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     read = sub.add_parser("read", help="list the TCP connections and segments of a pcap or pcapng file")
     read.add_argument("capture")
     read.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
+    check = sub.add_parser("check", help="replay every connection of a capture through the model: explain or flag")
+    check.add_argument("capture")
+    which = check.add_mutually_exclusive_group()
+    which.add_argument("--connection", type=int, metavar="N", help="only connection N (as tcpsim read numbers them)")
+    which.add_argument("--port", type=int, metavar="P", help="only connections with port P on either side")
+    numbers = check.add_mutually_exclusive_group()
+    numbers.add_argument("--relative", action="store_true", help="seq/ack relative to each ISN (the default)")
+    numbers.add_argument("--absolute", action="store_true", help="absolute 32-bit seq/ack")
+    check.add_argument("--json", action="store_true", help="the report as JSON")
+    check.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -158,6 +171,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _packetdrill(args)
     if args.command == "read":
         return _read(args)
+    if args.command == "check":
+        return _check(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
@@ -275,6 +290,67 @@ def _read(args: argparse.Namespace) -> int:
             text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
             print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .capture import CaptureError, read, zeek_state
+    from .checker import check
+    from .checker import render as render_report
+
+    capture = read(args.capture)
+    chosen = list(enumerate(capture.connections, 1))
+    if args.connection is not None:
+        if not 1 <= args.connection <= len(chosen):
+            raise UsageError(
+                f"tcpsim check: --connection {args.connection}, but the capture has "
+                f"{_count(len(chosen), 'connection')} (numbered from 1; see tcpsim read)"
+            )
+        chosen = [chosen[args.connection - 1]]
+    elif args.port is not None:
+        chosen = [(i, c) for i, c in chosen if args.port in (c.a[1], c.b[1])]
+    if not chosen:
+        what = f"on port {args.port}" if args.port is not None else "in this capture"
+        raise CaptureError(f"{capture.path}: no TCP connection {what} ({_count(capture.packets, 'packet')})")
+    reports = []
+    for number, conn in _progress(chosen, sum(len(c.packets) for _, c in chosen), quiet=args.json):
+        reports.append((number, check(conn, zeek_state=zeek_state(conn), relative=not args.absolute)))
+    conforming = sum(r.conforms for _, r in reports)
+    summary = (
+        f"{capture.path}: {_count(len(reports), 'connection')}, "
+        f"{_count(sum(len(r.packets) for _, r in reports), 'packet')}"
+        f": {conforming} conform{'s' if conforming == 1 else ''} to the model, {len(reports) - conforming} depart"
+    )
+    if args.json:
+        out = {"capture": capture.path, "summary": summary, "connections": [r.to_json() for _, r in reports]}
+        print(json.dumps(out, indent=2))
+    else:
+        for number, report in reports:
+            print("\n".join(render_report(report, number, brief=args.brief)))
+            print()
+        print(summary)
+    return 0 if conforming == len(reports) else 1
+
+
+def _progress(chosen: list[tuple[int, Connection]], packets: int, *, quiet: bool) -> Iterator[tuple[int, Connection]]:
+    """The connections one by one, with a progress bar (packets, rate, time left) on a terminal for long runs."""
+    if quiet or not sys.stdout.isatty() or packets < 20_000:
+        yield from chosen
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("packets {task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("check", total=packets, rate="")
+        for item in chosen:
+            yield item
+            speed = bar.tasks[0].speed
+            bar.update(task, advance=len(item[1].packets), rate=f"{speed:,.0f}/s" if speed else "")
 
 
 def _table(table: list[tuple[str, dict[str, int]]], results: list[Result]) -> str:

@@ -1,0 +1,563 @@
+"""Hold a real capture against the model: explain or flag every packet of a connection.
+
+Two *observers*, one per side, shadow the real endpoints.  Each packet is fed to
+the observer of its sender (as something it sent) and to the observer of its
+receiver (as something it received).  An observer keeps what a capture can show
+of a TCB (RFC 9293 section 3.3.1): the ISN, the highest sequence number sent
+(SND.NXT as seen), the highest acknowledgement sent (RCV.NXT as seen), the
+window it advertised (scaled, RFC 7323 section 2.3) and its state, moved by the
+rules of RFC 9293 section 3.10.7.  Every packet gets a classification in the
+words Wireshark's TCP analysis uses, the states of both sides before and after,
+a sentence that explains it, and, where it breaks a rule a correct stack keeps,
+a departure naming that rule.
+
+Things a real capture does that are *not* departures: starting or ending
+mid-connection, missing packets (capture drops), packets lost after the capture
+point (so they appear and are sent again), TSO/GSO super-segments larger than the
+MSS, payloads cut by the snap length, keep-alives and probes, a socket
+connected to itself.  The checker is pure (standard library, no I/O).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .capture import Connection, Packet
+from .segment import Flags, Segment
+from .seq import SeqNum
+from .states import State
+
+S = State
+_SYN_ACK = Flags.SYN | Flags.ACK
+_CONTROL = Flags.SYN | Flags.FIN | Flags.RST
+_INDENT = {"initial_indent": " " * 21, "subsequent_indent": " " * 23}
+_HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
+
+
+@dataclass(frozen=True, slots=True)
+class PacketReport:
+    """What the checker says about one packet."""
+
+    number: int
+    time: float  # seconds since the connection's first packet
+    direction: str  # "->" from the side that sent the first packet, "<-" towards it
+    flags: str
+    seq: int  # relative to the sender's ISN (absolute with relative=False)
+    ack: int
+    length: int  # payload bytes on the wire
+    window: int  # as advertised, scaled when the scale is known
+    labels: tuple[str, ...]
+    before: tuple[State, State]  # (side a, side b)
+    after: tuple[State, State]
+    explanation: str
+    departure: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "time": round(self.time, 6),
+            "direction": self.direction,
+            "flags": self.flags,
+            "seq": self.seq,
+            "ack": self.ack,
+            "len": self.length,
+            "window": self.window,
+            "labels": list(self.labels),
+            "before": [str(s) for s in self.before],
+            "after": [str(s) for s in self.after],
+            "explanation": self.explanation,
+            "departure": self.departure,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionReport:
+    """One connection of a capture, checked packet by packet."""
+
+    a: tuple[str, int]
+    b: tuple[str, int]
+    zeek_state: str
+    packets: tuple[PacketReport, ...]
+    notes: tuple[str, ...]  # what the checker had to infer (mid-connection start, ...)
+
+    @property
+    def departures(self) -> list[PacketReport]:
+        return [p for p in self.packets if p.departure is not None]
+
+    @property
+    def conforms(self) -> bool:
+        return not any(p.departure is not None for p in self.packets)
+
+    @property
+    def verdict(self) -> str:
+        n = len(self.departures)
+        if not n:
+            return "conforms to the model"
+        return f"{n} departure{'s' if n != 1 else ''} from the model"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "a": f"{_endpoint(self.a)}",
+            "b": f"{_endpoint(self.b)}",
+            "zeek_state": self.zeek_state,
+            "conforms": self.conforms,
+            "verdict": self.verdict,
+            "notes": list(self.notes),
+            "packets": [p.to_json() for p in self.packets],
+        }
+
+
+def _endpoint(addr: tuple[str, int]) -> str:
+    host, port = addr
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(slots=True)
+class _Observer:
+    """What the capture shows of one side's TCB."""
+
+    name: str
+    state: State
+    isn: SeqNum | None = None
+    nxt: SeqNum | None = None  # highest sequence number sent, plus one (SND.NXT as seen)
+    acked: SeqNum | None = None  # highest ack it has sent (its RCV.NXT as seen)
+    right_edge: SeqNum | None = None  # highest ack + window it has advertised
+    window: int = -1  # last window advertised (scaled); -1 before any
+    offered_scale: int | None = None  # the window scale its SYN offered
+    scale: int | None = None  # the shift applied to its windows: known after the handshake
+    mss: int | None = None
+    fin: SeqNum | None = None  # sequence number of its FIN
+    last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
+    dup_acks: int = 0
+    holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
+    final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
+    keepalive_pending: bool = False
+
+
+def check(conn: Connection, *, zeek_state: str = "", relative: bool = True) -> ConnectionReport:
+    """Replay one captured connection through two observers and report on every packet."""
+    self_connected = conn.a == conn.b
+    first = conn.packets[0].segment if conn.packets else None
+    midstream = first is None or not first.flags & Flags.SYN
+    notes: list[str] = []
+    a = _Observer("A", S.ESTABLISHED if midstream else S.CLOSED)
+    b = a if self_connected else _Observer("B", S.ESTABLISHED if midstream else _responder_state(conn))
+    if self_connected:
+        notes.append("a socket connected to itself: both ends are the same address and port")
+    if midstream and first is not None:
+        notes.append(
+            "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
+            "relative to the first packet each side sent, and window scaling is unknown"
+        )
+    sides = {conn.a: a, conn.b: b}
+    _lookahead(conn.packets, sides)
+    reports = [_packet(conn, p, sides, relative) for p in conn.packets]
+    if reports and not midstream and (a.state.synchronized or b.state.synchronized):
+        last = reports[-1].after
+        if last[0] not in (S.CLOSED, S.TIME_WAIT) or last[1] not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
+            notes.append(f"the capture ends with the connection still open ({last[0]} / {last[1]})")
+    return ConnectionReport(conn.a, conn.b, zeek_state, tuple(reports), tuple(notes))
+
+
+def _responder_state(conn: Connection) -> State:
+    """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
+    reply = next((p.segment for p in conn.packets if (p.segment.src_addr, p.segment.src_port) == conn.b), None)
+    return S.CLOSED if reply is not None and reply.flags & Flags.RST else S.LISTEN
+
+
+def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
+    """Each side's highest sequence number over the whole capture (to tell a capture gap from a bad ACK)."""
+    for p in packets:
+        seg = p.segment
+        side = sides[(seg.src_addr, seg.src_port)]
+        end = seg.seq + p.length + (1 if seg.flags & Flags.SYN else 0) + (1 if seg.flags & Flags.FIN else 0)
+        if side.final_nxt is None or end > side.final_nxt:
+            side.final_nxt = end
+
+
+def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], relative: bool) -> PacketReport:
+    seg = p.segment
+    sender = sides[(seg.src_addr, seg.src_port)]
+    receiver = sides[(seg.dst_addr, seg.dst_port)]
+    a, b = sides[conn.a], sides[conn.b]
+    before = (a.state, b.state)
+    labels, explanation, departure = _classify(seg, p, sender, receiver)
+    after = (a.state, b.state)
+    if before != after:
+        moves = []
+        if before[0] != after[0]:
+            moves.append(f"A {before[0]} -> {after[0]}")
+        if before[1] != after[1] and b is not a:
+            moves.append(f"B {before[1]} -> {after[1]}")
+        explanation += " (" + ", ".join(moves) + ")" if moves else ""
+    window = seg.window if seg.flags & Flags.SYN or sender.scale is None else seg.window << sender.scale
+    return PacketReport(
+        p.number,
+        p.time - conn.packets[0].time,
+        "->" if (seg.src_addr, seg.src_port) == conn.a else "<-",
+        seg.flags.names,
+        conn.relative_seq(seg) if relative else int(seg.seq),
+        conn.relative_ack(seg) if relative else (int(seg.ack) if seg.flags & Flags.ACK else 0),
+        p.length,
+        window,
+        tuple(labels),
+        before,
+        after,
+        explanation,
+        departure,
+    )
+
+
+def _rel(value: SeqNum, base: SeqNum | None) -> int:
+    return value.since(base) if base is not None else int(value)
+
+
+def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+    """Labels, explanation and departure of one packet; moves both observers on."""
+    flags = seg.flags
+    if flags & Flags.RST:
+        return _reset(seg, s, r)
+    if flags & Flags.SYN:
+        return _handshake(seg, s, r)
+    if s.isn is None:  # its first packet in a capture that started mid-connection
+        s.isn = seg.seq
+        s.nxt = seg.seq
+    labels: list[str] = []
+    sentences: list[str] = []
+    departure: str | None = None
+    length = p.length
+    fin = 1 if flags & Flags.FIN else 0
+    end = seg.seq + length + fin
+    nxt = s.nxt if s.nxt is not None else seg.seq
+    base = s.isn
+
+    # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
+    if length or fin:
+        in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
+        if length <= 1 and not fin and seg.seq == nxt - 1 and r.window != 0 and r.acked is not None and r.acked == nxt:
+            labels.append("keep-alive")
+            sentences.append(
+                f"a keep-alive: seq {_rel(seg.seq, base)} is one below SND.NXT, a byte the peer already has, "
+                "so the only effect is to make it answer with an ACK (RFC 9293 section 3.8.4)"
+            )
+            s.keepalive_pending = True
+        elif r.window == 0 and seg.seq == nxt and length and not fin:
+            labels.append("zero window probe")
+            sentences.append(
+                f"a zero-window probe: {length} byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
+                "learn when it opens (RFC 9293 section 3.8.6.1); the probe byte is not counted as sent"
+            )
+        elif in_hole is not None:
+            labels.append("out-of-order")
+            s.holes.remove(in_hole)
+            if in_hole[0] != seg.seq:
+                s.holes.append((in_hole[0], seg.seq))
+            if in_hole[1] != end:
+                s.holes.append((end, in_hole[1]))
+            sentences.append(
+                f"out of order: it fills seq {_rel(seg.seq, base)}..{_rel(end, base)}, a gap left earlier "
+                "(the network reordered it, or it overtook its own retransmission)"
+            )
+        elif end <= nxt:
+            if r.acked is not None and end <= r.acked:
+                labels.append("spurious retransmission")
+                sentences.append(
+                    f"a spurious retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was already "
+                    f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender's timer fired too early "
+                    "or the ACK was lost"
+                )
+            elif r.dup_acks >= 2 and r.last_pure_ack is not None and seg.seq == r.last_pure_ack[0]:
+                labels.append("fast retransmission")
+                sentences.append(
+                    f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(seg.seq, base)}, "
+                    "so it is sent again without waiting for the timer (RFC 5681 section 3.2)"
+                )
+            else:
+                labels.append("retransmission")
+                sentences.append(
+                    f"a retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was sent before and not yet "
+                    "acknowledged, so the retransmission timer sent it again (RFC 6298)"
+                )
+        elif seg.seq < nxt:
+            labels.append("retransmission")
+            sentences.append(
+                f"a retransmission that also carries new data: seq {_rel(seg.seq, base)} is below SND.NXT "
+                f"{_rel(nxt, base)} (RFC 9293 section 3.10.7.4 trims the old part)"
+            )
+        else:
+            if seg.seq > nxt:
+                labels.append("previous segment not captured")
+                s.holes.append((nxt, seg.seq))
+                del s.holes[:-_HOLES]
+                sentences.append(
+                    f"seq {_rel(seg.seq, base)} is past {_rel(nxt, base)}, the end of what this side was seen to "
+                    "send: the bytes between were sent but not captured"
+                )
+            if length:
+                labels.append("data")
+                big = (
+                    f"; {length} bytes is more than the MSS {r.mss}: a TSO/GSO super-segment the NIC or kernel "
+                    "cuts up later"
+                    if r.mss is not None and length > r.mss
+                    else ""
+                )
+                cut = f" (the capture kept {len(seg.payload)} of them)" if p.truncated else ""
+                sentences.append(
+                    f"{length} bytes of data{cut}, seq {_rel(seg.seq, base)}..{_rel(seg.seq + length, base)}; "
+                    f"the receiver will ack {_rel(seg.seq + length, base)}{big}"
+                )
+        if s.fin is not None and length and seg.seq + length > s.fin:
+            departure = (
+                f"data after FIN: bytes up to {_rel(seg.seq + length, base)} follow the FIN at "
+                f"{_rel(s.fin, base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
+            )
+        elif (
+            length
+            and "zero window probe" not in labels
+            and r.right_edge is not None
+            and r.scale is not None
+            and seg.seq + length > r.right_edge
+        ):
+            departure = (
+                f"data beyond the receiver's window: seq up to {_rel(seg.seq + length, base)} but the window "
+                f"ends at {_rel(r.right_edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
+            )
+        if end > nxt and "zero window probe" not in labels and "keep-alive" not in labels:
+            s.nxt = end
+    if fin:
+        labels.append("FIN")
+        s.fin = seg.seq + length
+        sentences.append(
+            f"FIN at seq {_rel(s.fin, base)}: no more data from this side; the FIN occupies one sequence number, "
+            f"so the peer acks {_rel(s.fin + 1, base)}"
+        )
+        s.state = {S.ESTABLISHED: S.FIN_WAIT_1, S.CLOSE_WAIT: S.LAST_ACK, S.SYN_RECEIVED: S.FIN_WAIT_1}.get(
+            s.state, s.state
+        )
+
+    # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
+    if flags & Flags.ACK:
+        ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r)
+        labels.extend(ack_labels)
+        if ack_sentence:
+            sentences.append(ack_sentence)
+        departure = departure or ack_departure
+    elif not (length or fin):
+        departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
+    if fin:
+        _receive_fin(r)
+    if not sentences:
+        sentences.append("a segment with nothing new for the model")
+    text = "; ".join(sentences)
+    return labels, text[0].upper() + text[1:] + ".", departure
+
+
+def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+    labels: list[str] = []
+    ack = seg.ack
+    window = seg.window << s.scale if s.scale is not None else seg.window
+    base = r.isn
+    sentence = ""
+    departure: str | None = None
+    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None:
+        departure = (
+            f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
+            "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
+        )
+    elif r.nxt is not None and ack > r.nxt:
+        labels.append("ACKed segment that wasn't captured")
+        sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
+    if s.acked is not None and ack < s.acked and not seglen:
+        labels.append("old ACK")
+    pure = not seglen and not seg.flags & _CONTROL
+    previous = s.last_pure_ack
+    if pure:
+        if s.keepalive_pending and previous is not None and previous[0] == ack:
+            labels.append("keep-alive ACK")
+            sentence = sentence or "the answer to a keep-alive: the same ACK again, which shows the peer is alive"
+        elif (
+            previous is not None
+            and previous[0] == ack
+            and previous[1] == window
+            and window != 0
+            and r.nxt is not None
+            and ack < r.nxt
+        ):
+            # RFC 5681 section 2: same ACK, same window, no data, data outstanding.
+            s.dup_acks += 1
+            labels.append(f"duplicate ACK (#{s.dup_acks})")
+            sentence = sentence or (
+                f"a duplicate ACK (#{s.dup_acks}): it still asks for {_rel(ack, base)}, so a segment after that "
+                "arrived out of order or the one at it was lost; three of them trigger a fast retransmit"
+            )
+        elif previous is not None and previous[0] == ack and window != previous[1]:
+            labels.append("window update")
+            sentence = sentence or (
+                f"a window update: nothing new acknowledged, only the window changes from {previous[1]} to {window}"
+            )
+        else:
+            labels.append("pure ACK")
+        s.keepalive_pending = False
+    if previous is None or previous[0] != ack:
+        s.dup_acks = 0
+    if window == 0 and not seg.flags & Flags.RST:
+        labels.append("zero window")
+        sentence += ("; " if sentence else "") + (
+            "a zero window: its receive buffer is full, so the peer must stop sending and probe (RFC 9293 "
+            "section 3.8.6.1)"
+        )
+    if pure and not sentence and "pure ACK" in labels:
+        sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
+    if pure or seglen:
+        s.last_pure_ack = (ack, window) if pure else s.last_pure_ack
+    if s.acked is None or ack > s.acked:
+        s.acked = ack
+    s.window = window
+    edge = ack + window
+    if s.right_edge is None or edge > s.right_edge:
+        s.right_edge = edge
+    moved = _ack_moves(ack, r)
+    if moved:
+        sentence = moved + ("; " + sentence if sentence and "pure ACK" not in labels else "")
+    return labels, sentence, departure
+
+
+def _ack_moves(ack: SeqNum, r: _Observer) -> str:
+    """The receiver's moves when its SYN or FIN is acknowledged (RFC 9293 section 3.10.7.4)."""
+    if r.state is S.SYN_RECEIVED and r.isn is not None and ack > r.isn:
+        r.state = S.ESTABLISHED
+        return "it acknowledges the SYN,ACK: the three-way handshake is complete"
+    if r.fin is not None and ack > r.fin and r.state in _FIN_ACKED:
+        r.state = _FIN_ACKED[r.state]
+        return f"it acknowledges the peer's FIN (ack {_rel(ack, r.isn)} = FIN + 1)"
+    return ""
+
+
+_FIN_ACKED = {S.FIN_WAIT_1: S.FIN_WAIT_2, S.CLOSING: S.TIME_WAIT, S.LAST_ACK: S.CLOSED}
+
+
+def _receive_fin(r: _Observer) -> None:
+    """RFC 9293 section 3.10.7.4, eighth check: the FIN bit."""
+    r.state = {
+        S.ESTABLISHED: S.CLOSE_WAIT,
+        S.SYN_RECEIVED: S.CLOSE_WAIT,
+        S.FIN_WAIT_1: S.CLOSING,
+        S.FIN_WAIT_2: S.TIME_WAIT,
+    }.get(r.state, r.state)
+
+
+def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+    """SYN and SYN,ACK (RFC 9293 sections 3.5 and 3.10.7.2-3)."""
+    labels = ["handshake"]
+    departure: str | None = None
+    again = s.isn is not None and seg.seq == s.isn
+    if s.isn is not None and seg.seq != s.isn:
+        departure = (
+            f"SYN on a synchronized connection with a new ISN {int(seg.seq)} (was {int(s.isn)}): RFC 9293 section "
+            "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
+        )
+    s.isn = seg.seq
+    if s.nxt is None or seg.seq + 1 > s.nxt:
+        s.nxt = seg.seq + 1
+    if seg.options.mss is not None:
+        s.mss = seg.options.mss
+    s.offered_scale = seg.options.wscale
+    s.window = seg.window
+    if again:
+        labels.append("retransmission")
+    if not seg.flags & Flags.ACK:
+        if s.state in (S.CLOSED, S.LISTEN):
+            s.state = S.SYN_SENT
+        if r.state is S.LISTEN:
+            r.state = S.SYN_RECEIVED
+        elif r.state is S.SYN_SENT:
+            r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
+        text = (
+            f"SYN: opens the connection with ISN {int(seg.seq)} (relative 0); a SYN occupies one sequence "
+            "number, so the answer must ack relative 1"
+        )
+        if again:
+            text = "the SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
+        return labels, text + ".", departure
+    # SYN,ACK
+    if r.isn is not None and seg.ack != r.isn + 1:
+        departure = departure or (
+            f"SYN,ACK acknowledges {int(seg.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
+            f"{int(r.isn + 1)} (RFC 9293 section 3.10.7.3)"
+        )
+    if r.offered_scale is not None and s.offered_scale is not None:
+        # RFC 7323 section 2.2: scaling is on only when both SYNs carry the option.
+        s.scale, r.scale = s.offered_scale, r.offered_scale
+    elif r.isn is not None:
+        s.scale = r.scale = 0
+    if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT):
+        s.state = S.SYN_RECEIVED
+    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and r.isn is not None and seg.ack == r.isn + 1:
+        r.state = S.ESTABLISHED
+    s.acked = seg.ack
+    s.right_edge = seg.ack + seg.window
+    text = (
+        f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
+        f"its own ISN is {int(seg.seq)}"
+    )
+    if again:
+        text = "the SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
+    scale = (
+        f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
+        if s.scale is not None and (s.scale or r.scale)
+        else ""
+    )
+    return labels, text + scale + ".", departure
+
+
+def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+    """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
+    departure: str | None = None
+    if r.state is S.SYN_SENT:
+        # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
+        ok = bool(seg.flags & Flags.ACK) and r.nxt is not None and seg.ack == r.nxt
+        where = (
+            "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
+            if ok
+            else "it does not acknowledge the SYN"
+        )
+    elif r.acked is None:
+        ok, where = True, "the receiver never acknowledged anything, so there is no window to test it against"
+    else:
+        # RFC 9293 section 3.10.7.4, first check: a RST is valid when its seq is in the receive window.
+        ok = seg.seq.in_window(r.acked, max(r.window, 1))
+        where = "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
+    labels = ["RST", "RST in window" if ok else "RST outside the window"]
+    if ok:
+        s.state = r.state = S.CLOSED
+    else:
+        where = "its seq is outside the receiver's window"
+        departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"
+    if s.isn is None:
+        s.isn = seg.seq
+    return labels, f"RST: resets the connection; {where}.", departure
+
+
+def render(report: ConnectionReport, number: int, *, brief: bool = False) -> list[str]:
+    """A connection's report as text lines: header, a row per packet (and its sentence), the verdict."""
+    lines = [
+        f"connection {number}: A {_endpoint(report.a)} <-> B {_endpoint(report.b)}, "
+        f"{len(report.packets)} packets, Zeek state {report.zeek_state}"
+    ]
+    lines.extend(f"  note: {note}" for note in report.notes)
+    lines.append(f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is")
+    for p in report.packets:
+        ack = f" ack={p.ack}" if "ACK" in p.flags.split(",") else ""
+        segment = f"{p.flags} seq={p.seq}{ack} len={p.length} win={p.window}"
+        labels = ", ".join(p.labels)
+        lines.append(
+            f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {p.after[0]!s:<12} {p.after[1]!s:<12} {labels}"
+        )
+        if p.departure is not None:
+            lines.extend(textwrap.wrap(f"DEPARTS FROM THE MODEL: {p.departure}", 110, **_INDENT))
+        if not brief:
+            lines.extend(textwrap.wrap(p.explanation, 110, **_INDENT))
+    lines.append(f"  verdict: {report.verdict}")
+    return lines
