@@ -32,7 +32,7 @@ from .states import State
 S = State
 _SYN_ACK = Flags.SYN | Flags.ACK
 _CONTROL = Flags.SYN | Flags.FIN | Flags.RST
-_INDENT = {"initial_indent": " " * 21, "subsequent_indent": " " * 23}
+_WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
 
@@ -556,8 +556,8 @@ def render(report: ConnectionReport, number: int, *, brief: bool = False) -> lis
             f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {p.after[0]!s:<12} {p.after[1]!s:<12} {labels}"
         )
         if p.departure is not None:
-            lines.extend(textwrap.wrap(f"DEPARTS FROM THE MODEL: {p.departure}", 110, **_INDENT))
+            lines.extend(_WRAP.wrap(f"DEPARTS FROM THE MODEL: {p.departure}"))
         if not brief:
-            lines.extend(textwrap.wrap(p.explanation, 110, **_INDENT))
+            lines.extend(_WRAP.wrap(p.explanation))
     lines.append(f"  verdict: {report.verdict}")
     return lines
