@@ -134,6 +134,7 @@ class _Observer:
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
     keepalive_pending: bool = False
+    listens: bool = False  # a server: after a reset its listener is still there
 
 
 def check(conn: Connection, *, zeek_state: str = "", relative: bool = True) -> ConnectionReport:
@@ -144,6 +145,7 @@ def check(conn: Connection, *, zeek_state: str = "", relative: bool = True) -> C
     notes: list[str] = []
     a = _Observer("A", S.ESTABLISHED if midstream else S.CLOSED)
     b = a if self_connected else _Observer("B", S.ESTABLISHED if midstream else _responder_state(conn))
+    b.listens = b.state is S.LISTEN
     if self_connected:
         notes.append("a socket connected to itself: both ends are the same address and port")
     if midstream and first is not None:
@@ -234,16 +236,24 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     base = s.isn
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
-    if length or fin:
+    below = length <= 1 and not fin and seg.seq == nxt - 1 and r.acked is not None and r.acked == nxt
+    if below and r.window != 0:
+        labels.append("keep-alive")
+        sentences.append(
+            f"a keep-alive: seq {_rel(seg.seq, base)} is one below SND.NXT, a byte the peer already has, "
+            "so the only effect is to make it answer with an ACK (RFC 1122 section 4.2.3.6)"
+        )
+        s.keepalive_pending = True
+    elif below:
+        labels.append("zero window probe")
+        sentences.append(
+            f"a zero-window probe as Linux sends it: seq {_rel(seg.seq, base)}, one below SND.NXT, so the peer "
+            "answers with an ACK that reports its window (RFC 9293 section 3.8.6.1)"
+        )
+        s.keepalive_pending = True
+    elif length or fin:
         in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
-        if length <= 1 and not fin and seg.seq == nxt - 1 and r.window != 0 and r.acked is not None and r.acked == nxt:
-            labels.append("keep-alive")
-            sentences.append(
-                f"a keep-alive: seq {_rel(seg.seq, base)} is one below SND.NXT, a byte the peer already has, "
-                "so the only effect is to make it answer with an ACK (RFC 9293 section 3.8.4)"
-            )
-            s.keepalive_pending = True
-        elif r.window == 0 and seg.seq == nxt and length and not fin:
+        if r.window == 0 and seg.seq == nxt and length and not fin:
             labels.append("zero window probe")
             sentences.append(
                 f"a zero-window probe: {length} byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
@@ -344,7 +354,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         if ack_sentence:
             sentences.append(ack_sentence)
         departure = departure or ack_departure
-    elif not (length or fin):
+    else:
         departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
     if fin:
         _receive_fin(r)
@@ -366,6 +376,13 @@ def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> t
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
             "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
         )
+    elif r.state is S.SYN_SENT and r.nxt is not None and ack != r.nxt:
+        labels.append("ACK of something never sent")
+        sentence = (
+            f"an ACK that does not acknowledge the SYN (ack {int(ack)}, the SYN needs {int(r.nxt)}): the peer "
+            "still holds an older connection on these ports (half-open, RFC 9293 Figure 11), so SYN-SENT answers "
+            "it with a RST (RFC 9293 section 3.10.7.3)"
+        )
     elif r.nxt is not None and ack > r.nxt:
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
@@ -374,7 +391,7 @@ def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> t
     pure = not seglen and not seg.flags & _CONTROL
     previous = s.last_pure_ack
     if pure:
-        if s.keepalive_pending and previous is not None and previous[0] == ack:
+        if r.keepalive_pending:
             labels.append("keep-alive ACK")
             sentence = sentence or "the answer to a keep-alive: the same ACK again, which shows the peer is alive"
         elif (
@@ -397,9 +414,9 @@ def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> t
             sentence = sentence or (
                 f"a window update: nothing new acknowledged, only the window changes from {previous[1]} to {window}"
             )
-        else:
+        elif not labels:
             labels.append("pure ACK")
-        s.keepalive_pending = False
+        r.keepalive_pending = False
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
     if window == 0 and not seg.flags & Flags.RST:
@@ -453,7 +470,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
     labels = ["handshake"]
     departure: str | None = None
     again = s.isn is not None and seg.seq == s.isn
-    if s.isn is not None and seg.seq != s.isn:
+    if s.isn is not None and seg.seq != s.isn and s.state.synchronized:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(seg.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
@@ -470,7 +487,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
     if not seg.flags & Flags.ACK:
         if s.state in (S.CLOSED, S.LISTEN):
             s.state = S.SYN_SENT
-        if r.state is S.LISTEN:
+        if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
             r.state = S.SYN_RECEIVED
         elif r.state is S.SYN_SENT:
             r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
@@ -479,7 +496,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
             "number, so the answer must ack relative 1"
         )
         if again:
-            text = "the SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
+            text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
         return labels, text + ".", departure
     # SYN,ACK
     if r.isn is not None and seg.ack != r.isn + 1:
@@ -503,7 +520,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
         f"its own ISN is {int(seg.seq)}"
     )
     if again:
-        text = "the SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
+        text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)
@@ -531,7 +548,11 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         where = "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
     labels = ["RST", "RST in window" if ok else "RST outside the window"]
     if ok:
-        s.state = r.state = S.CLOSED
+        # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
+        # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
+        if s.state not in (S.SYN_SENT, S.LISTEN):
+            s.state = S.CLOSED
+        r.state = S.CLOSED
     else:
         where = "its seq is outside the receiver's window"
         departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"

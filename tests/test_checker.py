@@ -1,0 +1,192 @@
+"""`tcpsim check`: every packet of a capture explained, and only real departures flagged."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
+from simulator.capture import read, zeek_state
+from simulator.checker import ConnectionReport, check
+from simulator.cli import main
+
+pytest.importorskip("scapy", reason="the checker tests build captures with Scapy (pip install -e '.[dev]')")
+from simulator.scapy_backend import export, packet_bytes
+
+DATA = Path(__file__).parent / "data"
+CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 80)
+
+
+def reports(path: Path) -> list[ConnectionReport]:
+    return [check(conn, zeek_state=zeek_state(conn)) for conn in read(path).connections]
+
+
+def write(path: Path, segments: list[Segment], snaplen: int = 65535) -> Path:
+    """A raw-IP pcap of ``segments`` (each checked field by field by the Scapy backend)."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 101)]
+    for i, seg in enumerate(segments):
+        raw = packet_bytes(seg)
+        out.append(struct.pack("<IIII", i, 0, min(len(raw), snaplen), len(raw)) + raw[:snaplen])
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def seg(flags: str, seq: int, ack: int = 0, data: bytes = b"", *, back: bool = False, window: int = 65535, **kw):
+    src, dst = (SERVER, CLIENT) if back else (CLIENT, SERVER)
+    return Segment(
+        src[1],
+        dst[1],
+        SeqNum(seq),
+        SeqNum(ack),
+        Flags.parse(flags),
+        window,
+        kw.get("options", Options()),
+        data,
+        src[0],
+        dst[0],
+    )
+
+
+def handshake() -> list[Segment]:
+    return [seg("S", 100), seg("SA", 500, 101, back=True), seg("A", 101, 501)]
+
+
+def test_a_real_linux_conversation_conforms_and_every_step_is_explained():
+    (report,) = reports(DATA / "linux-loopback.pcap")
+    assert report.conforms and report.zeek_state == "SF"
+    assert [p.labels[0] for p in report.packets[:4]] == ["handshake", "handshake", "pure ACK", "data"]
+    assert [str(s) for s in report.packets[0].after] == ["SYN-SENT", "SYN-RECEIVED"]
+    third = report.packets[2]
+    assert "three-way handshake is complete" in third.explanation
+    assert [str(s) for s in report.packets[-1].after] == ["TIME-WAIT", "CLOSED"]
+    assert report.packets[3].window == 64 << 10  # the negotiated scale is applied
+
+
+@pytest.mark.parametrize("name", [n for n in builtin_names() if n != "old_duplicate_syn"])
+def test_every_scenario_captured_at_either_end_conforms(tmp_path, name):
+    trace = load(name).run()
+    for endpoint in trace.endpoints:
+        path = tmp_path / f"{endpoint.name}.pcap"
+        export(trace, path, at=endpoint.name)
+        for report in reports(path):
+            assert report.conforms, (endpoint.name, [(p.number, p.departure) for p in report.departures])
+
+
+def test_an_old_duplicate_syn_is_flagged_at_the_client_that_never_sent_it(tmp_path):
+    # RFC 9293 Figure 9: the SYN,ACK answers a SYN from an earlier incarnation.
+    trace = load("old_duplicate_syn").run()
+    export(trace, tmp_path / "c.pcap", at="client")
+    departures = [p.departure for r in reports(tmp_path / "c.pcap") for p in r.departures]
+    assert departures and "SYN,ACK acknowledges" in departures[0]
+
+
+def test_loss_recovery_is_labelled_as_wireshark_would(tmp_path):
+    export(load("fast_retransmit").run(), tmp_path / "f.pcap", at="server")
+    labels = [label for r in reports(tmp_path / "f.pcap") for p in r.packets for label in p.labels]
+    assert "previous segment not captured" in labels
+    assert "duplicate ACK (#3)" in labels
+    assert "fast retransmission" in labels or "out-of-order" in labels
+
+
+def test_zero_window_and_probes_are_named(tmp_path):
+    export(load("zero_window").run(), tmp_path / "z.pcap", at="client")
+    labels = {label for r in reports(tmp_path / "z.pcap") for p in r.packets for label in p.labels}
+    assert {"zero window", "zero window probe", "window update"} <= labels
+
+
+@pytest.mark.parametrize(
+    ("extra", "rule"),
+    [
+        ([seg("A", 101, 9001)], "ACK for data never sent (ack 8501 > SND.NXT 1)"),
+        ([seg("FA", 101, 501), seg("PA", 102, 501, b"late")], "data after FIN"),
+        ([seg("R", 100_000)], "RST outside the window: a correct stack ignores it"),
+        ([seg("SA", 7777, 101, back=True)], "SYN on a synchronized connection"),
+        ([seg("", 101, 0, b"no flags")], "neither SYN, ACK nor RST"),
+    ],
+    ids=["ack_never_sent", "data_after_fin", "rst_outside_window", "syn_when_established", "no_ack"],
+)
+def test_hand_made_broken_captures_are_flagged_with_the_rule(tmp_path, extra, rule):
+    (report,) = reports(write(tmp_path / "bad.pcap", handshake() + extra))
+    assert not report.conforms
+    assert rule in report.departures[-1].departure
+
+
+def test_data_beyond_the_advertised_window_is_flagged(tmp_path):
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=10), seg("A", 101, 501)]
+    (report,) = reports(write(tmp_path / "win.pcap", [*segments, seg("PA", 101, 501, b"x" * 20)]))
+    assert "data beyond the receiver's window: seq up to 21 but the window ends at 11" in report.departures[0].departure
+
+
+def test_a_capture_that_starts_mid_connection_is_inferred_not_flagged(tmp_path):
+    segments = [seg("PA", 5000, 9000, b"hello"), seg("A", 9000, 5005, back=True), seg("FA", 5005, 9000)]
+    (report,) = reports(write(tmp_path / "mid.pcap", segments))
+    assert report.conforms and report.zeek_state == "OTH"
+    assert "starts mid-connection" in report.notes[0]
+    assert [str(s) for s in report.packets[-1].after] == ["FIN-WAIT-1", "CLOSE-WAIT"]
+
+
+def test_a_snaplen_cut_payload_still_counts_its_wire_length(tmp_path):
+    segments = [*handshake(), seg("PA", 101, 501, b"y" * 1000), seg("A", 501, 1101, back=True)]
+    (report,) = reports(write(tmp_path / "cut.pcap", segments, snaplen=80))
+    assert report.conforms
+    assert report.packets[3].length == 1000 and "the capture kept" in report.packets[3].explanation
+
+
+def test_a_tso_super_segment_is_not_a_departure(tmp_path):
+    mss = Options(mss=1460)
+    segments = [seg("S", 100, options=mss), seg("SA", 500, 101, back=True, options=mss), seg("A", 101, 501)]
+    segments += [seg("PA", 101, 501, b"z" * 20000), seg("A", 501, 20101, back=True)]
+    (report,) = reports(write(tmp_path / "tso.pcap", segments))
+    assert report.conforms and "TSO/GSO" in report.packets[3].explanation
+
+
+def test_a_lost_segment_after_the_capture_point_is_a_retransmission(tmp_path):
+    data = seg("PA", 101, 501, b"abc")
+    segments = [*handshake(), data, data, seg("A", 501, 104, back=True)]
+    (report,) = reports(write(tmp_path / "rto.pcap", segments))
+    assert report.conforms and report.packets[4].labels == ("retransmission",)
+
+
+def test_keep_alives_are_recognised(tmp_path):
+    segments = [*handshake(), seg("A", 100, 501), seg("A", 501, 101, back=True)]
+    (report,) = reports(write(tmp_path / "ka.pcap", segments))
+    assert report.conforms
+    assert "keep-alive" in report.packets[3].labels and "keep-alive ACK" in report.packets[4].labels
+
+
+def test_connection_refused_is_rej_and_conforms(tmp_path):
+    (report,) = reports(write(tmp_path / "rej.pcap", [seg("S", 100), seg("RA", 0, 101, back=True)]))
+    assert report.conforms and report.zeek_state == "REJ"
+    assert "connection is refused" in report.packets[1].explanation
+    assert [str(s) for s in report.packets[1].after] == ["CLOSED", "CLOSED"]
+
+
+# --------------------------------------------------------------- the command line
+def test_check_exit_status_is_0_when_everything_conforms(capsys):
+    assert main(["check", str(DATA / "linux-loopback.pcap")]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: conforms to the model" in out
+    assert out.rstrip().endswith("1 connection, 10 packets: 1 conforms to the model, 0 depart")
+
+
+def test_check_exit_status_is_1_for_a_departure_and_json_names_it(tmp_path, capsys):
+    path = write(tmp_path / "bad.pcap", [*handshake(), seg("A", 101, 9001)])
+    assert main(["check", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    (conn,) = report["connections"]
+    assert conn["conforms"] is False and conn["packets"][3]["departure"].startswith("ACK for data never sent")
+
+
+@pytest.mark.parametrize("args", [["--connection", "2"], ["--port", "9"]])
+def test_check_asked_for_a_connection_that_is_not_there_is_one_error_line(args):
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "check", str(DATA / "linux-loopback.pcap"), *args],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
