@@ -133,7 +133,8 @@ class _Observer:
     dup_acks: int = 0
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
-    keepalive_pending: bool = False
+    zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
+    probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
 
 
@@ -237,20 +238,25 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
     below = length <= 1 and not fin and seg.seq == nxt - 1 and r.acked is not None and r.acked == nxt
-    if below and r.window != 0:
+    if below and r.window != 0 and not r.zero_seen:
         labels.append("keep-alive")
         sentences.append(
             f"a keep-alive: seq {_rel(seg.seq, base)} is one below SND.NXT, a byte the peer already has, "
             "so the only effect is to make it answer with an ACK (RFC 1122 section 4.2.3.6)"
         )
-        s.keepalive_pending = True
+        s.probing = "keep-alive"
     elif below:
         labels.append("zero window probe")
         sentences.append(
             f"a zero-window probe as Linux sends it: seq {_rel(seg.seq, base)}, one below SND.NXT, so the peer "
             "answers with an ACK that reports its window (RFC 9293 section 3.8.6.1)"
+            + (
+                "; the capture saw the window reopen, so that update must have been lost after the capture point"
+                if r.window
+                else ""
+            )
         )
-        s.keepalive_pending = True
+        s.probing = "zero window probe"
     elif length or fin:
         in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
         if r.window == 0 and seg.seq == nxt and length and not fin:
@@ -334,8 +340,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 f"data beyond the receiver's window: seq up to {_rel(seg.seq + length, base)} but the window "
                 f"ends at {_rel(r.right_edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
             )
-        if end > nxt and "zero window probe" not in labels and "keep-alive" not in labels:
+        if end > nxt and "zero window probe" not in labels:
             s.nxt = end
+            r.zero_seen = False
     if fin:
         labels.append("FIN")
         s.fin = seg.seq + length
@@ -349,7 +356,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
     if flags & Flags.ACK:
-        ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r)
+        ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r, described=bool(labels))
         labels.extend(ack_labels)
         if ack_sentence:
             sentences.append(ack_sentence)
@@ -364,7 +371,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     return labels, text[0].upper() + text[1:] + ".", departure
 
 
-def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _acknowledgement(
+    seg: Segment, seglen: int, s: _Observer, r: _Observer, *, described: bool
+) -> tuple[list[str], str, str | None]:
     labels: list[str] = []
     ack = seg.ack
     window = seg.window << s.scale if s.scale is not None else seg.window
@@ -391,9 +400,14 @@ def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> t
     pure = not seglen and not seg.flags & _CONTROL
     previous = s.last_pure_ack
     if pure:
-        if r.keepalive_pending:
-            labels.append("keep-alive ACK")
-            sentence = sentence or "the answer to a keep-alive: the same ACK again, which shows the peer is alive"
+        if previous is not None and previous[0] == ack and window != previous[1]:
+            labels.append("window update")
+            sentence = sentence or (
+                f"a window update: nothing new acknowledged, only the window changes from {previous[1]} to {window}"
+            )
+        elif r.probing:
+            labels.append(f"{r.probing} ACK")
+            sentence = sentence or f"the answer to a {r.probing}: the same ACK again, which shows the peer is alive"
         elif (
             previous is not None
             and previous[0] == ack
@@ -409,23 +423,19 @@ def _acknowledgement(seg: Segment, seglen: int, s: _Observer, r: _Observer) -> t
                 f"a duplicate ACK (#{s.dup_acks}): it still asks for {_rel(ack, base)}, so a segment after that "
                 "arrived out of order or the one at it was lost; three of them trigger a fast retransmit"
             )
-        elif previous is not None and previous[0] == ack and window != previous[1]:
-            labels.append("window update")
-            sentence = sentence or (
-                f"a window update: nothing new acknowledged, only the window changes from {previous[1]} to {window}"
-            )
-        elif not labels:
+        elif not described:
             labels.append("pure ACK")
-        r.keepalive_pending = False
+        r.probing = ""
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
     if window == 0 and not seg.flags & Flags.RST:
+        s.zero_seen = True
         labels.append("zero window")
         sentence += ("; " if sentence else "") + (
             "a zero window: its receive buffer is full, so the peer must stop sending and probe (RFC 9293 "
             "section 3.8.6.1)"
         )
-    if pure and not sentence and "pure ACK" in labels:
+    if pure and not sentence and not described:
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
     if pure or seglen:
         s.last_pure_ack = (ack, window) if pure else s.last_pure_ack

@@ -1,0 +1,229 @@
+"""`tcpsim check` on real Linux conversations made here, in a network namespace the test owns.
+
+Each test runs one small Python program (server and client in two threads) inside
+a fresh namespace (deleted again in any case) while tcpdump records its loopback,
+then checks the capture: every conversation must conform to the model.  Needs
+root, `ip`, `tcpdump` (and `iptables` for the lossy path): without them the tests
+skip on a laptop and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.capture import read, zeek_state
+from simulator.checker import ConnectionReport, check
+
+# The server thread accepts one connection and runs SERVE(c); the client runs CLIENT.
+PROGRAM = """
+import socket, struct, threading, time
+FAMILY, HOST, PORT = {family}, {host!r}, 8080
+srv = socket.socket(FAMILY)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+{server_options}
+srv.bind((HOST, PORT))
+srv.listen()
+def read_all(c):
+    n = 0
+    while True:
+        data = c.recv(65536)
+        if not data:
+            return n
+        n += len(data)
+def serve():
+    c, _ = srv.accept()
+{serve}
+t = threading.Thread(target=serve)
+t.start()
+c = socket.socket(FAMILY)
+c.connect((HOST, PORT))
+{client}
+t.join(30)
+"""
+INDENT = "    "
+
+
+def program(
+    serve: str, client: str, *, family: str = "socket.AF_INET", host: str = "127.0.0.1", options: str = ""
+) -> str:
+    serve = "\n".join(INDENT + line for line in serve.strip().splitlines())
+    return PROGRAM.format(family=family, host=host, serve=serve, client=client.strip(), server_options=options)
+
+
+ECHO_CLIENT_CLOSES = program(
+    "c.recv(5); c.sendall(b'world'); read_all(c); c.close()",
+    "c.sendall(b'hello'); c.recv(5); c.close()",
+)
+CASES = {
+    "client_closes_first": ECHO_CLIENT_CLOSES,
+    "server_closes_first": program(
+        "c.recv(5); c.sendall(b'hello world'); c.close()", "c.sendall(b'GET /'); read_all(c); c.close()"
+    ),
+    "half_close": program(
+        "n = read_all(c); c.sendall(str(n).encode()); c.close()",
+        "c.sendall(b'x' * 3000); c.shutdown(socket.SHUT_WR); read_all(c); c.close()",
+    ),
+    "abort_with_rst": program(
+        "read_all(c); c.close()",
+        "c.sendall(b'hi'); time.sleep(0.1); "
+        "c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()",
+    ),
+    "two_megabytes": program("n = read_all(c); c.close()", "c.sendall(b'z' * 2_000_000); c.close()"),
+    "receiver_stops_reading": program(
+        "time.sleep(1.5); n = read_all(c); c.close()",
+        "c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096); c.sendall(b'q' * 600_000); c.close()",
+        options="srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
+    ),
+    "ipv6": program(
+        "c.recv(5); c.sendall(b'world'); read_all(c); c.close()",
+        "c.sendall(b'hello'); c.recv(5); c.close()",
+        family="socket.AF_INET6",
+        host="::1",
+    ),
+}
+CLOSED_PORT = """
+import socket
+try:
+    socket.create_connection(("127.0.0.1", 8080))
+except ConnectionRefusedError:
+    pass
+"""
+SELF_CONNECT = """
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 8080))
+s.connect(("127.0.0.1", 8080))
+s.sendall(b"me")
+assert s.recv(2) == b"me"
+s.close()
+"""
+
+
+def _unavailable(tools: tuple[str, ...]) -> str | None:
+    if sys.platform != "linux":
+        return "needs Linux network namespaces"
+    if os.geteuid() != 0:
+        return "needs root to create a network namespace (run as root, or in CI)"
+    for tool in tools:
+        if shutil.which(tool) is None:
+            return f"needs {tool} (apt-get install {'iproute2' if tool == 'ip' else tool})"
+    return None
+
+
+def _namespace(tools: tuple[str, ...]) -> Iterator[str]:
+    reason = _unavailable(tools)
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must check real Linux conversations, but this machine {reason}")
+        pytest.skip(reason)
+    name = f"tcpsim-check-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    yield from _namespace(("ip", "tcpdump"))
+
+
+@pytest.fixture
+def lossy_netns() -> Iterator[str]:
+    for name in _namespace(("ip", "tcpdump", "iptables")):
+        # 10% of TCP packets arriving in this namespace are lost after tcpdump saw them.
+        rule = ["-p", "tcp", "-m", "statistic", "--mode", "random", "--probability", "0.1", "-j", "DROP"]
+        subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", *rule], check=True)
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "mtu", "1500"], check=True)
+        yield name
+
+
+def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
+    inside = ["ip", "netns", "exec", netns]
+    dump = subprocess.Popen(
+        [
+            *inside,
+            "tcpdump",
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-U",
+            "-Z",
+            "root",
+            "-n",
+            "-s",
+            "200",
+            "-w",
+            str(pcap),
+            "tcp",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert dump.stderr is not None
+        assert "listening" in dump.stderr.readline()
+        subprocess.run([*inside, sys.executable, "-c", code], check=True, timeout=60)
+        time.sleep(0.3)
+    finally:
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=20)
+    return [check(conn, zeek_state=zeek_state(conn)) for conn in read(pcap).connections]
+
+
+def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
+    return [(p.number, p.departure) for r in reports for p in r.departures]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_real_linux_conversation_conforms(netns, tmp_path, case):
+    reports = capture(netns, tmp_path / f"{case}.pcap", CASES[case])
+    assert len(reports) == 1 and not departures(reports)
+    (report,) = reports
+    labels = {label for p in report.packets for label in p.labels}
+    if case == "abort_with_rst":
+        assert report.zeek_state == "RSTO" and "RST in window" in labels
+    elif case == "receiver_stops_reading":
+        assert "zero window" in labels and "window update" in labels
+    else:
+        assert report.zeek_state == "SF"
+    if case == "two_megabytes":
+        assert max(p.ack for p in report.packets) == 2_000_002  # every byte and the FIN acknowledged
+
+
+def test_connecting_to_a_closed_port_is_refused_and_conforms(netns, tmp_path):
+    (report,) = capture(netns, tmp_path / "closed.pcap", CLOSED_PORT)
+    assert report.conforms and report.zeek_state == "REJ"
+    assert "connection is refused" in report.packets[-1].explanation
+
+
+def test_a_socket_connected_to_itself_conforms(netns, tmp_path):
+    (report,) = capture(netns, tmp_path / "self.pcap", SELF_CONNECT)
+    assert report.conforms and "connected to itself" in report.notes[0]
+
+
+def test_a_transfer_through_a_lossy_path_conforms(lossy_netns, tmp_path):
+    code = program(
+        "n = read_all(c); c.sendall(b'done'); c.close()", "c.sendall(b'L' * 2_000_000); c.shutdown(1); read_all(c)"
+    )
+    reports = capture(lossy_netns, tmp_path / "lossy.pcap", code)
+    counters = subprocess.run(
+        ["ip", "netns", "exec", lossy_netns, "iptables", "-L", "INPUT", "-v", "-x", "-n"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    dropped = int(counters.splitlines()[2].split()[0])
+    assert dropped > 0, "the lossy path lost nothing this time"
+    assert reports and not departures(reports)
