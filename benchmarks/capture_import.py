@@ -5,7 +5,8 @@
 
 The capture holds many short connections (handshake, a request, a reply, a
 three-way close: 10 packets each), made from the model's own graceful_close
-run with the ports changed per connection.  tshark reads it with
+run with the client's address and port changed per connection (the checksums
+are left as they were: neither reader checks them).  tshark reads it with
 ``tshark -r FILE -T fields -e tcp.seq``, which decodes every packet.
 """
 
@@ -37,11 +38,13 @@ def make_capture(path: Path, packets: int) -> int:
         conn = 0
         while written < packets:
             port = (1024 + conn % 60000).to_bytes(2, "big")
+            client = bytes((10, (conn >> 16) & 255, (conn >> 8) & 255, conn & 255))  # a new host per connection
             for i, raw in enumerate(template):
                 if written == packets:
                     break
                 frame = bytearray(raw)
                 frame[20 if client_first[i] else 22 : 22 if client_first[i] else 24] = port
+                frame[12 if client_first[i] else 16 : 16 if client_first[i] else 20] = client
                 f.write(record.pack(conn // 1000, (conn % 1000) * 1000 + i, len(frame), len(frame)))
                 f.write(frame)
                 written += 1

@@ -1,0 +1,60 @@
+"""Benchmark: `tcpsim check` on a 1,000,000-packet capture, beside tshark's TCP analysis of the same file.
+
+    python -m benchmarks.check            # 1,000,000 packets, 100,000 connections
+    python -m benchmarks.check -n 100000
+
+Both run as child processes on the same capture (see benchmarks/capture_import.py
+for what it holds), with their output thrown away: ``tcpsim check FILE --brief``
+(every packet classified, explained and given both states) and
+``tshark -r FILE -T fields -e tcp.analysis.flags`` (tshark's TCP analysis).
+Peak memory is each child's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.capture_import import make_capture
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """Seconds, peak RSS in MB and exit status of ``command`` run as a child with its output discarded."""
+    pid_start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - pid_start
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--packets", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "many.pcap"
+        count = make_capture(path, args.packets)
+        print(f"check benchmark: {count:,} packets ({count // 10:,} connections), {path.stat().st_size / 1e6:.0f} MB")
+        print(f"{'analyser':<52}{'seconds':>9}{'packets/s':>12}{'peak MB':>9}")
+        seconds, peak, status = measure([sys.executable, "-m", "simulator", "check", str(path), "--brief"])
+        assert status == 0, f"tcpsim check exited with {status}: the generated connections should all conform"
+        print(f"{'tcpsim check FILE --brief':<52}{seconds:>9.2f}{count / seconds:>12,.0f}{peak:>9.0f}")
+        tshark = shutil.which("tshark")
+        if tshark is None:
+            print("tshark: not installed (apt-get install tshark), no comparison")
+            return 0
+        theirs, their_peak, _ = measure([tshark, "-r", str(path), "-T", "fields", "-e", "tcp.analysis.flags"])
+        label = "tshark -r FILE -T fields -e tcp.analysis.flags"
+        print(f"{label:<52}{theirs:>9.2f}{count / theirs:>12,.0f}{their_peak:>9.0f}")
+        print(f"tcpsim check runs at {theirs / seconds:.2f}x tshark's speed; goal: 3x, with peak memory under 200 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
