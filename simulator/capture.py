@@ -65,6 +65,7 @@ class Connection:
     b: tuple[str, int]
     packets: list[Packet] = field(default_factory=list)
     isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
+    number: int = 0  # 1-based, in the order connections first appear (set by whoever numbers them)
 
     def side(self, seg: Segment) -> tuple[str, int]:
         return (seg.src_addr, seg.src_port)
@@ -96,8 +97,38 @@ class Capture:
 
 def read(path: str | Path) -> Capture:
     """Read a pcap or pcapng file into connections (one CaptureError if it is damaged)."""
+    tally = Tally()
+    connections: list[Connection] = []
+    for conn, packet, new in stream(path, tally):
+        if new:
+            connections.append(conn)
+            conn.number = len(connections)
+        conn.packets.append(packet)
+    return Capture(str(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a stream has counted so far."""
+
+    packets: int = 0  # all packets (the number of the last one)
+    tcp: int = 0
+    skipped: int = 0  # not TCP over IPv4/IPv6
+    captured_bytes: int = 0  # frame bytes read so far (for a progress estimate)
+    links: set[str] = field(default_factory=set)
+
+    @property
+    def link_type(self) -> str:
+        return ", ".join(sorted(self.links)) or "none"
+
+
+def stream(path: str | Path, tally: Tally) -> Iterator[tuple[Connection, Packet, bool]]:
+    """Each TCP packet of a capture with its connection (and whether that connection is new), one at a time.
+
+    The connection's ``packets`` list is left to the caller: memory stays with what it keeps.
+    """
     with _mapped(Path(path)) as data:
-        return _collect(str(path), data)
+        yield from _demux(data, tally)
 
 
 @contextmanager
@@ -114,37 +145,35 @@ def _mapped(path: Path) -> Iterator[bytes]:
         raise CaptureError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _collect(path: str, data: bytes) -> Capture:
-    connections: list[Connection] = []
+def _demux(data: bytes, tally: Tally) -> Iterator[tuple[Connection, Packet, bool]]:
     current: dict[tuple[tuple[str, int], tuple[str, int]], Connection] = {}
-    total = tcp = skipped = 0
-    link_names: set[str] = set()
     seen_links: set[int] = set()
     for number, time, link, frame, wire_len in records(data):
-        total = number
+        tally.packets = number
+        tally.captured_bytes += len(frame)
         if link not in seen_links:
             seen_links.add(link)
-            link_names.add(LINK_TYPES.get(link, str(link)))
+            tally.links.add(LINK_TYPES.get(link, str(link)))
         seg = parse_frame(link, frame)
         if seg is None:
-            skipped += 1
+            tally.skipped += 1
             continue
-        tcp += 1
+        tally.tcp += 1
         src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
         key = (src, dst) if src <= dst else (dst, src)
         conn = current.get(key)
         syn = int(seg.flags) & SYN_ACK
-        if conn is None or (syn == SYN_ONLY and conn.isn.get(src, seg.seq) != seg.seq):
+        new = conn is None or (syn == SYN_ONLY and conn.isn.get(src, seg.seq) != seg.seq)
+        if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             conn = current[key] = Connection(src, dst)
-            connections.append(conn)
+        assert conn is not None
         if syn & SYN_ONLY:
             conn.isn[src] = seg.seq  # the ISN itself
         elif src not in conn.isn:
             conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
         cut = max(0, wire_len - len(frame))
-        conn.packets.append(Packet(number, time, seg, cut > 0, len(seg.payload) + cut))
-    return Capture(path, ", ".join(sorted(link_names)) or "none", connections, total, tcp, skipped)
+        yield conn, Packet(number, time, seg, cut > 0, len(seg.payload) + cut), new
 
 
 # --------------------------------------------------------------- file formats

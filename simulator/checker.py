@@ -21,10 +21,11 @@ connected to itself.  The checker is pure (standard library, no I/O).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .capture import Connection, Packet
+from .capture import Connection, Packet, Tally, stream, zeek_state
 from .segment import Flags, Segment
 from .seq import SeqNum
 from .states import State
@@ -81,6 +82,7 @@ class ConnectionReport:
     zeek_state: str
     packets: tuple[PacketReport, ...]
     notes: tuple[str, ...]  # what the checker had to infer (mid-connection start, ...)
+    number: int = 0  # the connection's number in its capture (as tcpsim read counts them)
 
     @property
     def departures(self) -> list[PacketReport]:
@@ -99,6 +101,7 @@ class ConnectionReport:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "number": self.number,
             "a": f"{_endpoint(self.a)}",
             "b": f"{_endpoint(self.b)}",
             "zeek_state": self.zeek_state,
@@ -138,7 +141,7 @@ class _Observer:
     listens: bool = False  # a server: after a reset its listener is still there
 
 
-def check(conn: Connection, *, zeek_state: str = "", relative: bool = True) -> ConnectionReport:
+def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     """Replay one captured connection through two observers and report on every packet."""
     self_connected = conn.a == conn.b
     first = conn.packets[0].segment if conn.packets else None
@@ -161,7 +164,68 @@ def check(conn: Connection, *, zeek_state: str = "", relative: bool = True) -> C
         last = reports[-1].after
         if last[0] not in (S.CLOSED, S.TIME_WAIT) or last[1] not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
             notes.append(f"the capture ends with the connection still open ({last[0]} / {last[1]})")
-    return ConnectionReport(conn.a, conn.b, zeek_state, tuple(reports), tuple(notes))
+    return ConnectionReport(conn.a, conn.b, zeek_state(conn), tuple(reports), tuple(notes), conn.number)
+
+
+LINGER = 5.0  # seconds of capture time a closed connection waits for late packets before it is reported
+_SWEEP = 1024  # packets between looks for connections to report
+
+
+@dataclass(slots=True)
+class _Open:
+    """A connection being collected for checking."""
+
+    conn: Connection
+    last: float  # capture time of its latest packet
+    fins: set[tuple[str, int]] = field(default_factory=set)
+    closed: bool = False  # a RST, or both FINs and a packet after them
+
+
+def check_capture(
+    path: str | Path,
+    tally: Tally,
+    *,
+    relative: bool = True,
+    wanted: Callable[[Connection], bool] = lambda conn: True,
+) -> Iterator[ConnectionReport]:
+    """Check every (wanted) connection of a capture, streaming: memory follows the connections open at once.
+
+    A connection is reported once it has closed (RST, or both FINs) and the capture has gone
+    ``LINGER`` seconds past its last packet; the rest are reported at the end of the file, in order.
+    Packets that come after a connection was reported start a new report with the same number.
+    """
+    collecting: dict[int, _Open] = {}
+    numbers = since_sweep = 0
+    for conn, packet, new in stream(path, tally):
+        if new:
+            numbers += 1
+            conn.number = numbers
+        entry = collecting.get(id(conn))
+        if entry is None:
+            if not wanted(conn):
+                continue
+            entry = collecting[id(conn)] = _Open(conn, packet.time)
+        conn.packets.append(packet)
+        entry.last = packet.time
+        seg = packet.segment
+        if seg.flags & Flags.RST or len(entry.fins) == 2:
+            entry.closed = True
+        elif seg.flags & Flags.FIN:
+            entry.fins.add((seg.src_addr, seg.src_port))
+        since_sweep += 1
+        if since_sweep >= _SWEEP:
+            since_sweep = 0
+            for key, done in [(k, e) for k, e in collecting.items() if e.closed and packet.time - e.last > LINGER]:
+                del collecting[key]
+                yield _report(done.conn, relative)
+    for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
+        yield _report(entry.conn, relative)
+
+
+def _report(conn: Connection, relative: bool) -> ConnectionReport:
+    report = check(conn, relative=relative)
+    conn.packets = []  # reported: its packets are no longer needed
+    return report
 
 
 def _responder_state(conn: Connection) -> State:
@@ -571,10 +635,10 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     return labels, f"RST: resets the connection; {where}.", departure
 
 
-def render(report: ConnectionReport, number: int, *, brief: bool = False) -> list[str]:
+def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
     """A connection's report as text lines: header, a row per packet (and its sentence), the verdict."""
     lines = [
-        f"connection {number}: A {_endpoint(report.a)} <-> B {_endpoint(report.b)}, "
+        f"connection {report.number}: A {_endpoint(report.a)} <-> B {_endpoint(report.b)}, "
         f"{len(report.packets)} packets, Zeek state {report.zeek_state}"
     ]
     lines.extend(f"  note: {note}" for note in report.notes)

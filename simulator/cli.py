@@ -21,7 +21,8 @@ from .scenario import Scenario, builtin_names, load
 from .textladder import render
 
 if TYPE_CHECKING:
-    from .capture import Connection
+    from .capture import Connection, Tally
+    from .checker import ConnectionReport
 
 
 class UsageError(TcpsimError):
@@ -293,64 +294,75 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .capture import CaptureError, read, zeek_state
-    from .checker import check
+    from .capture import CaptureError, Tally
+    from .checker import check_capture
     from .checker import render as render_report
 
-    capture = read(args.capture)
-    chosen = list(enumerate(capture.connections, 1))
-    if args.connection is not None:
-        if not 1 <= args.connection <= len(chosen):
-            raise UsageError(
-                f"tcpsim check: --connection {args.connection}, but the capture has "
-                f"{_count(len(chosen), 'connection')} (numbered from 1; see tcpsim read)"
-            )
-        chosen = [chosen[args.connection - 1]]
-    elif args.port is not None:
-        chosen = [(i, c) for i, c in chosen if args.port in (c.a[1], c.b[1])]
-    if not chosen:
-        what = f"on port {args.port}" if args.port is not None else "in this capture"
-        raise CaptureError(f"{capture.path}: no TCP connection {what} ({_count(capture.packets, 'packet')})")
-    reports = []
-    for number, conn in _progress(chosen, sum(len(c.packets) for _, c in chosen), quiet=args.json):
-        reports.append((number, check(conn, zeek_state=zeek_state(conn), relative=not args.absolute)))
-    conforming = sum(r.conforms for _, r in reports)
+    def wanted(conn: Connection) -> bool:
+        if args.connection is not None:
+            return bool(conn.number == args.connection)
+        return args.port is None or args.port in (conn.a[1], conn.b[1])
+
+    tally = Tally()
+    checked = check_capture(args.capture, tally, relative=not args.absolute, wanted=wanted)
+    found = conforming = packets = 0
+    as_json: list[dict[str, object]] = []
+    for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
+        found += 1
+        conforming += report.conforms
+        packets += len(report.packets)
+        if args.json:
+            as_json.append(report.to_json())
+        else:
+            print("\n".join(render_report(report, brief=args.brief)) + "\n", flush=False)
+    if not found:
+        what = (
+            f"no connection {args.connection}"
+            if args.connection is not None
+            else f"no TCP connection on port {args.port}"
+            if args.port is not None
+            else "no TCP in this capture"
+        )
+        raise CaptureError(f"{args.capture}: {what} ({_count(tally.packets, 'packet')}, {tally.tcp} TCP)")
     summary = (
-        f"{capture.path}: {_count(len(reports), 'connection')}, "
-        f"{_count(sum(len(r.packets) for _, r in reports), 'packet')}"
-        f": {conforming} conform{'s' if conforming == 1 else ''} to the model, {len(reports) - conforming} depart"
+        f"{args.capture}: {_count(found, 'connection')}, {_count(packets, 'packet')}: "
+        f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
     )
     if args.json:
-        out = {"capture": capture.path, "summary": summary, "connections": [r.to_json() for _, r in reports]}
-        print(json.dumps(out, indent=2))
+        print(json.dumps({"capture": str(args.capture), "summary": summary, "connections": as_json}, indent=2))
     else:
-        for number, report in reports:
-            print("\n".join(render_report(report, number, brief=args.brief)))
-            print()
         print(summary)
-    return 0 if conforming == len(reports) else 1
+    return 0 if conforming == found else 1
 
 
-def _progress(chosen: list[tuple[int, Connection]], packets: int, *, quiet: bool) -> Iterator[tuple[int, Connection]]:
-    """The connections one by one, with a progress bar (packets, rate, time left) on a terminal for long runs."""
-    if quiet or not sys.stdout.isatty() or packets < 20_000:
-        yield from chosen
+def _progress(
+    reports: Iterator[ConnectionReport], tally: Tally, path: Path, *, quiet: bool
+) -> Iterator[ConnectionReport]:
+    """The reports as they come, with a progress bar (packets, rate, time left) on a terminal for long runs."""
+    size = path.stat().st_size if path.is_file() else 0
+    if quiet or not sys.stdout.isatty() or size < 2_000_000:
+        yield from reports
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
         TextColumn("checking"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("packets {task.fields[rate]}"),
+        TextColumn("{task.completed:,.0f} packets  {task.fields[rate]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("check", total=packets, rate="")
-        for item in chosen:
-            yield item
+        task = bar.add_task("check", total=None, rate="")
+        for report in reports:
+            yield report
+            per_packet = tally.captured_bytes / max(tally.packets, 1) + 16  # frame plus its record header
             speed = bar.tasks[0].speed
-            bar.update(task, advance=len(item[1].packets), rate=f"{speed:,.0f}/s" if speed else "")
+            bar.update(
+                task,
+                completed=tally.packets,
+                total=max(size / per_packet, tally.packets),
+                rate=f"{speed:,.0f}/s" if speed else "",
+            )
 
 
 def _table(table: list[tuple[str, dict[str, int]]], results: list[Result]) -> str:

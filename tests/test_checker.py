@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
-from simulator.capture import read, zeek_state
+from simulator.capture import read
 from simulator.checker import ConnectionReport, check
 from simulator.cli import main
 
@@ -23,7 +23,7 @@ CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 80)
 
 
 def reports(path: Path) -> list[ConnectionReport]:
-    return [check(conn, zeek_state=zeek_state(conn)) for conn in read(path).connections]
+    return [check(conn) for conn in read(path).connections]
 
 
 def write(path: Path, segments: list[Segment], snaplen: int = 65535) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.capture import read, zeek_state
+from simulator.capture import read
 from simulator.checker import ConnectionReport, check
 
 # The server thread accepts one connection and runs SERVE(c); the client runs CLIENT.
@@ -179,7 +179,7 @@ def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
     finally:
         dump.send_signal(signal.SIGINT)
         dump.wait(timeout=20)
-    return [check(conn, zeek_state=zeek_state(conn)) for conn in read(pcap).connections]
+    return [check(conn) for conn in read(pcap).connections]
 
 
 def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
