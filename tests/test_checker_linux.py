@@ -182,6 +182,66 @@ def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
     return [check(conn) for conn in read(pcap).connections]
 
 
+# tshark's TCP-analysis fields and the checker's words for the same thing.
+TSHARK = {
+    "retransmission": "retransmission",
+    "fast_retransmission": "fast retransmission",
+    "spurious_retransmission": "spurious retransmission",
+    "duplicate_ack": "duplicate ACK",
+    "zero_window": "zero window",
+    "zero_window_probe": "zero window probe",
+    "zero_window_probe_ack": "zero window probe ACK",
+    "keep_alive": "keep-alive",
+    "keep_alive_ack": "keep-alive ACK",
+    "window_update": "window update",
+    "out_of_order": "out-of-order",
+    "lost_segment": "previous segment not captured",
+    "ack_lost_segment": "ACKed segment that wasn't captured",
+}
+# The differences the README explains: (the checker says, tshark says) for one packet.
+UNDERSTOOD = {
+    # Wireshark calls a resend that comes soon after the original "out of order" (its timing rule).
+    ("retransmission", "out-of-order"),
+    # Linux's zero-window probe (no data, seq one below SND.NXT) looks like a keep-alive to Wireshark.
+    ("zero window probe", "keep-alive"),
+    ("zero window probe ACK", "keep-alive ACK"),
+    ("zero window probe ACK", ""),
+    # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
+    ("spurious retransmission", "retransmission"),
+    # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
+    ("", "duplicate ACK"),
+}
+
+
+def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tuple[int, str, str]]:
+    """Packets where the checker's labels and tshark's analysis differ in a way the README does not explain."""
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must compare the checker with tshark (apt-get install tshark)")
+        return []
+    fields = [arg for name in TSHARK for arg in ("-e", f"tcp.analysis.{name}")]
+    out = subprocess.run(
+        [tshark, "-r", str(pcap), "-T", "fields", "-e", "frame.number", *fields], capture_output=True, text=True
+    ).stdout
+    theirs: dict[int, set[str]] = {}
+    for line in out.splitlines():
+        number, *values = line.split("\t")
+        theirs[int(number)] = {word for word, value in zip(TSHARK.values(), values, strict=True) if value}
+    unexplained = []
+    for report in reports:
+        for p in report.packets:
+            ours = {"duplicate ACK" if label.startswith("duplicate ACK") else label for label in p.labels}
+            ours &= set(TSHARK.values())
+            them = theirs.get(p.number, set())
+            if "fast retransmission" in them:
+                them.discard("retransmission")  # Wireshark marks a fast retransmission as both
+            for mine, their in zip(sorted(ours - them) or [""], sorted(them - ours) or [""], strict=False):
+                if (mine, their) != ("", "") and (mine, their) not in UNDERSTOOD:
+                    unexplained.append((p.number, mine, their))
+    return unexplained
+
+
 def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
     return [(p.number, p.departure) for r in reports for p in r.departures]
 
@@ -190,6 +250,7 @@ def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
 def test_a_real_linux_conversation_conforms(netns, tmp_path, case):
     reports = capture(netns, tmp_path / f"{case}.pcap", CASES[case])
     assert len(reports) == 1 and not departures(reports)
+    assert not tshark_differences(tmp_path / f"{case}.pcap", reports)
     (report,) = reports
     labels = {label for p in report.packets for label in p.labels}
     if case == "abort_with_rst":
@@ -227,3 +288,4 @@ def test_a_transfer_through_a_lossy_path_conforms(lossy_netns, tmp_path):
     dropped = int(counters.splitlines()[2].split()[0])
     assert dropped > 0, "the lossy path lost nothing this time"
     assert reports and not departures(reports)
+    assert not tshark_differences(tmp_path / "lossy.pcap", reports)
