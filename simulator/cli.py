@@ -124,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     numbers.add_argument("--absolute", action="store_true", help="absolute 32-bit seq/ack")
     check.add_argument("--json", action="store_true", help="the report as JSON")
     check.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+    compare = sub.add_parser("compare", help="line up a captured connection with a simulated run, side by side")
+    compare.add_argument("capture")
+    add_run_options(compare)
+    compare.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    replay = sub.add_parser("scenario-from", help="write a scenario file that replays a captured connection")
+    replay.add_argument("capture")
+    replay.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    replay.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -174,6 +182,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _read(args)
     if args.command == "check":
         return _check(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "scenario-from":
+        return _scenario_from(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
@@ -290,6 +302,46 @@ def _read(args: argparse.Namespace) -> int:
             text = f"{seg.flags.names} seq={seq}" + (f" ack={ack}" if seg.flags & 0x10 else "")
             text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
             print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
+    return 0
+
+
+def _connection(path: str, number: int) -> Connection:
+    from .capture import read
+
+    connections = read(path).connections
+    if not 1 <= number <= len(connections):
+        raise UsageError(
+            f"tcpsim: --connection {number}, but {path} has {_count(len(connections), 'TCP connection')} "
+            "(numbered from 1; see tcpsim read)"
+        )
+    return connections[number - 1]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .compare import render as render_rows
+
+    conn = _connection(args.capture, args.connection)
+    rows = compare(conn, scenario_from_args(args).run())
+    print(f"capture: {args.capture}, connection {args.connection}; model: {args.scenario} (relative numbers)")
+    print("\n".join(render_rows(rows)))
+    return 0 if all(row.same for row in rows) else 1
+
+
+def _scenario_from(args: argparse.Namespace) -> int:
+    from .fromcapture import scenario_from
+
+    conn = _connection(args.capture, args.connection)
+    name = Path(args.output).stem if args.output != "-" else "from_capture"
+    text = scenario_from(conn, name=name, source=f"{args.capture}, connection {args.connection}")
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"tcpsim scenario-from: cannot write {args.output}: {exc.strerror}") from None
+    print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
     return 0
 
 

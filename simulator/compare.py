@@ -1,0 +1,116 @@
+"""Line up a captured connection with a simulated run, segment by segment, in relative numbers.
+
+Each side's segments are reduced to what the model decides: who sends, the
+flags, the sequence and acknowledgement numbers relative to each ISN, and the
+payload length.  The two lists are aligned with ``difflib`` (longest matching
+runs first), so one extra or missing segment shows as one row, not as every
+row after it.  Pure standard library.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .analysis import captured as seen_at
+from .capture import Connection
+from .segment import Flags, Segment
+from .trace import Trace
+
+Key = tuple[str, str, int, int, int]  # (direction, flags, relative seq, relative ack, length)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the comparison: the captured segment, the simulated one, or both."""
+
+    captured: Key | None
+    simulated: Key | None
+
+    @property
+    def same(self) -> bool:
+        return self.captured == self.simulated
+
+
+def _keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> list[Key]:
+    """Segments (with their payload length on the wire) as keys, numbered from each side's ISN."""
+    items = list(segments)
+    isn: dict[tuple[str, int], int] = {}
+    for seg, _ in items:
+        if seg.flags & Flags.SYN:
+            isn.setdefault((seg.src_addr, seg.src_port), int(seg.seq))
+    for seg, _ in items:
+        isn.setdefault((seg.src_addr, seg.src_port), int(seg.seq))
+    out = []
+    for seg, length in items:
+        src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+        direction = "client -> server" if src == client else "server -> client"
+        ack = seg.ack.since(isn[dst]) if seg.flags & Flags.ACK and dst in isn else 0
+        out.append((direction, seg.flags.names, seg.seq.since(isn[src]), ack, length))
+    return out
+
+
+def _capture_host(conn: Connection, trace: Trace) -> str | None:
+    """The run's endpoint standing where the capture was taken: at the client the SYN,ACK comes a round
+    trip after the SYN; at the server the ACK comes a round trip after the SYN,ACK."""
+    times = {}
+    for p in conn.packets:
+        kind = p.segment.flags & (Flags.SYN | Flags.ACK)
+        if kind not in times:
+            times[kind] = p.time
+    syn, synack, ack = (times.get(k) for k in (Flags.SYN, Flags.SYN | Flags.ACK, Flags.ACK))
+    sends = [e for e in trace.events if e.kind == "send" and e.segment is not None]
+    client = next((e.endpoint for e in sends if e.segment and e.segment.flags & Flags.SYN), None)
+    server = next((e.endpoint for e in sends if e.endpoint != client), None)
+    at_server = syn is not None and synack is not None and ack is not None and ack - synack > synack - syn
+    return server if at_server else client
+
+
+def _client(segments: Iterable[Segment]) -> tuple[str, int]:
+    first = None
+    for seg in segments:
+        if first is None:
+            first = (seg.src_addr, seg.src_port)
+        if seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN:
+            return (seg.src_addr, seg.src_port)
+    return first or ("", 0)
+
+
+def compare(conn: Connection, trace: Trace) -> list[Row]:
+    """The captured connection and the run as a capture at the same host would show it, aligned."""
+    captured = [(p.segment, p.length) for p in conn.packets]
+    at = _capture_host(conn, trace)
+    sent = [step.event.segment for step, _ in seen_at(trace, at)]
+    simulated = [(seg, len(seg.payload)) for seg in sent if seg is not None]
+    ours = _keys(captured, _client(s for s, _ in captured))
+    theirs = _keys(simulated, _client(s for s, _ in simulated))
+    rows: list[Row] = []
+    matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            rows += [Row(ours[i], theirs[j]) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+            continue
+        left, right = ours[i1:i2], theirs[j1:j2]
+        for k in range(max(len(left), len(right))):
+            rows.append(Row(left[k] if k < len(left) else None, right[k] if k < len(right) else None))
+    return rows
+
+
+def render(rows: list[Row]) -> list[str]:
+    """Two columns, the capture on the left and the model on the right; differing rows marked."""
+
+    def cell(key: Key | None) -> str:
+        if key is None:
+            return "(none)"
+        direction, flags, seq, ack, length = key
+        arrow = "->" if direction.startswith("client") else "<-"
+        return f"{arrow} {flags} seq={seq}" + (f" ack={ack}" if "ACK" in flags.split(",") else "") + f" len={length}"
+
+    lines = [f"   {'capture':<42} model"]
+    for row in rows:
+        mark = "  " if row.same else "!="
+        lines.append(f"{mark} {cell(row.captured):<42} {cell(row.simulated)}")
+    agree = sum(row.same for row in rows)
+    lines.append(f"{agree} of {len(rows)} rows agree" + ("" if agree == len(rows) else " (differences marked !=)"))
+    return lines

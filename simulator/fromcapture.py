@@ -1,0 +1,165 @@
+"""Turn a captured connection into a scenario file that replays what its two applications did.
+
+The packets show what each application must have done: the client connected,
+the server listened, each side sent so many bytes after it had received so
+many, shut down its sending side (a FIN, then still data from the peer) or
+closed, or aborted (a RST from a synchronized connection).  Those steps, with
+each side's ISN, MSS, window and window scale from its SYN and a one-way
+latency from the handshake, become a scenario the model can run on the same
+conversation.  Pure standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .capture import Connection, Packet
+from .errors import ScenarioError
+from .segment import Flags, Segment
+from .seq import SeqNum
+
+_QUIET = 0.05  # a pause longer than this before an action (with nothing received) becomes `wait`
+
+
+@dataclass(slots=True)
+class _Side:
+    name: str
+    addr: tuple[str, int]
+    sent_to: SeqNum | None = None  # end of the new data sent so far
+    sent: int = 0  # bytes of data sent so far
+    fin_at: int | None = None  # index of its FIN packet
+    actions: list[tuple[str, int, float, int, bool]] = field(default_factory=list)  # (what, bytes, time, got, eof)
+    got: int = 0  # bytes received so far
+    eof: bool = False  # the peer's FIN has arrived
+
+
+def scenario_from(conn: Connection, *, name: str = "from_capture", source: str = "a capture") -> str:
+    """A scenario file (TOML text) for the conversation in ``conn``."""
+    packets = conn.packets
+    syn = next((p for p in packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN), None)
+    if syn is None:
+        raise ScenarioError("this connection has no SYN in the capture: there is no handshake to replay")
+    client_addr = (syn.segment.src_addr, syn.segment.src_port)
+    server_addr = (syn.segment.dst_addr, syn.segment.dst_port)
+    if client_addr == server_addr:
+        raise ScenarioError("a socket connected to itself cannot be replayed by two endpoints")
+    client, server = _Side("client", client_addr), _Side("server", server_addr)
+    sides = {client_addr: client, server_addr: server}
+    synack = next((p for p in packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN | Flags.ACK), None)
+    for p in packets:
+        seg = p.segment
+        sender = sides[(seg.src_addr, seg.src_port)]
+        receiver = client if sender is server else server
+        if seg.flags & Flags.SYN:
+            sender.sent_to = seg.seq + 1
+            continue
+        if sender.sent_to is None:
+            sender.sent_to = seg.seq
+        end = seg.seq + p.length
+        if p.length and end > sender.sent_to:
+            new = end.since(sender.sent_to)
+            sender.sent_to = end
+            sender.sent += new
+            sender.actions.append(("send", new, p.time, sender.got, sender.eof))
+            receiver.got += new
+        if seg.flags & Flags.FIN and sender.fin_at is None:
+            sender.fin_at = len(sender.actions)
+            sender.actions.append(("fin", 0, p.time, sender.got, sender.eof))
+            receiver.eof = True
+        if (
+            seg.flags & Flags.RST
+            and synack is not None
+            and p.time >= synack.time
+            and not any(a[0] == "abort" for a in sender.actions)
+        ):
+            sender.actions.append(("abort", 0, p.time, sender.got, sender.eof))
+    latency = _latency(syn.time, synack.time if synack else None, packets)
+    lines = [
+        f'name = "{name}"',
+        f'title = "Replayed from {_escape(source)}"',
+        'lesson = """',
+        f"The applications' steps as the packets of {_escape(source)} show them; run it and",
+        "compare the model's segments with the capture (tcpsim compare).",
+        '"""',
+        "seed = 1",
+        "",
+        "[network]",
+        f"latency = {latency:.6f}",
+    ]
+    for side, first in ((client, "connect server"), (server, "listen")):
+        lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {_script(side, first, sides)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _latency(syn_time: float, synack_time: float | None, packets: list[Packet]) -> float:
+    """Half the round trip the handshake shows (captured at the client: SYN to SYN,ACK; at the server:
+    SYN,ACK to the ACK)."""
+    if synack_time is None:
+        return 0.05
+    after = next((p.time for p in packets if p.time > synack_time and not p.segment.flags & Flags.SYN), synack_time)
+    rtt = max(synack_time - syn_time, after - synack_time)
+    return max(rtt / 2, 0.000001)
+
+
+def _from(seg: Segment, side: _Side) -> bool:
+    return (seg.src_addr, seg.src_port) == side.addr
+
+
+def _settings(conn: Connection, side: _Side) -> list[str]:
+    syn = next((p.segment for p in conn.packets if p.segment.flags & Flags.SYN and _from(p.segment, side)), None)
+    out = [f'address = "{side.addr[0]}"', f"port = {side.addr[1]}"]
+    if syn is None:
+        return out
+    out.append(f"isn = {int(syn.seq)}")
+    if syn.options.mss is not None:
+        out.append(f"mss = {syn.options.mss}")
+    offered = [p.segment.options.wscale for p in conn.packets if p.segment.flags & Flags.SYN]
+    scale = syn.options.wscale if len(offered) >= 2 and None not in offered and syn.options.wscale else 0
+    # its receive buffer: the largest window it advertised (scaled, RFC 7323), at least its SYN's
+    windows = [
+        p.segment.window << scale for p in conn.packets if _from(p.segment, side) and not p.segment.flags & Flags.SYN
+    ]
+    out.append(f"window = {max([syn.window, *windows])}")
+    if syn.options.wscale is not None:
+        out.append(f"window_scale = {syn.options.wscale}")
+    if syn.options.sack_permitted:
+        out.append("sack_permitted = true")
+    return out
+
+
+def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side]) -> str:
+    peer = next(s for s in sides.values() if s is not side)
+    steps = [first]
+    last_got, last_eof, last_time = 0, False, None
+    pending_send = 0
+    for what, amount, time, got, eof in side.actions:
+        waited = False
+        if eof and not last_eof:
+            steps.append("wait_for_eof")  # also waits for every byte before the FIN
+            waited = True
+        elif got > last_got:
+            steps.append(f"wait_for_bytes {got}")
+            waited = True
+        elif last_time is not None and time - last_time > _QUIET:
+            steps.append(f"wait {time - last_time:.3f}")
+            waited = True
+        if pending_send and (waited or what != "send"):
+            steps.insert(len(steps) - (1 if waited else 0), f"send {pending_send}")
+            pending_send = 0
+        if what == "send":
+            pending_send += amount
+        elif what == "fin":
+            half = peer.sent > got  # the peer still sends after this FIN: it was shutdown(SHUT_WR)
+            steps.append("shutdown" if half else "close")
+            if half and peer.fin_at is not None:
+                steps += ["wait_for_eof", "close"]
+        else:
+            steps.append("abort")
+        last_got, last_eof, last_time = got, eof, time
+    if pending_send:
+        steps.append(f"send {pending_send}")
+    return "[" + ", ".join(f'"{step}"' for step in steps) + "]"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "/").replace('"', "'")
