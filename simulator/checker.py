@@ -134,6 +134,7 @@ class _Observer:
     fin: SeqNum | None = None  # sequence number of its FIN
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
+    last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq, ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
@@ -464,10 +465,12 @@ def _acknowledgement(
     pure = not seglen and not seg.flags & _CONTROL
     previous = s.last_pure_ack
     if pure:
-        if previous is not None and previous[0] == ack and window != previous[1]:
+        last = s.last_numbers
+        if last is not None and last[0] == seg.seq and last[1] == ack and window != last[2]:
+            # Wireshark's rule: same seq and ack as the sender's previous segment, no data, a new window
             labels.append("window update")
             sentence = sentence or (
-                f"a window update: nothing new acknowledged, only the window changes from {previous[1]} to {window}"
+                f"a window update: nothing new acknowledged, only the window changes from {last[2]} to {window}"
             )
         elif r.probing:
             labels.append(f"{r.probing} ACK")
@@ -503,6 +506,7 @@ def _acknowledgement(
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
     if pure or seglen:
         s.last_pure_ack = (ack, window) if pure else s.last_pure_ack
+    s.last_numbers = (seg.seq, ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
     s.window = window

@@ -113,4 +113,19 @@ def render(rows: list[Row]) -> list[str]:
         lines.append(f"{mark} {cell(row.captured):<42} {cell(row.simulated)}")
     agree = sum(row.same for row in rows)
     lines.append(f"{agree} of {len(rows)} rows agree" + ("" if agree == len(rows) else " (differences marked !=)"))
+    if agree != len(rows) and same_per_direction(rows):
+        lines.append(
+            "each direction carries the same segments in the same order: only the interleaving of the two "
+            "sides differs (timing)"
+        )
     return lines
+
+
+def same_per_direction(rows: list[Row]) -> bool:
+    """True when each direction's segments agree in order, however the two directions interleave."""
+    for direction in ("client -> server", "server -> client"):
+        ours = [row.captured for row in rows if row.captured is not None and row.captured[0] == direction]
+        theirs = [row.simulated for row in rows if row.simulated is not None and row.simulated[0] == direction]
+        if ours != theirs:
+            return False
+    return True

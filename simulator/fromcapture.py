@@ -18,8 +18,6 @@ from .errors import ScenarioError
 from .segment import Flags, Segment
 from .seq import SeqNum
 
-_QUIET = 0.05  # a pause longer than this before an action (with nothing received) becomes `wait`
-
 
 @dataclass(slots=True)
 class _Side:
@@ -87,7 +85,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         f"latency = {latency:.6f}",
     ]
     for side, first in ((client, "connect server"), (server, "listen")):
-        lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {_script(side, first, sides)}"]
+        script = _script(side, first, sides, latency)
+        lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +126,9 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
     return out
 
 
-def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side]) -> str:
+def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side], latency: float) -> str:
+    """The side's application steps; a pause longer than the one-way latency (with nothing new
+    received) becomes a ``wait``, so that the model's segments leave in the same order."""
     peer = next(s for s in sides.values() if s is not side)
     steps = [first]
     last_got, last_eof, last_time = 0, False, None
@@ -140,8 +141,8 @@ def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side]) -> str
         elif got > last_got:
             steps.append(f"wait_for_bytes {got}")
             waited = True
-        elif last_time is not None and time - last_time > _QUIET:
-            steps.append(f"wait {time - last_time:.3f}")
+        elif last_time is not None and time - last_time > latency:
+            steps.append(f"wait {time - last_time:.6f}")
             waited = True
         if pending_send and (waited or what != "send"):
             steps.insert(len(steps) - (1 if waited else 0), f"send {pending_send}")

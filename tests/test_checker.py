@@ -190,3 +190,46 @@ def test_check_asked_for_a_connection_that_is_not_there_is_one_error_line(args):
         text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------- compare and scenario-from
+def test_a_scenario_made_from_a_real_capture_replays_it_segment_for_segment(tmp_path, capsys):
+    toml = tmp_path / "replay.toml"
+    assert main(["scenario-from", str(DATA / "linux-loopback.pcap"), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert 'script = ["connect server", "send 5", "wait_for_bytes 5", "close"]' in text
+    assert "isn = 1564712759" in text and "window_scale = 10" in text
+    capsys.readouterr()
+    assert main(["compare", str(DATA / "linux-loopback.pcap"), str(toml)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("10 of 10 rows agree")
+
+
+def test_compare_marks_where_the_capture_and_the_run_part(capsys):
+    assert main(["compare", str(DATA / "linux-zero-window.pcap"), "graceful_close"]) == 1
+    out = capsys.readouterr().out
+    assert "   -> SYN seq=0 len=0" in out
+    assert "!= -> ACK seq=1 ack=1 len=2048" in out
+
+
+@pytest.mark.parametrize(
+    "name", ["graceful_close", "half_close", "simultaneous_close", "rst_abort", "lost_data_retransmit", "data_transfer"]
+)
+def test_scenarios_made_from_exports_load_and_run(tmp_path, name):
+    export(load(name).run(), tmp_path / "c.pcap", at="server")
+    from simulator.fromcapture import scenario_from
+    from simulator.scenario import parse
+
+    (conn,) = read(tmp_path / "c.pcap").connections
+    trace = parse(scenario_from(conn, name="replay")).run()
+    assert [e for e in trace.events if e.kind == "send"]
+
+
+def test_a_capture_without_a_handshake_cannot_become_a_scenario(tmp_path):
+    path = write(tmp_path / "mid.pcap", [seg("PA", 5000, 9000, b"hello")])
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "scenario-from", str(path), "-o", str(tmp_path / "x.toml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: this connection has no SYN in the capture: there is no handshake to replay\n"

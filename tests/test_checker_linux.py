@@ -22,6 +22,9 @@ import pytest
 
 from simulator.capture import read
 from simulator.checker import ConnectionReport, check
+from simulator.compare import compare, render, same_per_direction
+from simulator.fromcapture import scenario_from
+from simulator.scenario import parse
 
 # The server thread accepts one connection and runs SERVE(c); the client runs CLIENT.
 PROGRAM = """
@@ -259,6 +262,11 @@ def test_a_real_linux_conversation_conforms(netns, tmp_path, case):
         assert "zero window" in labels and "window update" in labels
     else:
         assert report.zeek_state == "SF"
+    if case in ("client_closes_first", "server_closes_first", "half_close", "ipv6"):
+        # the model replays the conversation (tcpsim scenario-from) and puts the same segments on the wire
+        (conn,) = read(tmp_path / f"{case}.pcap").connections
+        rows = compare(conn, parse(scenario_from(conn, name="replay")).run())
+        assert same_per_direction(rows), "\n".join(render(rows))
     if case == "two_megabytes":
         assert max(p.ack for p in report.packets) == 2_000_002  # every byte and the FIN acknowledged
 
