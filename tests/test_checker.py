@@ -233,3 +233,22 @@ def test_a_capture_without_a_handshake_cannot_become_a_scenario(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr == "error: this connection has no SYN in the capture: there is no handshake to replay\n"
+
+
+def test_a_long_check_on_a_terminal_shows_progress_and_a_piped_one_does_not(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    from benchmarks.capture_import import make_capture
+
+    path = tmp_path / "big.pcap"
+    make_capture(path, 40_000)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "simulator", "check", str(path), "--brief"], dimensions=(24, 100), timeout=120
+    )
+    child.expect("checking")
+    child.expect("packets")
+    child.expect(pexpect.EOF)
+    piped = subprocess.run(
+        [sys.executable, "-m", "simulator", "check", str(path), "--brief"], capture_output=True, text=True
+    )
+    assert "checking" not in piped.stdout and piped.returncode == 0
+    assert piped.stdout.rstrip().endswith("4000 connections, 40000 packets: 4000 conform to the model, 0 depart")
