@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("capture")
     add_run_options(compare)
     compare.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    compare.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
     replay = sub.add_parser("scenario-from", help="write a scenario file that replays a captured connection")
     replay.add_argument("capture")
     replay.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
@@ -325,6 +326,12 @@ def _compare(args: argparse.Namespace) -> int:
     rows = compare(conn, scenario_from_args(args).run())
     print(f"capture: {args.capture}, connection {args.connection}; model: {args.scenario} (relative numbers)")
     print("\n".join(render_rows(rows)))
+    if args.output:
+        _require("matplotlib", "plot", "tcpsim compare -o")
+        from .plot.comparison import figure
+        from .plot.style import save
+
+        print(f"wrote {save(figure(rows, left=Path(args.capture).name, right=Path(args.scenario).name), args.output)}")
     return 0 if same_per_direction(rows) else 1
 
 

@@ -252,3 +252,13 @@ def test_a_long_check_on_a_terminal_shows_progress_and_a_piped_one_does_not(tmp_
     )
     assert "checking" not in piped.stdout and piped.returncode == 0
     assert piped.stdout.rstrip().endswith("4000 connections, 40000 packets: 4000 conform to the model, 0 depart")
+
+
+def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    for out in (first, second):
+        assert main(["compare", str(DATA / "linux-loopback.pcap"), "half_close", "-o", str(out)]) == 1
+    svg = first.read_bytes()
+    assert svg == second.read_bytes() and b"<svg" in svg
+    assert f"wrote {second}" in capsys.readouterr().out
