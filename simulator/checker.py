@@ -134,7 +134,7 @@ class _Observer:
     fin: SeqNum | None = None  # sequence number of its FIN
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
-    last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq, ack, window) of its latest segment
+    last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq + len, ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
@@ -467,7 +467,7 @@ def _acknowledgement(
     if pure:
         last = s.last_numbers
         if last is not None and last[0] == seg.seq and last[1] == ack and window != last[2]:
-            # Wireshark's rule: same seq and ack as the sender's previous segment, no data, a new window
+            # Wireshark's rule: the seq and ack its previous segment left off at, no data, a new window
             labels.append("window update")
             sentence = sentence or (
                 f"a window update: nothing new acknowledged, only the window changes from {last[2]} to {window}"
@@ -506,7 +506,7 @@ def _acknowledgement(
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
     if pure or seglen:
         s.last_pure_ack = (ack, window) if pure else s.last_pure_ack
-    s.last_numbers = (seg.seq, ack, window)
+    s.last_numbers = (seg.seq + seglen, ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
     s.window = window
@@ -593,6 +593,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
         r.state = S.ESTABLISHED
     s.acked = seg.ack
     s.right_edge = seg.ack + seg.window
+    s.last_numbers = (seg.seq + 1, seg.ack, seg.window)
     text = (
         f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
         f"its own ISN is {int(seg.seq)}"

@@ -211,6 +211,9 @@ UNDERSTOOD = {
     ("zero window probe ACK", ""),
     # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
     ("spurious retransmission", "retransmission"),
+    # Which duplicate ACKs count towards a fast retransmission: RFC 5681 for the checker, Wireshark's own rule.
+    ("retransmission", "fast retransmission"),
+    ("fast retransmission", "retransmission"),
     # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
     ("", "duplicate ACK"),
 }
@@ -237,8 +240,8 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
             ours = {"duplicate ACK" if label.startswith("duplicate ACK") else label for label in p.labels}
             ours &= set(TSHARK.values())
             them = theirs.get(p.number, set())
-            if "fast retransmission" in them:
-                them.discard("retransmission")  # Wireshark marks a fast retransmission as both
+            if them & {"fast retransmission", "spurious retransmission"}:
+                them.discard("retransmission")  # Wireshark marks a fast or spurious retransmission as both
             for mine, their in zip(sorted(ours - them) or [""], sorted(them - ours) or [""], strict=False):
                 if (mine, their) != ("", "") and (mine, their) not in UNDERSTOOD:
                     unexplained.append((p.number, mine, their))
