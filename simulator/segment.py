@@ -28,7 +28,7 @@ class Flags(enum.IntFlag):
     @property
     def names(self) -> str:
         """Flags as a textbook writes them: ``"SYN,ACK"``, ``"FIN,ACK"``."""
-        return ",".join(name for bit, name in _NAMES if self & bit) or "none"
+        return _NAME_OF[int(self) & 0xFF]
 
     @classmethod
     def parse(cls, text: str) -> Flags:
@@ -108,6 +108,8 @@ _NAMES = (
     (Flags.ECE, "ECE"),
     (Flags.CWR, "CWR"),
 )
+# every value's name, made once (the checker and the ladders ask for it for every segment)
+_NAME_OF: tuple[str, ...] = tuple(",".join(name for bit, name in _NAMES if i & int(bit)) or "none" for i in range(256))
 
 
 @dataclass(frozen=True, slots=True)
