@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from simulator import load
@@ -52,13 +54,19 @@ def make_capture(path: Path, packets: int) -> int:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+@contextmanager
+def generated_capture(argv: list[str] | None, description: str | None) -> Iterator[tuple[Path, int]]:
+    """Parse ``-n/--packets`` and yield a temporary capture of that many packets and its packet count."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--packets", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "many.pcap"
-        count = make_capture(path, args.packets)
+        yield path, make_capture(path, args.packets)
+
+
+def main(argv: list[str] | None = None) -> int:
+    with generated_capture(argv, __doc__) as (path, count):
         size = path.stat().st_size / 1e6
         start = time.perf_counter()
         capture = read(path)

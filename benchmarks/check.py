@@ -12,16 +12,13 @@ Peak memory is each child's maximum resident set size.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.capture_import import make_capture
+from benchmarks.capture_import import generated_capture
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:
@@ -34,12 +31,7 @@ def measure(command: list[str]) -> tuple[float, float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", "--packets", type=int, default=1_000_000)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "many.pcap"
-        count = make_capture(path, args.packets)
+    with generated_capture(argv, __doc__) as (path, count):
         print(f"check benchmark: {count:,} packets ({count // 10:,} connections), {path.stat().st_size / 1e6:.0f} MB")
         print(f"{'analyser':<52}{'seconds':>9}{'packets/s':>12}{'peak MB':>9}")
         seconds, peak, status = measure([sys.executable, "-m", "simulator", "check", str(path), "--brief"])

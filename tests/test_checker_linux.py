@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,8 @@ from simulator.checker import ConnectionReport, check
 from simulator.compare import compare, render, same_per_direction
 from simulator.fromcapture import scenario_from
 from simulator.scenario import parse
+
+from .netns import namespace, tcpdump
 
 # The server thread accepts one connection and runs SERVE(c); the client runs CLIENT.
 PROGRAM = """
@@ -111,40 +111,14 @@ s.close()
 """
 
 
-def _unavailable(tools: tuple[str, ...]) -> str | None:
-    if sys.platform != "linux":
-        return "needs Linux network namespaces"
-    if os.geteuid() != 0:
-        return "needs root to create a network namespace (run as root, or in CI)"
-    for tool in tools:
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install {'iproute2' if tool == 'ip' else tool})"
-    return None
-
-
-def _namespace(tools: tuple[str, ...]) -> Iterator[str]:
-    reason = _unavailable(tools)
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must check real Linux conversations, but this machine {reason}")
-        pytest.skip(reason)
-    name = f"tcpsim-check-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
-
-
 @pytest.fixture
 def netns() -> Iterator[str]:
-    yield from _namespace(("ip", "tcpdump"))
+    yield from namespace(("ip", "tcpdump"), "check real Linux conversations")
 
 
 @pytest.fixture
 def lossy_netns() -> Iterator[str]:
-    for name in _namespace(("ip", "tcpdump", "iptables")):
+    for name in namespace(("ip", "tcpdump", "iptables"), "check a lossy path"):
         # 10% of TCP packets arriving in this namespace are lost after tcpdump saw them.
         rule = ["-p", "tcp", "-m", "statistic", "--mode", "random", "--probability", "0.1", "-j", "DROP"]
         subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", *rule], check=True)
@@ -153,35 +127,8 @@ def lossy_netns() -> Iterator[str]:
 
 
 def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
-    inside = ["ip", "netns", "exec", netns]
-    dump = subprocess.Popen(
-        [
-            *inside,
-            "tcpdump",
-            "-i",
-            "lo",
-            "--immediate-mode",
-            "-U",
-            "-Z",
-            "root",
-            "-n",
-            "-s",
-            "200",
-            "-w",
-            str(pcap),
-            "tcp",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert dump.stderr is not None
-        assert "listening" in dump.stderr.readline()
+    with tcpdump(netns, pcap, "tcp", snaplen=200) as inside:
         subprocess.run([*inside, sys.executable, "-c", code], check=True, timeout=60)
-        time.sleep(0.3)
-    finally:
-        dump.send_signal(signal.SIGINT)
-        dump.wait(timeout=20)
     return [check(conn) for conn in read(pcap).connections]
 
 

@@ -11,13 +11,9 @@ CI=true.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +22,7 @@ import pytest
 from simulator import load
 
 from .conftest import iter_sends
+from .netns import namespace, tcpdump
 
 PORT = 8080
 # Every server: accept one connection and read a 5-byte request.
@@ -78,69 +75,18 @@ c.close()
 """
 
 
-def _unavailable() -> str | None:
-    if sys.platform != "linux":
-        return "needs Linux network namespaces"
-    if os.geteuid() != 0:
-        return "needs root to create a network namespace (run as root, or in CI)"
-    for tool in ("ip", "tcpdump"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install {'iproute2' if tool == 'ip' else tool})"
-    return None
-
-
 @pytest.fixture
 def netns() -> Iterator[str]:
-    reason = _unavailable()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the Linux fidelity test, but it {reason}")
-        pytest.skip(reason)
-    name = f"tcpsim-test-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
+    yield from namespace(("ip", "tcpdump"), "run the Linux fidelity test")
 
 
 def capture_conversation(netns: str, pcap: Path, server_code: str, client_code: str) -> None:
     """Run the server and client inside ``netns`` while tcpdump records its loopback."""
-    inside = ["ip", "netns", "exec", netns]
-    dump = subprocess.Popen(
-        # --immediate-mode: without it libpcap's ring buffer loses the packets when tcpdump is stopped
-        [
-            *inside,
-            "tcpdump",
-            "-i",
-            "lo",
-            "--immediate-mode",
-            "-U",
-            "-Z",
-            "root",
-            "-n",
-            "-s",
-            "256",
-            "-w",
-            str(pcap),
-            f"tcp port {PORT}",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert dump.stderr is not None
-        line = dump.stderr.readline()  # "listening on lo, ..." once it captures
-        assert "listening" in line, line
+    with tcpdump(netns, pcap, f"tcp port {PORT}") as inside:
         server = subprocess.Popen([*inside, sys.executable, "-c", server_code], stdout=subprocess.PIPE, text=True)
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         subprocess.run([*inside, sys.executable, "-c", client_code], check=True, timeout=20)
         server.wait(timeout=20)
-        time.sleep(0.3)  # let the last ACK be written
-    finally:
-        dump.send_signal(signal.SIGINT)
-        dump.wait(timeout=20)
 
 
 def read_pcap(path: Path) -> list[tuple[int, int, str, int, int, int]]:
