@@ -122,13 +122,26 @@ class Tally:
         return ", ".join(sorted(self.links)) or "none"
 
 
-def stream(path: str | Path, tally: Tally) -> Iterator[tuple[Connection, Packet, bool]]:
+Key = tuple[tuple[str, int], tuple[str, int]]
+
+
+def key_of(conn: Connection) -> Key:
+    """The 4-tuple a connection is filed under, the same from either direction."""
+    return (conn.a, conn.b) if conn.a <= conn.b else (conn.b, conn.a)
+
+
+def stream(
+    path: str | Path, tally: Tally, current: dict[Key, Connection] | None = None
+) -> Iterator[tuple[Connection, Packet, bool]]:
     """Each TCP packet of a capture with its connection (and whether that connection is new), one at a time.
 
     The connection's ``packets`` list is left to the caller: memory stays with what it keeps.
+    ``current`` (the caller's, if given) maps each 4-tuple to its latest connection; a caller that
+    deletes a finished connection from it keeps memory to the connections still open (a later
+    packet on that 4-tuple then starts a new connection).
     """
     with _mapped(Path(path)) as data:
-        yield from _demux(data, tally)
+        yield from _demux(data, tally, {} if current is None else current)
 
 
 @contextmanager
@@ -145,8 +158,7 @@ def _mapped(path: Path) -> Iterator[bytes]:
         raise CaptureError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _demux(data: bytes, tally: Tally) -> Iterator[tuple[Connection, Packet, bool]]:
-    current: dict[tuple[tuple[str, int], tuple[str, int]], Connection] = {}
+def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterator[tuple[Connection, Packet, bool]]:
     seen_links: set[int] = set()
     for number, time, link, frame, wire_len in records(data):
         tally.packets = number

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .capture import Connection, Packet, Tally, stream, zeek_state
+from .capture import Connection, Key, Packet, Tally, key_of, stream, zeek_state
 from .segment import Flags, Segment
 from .seq import SeqNum
 from .states import State
@@ -196,8 +196,9 @@ def check_capture(
     Packets that come after a connection was reported start a new report with the same number.
     """
     collecting: dict[int, _Open] = {}
+    current: dict[Key, Connection] = {}
     numbers = since_sweep = 0
-    for conn, packet, new in stream(path, tally):
+    for conn, packet, new in stream(path, tally, current):
         if new:
             numbers += 1
             conn.number = numbers
@@ -218,6 +219,8 @@ def check_capture(
             since_sweep = 0
             for key, done in [(k, e) for k, e in collecting.items() if e.closed and packet.time - e.last > LINGER]:
                 del collecting[key]
+                if current.get(key_of(done.conn)) is done.conn:
+                    del current[key_of(done.conn)]  # reported: a late packet starts a new connection
                 yield _report(done.conn, relative)
     for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
         yield _report(entry.conn, relative)

@@ -262,3 +262,21 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
     svg = first.read_bytes()
     assert svg == second.read_bytes() and b"<svg" in svg
     assert f"wrote {second}" in capsys.readouterr().out
+
+
+def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_path):
+    from benchmarks.capture_import import make_capture
+    from simulator.capture import Tally
+    from simulator.checker import check_capture
+
+    path = tmp_path / "long.pcap"
+    make_capture(path, 80_000)  # 8,000 short connections over 8 seconds of capture time
+    tally = Tally()
+    seen_when_reported = []
+    numbers = []
+    for report in check_capture(path, tally):
+        seen_when_reported.append(tally.packets)
+        numbers.append(report.number)
+        assert report.conforms and report.zeek_state == "SF"
+    assert sorted(numbers) == list(range(1, 8001))
+    assert seen_when_reported[0] < 80_000 // 2  # the first reports left long before the end of the file
