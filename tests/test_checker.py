@@ -279,4 +279,5 @@ def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_
         numbers.append(report.number)
         assert report.conforms and report.zeek_state == "SF"
     assert sorted(numbers) == list(range(1, 8001))
-    assert seen_when_reported[0] < 80_000 // 2  # the first reports left long before the end of the file
+    # the first connection is reported once the capture is LINGER (5 s) past it: at about packet 50,000 of 80,000
+    assert seen_when_reported[0] < 60_000
