@@ -182,6 +182,8 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         assert conn is not None
         if syn & SYN_ONLY:
             conn.isn[src] = seg.seq  # the ISN itself
+            if syn == SYN_ACK and dst not in conn.isn:
+                conn.isn[dst] = seg.ack - 1  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
         elif src not in conn.isn:
             conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
         cut = max(0, wire_len - len(frame))

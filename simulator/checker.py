@@ -158,9 +158,22 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
             "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
             "relative to the first packet each side sent, and window scaling is unknown"
         )
+    missed_syn = first is not None and not self_connected and first.flags & _SYN_ACK == _SYN_ACK
+    if missed_syn and first is not None:
+        # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
+        a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
+        b.isn, b.nxt = first.ack - 1, first.ack
+        notes.append(
+            "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
+            "a SYN with ISN = that SYN,ACK's ack - 1"
+            + ("; the SYN's window scale is unknown" if first.options.wscale is not None else "")
+        )
     sides = {conn.a: a, conn.b: b}
     _lookahead(conn.packets, sides)
-    reports = [_packet(conn, p, sides, relative) for p in conn.packets]
+    reports = [_packet(conn, p, sides, relative) for p in conn.packets[:1]]
+    if missed_syn and first is not None and first.options.wscale is not None:
+        a.scale, b.scale = first.options.wscale, None  # RFC 7323: the SYN offered a scale, its value unseen
+    reports += [_packet(conn, p, sides, relative) for p in conn.packets[1:]]
     if reports and not midstream and (a.state.synchronized or b.state.synchronized):
         last = reports[-1].after
         if last[0] not in (S.CLOSED, S.TIME_WAIT) or last[1] not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):

@@ -281,3 +281,13 @@ def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_
     assert sorted(numbers) == list(range(1, 8001))
     # the first connection is reported once the capture is LINGER (5 s) past it: at about packet 50,000 of 80,000
     assert seen_when_reported[0] < 60_000
+
+
+def test_a_capture_that_missed_the_syn_starts_from_the_syn_ack(tmp_path):
+    segments = [seg("SA", 500, 101, back=True), seg("A", 101, 501), seg("PA", 101, 501, b"hey")]
+    segments += [seg("A", 501, 104, back=True), seg("FA", 104, 501), seg("FA", 501, 105, back=True), seg("A", 105, 502)]
+    (report,) = reports(write(tmp_path / "nosyn.pcap", segments))
+    assert report.conforms and "missed the SYN" in report.notes[0]
+    assert [str(s) for s in report.packets[0].after] == ["SYN-RECEIVED", "ESTABLISHED"]
+    assert (report.packets[2].seq, report.packets[2].ack) == (1, 1)  # relative to the ISN the SYN,ACK implies
+    assert [str(s) for s in report.packets[-1].after] == ["CLOSED", "TIME-WAIT"]
