@@ -65,7 +65,7 @@ class Connection:
     b: tuple[str, int]
     packets: list[Packet] = field(default_factory=list)
     isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
-    number: int = 0  # 1-based, in the order connections first appear (set by whoever numbers them)
+    number: int = 0  # 1-based, in the order connections first appear in the capture
 
     def side(self, seg: Segment) -> tuple[str, int]:
         return (seg.src_addr, seg.src_port)
@@ -102,7 +102,6 @@ def read(path: str | Path) -> Capture:
     for conn, packet, new in stream(path, tally):
         if new:
             connections.append(conn)
-            conn.number = len(connections)
         conn.packets.append(packet)
     return Capture(str(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped)
 
@@ -114,6 +113,7 @@ class Tally:
     packets: int = 0  # all packets (the number of the last one)
     tcp: int = 0
     skipped: int = 0  # not TCP over IPv4/IPv6
+    connections: int = 0
     captured_bytes: int = 0  # frame bytes read so far (for a progress estimate)
     links: set[str] = field(default_factory=set)
 
@@ -178,7 +178,8 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         new = conn is None or (syn == SYN_ONLY and conn.isn.get(src, seg.seq) != seg.seq)
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
-            conn = current[key] = Connection(src, dst)
+            tally.connections += 1
+            conn = current[key] = Connection(src, dst, number=tally.connections)
         assert conn is not None
         if syn & SYN_ONLY:
             conn.isn[src] = seg.seq  # the ISN itself

@@ -206,15 +206,12 @@ def check_capture(
 
     A connection is reported once it has closed (RST, or both FINs) and the capture has gone
     ``LINGER`` seconds past its last packet; the rest are reported at the end of the file, in order.
-    Packets that come after a connection was reported start a new report with the same number.
+    A reported connection is forgotten: packets on its 4-tuple after that start a new connection.
     """
     collecting: dict[int, _Open] = {}
     current: dict[Key, Connection] = {}
-    numbers = since_sweep = 0
-    for conn, packet, new in stream(path, tally, current):
-        if new:
-            numbers += 1
-            conn.number = numbers
+    since_sweep = 0
+    for conn, packet, _ in stream(path, tally, current):
         entry = collecting.get(id(conn))
         if entry is None:
             if not wanted(conn):
