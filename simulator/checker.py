@@ -90,7 +90,7 @@ class ConnectionReport:
 
     @property
     def conforms(self) -> bool:
-        return not any(p.departure is not None for p in self.packets)
+        return not self.departures
 
     @property
     def verdict(self) -> str:
@@ -121,7 +121,6 @@ def _endpoint(addr: tuple[str, int]) -> str:
 class _Observer:
     """What the capture shows of one side's TCB."""
 
-    name: str
     state: State
     isn: SeqNum | None = None
     nxt: SeqNum | None = None  # highest sequence number sent, plus one (SND.NXT as seen)
@@ -148,8 +147,8 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     first = conn.packets[0].segment if conn.packets else None
     midstream = first is None or not first.flags & Flags.SYN
     notes: list[str] = []
-    a = _Observer("A", S.ESTABLISHED if midstream else S.CLOSED)
-    b = a if self_connected else _Observer("B", S.ESTABLISHED if midstream else _responder_state(conn))
+    a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
+    b = a if self_connected else _Observer(S.ESTABLISHED if midstream else _responder_state(conn))
     b.listens = b.state is S.LISTEN
     if self_connected:
         notes.append("a socket connected to itself: both ends are the same address and port")
@@ -517,8 +516,8 @@ def _acknowledgement(
         )
     if pure and not sentence and not described:
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
-    if pure or seglen:
-        s.last_pure_ack = (ack, window) if pure else s.last_pure_ack
+    if pure:
+        s.last_pure_ack = (ack, window)
     s.last_numbers = (seg.seq + seglen, ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
