@@ -12,13 +12,32 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .analysis import captured as seen_at
 from .capture import Connection
 from .segment import Flags, Segment
 from .trace import Trace
 
-Key = tuple[str, str, int, int, int]  # (direction, flags, relative seq, relative ack, length)
+
+class Key(NamedTuple):
+    """What the model decides about a segment: who sends it, flags, relative seq and ack, payload length."""
+
+    direction: str  # "client -> server" or "server -> client"
+    flags: str
+    seq: int
+    ack: int
+    length: int
+
+    @property
+    def from_client(self) -> bool:
+        return self.direction.startswith("client")
+
+    def label(self, *, empty_length: bool = True) -> str:
+        """``PSH,ACK seq=1 ack=1 len=5`` (``len=0`` left out when ``empty_length`` is false)."""
+        ack = f" ack={self.ack}" if "ACK" in self.flags.split(",") else ""
+        length = f" len={self.length}" if self.length or empty_length else ""
+        return f"{self.flags} seq={self.seq}{ack}{length}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +66,7 @@ def _keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> l
         src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
         direction = "client -> server" if src == client else "server -> client"
         ack = seg.ack.since(isn[dst]) if seg.flags & Flags.ACK and dst in isn else 0
-        out.append((direction, seg.flags.names, seg.seq.since(isn[src]), ack, length))
+        out.append(Key(direction, seg.flags.names, seg.seq.since(isn[src]), ack, length))
     return out
 
 
@@ -103,9 +122,7 @@ def render(rows: list[Row]) -> list[str]:
     def cell(key: Key | None) -> str:
         if key is None:
             return "(none)"
-        direction, flags, seq, ack, length = key
-        arrow = "->" if direction.startswith("client") else "<-"
-        return f"{arrow} {flags} seq={seq}" + (f" ack={ack}" if "ACK" in flags.split(",") else "") + f" len={length}"
+        return f"{'->' if key.from_client else '<-'} {key.label()}"
 
     lines = [f"   {'capture':<42} model"]
     for row in rows:

@@ -47,23 +47,17 @@ def _arrow(ax: Axes, y: float, key: Key | None, same: bool) -> None:
         ax.plot([0.1, 0.9], [y, y], linestyle=":", color=MUTED)
         ax.text(0.5, y - 0.08, "(none)", ha="center", va="bottom", fontsize=SIZE - 1, color=text_colour)
         return
-    direction, flags, seq, ack, length = key
-    start, end = (0.0, 1.0) if direction.startswith("client") else (1.0, 0.0)
+    start, end = (0.0, 1.0) if key.from_client else (1.0, 0.0)
     ax.annotate(
         "",
         xy=(end, y + 0.25),
         xytext=(start, y - 0.25),
         arrowprops={"arrowstyle": "->", "color": colour(0 if start == 0.0 else 1), "linewidth": 1.2},
     )
-    label = (
-        f"{flags} seq={seq}"
-        + (f" ack={ack}" if "ACK" in flags.split(",") else "")
-        + (f" len={length}" if length else "")
-    )
     ax.text(
         0.5,
         y - 0.05,
-        label,
+        key.label(empty_length=False),
         ha="center",
         va="bottom",
         fontsize=SIZE - 1,
