@@ -25,7 +25,7 @@ class _Side:
     addr: tuple[str, int]
     sent_to: SeqNum | None = None  # end of the new data sent so far
     sent: int = 0  # bytes of data sent so far
-    fin_at: int | None = None  # index of its FIN packet
+    fin: bool = False  # it has sent a FIN
     actions: list[tuple[str, int, float, int, bool]] = field(default_factory=list)  # (what, bytes, time, got, eof)
     got: int = 0  # bytes received so far
     eof: bool = False  # the peer's FIN has arrived
@@ -60,8 +60,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             sender.sent += new
             sender.actions.append(("send", new, p.time, sender.got, sender.eof))
             receiver.got += new
-        if seg.flags & Flags.FIN and sender.fin_at is None:
-            sender.fin_at = len(sender.actions)
+        if seg.flags & Flags.FIN and not sender.fin:
+            sender.fin = True
             sender.actions.append(("fin", 0, p.time, sender.got, sender.eof))
             receiver.eof = True
         if (
@@ -84,8 +84,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         "[network]",
         f"latency = {latency:.6f}",
     ]
-    for side, first in ((client, "connect server"), (server, "listen")):
-        script = _script(side, first, sides, latency)
+    for side, peer, first in ((client, server, "connect server"), (server, client, "listen")):
+        script = _script(side, peer, first, latency)
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
 
@@ -126,10 +126,9 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
     return out
 
 
-def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side], latency: float) -> str:
+def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
     """The side's application steps; a pause longer than the one-way latency (with nothing new
     received) becomes a ``wait``, so that the model's segments leave in the same order."""
-    peer = next(s for s in sides.values() if s is not side)
     steps = [first]
     last_got, last_eof, last_time = 0, False, None
     pending_send = 0
@@ -152,7 +151,7 @@ def _script(side: _Side, first: str, sides: dict[tuple[str, int], _Side], latenc
         elif what == "fin":
             half = peer.sent > got  # the peer still sends after this FIN: it was shutdown(SHUT_WR)
             steps.append("shutdown" if half else "close")
-            if half and peer.fin_at is not None:
+            if half and peer.fin:
                 steps += ["wait_for_eof", "close"]
         else:
             steps.append("abort")
