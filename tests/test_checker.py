@@ -14,6 +14,7 @@ from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
 from simulator.capture import read
 from simulator.checker import ConnectionReport, check
 from simulator.cli import main
+from simulator.segment import NO_OPTIONS
 
 pytest.importorskip("scapy", reason="the checker tests build captures with Scapy (pip install -e '.[dev]')")
 from simulator.scapy_backend import export, packet_bytes
@@ -36,7 +37,7 @@ def write(path: Path, segments: list[Segment], snaplen: int = 65535) -> Path:
     return path
 
 
-def seg(flags: str, seq: int, ack: int = 0, data: bytes = b"", *, back: bool = False, window: int = 65535, **kw):
+def seg(flags, seq, ack=0, data=b"", *, back=False, window=65535, options=NO_OPTIONS):
     src, dst = (SERVER, CLIENT) if back else (CLIENT, SERVER)
     return Segment(
         src[1],
@@ -45,7 +46,7 @@ def seg(flags: str, seq: int, ack: int = 0, data: bytes = b"", *, back: bool = F
         SeqNum(ack),
         Flags.parse(flags),
         window,
-        kw.get("options", Options()),
+        options,
         data,
         src[0],
         dst[0],
