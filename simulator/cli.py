@@ -322,12 +322,13 @@ def _compare(args: argparse.Namespace) -> int:
     from .compare import compare, same_per_direction
     from .compare import render as render_rows
 
+    if args.output:
+        _require("matplotlib", "plot", "tcpsim compare -o")
     conn = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
     print(f"capture: {args.capture}, connection {args.connection}; model: {args.scenario} (relative numbers)")
     print("\n".join(render_rows(rows)))
     if args.output:
-        _require("matplotlib", "plot", "tcpsim compare -o")
         from .plot.comparison import figure
         from .plot.style import save
 
