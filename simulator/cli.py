@@ -44,6 +44,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 < value <= 3600.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 3600 seconds")
+    return value
+
+
 def _u32(text: str) -> int:
     try:
         value = int(text, 0)
@@ -133,6 +143,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("capture")
     replay.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     replay.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
+    probe = sub.add_parser("probe", help="test a TCP port on loopback: open, closed or filtered, packet by packet")
+    probe.add_argument("target", nargs="?", metavar="HOST:PORT", help="a loopback address and port, e.g. 127.0.0.1:8080")
+    probe.add_argument(
+        "--example", choices=("open", "closed", "filtered"), help="probe port 5000 in a private namespace set up so"
+    )
+    probe.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="give up connecting after S (5)")
+    probe.add_argument("--json", action="store_true", help="the result as JSON")
+    cap = sub.add_parser("capture", help="run a command in a private network namespace, capture its TCP, check it")
+    cap.add_argument("-o", "--output", default="tcpsim-capture.pcap", metavar="OUT.pcap", help="(tcpsim-capture.pcap)")
+    cap.add_argument("--mtu", type=int, metavar="N", help="the namespace loopback's MTU (default 65536)")
+    cap.add_argument("--no-offload", action="store_true", help="TSO/GSO/GRO off: MSS-sized segments as on a link")
+    cap.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="drop TCP packets with probability P")
+    cap.add_argument("--json", action="store_true", help="the check's report as JSON")
+    cap.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+    cap.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -187,6 +212,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _compare(args)
     if args.command == "scenario-from":
         return _scenario_from(args)
+    if args.command == "probe":
+        return _probe(args)
+    if args.command == "capture":
+        return _capture(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
@@ -351,6 +380,42 @@ def _scenario_from(args: argparse.Namespace) -> int:
         raise UsageError(f"tcpsim scenario-from: cannot write {args.output}: {exc.strerror}") from None
     print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
     return 0
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from .live.probe import EXAMPLE_PORT, parse_target, probe, render, to_json
+
+    if (args.target is None) == (args.example is None):
+        raise UsageError("tcpsim probe: give HOST:PORT or --example open|closed|filtered (see tcpsim probe --help)")
+    host, port = parse_target(args.target) if args.target else ("127.0.0.1", EXAMPLE_PORT)
+    result = probe(host, port, timeout=args.timeout, example=args.example)
+    if args.json:
+        print(json.dumps(to_json(result), indent=2))
+    else:
+        print("\n".join(render(result)))
+    return 0
+
+
+def _capture(args: argparse.Namespace) -> int:
+    from .live.record import record
+
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    if not command:
+        raise UsageError("tcpsim capture: give the command to run after --, e.g. tcpsim capture -- python3 demo.py")
+    if args.mtu is not None and not 68 <= args.mtu <= 65536:
+        raise UsageError(f"tcpsim capture: --mtu {args.mtu} is not between 68 and 65536")
+    try:
+        done = record(command, Path(args.output), mtu=args.mtu, offloads=not args.no_offload, loss=args.loss)
+    except KeyboardInterrupt:
+        print(f"interrupted: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
+        return 130
+    outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
+    print(f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}")
+    check_args = argparse.Namespace(
+        capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief
+    )
+    status = _check(check_args)
+    return status if done.status == 0 else max(status, 1)
 
 
 def _check(args: argparse.Namespace) -> int:

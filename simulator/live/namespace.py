@@ -1,0 +1,199 @@
+"""Private network namespaces: made, configured, entered, always deleted again.
+
+A ``Namespace`` is a context manager.  Leaving it deletes the namespace whatever
+happened inside: an exception, Ctrl-C (SIGINT) or SIGTERM (turned into
+``SystemExit`` while a namespace is open).  SIGKILL cannot be caught, so each
+new namespace first removes those whose tcpsim process is gone (the name
+carries the process id).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ipaddress
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from ..errors import TcpsimError
+
+PREFIX = "tcpsim-"
+_CLONE_NEWNET = 0x40000000
+_PACKAGE_OF = {"ip": "iproute2", "ethtool": "ethtool"}
+
+
+class LiveError(TcpsimError):
+    """Live traffic that cannot be made here (no root, a missing tool, an address off loopback)."""
+
+
+def missing(tools: Sequence[str], *, what: str) -> str | None:
+    """Why ``what`` cannot run on this machine (root and ``tools`` are needed), or None if it can."""
+    if sys.platform != "linux":
+        return f"{what} needs Linux network namespaces"
+    if os.geteuid() != 0:
+        return f"{what} needs root (to create a network namespace): run it with sudo"
+    for tool in tools:
+        if shutil.which(tool) is None:
+            return f"{what} needs {tool}: apt-get install {_PACKAGE_OF.get(tool, tool)}"
+    return None
+
+
+def require(tools: Sequence[str], *, what: str) -> None:
+    reason = missing(tools, what=what)
+    if reason is not None:
+        raise LiveError(reason)
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise LiveError(f"ip {' '.join(args)}: {done.stderr.strip() or 'failed'}")
+
+
+def existing() -> list[str]:
+    """The namespaces tcpsim made that still exist (on this machine, by any process)."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+
+
+def _sweep() -> None:
+    """Delete namespaces left by tcpsim processes that no longer run (killed with SIGKILL)."""
+    for name in existing():
+        match = re.match(rf"{PREFIX}(\d+)-", name)
+        if match and not Path(f"/proc/{match.group(1)}").exists():
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+class Namespace:
+    """A fresh network namespace with its loopback up.
+
+    ``mtu`` sets the loopback's MTU; ``offloads=False`` turns TSO, GSO and GRO
+    off so that segments are MSS-sized as on a real link; ``loss`` drops that
+    share of TCP packets at random (an iptables ``statistic`` rule inside the
+    namespace, so on both directions of every connection).
+    """
+
+    _count = 0
+
+    def __init__(self, *, mtu: int | None = None, offloads: bool = True, loss: float = 0.0) -> None:
+        Namespace._count += 1
+        self.name = f"{PREFIX}{os.getpid()}-{Namespace._count}"
+        self.mtu = mtu
+        self.offloads = offloads
+        self.loss = loss
+        self._old_term: signal.Handlers | None | object = None
+
+    def __enter__(self) -> Namespace:
+        tools = ["ip"] + (["ethtool"] if not self.offloads else []) + (["iptables"] if self.loss else [])
+        require(tools, what="tcpsim's private network namespace")
+        _sweep()
+        self._old_term = signal.signal(signal.SIGTERM, _terminate)
+        _ip("netns", "add", self.name)
+        try:
+            self._configure()
+        except BaseException:
+            self._delete()
+            raise
+        return self
+
+    def _configure(self) -> None:
+        self.run(["ip", "link", "set", "lo", "up"])
+        if self.mtu is not None:
+            self.run(["ip", "link", "set", "lo", "mtu", str(self.mtu)])
+        if not self.offloads:
+            self.run(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"])
+        if self.loss:
+            for chain in ("OUTPUT",):
+                rule = ["-A", chain, "-p", "tcp", "-m", "statistic", "--mode", "random"]
+                self.run(["iptables", *rule, "--probability", f"{self.loss:g}", "-j", "DROP"])
+                if shutil.which("ip6tables"):
+                    self.run(["ip6tables", *rule, "--probability", f"{self.loss:g}", "-j", "DROP"])
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._delete()
+
+    def _delete(self) -> None:
+        """Stop what still runs inside (a server left in the background), then delete the namespace."""
+        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        if self._old_term is not None:
+            signal.signal(signal.SIGTERM, self._old_term)  # type: ignore[arg-type]
+            self._old_term = None
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` run inside the namespace."""
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def run(self, argv: Sequence[str]) -> None:
+        done = subprocess.run(self.command(argv), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise LiveError(f"{' '.join(argv)} (in {self.name}): {done.stderr.strip() or 'failed'}")
+
+    @contextmanager
+    def entered(self) -> Iterator[None]:
+        """Run this thread inside the namespace for the block: sockets and TUN devices opened
+        there belong to it (and stay in it afterwards)."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        target = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            if libc.setns(target, _CLONE_NEWNET) != 0:
+                raise LiveError(f"cannot enter {self.name}: {os.strerror(ctypes.get_errno())}")
+            try:
+                yield
+            finally:
+                libc.setns(own, _CLONE_NEWNET)
+        finally:
+            os.close(own)
+            os.close(target)
+
+    @contextmanager
+    def tcpdump(self, pcap: Path, expression: str = "tcp", snaplen: int = 262144) -> Iterator[None]:
+        """tcpdump on the namespace's loopback while the block runs, writing ``pcap``."""
+        require(["tcpdump"], what="capturing packets")
+        # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped
+        argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-n", "-s", str(snaplen)]
+        dump = subprocess.Popen(
+            self.command([*argv, "-w", str(pcap), expression]), stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert dump.stderr is not None
+            line = dump.stderr.readline()  # "listening on lo, ..." once it captures
+            if "listening" not in line:
+                raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
+            yield
+            time.sleep(0.3)  # let the last packets be written
+        finally:
+            if dump.poll() is None:
+                dump.send_signal(signal.SIGINT)
+            try:
+                dump.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                dump.kill()
+                dump.wait()
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
