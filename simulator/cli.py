@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     replay.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
     probe = sub.add_parser("probe", help="test a TCP port on loopback: open, closed or filtered, packet by packet")
-    probe.add_argument("target", nargs="?", metavar="HOST:PORT", help="a loopback address and port, e.g. 127.0.0.1:8080")
+    probe.add_argument("target", nargs="?", metavar="HOST:PORT", help="a loopback address and port: 127.0.0.1:8080")
     probe.add_argument(
         "--example", choices=("open", "closed", "filtered"), help="probe port 5000 in a private namespace set up so"
     )
@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--json", action="store_true", help="the check's report as JSON")
     cap.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
     cap.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    live = sub.add_parser("live", help="the model plays one endpoint, the Linux kernel the other (TUN in a namespace)")
+    live.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
+    live.add_argument("--kernel", default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)")
+    live.add_argument("--pcap", default="tcpsim-live.pcapng", metavar="OUT.pcapng", help="(tcpsim-live.pcapng)")
+    live.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -216,6 +221,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _probe(args)
     if args.command == "capture":
         return _capture(args)
+    if args.command == "live":
+        return _live(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
@@ -416,6 +423,35 @@ def _capture(args: argparse.Namespace) -> int:
     )
     status = _check(check_args)
     return status if done.status == 0 else max(status, 1)
+
+
+def _live(args: argparse.Namespace) -> int:
+    _require("scapy", "scapy", "tcpsim live")
+    if args.output:
+        _require("matplotlib", "plot", "tcpsim live -o")
+    from .live.session import agrees, report, run_live
+
+    scenario = load(args.scenario)
+    if args.kernel not in (spec.name for spec in scenario.endpoints):
+        names = ", ".join(spec.name for spec in scenario.endpoints)
+        raise UsageError(f"tcpsim live: --kernel {args.kernel}, but {scenario.name}'s endpoints are {names}")
+    print(f"{scenario.name}: Linux plays {args.kernel}, the model the other endpoint (times in seconds)")
+    run = run_live(scenario, args.kernel, Path(args.pcap), say=lambda line: print(line, flush=True))
+    for who, failure in (
+        (f"Linux's {run.kernel}", run.kernel_failure),
+        (f"the model's {run.model}", run.model_failure),
+    ):
+        if failure:
+            print(f"{who} application stopped: {failure}")
+    print("\n".join(report(run)))
+    print(f"wrote {args.pcap} (every packet commented; open it in Wireshark or check it with tcpsim check)")
+    if args.output:
+        from .plot.comparison import figure
+        from .plot.style import save
+
+        path = save(figure(run.rows, left=f"Linux as {run.kernel} (live)", right="model (simulated)"), args.output)
+        print(f"wrote {path}")
+    return 0 if agrees(run) else 1
 
 
 def _check(args: argparse.Namespace) -> int:

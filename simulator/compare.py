@@ -96,10 +96,12 @@ def _client(segments: Iterable[Segment]) -> tuple[str, int]:
     return first or ("", 0)
 
 
-def compare(conn: Connection, trace: Trace) -> list[Row]:
-    """The captured connection and the run as a capture at the same host would show it, aligned."""
+def compare(conn: Connection, trace: Trace, *, at: str | None = None) -> list[Row]:
+    """The captured connection and the run as a capture at the same host would show it, aligned.
+    ``at`` names the run's endpoint where the capture was taken (default: inferred from the handshake)."""
     captured = [(p.segment, p.length) for p in conn.packets]
-    at = _capture_host(conn, trace)
+    if at is None:
+        at = _capture_host(conn, trace)
     sent = [step.event.segment for step, _ in seen_at(trace, at)]
     simulated = [(seg, len(seg.payload)) for seg in sent if seg is not None]
     ours = _keys(captured, _client(s for s, _ in captured))

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -96,7 +96,7 @@ class Namespace:
         self.mtu = mtu
         self.offloads = offloads
         self.loss = loss
-        self._old_term: signal.Handlers | None | object = None
+        self._old_term: signal.Handlers | object | None = None
 
     def __enter__(self) -> Namespace:
         tools = ["ip"] + (["ethtool"] if not self.offloads else []) + (["iptables"] if self.loss else [])
@@ -124,19 +124,15 @@ class Namespace:
                 if shutil.which("ip6tables"):
                     self.run(["ip6tables", *rule, "--probability", f"{self.loss:g}", "-j", "DROP"])
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._delete()
 
     def _delete(self) -> None:
         """Stop what still runs inside (a server left in the background), then delete the namespace."""
         pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
         for pid in pids:
-            try:
+            with suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
         if self._old_term is not None:
             signal.signal(signal.SIGTERM, self._old_term)  # type: ignore[arg-type]
@@ -175,9 +171,7 @@ class Namespace:
         require(["tcpdump"], what="capturing packets")
         # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped
         argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-n", "-s", str(snaplen)]
-        dump = subprocess.Popen(
-            self.command([*argv, "-w", str(pcap), expression]), stderr=subprocess.PIPE, text=True
-        )
+        dump = subprocess.Popen(self.command([*argv, "-w", str(pcap), expression]), stderr=subprocess.PIPE, text=True)
         try:
             assert dump.stderr is not None
             line = dump.stderr.readline()  # "listening on lo, ..." once it captures

@@ -116,8 +116,9 @@ def _connect(host: str, port: int, timeout: float) -> Probe:
         try:
             sock.connect((host, port))
         except ConnectionRefusedError:
-            return _result(host, port, "closed", "connect() was refused (ECONNREFUSED): the port is closed", start, local)
-        except (TimeoutError, socket.timeout):
+            detail = "connect() was refused (ECONNREFUSED): the port is closed"
+            return _result(host, port, "closed", detail, start, local)
+        except TimeoutError:
             detail = f"connect() had no answer within {timeout:g} s: the port is filtered (SYNs dropped)"
             return _result(host, port, "filtered", detail, start, local)
         except OSError as exc:
