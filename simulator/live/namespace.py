@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -165,28 +165,33 @@ class Namespace:
             os.close(own)
             os.close(target)
 
-    @contextmanager
-    def tcpdump(self, pcap: Path, expression: str = "tcp", snaplen: int = 262144) -> Iterator[None]:
+    def tcpdump(self, pcap: Path, expression: str = "tcp", snaplen: int = 262144) -> AbstractContextManager[None]:
         """tcpdump on the namespace's loopback while the block runs, writing ``pcap``."""
-        require(["tcpdump"], what="capturing packets")
-        # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped
-        argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-n", "-s", str(snaplen)]
-        dump = subprocess.Popen(self.command([*argv, "-w", str(pcap), expression]), stderr=subprocess.PIPE, text=True)
+        return tcpdump(self.command([]), pcap, expression, snaplen)
+
+
+@contextmanager
+def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 262144) -> Iterator[None]:
+    """tcpdump on the loopback (of the namespace that ``prefix`` runs commands in) while the block runs."""
+    require(["tcpdump"], what="capturing packets")
+    # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped
+    argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-n", "-s", str(snaplen)]
+    dump = subprocess.Popen([*prefix, *argv, "-w", str(pcap), expression], stderr=subprocess.PIPE, text=True)
+    try:
+        assert dump.stderr is not None
+        line = dump.stderr.readline()  # "listening on lo, ..." once it captures
+        if "listening" not in line:
+            raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
+        yield
+        time.sleep(0.3)  # let the last packets be written
+    finally:
+        if dump.poll() is None:
+            dump.send_signal(signal.SIGINT)
         try:
-            assert dump.stderr is not None
-            line = dump.stderr.readline()  # "listening on lo, ..." once it captures
-            if "listening" not in line:
-                raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
-            yield
-            time.sleep(0.3)  # let the last packets be written
-        finally:
-            if dump.poll() is None:
-                dump.send_signal(signal.SIGINT)
-            try:
-                dump.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                dump.kill()
-                dump.wait()
+            dump.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            dump.kill()
+            dump.wait()
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import errno
 import socket
-import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from ..compare import Row, compare
 from ..scenario import parse
 from ..segment import Flags
 from ..trace import Trace
-from .namespace import LiveError, Namespace, is_loopback, missing
+from .namespace import LiveError, Namespace, is_loopback, missing, tcpdump
 
 EXAMPLES = ("open", "closed", "filtered")
 EXAMPLE_PORT = 5000
@@ -92,7 +90,7 @@ def probe(host: str, port: int, *, timeout: float = 5.0, example: str | None = N
         if why is None:
             pcap = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tcpsim-probe-"))) / "probe.pcap"
             expression = f"tcp and host {host} and port {port}"
-            dump = ns.tcpdump(pcap, expression) if ns is not None else _tcpdump_here(pcap, expression)
+            dump = ns.tcpdump(pcap, expression) if ns is not None else tcpdump([], pcap, expression)
             with dump, ns.entered() if ns is not None else nullcontext():
                 result = _connect(host, port, timeout)
             result.connection = _our_connection(pcap, result)
@@ -146,23 +144,6 @@ def _our_connection(pcap: Path, result: Probe) -> Connection | None:
         if result.local_port in (conn.a[1], conn.b[1]):
             return conn
     return None
-
-
-@contextmanager
-def _tcpdump_here(pcap: Path, expression: str) -> Iterator[None]:
-    """tcpdump on this namespace's loopback (the probe's packets never leave it)."""
-    argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-n", "-w", str(pcap), expression]
-    dump = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-    try:
-        assert dump.stderr is not None
-        line = dump.stderr.readline()
-        if "listening" not in line:
-            raise LiveError(f"tcpdump did not start: {line.strip()}")
-        yield
-        time.sleep(0.3)
-    finally:
-        dump.terminate()
-        dump.wait(timeout=20)
 
 
 def _set_up_example(ns: Namespace, example: str, port: int, stack: ExitStack) -> None:
