@@ -324,8 +324,9 @@ def kernel_direction(run: LiveRun) -> str:
 _PROBE = "Linux's zero-window probe carries no data and seq = SND.UNA - 1 (the RFC's carries one byte)"
 
 
-def why_different(row: Row, kernel_dir: str) -> str | None:
-    """Why a row differs, in words, when Linux made a choice of its own; None if it is unexplained."""
+def why_different(row: Row, kernel_dir: str, data_ends: frozenset[int] = frozenset()) -> str | None:
+    """Why a row differs, in words, when Linux made a choice of its own; None if it is unexplained.
+    ``data_ends`` are the relative sequence numbers where the kernel's data segments end."""
     live, predicted = row.captured, row.simulated
     key = live or predicted
     assert key is not None
@@ -337,6 +338,8 @@ def why_different(row: Row, kernel_dir: str) -> str | None:
             return "PSH placement: Linux sets PSH where its send buffer runs empty"
         if live_ack and predicted.length == 1 and live.seq == predicted.seq - 1:
             return _PROBE
+    if live_ack and live is not None and live.seq + 1 in data_ends:
+        return _PROBE
     predicted_ack = predicted is not None and predicted.flags == "ACK" and predicted.length == 0
     if (live is None or live_ack) and (predicted is None or predicted_ack):
         return "delayed ACK: Linux acknowledges when it chooses (RFC 9293 3.8.6.3 allows a delay)"
@@ -371,15 +374,11 @@ def report(run: LiveRun) -> list[str]:
     """The agreement table, the differences in words, retransmission timing and Linux's own choices."""
     from ..compare import render as render_rows
 
-    kernel_dir = kernel_direction(run)
     lines = [f"the conversation beside the model's simulated run of {run.scenario.name} (relative numbers):"]
     lines += render_rows(run.rows)
     unexplained = []
     explained: dict[str, int] = {}
-    for row in run.rows:
-        if row.same:
-            continue
-        why = why_different(row, kernel_dir)
+    for row, why in differences(run):
         if why is None:
             unexplained.append(row)
         else:
@@ -413,9 +412,17 @@ def report(run: LiveRun) -> list[str]:
     return lines
 
 
-def agrees(run: LiveRun) -> bool:
+def differences(run: LiveRun) -> list[tuple[Row, str | None]]:
+    """Each row that differs, with Linux's reason in words (None: a departure from the model)."""
     kernel_dir = kernel_direction(run)
-    return bool(run.rows) and all(row.same or why_different(row, kernel_dir) is not None for row in run.rows)
+    live = [row.captured for row in run.rows if row.captured is not None and row.captured.direction == kernel_dir]
+    data_ends = frozenset(key.seq + key.length for key in live if key.length)
+    return [(row, why_different(row, kernel_dir, data_ends)) for row in run.rows if not row.same]
+
+
+def agrees(run: LiveRun) -> bool:
+    """Every row agrees, or differs only by a choice Linux makes on purpose."""
+    return bool(run.rows) and all(why is not None for _, why in differences(run))
 
 
 def _linux_choices(run: LiveRun) -> list[str]:
