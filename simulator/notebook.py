@@ -1,0 +1,226 @@
+"""Jupyter helpers for the course: run a scenario with the knobs a student turns, step through
+it in a widget, and check answers.
+
+``Stepper`` is an ipywidgets panel (buttons and a slider step through the run,
+redrawing the ladder up to that step, both endpoints' TCBs and the reason;
+sliders for loss, latency, the client's ISN and the server's window re-run
+the scenario).  Where widgets cannot run (ipywidgets missing, or a static HTML
+render of the notebook) it shows the same step as a static figure and text.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import replace
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from .plot import ladder as ladder_figure
+from .scenario import Scenario, load
+from .states import State
+from .trace import Trace
+from .tui import Question, Screen, correct, questions
+
+
+def scenario(
+    name: str | Scenario,
+    *,
+    seed: int | None = None,
+    loss: float | None = None,
+    latency: float | None = None,
+    isn_client: int | None = None,
+    isn_server: int | None = None,
+    window: int | None = None,
+) -> Scenario:
+    """A built-in scenario (or your own) with the values a student changes; None keeps the file's."""
+    chosen = load(name) if isinstance(name, str) else name
+    isns = {k: v for k, v in (("client", isn_client), ("server", isn_server)) if v is not None}
+    chosen = chosen.with_options(seed=seed, loss=loss, isns=isns)
+    if latency is not None:
+        chosen = replace(chosen, link=replace(chosen.link, latency=latency))
+    if window is not None:
+        server = chosen.endpoint("server")
+        config = replace(server.config, recv_buffer=window)
+        chosen = replace(
+            chosen, endpoints=tuple(replace(s, config=config) if s is server else s for s in chosen.endpoints)
+        )
+    return chosen
+
+
+def run(name: str | Scenario, **knobs: Any) -> Trace:
+    """Run a scenario (see ``scenario`` for the knobs) and return its trace."""
+    return scenario(name, **knobs).run()
+
+
+def ladder(trace: Trace, *, upto: int | None = None, relative: bool = True) -> Figure:
+    """The ladder diagram, of the whole run or of its first ``upto`` steps (as the stepper counts them)."""
+    if upto is not None:
+        screen = Screen.of(trace, relative)
+        shown = screen.steps[: max(upto, 0)]
+        last = (shown[-1].fate or shown[-1].event) if shown else None
+        end = trace.events.index(last) + 1 if last is not None else 0
+        trace = replace(trace, events=trace.events[:end])
+    return ladder_figure(trace, relative=relative)
+
+
+def svg(fig: Figure) -> str:
+    """A figure as inline SVG text (for static HTML)."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def tcb_table(trace: Trace, upto: int, *, relative: bool = True) -> str:
+    """Every endpoint's TCB variables after the first ``upto`` steps, as an HTML table."""
+    screen = Screen.of(trace, relative)
+    views = screen.views_at(upto)
+    rows = ["<tr><th></th>" + "".join(f"<th>{html.escape(n)}</th>" for n in views) + "</tr>"]
+    for name in ("state", "snd_una", "snd_nxt", "snd_wnd", "rcv_nxt", "rcv_wnd"):
+        cells = []
+        for view in views.values():
+            value: object = getattr(view, name)
+            if relative and name in ("snd_una", "snd_nxt"):
+                value = view.snd_una.since(view.iss) if name == "snd_una" else view.snd_nxt.since(view.iss)
+            elif name == "rcv_nxt" and view.state in (State.CLOSED, State.LISTEN, State.SYN_SENT):
+                value = "-"  # nothing received yet
+            elif relative and name == "rcv_nxt":
+                value = view.rcv_nxt.since(view.irs)
+            cells.append(f"<td>{html.escape(str(value))}</td>")
+        rows.append(f"<tr><th>{name.upper().replace('_', '.')}</th>{''.join(cells)}</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def step_html(trace: Trace, upto: int, *, relative: bool = True, figure: bool = True) -> str:
+    """One step as static HTML: the ladder so far, the TCBs and the reason for the last step."""
+    screen = Screen.of(trace, relative)
+    upto = min(max(upto, 0), len(screen.steps))
+    parts = [f"<p><b>step {upto} of {len(screen.steps)}</b></p>"]
+    if upto:
+        step = screen.steps[upto - 1]
+        parts.append(f"<p><code>{html.escape(screen.summary(step))}</code></p>")
+        parts.append(f"<p>{html.escape(screen.explanation(step))}</p>")
+    parts.append(tcb_table(trace, upto, relative=relative))
+    if figure:
+        parts.append(svg(ladder(trace, upto=upto, relative=relative)))
+    return "".join(parts)
+
+
+class Stepper:
+    """Step through a scenario: ◀ ▶ buttons and a slider, plus knobs that re-run it.
+
+    In a notebook, the last expression ``Stepper("lost_syn_ack")`` shows the panel.
+    """
+
+    def __init__(self, name: str | Scenario = "three_way_handshake", *, relative: bool = True) -> None:
+        self.base = load(name) if isinstance(name, str) else name
+        self.relative = relative
+        self.trace = self.base.run()
+        self.step = len(Screen.of(self.trace, relative).steps)
+        self._box: Any = None
+
+    @property
+    def steps(self) -> int:
+        return len(Screen.of(self.trace, self.relative).steps)
+
+    def rerun(self, **knobs: Any) -> Trace:
+        """Run again with new knobs (loss, latency, isn_client, window, seed); the step goes back to 0."""
+        self.trace = run(self.base, **knobs)
+        self.step = 0
+        return self.trace
+
+    def widget(self) -> Any:
+        """The ipywidgets panel (ImportError if ipywidgets is missing)."""
+        if self._box is None:
+            self._box = _Panel(self).box
+        return self._box
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        static = step_html(self.trace, self.step, relative=self.relative)
+        try:
+            bundle: dict[str, Any] = self.widget()._repr_mimebundle_()
+        except ImportError:
+            bundle = {"text/plain": f"Stepper({self.base.name!r}) (install ipywidgets for the interactive panel)"}
+        bundle["text/html"] = static  # what a static render (nbconvert, GitHub) shows instead
+        return bundle
+
+
+class _Panel:
+    """The widgets of one Stepper."""
+
+    def __init__(self, stepper: Stepper) -> None:
+        import ipywidgets as w
+
+        self.stepper = stepper
+        self.slider = w.IntSlider(0, min=0, max=stepper.steps, description="step", continuous_update=False)
+        buttons = [w.Button(description=d, layout=w.Layout(width="60px")) for d in ("⏮", "◀", "▶", "⏭")]
+        moves = (lambda n: 0, lambda n: n - 1, lambda n: n + 1, lambda n: stepper.steps)
+        for button, move in zip(buttons, moves, strict=True):
+            button.on_click(lambda _b, move=move: self._go(move(self.slider.value)))
+        self.slider.observe(lambda change: self._show(), names="value")
+        first = stepper.base.endpoints[0].isn or 0
+        self.knobs = {
+            "loss": w.FloatSlider(0.0, min=0.0, max=0.5, step=0.05, description="loss"),
+            "latency": w.FloatSlider(stepper.base.link.latency, min=0.005, max=0.5, step=0.005, description="latency"),
+            "isn_client": w.IntText(first, description="client ISN"),
+            "window": w.IntSlider(65535, min=0, max=65535, step=500, description="server window"),
+            "seed": w.IntText(stepper.base.seed, description="seed"),
+        }
+        rerun = w.Button(description="run again")
+        rerun.on_click(lambda _b: self._rerun())
+        self.out = w.HTML()
+        self.box = w.VBox(
+            [
+                w.HBox([*buttons, self.slider]),
+                w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
+                self.out,
+            ]
+        )
+        self._go(stepper.step)
+
+    def _go(self, n: int) -> None:
+        self.slider.value = min(max(n, 0), self.stepper.steps)
+        self._show()
+
+    def _show(self) -> None:
+        self.stepper.step = self.slider.value
+        self.out.value = step_html(self.stepper.trace, self.slider.value, relative=self.stepper.relative)
+
+    def _rerun(self) -> None:
+        knobs = {name: widget.value for name, widget in self.knobs.items()}
+        try:
+            self.stepper.rerun(**knobs)
+        except Exception as exc:  # a scenario the knobs make impossible: say so in the panel
+            self.out.value = f"<p><b>cannot run this:</b> {html.escape(str(exc))}</p>"
+            return
+        self.slider.max = self.stepper.steps
+        self._go(0)
+
+
+def check(question: str, answer: object, expected: object, why: str = "") -> bool:
+    """Check a student's answer and say why; ``None`` means not answered yet (no error, so the
+    notebook still runs top to bottom)."""
+    if answer is None:
+        print(f"{question}: not answered yet (replace None with your answer)")
+        return False
+    right = str(answer).strip().upper().replace(" ", "") == str(expected).strip().upper().replace(" ", "")
+    print(
+        f"{question}: {'✓ right' if right else f'✗ not quite: the answer is {expected}'}" + (f". {why}" if why else "")
+    )
+    return right
+
+
+def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Question]:
+    """For every segment sent: its flags, seq, ack and the sender's state after (from the demo's quiz)."""
+    return questions(Screen.of(trace, relative))
+
+
+def check_question(q: Question, answer: str | None) -> bool:
+    """Check an answer to one of ``next_segment_questions`` (flags as SA or SYN,ACK; states any case)."""
+    if answer is None:
+        print(f"{q.prompt} not answered yet")
+        return False
+    right = correct(q, str(answer))
+    print(f"{q.prompt} {'✓ right' if right else f'✗ the answer is {q.answer}'}")
+    return right
