@@ -33,6 +33,7 @@ def scenario(
     isn_client: int | None = None,
     isn_server: int | None = None,
     window: int | None = None,
+    mss: int | None = None,
 ) -> Scenario:
     """A built-in scenario (or your own) with the values a student changes; None keeps the file's."""
     chosen = load(name) if isinstance(name, str) else name
@@ -40,6 +41,10 @@ def scenario(
     chosen = chosen.with_options(seed=seed, loss=loss, isns=isns)
     if latency is not None:
         chosen = replace(chosen, link=replace(chosen.link, latency=latency))
+    if mss is not None:  # both endpoints: the MSS each announces and the largest segment each sends
+        chosen = replace(
+            chosen, endpoints=tuple(replace(s, config=replace(s.config, mss=mss)) for s in chosen.endpoints)
+        )
     if window is not None:
         server = chosen.endpoint("server")
         config = replace(server.config, recv_buffer=window)
@@ -224,3 +229,32 @@ def check_question(q: Question, answer: str | None) -> bool:
     right = correct(q, str(answer))
     print(f"{q.prompt} {'✓ right' if right else f'✗ the answer is {q.answer}'}")
     return right
+
+
+def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True) -> bool:
+    """Check an answer about the ``n``-th segment sent in ``trace`` (1-based): its ``flags``, ``seq``,
+    ``ack`` (``-`` when the ACK flag is off) or the sender's ``state`` once it is sent.  The model's
+    reason is printed with the verdict, once the question has been answered."""
+    screen = Screen.of(trace, relative)
+    asked = [q for q in questions(screen) if q.what == what]
+    if what not in ("flags", "seq", "ack", "state") or not 1 <= n <= len(asked):
+        raise ValueError(f"no question {what!r} about segment {n} (there are {len(asked)} segments sent)")
+    q = asked[n - 1]
+    if answer is None:
+        print(f"segment {n}, {what}: not answered yet (replace None with your answer)")
+        return False
+    right = correct(q, str(answer))
+    verdict = "✓ right" if right else f"✗ not quite: it is {q.answer}"
+    print(f"segment {n}, {what}: {verdict}. Why: {screen.explanation(screen.steps[q.step])}")
+    return right
+
+
+def segments(trace: Trace, *, relative: bool = True) -> None:
+    """Print every segment sent, numbered as ``check_segment`` counts them, with what became of it."""
+    screen = Screen.of(trace, relative)
+    n = 0
+    for step in screen.steps:
+        if step.event.kind != "send" or step.event.segment is None:
+            continue
+        n += 1
+        print(f"{n:3}  {step.event.time:7.3f} s  {screen.summary(step)}")
