@@ -72,14 +72,18 @@ def _cells(lesson: list[object], instructor: bool) -> list[nbformat.NotebookNode
             check = f"check_segment({cell.trace}, {cell.n}, {cell.what!r}, answer{rel})"
             out.append(
                 nbformat.v4.new_code_cell(
-                    f"answer = {answer}  # segment {cell.n}: {cell.what}\n" + ("assert " if instructor else "") + check
+                    f"answer = {answer}  # segment {cell.n}: {cell.what}\n"
+                    + ("assert " if instructor else "ok = ")
+                    + check
                 )
             )
         elif isinstance(cell, Value):
             answer = cell.solution if instructor else "None"
             why = f", why={cell.why!r}" if cell.why else ""
             check = f"check({cell.question!r}, answer, {cell.expected}{why})"
-            out.append(nbformat.v4.new_code_cell(f"answer = {answer}\n" + ("assert " if instructor else "") + check))
+            out.append(
+                nbformat.v4.new_code_cell(f"answer = {answer}\n" + ("assert " if instructor else "ok = ") + check)
+            )
     return out
 
 
@@ -314,8 +318,8 @@ unreadable).
 changes = [e for e in trace.events if e.kind == "state" and e.endpoint == "client"]
 for e in changes:
     print(f"{e.time:6.3f} s  {e.explanation.split('.')[0]}")
-entered = next(e.time for e in changes if "-> TIME-WAIT" in e.explanation or "TIME-WAIT" in e.explanation)
-left = changes[-1].time
+entered = next(e.time for e in changes if e.state_after["client"].value == "TIME-WAIT")
+left = changes[-1].time  # its last change: TIME-WAIT -> CLOSED
 """
     ),
     Md("**Q3.** How many seconds does the client stay in TIME-WAIT?"),
