@@ -163,6 +163,31 @@ def test_an_interrupted_capture_leaves_no_namespace_behind(tmp_path, signum):
 
 
 @pytest.mark.usefixtures("root_with_tools")
+def test_an_interrupted_live_run_leaves_no_namespace_or_tun_device_behind(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "live",
+        "zero_window",
+        "--kernel",
+        "client",
+        "--pcap",
+        str(tmp_path / "x.pcapng"),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert child.stdout is not None
+    child.stdout.readline()  # the header: the namespace and the TUN device are being made
+    child.stdout.readline()  # the first segment: the run is under way
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130 and "Traceback" not in err, err
+    assert not any(n.startswith(f"tcpsim-{child.pid}-") for n in existing())
+    links = subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
+    assert "tcpsim0" not in links
+
+
+@pytest.mark.usefixtures("root_with_tools")
 def test_a_namespace_left_by_a_killed_process_is_swept_by_the_next_one():
     child = subprocess.Popen(
         [
