@@ -713,9 +713,9 @@ for number, seed in enumerate(L7_SEEDS, 1):
             f"print('segments sent:', len({var}.segments_sent()))"
         ),
         Md("The first two segments, to get you started:"),
-        Code(f"print(render({var}, relative=True, explain=False).split('\\n')[4:9])"),
+        Code(f"nb.segments({var}, first=2)"),
     ]
-    for n in (3, 4):
+    for n in (3, 5):
         L7 += [Md(f"**Segment {n}.** Flags, seq, ack and the sender's state after it:")]
         L7 += [Segment(var, (name, knobs), n, what) for what in ("flags", "seq", "ack", "state")]
     L7 += [Md("Now look at the whole run and check your reasoning:"), Code(f"nb.ladder({var})")]

@@ -249,12 +249,15 @@ def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: 
     return right
 
 
-def segments(trace: Trace, *, relative: bool = True) -> None:
-    """Print every segment sent, numbered as ``check_segment`` counts them, with what became of it."""
+def segments(trace: Trace, *, relative: bool = True, first: int | None = None) -> None:
+    """Print every segment sent (or the ``first`` few), numbered as ``check_segment`` counts them,
+    with what became of it."""
     screen = Screen.of(trace, relative)
     n = 0
     for step in screen.steps:
         if step.event.kind != "send" or step.event.segment is None:
             continue
         n += 1
+        if first is not None and n > first:
+            break
         print(f"{n:3}  {step.event.time:7.3f} s  {screen.summary(step)}")
