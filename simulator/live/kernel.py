@@ -158,7 +158,7 @@ class KernelApp:
             except (BlockingIOError, InterruptedError):
                 return
             except ConnectionError as exc:
-                self.failure = f"connection {exc.strerror or exc}"
+                self.failure = (exc.strerror or str(exc)).lower()
                 self.eof = True
                 return
             if not data:

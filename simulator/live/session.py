@@ -324,14 +324,19 @@ def kernel_direction(run: LiveRun) -> str:
 _PROBE = "Linux's zero-window probe carries no data and seq = SND.UNA - 1 (the RFC's carries one byte)"
 
 
-def why_different(row: Row, kernel_dir: str, data_ends: frozenset[int] = frozenset()) -> str | None:
+def why_different(
+    row: Row, kernel_dir: str, data_ends: frozenset[int] = frozenset(), ack_limit: int | None = None
+) -> str | None:
     """Why a row differs, in words, when Linux made a choice of its own; None if it is unexplained.
-    ``data_ends`` are the relative sequence numbers where the kernel's data segments end."""
+    ``data_ends`` are the relative sequence numbers where the kernel's data segments end;
+    ``ack_limit`` is the highest ack the model has the kernel send (more acknowledges bytes never sent)."""
     live, predicted = row.captured, row.simulated
     key = live or predicted
     assert key is not None
     if key.direction != kernel_dir:
         return "the model's answer to what Linux actually sent (follows from the rows around it)"
+    if live is not None and ack_limit is not None and live.ack > ack_limit:
+        return None
     live_ack = live is not None and live.flags == "ACK" and live.length == 0
     if live is not None and predicted is not None:
         if live._replace(flags=_no_psh(live)) == predicted._replace(flags=_no_psh(predicted)):
@@ -417,7 +422,11 @@ def differences(run: LiveRun) -> list[tuple[Row, str | None]]:
     kernel_dir = kernel_direction(run)
     live = [row.captured for row in run.rows if row.captured is not None and row.captured.direction == kernel_dir]
     data_ends = frozenset(key.seq + key.length for key in live if key.length)
-    return [(row, why_different(row, kernel_dir, data_ends)) for row in run.rows if not row.same]
+    predicted = [
+        row.simulated for row in run.rows if row.simulated is not None and row.simulated.direction == kernel_dir
+    ]
+    ack_limit = max((key.ack for key in predicted), default=None)
+    return [(row, why_different(row, kernel_dir, data_ends, ack_limit)) for row in run.rows if not row.same]
 
 
 def agrees(run: LiveRun) -> bool:
