@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -207,22 +207,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"tcpsim show: no built-in scenario called {args.scenario!r} (see tcpsim list)")
         sys.stdout.write((resources.files("simulator") / "scenarios" / f"{args.scenario}.toml").read_text("utf-8"))
         return 0
-    if args.command == "packetdrill":
-        return _packetdrill(args)
-    if args.command == "read":
-        return _read(args)
-    if args.command == "check":
-        return _check(args)
-    if args.command == "compare":
-        return _compare(args)
-    if args.command == "scenario-from":
-        return _scenario_from(args)
-    if args.command == "probe":
-        return _probe(args)
-    if args.command == "capture":
-        return _capture(args)
-    if args.command == "live":
-        return _live(args)
+    handler = _HANDLERS.get(args.command)
+    if handler is not None:
+        return handler(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
         from .gallery import write_gallery
@@ -555,6 +542,18 @@ def _table(table: list[tuple[str, dict[str, int]]], results: list[Result]) -> st
 
 def _written_for_freebsd(scripts: list[Path]) -> bool:
     return any("net.inet.tcp" in path.read_text(encoding="utf-8", errors="replace") for path in scripts[:20])
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "packetdrill": _packetdrill,
+    "read": _read,
+    "check": _check,
+    "compare": _compare,
+    "scenario-from": _scenario_from,
+    "probe": _probe,
+    "capture": _capture,
+    "live": _live,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover
