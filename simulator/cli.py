@@ -6,6 +6,7 @@ Every mistake in the input gives one line on standard error and exit status 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import textwrap
@@ -162,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
     live.add_argument("--kernel", default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)")
     live.add_argument("--pcap", default="tcpsim-live.pcapng", metavar="OUT.pcapng", help="(tcpsim-live.pcapng)")
-    live.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
+    live.add_argument(
+        "-o", "--output", default="tcpsim-live.svg", metavar="OUT.svg|.png|.pdf", help="the ladder ('-': none)"
+    )
     show = sub.add_parser("show", help="print a built-in scenario's TOML file (a start for your own)")
     show.add_argument("scenario")
     pd = sub.add_parser("packetdrill", help="run packetdrill scripts against the model (the model is the stack)")
@@ -285,15 +288,16 @@ def _packetdrill(args: argparse.Namespace) -> int:
     return 0 if all(r.status in ("pass", "n/a") for r in results) else 1
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _require(module: str, extra: str, command: str) -> None:
     """One clear line (exit status 2) when an optional library is not installed."""
-    import importlib.util
-
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
+    if not _installed(module):
         raise UsageError(f"{command} needs {module}, which is not installed: pip install -e '.[{extra}]'")
 
 
@@ -414,8 +418,12 @@ def _capture(args: argparse.Namespace) -> int:
 
 def _live(args: argparse.Namespace) -> int:
     _require("scapy", "scapy", "tcpsim live")
-    if args.output:
+    draw = args.output != "-"
+    if draw and args.output != "tcpsim-live.svg":
         _require("matplotlib", "plot", "tcpsim live -o")
+    elif draw and not _installed("matplotlib"):
+        draw = False
+        print("(no ladder diagram: matplotlib is not installed, pip install -e '.[plot]')")
     from .live.session import agrees, report, run_live
 
     scenario = load(args.scenario)
@@ -432,7 +440,7 @@ def _live(args: argparse.Namespace) -> int:
             print(f"{who} application stopped: {failure}")
     print("\n".join(report(run)))
     print(f"wrote {args.pcap} (every packet commented; open it in Wireshark or check it with tcpsim check)")
-    if args.output:
+    if draw:
         from .plot.comparison import figure
         from .plot.style import save
 

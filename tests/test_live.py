@@ -174,6 +174,8 @@ def test_an_interrupted_live_run_leaves_no_namespace_or_tun_device_behind(tmp_pa
         "client",
         "--pcap",
         str(tmp_path / "x.pcapng"),
+        "-o",
+        "-",
     ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert child.stdout is not None
