@@ -321,6 +321,15 @@ def test_a_choice_linux_makes_on_purpose_is_named_not_flagged(captured, simulate
     assert words in why_different(_row(captured, simulated), KERNEL)
 
 
+def test_a_segment_linux_repeats_because_two_timers_crossed_is_timing_not_a_departure():
+    from simulator.live.session import why_different
+
+    synack = (KERNEL, "SYN,ACK", 0, 1, 0)
+    row = _row(synack, None)
+    assert "timing" in why_different(row, KERNEL, sent_before=frozenset({row.captured}))
+    assert why_different(row, KERNEL) is None  # a SYN,ACK never sent before is something else
+
+
 @pytest.mark.parametrize(
     ("captured", "simulated"),
     [

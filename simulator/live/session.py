@@ -325,11 +325,16 @@ _PROBE = "Linux's zero-window probe carries no data and seq = SND.UNA - 1 (the R
 
 
 def why_different(
-    row: Row, kernel_dir: str, data_ends: frozenset[int] = frozenset(), ack_limit: int | None = None
+    row: Row,
+    kernel_dir: str,
+    data_ends: frozenset[int] = frozenset(),
+    ack_limit: int | None = None,
+    sent_before: frozenset[Key] = frozenset(),
 ) -> str | None:
     """Why a row differs, in words, when Linux made a choice of its own; None if it is unexplained.
     ``data_ends`` are the relative sequence numbers where the kernel's data segments end;
-    ``ack_limit`` is the highest ack the model has the kernel send (more acknowledges bytes never sent)."""
+    ``ack_limit`` is the highest ack the model has the kernel send (more acknowledges bytes never sent);
+    ``sent_before`` the segments the kernel sent in earlier rows."""
     live, predicted = row.captured, row.simulated
     key = live or predicted
     assert key is not None
@@ -337,6 +342,8 @@ def why_different(
         return "the model's answer to what Linux actually sent (follows from the rows around it)"
     if live is not None and ack_limit is not None and live.ack > ack_limit:
         return None
+    if live is not None and predicted is None and live in sent_before and live.flags != "ACK":
+        return "timing: Linux sent this segment once more (its retransmission timer and the peer's crossed)"
     live_ack = live is not None and live.flags == "ACK" and live.length == 0
     if live is not None and predicted is not None:
         if live._replace(flags=_no_psh(live)) == predicted._replace(flags=_no_psh(predicted)):
@@ -426,7 +433,14 @@ def differences(run: LiveRun) -> list[tuple[Row, str | None]]:
         row.simulated for row in run.rows if row.simulated is not None and row.simulated.direction == kernel_dir
     ]
     ack_limit = max((key.ack for key in predicted), default=None)
-    return [(row, why_different(row, kernel_dir, data_ends, ack_limit)) for row in run.rows if not row.same]
+    out: list[tuple[Row, str | None]] = []
+    sent: set[Key] = set()
+    for row in run.rows:
+        if not row.same:
+            out.append((row, why_different(row, kernel_dir, data_ends, ack_limit, frozenset(sent))))
+        if row.captured is not None and row.captured.direction == kernel_dir:
+            sent.add(row.captured)
+    return out
 
 
 def agrees(run: LiveRun) -> bool:
