@@ -20,6 +20,7 @@ connected to itself.  The checker is pure (standard library, no I/O).
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -186,12 +187,16 @@ _SWEEP = 1024  # packets between looks for connections to report
 
 @dataclass(slots=True)
 class _Open:
-    """A connection being collected for checking."""
+    """A connection being collected for checking (or, when not wanted, only followed until it closes)."""
 
     conn: Connection
     last: float  # capture time of its latest packet
+    wanted: bool = True
     fins: set[tuple[str, int]] = field(default_factory=set)
     closed: bool = False  # a RST, or both FINs and a packet after them
+
+
+END = sys.maxsize  # the order of the reports made when the capture ends
 
 
 def check_capture(
@@ -207,16 +212,30 @@ def check_capture(
     ``LINGER`` seconds past its last packet; the rest are reported at the end of the file, in order.
     A reported connection is forgotten: packets on its 4-tuple after that start a new connection.
     """
+    for _, report in checked_in_order(path, tally, relative=relative, wanted=wanted):
+        yield report
+
+
+def checked_in_order(
+    path: str | Path,
+    tally: Tally,
+    *,
+    relative: bool = True,
+    wanted: Callable[[Connection], bool] = lambda conn: True,
+) -> Iterator[tuple[tuple[int, int], ConnectionReport]]:
+    """``check_capture``'s reports, each with its place in the order: (packet number of the sweep that
+    reported it, or END; connection number).  Connections not wanted are still followed until they
+    close, so that the 4-tuple table forgets them, and which connections are wanted does not change
+    when a sweep happens: a share of the connections checked elsewhere merges back by this order."""
     collecting: dict[int, _Open] = {}
     current: dict[Key, Connection] = {}
     since_sweep = 0
     for conn, packet, _ in stream(path, tally, current):
         entry = collecting.get(id(conn))
         if entry is None:
-            if not wanted(conn):
-                continue
-            entry = collecting[id(conn)] = _Open(conn, packet.time)
-        conn.packets.append(packet)
+            entry = collecting[id(conn)] = _Open(conn, packet.time, wanted(conn))
+        if entry.wanted:
+            conn.packets.append(packet)
         entry.last = packet.time
         seg = packet.segment
         if seg.flags & Flags.RST or len(entry.fins) == 2:
@@ -230,9 +249,11 @@ def check_capture(
                 del collecting[key]
                 if current.get(key_of(done.conn)) is done.conn:
                     del current[key_of(done.conn)]  # reported: a late packet starts a new connection
-                yield _report(done.conn, relative)
+                if done.wanted:
+                    yield (packet.number, done.conn.number), _report(done.conn, relative)
     for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
-        yield _report(entry.conn, relative)
+        if entry.wanted:
+            yield (END, entry.conn.number), _report(entry.conn, relative)
 
 
 def _report(conn: Connection, relative: bool) -> ConnectionReport:

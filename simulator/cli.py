@@ -23,7 +23,7 @@ from .textladder import render
 
 if TYPE_CHECKING:
     from .capture import Connection, Tally
-    from .checker import ConnectionReport
+    from .checkpool import Checked
 
 
 class UsageError(TcpsimError):
@@ -53,6 +53,12 @@ def _seconds(text: str) -> float:
     if not 0.0 < value <= 3600.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 3600 seconds")
     return value
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes between 1 and 64")
+    return int(text)
 
 
 def _u32(text: str) -> int:
@@ -135,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     numbers.add_argument("--absolute", action="store_true", help="absolute 32-bit seq/ack")
     check.add_argument("--json", action="store_true", help="the report as JSON")
     check.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+    check.add_argument(
+        "--jobs", type=_jobs, metavar="N", help="worker processes (default: 2 for a capture of 4 MB or more, else 1)"
+    )
     compare = sub.add_parser("compare", help="line up a captured connection with a simulated run, side by side")
     compare.add_argument("capture")
     add_run_options(compare)
@@ -410,7 +419,7 @@ def _capture(args: argparse.Namespace) -> int:
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
     print(f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}")
     check_args = argparse.Namespace(
-        capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief
+        capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief, jobs=None
     )
     status = _check(check_args)
     return status if done.status == 0 else max(status, 1)
@@ -451,8 +460,7 @@ def _live(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .capture import CaptureError, Tally
-    from .checker import check_capture
-    from .checker import render as render_report
+    from .checkpool import check_parallel, check_serial, workers_for
 
     def wanted(conn: Connection) -> bool:
         if args.connection is not None:
@@ -460,17 +468,23 @@ def _check(args: argparse.Namespace) -> int:
         return args.port is None or args.port in (conn.a[1], conn.b[1])
 
     tally = Tally()
-    checked = check_capture(args.capture, tally, relative=not args.absolute, wanted=wanted)
+    jobs = args.jobs if args.jobs is not None else workers_for(args.capture)
+    options = {"relative": not args.absolute, "wanted": wanted, "brief": args.brief, "as_json": args.json}
+    checked = (
+        check_parallel(args.capture, tally, workers=jobs, **options)
+        if jobs > 1
+        else check_serial(args.capture, tally, **options)
+    )
     found = conforming = packets = 0
     as_json: list[dict[str, object]] = []
     for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
         found += 1
         conforming += report.conforms
-        packets += len(report.packets)
-        if args.json:
-            as_json.append(report.to_json())
+        packets += report.packets
+        if isinstance(report.output, dict):
+            as_json.append(report.output)
         else:
-            print("\n".join(render_report(report, brief=args.brief)) + "\n", flush=False)
+            print(report.output + "\n", flush=False)
     if not found:
         what = (
             f"no connection {args.connection}"
@@ -491,9 +505,7 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if conforming == found else 1
 
 
-def _progress(
-    reports: Iterator[ConnectionReport], tally: Tally, path: Path, *, quiet: bool
-) -> Iterator[ConnectionReport]:
+def _progress(reports: Iterator[Checked], tally: Tally, path: Path, *, quiet: bool) -> Iterator[Checked]:
     """The reports as they come, with a progress bar (packets, rate, time left) on a terminal for long runs."""
     size = path.stat().st_size if path.is_file() else 0
     if quiet or not sys.stdout.isatty() or size < 2_000_000:

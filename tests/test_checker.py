@@ -302,3 +302,34 @@ def test_a_packet_the_capture_dropped_is_a_gap_not_a_departure(tmp_path):
     assert report.conforms
     assert "ACKed segment that wasn't captured" in report.packets[4].labels
     assert "previous segment not captured" in report.packets[5].labels
+
+
+@pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--port", "5000", "--brief"], ["--connection", "7"]])
+def test_two_worker_processes_print_exactly_what_one_prints(tmp_path, options):
+    from benchmarks.capture_import import make_capture
+
+    path = tmp_path / "many.pcap"
+    make_capture(path, 20_000)  # 2,000 connections, some reported mid-file, some at the end
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-m", "simulator", "check", str(path), "--jobs", jobs, *options],
+            capture_output=True,
+            text=True,
+        )
+        for jobs in ("1", "2")
+    ]
+    assert outputs[0].returncode == outputs[1].returncode
+    assert outputs[0].stdout == outputs[1].stdout and outputs[0].stdout
+    assert outputs[0].stderr == outputs[1].stderr
+
+
+def test_a_damaged_capture_checked_by_two_workers_is_one_error_line(tmp_path):
+    from benchmarks.capture_import import make_capture
+
+    path = tmp_path / "cut.pcap"
+    make_capture(path, 5_000)
+    path.write_bytes(path.read_bytes()[:-30])  # the last packet is cut short
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "check", str(path), "--jobs", "2"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "truncated" in result.stderr

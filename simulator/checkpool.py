@@ -1,0 +1,143 @@
+"""``tcpsim check`` on one core or several: connections are independent, so each worker process
+checks every n-th connection of the same capture and the reports merge back in the serial order.
+
+Each worker reads the whole file (the 4-tuple demultiplexing must see every packet to number
+the connections as ``tcpsim read`` does) and checks and renders only its share, so what crosses
+between processes is finished text, not packets.  The order key from
+``checker.checked_in_order`` makes the merged output byte-identical to a single process's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import multiprocessing
+import os
+import queue
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .capture import CaptureError, Connection, Tally
+from .checker import ConnectionReport, checked_in_order, render
+from .errors import TcpsimError
+
+BATCH = 64  # reports sent to the parent at a time
+PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One connection's finished report, ready to print."""
+
+    order: tuple[int, int]
+    conforms: bool
+    packets: int
+    output: str | dict[str, object]  # the rendered text, or the report as JSON data
+
+
+def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool) -> Checked:
+    output: str | dict[str, object] = report.to_json() if as_json else "\n".join(render(report, brief=brief))
+    return Checked(order, report.conforms, len(report.packets), output)
+
+
+def check_serial(
+    path: str | Path,
+    tally: Tally,
+    *,
+    relative: bool = True,
+    wanted: Callable[[Connection], bool] = lambda conn: True,
+    brief: bool = False,
+    as_json: bool = False,
+) -> Iterator[Checked]:
+    """Every wanted connection's finished report, checked in this process."""
+    for order, report in checked_in_order(path, tally, relative=relative, wanted=wanted):
+        yield _finish(order, report, brief, as_json)
+
+
+def workers_for(path: str | Path) -> int:
+    """Two workers for a large capture on a machine with two cores or more, else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        large = Path(path).stat().st_size >= PARALLEL_FROM
+    except OSError:
+        large = False  # the reader reports what is wrong with the file
+    return 2 if large and cores >= 2 else 1
+
+
+def _worker(path: str, share: int, workers: int, options: dict[str, Any], out: Any) -> None:
+    wanted = options.pop("wanted")
+    tally = Tally()
+    batch: list[Checked] = []
+    try:
+        mine = lambda conn: conn.number % workers == share and wanted(conn)  # noqa: E731
+        for checked in check_serial(path, tally, wanted=mine, **options):
+            batch.append(checked)
+            if len(batch) >= BATCH:
+                out.put(("reports", batch, tally.packets))
+                batch = []
+        out.put(("reports", batch, tally.packets))
+        out.put(("done", tally, None))
+    except TcpsimError as exc:
+        out.put(("error", str(exc), None))
+    except KeyboardInterrupt:
+        pass
+    except Exception:  # a bug: its traceback goes to the parent, which raises it
+        out.put(("crash", traceback.format_exc(), None))
+
+
+def check_parallel(
+    path: str | Path,
+    tally: Tally,
+    *,
+    workers: int,
+    relative: bool = True,
+    wanted: Callable[[Connection], bool] = lambda conn: True,
+    brief: bool = False,
+    as_json: bool = False,
+) -> Iterator[Checked]:
+    """``check_serial``'s reports, in the same order, from ``workers`` processes.  ``tally`` follows
+    the packets read so far (by the slowest worker) and is complete once the iterator ends."""
+    context = multiprocessing.get_context("fork")
+    queues = [context.Queue(maxsize=64) for _ in range(workers)]
+    options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json}
+    processes = [
+        context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)
+        for share in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    progress = [0] * workers
+    finals: list[Tally] = []
+
+    def reports(share: int) -> Iterator[Checked]:
+        while True:
+            try:
+                kind, payload, read = queues[share].get(timeout=1.0)
+            except queue.Empty:
+                if not processes[share].is_alive():
+                    status = processes[share].exitcode
+                    raise RuntimeError(f"check worker {share} died (exit status {status})") from None
+                continue
+            if kind == "error":
+                raise CaptureError(payload)
+            if kind == "crash":
+                raise RuntimeError(f"check worker {share} failed:\n{payload}")
+            if kind == "done":
+                finals.append(payload)
+                return
+            progress[share] = read
+            tally.packets = min(progress)
+            yield from payload
+
+    try:
+        yield from heapq.merge(*(reports(share) for share in range(workers)), key=lambda c: c.order)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    final = finals[0]
+    tally.packets, tally.tcp, tally.skipped = final.packets, final.tcp, final.skipped
+    tally.connections, tally.captured_bytes, tally.links = final.connections, final.captured_bytes, final.links
