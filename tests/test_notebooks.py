@@ -61,3 +61,43 @@ def test_every_notebook_runs_top_to_bottom(path, tmp_path):
         assert "not answered yet" not in text and "✗ not quite" not in text
     else:
         assert "not answered yet" in text  # the questions wait for the student
+
+
+def test_the_stepper_shows_a_panel_and_a_static_step_for_renders_without_widgets():
+    pytest.importorskip("ipywidgets")
+    from simulator.notebook import Stepper
+
+    bundle = Stepper("lost_syn_ack")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    static = bundle["text/html"]
+    assert "<svg" in static and "step 16 of 16" in static and "SND.NXT" in static
+
+
+def test_without_ipywidgets_the_stepper_is_a_static_figure(monkeypatch):
+    from simulator.notebook import Stepper
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
+    bundle = Stepper("three_way_handshake")._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"} and "install ipywidgets" in bundle["text/plain"]
+    assert "<svg" in bundle["text/html"]
+
+
+def test_the_stepper_buttons_move_one_step_and_the_knobs_run_again():
+    pytest.importorskip("ipywidgets")
+    from simulator.notebook import Stepper
+
+    stepper = Stepper("data_transfer")
+    panel = stepper.widget()
+    back, forward = panel.children[0].children[1], panel.children[0].children[2]
+    slider, html = panel.children[0].children[4], panel.children[2]
+    total = stepper.steps
+    back.click()
+    assert slider.value == total - 1 and f"step {total - 1} of {total}" in html.value
+    forward.click()
+    forward.click()  # cannot go past the end
+    assert slider.value == total
+    knobs, rerun = panel.children[1].children[:-1], panel.children[1].children[-1]
+    next(k for k in knobs if k.description == "loss").value = 0.3
+    rerun.click()
+    assert slider.value == 0 and "step 0 of" in html.value
+    assert any(e.kind == "drop" for e in stepper.trace.events)  # the new run lost segments
