@@ -200,7 +200,7 @@ def render(result: Probe) -> list[str]:
     """The verdict, the packets beside the model's, and the timing of any SYN retransmissions."""
     from ..compare import render as render_rows
 
-    lines = [f"probe {result.host}:{result.port}: {result.verdict.upper()}", f"  socket: {result.detail}"]
+    lines = [f"probe {_target(result)}: {result.verdict.upper()}", f"  socket: {result.detail}"]
     if result.connection is None:
         lines.append(f"  packets: not shown ({result.why_no_packets})")
         return lines
@@ -237,7 +237,7 @@ def to_json(result: Probe) -> dict[str, object]:
                 }
             )
     return {
-        "target": f"{result.host}:{result.port}",
+        "target": _target(result),
         "verdict": result.verdict,
         "socket": result.detail,
         "seconds": round(result.seconds, 6),
@@ -247,3 +247,9 @@ def to_json(result: Probe) -> dict[str, object]:
         "syn_times": [round(t, 6) for t in result.syn_times],
         "model_syn_times": result.model_syn_times,
     }
+
+
+def _target(result: Probe) -> str:
+    """``127.0.0.1:80`` or ``[::1]:80``."""
+    host = f"[{result.host}]" if ":" in result.host else result.host
+    return f"{host}:{result.port}"
