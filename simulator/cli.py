@@ -476,13 +476,14 @@ def _check(args: argparse.Namespace) -> int:
         else check_serial(args.capture, tally, **options)
     )
     found = conforming = packets = 0
-    as_json: list[dict[str, object]] = []
     for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
         found += 1
         conforming += report.conforms
         packets += report.packets
-        if isinstance(report.output, dict):
-            as_json.append(report.output)
+        if isinstance(report.output, dict):  # JSON streams too: each connection as it is checked
+            opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
+            print(opening if found == 1 else ",", end="")
+            print(textwrap.indent(json.dumps(report.output, indent=2), "    "), end="")
         else:
             print(report.output + "\n", flush=False)
     if not found:
@@ -499,7 +500,7 @@ def _check(args: argparse.Namespace) -> int:
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
     )
     if args.json:
-        print(json.dumps({"capture": str(args.capture), "summary": summary, "connections": as_json}, indent=2))
+        print(f"\n  ],\n  \"summary\": {json.dumps(summary)}\n}}")
     else:
         print(summary)
     return 0 if conforming == found else 1
