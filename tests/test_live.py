@@ -342,3 +342,17 @@ def test_a_real_difference_is_left_unexplained(captured, simulated):
     from simulator.live.session import why_different
 
     assert why_different(_row(captured, simulated), KERNEL, ack_limit=101) is None
+
+
+@pytest.mark.usefixtures("root_with_tools")
+def test_a_crash_in_the_middle_of_a_live_run_leaves_no_namespace_behind(tmp_path, monkeypatch):
+    from simulator.live import kernel
+
+    def crash(self, now):
+        if now > 0.05:
+            raise RuntimeError("a bug in the middle of the run")
+
+    monkeypatch.setattr(kernel.KernelApp, "step", crash)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_live(load("three_way_handshake"), "server", tmp_path / "x.pcapng", say=lambda line: None)
+    assert not [n for n in existing() if n.startswith(f"tcpsim-{os.getpid()}-")]
