@@ -77,7 +77,7 @@ class Connection:
 
     def relative_ack(self, seg: Segment) -> int:
         """``seg.ack`` relative to the receiver's ISN (0 when the ACK flag is off)."""
-        if not seg.flags & Flags.ACK:
+        if not int(seg.flags) & 0x10:  # ACK (as a plain int: this runs for every packet)
             return 0
         base = self.isn.get((seg.dst_addr, seg.dst_port))
         return seg.ack.since(base) if base is not None else int(seg.ack)

@@ -32,8 +32,10 @@ from .seq import SeqNum
 from .states import State
 
 S = State
-_SYN_ACK = Flags.SYN | Flags.ACK
-_CONTROL = Flags.SYN | Flags.FIN | Flags.RST
+# Plain ints for the per-packet tests: Flags & Flags is a Python call, int & int is not.
+_FIN, _SYN, _RST, _ACK = int(Flags.FIN), int(Flags.SYN), int(Flags.RST), int(Flags.ACK)
+_SYN_ACK = _SYN | _ACK
+_CONTROL = _SYN | _FIN | _RST
 _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
@@ -146,7 +148,7 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     """Replay one captured connection through two observers and report on every packet."""
     self_connected = conn.a == conn.b
     first = conn.packets[0].segment if conn.packets else None
-    midstream = first is None or not first.flags & Flags.SYN
+    midstream = first is None or not int(first.flags) & _SYN
     notes: list[str] = []
     a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
     b = a if self_connected else _Observer(S.ESTABLISHED if midstream else _responder_state(conn))
@@ -158,7 +160,7 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
             "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
             "relative to the first packet each side sent, and window scaling is unknown"
         )
-    missed_syn = first is not None and not self_connected and first.flags & _SYN_ACK == _SYN_ACK
+    missed_syn = first is not None and not self_connected and int(first.flags) & _SYN_ACK == _SYN_ACK
     if missed_syn and first is not None:
         # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
         a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
@@ -238,9 +240,9 @@ def checked_in_order(
             conn.packets.append(packet)
         entry.last = packet.time
         seg = packet.segment
-        if seg.flags & Flags.RST or len(entry.fins) == 2:
+        if int(seg.flags) & _RST or len(entry.fins) == 2:
             entry.closed = True
-        elif seg.flags & Flags.FIN:
+        elif int(seg.flags) & _FIN:
             entry.fins.add((seg.src_addr, seg.src_port))
         since_sweep += 1
         if since_sweep >= _SWEEP:
@@ -265,7 +267,7 @@ def _report(conn: Connection, relative: bool) -> ConnectionReport:
 def _responder_state(conn: Connection) -> State:
     """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
     reply = next((p.segment for p in conn.packets if (p.segment.src_addr, p.segment.src_port) == conn.b), None)
-    return S.CLOSED if reply is not None and reply.flags & Flags.RST else S.LISTEN
+    return S.CLOSED if reply is not None and int(reply.flags) & _RST else S.LISTEN
 
 
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
@@ -273,7 +275,7 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     for p in packets:
         seg = p.segment
         side = sides[(seg.src_addr, seg.src_port)]
-        end = seg.seq + p.length + (1 if seg.flags & Flags.SYN else 0) + (1 if seg.flags & Flags.FIN else 0)
+        end = seg.seq + p.length + (1 if int(seg.flags) & _SYN else 0) + (1 if int(seg.flags) & _FIN else 0)
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
 
@@ -293,14 +295,14 @@ def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer]
         if before[1] != after[1] and b is not a:
             moves.append(f"B {before[1]} -> {after[1]}")
         explanation += " (" + ", ".join(moves) + ")" if moves else ""
-    window = seg.window if seg.flags & Flags.SYN or sender.scale is None else seg.window << sender.scale
+    window = seg.window if int(seg.flags) & _SYN or sender.scale is None else seg.window << sender.scale
     return PacketReport(
         p.number,
         p.time - conn.packets[0].time,
         "->" if (seg.src_addr, seg.src_port) == conn.a else "<-",
         seg.flags.names,
         conn.relative_seq(seg) if relative else int(seg.seq),
-        conn.relative_ack(seg) if relative else (int(seg.ack) if seg.flags & Flags.ACK else 0),
+        conn.relative_ack(seg) if relative else (int(seg.ack) if int(seg.flags) & _ACK else 0),
         p.length,
         window,
         tuple(labels),
@@ -318,9 +320,9 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
     flags = seg.flags
-    if flags & Flags.RST:
+    if flags & _RST:
         return _reset(seg, s, r)
-    if flags & Flags.SYN:
+    if flags & _SYN:
         return _handshake(seg, s, r)
     if s.isn is None:  # its first packet in a capture that started mid-connection
         s.isn = seg.seq
@@ -329,7 +331,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     sentences: list[str] = []
     departure: str | None = None
     length = p.length
-    fin = 1 if flags & Flags.FIN else 0
+    fin = 1 if flags & _FIN else 0
     end = seg.seq + length + fin
     nxt = s.nxt if s.nxt is not None else seg.seq
     base = s.isn
@@ -453,7 +455,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         )
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
-    if flags & Flags.ACK:
+    if flags & _ACK:
         ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r, described=bool(labels))
         labels.extend(ack_labels)
         if ack_sentence:
@@ -495,7 +497,7 @@ def _acknowledgement(
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
     if s.acked is not None and ack < s.acked and not seglen:
         labels.append("old ACK")
-    pure = not seglen and not seg.flags & _CONTROL
+    pure = not seglen and not int(seg.flags) & _CONTROL
     previous = s.last_pure_ack
     if pure:
         last = s.last_numbers
@@ -528,7 +530,7 @@ def _acknowledgement(
         r.probing = ""
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
-    if window == 0 and not seg.flags & Flags.RST:
+    if window == 0 and not int(seg.flags) & _RST:
         s.zero_seen = True
         labels.append("zero window")
         sentence += ("; " if sentence else "") + (
@@ -595,7 +597,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
     s.window = seg.window
     if again:
         labels.append("retransmission")
-    if not seg.flags & Flags.ACK:
+    if not int(seg.flags) & _ACK:
         if s.state in (S.CLOSED, S.LISTEN):
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
@@ -646,7 +648,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     departure: str | None = None
     if r.state is S.SYN_SENT:
         # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
-        ok = bool(seg.flags & Flags.ACK) and r.nxt is not None and seg.ack == r.nxt
+        ok = bool(int(seg.flags) & _ACK) and r.nxt is not None and seg.ack == r.nxt
         where = (
             "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
             if ok
