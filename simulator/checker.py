@@ -436,10 +436,18 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             and r.scale is not None
             and seg.seq + length > r.right_edge
         ):
-            departure = (
-                f"data beyond the receiver's window: seq up to {_rel(seg.seq + length, base)} but the window "
-                f"ends at {_rel(r.right_edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
-            )
+            if flags & _ACK and r.nxt is not None and seg.ack > r.nxt:
+                # this segment acknowledges the receiver's data the capture never saw: the capture
+                # missed packets of the receiver, and one of them may have opened the window
+                sentences.append(
+                    f"beyond the last window seen ({_rel(r.right_edge, base)}), but the capture missed packets "
+                    "from the receiver (its data is acknowledged here), so the window update is likely among them"
+                )
+            else:
+                departure = (
+                    f"data beyond the receiver's window: seq up to {_rel(seg.seq + length, base)} but the window "
+                    f"ends at {_rel(r.right_edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
+                )
         if end > nxt and "zero window probe" not in labels:
             s.nxt = end
             r.zero_seen = False

@@ -500,7 +500,7 @@ def _check(args: argparse.Namespace) -> int:
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
     )
     if args.json:
-        print(f"\n  ],\n  \"summary\": {json.dumps(summary)}\n}}")
+        print(f'\n  ],\n  "summary": {json.dumps(summary)}\n}}')
     else:
         print(summary)
     return 0 if conforming == found else 1

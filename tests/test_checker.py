@@ -123,6 +123,16 @@ def test_data_beyond_the_advertised_window_is_flagged(tmp_path):
     assert "data beyond the receiver's window: seq up to 21 but the window ends at 11" in report.departures[0].departure
 
 
+def test_data_beyond_the_last_window_seen_is_no_departure_when_the_capture_missed_the_receivers_packets(tmp_path):
+    # the server's 50 bytes were never captured, but the client's segment acknowledges them: the
+    # capture missed the server's packets, and with them the window update that let the client send
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=10), seg("A", 101, 501)]
+    later = seg("PA", 551, 121, b"y" * 5, back=True, window=100)  # the server did get that far
+    (report,) = reports(write(tmp_path / "gap.pcap", [*segments, seg("PA", 101, 551, b"x" * 20), later]))
+    assert report.conforms, report.departures
+    assert "the capture missed packets from the receiver" in report.packets[3].explanation
+
+
 def test_a_capture_that_starts_mid_connection_is_inferred_not_flagged(tmp_path):
     segments = [seg("PA", 5000, 9000, b"hello"), seg("A", 9000, 5005, back=True), seg("FA", 5005, 9000)]
     (report,) = reports(write(tmp_path / "mid.pcap", segments))
