@@ -139,6 +139,7 @@ class _Observer:
     last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq + len, ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
+    final_ack: SeqNum | None = None  # the highest ack it sends in the whole capture
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -271,13 +272,17 @@ def _responder_state(conn: Connection) -> State:
 
 
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
-    """Each side's highest sequence number over the whole capture (to tell a capture gap from a bad ACK)."""
+    """Each side's highest sequence number and ack over the whole capture (to tell a capture gap
+    from a bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
         seg = p.segment
         side = sides[(seg.src_addr, seg.src_port)]
-        end = seg.seq + p.length + (1 if int(seg.flags) & _SYN else 0) + (1 if int(seg.flags) & _FIN else 0)
+        flags = int(seg.flags)
+        end = seg.seq + p.length + (1 if flags & _SYN else 0) + (1 if flags & _FIN else 0)
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
+        if flags & _ACK and (side.final_ack is None or seg.ack > side.final_ack):
+            side.final_ack = seg.ack
 
 
 def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], relative: bool) -> PacketReport:
@@ -436,12 +441,14 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             and r.scale is not None
             and seg.seq + length > r.right_edge
         ):
-            if flags & _ACK and r.nxt is not None and seg.ack > r.nxt:
-                # this segment acknowledges the receiver's data the capture never saw: the capture
-                # missed packets of the receiver, and one of them may have opened the window
+            if (flags & _ACK and r.nxt is not None and seg.ack > r.nxt) or (
+                r.final_ack is not None and r.final_ack >= seg.seq + length
+            ):
+                # the capture missed packets of the receiver (this segment acknowledges its unseen data,
+                # or the receiver later acknowledges these bytes, which it would not take beyond its window)
                 sentences.append(
-                    f"beyond the last window seen ({_rel(r.right_edge, base)}), but the capture missed packets "
-                    "from the receiver (its data is acknowledged here), so the window update is likely among them"
+                    f"beyond the last window seen ({_rel(r.right_edge, base)}), but the receiver accepts these "
+                    "bytes (or sent packets the capture missed), so the capture missed its window update"
                 )
             else:
                 departure = (

@@ -130,7 +130,14 @@ def test_data_beyond_the_last_window_seen_is_no_departure_when_the_capture_misse
     later = seg("PA", 551, 121, b"y" * 5, back=True, window=100)  # the server did get that far
     (report,) = reports(write(tmp_path / "gap.pcap", [*segments, seg("PA", 101, 551, b"x" * 20), later]))
     assert report.conforms, report.departures
-    assert "the capture missed packets from the receiver" in report.packets[3].explanation
+    assert "the capture missed its window update" in report.packets[3].explanation
+
+
+def test_data_beyond_the_last_window_seen_that_the_receiver_acknowledges_is_a_missed_window_update(tmp_path):
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=10), seg("A", 101, 501)]
+    segments += [seg("PA", 101, 501, b"x" * 20), seg("A", 501, 121, back=True)]  # the server took all 20
+    (report,) = reports(write(tmp_path / "took.pcap", segments))
+    assert report.conforms, report.departures
 
 
 def test_a_capture_that_starts_mid_connection_is_inferred_not_flagged(tmp_path):
