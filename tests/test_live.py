@@ -131,6 +131,56 @@ def test_capture_runs_a_command_in_a_namespace_and_checks_its_conversation(tmp_p
         assert max(p.length for p in packets) <= 1500 - 52
 
 
+MANY = """
+import socket, threading
+srv = socket.create_server(("127.0.0.1", 7100)); srv.listen(64)
+def handle(c):
+    data = b""
+    while len(data) < 3000:
+        d = c.recv(65536)
+        if not d: break
+        data += d
+    c.sendall(b"r" * 20000)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(65536): pass
+    c.close()
+def serve():
+    for _ in range(20):
+        c, _ = srv.accept(); threading.Thread(target=handle, args=(c,)).start()
+threading.Thread(target=serve).start()
+def client():
+    s = socket.create_connection(("127.0.0.1", 7100)); s.sendall(b"q" * 3000)
+    while s.recv(65536): pass
+    s.close()
+ts = [threading.Thread(target=client) for _ in range(20)]
+[t.start() for t in ts]; [t.join() for t in ts]
+"""
+
+
+@pytest.mark.usefixtures("root_with_tools")
+@pytest.mark.parametrize("offload", [[], ["--no-offload", "--mtu", "1500"]])
+def test_twenty_interleaved_connections_through_ten_percent_loss_all_conform(tmp_path, capsys, offload):
+    # lost packets the capture never sees, retransmissions, window updates tcpdump may miss in a burst
+    status = main(
+        [
+            "capture",
+            "-o",
+            str(tmp_path / "many.pcap"),
+            "--loss",
+            "0.1",
+            *offload,
+            "--brief",
+            "--",
+            sys.executable,
+            "-c",
+            MANY,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "20 connections" in out and "20 conform to the model, 0 depart" in out
+
+
 @pytest.mark.usefixtures("root_with_tools")
 def test_capture_of_a_failing_command_keeps_the_capture_and_says_so(tmp_path, capsys):
     pcap = tmp_path / "x.pcap"
