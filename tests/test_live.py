@@ -182,6 +182,15 @@ def test_twenty_interleaved_connections_through_ten_percent_loss_all_conform(tmp
 
 
 @pytest.mark.usefixtures("root_with_tools")
+def test_the_readme_capture_example_runs_and_conforms(tmp_path, capfd):
+    example = Path(__file__).parent.parent / "examples" / "echo.py"
+    argv = ["capture", "-o", str(tmp_path / "echo.pcap"), "--no-offload", "--mtu", "1500", "--brief"]
+    assert main([*argv, "--", sys.executable, str(example)]) == 0
+    out = capfd.readouterr().out
+    assert "echoed 100000 bytes" in out and "1 connection, " in out and "1 conforms to the model" in out
+
+
+@pytest.mark.usefixtures("root_with_tools")
 def test_capture_of_a_failing_command_keeps_the_capture_and_says_so(tmp_path, capsys):
     pcap = tmp_path / "x.pcap"
     status = main(["capture", "-o", str(pcap), "--", "sh", "-c", "exit 3"])
