@@ -1,6 +1,6 @@
 """A tiny echo server and its client in one program, for `tcpsim capture` to record:
 
-    sudo tcpsim capture --no-offload --mtu 1500 -- python3 examples/echo.py
+sudo tcpsim capture --no-offload --mtu 1500 -- python3 examples/echo.py
 """
 
 import socket
