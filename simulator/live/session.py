@@ -30,6 +30,7 @@ from ..network import Network
 from ..scapy_backend import from_packet, packet_bytes
 from ..scenario import Scenario
 from ..segment import Flags, Segment
+from ..seq import SeqNum
 from ..trace import Trace
 from .kernel import KernelApp
 from .namespace import LiveError, Namespace, require
@@ -76,7 +77,7 @@ class LiveNetwork(Network):
         self.model_name = model
         self.record_crossing = record
         self.started = time.monotonic()
-        self._kernel_sent: dict[str, int] = {}  # highest sequence number end the kernel has sent
+        self._kernel_sent: dict[int, SeqNum] = {}  # per kernel port: the highest sequence end it has sent
         self._lost = ""  # why the segment going through the faults was lost ("" if it was not)
 
     def clock(self) -> float:
@@ -112,10 +113,11 @@ class LiveNetwork(Network):
 
     def from_kernel(self, seg: Segment, raw: bytes, now: float) -> Crossing:
         """A segment the kernel sent: through the scenario's faults, then to the model's endpoint."""
-        end = int(seg.seq) + seg.len
-        key = f"{seg.src_port}"
-        retransmission = bool(seg.len) and key in self._kernel_sent and end - self._kernel_sent[key] <= 0
-        self._kernel_sent[key] = max(self._kernel_sent.get(key, end), end)
+        end = seg.seq + seg.len  # serial arithmetic: Linux's ISN may sit just below 2^32
+        sent = self._kernel_sent.get(seg.src_port)
+        retransmission = bool(seg.len) and sent is not None and end <= sent
+        if sent is None or end > sent:
+            self._kernel_sent[seg.src_port] = end
         crossing = Crossing(now, seg, True, raw)
         self.record_crossing(crossing)
         self._through_faults(crossing, self.kernel_name, retransmission)
