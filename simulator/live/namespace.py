@@ -118,11 +118,11 @@ class Namespace:
         if not self.offloads:
             self.run(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"])
         if self.loss:
-            for chain in ("OUTPUT",):
-                rule = ["-A", chain, "-p", "tcp", "-m", "statistic", "--mode", "random"]
-                self.run(["iptables", *rule, "--probability", f"{self.loss:g}", "-j", "DROP"])
-                if shutil.which("ip6tables"):
-                    self.run(["ip6tables", *rule, "--probability", f"{self.loss:g}", "-j", "DROP"])
+            # OUTPUT only: on the loopback every packet passes it once, so each is lost with probability P
+            rule = ["-A", "OUTPUT", "-p", "tcp", "-m", "statistic", "--mode", "random"]
+            rule += ["--probability", f"{self.loss:g}", "-j", "DROP"]
+            for tool in ("iptables", "ip6tables") if shutil.which("ip6tables") else ("iptables",):
+                self.run([tool, *rule])
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._delete()
