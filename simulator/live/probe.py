@@ -13,7 +13,7 @@ import socket
 import tempfile
 import threading
 import time
-from contextlib import ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,17 +86,16 @@ def probe(host: str, port: int, *, timeout: float = 5.0, example: str | None = N
             ns = stack.enter_context(Namespace(loss=0.0))
             _set_up_example(ns, example, port, stack)
         why = missing(["tcpdump"], what="packet detail")
-        result: Probe
+        pcap = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tcpsim-probe-"))) / "probe.pcap"
+        expression = f"tcp and host {host} and port {port}"
+        dump: AbstractContextManager[None] = nullcontext()
         if why is None:
-            pcap = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tcpsim-probe-"))) / "probe.pcap"
-            expression = f"tcp and host {host} and port {port}"
             dump = ns.tcpdump(pcap, expression) if ns is not None else tcpdump([], pcap, expression)
-            with dump, ns.entered() if ns is not None else nullcontext():
-                result = _connect(host, port, timeout)
+        with dump, ns.entered() if ns is not None else nullcontext():
+            result = _connect(host, port, timeout)
+        if why is None:
             result.connection = _our_connection(pcap, result)
         else:
-            with ns.entered() if ns is not None else nullcontext():
-                result = _connect(host, port, timeout)
             result.why_no_packets = why
     result.model = _model(result, timeout)
     if result.connection is not None:
