@@ -23,8 +23,7 @@ class KernelApp:
     def __init__(
         self, script: list[Step], local: tuple[str, int], peer: tuple[str, int], *, auto_read: bool, rcvbuf: int | None
     ) -> None:
-        unsupported = [s.action for s in script if s.action == "crash"]
-        if unsupported:
+        if any(step.action == "crash" for step in script):
             raise LiveError("the kernel cannot be made to crash: choose --kernel for the other side")
         self.script = script
         self.local = local
