@@ -52,7 +52,13 @@ class Row:
         return self.captured == self.simulated
 
 
-def _keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> list[Key]:
+def key(seg: Segment, length: int, direction: str, own_isn: int, peer_isn: int | None) -> Key:
+    """One segment as a key: seq relative to its sender's ISN, ack to its receiver's (0 when unknown)."""
+    ack = seg.ack.since(peer_isn) if seg.flags & Flags.ACK and peer_isn is not None else 0
+    return Key(direction, seg.flags.names, seg.seq.since(own_isn), ack, length)
+
+
+def keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> list[Key]:
     """Segments (with their payload length on the wire) as keys, numbered from each side's ISN."""
     items = list(segments)
     isn: dict[tuple[str, int], int] = {}
@@ -65,8 +71,7 @@ def _keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> l
     for seg, length in items:
         src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
         direction = "client -> server" if src == client else "server -> client"
-        ack = seg.ack.since(isn[dst]) if seg.flags & Flags.ACK and dst in isn else 0
-        out.append(Key(direction, seg.flags.names, seg.seq.since(isn[src]), ack, length))
+        out.append(key(seg, length, direction, isn[src], isn.get(dst)))
     return out
 
 
@@ -86,7 +91,8 @@ def _capture_host(conn: Connection, trace: Trace) -> str | None:
     return server if at_server else client
 
 
-def _client(segments: Iterable[Segment]) -> tuple[str, int]:
+def client_of(segments: Iterable[Segment]) -> tuple[str, int]:
+    """The side that sent the first SYN (or, without one, the first segment)."""
     first = None
     for seg in segments:
         if first is None:
@@ -104,8 +110,8 @@ def compare(conn: Connection, trace: Trace, *, at: str | None = None) -> list[Ro
         at = _capture_host(conn, trace)
     sent = [step.event.segment for step, _ in seen_at(trace, at)]
     simulated = [(seg, len(seg.payload)) for seg in sent if seg is not None]
-    ours = _keys(captured, _client(s for s, _ in captured))
-    theirs = _keys(simulated, _client(s for s, _ in simulated))
+    ours = keys(captured, client_of(s for s, _ in captured))
+    theirs = keys(simulated, client_of(s for s, _ in simulated))
     rows: list[Row] = []
     matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -221,16 +221,6 @@ def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Quest
     return questions(Screen.of(trace, relative))
 
 
-def check_question(q: Question, answer: str | None) -> bool:
-    """Check an answer to one of ``next_segment_questions`` (flags as SA or SYN,ACK; states any case)."""
-    if answer is None:
-        print(f"{q.prompt} not answered yet")
-        return False
-    right = correct(q, str(answer))
-    print(f"{q.prompt} {'✓ right' if right else f'✗ the answer is {q.answer}'}")
-    return right
-
-
 def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True) -> bool:
     """Check an answer about the ``n``-th segment sent in ``trace`` (1-based): its ``flags``, ``seq``,
     ``ack`` (``-`` when the ACK flag is off) or the sender's ``state`` once it is sent.  The model's

@@ -59,7 +59,8 @@ class CapturedConnection:
         return zeek_state(self.connection)
 
     def _sent_by(self, side: tuple[str, int]) -> list[Flags]:
-        return [p.segment.flags for p in self.connection.packets if (p.segment.src_addr, p.segment.src_port) == side]
+        conn = self.connection
+        return [p.segment.flags for p in conn.packets if conn.side(p.segment) == side]
 
     @property
     def client(self) -> tuple[str, int]:
@@ -69,11 +70,14 @@ class CapturedConnection:
     def server(self) -> tuple[str, int]:
         return self.connection.b
 
+    def _peer(self, side: tuple[str, int]) -> tuple[str, int]:
+        return self.connection.b if side == self.connection.a else self.connection.a
+
     def delivered(self, side: tuple[str, int]) -> int:
         """Bytes sent by ``side`` that its peer acknowledged (SYN and FIN not counted)."""
         conn = self.connection
-        peer = conn.b if side == conn.a else conn.a
-        acks = [conn.relative_ack(p.segment) for p in conn.packets if (p.segment.src_addr, p.segment.src_port) == peer]
+        peer = self._peer(side)
+        acks = [conn.relative_ack(p.segment) for p in conn.packets if conn.side(p.segment) == peer]
         # the ack counts the SYN (and the FIN once it is acknowledged) besides the bytes
         return max(0, max(acks, default=1) - 1 - int(self._fin_acked(side)))
 
@@ -83,7 +87,7 @@ class CapturedConnection:
         if not fins:
             return False
         fin_end = conn.relative_seq(fins[-1]) + len(fins[-1].payload) + 1
-        peer = conn.b if side == conn.a else conn.a
+        peer = self._peer(side)
         return any(conn.relative_ack(p.segment) >= fin_end for p in conn.packets if conn.side(p.segment) == peer)
 
     def assert_handshake_completed(self) -> None:

@@ -24,7 +24,7 @@ from scapy.utils import PcapNgWriter
 
 from ..app import Application
 from ..capture import Connection, read
-from ..compare import Key, Row, compare
+from ..compare import Key, Row, client_of, compare, key, keys
 from ..endpoint import Endpoint
 from ..network import Network
 from ..scapy_backend import from_packet, packet_bytes
@@ -57,13 +57,12 @@ class LiveRun:
     scenario: Scenario
     kernel: str  # the scenario endpoint the kernel played
     model: str
+    kernel_dir: str  # its direction in the comparison: "client -> server" or "server -> client"
     crossings: list[Crossing]
     simulated: Trace
-    connection: Connection | None = None  # the model host's view, read back from the pcap
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # the model host's view beside the simulated run
     kernel_failure: str | None = None
     model_failure: str | None = None
-    pcap: Path | None = None
 
 
 class LiveNetwork(Network):
@@ -142,9 +141,9 @@ def run_live(
     model = names[1 - names.index(kernel)]
     k_spec, m_spec = scenario.endpoint(kernel), scenario.endpoint(model)
     simulated = scenario.run()
-    expected = _predicted(simulated, kernel)
+    kernel_dir, expected = _predicted(simulated, (k_spec.address, k_spec.port))
     crossings: list[Crossing] = []
-    run = LiveRun(scenario, kernel, model, crossings, simulated, pcap=pcap)
+    run = LiveRun(scenario, kernel, model, kernel_dir, crossings, simulated)
     isn: dict[bool, int] = {}  # from_kernel -> ISN
     cursor = [0]
 
@@ -169,7 +168,7 @@ def run_live(
                 endpoint = Endpoint(model, MODEL_ADDR, m_spec.port, m_spec.isn or 0, m_spec.config)
                 net.add(endpoint, list(m_spec.script))
                 net.address_of[kernel] = (KERNEL_ADDR, k_spec.port)
-                _loop(net, app, tun, scenario, crossings, expected, isn, cursor, say)
+                _loop(net, app, tun, scenario, crossings, (kernel_dir, expected), isn, cursor, say)
                 model_app = net.apps[model]
                 run.model_failure = model_app.failure
                 run.kernel_failure = app.failure
@@ -178,37 +177,19 @@ def run_live(
         finally:
             tun.close()
     _write(crossings, pcap, kernel, model)
-    run.connection = _host_view(pcap, crossings)
-    if run.connection is not None:
-        run.rows = compare(run.connection, simulated, at=model)
+    seen = _host_view(pcap, crossings)
+    if seen is not None:
+        run.rows = compare(seen, simulated, at=model)
     return run
 
 
-def _predicted(trace: Trace, kernel: str) -> list[Key]:
-    """The segments the simulated run has the kernel's side send, as keys (relative numbers)."""
-    sends = [e.segment for e in trace.events if e.kind == "send" and e.segment is not None]
-    isn: dict[str, int] = {}
-    for seg in sends:
-        if seg.flags & Flags.SYN:
-            isn.setdefault(f"{seg.src_addr}:{seg.src_port}", int(seg.seq))
-    out = []
-    for e in trace.events:
-        if e.kind == "send" and e.segment is not None and e.endpoint == kernel:
-            out.append(
-                _key(
-                    e.segment,
-                    isn.get(f"{e.segment.src_addr}:{e.segment.src_port}", 0),
-                    isn.get(f"{e.segment.dst_addr}:{e.segment.dst_port}", 0),
-                    from_client=False,
-                )
-            )
-    return out
-
-
-def _key(seg: Segment, own_isn: int, peer_isn: int, *, from_client: bool) -> Key:
-    direction = "client -> server" if from_client else "server -> client"
-    ack = (int(seg.ack) - peer_isn) % (1 << 32) if seg.flags & Flags.ACK else 0
-    return Key(direction, seg.flags.names, (int(seg.seq) - own_isn) % (1 << 32), ack, len(seg.payload))
+def _predicted(trace: Trace, kernel: tuple[str, int]) -> tuple[str, list[Key]]:
+    """The kernel's direction in the comparison, and the segments the simulated run has the kernel's
+    side (at address ``kernel``) send, as keys."""
+    sends = [(e.segment, len(e.segment.payload)) for e in trace.events if e.kind == "send" and e.segment]
+    client = client_of(seg for seg, _ in sends)
+    direction = "client -> server" if client == kernel else "server -> client"
+    return direction, [k for k in keys(sends, client) if k.direction == direction]
 
 
 def _loop(
@@ -217,7 +198,7 @@ def _loop(
     tun: Tun,
     scenario: Scenario,
     crossings: list[Crossing],
-    expected: list[Key],
+    prediction: tuple[str, list[Key]],
     isn: dict[bool, int],
     cursor: list[int],
     say: Callable[[str], None],
@@ -239,7 +220,7 @@ def _loop(
             now = net.clock()
             crossing = net.from_kernel(from_packet(pkt), raw, now)
             net.run(until=now)
-            crossing.note = _against_prediction(crossing, expected, isn, cursor)
+            crossing.note = _against_prediction(crossing, prediction, isn, cursor)
         app.step(net.clock())
         while shown < len(crossings):
             say(_line(crossings[shown], net, isn))
@@ -255,11 +236,13 @@ def _loop(
         select.select(readers, writers, [], max(wait, 0.0))
 
 
-def _against_prediction(c: Crossing, expected: list[Key], isn: dict[bool, int], cursor: list[int]) -> str:
+def _against_prediction(c: Crossing, prediction: tuple[str, list[Key]], isn: dict[bool, int], cursor: list[int]) -> str:
     """Set the kernel's segment beside the next one the model predicted for that side."""
-    key = _key(c.segment, isn.get(True, int(c.segment.seq)), isn.get(False, 0), from_client=False)
+    direction, expected = prediction
+    seg = c.segment
+    live = key(seg, len(seg.payload), direction, isn.get(True, int(seg.seq)), isn.get(False))
     for ahead in range(cursor[0], min(cursor[0] + 4, len(expected))):
-        if expected[ahead] == key:
+        if expected[ahead] == live:
             skipped = ahead - cursor[0]
             cursor[0] = ahead + 1
             return "as the model predicted" + (f" (after {skipped} it predicted first)" if skipped else "")
@@ -316,13 +299,6 @@ def kernel_release() -> str:
 
 
 # --------------------------------------------------------------------- report
-def kernel_direction(run: LiveRun) -> str:
-    """The comparison's name for the kernel's direction of travel."""
-    first = run.simulated.endpoints[0].name if run.simulated.endpoints else ""
-    client = first if any(s.action == "connect" for s in run.scenario.endpoint(first).script) else run.model
-    return "client -> server" if run.kernel == client else "server -> client"
-
-
 _PROBE = "Linux's zero-window probe carries no data and seq = SND.UNA - 1 (the RFC's carries one byte)"
 
 
@@ -338,9 +314,9 @@ def why_different(
     ``ack_limit`` is the highest ack the model has the kernel send (more acknowledges bytes never sent);
     ``sent_before`` the segments the kernel sent in earlier rows."""
     live, predicted = row.captured, row.simulated
-    key = live or predicted
-    assert key is not None
-    if key.direction != kernel_dir:
+    either = live or predicted
+    assert either is not None
+    if either.direction != kernel_dir:
         return "the model's answer to what Linux actually sent (follows from the rows around it)"
     if live is not None and ack_limit is not None and live.ack > ack_limit:
         return None
@@ -428,13 +404,13 @@ def report(run: LiveRun) -> list[str]:
 
 def differences(run: LiveRun) -> list[tuple[Row, str | None]]:
     """Each row that differs, with Linux's reason in words (None: a departure from the model)."""
-    kernel_dir = kernel_direction(run)
+    kernel_dir = run.kernel_dir
     live = [row.captured for row in run.rows if row.captured is not None and row.captured.direction == kernel_dir]
-    data_ends = frozenset(key.seq + key.length for key in live if key.length)
+    data_ends = frozenset(k.seq + k.length for k in live if k.length)
     predicted = [
         row.simulated for row in run.rows if row.simulated is not None and row.simulated.direction == kernel_dir
     ]
-    ack_limit = max((key.ack for key in predicted), default=None)
+    ack_limit = max((k.ack for k in predicted), default=None)
     out: list[tuple[Row, str | None]] = []
     sent: set[Key] = set()
     for row in run.rows:
