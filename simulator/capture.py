@@ -72,7 +72,7 @@ class Connection:
 
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
-        base = self.isn.get(self.side(seg))
+        base = self.isn.get((seg.src_addr, seg.src_port))
         return seg.seq.since(base) if base is not None else int(seg.seq)
 
     def relative_ack(self, seg: Segment) -> int:
@@ -312,12 +312,12 @@ def parse_ip(packet: bytes) -> Segment | None:
     if version == 4:
         if len(packet) < 20:
             return None
-        ihl = (packet[0] & 0x0F) * 4
-        total = int.from_bytes(packet[2:4], "big")
-        if packet[9] != 6 or ihl < 20 or int.from_bytes(packet[6:8], "big") & 0x1FFF:  # TCP, first fragment
+        version_ihl, total, fragment, protocol, src_raw, dst_raw = _IPV4.unpack_from(packet)
+        ihl = (version_ihl & 0x0F) * 4
+        if protocol != 6 or ihl < 20 or fragment & 0x1FFF:  # TCP, first fragment
             return None
-        src, dst = _address(packet[12:16]), _address(packet[16:20])
-        tcp = packet[ihl : max(total, ihl)] if total >= ihl else packet[ihl:]
+        src, dst = _address(src_raw), _address(dst_raw)
+        tcp = packet[ihl:total] if total >= ihl else packet[ihl:]
     elif version == 6:
         if len(packet) < 40:
             return None
@@ -333,6 +333,7 @@ def parse_ip(packet: bytes) -> Segment | None:
     return parse_tcp(tcp, src, dst)
 
 
+_IPV4 = struct.Struct("!BxH2xHxB2x4s4s")  # version and IHL, total length, fragment, protocol, addresses
 _ADDRESSES: dict[bytes, str] = {}  # a capture has few addresses: format each once
 
 
@@ -346,6 +347,7 @@ def _address(raw: bytes) -> str:
 
 
 _TCP = struct.Struct("!HHIIHHHH")
+_SEQ = int.__new__
 
 
 def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
@@ -359,8 +361,8 @@ def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
     return Segment(
         sport,
         dport,
-        SeqNum(seq),
-        SeqNum(ack),
+        _SEQ(SeqNum, seq),  # already 32 bits: SeqNum's masking __new__ is not needed
+        _SEQ(SeqNum, ack),
         ALL_FLAGS[off_flags & 0xFF],
         window,
         options,

@@ -25,9 +25,10 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .capture import Connection, Key, Packet, Tally, key_of, stream, zeek_state
-from .segment import Flags, Segment
+from .segment import FLAG_NAMES, Flags, Segment
 from .seq import SeqNum
 from .states import State
 
@@ -40,9 +41,8 @@ _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" "
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
 
-@dataclass(frozen=True, slots=True)
-class PacketReport:
-    """What the checker says about one packet."""
+class PacketReport(NamedTuple):
+    """What the checker says about one packet (a named tuple: one is made for every packet checked)."""
 
     number: int
     time: float  # seconds since the connection's first packet
@@ -278,7 +278,7 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
         seg = p.segment
         side = sides[(seg.src_addr, seg.src_port)]
         flags = int(seg.flags)
-        end = seg.seq + p.length + (1 if flags & _SYN else 0) + (1 if flags & _FIN else 0)
+        end = seg.seq + (p.length + (1 if flags & _SYN else 0) + (1 if flags & _FIN else 0))
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
         if flags & _ACK and (side.final_ack is None or seg.ack > side.final_ack):
@@ -287,7 +287,8 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
 
 def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], relative: bool) -> PacketReport:
     seg = p.segment
-    sender = sides[(seg.src_addr, seg.src_port)]
+    src = (seg.src_addr, seg.src_port)
+    sender = sides[src]
     receiver = sides[(seg.dst_addr, seg.dst_port)]
     a, b = sides[conn.a], sides[conn.b]
     before = (a.state, b.state)
@@ -295,19 +296,20 @@ def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer]
     after = (a.state, b.state)
     if before != after:
         moves = []
-        if before[0] != after[0]:
-            moves.append(f"A {before[0]} -> {after[0]}")
-        if before[1] != after[1] and b is not a:
-            moves.append(f"B {before[1]} -> {after[1]}")
+        if before[0] is not after[0]:
+            moves.append(f"A {before[0].value} -> {after[0].value}")
+        if before[1] is not after[1] and b is not a:
+            moves.append(f"B {before[1].value} -> {after[1].value}")
         explanation += " (" + ", ".join(moves) + ")" if moves else ""
-    window = seg.window if int(seg.flags) & _SYN or sender.scale is None else seg.window << sender.scale
+    flags = int(seg.flags)
+    window = seg.window if flags & _SYN or sender.scale is None else seg.window << sender.scale
     return PacketReport(
         p.number,
         p.time - conn.packets[0].time,
-        "->" if (seg.src_addr, seg.src_port) == conn.a else "<-",
-        seg.flags.names,
+        "->" if src == conn.a else "<-",
+        FLAG_NAMES[flags],
         conn.relative_seq(seg) if relative else int(seg.seq),
-        conn.relative_ack(seg) if relative else (int(seg.ack) if int(seg.flags) & _ACK else 0),
+        conn.relative_ack(seg) if relative else (int(seg.ack) if flags & _ACK else 0),
         p.length,
         window,
         tuple(labels),
@@ -324,7 +326,7 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 
 def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
-    flags = seg.flags
+    flags = int(seg.flags)
     if flags & _RST:
         return _reset(seg, s, r)
     if flags & _SYN:
@@ -337,7 +339,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     departure: str | None = None
     length = p.length
     fin = 1 if flags & _FIN else 0
-    end = seg.seq + length + fin
+    end = seg.seq + (length + fin)
     nxt = s.nxt if s.nxt is not None else seg.seq
     base = s.isn
 
@@ -690,6 +692,9 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     return labels, f"RST: resets the connection; {where}.", departure
 
 
+_COLUMN = {state: f"{state.value:<12} " for state in State}  # a state as the report's table shows it
+
+
 def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
     """A connection's report as text lines: header, a row per packet (and its sentence), the verdict."""
     lines = [
@@ -702,9 +707,8 @@ def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
         ack = f" ack={p.ack}" if "ACK" in p.flags.split(",") else ""
         segment = f"{p.flags} seq={p.seq}{ack} len={p.length} win={p.window}"
         labels = ", ".join(p.labels)
-        lines.append(
-            f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {p.after[0]!s:<12} {p.after[1]!s:<12} {labels}"
-        )
+        a, b = p.after
+        lines.append(f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{labels}")
         if p.departure is not None:
             lines.extend(_WRAP.wrap(f"DEPARTS FROM THE MODEL: {p.departure}"))
         if not brief:

@@ -28,7 +28,7 @@ class Flags(enum.IntFlag):
     @property
     def names(self) -> str:
         """Flags as a textbook writes them: ``"SYN,ACK"``, ``"FIN,ACK"``."""
-        return _NAME_OF[int(self) & 0xFF]
+        return FLAG_NAMES[int(self) & 0xFF]
 
     @classmethod
     def parse(cls, text: str) -> Flags:
@@ -109,7 +109,7 @@ _NAMES = (
     (Flags.CWR, "CWR"),
 )
 # every value's name, made once (the checker and the ladders ask for it for every segment)
-_NAME_OF: tuple[str, ...] = tuple(",".join(name for bit, name in _NAMES if i & int(bit)) or "none" for i in range(256))
+FLAG_NAMES: tuple[str, ...] = tuple(",".join(name for bit, name in _NAMES if i & int(bit)) or "none" for i in range(256))
 
 
 @dataclass(frozen=True, slots=True)
