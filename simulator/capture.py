@@ -42,19 +42,46 @@ class CaptureError(TcpsimError):
     """A capture file that cannot be read as it is."""
 
 
-@dataclass(slots=True)
 class Packet:
-    """One TCP packet of a capture."""
+    """One TCP packet of a capture.
 
-    number: int  # 1-based, as Wireshark counts
-    time: float  # seconds since the epoch
-    segment: Segment
-    truncated: bool = False  # the capture kept less than the packet (snaplen)
-    length: int = -1  # payload bytes on the wire (more than len(segment.payload) when truncated)
+    Its ``segment`` is built from the TCP bytes the first time it is asked for: a reader that only
+    follows a connection (by time, flags and sender) never pays for options and payload.
+    """
 
-    def __post_init__(self) -> None:
-        if self.length < 0:
-            self.length = len(self.segment.payload)
+    __slots__ = ("_receiver", "_segment", "_tcp", "flags", "length", "number", "sender", "time", "truncated")
+
+    def __init__(
+        self,
+        number: int,
+        time: float,
+        tcp: bytes,
+        sender: tuple[str, int],
+        receiver: tuple[str, int],
+        flags: int,
+        length: int,
+        truncated: bool,
+    ) -> None:
+        self.number = number  # 1-based, as Wireshark counts
+        self.time = time  # seconds since the epoch
+        self.flags = flags  # the TCP header's control bits, as a plain int
+        self.sender = sender  # (address, port) it came from
+        self.length = length  # payload bytes on the wire (more than len(segment.payload) when truncated)
+        self.truncated = truncated  # the capture kept less than the packet (snaplen)
+        self._tcp = tcp
+        self._receiver = receiver
+        self._segment: Segment | None = None
+
+    @property
+    def segment(self) -> Segment:
+        seg = self._segment
+        if seg is None:
+            seg = self._segment = _segment(self._tcp, self.sender, self._receiver)
+            self._tcp = b""  # the segment holds what is needed now
+        return seg
+
+    def __repr__(self) -> str:
+        return f"Packet({self.number}, {self.time!r}, {self.segment!r})"
 
 
 @dataclass(slots=True)
@@ -166,29 +193,37 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         if link not in seen_links:
             seen_links.add(link)
             tally.links.add(LINK_TYPES.get(link, str(link)))
-        seg = parse_frame(link, frame)
-        if seg is None:
+        located = _tcp_in_frame(link, frame)
+        if located is None or len(located[2]) < 20:
+            tally.skipped += 1
+            continue
+        src_addr, dst_addr, tcp = located
+        sport, dport, seq, ack, off_flags = _TCP_START.unpack_from(tcp)
+        offset = (off_flags >> 12) * 4
+        if offset < 20:
             tally.skipped += 1
             continue
         tally.tcp += 1
-        src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+        src, dst = (src_addr, sport), (dst_addr, dport)
         key = (src, dst) if src <= dst else (dst, src)
         conn = current.get(key)
-        syn = int(seg.flags) & SYN_ACK
-        new = conn is None or (syn == SYN_ONLY and conn.isn.get(src, seg.seq) != seg.seq)
+        flags = off_flags & 0xFF
+        syn = flags & SYN_ACK
+        new = conn is None or (syn == SYN_ONLY and conn.isn.get(src, seq) != seq)
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             tally.connections += 1
             conn = current[key] = Connection(src, dst, number=tally.connections)
         assert conn is not None
         if syn & SYN_ONLY:
-            conn.isn[src] = seg.seq  # the ISN itself
+            conn.isn[src] = SeqNum(seq)  # the ISN itself
             if syn == SYN_ACK and dst not in conn.isn:
-                conn.isn[dst] = seg.ack - 1  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
+                conn.isn[dst] = SeqNum(ack - 1)  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
         elif src not in conn.isn:
-            conn.isn[src] = seg.seq  # the capture started mid-connection: count from here
+            conn.isn[src] = SeqNum(seq)  # the capture started mid-connection: count from here
         cut = max(0, wire_len - len(frame))
-        yield conn, Packet(number, time, seg, cut > 0, len(seg.payload) + cut), new
+        length = max(0, len(tcp) - offset) + cut
+        yield conn, Packet(number, time, tcp, src, dst, flags, length, cut > 0), new
 
 
 # --------------------------------------------------------------- file formats
@@ -284,28 +319,36 @@ def _tsresol(options: bytes, endian: str) -> float:
 
 
 # ------------------------------------------------------------------ headers
-def parse_frame(link: int, frame: bytes) -> Segment | None:
-    """The TCP segment in one link-layer frame, or None if it is not TCP over IP."""
+Located = tuple[str, str, bytes]  # source address, destination address, the TCP bytes
+
+
+def _tcp_in_frame(link: int, frame: bytes) -> Located | None:
+    """Where the TCP bytes of one link-layer frame are, or None if it is not TCP over IP."""
     if link == ETHERNET:
         if len(frame) < 14:
             return None
         kind, pos = int.from_bytes(frame[12:14], "big"), 14
         while kind in (0x8100, 0x88A8) and len(frame) >= pos + 4:  # VLAN tags
             kind, pos = int.from_bytes(frame[pos + 2 : pos + 4], "big"), pos + 4
-        return parse_ip(frame[pos:]) if kind in (0x0800, 0x86DD) else None
+        return _tcp_in_ip(frame[pos:]) if kind in (0x0800, 0x86DD) else None
     if link in (RAW, RAW_ALT, IPV4, IPV6):
-        return parse_ip(frame)
+        return _tcp_in_ip(frame)
     if link in (NULL, LOOP):
-        return parse_ip(frame[4:]) if len(frame) > 4 else None
+        return _tcp_in_ip(frame[4:]) if len(frame) > 4 else None
     if link == SLL:
-        return parse_ip(frame[16:]) if len(frame) > 16 and frame[14:16] in (b"\x08\x00", b"\x86\xdd") else None
+        return _tcp_in_ip(frame[16:]) if len(frame) > 16 and frame[14:16] in (b"\x08\x00", b"\x86\xdd") else None
     if link == SLL2:
-        return parse_ip(frame[20:]) if len(frame) > 20 and frame[0:2] in (b"\x08\x00", b"\x86\xdd") else None
+        return _tcp_in_ip(frame[20:]) if len(frame) > 20 and frame[0:2] in (b"\x08\x00", b"\x86\xdd") else None
     return None
 
 
 def parse_ip(packet: bytes) -> Segment | None:
     """The TCP segment of an IPv4 or IPv6 packet (headers parsed directly), or None."""
+    located = _tcp_in_ip(packet)
+    return parse_tcp(located[2], located[0], located[1]) if located is not None else None
+
+
+def _tcp_in_ip(packet: bytes) -> Located | None:
     if not packet:
         return None
     version = packet[0] >> 4
@@ -330,7 +373,7 @@ def parse_ip(packet: bytes) -> Segment | None:
         tcp = packet[pos : 40 + int.from_bytes(packet[4:6], "big")]
     else:
         return None
-    return parse_tcp(tcp, src, dst)
+    return src, dst, tcp
 
 
 _IPV4 = struct.Struct("!BxH2xHxB2x4s4s")  # version and IHL, total length, fragment, protocol, addresses
@@ -347,28 +390,35 @@ def _address(raw: bytes) -> str:
 
 
 _TCP = struct.Struct("!HHIIHHHH")
+_TCP_START = struct.Struct("!HHIIH")  # ports, seq, ack, data offset and flags
+_PORTS = struct.Struct("!HH")
 _SEQ = int.__new__
 
 
 def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
-    if len(tcp) < 20:
+    """The segment in a TCP header and payload, or None if the header is too short to be one."""
+    if len(tcp) < 20 or tcp[12] >> 4 < 5:
         return None
-    sport, dport, seq, ack, off_flags, window, _, urgent = _TCP.unpack_from(tcp, 0)
+    sport, dport = _PORTS.unpack_from(tcp)
+    return _segment(tcp, (src, sport), (dst, dport))
+
+
+def _segment(tcp: bytes, sender: tuple[str, int], receiver: tuple[str, int]) -> Segment:
+    """The segment in TCP bytes whose header is known to be complete."""
+    _, _, seq, ack, off_flags, window, _, urgent = _TCP.unpack_from(tcp, 0)
     offset = (off_flags >> 12) * 4
-    if offset < 20:
-        return None
     options = _options(tcp[20 : min(offset, len(tcp))]) if offset > 20 else NO_OPTIONS
     return Segment(
-        sport,
-        dport,
+        sender[1],
+        receiver[1],
         _SEQ(SeqNum, seq),  # already 32 bits: SeqNum's masking __new__ is not needed
         _SEQ(SeqNum, ack),
         ALL_FLAGS[off_flags & 0xFF],
         window,
         options,
         tcp[offset:],
-        src,
-        dst,
+        sender[0],
+        receiver[0],
         urgent,
     )
 

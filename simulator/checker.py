@@ -231,6 +231,7 @@ def checked_in_order(
     close, so that the 4-tuple table forgets them, and which connections are wanted does not change
     when a sweep happens: a share of the connections checked elsewhere merges back by this order."""
     collecting: dict[int, _Open] = {}
+    closed: dict[int, _Open] = {}  # the closed ones, oldest latest packet first
     current: dict[Key, Connection] = {}
     since_sweep = 0
     for conn, packet, _ in stream(path, tally, current):
@@ -240,20 +241,26 @@ def checked_in_order(
         if entry.wanted:
             conn.packets.append(packet)
         entry.last = packet.time
-        seg = packet.segment
-        if int(seg.flags) & _RST or len(entry.fins) == 2:
+        if entry.closed or packet.flags & _RST or len(entry.fins) == 2:
             entry.closed = True
-        elif int(seg.flags) & _FIN:
-            entry.fins.add((seg.src_addr, seg.src_port))
+            closed.pop(id(conn), None)
+            closed[id(conn)] = entry  # to the back of the queue
+        elif packet.flags & _FIN:
+            entry.fins.add(packet.sender)
         since_sweep += 1
         if since_sweep >= _SWEEP:
             since_sweep = 0
-            for key, done in [(k, e) for k, e in collecting.items() if e.closed and packet.time - e.last > LINGER]:
-                del collecting[key]
-                if current.get(key_of(done.conn)) is done.conn:
-                    del current[key_of(done.conn)]  # reported: a late packet starts a new connection
-                if done.wanted:
-                    yield (packet.number, done.conn.number), _report(done.conn, relative)
+            done = []
+            for entry in closed.values():
+                if packet.time - entry.last <= LINGER:
+                    break  # the rest of the queue had packets later still
+                done.append(entry)
+            for entry in sorted(done, key=lambda e: e.conn.number):
+                del collecting[id(entry.conn)], closed[id(entry.conn)]
+                if current.get(key_of(entry.conn)) is entry.conn:
+                    del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
+                if entry.wanted:
+                    yield (packet.number, entry.conn.number), _report(entry.conn, relative)
     for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
         if entry.wanted:
             yield (END, entry.conn.number), _report(entry.conn, relative)

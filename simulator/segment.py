@@ -109,7 +109,9 @@ _NAMES = (
     (Flags.CWR, "CWR"),
 )
 # every value's name, made once (the checker and the ladders ask for it for every segment)
-FLAG_NAMES: tuple[str, ...] = tuple(",".join(name for bit, name in _NAMES if i & int(bit)) or "none" for i in range(256))
+FLAG_NAMES: tuple[str, ...] = tuple(
+    ",".join(name for bit, name in _NAMES if i & int(bit)) or "none" for i in range(256)
+)
 
 
 @dataclass(frozen=True, slots=True)
