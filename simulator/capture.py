@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import TcpsimError
-from .segment import ALL_FLAGS, NO_OPTIONS, Flags, Options, Segment
+from .segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
 from .seq import SeqNum
 
 ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
@@ -34,8 +34,7 @@ LINK_TYPES = {
     SLL2: "Linux cooked (SLL2)",
 }
 MAX_RECORD = 1 << 18  # larger records are corruption, not packets
-SYN_ACK = int(Flags.SYN | Flags.ACK)
-SYN_ONLY = int(Flags.SYN)
+SYN_ACK = SYN_BIT | ACK_BIT
 
 
 class CaptureError(TcpsimError):
@@ -49,7 +48,7 @@ class Packet:
     follows a connection (by time, flags and sender) never pays for options and payload.
     """
 
-    __slots__ = ("_receiver", "_segment", "_tcp", "flags", "length", "number", "sender", "time", "truncated")
+    __slots__ = ("_segment", "_tcp", "flags", "length", "number", "receiver", "sender", "time", "truncated")
 
     def __init__(
         self,
@@ -66,17 +65,17 @@ class Packet:
         self.time = time  # seconds since the epoch
         self.flags = flags  # the TCP header's control bits, as a plain int
         self.sender = sender  # (address, port) it came from
+        self.receiver = receiver  # (address, port) it went to
         self.length = length  # payload bytes on the wire (more than len(segment.payload) when truncated)
         self.truncated = truncated  # the capture kept less than the packet (snaplen)
         self._tcp = tcp
-        self._receiver = receiver
         self._segment: Segment | None = None
 
     @property
     def segment(self) -> Segment:
         seg = self._segment
         if seg is None:
-            seg = self._segment = _segment(self._tcp, self.sender, self._receiver)
+            seg = self._segment = _segment(self._tcp, self.sender, self.receiver)
             self._tcp = b""  # the segment holds what is needed now
         return seg
 
@@ -104,7 +103,7 @@ class Connection:
 
     def relative_ack(self, seg: Segment) -> int:
         """``seg.ack`` relative to the receiver's ISN (0 when the ACK flag is off)."""
-        if not int(seg.flags) & 0x10:  # ACK (as a plain int: this runs for every packet)
+        if not int(seg.flags) & ACK_BIT:
             return 0
         base = self.isn.get((seg.dst_addr, seg.dst_port))
         return seg.ack.since(base) if base is not None else int(seg.ack)
@@ -209,13 +208,13 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         conn = current.get(key)
         flags = off_flags & 0xFF
         syn = flags & SYN_ACK
-        new = conn is None or (syn == SYN_ONLY and conn.isn.get(src, seq) != seq)
+        new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             tally.connections += 1
             conn = current[key] = Connection(src, dst, number=tally.connections)
         assert conn is not None
-        if syn & SYN_ONLY:
+        if syn & SYN_BIT:
             conn.isn[src] = SeqNum(seq)  # the ISN itself
             if syn == SYN_ACK and dst not in conn.isn:
                 conn.isn[dst] = SeqNum(ack - 1)  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
@@ -470,23 +469,22 @@ def zeek_state(conn: Connection) -> str:
     RST with no SYN,ACK; SH originator SYN then FIN with no SYN,ACK; RSTRH / SHR a
     SYN,ACK then RST / FIN without the SYN; OTH no handshake seen (midstream).
     """
-    orig = next((p.segment for p in conn.packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN), None)
-    originator = (orig.src_addr, orig.src_port) if orig is not None else conn.a
+    orig = next((p for p in conn.packets if p.flags & SYN_ACK == SYN_BIT), None)
+    originator = orig.sender if orig is not None else conn.a
     syn = syn_ack = False
     first_rst: str | None = None
     fin = {"orig": False, "resp": False}
     for p in conn.packets:
-        seg = p.segment
-        side = "orig" if (seg.src_addr, seg.src_port) == originator else "resp"
-        flags = seg.flags
-        if flags & Flags.SYN:
-            if side == "orig" and not flags & Flags.ACK:
+        side = "orig" if p.sender == originator else "resp"
+        flags = p.flags
+        if flags & SYN_BIT:
+            if side == "orig" and not flags & ACK_BIT:
                 syn = True
-            elif side == "resp" and flags & Flags.ACK:
+            elif side == "resp" and flags & ACK_BIT:
                 syn_ack = True
-        if flags & Flags.RST and first_rst is None:
+        if flags & RST_BIT and first_rst is None:
             first_rst = side
-        if flags & Flags.FIN:
+        if flags & FIN_BIT:
             fin[side] = True
     if syn and not syn_ack:
         if first_rst == "resp":

@@ -28,15 +28,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .capture import Connection, Key, Packet, Tally, key_of, stream, zeek_state
-from .segment import FLAG_NAMES, Flags, Segment
+from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, Segment
 from .seq import SeqNum
 from .states import State
 
 S = State
-# Plain ints for the per-packet tests: Flags & Flags is a Python call, int & int is not.
-_FIN, _SYN, _RST, _ACK = int(Flags.FIN), int(Flags.SYN), int(Flags.RST), int(Flags.ACK)
-_SYN_ACK = _SYN | _ACK
-_CONTROL = _SYN | _FIN | _RST
+_SYN_ACK = SYN_BIT | ACK_BIT
+_CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
@@ -149,7 +147,7 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     """Replay one captured connection through two observers and report on every packet."""
     self_connected = conn.a == conn.b
     first = conn.packets[0].segment if conn.packets else None
-    midstream = first is None or not int(first.flags) & _SYN
+    midstream = first is None or not int(first.flags) & SYN_BIT
     notes: list[str] = []
     a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
     b = a if self_connected else _Observer(S.ESTABLISHED if midstream else _responder_state(conn))
@@ -241,11 +239,11 @@ def checked_in_order(
         if entry.wanted:
             conn.packets.append(packet)
         entry.last = packet.time
-        if entry.closed or packet.flags & _RST or len(entry.fins) == 2:
+        if entry.closed or packet.flags & RST_BIT or len(entry.fins) == 2:
             entry.closed = True
             closed.pop(id(conn), None)
             closed[id(conn)] = entry  # to the back of the queue
-        elif packet.flags & _FIN:
+        elif packet.flags & FIN_BIT:
             entry.fins.add(packet.sender)
         since_sweep += 1
         if since_sweep >= _SWEEP:
@@ -274,8 +272,8 @@ def _report(conn: Connection, relative: bool) -> ConnectionReport:
 
 def _responder_state(conn: Connection) -> State:
     """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
-    reply = next((p.segment for p in conn.packets if (p.segment.src_addr, p.segment.src_port) == conn.b), None)
-    return S.CLOSED if reply is not None and int(reply.flags) & _RST else S.LISTEN
+    reply = next((p for p in conn.packets if p.sender == conn.b), None)
+    return S.CLOSED if reply is not None and reply.flags & RST_BIT else S.LISTEN
 
 
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
@@ -283,20 +281,19 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     from a bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
         seg = p.segment
-        side = sides[(seg.src_addr, seg.src_port)]
-        flags = int(seg.flags)
-        end = seg.seq + (p.length + (1 if flags & _SYN else 0) + (1 if flags & _FIN else 0))
+        side = sides[p.sender]
+        flags = p.flags
+        end = seg.seq + (p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0))
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
-        if flags & _ACK and (side.final_ack is None or seg.ack > side.final_ack):
+        if flags & ACK_BIT and (side.final_ack is None or seg.ack > side.final_ack):
             side.final_ack = seg.ack
 
 
 def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], relative: bool) -> PacketReport:
     seg = p.segment
-    src = (seg.src_addr, seg.src_port)
-    sender = sides[src]
-    receiver = sides[(seg.dst_addr, seg.dst_port)]
+    sender = sides[p.sender]
+    receiver = sides[p.receiver]
     a, b = sides[conn.a], sides[conn.b]
     before = (a.state, b.state)
     labels, explanation, departure = _classify(seg, p, sender, receiver)
@@ -308,15 +305,15 @@ def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer]
         if before[1] is not after[1] and b is not a:
             moves.append(f"B {before[1].value} -> {after[1].value}")
         explanation += " (" + ", ".join(moves) + ")" if moves else ""
-    flags = int(seg.flags)
-    window = seg.window if flags & _SYN or sender.scale is None else seg.window << sender.scale
+    flags = p.flags
+    window = seg.window if flags & SYN_BIT or sender.scale is None else seg.window << sender.scale
     return PacketReport(
         p.number,
         p.time - conn.packets[0].time,
-        "->" if src == conn.a else "<-",
+        "->" if p.sender == conn.a else "<-",
         FLAG_NAMES[flags],
         conn.relative_seq(seg) if relative else int(seg.seq),
-        conn.relative_ack(seg) if relative else (int(seg.ack) if flags & _ACK else 0),
+        conn.relative_ack(seg) if relative else (int(seg.ack) if flags & ACK_BIT else 0),
         p.length,
         window,
         tuple(labels),
@@ -334,9 +331,9 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
     flags = int(seg.flags)
-    if flags & _RST:
+    if flags & RST_BIT:
         return _reset(seg, s, r)
-    if flags & _SYN:
+    if flags & SYN_BIT:
         return _handshake(seg, s, r)
     if s.isn is None:  # its first packet in a capture that started mid-connection
         s.isn = seg.seq
@@ -345,7 +342,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     sentences: list[str] = []
     departure: str | None = None
     length = p.length
-    fin = 1 if flags & _FIN else 0
+    fin = 1 if flags & FIN_BIT else 0
     end = seg.seq + (length + fin)
     nxt = s.nxt if s.nxt is not None else seg.seq
     base = s.isn
@@ -450,7 +447,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             and r.scale is not None
             and seg.seq + length > r.right_edge
         ):
-            if (flags & _ACK and r.nxt is not None and seg.ack > r.nxt) or (
+            if (flags & ACK_BIT and r.nxt is not None and seg.ack > r.nxt) or (
                 r.final_ack is not None and r.final_ack >= seg.seq + length
             ):
                 # the capture missed packets of the receiver (this segment acknowledges its unseen data,
@@ -479,7 +476,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         )
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
-    if flags & _ACK:
+    if flags & ACK_BIT:
         ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r, described=bool(labels))
         labels.extend(ack_labels)
         if ack_sentence:
@@ -554,7 +551,7 @@ def _acknowledgement(
         r.probing = ""
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
-    if window == 0 and not int(seg.flags) & _RST:
+    if window == 0 and not int(seg.flags) & RST_BIT:
         s.zero_seen = True
         labels.append("zero window")
         sentence += ("; " if sentence else "") + (
@@ -621,7 +618,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
     s.window = seg.window
     if again:
         labels.append("retransmission")
-    if not int(seg.flags) & _ACK:
+    if not int(seg.flags) & ACK_BIT:
         if s.state in (S.CLOSED, S.LISTEN):
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
@@ -672,7 +669,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     departure: str | None = None
     if r.state is S.SYN_SENT:
         # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
-        ok = bool(int(seg.flags) & _ACK) and r.nxt is not None and seg.ack == r.nxt
+        ok = bool(int(seg.flags) & ACK_BIT) and r.nxt is not None and seg.ack == r.nxt
         where = (
             "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
             if ok

@@ -51,6 +51,10 @@ class Flags(enum.IntFlag):
         return value
 
 
+# The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
+# Python call, ``int & int`` is not).
+FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT = 0x01, 0x02, 0x04, 0x10
+
 # Speed: Python's IntFlag builds a new member through Enum.__call__ for every
 # ``&`` and ``|`` (about 1 us each); the hot path does millions of them.  All
 # 256 values are made once here and the operators become table look-ups.
