@@ -343,7 +343,8 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     departure: str | None = None
     length = p.length
     fin = 1 if flags & FIN_BIT else 0
-    end = seg.seq + (length + fin)
+    data_end = seg.seq + length if length else seg.seq
+    end = data_end + fin if fin else data_end
     nxt = s.nxt if s.nxt is not None else seg.seq
     base = s.isn
 
@@ -432,12 +433,12 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 )
                 cut = f" (the capture kept {len(seg.payload)} of them)" if p.truncated else ""
                 sentences.append(
-                    f"{length} bytes of data{cut}, seq {_rel(seg.seq, base)}..{_rel(seg.seq + length, base)}; "
-                    f"the receiver will ack {_rel(seg.seq + length, base)}{big}"
+                    f"{length} bytes of data{cut}, seq {_rel(seg.seq, base)}..{_rel(data_end, base)}; "
+                    f"the receiver will ack {_rel(data_end, base)}{big}"
                 )
-        if s.fin is not None and length and seg.seq + length > s.fin:
+        if s.fin is not None and length and data_end > s.fin:
             departure = (
-                f"data after FIN: bytes up to {_rel(seg.seq + length, base)} follow the FIN at "
+                f"data after FIN: bytes up to {_rel(data_end, base)} follow the FIN at "
                 f"{_rel(s.fin, base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
             )
         elif (
@@ -445,10 +446,10 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             and "zero window probe" not in labels
             and r.right_edge is not None
             and r.scale is not None
-            and seg.seq + length > r.right_edge
+            and data_end > r.right_edge
         ):
             if (flags & ACK_BIT and r.nxt is not None and seg.ack > r.nxt) or (
-                r.final_ack is not None and r.final_ack >= seg.seq + length
+                r.final_ack is not None and r.final_ack >= data_end
             ):
                 # the capture missed packets of the receiver (this segment acknowledges its unseen data,
                 # or the receiver later acknowledges these bytes, which it would not take beyond its window)
@@ -458,7 +459,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 )
             else:
                 departure = (
-                    f"data beyond the receiver's window: seq up to {_rel(seg.seq + length, base)} but the window "
+                    f"data beyond the receiver's window: seq up to {_rel(data_end, base)} but the window "
                     f"ends at {_rel(r.right_edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
                 )
         if end > nxt and "zero window probe" not in labels:
@@ -466,7 +467,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             r.zero_seen = False
     if fin:
         labels.append("FIN")
-        s.fin = seg.seq + length
+        s.fin = data_end
         sentences.append(
             f"FIN at seq {_rel(s.fin, base)}: no more data from this side; the FIN occupies one sequence number, "
             f"so the peer acks {_rel(s.fin + 1, base)}"
