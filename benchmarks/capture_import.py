@@ -70,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         size = path.stat().st_size / 1e6
         start = time.perf_counter()
         capture = read(path)
+        # a packet's segment is parsed when first asked for: ask, so that every packet is decoded as tshark's are
+        decoded = sum(len(p.segment.payload) >= 0 for conn in capture.connections for p in conn.packets)
         ours = time.perf_counter() - start
+        assert decoded == count
         assert capture.tcp_packets == count
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"capture import benchmark: {count:,} packets, {size:.0f} MB, {len(capture.connections):,} connections")

@@ -222,7 +222,8 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             conn.isn[src] = SeqNum(seq)  # the capture started mid-connection: count from here
         cut = max(0, wire_len - len(frame))
         length = max(0, len(tcp) - offset) + cut
-        yield conn, Packet(number, time, tcp, src, dst, flags, length, cut > 0), new
+        ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
+        yield conn, Packet(number, time, tcp, *ends, flags, length, cut > 0), new
 
 
 # --------------------------------------------------------------- file formats
