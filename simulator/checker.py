@@ -697,6 +697,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     return labels, f"RST: resets the connection; {where}.", departure
 
 
+_WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)
 _COLUMN = {state: f"{state.value:<12} " for state in State}  # a state as the report's table shows it
 
 
@@ -709,7 +710,7 @@ def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
     lines.extend(f"  note: {note}" for note in report.notes)
     lines.append(f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is")
     for p in report.packets:
-        ack = f" ack={p.ack}" if "ACK" in p.flags.split(",") else ""
+        ack = f" ack={p.ack}" if p.flags in _WITH_ACK else ""
         segment = f"{p.flags} seq={p.seq}{ack} len={p.length} win={p.window}"
         labels = ", ".join(p.labels)
         a, b = p.after
