@@ -10,6 +10,7 @@ between processes is finished text, not packets.  The order key from
 from __future__ import annotations
 
 import heapq
+import json
 import multiprocessing
 import os
 import queue
@@ -34,11 +35,14 @@ class Checked:
     order: tuple[int, int]
     conforms: bool
     packets: int
-    output: str | dict[str, object]  # the rendered text, or the report as JSON data
+    output: str  # the rendered text, or the report as JSON (indented to sit in the capture's list)
 
 
 def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool) -> Checked:
-    output: str | dict[str, object] = report.to_json() if as_json else "\n".join(render(report, brief=brief))
+    if as_json:  # made here, in the worker: the parent only prints
+        output = "    " + json.dumps(report.to_json(), indent=2).replace("\n", "\n    ")
+    else:
+        output = "\n".join(render(report, brief=brief))
     return Checked(order, report.conforms, len(report.packets), output)
 
 

@@ -484,10 +484,10 @@ def _check(args: argparse.Namespace) -> int:
         found += 1
         conforming += report.conforms
         packets += report.packets
-        if isinstance(report.output, dict):  # JSON streams too: each connection as it is checked
+        if args.json:  # JSON streams too: each connection as it is checked
             opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
             print(opening if found == 1 else ",", end="")
-            print(textwrap.indent(json.dumps(report.output, indent=2), "    "), end="")
+            print(report.output, end="")
         else:
             print(report.output + "\n", flush=False)
     if not found:
