@@ -35,6 +35,7 @@ from .states import State
 S = State
 _SYN_ACK = SYN_BIT | ACK_BIT
 _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
+_TEXT = {state: state.value for state in State}  # a state's name, looked up once per packet in JSON
 _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
@@ -67,8 +68,8 @@ class PacketReport(NamedTuple):
             "len": self.length,
             "window": self.window,
             "labels": list(self.labels),
-            "before": [str(s) for s in self.before],
-            "after": [str(s) for s in self.after],
+            "before": [_TEXT[self.before[0]], _TEXT[self.before[1]]],
+            "after": [_TEXT[self.after[0]], _TEXT[self.after[1]]],
             "explanation": self.explanation,
             "departure": self.departure,
         }
@@ -698,7 +699,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
 
 
 _WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)
-_COLUMN = {state: f"{state.value:<12} " for state in State}  # a state as the report's table shows it
+_COLUMN = {state: f"{text:<12} " for state, text in _TEXT.items()}  # a state as the report's table shows it
 
 
 def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
