@@ -699,6 +699,29 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
 
 
 _WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)
+
+
+def wrap(text: str) -> list[str]:
+    """A sentence as the report's indented lines: ``_WRAP.wrap(text)``, made without its regular
+    expressions when the text is plain words split by single spaces (every sentence the checker writes)."""
+    first, later = _WRAP.width - len(_WRAP.initial_indent), _WRAP.width - len(_WRAP.subsequent_indent)
+    words = text.split(" ")
+    if not text.isprintable() or "" in words or max(map(len, words)) > min(first, later):
+        return _WRAP.wrap(text)
+    lines: list[str] = []
+    indent, room = _WRAP.initial_indent, first
+    line: list[str] = []
+    length = -1  # of the words in ``line`` and the spaces between them
+    for word in words:
+        if line and length + 1 + len(word) > room:
+            lines.append(indent + " ".join(line))
+            indent, room, line, length = _WRAP.subsequent_indent, later, [], -1
+        line.append(word)
+        length += 1 + len(word)
+    lines.append(indent + " ".join(line))
+    return lines
+
+
 _COLUMN = {state: f"{text:<12} " for state, text in _TEXT.items()}  # a state as the report's table shows it
 
 
@@ -717,8 +740,8 @@ def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
         a, b = p.after
         lines.append(f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{labels}")
         if p.departure is not None:
-            lines.extend(_WRAP.wrap(f"DEPARTS FROM THE MODEL: {p.departure}"))
+            lines.extend(wrap(f"DEPARTS FROM THE MODEL: {p.departure}"))
         if not brief:
-            lines.extend(_WRAP.wrap(p.explanation))
+            lines.extend(wrap(p.explanation))
     lines.append(f"  verdict: {report.verdict}")
     return lines

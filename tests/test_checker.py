@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
 from simulator.capture import read
-from simulator.checker import ConnectionReport, check
+from simulator.checker import _WRAP, ConnectionReport, check, wrap
 from simulator.cli import main
 from simulator.segment import NO_OPTIONS
 
@@ -350,3 +352,18 @@ def test_a_damaged_capture_checked_by_two_workers_is_one_error_line(tmp_path):
         [sys.executable, "-m", "simulator", "check", str(path), "--jobs", "2"], capture_output=True, text=True
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "truncated" in result.stderr
+
+
+@given(
+    st.lists(
+        st.text(alphabet="ab1(.,:;-=)\u2026", min_size=1, max_size=9)
+        | st.text(alphabet="ab", min_size=80, max_size=95)
+        | st.sampled_from(["", " ", "\n", "x\ty"]),
+        min_size=1,
+        max_size=80,
+    )
+)
+@example(["x" * 44, "y" * 44, "z" * 43, "w" * 43, "v"])  # lines exactly as wide as they may be: 89, then 87
+def test_the_report_wraps_sentences_exactly_as_textwrap_does(words):
+    text = " ".join(words)
+    assert wrap(text) == _WRAP.wrap(text)
