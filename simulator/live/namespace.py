@@ -183,7 +183,7 @@ def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 2
         if "listening" not in line:
             raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
         yield
-        time.sleep(0.3)  # let the last packets be written
+        _settled(pcap)
     finally:
         if dump.poll() is None:
             dump.send_signal(signal.SIGINT)
@@ -192,6 +192,20 @@ def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 2
         except subprocess.TimeoutExpired:
             dump.kill()
             dump.wait()
+
+
+def _settled(pcap: Path, quiet: float = 0.3, longest: float = 5.0) -> None:
+    """Wait until tcpdump has written the last packets: the file has not grown for ``quiet`` seconds
+    (a loaded machine can keep tcpdump behind the traffic for longer than any fixed pause)."""
+    deadline = time.monotonic() + longest
+    size, still_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = pcap.stat().st_size if pcap.exists() else 0
+        if now_size != size:
+            size, still_since = now_size, time.monotonic()
+        elif time.monotonic() - still_since >= quiet:
+            return
+        time.sleep(0.05)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
