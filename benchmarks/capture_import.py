@@ -23,8 +23,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from simulator import load
+from simulator import Flags, Segment, SeqNum, load
 from simulator.capture import read
 from simulator.scapy_backend import packet_bytes
 
@@ -51,6 +52,47 @@ def make_capture(path: Path, packets: int) -> int:
                 f.write(frame)
                 written += 1
             conn += 1
+    return written
+
+
+def make_transfer(path: Path, segments: int, size: int = 1400) -> int:
+    """Write one connection that carries ``segments`` data segments of ``size`` bytes, an ACK for
+    every second one, as a raw-IP pcap; returns the number of packets written."""
+    client, server = ("10.0.0.1", 40000), ("10.0.0.2", 47000)  # no well-known port: tshark would parse the data
+
+    def raw(seq: int, ack: int, flags: Flags, payload: bytes = b"", reply: bool = False) -> bytes:
+        (src, sport), (dst, dport) = (server, client) if reply else (client, server)
+        seg = Segment(sport, dport, SeqNum(seq), SeqNum(ack), flags, 65535, payload=payload, src_addr=src, dst_addr=dst)
+        return packet_bytes(seg)
+
+    data, ack = raw(1001, 5001, Flags.PSH | Flags.ACK, b"x" * size), raw(5001, 1001, Flags.ACK, reply=True)
+    record = struct.Struct("<IIII")
+    written = 0
+
+    def write(f: BinaryIO, frame: bytes) -> None:
+        nonlocal written
+        f.write(record.pack(written // 1_000_000, written % 1_000_000, len(frame), len(frame)))
+        f.write(frame)
+        written += 1
+
+    with path.open("wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        write(f, raw(1000, 0, Flags.SYN))
+        write(f, raw(5000, 1001, Flags.SYN | Flags.ACK, reply=True))
+        write(f, raw(1001, 5001, Flags.ACK))
+        seq = 1001
+        for i in range(segments):
+            frame = bytearray(data)
+            struct.pack_into("!I", frame, 24, seq)  # the TCP seq field (checksums left as they were)
+            write(f, bytes(frame))
+            seq += size
+            if i % 2:
+                frame = bytearray(ack)
+                struct.pack_into("!I", frame, 28, seq)  # the TCP ack field
+                write(f, bytes(frame))
+        write(f, raw(seq, 5001, Flags.FIN | Flags.ACK))
+        write(f, raw(5001, seq + 1, Flags.FIN | Flags.ACK, reply=True))
+        write(f, raw(seq + 1, 5002, Flags.ACK))
     return written
 
 

@@ -48,7 +48,7 @@ class Packet:
     follows a connection (by time, flags and sender) never pays for options and payload.
     """
 
-    __slots__ = ("_segment", "_tcp", "flags", "length", "number", "receiver", "sender", "time", "truncated")
+    __slots__ = ("_segment", "_tcp", "captured", "flags", "length", "number", "receiver", "sender", "time", "truncated")
 
     def __init__(
         self,
@@ -58,16 +58,17 @@ class Packet:
         sender: tuple[str, int],
         receiver: tuple[str, int],
         flags: int,
+        captured: int,
         length: int,
-        truncated: bool,
     ) -> None:
         self.number = number  # 1-based, as Wireshark counts
         self.time = time  # seconds since the epoch
         self.flags = flags  # the TCP header's control bits, as a plain int
         self.sender = sender  # (address, port) it came from
         self.receiver = receiver  # (address, port) it went to
-        self.length = length  # payload bytes on the wire (more than len(segment.payload) when truncated)
-        self.truncated = truncated  # the capture kept less than the packet (snaplen)
+        self.captured = captured  # payload bytes the capture kept
+        self.length = length  # payload bytes on the wire (more than ``captured`` when truncated)
+        self.truncated = length > captured  # the capture kept less than the packet (snaplen)
         self._tcp = tcp
         self._segment: Segment | None = None
 
@@ -78,6 +79,13 @@ class Packet:
             seg = self._segment = _segment(self._tcp, self.sender, self.receiver)
             self._tcp = b""  # the segment holds what is needed now
         return seg
+
+    def drop_payload(self) -> None:
+        """Forget the payload's bytes, keeping the header and the counts (``captured``, ``length``):
+        a checker holding a long connection then holds its headers, not its data.  The segment
+        built afterwards has an empty payload."""
+        if self._segment is None:
+            self._tcp = self._tcp[: (self._tcp[12] >> 4) * 4]
 
     def __repr__(self) -> str:
         return f"Packet({self.number}, {self.time!r}, {self.segment!r})"
@@ -220,10 +228,10 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
                 conn.isn[dst] = SeqNum(ack - 1)  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
         elif src not in conn.isn:
             conn.isn[src] = SeqNum(seq)  # the capture started mid-connection: count from here
-        cut = max(0, wire_len - len(frame))
-        length = max(0, len(tcp) - offset) + cut
+        captured = max(0, len(tcp) - offset)
+        length = captured + max(0, wire_len - len(frame))
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
-        yield conn, Packet(number, time, tcp, *ends, flags, length, cut > 0), new
+        yield conn, Packet(number, time, tcp, *ends, flags, captured, length), new
 
 
 # --------------------------------------------------------------- file formats
@@ -248,7 +256,7 @@ def _pcap(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
     link = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
     record = struct.Struct(endian + "IIII")
     scale = 1e-9 if nano else 1e-6
-    pos, number, end = 24, 0, len(data)
+    pos, number, end, released = 24, 0, len(data), 0
     while pos < end:
         number += 1
         if pos + 16 > end:
@@ -261,10 +269,12 @@ def _pcap(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
             raise CaptureError(f"packet {number}: the capture is truncated ({end - pos} of {caplen} bytes)")
         yield number, sec + frac * scale, link, data[pos : pos + caplen], wirelen
         pos += caplen
+        if pos - released >= _RELEASE:
+            released = _release(data, released, pos)
 
 
 def _pcapng(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
-    pos, end, number = 0, len(data), 0
+    pos, end, number, released = 0, len(data), 0, 0
     endian = "<"
     interfaces: list[tuple[int, float]] = []  # (link type, seconds per tick)
     while pos < end:
@@ -303,6 +313,23 @@ def _pcapng(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
             link, tick = interfaces[iface]
             yield number, ((high << 32) | low) * tick, link, body[frame_start : frame_start + caplen], wirelen
         pos += length
+        if pos - released >= _RELEASE:
+            released = _release(data, released, pos)
+
+
+_RELEASE = 1 << 24  # bytes read between hand-backs of the mapped file's pages
+_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)  # not on Windows
+
+
+def _release(data: bytes, start: int, pos: int) -> int:
+    """Hand back the mapped pages of ``data[start:pos]``, read already: the kernel still caches them,
+    but they stop counting as this process's memory, so a large file does not look like a large
+    process.  Returns where the next hand-back starts."""
+    upto = pos - pos % mmap.PAGESIZE
+    if isinstance(data, mmap.mmap) and upto > start and _DONTNEED is not None:
+        data.madvise(_DONTNEED, start, upto - start)
+        return upto
+    return start
 
 
 def _tsresol(options: bytes, endian: str) -> float:

@@ -183,6 +183,8 @@ def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     return ConnectionReport(conn.a, conn.b, zeek_state(conn), tuple(reports), tuple(notes), conn.number)
 
 
+# Every (state, state) pair made once: a report holds two per packet, and a long connection many packets.
+_PAIRS = {(x, y): (x, y) for x in State for y in State}
 LINGER = 5.0  # seconds of capture time a closed connection waits for late packets before it is reported
 _SWEEP = 1024  # packets between looks for connections to report
 
@@ -238,6 +240,7 @@ def checked_in_order(
         if entry is None:
             entry = collecting[id(conn)] = _Open(conn, packet.time, wanted(conn))
         if entry.wanted:
+            packet.drop_payload()  # only the headers are checked: a long transfer is not held in memory
             conn.packets.append(packet)
         entry.last = packet.time
         if entry.closed or packet.flags & RST_BIT or len(entry.fins) == 2:
@@ -296,9 +299,9 @@ def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer]
     sender = sides[p.sender]
     receiver = sides[p.receiver]
     a, b = sides[conn.a], sides[conn.b]
-    before = (a.state, b.state)
+    before = _PAIRS[a.state, b.state]
     labels, explanation, departure = _classify(seg, p, sender, receiver)
-    after = (a.state, b.state)
+    after = _PAIRS[a.state, b.state]
     if before != after:
         moves = []
         if before[0] is not after[0]:
@@ -432,7 +435,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                     if r.mss is not None and length > r.mss
                     else ""
                 )
-                cut = f" (the capture kept {len(seg.payload)} of them)" if p.truncated else ""
+                cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
                 sentences.append(
                     f"{length} bytes of data{cut}, seq {_rel(seg.seq, base)}..{_rel(data_end, base)}; "
                     f"the receiver will ack {_rel(data_end, base)}{big}"

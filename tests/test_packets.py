@@ -324,3 +324,43 @@ def test_an_empty_file_is_refused(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(CaptureError, match="empty"):
         read(path)
+
+
+@pytest.mark.parametrize(("scenario", "suffix"), [("data_transfer", ".pcap"), ("fast_retransmit", ".pcapng")])
+def test_handing_back_the_files_pages_while_reading_changes_nothing(tmp_path, monkeypatch, scenario, suffix):
+    import simulator.capture as capture
+
+    path = tmp_path / f"run{suffix}"
+    export(load(scenario).run(), path)
+
+    def segments() -> list[Segment]:
+        return [p.segment for conn in read(path).connections for p in conn.packets]
+
+    whole = segments()
+    handed_back = []
+    release = capture._release
+
+    def spy(data: bytes, start: int, pos: int) -> int:
+        handed_back.append(release(data, start, pos) - start)
+        return start + handed_back[-1]
+
+    monkeypatch.setattr(capture, "_RELEASE", 1)  # hand back the pages after every record
+    monkeypatch.setattr(capture, "_release", spy)
+    assert segments() == whole
+    assert sum(handed_back) >= 4096  # pages were handed back, and read again where a record crossed them
+
+
+def test_a_packet_without_its_payload_keeps_its_counts_and_header(tmp_path):
+    path = tmp_path / "data.pcap"
+    export(load("data_transfer").run(), path)
+    packets = [p for conn in read(path).connections for p in conn.packets]
+    data = next(p for p in packets if p.length)
+    (bare,) = [p for conn in read(path).connections for p in conn.packets if p.number == data.number]
+    bare.drop_payload()
+    assert (bare.captured, bare.length, bare.truncated) == (len(data.segment.payload), data.length, False)
+    assert bare.segment.payload == b"" and data.segment.payload
+    assert (bare.segment.seq, bare.segment.ack, bare.segment.flags) == (
+        data.segment.seq,
+        data.segment.ack,
+        data.segment.flags,
+    )
