@@ -410,7 +410,8 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 labels.append("retransmission")
                 sentences.append(
                     f"a retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was sent before and not yet "
-                    "acknowledged, so the retransmission timer sent it again (RFC 6298)"
+                    "acknowledged; the sender took it for lost, because its retransmission timer fired (RFC 6298) "
+                    "or its loss detection said so (in Linux: RACK-TLP, RFC 8985)"
                 )
         elif seg.seq < nxt:
             labels.append("retransmission")
