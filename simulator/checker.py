@@ -397,8 +397,8 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 labels.append("spurious retransmission")
                 sentences.append(
                     f"a spurious retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was already "
-                    f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender's timer fired too early "
-                    "or the ACK was lost"
+                    f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender took it for lost too early, "
+                    "or that ACK (seen here) had not reached it"
                 )
             elif r.dup_acks >= 2 and r.last_pure_ack is not None and seg.seq == r.last_pure_ack[0]:
                 labels.append("fast retransmission")
