@@ -26,6 +26,7 @@ from .errors import TcpsimError
 
 BATCH = 64  # reports sent to the parent at a time
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
+MOST_WORKERS = 4  # each worker reads every packet, so more than this gains little (see the README)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +72,13 @@ def check_serial(
 
 
 def workers_for(path: str | Path) -> int:
-    """Two workers for a large capture on a machine with two cores or more, else one."""
+    """A worker per core (up to ``MOST_WORKERS``) for a large capture, else one."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         large = Path(path).stat().st_size >= PARALLEL_FROM
     except OSError:
         large = False  # the reader reports what is wrong with the file
-    return 2 if large and cores >= 2 else 1
+    return min(cores, MOST_WORKERS) if large else 1
 
 
 def _worker(path: str, share: int, workers: int, options: dict[str, Any], out: Any) -> None:

@@ -143,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="the report as JSON")
     check.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
     check.add_argument(
-        "--jobs", type=_jobs, metavar="N", help="worker processes (default: 2 for a capture of 4 MB or more, else 1)"
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="worker processes (default: one per core, up to 4, for a capture of 4 MB or more, else 1)",
     )
     compare = sub.add_parser("compare", help="line up a captured connection with a simulated run, side by side")
     compare.add_argument("capture")
