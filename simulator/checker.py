@@ -25,14 +25,15 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
-from .capture import Connection, Key, Packet, Tally, key_of, stream, zeek_state
+from .capture import CaptureError, Connection, Key, Packet, Tally, key_of, stream, zeek_state
 from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, Segment
 from .seq import SeqNum
 from .states import State
 
 S = State
+_T = TypeVar("_T")
 _SYN_ACK = SYN_BIT | ACK_BIT
 _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _TEXT = {state: state.value for state in State}  # a state's name, looked up once per packet in JSON
@@ -235,7 +236,8 @@ def checked_in_order(
     closed: dict[int, _Open] = {}  # the closed ones, oldest latest packet first
     current: dict[Key, Connection] = {}
     since_sweep = 0
-    for conn, packet, _ in stream(path, tally, current):
+    damage: list[CaptureError] = []
+    for conn, packet, _ in _until_damaged(stream(path, tally, current), damage):
         entry = collecting.get(id(conn))
         if entry is None:
             entry = collecting[id(conn)] = _Open(conn, packet.time, wanted(conn))
@@ -266,6 +268,17 @@ def checked_in_order(
     for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
         if entry.wanted:
             yield (END, entry.conn.number), _report(entry.conn, relative)
+    if damage:
+        raise damage[0]
+
+
+def _until_damaged(packets: Iterator[_T], damage: list[CaptureError]) -> Iterator[_T]:
+    """The packets up to where the file is damaged (its error is kept in ``damage``): the connections
+    before the damage are still checked and reported, and the error comes after them."""
+    try:
+        yield from packets
+    except CaptureError as exc:
+        damage.append(exc)
 
 
 def _report(conn: Connection, relative: bool) -> ConnectionReport:

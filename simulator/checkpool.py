@@ -94,7 +94,8 @@ def _worker(path: str, share: int, workers: int, options: dict[str, Any], out: A
                 batch = []
         out.put(("reports", batch, tally.packets))
         out.put(("done", tally, None))
-    except TcpsimError as exc:
+    except TcpsimError as exc:  # after the reports of what came before the damage
+        out.put(("reports", batch, tally.packets))
         out.put(("error", str(exc), None))
     except KeyboardInterrupt:
         pass
@@ -125,6 +126,7 @@ def check_parallel(
         process.start()
     progress = [0] * workers
     finals: list[Tally] = []
+    damage: list[str] = []
 
     def reports(share: int) -> Iterator[Checked]:
         while True:
@@ -135,8 +137,9 @@ def check_parallel(
                     status = processes[share].exitcode
                     raise RuntimeError(f"check worker {share} died (exit status {status})") from None
                 continue
-            if kind == "error":
-                raise CaptureError(payload)
+            if kind == "error":  # every worker meets the same damage: the merge goes on to its end
+                damage.append(payload)
+                return
             if kind == "crash":
                 raise RuntimeError(f"check worker {share} failed:\n{payload}")
             if kind == "done":
@@ -153,6 +156,8 @@ def check_parallel(
             if process.is_alive():
                 process.terminate()
             process.join()
+    if damage:
+        raise CaptureError(damage[0])
     final = finals[0]
     tally.packets, tally.tcp, tally.skipped = final.packets, final.tcp, final.skipped
     tally.connections, tally.captured_bytes, tally.links = final.connections, final.captured_bytes, final.links

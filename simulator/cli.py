@@ -483,16 +483,22 @@ def _check(args: argparse.Namespace) -> int:
         else check_serial(args.capture, tally, **options)
     )
     found = conforming = packets = 0
-    for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
-        found += 1
-        conforming += report.conforms
-        packets += report.packets
-        if args.json:  # JSON streams too: each connection as it is checked
-            opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
-            print(opening if found == 1 else ",", end="")
-            print(report.output, end="")
-        else:
-            print(report.output + "\n", flush=False)
+    damage: CaptureError | None = None
+    try:
+        for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
+            found += 1
+            conforming += report.conforms
+            packets += report.packets
+            if args.json:  # JSON streams too: each connection as it is checked
+                opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
+                print(opening if found == 1 else ",", end="")
+                print(report.output, end="")
+            else:
+                print(report.output + "\n", flush=False)
+    except CaptureError as exc:
+        if not found:
+            raise
+        damage = exc  # the connections before the damage are reported: say so, then fail
     if not found:
         what = (
             f"no connection {args.connection}"
@@ -507,9 +513,12 @@ def _check(args: argparse.Namespace) -> int:
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
     )
     if args.json:
-        print(f'\n  ],\n  "summary": {json.dumps(summary)}\n}}')
+        error = f',\n  "error": {json.dumps(str(damage))}' if damage is not None else ""
+        print(f'\n  ],\n  "summary": {json.dumps(summary)}{error}\n}}')
     else:
         print(summary)
+    if damage is not None:
+        raise CaptureError(f"{damage}; the {_count(found, 'connection')} before it are checked above")
     return 0 if conforming == found else 1
 
 
