@@ -101,9 +101,6 @@ class Connection:
     isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
     number: int = 0  # 1-based, in the order connections first appear in the capture
 
-    def side(self, seg: Segment) -> tuple[str, int]:
-        return (seg.src_addr, seg.src_port)
-
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
         base = self.isn.get((seg.src_addr, seg.src_port))
@@ -201,15 +198,12 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             seen_links.add(link)
             tally.links.add(LINK_TYPES.get(link, str(link)))
         located = _tcp_in_frame(link, frame)
-        if located is None or len(located[2]) < 20:
+        if located is None or not _whole_header(located[2]):
             tally.skipped += 1
             continue
         src_addr, dst_addr, tcp = located
         sport, dport, seq, ack, off_flags = _TCP_START.unpack_from(tcp)
         offset = (off_flags >> 12) * 4
-        if offset < 20:
-            tally.skipped += 1
-            continue
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)
         key = (src, dst) if src <= dst else (dst, src)
@@ -424,10 +418,15 @@ _SEQ = int.__new__
 
 def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
     """The segment in a TCP header and payload, or None if the header is too short to be one."""
-    if len(tcp) < 20 or tcp[12] >> 4 < 5:
+    if not _whole_header(tcp):
         return None
     sport, dport = _PORTS.unpack_from(tcp)
     return _segment(tcp, (src, sport), (dst, dport))
+
+
+def _whole_header(tcp: bytes) -> bool:
+    """Long enough for a TCP header, and its data offset at least the 20 bytes of one."""
+    return len(tcp) >= 20 and tcp[12] >> 4 >= 5
 
 
 def _segment(tcp: bytes, sender: tuple[str, int], receiver: tuple[str, int]) -> Segment:

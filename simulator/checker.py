@@ -347,7 +347,7 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 
 def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
-    flags = int(seg.flags)
+    flags = p.flags
     if flags & RST_BIT:
         return _reset(seg, s, r)
     if flags & SYN_BIT:

@@ -60,7 +60,7 @@ class CapturedConnection:
 
     def _sent_by(self, side: tuple[str, int]) -> list[Flags]:
         conn = self.connection
-        return [p.segment.flags for p in conn.packets if conn.side(p.segment) == side]
+        return [p.segment.flags for p in conn.packets if p.sender == side]
 
     @property
     def client(self) -> tuple[str, int]:
@@ -77,18 +77,18 @@ class CapturedConnection:
         """Bytes sent by ``side`` that its peer acknowledged (SYN and FIN not counted)."""
         conn = self.connection
         peer = self._peer(side)
-        acks = [conn.relative_ack(p.segment) for p in conn.packets if conn.side(p.segment) == peer]
+        acks = [conn.relative_ack(p.segment) for p in conn.packets if p.sender == peer]
         # the ack counts the SYN (and the FIN once it is acknowledged) besides the bytes
         return max(0, max(acks, default=1) - 1 - int(self._fin_acked(side)))
 
     def _fin_acked(self, side: tuple[str, int]) -> bool:
         conn = self.connection
-        fins = [p.segment for p in conn.packets if p.segment.flags & Flags.FIN and conn.side(p.segment) == side]
+        fins = [p.segment for p in conn.packets if p.segment.flags & Flags.FIN and p.sender == side]
         if not fins:
             return False
         fin_end = conn.relative_seq(fins[-1]) + len(fins[-1].payload) + 1
         peer = self._peer(side)
-        return any(conn.relative_ack(p.segment) >= fin_end for p in conn.packets if conn.side(p.segment) == peer)
+        return any(conn.relative_ack(p.segment) >= fin_end for p in conn.packets if p.sender == peer)
 
     def assert_handshake_completed(self) -> None:
         client, server = self._sent_by(self.client), self._sent_by(self.server)
