@@ -56,6 +56,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a check's report (tcpsim check, and tcpsim capture, which checks what it captured)."""
+    parser.add_argument("--json", action="store_true", help="the check's report as JSON")
+    parser.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes between 1 and 64")
@@ -140,8 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     numbers = check.add_mutually_exclusive_group()
     numbers.add_argument("--relative", action="store_true", help="seq/ack relative to each ISN (the default)")
     numbers.add_argument("--absolute", action="store_true", help="absolute 32-bit seq/ack")
-    check.add_argument("--json", action="store_true", help="the report as JSON")
-    check.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+    _report_options(check)
     check.add_argument(
         "--jobs",
         type=_jobs,
@@ -169,8 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--mtu", type=int, metavar="N", help="the namespace loopback's MTU (default 65536)")
     cap.add_argument("--no-offload", action="store_true", help="TSO/GSO/GRO off: MSS-sized segments as on a link")
     cap.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="drop TCP packets with probability P")
-    cap.add_argument("--json", action="store_true", help="the check's report as JSON")
-    cap.add_argument("--brief", action="store_true", help="one line per packet, without the explanations")
+    _report_options(cap)
     cap.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     live = sub.add_parser("live", help="the model plays one endpoint, the Linux kernel the other (TUN in a namespace)")
     live.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
