@@ -20,44 +20,55 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import count, islice
 from pathlib import Path
-from typing import BinaryIO
 
 from simulator import Flags, Segment, SeqNum, load
 from simulator.capture import read
 from simulator.scapy_backend import packet_bytes
 
 
-def make_capture(path: Path, packets: int) -> int:
-    """Write ``packets`` packets of short connections as a raw-IP pcap; returns the count written."""
-    template = [packet_bytes(e.segment) for e in load("graceful_close").run().events if e.kind == "send" and e.segment]
-    client_first = [raw[20:22] == (40000).to_bytes(2, "big") for raw in template]
+def write_raw_pcap(path: Path, records: Iterable[tuple[int, int, bytes]]) -> int:
+    """Write (seconds, microseconds, raw IP packet) records as a pcap; returns how many were written."""
     record = struct.Struct("<IIII")
     written = 0
     with path.open("wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-        conn = 0
-        while written < packets:
-            port = (1024 + conn % 60000).to_bytes(2, "big")
-            client = bytes((10, (conn >> 16) & 255, (conn >> 8) & 255, conn & 255))  # a new host per connection
-            for i, raw in enumerate(template):
-                if written == packets:
-                    break
-                frame = bytearray(raw)
-                frame[20 if client_first[i] else 22 : 22 if client_first[i] else 24] = port
-                frame[12 if client_first[i] else 16 : 16 if client_first[i] else 20] = client
-                f.write(record.pack(conn // 1000, (conn % 1000) * 1000 + i, len(frame), len(frame)))
-                f.write(frame)
-                written += 1
-            conn += 1
+        for seconds, micros, frame in records:
+            f.write(record.pack(seconds, micros, len(frame), len(frame)))
+            f.write(frame)
+            written += 1
     return written
+
+
+def make_capture(path: Path, packets: int) -> int:
+    """Write ``packets`` packets of short connections as a raw-IP pcap; returns the count written."""
+    return write_raw_pcap(path, islice(_short_connections(), packets))
+
+
+def _short_connections() -> Iterator[tuple[int, int, bytes]]:
+    template = [packet_bytes(e.segment) for e in load("graceful_close").run().events if e.kind == "send" and e.segment]
+    client_first = [raw[20:22] == (40000).to_bytes(2, "big") for raw in template]
+    for conn in count():
+        port = (1024 + conn % 60000).to_bytes(2, "big")
+        client = bytes((10, (conn >> 16) & 255, (conn >> 8) & 255, conn & 255))  # a new host per connection
+        for i, raw in enumerate(template):
+            frame = bytearray(raw)
+            frame[20 if client_first[i] else 22 : 22 if client_first[i] else 24] = port
+            frame[12 if client_first[i] else 16 : 16 if client_first[i] else 20] = client
+            yield conn // 1000, (conn % 1000) * 1000 + i, bytes(frame)
 
 
 def make_transfer(path: Path, segments: int, size: int = 1400) -> int:
     """Write one connection that carries ``segments`` data segments of ``size`` bytes, an ACK for
     every second one, as a raw-IP pcap; returns the number of packets written."""
+    frames = _transfer(segments, size)
+    return write_raw_pcap(path, ((n // 1_000_000, n % 1_000_000, frame) for n, frame in enumerate(frames)))
+
+
+def _transfer(segments: int, size: int) -> Iterator[bytes]:
     client, server = ("10.0.0.1", 40000), ("10.0.0.2", 47000)  # no well-known port: tshark would parse the data
 
     def raw(seq: int, ack: int, flags: Flags, payload: bytes = b"", reply: bool = False) -> bytes:
@@ -66,34 +77,22 @@ def make_transfer(path: Path, segments: int, size: int = 1400) -> int:
         return packet_bytes(seg)
 
     data, ack = raw(1001, 5001, Flags.PSH | Flags.ACK, b"x" * size), raw(5001, 1001, Flags.ACK, reply=True)
-    record = struct.Struct("<IIII")
-    written = 0
-
-    def write(f: BinaryIO, frame: bytes) -> None:
-        nonlocal written
-        f.write(record.pack(written // 1_000_000, written % 1_000_000, len(frame), len(frame)))
-        f.write(frame)
-        written += 1
-
-    with path.open("wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-        write(f, raw(1000, 0, Flags.SYN))
-        write(f, raw(5000, 1001, Flags.SYN | Flags.ACK, reply=True))
-        write(f, raw(1001, 5001, Flags.ACK))
-        seq = 1001
-        for i in range(segments):
-            frame = bytearray(data)
-            struct.pack_into("!I", frame, 24, seq)  # the TCP seq field (checksums left as they were)
-            write(f, bytes(frame))
-            seq += size
-            if i % 2:
-                frame = bytearray(ack)
-                struct.pack_into("!I", frame, 28, seq)  # the TCP ack field
-                write(f, bytes(frame))
-        write(f, raw(seq, 5001, Flags.FIN | Flags.ACK))
-        write(f, raw(5001, seq + 1, Flags.FIN | Flags.ACK, reply=True))
-        write(f, raw(seq + 1, 5002, Flags.ACK))
-    return written
+    yield raw(1000, 0, Flags.SYN)
+    yield raw(5000, 1001, Flags.SYN | Flags.ACK, reply=True)
+    yield raw(1001, 5001, Flags.ACK)
+    seq = 1001
+    for i in range(segments):
+        frame = bytearray(data)
+        struct.pack_into("!I", frame, 24, seq)  # the TCP seq field (checksums left as they were)
+        yield bytes(frame)
+        seq += size
+        if i % 2:
+            frame = bytearray(ack)
+            struct.pack_into("!I", frame, 28, seq)  # the TCP ack field
+            yield bytes(frame)
+    yield raw(seq, 5001, Flags.FIN | Flags.ACK)
+    yield raw(5001, seq + 1, Flags.FIN | Flags.ACK, reply=True)
+    yield raw(seq + 1, 5002, Flags.ACK)
 
 
 @contextmanager
