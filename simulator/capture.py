@@ -288,6 +288,8 @@ def _pcapng(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
             raise CaptureError(f"packet {number + 1}: the capture is truncated (a block is cut off)")
         body = data[pos + 8 : pos + length - 4]
         if block_type == 1:  # interface description
+            if len(body) < 8:
+                raise CaptureError(f"packet {number + 1}: an interface description block is too short; corrupt")
             link = struct.unpack_from(endian + "H", body, 0)[0]
             interfaces.append((link, _tsresol(body[8:], endian)))
         elif block_type in (6, 3):  # enhanced / simple packet
@@ -298,6 +300,8 @@ def _pcapng(data: bytes) -> Iterator[tuple[int, float, int, bytes, int]]:
                 iface, high, low, caplen, wirelen = struct.unpack_from(endian + "IIIII", body, 0)
                 frame_start = 20
             else:
+                if len(body) < 4:
+                    raise CaptureError(f"packet {number}: the packet block is too short; corrupt")
                 iface, high, low, wirelen = 0, 0, 0, struct.unpack_from(endian + "I", body, 0)[0]
                 caplen, frame_start = min(wirelen, len(body) - 4), 4
             if iface >= len(interfaces):

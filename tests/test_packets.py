@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
@@ -228,6 +228,7 @@ def test_port_reuse_with_a_new_isn_is_a_new_connection(tmp_path):
     flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(1, 255)), max_size=4),
     splice=st.integers(0, 4000),
 )
+@example(cut=0, flips=[(32, 24)], splice=0)  # an interface description block cut to no body (found by this test)
 def test_damaged_captures_give_a_capture_error_never_a_crash(tmp_path_factory, cut, flips, splice):
     base = _SAMPLES[(cut + splice) % len(_SAMPLES)]
     data = bytearray(base[:cut] + base[splice:] if splice < cut else base)
@@ -250,6 +251,19 @@ def test_damaged_captures_give_a_capture_error_never_a_crash(tmp_path_factory, c
         report = check_connection(conn)
         assert len(report.packets) == len(conn.packets)
         assert render(report)
+
+
+@pytest.mark.parametrize("block", [(1, b""), (3, b"")], ids=["interface description", "simple packet"])
+def test_a_pcapng_block_too_short_for_its_fields_is_one_clear_error(tmp_path, block):
+    def pcapng_block(kind: int, body: bytes) -> bytes:
+        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    section = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    interface = pcapng_block(1, struct.pack("<HHI", 101, 0, 65535))
+    path = tmp_path / "short.pcapng"
+    path.write_bytes(section + (pcapng_block(*block) if block[0] == 1 else interface + pcapng_block(*block)))
+    with pytest.raises(CaptureError, match="too short; corrupt"):
+        read(path)
 
 
 def _samples() -> list[bytes]:
