@@ -492,7 +492,16 @@ def _options(raw: bytes) -> Options:
 
 
 def zeek_state(conn: Connection) -> str:
-    """The connection's summary in Zeek's conn_state vocabulary (conn.log).
+    """The connection's summary in Zeek's conn_state vocabulary (conn.log); see ``ZeekHistory``."""
+    history = ZeekHistory(conn.a, conn.b)
+    for p in conn.packets:
+        history.add(p)
+    return history.state
+
+
+class ZeekHistory:
+    """What Zeek's conn_state is made of, gathered packet by packet (a checker streaming a long
+    connection keeps this, not the packets).
 
     S0 attempt, no reply; REJ attempt rejected (RST); S1 established, not closed;
     SF established and closed by both FINs; S2 / S3 only the originator / responder
@@ -500,39 +509,58 @@ def zeek_state(conn: Connection) -> str:
     RST with no SYN,ACK; SH originator SYN then FIN with no SYN,ACK; RSTRH / SHR a
     SYN,ACK then RST / FIN without the SYN; OTH no handshake seen (midstream).
     """
-    orig = next((p for p in conn.packets if p.flags & SYN_ACK == SYN_BIT), None)
-    originator = orig.sender if orig is not None else conn.a
-    syn = syn_ack = False
-    first_rst: str | None = None
-    fin = {"orig": False, "resp": False}
-    for p in conn.packets:
-        side = "orig" if p.sender == originator else "resp"
+
+    __slots__ = ("_a", "_first_rst", "_originator", "_sent")
+
+    _SYN, _SYN_ACK, _FIN = 1, 2, 4  # what a side was seen to send
+
+    def __init__(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        self._a = a
+        self._sent = {a: 0, b: 0}  # per side: the bits above (one entry for a socket connected to itself)
+        self._originator: tuple[str, int] | None = None  # the sender of the first SYN without ACK
+        self._first_rst: tuple[str, int] | None = None
+
+    def add(self, p: Packet) -> None:
         flags = p.flags
+        if not flags & (SYN_BIT | FIN_BIT | RST_BIT):
+            return
+        sent = self._sent
         if flags & SYN_BIT:
-            if side == "orig" and not flags & ACK_BIT:
-                syn = True
-            elif side == "resp" and flags & ACK_BIT:
-                syn_ack = True
-        if flags & RST_BIT and first_rst is None:
-            first_rst = side
+            if flags & ACK_BIT:
+                sent[p.sender] |= self._SYN_ACK
+            else:
+                sent[p.sender] |= self._SYN
+                if self._originator is None:
+                    self._originator = p.sender
+        if flags & RST_BIT and self._first_rst is None:
+            self._first_rst = p.sender
         if flags & FIN_BIT:
-            fin[side] = True
-    if syn and not syn_ack:
-        if first_rst == "resp":
-            return "REJ"
-        if first_rst == "orig":
-            return "RSTOS0"
-        return "SH" if fin["orig"] else "S0"
-    if syn_ack and not syn:
-        if first_rst == "resp":
-            return "RSTRH"
-        return "SHR" if fin["resp"] else "OTH"
-    if not syn:
-        return "OTH"
-    if first_rst is not None:
-        return "RSTO" if first_rst == "orig" else "RSTR"
-    if fin["orig"] and fin["resp"]:
-        return "SF"
-    if fin["orig"] or fin["resp"]:
-        return "S2" if fin["orig"] else "S3"
-    return "S1"
+            sent[p.sender] |= self._FIN
+
+    @property
+    def state(self) -> str:
+        orig = self._originator or self._a
+        # the responder is the other end (none, for a socket connected to itself)
+        sent_orig, sent_resp = self._sent[orig], next((v for k, v in self._sent.items() if k != orig), 0)
+        syn, syn_ack = bool(sent_orig & self._SYN), bool(sent_resp & self._SYN_ACK)
+        first_rst = None if self._first_rst is None else "orig" if self._first_rst == orig else "resp"
+        fin_orig, fin_resp = bool(sent_orig & self._FIN), bool(sent_resp & self._FIN)
+        if syn and not syn_ack:
+            if first_rst == "resp":
+                return "REJ"
+            if first_rst == "orig":
+                return "RSTOS0"
+            return "SH" if fin_orig else "S0"
+        if syn_ack and not syn:
+            if first_rst == "resp":
+                return "RSTRH"
+            return "SHR" if fin_resp else "OTH"
+        if not syn:
+            return "OTH"
+        if first_rst is not None:
+            return "RSTO" if first_rst == "orig" else "RSTR"
+        if fin_orig and fin_resp:
+            return "SF"
+        if fin_orig or fin_resp:
+            return "S2" if fin_orig else "S3"
+        return "S1"

@@ -15,7 +15,8 @@ Things a real capture does that are *not* departures: starting or ending
 mid-connection, missing packets (capture drops), packets lost after the capture
 point (so they appear and are sent again), TSO/GSO super-segments larger than the
 MSS, payloads cut by the snap length, keep-alives and probes, a socket
-connected to itself.  The checker is pure (standard library, no I/O).
+connected to itself.  Checking is pure standard-library Python; ``checked_in_order`` reads the
+capture, and a long connection's reports wait in a temporary file (``spool.Spool``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from .capture import CaptureError, Connection, Key, Packet, Tally, key_of, stream, zeek_state
+from .capture import CaptureError, Connection, Key, Packet, Tally, ZeekHistory, key_of, stream
 from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, Segment
 from .seq import SeqNum
+from .spool import Spool
 from .states import State
 
 S = State
@@ -83,12 +85,14 @@ class ConnectionReport:
     a: tuple[str, int]
     b: tuple[str, int]
     zeek_state: str
-    packets: tuple[PacketReport, ...]
+    packets: tuple[PacketReport, ...] | Spool[PacketReport]  # a long connection's are in a temporary file
     notes: tuple[str, ...]  # what the checker had to infer (mid-connection start, ...)
     number: int = 0  # the connection's number in its capture (as tcpsim read counts them)
 
     @property
     def departures(self) -> list[PacketReport]:
+        if isinstance(self.packets, Spool):
+            return list(self.packets.kept)
         return [p for p in self.packets if p.departure is not None]
 
     @property
@@ -103,6 +107,10 @@ class ConnectionReport:
         return f"{n} departure{'s' if n != 1 else ''} from the model"
 
     def to_json(self) -> dict[str, object]:
+        return {**self.heading_json(), "packets": [p.to_json() for p in self.packets]}
+
+    def heading_json(self) -> dict[str, object]:
+        """``to_json`` without the packets."""
         return {
             "number": self.number,
             "a": f"{_endpoint(self.a)}",
@@ -111,7 +119,6 @@ class ConnectionReport:
             "conforms": self.conforms,
             "verdict": self.verdict,
             "notes": list(self.notes),
-            "packets": [p.to_json() for p in self.packets],
         }
 
 
@@ -138,8 +145,8 @@ class _Observer:
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq + len, ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
-    final_nxt: SeqNum | None = None  # the highest SND.NXT of the whole capture
-    final_ack: SeqNum | None = None  # the highest ack it sends in the whole capture
+    final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
+    final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -147,45 +154,142 @@ class _Observer:
 
 def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
     """Replay one captured connection through two observers and report on every packet."""
-    self_connected = conn.a == conn.b
-    first = conn.packets[0].segment if conn.packets else None
-    midstream = first is None or not int(first.flags) & SYN_BIT
-    notes: list[str] = []
-    a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
-    b = a if self_connected else _Observer(S.ESTABLISHED if midstream else _responder_state(conn))
-    b.listens = b.state is S.LISTEN
-    if self_connected:
-        notes.append("a socket connected to itself: both ends are the same address and port")
-    if midstream and first is not None:
-        notes.append(
-            "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
-            "relative to the first packet each side sent, and window scaling is unknown"
-        )
-    missed_syn = first is not None and not self_connected and int(first.flags) & _SYN_ACK == _SYN_ACK
-    if missed_syn and first is not None:
-        # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
-        a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
-        b.isn, b.nxt = first.ack - 1, first.ack
-        notes.append(
-            "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
-            "a SYN with ISN = that SYN,ACK's ack - 1"
-            + ("; the SYN's window scale is unknown" if first.options.wscale is not None else "")
-        )
-    sides = {conn.a: a, conn.b: b}
-    _lookahead(conn.packets, sides)
-    reports = [_packet(conn, p, sides, relative) for p in conn.packets[:1]]
-    if missed_syn and first is not None and first.options.wscale is not None:
-        a.scale, b.scale = first.options.wscale, None  # RFC 7323: the SYN offered a scale, its value unseen
-    reports += [_packet(conn, p, sides, relative) for p in conn.packets[1:]]
-    if reports and not midstream and (a.state.synchronized or b.state.synchronized):
-        last = reports[-1].after
-        if last[0] not in (S.CLOSED, S.TIME_WAIT) or last[1] not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
-            notes.append(f"the capture ends with the connection still open ({last[0]} / {last[1]})")
-    return ConnectionReport(conn.a, conn.b, zeek_state(conn), tuple(reports), tuple(notes), conn.number)
+    checker = ConnectionChecker(conn, relative=relative)
+    for p in conn.packets:
+        checker.add(p)
+    return checker.finish()
+
+
+HORIZON = 10_000  # packets a connection's checker looks ahead of the packet it checks
+
+
+class ConnectionChecker:
+    """Checks one connection as its packets come.
+
+    A packet is checked once at least ``horizon`` later packets of its connection have come (or
+    the connection has ended), so a long connection is held as a window of packets, not whole.
+    The look-ahead is what tells a capture gap from a bad ACK (the side acknowledged is seen to
+    send that far later on); 10,000 packets is far beyond any real gap, and it spans less than
+    half the sequence space even in 64 KB super-segments, so a transfer of more than 2 GB, whose
+    sequence numbers wrap, is compared only with numbers near it (RFC 1982).
+
+    ``spool_from`` (None: never) is how many packet reports are kept in memory before they go to
+    a temporary file (a ``Spool``): then memory does not grow with the connection's length at all.
+    """
+
+    __slots__ = (
+        "conn", "folded", "history", "horizon", "midstream", "notes", "relative", "reports", "sides", "spool_from",
+        "start", "waiting",
+    )  # fmt: skip
+
+    def __init__(
+        self, conn: Connection, *, relative: bool = True, horizon: int = HORIZON, spool_from: int | None = None
+    ) -> None:
+        self.conn = conn
+        self.relative = relative
+        self.horizon = horizon
+        self.spool_from = spool_from
+        self.waiting: list[Packet] = []  # not checked yet
+        self.folded = 0  # of the waiting packets, how many the look-ahead has seen
+        self.reports: list[PacketReport] | Spool[PacketReport] = []
+        self.history = ZeekHistory(conn.a, conn.b)
+        self.sides: dict[tuple[str, int], _Observer] = {}  # made when the first packet is checked
+        self.notes: list[str] = []
+        self.start = 0.0  # the time of the first packet
+        self.midstream = False
+
+    def add(self, p: Packet) -> None:
+        """The connection's next packet: it waits until the horizon has passed it."""
+        waiting = self.waiting
+        waiting.append(p)
+        if len(waiting) >= 2 * self.horizon:
+            self._advance(len(waiting) - self.horizon)
+
+    def finish(self) -> ConnectionReport:
+        """The connection has ended (or the capture has): check what waits and report."""
+        if self.waiting:
+            self._advance(len(self.waiting))
+        conn, notes, reports = self.conn, self.notes, self.reports
+        if self.sides and not self.midstream and any(side.state.synchronized for side in self.sides.values()):
+            a, b = self.sides[conn.a].state, self.sides[conn.b].state
+            if a not in (S.CLOSED, S.TIME_WAIT) or b not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
+                notes.append(f"the capture ends with the connection still open ({a} / {b})")
+        packets = reports if isinstance(reports, Spool) else tuple(reports)
+        self.reports, self.sides = [], {}  # the report holds them now (a checker is finished once)
+        return ConnectionReport(conn.a, conn.b, self.history.state, packets, tuple(notes), conn.number)
+
+    def _advance(self, count: int) -> None:
+        """Check the first ``count`` waiting packets, with every waiting packet in the look-ahead."""
+        waiting, conn, relative = self.waiting, self.conn, self.relative
+        fresh = not self.sides
+        scale_unseen = fresh and self._begin(waiting[0])
+        sides, start = self.sides, self.start
+        _lookahead(waiting[self.folded :], sides)
+        reports, history = self.reports, self.history
+        for p in waiting[:count]:
+            history.add(p)
+            reports.append(_packet(conn, p, sides, start, relative))
+            if fresh:
+                fresh = False
+                if scale_unseen:  # RFC 7323: the SYN offered a scale, its value unseen
+                    sides[conn.a].scale, sides[conn.b].scale = waiting[0].segment.options.wscale, None
+        del waiting[:count]
+        self.folded = len(waiting)
+        if self.spool_from is not None and len(reports) >= self.spool_from and isinstance(reports, list):
+            self.reports = Spool(_encode, _decode, keep=lambda r: r.departure is not None)
+            self.reports.extend(reports)
+
+    def _begin(self, p: Packet) -> bool:
+        """Set both observers up from the first packet (and those waiting after it).  True when the
+        capture missed a SYN that offered window scaling."""
+        conn, notes = self.conn, self.notes
+        self.start = p.time
+        first = p.segment
+        self_connected = conn.a == conn.b
+        self.midstream = midstream = not p.flags & SYN_BIT
+        a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
+        b = a if self_connected else _Observer(S.ESTABLISHED if midstream else self._responder_state())
+        b.listens = b.state is S.LISTEN
+        if self_connected:
+            notes.append("a socket connected to itself: both ends are the same address and port")
+        if midstream:
+            notes.append(
+                "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
+                "relative to the first packet each side sent, and window scaling is unknown"
+            )
+        missed_syn = not self_connected and p.flags & _SYN_ACK == _SYN_ACK
+        if missed_syn:
+            # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
+            a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
+            b.isn, b.nxt = first.ack - 1, first.ack
+            notes.append(
+                "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
+                "a SYN with ISN = that SYN,ACK's ack - 1"
+                + ("; the SYN's window scale is unknown" if first.options.wscale is not None else "")
+            )
+        self.sides = {conn.a: a, conn.b: b}
+        return missed_syn and first.options.wscale is not None
+
+    def _responder_state(self) -> State:
+        """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
+        reply = next((p for p in self.waiting if p.sender == self.conn.b), None)
+        return S.CLOSED if reply is not None and reply.flags & RST_BIT else S.LISTEN
 
 
 # Every (state, state) pair made once: a report holds two per packet, and a long connection many packets.
 _PAIRS = {(x, y): (x, y) for x in State for y in State}
+_PAIR_LIST = list(_PAIRS.values())
+_PAIR_NUMBER = {pair: n for n, pair in enumerate(_PAIR_LIST)}  # a pair as the spool stores it
+
+
+def _encode(p: PacketReport) -> tuple[Any, ...]:
+    return (*p[:9], _PAIR_NUMBER[p.before], _PAIR_NUMBER[p.after], p.explanation, p.departure)
+
+
+def _decode(f: Any) -> PacketReport:
+    return PacketReport._make((*f[:9], _PAIR_LIST[f[9]], _PAIR_LIST[f[10]], f[11], f[12]))
+
+
 LINGER = 5.0  # seconds of capture time a closed connection waits for late packets before it is reported
 _SWEEP = 1024  # packets between looks for connections to report
 
@@ -196,7 +300,7 @@ class _Open:
 
     conn: Connection
     last: float  # capture time of its latest packet
-    wanted: bool = True
+    checker: ConnectionChecker | None  # None when not wanted
     fins: set[tuple[str, int]] = field(default_factory=set)
     closed: bool = False  # a RST, or both FINs and a packet after them
 
@@ -240,10 +344,15 @@ def checked_in_order(
     for conn, packet, _ in _until_damaged(stream(path, tally, current), damage):
         entry = collecting.get(id(conn))
         if entry is None:
-            entry = collecting[id(conn)] = _Open(conn, packet.time, wanted(conn))
-        if entry.wanted:
+            checker = (
+                ConnectionChecker(conn, relative=relative, horizon=HORIZON, spool_from=HORIZON)
+                if wanted(conn)
+                else None
+            )
+            entry = collecting[id(conn)] = _Open(conn, packet.time, checker)
+        if entry.checker is not None:
             packet.drop_payload()  # only the headers are checked: a long transfer is not held in memory
-            conn.packets.append(packet)
+            entry.checker.add(packet)
         entry.last = packet.time
         if entry.closed or packet.flags & RST_BIT or len(entry.fins) == 2:
             entry.closed = True
@@ -263,11 +372,11 @@ def checked_in_order(
                 del collecting[id(entry.conn)], closed[id(entry.conn)]
                 if current.get(key_of(entry.conn)) is entry.conn:
                     del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
-                if entry.wanted:
-                    yield (packet.number, entry.conn.number), _report(entry.conn, relative)
+                if entry.checker is not None:
+                    yield (packet.number, entry.conn.number), entry.checker.finish()
     for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
-        if entry.wanted:
-            yield (END, entry.conn.number), _report(entry.conn, relative)
+        if entry.checker is not None:
+            yield (END, entry.conn.number), entry.checker.finish()
     if damage:
         raise damage[0]
 
@@ -281,21 +390,9 @@ def _until_damaged(packets: Iterator[_T], damage: list[CaptureError]) -> Iterato
         damage.append(exc)
 
 
-def _report(conn: Connection, relative: bool) -> ConnectionReport:
-    report = check(conn, relative=relative)
-    conn.packets = []  # reported: its packets are no longer needed
-    return report
-
-
-def _responder_state(conn: Connection) -> State:
-    """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
-    reply = next((p for p in conn.packets if p.sender == conn.b), None)
-    return S.CLOSED if reply is not None and reply.flags & RST_BIT else S.LISTEN
-
-
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
-    """Each side's highest sequence number and ack over the whole capture (to tell a capture gap
-    from a bad ACK, and a window update the capture missed from data sent beyond the window)."""
+    """Each side's highest sequence number and ack in the look-ahead (to tell a capture gap from a
+    bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
         seg = p.segment
         side = sides[p.sender]
@@ -307,7 +404,9 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
             side.final_ack = seg.ack
 
 
-def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], relative: bool) -> PacketReport:
+def _packet(
+    conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], start: float, relative: bool
+) -> PacketReport:
     seg = p.segment
     sender = sides[p.sender]
     receiver = sides[p.receiver]
@@ -326,7 +425,7 @@ def _packet(conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer]
     window = seg.window if flags & SYN_BIT or sender.scale is None else seg.window << sender.scale
     return PacketReport(
         p.number,
-        p.time - conn.packets[0].time,
+        p.time - start,
         "->" if p.sender == conn.a else "<-",
         FLAG_NAMES[flags],
         conn.relative_seq(seg) if relative else int(seg.seq),
@@ -744,21 +843,26 @@ _COLUMN = {state: f"{text:<12} " for state, text in _TEXT.items()}  # a state as
 
 def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
     """A connection's report as text lines: header, a row per packet (and its sentence), the verdict."""
-    lines = [
+    return list(report_lines(report, brief=brief))
+
+
+def report_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[str]:
+    """``render``'s lines one at a time (a long connection's report is written, never held whole)."""
+    yield (
         f"connection {report.number}: A {_endpoint(report.a)} <-> B {_endpoint(report.b)}, "
         f"{len(report.packets)} packets, Zeek state {report.zeek_state}"
-    ]
-    lines.extend(f"  note: {note}" for note in report.notes)
-    lines.append(f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is")
+    )
+    for note in report.notes:
+        yield f"  note: {note}"
+    yield f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is"
     for p in report.packets:
         ack = f" ack={p.ack}" if p.flags in _WITH_ACK else ""
         segment = f"{p.flags} seq={p.seq}{ack} len={p.length} win={p.window}"
         labels = ", ".join(p.labels)
         a, b = p.after
-        lines.append(f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{labels}")
+        yield f"  {p.number:>6} {p.time:9.6f} {p.direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{labels}"
         if p.departure is not None:
-            lines.extend(wrap(f"DEPARTS FROM THE MODEL: {p.departure}"))
+            yield from wrap(f"DEPARTS FROM THE MODEL: {p.departure}")
         if not brief:
-            lines.extend(wrap(p.explanation))
-    lines.append(f"  verdict: {report.verdict}")
-    return lines
+            yield from wrap(p.explanation)
+    yield f"  verdict: {report.verdict}"

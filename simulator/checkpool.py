@@ -14,15 +14,19 @@ import json
 import multiprocessing
 import os
 import queue
+import shutil
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .capture import CaptureError, Connection, Tally
-from .checker import ConnectionReport, checked_in_order, render
+from .checker import ConnectionReport, checked_in_order, report_lines
 from .errors import TcpsimError
+from .spool import Spool
 
 BATCH = 64  # reports sent to the parent at a time
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
@@ -37,24 +41,49 @@ class Checked:
     conforms: bool
     packets: int
     output: str  # the rendered text, or the report as JSON (indented to sit in the capture's list)
+    spooled: str | None = None  # a long connection's output is in this file instead ("output" is empty)
+
+    def write(self, out: TextIO) -> None:
+        """Print the output (a spooled one is copied from its file, which is then deleted)."""
+        if self.spooled is None:
+            out.write(self.output)
+            return
+        with open(self.spooled, encoding="utf-8") as f:
+            shutil.copyfileobj(f, out)
+        os.unlink(self.spooled)
 
 
-def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool) -> Checked:
+def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool, spool_dir: str) -> Checked:
     # made here, in the worker: the parent only prints
-    output = _json_text(report) if as_json else "\n".join(render(report, brief=brief))
-    return Checked(order, report.conforms, len(report.packets), output)
+    pieces = _json_pieces(report) if as_json else _text_pieces(report, brief)
+    if not isinstance(report.packets, Spool):
+        return Checked(order, report.conforms, len(report.packets), "".join(pieces))
+    # a long connection: its output goes to a file, as its reports came from one
+    fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".txt")
+    with open(fd, "w", encoding="utf-8") as f:
+        f.writelines(pieces)
+    report.packets.close()
+    return Checked(order, report.conforms, len(report.packets), "", name)
 
 
-def _json_text(report: ConnectionReport) -> str:
+def _text_pieces(report: ConnectionReport, brief: bool) -> Iterator[str]:
+    """The report's text lines, a newline between each two."""
+    lines = report_lines(report, brief=brief)
+    yield next(lines)
+    for line in lines:
+        yield "\n" + line
+
+
+def _json_pieces(report: ConnectionReport) -> Iterator[str]:
     """A connection as JSON, indented to sit in the capture's list, with one line per packet
     (``json`` writes a one-line value several times faster than an indented one)."""
-    data = report.to_json()
-    packets = data.pop("packets")
-    assert isinstance(packets, list)
-    head = json.dumps(data, indent=2)[:-2]  # without the closing "\n}"
-    rows = ",\n".join(f"    {json.dumps(packet)}" for packet in packets)
-    text = f'{head},\n  "packets": [\n{rows}\n  ]\n}}' if packets else f'{head},\n  "packets": []\n}}'
-    return "    " + text.replace("\n", "\n    ")
+    head = json.dumps(report.heading_json(), indent=2)[:-2]  # without the closing "\n}"
+    yield "    " + head.replace("\n", "\n    ") + ',\n      "packets": ['
+    between = "\n"
+    for packet in report.packets:
+        yield f"{between}        {json.dumps(packet.to_json())}"
+        between = ",\n"
+    yield "\n      ]\n    }" if between == ",\n" else "]\n    }"
 
 
 def check_serial(
@@ -65,10 +94,23 @@ def check_serial(
     wanted: Callable[[Connection], bool] = lambda conn: True,
     brief: bool = False,
     as_json: bool = False,
+    spool_dir: str | None = None,
 ) -> Iterator[Checked]:
-    """Every wanted connection's finished report, checked in this process."""
-    for order, report in checked_in_order(path, tally, relative=relative, wanted=wanted):
-        yield _finish(order, report, brief, as_json)
+    """Every wanted connection's finished report, checked in this process.  A long connection's
+    output is in a file in ``spool_dir`` (by default a temporary directory that lasts as long as
+    this iterator): print each report before taking the next."""
+    with _spool_dir(spool_dir) as directory:
+        for order, report in checked_in_order(path, tally, relative=relative, wanted=wanted):
+            yield _finish(order, report, brief, as_json, directory)
+
+
+@contextmanager
+def _spool_dir(given: str | None) -> Iterator[str]:
+    if given is not None:
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="tcpsim-check-") as directory:
+        yield directory
 
 
 def workers_for(path: str | Path) -> int:
@@ -117,7 +159,8 @@ def check_parallel(
     the packets read so far (by the slowest worker) and is complete once the iterator ends."""
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=64) for _ in range(workers)]
-    options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json}
+    spool = tempfile.TemporaryDirectory(prefix="tcpsim-check-")  # long connections' outputs, from every worker
+    options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool.name}
     processes = [
         context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)
         for share in range(workers)
@@ -156,6 +199,7 @@ def check_parallel(
             if process.is_alive():
                 process.terminate()
             process.join()
+        spool.cleanup()
     if damage:
         raise CaptureError(damage[0])
     final = finals[0]

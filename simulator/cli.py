@@ -495,10 +495,11 @@ def _check(args: argparse.Namespace) -> int:
             packets += report.packets
             if args.json:  # JSON streams too: each connection as it is checked
                 opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
-                print(opening if found == 1 else ",", end="")
-                print(report.output, end="")
+                sys.stdout.write(opening if found == 1 else ",")
+                report.write(sys.stdout)
             else:
-                print(report.output + "\n", flush=False)
+                report.write(sys.stdout)
+                sys.stdout.write("\n\n")
     except CaptureError as exc:
         if not found:
             raise

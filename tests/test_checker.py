@@ -378,3 +378,80 @@ def test_a_damaged_capture_is_checked_up_to_the_damage_then_one_error_line(tmp_p
 def test_the_report_wraps_sentences_exactly_as_textwrap_does(words):
     text = " ".join(words)
     assert wrap(text) == _WRAP.wrap(text)
+
+
+def long_transfer(path: Path, segments: int, size: int, *, scale: int | None = None) -> Path:
+    """One connection carrying ``segments`` data segments of ``size`` bytes (cut by the snap length to
+    their headers, so a capture of gigabytes stays small), an ACK for every second one, then a close."""
+    options = Options(wscale=scale) if scale is not None else NO_OPTIONS
+    opening = [seg("S", 100, options=options), seg("SA", 500, 101, back=True, options=options), seg("A", 101, 501)]
+    data, ack = packet_bytes(seg("PA", 0, 501, b"x" * size))[:40], packet_bytes(seg("A", 501, 0, back=True))
+    records = [(raw, len(raw)) for raw in map(packet_bytes, opening)]
+    seq = 101
+    for i in range(segments):
+        records.append((data[:24] + struct.pack("!I", seq % 2**32) + data[28:], 40 + size))
+        seq += size
+        if i % 2:
+            records.append((ack[:28] + struct.pack("!I", seq % 2**32) + ack[32:], len(ack)))
+    closing = [
+        seg("FA", seq % 2**32, 501),
+        seg("FA", 501, (seq + 1) % 2**32, back=True),
+        seg("A", (seq + 1) % 2**32, 502),
+    ]
+    records += [(raw, len(raw)) for raw in map(packet_bytes, closing)]
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 96, 101)]
+    out += [struct.pack("<IIII", 0, i, len(raw), wire) + raw for i, (raw, wire) in enumerate(records)]
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def test_a_transfer_of_more_than_2_gb_wraps_its_sequence_numbers_and_still_conforms(tmp_path, capsys):
+    # 34,000 segments of 65,000 bytes: 2.2 GB, more than half the sequence space (RFC 1982), so an ACK
+    # compared with the sender's last sequence number, not one near it, would look like one for data never sent
+    path = long_transfer(tmp_path / "big.pcap", 34_000, 65_000, scale=7)
+    assert main(["check", str(path), "--brief", "--jobs", "1"]) == 0
+    assert "1 connection, 51006 packets: 1 conforms to the model" in capsys.readouterr().out
+
+
+def test_a_long_connection_is_held_as_a_window_of_packets_and_its_reports_go_to_a_file(tmp_path):
+    from simulator.checker import ConnectionChecker
+    from simulator.spool import Spool
+
+    (conn,) = read(long_transfer(tmp_path / "long.pcap", 1_000, 1_000)).connections
+    checker = ConnectionChecker(conn, horizon=50, spool_from=50)
+    for p in conn.packets:
+        checker.add(p)
+        assert len(checker.waiting) < 2 * 50
+    assert isinstance(checker.reports, Spool) and len(checker.reports) > 1_000
+    spooled = checker.finish()
+    assert list(spooled.packets) == list(check(conn).packets) and spooled.conforms
+    assert list(spooled.packets) == list(spooled.packets)  # the file is read again from its start
+
+
+@pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--absolute", "--brief"]])
+def test_a_long_connection_checked_in_a_window_prints_what_a_whole_one_does(tmp_path, capsys, monkeypatch, options):
+    import simulator.checker
+
+    paths = [str(long_transfer(tmp_path / "long.pcap", 400, 1_000)), str(DATA / "linux-zero-window.pcap")]
+    whole = []
+    for path in paths:
+        main(["check", path, "--jobs", "1", *options])
+        whole.append(capsys.readouterr().out)
+    monkeypatch.setattr(simulator.checker, "HORIZON", 40)  # and reports to a file after 40
+    for path, expected in zip(paths, whole, strict=True):
+        for jobs in ("1", "2"):
+            main(["check", path, "--jobs", jobs, *options])
+            assert capsys.readouterr().out == expected
+
+
+def test_a_spool_gives_back_what_went_in_across_blocks_and_keeps_the_few_it_is_asked_to(monkeypatch):
+    from simulator.spool import Spool
+
+    monkeypatch.setattr(Spool, "BLOCK", 3)
+    spool: Spool[tuple[int, str]] = Spool(lambda item: item, tuple, keep=lambda item: item[0] % 4 == 0)
+    items = [(n, "x" * n) for n in range(10)]
+    spool.extend(items)
+    assert list(spool) == items and list(spool) == items and len(spool) == 10
+    spool.append((10, "y"))
+    assert list(spool) == [*items, (10, "y")] and spool.kept == [(0, ""), (4, "xxxx"), (8, "x" * 8)]
+    spool.close()
