@@ -172,7 +172,10 @@ def stream(
     packet on that 4-tuple then starts a new connection).
     """
     with _mapped(Path(path)) as data:
-        yield from _demux(data, tally, {} if current is None else current)
+        try:
+            yield from _demux(data, tally, {} if current is None else current)
+        except CaptureError as exc:
+            raise CaptureError(f"{path}: {exc}") from None  # which file, when a student has several
 
 
 @contextmanager

@@ -172,4 +172,4 @@ def test_reading_a_truncated_capture_is_one_error_line(tmp_path, cut):
     path = tmp_path / "cut.pcap"
     path.write_bytes((DATA / "linux-loopback.pcap").read_bytes()[:cut])
     result = run("read", str(path))
-    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert result.returncode == 2 and result.stderr.startswith(f"error: {path}: ") and result.stderr.count("\n") == 1
