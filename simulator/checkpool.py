@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from .capture import CaptureError, Connection, Tally
 from .checker import ConnectionReport, checked_in_order, report_lines
 from .errors import TcpsimError
-from .spool import Spool
+from .spool import Spool, temporary_files
 
 BATCH = 64  # reports sent to the parent at a time
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
@@ -59,9 +59,10 @@ def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_js
     if not isinstance(report.packets, Spool):
         return Checked(order, report.conforms, len(report.packets), "".join(pieces))
     # a long connection: its output goes to a file, as its reports came from one
-    fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".txt")
-    with open(fd, "w", encoding="utf-8") as f:
-        f.writelines(pieces)
+    with temporary_files():
+        fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".txt")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.writelines(pieces)
     report.packets.close()
     return Checked(order, report.conforms, len(report.packets), "", name)
 
@@ -109,7 +110,9 @@ def _spool_dir(given: str | None) -> Iterator[str]:
     if given is not None:
         yield given
         return
-    with tempfile.TemporaryDirectory(prefix="tcpsim-check-") as directory:
+    with temporary_files():
+        temporary = tempfile.TemporaryDirectory(prefix="tcpsim-check-")
+    with temporary as directory:
         yield directory
 
 
@@ -159,7 +162,8 @@ def check_parallel(
     the packets read so far (by the slowest worker) and is complete once the iterator ends."""
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=64) for _ in range(workers)]
-    spool = tempfile.TemporaryDirectory(prefix="tcpsim-check-")  # long connections' outputs, from every worker
+    with temporary_files():
+        spool = tempfile.TemporaryDirectory(prefix="tcpsim-check-")  # long connections' outputs, from every worker
     options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool.name}
     processes = [
         context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)

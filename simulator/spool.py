@@ -6,9 +6,28 @@ import marshal
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
+from .errors import TcpsimError
+
 T = TypeVar("T")
+
+
+class SpoolError(TcpsimError):
+    """A temporary file could not be made or written (no room, or no writable temporary directory)."""
+
+
+@contextmanager
+def temporary_files() -> Iterator[None]:
+    """Around making or writing temporary files: an ``OSError`` becomes one clear ``SpoolError``."""
+    try:
+        yield
+    except OSError as exc:
+        raise SpoolError(
+            f"cannot write a long connection's report to a temporary file ({exc.strerror or exc}); "
+            "point TMPDIR at a directory with room"
+        ) from None
 
 
 class Spool(Generic[T]):
@@ -27,7 +46,8 @@ class Spool(Generic[T]):
         keep: Callable[[T], bool] = lambda item: False,
     ) -> None:
         self._encode, self._decode, self._keep = encode, decode, keep
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115  (open as long as the spool)
+        with temporary_files():
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115  (open as long as the spool)
         self._block: list[tuple[Any, ...]] = []
         self._count = 0
         self.kept: list[T] = []
@@ -46,7 +66,8 @@ class Spool(Generic[T]):
 
     def _write(self) -> None:
         data = marshal.dumps(self._block)
-        self._file.write(len(data).to_bytes(8, "little") + data)
+        with temporary_files():
+            self._file.write(len(data).to_bytes(8, "little") + data)
         self._block = []
 
     def __len__(self) -> int:
@@ -55,7 +76,8 @@ class Spool(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         if self._block:
             self._write()
-        self._file.flush()
+        with temporary_files():
+            self._file.flush()
         fd, offset, decode = self._file.fileno(), 0, self._decode
         while size := int.from_bytes(os.pread(fd, 8, offset), "little"):
             block = marshal.loads(os.pread(fd, size, offset + 8))

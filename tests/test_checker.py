@@ -455,3 +455,20 @@ def test_a_spool_gives_back_what_went_in_across_blocks_and_keeps_the_few_it_is_a
     spool.append((10, "y"))
     assert list(spool) == [*items, (10, "y")] and spool.kept == [(0, ""), (4, "xxxx"), (8, "x" * 8)]
     spool.close()
+
+
+def test_no_room_for_a_long_connections_report_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    import errno
+    import tempfile
+
+    import simulator.checker
+
+    def no_room(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    path = long_transfer(tmp_path / "long.pcap", 400, 1_000)
+    monkeypatch.setattr(simulator.checker, "HORIZON", 40)
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_room)
+    assert main(["check", str(path), "--jobs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "temporary file (No space left on device); point TMPDIR" in error
