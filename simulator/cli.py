@@ -173,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("-o", "--output", default="tcpsim-capture.pcap", metavar="OUT.pcap", help="(tcpsim-capture.pcap)")
     cap.add_argument("--mtu", type=int, metavar="N", help="the namespace loopback's MTU (default 65536)")
     cap.add_argument("--no-offload", action="store_true", help="TSO/GSO/GRO off: MSS-sized segments as on a link")
-    cap.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="drop TCP packets with probability P")
+    cap.add_argument(
+        "--loss", type=_probability, default=0.0, metavar="P", help="lose TCP packets with chance P (after capture)"
+    )
     _report_options(cap)
     cap.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     live = sub.add_parser("live", help="the model plays one endpoint, the Linux kernel the other (TUN in a namespace)")
@@ -420,12 +422,21 @@ def _capture(args: argparse.Namespace) -> int:
     if args.mtu is not None and not 68 <= args.mtu <= 65536:
         raise UsageError(f"tcpsim capture: --mtu {args.mtu} is not between 68 and 65536")
     try:
-        done = record(command, Path(args.output), mtu=args.mtu, offloads=not args.no_offload, loss=args.loss)
+        # with --json, stdout is the JSON document alone: the command's output goes to stderr
+        done = record(
+            command,
+            Path(args.output),
+            mtu=args.mtu,
+            offloads=not args.no_offload,
+            loss=args.loss,
+            stdout=sys.stderr if args.json else None,
+        )
     except KeyboardInterrupt:
         print(f"interrupted: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
         return 130
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
-    print(f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}")
+    status_line = f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}"
+    print(status_line, file=sys.stderr if args.json else sys.stdout, flush=True)
     check_args = argparse.Namespace(
         capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief, jobs=None
     )

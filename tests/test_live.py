@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from simulator.capture import read
+from simulator.checker import check
 from simulator.cli import main
 from simulator.live import namespace as ns_module
 from simulator.live.namespace import Namespace, existing
@@ -119,7 +120,9 @@ cli.close(); t.join()
 
 
 @pytest.mark.usefixtures("root_with_tools")
-@pytest.mark.parametrize("options", [[], ["--no-offload", "--mtu", "1500"], ["--mtu", "1500", "--loss", "0.05"]])
+@pytest.mark.parametrize(
+    "options", [[], ["--no-offload", "--mtu", "1500"], ["--no-offload", "--mtu", "1500", "--loss", "0.05"]]
+)
 def test_capture_runs_a_command_in_a_namespace_and_checks_its_conversation(tmp_path, capsys, options):
     pcap = tmp_path / "echo.pcap"
     status = main(["capture", "-o", str(pcap), *options, "--brief", "--", sys.executable, "-c", ECHO])
@@ -129,6 +132,32 @@ def test_capture_runs_a_command_in_a_namespace_and_checks_its_conversation(tmp_p
     packets = read(pcap).connections[0].packets
     if "--no-offload" in options:  # no super-segments: every segment fits the MTU
         assert max(p.length for p in packets) <= 1500 - 52
+    if "--loss" in options:
+        # lost after the capture point, so the capture shows the recovery (about 14 of 280 data segments)
+        labels = {label for p in check(read(pcap).connections[0]).packets for label in p.labels}
+        assert labels & {"retransmission", "fast retransmission"}, labels
+
+
+@pytest.mark.usefixtures("root_with_tools")
+def test_loss_is_a_drop_on_input_after_the_capture_point_not_on_output():
+    # a DROP on OUTPUT is reported to the sending TCP, which sends again at once: no loss on the wire
+    with Namespace(loss=0.25) as ns:
+        rules = {
+            chain: subprocess.run(ns.command(["iptables", "-S", chain]), capture_output=True, text=True).stdout
+            for chain in ("INPUT", "OUTPUT")
+        }
+    assert "--mode random --probability 0.25" in rules["INPUT"] and "-j DROP" in rules["INPUT"]
+    assert "DROP" not in rules["OUTPUT"]
+
+
+@pytest.mark.usefixtures("root_with_tools")
+def test_capture_with_json_prints_only_the_document_on_stdout(tmp_path, capfd):
+    program = "print('hello from the command', flush=True)" + ECHO
+    status = main(["capture", "-o", str(tmp_path / "echo.pcap"), "--json", "--", sys.executable, "-c", program])
+    out, err = capfd.readouterr()
+    assert status == 0
+    assert json.loads(out)["summary"].endswith("1 conforms to the model, 0 depart")
+    assert "hello from the command" in err and "succeeded (in namespace tcpsim-" in err
 
 
 MANY = """

@@ -84,8 +84,9 @@ class Namespace:
 
     ``mtu`` sets the loopback's MTU; ``offloads=False`` turns TSO, GSO and GRO
     off so that segments are MSS-sized as on a real link; ``loss`` drops that
-    share of TCP packets at random (an iptables ``statistic`` rule inside the
-    namespace, so on both directions of every connection).
+    share of TCP packets at random after the capture point (an iptables
+    ``statistic`` rule on INPUT inside the namespace, so on both directions of
+    every connection).
     """
 
     _count = 0
@@ -118,8 +119,10 @@ class Namespace:
         if not self.offloads:
             self.run(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"])
         if self.loss:
-            # OUTPUT only: on the loopback every packet passes it once, so each is lost with probability P
-            rule = ["-A", "OUTPUT", "-p", "tcp", "-m", "statistic", "--mode", "random"]
+            # INPUT: on the loopback every packet passes it once, after tcpdump has seen it, so each is
+            # lost on the way in with probability P and the sender must recover it.  (A DROP in OUTPUT
+            # is reported back to the sending TCP as a local error, so it only delays data: no loss.)
+            rule = ["-A", "INPUT", "-p", "tcp", "-m", "statistic", "--mode", "random"]
             rule += ["--probability", f"{self.loss:g}", "-j", "DROP"]
             for tool in ("iptables", "ip6tables") if shutil.which("ip6tables") else ("iptables",):
                 self.run([tool, *rule])

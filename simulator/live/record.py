@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from .namespace import Namespace, require
 
@@ -32,11 +33,13 @@ def record(
     offloads: bool = True,
     loss: float = 0.0,
     snaplen: int = 262144,
+    stdout: TextIO | None = None,
 ) -> Recording:
-    """Run ``command`` inside a fresh namespace while tcpdump writes its TCP to ``pcap``."""
+    """Run ``command`` inside a fresh namespace while tcpdump writes its TCP to ``pcap`` (the
+    command's output goes to ``stdout``, by default this process's)."""
     require(["ip", "tcpdump"], what="tcpsim capture")
     with Namespace(mtu=mtu, offloads=offloads, loss=loss) as ns, ns.tcpdump(pcap, "tcp", snaplen):
-        child = subprocess.Popen(ns.command(command))
+        child = subprocess.Popen(ns.command(command), stdout=stdout)
         try:
             status = child.wait()
         except KeyboardInterrupt:
