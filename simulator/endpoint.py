@@ -1040,8 +1040,12 @@ class Endpoint:
     def _learn_syn_options(self, seg: Segment) -> None:
         """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""
         opts = seg.options
-        self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss)
         self._ts_ok = self.config.timestamps and opts.timestamps is not None
+        # RFC 9293 3.7.1 (MUST-16): Eff.snd.MSS counts the options each segment carries, so the
+        # timestamps option (10 bytes, 12 with its padding) leaves that much less room for data
+        self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss) - (
+            12 if self._ts_ok else 0
+        )
         if self.config.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
             self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted

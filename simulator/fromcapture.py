@@ -123,6 +123,8 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
         out.append(f"window_scale = {syn.options.wscale}")
     if syn.options.sack_permitted:
         out.append("sack_permitted = true")
+    if syn.options.timestamps is not None:
+        out.append("timestamps = true")
     return out
 
 

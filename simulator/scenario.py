@@ -37,6 +37,7 @@ _CONFIG_KEYS = {
     "window": "recv_buffer",
     "window_scale": "window_scale",
     "sack_permitted": "sack_permitted",
+    "timestamps": "timestamps",
     "ack": "ack_policy",
     "delayed_ack_timeout": "delayed_ack_timeout",
     "delay_fin_ack": "delay_fin_ack",

@@ -219,6 +219,7 @@ def test_a_scenario_made_from_a_real_capture_replays_it_segment_for_segment(tmp_
     text = toml.read_text()
     assert 'script = ["connect server", "send 5", "wait_for_bytes 5", "close"]' in text
     assert "isn = 1564712759" in text and "window_scale = 10" in text
+    assert text.count("timestamps = true") == 2  # both SYNs offered them: the model's segments carry them too
     capsys.readouterr()
     assert main(["compare", str(DATA / "linux-loopback.pcap"), str(toml)]) == 0
     assert capsys.readouterr().out.rstrip().endswith("10 of 10 rows agree")

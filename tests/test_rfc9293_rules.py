@@ -44,6 +44,19 @@ def test_mss_is_the_smaller_of_both_offers():
     assert w.client.snd_mss == 536
 
 
+def test_the_timestamps_option_takes_its_room_from_each_segments_data():
+    # RFC 9293 3.7.1 (MUST-16): the effective send MSS counts the options every segment carries,
+    # so with timestamps (12 bytes with padding) an MSS of 1460 leaves 1448 for data, as in Linux
+    w = make_pair(timestamps=True, recv_buffer=60_000)
+    w.handshake()
+    assert w.client.snd_mss == 1460 - 12
+    w.client.send(b"x" * 3000, 0.0)
+    assert [len(s.payload) for s in w.out(w.client)] == [1448, 1448, 104]
+    without = make_pair(recv_buffer=60_000)
+    without.handshake()
+    assert without.client.snd_mss == 1460
+
+
 def test_window_scale_applies_only_when_both_sides_offer_it():
     w = make_pair(window_scale=7, recv_buffer=1 << 20)
     w.handshake()
