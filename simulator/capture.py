@@ -104,14 +104,14 @@ class Connection:
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
         base = self.isn.get((seg.src_addr, seg.src_port))
-        return seg.seq.since(base) if base is not None else int(seg.seq)
+        return seg.seq.relative_to(base) if base is not None else int(seg.seq)
 
     def relative_ack(self, seg: Segment) -> int:
         """``seg.ack`` relative to the receiver's ISN (0 when the ACK flag is off)."""
         if not int(seg.flags) & ACK_BIT:
             return 0
         base = self.isn.get((seg.dst_addr, seg.dst_port))
-        return seg.ack.since(base) if base is not None else int(seg.ack)
+        return seg.ack.relative_to(base) if base is not None else int(seg.ack)
 
 
 @dataclass(slots=True)

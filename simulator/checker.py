@@ -143,7 +143,7 @@ class _Observer:
     fin: SeqNum | None = None  # sequence number of its FIN
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
-    last_numbers: tuple[SeqNum, SeqNum, int] | None = None  # (seq + len, ack, window) of its latest segment
+    last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
@@ -441,7 +441,7 @@ def _packet(
 
 
 def _rel(value: SeqNum, base: SeqNum | None) -> int:
-    return value.since(base) if base is not None else int(value)
+    return value.relative_to(base) if base is not None else int(value)
 
 
 def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
@@ -634,17 +634,24 @@ def _acknowledgement(
     elif r.nxt is not None and ack > r.nxt:
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
+    elif any(start < ack for start, _ in r.holes):
+        gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in r.holes if start < ack)
+        labels.append("ACKed segment that wasn't captured")
+        sentence = f"it acknowledges bytes {gaps}, which this capture never saw: they arrived, the capture dropped them"
+    if r.holes:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
+        r.holes = [(ack if start < ack else start, end) for start, end in r.holes if ack < end]
     if s.acked is not None and ack < s.acked and not seglen:
         labels.append("old ACK")
     pure = not seglen and not int(seg.flags) & _CONTROL
     previous = s.last_pure_ack
     if pure:
         last = s.last_numbers
-        if last is not None and last[0] == seg.seq and last[1] == ack and window != last[2]:
-            # Wireshark's rule: the seq and ack its previous segment left off at, no data, a new window
+        if last is not None and seg.seq == s.nxt and last[0] == ack and window != last[1]:
+            # Wireshark's rule: no data, seq at the next byte to send (SND.NXT as seen: after a
+            # retransmission that is not where the latest segment ended), the latest ack, a new window
             labels.append("window update")
             sentence = sentence or (
-                f"a window update: nothing new acknowledged, only the window changes from {last[2]} to {window}"
+                f"a window update: nothing new acknowledged, only the window changes from {last[1]} to {window}"
             )
         elif r.probing:
             labels.append(f"{r.probing} ACK")
@@ -680,7 +687,7 @@ def _acknowledgement(
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
     if pure:
         s.last_pure_ack = (ack, window)
-    s.last_numbers = (seg.seq + seglen, ack, window)
+    s.last_numbers = (ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
     s.window = window
@@ -767,7 +774,7 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
         r.state = S.ESTABLISHED
     s.acked = seg.ack
     s.right_edge = seg.ack + seg.window
-    s.last_numbers = (seg.seq + 1, seg.ack, seg.window)
+    s.last_numbers = (seg.ack, seg.window)
     text = (
         f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
         f"its own ISN is {int(seg.seq)}"

@@ -54,8 +54,8 @@ class Row:
 
 def key(seg: Segment, length: int, direction: str, own_isn: int, peer_isn: int | None) -> Key:
     """One segment as a key: seq relative to its sender's ISN, ack to its receiver's (0 when unknown)."""
-    ack = seg.ack.since(peer_isn) if seg.flags & Flags.ACK and peer_isn is not None else 0
-    return Key(direction, seg.flags.names, seg.seq.since(own_isn), ack, length)
+    ack = seg.ack.relative_to(peer_isn) if seg.flags & Flags.ACK and peer_isn is not None else 0
+    return Key(direction, seg.flags.names, seg.seq.relative_to(own_isn), ack, length)
 
 
 def keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> list[Key]:

@@ -45,6 +45,11 @@ class SeqNum(int):
         d = _sub(self, earlier) & MASK
         return d - MODULUS if d > HALF else d
 
+    def relative_to(self, base: int) -> int:
+        """``self - base`` counted forward on the circle, in [0, 2**32): a relative sequence
+        number as Wireshark shows it, which keeps counting up past 2**31 in a long transfer."""
+        return _sub(self, base) & MASK
+
     # RFC 1982 section 3.2: i1 < i2 when 0 < (i2 - i1) mod 2**32 < 2**31.
     def __lt__(self, other: int) -> bool:
         return 0 < (_sub(other, self) & MASK) < HALF

@@ -324,6 +324,26 @@ def test_a_packet_the_capture_dropped_is_a_gap_not_a_departure(tmp_path):
     assert "previous segment not captured" in report.packets[5].labels
 
 
+def test_a_window_update_after_a_retransmission_starts_at_snd_nxt_as_wireshark_says(tmp_path):
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 201, 501, b"b" * 100)]
+    segments += [seg("PA", 101, 501, b"a" * 100), seg("A", 301, 501, window=30000)]  # SND.NXT 301, not 201
+    (report,) = reports(write(tmp_path / "update.pcap", segments))
+    assert report.conforms and report.packets[5].labels == ("retransmission",)
+    assert report.packets[6].labels == ("window update",)
+
+
+def test_an_ack_across_a_gap_the_capture_left_acknowledges_segments_it_never_saw(tmp_path):
+    # 201..301 was sent and received, but the capture dropped it: the ACK of 401 covers it
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 301, 501, b"c" * 100)]
+    segments += [seg("A", 501, 401, back=True), seg("PA", 401, 501, b"d" * 100), seg("A", 501, 501, back=True)]
+    (report,) = reports(write(tmp_path / "gap.pcap", segments))
+    assert report.conforms
+    assert "previous segment not captured" in report.packets[4].labels
+    assert report.packets[5].labels == ("ACKed segment that wasn't captured", "pure ACK")
+    assert "acknowledges bytes 101..201, which this capture never saw" in report.packets[5].explanation
+    assert report.packets[7].labels == ("pure ACK",)  # said once, as Wireshark does
+
+
 @pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--port", "5000", "--brief"], ["--connection", "7"]])
 def test_several_worker_processes_print_exactly_what_one_prints(tmp_path, options):
     from benchmarks.capture_import import make_capture
@@ -411,7 +431,10 @@ def test_a_transfer_of_more_than_2_gb_wraps_its_sequence_numbers_and_still_confo
     # compared with the sender's last sequence number, not one near it, would look like one for data never sent
     path = long_transfer(tmp_path / "big.pcap", 34_000, 65_000, scale=7)
     assert main(["check", str(path), "--brief", "--jobs", "1"]) == 0
-    assert "1 connection, 51006 packets: 1 conforms to the model" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 connection, 51006 packets: 1 conforms to the model" in out
+    # relative numbers keep counting up past 2**31, as Wireshark shows them
+    assert "FIN,ACK seq=2210000001 ack=1 " in out and "ACK seq=1 ack=2210000002 " in out
 
 
 def test_a_long_connection_is_held_as_a_window_of_packets_and_its_reports_go_to_a_file(tmp_path):

@@ -28,6 +28,8 @@ from simulator.live.session import agrees, report, run_live
 from simulator.scenario import load
 from simulator.segment import Flags
 
+from .test_checker_linux import tshark_differences
+
 
 @pytest.fixture
 def root_with_tools() -> None:
@@ -134,8 +136,10 @@ def test_capture_runs_a_command_in_a_namespace_and_checks_its_conversation(tmp_p
         assert max(p.length for p in packets) <= 1500 - 52
     if "--loss" in options:
         # lost after the capture point, so the capture shows the recovery (about 14 of 280 data segments)
-        labels = {label for p in check(read(pcap).connections[0]).packets for label in p.labels}
+        report = check(read(pcap).connections[0])
+        labels = {label for p in report.packets for label in p.labels}
         assert labels & {"retransmission", "fast retransmission"}, labels
+        assert not tshark_differences(pcap, [report])  # and Wireshark's analysis agrees, packet by packet
 
 
 @pytest.mark.usefixtures("root_with_tools")
