@@ -533,13 +533,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             )
         else:
             if seg.seq > nxt:
-                labels.append("previous segment not captured")
-                s.holes.append((nxt, seg.seq))
-                del s.holes[:-_HOLES]
-                sentences.append(
-                    f"seq {_rel(seg.seq, base)} is past {_rel(nxt, base)}, the end of what this side was seen to "
-                    "send: the bytes between were sent but not captured"
-                )
+                _not_captured(seg.seq, nxt, s, r, labels, sentences)
             if length:
                 labels.append("data")
                 big = (
@@ -582,6 +576,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         if end > nxt and "zero window probe" not in labels:
             s.nxt = end
             r.zero_seen = False
+    elif seg.seq > nxt:  # no data, but past SND.NXT: the segments before it were not captured
+        _not_captured(seg.seq, nxt, s, r, labels, sentences)
+        s.nxt = seg.seq
     if fin:
         labels.append("FIN")
         s.fin = data_end
@@ -608,6 +605,22 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         sentences.append("a segment with nothing new for the model")
     text = "; ".join(sentences)
     return labels, text[0].upper() + text[1:] + ".", departure
+
+
+def _not_captured(
+    seq: SeqNum, nxt: SeqNum, s: _Observer, r: _Observer, labels: list[str], sentences: list[str]
+) -> None:
+    """A segment starts past where its sender was seen to get: remember the gap (the part the
+    receiver has not acknowledged yet), to tell a later segment filling it."""
+    labels.append("previous segment not captured")
+    start = r.acked if r.acked is not None and r.acked > nxt else nxt
+    if start < seq:
+        s.holes.append((start, seq))
+        del s.holes[:-_HOLES]
+    sentences.append(
+        f"seq {_rel(seq, s.isn)} is past {_rel(nxt, s.isn)}, the end of what this side was seen to send: the "
+        "bytes between were sent but not captured"
+    )
 
 
 def _acknowledgement(

@@ -332,6 +332,16 @@ def test_a_window_update_after_a_retransmission_starts_at_snd_nxt_as_wireshark_s
     assert report.packets[6].labels == ("window update",)
 
 
+def test_a_pure_ack_past_snd_nxt_means_the_capture_missed_what_its_sender_sent_before(tmp_path):
+    # the server sent 300 bytes the capture never saw; its next ACK starts after them
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 801, 201, back=True), seg("A", 201, 801)]
+    (report,) = reports(write(tmp_path / "jump.pcap", segments))
+    assert report.conforms
+    assert report.packets[4].labels == ("previous segment not captured",)
+    assert report.packets[4].explanation.startswith("Seq 301 is past 1, the end of what this side was seen to send")
+    assert "ACKed segment that wasn't captured" in report.packets[5].labels
+
+
 def test_an_ack_across_a_gap_the_capture_left_acknowledges_segments_it_never_saw(tmp_path):
     # 201..301 was sent and received, but the capture dropped it: the ACK of 401 covers it
     segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 301, 501, b"c" * 100)]

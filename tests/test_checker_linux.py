@@ -152,6 +152,9 @@ TSHARK = {
 UNDERSTOOD = {
     # Wireshark calls a resend that comes soon after the original "out of order" (its timing rule).
     ("retransmission", "out-of-order"),
+    # The last segment of a gap (here the capture saw a later ACK first) ends where its sender has got to:
+    # Wireshark's rule takes any such segment for a resend of the latest one.
+    ("out-of-order", "retransmission"),
     # Linux's zero-window probe (no data, seq one below SND.NXT) looks like a keep-alive to Wireshark.
     ("zero window probe", "keep-alive"),
     ("zero window probe ACK", "keep-alive ACK"),
@@ -163,6 +166,10 @@ UNDERSTOOD = {
     ("fast retransmission", "retransmission"),
     # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
     ("", "duplicate ACK"),
+    # Bytes the capture missed (tcpdump drops): the checker marks the first ACK that covers them; Wireshark
+    # marks one ACK per stretch by its own bookkeeping (it waits while the other side counts duplicate ACKs).
+    ("ACKed segment that wasn't captured", ""),
+    ("", "ACKed segment that wasn't captured"),
 }
 
 
