@@ -516,7 +516,13 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 labels.append("fast retransmission")
                 sentences.append(
                     f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(seg.seq, base)}, "
-                    "so it is sent again without waiting for the timer (RFC 5681 section 3.2)"
+                    "so it is sent again without waiting for the timer (RFC 5681 section 3.2"
+                    + (
+                        ")"
+                        if r.dup_acks >= 3
+                        else " waits for three: the sender's own loss detection decided sooner, in Linux "
+                        "SACK recovery and RACK-TLP, RFC 6675 and RFC 8985)"
+                    )
                 )
             else:
                 labels.append("retransmission")
