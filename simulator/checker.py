@@ -598,7 +598,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
     if flags & ACK_BIT:
-        ack_labels, ack_sentence, ack_departure = _acknowledgement(seg, length + fin, s, r, described=bool(labels))
+        ack_labels, ack_sentence, ack_departure = _acknowledgement(
+            seg, length + fin, s, r, described=bool(labels), after_gap="previous segment not captured" in labels
+        )
         labels.extend(ack_labels)
         if ack_sentence:
             sentences.append(ack_sentence)
@@ -630,7 +632,7 @@ def _not_captured(
 
 
 def _acknowledgement(
-    seg: Segment, seglen: int, s: _Observer, r: _Observer, *, described: bool
+    seg: Segment, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
 ) -> tuple[list[str], str, str | None]:
     labels: list[str] = []
     ack = seg.ack
@@ -665,7 +667,9 @@ def _acknowledgement(
     previous = s.last_pure_ack
     if pure:
         last = s.last_numbers
-        if last is not None and seg.seq == s.nxt and last[0] == ack and window != last[1]:
+        if after_gap:
+            pass  # the capture missed segments of this side: the ACK and window they carried are unknown
+        elif last is not None and seg.seq == s.nxt and last[0] == ack and window != last[1]:
             # Wireshark's rule: no data, seq at the next byte to send (SND.NXT as seen: after a
             # retransmission that is not where the latest segment ended), the latest ack, a new window
             labels.append("window update")

@@ -164,8 +164,12 @@ UNDERSTOOD = {
     # Which duplicate ACKs count towards a fast retransmission: RFC 5681 for the checker, Wireshark's own rule.
     ("retransmission", "fast retransmission"),
     ("fast retransmission", "retransmission"),
+    ("fast retransmission", "out-of-order"),  # not enough duplicates for Wireshark, and then its timing rule
     # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
     ("", "duplicate ACK"),
+    # A pure ACK repeating its sender's previous one after data segments that carried an older ACK (sent
+    # earlier, captured late): the checker compares with the previous pure ACK, Wireshark with the latest segment.
+    ("duplicate ACK", ""),
     # Bytes the capture missed (tcpdump drops): the checker marks the first ACK that covers them; Wireshark
     # marks one ACK per stretch by its own bookkeeping (it waits while the other side counts duplicate ACKs).
     ("ACKed segment that wasn't captured", ""),
