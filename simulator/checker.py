@@ -526,10 +526,16 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 )
             else:
                 labels.append("retransmission")
+                part = r.acked is not None and seg.seq < r.acked  # the peer has acknowledged its first part
+                acked = (
+                    f"; the peer had acknowledged up to {_rel(r.acked, base)}, so only the rest still needed it"
+                    if part and r.acked is not None
+                    else " and not yet acknowledged"
+                )
                 sentences.append(
-                    f"a retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was sent before and not yet "
-                    "acknowledged; the sender took it for lost, because its retransmission timer fired (RFC 6298) "
-                    "or its loss detection said so (in Linux: RACK-TLP, RFC 8985)"
+                    f"a retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was sent before{acked}; the "
+                    "sender took it for lost, because its retransmission timer fired (RFC 6298) or its loss "
+                    "detection said so (in Linux: RACK-TLP, RFC 8985)"
                 )
         elif seg.seq < nxt:
             labels.append("retransmission")

@@ -161,6 +161,8 @@ UNDERSTOOD = {
     ("zero window probe ACK", ""),
     # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
     ("spurious retransmission", "retransmission"),
+    # A resend of acknowledged data with the FIN that was not: Wireshark judges the data alone.
+    ("retransmission", "spurious retransmission"),
     # Which duplicate ACKs count towards a fast retransmission: RFC 5681 for the checker, Wireshark's own rule.
     ("retransmission", "fast retransmission"),
     ("fast retransmission", "retransmission"),
