@@ -145,6 +145,7 @@ class _Observer:
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
+    unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
@@ -658,7 +659,8 @@ def _acknowledgement(
             "still holds an older connection on these ports (half-open, RFC 9293 Figure 11), so SYN-SENT answers "
             "it with a RST (RFC 9293 section 3.10.7.3)"
         )
-    elif r.nxt is not None and ack > r.nxt:
+    elif r.nxt is not None and ack > r.nxt and (r.unseen_acked is None or ack > r.unseen_acked):
+        r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
     elif any(start < ack for start, _ in r.holes):

@@ -202,9 +202,18 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
             them = theirs.get(p.number, set())
             if them & {"fast retransmission", "spurious retransmission"}:
                 them.discard("retransmission")  # Wireshark marks a fast or spurious retransmission as both
-            for mine, their in zip(sorted(ours - them) or [""], sorted(them - ours) or [""], strict=False):
-                if (mine, their) != ("", "") and (mine, their) not in UNDERSTOOD:
-                    unexplained.append((p.number, mine, their))
+            # every label only one side gives must be explained by one the other side gives instead (or none)
+            mine, their = ours - them, them - ours
+            unexplained += [
+                (p.number, label, "")
+                for label in sorted(mine)
+                if not any((label, other) in UNDERSTOOD for other in their | {""})
+            ]
+            unexplained += [
+                (p.number, "", label)
+                for label in sorted(their)
+                if not any((other, label) in UNDERSTOOD for other in mine | {""})
+            ]
     return unexplained
 
 
