@@ -212,6 +212,8 @@ def test_twenty_interleaved_connections_through_ten_percent_loss_all_conform(tmp
     out = capsys.readouterr().out
     assert status == 0, out
     assert "20 connections" in out and "20 conform to the model, 0 depart" in out
+    pcap = tmp_path / "many.pcap"
+    assert not tshark_differences(pcap, [check(conn) for conn in read(pcap).connections])
 
 
 @pytest.mark.usefixtures("root_with_tools")
