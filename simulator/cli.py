@@ -437,6 +437,13 @@ def _capture(args: argparse.Namespace) -> int:
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
     status_line = f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}"
     print(status_line, file=sys.stderr if args.json else sys.stdout, flush=True)
+    if done.dropped:
+        print(
+            f"tcpdump: {_count(done.dropped, 'packet')} dropped by the kernel before tcpdump read them: the check "
+            "shows the gaps they leave as 'previous segment not captured' and 'ACKed segment that wasn't captured'",
+            file=sys.stderr if args.json else sys.stdout,
+            flush=True,
+        )
     check_args = argparse.Namespace(
         capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief, jobs=None
     )

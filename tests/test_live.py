@@ -225,6 +225,27 @@ def test_the_readme_capture_example_runs_and_conforms(tmp_path, capfd):
     assert "echoed 100000 bytes" in out and "1 connection, " in out and "1 conforms to the model" in out
 
 
+def test_tcpdumps_kernel_drops_are_read_from_its_last_words():
+    last_words = "\n1200 packets captured\n1461 packets received by filter\n261 packets dropped by kernel\n"
+    assert ns_module.dropped_by_kernel(last_words) == 261
+    assert (
+        ns_module.dropped_by_kernel("1 packet captured\n1 packet received by filter\n0 packets dropped by kernel") == 0
+    )
+    assert ns_module.dropped_by_kernel("") == 0
+
+
+def test_capture_says_when_tcpdump_missed_packets(capsys, monkeypatch):
+    from simulator.live import record as record_module
+
+    data = Path(__file__).parent / "data" / "linux-loopback.pcap"
+    made = record_module.Recording(data, 0, "tcpsim-1-1", dropped=261)
+    monkeypatch.setattr(record_module, "record", lambda *args, **kwargs: made)
+    assert main(["capture", "--brief", "--", "true"]) == 0
+    out = capsys.readouterr().out
+    assert "tcpdump: 261 packets dropped by the kernel before tcpdump read them" in out
+    assert "'previous segment not captured'" in out
+
+
 @pytest.mark.usefixtures("root_with_tools")
 def test_capture_of_a_failing_command_keeps_the_capture_and_says_so(tmp_path, capsys):
     pcap = tmp_path / "x.pcap"

@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -168,13 +169,20 @@ class Namespace:
             os.close(own)
             os.close(target)
 
-    def tcpdump(self, pcap: Path, expression: str = "tcp", snaplen: int = 262144) -> AbstractContextManager[None]:
+    def tcpdump(self, pcap: Path, expression: str = "tcp", snaplen: int = 262144) -> AbstractContextManager[DumpStats]:
         """tcpdump on the namespace's loopback while the block runs, writing ``pcap``."""
         return tcpdump(self.command([]), pcap, expression, snaplen)
 
 
+@dataclass(slots=True)
+class DumpStats:
+    """What tcpdump says when it stops (filled in once the ``tcpdump`` block has ended)."""
+
+    dropped: int = 0  # packets the kernel dropped before tcpdump could read them: missing from the capture
+
+
 @contextmanager
-def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 262144) -> Iterator[None]:
+def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 262144) -> Iterator[DumpStats]:
     """tcpdump on the loopback (of the namespace that ``prefix`` runs commands in) while the block runs."""
     require(["tcpdump"], what="capturing packets")
     # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped
@@ -185,7 +193,8 @@ def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 2
         line = dump.stderr.readline()  # "listening on lo, ..." once it captures
         if "listening" not in line:
             raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
-        yield
+        stats = DumpStats()
+        yield stats
         _settled(pcap)
     finally:
         if dump.poll() is None:
@@ -195,6 +204,14 @@ def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 2
         except subprocess.TimeoutExpired:
             dump.kill()
             dump.wait()
+    stats.dropped = dropped_by_kernel(dump.stderr.read() if dump.stderr else "")
+
+
+def dropped_by_kernel(last_words: str) -> int:
+    """How many packets tcpdump says the kernel dropped, from what it prints when it stops:
+    "N packets captured", "N packets received by filter", "N packets dropped by kernel"."""
+    found = re.search(r"(\d+) packets? dropped by kernel", last_words)
+    return int(found.group(1)) if found else 0
 
 
 def _settled(pcap: Path, quiet: float = 0.3, longest: float = 5.0) -> None:

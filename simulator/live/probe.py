@@ -88,7 +88,7 @@ def probe(host: str, port: int, *, timeout: float = 5.0, example: str | None = N
         why = missing(["tcpdump"], what="packet detail")
         pcap = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tcpsim-probe-"))) / "probe.pcap"
         expression = f"tcp and host {host} and port {port}"
-        dump: AbstractContextManager[None] = nullcontext()
+        dump: AbstractContextManager[object] = nullcontext()
         if why is None:
             dump = ns.tcpdump(pcap, expression) if ns is not None else tcpdump([], pcap, expression)
         with dump, ns.entered() if ns is not None else nullcontext():

@@ -23,6 +23,7 @@ class Recording:
     pcap: Path
     status: int  # the command's exit status (130 when interrupted)
     namespace: str
+    dropped: int = 0  # packets the kernel dropped before tcpdump read them (missing from the capture)
 
 
 def record(
@@ -38,11 +39,11 @@ def record(
     """Run ``command`` inside a fresh namespace while tcpdump writes its TCP to ``pcap`` (the
     command's output goes to ``stdout``, by default this process's)."""
     require(["ip", "tcpdump"], what="tcpsim capture")
-    with Namespace(mtu=mtu, offloads=offloads, loss=loss) as ns, ns.tcpdump(pcap, "tcp", snaplen):
+    with Namespace(mtu=mtu, offloads=offloads, loss=loss) as ns, ns.tcpdump(pcap, "tcp", snaplen) as stats:
         child = subprocess.Popen(ns.command(command), stdout=stdout)
         try:
             status = child.wait()
         except KeyboardInterrupt:
             child.wait()  # it got the Ctrl-C too; the capture so far is kept
             raise
-    return Recording(pcap, status, ns.name)
+    return Recording(pcap, status, ns.name, stats.dropped)
