@@ -488,10 +488,10 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         s.probing = "zero window probe"
     elif length or fin:
         in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
-        if r.window == 0 and seg.seq == nxt and length and not fin:
+        if r.window == 0 and seg.seq == nxt and length == 1 and not fin:  # one byte, as Wireshark (and Linux) say
             labels.append("zero window probe")
             sentences.append(
-                f"a zero-window probe: {length} byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
+                f"a zero-window probe: one byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
                 "learn when it opens (RFC 9293 section 3.8.6.1); the probe byte is not counted as sent"
             )
         elif in_hole is not None:

@@ -350,6 +350,16 @@ def test_after_segments_the_capture_missed_a_new_window_is_not_called_a_window_u
     assert report.conforms and report.packets[4].labels == ("previous segment not captured",)
 
 
+def test_a_full_segment_into_a_zero_window_is_data_after_a_missed_window_update_not_a_probe(tmp_path):
+    # a probe is one byte; 1000 bytes the receiver then acknowledges mean the capture missed the window reopening
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 201, back=True, window=0)]
+    segments += [seg("PA", 201, 501, b"b" * 1000), seg("A", 501, 1201, back=True), seg("A", 1201, 501)]
+    (report,) = reports(write(tmp_path / "reopened.pcap", segments))
+    assert report.conforms and report.packets[5].labels == ("data",)
+    assert report.packets[5].explanation.startswith("1000 bytes of data, seq 101..1101")
+    assert report.packets[7].labels == ("pure ACK",)  # the probe byte would not have counted: here all 1000 do
+
+
 def test_an_ack_across_a_gap_the_capture_left_acknowledges_segments_it_never_saw(tmp_path):
     # 201..301 was sent and received, but the capture dropped it: the ACK of 401 covers it
     segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 301, 501, b"c" * 100)]
