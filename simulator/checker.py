@@ -148,6 +148,7 @@ class _Observer:
     unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
+    final_number: int = 0  # the number of its last packet in the look-ahead
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -403,6 +404,7 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
             side.final_nxt = end
         if flags & ACK_BIT and (side.final_ack is None or seg.ack > side.final_ack):
             side.final_ack = seg.ack
+        side.final_number = p.number
 
 
 def _packet(
@@ -605,8 +607,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
     if flags & ACK_BIT:
+        after_gap = "previous segment not captured" in labels
         ack_labels, ack_sentence, ack_departure = _acknowledgement(
-            seg, length + fin, s, r, described=bool(labels), after_gap="previous segment not captured" in labels
+            seg, p.number, length + fin, s, r, described=bool(labels), after_gap=after_gap
         )
         labels.extend(ack_labels)
         if ack_sentence:
@@ -639,7 +642,7 @@ def _not_captured(
 
 
 def _acknowledgement(
-    seg: Segment, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
+    seg: Segment, number: int, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
 ) -> tuple[list[str], str, str | None]:
     labels: list[str] = []
     ack = seg.ack
@@ -647,7 +650,9 @@ def _acknowledgement(
     base = r.isn
     sentence = ""
     departure: str | None = None
-    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None:
+    # Beyond all the receiver is seen to send, and it is seen again after this ACK, still short of it (a
+    # capture that missed its last segments, and nothing after them, cannot tell: see the branch below).
+    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None and r.final_number > number:
         departure = (
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
             "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
@@ -663,6 +668,8 @@ def _acknowledgement(
         r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
+        if r.final_nxt is not None and ack > r.final_nxt:
+            sentence += "; the capture has no later packet of that side to show how far it got"
     elif any(start < ack for start, _ in r.holes):
         gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in r.holes if start < ack)
         labels.append("ACKed segment that wasn't captured")
