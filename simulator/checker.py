@@ -148,7 +148,7 @@ class _Observer:
     unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
-    final_number: int = 0  # the number of its last packet in the look-ahead
+    final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -400,11 +400,12 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
         side = sides[p.sender]
         flags = p.flags
         end = seg.seq + (p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0))
+        if side.final_nxt is None or seg.seq >= side.final_nxt:
+            side.final_number = p.number  # it starts at its SND.NXT (not a resend): it shows how far it had got
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
         if flags & ACK_BIT and (side.final_ack is None or seg.ack > side.final_ack):
             side.final_ack = seg.ack
-        side.final_number = p.number
 
 
 def _packet(
@@ -650,8 +651,9 @@ def _acknowledgement(
     base = r.isn
     sentence = ""
     departure: str | None = None
-    # Beyond all the receiver is seen to send, and it is seen again after this ACK, still short of it (a
-    # capture that missed its last segments, and nothing after them, cannot tell: see the branch below).
+    # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
+    # resending), still short of it.  A capture that missed its last segments and shows nothing new from
+    # it afterwards cannot tell: see the branch below.
     if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None and r.final_number > number:
         departure = (
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "

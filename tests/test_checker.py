@@ -361,6 +361,17 @@ def test_an_ack_beyond_a_side_that_is_never_seen_again_may_be_the_capture_missin
     assert "the capture has no later packet of that side to show how far it got" in report.packets[5].explanation
 
 
+def test_a_side_seen_again_only_resending_older_data_does_not_show_how_far_it_had_got(tmp_path):
+    # 601..701 was sent but not captured; the client's ACK of it was lost after the capture point, so
+    # the server resends 501..601: a resend, not a sign that it never sent up to 701
+    segments = [*handshake(), seg("PA", 501, 101, b"s" * 100, back=True), seg("A", 101, 701)]
+    segments += [seg("PA", 501, 101, b"s" * 100, back=True)]
+    (report,) = reports(write(tmp_path / "resend.pcap", segments))
+    assert report.conforms
+    assert "ACKed segment that wasn't captured" in report.packets[4].labels
+    assert report.packets[5].labels == ("spurious retransmission",)
+
+
 def test_a_full_segment_into_a_zero_window_is_data_after_a_missed_window_update_not_a_probe(tmp_path):
     # a probe is one byte; 1000 bytes the receiver then acknowledges mean the capture missed the window reopening
     segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 201, back=True, window=0)]
