@@ -224,7 +224,7 @@ class ConnectionChecker:
         """Check the first ``count`` waiting packets, with every waiting packet in the look-ahead."""
         waiting, conn, relative = self.waiting, self.conn, self.relative
         fresh = not self.sides
-        scale_unseen = fresh and self._begin(waiting[0])
+        unseen_scale = self._begin(waiting[0]) if fresh else None
         sides, start = self.sides, self.start
         _lookahead(waiting[self.folded :], sides)
         reports, history = self.reports, self.history
@@ -233,17 +233,17 @@ class ConnectionChecker:
             reports.append(_packet(conn, p, sides, start, relative))
             if fresh:
                 fresh = False
-                if scale_unseen:  # RFC 7323: the SYN offered a scale, its value unseen
-                    sides[conn.a].scale, sides[conn.b].scale = waiting[0].segment.options.wscale, None
+                if unseen_scale is not None:  # RFC 7323: the SYN offered a scale, its value unseen
+                    sides[conn.a].scale, sides[conn.b].scale = unseen_scale, None
         del waiting[:count]
         self.folded = len(waiting)
         if self.spool_from is not None and len(reports) >= self.spool_from and isinstance(reports, list):
             self.reports = Spool(_encode, _decode, keep=lambda r: r.departure is not None)
             self.reports.extend(reports)
 
-    def _begin(self, p: Packet) -> bool:
-        """Set both observers up from the first packet (and those waiting after it).  True when the
-        capture missed a SYN that offered window scaling."""
+    def _begin(self, p: Packet) -> int | None:
+        """Set both observers up from the first packet (and those waiting after it).  When the
+        capture missed a SYN that offered window scaling, the scale its SYN,ACK offered."""
         conn, notes = self.conn, self.notes
         self.start = p.time
         first = p.segment
@@ -270,7 +270,7 @@ class ConnectionChecker:
                 + ("; the SYN's window scale is unknown" if first.options.wscale is not None else "")
             )
         self.sides = {conn.a: a, conn.b: b}
-        return missed_syn and first.options.wscale is not None
+        return first.options.wscale if missed_syn else None
 
     def _responder_state(self) -> State:
         """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
@@ -491,7 +491,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         s.probing = "zero window probe"
     elif length or fin:
         in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
-        if r.window == 0 and seg.seq == nxt and length == 1 and not fin:  # one byte, as Wireshark (and Linux) say
+        if r.window == 0 and seg.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
             labels.append("zero window probe")
             sentences.append(
                 f"a zero-window probe: one byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
@@ -530,10 +530,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 )
             else:
                 labels.append("retransmission")
-                part = r.acked is not None and seg.seq < r.acked  # the peer has acknowledged its first part
-                acked = (
+                acked = (  # the peer may have acknowledged its first part
                     f"; the peer had acknowledged up to {_rel(r.acked, base)}, so only the rest still needed it"
-                    if part and r.acked is not None
+                    if r.acked is not None and seg.seq < r.acked
                     else " and not yet acknowledged"
                 )
                 sentences.append(
@@ -651,6 +650,7 @@ def _acknowledgement(
     base = r.isn
     sentence = ""
     departure: str | None = None
+    covered = [(start, end) for start, end in r.holes if start < ack]  # gaps this ACK reaches into
     # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
     # resending), still short of it.  A capture that missed its last segments and shows nothing new from
     # it afterwards cannot tell: see the branch below.
@@ -672,11 +672,11 @@ def _acknowledgement(
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
         if r.final_nxt is not None and ack > r.final_nxt:
             sentence += "; the capture has no later packet of that side to show how far it got"
-    elif any(start < ack for start, _ in r.holes):
-        gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in r.holes if start < ack)
+    elif covered:
+        gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges bytes {gaps}, which this capture never saw: they arrived, the capture dropped them"
-    if r.holes:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
+    if covered:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
         r.holes = [(ack if start < ack else start, end) for start, end in r.holes if ack < end]
     if s.acked is not None and ack < s.acked and not seglen:
         labels.append("old ACK")

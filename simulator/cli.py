@@ -435,15 +435,16 @@ def _capture(args: argparse.Namespace) -> int:
         print(f"interrupted: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
         return 130
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
-    status_line = f"{' '.join(command)}: {outcome} (in namespace {done.namespace}, now deleted); capture: {done.pcap}"
-    print(status_line, file=sys.stderr if args.json else sys.stdout, flush=True)
+    lines = sys.stderr if args.json else sys.stdout  # with --json, stdout is the document alone
+    where = f"in namespace {done.namespace}, now deleted"
+    print(f"{' '.join(command)}: {outcome} ({where}); capture: {done.pcap}", file=lines)
     if done.dropped:
         print(
             f"tcpdump: {_count(done.dropped, 'packet')} dropped by the kernel before tcpdump read them: the check "
             "shows the gaps they leave as 'previous segment not captured' and 'ACKed segment that wasn't captured'",
-            file=sys.stderr if args.json else sys.stdout,
-            flush=True,
+            file=lines,
         )
+    lines.flush()
     check_args = argparse.Namespace(
         capture=str(done.pcap), connection=None, port=None, absolute=False, json=args.json, brief=args.brief, jobs=None
     )
