@@ -542,7 +542,8 @@ def _check(args: argparse.Namespace) -> int:
     else:
         print(summary)
     if damage is not None:
-        raise CaptureError(f"{damage}; the {_count(found, 'connection')} before it are checked above")
+        verb = "is" if found == 1 else "are"
+        raise CaptureError(f"{damage}; the {_count(found, 'connection')} before it {verb} checked above")
     return 0 if conforming == found else 1
 
 

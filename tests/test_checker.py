@@ -571,3 +571,10 @@ def test_a_real_conversation_still_conforms_whatever_packets_the_capture_missed(
     path.write_bytes(head + b"".join(r for i, r in enumerate(records) if i not in missed))
     for report in reports(path):
         assert report.conforms, [(p.number, p.departure) for p in report.departures]
+
+
+def test_one_connection_before_the_damage_is_counted_in_the_singular(tmp_path, capsys):
+    path = tmp_path / "cut.pcap"
+    path.write_bytes((DATA / "linux-loopback.pcap").read_bytes()[:300])  # three whole packets, then a cut
+    assert main(["check", str(path), "--brief"]) == 2
+    assert capsys.readouterr().err.endswith("; the 1 connection before it is checked above\n")
