@@ -48,7 +48,10 @@ class Packet:
     follows a connection (by time, flags and sender) never pays for options and payload.
     """
 
-    __slots__ = ("_segment", "_tcp", "captured", "flags", "length", "number", "receiver", "sender", "time", "truncated")
+    __slots__ = (
+        "_segment", "_tcp", "ack", "captured", "flags", "length", "number", "receiver", "sender", "seq", "time",
+        "truncated", "window",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -60,10 +63,16 @@ class Packet:
         flags: int,
         captured: int,
         length: int,
+        seq: SeqNum,
+        ack: SeqNum,
+        window: int,
     ) -> None:
         self.number = number  # 1-based, as Wireshark counts
         self.time = time  # seconds since the epoch
         self.flags = flags  # the TCP header's control bits, as a plain int
+        self.seq = seq  # the header's numbers, read without building the segment
+        self.ack = ack  # (the raw field, also when the ACK bit is off)
+        self.window = window  # as the header carries it, not scaled
         self.sender = sender  # (address, port) it came from
         self.receiver = receiver  # (address, port) it went to
         self.captured = captured  # payload bytes the capture kept
@@ -205,7 +214,7 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             tally.skipped += 1
             continue
         src_addr, dst_addr, tcp = located
-        sport, dport, seq, ack, off_flags = _TCP_START.unpack_from(tcp)
+        sport, dport, seq, ack, off_flags, window = _TCP_START.unpack_from(tcp)
         offset = (off_flags >> 12) * 4
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)
@@ -228,7 +237,8 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         captured = max(0, len(tcp) - offset)
         length = captured + max(0, wire_len - len(frame))
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
-        yield conn, Packet(number, time, tcp, *ends, flags, captured, length), new
+        packet = Packet(number, time, tcp, *ends, flags, captured, length, _SEQ(SeqNum, seq), _SEQ(SeqNum, ack), window)
+        yield conn, packet, new
 
 
 # --------------------------------------------------------------- file formats
@@ -418,7 +428,7 @@ def _address(raw: bytes) -> str:
 
 
 _TCP = struct.Struct("!HHIIHHHH")
-_TCP_START = struct.Struct("!HHIIH")  # ports, seq, ack, data offset and flags
+_TCP_START = struct.Struct("!HHIIHH")  # ports, seq, ack, data offset and flags, window
 _PORTS = struct.Struct("!HH")
 _SEQ = int.__new__
 

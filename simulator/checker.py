@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from .capture import CaptureError, Connection, Key, Packet, Tally, ZeekHistory, key_of, stream
-from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, Segment
+from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
 from .seq import SeqNum
 from .spool import Spool
 from .states import State
@@ -246,7 +246,6 @@ class ConnectionChecker:
         capture missed a SYN that offered window scaling, the scale its SYN,ACK offered."""
         conn, notes = self.conn, self.notes
         self.start = p.time
-        first = p.segment
         self_connected = conn.a == conn.b
         self.midstream = midstream = not p.flags & SYN_BIT
         a = _Observer(S.ESTABLISHED if midstream else S.CLOSED)
@@ -263,14 +262,14 @@ class ConnectionChecker:
         if missed_syn:
             # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
             a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
-            b.isn, b.nxt = first.ack - 1, first.ack
+            b.isn, b.nxt = p.ack - 1, p.ack
             notes.append(
                 "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
                 "a SYN with ISN = that SYN,ACK's ack - 1"
-                + ("; the SYN's window scale is unknown" if first.options.wscale is not None else "")
+                + ("; the SYN's window scale is unknown" if p.segment.options.wscale is not None else "")
             )
         self.sides = {conn.a: a, conn.b: b}
-        return first.options.wscale if missed_syn else None
+        return p.segment.options.wscale if missed_syn else None
 
     def _responder_state(self) -> State:
         """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
@@ -396,27 +395,25 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     """Each side's highest sequence number and ack in the look-ahead (to tell a capture gap from a
     bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
-        seg = p.segment
         side = sides[p.sender]
         flags = p.flags
-        end = seg.seq + (p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0))
-        if side.final_nxt is None or seg.seq >= side.final_nxt:
+        end = p.seq + (p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0))
+        if side.final_nxt is None or p.seq >= side.final_nxt:
             side.final_number = p.number  # it starts at its SND.NXT (not a resend): it shows how far it had got
         if side.final_nxt is None or end > side.final_nxt:
             side.final_nxt = end
-        if flags & ACK_BIT and (side.final_ack is None or seg.ack > side.final_ack):
-            side.final_ack = seg.ack
+        if flags & ACK_BIT and (side.final_ack is None or p.ack > side.final_ack):
+            side.final_ack = p.ack
 
 
 def _packet(
     conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], start: float, relative: bool
 ) -> PacketReport:
-    seg = p.segment
     sender = sides[p.sender]
     receiver = sides[p.receiver]
     a, b = sides[conn.a], sides[conn.b]
     before = _PAIRS[a.state, b.state]
-    labels, explanation, departure = _classify(seg, p, sender, receiver)
+    labels, explanation, departure = _classify(p, sender, receiver)
     after = _PAIRS[a.state, b.state]
     if before != after:
         moves = []
@@ -426,14 +423,20 @@ def _packet(
             moves.append(f"B {before[1].value} -> {after[1].value}")
         explanation += " (" + ", ".join(moves) + ")" if moves else ""
     flags = p.flags
-    window = seg.window if flags & SYN_BIT or sender.scale is None else seg.window << sender.scale
+    window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
+    acks = flags & ACK_BIT
+    if relative:  # as Wireshark shows them: from each side's ISN (as Connection.relative_seq and relative_ack)
+        isn = conn.isn
+        seq, ack = _rel(p.seq, isn.get(p.sender)), _rel(p.ack, isn.get(p.receiver)) if acks else 0
+    else:
+        seq, ack = int(p.seq), int(p.ack) if acks else 0
     return PacketReport(
         p.number,
         p.time - start,
         "->" if p.sender == conn.a else "<-",
         FLAG_NAMES[flags],
-        conn.relative_seq(seg) if relative else int(seg.seq),
-        conn.relative_ack(seg) if relative else (int(seg.ack) if flags & ACK_BIT else 0),
+        seq,
+        ack,
         p.length,
         window,
         tuple(labels),
@@ -448,39 +451,39 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
     return value.relative_to(base) if base is not None else int(value)
 
 
-def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
     flags = p.flags
     if flags & RST_BIT:
-        return _reset(seg, s, r)
+        return _reset(p, s, r)
     if flags & SYN_BIT:
-        return _handshake(seg, s, r)
+        return _handshake(p, s, r)
     if s.isn is None:  # its first packet in a capture that started mid-connection
-        s.isn = seg.seq
-        s.nxt = seg.seq
+        s.isn = p.seq
+        s.nxt = p.seq
     labels: list[str] = []
     sentences: list[str] = []
     departure: str | None = None
     length = p.length
     fin = 1 if flags & FIN_BIT else 0
-    data_end = seg.seq + length if length else seg.seq
+    data_end = p.seq + length if length else p.seq
     end = data_end + fin if fin else data_end
-    nxt = s.nxt if s.nxt is not None else seg.seq
+    nxt = s.nxt if s.nxt is not None else p.seq
     base = s.isn
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
-    below = length <= 1 and not fin and seg.seq == nxt - 1 and r.acked is not None and r.acked == nxt
+    below = length <= 1 and not fin and p.seq == nxt - 1 and r.acked is not None and r.acked == nxt
     if below and r.window != 0 and not r.zero_seen:
         labels.append("keep-alive")
         sentences.append(
-            f"a keep-alive: seq {_rel(seg.seq, base)} is one below SND.NXT, a byte the peer already has, "
+            f"a keep-alive: seq {_rel(p.seq, base)} is one below SND.NXT, a byte the peer already has, "
             "so the only effect is to make it answer with an ACK (RFC 1122 section 4.2.3.6)"
         )
         s.probing = "keep-alive"
     elif below:
         labels.append("zero window probe")
         sentences.append(
-            f"a zero-window probe as Linux sends it: seq {_rel(seg.seq, base)}, one below SND.NXT, so the peer "
+            f"a zero-window probe as Linux sends it: seq {_rel(p.seq, base)}, one below SND.NXT, so the peer "
             "answers with an ACK that reports its window (RFC 9293 section 3.8.6.1)"
             + (
                 "; the capture saw the window reopen, so that update must have been lost after the capture point"
@@ -490,36 +493,36 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         )
         s.probing = "zero window probe"
     elif length or fin:
-        in_hole = next((h for h in s.holes if h[0] <= seg.seq and end <= h[1]), None)
-        if r.window == 0 and seg.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
+        in_hole = next((h for h in s.holes if h[0] <= p.seq and end <= h[1]), None)
+        if r.window == 0 and p.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
             labels.append("zero window probe")
             sentences.append(
-                f"a zero-window probe: one byte at seq {_rel(seg.seq, base)} sent into a zero window, to "
+                f"a zero-window probe: one byte at seq {_rel(p.seq, base)} sent into a zero window, to "
                 "learn when it opens (RFC 9293 section 3.8.6.1); the probe byte is not counted as sent"
             )
         elif in_hole is not None:
             labels.append("out-of-order")
             s.holes.remove(in_hole)
-            if in_hole[0] != seg.seq:
-                s.holes.append((in_hole[0], seg.seq))
+            if in_hole[0] != p.seq:
+                s.holes.append((in_hole[0], p.seq))
             if in_hole[1] != end:
                 s.holes.append((end, in_hole[1]))
             sentences.append(
-                f"out of order: it fills seq {_rel(seg.seq, base)}..{_rel(end, base)}, a gap left earlier "
+                f"out of order: it fills seq {_rel(p.seq, base)}..{_rel(end, base)}, a gap left earlier "
                 "(the network reordered it, or it overtook its own retransmission)"
             )
         elif end <= nxt:
             if r.acked is not None and end <= r.acked:
                 labels.append("spurious retransmission")
                 sentences.append(
-                    f"a spurious retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was already "
+                    f"a spurious retransmission: seq {_rel(p.seq, base)}..{_rel(end, base)} was already "
                     f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender took it for lost too early, "
                     "or that ACK (seen here) had not reached it"
                 )
-            elif r.dup_acks >= 2 and r.last_pure_ack is not None and seg.seq == r.last_pure_ack[0]:
+            elif r.dup_acks >= 2 and r.last_pure_ack is not None and p.seq == r.last_pure_ack[0]:
                 labels.append("fast retransmission")
                 sentences.append(
-                    f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(seg.seq, base)}, "
+                    f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(p.seq, base)}, "
                     "so it is sent again without waiting for the timer (RFC 5681 section 3.2"
                     + (
                         ")"
@@ -532,23 +535,23 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 labels.append("retransmission")
                 acked = (  # the peer may have acknowledged its first part
                     f"; the peer had acknowledged up to {_rel(r.acked, base)}, so only the rest still needed it"
-                    if r.acked is not None and seg.seq < r.acked
+                    if r.acked is not None and p.seq < r.acked
                     else " and not yet acknowledged"
                 )
                 sentences.append(
-                    f"a retransmission: seq {_rel(seg.seq, base)}..{_rel(end, base)} was sent before{acked}; the "
+                    f"a retransmission: seq {_rel(p.seq, base)}..{_rel(end, base)} was sent before{acked}; the "
                     "sender took it for lost, because its retransmission timer fired (RFC 6298) or its loss "
                     "detection said so (in Linux: RACK-TLP, RFC 8985)"
                 )
-        elif seg.seq < nxt:
+        elif p.seq < nxt:
             labels.append("retransmission")
             sentences.append(
-                f"a retransmission that also carries new data: seq {_rel(seg.seq, base)} is below SND.NXT "
+                f"a retransmission that also carries new data: seq {_rel(p.seq, base)} is below SND.NXT "
                 f"{_rel(nxt, base)} (RFC 9293 section 3.10.7.4 trims the old part)"
             )
         else:
-            if seg.seq > nxt:
-                _not_captured(seg.seq, nxt, s, r, labels, sentences)
+            if p.seq > nxt:
+                _not_captured(p.seq, nxt, s, r, labels, sentences)
             if length:
                 labels.append("data")
                 big = (
@@ -559,7 +562,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
                 )
                 cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
                 sentences.append(
-                    f"{length} bytes of data{cut}, seq {_rel(seg.seq, base)}..{_rel(data_end, base)}; "
+                    f"{length} bytes of data{cut}, seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
                     f"the receiver will ack {_rel(data_end, base)}{big}"
                 )
         if s.fin is not None and length and data_end > s.fin:
@@ -574,7 +577,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
             and r.scale is not None
             and data_end > r.right_edge
         ):
-            if (flags & ACK_BIT and r.nxt is not None and seg.ack > r.nxt) or (
+            if (flags & ACK_BIT and r.nxt is not None and p.ack > r.nxt) or (
                 r.final_ack is not None and r.final_ack >= data_end
             ):
                 # the capture missed packets of the receiver (this segment acknowledges its unseen data,
@@ -591,9 +594,9 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
         if end > nxt and "zero window probe" not in labels:
             s.nxt = end
             r.zero_seen = False
-    elif seg.seq > nxt:  # no data, but past SND.NXT: the segments before it were not captured
-        _not_captured(seg.seq, nxt, s, r, labels, sentences)
-        s.nxt = seg.seq
+    elif p.seq > nxt:  # no data, but past SND.NXT: the segments before it were not captured
+        _not_captured(p.seq, nxt, s, r, labels, sentences)
+        s.nxt = p.seq
     if fin:
         labels.append("FIN")
         s.fin = data_end
@@ -609,7 +612,7 @@ def _classify(seg: Segment, p: Packet, s: _Observer, r: _Observer) -> tuple[list
     if flags & ACK_BIT:
         after_gap = "previous segment not captured" in labels
         ack_labels, ack_sentence, ack_departure = _acknowledgement(
-            seg, p.number, length + fin, s, r, described=bool(labels), after_gap=after_gap
+            p, length + fin, s, r, described=bool(labels), after_gap=after_gap
         )
         labels.extend(ack_labels)
         if ack_sentence:
@@ -642,11 +645,11 @@ def _not_captured(
 
 
 def _acknowledgement(
-    seg: Segment, number: int, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
+    p: Packet, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
 ) -> tuple[list[str], str, str | None]:
     labels: list[str] = []
-    ack = seg.ack
-    window = seg.window << s.scale if s.scale is not None else seg.window
+    ack = p.ack
+    window = p.window << s.scale if s.scale is not None else p.window
     base = r.isn
     sentence = ""
     departure: str | None = None
@@ -654,7 +657,7 @@ def _acknowledgement(
     # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
     # resending), still short of it.  A capture that missed its last segments and shows nothing new from
     # it afterwards cannot tell: see the branch below.
-    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None and r.final_number > number:
+    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None and r.final_number > p.number:
         departure = (
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
             "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
@@ -680,13 +683,13 @@ def _acknowledgement(
         r.holes = [(ack if start < ack else start, end) for start, end in r.holes if ack < end]
     if s.acked is not None and ack < s.acked and not seglen:
         labels.append("old ACK")
-    pure = not seglen and not int(seg.flags) & _CONTROL
+    pure = not seglen and not p.flags & _CONTROL
     previous = s.last_pure_ack
     if pure:
         last = s.last_numbers
         if after_gap:
             pass  # the capture missed segments of this side: the ACK and window they carried are unknown
-        elif last is not None and seg.seq == s.nxt and last[0] == ack and window != last[1]:
+        elif last is not None and p.seq == s.nxt and last[0] == ack and window != last[1]:
             # Wireshark's rule: no data, seq at the next byte to send (SND.NXT as seen: after a
             # retransmission that is not where the latest segment ended), the latest ack, a new window
             labels.append("window update")
@@ -716,7 +719,7 @@ def _acknowledgement(
         r.probing = ""
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
-    if window == 0 and not int(seg.flags) & RST_BIT:
+    if window == 0 and not p.flags & RST_BIT:
         s.zero_seen = True
         labels.append("zero window")
         sentence += ("; " if sentence else "") + (
@@ -764,26 +767,26 @@ def _receive_fin(r: _Observer) -> None:
     }.get(r.state, r.state)
 
 
-def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """SYN and SYN,ACK (RFC 9293 sections 3.5 and 3.10.7.2-3)."""
     labels = ["handshake"]
     departure: str | None = None
-    again = s.isn is not None and seg.seq == s.isn
-    if s.isn is not None and seg.seq != s.isn and s.state.synchronized:
+    again = s.isn is not None and p.seq == s.isn
+    if s.isn is not None and p.seq != s.isn and s.state.synchronized:
         departure = (
-            f"SYN on a synchronized connection with a new ISN {int(seg.seq)} (was {int(s.isn)}): RFC 9293 section "
+            f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
-    s.isn = seg.seq
-    if s.nxt is None or seg.seq + 1 > s.nxt:
-        s.nxt = seg.seq + 1
-    if seg.options.mss is not None:
-        s.mss = seg.options.mss
-    s.offered_scale = seg.options.wscale
-    s.window = seg.window
+    s.isn = p.seq
+    if s.nxt is None or p.seq + 1 > s.nxt:
+        s.nxt = p.seq + 1
+    if p.segment.options.mss is not None:
+        s.mss = p.segment.options.mss
+    s.offered_scale = p.segment.options.wscale
+    s.window = p.window
     if again:
         labels.append("retransmission")
-    if not int(seg.flags) & ACK_BIT:
+    if not p.flags & ACK_BIT:
         if s.state in (S.CLOSED, S.LISTEN):
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
@@ -791,16 +794,16 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
         elif r.state is S.SYN_SENT:
             r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
         text = (
-            f"SYN: opens the connection with ISN {int(seg.seq)} (relative 0); a SYN occupies one sequence "
+            f"SYN: opens the connection with ISN {int(p.seq)} (relative 0); a SYN occupies one sequence "
             "number, so the answer must ack relative 1"
         )
         if again:
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
         return labels, text + ".", departure
     # SYN,ACK
-    if r.isn is not None and seg.ack != r.isn + 1:
+    if r.isn is not None and p.ack != r.isn + 1:
         departure = departure or (
-            f"SYN,ACK acknowledges {int(seg.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
+            f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
             f"{int(r.isn + 1)} (RFC 9293 section 3.10.7.3)"
         )
     if r.offered_scale is not None and s.offered_scale is not None:
@@ -810,14 +813,14 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
         s.scale = r.scale = 0
     if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT):
         s.state = S.SYN_RECEIVED
-    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and r.isn is not None and seg.ack == r.isn + 1:
+    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and r.isn is not None and p.ack == r.isn + 1:
         r.state = S.ESTABLISHED
-    s.acked = seg.ack
-    s.right_edge = seg.ack + seg.window
-    s.last_numbers = (seg.ack, seg.window)
+    s.acked = p.ack
+    s.right_edge = p.ack + p.window
+    s.last_numbers = (p.ack, p.window)
     text = (
         f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
-        f"its own ISN is {int(seg.seq)}"
+        f"its own ISN is {int(p.seq)}"
     )
     if again:
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
@@ -829,12 +832,12 @@ def _handshake(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str
     return labels, text + scale + ".", departure
 
 
-def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
     departure: str | None = None
     if r.state is S.SYN_SENT:
         # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
-        ok = bool(int(seg.flags) & ACK_BIT) and r.nxt is not None and seg.ack == r.nxt
+        ok = bool(p.flags & ACK_BIT) and r.nxt is not None and p.ack == r.nxt
         where = (
             "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
             if ok
@@ -844,7 +847,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         ok, where = True, "the receiver never acknowledged anything, so there is no window to test it against"
     else:
         # RFC 9293 section 3.10.7.4, first check: a RST is valid when its seq is in the receive window.
-        ok = seg.seq.in_window(r.acked, max(r.window, 1))
+        ok = p.seq.in_window(r.acked, max(r.window, 1))
         where = "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
     labels = ["RST", "RST in window" if ok else "RST outside the window"]
     if ok:
@@ -857,7 +860,7 @@ def _reset(seg: Segment, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         where = "its seq is outside the receiver's window"
         departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"
     if s.isn is None:
-        s.isn = seg.seq
+        s.isn = p.seq
     return labels, f"RST: resets the connection; {where}.", departure
 
 
