@@ -141,6 +141,7 @@ class _Observer:
     scale: int | None = None  # the shift applied to its windows: known after the handshake
     mss: int | None = None
     fin: SeqNum | None = None  # sequence number of its FIN
+    syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
@@ -531,6 +532,12 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                         "SACK recovery and RACK-TLP, RFC 6675 and RFC 8985)"
                     )
                 )
+            elif s.syn_data and s.isn is not None and p.seq == s.isn + 1 and r.acked == p.seq:
+                labels.append("retransmission")
+                sentences.append(
+                    f"the {s.syn_data} bytes of data its SYN carried, sent again now that the connection is open: "
+                    "the SYN,ACK acknowledged only the SYN (the server did not take the data, RFC 7413 section 4.2)"
+                )
             else:
                 labels.append("retransmission")
                 acked = (  # the peer may have acknowledged its first part
@@ -662,10 +669,10 @@ def _acknowledgement(
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
             "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
         )
-    elif r.state is S.SYN_SENT and r.nxt is not None and ack != r.nxt:
+    elif r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r):
         labels.append("ACK of something never sent")
         sentence = (
-            f"an ACK that does not acknowledge the SYN (ack {int(ack)}, the SYN needs {int(r.nxt)}): the peer "
+            f"an ACK that does not acknowledge the SYN (ack {int(ack)}, the SYN needs {_syn_needs(r)}): the peer "
             "still holds an older connection on these ports (half-open, RFC 9293 Figure 11), so SYN-SENT answers "
             "it with a RST (RFC 9293 section 3.10.7.3)"
         )
@@ -778,8 +785,10 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
     s.isn = p.seq
-    if s.nxt is None or p.seq + 1 > s.nxt:
-        s.nxt = p.seq + 1
+    s.syn_data = p.length
+    end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
+    if s.nxt is None or end > s.nxt:
+        s.nxt = end
     if p.segment.options.mss is not None:
         s.mss = p.segment.options.mss
     s.offered_scale = p.segment.options.wscale
@@ -797,14 +806,21 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             f"SYN: opens the connection with ISN {int(p.seq)} (relative 0); a SYN occupies one sequence "
             "number, so the answer must ack relative 1"
         )
+        if p.length:
+            text = (
+                f"SYN: opens the connection with ISN {int(p.seq)} (relative 0) and carries {p.length} bytes of "
+                f"data, seq 1..{1 + p.length} (TCP Fast Open, RFC 7413); a SYN occupies one sequence number, so "
+                f"the answer acks relative {1 + p.length} if the server takes the data with the SYN, or relative 1 "
+                "if it does not (the data is then sent again)"
+            )
         if again:
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
         return labels, text + ".", departure
     # SYN,ACK
-    if r.isn is not None and p.ack != r.isn + 1:
+    if r.isn is not None and not _acks_syn(p.ack, r):
         departure = departure or (
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
-            f"{int(r.isn + 1)} (RFC 9293 section 3.10.7.3)"
+            f"{_syn_needs(r)} (RFC 9293 section 3.10.7.3)"
         )
     if r.offered_scale is not None and s.offered_scale is not None:
         # RFC 7323 section 2.2: scaling is on only when both SYNs carry the option.
@@ -813,7 +829,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         s.scale = r.scale = 0
     if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT):
         s.state = S.SYN_RECEIVED
-    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and r.isn is not None and p.ack == r.isn + 1:
+    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
     s.acked = p.ack
     s.right_edge = p.ack + p.window
@@ -822,6 +838,16 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
         f"its own ISN is {int(p.seq)}"
     )
+    if r.syn_data and r.isn is not None and p.ack.since(r.isn) in (1, 1 + r.syn_data):
+        taken = p.ack.since(r.isn) > 1
+        text = (
+            f"SYN,ACK: accepts the connection and the {r.syn_data} bytes of data its SYN carried (TCP Fast Open "
+            f"with a valid cookie, RFC 7413), so ack = the SYN's ISN + 1 + {r.syn_data}; its own ISN is {int(p.seq)}"
+            if taken
+            else f"SYN,ACK: accepts the connection but not the {r.syn_data} bytes of data its SYN carried (no valid "
+            "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
+            f"again; its own ISN is {int(p.seq)}"
+        )
     if again:
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
     scale = (
@@ -832,12 +858,25 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     return labels, text + scale + ".", departure
 
 
+def _acks_syn(ack: SeqNum, r: _Observer) -> bool:
+    """RFC 9293 section 3.10.7.3: an ACK of a SYN is acceptable when ISS < SEG.ACK =< SND.NXT, which is
+    past the SYN and any data it carried: a Fast Open server takes that data with the SYN or not (RFC 7413)."""
+    return r.isn is not None and 0 < ack.since(r.isn) <= 1 + r.syn_data
+
+
+def _syn_needs(r: _Observer) -> str:
+    """The acks that acknowledge ``r``'s SYN, in words."""
+    assert r.isn is not None
+    first = int(r.isn + 1)
+    return f"{first}" if not r.syn_data else f"{first} (or {int(r.isn + 1 + r.syn_data)} with its data)"
+
+
 def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
     departure: str | None = None
     if r.state is S.SYN_SENT:
         # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
-        ok = bool(p.flags & ACK_BIT) and r.nxt is not None and p.ack == r.nxt
+        ok = bool(p.flags & ACK_BIT) and _acks_syn(p.ack, r)
         where = (
             "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
             if ok

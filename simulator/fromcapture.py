@@ -48,12 +48,10 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         seg = p.segment
         sender = sides[(seg.src_addr, seg.src_port)]
         receiver = client if sender is server else server
-        if seg.flags & Flags.SYN:
-            sender.sent_to = seg.seq + 1
-            continue
-        if sender.sent_to is None:
-            sender.sent_to = seg.seq
-        end = seg.seq + p.length
+        start = seg.seq + 1 if seg.flags & Flags.SYN else seg.seq  # a SYN's data (TCP Fast Open) follows it
+        if sender.sent_to is None or seg.flags & Flags.SYN:
+            sender.sent_to = start
+        end = start + p.length
         if p.length and end > sender.sent_to:
             new = end.since(sender.sent_to)
             sender.sent_to = end

@@ -187,6 +187,41 @@ def test_connection_refused_is_rej_and_conforms(tmp_path):
     assert [str(s) for s in report.packets[1].after] == ["CLOSED", "CLOSED"]
 
 
+def fast_open(taken: bool) -> list[Segment]:
+    """TCP Fast Open (RFC 7413): 5 bytes ride on the SYN; the SYN,ACK takes them, or only the SYN."""
+    if taken:
+        return [seg("S", 100, data=b"hello"), seg("SA", 500, 106, back=True), seg("A", 106, 501)]
+    return [seg("S", 100, data=b"hello"), seg("SA", 500, 101, back=True), seg("PA", 101, 501, b"hello")]
+
+
+@pytest.mark.parametrize("taken", [True, False], ids=["data_taken", "data_sent_again"])
+def test_data_on_a_syn_takes_sequence_numbers_after_it_and_conforms(tmp_path, taken):
+    segments = [*fast_open(taken), seg("A", 501, 106, back=True), seg("FA", 106, 501), seg("FA", 501, 107, back=True)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", [*segments, seg("A", 107, 502)]))
+    assert report.conforms and report.zeek_state == "SF", [(p.number, p.departure) for p in report.departures]
+    syn, synack, third = report.packets[:3]
+    assert "carries 5 bytes of data, seq 1..6 (TCP Fast Open" in syn.explanation
+    if taken:
+        assert "and the 5 bytes of data its SYN carried" in synack.explanation and third.labels == ("pure ACK",)
+    else:
+        assert "but not the 5 bytes" in synack.explanation and third.labels == ("retransmission",)
+        assert third.explanation.startswith("The 5 bytes of data its SYN carried, sent again")
+    assert [str(s) for s in report.packets[-1].after] == ["TIME-WAIT", "CLOSED"]
+
+
+def test_a_syn_ack_beyond_the_syn_and_its_data_is_flagged(tmp_path):
+    (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100, data=b"hello"), seg("SA", 500, 107, back=True)]))
+    assert "so the ack must be 101 (or 106 with its data)" in report.departures[0].departure
+
+
+def test_a_scenario_made_from_a_fast_open_capture_sends_the_data_the_syn_carried(tmp_path, capsys):
+    path = write(tmp_path / "tfo.pcap", [*fast_open(True), seg("PA", 501, 106, b"world", back=True)])
+    toml = tmp_path / "replay.toml"
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert 'script = ["connect server", "send 5"]' in text and 'script = ["listen", "wait_for_bytes 5", "send 5"]' in text
+
+
 # --------------------------------------------------------------- the command line
 def test_check_exit_status_is_0_when_everything_conforms(capsys):
     assert main(["check", str(DATA / "linux-loopback.pcap")]) == 0

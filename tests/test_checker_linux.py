@@ -110,6 +110,36 @@ assert s.recv(2) == b"me"
 s.close()
 """
 
+FAST_OPEN = """
+import socket, threading
+# TCP Fast Open (RFC 7413), in this namespace only: the first connection gets a cookie, the second sends
+# its data with the SYN and the server takes it, the third goes to a server without Fast Open.
+open("/proc/sys/net/ipv4/tcp_fastopen", "w").write("3")
+def echo(port, fast_open, connections):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fast_open:
+        srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+    srv.bind(("127.0.0.1", port))
+    srv.listen()
+    def serve():
+        for _ in range(connections):
+            c, _ = srv.accept()
+            c.sendall(b"echo " + c.recv(100))
+            c.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    return t
+servers = [echo(8080, True, 2), echo(8081, False, 1)]
+for i, port in enumerate((8080, 8080, 8081)):
+    c = socket.socket()
+    c.sendto(b"hello %d" % i, socket.MSG_FASTOPEN, ("127.0.0.1", port))
+    assert c.recv(100) == b"echo hello %d" % i
+    c.close()
+for t in servers:
+    t.join(30)
+"""
+
 
 @pytest.fixture
 def netns() -> Iterator[str]:
@@ -269,3 +299,14 @@ def test_a_transfer_through_a_lossy_path_conforms(lossy_netns, tmp_path):
     assert dropped > 0, "the lossy path lost nothing this time"
     assert reports and not departures(reports)
     assert not tshark_differences(tmp_path / "lossy.pcap", reports)
+
+
+def test_tcp_fast_open_data_on_the_syn_conforms_whether_the_server_takes_it_or_not(netns, tmp_path):
+    reports = capture(netns, tmp_path / "fastopen.pcap", FAST_OPEN)
+    assert len(reports) == 3 and not departures(reports)
+    assert not tshark_differences(tmp_path / "fastopen.pcap", reports)
+    assert [r.packets[0].length for r in reports] == [0, 7, 7]  # a cookie first, then data on each SYN
+    _, taken, ignored = reports
+    assert "and the 7 bytes of data its SYN carried" in taken.packets[1].explanation
+    assert "but not the 7 bytes" in ignored.packets[1].explanation
+    assert ignored.packets[2].labels == ("retransmission",)  # Linux sends them again; Wireshark agrees
