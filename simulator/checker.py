@@ -215,7 +215,7 @@ class ConnectionChecker:
         conn, notes, reports = self.conn, self.notes, self.reports
         if self.sides and not self.midstream and any(side.state.synchronized for side in self.sides.values()):
             a, b = self.sides[conn.a].state, self.sides[conn.b].state
-            if a not in (S.CLOSED, S.TIME_WAIT) or b not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
+            if a not in (S.CLOSED, S.TIME_WAIT, S.LISTEN) or b not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
                 notes.append(f"the capture ends with the connection still open ({a} / {b})")
         packets = reports if isinstance(reports, Spool) else tuple(reports)
         self.reports, self.sides = [], {}  # the report holds them now (a checker is finished once)
@@ -611,9 +611,20 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
             f"FIN at seq {_rel(s.fin, base)}: no more data from this side; the FIN occupies one sequence number, "
             f"so the peer acks {_rel(s.fin + 1, base)}"
         )
+        # Its ack stops short of the peer's FIN, captured before it: the two FINs crossed, and this side
+        # was not yet in CLOSE-WAIT when it sent its own (a simultaneous close, RFC 9293 Figure 13).
+        crossed = s.state is S.CLOSE_WAIT and bool(flags & ACK_BIT) and r.fin is not None and p.ack <= r.fin
+        if crossed:
+            s.state = S.ESTABLISHED
+            sentences.append(
+                f"its ack {_rel(p.ack, r.isn)} does not cover the peer's FIN: the two FINs crossed, a simultaneous "
+                "close, so each side goes through CLOSING (RFC 9293 Figure 13)"
+            )
         s.state = {S.ESTABLISHED: S.FIN_WAIT_1, S.CLOSE_WAIT: S.LAST_ACK, S.SYN_RECEIVED: S.FIN_WAIT_1}.get(
             s.state, s.state
         )
+        if crossed:
+            _receive_fin(s)  # the peer's FIN arrives after this one left
 
     # --- what it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)
     if flags & ACK_BIT:
@@ -671,6 +682,8 @@ def _acknowledgement(
         )
     elif r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r):
         labels.append("ACK of something never sent")
+        if s.state is S.SYN_RECEIVED:
+            s.state = S.ESTABLISHED  # it answered the SYN from the older, synchronized connection it holds
         sentence = (
             f"an ACK that does not acknowledge the SYN (ack {int(ack)}, the SYN needs {_syn_needs(r)}): the peer "
             "still holds an older connection on these ports (half-open, RFC 9293 Figure 11), so SYN-SENT answers "
@@ -889,12 +902,23 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         ok = p.seq.in_window(r.acked, max(r.window, 1))
         where = "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
     labels = ["RST", "RST in window" if ok else "RST outside the window"]
+    if ok and not p.flags & ACK_BIT and r.acked is not None and p.seq == r.acked and s.state is not S.SYN_SENT:
+        # RFC 9293 section 3.10.7.1: a side with no connection answers a segment with <SEQ=SEG.ACK><CTL=RST>
+        where += (
+            "; seq = the ack of the SYN,ACK it answers, and no ACK bit: the answer of a side with no connection "
+            "for it, so the SYN that SYN,ACK acknowledges was an old duplicate (RFC 9293 section 3.5, Figure 9)"
+            if r.state is S.SYN_RECEIVED
+            else "; seq = the ack of the segment it answers, and no ACK bit: the answer of a side with no "
+            "connection (RFC 9293 section 3.10.7.1), which has closed it already or lost it (its host restarted: "
+            "the connection was half-open, RFC 9293 section 3.5.1)"
+        )
     if ok:
         # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
         # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
         if s.state not in (S.SYN_SENT, S.LISTEN):
             s.state = S.CLOSED
-        r.state = S.CLOSED
+        # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.
+        r.state = S.LISTEN if r.state is S.SYN_RECEIVED and r.listens else S.CLOSED
     else:
         where = "its seq is outside the receiver's window"
         departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"

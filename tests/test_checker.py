@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
 import subprocess
@@ -12,7 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
+from simulator import Flags, Options, Segment, SeqNum, Trace, builtin_names, load
+from simulator.analysis import captured
 from simulator.capture import read
 from simulator.checker import _WRAP, ConnectionReport, check, wrap
 from simulator.cli import main
@@ -78,6 +80,80 @@ def test_every_scenario_captured_at_either_end_conforms(tmp_path, name):
         export(trace, path, at=endpoint.name)
         for report in reports(path):
             assert report.conforms, (endpoint.name, [(p.number, p.departure) for p in report.departures])
+
+
+# Packets after which the capture cannot show the capturing side's state (the checker's words, not the model's):
+NOT_ON_THE_WIRE = {
+    # a SYN with a new ISN on ports the server still holds looks like a new connection until its challenge ACK
+    ("half_open_connection", "server"): {4},
+    # the server's crash shows only when it answers the next segment with a RST
+    ("half_open_data_reset", "server"): {4},
+    # the scenario puts an old SYN on the client's wire that the client never sent
+    ("old_duplicate_syn", "client"): {3, 4, 5, 6},
+    ("old_syn_passive_reset", "client"): {1, 2, 3},
+}
+
+
+def model_states(trace: Trace, at: str) -> list[str]:
+    """The state of endpoint ``at`` after each packet a capture on it holds: the segment sent or taken in,
+    and the moves it makes at once (not those an application call makes next)."""
+    events = trace.events
+    where = {id(e): i for i, e in enumerate(events)}
+    starts = [where[id(step.event)] for step, _ in captured(trace, at)] + [len(events)]
+    states = []
+    for start, end in itertools.pairwise(starts):
+        state = None
+        for k, event in enumerate(events[start:end]):
+            if event.time != events[start].time or (k and event.kind in ("app", "send", "deliver")):
+                break
+            view = dict(event.views).get(at)
+            state = view.state if view is not None else state
+        states.append(str(state))
+    return states
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_the_capturing_sides_states_follow_the_models_own(tmp_path, name):
+    trace = load(name).run()
+    for endpoint in trace.endpoints:
+        path = tmp_path / f"{endpoint.name}.pcap"
+        export(trace, path, at=endpoint.name)
+        ours = {}
+        for report in reports(path):
+            side = [report.a, report.b].index((endpoint.address, endpoint.port))
+            ours.update({p.number: str(p.after[side]) for p in report.packets})
+        expected = model_states(trace, endpoint.name)
+        unknowable = NOT_ON_THE_WIRE.get((name, endpoint.name), set())
+        differ = [
+            (n, ours[n], model) for n, model in enumerate(expected, 1) if ours[n] != model and n not in unknowable
+        ]
+        assert not differ, f"{endpoint.name}: (packet, checker, model) {differ}"
+
+
+@pytest.mark.parametrize("at", ["client", "server"])
+def test_fins_that_cross_are_a_simultaneous_close_both_sides_through_closing(tmp_path, at):
+    export(load("simultaneous_close").run(), tmp_path / "close.pcap", at=at)
+    (report,) = reports(tmp_path / "close.pcap")
+    second_fin = [p for p in report.packets if "FIN" in p.labels][1]
+    assert [str(s) for s in second_fin.after] == ["CLOSING", "CLOSING"]
+    assert "the two FINs crossed, a simultaneous close" in second_fin.explanation
+    assert [str(s) for s in report.packets[-1].after] == ["TIME-WAIT", "TIME-WAIT"]
+
+
+@pytest.mark.parametrize(
+    ("name", "at", "words", "listener"),
+    [
+        ("half_open_data_reset", "server", "which has closed it already or lost it (its host restarted", "CLOSED"),
+        ("old_syn_passive_reset", "client", "so the SYN that SYN,ACK acknowledges was an old duplicate", "LISTEN"),
+    ],
+)
+def test_a_rst_whose_seq_is_the_ack_it_answers_comes_from_a_side_without_the_connection(
+    tmp_path, name, at, words, listener
+):
+    export(load(name).run(), tmp_path / "rst.pcap", at=at)
+    (report,) = reports(tmp_path / "rst.pcap")
+    assert report.conforms and words in report.packets[-1].explanation
+    assert str(report.packets[-1].after[1]) == listener  # a passive open's reset returns to LISTEN (3.10.7.4)
 
 
 def test_an_old_duplicate_syn_is_flagged_at_the_client_that_never_sent_it(tmp_path):
@@ -219,7 +295,9 @@ def test_a_scenario_made_from_a_fast_open_capture_sends_the_data_the_syn_carried
     toml = tmp_path / "replay.toml"
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
     text = toml.read_text()
-    assert 'script = ["connect server", "send 5"]' in text and 'script = ["listen", "wait_for_bytes 5", "send 5"]' in text
+    assert (
+        'script = ["connect server", "send 5"]' in text and 'script = ["listen", "wait_for_bytes 5", "send 5"]' in text
+    )
 
 
 # --------------------------------------------------------------- the command line
