@@ -555,7 +555,8 @@ class ZeekHistory:
         orig = self._originator or self._a
         # the responder is the other end (none, for a socket connected to itself)
         sent_orig, sent_resp = self._sent[orig], next((v for k, v in self._sent.items() if k != orig), 0)
-        syn, syn_ack = bool(sent_orig & self._SYN), bool(sent_resp & self._SYN_ACK)
+        # the responder answers with a SYN,ACK (or with a SYN of its own, in a simultaneous open)
+        syn, syn_ack = bool(sent_orig & self._SYN), bool(sent_resp & (self._SYN_ACK | self._SYN))
         first_rst = None if self._first_rst is None else "orig" if self._first_rst == orig else "resp"
         fin_orig, fin_resp = bool(sent_orig & self._FIN), bool(sent_resp & self._FIN)
         if syn and not syn_ack:

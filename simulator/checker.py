@@ -792,6 +792,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     labels = ["handshake"]
     departure: str | None = None
     again = s.isn is not None and p.seq == s.isn
+    crossed = False  # a simultaneous open: this side sends a SYN without having the peer's
     if s.isn is not None and p.seq != s.isn and s.state.synchronized:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
@@ -809,7 +810,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if again:
         labels.append("retransmission")
     if not p.flags & ACK_BIT:
-        if s.state in (S.CLOSED, S.LISTEN):
+        # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it.
+        crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
+        if s.state in (S.CLOSED, S.LISTEN) or crossed:
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
             r.state = S.SYN_RECEIVED
@@ -828,8 +831,14 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             )
         if again:
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
+        elif crossed:
+            text += (
+                "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
+                "once, a simultaneous open (RFC 9293 Figure 8)"
+            )
         return labels, text + ".", departure
     # SYN,ACK
+    first = s.acked is None  # after a SYN of its own: a simultaneous open
     if r.isn is not None and not _acks_syn(p.ack, r):
         departure = departure or (
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
@@ -861,7 +870,13 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
             f"again; its own ISN is {int(p.seq)}"
         )
-    if again:
+    if again and first:
+        text = (
+            f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
+            f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
+            "acknowledged (RFC 9293 Figure 8)"
+        )
+    elif again:
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"

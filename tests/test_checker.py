@@ -130,6 +130,15 @@ def test_the_capturing_sides_states_follow_the_models_own(tmp_path, name):
         assert not differ, f"{endpoint.name}: (packet, checker, model) {differ}"
 
 
+def test_a_syn_from_a_side_taken_to_have_the_peers_syn_is_a_simultaneous_open(tmp_path):
+    export(load("simultaneous_open").run(), tmp_path / "open.pcap", at="client")
+    (report,) = reports(tmp_path / "open.pcap")
+    assert report.conforms and report.zeek_state == "S1"
+    assert [str(s) for s in report.packets[1].after] == ["SYN-RECEIVED", "SYN-SENT"]
+    assert "both sides open at once, a simultaneous open" in report.packets[1].explanation
+    assert all(p.explanation.startswith("SYN,ACK in a simultaneous open") for p in report.packets[2:])
+
+
 @pytest.mark.parametrize("at", ["client", "server"])
 def test_fins_that_cross_are_a_simultaneous_close_both_sides_through_closing(tmp_path, at):
     export(load("simultaneous_close").run(), tmp_path / "close.pcap", at=at)

@@ -156,6 +156,15 @@ def lossy_netns() -> Iterator[str]:
         yield name
 
 
+@pytest.fixture
+def first_syn_lost_netns() -> Iterator[str]:
+    for name in namespace(("ip", "tcpdump", "iptables"), "check a simultaneous open"):
+        # SYNs to port 9002 are lost after tcpdump saw them: the side there then opens towards the other
+        rule = ["-p", "tcp", "--dport", "9002", "--tcp-flags", "SYN,ACK", "SYN", "-j", "DROP"]
+        subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", "INPUT", *rule], check=True)
+        yield name
+
+
 def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
     with tcpdump(netns, pcap, "tcp", snaplen=200) as inside:
         subprocess.run([*inside, sys.executable, "-c", code], check=True, timeout=60)
@@ -310,3 +319,32 @@ def test_tcp_fast_open_data_on_the_syn_conforms_whether_the_server_takes_it_or_n
     assert "and the 7 bytes of data its SYN carried" in taken.packets[1].explanation
     assert "but not the 7 bytes" in ignored.packets[1].explanation
     assert ignored.packets[2].labels == ("retransmission",)  # Linux sends them again; Wireshark agrees
+
+
+SIMULTANEOUS_OPEN = """
+import socket, threading, time
+def bound(port):
+    s = socket.socket()
+    s.bind(("127.0.0.1", port))
+    return s
+a, b = bound(9001), bound(9002)
+t = threading.Thread(target=a.connect, args=(("127.0.0.1", 9002),))
+t.start()  # its SYNs are lost (the namespace's rule), so it is still in SYN-SENT when b's SYN comes
+time.sleep(0.2)
+b.connect(("127.0.0.1", 9001))
+t.join(5)
+a.sendall(b"from a")
+assert b.recv(6) == b"from a"
+a.close()
+b.close()
+"""
+
+
+def test_two_sockets_that_connect_to_each_other_make_a_simultaneous_open(first_syn_lost_netns, tmp_path):
+    (report,) = capture(first_syn_lost_netns, tmp_path / "simultaneous.pcap", SIMULTANEOUS_OPEN)
+    assert report.conforms and report.zeek_state == "SF"
+    assert not tshark_differences(tmp_path / "simultaneous.pcap", [report])
+    second_syn, syn_ack = report.packets[1], report.packets[2]
+    assert "a simultaneous open (RFC 9293 Figure 8)" in second_syn.explanation
+    assert [str(s) for s in second_syn.after] == ["SYN-RECEIVED", "SYN-SENT"]
+    assert syn_ack.explanation.startswith("SYN,ACK in a simultaneous open")
