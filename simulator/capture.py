@@ -541,6 +541,8 @@ class ZeekHistory:
         if flags & SYN_BIT:
             if flags & ACK_BIT:
                 sent[p.sender] |= self._SYN_ACK
+                if self._originator is None:  # it answers a SYN the capture missed (Zeek turns the connection round)
+                    self._originator = p.receiver
             else:
                 sent[p.sender] |= self._SYN
                 if self._originator is None:

@@ -426,9 +426,11 @@ def _packet(
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
     acks = flags & ACK_BIT
-    if relative:  # as Wireshark shows them: from each side's ISN (as Connection.relative_seq and relative_ack)
-        isn = conn.isn
-        seq, ack = _rel(p.seq, isn.get(p.sender)), _rel(p.ack, isn.get(p.receiver)) if acks else 0
+    if relative:
+        # As Wireshark shows them: from each side's ISN as the observers know it at this packet (a side not
+        # seen yet: from its first packet later on, as Connection.isn has it).
+        peer_isn = receiver.isn if receiver.isn is not None else conn.isn.get(p.receiver)
+        seq, ack = _rel(p.seq, sender.isn), _rel(p.ack, peer_isn) if acks else 0
     else:
         seq, ack = int(p.seq), int(p.ack) if acks else 0
     return PacketReport(
@@ -465,6 +467,20 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     labels: list[str] = []
     sentences: list[str] = []
     departure: str | None = None
+    # What its ack shows it has received, where the capture missed it (it holds one direction only, say):
+    if s.state is S.SYN_SENT and flags & ACK_BIT and r.isn is None:
+        r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
+        s.state = S.ESTABLISHED
+        sentences.append(
+            f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
+            "has it and is ESTABLISHED"
+        )
+    elif s.state is S.SYN_RECEIVED and flags & ACK_BIT and r.isn is not None and p.ack.since(r.isn) > 1 + r.syn_data:
+        s.state = S.ESTABLISHED
+        sentences.append(
+            "it acknowledges data the peer sent after its SYN, which carried the ACK that completes the handshake "
+            "(not in this capture), so its sender is ESTABLISHED"
+        )
     length = p.length
     fin = 1 if flags & FIN_BIT else 0
     data_end = p.seq + length if length else p.seq
@@ -473,8 +489,16 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     base = s.isn
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
-    below = length <= 1 and not fin and p.seq == nxt - 1 and r.acked is not None and r.acked == nxt
-    if below and r.window != 0 and not r.zero_seen:
+    below = length <= 1 and not fin and p.seq == nxt - 1 and (r.acked is None or r.acked == nxt)
+    if below and r.acked is None:
+        labels.append("keep-alive")  # as Wireshark says: no window of the peer's to tell a zero-window probe by
+        sentences.append(
+            f"a keep-alive (or Linux's zero-window probe: the capture holds no window of the peer's to tell them "
+            f"apart): seq {_rel(p.seq, base)} is one below SND.NXT, so the only effect is to make the peer answer "
+            "with an ACK (RFC 1122 section 4.2.3.6)"
+        )
+        s.probing = "keep-alive"
+    elif below and r.window != 0 and not r.zero_seen:
         labels.append("keep-alive")
         sentences.append(
             f"a keep-alive: seq {_rel(p.seq, base)} is one below SND.NXT, a byte the peer already has, "

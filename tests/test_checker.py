@@ -205,6 +205,12 @@ def test_hand_made_broken_captures_are_flagged_with_the_rule(tmp_path, extra, ru
     assert rule in report.departures[-1].departure
 
 
+def test_numbers_before_a_new_isn_stay_relative_to_the_isn_of_their_time(tmp_path):
+    segments = [*handshake(), seg("PA", 501, 101, b"data", back=True), seg("SA", 7777, 101, back=True)]
+    (report,) = reports(write(tmp_path / "new_isn.pcap", segments))
+    assert [(p.seq, p.ack) for p in report.packets] == [(0, 0), (0, 1), (1, 1), (1, 1), (0, 1)]
+
+
 def test_data_beyond_the_advertised_window_is_flagged(tmp_path):
     segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=10), seg("A", 101, 501)]
     (report,) = reports(write(tmp_path / "win.pcap", [*segments, seg("PA", 101, 501, b"x" * 20)]))
@@ -693,6 +699,27 @@ def test_a_real_conversation_still_conforms_whatever_packets_the_capture_missed(
     path.write_bytes(head + b"".join(r for i, r in enumerate(records) if i not in missed))
     for report in reports(path):
         assert report.conforms, [(p.number, p.departure) for p in report.departures]
+
+
+@pytest.mark.parametrize("name", ["linux-zero-window.pcap", "linux-loopback.pcap"])
+@pytest.mark.parametrize("side", ["client", "server"])
+def test_a_capture_of_one_direction_only_conforms_and_infers_the_unseen_handshake(tmp_path, name, side):
+    head, records = _pcap_records((DATA / name).read_bytes())
+    (conn,) = read(DATA / name).connections
+    sender = conn.a if side == "client" else conn.b
+    path = tmp_path / f"{side}-only.pcap"
+    path.write_bytes(head + b"".join(r for r, p in zip(records, conn.packets, strict=True) if p.sender == sender))
+    (report,) = reports(path)
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    first_ack = next(p for p in report.packets if "handshake" not in p.labels)
+    assert [str(s) for s in first_ack.after] == ["ESTABLISHED", "ESTABLISHED"]
+    if side == "client":
+        assert first_ack.explanation.startswith("It acknowledges a SYN,ACK this capture never saw")
+        assert first_ack.ack == 1  # relative to the ISN that SYN,ACK must have had, as Wireshark counts
+        assert report.zeek_state == "SH"  # Zeek: the originator's SYN and FIN, never a SYN,ACK
+    else:
+        assert "which carried the ACK that completes the handshake (not in this capture)" in first_ack.explanation
+        assert report.zeek_state == "SHR"  # Zeek: a SYN,ACK and FIN, never the SYN
 
 
 def test_one_connection_before_the_damage_is_counted_in_the_singular(tmp_path, capsys):

@@ -322,8 +322,10 @@ def _seg(flags: str, src: int = 40000, dst: int = 5000, seq: int = 1) -> bytes:
         ([_seg("S"), _seg("F")], "SH"),
         ([_seg("S"), _seg("SA", 5000, 40000), _seg("FA")], "S2"),
         ([_seg("PA"), _seg("A", 5000, 40000)], "OTH"),
+        ([_seg("SA", 5000, 40000), _seg("FA", 5000, 40000)], "SHR"),  # the capture missed the SYN
+        ([_seg("SA", 5000, 40000), _seg("R", 5000, 40000)], "RSTRH"),
     ],
-    ids=["S0", "SH", "S2", "OTH"],
+    ids=["S0", "SH", "S2", "OTH", "SHR", "RSTRH"],
 )
 def test_zeek_states_of_hand_made_captures(tmp_path, frames, state):
     from simulator.capture import zeek_state
