@@ -823,7 +823,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
     s.isn = p.seq
-    s.syn_data = p.length
+    s.syn_data = max(s.syn_data, p.length) if again else p.length  # a resent Fast Open SYN may leave its data out
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
     if s.nxt is None or end > s.nxt:
         s.nxt = end

@@ -300,6 +300,13 @@ def test_data_on_a_syn_takes_sequence_numbers_after_it_and_conforms(tmp_path, ta
     assert [str(s) for s in report.packets[-1].after] == ["TIME-WAIT", "CLOSED"]
 
 
+def test_a_syn_ack_that_takes_the_data_of_a_fast_open_syn_resent_without_it_conforms(tmp_path):
+    # Linux resends a Fast Open SYN without its data; the server had the first one, and took the data
+    segments = [seg("S", 100, data=b"hello"), seg("S", 100), seg("SA", 500, 106, back=True), seg("A", 106, 501)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", segments))
+    assert report.conforms and [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
 def test_a_syn_ack_beyond_the_syn_and_its_data_is_flagged(tmp_path):
     (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100, data=b"hello"), seg("SA", 500, 107, back=True)]))
     assert "so the ack must be 101 (or 106 with its data)" in report.departures[0].departure
