@@ -468,13 +468,14 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     sentences: list[str] = []
     departure: str | None = None
     # What its ack shows it has received, where the capture missed it (it holds one direction only, say):
-    if s.state is S.SYN_SENT and flags & ACK_BIT and r.isn is None:
-        r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
-        s.state = S.ESTABLISHED
-        sentences.append(
-            f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
-            "has it and is ESTABLISHED"
-        )
+    if s.state is S.SYN_SENT and flags & ACK_BIT:
+        s.state = S.ESTABLISHED  # it has the SYN,ACK: the last one seen, or one the capture never saw
+        if r.isn is None:
+            r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
+            sentences.append(
+                f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
+                "has it and is ESTABLISHED"
+            )
     elif s.state is S.SYN_RECEIVED and flags & ACK_BIT and r.isn is not None and p.ack.since(r.isn) > 1 + r.syn_data:
         s.state = S.ESTABLISHED
         sentences.append(
@@ -836,7 +837,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if not p.flags & ACK_BIT:
         # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it.
         crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
-        if s.state in (S.CLOSED, S.LISTEN) or crossed:
+        # Its SYN again after a SYN,ACK it has not acknowledged: that SYN,ACK had not reached it.
+        unanswered = again and s.state is S.ESTABLISHED and s.acked is None
+        if s.state in (S.CLOSED, S.LISTEN) or crossed or unanswered:
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
             r.state = S.SYN_RECEIVED
@@ -855,6 +858,8 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             )
         if again:
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
+            if unanswered:
+                text += "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
         elif crossed:
             text += (
                 "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "

@@ -139,6 +139,14 @@ def test_a_syn_from_a_side_taken_to_have_the_peers_syn_is_a_simultaneous_open(tm
     assert all(p.explanation.startswith("SYN,ACK in a simultaneous open") for p in report.packets[2:])
 
 
+def test_a_syn_resent_after_a_syn_ack_shows_that_syn_ack_was_lost_after_the_capture_point(tmp_path):
+    export(load("lost_syn_ack").run(), tmp_path / "lost.pcap", at="server")
+    (report,) = reports(tmp_path / "lost.pcap")
+    resent = next(p for p in report.packets if p.flags == "SYN" and "retransmission" in p.labels)
+    assert str(resent.after[0]) == "SYN-SENT" and "the SYN,ACK seen before had not reached it" in resent.explanation
+    assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
 @pytest.mark.parametrize("at", ["client", "server"])
 def test_fins_that_cross_are_a_simultaneous_close_both_sides_through_closing(tmp_path, at):
     export(load("simultaneous_close").run(), tmp_path / "close.pcap", at=at)
