@@ -878,7 +878,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         s.scale, r.scale = s.offered_scale, r.offered_scale
     elif r.isn is not None:
         s.scale = r.scale = 0
-    if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT):
+    # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
+    unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1
+    if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) or unanswered:
         s.state = S.SYN_RECEIVED
     if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
@@ -907,6 +909,8 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         )
     elif again:
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
+        if unanswered:
+            text += "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)

@@ -147,6 +147,14 @@ def test_a_syn_resent_after_a_syn_ack_shows_that_syn_ack_was_lost_after_the_capt
     assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_syn_ack_resent_after_an_ack_of_it_shows_that_ack_was_lost_after_the_capture_point(tmp_path):
+    export(load("lost_final_ack").run(), tmp_path / "lost.pcap", at="client")
+    (report,) = reports(tmp_path / "lost.pcap")
+    resent = next(p for p in report.packets if p.flags == "SYN,ACK" and "retransmission" in p.labels)
+    assert str(resent.after[1]) == "SYN-RECEIVED" and "the ACK seen before had not reached it" in resent.explanation
+    assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
 @pytest.mark.parametrize("at", ["client", "server"])
 def test_fins_that_cross_are_a_simultaneous_close_both_sides_through_closing(tmp_path, at):
     export(load("simultaneous_close").run(), tmp_path / "close.pcap", at=at)
