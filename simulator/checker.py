@@ -631,11 +631,19 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         s.nxt = p.seq
     if fin:
         labels.append("FIN")
+        if s.fin == data_end and s.state in _FIN_UNACKED:
+            # Its FIN again after an ACK of it: that ACK had not reached it.
+            s.state = _FIN_UNACKED[s.state]
+            sentences.append(
+                f"its FIN at seq {_rel(data_end, base)} again: the ACK of it seen before had not reached it (lost "
+                "after the capture point, or on its way)"
+            )
+        else:
+            sentences.append(
+                f"FIN at seq {_rel(data_end, base)}: no more data from this side; the FIN occupies one sequence "
+                f"number, so the peer acks {_rel(data_end + 1, base)}"
+            )
         s.fin = data_end
-        sentences.append(
-            f"FIN at seq {_rel(s.fin, base)}: no more data from this side; the FIN occupies one sequence number, "
-            f"so the peer acks {_rel(s.fin + 1, base)}"
-        )
         # Its ack stops short of the peer's FIN, captured before it: the two FINs crossed, and this side
         # was not yet in CLOSE-WAIT when it sent its own (a simultaneous close, RFC 9293 Figure 13).
         crossed = s.state is S.CLOSE_WAIT and bool(flags & ACK_BIT) and r.fin is not None and p.ack <= r.fin
@@ -800,6 +808,7 @@ def _ack_moves(ack: SeqNum, r: _Observer) -> str:
 
 
 _FIN_ACKED = {S.FIN_WAIT_1: S.FIN_WAIT_2, S.CLOSING: S.TIME_WAIT, S.LAST_ACK: S.CLOSED}
+_FIN_UNACKED = {after: before for before, after in _FIN_ACKED.items()}
 
 
 def _receive_fin(r: _Observer) -> None:

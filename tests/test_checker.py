@@ -155,6 +155,13 @@ def test_a_syn_ack_resent_after_an_ack_of_it_shows_that_ack_was_lost_after_the_c
     assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_fin_resent_after_an_ack_of_it_shows_that_ack_was_lost_after_the_capture_point(tmp_path):
+    closing = [seg("FA", 101, 501), seg("A", 501, 102, back=True), seg("FA", 101, 501), seg("A", 501, 102, back=True)]
+    (report,) = reports(write(tmp_path / "fin.pcap", handshake() + closing))
+    assert [str(p.after[0]) for p in report.packets[3:]] == ["FIN-WAIT-1", "FIN-WAIT-2", "FIN-WAIT-1", "FIN-WAIT-2"]
+    assert "its FIN at seq 1 again: the ACK of it seen before had not reached it" in report.packets[5].explanation
+
+
 @pytest.mark.parametrize("at", ["client", "server"])
 def test_fins_that_cross_are_a_simultaneous_close_both_sides_through_closing(tmp_path, at):
     export(load("simultaneous_close").run(), tmp_path / "close.pcap", at=at)
