@@ -10,12 +10,17 @@ file gives one ``CaptureError`` naming the packet.
 from __future__ import annotations
 
 import mmap
+import os
+import shutil
 import socket
 import struct
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from .errors import TcpsimError
 from .segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
@@ -143,7 +148,7 @@ def read(path: str | Path) -> Capture:
         if new:
             connections.append(conn)
         conn.packets.append(packet)
-    return Capture(str(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped)
+    return Capture(name_of(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped)
 
 
 @dataclass(slots=True)
@@ -184,21 +189,45 @@ def stream(
         try:
             yield from _demux(data, tally, {} if current is None else current)
         except CaptureError as exc:
-            raise CaptureError(f"{path}: {exc}") from None  # which file, when a student has several
+            raise CaptureError(f"{name_of(path)}: {exc}") from None  # which file, when a student has several
+
+
+STDIN = "-"  # the capture path that reads standard input: tcpdump -w - | tcpsim check -
+
+
+def name_of(path: str | Path) -> str:
+    """A capture's name in messages."""
+    return "standard input" if str(path) == STDIN else str(path)
 
 
 @contextmanager
 def _mapped(path: Path) -> Iterator[bytes]:
-    """The file's bytes, memory-mapped: pages are read as they are used, never the whole file at once."""
+    """The file's bytes, memory-mapped: pages are read as they are used, never the whole file at once.
+    Standard input is first copied to a nameless temporary file, to be mapped the same way."""
+    if str(path) == STDIN and sys.stdin.isatty():
+        raise CaptureError("standard input is a terminal: pipe a capture in (tcpdump -w - ... | tcpsim check -)")
     try:
-        with path.open("rb") as f:
-            if path.stat().st_size == 0:
+        with _opened(path) as f:
+            if os.fstat(f.fileno()).st_size == 0:
                 yield b""
                 return
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 yield mapped  # type: ignore[misc]  # an mmap slices like bytes
     except (OSError, ValueError) as exc:
-        raise CaptureError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise CaptureError(f"cannot read {name_of(path)}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[IO[bytes]]:
+    """The file, or standard input's bytes copied to a nameless temporary file."""
+    if str(path) != STDIN:
+        with path.open("rb") as f:
+            yield f
+        return
+    with tempfile.TemporaryFile() as f:
+        shutil.copyfileobj(sys.stdin.buffer, f)
+        f.flush()
+        yield f
 
 
 def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterator[tuple[Connection, Packet, bool]]:

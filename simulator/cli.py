@@ -136,10 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--at", metavar="ENDPOINT", help="the host the capture is taken on (default: the first)")
     export.add_argument("--no-drops", action="store_true", help="leave out its segments the network lost")
     read = sub.add_parser("read", help="list the TCP connections and segments of a pcap or pcapng file")
-    read.add_argument("capture")
+    read.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
     read.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
     check = sub.add_parser("check", help="replay every connection of a capture through the model: explain or flag")
-    check.add_argument("capture")
+    check.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
     which = check.add_mutually_exclusive_group()
     which.add_argument("--connection", type=int, metavar="N", help="only connection N (as tcpsim read numbers them)")
     which.add_argument("--port", type=int, metavar="P", help="only connections with port P on either side")
@@ -154,12 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (default: one per core, up to 4, for a capture of 4 MB or more, else 1)",
     )
     compare = sub.add_parser("compare", help="line up a captured connection with a simulated run, side by side")
-    compare.add_argument("capture")
+    compare.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
     add_run_options(compare)
     compare.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     compare.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
     replay = sub.add_parser("scenario-from", help="write a scenario file that replays a captured connection")
-    replay.add_argument("capture")
+    replay.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
     replay.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     replay.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
     probe = sub.add_parser("probe", help="test a TCP port on loopback: open, closed or filtered, packet by packet")
@@ -353,18 +353,19 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _connection(path: str, number: int) -> Connection:
-    from .capture import read
+    from .capture import name_of, read
 
     connections = read(path).connections
     if not 1 <= number <= len(connections):
         raise UsageError(
-            f"tcpsim: --connection {number}, but {path} has {_count(len(connections), 'TCP connection')} "
+            f"tcpsim: --connection {number}, but {name_of(path)} has {_count(len(connections), 'TCP connection')} "
             "(numbered from 1; see tcpsim read)"
         )
     return connections[number - 1]
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .capture import name_of
     from .compare import compare, same_per_direction
     from .compare import render as render_rows
 
@@ -372,22 +373,24 @@ def _compare(args: argparse.Namespace) -> int:
         _require("matplotlib", "plot", "tcpsim compare -o")
     conn = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
-    print(f"capture: {args.capture}, connection {args.connection}; model: {args.scenario} (relative numbers)")
+    print(f"capture: {name_of(args.capture)}, connection {args.connection}; model: {args.scenario} (relative numbers)")
     print("\n".join(render_rows(rows)))
     if args.output:
         from .plot.comparison import figure
         from .plot.style import save
 
-        print(f"wrote {save(figure(rows, left=Path(args.capture).name, right=Path(args.scenario).name), args.output)}")
+        drawing = figure(rows, left=Path(name_of(args.capture)).name, right=Path(args.scenario).name)
+        print(f"wrote {save(drawing, args.output)}")
     return 0 if same_per_direction(rows) else 1
 
 
 def _scenario_from(args: argparse.Namespace) -> int:
+    from .capture import name_of
     from .fromcapture import scenario_from
 
     conn = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
-    text = scenario_from(conn, name=name, source=f"{args.capture}, connection {args.connection}")
+    text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection}")
     if args.output == "-":
         sys.stdout.write(text)
         return 0
@@ -486,7 +489,7 @@ def _live(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .capture import CaptureError, Tally
+    from .capture import STDIN, CaptureError, Tally, name_of
     from .checkpool import check_parallel, check_serial, workers_for
 
     def wanted(conn: Connection) -> bool:
@@ -498,7 +501,8 @@ def _check(args: argparse.Namespace) -> int:
     # collector's default pace (every 700 allocations) costs more than a tenth of the time.
     gc.set_threshold(10_000, 10, 10)
     tally = Tally()
-    jobs = args.jobs if args.jobs is not None else workers_for(args.capture)
+    # standard input can be read once: by one process
+    jobs = 1 if args.capture == STDIN else args.jobs if args.jobs is not None else workers_for(args.capture)
     options = {"relative": not args.absolute, "wanted": wanted, "brief": args.brief, "as_json": args.json}
     checked = (
         check_parallel(args.capture, tally, workers=jobs, **options)
@@ -513,7 +517,7 @@ def _check(args: argparse.Namespace) -> int:
             conforming += report.conforms
             packets += report.packets
             if args.json:  # JSON streams too: each connection as it is checked
-                opening = f'{{\n  "capture": {json.dumps(str(args.capture))},\n  "connections": [\n'
+                opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
                 sys.stdout.write(opening if found == 1 else ",")
                 report.write(sys.stdout)
             else:
@@ -531,9 +535,9 @@ def _check(args: argparse.Namespace) -> int:
             if args.port is not None
             else "no TCP in this capture"
         )
-        raise CaptureError(f"{args.capture}: {what} ({_count(tally.packets, 'packet')}, {tally.tcp} TCP)")
+        raise CaptureError(f"{name_of(args.capture)}: {what} ({_count(tally.packets, 'packet')}, {tally.tcp} TCP)")
     summary = (
-        f"{args.capture}: {_count(found, 'connection')}, {_count(packets, 'packet')}: "
+        f"{name_of(args.capture)}: {_count(found, 'connection')}, {_count(packets, 'packet')}: "
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
     )
     if args.json:

@@ -346,6 +346,29 @@ def test_a_scenario_made_from_a_fast_open_capture_sends_the_data_the_syn_carried
 
 
 # --------------------------------------------------------------- the command line
+def test_a_capture_piped_in_on_standard_input_is_checked_like_a_file():
+    # tcpdump -w - ... | tcpsim check -
+    command = [sys.executable, "-m", "simulator", "check", "-", "--brief", "--jobs", "2"]
+    done = subprocess.run(command, input=(DATA / "linux-loopback.pcap").read_bytes(), capture_output=True)
+    assert done.returncode == 0, done.stderr
+    summary = "standard input: 1 connection, 10 packets: 1 conforms to the model, 0 depart"
+    assert done.stdout.decode().splitlines()[-1] == summary
+
+
+def test_standard_input_left_at_the_terminal_is_one_clear_error_not_a_wait():
+    import os
+
+    terminal, keyboard = os.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "simulator", "check", "-"], stdin=keyboard, capture_output=True)
+    finally:
+        os.close(terminal)
+        os.close(keyboard)
+    assert done.returncode == 2
+    expected = "error: standard input is a terminal: pipe a capture in (tcpdump -w - ... | tcpsim check -)\n"
+    assert done.stderr.decode() == expected
+
+
 def test_check_exit_status_is_0_when_everything_conforms(capsys):
     assert main(["check", str(DATA / "linux-loopback.pcap")]) == 0
     out = capsys.readouterr().out
