@@ -139,19 +139,20 @@ def test_a_syn_from_a_side_taken_to_have_the_peers_syn_is_a_simultaneous_open(tm
     assert all(p.explanation.startswith("SYN,ACK in a simultaneous open") for p in report.packets[2:])
 
 
-def test_a_syn_resent_after_a_syn_ack_shows_that_syn_ack_was_lost_after_the_capture_point(tmp_path):
-    export(load("lost_syn_ack").run(), tmp_path / "lost.pcap", at="server")
+@pytest.mark.parametrize(
+    ("name", "at", "flags", "side", "state", "words"),
+    [
+        ("lost_syn_ack", "server", "SYN", 0, "SYN-SENT", "the SYN,ACK seen before had not reached it"),
+        ("lost_final_ack", "client", "SYN,ACK", 1, "SYN-RECEIVED", "the ACK seen before had not reached it"),
+    ],
+)
+def test_a_handshake_segment_resent_after_the_answer_shows_that_answer_was_lost_after_the_capture_point(
+    tmp_path, name, at, flags, side, state, words
+):
+    export(load(name).run(), tmp_path / "lost.pcap", at=at)
     (report,) = reports(tmp_path / "lost.pcap")
-    resent = next(p for p in report.packets if p.flags == "SYN" and "retransmission" in p.labels)
-    assert str(resent.after[0]) == "SYN-SENT" and "the SYN,ACK seen before had not reached it" in resent.explanation
-    assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
-
-
-def test_a_syn_ack_resent_after_an_ack_of_it_shows_that_ack_was_lost_after_the_capture_point(tmp_path):
-    export(load("lost_final_ack").run(), tmp_path / "lost.pcap", at="client")
-    (report,) = reports(tmp_path / "lost.pcap")
-    resent = next(p for p in report.packets if p.flags == "SYN,ACK" and "retransmission" in p.labels)
-    assert str(resent.after[1]) == "SYN-RECEIVED" and "the ACK seen before had not reached it" in resent.explanation
+    resent = next(p for p in report.packets if p.flags == flags and "retransmission" in p.labels)
+    assert str(resent.after[side]) == state and words in resent.explanation
     assert [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
