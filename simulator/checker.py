@@ -467,21 +467,10 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     labels: list[str] = []
     sentences: list[str] = []
     departure: str | None = None
-    # What its ack shows it has received, where the capture missed it (it holds one direction only, say):
-    if s.state is S.SYN_SENT and flags & ACK_BIT:
-        s.state = S.ESTABLISHED  # it has the SYN,ACK: the last one seen, or one the capture never saw
-        if r.isn is None:
-            r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
-            sentences.append(
-                f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
-                "has it and is ESTABLISHED"
-            )
-    elif s.state is S.SYN_RECEIVED and flags & ACK_BIT and r.isn is not None and p.ack.since(r.isn) > 1 + r.syn_data:
-        s.state = S.ESTABLISHED
-        sentences.append(
-            "it acknowledges data the peer sent after its SYN, which carried the ACK that completes the handshake "
-            "(not in this capture), so its sender is ESTABLISHED"
-        )
+    if flags & ACK_BIT and s.state in (S.SYN_SENT, S.SYN_RECEIVED):
+        unseen = _unseen_handshake(p, s, r)
+        if unseen:
+            sentences.append(unseen)
     length = p.length
     fin = 1 if flags & FIN_BIT else 0
     data_end = p.seq + length if length else p.seq
@@ -677,6 +666,27 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         sentences.append("a segment with nothing new for the model")
     text = "; ".join(sentences)
     return labels, text[0].upper() + text[1:] + ".", departure
+
+
+def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:
+    """What an ACK from a side still in the handshake shows it has received, where the capture missed it
+    (it holds one direction only, say): the sentence that says so, or ""."""
+    if s.state is S.SYN_SENT:
+        s.state = S.ESTABLISHED  # it has the SYN,ACK: the last one seen, or one the capture never saw
+        if r.isn is not None:
+            return ""
+        r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
+        return (
+            f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
+            "has it and is ESTABLISHED"
+        )
+    if r.isn is not None and p.ack.since(r.isn) > 1 + r.syn_data:  # SYN-RECEIVED, and the peer's data acknowledged
+        s.state = S.ESTABLISHED
+        return (
+            "it acknowledges data the peer sent after its SYN, which carried the ACK that completes the handshake "
+            "(not in this capture), so its sender is ESTABLISHED"
+        )
+    return ""
 
 
 def _not_captured(
