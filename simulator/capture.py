@@ -114,6 +114,7 @@ class Connection:
     packets: list[Packet] = field(default_factory=list)
     isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
     number: int = 0  # 1-based, in the order connections first appear in the capture
+    opener: tuple[str, int] | None = None  # the side whose SYN (without ACK) the capture holds
 
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
@@ -261,8 +262,12 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             conn.isn[src] = SeqNum(seq)  # the ISN itself
             if syn == SYN_ACK and dst not in conn.isn:
                 conn.isn[dst] = SeqNum(ack - 1)  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
+            elif syn == SYN_BIT:
+                conn.opener = src
         elif src not in conn.isn:
             conn.isn[src] = SeqNum(seq)  # the capture started mid-connection: count from here
+        elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
+            conn.isn[dst] = SeqNum(ack - 1)  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
         captured = max(0, len(tcp) - offset)
         length = captured + max(0, wire_len - len(frame))
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet

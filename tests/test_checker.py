@@ -770,6 +770,8 @@ def test_a_capture_of_one_direction_only_conforms_and_infers_the_unseen_handshak
     if side == "client":
         assert first_ack.explanation.startswith("It acknowledges a SYN,ACK this capture never saw")
         assert first_ack.ack == 1  # relative to the ISN that SYN,ACK must have had, as Wireshark counts
+        (listed,) = read(path).connections  # and as tcpsim read lists it
+        assert listed.relative_ack(listed.packets[1].segment) == 1
         assert report.zeek_state == "SH"  # Zeek: the originator's SYN and FIN, never a SYN,ACK
     else:
         assert "which carried the ACK that completes the handshake (not in this capture)" in first_ack.explanation
