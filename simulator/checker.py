@@ -607,6 +607,12 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     f"beyond the last window seen ({_rel(r.right_edge, base)}), but the receiver accepts these "
                     "bytes (or sent packets the capture missed), so the capture missed its window update"
                 )
+            elif s.holes:  # a gap in this side's segments, not yet acknowledged: the capture is dropping packets
+                sentences.append(
+                    f"beyond the last window seen ({_rel(r.right_edge, base)}), but this capture missed segments "
+                    "of this side that are not yet acknowledged, so it may well have missed the receiver's window "
+                    "update too"
+                )
             else:
                 departure = (
                     f"data beyond the receiver's window: seq up to {_rel(data_end, base)} but the window "

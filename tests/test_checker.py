@@ -251,6 +251,15 @@ def test_data_beyond_the_last_window_seen_is_no_departure_when_the_capture_misse
     assert "the capture missed its window update" in report.packets[3].explanation
 
 
+def test_data_beyond_the_last_window_seen_after_a_capture_gap_is_no_departure(tmp_path):
+    # the capture missed segments of this side (151..301), and so may well have missed the window updates
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=100), seg("A", 101, 501)]
+    segments += [seg("PA", 101, 501, b"x" * 50), seg("PA", 301, 501, b"y" * 50)]
+    (report,) = reports(write(tmp_path / "gap.pcap", segments))
+    assert report.conforms, report.departures
+    assert "this capture missed segments of this side that are not yet acknowledged" in report.packets[-1].explanation
+
+
 def test_data_beyond_the_last_window_seen_that_the_receiver_acknowledges_is_a_missed_window_update(tmp_path):
     segments = [seg("S", 100), seg("SA", 500, 101, back=True, window=10), seg("A", 101, 501)]
     segments += [seg("PA", 101, 501, b"x" * 20), seg("A", 501, 121, back=True)]  # the server took all 20
