@@ -863,7 +863,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it.
         crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
         # Its SYN again after a SYN,ACK it has not acknowledged: that SYN,ACK had not reached it.
-        unanswered = again and s.state is S.ESTABLISHED and s.acked is None
+        unanswered = again and s.state.synchronized and s.acked is None
         if s.state in (S.CLOSED, S.LISTEN) or crossed or unanswered:
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):

@@ -340,6 +340,14 @@ def test_a_syn_ack_that_takes_the_data_of_a_fast_open_syn_resent_without_it_conf
     assert report.conforms and [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_fast_open_client_that_resends_its_syn_never_got_the_answer_the_server_sent_meanwhile(tmp_path):
+    # the SYN,ACK, and the reply and FIN a Fast Open server sends before the handshake completes, are lost
+    segments = [seg("S", 100, data=b"hello"), seg("SA", 500, 106, back=True)]
+    segments += [seg("FPA", 501, 106, b"reply", back=True), seg("S", 100)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", segments))
+    assert report.conforms and [str(s) for s in report.packets[-1].after] == ["SYN-SENT", "FIN-WAIT-1"]
+
+
 def test_a_syn_ack_beyond_the_syn_and_its_data_is_flagged(tmp_path):
     (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100, data=b"hello"), seg("SA", 500, 107, back=True)]))
     assert "so the ack must be 101 (or 106 with its data)" in report.departures[0].departure
