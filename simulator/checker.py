@@ -142,6 +142,7 @@ class _Observer:
     mss: int | None = None
     fin: SeqNum | None = None  # sequence number of its FIN
     syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
+    isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
@@ -842,13 +843,17 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     labels = ["handshake"]
     departure: str | None = None
     again = s.isn is not None and p.seq == s.isn
+    # Its SYN (or SYN,ACK) sent again after the capture missed the first: its ISN, inferred from its first
+    # segment seen, was a little above this one.
+    missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
+    again = again or missed
     crossed = False  # a simultaneous open: this side sends a SYN without having the peer's
-    if s.isn is not None and p.seq != s.isn and s.state.synchronized:
+    if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
-    s.isn = p.seq
+    s.isn, s.isn_seen = p.seq, True
     s.syn_data = max(s.syn_data, p.length) if again else p.length  # a resent Fast Open SYN may leave its data out
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
     if s.nxt is None or end > s.nxt:
@@ -885,6 +890,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
             if unanswered:
                 text += "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
+            text += _MISSED_FIRST if missed else ""
         elif crossed:
             text += (
                 "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
@@ -926,7 +932,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
             f"again; its own ISN is {int(p.seq)}"
         )
-    if again and first:
+    if again and first and not missed:
         text = (
             f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
             f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
@@ -936,12 +942,17 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
         if unanswered:
             text += "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
+        text += _MISSED_FIRST if missed else ""
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)
         else ""
     )
     return labels, text + scale + ".", departure
+
+
+_MISSED_SYN_SPAN = 1 << 16  # how far below an inferred ISN a resent SYN may be (the SYN's data, at most)
+_MISSED_FIRST = "; the capture missed the first one, so this side's numbers had been counted from its next segment"
 
 
 def _acks_syn(ack: SeqNum, r: _Observer) -> bool:

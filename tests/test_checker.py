@@ -348,6 +348,15 @@ def test_a_fast_open_client_that_resends_its_syn_never_got_the_answer_the_server
     assert report.conforms and [str(s) for s in report.packets[-1].after] == ["SYN-SENT", "FIN-WAIT-1"]
 
 
+def test_a_syn_ack_resent_after_the_capture_missed_the_first_is_not_a_new_isn(tmp_path):
+    # a Fast Open server's reply comes first; its ISN (500) is inferred as 501 until the SYN,ACK is resent
+    segments = [seg("S", 100, data=b"hello"), seg("PA", 501, 106, b"reply", back=True), seg("SA", 500, 106, back=True)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert "the capture missed the first one" in report.packets[-1].explanation
+    assert report.packets[-1].labels == ("handshake", "retransmission")
+
+
 def test_a_syn_ack_beyond_the_syn_and_its_data_is_flagged(tmp_path):
     (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100, data=b"hello"), seg("SA", 500, 107, back=True)]))
     assert "so the ack must be 101 (or 106 with its data)" in report.departures[0].departure
