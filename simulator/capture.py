@@ -258,20 +258,21 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             tally.connections += 1
             conn = current[key] = Connection(src, dst, number=tally.connections)
         assert conn is not None
+        seq_num, ack_num = _SEQ(SeqNum, seq), _SEQ(SeqNum, ack)  # already 32 bits
         if syn & SYN_BIT:
-            conn.isn[src] = SeqNum(seq)  # the ISN itself
+            conn.isn[src] = seq_num  # the ISN itself
             if syn == SYN_ACK and dst not in conn.isn:
-                conn.isn[dst] = SeqNum(ack - 1)  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
+                conn.isn[dst] = ack_num - 1  # the SYN was not captured: its ISN is the SYN,ACK's ack - 1
             elif syn == SYN_BIT:
                 conn.opener = src
         elif src not in conn.isn:
-            conn.isn[src] = SeqNum(seq)  # the capture started mid-connection: count from here
+            conn.isn[src] = seq_num  # the capture started mid-connection: count from here
         elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
-            conn.isn[dst] = SeqNum(ack - 1)  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
+            conn.isn[dst] = ack_num - 1  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
         captured = max(0, len(tcp) - offset)
         length = captured + max(0, wire_len - len(frame))
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
-        packet = Packet(number, time, tcp, *ends, flags, captured, length, _SEQ(SeqNum, seq), _SEQ(SeqNum, ack), window)
+        packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new
 
 

@@ -261,6 +261,7 @@ class ConnectionChecker:
                 "relative to the first packet each side sent, and window scaling is unknown"
             )
         missed_syn = not self_connected and p.flags & _SYN_ACK == _SYN_ACK
+        wscale = p.segment.options.wscale if missed_syn else None
         if missed_syn:
             # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
             a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
@@ -268,10 +269,10 @@ class ConnectionChecker:
             notes.append(
                 "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
                 "a SYN with ISN = that SYN,ACK's ack - 1"
-                + ("; the SYN's window scale is unknown" if p.segment.options.wscale is not None else "")
+                + ("; the SYN's window scale is unknown" if wscale is not None else "")
             )
         self.sides = {conn.a: a, conn.b: b}
-        return p.segment.options.wscale if missed_syn else None
+        return wscale if missed_syn else None
 
     def _responder_state(self) -> State:
         """LISTEN, unless its first answer is a RST: then the port was closed (RFC 9293 section 3.10.7.1)."""
@@ -481,18 +482,14 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
     below = length <= 1 and not fin and p.seq == nxt - 1 and (r.acked is None or r.acked == nxt)
-    if below and r.acked is None:
-        labels.append("keep-alive")  # as Wireshark says: no window of the peer's to tell a zero-window probe by
+    if below and (r.acked is None or (r.window != 0 and not r.zero_seen)):
+        labels.append("keep-alive")  # with no window of the peer's seen, as Wireshark says: no probe to tell
         sentences.append(
             f"a keep-alive (or Linux's zero-window probe: the capture holds no window of the peer's to tell them "
             f"apart): seq {_rel(p.seq, base)} is one below SND.NXT, so the only effect is to make the peer answer "
             "with an ACK (RFC 1122 section 4.2.3.6)"
-        )
-        s.probing = "keep-alive"
-    elif below and r.window != 0 and not r.zero_seen:
-        labels.append("keep-alive")
-        sentences.append(
-            f"a keep-alive: seq {_rel(p.seq, base)} is one below SND.NXT, a byte the peer already has, "
+            if r.acked is None
+            else f"a keep-alive: seq {_rel(p.seq, base)} is one below SND.NXT, a byte the peer already has, "
             "so the only effect is to make it answer with an ACK (RFC 1122 section 4.2.3.6)"
         )
         s.probing = "keep-alive"
@@ -847,7 +844,6 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # segment seen, was a little above this one.
     missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
     again = again or missed
-    crossed = False  # a simultaneous open: this side sends a SYN without having the peer's
     if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
@@ -858,14 +854,16 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
     if s.nxt is None or end > s.nxt:
         s.nxt = end
-    if p.segment.options.mss is not None:
-        s.mss = p.segment.options.mss
-    s.offered_scale = p.segment.options.wscale
+    options = p.segment.options
+    if options.mss is not None:
+        s.mss = options.mss
+    s.offered_scale = options.wscale
     s.window = p.window
     if again:
         labels.append("retransmission")
     if not p.flags & ACK_BIT:
-        # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it.
+        # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it
+        # (a simultaneous open).
         crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
         # Its SYN again after a SYN,ACK it has not acknowledged: that SYN,ACK had not reached it.
         unanswered = again and s.state.synchronized and s.acked is None

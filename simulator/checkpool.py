@@ -162,48 +162,46 @@ def check_parallel(
     the packets read so far (by the slowest worker) and is complete once the iterator ends."""
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=64) for _ in range(workers)]
-    with temporary_files():
-        spool = tempfile.TemporaryDirectory(prefix="tcpsim-check-")  # long connections' outputs, from every worker
-    options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool.name}
-    processes = [
-        context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)
-        for share in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    progress = [0] * workers
-    finals: list[Tally] = []
-    damage: list[str] = []
-
-    def reports(share: int) -> Iterator[Checked]:
-        while True:
-            try:
-                kind, payload, read = queues[share].get(timeout=1.0)
-            except queue.Empty:
-                if not processes[share].is_alive():
-                    status = processes[share].exitcode
-                    raise RuntimeError(f"check worker {share} died (exit status {status})") from None
-                continue
-            if kind == "error":  # every worker meets the same damage: the merge goes on to its end
-                damage.append(payload)
-                return
-            if kind == "crash":
-                raise RuntimeError(f"check worker {share} failed:\n{payload}")
-            if kind == "done":
-                finals.append(payload)
-                return
-            progress[share] = read
-            tally.packets = min(progress)
-            yield from payload
-
-    try:
-        yield from heapq.merge(*(reports(share) for share in range(workers)), key=lambda c: c.order)
-    finally:
+    with _spool_dir(None) as spool_dir:  # long connections' outputs, from every worker (deleted after them)
+        options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool_dir}
+        processes = [
+            context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)
+            for share in range(workers)
+        ]
         for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        spool.cleanup()
+            process.start()
+        progress = [0] * workers
+        finals: list[Tally] = []
+        damage: list[str] = []
+
+        def reports(share: int) -> Iterator[Checked]:
+            while True:
+                try:
+                    kind, payload, read = queues[share].get(timeout=1.0)
+                except queue.Empty:
+                    if not processes[share].is_alive():
+                        status = processes[share].exitcode
+                        raise RuntimeError(f"check worker {share} died (exit status {status})") from None
+                    continue
+                if kind == "error":  # every worker meets the same damage: the merge goes on to its end
+                    damage.append(payload)
+                    return
+                if kind == "crash":
+                    raise RuntimeError(f"check worker {share} failed:\n{payload}")
+                if kind == "done":
+                    finals.append(payload)
+                    return
+                progress[share] = read
+                tally.packets = min(progress)
+                yield from payload
+
+        try:
+            yield from heapq.merge(*(reports(share) for share in range(workers)), key=lambda c: c.order)
+        finally:
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
     if damage:
         raise CaptureError(damage[0])
     final = finals[0]
