@@ -16,6 +16,7 @@ import socket
 import struct
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -113,7 +114,8 @@ class Connection:
     b: tuple[str, int]
     packets: list[Packet] = field(default_factory=list)
     isn: dict[tuple[str, int], SeqNum] = field(default_factory=dict)  # first seq (SYN's if seen) per side
-    number: int = 0  # 1-based, in the order connections first appear in the capture
+    number: int = 0  # 1-based, in the order connections first appear in the capture (0: not known, see Share)
+    first: int = 0  # the number of its first packet
     opener: tuple[str, int] | None = None  # the side whose SYN (without ACK) the capture holds
 
     def relative_seq(self, seg: Segment) -> int:
@@ -171,24 +173,43 @@ class Tally:
 Key = tuple[tuple[str, int], tuple[str, int]]
 
 
+@dataclass(slots=True)
+class Share:
+    """A part of a capture: the connections whose 4-tuple falls to ``index`` of ``count`` (both
+    directions of a 4-tuple fall alike, and so do all the connections that reuse it); the other
+    packets are located, then passed over.  And what the reader learns of the whole capture on
+    the way: where every ``sweep_every``-th TCP packet is (a checker looks for finished
+    connections there, at the same packets whatever its share), and, a share seeing only its own
+    connections and so unable to number them, where each of its connections began: the parent
+    process, which hears from every share, numbers them (``checkpool``)."""
+
+    index: int
+    count: int
+    sweep_every: int = 0  # 0: no sweeps
+    sweeps: deque[tuple[int, float]] = field(default_factory=deque)  # (number, time) of those packets not yet taken
+    starts: list[int] = field(default_factory=list)  # first packet of each connection begun (emptied by the worker)
+    oldest_open: int = 0  # first packet of the oldest connection not yet reported (kept by the checker)
+
+
 def key_of(conn: Connection) -> Key:
     """The 4-tuple a connection is filed under, the same from either direction."""
     return (conn.a, conn.b) if conn.a <= conn.b else (conn.b, conn.a)
 
 
 def stream(
-    path: str | Path, tally: Tally, current: dict[Key, Connection] | None = None
+    path: str | Path, tally: Tally, current: dict[Key, Connection] | None = None, share: Share | None = None
 ) -> Iterator[tuple[Connection, Packet, bool]]:
     """Each TCP packet of a capture with its connection (and whether that connection is new), one at a time.
 
     The connection's ``packets`` list is left to the caller: memory stays with what it keeps.
     ``current`` (the caller's, if given) maps each 4-tuple to its latest connection; a caller that
     deletes a finished connection from it keeps memory to the connections still open (a later
-    packet on that 4-tuple then starts a new connection).
+    packet on that 4-tuple then starts a new connection).  With a ``share``, only that share's
+    connections (the counts in ``tally``, but for ``packets``, ``skipped`` and the bytes, are the share's too).
     """
     with _mapped(Path(path)) as data:
         try:
-            yield from _demux(data, tally, {} if current is None else current)
+            yield from _demux(data, tally, {} if current is None else current, share)
         except CaptureError as exc:
             raise CaptureError(f"{name_of(path)}: {exc}") from None  # which file, when a student has several
 
@@ -231,8 +252,13 @@ def _opened(path: Path) -> Iterator[IO[bytes]]:
         yield f
 
 
-def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterator[tuple[Connection, Packet, bool]]:
+def _demux(
+    data: bytes, tally: Tally, current: dict[Key, Connection], share: Share | None
+) -> Iterator[tuple[Connection, Packet, bool]]:
     seen_links: set[int] = set()
+    share = share if share is not None else Share(0, 1)  # the whole capture, no sweeps
+    count, index, every, since_sweep = share.count, share.index, share.sweep_every, 0
+    sweeps, starts = share.sweeps, share.starts
     for number, time, link, frame, wire_len in records(data):
         tally.packets = number
         tally.captured_bytes += len(frame)
@@ -245,6 +271,13 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
             continue
         src_addr, dst_addr, tcp = located
         sport, dport, seq, ack, off_flags, window = _TCP_START.unpack_from(tcp)
+        since_sweep += 1
+        if since_sweep == every:
+            since_sweep = 0
+            sweeps.append((number, time))
+        # Another share's (the sum is the same from either direction; str hashes agree in forked workers)
+        if count > 1 and (hash(src_addr) + hash(dst_addr) + sport + dport) % count != index:
+            continue
         offset = (off_flags >> 12) * 4
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)
@@ -256,7 +289,9 @@ def _demux(data: bytes, tally: Tally, current: dict[Key, Connection]) -> Iterato
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             tally.connections += 1
-            conn = current[key] = Connection(src, dst, number=tally.connections)
+            conn = current[key] = Connection(src, dst, number=0 if count > 1 else tally.connections, first=number)
+            if count > 1:
+                starts.append(number)
         assert conn is not None
         seq_num, ack_num = _SEQ(SeqNum, seq), _SEQ(SeqNum, ack)  # already 32 bits
         if syn & SYN_BIT:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from .capture import CaptureError, Connection, Key, Packet, Tally, ZeekHistory, key_of, stream
+from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
 from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
 from .seq import SeqNum
 from .spool import Spool
@@ -96,23 +96,58 @@ class ConnectionReport:
         return [p for p in self.packets if p.departure is not None]
 
     @property
+    def heading(self) -> Heading:
+        return Heading(self.a, self.b, self.zeek_state, len(self.packets), self.notes, len(self.departures))
+
+    @property
     def conforms(self) -> bool:
         return not self.departures
 
     @property
     def verdict(self) -> str:
-        n = len(self.departures)
+        return self.heading.verdict
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.heading.to_json(self.number), "packets": [p.to_json() for p in self.packets]}
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """What a connection's report says before its packets.  Its number is given when it is printed:
+    a worker process that checks a share of a capture's connections does not know it."""
+
+    a: tuple[str, int]
+    b: tuple[str, int]
+    zeek_state: str
+    packets: int
+    notes: tuple[str, ...]
+    departures: int
+
+    @property
+    def conforms(self) -> bool:
+        return not self.departures
+
+    @property
+    def verdict(self) -> str:
+        n = self.departures
         if not n:
             return "conforms to the model"
         return f"{n} departure{'s' if n != 1 else ''} from the model"
 
-    def to_json(self) -> dict[str, object]:
-        return {**self.heading_json(), "packets": [p.to_json() for p in self.packets]}
+    def lines(self, number: int) -> Iterator[str]:
+        """The report's lines above its packets."""
+        yield (
+            f"connection {number}: A {_endpoint(self.a)} <-> B {_endpoint(self.b)}, "
+            f"{self.packets} packets, Zeek state {self.zeek_state}"
+        )
+        for note in self.notes:
+            yield f"  note: {note}"
+        yield f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is"
 
-    def heading_json(self) -> dict[str, object]:
-        """``to_json`` without the packets."""
+    def to_json(self, number: int) -> dict[str, object]:
+        """The report as JSON, without its packets."""
         return {
-            "number": self.number,
+            "number": number,
             "a": f"{_endpoint(self.a)}",
             "b": f"{_endpoint(self.b)}",
             "zeek_state": self.zeek_state,
@@ -295,7 +330,7 @@ def _decode(f: Any) -> PacketReport:
 
 
 LINGER = 5.0  # seconds of capture time a closed connection waits for late packets before it is reported
-_SWEEP = 1024  # packets between looks for connections to report
+SWEEP = 1024  # packets between looks for connections to report
 
 
 @dataclass(slots=True)
@@ -335,17 +370,41 @@ def checked_in_order(
     *,
     relative: bool = True,
     wanted: Callable[[Connection], bool] = lambda conn: True,
+    share: Share | None = None,
 ) -> Iterator[tuple[tuple[int, int], ConnectionReport]]:
     """``check_capture``'s reports, each with its place in the order: (packet number of the sweep that
-    reported it, or END; connection number).  Connections not wanted are still followed until they
-    close, so that the 4-tuple table forgets them, and which connections are wanted does not change
-    when a sweep happens: a share of the connections checked elsewhere merges back by this order."""
-    collecting: dict[int, _Open] = {}
+    reported it, or END; the number of the connection's first packet, which orders connections as
+    their numbers do).  Connections not wanted are still followed until they close, so that the
+    4-tuple table forgets them, and which connections are wanted does not change when a sweep
+    happens: a share of the connections (``share``) checked elsewhere merges back by this order."""
+    share = share if share is not None else Share(0, 1, sweep_every=SWEEP)
+    collecting: dict[int, _Open] = {}  # in the order they began
     closed: dict[int, _Open] = {}  # the closed ones, oldest latest packet first
     current: dict[Key, Connection] = {}
-    since_sweep = 0
+    sweeps = share.sweeps  # where the reader has passed every SWEEP-th TCP packet of the capture
+
+    def sweep(upto: int) -> Iterator[tuple[tuple[int, int], ConnectionReport]]:
+        """Report the connections that closed LINGER seconds before a sweep, at each sweep up to packet ``upto``."""
+        while sweeps and sweeps[0][0] <= upto:
+            number, time = sweeps.popleft()
+            done = []
+            for entry in closed.values():
+                if time - entry.last <= LINGER:
+                    break  # the rest of the queue had packets later still
+                done.append(entry)
+            for entry in sorted(done, key=lambda e: e.conn.first):
+                del collecting[id(entry.conn)], closed[id(entry.conn)]
+                if current.get(key_of(entry.conn)) is entry.conn:
+                    del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
+                if entry.checker is not None:
+                    yield (number, entry.conn.first), entry.checker.finish()
+            # the reports still to come are of connections that began here or later
+            share.oldest_open = next(iter(collecting.values())).conn.first if collecting else number
+
     damage: list[CaptureError] = []
-    for conn, packet, _ in _until_damaged(stream(path, tally, current), damage):
+    for conn, packet, _ in _until_damaged(stream(path, tally, current, share), damage):
+        if sweeps:  # the sweeps at other shares' packets since this share's last one
+            yield from sweep(packet.number - 1)
         entry = collecting.get(id(conn))
         if entry is None:
             checker = (
@@ -364,23 +423,12 @@ def checked_in_order(
             closed[id(conn)] = entry  # to the back of the queue
         elif packet.flags & FIN_BIT:
             entry.fins.add(packet.sender)
-        since_sweep += 1
-        if since_sweep >= _SWEEP:
-            since_sweep = 0
-            done = []
-            for entry in closed.values():
-                if packet.time - entry.last <= LINGER:
-                    break  # the rest of the queue had packets later still
-                done.append(entry)
-            for entry in sorted(done, key=lambda e: e.conn.number):
-                del collecting[id(entry.conn)], closed[id(entry.conn)]
-                if current.get(key_of(entry.conn)) is entry.conn:
-                    del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
-                if entry.checker is not None:
-                    yield (packet.number, entry.conn.number), entry.checker.finish()
-    for entry in sorted(collecting.values(), key=lambda e: e.conn.number):
+        if sweeps:
+            yield from sweep(packet.number)
+    yield from sweep(END)
+    for entry in sorted(collecting.values(), key=lambda e: e.conn.first):
         if entry.checker is not None:
-            yield (END, entry.conn.number), entry.checker.finish()
+            yield (END, entry.conn.first), entry.checker.finish()
     if damage:
         raise damage[0]
 
@@ -1043,13 +1091,12 @@ def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
 
 def report_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[str]:
     """``render``'s lines one at a time (a long connection's report is written, never held whole)."""
-    yield (
-        f"connection {report.number}: A {_endpoint(report.a)} <-> B {_endpoint(report.b)}, "
-        f"{len(report.packets)} packets, Zeek state {report.zeek_state}"
-    )
-    for note in report.notes:
-        yield f"  note: {note}"
-    yield f"  {'#':>6} {'time':>9}    {'segment':<38} {'A state':<12} {'B state':<12} what it is"
+    yield from report.heading.lines(report.number)
+    yield from packet_lines(report, brief=brief)
+
+
+def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[str]:
+    """``report_lines`` below the heading: a row per packet (and its sentence), then the verdict."""
     for p in report.packets:
         ack = f" ack={p.ack}" if p.flags in _WITH_ACK else ""
         segment = f"{p.flags} seq={p.seq}{ack} len={p.length} win={p.window}"

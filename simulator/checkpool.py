@@ -1,14 +1,19 @@
 """``tcpsim check`` on one core or several: connections are independent, so each worker process
-checks every n-th connection of the same capture and the reports merge back in the serial order.
+checks a share of the same capture's connections and the reports merge back in the serial order.
 
-Each worker reads the whole file (the 4-tuple demultiplexing must see every packet to number
-the connections as ``tcpsim read`` does) and checks and renders only its share, so what crosses
-between processes is finished text, not packets.  The order key from
-``checker.checked_in_order`` makes the merged output byte-identical to a single process's.
+Each worker reads every record of the file, but follows only its share of the 4-tuples (a
+hash of the two addresses and ports) and passes over the other packets once it has found their
+ports.  It checks and renders its connections, so what crosses between processes is finished
+text, not packets, with the headings left to the parent: a worker cannot number its connections
+(the number counts every share's), so it says where each began and the parent numbers them
+(``_Numbers``).  The order key from ``checker.checked_in_order`` makes the merged output
+byte-identical to a single process's.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import heapq
 import json
 import multiprocessing
@@ -17,14 +22,15 @@ import queue
 import shutil
 import tempfile
 import traceback
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .capture import CaptureError, Connection, Tally
-from .checker import ConnectionReport, checked_in_order, report_lines
+from .capture import CaptureError, Connection, Share, Tally
+from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_lines
 from .errors import TcpsimError
 from .spool import Spool, temporary_files
 
@@ -38,13 +44,27 @@ class Checked:
     """One connection's finished report, ready to print."""
 
     order: tuple[int, int]
-    conforms: bool
-    packets: int
-    output: str  # the rendered text, or the report as JSON (indented to sit in the capture's list)
+    heading: Heading
+    as_json: bool
+    output: str  # the rendered packets, as text or JSON (indented to sit in the capture's list)
     spooled: str | None = None  # a long connection's output is in this file instead ("output" is empty)
+    number: int = 0  # the connection's number in the capture (given by the parent when workers check it)
+
+    @property
+    def conforms(self) -> bool:
+        return self.heading.conforms
+
+    @property
+    def packets(self) -> int:
+        return self.heading.packets
 
     def write(self, out: TextIO) -> None:
-        """Print the output (a spooled one is copied from its file, which is then deleted)."""
+        """Print the report (a spooled one's packets are copied from its file, which is then deleted)."""
+        if self.as_json:
+            head = json.dumps(self.heading.to_json(self.number), indent=2)[:-2]  # without the closing "\n}"
+            out.write("    " + head.replace("\n", "\n    ") + ',\n      "packets": [')
+        else:
+            out.write("\n".join(self.heading.lines(self.number)))
         if self.spooled is None:
             out.write(self.output)
             return
@@ -55,31 +75,22 @@ class Checked:
 
 def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool, spool_dir: str) -> Checked:
     # made here, in the worker: the parent only prints
-    pieces = _json_pieces(report) if as_json else _text_pieces(report, brief)
+    pieces = _json_pieces(report) if as_json else ("\n" + line for line in packet_lines(report, brief=brief))
+    heading = report.heading
     if not isinstance(report.packets, Spool):
-        return Checked(order, report.conforms, len(report.packets), "".join(pieces))
+        return Checked(order, heading, as_json, "".join(pieces), number=report.number)
     # a long connection: its output goes to a file, as its reports came from one
     with temporary_files():
         fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".txt")
         with open(fd, "w", encoding="utf-8") as f:
             f.writelines(pieces)
     report.packets.close()
-    return Checked(order, report.conforms, len(report.packets), "", name)
-
-
-def _text_pieces(report: ConnectionReport, brief: bool) -> Iterator[str]:
-    """The report's text lines, a newline between each two."""
-    lines = report_lines(report, brief=brief)
-    yield next(lines)
-    for line in lines:
-        yield "\n" + line
+    return Checked(order, heading, as_json, "", name, number=report.number)
 
 
 def _json_pieces(report: ConnectionReport) -> Iterator[str]:
-    """A connection as JSON, indented to sit in the capture's list, with one line per packet
+    """A connection's packets as JSON, indented to sit in the capture's list, with one line per packet
     (``json`` writes a one-line value several times faster than an indented one)."""
-    head = json.dumps(report.heading_json(), indent=2)[:-2]  # without the closing "\n}"
-    yield "    " + head.replace("\n", "\n    ") + ',\n      "packets": ['
     between = "\n"
     for packet in report.packets:
         yield f"{between}        {json.dumps(packet.to_json())}"
@@ -96,12 +107,14 @@ def check_serial(
     brief: bool = False,
     as_json: bool = False,
     spool_dir: str | None = None,
+    share: Share | None = None,
 ) -> Iterator[Checked]:
-    """Every wanted connection's finished report, checked in this process.  A long connection's
-    output is in a file in ``spool_dir`` (by default a temporary directory that lasts as long as
-    this iterator): print each report before taking the next."""
+    """Every wanted connection's finished report (of ``share``'s connections only, if given: then
+    their numbers are 0), checked in this process.  A long connection's output is in a file in
+    ``spool_dir`` (by default a temporary directory that lasts as long as this iterator): print
+    each report before taking the next."""
     with _spool_dir(spool_dir) as directory:
-        for order, report in checked_in_order(path, tally, relative=relative, wanted=wanted):
+        for order, report in checked_in_order(path, tally, relative=relative, wanted=wanted, share=share):
             yield _finish(order, report, brief, as_json, directory)
 
 
@@ -126,26 +139,63 @@ def workers_for(path: str | Path) -> int:
     return min(cores, MOST_WORKERS) if large else 1
 
 
-def _worker(path: str, share: int, workers: int, options: dict[str, Any], out: Any) -> None:
-    wanted = options.pop("wanted")
+def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: Any) -> None:
     tally = Tally()
+    share = Share(index, workers, sweep_every=SWEEP)
     batch: list[Checked] = []
+
+    def send(final: Tally | str | None = None) -> None:
+        starts = share.starts.copy()
+        share.starts.clear()  # the reader appends to this list
+        progress = _Progress(tally.packets, starts, share.oldest_open)
+        out.put(("reports" if final is None else "done", batch, progress, final))
+
     try:
-        mine = lambda conn: conn.number % workers == share and wanted(conn)  # noqa: E731
-        for checked in check_serial(path, tally, wanted=mine, **options):
+        for checked in check_serial(path, tally, share=share, **options):
             batch.append(checked)
             if len(batch) >= BATCH:
-                out.put(("reports", batch, tally.packets))
+                send()
                 batch = []
-        out.put(("reports", batch, tally.packets))
-        out.put(("done", tally, None))
+        send(tally)
     except TcpsimError as exc:  # after the reports of what came before the damage
-        out.put(("reports", batch, tally.packets))
-        out.put(("error", str(exc), None))
+        send(str(exc))
     except KeyboardInterrupt:
         pass
     except Exception:  # a bug: its traceback goes to the parent, which raises it
-        out.put(("crash", traceback.format_exc(), None))
+        out.put(("crash", [], None, traceback.format_exc()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    """How far a worker has got, sent with each batch of its reports."""
+
+    packets: int  # the packets it has read
+    starts: list[int]  # the first packet of each connection of its share begun since its last batch
+    oldest_open: int  # its reports still to come are of connections that began at this packet or later
+
+
+class _Numbers:
+    """Connection numbers across workers.  A connection's number counts the connections, in every
+    share, that began at or before its first packet; those that began before any report still to
+    come are kept as a count, not a list, so memory follows the connections open at once."""
+
+    def __init__(self, workers: int) -> None:
+        self.starts = [array("q") for _ in range(workers)]  # each worker's, in order
+        self.low = [0] * workers  # each worker's reports still to come began here or later
+        self.before = 0  # connections that began before every report still to come
+
+    def add(self, share: int, progress: _Progress, batch: list[Checked]) -> None:
+        self.starts[share].extend(progress.starts)
+        self.low[share] = min([progress.oldest_open, *(checked.order[1] for checked in batch)])
+        low = min(self.low)
+        for starts in self.starts:
+            passed = bisect.bisect_left(starts, low)
+            self.before += passed
+            del starts[:passed]
+
+    def number(self, first: int) -> int:
+        """The number of the connection whose first packet is ``first`` (every worker has read past it)."""
+        return self.before + sum(bisect.bisect_right(starts, first) for starts in self.starts)
 
 
 def check_parallel(
@@ -159,7 +209,8 @@ def check_parallel(
     as_json: bool = False,
 ) -> Iterator[Checked]:
     """``check_serial``'s reports, in the same order, from ``workers`` processes.  ``tally`` follows
-    the packets read so far (by the slowest worker) and is complete once the iterator ends."""
+    the packets read so far (by the slowest worker) and is complete once the iterator ends.
+    ``wanted`` may not ask for a connection's number: a worker does not know it."""
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=64) for _ in range(workers)]
     with _spool_dir(None) as spool_dir:  # long connections' outputs, from every worker (deleted after them)
@@ -171,32 +222,33 @@ def check_parallel(
         for process in processes:
             process.start()
         progress = [0] * workers
+        numbers = _Numbers(workers)
         finals: list[Tally] = []
         damage: list[str] = []
 
         def reports(share: int) -> Iterator[Checked]:
             while True:
                 try:
-                    kind, payload, read = queues[share].get(timeout=1.0)
+                    kind, batch, read, final = queues[share].get(timeout=1.0)
                 except queue.Empty:
                     if not processes[share].is_alive():
                         status = processes[share].exitcode
                         raise RuntimeError(f"check worker {share} died (exit status {status})") from None
                     continue
-                if kind == "error":  # every worker meets the same damage: the merge goes on to its end
-                    damage.append(payload)
-                    return
                 if kind == "crash":
-                    raise RuntimeError(f"check worker {share} failed:\n{payload}")
-                if kind == "done":
-                    finals.append(payload)
-                    return
-                progress[share] = read
+                    raise RuntimeError(f"check worker {share} failed:\n{final}")
+                numbers.add(share, read, batch)
+                progress[share] = read.packets
                 tally.packets = min(progress)
-                yield from payload
+                yield from batch
+                if kind == "done":
+                    # every worker meets the same damage, after its reports: the merge goes on to its end
+                    (damage if isinstance(final, str) else finals).append(final)
+                    return
 
         try:
-            yield from heapq.merge(*(reports(share) for share in range(workers)), key=lambda c: c.order)
+            for checked in heapq.merge(*(reports(share) for share in range(workers)), key=lambda c: c.order):
+                yield dataclasses.replace(checked, number=numbers.number(checked.order[1]))
         finally:
             for process in processes:
                 if process.is_alive():
@@ -204,6 +256,8 @@ def check_parallel(
                 process.join()
     if damage:
         raise CaptureError(damage[0])
-    final = finals[0]
-    tally.packets, tally.tcp, tally.skipped = final.packets, final.tcp, final.skipped
-    tally.connections, tally.captured_bytes, tally.links = final.connections, final.captured_bytes, final.links
+    # every worker read every packet; each followed its own connections
+    tally.packets, tally.skipped = finals[0].packets, finals[0].skipped
+    tally.captured_bytes, tally.links = finals[0].captured_bytes, finals[0].links
+    tally.tcp = sum(final.tcp for final in finals)
+    tally.connections = sum(final.connections for final in finals)

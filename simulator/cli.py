@@ -501,8 +501,10 @@ def _check(args: argparse.Namespace) -> int:
     # collector's default pace (every 700 allocations) costs more than a tenth of the time.
     gc.set_threshold(10_000, 10, 10)
     tally = Tally()
-    # standard input can be read once: by one process
-    jobs = 1 if args.capture == STDIN else args.jobs if args.jobs is not None else workers_for(args.capture)
+    # standard input can be read once: by one process; a connection's number is known only to a process that
+    # follows them all (and one connection is checked by one process anyway)
+    single = args.capture == STDIN or args.connection is not None
+    jobs = 1 if single else args.jobs if args.jobs is not None else workers_for(args.capture)
     options = {"relative": not args.absolute, "wanted": wanted, "brief": args.brief, "as_json": args.json}
     checked = (
         check_parallel(args.capture, tally, workers=jobs, **options)

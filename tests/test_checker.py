@@ -625,6 +625,66 @@ def test_several_worker_processes_print_exactly_what_one_prints(tmp_path, option
         )
 
 
+def reused_ports_capture(path: Path, rounds: int = 60) -> Path:
+    """Connections interleaved on 24 4-tuples, each reused round after round with a new ISN, half a
+    second apart (so some are reported mid-file, LINGER after they close), a few of them left open
+    to the end or reset, and packets that are not TCP between them: what a worker's share of the
+    connections must number and order exactly as one process does."""
+    from benchmarks.capture_import import write_raw_pcap
+
+    def raw(tuple_: int, flags: str, seq: int, ack: int, back: bool, data: bytes = b"") -> bytes:
+        client, server = (f"10.0.{tuple_ % 3}.{tuple_}", 40000 + tuple_ % 5), ("10.9.9.9", 80 + tuple_ % 2)
+        src, dst = (server, client) if back else (client, server)
+        return packet_bytes(
+            Segment(src[1], dst[1], SeqNum(seq), SeqNum(ack), Flags.parse(flags), 65535, NO_OPTIONS, data, *(src[0], dst[0]))
+        )
+
+    udp = bytes.fromhex("4500001c000000004011000009090909090909090035003500080000")
+    records, tick = [], 0
+    for r in range(rounds):
+        for t in range(24):
+            if r > 1 and t in (5, 7):
+                continue  # their last connections stay open to the end of the capture
+            isn, peer = 1000 * r + t, 7000 * r + t
+            conversation = [
+                raw(t, "S", isn, 0, False),
+                raw(t, "SA", peer, isn + 1, True),
+                raw(t, "A", isn + 1, peer + 1, False),
+                raw(t, "PA", isn + 1, peer + 1, False, b"hi"),
+            ]
+            if (r, t) in ((1, 5), (1, 7)):
+                pass  # left open
+            elif t % 7 == 3:
+                conversation.append(raw(t, "R", isn + 3, 0, False))
+            else:
+                conversation += [raw(t, "FA", peer + 1, isn + 3, True), raw(t, "FA", isn + 3, peer + 2, False)]
+                conversation.append(raw(t, "A", peer + 2, isn + 4, True))
+            for n, frame in enumerate(conversation):
+                records.append((tick + n * 7 + t, frame))
+        records.append((tick + 1, udp))
+        tick += 500_000  # half a second
+    records.sort(key=lambda record: record[0])
+    write_raw_pcap(path, ((when // 1_000_000, when % 1_000_000, frame) for when, frame in records))
+    return path
+
+
+@pytest.mark.parametrize("options", [["--brief"], ["--json"], ["--port", "80"], ["--absolute"]])
+def test_workers_number_and_order_reused_and_interleaved_connections_as_one_process_does(tmp_path, options):
+    path = reused_ports_capture(tmp_path / "reused.pcap")
+    one, *more = (
+        subprocess.run(
+            [sys.executable, "-m", "simulator", "check", str(path), "--jobs", jobs, *options],
+            capture_output=True,
+            text=True,
+        )
+        for jobs in ("1", "2", "3", "4")
+    )
+    assert one.returncode == 0 and "1324 connections" in one.stdout or options == ["--port", "80"], one.stderr
+    assert one.stdout.count("RSTO") == 3 * 60 and "connection 1322: " in one.stdout or "--brief" not in options
+    for other in more:
+        assert (other.returncode, other.stdout, other.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
 def test_a_damaged_capture_is_checked_up_to_the_damage_then_one_error_line(tmp_path):
     from benchmarks.capture_import import make_capture
 
