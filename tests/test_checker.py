@@ -636,7 +636,9 @@ def reused_ports_capture(path: Path, rounds: int = 60) -> Path:
         client, server = (f"10.0.{tuple_ % 3}.{tuple_}", 40000 + tuple_ % 5), ("10.9.9.9", 80 + tuple_ % 2)
         src, dst = (server, client) if back else (client, server)
         return packet_bytes(
-            Segment(src[1], dst[1], SeqNum(seq), SeqNum(ack), Flags.parse(flags), 65535, NO_OPTIONS, data, *(src[0], dst[0]))
+            Segment(
+                src[1], dst[1], SeqNum(seq), SeqNum(ack), Flags.parse(flags), 65535, NO_OPTIONS, data, *(src[0], dst[0])
+            )
         )
 
     udp = bytes.fromhex("4500001c000000004011000009090909090909090035003500080000")
@@ -679,8 +681,11 @@ def test_workers_number_and_order_reused_and_interleaved_connections_as_one_proc
         )
         for jobs in ("1", "2", "3", "4")
     )
-    assert one.returncode == 0 and "1324 connections" in one.stdout or options == ["--port", "80"], one.stderr
-    assert one.stdout.count("RSTO") == 3 * 60 and "connection 1322: " in one.stdout or "--brief" not in options
+    assert one.returncode == 0, one.stderr
+    if "--port" not in options:
+        assert "1324 connections, 8902 packets: 1324 conform" in one.stdout
+    if "--brief" in options:  # 3 of the 24 4-tuples end in a RST, in each of the 60 rounds
+        assert one.stdout.count("Zeek state RSTO") == 3 * 60 and "connection 1322: " in one.stdout
     for other in more:
         assert (other.returncode, other.stdout, other.stderr) == (one.returncode, one.stdout, one.stderr)
 
