@@ -175,8 +175,9 @@ class _Progress:
 
 class _Numbers:
     """Connection numbers across workers.  A connection's number counts the connections, in every
-    share, that began at or before its first packet; those that began before any report still to
-    come are kept as a count, not a list, so memory follows the connections open at once."""
+    share, that began at or before its first packet.  Those that began before every report still
+    to come are kept as a count, not a list: what is kept is 8 bytes for each connection begun
+    since the oldest one still open."""
 
     def __init__(self, workers: int) -> None:
         self.starts = [array("q") for _ in range(workers)]  # each worker's, in order
