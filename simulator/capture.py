@@ -95,6 +95,13 @@ class Packet:
             self._tcp = b""  # the segment holds what is needed now
         return seg
 
+    @property
+    def options(self) -> Options:
+        """The TCP options, read from the header alone (no segment is built for them)."""
+        if self._segment is not None:
+            return self._segment.options
+        return _header_options(self._tcp, (self._tcp[12] >> 4) * 4)
+
     def drop_payload(self) -> None:
         """Forget the payload's bytes, keeping the header and the counts (``captured``, ``length``):
         a checker holding a long connection then holds its headers, not its data.  The segment
@@ -520,7 +527,7 @@ def _segment(tcp: bytes, sender: tuple[str, int], receiver: tuple[str, int]) -> 
     """The segment in TCP bytes whose header is known to be complete."""
     _, _, seq, ack, off_flags, window, _, urgent = _TCP.unpack_from(tcp, 0)
     offset = (off_flags >> 12) * 4
-    options = _options(tcp[20 : min(offset, len(tcp))]) if offset > 20 else NO_OPTIONS
+    options = _header_options(tcp, offset)
     return Segment(
         sender[1],
         receiver[1],
@@ -534,6 +541,11 @@ def _segment(tcp: bytes, sender: tuple[str, int], receiver: tuple[str, int]) -> 
         receiver[0],
         urgent,
     )
+
+
+def _header_options(tcp: bytes, offset: int) -> Options:
+    """The options of TCP bytes whose header is ``offset`` bytes long (cut short by the snap length, maybe)."""
+    return _options(tcp[20 : min(offset, len(tcp))]) if offset > 20 else NO_OPTIONS
 
 
 def _options(raw: bytes) -> Options:

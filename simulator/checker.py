@@ -298,7 +298,7 @@ class ConnectionChecker:
                 "relative to the first packet each side sent, and window scaling is unknown"
             )
         missed_syn = not self_connected and p.flags & _SYN_ACK == _SYN_ACK
-        wscale = p.segment.options.wscale if missed_syn else None
+        wscale = p.options.wscale if missed_syn else None
         if missed_syn:
             # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
             a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
@@ -906,7 +906,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
     if s.nxt is None or end > s.nxt:
         s.nxt = end
-    options = p.segment.options
+    options = p.options
     if options.mss is not None:
         s.mss = options.mss
     s.offered_scale = options.wscale
