@@ -12,10 +12,12 @@ from __future__ import annotations
 import mmap
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -254,9 +256,35 @@ def _opened(path: Path) -> Iterator[IO[bytes]]:
             yield f
         return
     with tempfile.TemporaryFile() as f:
-        shutil.copyfileobj(sys.stdin.buffer, f)
+        with _ctrl_c_ends_the_capture():
+            shutil.copyfileobj(sys.stdin.buffer, f)
         f.flush()
         yield f
+
+
+@contextmanager
+def _ctrl_c_ends_the_capture() -> Iterator[None]:
+    """While standard input is read, a first Ctrl-C does not stop tcpsim.  In a pipeline
+    (``tcpdump -w - | tcpsim check -``) the same Ctrl-C stops the capturing program, which
+    writes its last packets and closes the pipe: the capture is then read to its end and
+    checked, instead of being lost.  A second Ctrl-C stops tcpsim."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    presses = 0
+
+    def pressed(signum: int, frame: object) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        print("tcpsim: reading the rest of the capture, then checking it (Ctrl-C again to stop)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, pressed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _demux(

@@ -382,6 +382,50 @@ def test_a_capture_piped_in_on_standard_input_is_checked_like_a_file():
     assert done.stdout.decode().splitlines()[-1] == summary
 
 
+def checking_a_pipe(presses: int) -> subprocess.CompletedProcess[str]:
+    """``tcpsim check -`` fed a capture through a pipe that stays open, then Ctrl-C pressed ``presses``
+    times once all of it is read, and the pipe closed (as tcpdump closes it on the same Ctrl-C)."""
+    import fcntl
+    import signal
+    import termios
+    import time
+
+    command = [sys.executable, "-m", "simulator", "check", "-", "--brief"]
+    checking = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert checking.stdin is not None
+    checking.stdin.write((DATA / "linux-loopback.pcap").read_bytes())
+    checking.stdin.flush()
+    waiting = bytearray(4)
+    for _ in range(500):  # until tcpsim has read all of it: it is then copying standard input, and waits for more
+        fcntl.ioctl(checking.stdin.fileno(), termios.FIONREAD, waiting)
+        if not int.from_bytes(waiting, sys.byteorder):
+            break
+        time.sleep(0.01)
+    time.sleep(0.2)
+    for _ in range(presses):
+        checking.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    out, err = checking.communicate()  # closes the pipe
+    return subprocess.CompletedProcess(command, checking.returncode, out.decode(), err.decode())
+
+
+def test_ctrl_c_while_a_capture_is_piped_in_ends_the_capture_and_checks_it_instead_of_losing_it():
+    # sudo tcpdump -i lo -w - port 8080 | tcpsim check -, then Ctrl-C: it stops tcpdump, which closes the pipe
+    done = checking_a_pipe(presses=1)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "standard input: 1 connection, 10 packets: 1 conforms to the model, 0 depart"
+    assert done.stderr == "tcpsim: reading the rest of the capture, then checking it (Ctrl-C again to stop)\n"
+
+
+def test_ctrl_c_twice_while_a_capture_is_piped_in_stops_tcpsim():
+    done = checking_a_pipe(presses=2)
+    assert done.returncode == 130 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "tcpsim: reading the rest of the capture, then checking it (Ctrl-C again to stop)",
+        "interrupted",
+    ]
+
+
 def test_standard_input_left_at_the_terminal_is_one_clear_error_not_a_wait():
     import os
 
