@@ -74,15 +74,18 @@ class Checked(NamedTuple):
 
 def _finish(order: tuple[int, int], report: ConnectionReport, brief: bool, as_json: bool, spool_dir: str) -> Checked:
     # made here, in the worker: the parent only prints
-    pieces = _json_pieces(report) if as_json else ("\n" + line for line in packet_lines(report, brief=brief))
     heading = report.heading
     if not isinstance(report.packets, Spool):
-        return Checked(order, heading, as_json, "".join(pieces), number=report.number)
-    # a long connection: its output goes to a file, as its reports came from one
+        output = "".join(_json_pieces(report)) if as_json else "\n" + "\n".join(packet_lines(report, brief=brief))
+        return Checked(order, heading, as_json, output, number=report.number)
+    # a long connection: its output goes to a file, line by line, as its reports came from one
     with temporary_files():
         fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".txt")
         with open(fd, "w", encoding="utf-8") as f:
-            f.writelines(pieces)
+            if as_json:
+                f.writelines(_json_pieces(report))
+            else:
+                f.writelines("\n" + line for line in packet_lines(report, brief=brief))
     report.packets.close()
     return Checked(order, heading, as_json, "", name, number=report.number)
 
