@@ -10,6 +10,8 @@ for what it holds), with their output thrown away: ``tcpsim check FILE --brief``
 Peak memory is the largest resident set size of the child or of any process it waited for
 (with ``--jobs 2``: the larger of the two workers, each of which holds only its own connections).
 ``--jobs 2`` is what ``tcpsim check`` chooses by itself for a capture this size on two cores.
+On a machine with more cores it uses more workers; what one of them does is measured too, on
+one core: a worker's share of 4 and of 8 (each still reads every record of the file).
 """
 
 from __future__ import annotations
@@ -50,6 +52,24 @@ def ours(path: Path, count: int, jobs: str) -> float:
     return seconds
 
 
+SHARE = """
+import gc, sys
+from simulator.capture import Share, Tally
+from simulator.checker import SWEEP
+from simulator.checkpool import check_serial
+gc.set_threshold(10_000, 10, 10)  # as tcpsim check sets it
+for checked in check_serial(sys.argv[1], Tally(), brief=True, share=Share(0, int(sys.argv[2]), sweep_every=SWEEP)):
+    checked.write(sys.stdout)
+"""
+
+
+def share(path: Path, count: int, workers: int) -> None:
+    """Time one worker's share of ``workers`` on one core: the most a worker does on a machine with that many cores."""
+    seconds, peak, status = measure([sys.executable, "-c", SHARE, str(path), str(workers)])
+    assert status == 0, f"a share of {workers} exited with {status}"
+    row(f"one worker of {workers} (its share, on one core)", seconds, count, peak)
+
+
 def theirs(tshark: str | None, path: Path, count: int) -> float | None:
     """Run tshark's TCP analysis on ``path``, print its row, and return its seconds (None without tshark)."""
     if tshark is None:
@@ -67,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'analyser':<52}{'seconds':>9}{'packets/s':>12}{'peak MB':>9}")
         ours(path, count, "1")
         two = ours(path, count, "2")
+        share(path, count, 4)
+        share(path, count, 8)
         reference = theirs(tshark, path, count)
         if reference is not None:
             speed = reference / two

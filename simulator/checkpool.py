@@ -35,7 +35,7 @@ from .spool import Spool, temporary_files
 
 BATCH = 64  # reports sent to the parent at a time
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
-MOST_WORKERS = 4  # each still reads every record and holds its own memory; more was not measured (see the README)
+MOST_WORKERS = 8  # each still reads every record, so more gains little (see the README and benchmarks/check.py)
 
 
 class Checked(NamedTuple):
