@@ -304,15 +304,16 @@ def _demux(
         if located is None or not _whole_header(located[2]):
             tally.skipped += 1
             continue
-        src_addr, dst_addr, tcp = located
+        src_raw, dst_raw, tcp = located
         sport, dport, seq, ack, off_flags, window = _TCP_START.unpack_from(tcp)
         since_sweep += 1
         if since_sweep == every:
             since_sweep = 0
             sweeps.append((number, time))
-        # Another share's (the sum is the same from either direction; str hashes agree in forked workers)
-        if count > 1 and (hash(src_addr) + hash(dst_addr) + sport + dport) % count != index:
+        # Another share's (the sum is the same from either direction; hashes agree in forked workers)
+        if count > 1 and (hash(src_raw) + hash(dst_raw) + sport + dport) % count != index:
             continue
+        src_addr, dst_addr = _address(src_raw), _address(dst_raw)
         offset = (off_flags >> 12) * 4
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)
@@ -462,7 +463,7 @@ def _tsresol(options: bytes, endian: str) -> float:
 
 
 # ------------------------------------------------------------------ headers
-Located = tuple[str, str, bytes]  # source address, destination address, the TCP bytes
+Located = tuple[bytes, bytes, bytes]  # source address, destination address (as on the wire), the TCP bytes
 
 
 def _tcp_in_frame(link: int, frame: bytes) -> Located | None:
@@ -488,7 +489,7 @@ def _tcp_in_frame(link: int, frame: bytes) -> Located | None:
 def parse_ip(packet: bytes) -> Segment | None:
     """The TCP segment of an IPv4 or IPv6 packet (headers parsed directly), or None."""
     located = _tcp_in_ip(packet)
-    return parse_tcp(located[2], located[0], located[1]) if located is not None else None
+    return parse_tcp(located[2], _address(located[0]), _address(located[1])) if located is not None else None
 
 
 def _tcp_in_ip(packet: bytes) -> Located | None:
@@ -498,11 +499,10 @@ def _tcp_in_ip(packet: bytes) -> Located | None:
     if version == 4:
         if len(packet) < 20:
             return None
-        version_ihl, total, fragment, protocol, src_raw, dst_raw = _IPV4.unpack_from(packet)
+        version_ihl, total, fragment, protocol, src, dst = _IPV4.unpack_from(packet)
         ihl = (version_ihl & 0x0F) * 4
         if protocol != 6 or ihl < 20 or fragment & 0x1FFF:  # TCP, first fragment
             return None
-        src, dst = _address(src_raw), _address(dst_raw)
         tcp = packet[ihl:total] if total >= ihl else packet[ihl:]
     elif version == 6:
         if len(packet) < 40:
@@ -512,7 +512,7 @@ def _tcp_in_ip(packet: bytes) -> Located | None:
             next_header, pos = packet[pos], pos + 8 + packet[pos + 1] * 8
         if next_header != 6:
             return None
-        src, dst = _address(packet[8:24]), _address(packet[24:40])
+        src, dst = packet[8:24], packet[24:40]
         tcp = packet[pos : 40 + int.from_bytes(packet[4:6], "big")]
     else:
         return None
