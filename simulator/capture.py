@@ -340,8 +340,8 @@ def _demux(
             conn.isn[src] = seq_num  # the capture started mid-connection: count from here
         elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
             conn.isn[dst] = ack_num - 1  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
-        captured = max(0, len(tcp) - offset)
-        length = captured + max(0, wire_len - len(frame))
+        captured = len(tcp) - offset if len(tcp) > offset else 0
+        length = captured + wire_len - len(frame) if wire_len > len(frame) else captured
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
         packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new

@@ -37,6 +37,7 @@ from .states import State
 S = State
 _T = TypeVar("_T")
 _SYN_ACK = SYN_BIT | ACK_BIT
+_HANDSHAKING = frozenset({S.SYN_SENT, S.SYN_RECEIVED})
 _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _sub = int.__sub__
 _tuple_new = tuple.__new__
@@ -449,11 +450,12 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
         side = sides[p.sender]
-        flags = p.flags
-        end = p.seq + (p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0))
-        if side.final_nxt is None or p.seq >= side.final_nxt:
+        flags, seq, final = p.flags, p.seq, side.final_nxt
+        used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
+        end = seq + used if used else seq
+        if final is None or seq >= final:
             side.final_number = p.number  # it starts at its SND.NXT (not a resend): it shows how far it had got
-        if side.final_nxt is None or end > side.final_nxt:
+        if final is None or end > final:
             side.final_nxt = end
         if flags & ACK_BIT and (side.final_ack is None or p.ack > side.final_ack):
             side.final_ack = p.ack
@@ -468,7 +470,7 @@ def _packet(
     before = _PAIRS[a.state, b.state]
     labels, explanation, departure = _classify(p, sender, receiver)
     after = _PAIRS[a.state, b.state]
-    if before != after:
+    if before is not after:  # both are from _PAIRS
         moves = []
         if before[0] is not after[0]:
             moves.append(f"A {_TEXT[before[0]]} -> {_TEXT[after[0]]}")
@@ -521,7 +523,7 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     labels: list[str] = []
     sentences: list[str] = []
     departure: str | None = None
-    if flags & ACK_BIT and s.state in (S.SYN_SENT, S.SYN_RECEIVED):
+    if flags & ACK_BIT and s.state in _HANDSHAKING:
         unseen = _unseen_handshake(p, s, r)
         if unseen:
             sentences.append(unseen)
@@ -698,9 +700,7 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                 f"its ack {_rel(p.ack, r.isn)} does not cover the peer's FIN: the two FINs crossed, a simultaneous "
                 "close, so each side goes through CLOSING (RFC 9293 Figure 13)"
             )
-        s.state = {S.ESTABLISHED: S.FIN_WAIT_1, S.CLOSE_WAIT: S.LAST_ACK, S.SYN_RECEIVED: S.FIN_WAIT_1}.get(
-            s.state, s.state
-        )
+        s.state = _FIN_SENT.get(s.state, s.state)
         if crossed:
             _receive_fin(s)  # the peer's FIN arrives after this one left
 
@@ -873,18 +873,21 @@ def _ack_moves(ack: SeqNum, r: _Observer) -> str:
     return ""
 
 
+_FIN_SENT = {S.ESTABLISHED: S.FIN_WAIT_1, S.CLOSE_WAIT: S.LAST_ACK, S.SYN_RECEIVED: S.FIN_WAIT_1}  # CLOSE (3.10.4)
 _FIN_ACKED = {S.FIN_WAIT_1: S.FIN_WAIT_2, S.CLOSING: S.TIME_WAIT, S.LAST_ACK: S.CLOSED}
 _FIN_UNACKED = {after: before for before, after in _FIN_ACKED.items()}
+# RFC 9293 section 3.10.7.4, eighth check: the FIN bit
+_FIN_RECEIVED = {
+    S.ESTABLISHED: S.CLOSE_WAIT,
+    S.SYN_RECEIVED: S.CLOSE_WAIT,
+    S.FIN_WAIT_1: S.CLOSING,
+    S.FIN_WAIT_2: S.TIME_WAIT,
+}
 
 
 def _receive_fin(r: _Observer) -> None:
     """RFC 9293 section 3.10.7.4, eighth check: the FIN bit."""
-    r.state = {
-        S.ESTABLISHED: S.CLOSE_WAIT,
-        S.SYN_RECEIVED: S.CLOSE_WAIT,
-        S.FIN_WAIT_1: S.CLOSING,
-        S.FIN_WAIT_2: S.TIME_WAIT,
-    }.get(r.state, r.state)
+    r.state = _FIN_RECEIVED.get(r.state, r.state)
 
 
 def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
@@ -963,7 +966,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1
     if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) or unanswered:
         s.state = S.SYN_RECEIVED
-    if r.state in (S.SYN_SENT, S.SYN_RECEIVED) and _acks_syn(p.ack, r):
+    if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
     s.acked = p.ack
     s.right_edge = p.ack + p.window
