@@ -33,7 +33,8 @@ from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_
 from .errors import TcpsimError
 from .spool import Spool, temporary_files
 
-BATCH = 64  # reports sent to the parent at a time
+BATCH = 1 << 20  # characters of reports sent to the parent at a time (fewer, larger messages cost less)
+QUEUED = 8  # batches a worker may have waiting for the parent
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
 MOST_WORKERS = 8  # each still reads every record, so more gains little (see the README and benchmarks/check.py)
 
@@ -145,6 +146,7 @@ def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: A
     tally = Tally()
     share = Share(index, workers, sweep_every=SWEEP)
     batch: list[Checked] = []
+    size = 0  # characters in the batch (a report in a file counts as a line)
 
     def send(final: Tally | str | None = None) -> None:
         starts = share.starts.copy()
@@ -155,9 +157,10 @@ def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: A
     try:
         for checked in check_serial(path, tally, share=share, **options):
             batch.append(checked)
-            if len(batch) >= BATCH:
+            size += len(checked.output) + 100
+            if size >= BATCH:
                 send()
-                batch = []
+                batch, size = [], 0
         send(tally)
     except TcpsimError as exc:  # after the reports of what came before the damage
         send(str(exc))
@@ -215,7 +218,7 @@ def check_parallel(
     the packets read so far (by the slowest worker) and is complete once the iterator ends.
     ``wanted`` may not ask for a connection's number: a worker does not know it."""
     context = multiprocessing.get_context("fork")
-    queues = [context.Queue(maxsize=64) for _ in range(workers)]
+    queues = [context.Queue(maxsize=QUEUED) for _ in range(workers)]
     with _spool_dir(None) as spool_dir:  # long connections' outputs, from every worker (deleted after them)
         options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool_dir}
         processes = [
