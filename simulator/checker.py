@@ -678,7 +678,15 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         s.nxt = p.seq
     if fin:
         labels.append("FIN")
-        if s.fin == data_end and s.state in _FIN_UNACKED:
+        sent = s.acked  # the highest ack it has sent
+        if s.fin == data_end and s.state in _FIN_UNACKED and flags & ACK_BIT and sent is not None and p.ack < sent:
+            # Its ack is below one it has sent already: this resend was made before that ACK, and crossed it.
+            sentences.append(
+                f"its FIN at seq {_rel(data_end, base)} again, made before the ACK it sent already: its ack "
+                f"{_rel(p.ack, r.isn)} is below that ACK's {_rel(sent, r.isn)}, so its timer resent it just before "
+                "the segment that ACK answers arrived, and it was captured after; its state does not go back"
+            )
+        elif s.fin == data_end and s.state in _FIN_UNACKED:
             # Its FIN again after an ACK of it: that ACK had not reached it.
             s.state = _FIN_UNACKED[s.state]
             sentences.append(
@@ -1056,6 +1064,19 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             s.state = S.CLOSED
         # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.
         r.state = S.LISTEN if r.state is S.SYN_RECEIVED and r.listens else S.CLOSED
+    elif not p.flags & ACK_BIT and s.state is S.CLOSED and r.last_numbers is not None and p.seq == r.last_numbers[0]:
+        # RFC 9293 section 3.10.7.1: its sender has closed, and answers the peer's latest segment (a resend that
+        # crossed the close) with <SEQ=SEG.ACK><CTL=RST>; that ack was old, so the peer ignores the RST.
+        return (
+            labels,
+            (
+                "RST: the answer of a side that has closed to the segment it just got, a resend that crossed the close "
+                f"(seq {_rel(p.seq, s.isn)} = that segment's ack, and no ACK bit: RFC 9293 section 3.10.7.1); that ack "
+                "was old, so the RST is outside the receiver's window and it ignores it (RFC 9293 section 3.10.7.4), "
+                "as it should."
+            ),
+            None,
+        )
     else:
         where = "its seq is outside the receiver's window"
         departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"

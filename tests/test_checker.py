@@ -229,6 +229,26 @@ def test_hand_made_broken_captures_are_flagged_with_the_rule(tmp_path, extra, ru
     assert rule in report.departures[-1].departure
 
 
+def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
+    # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
+    # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
+    segments = [
+        *handshake(),
+        seg("FA", 501, 101, back=True),  # the server closes
+        seg("FA", 101, 502),  # the client's FIN and ACK, lost after the capture point
+        seg("FA", 101, 502),  # ... sent again
+        seg("A", 502, 102, back=True),  # the server acknowledges it: the client is CLOSED
+        seg("FA", 501, 101, back=True),  # the server's FIN again, made before the client's FIN arrived
+        seg("R", 101),  # a closed socket answers it: <SEQ=SEG.ACK><CTL=RST>
+    ]
+    (report,) = reports(write(tmp_path / "crossed.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    resent, rst = report.packets[-2], report.packets[-1]
+    assert "made before the ACK it sent already" in resent.explanation
+    assert [str(state) for state in resent.after] == ["CLOSED", "TIME-WAIT"]  # the server's state does not go back
+    assert rst.labels == ("RST", "RST outside the window") and "a resend that crossed the close" in rst.explanation
+
+
 def test_numbers_before_a_new_isn_stay_relative_to_the_isn_of_their_time(tmp_path):
     segments = [*handshake(), seg("PA", 501, 101, b"data", back=True), seg("SA", 7777, 101, back=True)]
     (report,) = reports(write(tmp_path / "new_isn.pcap", segments))
