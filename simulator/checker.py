@@ -679,20 +679,20 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     if fin:
         labels.append("FIN")
         sent = s.acked  # the highest ack it has sent
-        if s.fin == data_end and s.state in _FIN_UNACKED and flags & ACK_BIT and sent is not None and p.ack < sent:
-            # Its ack is below one it has sent already: this resend was made before that ACK, and crossed it.
-            sentences.append(
-                f"its FIN at seq {_rel(data_end, base)} again, made before the ACK it sent already: its ack "
-                f"{_rel(p.ack, r.isn)} is below that ACK's {_rel(sent, r.isn)}, so its timer resent it just before "
-                "the segment that ACK answers arrived, and it was captured after; its state does not go back"
-            )
-        elif s.fin == data_end and s.state in _FIN_UNACKED:
-            # Its FIN again after an ACK of it: that ACK had not reached it.
-            s.state = _FIN_UNACKED[s.state]
-            sentences.append(
-                f"its FIN at seq {_rel(data_end, base)} again: the ACK of it seen before had not reached it (lost "
-                "after the capture point, or on its way)"
-            )
+        if s.fin == data_end and s.state in _FIN_UNACKED:  # its FIN again, after the capture saw an ACK of it
+            if flags & ACK_BIT and sent is not None and p.ack < sent:
+                # Its ack is below one it has sent already: this resend was made before that ACK, and crossed it.
+                sentences.append(
+                    f"its FIN at seq {_rel(data_end, base)} again, made before the ACK it sent already: its ack "
+                    f"{_rel(p.ack, r.isn)} is below that ACK's {_rel(sent, r.isn)}, so its timer resent it just "
+                    "before the segment that ACK answers arrived, and it was captured after; its state does not go back"
+                )
+            else:  # that ACK had not reached it
+                s.state = _FIN_UNACKED[s.state]
+                sentences.append(
+                    f"its FIN at seq {_rel(data_end, base)} again: the ACK of it seen before had not reached it (lost "
+                    "after the capture point, or on its way)"
+                )
         else:
             sentences.append(
                 f"FIN at seq {_rel(data_end, base)}: no more data from this side; the FIN occupies one sequence "

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         metavar="N",
-        help="worker processes (default: one per core, up to 4, for a capture of 4 MB or more, else 1)",
+        help="worker processes (default: one per core, up to 8, for a capture of 4 MB or more, else 1)",
     )
     compare = sub.add_parser("compare", help="line up a captured connection with a simulated run, side by side")
     compare.add_argument("capture", help="a pcap or pcapng file, or - for standard input")

@@ -754,6 +754,15 @@ def test_workers_number_and_order_reused_and_interleaved_connections_as_one_proc
         assert (other.returncode, other.stdout, other.stderr) == (one.returncode, one.stdout, one.stderr)
 
 
+def test_the_jobs_help_says_how_many_workers_and_from_what_size_a_check_uses_by_itself(capsys):
+    from simulator.checkpool import MOST_WORKERS, PARALLEL_FROM
+
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"one per core, up to {MOST_WORKERS}, for a capture of {PARALLEL_FROM // 1_000_000} MB or more" in help_text
+
+
 def test_a_damaged_capture_is_checked_up_to_the_damage_then_one_error_line(tmp_path):
     from benchmarks.capture_import import make_capture
 
