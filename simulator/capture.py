@@ -341,7 +341,9 @@ def _demux(
         elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
             conn.isn[dst] = ack_num - 1  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
         captured = len(tcp) - offset if len(tcp) > offset else 0
-        length = captured + wire_len - len(frame) if wire_len > len(frame) else captured
+        # The payload on the wire: the TCP bytes the snap length cut off, less the header's part of them
+        # (a short snap length can cut into the options: a SACK block, say, is not data).
+        length = max(len(tcp) + wire_len - len(frame) - offset, 0) if wire_len > len(frame) else captured
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
         packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new

@@ -1031,21 +1031,35 @@ def _syn_needs(r: _Observer) -> str:
 
 def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
-    departure: str | None = None
     if r.state is S.SYN_SENT:
         # RFC 9293 section 3.10.7.3: in SYN-SENT a RST counts only if it acknowledges the SYN.
         ok = bool(p.flags & ACK_BIT) and _acks_syn(p.ack, r)
         where = (
             "it acknowledges the SYN, so the connection is refused: nothing listens on that port"
             if ok
-            else "it does not acknowledge the SYN"
+            else "it does not acknowledge the SYN, and SYN-SENT takes a RST only if it does (RFC 9293 section 3.10.7.3)"
         )
+        # Its ack is past the SYN, and the capture shows nothing later of the SYN's sender to say it never got
+        # that far (as for any ACK, see _acknowledgement): the capture missed the handshake's end and what came after.
+        if not ok and p.flags & ACK_BIT and r.nxt is not None and p.ack > r.nxt:
+            ok = not (r.final_nxt is not None and p.ack > r.final_nxt and r.final_number > p.number)
+            if ok:
+                unseen = (
+                    f"its ack {_rel(p.ack, r.isn)} is past the SYN: it acknowledges bytes this capture never saw "
+                    "sent, so the capture missed the end of the handshake and what came after it (a capture drop), "
+                    "and the connection it resets was open"
+                )
+                return _resets(["RST", "ACKed segment that wasn't captured"], unseen, p, s, r)
     elif r.acked is None:
         ok, where = True, "the receiver never acknowledged anything, so there is no window to test it against"
     else:
         # RFC 9293 section 3.10.7.4, first check: a RST is valid when its seq is in the receive window.
         ok = p.seq.in_window(r.acked, max(r.window, 1))
-        where = "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
+        where = (
+            "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
+            if ok
+            else "its seq is outside the receiver's window (RFC 9293 section 3.10.7.4)"
+        )
     labels = ["RST", "RST in window" if ok else "RST outside the window"]
     if ok and not p.flags & ACK_BIT and r.acked is not None and p.seq == r.acked and s.state is not S.SYN_SENT:
         # RFC 9293 section 3.10.7.1: a side with no connection answers a segment with <SEQ=SEG.ACK><CTL=RST>
@@ -1058,13 +1072,8 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             "the connection was half-open, RFC 9293 section 3.5.1)"
         )
     if ok:
-        # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
-        # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
-        if s.state not in (S.SYN_SENT, S.LISTEN):
-            s.state = S.CLOSED
-        # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.
-        r.state = S.LISTEN if r.state is S.SYN_RECEIVED and r.listens else S.CLOSED
-    elif not p.flags & ACK_BIT and s.state is S.CLOSED and r.last_numbers is not None and p.seq == r.last_numbers[0]:
+        return _resets(labels, where, p, s, r)
+    if not p.flags & ACK_BIT and s.state is S.CLOSED and r.last_numbers is not None and p.seq == r.last_numbers[0]:
         # RFC 9293 section 3.10.7.1: its sender has closed, and answers the peer's latest segment (a resend that
         # crossed the close) with <SEQ=SEG.ACK><CTL=RST>; that ack was old, so the peer ignores the RST.
         return (
@@ -1077,12 +1086,26 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             ),
             None,
         )
-    else:
-        where = "its seq is outside the receiver's window"
-        departure = "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"
     if s.isn is None:
         s.isn = p.seq
-    return labels, f"RST: resets the connection; {where}.", departure
+    return (
+        labels,
+        f"RST: {where}, so a correct stack ignores it.",
+        "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)",
+    )
+
+
+def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, None]:
+    """A RST the receiver accepts: both sides' moves, and the sentence."""
+    # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
+    # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
+    if s.state not in (S.SYN_SENT, S.LISTEN):
+        s.state = S.CLOSED
+    # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.
+    r.state = S.LISTEN if r.state is S.SYN_RECEIVED and r.listens else S.CLOSED
+    if s.isn is None:
+        s.isn = p.seq
+    return labels, f"RST: resets the connection; {where}.", None
 
 
 _WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)

@@ -189,6 +189,25 @@ def test_a_rst_whose_seq_is_the_ack_it_answers_comes_from_a_side_without_the_con
     assert str(report.packets[-1].after[1]) == listener  # a passive open's reset returns to LISTEN (3.10.7.4)
 
 
+def test_a_rst_that_acknowledges_bytes_after_the_syn_shows_the_capture_missed_the_handshake_end(tmp_path):
+    # tcpdump dropped the SYN,ACK, the ACK and 100 bytes of data: the server's RST acknowledges them.
+    (report,) = reports(write(tmp_path / "dropped.pcap", [seg("S", 100), seg("RA", 0, 201, back=True)]))
+    assert report.conforms, report.departures
+    assert report.packets[1].labels == ("RST", "ACKed segment that wasn't captured")
+    assert [str(s) for s in report.packets[1].after] == ["CLOSED", "CLOSED"]
+    assert "the capture missed the end of the handshake" in report.packets[1].explanation
+
+
+def test_a_rst_that_does_not_acknowledge_the_syn_is_ignored_in_syn_sent(tmp_path):
+    # Its ack is below the SYN's: no capture gap explains it, and SYN-SENT drops it (RFC 9293 section 3.10.7.3).
+    (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100), seg("RA", 0, 50, back=True)]))
+    assert [p.departure for p in report.departures] == [
+        "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)"
+    ]
+    assert [str(s) for s in report.packets[1].after][0] == "SYN-SENT"
+    assert "it does not acknowledge the SYN" in report.packets[1].explanation
+
+
 def test_an_old_duplicate_syn_is_flagged_at_the_client_that_never_sent_it(tmp_path):
     # RFC 9293 Figure 9: the SYN,ACK answers a SYN from an earlier incarnation.
     trace = load("old_duplicate_syn").run()
@@ -300,6 +319,17 @@ def test_a_snaplen_cut_payload_still_counts_its_wire_length(tmp_path):
     (report,) = reports(write(tmp_path / "cut.pcap", segments, snaplen=80))
     assert report.conforms
     assert report.packets[3].length == 1000 and "the capture kept" in report.packets[3].explanation
+
+
+def test_a_snaplen_that_cuts_into_the_tcp_options_is_not_data(tmp_path):
+    # A duplicate segment's ACK carries a D-SACK block (RFC 2883): its 44-byte header is longer than the
+    # snap length leaves, and the bytes cut off are options, not payload.
+    sack = Options(timestamps=(7, 9), sack_blocks=((SeqNum(101), SeqNum(111)),))
+    data = seg("PA", 101, 501, b"d" * 10)
+    segments = [*handshake(), data, seg("A", 501, 111, back=True), data, seg("A", 501, 111, back=True, options=sack)]
+    (report,) = reports(write(tmp_path / "dsack.pcap", segments, snaplen=56))
+    assert report.conforms, report.departures
+    assert report.packets[-1].length == 0 and "data" not in report.packets[-1].labels
 
 
 def test_a_tso_super_segment_is_not_a_departure(tmp_path):
