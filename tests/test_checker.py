@@ -962,6 +962,26 @@ def test_a_real_conversation_still_conforms_whatever_packets_the_capture_missed(
         assert report.conforms, [(p.number, p.departure) for p in report.departures]
 
 
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["linux-zero-window.pcap", "linux-loopback.pcap"]), snaplen=st.integers(54, 140))
+def test_a_real_conversation_reads_and_checks_the_same_whatever_the_snap_length(tmp_path_factory, name, snaplen):
+    # A snap length keeps the first bytes of each frame (its headers, then some payload, or only part of the
+    # TCP options): the payload lengths are the wire's, the labels and states the same as in the whole capture.
+    head, records = _pcap_records((DATA / name).read_bytes())
+    cut = []
+    for record in records:
+        sec, usec, caplen, wirelen = struct.unpack_from("<IIII", record)
+        cut.append(struct.pack("<IIII", sec, usec, min(caplen, snaplen), wirelen) + record[16 : 16 + snaplen])
+    path = tmp_path_factory.mktemp("snap") / name
+    path.write_bytes(head[:16] + struct.pack("<I", snaplen) + head[20:] + b"".join(cut))
+    (whole,) = reports(DATA / name)
+    (report,) = reports(path)
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert [(p.length, p.labels, p.after) for p in report.packets] == [
+        (p.length, p.labels, p.after) for p in whole.packets
+    ]
+
+
 @pytest.mark.parametrize("name", ["linux-zero-window.pcap", "linux-loopback.pcap"])
 @pytest.mark.parametrize("side", ["client", "server"])
 def test_a_capture_of_one_direction_only_conforms_and_infers_the_unseen_handshake(tmp_path, name, side):
