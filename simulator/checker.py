@@ -561,6 +561,7 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         )
         s.probing = "zero window probe"
     elif length or fin:
+        s.probing = ""  # it has moved on: an ACK from the peer now answers this, not an unanswered probe
         in_hole = next((h for h in s.holes if h[0] <= p.seq and end <= h[1]), None)
         if r.window == 0 and p.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
             labels.append("zero window probe")
@@ -635,9 +636,16 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     else ""
                 )
                 cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
+                already = s.unseen_acked is not None and s.unseen_acked >= data_end
                 sentences.append(
                     f"{length} bytes of data{cut}, seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
-                    f"the receiver will ack {_rel(data_end, base)}{big}"
+                    + (
+                        "the receiver has acknowledged them already, so the capture missed their first sending "
+                        "(this is a resend) or saw this segment late"
+                        if already
+                        else f"the receiver will ack {_rel(data_end, base)}"
+                    )
+                    + big
                 )
         if s.fin is not None and length and data_end > s.fin:
             departure = (

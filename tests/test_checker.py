@@ -367,6 +367,23 @@ def test_keep_alives_are_recognised(tmp_path):
     assert "keep-alive" in report.packets[3].labels and "keep-alive ACK" in report.packets[4].labels
 
 
+def test_an_ack_after_the_prober_has_moved_on_is_not_a_keep_alive_ack(tmp_path):
+    # The keep-alive's answer was not captured; the ACK of the FIN sent later answers the FIN, not the probe.
+    segments = [*handshake(), seg("PA", 101, 501, b"hello"), seg("A", 501, 106, back=True), seg("A", 105, 501)]
+    segments += [seg("FA", 106, 501), seg("A", 501, 107, back=True)]
+    (report,) = reports(write(tmp_path / "unanswered.pcap", segments))
+    assert report.conforms
+    assert report.packets[5].labels == ("keep-alive",) and report.packets[-1].labels == ("pure ACK",)
+
+
+def test_data_the_peer_acknowledged_before_the_capture_saw_it_sent_says_so(tmp_path):
+    # tcpdump dropped the segment, the ACK of it was captured, then the segment again (or late).
+    segments = [*handshake(), seg("A", 501, 201, back=True), seg("PA", 101, 501, b"d" * 100)]
+    (report,) = reports(write(tmp_path / "late.pcap", segments))
+    assert report.conforms
+    assert "the receiver has acknowledged them already" in report.packets[-1].explanation
+
+
 def test_connection_refused_is_rej_and_conforms(tmp_path):
     (report,) = reports(write(tmp_path / "rej.pcap", [seg("S", 100), seg("RA", 0, 101, back=True)]))
     assert report.conforms and report.zeek_state == "REJ"

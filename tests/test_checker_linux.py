@@ -198,6 +198,8 @@ UNDERSTOOD = {
     ("zero window probe", "keep-alive"),
     ("zero window probe ACK", "keep-alive ACK"),
     ("zero window probe ACK", ""),
+    # A FIN that advertises a zero window: Wireshark's zero-window rule leaves out SYN, FIN and RST segments.
+    ("zero window", ""),
     # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
     ("spurious retransmission", "retransmission"),
     # A resend of acknowledged data with the FIN that was not: Wireshark judges the data alone.
