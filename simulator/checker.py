@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
-from .segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
+from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
 from .seq import MASK, SeqNum
 from .spool import Spool
 from .states import State
@@ -39,6 +39,7 @@ _T = TypeVar("_T")
 _SYN_ACK = SYN_BIT | ACK_BIT
 _HANDSHAKING = frozenset({S.SYN_SENT, S.SYN_RECEIVED})
 _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
+_ECN = ECE_BIT | CWR_BIT
 _sub = int.__sub__
 _tuple_new = tuple.__new__
 _TEXT = {state: state.value for state in State}  # a state's name, looked up once per packet in JSON
@@ -733,12 +734,27 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         departure = departure or ack_departure
     else:
         departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
+    if flags & _ECN:
+        sentences += _congestion_signals(flags)
     if fin:
         _receive_fin(r)
     if not sentences:
         sentences.append("a segment with nothing new for the model")
     text = "; ".join(sentences)
     return labels, text[0].upper() + text[1:] + ".", departure
+
+
+def _congestion_signals(flags: int) -> list[str]:
+    """What ECE and CWR say on a synchronized connection (RFC 3168 section 6.1.2)."""
+    said = []
+    if flags & ECE_BIT:
+        said.append(
+            "ECE: it echoes a congestion mark (CE) that a router set on a packet it received, so the peer "
+            "should slow down as for a loss (RFC 3168 section 6.1.2)"
+        )
+    if flags & CWR_BIT:
+        said.append("CWR: its sender has reduced its congestion window, in answer to ECE (RFC 3168 section 6.1.2)")
+    return said
 
 
 def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:
@@ -969,6 +985,11 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
                 "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
                 "once, a simultaneous open (RFC 9293 Figure 8)"
             )
+        if p.flags & _ECN == _ECN:
+            text += (
+                "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
+                "instead of dropping them (RFC 3168 section 6.1.1)"
+            )
         return labels, text + ".", departure
     # SYN,ACK
     first = s.acked is None  # after a SYN of its own: a simultaneous open
@@ -1021,6 +1042,8 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         if s.scale is not None and (s.scale or r.scale)
         else ""
     )
+    if p.flags & _ECN == ECE_BIT:
+        scale += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
     return labels, text + scale + ".", departure
 
 

@@ -384,6 +384,17 @@ def test_data_the_peer_acknowledged_before_the_capture_saw_it_sent_says_so(tmp_p
     assert "the receiver has acknowledged them already" in report.packets[-1].explanation
 
 
+def test_ecn_is_explained_from_the_handshake_that_agrees_to_it_to_the_signals_it_carries(tmp_path):
+    segments = [seg("SEC", 100), seg("SAE", 500, 101, back=True), seg("A", 101, 501), seg("PA", 101, 501, b"x")]
+    segments += [seg("AE", 501, 102, back=True), seg("PAC", 102, 501, b"y"), seg("A", 501, 103, back=True)]
+    (report,) = reports(write(tmp_path / "ecn.pcap", segments))
+    assert report.conforms
+    syn, syn_ack, _, _, echo, reduced, _ = (p.explanation for p in report.packets)
+    assert "ECE and CWR together ask to use Explicit Congestion Notification" in syn
+    assert "ECE without CWR agrees to use Explicit Congestion Notification" in syn_ack
+    assert "ECE: it echoes a congestion mark (CE)" in echo and "CWR: its sender has reduced" in reduced
+
+
 def test_connection_refused_is_rej_and_conforms(tmp_path):
     (report,) = reports(write(tmp_path / "rej.pcap", [seg("S", 100), seg("RA", 0, 101, back=True)]))
     assert report.conforms and report.zeek_state == "REJ"
