@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
-from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
+from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
 from .seq import MASK, SeqNum
 from .spool import Spool
 from .states import State
@@ -40,6 +40,7 @@ _SYN_ACK = SYN_BIT | ACK_BIT
 _HANDSHAKING = frozenset({S.SYN_SENT, S.SYN_RECEIVED})
 _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _ECN = ECE_BIT | CWR_BIT
+_SIGNALS = _ECN | URG_BIT  # flags seldom seen, each explained on its own (see _signals)
 _sub = int.__sub__
 _tuple_new = tuple.__new__
 _TEXT = {state: state.value for state in State}  # a state's name, looked up once per packet in JSON
@@ -639,7 +640,8 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                 cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
                 already = s.unseen_acked is not None and s.unseen_acked >= data_end
                 sentences.append(
-                    f"{length} bytes of data{cut}, seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
+                    f"{length} byte{'s' if length > 1 else ''} of data{cut}, "
+                    f"seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
                     + (
                         "the receiver has acknowledged them already, so the capture missed their first sending "
                         "(this is a resend) or saw this segment late"
@@ -734,8 +736,8 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         departure = departure or ack_departure
     else:
         departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
-    if flags & _ECN:
-        sentences += _congestion_signals(flags)
+    if flags & _SIGNALS:
+        sentences += _signals(p, base)
     if fin:
         _receive_fin(r)
     if not sentences:
@@ -744,9 +746,16 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     return labels, text[0].upper() + text[1:] + ".", departure
 
 
-def _congestion_signals(flags: int) -> list[str]:
-    """What ECE and CWR say on a synchronized connection (RFC 3168 section 6.1.2)."""
-    said = []
+def _signals(p: Packet, base: SeqNum | None) -> list[str]:
+    """What URG, ECE and CWR say on a synchronized connection."""
+    flags, said = p.flags, []
+    if flags & URG_BIT:
+        urgent = p.segment.urgent
+        said.append(
+            f"URG: the urgent pointer {urgent} marks the data before seq {_rel(p.seq + urgent, base)} as urgent "
+            "(its last byte is the out-of-band byte of the sockets API's MSG_OOB); RFC 9293 section 3.8.5 keeps it "
+            "for old applications only (RFC 6093)"
+        )
     if flags & ECE_BIT:
         said.append(
             "ECE: it echoes a congestion mark (CE) that a router set on a packet it received, so the peer "

@@ -53,7 +53,7 @@ class Flags(enum.IntFlag):
 
 # The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
 # Python call, ``int & int`` is not).
-FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT, ECE_BIT, CWR_BIT = 0x01, 0x02, 0x04, 0x10, 0x40, 0x80
+FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT, URG_BIT, ECE_BIT, CWR_BIT = 0x01, 0x02, 0x04, 0x10, 0x20, 0x40, 0x80
 
 # Speed: Python's IntFlag builds a new member through Enum.__call__ for every
 # ``&`` and ``|`` (about 1 us each); the hot path does millions of them.  All

@@ -395,6 +395,15 @@ def test_ecn_is_explained_from_the_handshake_that_agrees_to_it_to_the_signals_it
     assert "ECE: it echoes a congestion mark (CE)" in echo and "CWR: its sender has reduced" in reduced
 
 
+def test_urgent_data_is_explained_by_its_pointer(tmp_path):
+    urgent = Segment(CLIENT[1], SERVER[1], SeqNum(101), SeqNum(501), Flags.parse("UPA"), 65535, NO_OPTIONS, b"!",
+                     CLIENT[0], SERVER[0], urgent=1)  # fmt: skip
+    (report,) = reports(write(tmp_path / "urg.pcap", [*handshake(), urgent, seg("A", 501, 102, back=True)]))
+    assert report.conforms
+    assert report.packets[3].explanation.startswith("1 byte of data, seq 1..2; the receiver will ack 2; URG: the "
+                                                    "urgent pointer 1 marks the data before seq 2 as urgent")  # fmt: skip
+
+
 def test_connection_refused_is_rej_and_conforms(tmp_path):
     (report,) = reports(write(tmp_path / "rej.pcap", [seg("S", 100), seg("RA", 0, 101, back=True)]))
     assert report.conforms and report.zeek_state == "REJ"
