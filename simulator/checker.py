@@ -192,6 +192,7 @@ class _Observer:
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
+    final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _never_sent)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -452,14 +453,18 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     """Each side's highest sequence number and ack in the look-ahead (to tell a capture gap from a
     bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
+        flags = p.flags
+        if flags & RST_BIT:
+            continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
         side = sides[p.sender]
-        flags, seq, final = p.flags, p.seq, side.final_nxt
+        seq, final = p.seq, side.final_nxt
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
         end = seq + used if used else seq
         if final is None or seq >= final:
             side.final_number = p.number  # it starts at its SND.NXT (not a resend): it shows how far it had got
         if final is None or end > final:
             side.final_nxt = end
+            side.final_bare = not used
         if flags & ACK_BIT and (side.final_ack is None or p.ack > side.final_ack):
             side.final_ack = p.ack
 
@@ -538,7 +543,10 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     base = s.isn
 
     # --- what the segment carries (RFC 9293 section 3.10.7.4, first check: sequence numbers)
-    below = length <= 1 and not fin and p.seq == nxt - 1 and (r.acked is None or r.acked == nxt)
+    top = nxt  # SND.NXT as the peer's ACKs show it, past what was seen sent when the capture missed segments
+    if s.unseen_acked is not None and s.unseen_acked > nxt:
+        top = s.unseen_acked
+    below = length <= 1 and not fin and p.seq == top - 1 and (r.acked is None or r.acked == top)
     if below and (r.acked is None or (r.window != 0 and not r.zero_seen)):
         labels.append("keep-alive")  # with no window of the peer's seen, as Wireshark says: no probe to tell
         sentences.append(
@@ -772,7 +780,7 @@ def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:
     if s.state is S.SYN_SENT:
         s.state = S.ESTABLISHED  # it has the SYN,ACK: the last one seen, or one the capture never saw
         if r.isn is not None:
-            return ""
+            return "" if r.isn_seen else "its sender has a SYN,ACK this capture never saw, so it is ESTABLISHED"
         r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
         return (
             f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
@@ -816,12 +824,13 @@ def _acknowledgement(
     # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
     # resending), still short of it.  A capture that missed its last segments and shows nothing new from
     # it afterwards cannot tell: see the branch below.
-    if r.final_nxt is not None and ack > r.final_nxt and r.isn is not None and r.final_number > p.number:
+    short = _short_of(ack, r, p.number)
+    if short is not None:
         departure = (
-            f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(r.final_nxt, base)}): "
+            f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(short, base)}): "
             "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
         )
-    elif r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r):
+    elif r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r) and not _opens_later(r):
         labels.append("ACK of something never sent")
         if s.state is S.SYN_RECEIVED:
             s.state = S.ESTABLISHED  # it answered the SYN from the older, synchronized connection it holds
@@ -834,7 +843,7 @@ def _acknowledgement(
         r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
-        if r.final_nxt is not None and ack > r.final_nxt:
+        if r.final_number <= p.number:
             sentence += "; the capture has no later packet of that side to show how far it got"
     elif covered:
         gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
@@ -905,6 +914,22 @@ def _acknowledgement(
     if moved:
         sentence = moved + ("; " + sentence if sentence and "pure ACK" not in labels else "")
     return labels, sentence, departure
+
+
+def _short_of(ack: SeqNum, r: _Observer, number: int) -> SeqNum | None:
+    """The receiver's SND.NXT, when ``ack`` is beyond all it is seen to send and it is seen again after packet
+    ``number`` at its SND.NXT (not resending), still short of it: no capture gap explains that ack.  A segment
+    without data, SYN or FIN is at SND.NXT, or at SND.NXT - 1 if it is a keep-alive (RFC 1122 section 4.2.3.6):
+    one more is allowed after it."""
+    final = r.final_nxt
+    if final is None or not ack > final or r.isn is None or r.final_number <= number:
+        return None
+    return None if r.final_bare and ack == final + 1 else final
+
+
+def _opens_later(r: _Observer) -> bool:
+    """The look-ahead shows ``r`` (in SYN-SENT) sending past its SYN: it got a SYN,ACK the capture missed."""
+    return r.isn is not None and r.final_nxt is not None and r.final_nxt > r.isn + 1 + r.syn_data
 
 
 def _ack_moves(ack: SeqNum, r: _Observer) -> str:
@@ -1086,7 +1111,7 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         # Its ack is past the SYN, and the capture shows nothing later of the SYN's sender to say it never got
         # that far (as for any ACK, see _acknowledgement): the capture missed the handshake's end and what came after.
         if not ok and p.flags & ACK_BIT and r.nxt is not None and p.ack > r.nxt:
-            ok = not (r.final_nxt is not None and p.ack > r.final_nxt and r.final_number > p.number)
+            ok = _short_of(p.ack, r, p.number) is None
             if ok:
                 unseen = (
                     f"its ack {_rel(p.ack, r.isn)} is past the SYN: it acknowledges bytes this capture never saw "

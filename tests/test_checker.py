@@ -198,6 +198,27 @@ def test_a_rst_that_acknowledges_bytes_after_the_syn_shows_the_capture_missed_th
     assert "the capture missed the end of the handshake" in report.packets[1].explanation
 
 
+def test_keep_alives_after_a_capture_drop_do_not_make_the_ack_before_them_a_departure(tmp_path):
+    # tcpdump dropped the SYN,ACK, the ACK and 5 bytes of data: the server acknowledges them, and the client's
+    # keep-alives that follow are at SND.NXT - 1, one below that ack, not at SND.NXT.
+    segments = [seg("S", 100), seg("A", 501, 106, back=True), seg("A", 105, 501), seg("A", 105, 501)]
+    (report,) = reports(write(tmp_path / "dropped.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    acked, first, second = report.packets[1:]
+    assert "ACKed segment that wasn't captured" in acked.labels and "no later packet" not in acked.explanation
+    assert first.labels == second.labels == ("keep-alive",)
+    assert first.explanation.startswith("Its sender has a SYN,ACK this capture never saw, so it is ESTABLISHED")
+
+
+def test_an_ack_one_beyond_snd_nxt_is_a_departure_when_a_pure_ack_at_snd_nxt_follows(tmp_path):
+    segments = [*handshake(), seg("PA", 101, 501, b"hello"), seg("A", 501, 107, back=True), seg("A", 106, 501)]
+    (report,) = reports(write(tmp_path / "beyond.pcap", segments))
+    assert [p.departure for p in report.departures] == [
+        "ACK for data never sent (ack 7 > SND.NXT 6): RFC 9293 section 3.10.7.4 says the receiver answers it with "
+        "an ACK and drops it"
+    ]
+
+
 def test_a_rst_that_does_not_acknowledge_the_syn_is_ignored_in_syn_sent(tmp_path):
     # Its ack is below the SYN's: no capture gap explains it, and SYN-SENT drops it (RFC 9293 section 3.10.7.3).
     (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100), seg("RA", 0, 50, back=True)]))
