@@ -198,6 +198,8 @@ UNDERSTOOD = {
     ("zero window probe", "keep-alive"),
     ("zero window probe ACK", "keep-alive ACK"),
     ("zero window probe ACK", ""),
+    # A resend of one byte at SND.NXT - 1, asked for again: Wireshark's keep-alive rule ignores that it is outstanding.
+    ("retransmission", "keep-alive"),
     # A FIN that advertises a zero window: Wireshark's zero-window rule leaves out SYN, FIN and RST segments.
     ("zero window", ""),
     # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
