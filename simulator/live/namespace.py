@@ -182,14 +182,23 @@ class DumpStats:
 
 
 @contextmanager
-def tcpdump(prefix: Sequence[str], pcap: Path, expression: str, snaplen: int = 262144) -> Iterator[DumpStats]:
-    """tcpdump on the loopback (of the namespace that ``prefix`` runs commands in) while the block runs."""
+def tcpdump(
+    prefix: Sequence[str],
+    pcap: Path,
+    expression: str,
+    snaplen: int = 262144,
+    *,
+    interface: str = "lo",
+    buffer_kib: int = 32768,
+) -> Iterator[DumpStats]:
+    """tcpdump on ``interface`` (of the namespace that ``prefix`` runs commands in) while the block runs."""
     require(["tcpdump"], what="capturing packets")
     # --immediate-mode: without it libpcap's ring buffer loses packets when tcpdump is stopped.
     # -B 32768 (KiB): in immediate mode each ring slot holds a whole snap length, so the default 2 MiB
     # holds a handful of packets and a burst on the loopback overflows it (hundreds of "packets dropped
-    # by kernel" in a 30 MB transfer); 32 MiB dropped none.
-    argv = ["tcpdump", "-i", "lo", "--immediate-mode", "-B", "32768", "-U", "-Z", "root", "-n", "-s", str(snaplen)]
+    # by kernel" in a 30 MB transfer); 32 MiB dropped none.  A small buffer makes tcpdump drop packets.
+    argv = ["tcpdump", "-i", interface, "--immediate-mode", "-B", str(buffer_kib), "-U", "-Z", "root", "-n"]
+    argv += ["-s", str(snaplen)]
     dump = subprocess.Popen([*prefix, *argv, "-w", str(pcap), expression], stderr=subprocess.PIPE, text=True)
     try:
         assert dump.stderr is not None

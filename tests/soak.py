@@ -1,0 +1,471 @@
+"""The checker against real Linux traffic, at random: a soak run by hand (as root).
+
+    python -m tests.soak --runs 40             # runs with seeds 1..40
+    python -m tests.soak --seed 187            # run 187 again
+    python -m tests.soak --runs 40 --tshark    # and compare the labels with tshark's
+
+Each run sets up, from its seed, what makes a real capture messy: one network namespace (its
+loopback) or two joined by a veth pair, a wire, captured at the client's end or the server's; a
+share of TCP packets lost after the capture point (iptables); tcpdump with a small buffer, so that
+it drops packets; a short snap length; a capture that starts after the conversations; TSO/GSO on
+or off; the MTU; SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
+conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
+either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
+reused port, a small MSS, Nagle, data both ways), and the capture is checked.  Every
+conversation of a Linux kernel should conform: a departure is a checker bug, or a choice of the
+kernel's the model does not know.  The capture of a run with a departure (or a difference from
+tshark) is kept, to look at with ``tcpsim check``.  Exit status 1 when a run found something.
+
+It is not part of ``pytest``: a run takes several seconds, and finds what it finds by chance
+(tests/test_soak.py runs one lossless run, so that this script keeps working).  What it has
+found is in tests/test_checker.py as hand-made captures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.capture import read
+from simulator.checker import ConnectionReport, check
+from simulator.errors import TcpsimError
+from simulator.live.namespace import DumpStats, Namespace, tcpdump
+
+SYSCTLS = {  # each on or off at random (per namespace: they do not touch the machine's own)
+    "net.ipv4.tcp_sack": (1, 1, 0),
+    "net.ipv4.tcp_dsack": (1, 0),
+    "net.ipv4.tcp_timestamps": (1, 1, 0),
+    "net.ipv4.tcp_window_scaling": (1, 1, 0),
+    "net.ipv4.tcp_ecn": (2, 1),  # 1: ask for ECN on every SYN; 2 (Linux's default): only answer it
+}
+WIRE = {"client": ("10.99.0.1", "fd99::1"), "server": ("10.99.0.2", "fd99::2")}  # inside the namespaces only
+WHOLE = 262144  # a snap length that keeps every packet whole
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one run makes its capture messy."""
+
+    wire: bool  # two namespaces joined by veth (else one namespace's loopback)
+    capture_at: str  # on a wire: "client" or "server"
+    loss: float  # share of TCP packets lost on input, after the capture point
+    buffer_kib: int  # tcpdump's buffer: a small one drops packets
+    snaplen: int
+    late: float  # seconds the capture starts after the conversations
+    mtu: int | None
+    offloads: bool  # TSO, GSO and GRO
+    sysctls: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def drawn(cls, rng: random.Random) -> Setting:
+        return cls(
+            wire=rng.random() < 0.5,
+            capture_at=rng.choice(["client", "server"]),
+            loss=rng.choice([0.0, 0.02, 0.05, 0.1, 0.2]),
+            buffer_kib=rng.choice([32768, 32768, 32768, 64, 128]),
+            snaplen=rng.choice([WHOLE, WHOLE, 200, 96, 80, 66]),
+            late=rng.choice([0.0, 0.0, 0.0, 0.3]),
+            mtu=rng.choice([None, 1500, 9000]),
+            offloads=rng.random() < 0.5,
+            sysctls={name: rng.choice(values) for name, values in SYSCTLS.items()},
+        )
+
+    def describe(self) -> str:
+        where = f"a wire captured at the {self.capture_at}" if self.wire else "a loopback"
+        off = [name.rsplit(".", 1)[1].removeprefix("tcp_") for name, value in self.sysctls.items() if not value]
+        return (
+            f"{where}, loss {self.loss:.0%}, tcpdump buffer {self.buffer_kib} KiB, snap length {self.snaplen}"
+            + (f", capture {self.late} s late" if self.late else "")
+            + (f", MTU {self.mtu}" if self.mtu else "")
+            + ("" if self.offloads else ", offloads off")
+            + (f", {' '.join(off)} off" if off else "")
+            + (", ECN asked for" if self.sysctls.get("net.ipv4.tcp_ecn") == 1 else "")
+        )
+
+
+# ----------------------------------------------------------------------------------- conversations
+Act = Callable[[socket.socket], None]
+
+
+@dataclass
+class Conversation:
+    """What the client and the server of one connection do (each given its connected socket)."""
+
+    client: Act
+    server: Act
+    client_options: list[tuple[int, int, int]] = field(default_factory=list)  # set before connect
+    server_options: list[tuple[int, int, int]] = field(default_factory=list)  # set on the listener
+    rounds: int = 1  # connections one after the other, from the same client port ("reused")
+
+
+def read_all(s: socket.socket, pause: float = 0.0) -> int:
+    got = 0
+    while data := s.recv(65536):
+        got += len(data)
+        time.sleep(pause)
+    return got
+
+
+def exactly(s: socket.socket, count: int) -> None:
+    while count > 0 and (data := s.recv(count)):
+        count -= len(data)
+
+
+def drain(s: socket.socket) -> None:
+    read_all(s)
+
+
+def echo_server(s: socket.socket) -> None:
+    while data := s.recv(3000):
+        s.sendall(data)
+
+
+def abort(s: socket.socket) -> None:
+    """Close with SO_LINGER 0: a RST instead of a FIN."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def conversation(kind: str, rng: random.Random) -> Conversation:
+    tcp, sol = socket.IPPROTO_TCP, socket.SOL_SOCKET
+    if kind == "echo":
+        sizes = [rng.randint(1, 5000) for _ in range(rng.randint(1, 4))]
+
+        def client(s: socket.socket) -> None:
+            for size in sizes:
+                s.sendall(b"e" * size)
+                exactly(s, size)
+
+        return Conversation(client, echo_server)
+    if kind == "bulk":
+        size = rng.randint(100_000, 3_000_000)
+        return Conversation(lambda s: s.sendall(b"z" * size), drain)
+    if kind == "half_close":
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"h" * 30000)
+            s.shutdown(socket.SHUT_WR)
+            read_all(s)
+
+        def server(s: socket.socket) -> None:
+            read_all(s)
+            s.sendall(b"n" * 5000)
+
+        return Conversation(client, server)
+    if kind == "client_aborts":
+        size = rng.randint(1, 80000)
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"r" * size)
+            time.sleep(0.03)
+            abort(s)
+
+        return Conversation(client, drain)
+    if kind == "server_aborts":
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"x" * 100)
+            for _ in range(20):  # into a connection the server resets
+                s.sendall(b"y" * 5000)
+                time.sleep(0.005)
+
+        def server(s: socket.socket) -> None:
+            exactly(s, 1000)
+            time.sleep(0.02)
+            abort(s)
+
+        return Conversation(client, server)
+    if kind == "slow_reader":
+
+        def server(s: socket.socket) -> None:
+            time.sleep(1.0)  # the window closes: zero window, probes
+            read_all(s, pause=0.002)
+
+        return Conversation(
+            lambda s: s.sendall(b"q" * 200_000),
+            server,
+            client_options=[(sol, socket.SO_SNDBUF, 4096)],
+            server_options=[(sol, socket.SO_RCVBUF, 4096)],
+        )
+    if kind == "simultaneous_close":
+        both = threading.Barrier(2, timeout=10)
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"hello")
+            exactly(s, 3)
+            both.wait()
+
+        def server(s: socket.socket) -> None:
+            exactly(s, 5)
+            s.sendall(b"bye")
+            both.wait()
+
+        return Conversation(client, server)
+    if kind == "urgent":
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"hello")
+            s.send(b"?", socket.MSG_OOB)
+            time.sleep(0.05)
+
+        def server(s: socket.socket) -> None:
+            exactly(s, 5)
+            s.send(b"!", socket.MSG_OOB)
+            s.sendall(b"after")
+            read_all(s)
+
+        return Conversation(client, server)
+    if kind == "keep_alive":
+        options = [(sol, socket.SO_KEEPALIVE, 1), (tcp, socket.TCP_KEEPIDLE, 1), (tcp, socket.TCP_KEEPINTVL, 1)]
+
+        def server(s: socket.socket) -> None:
+            exactly(s, 5)
+            time.sleep(2.5)
+            s.sendall(b"bye")
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"hello")
+            read_all(s)
+
+        return Conversation(client, server, client_options=options)
+    if kind == "reused_port":  # the server closes first, so its TIME-WAIT meets the next SYN
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"again")
+            read_all(s)
+
+        return Conversation(client, lambda s: s.sendall(s.recv(3000)), rounds=5)
+    if kind == "small_mss":
+        sizes = [rng.randint(1, 5000) for _ in range(3)]
+
+        def client(s: socket.socket) -> None:
+            for size in sizes:
+                s.sendall(b"m" * size)
+                exactly(s, size)
+
+        return Conversation(client, echo_server, client_options=[(tcp, socket.TCP_MAXSEG, 536)])
+    if kind == "nagle":
+        sizes = [rng.randint(1, 100) for _ in range(40)]
+
+        def client(s: socket.socket) -> None:
+            for size in sizes:
+                s.send(b"n" * size)
+            s.shutdown(socket.SHUT_WR)
+            read_all(s)
+
+        return Conversation(client, echo_server, client_options=[(tcp, socket.TCP_NODELAY, 0)])
+    assert kind == "both_ways"
+
+    def both_ways(size: int) -> Act:
+        def act(s: socket.socket) -> None:
+            reader = threading.Thread(target=read_all, args=(s,))
+            reader.start()
+            s.sendall(b"b" * size)
+            s.shutdown(socket.SHUT_WR)
+            reader.join(30)
+
+        return act
+
+    return Conversation(both_ways(300_000), both_ways(400_000))
+
+
+KINDS = [
+    "echo", "bulk", "half_close", "client_aborts", "server_aborts", "slow_reader", "simultaneous_close",
+    "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------- one run
+@dataclass
+class Places:
+    """Where the client and the server of a run live, and their addresses."""
+
+    client: Namespace
+    server: Namespace
+    client_address: tuple[str, str]  # IPv4, IPv6
+    server_address: tuple[str, str]
+
+
+@contextmanager
+def places(setting: Setting) -> Iterator[Places]:
+    """The run's namespaces, configured, deleted again afterwards whatever happens."""
+    with ExitStack() as stack:
+        client = stack.enter_context(Namespace(mtu=setting.mtu, offloads=setting.offloads, loss=setting.loss))
+        server = client
+        if setting.wire:
+            server = stack.enter_context(Namespace(mtu=setting.mtu, offloads=setting.offloads, loss=setting.loss))
+            join(client, server, setting)
+        for ns in {client.name: client, server.name: server}.values():
+            for name, value in setting.sysctls.items():
+                ns.run(["sysctl", "-q", "-w", f"{name}={value}"])
+        if setting.wire:
+            yield Places(client, server, WIRE["client"], WIRE["server"])
+        else:
+            yield Places(client, client, ("127.0.0.1", "::1"), ("127.0.0.1", "::1"))
+
+
+def join(client: Namespace, server: Namespace, setting: Setting) -> None:
+    """A veth pair between the two namespaces, with their addresses (reachable from nowhere else)."""
+    client.run(["ip", "link", "add", "wire", "type", "veth", "peer", "name", "wire", "netns", server.name])
+    for ns, side in ((client, "client"), (server, "server")):
+        v4, v6 = WIRE[side]
+        ns.run(["ip", "addr", "add", f"{v4}/24", "dev", "wire"])
+        ns.run(["ip", "addr", "add", f"{v6}/64", "dev", "wire", "nodad"])
+        if setting.mtu:
+            ns.run(["ip", "link", "set", "wire", "mtu", str(setting.mtu)])
+        if not setting.offloads:
+            ns.run(["ethtool", "-K", "wire", "tso", "off", "gso", "off", "gro", "off"])
+        ns.run(["ip", "link", "set", "wire", "up"])
+
+
+def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
+    """One conversation (or a few, on a reused port): server socket in its namespace, client in its own."""
+    plan = conversation(kind, rng)
+    six = rng.random() < 0.3
+    family, index = (socket.AF_INET6, 1) if six else (socket.AF_INET, 0)
+    server_address = (where.server_address[index], 9000 + number)
+    with where.server.entered():
+        listener = socket.socket(family)
+    with listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        for level, option, value in plan.server_options:
+            listener.setsockopt(level, option, value)
+        listener.bind(server_address)
+        listener.listen()
+        listener.settimeout(20)
+        served = threading.Thread(target=serve, args=(listener, plan))
+        served.start()
+        for _ in range(plan.rounds):
+            with where.client.entered():
+                s = socket.socket(family)
+            with s, suppress(OSError):  # a conversation ended early (a reset, a timeout) just ends
+                s.settimeout(30)
+                for level, option, value in plan.client_options:
+                    s.setsockopt(level, option, value)
+                if plan.rounds > 1:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind((where.client_address[index], 40000 + number))
+                s.connect(server_address)
+                plan.client(s)
+            time.sleep(0.01)
+        served.join(60)
+
+
+def serve(listener: socket.socket, plan: Conversation) -> None:
+    for _ in range(plan.rounds):
+        try:
+            s, _ = listener.accept()
+        except OSError:
+            return  # the client could not connect
+        with s, suppress(OSError):  # a conversation ended early (a reset, a timeout) just ends
+            s.settimeout(30)
+            plan.server(s)
+
+
+@dataclass
+class Outcome:
+    setting: Setting
+    dropped: int  # by tcpdump
+    reports: list[ConnectionReport]
+    packets: int
+    tshark: list[tuple[int, str, str]]  # (packet, the checker says, tshark says): differences not understood
+
+
+def run(seed: int, conversations: int, pcap: Path, *, tshark: bool) -> Outcome:
+    """Run ``seed``: its setting and its conversations, drawn from it."""
+    rng = random.Random(seed)
+    setting = Setting.drawn(rng)
+    return run_setting(setting, [rng.choice(KINDS) for _ in range(conversations)], rng, pcap, tshark=tshark)
+
+
+def run_setting(setting: Setting, kinds: list[str], rng: random.Random, pcap: Path, *, tshark: bool) -> Outcome:
+    with places(setting) as where:
+        at = where.server if setting.wire and setting.capture_at == "server" else where.client
+        talks = [threading.Thread(target=converse, args=(where, n, kind, rng)) for n, kind in enumerate(kinds)]
+        dump = ExitStack()
+        if not setting.late:
+            stats = dump.enter_context(capture(at, pcap, setting))
+        for talk in talks:
+            talk.start()
+            time.sleep(rng.random() * 0.03)
+        if setting.late:
+            time.sleep(setting.late)
+            stats = dump.enter_context(capture(at, pcap, setting))
+        with dump:
+            for talk in talks:
+                talk.join(120)
+    capture_file = read(pcap)
+    reports = [check(conn) for conn in capture_file.connections]
+    whole = not stats.dropped and setting.snaplen == WHOLE and not setting.late
+    differences = tshark_differences(pcap, reports) if tshark and whole else []
+    return Outcome(setting, stats.dropped, reports, capture_file.tcp_packets, differences)
+
+
+def capture(at: Namespace, pcap: Path, setting: Setting) -> AbstractContextManager[DumpStats]:
+    interface = "wire" if setting.wire else "lo"
+    return tcpdump(at.command([]), pcap, "tcp", setting.snaplen, interface=interface, buffer_kib=setting.buffer_kib)
+
+
+def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tuple[int, str, str]]:
+    from tests.test_checker_linux import tshark_differences as compare  # the same rule as the tests'
+
+    return compare(pcap, reports)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=1, help="how many runs (default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="the first run's seed (default 1)")
+    parser.add_argument("--conversations", type=int, default=16, help="at once in each run (default 16)")
+    parser.add_argument("--keep", type=Path, default=Path("soak-captures"), help="where captures with findings go")
+    parser.add_argument("--tshark", action="store_true", help="also compare the labels with tshark's analysis")
+    args = parser.parse_args(argv)
+    if args.tshark and shutil.which("tshark") is None:
+        parser.error("--tshark needs tshark (apt-get install tshark)")
+    found = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for seed in range(args.seed, args.seed + args.runs):
+            pcap = Path(scratch) / f"soak-{seed}.pcap"
+            try:
+                outcome = run(seed, args.conversations, pcap, tshark=args.tshark)
+            except TcpsimError as exc:
+                print(f"tests.soak: {exc}", file=sys.stderr)
+                return 2
+            found += report(seed, outcome, pcap, args.keep)
+    return 1 if found else 0
+
+
+def report(seed: int, outcome: Outcome, pcap: Path, keep: Path) -> int:
+    """Print a run's line, and its findings; keep its capture if it has any.  How many findings."""
+    departures = [(p.number, p.departure) for r in outcome.reports for p in r.departures]
+    dropped = f", tcpdump dropped {outcome.dropped}" if outcome.dropped else ""
+    print(
+        f"run {seed}: {outcome.setting.describe()}{dropped}: {len(outcome.reports)} connections, "
+        f"{outcome.packets} packets, {len(departures)} departures"
+        + (f", {len(outcome.tshark)} differences from tshark" if outcome.tshark else ""),
+        flush=True,
+    )
+    for number, departure in departures:
+        print(f"  packet {number}: {departure}")
+    for number, ours, theirs in outcome.tshark:
+        print(f"  packet {number}: the checker says {ours or 'nothing'}, tshark {theirs or 'nothing'}")
+    if departures or outcome.tshark:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pcap, keep / pcap.name)
+        print(f"  kept: {keep / pcap.name}")
+    return len(departures) + len(outcome.tshark)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
