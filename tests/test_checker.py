@@ -198,6 +198,16 @@ def test_a_rst_that_acknowledges_bytes_after_the_syn_shows_the_capture_missed_th
     assert "the capture missed the end of the handshake" in report.packets[1].explanation
 
 
+def test_a_rst_past_what_its_sender_was_seen_to_send_in_a_capture_that_drops_is_a_gap(tmp_path):
+    # tcpdump dropped the client's segments 201..301 and, later, 401..80001 with the server's ACKs of them.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 301, 501, b"b" * 100)]
+    segments += [seg("A", 501, 401, back=True), seg("RA", 80001, 501)]  # beyond the last window seen
+    (report,) = reports(write(tmp_path / "drops.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert report.packets[-1].labels == ("RST", "previous segment not captured")
+    assert [str(state) for state in report.packets[-1].after] == ["CLOSED", "CLOSED"]
+
+
 def test_keep_alives_after_a_capture_drop_do_not_make_the_ack_before_them_a_departure(tmp_path):
     # tcpdump dropped the SYN,ACK, the ACK and 5 bytes of data: the server acknowledges them, and the client's
     # keep-alives that follow are at SND.NXT - 1, one below that ack, not at SND.NXT.
