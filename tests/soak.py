@@ -392,7 +392,11 @@ def run(seed: int, conversations: int, pcap: Path, *, tshark: bool) -> Outcome:
 def run_setting(setting: Setting, kinds: list[str], rng: random.Random, pcap: Path, *, tshark: bool) -> Outcome:
     with places(setting) as where:
         at = where.server if setting.wire and setting.capture_at == "server" else where.client
-        talks = [threading.Thread(target=converse, args=(where, n, kind, rng)) for n, kind in enumerate(kinds)]
+        # each conversation its own generator, drawn here in order: a seed runs the same whatever the threads do
+        talks = [
+            threading.Thread(target=converse, args=(where, n, kind, random.Random(rng.getrandbits(64))))
+            for n, kind in enumerate(kinds)
+        ]
         dump = ExitStack()
         if not setting.late:
             stats = dump.enter_context(capture(at, pcap, setting))
