@@ -1170,6 +1170,20 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             ),
             None,
         )
+    if r.state is not S.SYN_SENT and p.seq == s.nxt:
+        # RFC 9293 section 3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST>.  Outside the window only when the
+        # sender's data has filled it: SND.NXT is then the window's right edge, just past it.
+        s.state = S.CLOSED
+        return (
+            labels,
+            (
+                f"RST: its sender aborts, with seq {_rel(p.seq, s.isn)} = its SND.NXT as an ABORT sends it (RFC 9293 "
+                "section 3.10.5); its data had filled the receiver's window, so that seq is just past the window's "
+                "right edge, and the receiver ignores the RST (RFC 9293 section 3.10.7.4), or answers with a "
+                "challenge ACK (RFC 5961 section 3.2), as it should."
+            ),
+            None,
+        )
     if s.isn is None:
         s.isn = p.seq
     return (

@@ -208,6 +208,18 @@ def test_a_rst_past_what_its_sender_was_seen_to_send_in_a_capture_that_drops_is_
     assert [str(state) for state in report.packets[-1].after] == ["CLOSED", "CLOSED"]
 
 
+def test_an_abort_whose_snd_nxt_is_the_right_edge_of_a_full_window_is_ignored_and_not_a_departure(tmp_path):
+    # Seen on a lossy wire: the server has filled the client's window (the client still asks for 501), then
+    # aborts with <SEQ=SND.NXT><CTL=RST>; that seq is the window's right edge, just outside it.
+    segments = [*handshake(), seg("A", 501, 101, back=True, window=100), seg("PA", 501, 101, b"x" * 100, back=True)]
+    segments += [seg("A", 101, 501, window=100), seg("RA", 601, 101, back=True)]
+    (report,) = reports(write(tmp_path / "full.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    rst = report.packets[-1]
+    assert rst.labels == ("RST", "RST outside the window") and "as an ABORT sends it" in rst.explanation
+    assert [str(state) for state in rst.after] == ["ESTABLISHED", "CLOSED"]  # the client ignores it
+
+
 def test_keep_alives_after_a_capture_drop_do_not_make_the_ack_before_them_a_departure(tmp_path):
     # tcpdump dropped the SYN,ACK, the ACK and 5 bytes of data: the server acknowledges them, and the client's
     # keep-alives that follow are at SND.NXT - 1, one below that ack, not at SND.NXT.
