@@ -104,6 +104,12 @@ class Packet:
             return self._segment.options
         return _header_options(self._tcp, (self._tcp[12] >> 4) * 4)
 
+    @property
+    def options_cut(self) -> bool:
+        """The snap length cut the TCP header short: some of its options are not in the capture."""
+        tcp = self._tcp
+        return bool(tcp) and len(tcp) < (tcp[12] >> 4) * 4
+
     def drop_payload(self) -> None:
         """Forget the payload's bytes, keeping the header and the counts (``captured``, ``length``):
         a checker holding a long connection then holds its headers, not its data.  The segment

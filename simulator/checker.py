@@ -178,6 +178,7 @@ class _Observer:
     right_edge: SeqNum | None = None  # highest ack + window it has advertised
     window: int = -1  # last window advertised (scaled); -1 before any
     offered_scale: int | None = None  # the window scale its SYN offered
+    options_cut: bool = False  # the snap length cut its SYN's options: whether it offered a scale is unknown
     scale: int | None = None  # the shift applied to its windows: known after the handshake
     mss: int | None = None
     fin: SeqNum | None = None  # sequence number of its FIN
@@ -987,6 +988,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if options.mss is not None:
         s.mss = options.mss
     s.offered_scale = options.wscale
+    s.options_cut = cut = p.options_cut
     s.window = p.window
     if again:
         labels.append("retransmission")
@@ -1028,7 +1030,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
                 "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
                 "instead of dropping them (RFC 3168 section 6.1.1)"
             )
-        return labels, text + ".", departure
+        return labels, text + (_OPTIONS_CUT if cut else "") + ".", departure
     # SYN,ACK
     first = s.acked is None  # after a SYN of its own: a simultaneous open
     if r.isn is not None and not _acks_syn(p.ack, r):
@@ -1036,7 +1038,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
             f"{_syn_needs(r)} (RFC 9293 section 3.10.7.3)"
         )
-    if r.offered_scale is not None and s.offered_scale is not None:
+    if s.options_cut or r.options_cut:
+        s.scale = r.scale = None  # whether both SYNs offered a scale is not in the capture: windows stay unscaled
+    elif r.offered_scale is not None and s.offered_scale is not None:
         # RFC 7323 section 2.2: scaling is on only when both SYNs carry the option.
         s.scale, r.scale = s.offered_scale, r.offered_scale
     elif r.isn is not None:
@@ -1082,9 +1086,13 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     )
     if p.flags & _ECN == ECE_BIT:
         scale += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
-    return labels, text + scale + ".", departure
+    return labels, text + scale + (_OPTIONS_CUT if cut else "") + ".", departure
 
 
+_OPTIONS_CUT = (
+    "; the snap length cut its options short, so whether it offered window scaling is unknown: the windows "
+    "are shown as sent, and data is not tested against them"
+)
 _MISSED_SYN_SPAN = 1 << 16  # how far below an inferred ISN a resent SYN may be (the SYN's data, at most)
 _MISSED_FIRST = "; the capture missed the first one, so this side's numbers had been counted from its next segment"
 
@@ -1126,8 +1134,10 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
     elif r.acked is None:
         ok, where = True, "the receiver never acknowledged anything, so there is no window to test it against"
     else:
-        # RFC 9293 section 3.10.7.4, first check: a RST is valid when its seq is in the receive window.
-        ok = p.seq.in_window(r.acked, max(r.window, 1))
+        # RFC 9293 section 3.10.7.4, first check: a RST is valid when its seq is in the receive window.  Where
+        # the window scale is unknown (a capture begun mid-connection, a SYN's options cut), it may be up to 14.
+        window = r.window << 14 if r.scale is None and r.state.synchronized else r.window
+        ok = p.seq.in_window(r.acked, max(window, 1))
         where = (
             "its seq is inside the receiver's window, so it is accepted (RFC 9293 section 3.10.7.4)"
             if ok

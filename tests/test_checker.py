@@ -388,6 +388,19 @@ def test_a_snaplen_that_cuts_into_the_tcp_options_is_not_data(tmp_path):
     assert report.packets[-1].length == 0 and "data" not in report.packets[-1].labels
 
 
+def test_syn_options_cut_by_the_snap_length_leave_the_window_scale_unknown_not_zero(tmp_path):
+    # Both SYNs offer a shift of 7, but a 44-byte snap length keeps only 4 bytes of their options: the client's
+    # window of 10 is 1280 bytes, so neither the server's 1000 bytes nor its RST at 2001 is beyond it.
+    scaled = Options(mss=1460, wscale=7)
+    segments = [seg("S", 100, options=scaled), seg("SA", 500, 101, back=True, options=scaled)]
+    segments += [seg("A", 101, 501, window=10), seg("PA", 501, 101, b"x" * 1000, back=True)]
+    segments += [seg("A", 101, 1501, window=10), seg("RA", 2001, 101, back=True)]
+    (report,) = reports(write(tmp_path / "cut_options.pcap", segments, snaplen=44))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert "the snap length cut its options short" in report.packets[0].explanation
+    assert report.packets[-1].labels == ("RST", "RST in window")
+
+
 def test_a_tso_super_segment_is_not_a_departure(tmp_path):
     mss = Options(mss=1460)
     segments = [seg("S", 100, options=mss), seg("SA", 500, 101, back=True, options=mss), seg("A", 101, 501)]
