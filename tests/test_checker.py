@@ -61,6 +61,15 @@ def handshake() -> list[Segment]:
     return [seg("S", 100), seg("SA", 500, 101, back=True), seg("A", 101, 501)]
 
 
+def ignored_rst(path: Path, segments: list[Segment], *, because: str) -> ConnectionReport:
+    """The report of ``segments``, whose last is a RST outside the window that the receiver rightly ignores."""
+    (report,) = reports(write(path, segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    rst = report.packets[-1]
+    assert rst.labels == ("RST", "RST outside the window") and because in rst.explanation
+    return report
+
+
 def test_a_real_linux_conversation_conforms_and_every_step_is_explained():
     (report,) = reports(DATA / "linux-loopback.pcap")
     assert report.conforms and report.zeek_state == "SF"
@@ -213,11 +222,8 @@ def test_an_abort_whose_snd_nxt_is_the_right_edge_of_a_full_window_is_ignored_an
     # aborts with <SEQ=SND.NXT><CTL=RST>; that seq is the window's right edge, just outside it.
     segments = [*handshake(), seg("A", 501, 101, back=True, window=100), seg("PA", 501, 101, b"x" * 100, back=True)]
     segments += [seg("A", 101, 501, window=100), seg("RA", 601, 101, back=True)]
-    (report,) = reports(write(tmp_path / "full.pcap", segments))
-    assert report.conforms, [(p.number, p.departure) for p in report.departures]
-    rst = report.packets[-1]
-    assert rst.labels == ("RST", "RST outside the window") and "as an ABORT sends it" in rst.explanation
-    assert [str(state) for state in rst.after] == ["ESTABLISHED", "CLOSED"]  # the client ignores it
+    report = ignored_rst(tmp_path / "full.pcap", segments, because="as an ABORT sends it")
+    assert [str(state) for state in report.packets[-1].after] == ["ESTABLISHED", "CLOSED"]  # the client ignores it
 
 
 def test_keep_alives_after_a_capture_drop_do_not_make_the_ack_before_them_a_departure(tmp_path):
@@ -303,12 +309,10 @@ def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_depar
         seg("FA", 501, 101, back=True),  # the server's FIN again, made before the client's FIN arrived
         seg("R", 101),  # a closed socket answers it: <SEQ=SEG.ACK><CTL=RST>
     ]
-    (report,) = reports(write(tmp_path / "crossed.pcap", segments))
-    assert report.conforms, [(p.number, p.departure) for p in report.departures]
-    resent, rst = report.packets[-2], report.packets[-1]
+    report = ignored_rst(tmp_path / "crossed.pcap", segments, because="a side that has closed")
+    resent = report.packets[-2]
     assert "made before the ACK it sent already" in resent.explanation
     assert [str(state) for state in resent.after] == ["CLOSED", "TIME-WAIT"]  # the server's state does not go back
-    assert rst.labels == ("RST", "RST outside the window") and "a side that has closed" in rst.explanation
 
 
 def test_a_rst_that_answers_data_after_the_close_is_ignored_and_not_a_departure(tmp_path):
@@ -317,11 +321,8 @@ def test_a_rst_that_answers_data_after_the_close_is_ignored_and_not_a_departure(
     # the server's ACK of that FIN, captured before the RST, has moved its window past it.
     segments = [*handshake(), seg("PA", 101, 501, b"x" * 10), seg("FA", 111, 501)]
     segments += [seg("PA", 501, 101, b"y" * 5, back=True), seg("A", 506, 112, back=True), seg("R", 101)]
-    (report,) = reports(write(tmp_path / "abort.pcap", segments))
-    assert report.conforms, [(p.number, p.departure) for p in report.departures]
-    rst = report.packets[-1]
-    assert rst.labels == ("RST", "RST outside the window") and "RFC 1122 section 4.2.2.13" in rst.explanation
-    assert [str(state) for state in rst.after] == ["CLOSED", "CLOSE-WAIT"]  # the client has aborted
+    report = ignored_rst(tmp_path / "abort.pcap", segments, because="RFC 1122 section 4.2.2.13")
+    assert [str(state) for state in report.packets[-1].after] == ["CLOSED", "CLOSE-WAIT"]  # the client has aborted
 
 
 def test_numbers_before_a_new_isn_stay_relative_to_the_isn_of_their_time(tmp_path):
