@@ -11,7 +11,7 @@ it drops packets; a short snap length; a capture that starts after the conversat
 or off; the MTU; SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
 conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
 either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
-reused port, a small MSS, Nagle, data both ways), and the capture is checked.  Every
+reused port, a small MSS, Nagle, data both ways, a closed port), and the capture is checked.  Every
 conversation of a Linux kernel should conform: a departure is a checker bug, or a choice of the
 kernel's the model does not know.  The capture of a run with a departure (or a difference from
 tshark) is kept, to look at with ``tcpsim check``.  Exit status 1 when a run found something.
@@ -107,6 +107,7 @@ class Conversation:
     client_options: list[tuple[int, int, int]] = field(default_factory=list)  # set before connect
     server_options: list[tuple[int, int, int]] = field(default_factory=list)  # set on the listener
     rounds: int = 1  # connections one after the other, from the same client port ("reused")
+    refused: bool = False  # nothing listens: the client's SYN is answered with a RST
 
 
 def read_all(s: socket.socket, pause: float = 0.0) -> int:
@@ -265,6 +266,8 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
             read_all(s)
 
         return Conversation(client, echo_server, client_options=[(tcp, socket.TCP_NODELAY, 0)])
+    if kind == "refused":
+        return Conversation(drain, drain, refused=True)
     assert kind == "both_ways"
 
     def both_ways(size: int) -> Act:
@@ -282,7 +285,7 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
 
 KINDS = [
     "echo", "bulk", "half_close", "client_aborts", "server_aborts", "slow_reader", "simultaneous_close",
-    "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways",
+    "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways", "refused",
 ]  # fmt: skip
 
 
@@ -342,7 +345,8 @@ def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
         for level, option, value in plan.server_options:
             listener.setsockopt(level, option, value)
         listener.bind(server_address)
-        listener.listen()
+        if not plan.refused:  # else the port is bound but closed: a SYN to it gets a RST
+            listener.listen()
         listener.settimeout(20)
         served = threading.Thread(target=serve, args=(listener, plan))
         served.start()
