@@ -431,11 +431,17 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
     return compare(pcap, reports)
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1, help="how many runs (default 1)")
+    parser.add_argument("--runs", type=positive, default=1, help="how many runs (default 1)")
     parser.add_argument("--seed", type=int, default=1, help="the first run's seed (default 1)")
-    parser.add_argument("--conversations", type=int, default=16, help="at once in each run (default 16)")
+    parser.add_argument("--conversations", type=positive, default=16, help="at once in each run (default 16)")
     parser.add_argument("--keep", type=Path, default=Path("soak-captures"), help="where captures with findings go")
     parser.add_argument("--tshark", action="store_true", help="also compare the labels with tshark's analysis")
     args = parser.parse_args(argv)
