@@ -187,7 +187,6 @@ class _Observer:
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
-    earlier_ack: SeqNum | None = None  # the ack it sent before the latest one (a RST may answer it: see _reset)
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     missed: bool = False  # the capture has missed segments of this side (tcpdump drops)
     unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
@@ -860,9 +859,8 @@ def _acknowledgement(
         labels.append("old ACK")
     pure = not seglen and not p.flags & _CONTROL
     previous = s.last_pure_ack
-    last_numbers = s.last_numbers
     if pure:
-        last = last_numbers
+        last = s.last_numbers
         if after_gap:
             pass  # the capture missed segments of this side: the ACK and window they carried are unknown
         elif last is not None and p.seq == s.nxt and last[0] == ack and window != last[1]:
@@ -906,8 +904,6 @@ def _acknowledgement(
         sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
     if pure:
         s.last_pure_ack = (ack, window)
-    if last_numbers is not None and last_numbers[0] != ack:
-        s.earlier_ack = last_numbers[0]
     s.last_numbers = (ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
@@ -1163,20 +1159,20 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         )
     if ok:
         return _resets(labels, where, p, s, r)
-    answered = r.last_numbers is not None and (p.seq == r.last_numbers[0] or p.seq == r.earlier_ack)
-    if not p.flags & ACK_BIT and (s.state is S.CLOSED or s.fin is not None) and answered:
-        # Its sender has closed, and answers one of the peer's latest segments (a resend that crossed the
-        # close, or data that came after it) with <SEQ=SEG.ACK><CTL=RST>; the peer has acknowledged more since
-        # it sent that segment, so it ignores the RST.
+    old = r.acked is not None and s.isn is not None and s.isn < p.seq <= r.acked  # an ack the peer has sent
+    if not p.flags & ACK_BIT and (s.state is S.CLOSED or s.fin is not None) and old:
+        # Its sender has closed, and answers a segment of the peer's (a resend that crossed the close, data that
+        # came after it, an ACK of a connection it no longer has) with <SEQ=SEG.ACK><CTL=RST>; the peer has
+        # acknowledged more since it sent that segment, so it ignores the RST.
         s.state = S.CLOSED
         return (
             labels,
             (
-                "RST: the answer of a side that has closed to a segment it got (a resend that crossed the close, or "
-                f"data that came after it): seq {_rel(p.seq, s.isn)} = that segment's ack, and no ACK bit (RFC 9293 "
-                "section 3.10.7.1; for data after CLOSE, RFC 1122 section 4.2.2.13); the receiver has acknowledged "
-                "more since, so the RST is outside its window and it ignores it (RFC 9293 section 3.10.7.4), as it "
-                "should."
+                "RST: the answer of a side that has closed to a segment it got (a resend that crossed the close, "
+                f"data that came after it, an ACK): seq {_rel(p.seq, s.isn)}, no ACK bit, is that segment's ack (RFC "
+                "9293 section 3.10.7.1; for data after CLOSE, RFC 1122 section 4.2.2.13); the receiver has "
+                "acknowledged more since it sent that segment, so the RST is outside its window and it ignores it "
+                "(RFC 9293 section 3.10.7.4), as it should."
             ),
             None,
         )

@@ -217,6 +217,18 @@ def test_a_rst_past_what_its_sender_was_seen_to_send_in_a_capture_that_drops_is_
     assert [str(state) for state in report.packets[-1].after] == ["CLOSED", "CLOSED"]
 
 
+def test_rsts_that_answer_older_acks_captured_late_are_ignored_and_not_departures(tmp_path):
+    # Seen on a loopback with data both ways: the client's ACKs were captured out of order after the close, and
+    # the server, closed by then, answers each with <SEQ=SEG.ACK><CTL=RST>, below the window the client has.
+    segments = [*handshake(), seg("PA", 501, 101, b"x" * 100, back=True), seg("PA", 601, 101, b"y" * 100, back=True)]
+    segments += [seg("A", 101, 701), seg("FA", 701, 101, back=True), seg("FA", 101, 702), seg("A", 702, 102, back=True)]
+    segments += [seg("A", 102, 601), seg("A", 102, 651), seg("A", 102, 702)]  # captured late
+    segments += [seg("R", 601, back=True), seg("R", 651, back=True)]
+    (report,) = reports(write(tmp_path / "late_acks.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert all(p.labels == ("RST", "RST outside the window") for p in report.packets[-2:])
+
+
 def test_an_abort_whose_snd_nxt_is_the_right_edge_of_a_full_window_is_ignored_and_not_a_departure(tmp_path):
     # Seen on a lossy wire: the server has filled the client's window (the client still asks for 501), then
     # aborts with <SEQ=SND.NXT><CTL=RST>; that seq is the window's right edge, just outside it.
