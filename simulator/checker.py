@@ -188,7 +188,6 @@ class _Observer:
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
-    missed: bool = False  # the capture has missed segments of this side (tcpdump drops)
     unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
@@ -659,7 +658,12 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     )
                     + big
                 )
-        if s.fin is not None and length and data_end > s.fin:
+        if s.fin is not None and length and data_end > s.fin and p.seq > nxt:
+            sentences.append(
+                "it follows this side's FIN across bytes the capture never saw: most likely a new connection on "
+                "these ports, whose SYN and SYN,ACK the capture missed"
+            )
+        elif s.fin is not None and length and data_end > s.fin:
             departure = (
                 f"data after FIN: bytes up to {_rel(data_end, base)} follow the FIN at "
                 f"{_rel(s.fin, base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
@@ -802,7 +806,6 @@ def _not_captured(
     """A segment starts past where its sender was seen to get: remember the gap (the part the
     receiver has not acknowledged yet), to tell a later segment filling it."""
     labels.append("previous segment not captured")
-    s.missed = True
     start = r.acked if r.acked is not None and r.acked > nxt else nxt
     if start < seq:
         s.holes.append((start, seq))
@@ -843,14 +846,12 @@ def _acknowledgement(
         )
     elif r.nxt is not None and ack > r.nxt and (r.unseen_acked is None or ack > r.unseen_acked):
         r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
-        r.missed = True
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
         if r.final_number <= p.number:
             sentence += "; the capture has no later packet of that side to show how far it got"
     elif covered:
         gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
-        r.missed = True
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges bytes {gaps}, which this capture never saw: they arrived, the capture dropped them"
     if covered:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
@@ -1139,11 +1140,13 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             if ok
             else "its seq is outside the receiver's window (RFC 9293 section 3.10.7.4)"
         )
-        if not ok and s.missed and s.nxt is not None and p.seq > s.nxt:
+        # Past what its sender was seen to send, as data after a capture gap is, unless its sender is seen later
+        # at its SND.NXT, short of this seq (as for an ACK of data never sent).
+        if not ok and s.nxt is not None and p.seq > s.nxt and _short_of(p.seq, s, p.number) is None:
             unseen = (
                 f"its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen to "
-                "send, and this capture has missed segments of that side before: the bytes between were sent but "
-                "not captured, nor were the receiver's ACKs of them that moved its window on"
+                "send: the bytes between were sent but not captured, nor were the receiver's ACKs of them that moved "
+                "its window on"
             )
             return _resets(["RST", "previous segment not captured"], unseen, p, s, r)
     labels = ["RST", "RST in window" if ok else "RST outside the window"]

@@ -207,10 +207,18 @@ def test_a_rst_that_acknowledges_bytes_after_the_syn_shows_the_capture_missed_th
     assert "the capture missed the end of the handshake" in report.packets[1].explanation
 
 
-def test_a_rst_past_what_its_sender_was_seen_to_send_in_a_capture_that_drops_is_a_gap(tmp_path):
-    # tcpdump dropped the client's segments 201..301 and, later, 401..80001 with the server's ACKs of them.
-    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("PA", 301, 501, b"b" * 100)]
-    segments += [seg("A", 501, 401, back=True), seg("RA", 80001, 501)]  # beyond the last window seen
+def test_data_past_a_fin_and_a_capture_gap_is_taken_for_a_new_connection_whose_syn_was_missed(tmp_path):
+    # The client closes, then reuses the port: tcpdump dropped the new SYN and SYN,ACK (and the old close's end).
+    segments = [*handshake(), seg("FA", 101, 501), seg("PA", 90_000, 7_000, b"again", back=False)]
+    (report,) = reports(write(tmp_path / "reused.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert "most likely a new connection on these ports" in report.packets[-1].explanation
+
+
+def test_a_rst_past_what_its_sender_was_seen_to_send_is_a_capture_gap(tmp_path):
+    # tcpdump dropped the client's segments 401..80001 with the server's ACKs of them, then saw its abort.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 300), seg("A", 501, 401, back=True)]
+    segments += [seg("RA", 80001, 501)]  # beyond the last window seen
     (report,) = reports(write(tmp_path / "drops.pcap", segments))
     assert report.conforms, [(p.number, p.departure) for p in report.departures]
     assert report.packets[-1].labels == ("RST", "previous segment not captured")
@@ -297,7 +305,8 @@ def test_zero_window_and_probes_are_named(tmp_path):
         # the server's next ACK still starts at 501: it never sent up to 9001
         ([seg("A", 101, 9001), seg("A", 501, 101, back=True)], "ACK for data never sent (ack 8501 > SND.NXT 1)"),
         ([seg("FA", 101, 501), seg("PA", 102, 501, b"late")], "data after FIN"),
-        ([seg("R", 100_000)], "RST outside the window: a correct stack ignores it"),
+        # the client's next ACK is still at 101: it never sent up to 100000
+        ([seg("R", 100_000), seg("A", 101, 501)], "RST outside the window: a correct stack ignores it"),
         ([seg("SA", 7777, 101, back=True)], "SYN on a synchronized connection"),
         ([seg("", 101, 0, b"no flags")], "neither SYN, ACK nor RST"),
     ],
