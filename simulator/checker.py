@@ -1162,7 +1162,8 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         )
     if ok:
         return _resets(labels, where, p, s, r)
-    old = r.acked is not None and s.isn is not None and s.isn < p.seq <= r.acked  # an ack the peer has sent
+    # an ack the peer has sent (from a capture begun mid-connection, its first may be the first seq seen)
+    old = r.acked is not None and s.isn is not None and s.isn <= p.seq <= r.acked
     if not p.flags & ACK_BIT and (s.state is S.CLOSED or s.fin is not None) and old:
         # Its sender has closed, and answers a segment of the peer's (a resend that crossed the close, data that
         # came after it, an ACK of a connection it no longer has) with <SEQ=SEG.ACK><CTL=RST>; the peer has

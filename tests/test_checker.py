@@ -237,6 +237,13 @@ def test_rsts_that_answer_older_acks_captured_late_are_ignored_and_not_departure
     assert all(p.labels == ("RST", "RST outside the window") for p in report.packets[-2:])
 
 
+def test_a_rst_answering_the_first_segment_of_a_capture_begun_mid_connection_is_not_a_departure(tmp_path):
+    # The capture starts at the server's FIN (ack 101): after the close, the client answers it again with a RST.
+    segments = [seg("FA", 501, 101, back=True), seg("FA", 101, 502), seg("A", 502, 102, back=True), seg("R", 101)]
+    report = ignored_rst(tmp_path / "mid.pcap", segments, because="a side that has closed")
+    assert "starts mid-connection" in report.notes[0]
+
+
 def test_an_abort_whose_snd_nxt_is_the_right_edge_of_a_full_window_is_ignored_and_not_a_departure(tmp_path):
     # Seen on a lossy wire: the server has filled the client's window (the client still asks for 501), then
     # aborts with <SEQ=SND.NXT><CTL=RST>; that seq is the window's right edge, just outside it.
