@@ -192,7 +192,7 @@ class _Observer:
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
-    final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _never_sent)
+    final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -658,16 +658,17 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     )
                     + big
                 )
-        if s.fin is not None and length and data_end > s.fin and p.seq > nxt:
-            sentences.append(
-                "it follows this side's FIN across bytes the capture never saw: most likely a new connection on "
-                "these ports, whose SYN and SYN,ACK the capture missed"
-            )
-        elif s.fin is not None and length and data_end > s.fin:
-            departure = (
-                f"data after FIN: bytes up to {_rel(data_end, base)} follow the FIN at "
-                f"{_rel(s.fin, base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
-            )
+        if s.fin is not None and length and data_end > s.fin:
+            if p.seq > nxt:
+                sentences.append(
+                    "it follows this side's FIN across bytes the capture never saw: most likely a new connection on "
+                    "these ports, whose SYN and SYN,ACK the capture missed"
+                )
+            else:
+                departure = (
+                    f"data after FIN: bytes up to {_rel(data_end, base)} follow the FIN at "
+                    f"{_rel(s.fin, base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
+                )
         elif (
             length
             and "zero window probe" not in labels
