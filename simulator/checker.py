@@ -194,7 +194,7 @@ class _Observer:
     final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
     final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
-    probing: str = ""  # "keep-alive" or "zero window probe" while its probe awaits an answer
+    probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, a probe, awaits an answer
     listens: bool = False  # a server: after a reset its listener is still there
 
 
@@ -521,6 +521,7 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on."""
     flags = p.flags
+    s.probing = ""  # as in Wireshark: the peer's ACK answers a probe only if its sender sent nothing else since
     if flags & RST_BIT:
         return _reset(p, s, r)
     if flags & SYN_BIT:
@@ -546,7 +547,14 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     top = nxt  # SND.NXT as the peer's ACKs show it, past what was seen sent when the capture missed segments
     if s.unseen_acked is not None and s.unseen_acked > nxt:
         top = s.unseen_acked
-    below = length <= 1 and not fin and p.seq == top - 1 and (r.acked is None or r.acked == top)
+    # A probe carries the ack of now: one below an ack its sender has sent already is an old segment, come late.
+    below = (
+        length <= 1
+        and not fin
+        and p.seq == top - 1
+        and (r.acked is None or r.acked == top)
+        and (s.acked is None or p.ack >= s.acked)
+    )
     if below and (r.acked is None or (r.window != 0 and not r.zero_seen)):
         labels.append("keep-alive")  # with no window of the peer's seen, as Wireshark says: no probe to tell
         sentences.append(
@@ -571,7 +579,6 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         )
         s.probing = "zero window probe"
     elif length or fin:
-        s.probing = ""  # it has moved on: an ACK from the peer now answers this, not an unanswered probe
         in_hole = next((h for h in s.holes if h[0] <= p.seq and end <= h[1]), None)
         if r.window == 0 and p.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
             labels.append("zero window probe")
@@ -580,16 +587,23 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                 "learn when it opens (RFC 9293 section 3.8.6.1); the probe byte is not counted as sent"
             )
         elif in_hole is not None:
-            labels.append("out-of-order")
             s.holes.remove(in_hole)
             if in_hole[0] != p.seq:
                 s.holes.append((in_hole[0], p.seq))
             if in_hole[1] != end:
                 s.holes.append((end, in_hole[1]))
-            sentences.append(
-                f"out of order: it fills seq {_rel(p.seq, base)}..{_rel(end, base)}, a gap left earlier "
-                "(the network reordered it, or it overtook its own retransmission)"
-            )
+            if _asked_again(p, r):
+                labels.append("fast retransmission")
+                sentences.append(
+                    _fast_retransmission(p, r, base) + "; this capture never saw it sent before (the first sending "
+                    "was lost before the capture point, or the capture dropped it)"
+                )
+            else:
+                labels.append("out-of-order")
+                sentences.append(
+                    f"out of order: it fills seq {_rel(p.seq, base)}..{_rel(end, base)}, a gap left earlier "
+                    "(the network reordered it, or it overtook its own retransmission)"
+                )
         elif end <= nxt:
             if r.acked is not None and end <= r.acked:
                 labels.append("spurious retransmission")
@@ -598,18 +612,9 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender took it for lost too early, "
                     "or that ACK (seen here) had not reached it"
                 )
-            elif r.dup_acks >= 2 and r.last_pure_ack is not None and p.seq == r.last_pure_ack[0]:
+            elif _asked_again(p, r):
                 labels.append("fast retransmission")
-                sentences.append(
-                    f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(p.seq, base)}, "
-                    "so it is sent again without waiting for the timer (RFC 5681 section 3.2"
-                    + (
-                        ")"
-                        if r.dup_acks >= 3
-                        else " waits for three: the sender's own loss detection decided sooner, in Linux "
-                        "SACK recovery and RACK-TLP, RFC 6675 and RFC 8985)"
-                    )
-                )
+                sentences.append(_fast_retransmission(p, r, base))
             elif s.syn_data and s.isn is not None and p.seq == s.isn + 1 and r.acked == p.seq:
                 labels.append("retransmission")
                 sentences.append(
@@ -760,6 +765,24 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     return labels, text[0].upper() + text[1:] + ".", departure
 
 
+def _asked_again(p: Packet, r: _Observer) -> bool:
+    """The receiver's latest pure ACKs, two duplicates or more, ask for the bytes at this segment's seq."""
+    return r.dup_acks >= 2 and r.last_pure_ack is not None and p.seq == r.last_pure_ack[0]
+
+
+def _fast_retransmission(p: Packet, r: _Observer, base: SeqNum | None) -> str:
+    return (
+        f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(p.seq, base)}, "
+        "so it is sent again without waiting for the timer (RFC 5681 section 3.2"
+        + (
+            ")"
+            if r.dup_acks >= 3
+            else " waits for three: the sender's own loss detection decided sooner, in Linux "
+            "SACK recovery and RACK-TLP, RFC 6675 and RFC 8985)"
+        )
+    )
+
+
 def _signals(p: Packet, base: SeqNum | None) -> list[str]:
     """What URG, ECE and CWR say on a synchronized connection."""
     flags, said = p.flags, []
@@ -857,7 +880,8 @@ def _acknowledgement(
         sentence = f"it acknowledges bytes {gaps}, which this capture never saw: they arrived, the capture dropped them"
     if covered:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
         r.holes = [(ack if start < ack else start, end) for start, end in r.holes if ack < end]
-    if s.acked is not None and ack < s.acked and not seglen:
+    old = s.acked is not None and ack < s.acked and not seglen
+    if old:
         labels.append("old ACK")
     pure = not seglen and not p.flags & _CONTROL
     previous = s.last_pure_ack
@@ -903,7 +927,12 @@ def _acknowledgement(
             "section 3.8.6.1)"
         )
     if pure and not sentence and not described:
-        sentence = f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
+        sentence = (
+            f"an old ACK: ack {_rel(ack, base)} is below the {_rel(s.acked, base)} its sender has acknowledged "
+            "already, so it was sent before that one and comes late (reordered on the way, or captured late)"
+            if old and s.acked is not None
+            else f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
+        )
     if pure:
         s.last_pure_ack = (ack, window)
     s.last_numbers = (ack, window)

@@ -7,8 +7,11 @@
 Each run sets up, from its seed, what makes a real capture messy: one network namespace (its
 loopback) or two joined by a veth pair, a wire, captured at the client's end or the server's; a
 share of TCP packets lost after the capture point (iptables); tcpdump with a small buffer, so that
-it drops packets; a short snap length; a capture that starts after the conversations; TSO/GSO on
-or off; the MTU; SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
+it drops packets; a short snap length; a capture that starts after the conversations; packets
+duplicated on the way (iptables TEE); on a wire, a share of packets sent by a second, slower veth
+pair (a rate-limited queue, chosen at random by a firewall mark), so that they arrive out of order
+and some are lost there (the capture then listens on every interface); TSO/GSO on or off; the MTU;
+SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
 conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
 either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
 reused port, a small MSS, Nagle, data both ways, a closed port), and the capture is checked.  Every
@@ -34,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from simulator.capture import read
@@ -50,6 +53,7 @@ SYSCTLS = {  # each on or off at random (per namespace: they do not touch the ma
     "net.ipv4.tcp_ecn": (2, 1),  # 1: ask for ECN on every SYN; 2 (Linux's default): only answer it
 }
 WIRE = {"client": ("10.99.0.1", "fd99::1"), "server": ("10.99.0.2", "fd99::2")}  # inside the namespaces only
+DETOUR = {"client": ("10.98.0.1", "fd98::1"), "server": ("10.98.0.2", "fd98::2")}  # the slower second link's
 WHOLE = 262144  # a snap length that keeps every packet whole
 
 
@@ -60,6 +64,8 @@ class Setting:
     wire: bool  # two namespaces joined by veth (else one namespace's loopback)
     capture_at: str  # on a wire: "client" or "server"
     loss: float  # share of TCP packets lost on input, after the capture point
+    duplicate: float  # share of TCP packets sent twice (a copy made after the sender's capture point)
+    reorder: float  # on a wire: share of TCP packets sent by the slower detour, to arrive out of order
     buffer_kib: int  # tcpdump's buffer: a small one drops packets
     snaplen: int
     late: float  # seconds the capture starts after the conversations
@@ -73,19 +79,28 @@ class Setting:
             wire=rng.random() < 0.5,
             capture_at=rng.choice(["client", "server"]),
             loss=rng.choice([0.0, 0.02, 0.05, 0.1, 0.2]),
+            duplicate=rng.choice([0.0, 0.0, 0.01, 0.05]),
+            reorder=rng.choice([0.0, 0.0, 0.05, 0.2]),
             buffer_kib=rng.choice([32768, 32768, 32768, 64, 128]),
             snaplen=rng.choice([WHOLE, WHOLE, 200, 96, 80, 66]),
             late=rng.choice([0.0, 0.0, 0.0, 0.3]),
             mtu=rng.choice([None, 1500, 9000]),
             offloads=rng.random() < 0.5,
             sysctls={name: rng.choice(values) for name, values in SYSCTLS.items()},
-        )
+        ).possible()
+
+    def possible(self) -> Setting:
+        """The setting, without a detour where there is no wire to go beside."""
+        return self if self.wire else replace(self, reorder=0.0)
 
     def describe(self) -> str:
         where = f"a wire captured at the {self.capture_at}" if self.wire else "a loopback"
         off = [name.rsplit(".", 1)[1].removeprefix("tcp_") for name, value in self.sysctls.items() if not value]
         return (
-            f"{where}, loss {self.loss:.0%}, tcpdump buffer {self.buffer_kib} KiB, snap length {self.snaplen}"
+            f"{where}, loss {self.loss:.0%}"
+            + (f", duplicates {self.duplicate:.0%}" if self.duplicate else "")
+            + (f", {self.reorder:.0%} by a slower path" if self.reorder else "")
+            + f", tcpdump buffer {self.buffer_kib} KiB, snap length {self.snaplen}"
             + (f", capture {self.late} s late" if self.late else "")
             + (f", MTU {self.mtu}" if self.mtu else "")
             + ("" if self.offloads else ", offloads off")
@@ -273,7 +288,7 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
 
     def both_ways(size: int) -> Act:
         def act(s: socket.socket) -> None:
-            reader = threading.Thread(target=drain, args=(s,))
+            reader = threading.Thread(target=drain, args=(s,), daemon=True)
             reader.start()
             s.sendall(b"b" * size)
             s.shutdown(socket.SHUT_WR)
@@ -309,28 +324,65 @@ def places(setting: Setting) -> Iterator[Places]:
         server = client
         if setting.wire:
             server = stack.enter_context(Namespace(mtu=setting.mtu, offloads=setting.offloads, loss=setting.loss))
-            join(client, server, setting)
-        for ns in {client.name: client, server.name: server}.values():
+            join(client, server, setting, "wire")
+            where = Places(client, server, WIRE["client"], WIRE["server"])
+        else:
+            where = Places(client, client, ("127.0.0.1", "::1"), ("127.0.0.1", "::1"))
+        ends = [(client, where.server_address), (server, where.client_address)] if setting.wire else []
+        if setting.reorder:
+            join(client, server, setting, "detour")
+            for (ns, peer), side in zip(ends, ("server", "client"), strict=True):
+                detour(ns, peer, DETOUR[side], setting.reorder)
+        for ns, peer in ends or [(client, where.server_address)]:
             for name, value in setting.sysctls.items():
                 ns.run(["sysctl", "-q", "-w", f"{name}={value}"])
-        if setting.wire:
-            yield Places(client, server, WIRE["client"], WIRE["server"])
-        else:
-            yield Places(client, client, ("127.0.0.1", "::1"), ("127.0.0.1", "::1"))
+            if setting.duplicate:
+                duplicate(ns, peer, setting.duplicate)
+        yield where
 
 
-def join(client: Namespace, server: Namespace, setting: Setting) -> None:
-    """A veth pair between the two namespaces, with their addresses (reachable from nowhere else)."""
-    client.run(["ip", "link", "add", "wire", "type", "veth", "peer", "name", "wire", "netns", server.name])
+def join(client: Namespace, server: Namespace, setting: Setting, link: str) -> None:
+    """A veth pair called ``link`` ("wire" or "detour") between the two namespaces, with its addresses
+    (reachable from nowhere else)."""
+    client.run(["ip", "link", "add", link, "type", "veth", "peer", "name", link, "netns", server.name])
     for ns, side in ((client, "client"), (server, "server")):
-        v4, v6 = WIRE[side]
-        ns.run(["ip", "addr", "add", f"{v4}/24", "dev", "wire"])
-        ns.run(["ip", "addr", "add", f"{v6}/64", "dev", "wire", "nodad"])
+        v4, v6 = (WIRE if link == "wire" else DETOUR)[side]
+        ns.run(["ip", "addr", "add", f"{v4}/24", "dev", link])
+        ns.run(["ip", "addr", "add", f"{v6}/64", "dev", link, "nodad"])
         if setting.mtu:
-            ns.run(["ip", "link", "set", "wire", "mtu", str(setting.mtu)])
+            ns.run(["ip", "link", "set", link, "mtu", str(setting.mtu)])
         if not setting.offloads:
-            ns.run(["ethtool", "-K", "wire", "tso", "off", "gso", "off", "gro", "off"])
-        ns.run(["ip", "link", "set", "wire", "up"])
+            ns.run(["ethtool", "-K", link, "tso", "off", "gso", "off", "gro", "off"])
+        ns.run(["ip", "link", "set", link, "up"])
+
+
+def detour(ns: Namespace, peer: tuple[str, str], via: tuple[str, str], share: float) -> None:
+    """Send ``share`` of the TCP packets to the ``peer``'s wire addresses by the detour (through its
+    detour addresses, ``via``): a queue of 5 Mbit/s holding 50 ms, so that under load they arrive late
+    (out of order), or are lost when it is full.  A firewall mark given at random in OUTPUT picks them
+    (marking there routes them again), and routing by that mark (table 100) sends them there; the
+    peer takes them on the detour for its wire's address (no reverse-path filter)."""
+    ns.run(["sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.detour.rp_filter=0"])
+    ns.run(["tc", "qdisc", "add", "dev", "detour", "root", "tbf", "rate", "5mbit", "burst", "10kb", "latency", "50ms"])
+    for family, tables, address, gateway in (("-4", "iptables", peer[0], via[0]), ("-6", "ip6tables", peer[1], via[1])):
+        ns.run(["ip", family, "rule", "add", "fwmark", "1", "table", "100"])
+        ns.run(["ip", family, "route", "add", address, "via", gateway, "dev", "detour", "table", "100"])
+        ns.run(
+            [tables, "-t", "mangle", "-A", "OUTPUT", "-p", "tcp", *_at_random(share), "-j", "MARK", "--set-mark", "1"]
+        )
+
+
+def duplicate(ns: Namespace, peer: tuple[str, str], share: float) -> None:
+    """Send ``share`` of the TCP packets twice: iptables TEE copies them after routing, to the ``peer``
+    (or, on a loopback, to itself) by the same way, so the receiver gets both and the sender's
+    capture point sees both."""
+    for tables, gateway in (("iptables", peer[0]), ("ip6tables", peer[1])):
+        rule = ["-A", "POSTROUTING", "-p", "tcp", *_at_random(share), "-j", "TEE", "--gateway", gateway]
+        ns.run([tables, "-t", "mangle", *rule])
+
+
+def _at_random(share: float) -> list[str]:
+    return ["-m", "statistic", "--mode", "random", "--probability", f"{share:g}"]
 
 
 def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
@@ -349,7 +401,7 @@ def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
         if not plan.refused:  # else the port is bound but closed: a SYN to it gets a RST
             listener.listen()
         listener.settimeout(20)
-        served = threading.Thread(target=serve, args=(listener, plan))
+        served = threading.Thread(target=serve, args=(listener, plan), daemon=True)
         served.start()
         for _ in range(plan.rounds):
             with where.client.entered():
@@ -398,8 +450,9 @@ def run_setting(setting: Setting, kinds: list[str], rng: random.Random, pcap: Pa
     with places(setting) as where:
         at = where.server if setting.wire and setting.capture_at == "server" else where.client
         # each conversation its own generator, drawn here in order: a seed runs the same whatever the threads do
+        # (daemon threads, as all of a run's: Ctrl-C or SIGTERM ends the soak without waiting for them)
         talks = [
-            threading.Thread(target=converse, args=(where, n, kind, random.Random(rng.getrandbits(64))))
+            threading.Thread(target=converse, args=(where, n, kind, random.Random(rng.getrandbits(64))), daemon=True)
             for n, kind in enumerate(kinds)
         ]
         dump = ExitStack()
@@ -422,7 +475,7 @@ def run_setting(setting: Setting, kinds: list[str], rng: random.Random, pcap: Pa
 
 
 def capture(at: Namespace, pcap: Path, setting: Setting) -> AbstractContextManager[DumpStats]:
-    interface = "wire" if setting.wire else "lo"
+    interface = "any" if setting.reorder else "wire" if setting.wire else "lo"  # any: the wire and the detour
     return tcpdump(at.command([]), pcap, "tcp", setting.snaplen, interface=interface, buffer_kib=setting.buffer_kib)
 
 

@@ -17,7 +17,16 @@ from tests.soak import KINDS, WHOLE, WIRE, Setting, run_setting
 def test_every_kind_of_conversation_on_a_wire_conforms_and_agrees_with_tshark(tmp_path):
     namespace_or_skip(["tcpdump", "tshark"], "run the soak on a wire")
     setting = Setting(
-        wire=True, capture_at="server", loss=0.0, buffer_kib=32768, snaplen=WHOLE, late=0.0, mtu=1500, offloads=True
+        wire=True,
+        capture_at="server",
+        loss=0.0,
+        duplicate=0.0,
+        reorder=0.0,
+        buffer_kib=32768,
+        snaplen=WHOLE,
+        late=0.0,
+        mtu=1500,
+        offloads=True,
     )
     outcome = run_setting(setting, KINDS, random.Random(1), tmp_path / "wire.pcap", tshark=True)
     assert outcome.dropped == 0

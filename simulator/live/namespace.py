@@ -203,6 +203,8 @@ def tcpdump(
     try:
         assert dump.stderr is not None
         line = dump.stderr.readline()  # "listening on lo, ..." once it captures
+        if line.startswith("tcpdump: data link type"):  # said first on "any" (Linux cooked, SLL2)
+            line = dump.stderr.readline()
         if "listening" not in line:
             raise LiveError(f"tcpdump did not start: {line.strip() or dump.stderr.read().strip()}")
         stats = DumpStats()
