@@ -1072,15 +1072,18 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         s.scale, r.scale = s.offered_scale, r.offered_scale
     elif r.isn is not None:
         s.scale = r.scale = 0
+    # It has acknowledged the peer's data since: it had the ACK that completes the handshake.
+    past = s.acked is not None and s.acked > p.ack
     # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
-    unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1
+    unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
     if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) or unanswered:
         s.state = S.SYN_RECEIVED
     if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
-    s.acked = p.ack
-    s.right_edge = p.ack + p.window
-    s.last_numbers = (p.ack, p.window)
+    if not past:
+        s.acked = p.ack
+        s.right_edge = p.ack + p.window
+        s.last_numbers = (p.ack, p.window)
     text = (
         f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
         f"its own ISN is {int(p.seq)}"
@@ -1105,6 +1108,12 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
         if unanswered:
             text += "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
+        elif past and s.acked is not None:
+            text = (
+                f"The SYN,ACK again, though its sender has acknowledged the peer's data since (ack "
+                f"{_rel(s.acked, r.isn)}), so it had the ACK that completes the handshake: a leftover resend (for "
+                "a copy of the SYN the network made, say), and its state does not go back"
+            )
         text += _MISSED_FIRST if missed else ""
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"

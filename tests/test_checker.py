@@ -497,6 +497,19 @@ def test_an_old_ack_one_below_snd_nxt_after_its_senders_fin_is_not_a_keep_alive(
     assert answer.labels == ("pure ACK",)  # not the answer to a keep-alive
 
 
+def test_a_syn_ack_again_after_its_sender_acknowledged_data_does_not_take_it_back_to_syn_received(tmp_path):
+    # Linux sent it for a copy of the client's SYN (duplicated on the way), a second after it took the data.
+    segments = [*handshake(), seg("PA", 101, 501, b"hello"), seg("A", 501, 106, back=True)]
+    segments += [seg("SA", 500, 101, back=True), seg("A", 106, 501), seg("A", 105, 501)]
+    (report,) = reports(write(tmp_path / "leftover.pcap", segments))
+    assert report.conforms
+    again, ack, probe = report.packets[-3:]
+    assert again.labels == ("handshake", "retransmission") and [str(s) for s in again.after] == ["ESTABLISHED"] * 2
+    assert "its sender has acknowledged the peer's data since (ack 6)" in again.explanation
+    assert ack.labels == ("pure ACK",) and "handshake is complete" not in ack.explanation
+    assert probe.labels == ("keep-alive",)  # the server's ack is still 106: the SYN,ACK's older one does not count
+
+
 def test_the_peers_ack_answers_a_keep_alive_only_if_the_prober_sent_nothing_since(tmp_path):
     # As Wireshark has it: after the keep-alive, the prober's window update; the ACK that follows answers that.
     segments = [*handshake(), seg("A", 100, 501), seg("A", 101, 501, window=30000), seg("A", 501, 101, back=True)]

@@ -210,6 +210,7 @@ UNDERSTOOD = {
     ("retransmission", "fast retransmission"),
     ("fast retransmission", "retransmission"),
     ("fast retransmission", "out-of-order"),  # not enough duplicates for Wireshark, and then its timing rule
+    ("out-of-order", "fast retransmission"),  # not enough for the checker: a segment that fills a gap, come late
     # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
     ("", "duplicate ACK"),
     # A pure ACK repeating its sender's previous one after data segments that carried an older ACK (sent
@@ -233,6 +234,9 @@ UNDERSTOOD_AFTER: dict[tuple[str, str], tuple[str, Callable[[PacketReport], bool
     # A side's data after a copy of its SYN (duplicated or held up on the way) on an open connection:
     # Wireshark counts that side's bytes from the SYN again.
     ("", "previous segment not captured"): ("same", lambda before: before.flags == "SYN"),
+    # The answer to a keep-alive from a side whose SYN,ACK came again before it: Wireshark wants the window
+    # of that side's latest segment again, and a SYN,ACK's window is not scaled.
+    ("keep-alive ACK", ""): ("same", lambda before: before.flags == "SYN,ACK"),
 }
 
 
