@@ -194,7 +194,7 @@ class _Observer:
     final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
     final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
-    probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, a probe, awaits an answer
+    probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, which the peer's ACKs answer
     listens: bool = False  # a server: after a reset its listener is still there
 
 
@@ -916,7 +916,6 @@ def _acknowledgement(
             )
         elif not described:
             labels.append("pure ACK")
-        r.probing = ""
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
     if window == 0 and not p.flags & RST_BIT:
@@ -1046,6 +1045,12 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
             if unanswered:
                 text += "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
+            elif s.acked is not None and s.state.synchronized:
+                text = (
+                    f"The SYN again, same ISN, though its sender has acknowledged the peer's SYN,ACK already (it is "
+                    f"{s.state}): a copy of its first SYN, made by the network or held up on the way, not a resend; "
+                    "its state does not go back"
+                )
             text += _MISSED_FIRST if missed else ""
         elif crossed:
             text += (
@@ -1072,8 +1077,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         s.scale, r.scale = s.offered_scale, r.offered_scale
     elif r.isn is not None:
         s.scale = r.scale = 0
-    # It has acknowledged the peer's data since: it had the ACK that completes the handshake.
-    past = s.acked is not None and s.acked > p.ack
+    # The same SYN,ACK again, but it has acknowledged the peer's data since: it had the ACK that completes the
+    # handshake.  (With a new ISN it is a new connection's: its numbers replace the old ones.)
+    past = again and s.acked is not None and s.acked > p.ack
     # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
     unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
     if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) or unanswered:
@@ -1219,6 +1225,21 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             ),
             None,
         )
+    if p.flags & ACK_BIT and int(p.seq) == 0 and _acks_syn(p.ack, r) and s.state in _NO_CONNECTION:
+        # RFC 9293 section 3.10.7.1: where nothing listens, a SYN is answered with <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+        # <CTL=RST,ACK>.  This SYN was a copy of the peer's first (duplicated or held up on the way), and its
+        # connection has gone, and the listener with it; the peer is past SYN-SENT, so the RST misses its window.
+        s.state, s.listens = S.CLOSED, False
+        return (
+            labels,
+            (
+                "RST: nothing listens on this port any more, and this is its answer to the copy of the peer's SYN "
+                "(seq 0 and ack = the SYN's ISN + 1, RFC 9293 section 3.10.7.1); the peer, whose connection has "
+                "gone past SYN-SENT, finds it outside its window and ignores it (RFC 9293 section 3.10.7.4), as it "
+                "should."
+            ),
+            None,
+        )
     if r.state is not S.SYN_SENT and p.seq == s.nxt:
         # RFC 9293 section 3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST>.  Outside the window only when the
         # sender's data has filled it: SND.NXT is then the window's right edge, just past it.
@@ -1240,6 +1261,9 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         f"RST: {where}, so a correct stack ignores it.",
         "RST outside the window: a correct stack ignores it (RFC 9293 section 3.10.7.4, RFC 5961)",
     )
+
+
+_NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED})  # a side taken to answer a SYN copy, or closed
 
 
 def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, None]:

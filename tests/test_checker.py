@@ -510,6 +510,47 @@ def test_a_syn_ack_again_after_its_sender_acknowledged_data_does_not_take_it_bac
     assert probe.labels == ("keep-alive",)  # the server's ack is still 106: the SYN,ACK's older one does not count
 
 
+def close(client_seq: int = 101, server_seq: int = 501) -> list[Segment]:
+    """The client closes first and the server answers with its FIN: the client ends in TIME-WAIT."""
+    return [
+        seg("FA", client_seq, server_seq),
+        seg("FA", server_seq, client_seq + 1, back=True),
+        seg("A", client_seq + 1, server_seq + 1),
+    ]
+
+
+def test_a_closed_ports_rst_ack_to_a_late_copy_of_the_syn_is_not_a_departure(tmp_path):
+    # The copy of the client's SYN comes after the connection closed and the server's listener with it:
+    # nothing listens, so the answer is <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; the client in TIME-WAIT ignores it.
+    segments = [*handshake(), *close(), seg("S", 100), seg("RA", 0, 101, back=True)]
+    (report,) = reports(write(tmp_path / "copy.pcap", segments))
+    assert report.conforms
+    copy, rst = report.packets[-2:]
+    assert "a copy of its first SYN" in copy.explanation and str(copy.after[0]) == "TIME-WAIT"
+    assert rst.labels == ("RST", "RST outside the window")
+    assert "nothing listens on this port any more" in rst.explanation
+    assert [str(s) for s in rst.after] == ["TIME-WAIT", "CLOSED"]
+
+
+def test_a_syn_ack_with_a_new_isn_for_a_late_copy_of_the_syn_is_reset_as_an_old_duplicate(tmp_path):
+    # After the client's abort, its SYN's copy reaches the listener, which answers with a new ISN; the
+    # client has no connection and resets it with <SEQ=SEG.ACK><CTL=RST> (RFC 9293 Figure 9).
+    segments = [*handshake(), seg("PA", 101, 501, b"hello"), seg("A", 501, 106, back=True), seg("RA", 106, 501)]
+    segments += [seg("S", 100), seg("SA", 9000, 101, back=True), seg("R", 101)]
+    (report,) = reports(write(tmp_path / "figure9.pcap", segments))
+    assert report.conforms
+    rst = report.packets[-1]
+    assert rst.labels == ("RST", "RST in window") and "old duplicate" in rst.explanation
+    assert [str(s) for s in rst.after] == ["CLOSED", "LISTEN"]
+
+
+def test_a_copy_of_the_answer_to_a_keep_alive_answers_it_too(tmp_path):
+    segments = [*handshake(), seg("A", 100, 501), seg("A", 501, 101, back=True), seg("A", 501, 101, back=True)]
+    (report,) = reports(write(tmp_path / "twice.pcap", segments))
+    assert report.conforms
+    assert [p.labels for p in report.packets[3:]] == [("keep-alive",), ("keep-alive ACK",), ("keep-alive ACK",)]
+
+
 def test_the_peers_ack_answers_a_keep_alive_only_if_the_prober_sent_nothing_since(tmp_path):
     # As Wireshark has it: after the keep-alive, the prober's window update; the ACK that follows answers that.
     segments = [*handshake(), seg("A", 100, 501), seg("A", 101, 501, window=30000), seg("A", 501, 101, back=True)]

@@ -191,6 +191,7 @@ TSHARK = {
 UNDERSTOOD = {
     # Wireshark calls a resend that comes soon after the original "out of order" (its timing rule).
     ("retransmission", "out-of-order"),
+    ("spurious retransmission", "out-of-order"),
     # The last segment of a gap (here the capture saw a later ACK first) ends where its sender has got to:
     # Wireshark's rule takes any such segment for a resend of the latest one.
     ("out-of-order", "retransmission"),
@@ -200,6 +201,8 @@ UNDERSTOOD = {
     ("zero window probe ACK", ""),
     # A resend of one byte at SND.NXT - 1, asked for again: Wireshark's keep-alive rule ignores that it is outstanding.
     ("retransmission", "keep-alive"),
+    # So does a byte that comes late at SND.NXT - 1 and fills a gap.
+    ("out-of-order", "keep-alive"),
     # A FIN that advertises a zero window: Wireshark's zero-window rule leaves out SYN, FIN and RST segments.
     ("zero window", ""),
     # A resend of data (or a FIN) the capture already saw acknowledged: the checker says spurious.
@@ -226,17 +229,27 @@ UNDERSTOOD = {
     ("old ACK", ""),
 }
 CHECKER_ONLY = {"old ACK"}  # a label Wireshark has no word for, compared with what it says instead
-# Differences understood only after a certain packet: (the checker says, tshark says) ->
-# whose latest packet before it ("same" side or "other" side), and what that packet must be.
-UNDERSTOOD_AFTER: dict[tuple[str, str], tuple[str, Callable[[PacketReport], bool]]] = {
+Latest = dict[str, PacketReport]  # each direction's latest packet before the one compared
+
+
+def _latest(p: PacketReport, latest: Latest, side: str) -> PacketReport | None:
+    """The latest packet before ``p`` from its own side ("same") or from the other side."""
+    return latest.get(p.direction if side == "same" else "<-" if p.direction == "->" else "->")
+
+
+# Differences understood only at certain packets: (the checker says, tshark says) -> where.
+UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Latest], bool]] = {
     # The answer to an old ACK that Wireshark took for a keep-alive (above).
-    ("", "keep-alive ACK"): ("other", lambda before: "old ACK" in before.labels),
+    ("", "keep-alive ACK"): lambda p, latest: "old ACK" in getattr(_latest(p, latest, "other"), "labels", ()),
     # A side's data after a copy of its SYN (duplicated or held up on the way) on an open connection:
-    # Wireshark counts that side's bytes from the SYN again.
-    ("", "previous segment not captured"): ("same", lambda before: before.flags == "SYN"),
+    # Wireshark counts that side's bytes from the SYN again; and a SYN,ACK with a new ISN, answering such a
+    # copy after the connection closed, is past where Wireshark's count of that side had got to.
+    ("", "previous segment not captured"): lambda p, latest: (
+        p.flags == "SYN,ACK" or getattr(_latest(p, latest, "same"), "flags", "") == "SYN"
+    ),
     # The answer to a keep-alive from a side whose SYN,ACK came again before it: Wireshark wants the window
     # of that side's latest segment again, and a SYN,ACK's window is not scaled.
-    ("keep-alive ACK", ""): ("same", lambda before: before.flags == "SYN,ACK"),
+    ("keep-alive ACK", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
 }
 
 
@@ -257,7 +270,7 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
         theirs[int(number)] = {word for word, value in zip(TSHARK.values(), values, strict=True) if value}
     unexplained = []
     for report in reports:
-        latest: dict[str, PacketReport] = {}  # each direction's latest packet
+        latest: Latest = {}
         for p in report.packets:
             ours = {"duplicate ACK" if label.startswith("duplicate ACK") else label for label in p.labels}
             ours &= set(TSHARK.values()) | CHECKER_ONLY
@@ -281,13 +294,10 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
     return unexplained
 
 
-def understood(difference: tuple[str, str], p: PacketReport, latest: dict[str, PacketReport]) -> bool:
+def understood(difference: tuple[str, str], p: PacketReport, latest: Latest) -> bool:
     """The README explains this difference at packet ``p`` (``latest``: each direction's packet before it)."""
-    if difference in UNDERSTOOD:
-        return True
-    side, rule = UNDERSTOOD_AFTER.get(difference, ("", None))
-    before = latest.get(p.direction if side == "same" else "<-" if p.direction == "->" else "->")
-    return rule is not None and before is not None and rule(before)
+    rule = UNDERSTOOD_WHEN.get(difference)
+    return difference in UNDERSTOOD or (rule is not None and rule(p, latest))
 
 
 def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
