@@ -1225,6 +1225,19 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             ),
             None,
         )
+    if not p.flags & ACK_BIT and s.isn_seen and s.isn is not None and p.seq < s.isn:
+        # Below its sender's ISN: the segment it answers acknowledged bytes of an older connection on these
+        # ports (a late copy); no ack of this connection is below the ISN.
+        return (
+            labels,
+            (
+                f"RST: the answer to a late segment of an older connection on these ports: seq {_rel(p.seq, s.isn)}, "
+                "no ACK bit, is that segment's ack (RFC 9293 section 3.10.7.1), below this side's ISN, so that "
+                "segment acknowledged an older connection's bytes; the receiver finds the RST outside its window "
+                "and ignores it (RFC 9293 section 3.10.7.4), as it should."
+            ),
+            None,
+        )
     if p.flags & ACK_BIT and int(p.seq) == 0 and _acks_syn(p.ack, r) and s.state in _NO_CONNECTION:
         # RFC 9293 section 3.10.7.1: where nothing listens, a SYN is answered with <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
         # <CTL=RST,ACK>.  This SYN was a copy of the peer's first (duplicated or held up on the way), and its
@@ -1270,6 +1283,16 @@ def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer
     """A RST the receiver accepts: both sides' moves, and the sentence."""
     # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
     # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
+    if p.flags & ACK_BIT and s.state.synchronized and s.nxt is not None and p.seq > s.nxt:
+        # An ABORT's RST is at SND.NXT (RFC 9293 section 3.10.5): what its sender sent before it is still to
+        # come (held up on the way) or was not captured; a segment that comes later fills that gap.
+        s.holes.append((s.nxt, p.seq))
+        del s.holes[:-_HOLES]
+        if "previous segment not captured" not in labels:  # (that label's sentence has said so)
+            where += (
+                f"; its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen "
+                "to send: what it sent before the RST is still on its way, or was not captured"
+            )
     if s.state not in (S.SYN_SENT, S.LISTEN):
         s.state = S.CLOSED
     # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.

@@ -544,6 +544,29 @@ def test_a_syn_ack_with_a_new_isn_for_a_late_copy_of_the_syn_is_reset_as_an_old_
     assert [str(s) for s in rst.after] == ["CLOSED", "LISTEN"]
 
 
+def test_a_rst_that_answers_a_late_segment_of_an_older_connection_on_the_same_ports_is_not_a_departure(tmp_path):
+    # The port is used again (a new ISN); a copy of the old connection's SYN,ACK comes late, and the client
+    # answers it with <SEQ=SEG.ACK><CTL=RST>: a seq below the new connection's ISN.
+    old = [*handshake(), *close(), seg("SA", 500, 101, back=True)]
+    new = [seg("S", 5000), seg("SA", 9000, 5001, back=True), seg("A", 5001, 9001), seg("R", 101)]
+    first, second = reports(write(tmp_path / "reused.pcap", old + new))
+    assert first.conforms and second.conforms
+    rst = second.packets[-1]
+    assert rst.labels == ("RST", "RST outside the window") and "an older connection on these ports" in rst.explanation
+    assert [str(s) for s in rst.after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
+def test_data_sent_before_an_abort_that_comes_after_its_rst_is_out_of_order(tmp_path):
+    # The ABORT's RST is at SND.NXT (301): the segment before it took a slower way and comes after it.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 201, back=True), seg("RA", 301, 501)]
+    segments += [seg("PA", 201, 501, b"b" * 100), seg("R", 501, back=True)]
+    (report,) = reports(write(tmp_path / "late.pcap", segments))
+    assert report.conforms
+    rst, late = report.packets[-3:-1]
+    assert "its seq 201 is past 101, the end of what its sender was seen to send" in rst.explanation
+    assert late.labels == ("out-of-order",)
+
+
 def test_a_copy_of_the_answer_to_a_keep_alive_answers_it_too(tmp_path):
     segments = [*handshake(), seg("A", 100, 501), seg("A", 501, 101, back=True), seg("A", 501, 101, back=True)]
     (report,) = reports(write(tmp_path / "twice.pcap", segments))

@@ -212,6 +212,7 @@ UNDERSTOOD = {
     # Which duplicate ACKs count towards a fast retransmission: RFC 5681 for the checker, Wireshark's own rule.
     ("retransmission", "fast retransmission"),
     ("fast retransmission", "retransmission"),
+    ("spurious retransmission", "fast retransmission"),  # after late copies of older ACKs: it was acknowledged
     ("fast retransmission", "out-of-order"),  # not enough duplicates for Wireshark, and then its timing rule
     ("out-of-order", "fast retransmission"),  # not enough for the checker: a segment that fills a gap, come late
     # The ACK answering a repeated FIN: no data outstanding, so RFC 5681 does not call it a duplicate.
@@ -247,9 +248,10 @@ UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Latest], bool]] =
     ("", "previous segment not captured"): lambda p, latest: (
         p.flags == "SYN,ACK" or getattr(_latest(p, latest, "same"), "flags", "") == "SYN"
     ),
-    # The answer to a keep-alive from a side whose SYN,ACK came again before it: Wireshark wants the window
-    # of that side's latest segment again, and a SYN,ACK's window is not scaled.
+    # After a side's SYN,ACK came again (a leftover, see the checker), Wireshark compares that side's next ACK
+    # with the SYN,ACK's numbers (an unscaled window, the ack of the SYN); the checker with those before it.
     ("keep-alive ACK", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
+    ("window update", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
 }
 
 
