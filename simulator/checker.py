@@ -1152,6 +1152,9 @@ def _syn_needs(r: _Observer) -> str:
     return f"{first}" if not r.syn_data else f"{first} (or {int(r.isn + 1 + r.syn_data)} with its data)"
 
 
+_NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED})  # a side taken to answer a SYN copy, or closed
+
+
 def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
     if r.state is S.SYN_SENT:
@@ -1276,13 +1279,8 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
     )
 
 
-_NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED})  # a side taken to answer a SYN copy, or closed
-
-
 def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, None]:
     """A RST the receiver accepts: both sides' moves, and the sentence."""
-    # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
-    # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
     if p.flags & ACK_BIT and s.state.synchronized and s.nxt is not None and p.seq > s.nxt:
         # An ABORT's RST is at SND.NXT (RFC 9293 section 3.10.5): what its sender sent before it is still to
         # come (held up on the way) or was not captured; a segment that comes later fills that gap.
@@ -1293,6 +1291,8 @@ def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer
                 f"; its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen "
                 "to send: what it sent before the RST is still on its way, or was not captured"
             )
+    # A RST from SYN-SENT or LISTEN answers an unacceptable segment and leaves its sender as it was
+    # (RFC 9293 section 3.10.7.2-3); from any other state its sender has aborted.
     if s.state not in (S.SYN_SENT, S.LISTEN):
         s.state = S.CLOSED
     # RFC 9293 section 3.10.7.4, first check: a connection that came from a passive OPEN returns to LISTEN.
