@@ -242,17 +242,26 @@ def _latest(p: PacketReport, latest: Latest, side: str) -> PacketReport | None:
 UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Latest], bool]] = {
     # The answer to an old ACK that Wireshark took for a keep-alive (above).
     ("", "keep-alive ACK"): lambda p, latest: "old ACK" in getattr(_latest(p, latest, "other"), "labels", ()),
-    # A side's data after a copy of its SYN (duplicated or held up on the way) on an open connection:
-    # Wireshark counts that side's bytes from the SYN again; and a SYN,ACK with a new ISN, answering such a
-    # copy after the connection closed, is past where Wireshark's count of that side had got to.
-    ("", "previous segment not captured"): lambda p, latest: (
-        p.flags == "SYN,ACK" or getattr(_latest(p, latest, "same"), "flags", "") == "SYN"
-    ),
+    # A SYN,ACK with a new ISN, answering a copy of the SYN after the connection closed, is past where
+    # Wireshark's count of that side had got to.
+    ("", "previous segment not captured"): lambda p, latest: p.flags == "SYN,ACK",
+    # The answer to a probe whose sender's latest segment had another ack or window (a late copy of an older
+    # segment, or a SYN,ACK sent again, whose window is not scaled): Wireshark wants that segment's numbers again.
+    ("keep-alive ACK", ""): lambda p, latest: _numbers_differ(p, _latest(p, latest, "same")),
     # After a side's SYN,ACK came again (a leftover, see the checker), Wireshark compares that side's next ACK
     # with the SYN,ACK's numbers (an unscaled window, the ack of the SYN); the checker with those before it.
-    ("keep-alive ACK", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
     ("window update", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
 }
+
+
+def _syn_copy(p: PacketReport) -> bool:
+    """A copy of its sender's SYN (duplicated or held up on the way) that came when its connection was open."""
+    sender = p.before[0] if p.direction == "->" else p.before[1]
+    return p.flags == "SYN" and "retransmission" in p.labels and sender.synchronized
+
+
+def _numbers_differ(p: PacketReport, before: PacketReport | None) -> bool:
+    return before is not None and (before.ack, before.window) != (p.ack, p.window)
 
 
 def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tuple[int, str, str]]:
@@ -293,6 +302,8 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
                 if not any(understood((other, label), p, latest) for other in mine | {""})
             ]
             latest[p.direction] = p
+            if _syn_copy(p):
+                break  # Wireshark starts its count of that side again: what it says from here on is its own
     return unexplained
 
 
