@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -230,27 +231,53 @@ UNDERSTOOD = {
     ("old ACK", ""),
 }
 CHECKER_ONLY = {"old ACK"}  # a label Wireshark has no word for, compared with what it says instead
-Latest = dict[str, PacketReport]  # each direction's latest packet before the one compared
 
 
-def _latest(p: PacketReport, latest: Latest, side: str) -> PacketReport | None:
-    """The latest packet before ``p`` from its own side ("same") or from the other side."""
-    return latest.get(p.direction if side == "same" else "<-" if p.direction == "->" else "->")
+@dataclass
+class Seen:
+    """What the comparison has seen of a connection before the packet it compares (relative numbers)."""
 
+    latest: dict[str, PacketReport] = field(default_factory=dict)  # each direction's latest packet
+    ends: dict[str, int] = field(default_factory=dict)  # each direction's highest seq + length (+ 1 for a FIN)
+    acks: dict[str, int] = field(default_factory=dict)  # each direction's highest ack
+
+    def before(self, p: PacketReport, side: str) -> PacketReport | None:
+        """The latest packet before ``p`` from its own side ("same") or from the other side."""
+        return self.latest.get(p.direction if side == "same" else _OTHER[p.direction])
+
+    def add(self, p: PacketReport) -> None:
+        self.latest[p.direction] = p
+        end = p.seq + p.length + ("FIN" in p.flags)
+        self.ends[p.direction] = max(self.ends.get(p.direction, end), end)
+        if "ACK" in p.flags:
+            self.acks[p.direction] = max(self.acks.get(p.direction, p.ack), p.ack)
+
+    def below_unacknowledged_end(self, p: PacketReport) -> bool:
+        """A segment without data one below what its sender has sent, which the peer has not all acknowledged."""
+        end = self.ends.get(p.direction)
+        peer = self.acks.get(_OTHER[p.direction])
+        return not p.length and end is not None and p.seq == end - 1 and (peer is None or peer < end)
+
+
+_OTHER = {"->": "<-", "<-": "->"}
 
 # Differences understood only at certain packets: (the checker says, tshark says) -> where.
-UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Latest], bool]] = {
+UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Seen], bool]] = {
     # The answer to an old ACK that Wireshark took for a keep-alive (above).
-    ("", "keep-alive ACK"): lambda p, latest: "old ACK" in getattr(_latest(p, latest, "other"), "labels", ()),
+    ("", "keep-alive ACK"): lambda p, seen: "old ACK" in getattr(seen.before(p, "other"), "labels", ()),
+    # An ACK one below SND.NXT while its sender's FIN is not yet acknowledged: a late copy of an ACK made
+    # before that FIN.  Wireshark's keep-alive rule looks at the seq alone; a keep-alive is sent only when
+    # everything is acknowledged (RFC 1122 section 4.2.3.6).
+    ("", "keep-alive"): lambda p, seen: seen.below_unacknowledged_end(p),
     # A SYN,ACK with a new ISN, answering a copy of the SYN after the connection closed, is past where
     # Wireshark's count of that side had got to.
-    ("", "previous segment not captured"): lambda p, latest: p.flags == "SYN,ACK",
+    ("", "previous segment not captured"): lambda p, seen: p.flags == "SYN,ACK",
     # The answer to a probe whose sender's latest segment had another ack or window (a late copy of an older
     # segment, or a SYN,ACK sent again, whose window is not scaled): Wireshark wants that segment's numbers again.
-    ("keep-alive ACK", ""): lambda p, latest: _numbers_differ(p, _latest(p, latest, "same")),
+    ("keep-alive ACK", ""): lambda p, seen: _numbers_differ(p, seen.before(p, "same")),
     # After a side's SYN,ACK came again (a leftover, see the checker), Wireshark compares that side's next ACK
     # with the SYN,ACK's numbers (an unscaled window, the ack of the SYN); the checker with those before it.
-    ("window update", ""): lambda p, latest: getattr(_latest(p, latest, "same"), "flags", "") == "SYN,ACK",
+    ("window update", ""): lambda p, seen: getattr(seen.before(p, "same"), "flags", "") == "SYN,ACK",
 }
 
 
@@ -281,7 +308,7 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
         theirs[int(number)] = {word for word, value in zip(TSHARK.values(), values, strict=True) if value}
     unexplained = []
     for report in reports:
-        latest: Latest = {}
+        seen = Seen()
         for p in report.packets:
             ours = {"duplicate ACK" if label.startswith("duplicate ACK") else label for label in p.labels}
             ours &= set(TSHARK.values()) | CHECKER_ONLY
@@ -294,23 +321,23 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
             unexplained += [
                 (p.number, label, "")
                 for label in sorted(mine)
-                if not any(understood((label, other), p, latest) for other in their | {""})
+                if not any(understood((label, other), p, seen) for other in their | {""})
             ]
             unexplained += [
                 (p.number, "", label)
                 for label in sorted(their)
-                if not any(understood((other, label), p, latest) for other in mine | {""})
+                if not any(understood((other, label), p, seen) for other in mine | {""})
             ]
-            latest[p.direction] = p
+            seen.add(p)
             if _syn_copy(p):
                 break  # Wireshark starts its count of that side again: what it says from here on is its own
     return unexplained
 
 
-def understood(difference: tuple[str, str], p: PacketReport, latest: Latest) -> bool:
-    """The README explains this difference at packet ``p`` (``latest``: each direction's packet before it)."""
+def understood(difference: tuple[str, str], p: PacketReport, seen: Seen) -> bool:
+    """The README explains this difference at packet ``p`` (``seen``: the connection before it)."""
     rule = UNDERSTOOD_WHEN.get(difference)
-    return difference in UNDERSTOOD or (rule is not None and rule(p, latest))
+    return difference in UNDERSTOOD or (rule is not None and rule(p, seen))
 
 
 def departures(reports: list[ConnectionReport]) -> list[tuple[int, str | None]]:
