@@ -832,12 +832,17 @@ def _not_captured(
     labels.append("previous segment not captured")
     start = r.acked if r.acked is not None and r.acked > nxt else nxt
     if start < seq:
-        s.holes.append((start, seq))
-        del s.holes[:-_HOLES]
+        _gap(s, start, seq)
     sentences.append(
         f"seq {_rel(seq, s.isn)} is past {_rel(nxt, s.isn)}, the end of what this side was seen to send: the "
         "bytes between were sent but not captured"
     )
+
+
+def _gap(s: _Observer, start: SeqNum, end: SeqNum) -> None:
+    """Remember ``start..end`` as sent by ``s`` but not captured (yet): a segment that comes later may fill it."""
+    s.holes.append((start, end))
+    del s.holes[:-_HOLES]
 
 
 def _acknowledgement(
@@ -1284,8 +1289,7 @@ def _resets(labels: list[str], where: str, p: Packet, s: _Observer, r: _Observer
     if p.flags & ACK_BIT and s.state.synchronized and s.nxt is not None and p.seq > s.nxt:
         # An ABORT's RST is at SND.NXT (RFC 9293 section 3.10.5): what its sender sent before it is still to
         # come (held up on the way) or was not captured; a segment that comes later fills that gap.
-        s.holes.append((s.nxt, p.seq))
-        del s.holes[:-_HOLES]
+        _gap(s, s.nxt, p.seq)
         if "previous segment not captured" not in labels:  # (that label's sentence has said so)
             where += (
                 f"; its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen "

@@ -328,12 +328,13 @@ def places(setting: Setting) -> Iterator[Places]:
             where = Places(client, server, WIRE["client"], WIRE["server"])
         else:
             where = Places(client, client, ("127.0.0.1", "::1"), ("127.0.0.1", "::1"))
-        ends = [(client, where.server_address), (server, where.client_address)] if setting.wire else []
-        if setting.reorder:
+        # each namespace with its peer's addresses (on a loopback, its own)
+        ends = [(client, where.server_address), (server, where.client_address)][: 2 if setting.wire else 1]
+        if setting.reorder:  # only on a wire
             join(client, server, setting, "detour")
             for (ns, peer), side in zip(ends, ("server", "client"), strict=True):
                 detour(ns, peer, DETOUR[side], setting.reorder)
-        for ns, peer in ends or [(client, where.server_address)]:
+        for ns, peer in ends:
             for name, value in setting.sysctls.items():
                 ns.run(["sysctl", "-q", "-w", f"{name}={value}"])
             if setting.duplicate:

@@ -61,6 +61,15 @@ def handshake() -> list[Segment]:
     return [seg("S", 100), seg("SA", 500, 101, back=True), seg("A", 101, 501)]
 
 
+def close(client_seq: int = 101, server_seq: int = 501) -> list[Segment]:
+    """The client closes first and the server answers with its FIN: the client ends in TIME-WAIT."""
+    return [
+        seg("FA", client_seq, server_seq),
+        seg("FA", server_seq, client_seq + 1, back=True),
+        seg("A", client_seq + 1, server_seq + 1),
+    ]
+
+
 def ignored_rst(path: Path, segments: list[Segment], *, because: str) -> ConnectionReport:
     """The report of ``segments``, whose last is a RST outside the window that the receiver rightly ignores."""
     (report,) = reports(write(path, segments))
@@ -510,15 +519,6 @@ def test_a_syn_ack_again_after_its_sender_acknowledged_data_does_not_take_it_bac
     assert probe.labels == ("keep-alive",)  # the server's ack is still 106: the SYN,ACK's older one does not count
 
 
-def close(client_seq: int = 101, server_seq: int = 501) -> list[Segment]:
-    """The client closes first and the server answers with its FIN: the client ends in TIME-WAIT."""
-    return [
-        seg("FA", client_seq, server_seq),
-        seg("FA", server_seq, client_seq + 1, back=True),
-        seg("A", client_seq + 1, server_seq + 1),
-    ]
-
-
 def test_a_closed_ports_rst_ack_to_a_late_copy_of_the_syn_is_not_a_departure(tmp_path):
     # The copy of the client's SYN comes after the connection closed and the server's listener with it:
     # nothing listens, so the answer is <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; the client in TIME-WAIT ignores it.
@@ -865,7 +865,7 @@ def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_
 
 def test_a_capture_that_missed_the_syn_starts_from_the_syn_ack(tmp_path):
     segments = [seg("SA", 500, 101, back=True), seg("A", 101, 501), seg("PA", 101, 501, b"hey")]
-    segments += [seg("A", 501, 104, back=True), seg("FA", 104, 501), seg("FA", 501, 105, back=True), seg("A", 105, 502)]
+    segments += [seg("A", 501, 104, back=True), *close(104)]
     (report,) = reports(write(tmp_path / "nosyn.pcap", segments))
     assert report.conforms and "missed the SYN" in report.notes[0]
     assert [str(s) for s in report.packets[0].after] == ["SYN-RECEIVED", "ESTABLISHED"]
@@ -1096,12 +1096,7 @@ def long_transfer(path: Path, segments: int, size: int, *, scale: int | None = N
         seq += size
         if i % 2:
             records.append((ack[:28] + struct.pack("!I", seq % 2**32) + ack[32:], len(ack)))
-    closing = [
-        seg("FA", seq % 2**32, 501),
-        seg("FA", 501, (seq + 1) % 2**32, back=True),
-        seg("A", (seq + 1) % 2**32, 502),
-    ]
-    records += [(raw, len(raw)) for raw in map(packet_bytes, closing)]
+    records += [(raw, len(raw)) for raw in map(packet_bytes, close(seq % 2**32))]
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 96, 101)]
     out += [struct.pack("<IIII", 0, i, len(raw), wire) + raw for i, (raw, wire) in enumerate(records)]
     path.write_bytes(b"".join(out))

@@ -316,8 +316,7 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
             if them & {"fast retransmission", "spurious retransmission"}:
                 them.discard("retransmission")  # Wireshark marks a fast or spurious retransmission as both
             # every label only one side gives must be explained by one the other side gives instead (or none)
-            mine, their = (ours - them) - CHECKER_ONLY, them - ours
-            mine |= ours & CHECKER_ONLY
+            mine, their = ours - them, them - ours
             unexplained += [
                 (p.number, label, "")
                 for label in sorted(mine)
