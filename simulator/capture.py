@@ -27,7 +27,7 @@ from typing import IO
 
 from .errors import TcpsimError
 from .segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
-from .seq import SeqNum
+from .seq import HALF, MASK, SeqNum
 
 ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
 LINK_TYPES = {
@@ -42,6 +42,7 @@ LINK_TYPES = {
     SLL2: "Linux cooked (SLL2)",
 }
 MAX_RECORD = 1 << 18  # larger records are corruption, not packets
+LATE = 5.0  # seconds after a SYN reuses a 4-tuple that packets of the connection it replaced are told apart
 SYN_ACK = SYN_BIT | ACK_BIT
 
 
@@ -132,6 +133,11 @@ class Connection:
     number: int = 0  # 1-based, in the order connections first appear in the capture (0: not known, see Share)
     first: int = 0  # the number of its first packet
     opener: tuple[str, int] | None = None  # the side whose SYN (without ACK) the capture holds
+    ended: bool = False  # a FIN or RST seen
+    # The connection this one replaced on its 4-tuple (a new SYN reused the ports after it ended), while its
+    # late packets may still come, and the capture time until which they are looked for (_late_for_earlier).
+    earlier: Connection | None = None
+    earlier_until: float = 0.0
 
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
@@ -327,11 +333,17 @@ def _demux(
         conn = current.get(key)
         flags = off_flags & 0xFF
         syn = flags & SYN_ACK
-        new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
+        if conn is not None and conn.earlier is not None and _late_for_earlier(conn, src, dst, seq, ack, flags, time):
+            conn, new = conn.earlier, False  # a late packet of the connection a new SYN replaced
+        else:
+            new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             tally.connections += 1
+            replaced = conn
             conn = current[key] = Connection(src, dst, number=0 if count > 1 else tally.connections, first=number)
+            if replaced is not None and replaced.ended:  # (one that has not ended is half-open: RFC 9293 Figure 11)
+                conn.earlier, conn.earlier_until = replaced, time + LATE
             if count > 1:
                 starts.append(number)
         assert conn is not None
@@ -346,6 +358,8 @@ def _demux(
             conn.isn[src] = seq_num  # the capture started mid-connection: count from here
         elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
             conn.isn[dst] = ack_num - 1  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
+        if flags & (FIN_BIT | RST_BIT):
+            conn.ended = True
         captured = len(tcp) - offset if len(tcp) > offset else 0
         # The payload on the wire: the TCP bytes the snap length cut off, less the header's part of them
         # (a short snap length can cut into the options: a SACK block, say, is not data).
@@ -353,6 +367,38 @@ def _demux(
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
         packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new
+
+
+def _late_for_earlier(
+    conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, time: float
+) -> bool:
+    """Whether a packet on ``conn``'s 4-tuple belongs to the connection ``conn`` replaced: a packet of it
+    delayed on the way (reordered), or an answer to one, that comes after the new SYN.
+
+    A side's new ISN lies past all it sent in the connection before (Linux, accepting a SYN in
+    TIME-WAIT, starts 65,537 past the old SND.NXT; RFC 9293 section 3.4.1 asks for as much), so a
+    sequence number from that side's earlier ISN up to its new one is the earlier connection's, and
+    so is an ack from the receiver's earlier ISN up to its new one.  A side that has not yet
+    answered the new SYN can only send it a SYN,ACK or a RST,ACK: a RST without ACK from it answers
+    a late segment of before (RFC 9293 section 3.10.7.1: its seq is that segment's ack).  The earlier
+    connection is let go after ``LATE`` seconds, or once the new one has sent a quarter of the
+    sequence space: its numbers could then wrap into the earlier ones."""
+    earlier = conn.earlier
+    assert earlier is not None
+    old, new = earlier.isn.get(src), conn.isn.get(src)
+    if time > conn.earlier_until or (new is not None and HALF // 2 < (seq - new) & MASK < HALF):
+        conn.earlier = None
+        return False
+    if old is not None and new is not None:
+        return (seq - old) & MASK < (new - old) & MASK
+    if flags & ACK_BIT:
+        old_peer, new_peer = earlier.isn.get(dst), conn.isn.get(dst)
+        return (
+            old_peer is not None
+            and new_peer is not None
+            and 0 < (ack - old_peer) & MASK <= (new_peer - old_peer) & MASK
+        )
+    return not flags & SYN_BIT and old is not None and new is None
 
 
 # --------------------------------------------------------------- file formats

@@ -401,8 +401,11 @@ def checked_in_order(
                 done.append(entry)
             for entry in sorted(done, key=lambda e: e.conn.first):
                 del collecting[id(entry.conn)], closed[id(entry.conn)]
-                if current.get(key_of(entry.conn)) is entry.conn:
+                latest = current.get(key_of(entry.conn))
+                if latest is entry.conn:
                     del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
+                elif latest is not None and latest.earlier is entry.conn:
+                    latest.earlier = None  # reported: its late packets go to the connection that replaced it
                 if entry.checker is not None:
                     yield (number, entry.conn.first), entry.checker.finish()
             # the reports still to come are of connections that began here or later
@@ -1087,8 +1090,8 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     past = again and s.acked is not None and s.acked > p.ack
     # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
     unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
-    if s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) or unanswered:
-        s.state = S.SYN_RECEIVED
+    if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not past) or unanswered:
+        s.state = S.SYN_RECEIVED  # (a leftover resend that comes after the connection has closed leaves it closed)
     if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
     if not past:

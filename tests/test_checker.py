@@ -544,13 +544,40 @@ def test_a_syn_ack_with_a_new_isn_for_a_late_copy_of_the_syn_is_reset_as_an_old_
     assert [str(s) for s in rst.after] == ["CLOSED", "LISTEN"]
 
 
-def test_a_rst_that_answers_a_late_segment_of_an_older_connection_on_the_same_ports_is_not_a_departure(tmp_path):
-    # The port is used again (a new ISN); a copy of the old connection's SYN,ACK comes late, and the client
-    # answers it with <SEQ=SEG.ACK><CTL=RST>: a seq below the new connection's ISN.
-    old = [*handshake(), *close(), seg("SA", 500, 101, back=True)]
-    new = [seg("S", 5000), seg("SA", 9000, 5001, back=True), seg("A", 5001, 9001), seg("R", 101)]
-    first, second = reports(write(tmp_path / "reused.pcap", old + new))
+def test_late_packets_of_a_closed_connection_whose_ports_a_new_syn_reused_are_its_own(tmp_path):
+    # The client reuses its port (a new ISN, 5000) after the connection closed; a copy of the old SYN,ACK took a
+    # slower way and comes after the new SYN, and the client answers it with <SEQ=SEG.ACK><CTL=RST>.  Both belong
+    # to the old connection: its numbers (seq from 500, ack up to 101), not the new one's (from 5000 and 9000).
+    old = [*handshake(), *close()]
+    new = [seg("S", 5000), seg("SA", 500, 101, back=True), seg("SA", 9000, 5001, back=True), seg("R", 101)]
+    first, second = reports(write(tmp_path / "reused.pcap", [*old, *new, seg("A", 5001, 9001)]))
+    assert [p.number for p in first.packets] == [1, 2, 3, 4, 5, 6, 8, 10]
+    assert [p.number for p in second.packets] == [7, 9, 11]
     assert first.conforms and second.conforms
+    late, rst = first.packets[-2:]
+    assert late.labels == ("handshake", "retransmission") and "a leftover resend" in late.explanation
+    assert [str(s) for s in late.after] == ["TIME-WAIT", "CLOSED"]  # the server's side stays closed
+    assert rst.labels == ("RST", "RST outside the window")
+    assert [str(s) for s in second.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
+def test_a_new_syn_on_the_ports_of_a_connection_that_has_not_ended_leaves_the_answers_with_it(tmp_path):
+    # A half-open connection (RFC 9293 Figure 11): the client crashed without a FIN, and the server answers its
+    # new SYN with an ACK of the old numbers.  That ACK, and the client's RST, are the new attempt's story.
+    segments = [*handshake(), seg("S", 5000), seg("A", 501, 101, back=True), seg("R", 101), seg("S", 5000)]
+    first, second = reports(write(tmp_path / "half-open.pcap", [*segments, seg("SA", 9000, 5001, back=True)]))
+    assert [p.number for p in first.packets] == [1, 2, 3]
+    assert [p.number for p in second.packets] == [4, 5, 6, 7, 8]
+    assert "ACK of something never sent" in second.packets[1].labels
+
+
+def test_a_packet_of_an_older_connection_long_after_the_new_syn_is_the_new_connections(tmp_path):
+    # Late packets of the connection a SYN replaced are looked for only LATE seconds (5) after that SYN.
+    old = [*handshake(), *close()]
+    new = [seg("S", 5000), seg("SA", 9000, 5001, back=True), seg("A", 5001, 9001), seg("PA", 5001, 9001, b"hello")]
+    new += [seg("A", 9001, 5006, back=True), seg("A", 5006, 9001), seg("A", 5006, 9001), seg("R", 101)]
+    first, second = reports(write(tmp_path / "reused.pcap", old + new))  # a packet a second: the RST 7 s on
+    assert first.conforms and second.conforms and len(second.packets) == 8
     rst = second.packets[-1]
     assert rst.labels == ("RST", "RST outside the window") and "an older connection on these ports" in rst.explanation
     assert [str(s) for s in rst.after] == ["ESTABLISHED", "ESTABLISHED"]
@@ -842,6 +869,30 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
     svg = first.read_bytes()
     assert svg == second.read_bytes() and b"<svg" in svg
     assert f"wrote {second}" in capsys.readouterr().out
+
+
+def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_that_replaced_it(tmp_path):
+    from benchmarks.capture_import import write_raw_pcap
+    from simulator.capture import Tally
+    from simulator.checker import check_capture
+
+    def at(seconds: float, segment: Segment) -> tuple[int, int, bytes]:
+        return int(seconds), round(seconds % 1 * 1e6), packet_bytes(segment)
+
+    def filler(start: float, count: int) -> list[tuple[int, int, bytes]]:  # another connection's ACKs
+        ack = Segment(41000, 80, SeqNum(7), SeqNum(9), Flags.parse("A"), 65535, NO_OPTIONS, b"", CLIENT[0], SERVER[0])
+        return [at(start + n / 10_000, ack) for n in range(count)]
+
+    old = [at(n / 10, segment) for n, segment in enumerate([*handshake(), *close()])]
+    new = [at(3 + n / 10, segment) for n, segment in enumerate([seg("S", 5000), seg("SA", 9000, 5001, back=True)])]
+    # the first 1,024 packets end before the old connection is 5 s (LINGER) past its last packet, the next 1,024
+    # after: it is reported at packet 2,048 (a sweep), and its copy of a FIN comes 0.4 s later
+    records = old + new + filler(0.7, 1024 - 8) + filler(5.6, 1024) + [at(6.0, seg("FA", 501, 102, back=True))]
+    path = tmp_path / "late.pcap"
+    write_raw_pcap(path, sorted(records, key=lambda r: r[:2]))
+    connections = {r.number: [p.number for p in r.packets] for r in check_capture(path, Tally())}
+    assert sorted(connections) == [1, 2, 3]  # reported once each: the late copy made no second report of the first
+    assert len(connections[1]) == 6 and connections[3] == [1023, 1024, 2049]  # it went to the SYN's connection
 
 
 def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_path):
