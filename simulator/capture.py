@@ -378,11 +378,13 @@ def _late_for_earlier(
     A side's new ISN lies past all it sent in the connection before (Linux, accepting a SYN in
     TIME-WAIT, starts 65,537 past the old SND.NXT; RFC 9293 section 3.4.1 asks for as much), so a
     sequence number from that side's earlier ISN up to its new one is the earlier connection's, and
-    so is an ack from the receiver's earlier ISN up to its new one.  A side that has not yet
-    answered the new SYN can only send it a SYN,ACK or a RST,ACK: a RST without ACK from it answers
-    a late segment of before (RFC 9293 section 3.10.7.1: its seq is that segment's ack).  The earlier
-    connection is let go after ``LATE`` seconds, or once the new one has sent a quarter of the
-    sequence space: its numbers could then wrap into the earlier ones."""
+    so is an ack from the receiver's earlier ISN up to its new one.  A new ISN below the old one
+    tells nothing (a stack in TIME-WAIT answers such a SYN with an ACK of the old numbers: the new
+    attempt's story).  A side that has not yet answered the new SYN can only send it a SYN,ACK or a
+    RST,ACK: a RST without ACK from it answers a late segment of before (RFC 9293 section 3.10.7.1:
+    its seq is that segment's ack).  The earlier connection is let go after ``LATE`` seconds, or once
+    the new one has sent a quarter of the sequence space: its numbers could then wrap into the
+    earlier ones."""
     earlier = conn.earlier
     assert earlier is not None
     old, new = earlier.isn.get(src), conn.isn.get(src)
@@ -390,15 +392,17 @@ def _late_for_earlier(
         conn.earlier = None
         return False
     if old is not None and new is not None:
-        return (seq - old) & MASK < (new - old) & MASK
+        return _before_new(seq, old, new)
     if flags & ACK_BIT:
         old_peer, new_peer = earlier.isn.get(dst), conn.isn.get(dst)
-        return (
-            old_peer is not None
-            and new_peer is not None
-            and 0 < (ack - old_peer) & MASK <= (new_peer - old_peer) & MASK
-        )
+        return old_peer is not None and new_peer is not None and _before_new(ack - 1, old_peer, new_peer)
     return not flags & SYN_BIT and old is not None and new is None
+
+
+def _before_new(value: int, old: int, new: int) -> bool:
+    """``old <= value < new`` on the circle, where ``new`` is ahead of ``old`` (RFC 1982)."""
+    span = (new - old) & MASK
+    return span < HALF and (value - old) & MASK < span
 
 
 # --------------------------------------------------------------- file formats

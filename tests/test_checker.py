@@ -571,6 +571,18 @@ def test_a_new_syn_on_the_ports_of_a_connection_that_has_not_ended_leaves_the_an
     assert "ACK of something never sent" in second.packets[1].labels
 
 
+def test_a_new_isn_below_the_old_one_leaves_the_time_wait_answer_with_the_new_attempt(tmp_path):
+    # The server closed first and is in TIME-WAIT; the client's new SYN has an ISN (50) below its old one (100),
+    # so TIME-WAIT answers it with an ACK of the old numbers (RFC 9293 section 3.10.7.4), the client resets that,
+    # and its SYN sent again opens the connection.  Numbers below the old ISN say nothing of which is older.
+    old = [*handshake(), seg("FA", 501, 101, back=True), seg("FA", 101, 502), seg("A", 502, 102, back=True)]
+    new = [seg("S", 50), seg("A", 502, 102, back=True), seg("R", 102), seg("S", 50), seg("SA", 9000, 51, back=True)]
+    first, second = reports(write(tmp_path / "lower.pcap", old + new))
+    assert [p.number for p in first.packets] == [1, 2, 3, 4, 5, 6]
+    assert [p.number for p in second.packets] == [7, 8, 9, 10, 11]
+    assert "ACK of something never sent" in second.packets[1].labels
+
+
 def test_a_packet_of_an_older_connection_long_after_the_new_syn_is_the_new_connections(tmp_path):
     # Late packets of the connection a SYN replaced are looked for only LATE seconds (5) after that SYN.
     old = [*handshake(), *close()]
