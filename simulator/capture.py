@@ -333,8 +333,9 @@ def _demux(
         conn = current.get(key)
         flags = off_flags & 0xFF
         syn = flags & SYN_ACK
-        if conn is not None and conn.earlier is not None and _late_for_earlier(conn, src, dst, seq, ack, flags, time):
-            conn, new = conn.earlier, False  # a late packet of the connection a new SYN replaced
+        older = _older(conn, src, dst, seq, ack, flags, time) if conn is not None and conn.earlier is not None else None
+        if older is not None:
+            conn, new = older, False  # a late packet of a connection a new SYN replaced
         else:
             new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
         if new:
@@ -369,40 +370,59 @@ def _demux(
         yield conn, packet, new
 
 
-def _late_for_earlier(
+def _older(
     conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, time: float
-) -> bool:
-    """Whether a packet on ``conn``'s 4-tuple belongs to the connection ``conn`` replaced: a packet of it
-    delayed on the way (reordered), or an answer to one, that comes after the new SYN.
+) -> Connection | None:
+    """The older connection on ``conn``'s 4-tuple that a packet belongs to, if any: a packet of it delayed
+    on the way (reordered), or an answer to one, that comes after a new SYN replaced it (the ports reused,
+    maybe again and again).
 
     A side's new ISN lies past all it sent in the connection before (Linux, accepting a SYN in
     TIME-WAIT, starts 65,537 past the old SND.NXT; RFC 9293 section 3.4.1 asks for as much), so a
-    sequence number from that side's earlier ISN up to its new one is the earlier connection's, and
-    so is an ack from the receiver's earlier ISN up to its new one.  A new ISN below the old one
-    tells nothing (a stack in TIME-WAIT answers such a SYN with an ACK of the old numbers: the new
-    attempt's story).  A side that has not yet answered the new SYN can only send it a SYN,ACK or a
-    RST,ACK: a RST without ACK from it answers a late segment of before (RFC 9293 section 3.10.7.1:
-    its seq is that segment's ack).  The earlier connection is let go after ``LATE`` seconds, or once
-    the new one has sent a quarter of the sequence space: its numbers could then wrap into the
-    earlier ones."""
+    seq before a connection's ISN for its sender, or an ack not past its ISN for the receiver, is of an
+    older connection, and the newest of them whose numbers it fits is its own.  A new ISN below the
+    old one tells nothing (a stack in TIME-WAIT answers such a SYN with an ACK of the old numbers: the
+    new attempt's story)."""
+    owner = None
+    while conn.earlier is not None and _before_its_own(conn, src, dst, seq, ack, flags, time):
+        owner = conn = conn.earlier
+    if owner is None:
+        return None
+    isn, peer_isn = owner.isn.get(src), owner.isn.get(dst)
+    if isn is not None:
+        return owner if (seq - isn) & MASK < HALF else None
+    if flags & ACK_BIT and peer_isn is not None:
+        return owner if 0 < (ack - peer_isn) & MASK < HALF else None
+    return owner
+
+
+def _before_its_own(
+    conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, time: float
+) -> bool:
+    """Whether a packet's numbers come before ``conn``'s own (so it belongs to an earlier connection).  A
+    side that has not yet answered the new SYN can only send it a SYN,ACK or a RST,ACK: a RST without ACK
+    from it answers a late segment of before (RFC 9293 section 3.10.7.1: its seq is that segment's ack).
+    The earlier connection is let go after ``LATE`` seconds, or once the new one has sent a quarter of
+    the sequence space: its numbers could then wrap into the earlier ones."""
     earlier = conn.earlier
     assert earlier is not None
     old, new = earlier.isn.get(src), conn.isn.get(src)
     if time > conn.earlier_until or (new is not None and HALF // 2 < (seq - new) & MASK < HALF):
         conn.earlier = None
         return False
-    if old is not None and new is not None:
-        return _before_new(seq, old, new)
+    if new is not None:
+        return old is not None and _before(old, new) and _before(seq, new)
     if flags & ACK_BIT:
         old_peer, new_peer = earlier.isn.get(dst), conn.isn.get(dst)
-        return old_peer is not None and new_peer is not None and _before_new(ack - 1, old_peer, new_peer)
-    return not flags & SYN_BIT and old is not None and new is None
+        return (
+            old_peer is not None and new_peer is not None and _before(old_peer, new_peer) and _before(ack - 1, new_peer)
+        )
+    return not flags & SYN_BIT and old is not None
 
 
-def _before_new(value: int, old: int, new: int) -> bool:
-    """``old <= value < new`` on the circle, where ``new`` is ahead of ``old`` (RFC 1982)."""
-    span = (new - old) & MASK
-    return span < HALF and (value - old) & MASK < span
+def _before(value: int, later: int) -> bool:
+    """``value < later`` on the circle of sequence numbers (RFC 1982)."""
+    return 0 < (later - value) & MASK < HALF
 
 
 # --------------------------------------------------------------- file formats

@@ -401,11 +401,14 @@ def checked_in_order(
                 done.append(entry)
             for entry in sorted(done, key=lambda e: e.conn.first):
                 del collecting[id(entry.conn)], closed[id(entry.conn)]
-                latest = current.get(key_of(entry.conn))
-                if latest is entry.conn:
+                newer = current.get(key_of(entry.conn))
+                if newer is entry.conn:
                     del current[key_of(entry.conn)]  # reported: a late packet starts a new connection
-                elif latest is not None and latest.earlier is entry.conn:
-                    latest.earlier = None  # reported: its late packets go to the connection that replaced it
+                    newer = None
+                while newer is not None and newer.earlier is not entry.conn:
+                    newer = newer.earlier
+                if newer is not None:
+                    newer.earlier = None  # reported: its late packets go to the connection that replaced it
                 if entry.checker is not None:
                     yield (number, entry.conn.first), entry.checker.finish()
             # the reports still to come are of connections that began here or later
@@ -908,7 +911,8 @@ def _acknowledgement(
             labels.append(f"{r.probing} ACK")
             sentence = sentence or f"the answer to a {r.probing}: the same ACK again, which shows the peer is alive"
         elif (
-            previous is not None
+            not old  # (a copy of an old ACK repeats nothing its sender still asks for)
+            and previous is not None
             and previous[0] == ack
             and previous[1] == window
             and window != 0

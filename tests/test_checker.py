@@ -494,6 +494,16 @@ def test_a_gap_filled_after_duplicate_acks_asked_for_it_is_a_fast_retransmission
     assert report.conforms and report.packets[-1].labels == ("out-of-order",)
 
 
+def test_a_copy_of_an_old_ack_is_not_a_duplicate_ack(tmp_path):
+    # The client acked 503, then 505; two copies of its ACK of 503 come late.  A duplicate ACK asks again for
+    # the byte its sender still expects (RFC 5681 section 2): this one had moved on, so it asks for nothing.
+    segments = [*handshake(), seg("PA", 501, 101, b"ab", back=True), seg("PA", 503, 101, b"cd", back=True)]
+    segments += [seg("A", 101, 503), seg("A", 101, 505), seg("A", 101, 503), seg("A", 101, 503)]
+    (report,) = reports(write(tmp_path / "copies.pcap", segments))
+    assert report.conforms
+    assert [p.labels for p in report.packets[-2:]] == [("old ACK", "pure ACK")] * 2
+
+
 def test_an_old_ack_one_below_snd_nxt_after_its_senders_fin_is_not_a_keep_alive(tmp_path):
     # The server's ACK of 3 bytes, held up on the way, comes after its FIN and the client's ACK of that FIN.
     segments = [*handshake(), seg("PA", 101, 501, b"hello"), seg("A", 501, 106, back=True)]
@@ -559,6 +569,16 @@ def test_late_packets_of_a_closed_connection_whose_ports_a_new_syn_reused_are_it
     assert [str(s) for s in late.after] == ["TIME-WAIT", "CLOSED"]  # the server's side stays closed
     assert rst.labels == ("RST", "RST outside the window")
     assert [str(s) for s in second.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
+
+
+def test_a_late_packet_finds_its_own_connection_among_several_that_reused_the_ports(tmp_path):
+    # The port is reused twice; a copy of the first connection's last ACK comes after the third one's SYN.
+    first = [*handshake(), *close()]
+    second = [seg("S", 5000), seg("SA", 9000, 5001, back=True), seg("R", 5001)]
+    third = [seg("S", 20000), seg("A", 102, 502), seg("SA", 30000, 20001, back=True)]
+    one, two, three = reports(write(tmp_path / "reused.pcap", first + second + third))
+    assert [[p.number for p in r.packets] for r in (one, two, three)] == [[1, 2, 3, 4, 5, 6, 11], [7, 8, 9], [10, 12]]
+    assert one.packets[-1].labels == ("pure ACK",) and all(r.conforms for r in (one, two, three))
 
 
 def test_a_new_syn_on_the_ports_of_a_connection_that_has_not_ended_leaves_the_answers_with_it(tmp_path):
