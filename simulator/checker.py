@@ -1036,7 +1036,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
         # Its SYN again after a SYN,ACK it has not acknowledged: that SYN,ACK had not reached it.
         unanswered = again and s.state.synchronized and s.acked is None
-        if s.state in (S.CLOSED, S.LISTEN) or crossed or unanswered:
+        # Its SYN again after it acknowledged the SYN,ACK: a copy made before, even after it has closed.
+        copy = again and s.acked is not None
+        if (s.state in (S.CLOSED, S.LISTEN) and not copy) or crossed or unanswered:
             s.state = S.SYN_SENT
         if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
             r.state = S.SYN_RECEIVED
@@ -1057,7 +1059,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
             if unanswered:
                 text += "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
-            elif s.acked is not None and s.state.synchronized:
+            elif copy:
                 text = (
                     f"The SYN again, same ISN, though its sender has acknowledged the peer's SYN,ACK already (it is "
                     f"{s.state}): a copy of its first SYN, made by the network or held up on the way, not a resend; "

@@ -529,6 +529,15 @@ def test_a_syn_ack_again_after_its_sender_acknowledged_data_does_not_take_it_bac
     assert probe.labels == ("keep-alive",)  # the server's ack is still 106: the SYN,ACK's older one does not count
 
 
+def test_a_late_copy_of_the_syn_after_its_sender_closed_leaves_it_closed(tmp_path):
+    # The server closed first (it is in TIME-WAIT, the client CLOSED); a copy of the client's SYN comes late.
+    segments = [*handshake(), seg("FA", 501, 101, back=True), seg("FA", 101, 502), seg("A", 502, 102, back=True)]
+    (report,) = reports(write(tmp_path / "copy.pcap", [*segments, seg("S", 100)]))
+    copy = report.packets[-1]
+    assert report.conforms and [str(s) for s in copy.after] == ["CLOSED", "TIME-WAIT"]
+    assert "a copy of its first SYN" in copy.explanation and "its state does not go back" in copy.explanation
+
+
 def test_a_closed_ports_rst_ack_to_a_late_copy_of_the_syn_is_not_a_departure(tmp_path):
     # The copy of the client's SYN comes after the connection closed and the server's listener with it:
     # nothing listens, so the answer is <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; the client in TIME-WAIT ignores it.
