@@ -135,7 +135,7 @@ class Connection:
     opener: tuple[str, int] | None = None  # the side whose SYN (without ACK) the capture holds
     ended: bool = False  # a FIN or RST seen
     # The connection this one replaced on its 4-tuple (a new SYN reused the ports after it ended), while its
-    # late packets may still come, and the capture time until which they are looked for (_late_for_earlier).
+    # late packets may still come, and the capture time until which they are looked for (see _older).
     earlier: Connection | None = None
     earlier_until: float = 0.0
 
