@@ -1169,6 +1169,12 @@ def _syn_needs(r: _Observer) -> str:
 _NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED})  # a side taken to answer a SYN copy, or closed
 
 
+_CLOSE_NOT_CAPTURED = (
+    "; this capture never saw it close (its FIN was not captured, or it aborted or lost the connection), but a "
+    "side with a connection would answer with an ACK, or abort at its SND.NXT (RFC 9293 sections 3.5.2, 3.10.5)"
+)
+
+
 def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
     """RST, RFC 9293 section 3.10.7 (and RFC 5961 section 3 for the window test)."""
     if r.state is S.SYN_SENT:
@@ -1226,17 +1232,20 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         return _resets(labels, where, p, s, r)
     # an ack the peer has sent (from a capture begun mid-connection, its first may be the first seq seen)
     old = r.acked is not None and s.isn is not None and s.isn <= p.seq <= r.acked
-    if not p.flags & ACK_BIT and (s.state is S.CLOSED or s.fin is not None) and old:
+    if not p.flags & ACK_BIT and old:
         # Its sender has closed, and answers a segment of the peer's (a resend that crossed the close, data that
         # came after it, an ACK of a connection it no longer has) with <SEQ=SEG.ACK><CTL=RST>; the peer has
-        # acknowledged more since it sent that segment, so it ignores the RST.
+        # acknowledged more since it sent that segment, so it ignores the RST.  A side with a connection would
+        # answer with an ACK (RFC 9293 section 3.5.2), or abort at SND.NXT, not below what the peer acknowledged:
+        # if it is not seen to close, the capture missed that.
+        unseen = "" if s.state is S.CLOSED or s.fin is not None else _CLOSE_NOT_CAPTURED
         s.state = S.CLOSED
         return (
             labels,
             (
                 "RST: the answer of a side that has closed to a segment it got (a resend that crossed the close, "
                 f"data that came after it, an ACK): seq {_rel(p.seq, s.isn)}, no ACK bit, is that segment's ack (RFC "
-                "9293 section 3.10.7.1; for data after CLOSE, RFC 1122 section 4.2.2.13); the receiver has "
+                f"9293 section 3.10.7.1; for data after CLOSE, RFC 1122 section 4.2.2.13){unseen}; the receiver has "
                 "acknowledged more since it sent that segment, so the RST is outside its window and it ignores it "
                 "(RFC 9293 section 3.10.7.4), as it should."
             ),

@@ -538,6 +538,19 @@ def test_a_late_copy_of_the_syn_after_its_sender_closed_leaves_it_closed(tmp_pat
     assert "a copy of its first SYN" in copy.explanation and "its state does not go back" in copy.explanation
 
 
+def test_a_rst_below_the_peers_ack_without_ack_bit_answers_late_segments_after_a_close_the_capture_missed(tmp_path):
+    # The client's last 100 bytes and its FIN were not captured, but the server acknowledged them (302); a copy
+    # of the server's older ACK (201) comes late, and the client, whose connection has gone, answers it with
+    # <SEQ=SEG.ACK><CTL=RST>: a side with a connection would answer with an ACK, or abort at its SND.NXT.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 201, back=True)]
+    segments += [seg("A", 501, 302, back=True), seg("A", 501, 201, back=True), seg("R", 201)]
+    (report,) = reports(write(tmp_path / "gone.pcap", segments))
+    assert report.conforms
+    rst = report.packets[-1]
+    assert rst.labels == ("RST", "RST outside the window") and "this capture never saw it close" in rst.explanation
+    assert str(rst.after[0]) == "CLOSED"
+
+
 def test_a_closed_ports_rst_ack_to_a_late_copy_of_the_syn_is_not_a_departure(tmp_path):
     # The copy of the client's SYN comes after the connection closed and the server's listener with it:
     # nothing listens, so the answer is <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; the client in TIME-WAIT ignores it.
