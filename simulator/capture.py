@@ -138,6 +138,7 @@ class Connection:
     # late packets may still come, and the capture time until which they are looked for (see _older).
     earlier: Connection | None = None
     earlier_until: float = 0.0
+    late: int = 0  # its packets that came after a new SYN had reused its 4-tuple
 
     def relative_seq(self, seg: Segment) -> int:
         """``seg.seq`` relative to its sender's ISN (as Wireshark shows it)."""
@@ -336,6 +337,7 @@ def _demux(
         older = _older(conn, src, dst, seq, ack, flags, time) if conn is not None and conn.earlier is not None else None
         if older is not None:
             conn, new = older, False  # a late packet of a connection a new SYN replaced
+            older.late += 1
         else:
             new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
         if new:

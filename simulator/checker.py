@@ -260,6 +260,11 @@ class ConnectionChecker:
             a, b = self.sides[conn.a].state, self.sides[conn.b].state
             if a not in (S.CLOSED, S.TIME_WAIT, S.LISTEN) or b not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
                 notes.append(f"the capture ends with the connection still open ({a} / {b})")
+        if conn.late:
+            notes.append(
+                f"{conn.late} of its packets came after a new SYN had reused these ports (held up on the way, or "
+                "answers to such): their numbers, below the new connection's, say they are this connection's"
+            )
         packets = reports if isinstance(reports, Spool) else tuple(reports)
         self.reports, self.sides = [], {}  # the report holds them now (a checker is finished once)
         return ConnectionReport(conn.a, conn.b, self.history.state, packets, tuple(notes), conn.number)

@@ -586,6 +586,8 @@ def test_late_packets_of_a_closed_connection_whose_ports_a_new_syn_reused_are_it
     assert [p.number for p in first.packets] == [1, 2, 3, 4, 5, 6, 8, 10]
     assert [p.number for p in second.packets] == [7, 9, 11]
     assert first.conforms and second.conforms
+    assert "2 of its packets came after a new SYN had reused these ports" in first.notes[0]
+    assert not any("reused these ports" in note for note in second.notes)
     late, rst = first.packets[-2:]
     assert late.labels == ("handshake", "retransmission") and "a leftover resend" in late.explanation
     assert [str(s) for s in late.after] == ["TIME-WAIT", "CLOSED"]  # the server's side stays closed
