@@ -44,6 +44,7 @@ LINK_TYPES = {
 MAX_RECORD = 1 << 18  # larger records are corruption, not packets
 LATE = 5.0  # seconds after a SYN reuses a 4-tuple that packets of the connection it replaced are told apart
 SYN_ACK = SYN_BIT | ACK_BIT
+FIN_RST = FIN_BIT | RST_BIT
 
 
 class CaptureError(TcpsimError):
@@ -334,8 +335,11 @@ def _demux(
         conn = current.get(key)
         flags = off_flags & 0xFF
         syn = flags & SYN_ACK
-        older = _older(conn, src, dst, seq, ack, flags, time) if conn is not None and conn.earlier is not None else None
-        if older is not None:
+        if (
+            conn is not None
+            and conn.earlier is not None
+            and (older := _older(conn, src, dst, seq, ack, flags, time)) is not None
+        ):
             conn, new = older, False  # a late packet of a connection a new SYN replaced
             older.late += 1
         else:
@@ -361,7 +365,7 @@ def _demux(
             conn.isn[src] = seq_num  # the capture started mid-connection: count from here
         elif flags & ACK_BIT and dst not in conn.isn and conn.opener == src:
             conn.isn[dst] = ack_num - 1  # its ACK of a SYN,ACK the capture missed: that ISN is ack - 1
-        if flags & (FIN_BIT | RST_BIT):
+        if flags & FIN_RST:
             conn.ended = True
         captured = len(tcp) - offset if len(tcp) > offset else 0
         # The payload on the wire: the TCP bytes the snap length cut off, less the header's part of them
