@@ -654,7 +654,10 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
             if p.seq > nxt:
                 _not_captured(p.seq, nxt, s, r, labels, sentences)
             if length:
-                labels.append("data")
+                # Its bytes acknowledged before it was seen (the capture missed their first sending): Wireshark's
+                # spurious retransmission, a resend of acknowledged data, or a copy that came late.
+                already = s.unseen_acked is not None and s.unseen_acked >= data_end
+                labels.append("spurious retransmission" if already else "data")
                 big = (
                     f"; {length} bytes is more than the MSS {r.mss}: a TSO/GSO super-segment the NIC or kernel "
                     "cuts up later"
@@ -662,13 +665,12 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                     else ""
                 )
                 cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
-                already = s.unseen_acked is not None and s.unseen_acked >= data_end
                 sentences.append(
                     f"{length} byte{'s' if length > 1 else ''} of data{cut}, "
                     f"seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
                     + (
                         "the receiver has acknowledged them already, so the capture missed their first sending "
-                        "(this is a resend) or saw this segment late"
+                        "and this is a spurious retransmission (or it saw this segment late)"
                         if already
                         else f"the receiver will ack {_rel(data_end, base)}"
                     )

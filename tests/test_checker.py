@@ -665,11 +665,11 @@ def test_the_peers_ack_answers_a_keep_alive_only_if_the_prober_sent_nothing_sinc
     assert [p.labels for p in report.packets[3:]] == [("keep-alive",), ("window update",), ("pure ACK",)]
 
 
-def test_data_the_peer_acknowledged_before_the_capture_saw_it_sent_says_so(tmp_path):
-    # tcpdump dropped the segment, the ACK of it was captured, then the segment again (or late).
+def test_data_the_peer_acknowledged_before_the_capture_saw_it_sent_is_a_spurious_retransmission(tmp_path):
+    # tcpdump dropped the segment, the ACK of it was captured, then the segment again (or late): as Wireshark says.
     segments = [*handshake(), seg("A", 501, 201, back=True), seg("PA", 101, 501, b"d" * 100)]
     (report,) = reports(write(tmp_path / "late.pcap", segments))
-    assert report.conforms
+    assert report.conforms and report.packets[-1].labels == ("spurious retransmission",)
     assert "the receiver has acknowledged them already" in report.packets[-1].explanation
 
 
