@@ -263,8 +263,9 @@ _OTHER = {"->": "<-", "<-": "->"}
 
 # Differences understood only at certain packets: (the checker says, tshark says) -> where.
 UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Seen], bool]] = {
-    # The answer to an old ACK that Wireshark took for a keep-alive (above).
-    ("", "keep-alive ACK"): lambda p, seen: "old ACK" in getattr(seen.before(p, "other"), "labels", ()),
+    # The answer to an old ACK, or to one byte at SND.NXT - 1 resent or come late, that Wireshark took for a
+    # keep-alive (above).
+    ("", "keep-alive ACK"): lambda p, seen: _taken_for_a_keep_alive(seen.before(p, "other"), seen),
     # An ACK one below SND.NXT while its sender's FIN is not yet acknowledged: a late copy of an ACK made
     # before that FIN.  Wireshark's keep-alive rule looks at the seq alone; a keep-alive is sent only when
     # everything is acknowledged (RFC 1122 section 4.2.3.6).
@@ -285,6 +286,17 @@ def _syn_copy(p: PacketReport) -> bool:
     """A copy of its sender's SYN (duplicated or held up on the way) that came when its connection was open."""
     sender = p.before[0] if p.direction == "->" else p.before[1]
     return p.flags == "SYN" and "retransmission" in p.labels and sender.synchronized
+
+
+def _taken_for_a_keep_alive(p: PacketReport | None, seen: Seen) -> bool:
+    """A packet the checker knows is no probe that Wireshark's keep-alive rule takes for one (one byte or none,
+    one below the highest seq its sender has reached)."""
+    return (
+        p is not None
+        and p.length <= 1
+        and p.seq == seen.ends[p.direction] - 1
+        and bool({"old ACK", "retransmission", "out-of-order"} & set(p.labels))
+    )
 
 
 def _numbers_differ(p: PacketReport, before: PacketReport | None) -> bool:
