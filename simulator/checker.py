@@ -1215,9 +1215,9 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
             if ok
             else "its seq is outside the receiver's window (RFC 9293 section 3.10.7.4)"
         )
-        # Past what its sender was seen to send, as data after a capture gap is, unless its sender is seen later
-        # at its SND.NXT, short of this seq (as for an ACK of data never sent).
-        if not ok and s.nxt is not None and p.seq > s.nxt and _short_of(p.seq, s, p.number) is None:
+        # Past what its sender was seen to send, and past the window (not below it), as data after a capture gap
+        # is, unless its sender is seen later at its SND.NXT, short of this seq (as for an ACK of data never sent).
+        if not ok and s.nxt is not None and p.seq > s.nxt and p.seq > r.acked and _short_of(p.seq, s, p.number) is None:
             unseen = (
                 f"its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen to "
                 "send: the bytes between were sent but not captured, nor were the receiver's ACKs of them that moved "

@@ -551,6 +551,18 @@ def test_a_rst_below_the_peers_ack_without_ack_bit_answers_late_segments_after_a
     assert str(rst.after[0]) == "CLOSED"
 
 
+def test_a_rst_below_the_window_past_a_capture_gap_answers_a_late_ack_it_does_not_follow_the_gap(tmp_path):
+    # The client's bytes 201..401 and its close were not captured; the server acknowledged them (401).  A copy of
+    # its older ACK (301) comes late, and the client answers it with <SEQ=SEG.ACK><CTL=RST>: past what the
+    # capture saw the client send, but below what the server acknowledged, so not after the gap but old.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 401, back=True)]
+    segments += [seg("A", 501, 301, back=True), seg("R", 301)]
+    (report,) = reports(write(tmp_path / "gap.pcap", segments))
+    assert report.conforms
+    rst = report.packets[-1]
+    assert rst.labels == ("RST", "RST outside the window") and "this capture never saw it close" in rst.explanation
+
+
 def test_a_closed_ports_rst_ack_to_a_late_copy_of_the_syn_is_not_a_departure(tmp_path):
     # The copy of the client's SYN comes after the connection closed and the server's listener with it:
     # nothing listens, so the answer is <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>; the client in TIME-WAIT ignores it.
