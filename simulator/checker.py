@@ -185,13 +185,14 @@ class _Observer:
     syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
     isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
+    last_pure: Packet | None = None  # its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
     unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
     final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
-    final_number: int = 0  # the number of its last packet in the look-ahead that is not a resend
+    final_packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
     final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, which the peer's ACKs answer
@@ -471,8 +472,10 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
         seq, final = p.seq, side.final_nxt
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
         end = seq + used if used else seq
-        if final is None or seq >= final:
-            side.final_number = p.number  # it starts at its SND.NXT (not a resend): it shows how far it had got
+        if final is None or seq == final:
+            # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late): it
+            # shows how far its sender had got.
+            side.final_packet = p
         if final is None or end > final:
             side.final_nxt = end
             side.final_bare = not used
@@ -890,7 +893,8 @@ def _acknowledgement(
         r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
         labels.append("ACKed segment that wasn't captured")
         sentence = f"it acknowledges up to {_rel(ack, base)}, bytes this capture never saw sent (a capture drop)"
-        if r.final_number <= p.number:
+        later = r.final_nxt is not None and r.final_nxt > r.nxt  # past a gap, say
+        if not later and (r.final_packet is None or r.final_packet.number <= p.number):
             sentence += "; the capture has no later packet of that side to show how far it got"
     elif covered:
         gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
@@ -952,7 +956,7 @@ def _acknowledgement(
             else f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
         )
     if pure:
-        s.last_pure_ack = (ack, window)
+        s.last_pure_ack, s.last_pure = (ack, window), p
     s.last_numbers = (ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
@@ -971,10 +975,23 @@ def _short_of(ack: SeqNum, r: _Observer, number: int) -> SeqNum | None:
     ``number`` at its SND.NXT (not resending), still short of it: no capture gap explains that ack.  A segment
     without data, SYN or FIN is at SND.NXT, or at SND.NXT - 1 if it is a keep-alive (RFC 1122 section 4.2.3.6):
     one more is allowed after it."""
-    final = r.final_nxt
-    if final is None or not ack > final or r.isn is None or r.final_number <= number:
+    final, shown = r.final_nxt, r.final_packet
+    if final is None or not ack > final or r.isn is None or shown is None or shown.number <= number:
         return None
-    return None if r.final_bare and ack == final + 1 else final
+    if r.final_bare and ack == final + 1:
+        return None
+    return None if _repeats(shown, r) else final
+
+
+def _repeats(p: Packet, s: _Observer) -> bool:
+    """``p`` is a copy of ``s``'s last pure ACK so far, come late (duplicated, or held up on a slower way), which
+    shows nothing of where ``s`` is now: the same numbers and the same timestamp (a segment sent later carries a
+    later TSval, RFC 7323 section 4.3).  Without timestamps a copy is not told from the same ACK sent again."""
+    last = s.last_pure
+    if last is None or (p.seq, p.ack, p.window, p.flags, p.length) != (last.seq, last.ack, last.window, last.flags, 0):
+        return False
+    stamp = p.options.timestamps
+    return stamp is not None and stamp == last.options.timestamps
 
 
 def _opens_later(r: _Observer) -> bool:

@@ -283,6 +283,28 @@ def test_an_ack_one_beyond_snd_nxt_is_a_departure_when_a_pure_ack_at_snd_nxt_fol
     ]
 
 
+def test_a_segment_after_bytes_the_capture_missed_does_not_show_its_sender_short_of_an_ack(tmp_path):
+    # The capture missed the client's 201..301 (and 351..401); the server acknowledges 401.  The client's next
+    # segment seen starts past the gap, at 301: it may have come late, and it does not show where the client was.
+    segments = [*handshake(), seg("PA", 101, 501, b"a" * 100), seg("A", 501, 401, back=True)]
+    (report,) = reports(write(tmp_path / "gap.pcap", [*segments, seg("PA", 301, 501, b"b" * 50)]))
+    assert report.conforms and "ACKed segment that wasn't captured" in report.packets[4].labels
+
+
+@pytest.mark.parametrize(("stamp", "departs"), [((10, 5), False), ((11, 5), True)], ids=["copy", "sent_again"])
+def test_a_copy_of_a_pure_ack_shows_nothing_of_where_its_sender_is_but_the_same_ack_sent_again_does(
+    tmp_path, stamp, departs
+):
+    # The client acknowledges 100 bytes of the server's that the capture never saw; then the server's last pure
+    # ACK again.  With its timestamp (RFC 7323) it is a copy come late; with a later one, the server sent it now,
+    # still at 501, so it never sent those bytes.
+    ack = seg("A", 501, 101, back=True, options=Options(timestamps=(10, 5)))
+    again = seg("A", 501, 101, back=True, options=Options(timestamps=stamp))
+    segments = [*handshake(), ack, seg("A", 101, 601, options=Options(timestamps=(6, 10))), again]
+    (report,) = reports(write(tmp_path / "copy.pcap", segments))
+    assert [p.departure is not None for p in report.packets] == [False] * 4 + [departs, False]
+
+
 def test_a_rst_that_does_not_acknowledge_the_syn_is_ignored_in_syn_sent(tmp_path):
     # Its ack is below the SYN's: no capture gap explains it, and SYN-SENT drops it (RFC 9293 section 3.10.7.3).
     (report,) = reports(write(tmp_path / "bad.pcap", [seg("S", 100), seg("RA", 0, 50, back=True)]))
