@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
 from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
-from .seq import MASK, SeqNum
+from .seq import HALF, MASK, SeqNum
 from .spool import Spool
 from .states import State
 
@@ -185,7 +185,6 @@ class _Observer:
     syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
     isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
-    last_pure: Packet | None = None  # its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
     holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
@@ -874,7 +873,7 @@ def _acknowledgement(
     # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
     # resending), still short of it.  A capture that missed its last segments and shows nothing new from
     # it afterwards cannot tell: see the branch below.
-    short = _short_of(ack, r, p.number)
+    short = _short_of(ack, r, p)
     if short is not None:
         departure = (
             f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(short, base)}): "
@@ -956,7 +955,7 @@ def _acknowledgement(
             else f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
         )
     if pure:
-        s.last_pure_ack, s.last_pure = (ack, window), p
+        s.last_pure_ack = (ack, window)
     s.last_numbers = (ack, window)
     if s.acked is None or ack > s.acked:
         s.acked = ack
@@ -970,28 +969,26 @@ def _acknowledgement(
     return labels, sentence, departure
 
 
-def _short_of(ack: SeqNum, r: _Observer, number: int) -> SeqNum | None:
-    """The receiver's SND.NXT, when ``ack`` is beyond all it is seen to send and it is seen again after packet
-    ``number`` at its SND.NXT (not resending), still short of it: no capture gap explains that ack.  A segment
-    without data, SYN or FIN is at SND.NXT, or at SND.NXT - 1 if it is a keep-alive (RFC 1122 section 4.2.3.6):
-    one more is allowed after it."""
+def _short_of(ack: SeqNum, r: _Observer, p: Packet) -> SeqNum | None:
+    """The receiver's SND.NXT, when ``ack`` (of packet ``p``) is beyond all it is seen to send and it is seen
+    again after ``p``, sending after it, at its SND.NXT (not resending), still short of it: no capture gap
+    explains that ack.  A segment without data, SYN or FIN is at SND.NXT, or at SND.NXT - 1 if it is a
+    keep-alive (RFC 1122 section 4.2.3.6): one more is allowed after it."""
     final, shown = r.final_nxt, r.final_packet
-    if final is None or not ack > final or r.isn is None or shown is None or shown.number <= number:
+    if final is None or not ack > final or r.isn is None or shown is None or shown.number <= p.number:
         return None
     if r.final_bare and ack == final + 1:
         return None
-    return None if _repeats(shown, r) else final
+    return None if _sent_before(shown, p) else final
 
 
-def _repeats(p: Packet, s: _Observer) -> bool:
-    """``p`` is a copy of ``s``'s last pure ACK so far, come late (duplicated, or held up on a slower way), which
-    shows nothing of where ``s`` is now: the same numbers and the same timestamp (a segment sent later carries a
-    later TSval, RFC 7323 section 4.3).  Without timestamps a copy is not told from the same ACK sent again."""
-    last = s.last_pure
-    if last is None or (p.seq, p.ack, p.window, p.flags, p.length) != (last.seq, last.ack, last.window, last.flags, 0):
-        return False
-    stamp = p.options.timestamps
-    return stamp is not None and stamp == last.options.timestamps
+def _sent_before(later: Packet, p: Packet) -> bool:
+    """``later``, captured after ``p``, was sent no later than a segment of its sender that ``p``'s sender had
+    received when it sent ``p``: its TSval is not past the TSecr ``p`` echoes (RFC 7323 section 4.3).  It came
+    late (duplicated, or held up on a slower way, or captured late), and shows nothing of where its sender was
+    after ``p``.  Without timestamps the capture's order is all there is."""
+    stamp, echo = later.options.timestamps, p.options.timestamps
+    return stamp is not None and echo is not None and not 0 < (stamp[0] - echo[1]) & MASK < HALF
 
 
 def _opens_later(r: _Observer) -> bool:
@@ -1212,7 +1209,7 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         # Its ack is past the SYN, and the capture shows nothing later of the SYN's sender to say it never got
         # that far (as for any ACK, see _acknowledgement): the capture missed the handshake's end and what came after.
         if not ok and p.flags & ACK_BIT and r.nxt is not None and p.ack > r.nxt:
-            ok = _short_of(p.ack, r, p.number) is None
+            ok = _short_of(p.ack, r, p) is None
             if ok:
                 unseen = (
                     f"its ack {_rel(p.ack, r.isn)} is past the SYN: it acknowledges bytes this capture never saw "
@@ -1234,7 +1231,7 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         )
         # Past what its sender was seen to send, and past the window (not below it), as data after a capture gap
         # is, unless its sender is seen later at its SND.NXT, short of this seq (as for an ACK of data never sent).
-        if not ok and s.nxt is not None and p.seq > s.nxt and p.seq > r.acked and _short_of(p.seq, s, p.number) is None:
+        if not ok and s.nxt is not None and p.seq > s.nxt and p.seq > r.acked and _short_of(p.seq, s, p) is None:
             unseen = (
                 f"its seq {_rel(p.seq, s.isn)} is past {_rel(s.nxt, s.isn)}, the end of what its sender was seen to "
                 "send: the bytes between were sent but not captured, nor were the receiver's ACKs of them that moved "

@@ -295,9 +295,9 @@ def test_a_segment_after_bytes_the_capture_missed_does_not_show_its_sender_short
 def test_a_copy_of_a_pure_ack_shows_nothing_of_where_its_sender_is_but_the_same_ack_sent_again_does(
     tmp_path, stamp, departs
 ):
-    # The client acknowledges 100 bytes of the server's that the capture never saw; then the server's last pure
-    # ACK again.  With its timestamp (RFC 7323) it is a copy come late; with a later one, the server sent it now,
-    # still at 501, so it never sent those bytes.
+    # The client acknowledges 100 bytes of the server's that the capture never saw (echoing TSval 10); then the
+    # server's last pure ACK again.  With TSval 10 it was sent before that ACK and came late; with 11, the server
+    # sent it afterwards, still at 501, so it never sent those bytes (RFC 7323 section 4.3).
     ack = seg("A", 501, 101, back=True, options=Options(timestamps=(10, 5)))
     again = seg("A", 501, 101, back=True, options=Options(timestamps=stamp))
     segments = [*handshake(), ack, seg("A", 101, 601, options=Options(timestamps=(6, 10))), again]
