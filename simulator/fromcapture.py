@@ -31,6 +31,15 @@ class _Side:
     eof: bool = False  # the peer's FIN has arrived
 
 
+def _answers(rst: Segment, sender: _Side) -> bool:
+    """A RST without ACK below its sender's SND.NXT: <SEQ=SEG.ACK><CTL=RST>, the answer of a side with no
+    connection to a segment it got (RFC 9293 section 3.10.7.1), not its application's abort (which sends it at
+    SND.NXT, section 3.10.5)."""
+    return (
+        not rst.flags & Flags.ACK and sender.sent_to is not None and rst.seq < sender.sent_to + (1 if sender.fin else 0)
+    )
+
+
 def scenario_from(conn: Connection, *, name: str = "from_capture", source: str = "a capture") -> str:
     """A scenario file (TOML text) for the conversation in ``conn``."""
     packets = conn.packets
@@ -66,6 +75,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             seg.flags & Flags.RST
             and synack is not None
             and p.time >= synack.time
+            and not _answers(seg, sender)
             and not any(a[0] == "abort" for a in sender.actions)
         ):
             sender.actions.append(("abort", 0, p.time, sender.got, sender.eof))

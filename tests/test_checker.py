@@ -901,6 +901,16 @@ def test_a_scenario_made_from_a_real_capture_replays_it_segment_for_segment(tmp_
     assert capsys.readouterr().out.rstrip().endswith("10 of 10 rows agree")
 
 
+def test_a_rst_that_answers_a_late_segment_is_no_abort_in_the_replayed_scenario(tmp_path):
+    # The client closed; a late copy of the server's SYN,ACK comes after the client reused its port, and the
+    # client, with no connection for it, answers <SEQ=SEG.ACK><CTL=RST>: its kernel's answer, not its application's.
+    from simulator.fromcapture import scenario_from
+
+    late = [seg("S", 5000), seg("SA", 500, 101, back=True), seg("SA", 9000, 5001, back=True), seg("R", 101)]
+    first, _ = read(write(tmp_path / "late.pcap", [*handshake(), *close(), *late])).connections
+    assert 'script = ["connect server", "close"]' in scenario_from(first)
+
+
 def test_compare_marks_where_the_capture_and_the_run_part(capsys):
     assert main(["compare", str(DATA / "linux-zero-window.pcap"), "graceful_close"]) == 1
     out = capsys.readouterr().out
