@@ -558,8 +558,8 @@ L6 = [
 Linux conversation, checks every packet against the model, compares it with a simulated run,
 and writes the model's explanations into a capture you can open in Wireshark.
 
-If this notebook runs as root with `tcpdump` installed, it captures a fresh conversation in a
-private network namespace; otherwise it uses a capture recorded from Linux that ships with
+If this notebook runs as root with `tcpdump`, `ip` and `ethtool` installed, it captures a fresh
+conversation in a private network namespace; otherwise it uses a capture recorded from Linux that ships with
 tcpsim (`tests/data/linux-loopback.pcap`).
 """
     ),
@@ -567,11 +567,13 @@ tcpsim (`tests/data/linux-loopback.pcap`).
     HOW,
     Code(
         """
-import os, shutil, sys
+import shutil, sys
 from pathlib import Path
 import simulator
+from simulator.live.namespace import missing
 pcap = Path(simulator.__file__).parent.parent / "tests" / "data" / "linux-loopback.pcap"
-if sys.platform == "linux" and os.geteuid() == 0 and shutil.which("tcpdump") and shutil.which("ip"):
+why_not = missing(["ip", "tcpdump", "ethtool"], what="a live capture")
+if why_not is None:
     from simulator.live.record import record
     program = (
         "import socket, threading\\n"
@@ -586,7 +588,7 @@ if sys.platform == "linux" and os.geteuid() == 0 and shutil.which("tcpdump") and
     pcap = record([sys.executable, "-c", program], Path("lesson6.pcap"), mtu=1500, offloads=False).pcap
     print("captured live:", pcap)
 else:
-    print("not root (or no tcpdump): using the capture recorded from Linux:", pcap)
+    print(f"{why_not}; using the capture recorded from Linux:", pcap)
 """
     ),
     Md("## Read the capture\n\n`read` groups the packets into connections; numbers are relative to each ISN."),
