@@ -45,6 +45,7 @@ MAX_RECORD = 1 << 18  # larger records are corruption, not packets
 LATE = 5.0  # seconds after a SYN reuses a 4-tuple that packets of the connection it replaced are told apart
 SYN_ACK = SYN_BIT | ACK_BIT
 FIN_RST = FIN_BIT | RST_BIT
+RST_ACK = RST_BIT | ACK_BIT
 
 
 class CaptureError(TcpsimError):
@@ -395,7 +396,7 @@ def _older(
     if owner is None:
         return None
     isn, peer_isn = owner.isn.get(src), owner.isn.get(dst)
-    if isn is not None:
+    if isn is not None and _seq_tells(seq, flags):
         return owner if (seq - isn) & MASK < HALF else None
     if flags & ACK_BIT and peer_isn is not None:
         return owner if 0 < (ack - peer_isn) & MASK < HALF else None
@@ -416,7 +417,7 @@ def _before_its_own(
     if time > conn.earlier_until or (new is not None and HALF // 2 < (seq - new) & MASK < HALF):
         conn.earlier = None
         return False
-    if new is not None:
+    if new is not None and _seq_tells(seq, flags):
         return old is not None and _before(old, new) and _before(seq, new)
     if flags & ACK_BIT:
         old_peer, new_peer = earlier.isn.get(dst), conn.isn.get(dst)
@@ -424,6 +425,12 @@ def _before_its_own(
             old_peer is not None and new_peer is not None and _before(old_peer, new_peer) and _before(ack - 1, new_peer)
         )
     return not flags & SYN_BIT and old is not None
+
+
+def _seq_tells(seq: int, flags: int) -> bool:
+    """Whether a segment's seq says where its sender is: not for <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, the
+    answer of a closed port to a segment without ACK (RFC 9293 section 3.10.7.1), whose ack says which it answers."""
+    return seq != 0 or flags & RST_ACK != RST_ACK
 
 
 def _before(value: int, later: int) -> bool:

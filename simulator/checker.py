@@ -1187,7 +1187,9 @@ def _syn_needs(r: _Observer) -> str:
     return f"{first}" if not r.syn_data else f"{first} (or {int(r.isn + 1 + r.syn_data)} with its data)"
 
 
-_NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED})  # a side taken to answer a SYN copy, or closed
+# A side taken to answer a SYN copy, or closed, or in TIME-WAIT (which ends after 2 MSL, or when a new SYN reuses
+# the ports): its <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> shows it holds no connection any more.
+_NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED, S.TIME_WAIT})
 
 
 _CLOSE_NOT_CAPTURED = (

@@ -629,6 +629,19 @@ def test_late_packets_of_a_closed_connection_whose_ports_a_new_syn_reused_are_it
     assert [str(s) for s in second.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_closed_ports_answer_to_a_late_syn_copy_goes_by_its_ack_to_the_connection_of_that_syn(tmp_path):
+    # The server closed first (TIME-WAIT), the client reused its port, the new connection is open; then a copy
+    # of the first SYN comes late, and the server, which no longer holds that connection nor listens, answers
+    # <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>: its seq says nothing, its ack names the SYN it answers.
+    first = [*handshake(), seg("FA", 501, 101, back=True), seg("FA", 101, 502), seg("A", 502, 102, back=True)]
+    second = [seg("S", 5000), seg("SA", 9000, 5001, back=True), seg("A", 5001, 9001)]
+    one, two = reports(write(tmp_path / "copy.pcap", [*first, *second, seg("S", 100), seg("RA", 0, 101, back=True)]))
+    assert [p.number for p in one.packets] == [1, 2, 3, 4, 5, 6, 10, 11] and one.conforms and two.conforms
+    rst = one.packets[-1]
+    assert "nothing listens on this port any more" in rst.explanation
+    assert [str(s) for s in rst.after] == ["CLOSED", "CLOSED"]  # the server's TIME-WAIT has ended
+
+
 def test_a_late_packet_finds_its_own_connection_among_several_that_reused_the_ports(tmp_path):
     # The port is reused twice; a copy of the first connection's last ACK comes after the third one's SYN.
     first = [*handshake(), *close()]
