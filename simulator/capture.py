@@ -27,7 +27,7 @@ from typing import IO
 
 from .errors import TcpsimError
 from .segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
-from .seq import HALF, MASK, SeqNum
+from .seq import HALF, SeqNum
 
 ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
 LINK_TYPES = {
@@ -397,9 +397,9 @@ def _older(
         return None
     isn, peer_isn = owner.isn.get(src), owner.isn.get(dst)
     if isn is not None and _seq_tells(seq, flags):
-        return owner if (seq - isn) & MASK < HALF else None
+        return owner if SeqNum(seq) >= isn else None
     if flags & ACK_BIT and peer_isn is not None:
-        return owner if 0 < (ack - peer_isn) & MASK < HALF else None
+        return owner if SeqNum(ack) > peer_isn else None
     return owner
 
 
@@ -414,16 +414,14 @@ def _before_its_own(
     earlier = conn.earlier
     assert earlier is not None
     old, new = earlier.isn.get(src), conn.isn.get(src)
-    if time > conn.earlier_until or (new is not None and HALF // 2 < (seq - new) & MASK < HALF):
+    if time > conn.earlier_until or (new is not None and HALF // 2 < SeqNum(seq).since(new) < HALF):
         conn.earlier = None
         return False
     if new is not None and _seq_tells(seq, flags):
-        return old is not None and _before(old, new) and _before(seq, new)
+        return old is not None and old < new and SeqNum(seq) < new
     if flags & ACK_BIT:
         old_peer, new_peer = earlier.isn.get(dst), conn.isn.get(dst)
-        return (
-            old_peer is not None and new_peer is not None and _before(old_peer, new_peer) and _before(ack - 1, new_peer)
-        )
+        return old_peer is not None and new_peer is not None and old_peer < new_peer and SeqNum(ack - 1) < new_peer
     return not flags & SYN_BIT and old is not None
 
 
@@ -431,11 +429,6 @@ def _seq_tells(seq: int, flags: int) -> bool:
     """Whether a segment's seq says where its sender is: not for <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, the
     answer of a closed port to a segment without ACK (RFC 9293 section 3.10.7.1), whose ack says which it answers."""
     return seq != 0 or flags & RST_ACK != RST_ACK
-
-
-def _before(value: int, later: int) -> bool:
-    """``value < later`` on the circle of sequence numbers (RFC 1982)."""
-    return 0 < (later - value) & MASK < HALF
 
 
 # --------------------------------------------------------------- file formats

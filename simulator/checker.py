@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
 from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
-from .seq import HALF, MASK, SeqNum
+from .seq import MASK, SeqNum
 from .spool import Spool
 from .states import State
 
@@ -988,7 +988,8 @@ def _sent_before(later: Packet, p: Packet) -> bool:
     late (duplicated, or held up on a slower way, or captured late), and shows nothing of where its sender was
     after ``p``.  Without timestamps the capture's order is all there is."""
     stamp, echo = later.options.timestamps, p.options.timestamps
-    return stamp is not None and echo is not None and not 0 < (stamp[0] - echo[1]) & MASK < HALF
+    # (timestamps compare on the same 32-bit circle as sequence numbers, RFC 7323 section 5.2)
+    return stamp is not None and echo is not None and not SeqNum(stamp[0]) > echo[1]
 
 
 def _opens_later(r: _Observer) -> bool:
