@@ -303,12 +303,18 @@ def _numbers_differ(p: PacketReport, before: PacketReport | None) -> bool:
     return before is not None and (before.ack, before.window) != (p.ack, p.window)
 
 
+def _tshark() -> str | None:
+    """tshark's path, or None on a machine without it (under CI=true its absence fails the test instead)."""
+    tshark = shutil.which("tshark")
+    if tshark is None and os.environ.get("CI") == "true":
+        pytest.fail("CI must compare the checker with tshark (apt-get install tshark)")
+    return tshark
+
+
 def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tuple[int, str, str]]:
     """Packets where the checker's labels and tshark's analysis differ in a way the README does not explain."""
-    tshark = shutil.which("tshark")
+    tshark = _tshark()
     if tshark is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must compare the checker with tshark (apt-get install tshark)")
         return []
     fields = [arg for name in TSHARK for arg in ("-e", f"tcp.analysis.{name}")]
     command = [tshark, "-r", str(pcap), "-T", "fields", "-e", "frame.number", "-e", "tcp.stream", *fields]
@@ -463,9 +469,7 @@ def test_two_sockets_that_connect_to_each_other_make_a_simultaneous_open(first_s
 def test_the_tshark_comparison_leaves_out_a_late_packet_wireshark_files_under_a_newer_connection(tmp_path):
     from tests.test_checker import close, handshake, reports, seg, write
 
-    if shutil.which("tshark") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must compare the checker with tshark (apt-get install tshark)")
+    if _tshark() is None:
         pytest.skip("tshark is not installed (apt-get install tshark)")
     # The port reused: a copy of the old SYN,ACK comes after the new SYN, and the client resets it.  Wireshark
     # takes it into the new connection (a SYN,ACK "accepting TFO data", then "previous segment not captured").
