@@ -14,7 +14,8 @@ and some are lost there (the capture then listens on every interface); TSO/GSO o
 SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
 conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
 either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
-reused port, a small MSS, Nagle, data both ways, a closed port), and the capture is checked.  Every
+reused port, a small MSS, Nagle, data both ways, a closed port, TCP Fast Open, a simultaneous open, a
+socket connected to itself), and the capture is checked.  Every
 conversation of a Linux kernel should conform: a departure is a checker bug, or a choice of the
 kernel's the model does not know.  The capture of a run with a departure (or a difference from
 tshark) is kept, to look at with ``tcpsim check``.  Exit status 1 when a run found something.
@@ -52,6 +53,7 @@ SYSCTLS = {  # each on or off at random (per namespace: they do not touch the ma
     "net.ipv4.tcp_window_scaling": (1, 1, 0),
     "net.ipv4.tcp_ecn": (2, 1),  # 1: ask for ECN on every SYN; 2 (Linux's default): only answer it
 }
+FAST_OPEN = {"net.ipv4.tcp_fastopen": 3}  # clients and servers may use it (only the fast_open kind asks to)
 WIRE = {"client": ("10.99.0.1", "fd99::1"), "server": ("10.99.0.2", "fd99::2")}  # inside the namespaces only
 DETOUR = {"client": ("10.98.0.1", "fd98::1"), "server": ("10.98.0.2", "fd98::2")}  # the slower second link's
 WHOLE = 262144  # a snap length that keeps every packet whole
@@ -121,8 +123,10 @@ class Conversation:
     server: Act
     client_options: list[tuple[int, int, int]] = field(default_factory=list)  # set before connect
     server_options: list[tuple[int, int, int]] = field(default_factory=list)  # set on the listener
-    rounds: int = 1  # connections one after the other, from the same client port ("reused")
+    rounds: int = 1  # connections one after the other
+    same_port: bool = False  # every round from the same client port (a reused port)
     refused: bool = False  # nothing listens: the client's SYN is answered with a RST
+    syn_data: bytes = b""  # sent with the client's SYN (TCP Fast Open, RFC 7413) instead of connect()
 
 
 def read_all(s: socket.socket, pause: float = 0.0) -> int:
@@ -262,7 +266,17 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
             s.sendall(b"again")
             read_all(s)
 
-        return Conversation(client, lambda s: s.sendall(s.recv(3000)), rounds=5)
+        return Conversation(client, lambda s: s.sendall(s.recv(3000)), rounds=5, same_port=True)
+    if kind == "fast_open":  # the first connection gets a cookie, the next two send data with their SYN
+        request = b"f" * rng.randint(1, 3000)  # more than a SYN carries, at times: the rest follows it
+
+        return Conversation(
+            lambda s: exactly(s, len(request)),
+            echo_server,
+            server_options=[(tcp, socket.TCP_FASTOPEN, 16)],
+            rounds=3,
+            syn_data=request,
+        )
     if kind == "small_mss":
         sizes = [rng.randint(1, 5000) for _ in range(3)]
 
@@ -301,7 +315,8 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
 
 KINDS = [
     "echo", "bulk", "half_close", "client_aborts", "server_aborts", "slow_reader", "simultaneous_close",
-    "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways", "refused",
+    "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways", "refused", "fast_open",
+    "simultaneous_open", "self_connect",
 ]  # fmt: skip
 
 
@@ -335,7 +350,7 @@ def places(setting: Setting) -> Iterator[Places]:
             for (ns, peer), side in zip(ends, ("server", "client"), strict=True):
                 detour(ns, peer, DETOUR[side], setting.reorder)
         for ns, peer in ends:
-            for name, value in setting.sysctls.items():
+            for name, value in {**setting.sysctls, **FAST_OPEN}.items():
                 ns.run(["sysctl", "-q", "-w", f"{name}={value}"])
             if setting.duplicate:
                 duplicate(ns, peer, setting.duplicate)
@@ -388,10 +403,15 @@ def _at_random(share: float) -> list[str]:
 
 def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
     """One conversation (or a few, on a reused port): server socket in its namespace, client in its own."""
-    plan = conversation(kind, rng)
+    plan = conversation(kind, rng) if kind not in ("simultaneous_open", "self_connect") else None
     six = rng.random() < 0.3
     family, index = (socket.AF_INET6, 1) if six else (socket.AF_INET, 0)
+    client_address = (where.client_address[index], 40000 + number)
     server_address = (where.server_address[index], 9000 + number)
+    if plan is None:
+        meet = simultaneous_open if kind == "simultaneous_open" else self_connect
+        meet(where, family, client_address, server_address)
+        return
     with where.server.entered():
         listener = socket.socket(family)
     with listener:
@@ -411,13 +431,68 @@ def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
                 s.settimeout(30)
                 for level, option, value in plan.client_options:
                     s.setsockopt(level, option, value)
-                if plan.rounds > 1:
+                if plan.same_port:
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    s.bind((where.client_address[index], 40000 + number))
-                s.connect(server_address)
+                    s.bind(client_address)
+                if plan.syn_data:
+                    try:
+                        sent = s.sendto(plan.syn_data, socket.MSG_FASTOPEN, server_address)  # the connect, with data
+                    except BlockingIOError:  # no cookie yet: the SYN went alone (a socket with a timeout waits not)
+                        sent = 0
+                    s.sendall(plan.syn_data[sent:])  # the rest, once connected
+                else:
+                    s.connect(server_address)
                 plan.client(s)
             time.sleep(0.01)
         served.join(60)
+
+
+def simultaneous_open(
+    where: Places, family: socket.AddressFamily, client_address: tuple[str, int], server_address: tuple[str, int]
+) -> None:
+    """Two sockets that connect to each other (RFC 9293 Figure 8).  The client's SYNs are lost at the
+    server (after the capture point), so the client is still in SYN-SENT when the server's SYN comes,
+    and answers it with a SYN,ACK."""
+    tables = "ip6tables" if family == socket.AF_INET6 else "iptables"
+    lost = ["-p", "tcp", "--dport", str(server_address[1]), "--tcp-flags", "SYN,ACK", "SYN", "-j", "DROP"]
+    where.server.run([tables, "-A", "INPUT", *lost])
+    with where.client.entered():
+        a = socket.socket(family)
+    with where.server.entered():
+        b = socket.socket(family)
+    with a, b, suppress(OSError):  # (a loss that outlasts the timeouts just ends it)
+        for s, address in ((a, client_address), (b, server_address)):
+            s.settimeout(30)
+            s.bind(address)
+        opening = threading.Thread(target=_connect, args=(a, server_address), daemon=True)
+        opening.start()
+        time.sleep(0.2)
+        b.connect(client_address)
+        opening.join(30)
+        a.sendall(b"from a")
+        exactly(b, 6)
+        b.sendall(b"from b")
+        exactly(a, 6)
+
+
+def _connect(s: socket.socket, address: tuple[str, int]) -> None:
+    with suppress(OSError):
+        s.connect(address)
+
+
+def self_connect(
+    where: Places, family: socket.AddressFamily, client_address: tuple[str, int], server_address: tuple[str, int]
+) -> None:
+    """A socket that connects to its own address and port: its SYN comes back to itself, a simultaneous
+    open with one socket (on a wire it stays on the client's loopback, out of the capture's sight)."""
+    with where.client.entered():
+        s = socket.socket(family)
+    with s, suppress(OSError):
+        s.settimeout(30)
+        s.bind(client_address)
+        s.connect(client_address)
+        s.sendall(b"me")
+        exactly(s, 2)
 
 
 def serve(listener: socket.socket, plan: Conversation) -> None:
