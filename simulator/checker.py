@@ -193,6 +193,7 @@ class _Observer:
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     final_packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
     final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
+    went_on: SeqNum | None = None  # the seq of its first segment after its SYN in the look-ahead (no SYN, no RST)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, which the peer's ACKs answer
     listens: bool = False  # a server: after a reset its listener is still there
@@ -480,6 +481,8 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
             side.final_bare = not used
         if flags & ACK_BIT and (side.final_ack is None or p.ack > side.final_ack):
             side.final_ack = p.ack
+        if side.went_on is None and not flags & SYN_BIT:
+            side.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
 
 
 def _packet(
@@ -1101,6 +1104,12 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         return labels, text + (_OPTIONS_CUT if cut else "") + ".", departure
     # SYN,ACK
     first = s.acked is None  # after a SYN of its own: a simultaneous open
+    unseen = r.isn is not None and not _acks_syn(p.ack, r) and _syn_data_not_captured(p.ack, r)
+    if unseen:
+        assert r.isn is not None
+        r.syn_data = p.ack.since(r.isn) - 1
+        r.unseen_acked = p.ack
+        labels.append("ACKed segment that wasn't captured")
     if r.isn is not None and not _acks_syn(p.ack, r):
         departure = departure or (
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
@@ -1139,6 +1148,12 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             else f"SYN,ACK: accepts the connection but not the {r.syn_data} bytes of data its SYN carried (no valid "
             "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
             f"again; its own ISN is {int(p.seq)}"
+        )
+    if unseen:
+        text += (
+            f"; the SYN seen carried none: they rode on a first sending of it that this capture never saw (Linux "
+            "keeps a Fast Open SYN's data apart, so the SYN its timer resends carries none), and the SYN's sender "
+            f"goes on from ack {_rel(p.ack, r.isn)}"
         )
     if again and first and not missed:
         text = (
@@ -1179,6 +1194,21 @@ def _acks_syn(ack: SeqNum, r: _Observer) -> bool:
     """RFC 9293 section 3.10.7.3: an ACK of a SYN is acceptable when ISS < SEG.ACK =< SND.NXT, which is
     past the SYN and any data it carried: a Fast Open server takes that data with the SYN or not (RFC 7413)."""
     return r.isn is not None and 0 < ack.since(r.isn) <= 1 + r.syn_data
+
+
+def _syn_data_not_captured(ack: SeqNum, r: _Observer) -> bool:
+    """A SYN,ACK's ack past the SYN it answers, which carried no data, acknowledges the data of a Fast Open SYN
+    (RFC 7413) the capture never saw: Linux resends such a SYN without its data.  Only if the SYN's sender, still
+    in SYN-SENT, goes on from exactly that ack: a correct stack in SYN-SENT takes no ack beyond what it sent (RFC
+    9293 section 3.10.7.3), and answers one with a RST."""
+    return (
+        r.state is S.SYN_SENT
+        and not r.syn_data
+        and r.isn is not None
+        and 1 < ack.since(r.isn) <= 1 + _MISSED_SYN_SPAN
+        and r.went_on is not None
+        and r.went_on == ack
+    )
 
 
 def _syn_needs(r: _Observer) -> str:

@@ -3,6 +3,7 @@
     python -m tests.soak --runs 40             # runs with seeds 1..40
     python -m tests.soak --seed 187            # run 187 again
     python -m tests.soak --runs 40 --tshark    # and compare the labels with tshark's
+    python -m tests.soak --kinds fast_open,refused   # only conversations of these kinds
 
 Each run sets up, from its seed, what makes a real capture messy: one network namespace (its
 loopback) or two joined by a veth pair, a wire, captured at the client's end or the server's; a
@@ -515,11 +516,11 @@ class Outcome:
     tshark: list[tuple[int, str, str]]  # (packet, the checker says, tshark says): differences not understood
 
 
-def run(seed: int, conversations: int, pcap: Path, *, tshark: bool) -> Outcome:
-    """Run ``seed``: its setting and its conversations, drawn from it."""
+def run(seed: int, conversations: int, pcap: Path, *, tshark: bool, kinds: list[str] = KINDS) -> Outcome:
+    """Run ``seed``: its setting and its conversations (of ``kinds``), drawn from it."""
     rng = random.Random(seed)
     setting = Setting.drawn(rng)
-    return run_setting(setting, [rng.choice(KINDS) for _ in range(conversations)], rng, pcap, tshark=tshark)
+    return run_setting(setting, [rng.choice(kinds) for _ in range(conversations)], rng, pcap, tshark=tshark)
 
 
 def run_setting(setting: Setting, kinds: list[str], rng: random.Random, pcap: Path, *, tshark: bool) -> Outcome:
@@ -567,6 +568,14 @@ def positive(text: str) -> int:
     return int(text)
 
 
+def kinds(text: str) -> list[str]:
+    chosen = text.split(",")
+    unknown = [kind for kind in chosen if kind not in KINDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"no kind of conversation called {', '.join(map(repr, unknown))}")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=positive, default=1, help="how many runs (default 1)")
@@ -574,6 +583,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=positive, default=16, help="at once in each run (default 16)")
     parser.add_argument("--keep", type=Path, default=Path("soak-captures"), help="where captures with findings go")
     parser.add_argument("--tshark", action="store_true", help="also compare the labels with tshark's analysis")
+    parser.add_argument(
+        "--kinds",
+        type=kinds,
+        default=KINDS,
+        metavar="KIND,...",
+        help=f"only these kinds of conversation ({', '.join(KINDS)})",
+    )
     args = parser.parse_args(argv)
     if args.tshark and shutil.which("tshark") is None:
         parser.error("--tshark needs tshark (apt-get install tshark)")
@@ -582,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.seed, args.seed + args.runs):
             pcap = Path(scratch) / f"soak-{seed}.pcap"
             try:
-                outcome = run(seed, args.conversations, pcap, tshark=args.tshark)
+                outcome = run(seed, args.conversations, pcap, tshark=args.tshark, kinds=args.kinds)
             except TcpsimError as exc:
                 print(f"tests.soak: {exc}", file=sys.stderr)
                 return 2

@@ -776,6 +776,30 @@ def test_a_syn_ack_that_takes_the_data_of_a_fast_open_syn_resent_without_it_conf
     assert report.conforms and [str(s) for s in report.packets[-1].after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_syn_ack_that_takes_fast_open_data_the_capture_never_saw_conforms(tmp_path):
+    # The capture missed the Fast Open SYN and its 5 bytes; Linux resends the SYN without them (it keeps the data
+    # apart), and the server, which took them, acknowledges them with its SYN,ACK: the client goes on from there.
+    segments = [seg("S", 100), seg("SA", 500, 106, back=True), seg("SA", 500, 106, back=True), seg("A", 106, 501)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", [*segments, *close(106)]))
+    assert report.conforms and report.zeek_state == "SF", [(p.number, p.departure) for p in report.departures]
+    synack, again, ack = report.packets[1:4]
+    assert synack.labels == ("handshake", "ACKed segment that wasn't captured")  # as Wireshark says
+    assert "the 5 bytes of data its SYN carried" in synack.explanation
+    assert "the SYN seen carried none: they rode on a first sending of it" in synack.explanation
+    assert [str(s) for s in synack.after] == ["ESTABLISHED", "SYN-RECEIVED"]
+    assert again.labels == ("handshake", "retransmission") and again.departure is None
+    assert ack.labels == ("previous segment not captured",)  # as Wireshark says
+
+
+def test_a_syn_ack_past_a_syn_without_data_is_flagged_when_its_sender_does_not_go_on_from_that_ack(tmp_path):
+    # RFC 9293 section 3.10.7.3: SYN-SENT answers an ack beyond what it sent with <SEQ=SEG.ACK><CTL=RST>
+    segments = [seg("S", 100), seg("SA", 500, 106, back=True), seg("R", 106), seg("S", 100)]
+    segments += [seg("SA", 500, 101, back=True), seg("A", 101, 501)]
+    (report,) = reports(write(tmp_path / "bad.pcap", segments))
+    assert [p.number for p in report.departures] == [2]
+    assert "so the ack must be 101" in report.departures[0].departure
+
+
 def test_a_fast_open_client_that_resends_its_syn_never_got_the_answer_the_server_sent_meanwhile(tmp_path):
     # the SYN,ACK, and the reply and FIN a Fast Open server sends before the handshake completes, are lost
     segments = [seg("S", 100, data=b"hello"), seg("SA", 500, 106, back=True)]
