@@ -1104,7 +1104,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         return labels, text + (_OPTIONS_CUT if cut else "") + ".", departure
     # SYN,ACK
     first = s.acked is None  # after a SYN of its own: a simultaneous open
-    unseen = r.isn is not None and not _acks_syn(p.ack, r) and _syn_data_not_captured(p.ack, r)
+    unseen = _syn_data_not_captured(p.ack, r)
     if unseen:
         assert r.isn is not None
         r.syn_data = p.ack.since(r.isn) - 1
@@ -1206,7 +1206,6 @@ def _syn_data_not_captured(ack: SeqNum, r: _Observer) -> bool:
         and not r.syn_data
         and r.isn is not None
         and 1 < ack.since(r.isn) <= 1 + _MISSED_SYN_SPAN
-        and r.went_on is not None
         and r.went_on == ack
     )
 
