@@ -16,7 +16,7 @@ SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
 conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
 either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
 reused port, a small MSS, Nagle, data both ways, a closed port, TCP Fast Open, a simultaneous open, a
-socket connected to itself), and the capture is checked.  Every
+socket connected to itself, a close with data unread, a clamped window), and the capture is checked.  Every
 conversation of a Linux kernel should conform: a departure is a checker bug, or a choice of the
 kernel's the model does not know.  The capture of a run with a departure (or a difference from
 tshark) is kept, to look at with ``tcpsim check``.  Exit status 1 when a run found something.
@@ -297,6 +297,24 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
             read_all(s)
 
         return Conversation(client, echo_server, client_options=[(tcp, socket.TCP_NODELAY, 0)])
+    if kind == "unread_close":  # closing with data unread sends a RST, not a FIN (RFC 1122 section 4.2.2.13)
+        size = rng.randint(2000, 60000)
+
+        def client(s: socket.socket) -> None:
+            s.sendall(b"u" * size)
+            read_all(s)
+
+        def server(s: socket.socket) -> None:
+            s.recv(1000)
+            time.sleep(0.05)  # the rest arrives, and is never read
+
+        return Conversation(client, server)
+    if kind == "window_clamp":  # a receiver that advertises at most 5000 bytes, whatever its buffer
+        return Conversation(
+            lambda s: s.sendall(b"w" * rng.randint(50_000, 500_000)),
+            drain,
+            server_options=[(tcp, socket.TCP_WINDOW_CLAMP, 5000)],
+        )
     if kind == "refused":
         return Conversation(drain, drain, refused=True)
     assert kind == "both_ways"
@@ -317,7 +335,7 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
 KINDS = [
     "echo", "bulk", "half_close", "client_aborts", "server_aborts", "slow_reader", "simultaneous_close",
     "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways", "refused", "fast_open",
-    "simultaneous_open", "self_connect",
+    "simultaneous_open", "self_connect", "unread_close", "window_clamp",
 ]  # fmt: skip
 
 
