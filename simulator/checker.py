@@ -1037,6 +1037,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # segment seen, was a little above this one.
     missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
     again = again or missed
+    # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
+    # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
+    unseen_first = again and not s.isn_seen
     if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
@@ -1108,8 +1111,9 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if unseen:
         assert r.isn is not None
         r.syn_data = p.ack.since(r.isn) - 1
-        r.unseen_acked = p.ack
-        labels.append("ACKed segment that wasn't captured")
+        if r.nxt is None or p.ack > r.nxt:  # (else its sender was seen past those bytes already)
+            r.unseen_acked = p.ack
+            labels.append("ACKed segment that wasn't captured")
     if r.isn is not None and not _acks_syn(p.ack, r):
         departure = departure or (
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
@@ -1126,7 +1130,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # handshake.  (With a new ISN it is a new connection's: its numbers replace the old ones.)
     past = again and s.acked is not None and s.acked > p.ack
     # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
-    unanswered = again and not first and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
+    unanswered = again and (not first or unseen_first) and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
     if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not past) or unanswered:
         s.state = S.SYN_RECEIVED  # (a leftover resend that comes after the connection has closed leaves it closed)
     if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
@@ -1149,13 +1153,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
             f"again; its own ISN is {int(p.seq)}"
         )
-    if unseen:
-        text += (
-            f"; the SYN seen carried none: they rode on a first sending of it that this capture never saw (Linux "
-            "keeps a Fast Open SYN's data apart, so the SYN its timer resends carries none), and the SYN's sender "
-            f"goes on from ack {_rel(p.ack, r.isn)}"
-        )
-    if again and first and not missed:
+    if again and first and not unseen_first:
         text = (
             f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
             f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
@@ -1171,7 +1169,13 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
                 f"{_rel(s.acked, r.isn)}), so it had the ACK that completes the handshake: a leftover resend (for "
                 "a copy of the SYN the network made, say), and its state does not go back"
             )
-        text += _MISSED_FIRST if missed else ""
+        text += _MISSED_FIRST if missed else _ACKED_FIRST if unseen_first else ""
+    if unseen:
+        text += (
+            f"; its ack {_rel(p.ack, r.isn)} takes {r.syn_data} bytes of data past the SYN, which carried none here: "
+            "they rode on a first sending of the SYN that this capture never saw (Linux keeps a Fast Open SYN's "
+            "data apart, so the SYN its timer resends carries none), and the SYN's sender goes on from that ack"
+        )
     scale = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)
@@ -1188,6 +1192,7 @@ _OPTIONS_CUT = (
 )
 _MISSED_SYN_SPAN = 1 << 16  # how far below an inferred ISN a resent SYN may be (the SYN's data, at most)
 _MISSED_FIRST = "; the capture missed the first one, so this side's numbers had been counted from its next segment"
+_ACKED_FIRST = "; the capture missed the first one, whose ISN the peer's ACK of it had shown"
 
 
 def _acks_syn(ack: SeqNum, r: _Observer) -> bool:
@@ -1198,11 +1203,12 @@ def _acks_syn(ack: SeqNum, r: _Observer) -> bool:
 
 def _syn_data_not_captured(ack: SeqNum, r: _Observer) -> bool:
     """A SYN,ACK's ack past the SYN it answers, which carried no data, acknowledges the data of a Fast Open SYN
-    (RFC 7413) the capture never saw: Linux resends such a SYN without its data.  Only if the SYN's sender, still
-    in SYN-SENT, goes on from exactly that ack: a correct stack in SYN-SENT takes no ack beyond what it sent (RFC
-    9293 section 3.10.7.3), and answers one with a RST."""
+    (RFC 7413) the capture never saw: Linux resends such a SYN without its data.  Only if the SYN's sender holds
+    the connection still (in SYN-SENT, or past it: not closed by a RST of its own) and goes on from exactly that
+    ack: a correct stack in SYN-SENT takes no ack beyond what it sent (RFC 9293 section 3.10.7.3), and answers
+    one with a RST."""
     return (
-        r.state is S.SYN_SENT
+        (r.state is S.SYN_SENT or r.state.synchronized)
         and not r.syn_data
         and r.isn is not None
         and 1 < ack.since(r.isn) <= 1 + _MISSED_SYN_SPAN

@@ -785,10 +785,38 @@ def test_a_syn_ack_that_takes_fast_open_data_the_capture_never_saw_conforms(tmp_
     synack, again, ack = report.packets[1:4]
     assert synack.labels == ("handshake", "ACKed segment that wasn't captured")  # as Wireshark says
     assert "the 5 bytes of data its SYN carried" in synack.explanation
-    assert "the SYN seen carried none: they rode on a first sending of it" in synack.explanation
+    assert (
+        "takes 5 bytes of data past the SYN, which carried none here: they rode on a first sending"
+        in synack.explanation
+    )
     assert [str(s) for s in synack.after] == ["ESTABLISHED", "SYN-RECEIVED"]
     assert again.labels == ("handshake", "retransmission") and again.departure is None
     assert ack.labels == ("previous segment not captured",)  # as Wireshark says
+
+
+def test_a_syn_ack_resent_after_the_capture_missed_the_first_and_the_fast_open_data_conforms(tmp_path):
+    # The capture missed the Fast Open SYN with its 5 bytes and the first SYN,ACK; the client's ACK shows both, is
+    # lost after the capture point, and the server resends its SYN,ACK, which takes the 5 bytes (found by the soak).
+    segments = [seg("S", 100), seg("A", 106, 501), seg("SA", 500, 106, back=True), seg("A", 106, 501)]
+    (report,) = reports(write(tmp_path / "tfo.pcap", [*segments, *close(106)]))
+    assert report.conforms and report.zeek_state == "SF", [(p.number, p.departure) for p in report.departures]
+    synack = report.packets[2]
+    assert synack.labels == ("handshake", "retransmission")
+    assert "takes 5 bytes of data past the SYN, which carried none here" in synack.explanation
+    assert "simultaneous open" not in synack.explanation
+
+
+def test_a_syn_ack_resent_after_the_capture_missed_the_first_takes_its_sender_back_to_syn_received(tmp_path):
+    # Its ISN came from the client's ACK of the SYN,ACK the capture missed; that ACK was lost after the capture
+    # point, so the server resends its SYN,ACK: not a simultaneous open (the server sent no SYN of its own).
+    segments = [seg("S", 100), seg("A", 101, 501), seg("SA", 500, 101, back=True), seg("A", 101, 501)]
+    (report,) = reports(write(tmp_path / "resent.pcap", [*segments, *close()]))
+    assert report.conforms and report.zeek_state == "SF"
+    synack, ack = report.packets[2:4]
+    assert synack.explanation.startswith("The SYN,ACK again")
+    assert "the capture missed the first one, whose ISN the peer's ACK of it had shown" in synack.explanation
+    assert [str(s) for s in synack.after] == ["ESTABLISHED", "SYN-RECEIVED"]
+    assert [str(s) for s in ack.after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
 def test_a_syn_ack_past_a_syn_without_data_is_flagged_when_its_sender_does_not_go_on_from_that_ack(tmp_path):
