@@ -11,11 +11,13 @@ Peak memory is the largest resident set size of the child or of any process it w
 (with ``--jobs 2``: the larger of the two workers, each of which holds only its own connections).
 ``--jobs 2`` is what ``tcpsim check`` chooses by itself for a capture this size on two cores.
 On a machine with more cores it uses more workers; what one of them does is measured too, on
-one core: a worker's share of 4 and of 8 (each still reads every record of the file).
+one core: a worker's share of 4 and of 8 (each still reads every record of the file).  Last, what
+one packet costs on one core, stage by stage, measured in this process: what the 3x goal is up against.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -25,6 +27,8 @@ import time
 from pathlib import Path
 
 from benchmarks.capture_import import generated_capture, make_transfer
+from simulator.capture import Share, Tally
+from simulator.checkpool import check_serial
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:
@@ -80,6 +84,53 @@ def theirs(tshark: str | None, path: Path, count: int) -> float | None:
     return seconds
 
 
+def stages(path: Path, count: int) -> None:
+    """What one packet costs on one core, in this process, stage by stage: each stage runs the ones before it
+    again, and its row says what it adds (the README's "why not 3x" is made of these rows)."""
+    from simulator.capture import _mapped, records, stream
+    from simulator.checker import checked_in_order
+
+    def read() -> None:
+        with _mapped(path) as data:
+            for _ in records(data):
+                pass
+
+    def passed_over() -> None:
+        for _ in stream(path, Tally(), share=Share(0, 1 << 62)):  # a share that holds (almost) none of them
+            pass
+
+    def followed() -> None:
+        for _ in stream(path, Tally()):
+            pass
+
+    def checked() -> None:
+        for _ in checked_in_order(path, Tally()):
+            pass
+
+    def rendered() -> None:
+        with open(os.devnull, "w") as out:
+            for report in check_serial(path, Tally(), brief=True):
+                report.write(out)
+
+    gc.set_threshold(10_000, 10, 10)  # as tcpsim check sets it
+    print(f"one packet on one core, stage by stage (microseconds a packet, {count:,} packets):")
+    print(f"  {'stage':<50}{'in all':>8}{'adds':>8}")
+    before = 0.0
+    for label, stage, base in (
+        ("read its record", read, False),
+        ("read it and pass over it (another worker's)", passed_over, True),
+        ("read it, find its connection and follow it", followed, True),
+        ("... move both observers, label and explain it", checked, False),
+        ("... render and write its row (--brief)", rendered, False),
+    ):
+        start = time.perf_counter()
+        stage()
+        micros = (time.perf_counter() - start) / count * 1e6
+        print(f"  {label:<50}{micros:>8.2f}{micros - before:>+8.2f}")
+        if not base or label.startswith("read it,"):
+            before = micros
+
+
 def main(argv: list[str] | None = None) -> int:
     tshark = shutil.which("tshark")
     with generated_capture(argv, __doc__) as (path, count):
@@ -93,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         if reference is not None:
             speed = reference / two
             print(f"tcpsim check runs at {speed:.2f}x tshark's speed; goal: 3x, with peak memory under 200 MB")
+        stages(path, count)
     with tempfile.TemporaryDirectory() as tmp:
         # A long connection is checked through a window of packets, its reports kept in a file: what that costs.
         path = Path(tmp) / "transfer.pcap"
