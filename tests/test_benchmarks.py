@@ -1,0 +1,22 @@
+"""The benchmarks still run (a small capture, no timing asserted: speed is the benchmarks' own business)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_check_benchmark_runs_and_prints_every_row():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.check", "-n", "2000"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    for row in (
+        "tcpsim check FILE --brief --jobs 1",
+        "tcpsim check FILE --brief --jobs 2",
+        "one worker of 8 (its share, on one core)",
+        "read it and pass over it (another worker's)",
+        "... render and write its row (--brief)",
+        "one connection of 150,006 packets",
+    ):
+        assert row in done.stdout, done.stdout
