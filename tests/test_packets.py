@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -16,6 +14,7 @@ from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
 from simulator.capture import CaptureError, parse_ip, read
 from simulator.checker import check as check_connection
 from simulator.checker import render
+from simulator.live.pytest_plugin import tool_or_skip
 
 scapy = pytest.importorskip("scapy", reason="the packet backend needs Scapy (pip install -e '.[scapy]')")
 
@@ -92,18 +91,9 @@ def test_lost_segments_are_written_unless_asked_not_to(tmp_path):
     assert export(trace, tmp_path / "all.pcap") == export(trace, tmp_path / "received.pcap", drops=False) + 1
 
 
-def _tshark() -> str:
-    path = shutil.which("tshark")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must check exports with tshark (apt-get install tshark)")
-        pytest.skip("tshark is not installed (apt-get install tshark)")
-    return path
-
-
 @pytest.mark.parametrize("name", builtin_names())
 def test_wireshark_finds_no_malformed_packets_or_bad_checksums(tmp_path, name):
-    tshark = _tshark()
+    tshark = tool_or_skip("tshark")
     path = tmp_path / f"{name}.pcapng"
     export(load(name).run(), path)
     bad = subprocess.run(

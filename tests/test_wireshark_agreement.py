@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
 
 from simulator import load
+from simulator.live.pytest_plugin import tool_or_skip
 
 pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy]')")
 
@@ -51,11 +50,7 @@ def understood(key: str, ours: frozenset[str], theirs: set[str]) -> bool:
 
 
 def tshark_labels(tmp_path, trace, at) -> list[set[str]]:
-    tshark = shutil.which("tshark")
-    if tshark is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must compare with tshark (apt-get install tshark)")
-        pytest.skip("tshark is not installed (apt-get install tshark)")
+    tshark = tool_or_skip("tshark")
     path = tmp_path / f"{at}.pcapng"
     export(trace, path, at=at)
     args = [tshark, "-r", str(path), "-T", "fields"] + [a for f in FIELDS.values() for a in ("-e", f)]

@@ -23,10 +23,12 @@ with CI=true in the environment it fails instead, so CI cannot skip it by accide
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -40,8 +42,18 @@ from .namespace import Namespace, missing
 def namespace_or_skip(tools: Sequence[str], purpose: str) -> None:
     """Skip (on a laptop) or fail (under CI=true) when this machine cannot make a namespace with ``tools``."""
     reason = missing(["ip", *tools], what=purpose)
-    if reason is None:
-        return
+    if reason is not None:
+        unavailable(reason)
+
+
+def tool_or_skip(name: str) -> str:
+    """The path of the command ``name``; without it the test skips (on a laptop) or fails (under CI=true)."""
+    return shutil.which(name) or unavailable(f"{name} is not installed (apt-get install {name})")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test on a laptop; fail it under CI=true, where every tool is installed, so that CI cannot skip
+    it by accident."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run this test, but {reason}")
     pytest.skip(reason)
