@@ -16,7 +16,8 @@ SACK, D-SACK, timestamps, window scaling and ECN on or off.  Then sixteen
 conversations of random kinds run at once (echo, bulk, half-close, an SO_LINGER 0 abort from
 either side, a receiver that stops reading, a simultaneous close, urgent data, keep-alives, a
 reused port, a small MSS, Nagle, data both ways, a closed port, TCP Fast Open, a simultaneous open, a
-socket connected to itself, a close with data unread, a clamped window), and the capture is checked.  Every
+socket connected to itself, a close with data unread, a clamped window, six clients for a backlog of one),
+and the capture is checked.  Every
 conversation of a Linux kernel should conform: a departure is a checker bug, or a choice of the
 kernel's the model does not know.  The capture of a run with a departure (or a difference from
 tshark) is kept, to look at with ``tcpsim check``.  Exit status 1 when a run found something.
@@ -335,7 +336,7 @@ def conversation(kind: str, rng: random.Random) -> Conversation:
 KINDS = [
     "echo", "bulk", "half_close", "client_aborts", "server_aborts", "slow_reader", "simultaneous_close",
     "urgent", "keep_alive", "reused_port", "small_mss", "nagle", "both_ways", "refused", "fast_open",
-    "simultaneous_open", "self_connect", "unread_close", "window_clamp",
+    "simultaneous_open", "self_connect", "unread_close", "window_clamp", "full_backlog",
 ]  # fmt: skip
 
 
@@ -422,14 +423,14 @@ def _at_random(share: float) -> list[str]:
 
 def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
     """One conversation (or a few, on a reused port): server socket in its namespace, client in its own."""
-    plan = conversation(kind, rng) if kind not in ("simultaneous_open", "self_connect") else None
+    plan = conversation(kind, rng) if kind not in ("simultaneous_open", "self_connect", "full_backlog") else None
     six = rng.random() < 0.3
     family, index = (socket.AF_INET6, 1) if six else (socket.AF_INET, 0)
     client_address = (where.client_address[index], 40000 + number)
     server_address = (where.server_address[index], 9000 + number)
     if plan is None:
-        meet = simultaneous_open if kind == "simultaneous_open" else self_connect
-        meet(where, family, client_address, server_address)
+        meet = {"simultaneous_open": simultaneous_open, "self_connect": self_connect, "full_backlog": full_backlog}
+        meet[kind](where, family, client_address, server_address)
         return
     with where.server.entered():
         listener = socket.socket(family)
@@ -492,6 +493,46 @@ def simultaneous_open(
         exactly(b, 6)
         b.sendall(b"from b")
         exactly(a, 6)
+
+
+def full_backlog(
+    where: Places, family: socket.AddressFamily, client_address: tuple[str, int], server_address: tuple[str, int]
+) -> None:
+    """Six clients at once for a server that accepts one at a time, a second late, from a backlog of one: its
+    queues overflow, so Linux drops their final ACKs (the client thinks it is connected, the server resends its
+    SYN,ACK) or their SYNs, or answers with SYN cookies."""
+    with where.server.entered():
+        listener = socket.socket(family)
+    with listener:
+        listener.bind(server_address)
+        listener.listen(1)
+        listener.settimeout(20)
+
+        def serve() -> None:
+            time.sleep(1.0)
+            for _ in range(6):
+                with suppress(OSError):
+                    s, _ = listener.accept()
+                    with s:
+                        s.settimeout(30)
+                        echo_server(s)
+
+        def client() -> None:
+            with where.client.entered():
+                s = socket.socket(family)
+            with s, suppress(OSError):
+                s.settimeout(30)
+                s.connect(server_address)
+                s.sendall(b"crowd")
+                exactly(s, 5)
+
+        threads = [threading.Thread(target=serve, daemon=True)] + [
+            threading.Thread(target=client, daemon=True) for _ in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
 
 
 def _connect(s: socket.socket, address: tuple[str, int]) -> None:
