@@ -1037,6 +1037,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # segment seen, was a little above this one.
     missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
     again = again or missed
+    fresh = s.isn is None  # its first segment in the capture
     # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
     # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
     unseen_first = again and not s.isn_seen
@@ -1107,6 +1108,14 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         return labels, text + (_OPTIONS_CUT if cut else "") + ".", departure
     # SYN,ACK
     first = s.acked is None  # after a SYN of its own: a simultaneous open
+    # A capture begun mid-connection counted the peer's numbers from its first segment seen: this ack shows the
+    # ISN of the SYN it answers, a little below that (the same correction as for a SYN resent, see missed).
+    renumbered = not r.isn_seen and r.isn is not None and 0 <= r.isn.since(p.ack) <= _MISSED_SYN_SPAN
+    if renumbered:
+        r.isn = p.ack - 1
+    # Its first segment, where both sides were taken to be ESTABLISHED (a capture begun mid-connection), is a
+    # SYN,ACK: it is still in SYN-RECEIVED, the ACK that completes the handshake has not reached it.
+    midstream = fresh and s.state is S.ESTABLISHED
     unseen = _syn_data_not_captured(p.ack, r)
     if unseen:
         assert r.isn is not None
@@ -1124,14 +1133,14 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     elif r.offered_scale is not None and s.offered_scale is not None:
         # RFC 7323 section 2.2: scaling is on only when both SYNs carry the option.
         s.scale, r.scale = s.offered_scale, r.offered_scale
-    elif r.isn is not None:
+    elif r.isn_seen:  # (a SYN the capture missed may have offered a scale)
         s.scale = r.scale = 0
     # The same SYN,ACK again, but it has acknowledged the peer's data since: it had the ACK that completes the
     # handshake.  (With a new ISN it is a new connection's: its numbers replace the old ones.)
     past = again and s.acked is not None and s.acked > p.ack
     # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
     unanswered = again and (not first or unseen_first) and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
-    if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not past) or unanswered:
+    if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not past) or unanswered or midstream:
         s.state = S.SYN_RECEIVED  # (a leftover resend that comes after the connection has closed leaves it closed)
     if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
         r.state = S.ESTABLISHED
@@ -1170,6 +1179,16 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
                 "a copy of the SYN the network made, say), and its state does not go back"
             )
         text += _MISSED_FIRST if missed else _ACKED_FIRST if unseen_first else ""
+    if renumbered:
+        text += (
+            f"; its ack {int(p.ack)} shows the ISN of the peer's SYN, {int(p.ack - 1)}, which this capture never "
+            "saw: the peer's numbers count from it from here on"
+        )
+    if midstream:
+        text += (
+            "; this side was taken to be ESTABLISHED (the capture began mid-connection), but a SYN,ACK shows it "
+            "still in SYN-RECEIVED: the ACK that completes the handshake has not reached it"
+        )
     if unseen:
         text += (
             f"; its ack {_rel(p.ack, r.isn)} takes {r.syn_data} bytes of data past the SYN, which carried none here: "

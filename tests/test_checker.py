@@ -819,6 +819,22 @@ def test_a_syn_ack_resent_after_the_capture_missed_the_first_takes_its_sender_ba
     assert [str(s) for s in ack.after] == ["ESTABLISHED", "ESTABLISHED"]
 
 
+def test_a_syn_ack_in_a_capture_begun_mid_connection_shows_the_unseen_isn_and_a_server_in_syn_received(tmp_path):
+    # A server whose accept queue was full dropped the final ACK and the client's data; the capture begins with
+    # that data, then the server resends its SYN,ACK: its ack (101) shows the client's ISN, 100, below the first
+    # segment seen, and the server is still in SYN-RECEIVED (found by the soak: six clients, a backlog of one).
+    segments = [seg("PA", 101, 501, b"hello"), seg("SA", 500, 101, back=True), seg("A", 106, 501)]
+    segments += [seg("PA", 101, 501, b"hello"), seg("A", 501, 106, back=True), *close(106)]
+    (report,) = reports(write(tmp_path / "midstream.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    synack, ack, resent = report.packets[1:4]
+    assert (synack.ack, synack.labels) == (1, ("handshake",))
+    assert "shows the ISN of the peer's SYN, 100, which this capture never saw" in synack.explanation
+    assert [str(s) for s in synack.after] == ["ESTABLISHED", "SYN-RECEIVED"]
+    assert (ack.seq, [str(s) for s in ack.after]) == (6, ["ESTABLISHED", "ESTABLISHED"])
+    assert (resent.seq, resent.labels) == (1, ("retransmission",))
+
+
 def test_a_syn_ack_past_a_syn_without_data_is_flagged_when_its_sender_does_not_go_on_from_that_ack(tmp_path):
     # RFC 9293 section 3.10.7.3: SYN-SENT answers an ack beyond what it sent with <SEQ=SEG.ACK><CTL=RST>
     segments = [seg("S", 100), seg("SA", 500, 106, back=True), seg("R", 106), seg("S", 100)]
