@@ -30,14 +30,16 @@ class _Side:
     got: int = 0  # bytes received so far
     eof: bool = False  # the peer's FIN has arrived
 
+    @property
+    def aborted(self) -> bool:
+        return any(action[0] == "abort" for action in self.actions)
+
 
 def _answers(rst: Segment, sender: _Side) -> bool:
     """A RST without ACK below its sender's SND.NXT: <SEQ=SEG.ACK><CTL=RST>, the answer of a side with no
     connection to a segment it got (RFC 9293 section 3.10.7.1), not its application's abort (which sends it at
     SND.NXT, section 3.10.5)."""
-    return (
-        not rst.flags & Flags.ACK and sender.sent_to is not None and rst.seq < sender.sent_to + (1 if sender.fin else 0)
-    )
+    return not rst.flags & Flags.ACK and sender.sent_to is not None and rst.seq < _next(sender)
 
 
 def scenario_from(conn: Connection, *, name: str = "from_capture", source: str = "a capture") -> str:
@@ -60,13 +62,11 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         start = seg.seq + 1 if seg.flags & Flags.SYN else seg.seq  # a SYN's data (TCP Fast Open) follows it
         if sender.sent_to is None or seg.flags & Flags.SYN:
             sender.sent_to = start
+        if seg.flags & Flags.ACK and _unseen(receiver, seg.ack):
+            _sends(receiver, sender, seg.ack, p.time)  # it acknowledges bytes the capture never saw sent
         end = start + p.length
-        if p.length and end > sender.sent_to:
-            new = end.since(sender.sent_to)
-            sender.sent_to = end
-            sender.sent += new
-            sender.actions.append(("send", new, p.time, sender.got, sender.eof))
-            receiver.got += new
+        if (p.length and end > sender.sent_to) or (not seg.flags & Flags.RST and _unseen(sender, end)):
+            _sends(sender, receiver, end, p.time)  # its data, or a seq past bytes the capture never saw
         if seg.flags & Flags.FIN and not sender.fin:
             sender.fin = True
             sender.actions.append(("fin", 0, p.time, sender.got, sender.eof))
@@ -76,7 +76,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             and synack is not None
             and p.time >= synack.time
             and not _answers(seg, sender)
-            and not any(a[0] == "abort" for a in sender.actions)
+            and not sender.aborted
         ):
             sender.actions.append(("abort", 0, p.time, sender.got, sender.eof))
     latency = _latency(syn.time, synack.time if synack else None, packets)
@@ -96,6 +96,29 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         script = _script(side, peer, first, latency)
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
+
+
+def _next(side: _Side) -> SeqNum:
+    """The sequence number after all ``side`` was seen to send, its FIN included."""
+    assert side.sent_to is not None
+    return side.sent_to + 1 if side.fin else side.sent_to
+
+
+def _unseen(side: _Side, upto: SeqNum) -> bool:
+    """``side`` must have sent bytes up to ``upto`` that the capture never saw (a Fast Open SYN's data, a capture
+    drop): more than one sequence number past what it was seen to send (just one may be a FIN the capture
+    missed), and before any abort of its own."""
+    return side.sent_to is not None and not side.aborted and upto > _next(side) + 1
+
+
+def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float) -> None:
+    """``side`` has sent new data up to ``upto`` (seen in the capture, or shown by a later seq or by the peer's ack)."""
+    assert side.sent_to is not None
+    new = upto.since(side.sent_to)
+    side.sent_to = upto
+    side.sent += new
+    side.actions.append(("send", new, time, side.got, side.eof))
+    peer.got += new
 
 
 def _latency(syn_time: float, synack_time: float | None, packets: list[Packet]) -> float:

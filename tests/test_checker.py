@@ -876,6 +876,41 @@ def test_a_scenario_made_from_a_fast_open_capture_sends_the_data_the_syn_carried
     )
 
 
+def test_a_scenario_made_from_a_capture_that_missed_the_fast_open_data_sends_what_the_syn_ack_acknowledges(tmp_path):
+    # the capture saw the SYN resent without its 5 bytes, and the SYN,ACK that takes them
+    segments = [
+        seg("S", 100),
+        seg("SA", 500, 106, back=True),
+        seg("A", 106, 501),
+        seg("PA", 501, 106, b"world", back=True),
+    ]
+    path = write(tmp_path / "tfo.pcap", [*segments, seg("A", 106, 506)])
+    toml = tmp_path / "replay.toml"
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert 'script = ["connect server", "send 5"]' in text
+    assert 'script = ["listen", "wait_for_bytes 5", "send 5"]' in text
+
+
+def test_a_scenario_made_from_a_capture_that_missed_a_fin_sends_no_byte_for_it(tmp_path, capsys):
+    # the server's FIN is lost before the client's capture point: its next ACK is one past it, which is no data
+    path, toml = tmp_path / "lossy.pcap", tmp_path / "replay.toml"
+    export = ["export", "duplicate_segment", "--loss", "0.2", "--seed", "7", "--at", "client", "-o", str(path)]
+    assert main(export) == 0
+    assert "previous segment not captured" in [label for r in reports(path) for p in r.packets for label in p.labels]
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert 'script = ["listen", "wait_for_eof", "close"]' in toml.read_text()
+
+
+def test_a_scenario_made_from_a_capture_that_missed_data_sends_what_the_peer_acknowledged(tmp_path, capsys):
+    # segments lost before the server's capture point: the client's FIN, and the server's ACKs, show them sent
+    path, toml = tmp_path / "lossy.pcap", tmp_path / "replay.toml"
+    export = ["export", "fast_retransmit", "--loss", "0.2", "--seed", "7", "--at", "server", "-o", str(path)]
+    assert main(export) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert 'script = ["connect server", "send 5000", "close"]' in toml.read_text()
+
+
 # --------------------------------------------------------------- the command line
 def test_a_capture_piped_in_on_standard_input_is_checked_like_a_file():
     # tcpdump -w - ... | tcpsim check -
