@@ -196,6 +196,7 @@ class _Observer:
     went_on: SeqNum | None = None  # the seq of its first segment after its SYN in the look-ahead (no SYN, no RST)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: str = ""  # "keep-alive" or "zero window probe": its latest segment, which the peer's ACKs answer
+    latest: Packet | None = None  # its latest segment checked
     listens: bool = False  # a server: after a reset its listener is still there
 
 
@@ -493,6 +494,7 @@ def _packet(
     a, b = sides[conn.a], sides[conn.b]
     before = _PAIRS[a.state, b.state]
     labels, explanation, departure = _classify(p, sender, receiver)
+    sender.latest = p
     after = _PAIRS[a.state, b.state]
     if before is not after:  # both are from _PAIRS
         moves = []
@@ -1041,6 +1043,10 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
     # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
     unseen_first = again and not s.isn_seen
+    if p.flags & ACK_BIT and s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
+        other = _other_syn_ack(p, s, r)
+        if other:
+            return labels, other, None  # (both sides stay as they were: the connection goes on with the first)
     if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
@@ -1212,6 +1218,36 @@ _OPTIONS_CUT = (
 _MISSED_SYN_SPAN = 1 << 16  # how far below an inferred ISN a resent SYN may be (the SYN's data, at most)
 _MISSED_FIRST = "; the capture missed the first one, so this side's numbers had been counted from its next segment"
 _ACKED_FIRST = "; the capture missed the first one, whose ISN the peer's ACK of it had shown"
+
+
+def _other_syn_ack(p: Packet, s: _Observer, r: _Observer) -> str:
+    """Why a SYN,ACK with another ISN, from a side the connection has synchronized, is no departure, or "".  It
+    answered another sending of the SYN, apart from the connection the capture follows: it was sent before the
+    side's latest segment seen (its timestamp is older, RFC 7323 section 4.3) and came late, or it answers the SYN
+    sent again, where the side has sent nothing since its first SYN,ACK and so may have kept no state for that one
+    (SYN cookies, RFC 4987 section 3.6).  A side that holds the connection answers a SYN with an ACK (RFC 5961
+    section 4), never with a new ISN."""
+    latest = s.latest
+    assert s.isn is not None
+    if latest is None:
+        return ""
+    stamp, before = p.options.timestamps, latest.options.timestamps
+    peer_answers = (
+        f"; the peer, which holds the connection with ISN {int(s.isn)}, answers it with an ACK (RFC 5961 section 4)."
+    )
+    if stamp is not None and before is not None and SeqNum(stamp[0]) < before[0]:
+        return (
+            f"A SYN,ACK with another ISN, {int(p.seq)}, sent before its sender's segment seen before it (its "
+            f"timestamp {stamp[0]} is older than that one's {before[0]}, RFC 7323 section 4.3) and held up on the way: "
+            "it answered another sending of the SYN" + peer_answers
+        )
+    if latest.flags & _SYN_ACK == _SYN_ACK and r.latest is not None and r.latest.flags & _SYN_ACK == SYN_BIT:
+        return (
+            f"A SYN,ACK with a new ISN, {int(p.seq)}, to the SYN sent again: its sender has sent nothing since its "
+            f"SYN,ACK with ISN {int(s.isn)}, so it may have kept no state for that one (Linux answers with SYN "
+            "cookies when its queue is full, RFC 4987 section 3.6), and answers the SYN anew" + peer_answers
+        )
+    return ""
 
 
 def _acks_syn(ack: SeqNum, r: _Observer) -> bool:

@@ -358,6 +358,45 @@ def test_hand_made_broken_captures_are_flagged_with_the_rule(tmp_path, extra, ru
     assert rule in report.departures[-1].departure
 
 
+def test_a_syn_ack_with_another_isn_sent_before_and_held_up_on_the_way_is_no_departure(tmp_path):
+    # The server answered the first SYN (a SYN cookie) and, its answer held up on a slower path, the SYN sent
+    # again (a new ISN); the connection goes on with the second, and the first comes late: its timestamp is older
+    # than the server's segment seen before it (found by the soak: six clients for a backlog of one).
+    def ts(value, echo):
+        return Options(timestamps=(value, echo))
+
+    segments = [seg("S", 100, options=ts(10, 0)), seg("S", 100, options=ts(20, 0))]
+    segments += [seg("SA", 500, 101, back=True, options=ts(60, 20)), seg("A", 101, 501, options=ts(21, 60))]
+    segments += [seg("SA", 900, 101, back=True, options=ts(50, 10)), seg("A", 101, 501, options=ts(22, 60))]
+    (report,) = reports(write(tmp_path / "late.pcap", [*segments, *close()]))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    late = report.packets[4]
+    assert "sent before its sender's segment seen before it (its timestamp 50 is older" in late.explanation
+    assert [str(s) for s in late.after] == ["ESTABLISHED", "ESTABLISHED"]
+    assert [(p.seq, p.ack) for p in report.packets[-2:]] == [(1, 2), (2, 2)]  # still counted from ISN 500
+
+
+def test_a_syn_ack_with_a_new_isn_to_the_syn_sent_again_by_a_side_that_kept_no_state_is_no_departure(tmp_path):
+    # SYN cookies: the server kept no state for its first SYN,ACK; the client's SYN, sent again (captured late),
+    # reaches it before the ACK and gets a new ISN; the client answers with an ACK of its connection, and the
+    # server, in SYN-RECEIVED for the new one, resets it: <SEQ=SEG.ACK><CTL=RST> (found by the soak).
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True), seg("A", 101, 501), seg("PA", 101, 501, b"hello")]
+    segments += [seg("S", 100), seg("SA", 900, 101, back=True), seg("A", 106, 501), seg("R", 501, back=True)]
+    (report,) = reports(write(tmp_path / "cookie.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    anew = report.packets[5]
+    assert "so it may have kept no state for that one (Linux answers with SYN cookies" in anew.explanation
+    assert [str(s) for s in report.packets[-1].after] == ["CLOSED", "CLOSED"]
+
+
+def test_a_syn_ack_with_a_new_isn_after_the_peer_acknowledged_the_first_is_still_flagged(tmp_path):
+    # the same SYN,ACK without a SYN sent again before it, nor an older timestamp: nothing explains the new ISN
+    segments = [seg("S", 100), seg("SA", 500, 101, back=True), seg("A", 101, 501), seg("PA", 101, 501, b"hello")]
+    (report,) = reports(write(tmp_path / "bad.pcap", [*segments, seg("SA", 900, 101, back=True)]))
+    assert [p.number for p in report.departures] == [5]
+    assert "SYN on a synchronized connection with a new ISN 900" in report.departures[0].departure
+
+
 def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
     # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
     # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
