@@ -183,6 +183,7 @@ class _Observer:
     mss: int | None = None
     fin: SeqNum | None = None  # sequence number of its FIN
     syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
+    syns: int = 0  # how many times the capture saw its SYN (without ACK), with the same ISN
     isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
@@ -1066,6 +1067,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if again:
         labels.append("retransmission")
     if not p.flags & ACK_BIT:
+        s.syns = s.syns + 1 if again else 1
         # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it
         # (a simultaneous open).
         crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
@@ -1223,29 +1225,29 @@ _ACKED_FIRST = "; the capture missed the first one, whose ISN the peer's ACK of 
 def _other_syn_ack(p: Packet, s: _Observer, r: _Observer) -> str:
     """Why a SYN,ACK with another ISN, from a side the connection has synchronized, is no departure, or "".  It
     answered another sending of the SYN, apart from the connection the capture follows: it was sent before the
-    side's latest segment seen (its timestamp is older, RFC 7323 section 4.3) and came late, or it answers the SYN
-    sent again, where the side has sent nothing since its first SYN,ACK and so may have kept no state for that one
-    (SYN cookies, RFC 4987 section 3.6).  A side that holds the connection answers a SYN with an ACK (RFC 5961
-    section 4), never with a new ISN."""
+    side's latest segment seen (its timestamp is older, RFC 7323 section 4.3) and came late; or the SYN it
+    acknowledges was sent more than once, and each sending may have had its own answer (one with a SYN cookie,
+    which keeps no state, RFC 4987 section 3.6), come late or sent after the side had dropped the other.  A side
+    that holds the connection answers a SYN with an ACK (RFC 5961 section 4), never with a new ISN."""
     latest = s.latest
     assert s.isn is not None
-    if latest is None:
-        return ""
-    stamp, before = p.options.timestamps, latest.options.timestamps
     peer_answers = (
         f"; the peer, which holds the connection with ISN {int(s.isn)}, answers it with an ACK (RFC 5961 section 4)."
     )
+    stamp = p.options.timestamps
+    before = latest.options.timestamps if latest is not None else None
     if stamp is not None and before is not None and SeqNum(stamp[0]) < before[0]:
         return (
             f"A SYN,ACK with another ISN, {int(p.seq)}, sent before its sender's segment seen before it (its "
             f"timestamp {stamp[0]} is older than that one's {before[0]}, RFC 7323 section 4.3) and held up on the way: "
             "it answered another sending of the SYN" + peer_answers
         )
-    if latest.flags & _SYN_ACK == _SYN_ACK and r.latest is not None and r.latest.flags & _SYN_ACK == SYN_BIT:
+    if r.syns > 1 and _acks_syn(p.ack, r):
         return (
-            f"A SYN,ACK with a new ISN, {int(p.seq)}, to the SYN sent again: its sender has sent nothing since its "
-            f"SYN,ACK with ISN {int(s.isn)}, so it may have kept no state for that one (Linux answers with SYN "
-            "cookies when its queue is full, RFC 4987 section 3.6), and answers the SYN anew" + peer_answers
+            f"A SYN,ACK with another ISN, {int(p.seq)}, to the same SYN, which was sent {r.syns} times: its sender "
+            "answered two sendings apart (Linux answers with SYN cookies, which keep no state, when its queue is "
+            "full, RFC 4987 section 3.6), and this answer came late (held up on the way), or after it had dropped "
+            "the other" + peer_answers
         )
     return ""
 

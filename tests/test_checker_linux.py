@@ -272,20 +272,26 @@ UNDERSTOOD_WHEN: dict[tuple[str, str], Callable[[PacketReport, Seen], bool]] = {
     ("", "keep-alive"): lambda p, seen: seen.below_unacknowledged_end(p),
     # A SYN,ACK with a new ISN, answering a copy of the SYN after the connection closed, is past where
     # Wireshark's count of that side had got to.
-    ("", "previous segment not captured"): lambda p, seen: p.flags == "SYN,ACK",
+    ("", "previous segment not captured"): lambda p, seen: p.flags.startswith("SYN,ACK"),
     # The answer to a probe whose sender's latest segment had another ack or window (a late copy of an older
     # segment, or a SYN,ACK sent again, whose window is not scaled): Wireshark wants that segment's numbers again.
     ("keep-alive ACK", ""): lambda p, seen: _numbers_differ(p, seen.before(p, "same")),
+    # A SYN,ACK with another ISN that answered another sending of the same SYN (a SYN cookie, held up on the way):
+    # the checker's numbers stay with the connection's ISN, so its relative seq is not 0; Wireshark calls it a
+    # retransmission of the SYN,ACK.
+    ("", "retransmission"): lambda p, seen: p.flags.startswith("SYN,ACK") and p.seq != 0,
     # After a side's SYN,ACK came again (a leftover, see the checker), Wireshark compares that side's next ACK
     # with the SYN,ACK's numbers (an unscaled window, the ack of the SYN); the checker with those before it.
     ("window update", ""): lambda p, seen: getattr(seen.before(p, "same"), "flags", "") == "SYN,ACK",
 }
 
 
-def _syn_copy(p: PacketReport) -> bool:
-    """A copy of its sender's SYN (duplicated or held up on the way) that came when its connection was open."""
+def _counted_again(p: PacketReport) -> bool:
+    """Wireshark counts its sender's bytes again from this packet: a copy of its SYN (duplicated or held up on the
+    way) that came when its connection was open, or a SYN,ACK with another ISN (its relative seq is not 0)."""
     sender = p.before[0] if p.direction == "->" else p.before[1]
-    return p.flags == "SYN" and "retransmission" in p.labels and sender.synchronized
+    syn_copy = p.flags == "SYN" and "retransmission" in p.labels and sender.synchronized
+    return syn_copy or (p.flags.startswith("SYN,ACK") and p.seq != 0)
 
 
 def _taken_for_a_keep_alive(p: PacketReport | None, seen: Seen) -> bool:
@@ -361,7 +367,7 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
                 if not any(understood((other, label), p, seen) for other in mine | {""})
             ]
             seen.add(p)
-            if _syn_copy(p):
+            if _counted_again(p):
                 break  # Wireshark starts its count of that side again: what it says from here on is its own
     return unexplained
 
