@@ -979,9 +979,13 @@ def _short_of(ack: SeqNum, r: _Observer, p: Packet) -> SeqNum | None:
     """The receiver's SND.NXT, when ``ack`` (of packet ``p``) is beyond all it is seen to send and it is seen
     again after ``p``, sending after it, at its SND.NXT (not resending), still short of it: no capture gap
     explains that ack.  A segment without data, SYN or FIN is at SND.NXT, or at SND.NXT - 1 if it is a
-    keep-alive (RFC 1122 section 4.2.3.6): one more is allowed after it."""
+    keep-alive (RFC 1122 section 4.2.3.6): one more is allowed after it.  A segment with data shows nothing:
+    its bytes lie below that ack, so the receiver may have had them (a resend, or a copy held up on the way);
+    the sender's answer to an ACK of data never sent is an ACK at its SND.NXT (RFC 9293 section 3.10.7.4)."""
     final, shown = r.final_nxt, r.final_packet
     if final is None or not ack > final or r.isn is None or shown is None or shown.number <= p.number:
+        return None
+    if shown.length:
         return None
     if r.final_bare and ack == final + 1:
         return None

@@ -398,6 +398,20 @@ def test_a_syn_ack_with_a_new_isn_after_the_peer_acknowledged_the_first_is_still
     assert "SYN on a synchronized connection with a new ISN 900" in report.departures[0].departure
 
 
+def test_data_below_an_ack_of_bytes_the_capture_never_saw_shows_nothing_of_where_its_sender_got(tmp_path):
+    # tcpdump dropped the server's segments 1501..3501, which the client acknowledges; then a copy of 1501..2001,
+    # resent or held up on the way, comes: the client had those bytes, so it shows nothing of where the server
+    # is (the server's answer to an ACK of data it never sent would be an ACK at its SND.NXT); found by the soak,
+    # with timestamps off (Wireshark calls that copy a spurious retransmission too)
+    data = [seg("PA", 501, 101, b"x" * 1000, back=True), seg("A", 101, 1501), seg("A", 101, 3501)]
+    (report,) = reports(
+        write(tmp_path / "drops.pcap", [*handshake(), *data, seg("PA", 1501, 101, b"y" * 500, back=True)])
+    )
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert "ACKed segment that wasn't captured" in report.packets[5].labels
+    assert report.packets[6].labels == ("spurious retransmission",)
+
+
 def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
     # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
     # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
