@@ -344,7 +344,11 @@ def _demux(
             conn, new = older, False  # a late packet of a connection a new SYN replaced
             older.late += 1
         else:
-            new = conn is None or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
+            new = (
+                conn is None
+                or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
+                or (syn == SYN_ACK and conn.ended and _answers_a_missed_syn(conn, src, dst, seq, ack))
+            )
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
             tally.connections += 1
@@ -375,6 +379,13 @@ def _demux(
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
         packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new
+
+
+def _answers_a_missed_syn(conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int) -> bool:
+    """A SYN,ACK on the 4-tuple of a connection that has ended, with another ISN, and an ack that answers no SYN
+    of that connection: it answers the SYN of a new connection on these ports, which the capture missed."""
+    isn, peer_isn = conn.isn.get(src), conn.isn.get(dst)
+    return isn is not None and isn != seq and peer_isn is not None and (ack - 1) & 0xFFFFFFFF != peer_isn
 
 
 def _older(

@@ -175,6 +175,7 @@ class _Observer:
     isn: SeqNum | None = None
     nxt: SeqNum | None = None  # highest sequence number sent, plus one (SND.NXT as seen)
     acked: SeqNum | None = None  # highest ack it has sent (its RCV.NXT as seen)
+    acked_from: SeqNum | None = None  # the first ack it was seen to send (on a segment without SYN)
     right_edge: SeqNum | None = None  # highest ack + window it has advertised
     window: int = -1  # last window advertised (scaled); -1 before any
     offered_scale: int | None = None  # the window scale its SYN offered
@@ -964,6 +965,8 @@ def _acknowledgement(
         s.last_pure_ack = (ack, window)
     s.last_numbers = (ack, window)
     if s.acked is None or ack > s.acked:
+        if s.acked is None:
+            s.acked_from = ack
         s.acked = ack
     s.window = window
     edge = ack + window
@@ -1350,9 +1353,13 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         )
     if ok:
         return _resets(labels, where, p, s, r)
-    # an ack the peer has sent (from a capture begun mid-connection, its first may be the first seq seen)
-    old = r.acked is not None and s.isn is not None and s.isn <= p.seq <= r.acked
+    # An ack the peer has sent: from this side's ISN (in a capture begun mid-connection, its first seq seen), or,
+    # where this RST is its first segment there, from the first ack the peer was seen to send.
+    low = s.isn if s.isn is not None else r.acked_from
+    old = r.acked is not None and low is not None and low <= p.seq <= r.acked
     if not p.flags & ACK_BIT and old:
+        if s.isn is None:
+            s.isn = p.seq  # its numbers count from its first segment seen
         # Its sender has closed, and answers a segment of the peer's (a resend that crossed the close, data that
         # came after it, an ACK of a connection it no longer has) with <SEQ=SEG.ACK><CTL=RST>; the peer has
         # acknowledged more since it sent that segment, so it ignores the RST.  A side with a connection would

@@ -412,6 +412,33 @@ def test_data_below_an_ack_of_bytes_the_capture_never_saw_shows_nothing_of_where
     assert report.packets[6].labels == ("spurious retransmission",)
 
 
+def test_a_syn_ack_with_a_new_isn_after_a_close_answers_a_syn_the_capture_missed_on_reused_ports(tmp_path):
+    # The client reuses its port after the close; tcpdump dropped its new SYN (ISN 90000), so the capture shows
+    # the server's SYN,ACK (a new ISN, 70000) first: a new connection, not a new ISN on the old one (the soak).
+    again = [seg("SA", 70000, 90001, back=True), seg("A", 90001, 70001), seg("PA", 90001, 70001, b"again")]
+    segments = [*handshake(), *close(), *again, seg("A", 70001, 90006, back=True)]
+    first, second = reports(write(tmp_path / "reused.pcap", segments))
+    assert first.conforms and second.conforms, [(p.number, p.departure) for p in second.departures]
+    assert [p.number for p in second.packets] == [7, 8, 9, 10]
+    assert "the capture missed the SYN" in second.notes[0]
+    assert (second.packets[2].seq, second.packets[2].labels) == (1, ("data",))
+
+
+def test_a_closed_sides_answer_to_an_old_ack_is_no_departure_where_the_capture_begins_with_that_ack(tmp_path):
+    # The capture begins late, with two old ACKs of the client's (held up on a slower path); the server, which has
+    # closed, answers each with <SEQ=SEG.ACK><CTL=RST>: the first answer is below the client's latest ack, outside
+    # its window, and its sender's first segment in the capture (found by the soak)
+    segments = [seg("A", 101, 501), seg("A", 106, 504), seg("R", 501, back=True), seg("R", 504, back=True)]
+    (report,) = reports(write(tmp_path / "late.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    first, second = report.packets[2:]
+    assert (
+        first.labels == ("RST", "RST outside the window")
+        and "the answer of a side that has closed" in first.explanation
+    )
+    assert (first.seq, second.seq) == (0, 3)
+
+
 def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
     # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
     # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
