@@ -1353,9 +1353,11 @@ def _reset(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str |
         )
     if ok:
         return _resets(labels, where, p, s, r)
-    # An ack the peer has sent: from this side's ISN (in a capture begun mid-connection, its first seq seen), or,
-    # where this RST is its first segment there, from the first ack the peer was seen to send.
-    low = s.isn if s.isn is not None else r.acked_from
+    # An ack the peer has sent: from this side's ISN, or from the first ack the peer was seen to send where that is
+    # lower (a capture begun mid-connection counts this side from its first seq seen, which this RST may be).
+    low = s.isn
+    if r.acked_from is not None and (low is None or r.acked_from < low):
+        low = r.acked_from
     old = r.acked is not None and low is not None and low <= p.seq <= r.acked
     if not p.flags & ACK_BIT and old:
         if s.isn is None:

@@ -439,6 +439,18 @@ def test_a_closed_sides_answer_to_an_old_ack_is_no_departure_where_the_capture_b
     assert (first.seq, second.seq) == (0, 3)
 
 
+def test_a_closed_sides_answer_to_an_old_ack_below_its_first_seq_seen_is_no_departure(tmp_path):
+    # The capture begins with the client's data at 1101, but the server still acknowledges 101 (the client's earlier
+    # data, not captured); after the server's abort, late copies of that old ACK come, and the closed client answers
+    # them with <SEQ=SEG.ACK><CTL=RST>: below the first seq seen of it, and outside the window (found by the soak)
+    segments = [seg("PA", 1101, 501, b"x" * 100), seg("A", 501, 101, back=True), seg("PA", 101, 501, b"y" * 1100)]
+    segments += [seg("A", 501, 1201, back=True), seg("RA", 501, 1201, back=True)]
+    segments += [seg("A", 501, 101, back=True), seg("R", 101)]
+    (report,) = reports(write(tmp_path / "late.pcap", segments))
+    assert report.conforms, [(p.number, p.departure) for p in report.departures]
+    assert "the answer of a side that has closed" in report.packets[-1].explanation
+
+
 def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
     # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
     # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
