@@ -105,8 +105,8 @@ class Namespace:
         require(tools, what="tcpsim's private network namespace")
         _sweep()
         self._old_term = signal.signal(signal.SIGTERM, _terminate)
-        _ip("netns", "add", self.name)
-        try:
+        try:  # (a SIGTERM while it is being added deletes it too)
+            _ip("netns", "add", self.name)
             self._configure()
         except BaseException:
             self._delete()
