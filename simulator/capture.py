@@ -347,7 +347,7 @@ def _demux(
             new = (
                 conn is None
                 or (syn == SYN_BIT and conn.isn.get(src, seq) != seq)
-                or (syn == SYN_ACK and conn.ended and _answers_a_missed_syn(conn, src, dst, seq, ack))
+                or (syn == SYN_ACK and _answers_a_missed_syn(conn, src, dst, seq, ack))
             )
         if new:
             # a first packet, or a SYN with a new ISN on a 4-tuple seen before (port reuse)
@@ -382,10 +382,17 @@ def _demux(
 
 
 def _answers_a_missed_syn(conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int) -> bool:
-    """A SYN,ACK on the 4-tuple of a connection that has ended, with another ISN, and an ack that answers no SYN
-    of that connection: it answers the SYN of a new connection on these ports, which the capture missed."""
+    """A SYN,ACK with another ISN that answers the SYN of a new connection on these ports, which the capture missed:
+    after the connection on them has ended, its ack answers none of that connection's SYNs; where the capture has
+    seen nothing of the peer's numbers, its ISN lies ahead of what its sender used before (Linux, taking a new
+    SYN in TIME-WAIT, starts past the old SND.NXT; one a little below is the same SYN,ACK sent again, see the
+    checker's missed SYN,ACK)."""
     isn, peer_isn = conn.isn.get(src), conn.isn.get(dst)
-    return isn is not None and isn != seq and peer_isn is not None and (ack - 1) & 0xFFFFFFFF != peer_isn
+    if isn is None or isn == seq:
+        return False
+    if peer_isn is None:
+        return 0 < SeqNum(seq).since(isn) < HALF
+    return conn.ended and (ack - 1) & 0xFFFFFFFF != peer_isn
 
 
 def _older(

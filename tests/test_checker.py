@@ -451,6 +451,15 @@ def test_a_closed_sides_answer_to_an_old_ack_below_its_first_seq_seen_is_no_depa
     assert "the answer of a side that has closed" in report.packets[-1].explanation
 
 
+def test_a_syn_ack_with_an_isn_ahead_in_a_capture_that_saw_nothing_of_the_peer_starts_a_new_connection(tmp_path):
+    # tcpdump dropped nearly everything: an ACK of the server's, then its SYN,ACK to a new SYN on the same ports
+    # (an ISN ahead of the old numbers, as Linux takes a SYN in TIME-WAIT); the peer's numbers are unknown
+    segments = [seg("A", 501, 9001, back=True), seg("SA", 70000, 90001, back=True)]
+    old, new = reports(write(tmp_path / "reused.pcap", segments))
+    assert old.conforms and new.conforms, [(p.number, p.departure) for p in new.departures]
+    assert "the capture missed the SYN" in new.notes[0]
+
+
 def test_a_fin_resent_across_the_close_and_the_rst_that_answers_it_are_not_departures(tmp_path):
     # Seen in a lossy Linux capture: the client's FIN is lost, both FINs are resent, and the server's resend
     # (made before the client's FIN arrived, so its ack is old) reaches a client that has closed meanwhile.
