@@ -423,14 +423,15 @@ def _at_random(share: float) -> list[str]:
 
 def converse(where: Places, number: int, kind: str, rng: random.Random) -> None:
     """One conversation (or a few, on a reused port): server socket in its namespace, client in its own."""
-    plan = conversation(kind, rng) if kind not in ("simultaneous_open", "self_connect", "full_backlog") else None
+    meeting = MEETINGS.get(kind)
+    plan = conversation(kind, rng) if meeting is None else None
     six = rng.random() < 0.3
     family, index = (socket.AF_INET6, 1) if six else (socket.AF_INET, 0)
     client_address = (where.client_address[index], 40000 + number)
     server_address = (where.server_address[index], 9000 + number)
     if plan is None:
-        meet = {"simultaneous_open": simultaneous_open, "self_connect": self_connect, "full_backlog": full_backlog}
-        meet[kind](where, family, client_address, server_address)
+        assert meeting is not None
+        meeting(where, family, client_address, server_address)
         return
     with where.server.entered():
         listener = socket.socket(family)
@@ -553,6 +554,15 @@ def self_connect(
         s.connect(client_address)
         s.sendall(b"me")
         exactly(s, 2)
+
+
+# The kinds that are not one client and one server: what they do, from where and to where
+Meeting = Callable[[Places, socket.AddressFamily, tuple[str, int], tuple[str, int]], None]
+MEETINGS: dict[str, Meeting] = {
+    "simultaneous_open": simultaneous_open,
+    "self_connect": self_connect,
+    "full_backlog": full_backlog,
+}
 
 
 def serve(listener: socket.socket, plan: Conversation) -> None:
