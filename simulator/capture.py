@@ -392,7 +392,7 @@ def _answers_a_missed_syn(conn: Connection, src: tuple[str, int], dst: tuple[str
         return False
     if peer_isn is None:
         return 0 < SeqNum(seq).since(isn) < HALF
-    return conn.ended and (ack - 1) & 0xFFFFFFFF != peer_isn
+    return conn.ended and SeqNum(ack) - 1 != peer_isn
 
 
 def _older(

@@ -1051,11 +1051,10 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
     # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
     unseen_first = again and not s.isn_seen
-    if p.flags & ACK_BIT and s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
-        other = _other_syn_ack(p, s, r)
+    if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
+        other = _other_syn_ack(p, s, r) if p.flags & ACK_BIT else ""
         if other:
             return labels, other, None  # (both sides stay as they were: the connection goes on with the first)
-    if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
