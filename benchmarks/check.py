@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from benchmarks.capture_import import generated_capture, make_transfer
-from simulator.capture import Share, Tally
-from simulator.checkpool import check_serial
+from simulator.capture.checkpool import check_serial
+from simulator.capture.reader import Share, Tally
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:
@@ -59,9 +59,9 @@ def ours(path: Path, count: int, jobs: str) -> float:
 
 SHARE = """
 import gc, sys
-from simulator.capture import Share, Tally
-from simulator.checker import SWEEP
-from simulator.checkpool import check_serial
+from simulator.capture.reader import Share, Tally
+from simulator.capture.checker import SWEEP
+from simulator.capture.checkpool import check_serial
 gc.set_threshold(10_000, 10, 10)  # as tcpsim check sets it
 for checked in check_serial(sys.argv[1], Tally(), brief=True, share=Share(0, int(sys.argv[2]), sweep_every=SWEEP)):
     checked.write(sys.stdout)
@@ -88,8 +88,8 @@ def theirs(tshark: str | None, path: Path, count: int) -> float | None:
 def stages(path: Path, count: int) -> None:
     """What one packet costs on one core, in this process, stage by stage: each stage runs the ones before it
     again, and its row says what it adds (the README's "why not 3x" is made of these rows)."""
-    from simulator.capture import _mapped, records, stream
-    from simulator.checker import checked_in_order
+    from simulator.capture.checker import checked_in_order
+    from simulator.capture.reader import _mapped, records, stream
 
     def read() -> None:
         with _mapped(path) as data:

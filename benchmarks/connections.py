@@ -19,8 +19,8 @@ import sys
 import time
 
 from simulator import Endpoint, EndpointConfig, Network
-from simulator.app import request_reply
-from simulator.scenario import pattern_bytes
+from simulator.sim.app import request_reply
+from simulator.sim.scenario import pattern_bytes
 
 TARGET = 200_000  # segment events per second on one core (issue #2)
 PAYLOAD = pattern_bytes(10 * 1024)

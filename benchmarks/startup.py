@@ -16,8 +16,8 @@ import time
 
 RUNS = 5
 FORTY_SEGMENTS = """
-from simulator.scenario import parse
-from simulator.plot import ladder, save
+from simulator.sim.scenario import parse
+from simulator.present.plot import ladder, save
 trace = parse('''
 [network]
 latency = 0.05

@@ -91,9 +91,9 @@ SETUP = Code(
     """
 %matplotlib inline
 from simulator import notebook as nb
-from simulator.notebook import Stepper, check, check_segment
-from simulator.textladder import render
-from simulator.plot import states, timeseq
+from simulator.present.notebook import Stepper, check, check_segment
+from simulator.present.textladder import render
+from simulator.present.plot import states, timeseq
 """
 )
 
@@ -403,7 +403,7 @@ would (see `tcpsim show lost_syn` for the format).
     ),
     Code(
         '''
-from simulator.scenario import parse
+from simulator.sim.scenario import parse
 backoff = parse("""
 name = "backoff"
 [[fault]]
@@ -443,7 +443,7 @@ A receiver that gets a segment beyond a gap acknowledges the gap's start again: 
 """
     ),
     Code(
-        "from simulator.analysis import classify  # Wireshark-style labels for every segment\n"
+        "from simulator.capture.analysis import classify  # Wireshark-style labels for every segment\n"
         'fast = nb.run("fast_retransmit")\nnb.segments(fast)\nnb.ladder(fast)'
     ),
     Md("**Q5.** How many duplicate ACKs does the server send before the fast retransmission?"),
@@ -513,7 +513,7 @@ The window field is 16 bits: at most 65535 bytes. For larger buffers both sides 
     ),
     Code(
         '''
-from simulator.scenario import parse
+from simulator.sim.scenario import parse
 scaled = parse("""
 name = "scaled"
 [endpoint.client]
@@ -594,7 +594,7 @@ else:
     Md("## Read the capture\n\n`read` groups the packets into connections; numbers are relative to each ISN."),
     Code(
         """
-from simulator.capture import read
+from simulator.capture.reader import read
 capture = read(pcap)
 conn = capture.connections[0]
 print(len(capture.connections), "connection(s);", len(conn.packets), "packets in the first")
@@ -615,7 +615,7 @@ packet the model cannot explain is a **departure**.
     ),
     Code(
         """
-from simulator.checker import check as check_connection, render as render_report
+from simulator.capture.checker import check as check_connection, render as render_report
 report = check_connection(conn)
 print("\\n".join(render_report(report, brief=True)))
 """
@@ -635,9 +635,9 @@ differ show where Linux chose differently from the model.
     ),
     Code(
         """
-from simulator.fromcapture import scenario_from
-from simulator.scenario import parse
-from simulator.compare import compare, render as render_rows
+from simulator.capture.scenario_from import scenario_from
+from simulator.sim.scenario import parse
+from simulator.capture.compare import compare, render as render_rows
 text = scenario_from(conn, name="replay", source=str(pcap))
 print(text)
 replayed = parse(text).run()
@@ -645,7 +645,7 @@ rows = compare(conn, replayed)
 print("\\n".join(render_rows(rows)))
 """
     ),
-    Code("from simulator.plot.comparison import figure\nfigure(rows, left='Linux', right='model')"),
+    Code("from simulator.present.plot.comparison import figure\nfigure(rows, left='Linux', right='model')"),
     Md("**Q3.** How many rows agree? (Count them in the table, then check.)"),
     Value("rows that agree", "sum(row.same for row in rows)", "sum(row.same for row in rows)"),
     Md(
@@ -659,7 +659,7 @@ model's explanation as a comment (in Wireshark: *Packet comments*, or the column
     ),
     Code(
         """
-from simulator.scapy_backend import export
+from simulator.capture.export import export
 count = export(replayed, "lesson6-model.pcapng", at="client")
 print(count, "packets written to lesson6-model.pcapng")
 if shutil.which("tshark"):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator import Endpoint, EndpointConfig, Segment, SeqNum
-from simulator.notes import NoteKind
+from simulator.model.notes import NoteKind
 
 
 class Wire:

@@ -43,10 +43,10 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, suppre
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator.capture import read
-from simulator.checker import ConnectionReport, check
-from simulator.errors import TcpsimError
+from simulator.capture.checker import ConnectionReport, check
+from simulator.capture.reader import read
 from simulator.live.namespace import DumpStats, Namespace, tcpdump
+from simulator.model.errors import TcpsimError
 
 SYSCTLS = {  # each on or off at random (per namespace: they do not touch the machine's own)
     "net.ipv4.tcp_sack": (1, 1, 0),

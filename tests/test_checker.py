@@ -14,14 +14,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum, Trace, builtin_names, load
-from simulator.analysis import captured
-from simulator.capture import read
-from simulator.checker import _WRAP, ConnectionReport, check, wrap
+from simulator.capture.analysis import captured
+from simulator.capture.checker import _WRAP, ConnectionReport, check, wrap
+from simulator.capture.reader import read
 from simulator.cli import main
-from simulator.segment import NO_OPTIONS
+from simulator.model.segment import NO_OPTIONS
 
 pytest.importorskip("scapy", reason="the checker tests build captures with Scapy (pip install -e '.[dev]')")
-from simulator.scapy_backend import export, packet_bytes
+from simulator.capture.export import export, packet_bytes
 
 DATA = Path(__file__).parent / "data"
 CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 80)
@@ -1122,7 +1122,7 @@ def test_a_scenario_made_from_a_real_capture_replays_it_segment_for_segment(tmp_
 def test_a_rst_that_answers_a_late_segment_is_no_abort_in_the_replayed_scenario(tmp_path):
     # The client closed; a late copy of the server's SYN,ACK comes after the client reused its port, and the
     # client, with no connection for it, answers <SEQ=SEG.ACK><CTL=RST>: its kernel's answer, not its application's.
-    from simulator.fromcapture import scenario_from
+    from simulator.capture.scenario_from import scenario_from
 
     late = [seg("S", 5000), seg("SA", 500, 101, back=True), seg("SA", 9000, 5001, back=True), seg("R", 101)]
     first, _ = read(write(tmp_path / "late.pcap", [*handshake(), *close(), *late])).connections
@@ -1141,8 +1141,8 @@ def test_compare_marks_where_the_capture_and_the_run_part(capsys):
 )
 def test_scenarios_made_from_exports_load_and_run(tmp_path, name):
     export(load(name).run(), tmp_path / "c.pcap", at="server")
-    from simulator.fromcapture import scenario_from
-    from simulator.scenario import parse
+    from simulator.capture.scenario_from import scenario_from
+    from simulator.sim.scenario import parse
 
     (conn,) = read(tmp_path / "c.pcap").connections
     trace = parse(scenario_from(conn, name="replay")).run()
@@ -1191,8 +1191,8 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
 
 def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_that_replaced_it(tmp_path):
     from benchmarks.capture_import import write_raw_pcap
-    from simulator.capture import Tally
-    from simulator.checker import check_capture
+    from simulator.capture.checker import check_capture
+    from simulator.capture.reader import Tally
 
     def at(seconds: float, segment: Segment) -> tuple[int, int, bytes]:
         return int(seconds), round(seconds % 1 * 1e6), packet_bytes(segment)
@@ -1215,8 +1215,8 @@ def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_
 
 def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_path):
     from benchmarks.capture_import import make_capture
-    from simulator.capture import Tally
-    from simulator.checker import check_capture
+    from simulator.capture.checker import check_capture
+    from simulator.capture.reader import Tally
 
     path = tmp_path / "long.pcap"
     make_capture(path, 80_000)  # 8,000 short connections over 8 seconds of capture time
@@ -1410,7 +1410,7 @@ def test_workers_number_and_order_reused_and_interleaved_connections_as_one_proc
 
 
 def test_the_jobs_help_says_how_many_workers_and_from_what_size_a_check_uses_by_itself(capsys):
-    from simulator.checkpool import MOST_WORKERS, PARALLEL_FROM
+    from simulator.capture.checkpool import MOST_WORKERS, PARALLEL_FROM
 
     with pytest.raises(SystemExit):
         main(["check", "--help"])
@@ -1484,8 +1484,8 @@ def test_a_transfer_of_more_than_2_gb_wraps_its_sequence_numbers_and_still_confo
 
 
 def test_a_long_connection_is_held_as_a_window_of_packets_and_its_reports_go_to_a_file(tmp_path):
-    from simulator.checker import ConnectionChecker
-    from simulator.spool import Spool
+    from simulator.capture.checker import ConnectionChecker
+    from simulator.capture.spool import Spool
 
     (conn,) = read(long_transfer(tmp_path / "long.pcap", 1_000, 1_000)).connections
     checker = ConnectionChecker(conn, horizon=50, spool_from=50)
@@ -1500,14 +1500,14 @@ def test_a_long_connection_is_held_as_a_window_of_packets_and_its_reports_go_to_
 
 @pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--absolute", "--brief"]])
 def test_a_long_connection_checked_in_a_window_prints_what_a_whole_one_does(tmp_path, capsys, monkeypatch, options):
-    import simulator.checker
+    import simulator.capture.checker
 
     paths = [str(long_transfer(tmp_path / "long.pcap", 400, 1_000)), str(DATA / "linux-zero-window.pcap")]
     whole = []
     for path in paths:
         main(["check", path, "--jobs", "1", *options])
         whole.append(capsys.readouterr().out)
-    monkeypatch.setattr(simulator.checker, "HORIZON", 40)  # and reports to a file after 40
+    monkeypatch.setattr(simulator.capture.checker, "HORIZON", 40)  # and reports to a file after 40
     for path, expected in zip(paths, whole, strict=True):
         for jobs in ("1", "2"):
             main(["check", path, "--jobs", jobs, *options])
@@ -1515,7 +1515,7 @@ def test_a_long_connection_checked_in_a_window_prints_what_a_whole_one_does(tmp_
 
 
 def test_a_spool_gives_back_what_went_in_across_blocks_and_keeps_the_few_it_is_asked_to(monkeypatch):
-    from simulator.spool import Spool
+    from simulator.capture.spool import Spool
 
     monkeypatch.setattr(Spool, "BLOCK", 3)
     spool: Spool[tuple[int, str]] = Spool(lambda item: item, tuple, keep=lambda item: item[0] % 4 == 0)
@@ -1531,13 +1531,13 @@ def test_no_room_for_a_long_connections_report_is_one_clear_error(tmp_path, caps
     import errno
     import tempfile
 
-    import simulator.checker
+    import simulator.capture.checker
 
     def no_room(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     path = long_transfer(tmp_path / "long.pcap", 400, 1_000)
-    monkeypatch.setattr(simulator.checker, "HORIZON", 40)
+    monkeypatch.setattr(simulator.capture.checker, "HORIZON", 40)
     monkeypatch.setattr(tempfile, "TemporaryFile", no_room)
     assert main(["check", str(path), "--jobs", "1"]) == 2
     error = capsys.readouterr().err

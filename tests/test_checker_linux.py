@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.capture import read
-from simulator.checker import ConnectionReport, PacketReport, check
-from simulator.compare import compare, render, same_per_direction
-from simulator.fromcapture import scenario_from
-from simulator.scenario import parse
+from simulator.capture.checker import ConnectionReport, PacketReport, check
+from simulator.capture.compare import compare, render, same_per_direction
+from simulator.capture.reader import read
+from simulator.capture.scenario_from import scenario_from
+from simulator.sim.scenario import parse
 
 from .netns import namespace, tcpdump
 

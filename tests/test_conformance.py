@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.packetdrill import RunOptions, run_paths
+from simulator.conformance.packetdrill import RunOptions, run_paths
 
 ROOT = Path(__file__).parent.parent
 SUITE = ROOT.parent / "shared" / "tcp-testsuite"

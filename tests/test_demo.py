@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from simulator import load
-from simulator.tui import Screen, correct, questions
+from simulator.present.demo import Screen, correct, questions
 
 pexpect = pytest.importorskip(
     "pexpect", reason="pexpect drives the demo in a pseudo-terminal (pip install -e '.[dev]')"
@@ -138,7 +138,7 @@ def test_the_quiz_asks_four_questions_per_segment():
     ],
 )
 def test_quiz_answers_are_read_the_way_students_write_them(what, answer, given, right):
-    from simulator.tui import Question
+    from simulator.present.demo import Question
 
     assert correct(Question(0, what, "?", answer), given) is right
 

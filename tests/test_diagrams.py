@@ -13,10 +13,10 @@ from simulator import State, load
 
 matplotlib = pytest.importorskip("matplotlib", reason="diagrams need matplotlib (pip install -e '.[plot]')")
 
-from simulator.plot import KINDS, draw, save  # noqa: E402
-from simulator.plot.ladder import layout  # noqa: E402
-from simulator.plot.statediagram import node, paths  # noqa: E402
-from simulator.plot.timeseq import series  # noqa: E402
+from simulator.present.plot import KINDS, draw, save  # noqa: E402
+from simulator.present.plot.ladder import layout  # noqa: E402
+from simulator.present.plot.statediagram import node, paths  # noqa: E402
+from simulator.present.plot.timeseq import series  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -111,7 +111,7 @@ def test_the_diagrams_folder_is_up_to_date(tmp_path):
     assert made_with is not None
     if made_with.group(1) != matplotlib.__version__:
         pytest.skip(f"diagrams/ was drawn with matplotlib {made_with.group(1)}, this is {matplotlib.__version__}")
-    from simulator.gallery import write_gallery
+    from simulator.present.gallery import write_gallery
 
     fresh = write_gallery(tmp_path)
     stale = [p.name for p in fresh if (committed / p.name).read_bytes() != p.read_bytes()]

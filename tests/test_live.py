@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from simulator.capture import read
-from simulator.checker import check
+from simulator.capture.checker import check
+from simulator.capture.reader import read
 from simulator.cli import main
 from simulator.live import namespace as ns_module
 from simulator.live.namespace import Namespace, existing
 from simulator.live.probe import probe, render
 from simulator.live.pytest_plugin import namespace_or_skip
 from simulator.live.session import agrees, report, run_live
-from simulator.scenario import load
-from simulator.segment import Flags
+from simulator.model.segment import Flags
+from simulator.sim.scenario import load
 
 from .test_checker_linux import tshark_differences
 
@@ -412,7 +412,7 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point():
 
 # ------------------------------------------------- differences, in words (no root needed)
 def _row(captured, simulated):
-    from simulator.compare import Key, Row
+    from simulator.capture.compare import Key, Row
 
     return Row(Key(*captured) if captured else None, Key(*simulated) if simulated else None)
 

@@ -65,7 +65,7 @@ def test_every_notebook_runs_top_to_bottom(path, tmp_path):
 
 def test_the_stepper_shows_a_panel_and_a_static_step_for_renders_without_widgets():
     pytest.importorskip("ipywidgets")
-    from simulator.notebook import Stepper
+    from simulator.present.notebook import Stepper
 
     bundle = Stepper("lost_syn_ack")._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
@@ -74,7 +74,7 @@ def test_the_stepper_shows_a_panel_and_a_static_step_for_renders_without_widgets
 
 
 def test_without_ipywidgets_the_stepper_is_a_static_figure(monkeypatch):
-    from simulator.notebook import Stepper
+    from simulator.present.notebook import Stepper
 
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
     bundle = Stepper("three_way_handshake")._repr_mimebundle_()
@@ -84,7 +84,7 @@ def test_without_ipywidgets_the_stepper_is_a_static_figure(monkeypatch):
 
 def test_the_stepper_buttons_move_one_step_and_the_knobs_run_again():
     pytest.importorskip("ipywidgets")
-    from simulator.notebook import Stepper
+    from simulator.present.notebook import Stepper
 
     stepper = Stepper("data_transfer")
     panel = stepper.widget()

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from simulator.packetdrill import RunOptions, ScriptError, parse, parse_options, parse_packet, run_script
+from simulator.conformance.packetdrill import RunOptions, ScriptError, parse, parse_options, parse_packet, run_script
 
 SERVER = """
 --tolerance_usecs=10000

@@ -11,15 +11,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
-from simulator.capture import CaptureError, parse_ip, read
-from simulator.checker import check as check_connection
-from simulator.checker import render
+from simulator.capture.checker import check as check_connection
+from simulator.capture.checker import render
+from simulator.capture.reader import CaptureError, parse_ip, read
 from simulator.live.pytest_plugin import tool_or_skip
 
 scapy = pytest.importorskip("scapy", reason="the packet backend needs Scapy (pip install -e '.[scapy]')")
 
-from simulator.analysis import captured  # noqa: E402
-from simulator.scapy_backend import PacketMismatch, check, export, packet_bytes  # noqa: E402
+from simulator.capture.analysis import captured  # noqa: E402
+from simulator.capture.export import PacketMismatch, check, export, packet_bytes  # noqa: E402
 
 u32 = st.integers(0, 2**32 - 1)
 near_wrap = st.one_of(u32, st.integers(2**32 - 70000, 2**32 - 1))
@@ -283,7 +283,7 @@ _SAMPLES = _samples()
     ],
 )
 def test_each_connection_gets_its_zeek_state(tmp_path, name, state):
-    from simulator.capture import zeek_state
+    from simulator.capture.reader import zeek_state
 
     path = tmp_path / "c.pcap"
     export(load(name).run(), path)
@@ -318,7 +318,7 @@ def _seg(flags: str, src: int = 40000, dst: int = 5000, seq: int = 1) -> bytes:
     ids=["S0", "SH", "S2", "OTH", "SHR", "RSTRH"],
 )
 def test_zeek_states_of_hand_made_captures(tmp_path, frames, state):
-    from simulator.capture import zeek_state
+    from simulator.capture.reader import zeek_state
 
     path = tmp_path / "h.pcap"
     path.write_bytes(_pcap(101, frames))
@@ -334,7 +334,7 @@ def test_an_empty_file_is_refused(tmp_path):
 
 @pytest.mark.parametrize(("scenario", "suffix"), [("data_transfer", ".pcap"), ("fast_retransmit", ".pcapng")])
 def test_handing_back_the_files_pages_while_reading_changes_nothing(tmp_path, monkeypatch, scenario, suffix):
-    import simulator.capture as capture
+    import simulator.capture.reader as capture
 
     path = tmp_path / f"run{suffix}"
     export(load(scenario).run(), path)

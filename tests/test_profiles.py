@@ -6,8 +6,8 @@ import pytest
 
 from simulator import ScenarioError, load
 from simulator.cli import main
-from simulator.profiles import DEFAULT_PROFILE, PROFILES, profile
-from simulator.scenario import parse
+from simulator.model.profiles import DEFAULT_PROFILE, PROFILES, profile
+from simulator.sim.scenario import parse
 
 
 def test_there_is_a_plain_rfc_a_linux_and_a_freebsd_profile_and_linux_is_the_default():

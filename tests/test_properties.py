@@ -4,8 +4,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import Endpoint, EndpointConfig, LinkParams, Network, State
-from simulator.app import request_reply
-from simulator.scenario import pattern_bytes
+from simulator.sim.app import request_reply
+from simulator.sim.scenario import pattern_bytes
 
 # Generous retry limits: a connection must survive 30% loss, not give up.
 CONFIG = EndpointConfig(mss=500, syn_retries=30, synack_retries=30, data_retries=30, msl=1.0)

@@ -3,8 +3,8 @@
 import pytest
 
 from simulator import AckPolicy, Endpoint, EndpointConfig, Flags, ModelError, SeqNum, State, UserCallError
-from simulator.endpoint import closed_reply
-from simulator.timers import Timer
+from simulator.model.endpoint import closed_reply
+from simulator.model.timers import Timer
 
 from .conftest import flags_of, make_pair, seg
 
@@ -324,7 +324,7 @@ def test_abort_sends_a_rst_with_snd_nxt_and_forgets_the_connection(established):
 
 
 def test_the_plain_rfc_profile_aborts_with_a_bare_rst():
-    from simulator.profiles import profile
+    from simulator.model.profiles import profile
 
     w = make_pair(**{f: getattr(profile("rfc").config, f) for f in ("rfc5961", "rst_carries_ack")})
     w.handshake()
@@ -410,7 +410,7 @@ def test_karn_no_rtt_sample_from_a_retransmitted_segment(pair):
 
 
 def test_an_rtt_sample_sets_srtt_and_rttvar():
-    from simulator.timers import RtoEstimator
+    from simulator.model.timers import RtoEstimator
 
     est = RtoEstimator(1.0, 0.2, 60.0, 0.001)
     est.sample(0.1)
@@ -487,7 +487,7 @@ def test_the_model_refuses_a_state_move_not_in_the_table(pair):
 
 
 def test_every_state_appears_in_the_transition_table():
-    from simulator.states import TRANSITIONS
+    from simulator.model.states import TRANSITIONS
 
     seen = {t.source for t in TRANSITIONS} | {t.target for t in TRANSITIONS}
     assert seen == set(State)

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import ScenarioError
-from simulator.app import ACTIONS
-from simulator.scenario import _CONFIG_KEYS, _FAULT_KEYS, _INJECT_KEYS, _LINK_KEYS, _scenario
+from simulator.sim.app import ACTIONS
+from simulator.sim.scenario import _CONFIG_KEYS, _FAULT_KEYS, _INJECT_KEYS, _LINK_KEYS, _scenario
 
 scalars = st.one_of(
     st.booleans(),

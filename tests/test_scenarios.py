@@ -187,7 +187,7 @@ def test_delayed_acks_acknowledge_every_second_segment():
 
 
 def test_a_conversation_that_never_ends_is_stopped_and_says_so(tmp_path):
-    from simulator.scenario import parse
+    from simulator.sim.scenario import parse
 
     scenario = parse(
         '[endpoint.client]\nscript = ["connect server", "send 5000"]\n'
@@ -205,7 +205,7 @@ def test_a_scenario_that_ends_by_itself_is_not_marked_stopped():
 
 
 def test_a_new_syn_reopens_a_connection_from_time_wait():
-    from simulator.scenario import parse
+    from simulator.sim.scenario import parse
 
     scenario = parse(
         '[endpoint.client]\nisn = 1000\nscript = ["connect server", "send 5", "wait_for_eof", "close", "wait 0.5",'

@@ -11,8 +11,8 @@ from simulator.live.pytest_plugin import tool_or_skip
 
 pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy]')")
 
-from simulator.analysis import capture_labels, captured
-from simulator.scapy_backend import export
+from simulator.capture.analysis import capture_labels, captured
+from simulator.capture.export import export
 
 FIELDS = {
     "retransmission": "tcp.analysis.retransmission",

@@ -13,7 +13,7 @@ import os
 import socket
 import struct
 
-from ..app import Step
+from ..sim.app import Step
 from .namespace import LiveError
 
 

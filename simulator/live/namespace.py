@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from ..errors import TcpsimError
+from ..model.errors import TcpsimError
 
 PREFIX = "tcpsim-"
 _CLONE_NEWNET = 0x40000000

@@ -17,11 +17,11 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..capture import Connection, read
-from ..compare import Row, compare
-from ..scenario import parse
-from ..segment import Flags
-from ..trace import Trace
+from ..capture.compare import Row, compare
+from ..capture.reader import Connection, read
+from ..model.segment import Flags
+from ..sim.scenario import parse
+from ..sim.trace import Trace
 from .namespace import LiveError, Namespace, is_loopback, missing, tcpdump
 
 EXAMPLES = ("open", "closed", "filtered")
@@ -197,7 +197,7 @@ def _linear_syn_timeouts() -> int | None:
 
 def render(result: Probe) -> list[str]:
     """The verdict, the packets beside the model's, and the timing of any SYN retransmissions."""
-    from ..compare import render as render_rows
+    from ..capture.compare import render as render_rows
 
     lines = [f"probe {_target(result)}: {result.verdict.upper()}", f"  socket: {result.detail}"]
     if result.connection is None:

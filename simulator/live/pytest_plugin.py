@@ -32,10 +32,10 @@ from typing import NoReturn
 
 import pytest
 
-from ..capture import Connection, read, zeek_state
-from ..checker import ConnectionReport, check
-from ..checker import render as render_report
-from ..segment import Flags
+from ..capture.checker import ConnectionReport, check
+from ..capture.checker import render as render_report
+from ..capture.reader import Connection, read, zeek_state
+from ..model.segment import Flags
 from .namespace import Namespace, missing
 
 

@@ -22,16 +22,16 @@ from pathlib import Path
 from scapy.layers.inet import IP, TCP
 from scapy.utils import PcapNgWriter
 
-from ..app import Application
-from ..capture import Connection, read
-from ..compare import Key, Row, client_of, compare, key, keys
-from ..endpoint import Endpoint
-from ..network import Network
-from ..scapy_backend import from_packet, packet_bytes
-from ..scenario import Scenario
-from ..segment import Flags, Segment
-from ..seq import SeqNum
-from ..trace import Trace
+from ..capture.compare import Key, Row, client_of, compare, key, keys
+from ..capture.export import from_packet, packet_bytes
+from ..capture.reader import Connection, read
+from ..model.endpoint import Endpoint
+from ..model.segment import Flags, Segment
+from ..model.seq import SeqNum
+from ..sim.app import Application
+from ..sim.network import Network
+from ..sim.scenario import Scenario
+from ..sim.trace import Trace
 from .kernel import KernelApp
 from .namespace import LiveError, Namespace, require
 from .tun import KERNEL_ADDR, MODEL_ADDR, Tun
@@ -362,7 +362,7 @@ def _resends(items: list[tuple[float, Segment]]) -> dict[tuple[str, int], float]
 
 def report(run: LiveRun) -> list[str]:
     """The agreement table, the differences in words, retransmission timing and Linux's own choices."""
-    from ..compare import render as render_rows
+    from ..capture.compare import render as render_rows
 
     lines = [f"the conversation beside the model's simulated run of {run.scenario.name} (relative numbers):"]
     lines += render_rows(run.rows)

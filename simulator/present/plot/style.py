@@ -6,7 +6,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..errors import TcpsimError
+from ...model.errors import TcpsimError
 
 # Okabe-Ito: told apart by colour-blind readers; each endpoint also gets its own
 # line style so that a greyscale print still separates them.

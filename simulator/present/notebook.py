@@ -17,11 +17,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..model.states import State
+from ..sim.scenario import Scenario, load
+from ..sim.trace import Trace
+from .demo import Question, Screen, correct, questions
 from .plot import ladder as ladder_figure
-from .scenario import Scenario, load
-from .states import State
-from .trace import Trace
-from .tui import Question, Screen, correct, questions
 
 
 def scenario(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .endpoint import Endpoint
-from .errors import UserCallError
-from .states import State
+from ..model.endpoint import Endpoint
+from ..model.errors import UserCallError
+from ..model.states import State
 
 
 @dataclass(frozen=True, slots=True)

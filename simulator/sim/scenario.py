@@ -15,13 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..model.config import AckPolicy, EndpointConfig
+from ..model.endpoint import Endpoint
+from ..model.errors import ScenarioError
+from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
+from ..model.segment import Flags
 from .app import ACTIONS, Step
-from .config import AckPolicy, EndpointConfig
-from .endpoint import Endpoint
-from .errors import ScenarioError
 from .network import Fault, Injection, LinkParams, Network
-from .profiles import DEFAULT_PROFILE, PROFILES, profile
-from .segment import Flags
 from .trace import Trace
 
 # Virtual seconds after which a run stops if the scenario sets no ``until``:
@@ -186,7 +186,7 @@ def _check_u32(value: int, what: str) -> None:
 # ------------------------------------------------------------------ loading
 def builtin_names() -> list[str]:
     """The names of the built-in scenarios, alphabetically."""
-    files = resources.files("simulator") / "scenarios"
+    files = resources.files("simulator.sim.scenarios")
     return [Path(str(f)).stem for f in sorted(files.iterdir(), key=lambda f: f.name) if f.name.endswith(".toml")]
 
 
@@ -203,7 +203,7 @@ def load(name_or_path: str) -> Scenario:
         except (OSError, UnicodeDecodeError) as exc:
             raise ScenarioError(f"cannot read scenario file {name_or_path}: {exc}") from None
         return parse(text, default_name=path.stem, source=str(path))
-    resource = resources.files("simulator") / "scenarios" / f"{name_or_path}.toml"
+    resource = resources.files("simulator.sim.scenarios") / f"{name_or_path}.toml"
     if not resource.is_file():
         known = ", ".join(builtin_names())
         raise ScenarioError(f"no scenario called {name_or_path!r} (built-in: {known}; or give a .toml file)")

@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
-from .errors import TcpsimError
-from .packetdrill import Result, RunOptions, find_scripts, run_script, summarize
-from .profiles import DEFAULT_PROFILE, PROFILES
-from .scenario import Scenario, builtin_names, load
-from .textladder import render
+from .. import __version__
+from ..conformance.packetdrill import Result, RunOptions, find_scripts, run_script, summarize
+from ..model.errors import TcpsimError
+from ..model.profiles import DEFAULT_PROFILE, PROFILES
+from ..present.textladder import render
+from ..sim.scenario import Scenario, builtin_names, load
 
 if TYPE_CHECKING:
-    from .capture import Connection, Tally
-    from .checkpool import Checked
+    from ..capture.checkpool import Checked
+    from ..capture.reader import Connection, Tally
 
 
 class UsageError(TcpsimError):
@@ -227,14 +227,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.scenario not in builtin_names():
             raise UsageError(f"tcpsim show: no built-in scenario called {args.scenario!r} (see tcpsim list)")
-        sys.stdout.write((resources.files("simulator") / "scenarios" / f"{args.scenario}.toml").read_text("utf-8"))
+        sys.stdout.write((resources.files("simulator.sim.scenarios") / f"{args.scenario}.toml").read_text("utf-8"))
         return 0
     handler = _HANDLERS.get(args.command)
     if handler is not None:
         return handler(args)
     if args.command == "diagrams":
         _require("matplotlib", "plot", "tcpsim diagrams")
-        from .gallery import write_gallery
+        from ..present.gallery import write_gallery
 
         for path in write_gallery(Path(args.out)):
             print(path)
@@ -248,7 +248,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     trace = scenario.run()
     if args.command == "export":
         _require("scapy", "scapy", "tcpsim export")
-        from .scapy_backend import export
+        from ..capture.export import export
 
         if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
             raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
@@ -257,14 +257,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "diagram":
         _require("matplotlib", "plot", "tcpsim diagram")
-        from .plot import draw, save
+        from ..present.plot import draw, save
 
         if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
             raise UsageError(f"tcpsim diagram: {args.output}: the output must end in .svg, .png or .pdf")
         print(save(draw(args.kind, trace, relative=args.relative), args.output))
         return 0
     if args.command == "demo":
-        from .tui import run_demo
+        from ..present.demo import run_demo
 
         return run_demo(
             trace, relative=args.relative, pause=not args.no_pause, quiz_mode=args.quiz, answers=args.answers
@@ -325,7 +325,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from .capture import CaptureError, read, zeek_state
+    from ..capture.reader import CaptureError, read, zeek_state
 
     capture = read(args.capture)
     if not capture.connections:
@@ -353,7 +353,7 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _connection(path: str, number: int) -> Connection:
-    from .capture import name_of, read
+    from ..capture.reader import name_of, read
 
     connections = read(path).connections
     if not 1 <= number <= len(connections):
@@ -365,9 +365,9 @@ def _connection(path: str, number: int) -> Connection:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .capture import name_of
-    from .compare import compare, same_per_direction
-    from .compare import render as render_rows
+    from ..capture.compare import compare, same_per_direction
+    from ..capture.compare import render as render_rows
+    from ..capture.reader import name_of
 
     if args.output:
         _require("matplotlib", "plot", "tcpsim compare -o")
@@ -376,8 +376,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"capture: {name_of(args.capture)}, connection {args.connection}; model: {args.scenario} (relative numbers)")
     print("\n".join(render_rows(rows)))
     if args.output:
-        from .plot.comparison import figure
-        from .plot.style import save
+        from ..present.plot.comparison import figure
+        from ..present.plot.style import save
 
         drawing = figure(rows, left=Path(name_of(args.capture)).name, right=Path(args.scenario).name)
         print(f"wrote {save(drawing, args.output)}")
@@ -385,8 +385,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _scenario_from(args: argparse.Namespace) -> int:
-    from .capture import name_of
-    from .fromcapture import scenario_from
+    from ..capture.reader import name_of
+    from ..capture.scenario_from import scenario_from
 
     conn = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
@@ -403,7 +403,7 @@ def _scenario_from(args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from .live.probe import EXAMPLE_PORT, parse_target, probe, render, to_json
+    from ..live.probe import EXAMPLE_PORT, parse_target, probe, render, to_json
 
     if (args.target is None) == (args.example is None):
         raise UsageError("tcpsim probe: give HOST:PORT or --example open|closed|filtered (see tcpsim probe --help)")
@@ -417,7 +417,7 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _capture(args: argparse.Namespace) -> int:
-    from .live.record import record
+    from ..live.record import record
 
     command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
     if not command:
@@ -463,7 +463,7 @@ def _live(args: argparse.Namespace) -> int:
     elif draw and not _installed("matplotlib"):
         draw = False
         print("(no ladder diagram: matplotlib is not installed, pip install -e '.[plot]')")
-    from .live.session import agrees, report, run_live
+    from ..live.session import agrees, report, run_live
 
     scenario = load(args.scenario)
     if args.kernel not in (spec.name for spec in scenario.endpoints):
@@ -480,8 +480,8 @@ def _live(args: argparse.Namespace) -> int:
     print("\n".join(report(run)))
     print(f"wrote {args.pcap} (every packet commented; open it in Wireshark or check it with tcpsim check)")
     if draw:
-        from .plot.comparison import figure
-        from .plot.style import save
+        from ..present.plot.comparison import figure
+        from ..present.plot.style import save
 
         path = save(figure(run.rows, left=f"Linux as {run.kernel} (live)", right="model (simulated)"), args.output)
         print(f"wrote {path}")
@@ -489,8 +489,8 @@ def _live(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .capture import STDIN, CaptureError, Tally, name_of
-    from .checkpool import check_parallel, check_serial, workers_for
+    from ..capture.checkpool import check_parallel, check_serial, workers_for
+    from ..capture.reader import STDIN, CaptureError, Tally, name_of
 
     def wanted(conn: Connection) -> bool:
         if args.connection is not None:

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..model.segment import Flags, Segment
+from ..sim.trace import Trace
 from .analysis import captured as seen_at
-from .capture import Connection
-from .segment import Flags, Segment
-from .trace import Trace
+from .reader import Connection
 
 
 class Key(NamedTuple):

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from .capture import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
-from .segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
-from .seq import MASK, SeqNum
+from ..model.segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
+from ..model.seq import MASK, SeqNum
+from ..model.states import State
+from .reader import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
 from .spool import Spool
-from .states import State
 
 S = State
 _T = TypeVar("_T")

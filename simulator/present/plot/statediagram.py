@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from ..states import TRANSITIONS, State, Transition
-from ..trace import Trace
+from ...model.states import TRANSITIONS, State, Transition
+from ...sim.trace import Trace
 from .style import FONT, MUTED, colour, line_style
 
 S = State

@@ -1,6 +1,6 @@
 """The two-column ladder of `tcpsim compare`: the capture on the left, the model on the right.
 
-One row per aligned segment (the rows of ``simulator.compare``), an arrow from
+One row per aligned segment (the rows of ``simulator.capture.compare``), an arrow from
 the sender's line to the receiver's with its label; a row where the two differ
 is shaded and its labels drawn in the warning colour, a missing segment is a
 dotted gap with "(none)".
@@ -11,7 +11,7 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..compare import Key, Row
+from ...capture.compare import Key, Row
 from .style import MUTED, colour
 
 DIFFERENT = "#D55E00"

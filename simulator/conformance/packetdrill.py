@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .endpoint import Endpoint
-from .errors import TcpsimError, UserCallError
-from .notes import NoteKind
-from .profiles import DEFAULT_PROFILE, Profile, profile
-from .segment import Flags, Options, Segment
-from .seq import SeqNum
-from .states import State
+from ..model.endpoint import Endpoint
+from ..model.errors import TcpsimError, UserCallError
+from ..model.notes import NoteKind
+from ..model.profiles import DEFAULT_PROFILE, Profile, profile
+from ..model.segment import Flags, Options, Segment
+from ..model.seq import SeqNum
+from ..model.states import State
 
 LOCAL_PORT = 8080  # the port of the system under test, bound or connecting (and its address below)
 REMOTE_PORT = 55555  # the script's side of the connection

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from ..trace import Trace
+from ...sim.trace import Trace
 from .ladder import figure as _ladder
 from .statediagram import figure as _states
 from .style import save

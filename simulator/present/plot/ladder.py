@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 
 from matplotlib.figure import Figure
 
-from ..segment import Segment
-from ..states import State
-from ..trace import Trace, TraceEvent
+from ...model.segment import Segment
+from ...model.states import State
+from ...sim.trace import Trace, TraceEvent
 from .style import FONT, LOST, MUTED, colour, line_style
 
 ROW = 1.0  # the smallest vertical step between two things drawn

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import TcpsimError
-from .scenario import builtin_names, load
+from ..model.errors import TcpsimError
+from ..sim.scenario import builtin_names, load
 
 INDEX = "README.md"
 

@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import TraceFormatError
-from .notes import TcbView
-from .segment import Flags, Options, Segment
-from .seq import SeqNum
-from .states import State
+from ..model.errors import TraceFormatError
+from ..model.notes import TcbView
+from ..model.segment import Flags, Options, Segment
+from ..model.seq import SeqNum
+from ..model.states import State
 
 FORMAT = "tcpsim-trace"
 VERSION = 1

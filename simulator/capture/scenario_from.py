@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .capture import Connection, Packet
-from .errors import ScenarioError
-from .segment import Flags, Segment
-from .seq import SeqNum
+from ..model.errors import ScenarioError
+from ..model.segment import Flags, Segment
+from ..model.seq import SeqNum
+from .reader import Connection, Packet
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from .errors import TcpsimError
+from ..model.errors import TcpsimError
 
 T = TypeVar("T")
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from .capture import CaptureError, Connection, Share, Tally
+from ..model.errors import TcpsimError
 from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_lines
-from .errors import TcpsimError
+from .reader import CaptureError, Connection, Share, Tally
 from .spool import Spool, temporary_files
 
 BATCH = 1 << 20  # characters of reports sent to the parent at a time (fewer, larger messages cost less)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
 
-from ..segment import Flags
-from ..trace import Trace
+from ...model.segment import Flags
+from ...sim.trace import Trace
 from .style import FONT, LOST, MUTED, colour
 
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from ..model.endpoint import Endpoint, closed_reply
+from ..model.errors import ScenarioError
+from ..model.explain import explain
+from ..model.notes import NOT_RECORDED, Note, NoteKind, TcbView
+from ..model.segment import Flags, Segment
+from ..model.seq import SeqNum
+from ..model.states import State
 from .app import Application, Step
-from .endpoint import Endpoint, closed_reply
-from .errors import ScenarioError
-from .explain import explain
-from .notes import NOT_RECORDED, Note, NoteKind, TcbView
-from .segment import Flags, Segment
-from .seq import SeqNum
-from .states import State
 from .trace import EndpointInfo, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay

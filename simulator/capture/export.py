@@ -18,11 +18,11 @@ from scapy.layers.inet import IP, TCP
 from scapy.layers.inet6 import IPv6
 from scapy.packet import Packet, Raw
 
+from ..model.errors import TcpsimError
+from ..model.segment import Flags, Options, Segment
+from ..model.seq import SeqNum
+from ..sim.trace import Trace
 from .analysis import captured
-from .errors import TcpsimError
-from .segment import Flags, Options, Segment
-from .seq import SeqNum
-from .trace import Trace
 
 # Capture timestamps start here (2025-01-01 00:00:00 UTC) so that files are reproducible.
 EPOCH = 1735689600

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .errors import TcpsimError
-from .segment import Flags, Segment
-from .textladder import Step, steps
-from .trace import Trace, TraceEvent
+from ..model.errors import TcpsimError
+from ..model.segment import Flags, Segment
+from ..sim.steps import Step, steps
+from ..sim.trace import Trace, TraceEvent
 
 LABELS = (
     "retransmission",

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from .notes import TcbView
-from .segment import Flags
-from .states import State
-from .textladder import Step, steps
-from .trace import Trace
+from ..model.notes import TcbView
+from ..model.segment import Flags
+from ..model.states import State
+from ..sim.steps import Step, steps
+from ..sim.trace import Trace
 
 if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
@@ -220,8 +220,8 @@ def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> Re
 
 
 def _lesson(trace: Trace) -> str:
-    from .errors import ScenarioError
-    from .scenario import load
+    from ..model.errors import ScenarioError
+    from ..sim.scenario import load
 
     try:
         return load(trace.scenario).lesson

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import TcpsimError
-from .segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
-from .seq import HALF, SeqNum
+from ..model.errors import TcpsimError
+from ..model.segment import ACK_BIT, ALL_FLAGS, FIN_BIT, NO_OPTIONS, RST_BIT, SYN_BIT, Options, Segment
+from ..model.seq import HALF, SeqNum
 
 ETHERNET, NULL, RAW, RAW_ALT, LOOP, SLL, IPV4, IPV6, SLL2 = 1, 0, 101, 12, 108, 113, 228, 229, 276
 LINK_TYPES = {

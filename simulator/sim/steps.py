@@ -1,0 +1,51 @@
+"""A run as a person follows it: the events worth a line or a key press, each send joined to its fate.
+
+The text ladder, the terminal demo and the capture analysis all walk a trace this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .trace import Trace, TraceEvent
+
+# Events shown by default; timers and RTT samples only with ``verbose``.
+SHOWN = frozenset({"app", "send", "drop", "duplicate", "delay", "inject", "deliver", "state", "error", "eof"})
+VERBOSE_ONLY = frozenset({"timer_set", "timer_fired", "timer_cancel", "rtt", "data"})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a run as a person follows it: an event, and for a send what the network did to it."""
+
+    event: TraceEvent
+    fate: TraceEvent | None
+    isns: dict[str, tuple[int, int]]  # every endpoint's (ISS, IRS) as known at this step
+
+
+def steps(trace: Trace, kinds: frozenset[str] = SHOWN) -> list[Step]:
+    """The events worth a line (or a key press), with each send joined to its drop/delay/duplicate."""
+    events = trace.events
+    isns: dict[str, tuple[int, int]] = {}
+    out: list[Step] = []
+    skip = -1
+    for i, event in enumerate(events):
+        for name, view in event.views:
+            isns[name] = (int(view.iss), int(view.irs))
+        if event.kind not in kinds or i == skip:
+            continue
+        fate = _fate(events, i)
+        if fate is not None:
+            skip = i + 1
+        out.append(Step(event, fate, dict(isns)))
+    return out
+
+
+def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:
+    """The drop/delay/duplicate event that belongs to the send event ``i``, if any."""
+    if events[i].kind != "send" or i + 1 >= len(events):
+        return None
+    nxt = events[i + 1]
+    if nxt.kind in ("drop", "delay", "duplicate") and nxt.segment is events[i].segment:
+        return nxt
+    return None
