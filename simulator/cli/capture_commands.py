@@ -1,0 +1,224 @@
+"""The commands that read a capture: read, check, compare, scenario-from."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .options import UsageError, add_run_options, count, report_options, require, scenario_from_args
+from .options import jobs as job_count
+
+if TYPE_CHECKING:
+    from ..capture.checkpool import Checked
+    from ..capture.reader import Connection, Tally
+
+
+def read_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
+
+
+def read(args: argparse.Namespace) -> int:
+    from ..capture.reader import CaptureError, read, zeek_state
+
+    capture = read(args.capture)
+    if not capture.connections:
+        others = count(capture.packets, "packet")
+        raise CaptureError(f"{capture.path}: no TCP in this capture ({others} of other kinds)")
+    print(
+        f"{capture.path}: {capture.packets} packets ({capture.link_type}), {capture.tcp_packets} TCP in "
+        f"{count(len(capture.connections), 'connection')}, {capture.skipped} not TCP (skipped)"
+    )
+    for i, conn in enumerate(capture.connections, 1):
+        print(
+            f"connection {i}: {conn.a[0]}:{conn.a[1]} <-> {conn.b[0]}:{conn.b[1]}, {len(conn.packets)} packets, "
+            f"Zeek state {zeek_state(conn)}"
+        )
+        t0 = conn.packets[0].time
+        for p in conn.packets:
+            seg = p.segment
+            arrow = "->" if (seg.src_addr, seg.src_port) == conn.a else "<-"
+            seq = int(seg.seq) if args.absolute else conn.relative_seq(seg)
+            ack = int(seg.ack) if args.absolute else conn.relative_ack(seg)
+            text = f"{seg.flags.names} seq={seq}" + (f" ack={ack}" if seg.flags & 0x10 else "")
+            text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
+            print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
+    return 0
+
+
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--connection", type=int, metavar="N", help="only connection N (as tcpsim read numbers them)")
+    which.add_argument("--port", type=int, metavar="P", help="only connections with port P on either side")
+    numbers = parser.add_mutually_exclusive_group()
+    numbers.add_argument("--relative", action="store_true", help="seq/ack relative to each ISN (the default)")
+    numbers.add_argument("--absolute", action="store_true", help="absolute 32-bit seq/ack")
+    report_options(parser)
+    parser.add_argument(
+        "--jobs",
+        type=job_count,
+        metavar="N",
+        help="worker processes (default: one per core, up to 8, for a capture of 4 MB or more, else 1)",
+    )
+
+
+def check(args: argparse.Namespace) -> int:
+    from ..capture.checkpool import check_parallel, check_serial, workers_for
+    from ..capture.reader import STDIN, CaptureError, Tally, name_of
+
+    def wanted(conn: Connection) -> bool:
+        if args.connection is not None:
+            return bool(conn.number == args.connection)
+        return args.port is None or args.port in (conn.a[1], conn.b[1])
+
+    # A check makes millions of short-lived objects and next to no reference cycles: the cycle
+    # collector's default pace (every 700 allocations) costs more than a tenth of the time.
+    gc.set_threshold(10_000, 10, 10)
+    tally = Tally()
+    # standard input can be read once: by one process; a connection's number is known only to a process that
+    # follows them all (and one connection is checked by one process anyway)
+    single = args.capture == STDIN or args.connection is not None
+    jobs = 1 if single else args.jobs if args.jobs is not None else workers_for(args.capture)
+    options = {"relative": not args.absolute, "wanted": wanted, "brief": args.brief, "as_json": args.json}
+    checked = (
+        check_parallel(args.capture, tally, workers=jobs, **options)
+        if jobs > 1
+        else check_serial(args.capture, tally, **options)
+    )
+    found = conforming = packets = 0
+    damage: CaptureError | None = None
+    try:
+        for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
+            found += 1
+            conforming += report.conforms
+            packets += report.packets
+            if args.json:  # JSON streams too: each connection as it is checked
+                opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
+                sys.stdout.write(opening if found == 1 else ",")
+                report.write(sys.stdout)
+            else:
+                report.write(sys.stdout)
+                sys.stdout.write("\n\n")
+    except CaptureError as exc:
+        if not found:
+            raise
+        damage = exc  # the connections before the damage are reported: say so, then fail
+    if not found:
+        what = (
+            f"no connection {args.connection}"
+            if args.connection is not None
+            else f"no TCP connection on port {args.port}"
+            if args.port is not None
+            else "no TCP in this capture"
+        )
+        raise CaptureError(f"{name_of(args.capture)}: {what} ({count(tally.packets, 'packet')}, {tally.tcp} TCP)")
+    summary = (
+        f"{name_of(args.capture)}: {count(found, 'connection')}, {count(packets, 'packet')}: "
+        f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
+    )
+    if args.json:
+        error = f',\n  "error": {json.dumps(str(damage))}' if damage is not None else ""
+        print(f'\n  ],\n  "summary": {json.dumps(summary)}{error}\n}}')
+    else:
+        print(summary)
+    if damage is not None:
+        verb = "is" if found == 1 else "are"
+        raise CaptureError(f"{damage}; the {count(found, 'connection')} before it {verb} checked above")
+    return 0 if conforming == found else 1
+
+
+def _progress(reports: Iterator[Checked], tally: Tally, path: Path, *, quiet: bool) -> Iterator[Checked]:
+    """The reports as they come, with a progress bar (packets, rate, time left) on a terminal for long runs."""
+    size = path.stat().st_size if path.is_file() else 0
+    if quiet or not sys.stdout.isatty() or size < 2_000_000:
+        yield from reports
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("checking"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} packets  {task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("check", total=None, rate="")
+        for report in reports:
+            yield report
+            per_packet = tally.captured_bytes / max(tally.packets, 1) + 16  # frame plus its record header
+            speed = bar.tasks[0].speed
+            bar.update(
+                task,
+                completed=tally.packets,
+                total=max(size / per_packet, tally.packets),
+                rate=f"{speed:,.0f}/s" if speed else "",
+            )
+
+
+def compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    add_run_options(parser)
+    parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    parser.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
+
+
+def compare(args: argparse.Namespace) -> int:
+    from ..capture.compare import compare, same_per_direction
+    from ..capture.compare import render as render_rows
+    from ..capture.reader import name_of
+
+    if args.output:
+        require("matplotlib", "plot", "tcpsim compare -o")
+    conn = _connection(args.capture, args.connection)
+    rows = compare(conn, scenario_from_args(args).run())
+    print(f"capture: {name_of(args.capture)}, connection {args.connection}; model: {args.scenario} (relative numbers)")
+    print("\n".join(render_rows(rows)))
+    if args.output:
+        from ..present.plot.comparison import figure
+        from ..present.plot.style import save
+
+        drawing = figure(rows, left=Path(name_of(args.capture)).name, right=Path(args.scenario).name)
+        print(f"wrote {save(drawing, args.output)}")
+    return 0 if same_per_direction(rows) else 1
+
+
+def scenario_from_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
+
+
+def scenario_from(args: argparse.Namespace) -> int:
+    from ..capture.reader import name_of
+    from ..capture.scenario_from import scenario_from
+
+    conn = _connection(args.capture, args.connection)
+    name = Path(args.output).stem if args.output != "-" else "from_capture"
+    text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection}")
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"tcpsim scenario-from: cannot write {args.output}: {exc.strerror}") from None
+    print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
+    return 0
+
+
+def _connection(path: str, number: int) -> Connection:
+    from ..capture.reader import name_of, read
+
+    connections = read(path).connections
+    if not 1 <= number <= len(connections):
+        raise UsageError(
+            f"tcpsim: --connection {number}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
+            "(numbered from 1; see tcpsim read)"
+        )
+    return connections[number - 1]
