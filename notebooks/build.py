@@ -19,7 +19,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from simulator import notebook as nb  # noqa: E402
+from simulator.present import notebook as nb  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _cells(lesson: list[object], instructor: bool) -> list[nbformat.NotebookNode
 SETUP = Code(
     """
 %matplotlib inline
-from simulator import notebook as nb
+from simulator.present import notebook as nb
 from simulator.present.notebook import Stepper, check, check_segment
 from simulator.present.textladder import render
 from simulator.present.plot import states, timeseq
