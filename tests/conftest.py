@@ -9,6 +9,16 @@ import pytest
 from simulator import Endpoint, EndpointConfig, Segment, SeqNum
 from simulator.model.notes import NoteKind
 
+# A test that takes one of these fixtures runs in a network namespace of its own: it needs root.
+LIVE_FIXTURES = frozenset({"root_with_tools", "netns", "lossy_netns", "first_syn_lost_netns", "tcp_capture"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a namespace as ``live``, from the fixtures it takes."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
 
 class Wire:
     """Two endpoints and the segments in flight between them, moved by hand.

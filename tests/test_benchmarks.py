@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_check_benchmark_runs_and_prints_every_row():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.check", "-n", "2000"], capture_output=True, text=True, timeout=600

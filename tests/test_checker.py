@@ -1160,6 +1160,7 @@ def test_a_capture_without_a_handshake_cannot_become_a_scenario(tmp_path):
     assert result.stderr == "error: this connection has no SYN in the capture: there is no handshake to replay\n"
 
 
+@pytest.mark.slow
 def test_a_long_check_on_a_terminal_shows_progress_and_a_piped_one_does_not(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     from benchmarks.capture_import import make_capture
@@ -1189,6 +1190,7 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
     assert f"wrote {second}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_that_replaced_it(tmp_path):
     from benchmarks.capture_import import write_raw_pcap
     from simulator.capture.checker import check_capture
@@ -1322,6 +1324,7 @@ def test_an_ack_across_a_gap_the_capture_left_acknowledges_segments_it_never_saw
 
 
 @pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--port", "5000", "--brief"], ["--connection", "7"]])
+@pytest.mark.slow
 def test_several_worker_processes_print_exactly_what_one_prints(tmp_path, options):
     from benchmarks.capture_import import make_capture
 
@@ -1390,6 +1393,7 @@ def reused_ports_capture(path: Path, rounds: int = 60) -> Path:
 
 
 @pytest.mark.parametrize("options", [["--brief"], ["--json"], ["--port", "80"], ["--absolute"]])
+@pytest.mark.slow
 def test_workers_number_and_order_reused_and_interleaved_connections_as_one_process_does(tmp_path, options):
     path = reused_ports_capture(tmp_path / "reused.pcap")
     one, *more = (
@@ -1472,6 +1476,7 @@ def long_transfer(path: Path, segments: int, size: int, *, scale: int | None = N
     return path
 
 
+@pytest.mark.slow
 def test_a_transfer_of_more_than_2_gb_wraps_its_sequence_numbers_and_still_conforms(tmp_path, capsys):
     # 34,000 segments of 65,000 bytes: 2.2 GB, more than half the sequence space (RFC 1982), so an ACK
     # compared with the sender's last sequence number, not one near it, would look like one for data never sent

@@ -27,6 +27,8 @@ from simulator.sim.scenario import parse
 
 from .netns import namespace, tcpdump
 
+pytestmark = pytest.mark.external  # tcpdump and tshark (the namespace fixtures add live)
+
 # The server thread accepts one connection and runs SERVE(c); the client runs CLIENT.
 PROGRAM = """
 import socket, struct, threading, time

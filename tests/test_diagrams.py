@@ -86,6 +86,7 @@ def test_the_same_run_gives_the_same_svg_bytes(tmp_path, kind):
     assert b"<dc:date>" not in a.read_bytes()
 
 
+@pytest.mark.slow
 def test_the_diagram_command_writes_svg_png_and_pdf_and_refuses_other_names(tmp_path):
     for suffix in (".svg", ".png", ".pdf"):
         out = tmp_path / f"d{suffix}"
@@ -104,6 +105,7 @@ def test_the_diagram_command_writes_svg_png_and_pdf_and_refuses_other_names(tmp_
     assert bad.returncode == 2 and "must end in .svg, .png or .pdf" in bad.stderr
 
 
+@pytest.mark.slow
 def test_the_diagrams_folder_is_up_to_date(tmp_path):
     committed = ROOT / "diagrams"
     index = (committed / "README.md").read_text()

@@ -24,6 +24,8 @@ from simulator import load
 from .conftest import iter_sends
 from .netns import namespace, tcpdump
 
+pytestmark = pytest.mark.external  # tcpdump (the namespace fixture adds live)
+
 PORT = 8080
 # Every server: accept one connection and read a 5-byte request.
 ACCEPT_AND_READ_5 = f"""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.notebooks
+
 nbformat = pytest.importorskip("nbformat", reason="the notebook extra is not installed: pip install -e '.[dev]'")
 nbclient = pytest.importorskip("nbclient", reason="the notebook extra is not installed: pip install -e '.[dev]'")
 

@@ -92,6 +92,7 @@ def test_lost_segments_are_written_unless_asked_not_to(tmp_path):
 
 
 @pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.external
 def test_wireshark_finds_no_malformed_packets_or_bad_checksums(tmp_path, name):
     tshark = tool_or_skip("tshark")
     path = tmp_path / f"{name}.pcapng"
@@ -219,6 +220,7 @@ def test_port_reuse_with_a_new_isn_is_a_new_connection(tmp_path):
     splice=st.integers(0, 4000),
 )
 @example(cut=0, flips=[(32, 24)], splice=0)  # an interface description block cut to no body (found by this test)
+@pytest.mark.slow
 def test_damaged_captures_give_a_capture_error_never_a_crash(tmp_path_factory, cut, flips, splice):
     base = _SAMPLES[(cut + splice) % len(_SAMPLES)]
     data = bytearray(base[:cut] + base[splice:] if splice < cut else base)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from simulator.live.pytest_plugin import namespace_or_skip
 from tests.soak import KINDS, WHOLE, WIRE, Setting, run_setting
+
+pytestmark = [pytest.mark.live, pytest.mark.external]
 
 
 def test_every_kind_of_conversation_on_a_wire_conforms_and_agrees_with_tshark(tmp_path):

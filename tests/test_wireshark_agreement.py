@@ -14,6 +14,8 @@ pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy
 from simulator.capture.analysis import capture_labels, captured
 from simulator.capture.export import export
 
+pytestmark = pytest.mark.external  # tshark
+
 FIELDS = {
     "retransmission": "tcp.analysis.retransmission",
     "fast_retransmission": "tcp.analysis.fast_retransmission",
