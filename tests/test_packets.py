@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
@@ -15,6 +16,8 @@ from simulator.capture.checker import check as check_connection
 from simulator.capture.checker import render
 from simulator.capture.reader import CaptureError, parse_ip, read
 from simulator.live.pytest_plugin import tool_or_skip
+
+from .packets import ip_packet, option_bytes
 
 scapy = pytest.importorskip("scapy", reason="the packet backend needs Scapy (pip install -e '.[scapy]')")
 
@@ -57,6 +60,18 @@ segments = st.builds(
 def test_every_segment_survives_the_trip_to_packet_bytes_and_back(seg):
     raw = packet_bytes(seg)  # built, dissected again and compared field by field
     assert parse_ip(raw) == seg  # and the fast importer reads the same segment
+
+
+sack_blocks = st.lists(st.tuples(u32.map(SeqNum), u32.map(SeqNum)), max_size=2).map(tuple)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(segments, sack_blocks, st.integers(0, 65535))
+def test_the_tests_own_packet_builder_writes_the_bytes_scapy_does(seg, blocks, urgent):
+    """The checker's tests build their captures with struct (tests/packets.py), not Scapy: the same bytes."""
+    seg = dataclasses.replace(seg, options=dataclasses.replace(seg.options, sack_blocks=blocks), urgent=urgent)
+    assume(len(option_bytes(seg.options)) <= 40)
+    assert ip_packet(seg) == packet_bytes(seg)
 
 
 def test_a_mismatch_names_the_field():
