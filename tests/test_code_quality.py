@@ -21,7 +21,7 @@ def _tool(name: str) -> str:
 
 def test_ruff_finds_nothing():
     result = subprocess.run(
-        [_tool("ruff"), "check", "simulator", "tests", "benchmarks", "notebooks", "examples"],
+        [_tool("ruff"), "check", "simulator", "tests", "benchmarks", "notebooks", "examples", "tools"],
         cwd=ROOT,
         capture_output=True,
         text=True,

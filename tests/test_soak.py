@@ -1,4 +1,4 @@
-"""One lossless run of the soak script (tests/soak.py), with every kind of conversation once, on a wire.
+"""One lossless run of the soak script (tools/soak.py), with every kind of conversation once, on a wire.
 
 Two namespaces joined by a veth pair, captured at the server's end: each packet is seen once, as it
 leaves or arrives there, in the order of that end (not the loopback's one order for both sides).
@@ -13,7 +13,7 @@ import random
 import pytest
 
 from simulator.live.pytest_plugin import namespace_or_skip
-from tests.soak import KINDS, WHOLE, WIRE, Setting, run_setting
+from tools.soak import KINDS, WHOLE, WIRE, Setting, run_setting
 
 pytestmark = [pytest.mark.live, pytest.mark.external]
 

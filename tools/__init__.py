@@ -1,0 +1,1 @@
+"""Developers' tools, run from the project folder: python -m tools.soak --help."""
