@@ -560,7 +560,7 @@ and writes the model's explanations into a capture you can open in Wireshark.
 
 If this notebook runs as root with `tcpdump`, `ip` and `ethtool` installed, it captures a fresh
 conversation in a private network namespace; otherwise it uses a capture recorded from Linux that ships with
-tcpsim (`tests/data/linux-loopback.pcap`).
+tcpsim (`simulator/present/samples/linux-loopback.pcap`, also at `tests/data/` in a clone).
 """
     ),
     SETUP,
@@ -569,9 +569,8 @@ tcpsim (`tests/data/linux-loopback.pcap`).
         """
 import shutil, sys
 from pathlib import Path
-import simulator
 from simulator.live.namespace import missing
-pcap = Path(simulator.__file__).parent.parent / "tests" / "data" / "linux-loopback.pcap"
+pcap = nb.recorded_capture()
 why_not = missing(["ip", "tcpdump", "ethtool"], what="a live capture")
 if why_not is None:
     from simulator.live.record import record

@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 import io
 from dataclasses import replace
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -22,6 +24,11 @@ from ..sim.scenario import Scenario, load
 from ..sim.trace import Trace
 from .demo import Question, Screen, correct, questions
 from .plot import ladder as ladder_figure
+
+
+def recorded_capture() -> Path:
+    """A capture of real Linux on loopback that ships with tcpsim: lesson 6 uses it where it cannot capture."""
+    return Path(str(resources.files(__package__) / "samples" / "linux-loopback.pcap"))
 
 
 def scenario(
