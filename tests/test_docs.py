@@ -53,6 +53,7 @@ def test_the_site_builds_strictly_without_a_warning(tmp_path):
         assert (site / "notebooks" / notebook.stem / "index.html").exists(), notebook.name
     assert (site / "diagrams" / "lost_syn-ladder.svg").exists()
     assert not (site / "hooks").exists(), "the build hook is no page of the site"
+    assert not (site / "overrides").exists(), "the theme override is no page of the site"
 
 
 def test_every_page_is_in_the_nav():
