@@ -61,7 +61,7 @@ def try_install(artifact: Path, work: Path) -> list[str]:
     failures = []
     for command in SMOKE:
         done = subprocess.run([str(bin_dir / command[0]), *command[1:]], capture_output=True, text=True, cwd=work)
-        if done.returncode != 0 or not done.stdout.strip() and command[0] == "tcpsim":
+        if done.returncode != 0 or (command[0] == "tcpsim" and not done.stdout.strip()):
             failures.append(f"{artifact.name}: {' '.join(command[:3])} failed: {done.stderr.strip()[-300:]}")
     return failures
 
