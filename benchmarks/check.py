@@ -87,7 +87,7 @@ def theirs(tshark: str | None, path: Path, count: int) -> float | None:
 
 def stages(path: Path, count: int) -> None:
     """What one packet costs on one core, in this process, stage by stage: each stage runs the ones before it
-    again, and its row says what it adds (the README's "why not 3x" is made of these rows)."""
+    again, and its row says what it adds (docs/benchmarks.md's "why not 3x" is made of these rows)."""
     from simulator.capture.checker import checked_in_order
     from simulator.capture.reader import _mapped, records, stream
 

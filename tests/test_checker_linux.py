@@ -190,7 +190,7 @@ TSHARK = {
     "lost_segment": "previous segment not captured",
     "ack_lost_segment": "ACKed segment that wasn't captured",
 }
-# The differences the README explains: (the checker says, tshark says) for one packet.
+# The differences docs/reference/checker-rules.md explains: (the checker says, tshark says) for one packet.
 UNDERSTOOD = {
     # Wireshark calls a resend that comes soon after the original "out of order" (its timing rule).
     ("retransmission", "out-of-order"),
@@ -320,7 +320,7 @@ def _tshark() -> str | None:
 
 
 def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tuple[int, str, str]]:
-    """Packets where the checker's labels and tshark's analysis differ in a way the README does not explain."""
+    """Packets where the checker's labels and tshark's analysis differ in a way docs/reference/checker-rules.md does not explain."""
     tshark = _tshark()
     if tshark is None:
         return []
@@ -375,7 +375,7 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
 
 
 def understood(difference: tuple[str, str], p: PacketReport, seen: Seen) -> bool:
-    """The README explains this difference at packet ``p`` (``seen``: the connection before it)."""
+    """docs/reference/checker-rules.md explains this difference at packet ``p`` (``seen``: the connection before it)."""
     rule = UNDERSTOOD_WHEN.get(difference)
     return difference in UNDERSTOOD or (rule is not None and rule(p, seen))
 

@@ -41,7 +41,7 @@ LOSSY = [
 
 
 def understood(key: str, ours: frozenset[str], theirs: set[str]) -> bool:
-    """The three differences README.md explains ("Agreement with Wireshark")."""
+    """The three differences docs/reference/checker-rules.md explains ("The model's own labels against Wireshark")."""
     if key in ("challenge_ack_syn", "ack_unacceptable", "ack_fin_again") and not ours and theirs == {"duplicate_ack"}:
         return True  # an ACK answering a repeated SYN,ACK or FIN: no data outstanding, so not RFC 5681's
     if key == "rto_retransmit" and ours == {"retransmission"}:

@@ -36,7 +36,7 @@ from .spool import Spool, temporary_files
 BATCH = 1 << 20  # characters of reports sent to the parent at a time (fewer, larger messages cost less)
 QUEUED = 8  # batches a worker may have waiting for the parent
 PARALLEL_FROM = 4_000_000  # bytes: smaller captures are checked in one process (starting workers costs more)
-MOST_WORKERS = 8  # each still reads every record, so more gains little (see the README and benchmarks/check.py)
+MOST_WORKERS = 8  # each still reads every record, so more gains little (see docs/benchmarks.md and benchmarks/check.py)
 
 
 class Checked(NamedTuple):

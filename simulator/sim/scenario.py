@@ -1,7 +1,7 @@
 """Scenarios: a TOML description of hosts, their application scripts and the network.
 
 The built-in scenarios are TOML files in ``simulator/scenarios/``; an
-instructor's own file has the same form (see README.md, "Scenario files").
+instructor's own file has the same form (see docs/reference/scenario-file.md).
 """
 
 from __future__ import annotations

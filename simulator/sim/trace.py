@@ -1,6 +1,6 @@
 """The record of a run: ordered events with explanations, and its JSON form.
 
-JSON schema ``tcpsim-trace`` version 1 (documented in README.md):
+JSON schema ``tcpsim-trace`` version 1 (documented in docs/reference/trace-json.md):
 
     {"format": "tcpsim-trace", "version": 1, "scenario": str, "title": str,
      "seed": int, "endpoints": [{"name", "address", "port", "isn"}],
