@@ -22,7 +22,10 @@ DOC = ROOT / "docs" / "conformance.md"
 @pytest.fixture(scope="module")
 def results():
     if not SUITE.is_dir():
-        message = f"the tcp-testsuite scripts are not at {SUITE} (they come with the project's shared/ folder)"
+        message = (
+            f"the tcp-testsuite scripts are not at {SUITE}: fetch them at their pinned commit as "
+            "docs/conformance.md says (Where the suites come from)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
