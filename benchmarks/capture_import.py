@@ -26,8 +26,8 @@ from itertools import count, islice
 from pathlib import Path
 
 from simulator import Flags, Segment, SeqNum, load
+from simulator.capture.connections import read
 from simulator.capture.export import packet_bytes
-from simulator.capture.reader import read
 
 
 def write_raw_pcap(path: Path, records: Iterable[tuple[int, int, bytes]]) -> int:

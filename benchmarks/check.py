@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmarks.capture_import import generated_capture, make_transfer
 from simulator.capture.checkpool import check_serial
-from simulator.capture.reader import Share, Tally
+from simulator.capture.connections import Share, Tally
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:
@@ -59,7 +59,7 @@ def ours(path: Path, count: int, jobs: str) -> float:
 
 SHARE = """
 import gc, sys
-from simulator.capture.reader import Share, Tally
+from simulator.capture.connections import Share, Tally
 from simulator.capture.checker import SWEEP
 from simulator.capture.checkpool import check_serial
 gc.set_threshold(10_000, 10, 10)  # as tcpsim check sets it
@@ -89,10 +89,11 @@ def stages(path: Path, count: int) -> None:
     """What one packet costs on one core, in this process, stage by stage: each stage runs the ones before it
     again, and its row says what it adds (docs/benchmarks.md's "why not 3x" is made of these rows)."""
     from simulator.capture.checker import checked_in_order
-    from simulator.capture.reader import _mapped, records, stream
+    from simulator.capture.connections import stream
+    from simulator.capture.reader import mapped, records
 
     def read() -> None:
-        with _mapped(path) as data:
+        with mapped(path) as data:
             for _ in records(data):
                 pass
 

@@ -593,7 +593,7 @@ else:
     Md("## Read the capture\n\n`read` groups the packets into connections; numbers are relative to each ISN."),
     Code(
         """
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 capture = read(pcap)
 conn = capture.connections[0]
 print(len(capture.connections), "connection(s);", len(conn.packets), "packets in the first")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simulator import Flags, Segment, SeqNum
 from simulator.capture.checker import ConnectionReport, check
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.model.segment import NO_OPTIONS
 
 from .packets import pcap

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from simulator import Flags, Options, Segment, SeqNum
 from simulator.capture.checker import _WRAP, check, wrap
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.cli import main
 from simulator.model.segment import NO_OPTIONS
 
@@ -139,7 +139,7 @@ def test_a_long_check_on_a_terminal_shows_progress_and_a_piped_one_does_not(tmp_
 def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_that_replaced_it(tmp_path):
     from benchmarks.capture_import import write_raw_pcap
     from simulator.capture.checker import check_capture
-    from simulator.capture.reader import Tally
+    from simulator.capture.connections import Tally
 
     def at(seconds: float, segment: Segment) -> tuple[int, int, bytes]:
         return int(seconds), round(seconds % 1 * 1e6), ip_packet(segment)
@@ -163,7 +163,7 @@ def test_a_late_packet_after_its_connection_was_reported_goes_to_the_connection_
 def test_check_streams_reporting_closed_connections_before_the_capture_ends(tmp_path):
     from benchmarks.capture_import import make_capture
     from simulator.capture.checker import check_capture
-    from simulator.capture.reader import Tally
+    from simulator.capture.connections import Tally
 
     path = tmp_path / "long.pcap"
     make_capture(path, 80_000)  # 8,000 short connections over 8 seconds of capture time

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from simulator import Trace, builtin_names, load
 from simulator.capture.analysis import captured
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 
 from .captures import DATA, handshake, reports, seg, write
 

@@ -21,7 +21,7 @@ import pytest
 
 from simulator.capture.checker import ConnectionReport, PacketReport, check
 from simulator.capture.compare import compare, render, same_per_direction
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.capture.scenario_from import scenario_from
 from simulator.sim.scenario import parse
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from simulator.capture.checker import check
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.cli import main
 from simulator.live import namespace as ns_module
 from simulator.live.namespace import Namespace, existing

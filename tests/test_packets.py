@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
 from simulator.capture.checker import check as check_connection
 from simulator.capture.checker import render
-from simulator.capture.reader import CaptureError, parse_ip, read
+from simulator.capture.connections import read
+from simulator.capture.reader import CaptureError, parse_ip
 from simulator.live.pytest_plugin import tool_or_skip
 
 from .packets import ip_packet, option_bytes
@@ -300,7 +301,7 @@ _SAMPLES = _samples()
     ],
 )
 def test_each_connection_gets_its_zeek_state(tmp_path, name, state):
-    from simulator.capture.reader import zeek_state
+    from simulator.capture.connections import zeek_state
 
     path = tmp_path / "c.pcap"
     export(load(name).run(), path)
@@ -335,7 +336,7 @@ def _seg(flags: str, src: int = 40000, dst: int = 5000, seq: int = 1) -> bytes:
     ids=["S0", "SH", "S2", "OTH", "SHR", "RSTRH"],
 )
 def test_zeek_states_of_hand_made_captures(tmp_path, frames, state):
-    from simulator.capture.reader import zeek_state
+    from simulator.capture.connections import zeek_state
 
     path = tmp_path / "h.pcap"
     path.write_bytes(_pcap(101, frames))

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from simulator import load
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.cli import main
 
 from .captures import DATA, close, fast_open, handshake, reports, seg, write

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from simulator.capture.checker import ConnectionReport, check
-from simulator.capture.reader import read
+from simulator.capture.connections import read
 from simulator.live.namespace import DumpStats, Namespace, tcpdump
 from simulator.model.errors import TcpsimError
 

@@ -31,7 +31,8 @@ from typing import Any, NamedTuple, TypeVar
 from ..model.segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT, URG_BIT
 from ..model.seq import MASK, SeqNum
 from ..model.states import State
-from .reader import CaptureError, Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
+from .connections import Connection, Key, Packet, Share, Tally, ZeekHistory, key_of, stream
+from .reader import CaptureError
 from .spool import Spool
 
 S = State

@@ -30,7 +30,8 @@ from typing import Any, NamedTuple, TextIO
 
 from ..model.errors import TcpsimError
 from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_lines
-from .reader import CaptureError, Connection, Share, Tally
+from .connections import Connection, Share, Tally
+from .reader import CaptureError
 from .spool import Spool, temporary_files
 
 BATCH = 1 << 20  # characters of reports sent to the parent at a time (fewer, larger messages cost less)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..model.segment import Flags, Segment
 from ..sim.trace import Trace
 from .analysis import captured as seen_at
-from .reader import Connection
+from .connections import Connection
 
 
 class Key(NamedTuple):

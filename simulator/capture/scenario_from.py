@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..model.errors import ScenarioError
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
-from .reader import Connection, Packet
+from .connections import Connection, Packet
 
 
 @dataclass(slots=True)

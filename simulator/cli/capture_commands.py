@@ -15,7 +15,7 @@ from .options import jobs as job_count
 
 if TYPE_CHECKING:
     from ..capture.checkpool import Checked
-    from ..capture.reader import Connection, Tally
+    from ..capture.connections import Connection, Tally
 
 
 def read_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +24,8 @@ def read_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read(args: argparse.Namespace) -> int:
-    from ..capture.reader import CaptureError, read, zeek_state
+    from ..capture.connections import read, zeek_state
+    from ..capture.reader import CaptureError
 
     capture = read(args.capture)
     if not capture.connections:
@@ -70,7 +71,8 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check(args: argparse.Namespace) -> int:
     from ..capture.checkpool import check_parallel, check_serial, workers_for
-    from ..capture.reader import STDIN, CaptureError, Tally, name_of
+    from ..capture.connections import Tally
+    from ..capture.reader import STDIN, CaptureError, name_of
 
     def wanted(conn: Connection) -> bool:
         if args.connection is not None:
@@ -213,7 +215,8 @@ def scenario_from(args: argparse.Namespace) -> int:
 
 
 def _connection(path: str, number: int) -> Connection:
-    from ..capture.reader import name_of, read
+    from ..capture.connections import read
+    from ..capture.reader import name_of
 
     connections = read(path).connections
     if not 1 <= number <= len(connections):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..capture.compare import Row, compare
-from ..capture.reader import Connection, read
+from ..capture.connections import Connection, read
 from ..model.segment import Flags
 from ..sim.scenario import parse
 from ..sim.trace import Trace

@@ -34,7 +34,7 @@ import pytest
 
 from ..capture.checker import ConnectionReport, check
 from ..capture.checker import render as render_report
-from ..capture.reader import Connection, read, zeek_state
+from ..capture.connections import Connection, read, zeek_state
 from ..model.segment import Flags
 from .namespace import Namespace, missing
 

@@ -23,8 +23,8 @@ from scapy.layers.inet import IP, TCP
 from scapy.utils import PcapNgWriter
 
 from ..capture.compare import Key, Row, client_of, compare, key, keys
+from ..capture.connections import Connection, read
 from ..capture.export import from_packet, packet_bytes
-from ..capture.reader import Connection, read
 from ..model.endpoint import Endpoint
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
