@@ -20,7 +20,7 @@ from .model.seq import SeqNum
 from .model.states import State
 from .sim.network import Fault, Injection, LinkParams, Network
 from .sim.scenario import Scenario, builtin_names, load
-from .sim.trace import Trace, TraceEvent
+from .sim.trace import EventKind, Trace, TraceEvent
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,7 @@ __all__ = [
     "AckPolicy",
     "Endpoint",
     "EndpointConfig",
+    "EventKind",
     "Fault",
     "Flags",
     "Injection",

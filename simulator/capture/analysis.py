@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.errors import TcpsimError
+from ..model.keys import ReceiveKey, SendKey
 from ..model.segment import Flags, Segment
-from ..sim.steps import Step, steps
-from ..sim.trace import Trace, TraceEvent
+from ..sim.steps import FATES, Step, steps
+from ..sim.trace import EventKind, Trace, TraceEvent
 
 LABELS = (
     "retransmission",
@@ -28,9 +29,11 @@ LABELS = (
 )
 # The refused zero-window probe byte, sent again once the window opens, is not in this
 # set: Wireshark never counts a probe byte as sent, so to it that is the byte's first send.
-_RETRANSMITTED = {"rto_retransmit", "syn_ack_again"}
-_PROBES = {"zero_window_probe", "probe_again"}
+_RETRANSMITTED = {SendKey.RTO_RETRANSMIT, SendKey.SYN_ACK_AGAIN}
+_PROBES = {SendKey.ZERO_WINDOW_PROBE, SendKey.PROBE_AGAIN}
 _NOT_DUP = Flags.SYN | Flags.FIN | Flags.RST
+# The events of segments on the wire, and what became of them.
+_ON_THE_WIRE = FATES | {EventKind.SEND, EventKind.INJECT, EventKind.DELIVER}
 
 
 def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
@@ -40,16 +43,16 @@ def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
     last_ack: dict[str, tuple[int, int]] = {}  # endpoint -> (ack, window) of its last segment
     for event in trace.events:
         seg = event.segment
-        if event.kind != "send" or seg is None:
+        if event.kind != EventKind.SEND or seg is None:
             continue
         labels: set[str] = set()
-        if event.key == "fast_retransmit":
+        if event.key == SendKey.FAST_RETRANSMIT:
             labels.add("fast_retransmission")
         elif event.key in _RETRANSMITTED:
             labels.add("retransmission")
         if event.key in _PROBES:
             labels.add("zero_window_probe")
-        if event.key == "window_update":
+        if event.key == SendKey.WINDOW_UPDATE:
             labels.add("window_update")
         if seg.window == 0 and not seg.flags & Flags.RST:
             labels.add("zero_window")
@@ -60,7 +63,7 @@ def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
             and not seg.flags & _NOT_DUP
             and seg.window != 0
             and previous == (int(seg.ack), seg.window)
-            and event.key != "window_update"
+            and event.key != SendKey.WINDOW_UPDATE
             and _peer_has_data_outstanding(event, int(seg.ack))
         ):
             labels.add("duplicate_ack")  # RFC 5681 section 2: same ACK, same window, data outstanding
@@ -87,15 +90,14 @@ def captured(trace: Trace, at: str | None = None, *, drops: bool = True) -> Iter
     here = at or (names[0] if names else "")
     if here not in names:
         raise TcpsimError(f"no endpoint called {here!r} to capture at (endpoints: {', '.join(names)})")
-    kinds = frozenset({"send", "inject", "drop", "duplicate", "delay", "deliver"})
-    for step in steps(trace, kinds):
+    for step in steps(trace, _ON_THE_WIRE):
         event = step.event
         if event.segment is None:
             continue
-        if event.kind in ("send", "inject") and event.endpoint == here:
-            if drops or step.fate is None or step.fate.kind != "drop":
+        if event.kind in (EventKind.SEND, EventKind.INJECT) and event.endpoint == here:
+            if drops or step.fate is None or step.fate.kind != EventKind.DROP:
                 yield step, True
-        elif event.kind == "deliver" and event.endpoint == here:
+        elif event.kind == EventKind.DELIVER and event.endpoint == here:
             yield step, False
 
 
@@ -140,7 +142,7 @@ def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -
                 # inside a gap already seen here: a resend comes an RTT or more late, which
                 # Wireshark calls a retransmission; only a late original is "out of order"
                 labels.add("retransmission" if resent else "out_of_order")
-            elif event.key == "out_of_order" and (end is None or seg.seq.since(end) > 0):
+            elif event.key == ReceiveKey.OUT_OF_ORDER and (end is None or seg.seq.since(end) > 0):
                 labels.add("lost_segment")  # a new gap opens before it
             if "zero_window_probe" in labels:
                 carries = False  # Wireshark leaves probe bytes out of its sequence tracking

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..model.segment import Flags, Segment
-from ..sim.trace import Trace
+from ..sim.trace import EventKind, Trace
 from .analysis import captured as seen_at
 from .connections import Connection
 
@@ -84,7 +84,7 @@ def _capture_host(conn: Connection, trace: Trace) -> str | None:
         if kind not in times:
             times[kind] = p.time
     syn, synack, ack = (times.get(k) for k in (Flags.SYN, Flags.SYN | Flags.ACK, Flags.ACK))
-    sends = [e for e in trace.events if e.kind == "send" and e.segment is not None]
+    sends = [e for e in trace.events if e.kind == EventKind.SEND and e.segment is not None]
     client = next((e.endpoint for e in sends if e.segment and e.segment.flags & Flags.SYN), None)
     server = next((e.endpoint for e in sends if e.endpoint != client), None)
     at_server = syn is not None and synack is not None and ack is not None and ack - synack > synack - syn

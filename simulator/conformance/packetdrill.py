@@ -23,6 +23,7 @@ from typing import Any
 
 from ..model.endpoint import Endpoint
 from ..model.errors import TcpsimError, UserCallError
+from ..model.keys import ErrorKey
 from ..model.notes import NoteKind
 from ..model.profiles import DEFAULT_PROFILE, Profile, profile
 from ..model.segment import Flags, Options, Segment
@@ -34,6 +35,9 @@ REMOTE_PORT = 55555  # the script's side of the connection
 ADDRESSES = {"ipv4": ("192.0.2.1", "192.0.2.2"), "ipv6": ("2001:db8::1", "2001:db8::2")}
 REMOTE_ISN = 1_000_000  # where the script's relative sequence numbers start
 LOCAL_ISN = 2_000_000  # the ISS of every endpoint the runner creates
+# The errno of a failed connection: as SO_ERROR reports it, and as a pending connect() returns it.
+_SO_ERROR = {ErrorKey.RESET: "ECONNRESET", ErrorKey.REFUSED: "ECONNREFUSED", ErrorKey.TIMEOUT: "ETIMEDOUT"}
+_CONNECT_ERROR = {ErrorKey.RESET: "ECONNREFUSED", ErrorKey.REFUSED: "ECONNREFUSED", ErrorKey.TIMEOUT: "ETIMEDOUT"}
 
 _FLAG_LETTERS = {
     "S": Flags.SYN,
@@ -673,7 +677,7 @@ class _Runner:
         want = args[3].strip("[]")
         if option == "SO_ERROR":
             error = sock.endpoint.error
-            got = {"reset": "ECONNRESET", "refused": "ECONNREFUSED", "timeout": "ETIMEDOUT"}.get(error or "", "0")
+            got = "0" if error is None else _SO_ERROR[error]
             sock.endpoint.error = None  # reading SO_ERROR clears it
             if got != want:
                 raise _Failed(line.number, f"line {line.number}: SO_ERROR is {got}, but the script expects {want}")
@@ -744,7 +748,7 @@ class _Runner:
         if data:
             return len(data), None
         if sock.endpoint.eof or sock.endpoint.state is State.CLOSED:
-            if sock.endpoint.error == "reset":
+            if sock.endpoint.error is ErrorKey.RESET:
                 sock.endpoint.error = None
                 return -1, "ECONNRESET"
             return 0, None
@@ -808,8 +812,7 @@ class _Runner:
                 if ep.state in (State.ESTABLISHED, State.CLOSE_WAIT):
                     got = (0, None)
                 elif ep.state is State.CLOSED:
-                    error = {"reset": "ECONNREFUSED", "refused": "ECONNREFUSED", "timeout": "ETIMEDOUT"}
-                    got = (-1, error.get(ep.error or "", "ECONNREFUSED"))
+                    got = (-1, "ECONNREFUSED" if ep.error is None else _CONNECT_ERROR[ep.error])
                     ep.error = None
             elif call.call == "accept" and sock.backlog:
                 child = sock.backlog.pop(0)

@@ -13,7 +13,7 @@ import os
 import socket
 import struct
 
-from ..sim.app import Step
+from ..sim.app import Action, Step
 from .namespace import LiveError
 
 
@@ -23,7 +23,7 @@ class KernelApp:
     def __init__(
         self, script: list[Step], local: tuple[str, int], peer: tuple[str, int], *, auto_read: bool, rcvbuf: int | None
     ) -> None:
-        if any(step.action == "crash" for step in script):
+        if any(step.action == Action.CRASH for step in script):
             raise LiveError("the kernel cannot be made to crash: choose --kernel for the other side")
         self.script = script
         self.local = local
@@ -77,7 +77,7 @@ class KernelApp:
 
     def _do(self, step: Step, now: float) -> bool:
         action = step.action
-        if action == "listen":
+        if action == Action.LISTEN:
             if self.listener is None:
                 self.listener, self._fresh = self._fresh, None
                 assert self.listener is not None, "the script listens twice"
@@ -88,7 +88,7 @@ class KernelApp:
                 return False
             self.sock.setblocking(False)
             return True
-        if action == "connect":
+        if action == Action.CONNECT:
             if self.sock is None:
                 self.sock, self._fresh = self._fresh, None
                 assert self.sock is not None, "the script connects twice"
@@ -105,27 +105,27 @@ class KernelApp:
                 return False
             self._connecting = False
             return True
-        if action == "wait":
+        if action == Action.WAIT:
             if self.wake_at is None:
                 self.wake_at = now + step.seconds
             return now >= self.wake_at
         assert self.sock is not None, "the script uses the connection before listen or connect"
-        if action == "send":
+        if action == Action.SEND:
             self.outgoing += step.data
             self._pump()
-        elif action == "read":
+        elif action == Action.READ:
             self._read(step.amount)
-        elif action == "wait_for_bytes":
+        elif action == Action.WAIT_FOR_BYTES:
             return self.received >= (step.amount or 0) or self.eof
-        elif action == "wait_for_eof":
+        elif action == Action.WAIT_FOR_EOF:
             return self.eof
-        elif action in ("shutdown", "close", "abort"):
-            if self.outgoing and action != "abort":
+        elif action in (Action.SHUTDOWN, Action.CLOSE, Action.ABORT):
+            if self.outgoing and action != Action.ABORT:
                 return False  # the data goes first, as the model's send buffer would send it
-            if action == "shutdown":
+            if action == Action.SHUTDOWN:
                 self.sock.shutdown(socket.SHUT_WR)
             else:
-                if action == "abort":
+                if action == Action.ABORT:
                     self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 elif not self.eof:
                     self._read(None)  # close() with unread data would make Linux send a RST

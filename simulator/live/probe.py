@@ -21,7 +21,7 @@ from ..capture.compare import Row, compare
 from ..capture.connections import Connection, read
 from ..model.segment import Flags
 from ..sim.scenario import parse
-from ..sim.trace import Trace
+from ..sim.trace import EventKind, Trace
 from .namespace import LiveError, Namespace, is_loopback, missing, tcpdump
 
 EXAMPLES = ("open", "closed", "filtered")
@@ -58,7 +58,9 @@ class Probe:
         return [
             e.time
             for e in self.model.events
-            if e.kind == "send" and e.segment is not None and e.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
+            if e.kind == EventKind.SEND
+            and e.segment is not None
+            and e.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
         ]
 
 

@@ -31,7 +31,7 @@ from ..model.seq import SeqNum
 from ..sim.app import Application
 from ..sim.network import Network
 from ..sim.scenario import Scenario
-from ..sim.trace import Trace
+from ..sim.trace import EventKind, Trace
 from .kernel import KernelApp
 from .namespace import LiveError, Namespace, require
 from .tun import KERNEL_ADDR, MODEL_ADDR, Tun
@@ -186,7 +186,7 @@ def run_live(
 def _predicted(trace: Trace, kernel: tuple[str, int]) -> tuple[str, list[Key]]:
     """The kernel's direction in the comparison, and the segments the simulated run has the kernel's
     side (at address ``kernel``) send, as keys."""
-    sends = [(e.segment, len(e.segment.payload)) for e in trace.events if e.kind == "send" and e.segment]
+    sends = [(e.segment, len(e.segment.payload)) for e in trace.events if e.kind == EventKind.SEND and e.segment]
     client = client_of(seg for seg, _ in sends)
     direction = "client -> server" if client == kernel else "server -> client"
     return direction, [k for k in keys(sends, client) if k.direction == direction]
@@ -381,7 +381,9 @@ def report(run: LiveRun) -> list[str]:
         lines.append(f"  departs: Linux sent {live} where the model predicted {predicted}")
     kernel_sends = [(c.time, c.segment) for c in run.crossings if c.from_kernel]
     predicted_sends = [
-        (e.time, e.segment) for e in run.simulated.events if e.kind == "send" and e.endpoint == run.kernel and e.segment
+        (e.time, e.segment)
+        for e in run.simulated.events
+        if e.kind == EventKind.SEND and e.endpoint == run.kernel and e.segment
     ]
     model_resends = _resends(predicted_sends)
     for (flags, seq), delay in _resends(kernel_sends).items():

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from .config import AckPolicy, EndpointConfig
 from .errors import ModelError, UserCallError
+from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .segment import NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
@@ -30,7 +31,9 @@ DEFAULT_MSS = 536  # RFC 9293 section 3.7.1: assumed when the peer sends no MSS 
 DUP_SYN_INTERVAL = 0.5  # seconds between SYN,ACKs sent in answer to repeated SYNs
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
-_BARE_ACKS = frozenset({"challenge_ack_syn", "challenge_ack_rst", "challenge_ack_old_ack", "ack_unacceptable_syn"})
+_BARE_ACKS = frozenset(
+    {SendKey.CHALLENGE_ACK_SYN, SendKey.CHALLENGE_ACK_RST, SendKey.CHALLENGE_ACK_OLD_ACK, SendKey.ACK_UNACCEPTABLE_SYN}
+)
 # States in which the endpoint may send data or a FIN of its own.
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 # States in which our FIN, once queued, goes out after the remaining data.
@@ -51,18 +54,19 @@ class _Sent:
     retransmitted: bool = False
 
 
-def closed_reply(seg: Segment) -> tuple[Segment | None, str]:
+def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
     """The answer of a port with no connection (RFC 9293 section 3.10.7.1).
 
-    Returns the RST to send (or ``None``) and the key of the explanation.
+    Returns the RST to send and the key of its explanation, or ``None`` and the
+    key that explains why there is no answer.
     """
     if seg.flags & RST:
-        return None, "closed_rst_ignored"
+        return None, ReceiveKey.CLOSED_RST_IGNORED
     if seg.flags & ACK:
         reply = Segment(
             seg.dst_port, seg.src_port, seq=seg.ack, flags=RST, src_addr=seg.dst_addr, dst_addr=seg.src_addr
         )
-        return reply, "rst_closed_ack"
+        return reply, SendKey.RST_CLOSED_ACK
     reply = Segment(
         seg.dst_port,
         seg.src_port,
@@ -72,7 +76,7 @@ def closed_reply(seg: Segment) -> tuple[Segment | None, str]:
         src_addr=seg.dst_addr,
         dst_addr=seg.src_addr,
     )
-    return reply, "rst_closed_noack"
+    return reply, SendKey.RST_CLOSED_NOACK
 
 
 class Endpoint:
@@ -144,13 +148,13 @@ class Endpoint:
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
         self._unacked_full_segments = 0
-        self._ack_key = "ack_data"  # which sentence explains the ACK owed
+        self._ack_key: SendKey = SendKey.ACK_DATA  # which sentence explains the ACK owed
         self._window_update = False  # the owed ACK announces an opened window
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
         self._clock = 0.0  # the last time passed in, for timestamp values
-        self.error: str | None = None
+        self.error: ErrorKey | None = None
 
     # ------------------------------------------------------------------ views
     @property
@@ -217,18 +221,18 @@ class Endpoint:
     # ------------------------------------------------------------- user calls
     def listen(self, now: float) -> None:
         """Passive OPEN (RFC 9293 section 3.10.1)."""
-        self._app("listen")
+        self._app(AppKey.LISTEN)
         if self.state is not State.CLOSED:
             raise UserCallError(f"{self.name}: cannot listen: the connection is {self.state}, not CLOSED")
         self.passive = True
-        self._move(State.LISTEN, "listen")
+        self._move(State.LISTEN, StateKey.LISTEN)
 
     def connect(self, remote_addr: str, remote_port: int, now: float, *, iss: int | None = None) -> None:
         """Active OPEN (RFC 9293 section 3.10.1): send a SYN and enter SYN-SENT.
 
         ``iss`` gives a new initial sequence number (a reopened connection).
         """
-        self._app("connect", remote=f"{remote_addr}:{remote_port}")
+        self._app(AppKey.CONNECT, remote=f"{remote_addr}:{remote_port}")
         if self.state is not State.CLOSED:
             raise UserCallError(f"{self.name}: cannot connect: the connection is {self.state}, not CLOSED")
         if iss is not None:
@@ -238,15 +242,15 @@ class Endpoint:
         self.snd_una = self.iss
         self.snd_nxt = self.iss + 1
         self._clock = now
-        self._move(State.SYN_SENT, "connect")
+        self._move(State.SYN_SENT, StateKey.CONNECT)
         syn = SYN | ECE | CWR if self.config.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
-        self._transmit(self.iss, syn, b"", now, "syn", options=self._syn_options(reply_to=None))
+        self._transmit(self.iss, syn, b"", now, SendKey.SYN, options=self._syn_options(reply_to=None))
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
     def send(self, data: bytes, now: float) -> None:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows."""
-        self._app("send", n=len(data))
+        self._app(AppKey.SEND, n=len(data))
         state = self.state
         if state is State.CLOSED or state is State.LISTEN:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
@@ -263,7 +267,7 @@ class Endpoint:
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
-        self._app("read", n=n)
+        self._app(AppKey.READ, n=n)
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
         grown = self.rcv_wnd - before
@@ -283,27 +287,27 @@ class Endpoint:
         With ``read_too`` the application also stops reading (a socket's
         ``close()``): unread or later data is answered by RST (RFC 1122 4.2.2.13).
         """
-        self._app("close" if read_too else "shutdown")
+        self._app(AppKey.CLOSE if read_too else AppKey.SHUTDOWN)
         state = self.state
         if read_too:
             self._read_closed = True
             if self._readable and state in (State.ESTABLISHED, State.CLOSE_WAIT, State.SYN_RECEIVED):
-                self._reset_connection(now, "rst_unread_data")
+                self._reset_connection(now, SendKey.RST_UNREAD_DATA, StateKey.RST_UNREAD_DATA)
                 return
         if state is State.CLOSED:
             raise UserCallError(f"{self.name}: cannot close: the connection does not exist")
         if state in (State.LISTEN, State.SYN_SENT):
-            self._move(State.CLOSED, "close_before_sync")
+            self._move(State.CLOSED, StateKey.CLOSE_BEFORE_SYNC)
             self._stop_all_timers()
             return
         if state in (State.SYN_RECEIVED, State.ESTABLISHED):
             self._fin_queued = True
-            self._move(State.FIN_WAIT_1, "close")
+            self._move(State.FIN_WAIT_1, StateKey.CLOSE)
             self._flush(now)
             return
         if state is State.CLOSE_WAIT:
             self._fin_queued = True
-            self._move(State.LAST_ACK, "close_after_fin")
+            self._move(State.LAST_ACK, StateKey.CLOSE_AFTER_FIN)
             self._flush(now)
             return
         if read_too:  # already half-closed; closing fully only stops reading
@@ -312,15 +316,15 @@ class Endpoint:
 
     def abort(self, now: float) -> None:
         """ABORT (RFC 9293 section 3.10.5): send RST where a peer exists, then CLOSED."""
-        self._app("abort")
+        self._app(AppKey.ABORT)
         state = self.state
         if state in (State.SYN_RECEIVED, State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT):
-            self._reset_connection(now, "rst_abort")
+            self._reset_connection(now, SendKey.RST_ABORT, StateKey.RST_ABORT)
             return
         if state is State.CLOSED:
             raise UserCallError(f"{self.name}: cannot abort: the connection does not exist")
         self._stop_all_timers()
-        self._move(State.CLOSED, "abort_quiet")
+        self._move(State.CLOSED, StateKey.ABORT_QUIET)
 
     def takes_new_syn(self, seg: Segment) -> bool:
         """RFC 1122 4.2.2.13: may a SYN reopen this connection from TIME-WAIT?
@@ -341,18 +345,18 @@ class Endpoint:
     def end_time_wait(self, now: float) -> None:
         """Delete a TIME-WAIT connection early, because a new incarnation takes its place."""
         self._stop_all_timers()
-        self._move(State.CLOSED, "time_wait_reopened")
+        self._move(State.CLOSED, StateKey.TIME_WAIT_REOPENED)
 
     def crash(self, now: float) -> None:
         """The host fails and forgets the connection: no segment is sent (RFC 9293 Fig. 9/10)."""
-        self._app("crash")
+        self._app(AppKey.CRASH)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()
         self._readable.clear()
         self._ooo.clear()
         if self.state is not State.CLOSED:
-            self._move(State.CLOSED, "crash")
+            self._move(State.CLOSED, StateKey.CRASH)
 
     # ------------------------------------------------------- segment arrival
     def on_segment(self, seg: Segment, now: float) -> None:
@@ -366,7 +370,7 @@ class Endpoint:
         if seg.options.timestamps is not None:
             self._ts_recent = seg.options.timestamps[0]
         if self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
-            key = "synfin_dropped"  # FreeBSD's net.inet.tcp.drop_synfin
+            key = ReceiveKey.SYNFIN_DROPPED  # FreeBSD's net.inet.tcp.drop_synfin
         elif state is State.CLOSED:
             key = self._arrive_closed(seg)
         elif state is State.TIME_WAIT and self.config.bsd_time_wait:
@@ -382,24 +386,24 @@ class Endpoint:
             self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
         self._flush(now)
 
-    def _arrive_closed(self, seg: Segment) -> str:
+    def _arrive_closed(self, seg: Segment) -> ReceiveKey:
         # RFC 9293 3.10.7.1: all data is discarded; an incoming RST is ignored;
         # anything else is answered by a RST.
-        reply, key = closed_reply(seg)
-        if reply is not None:
-            self._emit(reply, key)
-            return "closed_reset"
-        return key
+        answer = closed_reply(seg)
+        if answer[0] is None:
+            return answer[1]
+        self._emit(*answer)
+        return ReceiveKey.CLOSED_RESET
 
-    def _arrive_listen(self, seg: Segment, now: float) -> str:
+    def _arrive_listen(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.2
         if seg.flags & RST:  # first: an incoming RST is ignored
-            return "listen_rst_ignored"
+            return ReceiveKey.LISTEN_RST_IGNORED
         if seg.flags & ACK:  # second: any ACK is bad in LISTEN
-            self._emit_rst(seg.ack, seg, "rst_listen_ack")
-            return "listen_ack_reset"
+            self._emit_rst(seg.ack, seg, SendKey.RST_LISTEN_ACK)
+            return ReceiveKey.LISTEN_ACK_RESET
         if not seg.flags & SYN:  # fourth: anything else is dropped
-            return "listen_other_dropped"
+            return ReceiveKey.LISTEN_OTHER_DROPPED
         # third: a SYN.  RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, send <SYN,ACK>.
         self.remote_addr, self.remote_port = seg.src_addr, seg.src_port
         self.irs = seg.seq
@@ -410,35 +414,35 @@ class Endpoint:
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         self.snd_una = self.iss
         self.snd_nxt = self.iss + 1
-        self._move(State.SYN_RECEIVED, "rcv_syn")
-        self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack", options=self._syn_options(reply_to=seg))
+        self._move(State.SYN_RECEIVED, StateKey.RCV_SYN)
+        self._transmit(self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK, options=self._syn_options(reply_to=seg))
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
         if seg.payload or seg.flags & FIN:
             # 3.10.7.2: "any other control or text should be queued for
             # processing later"; it is acknowledged once the handshake is done.
             self._syn_text = seg
-            return "listen_syn_with_data"
-        return "listen_syn"
+            return ReceiveKey.LISTEN_SYN_WITH_DATA
+        return ReceiveKey.LISTEN_SYN
 
-    def _arrive_syn_sent(self, seg: Segment, now: float) -> str:
+    def _arrive_syn_sent(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.3
         flags = seg.flags
         ack_ok = False
         if flags & ACK:  # first: check the ACK
             if seg.ack <= self.iss or seg.ack > self.snd_nxt:
                 if flags & RST:
-                    return "syn_sent_bad_ack_rst_dropped"
-                self._emit_rst(seg.ack, seg, "rst_syn_sent_bad_ack")
-                return "syn_sent_bad_ack"
+                    return ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED
+                self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_ACK)
+                return ReceiveKey.SYN_SENT_BAD_ACK
             ack_ok = self.snd_una < seg.ack <= self.snd_nxt
         if flags & RST:  # second: check the RST (RFC 5961 3.2: only with an acceptable ACK)
             if ack_ok:
-                self._fail(now, "refused", "syn_sent_rst")
-                return "syn_sent_rst"
-            return "syn_sent_rst_no_ack"
+                self._fail(now, ErrorKey.REFUSED, StateKey.SYN_SENT_RST)
+                return ReceiveKey.SYN_SENT_RST
+            return ReceiveKey.SYN_SENT_RST_NO_ACK
         if not flags & SYN:  # fifth: neither SYN nor RST
-            return "syn_sent_no_syn"
+            return ReceiveKey.SYN_SENT_NO_SYN
         # fourth: the SYN
         self.remote_addr, self.remote_port = seg.src_addr or self.remote_addr, seg.src_port
         self.irs = seg.seq
@@ -448,27 +452,29 @@ class Endpoint:
             self._acknowledge(seg.ack, now)
         if self.snd_una > self.iss:  # our SYN has been ACKed
             self._update_window(seg, now, force=True)
-            self._move(State.ESTABLISHED, "rcv_syn_ack")
+            self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
             self._after_handshake()
             self._ack_pending = True
-            self._ack_key = "ack_of_syn"
+            self._ack_key = SendKey.ACK_OF_SYN
             if seg.payload or flags & FIN:
                 self._take_text(seg, now)
-            return "syn_sent_syn_ack"
+            return ReceiveKey.SYN_SENT_SYN_ACK
         # Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
         self.snd_wnd = seg.window
         self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
-        self._move(State.SYN_RECEIVED, "rcv_syn_simultaneous")
+        self._move(State.SYN_RECEIVED, StateKey.RCV_SYN_SIMULTANEOUS)
         self._rtx.clear()
         self._rtt_seq = None  # the SYN,ACK below replaces the SYN: time it afresh
         self._stop(Timer.RETRANSMIT)
-        self._transmit(self.iss, SYN | ACK, b"", now, "syn_ack_simultaneous", options=self._syn_options(reply_to=seg))
+        self._transmit(
+            self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK_SIMULTANEOUS, options=self._syn_options(reply_to=seg)
+        )
         if seg.payload or flags & FIN:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
-        return "syn_sent_syn"
+        return ReceiveKey.SYN_SENT_SYN
 
-    def _arrive_synchronized(self, seg: Segment, now: float) -> str:
+    def _arrive_synchronized(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.4 ("Otherwise"): SYN-RECEIVED and every later state.
         state = self.state
         if state is State.SYN_RECEIVED and seg.flags & SYN and seg.seq == self.irs:
@@ -478,9 +484,9 @@ class Endpoint:
                 # which could not carry our SYN; but not twice within
                 # DUP_SYN_INTERVAL (Linux's tcp_invalid_ratelimit).
                 if now - self._syn_sent_at < DUP_SYN_INTERVAL:
-                    return "syn_received_dup_syn_limited"
-                self._retransmit_head(now, "syn_ack_again", restart_timer=False)
-                return "syn_received_dup_syn"
+                    return ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED
+                self._retransmit_head(now, SendKey.SYN_ACK_AGAIN, restart_timer=False)
+                return ReceiveKey.SYN_RECEIVED_DUP_SYN
             # A SYN,ACK for a SYN we hold: the other half of a simultaneous open
             # (RFC 9293 Figure 7).  Its SYN lies before RCV.NXT: trim it, as the
             # "idealized segment" paragraph of 3.10.7.4 allows.
@@ -488,12 +494,12 @@ class Endpoint:
         # first: check the sequence number (the four cases of the acceptability test)
         if not self._acceptable(seg):
             if seg.flags & RST:
-                return "unacceptable_rst_dropped"
+                return ReceiveKey.UNACCEPTABLE_RST_DROPPED
             if seg.flags & SYN and state is not State.SYN_RECEIVED:
                 # RFC 5961 4.2: a SYN gets a challenge ACK "irrespective of the
                 # sequence number"; without RFC 5961 it is the ACK of step one.
-                self._ack_now("challenge_ack_syn" if self.config.challenge_syn else "ack_unacceptable_syn")
-                return "challenge_syn" if self.config.challenge_syn else "unacceptable"
+                self._ack_now(SendKey.CHALLENGE_ACK_SYN if self.config.challenge_syn else SendKey.ACK_UNACCEPTABLE_SYN)
+                return ReceiveKey.CHALLENGE_SYN if self.config.challenge_syn else ReceiveKey.UNACCEPTABLE
             if state is State.TIME_WAIT and seg.flags & FIN:
                 return self._fin_again(now)
             if (
@@ -506,9 +512,9 @@ class Endpoint:
                 # BSD trims an old segment to nothing but still uses its ACK field.
                 self._process_ack(seg, now)
                 if self.state is State.CLOSED:
-                    return "old_segment_ack_closed"
-            self._ack_now("ack_unacceptable")
-            return "unacceptable"
+                    return ReceiveKey.OLD_SEGMENT_ACK_CLOSED
+            self._ack_now(SendKey.ACK_UNACCEPTABLE)
+            return ReceiveKey.UNACCEPTABLE
         flags = seg.flags
         # second: check the RST bit
         if flags & RST:
@@ -517,26 +523,26 @@ class Endpoint:
         # fourth: check the SYN bit
         if flags & SYN:
             if state is State.SYN_RECEIVED and self.passive:
-                self._back_to_listen("syn_in_syn_received")
-                return "syn_in_syn_received"
+                self._back_to_listen(StateKey.SYN_IN_SYN_RECEIVED)
+                return ReceiveKey.SYN_IN_SYN_RECEIVED
             if self.config.challenge_syn:  # RFC 5961 section 4.2: a challenge ACK
-                self._ack_now("challenge_ack_syn")
-                return "challenge_syn"
-            self._send(self.snd_nxt, self._rst_flags(), b"", "rst_syn_in_window")  # RFC 793's rule: reset
-            self._fail(now, "reset", "syn_in_window_reset")
-            return "syn_in_window_reset"
+                self._ack_now(SendKey.CHALLENGE_ACK_SYN)
+                return ReceiveKey.CHALLENGE_SYN
+            self._send(self.snd_nxt, self._rst_flags(), b"", SendKey.RST_SYN_IN_WINDOW)  # RFC 793's rule: reset
+            self._fail(now, ErrorKey.RESET, StateKey.SYN_IN_WINDOW_RESET)
+            return ReceiveKey.SYN_IN_WINDOW_RESET
         # fifth: check the ACK field
         if not flags & ACK:
-            return "no_ack_dropped"
+            return ReceiveKey.NO_ACK_DROPPED
         if self.config.challenge_rst and seg.ack < self.snd_una - self.max_snd_wnd:
-            self._ack_now("challenge_ack_old_ack")  # RFC 5961 section 5.2
-            return "ack_too_old"
+            self._ack_now(SendKey.CHALLENGE_ACK_OLD_ACK)  # RFC 5961 section 5.2
+            return ReceiveKey.ACK_TOO_OLD
         if state is State.SYN_RECEIVED:
             if not self.snd_una < seg.ack <= self.snd_nxt:
-                self._emit_rst(seg.ack, seg, "rst_syn_received_bad_ack")
-                return "syn_received_bad_ack"
+                self._emit_rst(seg.ack, seg, SendKey.RST_SYN_RECEIVED_BAD_ACK)
+                return ReceiveKey.SYN_RECEIVED_BAD_ACK
             self._update_window(seg, now, force=True)
-            self._move(State.ESTABLISHED, "rcv_ack_of_syn")
+            self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
             self._after_handshake()
             if self._syn_text is not None:  # the text that came on the SYN, now in order
                 queued, self._syn_text = self._syn_text, None
@@ -551,10 +557,10 @@ class Endpoint:
         if flags & FIN:
             return self._fin_again(now)
         if seg.payload:
-            return "text_after_fin_ignored"
-        return "last_ack_done" if self.state is State.CLOSED else "ack_processed"
+            return ReceiveKey.TEXT_AFTER_FIN_IGNORED
+        return ReceiveKey.LAST_ACK_DONE if self.state is State.CLOSED else ReceiveKey.ACK_PROCESSED
 
-    def _arrive_time_wait_bsd(self, seg: Segment, now: float) -> str:
+    def _arrive_time_wait_bsd(self, seg: Segment, now: float) -> ReceiveKey:
         """TIME-WAIT as FreeBSD's tcp_twcheck() handles it (not RFC 9293 3.10.7.4).
 
         No acceptability test: RSTs are dropped (RFC 1337), segments without
@@ -564,67 +570,67 @@ class Endpoint:
         """
         flags = seg.flags
         if flags & RST:
-            return "rst_time_wait_ignored"
+            return ReceiveKey.RST_TIME_WAIT_IGNORED
         if not flags & ACK:
-            return "time_wait_no_ack_dropped"
+            return ReceiveKey.TIME_WAIT_NO_ACK_DROPPED
         if flags & FIN and seg.seq + (len(seg.payload) + (1 if flags & SYN else 0) + 1) == self.rcv_nxt:
             self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
         if flags != ACK or seg.payload or seg.seq != self.rcv_nxt or seg.ack != self.snd_nxt:
-            self._ack_now("ack_time_wait")
-            return "time_wait_acked"
-        return "time_wait_ignored"
+            self._ack_now(SendKey.ACK_TIME_WAIT)
+            return ReceiveKey.TIME_WAIT_ACKED
+        return ReceiveKey.TIME_WAIT_IGNORED
 
-    def _arrive_rst(self, seg: Segment, now: float) -> str:
+    def _arrive_rst(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.4, second step, with RFC 5961 section 3.2
         if self.config.challenge_rst and seg.seq != self.rcv_nxt:
-            self._ack_now("challenge_ack_rst")
-            return "challenge_rst"
+            self._ack_now(SendKey.CHALLENGE_ACK_RST)
+            return ReceiveKey.CHALLENGE_RST
         state = self.state
         if state is State.SYN_RECEIVED:
             if self.passive:
-                self._back_to_listen("rst_in_syn_received")
-                return "rst_back_to_listen"
-            self._fail(now, "refused", "rst_refused")
-            return "rst_refused"
+                self._back_to_listen(StateKey.RST_IN_SYN_RECEIVED)
+                return ReceiveKey.RST_BACK_TO_LISTEN
+            self._fail(now, ErrorKey.REFUSED, StateKey.RST_REFUSED)
+            return ReceiveKey.RST_REFUSED
         if state is State.TIME_WAIT and self.config.rfc1337:
-            return "rst_time_wait_ignored"  # RFC 1337, remedy F1: TIME-WAIT is not assassinated
+            return ReceiveKey.RST_TIME_WAIT_IGNORED  # RFC 1337, remedy F1: TIME-WAIT is not assassinated
         if state in (State.CLOSING, State.LAST_ACK, State.TIME_WAIT):
             if state is not State.TIME_WAIT:
-                self.error = "reset"  # the application may still ask (SO_ERROR)
+                self.error = ErrorKey.RESET  # the application may still ask (SO_ERROR)
             self._stop_all_timers()
-            self._move(State.CLOSED, "rst_while_closing")
-            return "rst_closed"
-        self._fail(now, "reset", "rst_reset")
-        return "rst_reset"
+            self._move(State.CLOSED, StateKey.RST_WHILE_CLOSING)
+            return ReceiveKey.RST_CLOSED
+        self._fail(now, ErrorKey.RESET, StateKey.RST_RESET)
+        return ReceiveKey.RST_RESET
 
-    def _process_ack(self, seg: Segment, now: float) -> str | None:
+    def _process_ack(self, seg: Segment, now: float) -> ReceiveKey | None:
         """Fifth step for the synchronized states; returns a key when processing stops."""
         state = self.state
         if state is State.TIME_WAIT:
             # The only thing that can arrive is a retransmission of the FIN.
-            return self._fin_again(now) if seg.flags & FIN else "time_wait_ignored"
+            return self._fin_again(now) if seg.flags & FIN else ReceiveKey.TIME_WAIT_IGNORED
         ack = seg.ack
         if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
-            self._ack_now("ack_for_unsent")
-            return "ack_for_unsent"
+            self._ack_now(SendKey.ACK_FOR_UNSENT)
+            return ReceiveKey.ACK_FOR_UNSENT
         if self.snd_una < ack:
             self._acknowledge(ack, now)
             self._dupacks = 0
         elif ack == self.snd_una and self._is_duplicate_ack(seg):
             self._dupacks += 1
             if self._dupacks == 3 and self.config.fast_retransmit:
-                self._retransmit_head(now, "fast_retransmit")  # RFC 5681 section 3.2
+                self._retransmit_head(now, SendKey.FAST_RETRANSMIT)  # RFC 5681 section 3.2
         self._update_window(seg, now)
         if not self.fin_acked:
             return None
         if state is State.FIN_WAIT_1:
-            self._move(State.FIN_WAIT_2, "fin_acked")
+            self._move(State.FIN_WAIT_2, StateKey.FIN_ACKED)
         elif state is State.CLOSING:
-            self._enter_time_wait(now, "fin_acked_closing")
-            return "closing_fin_acked"
+            self._enter_time_wait(now, StateKey.FIN_ACKED_CLOSING)
+            return ReceiveKey.CLOSING_FIN_ACKED
         elif state is State.LAST_ACK:
             self._stop_all_timers()
-            self._move(State.CLOSED, "fin_acked_last_ack")
+            self._move(State.CLOSED, StateKey.FIN_ACKED_LAST_ACK)
         return None
 
     def _is_duplicate_ack(self, seg: Segment) -> bool:
@@ -640,22 +646,22 @@ class Endpoint:
             and (seg.window << self.snd_wscale) == self.snd_wnd
         )
 
-    def _take_text(self, seg: Segment, now: float) -> str:
+    def _take_text(self, seg: Segment, now: float) -> ReceiveKey:
         """Seventh and eighth steps: data and FIN, in order, via a reassembly queue."""
         trimmed = self._trim_to_window(seg)
         if trimmed.len < seg.len and trimmed.end == self.rcv_nxt:
             # Nothing of the text fits the window (a zero-window probe): say so.
-            self._ack_now("ack_window_full")
-            return "window_full"
+            self._ack_now(SendKey.ACK_WINDOW_FULL)
+            return ReceiveKey.WINDOW_FULL
         seg = trimmed
         if not seg.payload and not seg.flags & FIN:
-            return "ack_processed"
+            return ReceiveKey.ACK_PROCESSED
         if seg.seq != self.rcv_nxt:
             # Out of order: keep it (RFC 9293 3.10.7.4, SHLD-31) and send a
             # duplicate ACK at once (RFC 5681 section 4.2).
             self._ooo.setdefault(int(seg.seq), seg)
-            self._ack_now("ack_out_of_order")
-            return "out_of_order"
+            self._ack_now(SendKey.ACK_OUT_OF_ORDER)
+            return ReceiveKey.OUT_OF_ORDER
         self._deliver(seg, now)
         filled = False
         while self._ooo and self.state in _TAKES_TEXT:
@@ -665,12 +671,12 @@ class Endpoint:
             self._deliver(nxt, now)
             filled = True
         if self.state is State.CLOSED:
-            return "data_after_close_reset"
+            return ReceiveKey.DATA_AFTER_CLOSE_RESET
         if filled:  # RFC 5681 section 4.2: ACK at once when a gap is filled
             self._ack_pending = True
-            self._ack_key = "ack_fills_gap"
-            return "gap_filled"
-        return "fin_received" if seg.flags & FIN else "data_accepted"
+            self._ack_key = SendKey.ACK_FILLS_GAP
+            return ReceiveKey.GAP_FILLED
+        return ReceiveKey.FIN_RECEIVED if seg.flags & FIN else ReceiveKey.DATA_ACCEPTED
 
     def _pop_queued(self) -> Segment | None:
         """Take the queued out-of-order segment that now starts at (or before) RCV.NXT."""
@@ -690,12 +696,12 @@ class Endpoint:
         if n:
             if self._read_closed:
                 # RFC 1122 4.2.2.13: data after the application closed: reset.
-                self._reset_connection(now, "rst_data_after_close")
+                self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
             if self.explaining:
-                self._notes.append(Note(NoteKind.DATA, "data", self.tcb(), None, (("n", n),)))
+                self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
             self._schedule_ack(now, n >= self.config.mss)
         if seg.flags & FIN:
             self._receive_fin(now)
@@ -703,16 +709,16 @@ class Endpoint:
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
         if self.config.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
             self._ack_pending = True
-            self._ack_key = "ack_data"
+            self._ack_key = SendKey.ACK_DATA
             return
         # RFC 1122 4.2.3.2: ACK at least every second full-sized segment, and
         # never later than the delayed-ACK timeout (< 0.5 s).
         self._unacked_full_segments += full_sized
         if self._unacked_full_segments >= 2:
             self._ack_pending = True
-            self._ack_key = "ack_every_second"
+            self._ack_key = SendKey.ACK_EVERY_SECOND
         elif Timer.DELAYED_ACK not in self._timers:
-            self._ack_key = "ack_delayed"
+            self._ack_key = SendKey.ACK_DELAYED
             self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
 
     def _receive_fin(self, now: float) -> None:
@@ -721,33 +727,33 @@ class Endpoint:
         self.eof = True
         self._ooo.clear()
         if self.explaining:
-            self._notes.append(Note(NoteKind.EOF, "eof", self.tcb()))
+            self._notes.append(Note(NoteKind.EOF, EofKey.EOF, self.tcb()))
         state = self.state
         self._ack_pending = True
-        self._ack_key = "ack_fin"
+        self._ack_key = SendKey.ACK_FIN
         if state is State.ESTABLISHED:
-            self._move(State.CLOSE_WAIT, "rcv_fin")
+            self._move(State.CLOSE_WAIT, StateKey.RCV_FIN)
             if self.config.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.
                 self._ack_pending = False
-                self._ack_key = "ack_fin_delayed"
+                self._ack_key = SendKey.ACK_FIN_DELAYED
                 self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
         elif state is State.FIN_WAIT_1:
             if self.fin_acked:
-                self._enter_time_wait(now, "rcv_fin_fin_wait_1_acked")
+                self._enter_time_wait(now, StateKey.RCV_FIN_FIN_WAIT_1_ACKED)
             else:
-                self._move(State.CLOSING, "rcv_fin_simultaneous")
+                self._move(State.CLOSING, StateKey.RCV_FIN_SIMULTANEOUS)
         elif state is State.FIN_WAIT_2:
-            self._enter_time_wait(now, "rcv_fin_fin_wait_2")
+            self._enter_time_wait(now, StateKey.RCV_FIN_FIN_WAIT_2)
 
-    def _fin_again(self, now: float) -> str:
+    def _fin_again(self, now: float) -> ReceiveKey:
         # A FIN we already have.  In TIME-WAIT: acknowledge it and restart the
         # 2 MSL wait (3.10.7.4, eighth step); elsewhere just acknowledge it.
         if self.state is State.TIME_WAIT:
             self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
-        self._ack_now("ack_fin_again")
-        return "fin_again"
+        self._ack_now(SendKey.ACK_FIN_AGAIN)
+        return ReceiveKey.FIN_AGAIN
 
     # -------------------------------------------------------------- timers
     def on_timer(self, now: float) -> None:
@@ -768,10 +774,10 @@ class Endpoint:
                 self._ack_pending = True
             elif timer is Timer.ESTABLISH:
                 if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
-                    self._fail(now, "timeout", "gave_up")
+                    self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             else:  # TIME-WAIT is over: delete the TCB
                 self._stop_all_timers()
-                self._move(State.CLOSED, "time_wait_over")
+                self._move(State.CLOSED, StateKey.TIME_WAIT_OVER)
         self._flush(now)
 
     def _on_retransmit_timeout(self, now: float) -> None:
@@ -786,25 +792,30 @@ class Endpoint:
         else:
             limit = self.config.data_retries
         if self._retries >= limit:
-            self._fail(now, "timeout", "gave_up")
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         self._retries += 1
         if self._rtx[0].flags & SYN:
             self._syn_was_retransmitted = True
         self.rto.back_off()
-        self._retransmit_head(now, "rto_retransmit")
+        self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
 
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
         if self.snd_wnd > 0:
             return
         if self._rtx:
-            self._retransmit_head(now, "probe_again", restart_timer=False)
+            self._retransmit_head(now, SendKey.PROBE_AGAIN, restart_timer=False)
         elif self._unsent:
             byte = bytes(self._unsent[:1])
             del self._unsent[:1]
             self._transmit(
-                self.snd_nxt, ACK | (Flags(0) if self._unsent else PSH), byte, now, "zero_window_probe", arm_rto=False
+                self.snd_nxt,
+                ACK | (Flags(0) if self._unsent else PSH),
+                byte,
+                now,
+                SendKey.ZERO_WINDOW_PROBE,
+                arm_rto=False,
             )
         elif self._fin_queued and not self._fin_sent:
             self._send_fin(now, arm_rto=False)
@@ -821,7 +832,7 @@ class Endpoint:
         if state in _CAN_SEND or state in _CLOSING_SIDE:
             self._output(now)
         if self._ack_pending and state.synchronized:
-            self._send(self.snd_nxt, ACK, b"", "window_update" if self._window_update else self._ack_key)
+            self._send(self.snd_nxt, ACK, b"", SendKey.WINDOW_UPDATE if self._window_update else self._ack_key)
 
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
@@ -834,11 +845,11 @@ class Endpoint:
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
                 if self._unsent:
-                    self._transmit(self.snd_nxt, ACK, data, now, "data")
+                    self._transmit(self.snd_nxt, ACK, data, now, SendKey.DATA)
                 elif self._fin_queued and usable > n:
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:
-                    self._transmit(self.snd_nxt, ACK | PSH, data, now, "data")  # PSH: buffer emptied
+                    self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -851,9 +862,9 @@ class Endpoint:
     def _send_fin(self, now: float, data: bytes = b"", *, arm_rto: bool = True) -> None:
         self._fin_sent = True
         if data:
-            key, flags = "fin_with_data", FIN | ACK | PSH
+            key, flags = SendKey.FIN_WITH_DATA, FIN | ACK | PSH
         else:
-            key, flags = ("fin_acks_fin" if self.eof else "fin"), FIN | ACK
+            key, flags = (SendKey.FIN_ACKS_FIN if self.eof else SendKey.FIN), FIN | ACK
         self._transmit(self.snd_nxt, flags, data, now, key, arm_rto=arm_rto)
 
     def _transmit(
@@ -862,7 +873,7 @@ class Endpoint:
         flags: Flags,
         payload: bytes,
         now: float,
-        key: str,
+        key: SendKey,
         *,
         options: Options = NO_OPTIONS,
         arm_rto: bool = True,
@@ -880,7 +891,7 @@ class Endpoint:
             self._syn_sent_at = now
         self._send(seq, flags, payload, key, options=options)
 
-    def _retransmit_head(self, now: float, key: str, *, restart_timer: bool = True) -> None:
+    def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
         """Send the earliest unacknowledged segment again (RFC 6298 section 5.4)."""
         head = self._rtx[0]
         head.retransmitted = True
@@ -906,7 +917,7 @@ class Endpoint:
         seq: SeqNum,
         flags: Flags,
         payload: bytes,
-        key: str,
+        key: SendKey,
         *,
         options: Options = NO_OPTIONS,
         retransmission: bool = False,
@@ -945,13 +956,13 @@ class Endpoint:
         view = self.tcb() if self.explaining else NOT_RECORDED
         self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
 
-    def _ack_now(self, key: str) -> None:
+    def _ack_now(self, key: SendKey) -> None:
         self._send(self.snd_nxt, ACK, b"", key)
 
-    def _emit(self, seg: Segment, key: str) -> None:
+    def _emit(self, seg: Segment, key: SendKey) -> None:
         self._notes.append(Note(NoteKind.SEND, key, self.tcb() if self.explaining else NOT_RECORDED, seg))
 
-    def _emit_rst(self, seq: SeqNum, answering: Segment, key: str) -> None:
+    def _emit_rst(self, seq: SeqNum, answering: Segment, key: SendKey) -> None:
         """<SEQ=SEG.ACK><CTL=RST>: a reset the offending segment's sender will accept."""
         self._emit(
             Segment(self.port, answering.src_port, seq, flags=RST, src_addr=self.addr, dst_addr=answering.src_addr),
@@ -1006,7 +1017,7 @@ class Endpoint:
                 self._notes.append(
                     Note(
                         NoteKind.INFO,
-                        "rtt_sample",
+                        InfoKey.RTT_SAMPLE,
                         self.tcb(),
                         args=(("rtt", rtt), ("srtt", self.rto.srtt), ("rto", self.rto.rto)),
                     )
@@ -1035,7 +1046,7 @@ class Endpoint:
             # refused by the zero window, so it goes again first.
             self._stop(Timer.PERSIST)
             if self._rtx:
-                self._retransmit_head(now, "probe_after_open")
+                self._retransmit_head(now, SendKey.PROBE_AFTER_OPEN)
 
     def _learn_syn_options(self, seg: Segment) -> None:
         """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""
@@ -1092,7 +1103,7 @@ class Endpoint:
         for timer in list(self._timers):
             self._stop(timer)
 
-    def _move(self, new: State, key: str) -> None:
+    def _move(self, new: State, key: StateKey) -> None:
         old = self.state
         if (old, new) not in ALLOWED:
             raise ModelError(f"{self.name}: the model tried {old} -> {new}, which RFC 9293 does not allow")
@@ -1100,16 +1111,16 @@ class Endpoint:
         if self.explaining:
             self._notes.append(Note(NoteKind.STATE, key, self.tcb(), old_state=old))
 
-    def _app(self, call: str, **args: object) -> None:
+    def _app(self, call: AppKey, **args: object) -> None:
         if self.explaining:
             self._notes.append(Note(NoteKind.APP, call, self.tcb(), args=tuple(args.items())))
 
-    def _enter_time_wait(self, now: float, key: str) -> None:
+    def _enter_time_wait(self, now: float, key: StateKey) -> None:
         self._stop_all_timers()
         self._move(State.TIME_WAIT, key)
         self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
 
-    def _fail(self, now: float, error: str, key: str) -> None:
+    def _fail(self, now: float, error: ErrorKey, key: StateKey) -> None:
         """The connection is over without a clean close: tell the application, delete the TCB."""
         self.error = error
         self._stop_all_timers()
@@ -1124,15 +1135,15 @@ class Endpoint:
         Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
         return RST | ACK if self.config.rst_carries_ack else RST
 
-    def _reset_connection(self, now: float, key: str) -> None:
+    def _reset_connection(self, now: float, why: SendKey, key: StateKey) -> None:
         """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
-        self._send(self.snd_nxt, self._rst_flags(), b"", key)
+        self._send(self.snd_nxt, self._rst_flags(), b"", why)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()
         self._move(State.CLOSED, key)
 
-    def _back_to_listen(self, key: str) -> None:
+    def _back_to_listen(self, key: StateKey) -> None:
         """A passive connection that is reset in SYN-RECEIVED goes back to LISTEN."""
         self._stop_all_timers()
         self._rtx.clear()

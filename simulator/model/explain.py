@@ -6,219 +6,251 @@ Numbers are absolute sequence numbers, as on the wire.
 
 from __future__ import annotations
 
+import enum
+from typing import TypeVar
+
+from .errors import ModelError
+from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey, TimerKey
 from .notes import Note, NoteKind
 from .segment import Flags
 
+# The catalogues below are the English sentences, one per key (tests/test_vocabularies.py).
+
 # What a segment the endpoint sends means, by the key the endpoint gave it.
-SEND = {
-    "syn": "{who} opens the connection: its SYN carries its initial sequence number (ISN) {seq}. "
+SEND: dict[SendKey, str] = {
+    SendKey.SYN: "{who} opens the connection: its SYN carries its initial sequence number (ISN) {seq}. "
     "The SYN itself occupies one sequence number, so {who}'s first data byte will be {end}.",
-    "syn_ack": "{who} answers the SYN with a SYN of its own (its ISN is {seq}) and ack={ack}: "
+    SendKey.SYN_ACK: "{who} answers the SYN with a SYN of its own (its ISN is {seq}) and ack={ack}: "
     "{peer}'s ISN {irs} + 1, because a SYN occupies one sequence number.",
-    "syn_ack_simultaneous": "Both sides sent a SYN at once (simultaneous open): {who} acknowledges "
+    SendKey.SYN_ACK_SIMULTANEOUS: "Both sides sent a SYN at once (simultaneous open): {who} acknowledges "
     "{peer}'s SYN with ack={ack} ({irs} + 1) and repeats its own SYN (seq={seq}).",
-    "ack_of_syn": "{who} completes the three-way handshake: ack={ack} ({irs} + 1) acknowledges {peer}'s SYN; "
+    SendKey.ACK_OF_SYN: "{who} completes the three-way handshake: ack={ack} ({irs} + 1) acknowledges {peer}'s SYN; "
     "seq={seq} because {who}'s own SYN used up {iss}.",
-    "data": "{who} sends {n} bytes, sequence numbers {seq}..{last}; the next new byte will be {end}. "
+    SendKey.DATA: "{who} sends {n} bytes, sequence numbers {seq}..{last}; the next new byte will be {end}. "
     "ack={ack} still says which byte {who} expects next.",
-    "fin": "{who} has no more data to send: its FIN (seq={seq}) occupies one sequence number, "
+    SendKey.FIN: "{who} has no more data to send: its FIN (seq={seq}) occupies one sequence number, "
     "so {peer} will acknowledge {end}. {who} can still receive.",
-    "fin_with_data": "{who} sends its last {n} bytes ({seq}..{last}) and, in the same segment, its FIN; "
+    SendKey.FIN_WITH_DATA: "{who} sends its last {n} bytes ({seq}..{last}) and, in the same segment, its FIN; "
     "the FIN takes sequence number {fin_seq}, so {peer} will acknowledge {end}.",
-    "fin_acks_fin": "{who} closes its side too: the FIN (seq={seq}) also carries ack={ack}, "
+    SendKey.FIN_ACKS_FIN: "{who} closes its side too: the FIN (seq={seq}) also carries ack={ack}, "
     "acknowledging {peer}'s FIN, which occupied one sequence number.",
-    "zero_window_probe": "{peer}'s window is zero, so the persist timer fired: {who} probes with one byte "
+    SendKey.ZERO_WINDOW_PROBE: "{peer}'s window is zero, so the persist timer fired: {who} probes with one byte "
     "(seq={seq}) to make {peer} report its window again (RFC 9293 section 3.8.6.1).",
-    "ack_data": "{who} acknowledges the data: ack={ack} is the next byte it expects (acknowledgements are cumulative).",
-    "ack_every_second": "Delayed ACKs: this is the second full-sized segment since the last ACK, so {who} "
+    SendKey.ACK_DATA: "{who} acknowledges the data: ack={ack} is the next byte it expects (acknowledgements are "
+    "cumulative).",
+    SendKey.ACK_EVERY_SECOND: "Delayed ACKs: this is the second full-sized segment since the last ACK, so {who} "
     "acknowledges now (RFC 1122: at least every second segment), ack={ack}.",
-    "ack_delayed": "The delayed-ACK timer expired: {who} acknowledges what arrived since the last ACK, ack={ack}.",
-    "ack_fills_gap": "The missing bytes arrived and filled the gap: {who} acknowledges everything it now holds "
+    SendKey.ACK_DELAYED: "The delayed-ACK timer expired: {who} acknowledges what arrived since the last ACK, "
+    "ack={ack}.",
+    SendKey.ACK_FILLS_GAP: "The missing bytes arrived and filled the gap: {who} acknowledges everything it now holds "
     "in order, ack={ack} (RFC 5681 section 4.2: ACK at once when a gap is filled).",
-    "ack_fin": "{who} acknowledges {peer}'s FIN: ack={ack}, one more than the FIN's sequence number, "
+    SendKey.ACK_FIN: "{who} acknowledges {peer}'s FIN: ack={ack}, one more than the FIN's sequence number, "
     "because a FIN occupies one sequence number.",
-    "ack_fin_delayed": "{who} acknowledges {peer}'s FIN (ack={ack}); the ACK waited briefly in case "
+    SendKey.ACK_FIN_DELAYED: "{who} acknowledges {peer}'s FIN (ack={ack}); the ACK waited briefly in case "
     "{who}'s application closed too and a FIN could carry it.",
-    "ack_time_wait": "{who} is in TIME-WAIT and restates where it is: seq={seq}, ack={ack}.",
-    "ack_fin_again": "The FIN arrived again, so {who}'s ACK of it was probably lost: "
+    SendKey.ACK_TIME_WAIT: "{who} is in TIME-WAIT and restates where it is: seq={seq}, ack={ack}.",
+    SendKey.ACK_FIN_AGAIN: "The FIN arrived again, so {who}'s ACK of it was probably lost: "
     "{who} acknowledges it again (ack={ack}).",
-    "ack_out_of_order": "The segment arrived out of order: {who} expected byte {ack} next, so it repeats "
+    SendKey.ACK_OUT_OF_ORDER: "The segment arrived out of order: {who} expected byte {ack} next, so it repeats "
     "ack={ack} (a duplicate ACK) to tell {peer} what is missing, and keeps the early bytes.",
-    "ack_unacceptable": "The segment lies outside {who}'s receive window (an old duplicate or garbage): "
+    SendKey.ACK_UNACCEPTABLE: "The segment lies outside {who}'s receive window (an old duplicate or garbage): "
     "RFC 9293 section 3.10.7.4 says to drop it and answer with an ACK that states where {who} is: "
     "seq={seq}, ack={ack}.",
-    "ack_window_full": "{who}'s receive window is 0: there is no room for the data, so {who} drops it and "
+    SendKey.ACK_WINDOW_FULL: "{who}'s receive window is 0: there is no room for the data, so {who} drops it and "
     "answers with an ACK that repeats ack={ack} and window {wnd}.",
-    "ack_unacceptable_syn": "A SYN outside the receive window on a synchronized connection: {who} drops it and "
+    SendKey.ACK_UNACCEPTABLE_SYN: "A SYN outside the receive window on a synchronized connection: {who} drops it and "
     "answers with an ACK that states where it is (seq={seq}, ack={ack}).",
-    "ack_for_unsent": "The segment acknowledges bytes {who} never sent: {who} drops it and answers with "
+    SendKey.ACK_FOR_UNSENT: "The segment acknowledges bytes {who} never sent: {who} drops it and answers with "
     "an ACK of where it really is (seq={seq}, ack={ack}).",
-    "challenge_ack_syn": "A SYN on a synchronized connection: instead of resetting (which an attacker could "
+    SendKey.CHALLENGE_ACK_SYN: "A SYN on a synchronized connection: instead of resetting (which an attacker could "
     "abuse), {who} sends a challenge ACK (RFC 5961 section 4.2); a real peer that restarted will answer with a RST.",
-    "challenge_ack_rst": "A RST inside the window but not exactly at RCV.NXT={rcv_nxt}: {who} does not trust it "
+    SendKey.CHALLENGE_ACK_RST: "A RST inside the window but not exactly at RCV.NXT={rcv_nxt}: {who} does not trust it "
     "and sends a challenge ACK (RFC 5961 section 3.2); only a RST with seq={rcv_nxt} would reset the connection.",
-    "challenge_ack_old_ack": "The ACK is older than anything {who} could still have outstanding: "
+    SendKey.CHALLENGE_ACK_OLD_ACK: "The ACK is older than anything {who} could still have outstanding: "
     "{who} drops the segment and sends a challenge ACK (RFC 5961 section 5.2).",
-    "window_update": "{who}'s application read data and the receive window opened to {wnd} bytes: "
+    SendKey.WINDOW_UPDATE: "{who}'s application read data and the receive window opened to {wnd} bytes: "
     "{who} tells {peer} with a window update (same ack={ack}, new window).",
-    "rst_closed_ack": "No connection exists for this segment: {who} answers with a RST whose seq={seq} is "
+    SendKey.RST_CLOSED_ACK: "No connection exists for this segment: {who} answers with a RST whose seq={seq} is "
     "taken from the segment's ACK field, so the sender will accept it (RFC 9293 section 3.10.7.1).",
-    "rst_closed_noack": "No connection exists for this segment: {who} answers with a RST; the segment had "
+    SendKey.RST_CLOSED_NOACK: "No connection exists for this segment: {who} answers with a RST; the segment had "
     "no ACK, so the RST has seq=0 and ack={ack} = its SEQ + LEN (RFC 9293 section 3.10.7.1).",
-    "rst_listen_ack": "An ACK can not be right for a listening socket (nothing was sent yet): "
+    SendKey.RST_LISTEN_ACK: "An ACK can not be right for a listening socket (nothing was sent yet): "
     "{who} answers with RST seq={seq} taken from the ACK field (RFC 9293 section 3.10.7.2).",
-    "rst_syn_sent_bad_ack": "The ACK does not acknowledge {who}'s SYN (it must be {expected}): it belongs to "
+    SendKey.RST_SYN_SENT_BAD_ACK: "The ACK does not acknowledge {who}'s SYN (it must be {expected}): it belongs to "
     "some old connection, so {who} resets it with RST seq={seq} (RFC 9293 section 3.10.7.3).",
-    "rst_syn_received_bad_ack": "The ACK does not acknowledge {who}'s SYN: {who} answers with RST seq={seq} "
+    SendKey.RST_SYN_RECEIVED_BAD_ACK: "The ACK does not acknowledge {who}'s SYN: {who} answers with RST seq={seq} "
     "(RFC 9293 section 3.10.7.4, fifth step).",
-    "rst_syn_in_window": "With RFC 5961 off, a SYN inside the window is an error: {who} resets the connection "
+    SendKey.RST_SYN_IN_WINDOW: "With RFC 5961 off, a SYN inside the window is an error: {who} resets the connection "
     "(the rule of RFC 793).",
-    "rst_abort": "{who}'s application aborts: a RST with seq={seq} tells {peer} to drop the connection at once; "
+    SendKey.RST_ABORT: "{who}'s application aborts: a RST with seq={seq} tells {peer} to drop the connection at once; "
     "unsent and unacknowledged data is lost.",
-    "rst_unread_data": "{who}'s application closed while received data was still unread: {who} resets the "
+    SendKey.RST_UNREAD_DATA: "{who}'s application closed while received data was still unread: {who} resets the "
     "connection to show that data was lost (RFC 1122 section 4.2.2.13).",
-    "rst_data_after_close": "Data arrived after {who}'s application had closed the socket, so nobody will read "
+    SendKey.RST_DATA_AFTER_CLOSE: "Data arrived after {who}'s application had closed the socket, so nobody will read "
     "it: {who} resets the connection (RFC 1122 section 4.2.2.13).",
 }
 
 # Why a segment is sent again.
-RESENT = {
-    "rto_retransmit": "The retransmission timer expired before an ACK came ({who}'s RTO is now {rto} s, "
+RESENT: dict[SendKey, str] = {
+    SendKey.RTO_RETRANSMIT: "The retransmission timer expired before an ACK came ({who}'s RTO is now {rto} s, "
     "doubled by exponential backoff, RFC 6298 section 5.5): {who} sends the oldest unacknowledged segment again. ",
-    "fast_retransmit": "Three duplicate ACKs say that segment {seq} was lost: {who} resends it at once, "
+    SendKey.FAST_RETRANSMIT: "Three duplicate ACKs say that segment {seq} was lost: {who} resends it at once, "
     "without waiting for the timer (fast retransmit, RFC 5681 section 3.2). ",
-    "probe_again": "The window is still zero: the persist timer fired again and {who} repeats its probe. ",
-    "syn_ack_again": "{peer}'s SYN arrived again, so {who}'s SYN,ACK was probably lost: {who} sends it again. ",
-    "probe_after_open": "The window is open again ({wnd_open} bytes), but the probe byte was refused while it "
+    SendKey.PROBE_AGAIN: "The window is still zero: the persist timer fired again and {who} repeats its probe. ",
+    SendKey.SYN_ACK_AGAIN: "{peer}'s SYN arrived again, so {who}'s SYN,ACK was probably lost: {who} sends it again. ",
+    SendKey.PROBE_AFTER_OPEN: "The window is open again ({wnd_open} bytes), but the probe byte was refused while it "
     "was zero: {who} sends it again before any new data. ",
 }
 
 # What the endpoint did with a segment that arrived.
-RECEIVE = {
-    "closed_reset": "{who} has no connection for this segment (CLOSED): it is answered with a RST.",
-    "closed_rst_ignored": "A RST for a connection that does not exist is ignored (a RST is never answered).",
-    "listen_rst_ignored": "A listening socket ignores a RST (RFC 9293 section 3.10.7.2).",
-    "listen_ack_reset": "A listening socket can not get an ACK for anything: it answers with a RST.",
-    "listen_other_dropped": "A listening socket only reacts to a SYN: this segment is dropped.",
-    "listen_syn": "{who} receives the SYN: it records {peer}'s ISN (IRS={irs}) and sets RCV.NXT={rcv_nxt} "
+RECEIVE: dict[ReceiveKey, str] = {
+    ReceiveKey.CLOSED_RESET: "{who} has no connection for this segment (CLOSED): it is answered with a RST.",
+    ReceiveKey.CLOSED_RST_IGNORED: "A RST for a connection that does not exist is ignored (a RST is never answered).",
+    ReceiveKey.LISTEN_RST_IGNORED: "A listening socket ignores a RST (RFC 9293 section 3.10.7.2).",
+    ReceiveKey.LISTEN_ACK_RESET: "A listening socket can not get an ACK for anything: it answers with a RST.",
+    ReceiveKey.LISTEN_OTHER_DROPPED: "A listening socket only reacts to a SYN: this segment is dropped.",
+    ReceiveKey.LISTEN_SYN: "{who} receives the SYN: it records {peer}'s ISN (IRS={irs}) and sets RCV.NXT={rcv_nxt} "
     "(the SYN used one sequence number).",
-    "listen_syn_with_data": "{who} receives a SYN that carries data (or a FIN): it keeps them and takes "
+    ReceiveKey.LISTEN_SYN_WITH_DATA: "{who} receives a SYN that carries data (or a FIN): it keeps them and takes "
     "them in order once the handshake is done (RFC 9293 3.10.7.2); for now only the SYN is acknowledged.",
-    "syn_sent_bad_ack": "The segment acknowledges something {who} never sent (a leftover of an older connection).",
-    "syn_sent_bad_ack_rst_dropped": "A RST with a wrong ACK does not belong to this connection: dropped.",
-    "syn_sent_rst": "The SYN was refused: {peer} answered with a RST (nobody listens there).",
-    "syn_sent_rst_no_ack": "A RST without an acceptable ACK can not belong to {who}'s SYN: dropped.",
-    "syn_sent_no_syn": "While waiting for a SYN, {who} drops a segment that has neither SYN nor RST.",
-    "syn_sent_syn_ack": "The SYN,ACK acknowledges {who}'s SYN (ack={seg_ack} = ISS+1) and brings {peer}'s ISN {irs}: "
+    ReceiveKey.SYN_SENT_BAD_ACK: "The segment acknowledges something {who} never sent (a leftover of an older "
+    "connection).",
+    ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED: "A RST with a wrong ACK does not belong to this connection: dropped.",
+    ReceiveKey.SYN_SENT_RST: "The SYN was refused: {peer} answered with a RST (nobody listens there).",
+    ReceiveKey.SYN_SENT_RST_NO_ACK: "A RST without an acceptable ACK can not belong to {who}'s SYN: dropped.",
+    ReceiveKey.SYN_SENT_NO_SYN: "While waiting for a SYN, {who} drops a segment that has neither SYN nor RST.",
+    ReceiveKey.SYN_SENT_SYN_ACK: "The SYN,ACK acknowledges {who}'s SYN (ack={seg_ack} = ISS+1) and brings {peer}'s ISN "
+    "{irs}: "
     "the connection is established on {who}'s side.",
-    "syn_sent_syn": "{who} receives a SYN without ACK while its own SYN is out: both opened at once.",
-    "syn_received_dup_syn": "{peer}'s SYN arrived a second time.",
-    "syn_received_dup_syn_limited": "{peer}'s SYN arrived a second time, but {who} sent its SYN,ACK again only "
+    ReceiveKey.SYN_SENT_SYN: "{who} receives a SYN without ACK while its own SYN is out: both opened at once.",
+    ReceiveKey.SYN_RECEIVED_DUP_SYN: "{peer}'s SYN arrived a second time.",
+    ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED: "{peer}'s SYN arrived a second time, but {who} sent its SYN,ACK again "
+    "only "
     "moments ago: it does not send another (Linux limits such answers to one per 0.5 s).",
-    "unacceptable_rst_dropped": "A RST outside the receive window is dropped silently.",
-    "fin_again": "A FIN that {who} already has (a retransmission).",
-    "unacceptable": "The segment is not acceptable: its sequence numbers lie outside the receive window "
+    ReceiveKey.UNACCEPTABLE_RST_DROPPED: "A RST outside the receive window is dropped silently.",
+    ReceiveKey.FIN_AGAIN: "A FIN that {who} already has (a retransmission).",
+    ReceiveKey.UNACCEPTABLE: "The segment is not acceptable: its sequence numbers lie outside the receive window "
     "(RCV.NXT={rcv_nxt}, RCV.WND={rcv_wnd}).",
-    "challenge_syn": "A SYN on a synchronized connection is not trusted.",
-    "syn_in_syn_received": "A second, different SYN while in SYN-RECEIVED: "
+    ReceiveKey.CHALLENGE_SYN: "A SYN on a synchronized connection is not trusted.",
+    ReceiveKey.SYN_IN_SYN_RECEIVED: "A second, different SYN while in SYN-RECEIVED: "
     "the half-open connection goes back to LISTEN.",
-    "syn_in_window_reset": "A SYN inside the window is an error: the connection is reset.",
-    "no_ack_dropped": "Every segment after the handshake must carry ACK: this one does not, so it is dropped.",
-    "ack_too_old": "The ACK is older than anything that could still be outstanding.",
-    "syn_received_bad_ack": "The ACK does not acknowledge {who}'s SYN.",
-    "last_ack_done": "The ACK acknowledges {who}'s FIN: {who} was the last to close, so the connection is "
+    ReceiveKey.SYN_IN_WINDOW_RESET: "A SYN inside the window is an error: the connection is reset.",
+    ReceiveKey.NO_ACK_DROPPED: "Every segment after the handshake must carry ACK: this one does not, so it is dropped.",
+    ReceiveKey.ACK_TOO_OLD: "The ACK is older than anything that could still be outstanding.",
+    ReceiveKey.SYN_RECEIVED_BAD_ACK: "The ACK does not acknowledge {who}'s SYN.",
+    ReceiveKey.LAST_ACK_DONE: "The ACK acknowledges {who}'s FIN: {who} was the last to close, so the connection is "
     "deleted at once (no TIME-WAIT on this side).",
-    "text_after_fin_ignored": "Data after {peer}'s FIN is ignored: a FIN means no more data will come.",
-    "challenge_rst": "The RST is inside the window but not at exactly RCV.NXT.",
-    "rst_back_to_listen": "The RST resets the half-open connection: {who} returns to LISTEN.",
-    "rst_refused": "The RST answers {who}'s SYN: connection refused.",
-    "rst_closed": "The RST ends the closing connection at once.",
-    "rst_reset": "The RST is exactly at RCV.NXT: {who} accepts it and drops the connection (connection reset).",
-    "time_wait_ignored": "In TIME-WAIT the connection only waits; this segment needs no answer.",
-    "ack_for_unsent": "The segment acknowledges data that was never sent.",
-    "window_full": "The segment starts at RCV.NXT={rcv_nxt}, but the receive window is 0: its ACK field is "
+    ReceiveKey.TEXT_AFTER_FIN_IGNORED: "Data after {peer}'s FIN is ignored: a FIN means no more data will come.",
+    ReceiveKey.CHALLENGE_RST: "The RST is inside the window but not at exactly RCV.NXT.",
+    ReceiveKey.RST_BACK_TO_LISTEN: "The RST resets the half-open connection: {who} returns to LISTEN.",
+    ReceiveKey.RST_REFUSED: "The RST answers {who}'s SYN: connection refused.",
+    ReceiveKey.RST_CLOSED: "The RST ends the closing connection at once.",
+    ReceiveKey.RST_RESET: "The RST is exactly at RCV.NXT: {who} accepts it and drops the connection (connection "
+    "reset).",
+    ReceiveKey.TIME_WAIT_IGNORED: "In TIME-WAIT the connection only waits; this segment needs no answer.",
+    ReceiveKey.ACK_FOR_UNSENT: "The segment acknowledges data that was never sent.",
+    ReceiveKey.WINDOW_FULL: "The segment starts at RCV.NXT={rcv_nxt}, but the receive window is 0: its ACK field is "
     "used (RFC 9293 asks for that allowance), its data is not.",
-    "closing_fin_acked": "The ACK acknowledges {who}'s FIN: both FINs are acknowledged, {who} waits in TIME-WAIT.",
-    "out_of_order": "The segment starts at {seg_seq}, but {who} expects {rcv_nxt}: bytes in between are missing.",
-    "data_after_close_reset": "The data can not be delivered: {who}'s application has closed.",
-    "gap_filled": "The segment fills the gap: it and the bytes kept from earlier segments are delivered in order; "
+    ReceiveKey.CLOSING_FIN_ACKED: "The ACK acknowledges {who}'s FIN: both FINs are acknowledged, {who} waits in "
+    "TIME-WAIT.",
+    ReceiveKey.OUT_OF_ORDER: "The segment starts at {seg_seq}, but {who} expects {rcv_nxt}: bytes in between are "
+    "missing.",
+    ReceiveKey.DATA_AFTER_CLOSE_RESET: "The data can not be delivered: {who}'s application has closed.",
+    ReceiveKey.GAP_FILLED: "The segment fills the gap: it and the bytes kept from earlier segments are delivered in "
+    "order; "
     "RCV.NXT={rcv_nxt}.",
-    "fin_received": "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts the FIN.",
-    "data_accepted": "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
-    "ack_processed": "",
-    "time_wait_no_ack_dropped": "In TIME-WAIT, a segment without ACK is dropped without an answer (FreeBSD's "
+    ReceiveKey.FIN_RECEIVED: "{peer}'s FIN arrives in order: {peer} will send no more data; RCV.NXT={rcv_nxt} counts "
+    "the FIN.",
+    ReceiveKey.DATA_ACCEPTED: "{n} bytes arrive in order and are accepted: RCV.NXT advances to {rcv_nxt}.",
+    ReceiveKey.ACK_PROCESSED: "",
+    ReceiveKey.TIME_WAIT_NO_ACK_DROPPED: "In TIME-WAIT, a segment without ACK is dropped without an answer (FreeBSD's "
     "TIME-WAIT rules).",
-    "time_wait_acked": "In TIME-WAIT, {who} answers anything but an exact duplicate ACK with an ACK of where it "
+    ReceiveKey.TIME_WAIT_ACKED: "In TIME-WAIT, {who} answers anything but an exact duplicate ACK with an ACK of where "
+    "it "
     "is (FreeBSD's TIME-WAIT rules).",
-    "rst_time_wait_ignored": "A RST in TIME-WAIT is ignored (RFC 1337, remedy F1): an old or forged RST must not "
+    ReceiveKey.RST_TIME_WAIT_IGNORED: "A RST in TIME-WAIT is ignored (RFC 1337, remedy F1): an old or forged RST must "
+    "not "
     "cut TIME-WAIT short, or old duplicates could reach a new connection.",
-    "old_segment_ack_closed": "An old segment, but its ACK field acknowledges {who}'s FIN: BSD stacks still use "
+    ReceiveKey.OLD_SEGMENT_ACK_CLOSED: "An old segment, but its ACK field acknowledges {who}'s FIN: BSD stacks still "
+    "use "
     "the ACK of a segment they otherwise drop, so the connection is deleted.",
-    "synfin_dropped": "A segment with both SYN and FIN makes no sense: {who} drops it silently "
+    ReceiveKey.SYNFIN_DROPPED: "A segment with both SYN and FIN makes no sense: {who} drops it silently "
     "(the drop_synfin setting, as FreeBSD can).",
 }
 
 # Why a state changes.
-STATE = {
-    "listen": "{who}'s application listens (passive OPEN).",
-    "connect": "{who}'s application connects (active OPEN): SYN sent, waiting for the answer.",
-    "rcv_syn": "A SYN arrived: {who} answers with SYN,ACK and waits for the final ACK.",
-    "rcv_syn_ack": "{who}'s SYN is acknowledged and {peer}'s SYN received: the connection is open.",
-    "rcv_syn_simultaneous": "A SYN arrived while {who}'s own SYN was out: simultaneous open.",
-    "rcv_ack_of_syn": "The ACK of {who}'s SYN arrived: both directions are synchronized.",
-    "close": "{who}'s application closes: a FIN is queued behind any unsent data.",
-    "close_after_fin": "{who}'s application closes after {peer} did: {who} sends its FIN and waits for its ACK.",
-    "close_before_sync": "{who}'s application closes before the connection was established: nothing to tell the peer.",
-    "abort_quiet": "{who}'s application aborts; no RST is needed in this state.",
-    "rcv_fin": "{peer} closed its side (FIN): {who} can still send, and waits for its application to close.",
-    "rcv_fin_simultaneous": "{peer}'s FIN arrived before the ACK of {who}'s FIN: both are closing at once.",
-    "rcv_fin_fin_wait_1_acked": "{peer}'s FIN also acknowledges {who}'s FIN: straight to TIME-WAIT.",
-    "rcv_fin_fin_wait_2": "{peer}'s FIN arrived: both sides are done; {who} waits 2*MSL in TIME-WAIT "
+STATE: dict[StateKey, str] = {
+    StateKey.LISTEN: "{who}'s application listens (passive OPEN).",
+    StateKey.CONNECT: "{who}'s application connects (active OPEN): SYN sent, waiting for the answer.",
+    StateKey.RCV_SYN: "A SYN arrived: {who} answers with SYN,ACK and waits for the final ACK.",
+    StateKey.RCV_SYN_ACK: "{who}'s SYN is acknowledged and {peer}'s SYN received: the connection is open.",
+    StateKey.RCV_SYN_SIMULTANEOUS: "A SYN arrived while {who}'s own SYN was out: simultaneous open.",
+    StateKey.RCV_ACK_OF_SYN: "The ACK of {who}'s SYN arrived: both directions are synchronized.",
+    StateKey.CLOSE: "{who}'s application closes: a FIN is queued behind any unsent data.",
+    StateKey.CLOSE_AFTER_FIN: "{who}'s application closes after {peer} did: {who} sends its FIN and waits for its ACK.",
+    StateKey.CLOSE_BEFORE_SYNC: "{who}'s application closes before the connection was established: nothing to tell the "
+    "peer.",
+    StateKey.ABORT_QUIET: "{who}'s application aborts; no RST is needed in this state.",
+    StateKey.RCV_FIN: "{peer} closed its side (FIN): {who} can still send, and waits for its application to close.",
+    StateKey.RCV_FIN_SIMULTANEOUS: "{peer}'s FIN arrived before the ACK of {who}'s FIN: both are closing at once.",
+    StateKey.RCV_FIN_FIN_WAIT_1_ACKED: "{peer}'s FIN also acknowledges {who}'s FIN: straight to TIME-WAIT.",
+    StateKey.RCV_FIN_FIN_WAIT_2: "{peer}'s FIN arrived: both sides are done; {who} waits 2*MSL in TIME-WAIT "
     "so that a lost final ACK can be repeated and old segments die out.",
-    "fin_acked": "{who}'s FIN is acknowledged: {who} waits for {peer}'s FIN.",
-    "fin_acked_closing": "{who}'s FIN is acknowledged after both sides closed: TIME-WAIT.",
-    "fin_acked_last_ack": "{who}'s FIN is acknowledged: the connection is deleted.",
-    "time_wait_over": "2*MSL has passed: old segments of this connection can no longer be in the network, "
+    StateKey.FIN_ACKED: "{who}'s FIN is acknowledged: {who} waits for {peer}'s FIN.",
+    StateKey.FIN_ACKED_CLOSING: "{who}'s FIN is acknowledged after both sides closed: TIME-WAIT.",
+    StateKey.FIN_ACKED_LAST_ACK: "{who}'s FIN is acknowledged: the connection is deleted.",
+    StateKey.TIME_WAIT_OVER: "2*MSL has passed: old segments of this connection can no longer be in the network, "
     "so the connection is deleted.",
-    "syn_in_syn_received": "Back to LISTEN: the half-open connection is dropped.",
-    "rst_in_syn_received": "Back to LISTEN: the connection that was being set up was reset.",
-    "rst_refused": "The connection was refused.",
-    "rst_while_closing": "The RST ends the connection.",
-    "rst_reset": "Connection reset by {peer}.",
-    "syn_sent_rst": "Connection refused.",
-    "gave_up": "{who} gave up after too many retransmissions: connection timed out.",
-    "syn_in_window_reset": "The connection is reset.",
-    "rst_abort": "{who} aborted the connection.",
-    "rst_unread_data": "{who} reset the connection (unread data).",
-    "rst_data_after_close": "{who} reset the connection (data after close).",
-    "time_wait_reopened": "A new SYN with a higher sequence number arrived: {who} ends TIME-WAIT early and lets "
+    StateKey.SYN_IN_SYN_RECEIVED: "Back to LISTEN: the half-open connection is dropped.",
+    StateKey.RST_IN_SYN_RECEIVED: "Back to LISTEN: the connection that was being set up was reset.",
+    StateKey.RST_REFUSED: "The connection was refused.",
+    StateKey.RST_WHILE_CLOSING: "The RST ends the connection.",
+    StateKey.RST_RESET: "Connection reset by {peer}.",
+    StateKey.SYN_SENT_RST: "Connection refused.",
+    StateKey.GAVE_UP: "{who} gave up after too many retransmissions: connection timed out.",
+    StateKey.SYN_IN_WINDOW_RESET: "The connection is reset.",
+    StateKey.RST_ABORT: "{who} aborted the connection.",
+    StateKey.RST_UNREAD_DATA: "{who} reset the connection (unread data).",
+    StateKey.RST_DATA_AFTER_CLOSE: "{who} reset the connection (data after close).",
+    StateKey.TIME_WAIT_REOPENED: "A new SYN with a higher sequence number arrived: {who} ends TIME-WAIT early and lets "
     "the new connection start (RFC 1122 4.2.2.13).",
-    "crash": "{who}'s host crashed and restarted: it has forgotten the connection, and tells nobody.",
+    StateKey.CRASH: "{who}'s host crashed and restarted: it has forgotten the connection, and tells nobody.",
 }
 
-ERROR = {
-    "refused": "{who}'s application is told: connection refused.",
-    "reset": "{who}'s application is told: connection reset by peer.",
-    "timeout": "{who}'s application is told: connection timed out.",
+# Why the connection failed.
+ERROR: dict[ErrorKey, str] = {
+    ErrorKey.REFUSED: "{who}'s application is told: connection refused.",
+    ErrorKey.RESET: "{who}'s application is told: connection reset by peer.",
+    ErrorKey.TIMEOUT: "{who}'s application is told: connection timed out.",
 }
 
-APP = {
-    "listen": "{who}'s application calls listen() (passive OPEN).",
-    "connect": "{who}'s application calls connect() to {remote} (active OPEN).",
-    "send": "{who}'s application hands {n} bytes to TCP (SEND).",
-    "read": "{who}'s application reads {n} bytes, which frees room in its receive buffer.",
-    "close": "{who}'s application calls close(): it will neither send nor read any more.",
-    "shutdown": "{who}'s application calls shutdown(SHUT_WR): it will send no more, but still reads (half-close).",
-    "abort": "{who}'s application aborts the connection (ABORT).",
-    "crash": "{who}'s host crashes and comes back with no memory of its connections.",
+# The application's user calls.
+APP: dict[AppKey, str] = {
+    AppKey.LISTEN: "{who}'s application calls listen() (passive OPEN).",
+    AppKey.CONNECT: "{who}'s application calls connect() to {remote} (active OPEN).",
+    AppKey.SEND: "{who}'s application hands {n} bytes to TCP (SEND).",
+    AppKey.READ: "{who}'s application reads {n} bytes, which frees room in its receive buffer.",
+    AppKey.CLOSE: "{who}'s application calls close(): it will neither send nor read any more.",
+    AppKey.SHUTDOWN: "{who}'s application calls shutdown(SHUT_WR): it will send no more, but still reads (half-close).",
+    AppKey.ABORT: "{who}'s application aborts the connection (ABORT).",
+    AppKey.CRASH: "{who}'s host crashes and comes back with no memory of its connections.",
 }
 
-TIMER = {
-    "retransmission": "the retransmission timer (RTO)",
-    "persist": "the persist timer (zero-window probe)",
-    "delayed-ACK": "the delayed-ACK timer",
-    "TIME-WAIT": "the TIME-WAIT timer (2*MSL)",
-    "connection-establishment": "the connection-establishment timer",
+# The timers, as a sentence names them.
+TIMER: dict[TimerKey, str] = {
+    TimerKey.RETRANSMIT: "the retransmission timer (RTO)",
+    TimerKey.PERSIST: "the persist timer (zero-window probe)",
+    TimerKey.DELAYED_ACK: "the delayed-ACK timer",
+    TimerKey.TIME_WAIT: "the TIME-WAIT timer (2*MSL)",
+    TimerKey.ESTABLISH: "the connection-establishment timer",
+}
+
+# Bytes became readable, the stream ended, an RTT sample.
+DATA: dict[DataKey, str] = {DataKey.DATA: "{n} bytes are ready for {who}'s application to read."}
+EOF: dict[EofKey, str] = {EofKey.EOF: "{who}'s application will read end of stream: {peer} sends no more."}
+INFO: dict[InfoKey, str] = {
+    InfoKey.RTT_SAMPLE: "RTT sample {rtt:.3f} s (Karn: only from a segment sent once): "
+    "SRTT={srtt:.3f} s, RTO={rto:.3f} s (RFC 6298 section 2).",
 }
 
 
@@ -271,30 +303,28 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str
     kind = note.kind
     fields = _fields(note, who, peer)
     if kind is NoteKind.SEND:
-        if note.key in RESENT:
+        key = _key(note, SendKey)
+        if key in RESENT:
             fields["rto"] = f"{rto:g}" if rto is not None else "?"
             fields["wnd_open"] = note.tcb.snd_wnd
-            return RESENT[note.key].format(**fields) + _resent_what(note)
-        return SEND[note.key].format(**fields)
+            return RESENT[key].format(**fields) + _resent_what(note)
+        return SEND[key].format(**fields)
     if kind is NoteKind.RECEIVE:
-        return _received(note, fields)
+        return _received(note, _key(note, ReceiveKey), fields)
     if kind is NoteKind.STATE:
         old = note.old_state.value if note.old_state else "?"
-        return f"{who}: {old} -> {note.tcb.state.value}. " + STATE[note.key].format(**fields)
+        return f"{who}: {old} -> {note.tcb.state.value}. " + STATE[_key(note, StateKey)].format(**fields)
     if kind is NoteKind.ERROR:
-        return ERROR[note.key].format(**fields)
+        return ERROR[_key(note, ErrorKey)].format(**fields)
     if kind is NoteKind.APP:
-        return APP[note.key].format(**fields)
+        return APP[_key(note, AppKey)].format(**fields)
     if kind is NoteKind.DATA:
-        return f"{fields['n']} bytes are ready for {who}'s application to read."
+        return DATA[_key(note, DataKey)].format(**fields)
     if kind is NoteKind.EOF:
-        return f"{who}'s application will read end of stream: {peer} sends no more."
+        return EOF[_key(note, EofKey)].format(**fields)
     if kind is NoteKind.INFO:
-        return (
-            f"RTT sample {float(fields['rtt']):.3f} s (Karn: only from a segment sent once): "  # type: ignore[arg-type]
-            f"SRTT={float(fields['srtt']):.3f} s, RTO={float(fields['rto']):.3f} s (RFC 6298 section 2)."  # type: ignore[arg-type]
-        )
-    timer = TIMER[note.key]
+        return INFO[_key(note, InfoKey)].format(**fields)
+    timer = TIMER[_key(note, TimerKey)]
     if kind is NoteKind.TIMER_SET:
         return f"{who} sets {timer}, to fire at t={note.deadline:.3f} s."
     if kind is NoteKind.TIMER_FIRED:
@@ -302,12 +332,23 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str
     return f"{who} stops {timer}."
 
 
-def _received(note: Note, fields: dict[str, object]) -> str:
+_K = TypeVar("_K", bound=enum.StrEnum)
+
+
+def _key(note: Note, keys: type[_K]) -> _K:
+    """The note's key, which must be one of ``keys`` (``notes.KEY_OF[note.kind]``)."""
+    key = note.key
+    if not isinstance(key, keys):
+        raise ModelError(f"a {note.kind.value} note has the key {key!r}, which is not a {keys.__name__}")
+    return key
+
+
+def _received(note: Note, key: ReceiveKey, fields: dict[str, object]) -> str:
     parts = []
     handshake = fields.get("before") == "SYN-RECEIVED" and note.tcb.state.synchronized
     if handshake:
         parts.append("The ACK (ack={seg_ack} = ISS + 1) acknowledges {who}'s SYN: the three-way handshake is complete.")
-    text = RECEIVE[note.key]
+    text = RECEIVE[key]
     if text:
         parts.append(text)
     acked = fields.get("acked", 0)
@@ -318,9 +359,15 @@ def _received(note: Note, fields: dict[str, object]) -> str:
             + ("s" if acked != 1 else "")
             + ": SND.UNA={snd_una}."
         )
-    elif isinstance(acked, int) and acked > 0 and note.key != "syn_sent_syn_ack" and len(parts) == 1 and not handshake:
+    elif (
+        isinstance(acked, int)
+        and acked > 0
+        and key is not ReceiveKey.SYN_SENT_SYN_ACK
+        and len(parts) == 1
+        and not handshake
+    ):
         parts.append("Its ACK covers {acked} more: SND.UNA={snd_una}.")
-    elif isinstance(dup, int) and dup > 0 and fields.get("n") == 0 and note.key == "ack_processed":
+    elif isinstance(dup, int) and dup > 0 and fields.get("n") == 0 and key is ReceiveKey.ACK_PROCESSED:
         parts.append(
             "Duplicate ACK #{dupacks}: the same ack={seg_ack} again while data is outstanding: something is missing."
         )

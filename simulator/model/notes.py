@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, NoteKey, ReceiveKey, SendKey, StateKey, TimerKey
 from .segment import Segment
 from .seq import SeqNum
 from .states import State
@@ -28,6 +29,22 @@ class NoteKind(enum.Enum):
     APP = "app"  # a user call (OPEN, SEND, CLOSE, ...)
 
 
+# The keys a note of each kind carries (see ``keys``).
+KEY_OF: dict[NoteKind, type[NoteKey]] = {
+    NoteKind.SEND: SendKey,
+    NoteKind.RECEIVE: ReceiveKey,
+    NoteKind.STATE: StateKey,
+    NoteKind.TIMER_SET: TimerKey,
+    NoteKind.TIMER_CANCEL: TimerKey,
+    NoteKind.TIMER_FIRED: TimerKey,
+    NoteKind.DATA: DataKey,
+    NoteKind.EOF: EofKey,
+    NoteKind.ERROR: ErrorKey,
+    NoteKind.INFO: InfoKey,
+    NoteKind.APP: AppKey,
+}
+
+
 class TcbView(NamedTuple):
     """The RFC 9293 section 3.3.1 variables of one endpoint at one moment."""
 
@@ -43,10 +60,13 @@ class TcbView(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One report.  ``key`` and ``args`` select and fill a sentence in ``explain``."""
+    """One report.  ``key`` and ``args`` select and fill a sentence in ``explain``.
+
+    ``key`` is of the enum ``KEY_OF[kind]``.
+    """
 
     kind: NoteKind
-    key: str
+    key: NoteKey
     tcb: TcbView
     segment: Segment | None = None
     args: tuple[tuple[str, object], ...] = ()

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import enum
 
+from .keys import TimerKey
+
 
 class Timer(enum.Enum):
-    """The timers of one connection."""
+    """The timers of one connection; each one's value is the key of its sentence."""
 
     # Members compare by identity, so hash by identity too (Enum's own hash
     # goes through the member name and is slow in the model's hot path).
     __hash__ = object.__hash__
 
-    RETRANSMIT = "retransmission"  # RFC 6298
-    PERSIST = "persist"  # zero-window probe, RFC 9293 section 3.8.6.1
-    DELAYED_ACK = "delayed-ACK"  # RFC 1122 section 4.2.3.2
-    TIME_WAIT = "TIME-WAIT"  # 2*MSL, RFC 9293 section 3.10.7.4
-    ESTABLISH = "connection-establishment"  # give up a handshake (TCP_KEEPINIT, RFC 1122 R2 for SYNs)
+    RETRANSMIT = TimerKey.RETRANSMIT  # RFC 6298
+    PERSIST = TimerKey.PERSIST  # zero-window probe, RFC 9293 section 3.8.6.1
+    DELAYED_ACK = TimerKey.DELAYED_ACK  # RFC 1122 section 4.2.3.2
+    TIME_WAIT = TimerKey.TIME_WAIT  # 2*MSL, RFC 9293 section 3.10.7.4
+    ESTABLISH = TimerKey.ESTABLISH  # give up a handshake (TCP_KEEPINIT, RFC 1122 R2 for SYNs)
 
 
 class RtoEstimator:

@@ -22,7 +22,7 @@ from ..model.notes import TcbView
 from ..model.segment import Flags
 from ..model.states import State
 from ..sim.steps import Step, steps
-from ..sim.trace import Trace
+from ..sim.trace import EventKind, Trace
 
 if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
@@ -38,7 +38,15 @@ TCB_ROWS = (
     ("ISS", "iss"),
     ("IRS", "irs"),
 )
-SEND_LIKE = {"send", "drop", "duplicate", "delay", "inject"}
+SEND_LIKE = {EventKind.SEND, EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY, EventKind.INJECT}
+# How the arrow of a segment shows what became of it, and how the one-line summary says it.
+_MARKS = {EventKind.DROP: "✗", EventKind.DUPLICATE: "×2", EventKind.DELAY: "…", EventKind.INJECT: "old"}
+_FATES = {
+    EventKind.DROP: " ✗ lost",
+    EventKind.DUPLICATE: " (delivered twice)",
+    EventKind.DELAY: " (held back)",
+    EventKind.INJECT: " (old)",
+}
 
 
 @dataclass
@@ -72,7 +80,7 @@ class Screen:
         assert seg is not None
         if self.relative:
             own, peer = step.isns.get(step.event.endpoint, (None, None))
-            if step.event.kind == "deliver":
+            if step.event.kind == EventKind.DELIVER:
                 own, peer = peer, own
             text = seg.label(isn_self=own, isn_peer=peer)
         else:
@@ -89,26 +97,26 @@ class Screen:
             text = self.label(step)
             if event.retransmission:
                 text += " (again)"
-            mark = {"drop": "✗", "duplicate": "×2", "delay": "…", "inject": "old"}.get(kind, "")
+            mark = _MARKS.get(kind, "")
             body = f" {text} "
             room = max(width - len(body) - 3, 2)
             if on_left:
-                middle = "─" + body + "─" * room + ("✗" if kind == "drop" else "▶")
+                middle = "─" + body + "─" * room + ("✗" if kind == EventKind.DROP else "▶")
             else:
-                middle = ("✗" if kind == "drop" else "◀") + "─" * room + body + "─"
-            if mark and kind != "drop":
+                middle = ("✗" if kind == EventKind.DROP else "◀") + "─" * room + body + "─"
+            if mark and kind != EventKind.DROP:
                 middle = middle[: -len(mark) - 1] + mark + middle[-1]
             return time, "", middle, ""
         state = "→ " + str(event.state_after.get(event.endpoint, ""))
-        if event.kind == "deliver" and event.segment is not None:
+        if event.kind == EventKind.DELIVER and event.segment is not None:
             text = f"arrives: {self.label(step)}"
             return (time, "", "◀ " + text, "") if on_left else (time, "", (text + " ▶").rjust(width), "")
-        if event.kind == "state":
+        if event.kind == EventKind.STATE:
             return (time, state, "", "") if on_left else (time, "", "", state)
         text = event.explanation
-        if event.kind == "app":
+        if event.kind == EventKind.APP:
             text = "app: " + re.sub(r" \(.*\)", "", text.split("'s application ", 1)[-1].rstrip("."))
-        elif event.kind == "error":
+        elif event.kind == EventKind.ERROR:
             text = "! " + text
         return (time, "", text, "") if on_left else (time, "", text.rjust(width), "")
 
@@ -118,16 +126,15 @@ class Screen:
         who = event.endpoint
         other = self.right if who == self.left else self.left
         if event.segment is not None and event.kind in SEND_LIKE:
-            fate = {"drop": " ✗ lost", "duplicate": " (delivered twice)", "delay": " (held back)", "inject": " (old)"}
             again = " (again)" if event.retransmission else ""
             kind = step.fate.kind if step.fate else event.kind
-            return f"{who} ── {self.label(step)}{again} ──▶ {other}{fate.get(kind, '')}"
+            return f"{who} ── {self.label(step)}{again} ──▶ {other}{_FATES.get(kind, '')}"
         state = event.state_after.get(who)
-        if event.kind == "deliver" and event.segment is not None:
+        if event.kind == EventKind.DELIVER and event.segment is not None:
             return f"{who} ◀ arrives: {self.label(step)}   [{state}]"
-        if event.kind == "state":
+        if event.kind == EventKind.STATE:
             return f"{who}: " + event.explanation.split(". ", 1)[0].split(": ", 1)[-1]
-        if event.kind == "app":
+        if event.kind == EventKind.APP:
             return f"{who}: " + event.explanation.split("'s application ", 1)[-1].rstrip(".")
         return f"{who}: {event.explanation}"
 
@@ -298,7 +305,7 @@ def questions(screen: Screen) -> list[Question]:
     out: list[Question] = []
     for i, step in enumerate(screen.steps):
         event = step.event
-        if event.kind != "send" or event.segment is None:
+        if event.kind != EventKind.SEND or event.segment is None:
             continue
         seg = event.segment
         own, peer = step.isns.get(event.endpoint, (0, 0))

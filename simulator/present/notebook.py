@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..model.states import State
 from ..sim.scenario import Scenario, load
-from ..sim.trace import Trace
+from ..sim.trace import EventKind, Trace
 from .demo import Question, Screen, correct, questions
 from .plot import ladder as ladder_figure
 
@@ -252,7 +252,7 @@ def segments(trace: Trace, *, relative: bool = True, first: int | None = None) -
     screen = Screen.of(trace, relative)
     n = 0
     for step in screen.steps:
-        if step.event.kind != "send" or step.event.segment is None:
+        if step.event.kind != EventKind.SEND or step.event.segment is None:
             continue
         n += 1
         if first is not None and n > first:

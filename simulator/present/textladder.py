@@ -6,17 +6,27 @@ import textwrap
 
 from ..model.segment import Segment
 from ..sim.steps import SHOWN, VERBOSE_ONLY, steps
-from ..sim.trace import Trace, TraceEvent
+from ..sim.trace import EventKind, Trace, TraceEvent
 
 SIDE = 14  # width of each endpoint's column
 MIDDLE = 50  # width of the arrow column
+# A segment on the wire drawn as an arrow, with the tag its kind adds.
+_ARROWS = {
+    EventKind.SEND: "",
+    EventKind.DROP: " LOST",
+    EventKind.DUPLICATE: " DUPLICATED",
+    EventKind.DELAY: " DELAYED",
+    EventKind.INJECT: " OLD",
+}
+# The events whose explanation follows their line.
+_EXPLAINED = frozenset(_ARROWS) | {EventKind.DELIVER, EventKind.ERROR, EventKind.RTT}
 
 
 def label(seg: Segment, event: TraceEvent, *, relative: bool, isns: dict[str, tuple[int, int]]) -> str:
     """``SYN,ACK seq=5000 ack=1001 win=65535 <mss 1460>`` (relative numbers if asked)."""
     if relative:
         own, peer = isns.get(event.endpoint, (None, None))
-        if event.kind == "deliver":  # numbers are the sender's: swap the point of view
+        if event.kind == EventKind.DELIVER:  # numbers are the sender's: swap the point of view
             peer, own = own, peer
         text = seg.label(isn_self=own, isn_peer=peer)
     else:
@@ -50,15 +60,15 @@ def render(
         event, fate = step.event, step.fate
         isns.update(step.isns)
         on_left = event.endpoint == left
-        lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns, fate.kind if fate else ""))
+        lines.append(f"{event.time:7.3f}  " + _row(event, on_left, relative, isns, fate.kind if fate else None))
         if not explain:
             continue
         if fate is not None:  # a send and what the network did to it: one arrow
             lines.extend(wrap.wrap(event.explanation))
             lines.extend(wrap.wrap(fate.explanation))
-        elif event.kind in ("send", "deliver", "drop", "duplicate", "delay", "inject", "error", "rtt"):
+        elif event.kind in _EXPLAINED:
             lines.extend(wrap.wrap(event.explanation))
-        elif explain and event.kind == "state":
+        elif explain and event.kind == EventKind.STATE:
             lines.extend(wrap.wrap(event.explanation.split(". ", 1)[-1]))
     lines.append("")
     if trace.stopped_at is not None:
@@ -68,16 +78,18 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def _row(event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple[int, int]], fate: str = "") -> str:
+def _row(
+    event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple[int, int]], fate: EventKind | None = None
+) -> str:
     kind = fate or event.kind
     seg = event.segment
-    if seg is not None and kind in ("send", "drop", "duplicate", "delay", "inject"):
+    if seg is not None and kind in _ARROWS:
         text = label(seg, event, relative=relative, isns=isns)
-        tag = {"send": "", "drop": " LOST", "duplicate": " DUPLICATED", "delay": " DELAYED", "inject": " OLD"}[kind]
+        tag = _ARROWS[kind]
         if event.retransmission:
             tag = " (retransmission)" + tag
         body = f" {text}{tag} "
-        if kind == "drop":
+        if kind == EventKind.DROP:
             arrow = (
                 ("--" + body).ljust(MIDDLE - 2, "-") + "X " if on_left else " X" + ("--" + body).rjust(MIDDLE - 2, "-")
             )
@@ -87,18 +99,18 @@ def _row(event: TraceEvent, on_left: bool, relative: bool, isns: dict[str, tuple
             arrow = "<" + (body + "--").rjust(MIDDLE - 1, "-")
         return f"{'':<{SIDE}}{arrow}" if on_left else f"{'':<{SIDE}}{arrow}  {event.endpoint}"
     state = event.state_after.get(event.endpoint)
-    if kind == "deliver" and seg is not None:
+    if kind == EventKind.DELIVER and seg is not None:
         text = "arrives: " + label(seg, event, relative=relative, isns=isns)
         where = f"[{state}]" if state else ""
         if on_left:
             return f"{where:<{SIDE}}<- {text}"
         return f"{'':<{SIDE}}{text:>{MIDDLE - 3}} -> {where}"
-    if kind == "state":
+    if kind == EventKind.STATE:
         change = event.explanation.split(". ", 1)[0].split(": ", 1)[-1].replace(" -> ", " -> ")
         return f"{change}" if on_left else f"{'':<{SIDE}}{'':<{MIDDLE}}{change}"
     text = event.explanation
-    if kind == "app":
+    if kind == EventKind.APP:
         text = "app: " + text.split("'s application ", 1)[-1].rstrip(".")
-    if kind == "error":
+    if kind == EventKind.ERROR:
         text = "ERROR: " + text
     return f"{text}" if on_left else f"{'':<{SIDE}}{'':<{MIDDLE}}{text}"

@@ -8,6 +8,7 @@ A script is a list of steps run in order.  A step either acts at once
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from ..model.endpoint import Endpoint
@@ -15,15 +16,31 @@ from ..model.errors import UserCallError
 from ..model.states import State
 
 
+class Action(enum.StrEnum):
+    """What one step of a script does, in the words a scenario file uses."""
+
+    LISTEN = "listen"  # passive OPEN, then wait like accept()
+    CONNECT = "connect"  # active OPEN, then wait like a blocking connect()
+    SEND = "send"
+    READ = "read"
+    WAIT = "wait"  # a pause
+    WAIT_FOR_BYTES = "wait_for_bytes"
+    WAIT_FOR_EOF = "wait_for_eof"
+    SHUTDOWN = "shutdown"  # close for sending only (SHUT_WR)
+    CLOSE = "close"  # close(): no more sending or reading
+    ABORT = "abort"
+    CRASH = "crash"  # the host forgets the connection
+
+
+# The steps that go on after the connection failed.
+_AFTER_FAILURE = frozenset({Action.WAIT, Action.CRASH, Action.CONNECT, Action.LISTEN})
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One line of an application script.
+    """One line of an application script."""
 
-    ``action`` is one of: listen, connect, send, read, wait, wait_for_bytes,
-    wait_for_eof, shutdown, close, abort, crash.
-    """
-
-    action: str
+    action: Action
     peer: str = ""  # connect: the endpoint to connect to
     data: bytes = b""  # send
     amount: int | None = None  # read (None: everything), wait_for_bytes
@@ -32,15 +49,15 @@ class Step:
 
     def describe(self) -> str:
         """The step as a scenario file writes it."""
-        if self.action == "connect":
+        if self.action == Action.CONNECT:
             return f"connect to {self.peer}"
-        if self.action == "send":
+        if self.action == Action.SEND:
             return f"send {len(self.data)} bytes"
-        if self.action == "wait":
+        if self.action == Action.WAIT:
             return f"wait {self.seconds:g} s"
-        if self.action == "wait_for_bytes":
+        if self.action == Action.WAIT_FOR_BYTES:
             return f"wait until {self.amount} bytes have arrived"
-        if self.action == "read":
+        if self.action == Action.READ:
             return "read everything" if self.amount is None else f"read {self.amount} bytes"
         return self.action.replace("_", " ")
 
@@ -50,36 +67,22 @@ def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple
     the server answers ``reply``, the client closes first, the server closes
     on end of stream.  Returns (client script, server script)."""
     client_script = [
-        Step("connect", peer=server),
-        Step("send", data=request),
-        Step("wait_for_bytes", amount=len(reply)),
-        Step("close"),
+        Step(Action.CONNECT, peer=server),
+        Step(Action.SEND, data=request),
+        Step(Action.WAIT_FOR_BYTES, amount=len(reply)),
+        Step(Action.CLOSE),
     ]
     server_script = [
-        Step("listen"),
-        Step("wait_for_bytes", amount=len(request)),
-        Step("send", data=reply),
-        Step("wait_for_eof"),
-        Step("close"),
+        Step(Action.LISTEN),
+        Step(Action.WAIT_FOR_BYTES, amount=len(request)),
+        Step(Action.SEND, data=reply),
+        Step(Action.WAIT_FOR_EOF),
+        Step(Action.CLOSE),
     ]
     return client_script, server_script
 
 
-ACTIONS = frozenset(
-    {
-        "listen",
-        "connect",
-        "send",
-        "read",
-        "wait",
-        "wait_for_bytes",
-        "wait_for_eof",
-        "shutdown",
-        "close",
-        "abort",
-        "crash",
-    }
-)
+ACTIONS = frozenset(Action)
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
 
@@ -115,7 +118,7 @@ class Application:
             self._read(None, now)
         while not self.done:
             step = self.script[self.position]
-            if ep.error is not None and step.action not in ("wait", "crash", "connect", "listen"):
+            if ep.error is not None and step.action not in _AFTER_FAILURE:
                 self.failure = f"connection {ep.error}"
                 return
             try:
@@ -131,7 +134,7 @@ class Application:
         """Perform or test ``step``; False means "wait and call again"."""
         ep = self.endpoint
         action = step.action
-        if action == "wait":
+        if action == Action.WAIT:
             if self._waiting_since is None:
                 self._waiting_since = now
                 self.wake_at = now + step.seconds
@@ -139,33 +142,33 @@ class Application:
                 return False
             self.wake_at = None
             return True
-        if action == "listen":
+        if action == Action.LISTEN:
             if self._waiting_since is None:
                 self._waiting_since = now
                 if ep.state is not State.LISTEN:
                     ep.listen(now)
             return self._established_or_failed()
-        if action == "connect":
+        if action == Action.CONNECT:
             if self._waiting_since is None:
                 self._waiting_since = now
                 addr, port = self.address_of[step.peer]
                 ep.connect(addr, port, now, iss=step.isn)
             return self._established_or_failed()
-        if action == "wait_for_bytes":
+        if action == Action.WAIT_FOR_BYTES:
             return self.received >= (step.amount or 0) or self._stream_over()
-        if action == "wait_for_eof":
+        if action == Action.WAIT_FOR_EOF:
             return (ep.eof and not ep.readable) or self._stream_over()
-        if action == "send":
+        if action == Action.SEND:
             ep.send(step.data, now)
-        elif action == "read":
+        elif action == Action.READ:
             self._read(step.amount, now)
-        elif action == "shutdown":
+        elif action == Action.SHUTDOWN:
             ep.close(now)
-        elif action == "close":
+        elif action == Action.CLOSE:
             ep.close(now, read_too=True)
-        elif action == "abort":
+        elif action == Action.ABORT:
             ep.abort(now)
-        elif action == "crash":
+        elif action == Action.CRASH:
             ep.crash(now)
         return True
 

@@ -21,9 +21,11 @@ from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
 from ..model.states import State
 from .app import Application, Step
-from .trace import EndpointInfo, Trace, TraceEvent
+from .trace import EndpointInfo, EventKind, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
+# A fault's action is named by the event it causes.
+_FAULT_ACTIONS = (EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Fault:
     ``retransmission`` says (either if None).
     """
 
-    action: str  # "drop", "duplicate" or "delay"
+    action: str  # "drop", "duplicate" or "delay": the kind of event it causes
     sender: str = ""
     flags: Flags | None = None
     data: bool | None = None
@@ -70,7 +72,7 @@ class Fault:
     delay: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.action not in ("drop", "duplicate", "delay"):
+        if self.action not in _FAULT_ACTIONS:
             raise ScenarioError(f"unknown fault action {self.action!r} (use drop, duplicate, delay or inject)")
         if self.nth < 1 or self.count < 1:
             raise ScenarioError("a fault's nth and count must be at least 1")
@@ -250,7 +252,7 @@ class Network:
             app.run(now)
             if app.failure is not None and not app.reported:
                 app.reported = True
-                self._event(now, "error", ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
+                self._event(now, EventKind.ERROR, ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
             if app.wake_at is not None and app.wake_at != wake:
                 self._push(app.wake_at, _APP, ep)
             if not ep.has_notes and app.position == position:
@@ -282,7 +284,14 @@ class Network:
                 assert note.segment is not None
                 if record:
                     self._event(
-                        now, "send", name, self._explain(ep, note), name, note.segment, note.retransmission, note.key
+                        now,
+                        EventKind.SEND,
+                        name,
+                        self._explain(ep, note),
+                        name,
+                        note.segment,
+                        note.retransmission,
+                        note.key,
                     )
                 self._transmit(note.segment, name, now, note.retransmission)
             elif record:
@@ -302,7 +311,7 @@ class Network:
     def _event(
         self,
         now: float,
-        kind: str,
+        kind: EventKind,
         name: str,
         text: str | Callable[[], str],
         who: str,
@@ -327,18 +336,22 @@ class Network:
                 continue
             self._fault_seen[i] += 1
             if fault.acts_on(self._fault_seen[i]):
-                if fault.action == "drop":
+                if fault.action == EventKind.DROP:
                     self._drop(seg, sender, now, f"scripted fault: the network loses {fault.describe()}")
                     return
-                if fault.action == "duplicate":
+                if fault.action == EventKind.DUPLICATE:
                     self._note_event(
-                        now, "duplicate", sender, seg, f"scripted fault: the network delivers {fault.describe()} twice"
+                        now,
+                        EventKind.DUPLICATE,
+                        sender,
+                        seg,
+                        f"scripted fault: the network delivers {fault.describe()} twice",
                     )
                     self._schedule_arrival(seg, link, path, now, 0.0)
                 else:
                     self._note_event(
                         now,
-                        "delay",
+                        EventKind.DELAY,
                         sender,
                         seg,
                         f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s",
@@ -354,7 +367,11 @@ class Network:
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
             self._note_event(
-                now, "duplicate", sender, seg, f"the network duplicates this segment (probability {link.duplicate:g})"
+                now,
+                EventKind.DUPLICATE,
+                sender,
+                seg,
+                f"the network duplicates this segment (probability {link.duplicate:g})",
             )
             self._schedule_arrival(seg, link, path, now, 0.0)
 
@@ -371,9 +388,9 @@ class Network:
         self._push(depart + delay, _ARRIVE, seg)
 
     def _drop(self, seg: Segment, sender: str, now: float, why: str) -> None:
-        self._note_event(now, "drop", sender, seg, why)
+        self._note_event(now, EventKind.DROP, sender, seg, why)
 
-    def _note_event(self, now: float, kind: str, who: str, seg: Segment, why: str) -> None:
+    def _note_event(self, now: float, kind: EventKind, who: str, seg: Segment, why: str) -> None:
         if self.record:
             self._event(now, kind, who, why[0].upper() + why[1:] + ".", who, seg)
 
@@ -391,7 +408,9 @@ class Network:
             src_addr=src.addr,
             dst_addr=dst.addr,
         )
-        self._note_event(now, "inject", inj.sender, seg, f"{inj.why}: {seg.label()} (from {inj.sender}'s address)")
+        self._note_event(
+            now, EventKind.INJECT, inj.sender, seg, f"{inj.why}: {seg.label()} (from {inj.sender}'s address)"
+        )
         path = (seg.src_addr, seg.dst_addr)
         self._schedule_arrival(seg, self.links.get(path, self.default_link), path, now, 0.0)
 
@@ -399,17 +418,19 @@ class Network:
         self.segments_delivered += 1
         ep = self._demux(seg, now)
         if ep is None:
-            reply, key = closed_reply(seg)
+            answer = closed_reply(seg)
             owner = self._host_names.get(seg.dst_addr, seg.dst_addr)
             if self.record:
                 text = f"No endpoint at {seg.dst_addr}:{seg.dst_port}. " + (
-                    "A RST is never answered." if reply is None else "The host's TCP answers for the closed port."
+                    "A RST is never answered." if answer[0] is None else "The host's TCP answers for the closed port."
                 )
-                self._event(now, "deliver", owner, text, owner, seg)
-            if reply is not None:
+                self._event(now, EventKind.DELIVER, owner, text, owner, seg)
+            if answer[0] is not None:
+                reply, key = answer
                 note = Note(NoteKind.SEND, key, self._views.get(owner, NOT_RECORDED), reply)
-                if self.record:
-                    self._event(now, "send", owner, explain(note, owner, self._sender_name(seg)), owner, reply)
+                if self.record:  # no key: the host answers, not an endpoint
+                    why = explain(note, owner, self._sender_name(seg))
+                    self._event(now, EventKind.SEND, owner, why, owner, reply)
                 self._transmit(reply, owner, now, False)
             return
         if self.record:  # who talks to whom, for the trace's "both endpoints" views
@@ -476,15 +497,16 @@ class Network:
         self._ports[(ep.addr, ep.port)].remove(ep)
 
 
+# The trace's kind of event for each kind of note but SEND.
 _TRACE_KIND = {
-    NoteKind.RECEIVE: "deliver",
-    NoteKind.STATE: "state",
-    NoteKind.TIMER_SET: "timer_set",
-    NoteKind.TIMER_CANCEL: "timer_cancel",
-    NoteKind.TIMER_FIRED: "timer_fired",
-    NoteKind.DATA: "data",
-    NoteKind.EOF: "eof",
-    NoteKind.ERROR: "error",
-    NoteKind.INFO: "rtt",
-    NoteKind.APP: "app",
+    NoteKind.RECEIVE: EventKind.DELIVER,
+    NoteKind.STATE: EventKind.STATE,
+    NoteKind.TIMER_SET: EventKind.TIMER_SET,
+    NoteKind.TIMER_CANCEL: EventKind.TIMER_CANCEL,
+    NoteKind.TIMER_FIRED: EventKind.TIMER_FIRED,
+    NoteKind.DATA: EventKind.DATA,
+    NoteKind.EOF: EventKind.EOF,
+    NoteKind.ERROR: EventKind.ERROR,
+    NoteKind.INFO: EventKind.RTT,
+    NoteKind.APP: EventKind.APP,
 }

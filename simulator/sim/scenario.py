@@ -20,7 +20,7 @@ from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
 from ..model.segment import Flags
-from .app import ACTIONS, Step
+from .app import ACTIONS, Action, Step
 from .network import Fault, Injection, LinkParams, Network
 from .trace import Trace
 
@@ -160,7 +160,7 @@ class Scenario:
             net.add(ep, list(spec.script), start=spec.start)
             if spec.accept_many:
                 steps = list(spec.script)
-                listen_at = next(i for i, s in enumerate(steps) if s.action == "listen")
+                listen_at = next(i for i, s in enumerate(steps) if s.action == Action.LISTEN)
                 net.listen_many(ep, steps[listen_at + 1 :])
         net.isn_source = lambda: isn_rng.randrange(1 << 32)
         for src, dst, params in self.links:
@@ -278,7 +278,7 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
     if "#" in name or not name:
         raise ScenarioError(f"{where}: endpoint names may not be empty or contain '#'")
     script = tuple(_step(s, where, names) for s in _array(table.get("script", []), f"{where} script", items=False))
-    listens = any(s.action == "listen" for s in script)
+    listens = any(s.action == Action.LISTEN for s in script)
     settings: dict[str, Any] = {}
     for key, attr in _CONFIG_KEYS.items():
         if key in table:
@@ -323,6 +323,12 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
     )
 
 
+# The steps that take no argument.
+_NO_ARGUMENT = frozenset(
+    {Action.LISTEN, Action.WAIT_FOR_EOF, Action.SHUTDOWN, Action.CLOSE, Action.ABORT, Action.CRASH}
+)
+
+
 def _step(raw: Any, where: str, names: list[str]) -> Step:
     """One script step: a command string ("send 5", 'send "hi"') or a one-key table."""
     if isinstance(raw, dict):
@@ -345,14 +351,14 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
     if not words or words[0] not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
         raise ScenarioError(f"{where}: unknown script step {raw!r} (known: {known})")
-    action, args = str(words[0]), words[1:]
-    if action in ("listen", "wait_for_eof", "shutdown", "close", "abort", "crash") and args:
-        raise ScenarioError(f"{where}: {action!r} takes no argument")
-    if action == "connect":
+    action, args = Action(words[0]), words[1:]
+    if action in _NO_ARGUMENT and args:
+        raise ScenarioError(f"{where}: {action.value!r} takes no argument")
+    if action == Action.CONNECT:
         if len(args) != 1 or args[0] not in names:
             raise ScenarioError(f"{where}: connect needs the name of another endpoint ({', '.join(names)})")
-        return Step("connect", peer=str(args[0]), isn=isn)
-    if action == "send":
+        return Step(Action.CONNECT, peer=str(args[0]), isn=isn)
+    if action == Action.SEND:
         if len(args) != 1:
             raise ScenarioError(f"{where}: send takes a byte count or a quoted text")
         arg = args[0]
@@ -360,18 +366,18 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
             n = int(arg)
             if n <= 0:
                 raise ScenarioError(f"{where}: send needs a positive number of bytes")
-            return Step("send", data=pattern_bytes(n))
-        return Step("send", data=str(arg).encode("utf-8"))
-    if action == "wait":
+            return Step(Action.SEND, data=pattern_bytes(n))
+        return Step(Action.SEND, data=str(arg).encode("utf-8"))
+    if action == Action.WAIT:
         if len(args) != 1:
             raise ScenarioError(f"{where}: wait takes a number of seconds")
         seconds = _number(args[0], float, where, raw)
         if seconds < 0:
             raise ScenarioError(f"{where}: wait needs a time >= 0")
-        return Step("wait", seconds=seconds)
-    if action in ("wait_for_bytes", "read"):
-        if action == "read" and not args:
-            return Step("read")
+        return Step(Action.WAIT, seconds=seconds)
+    if action in (Action.WAIT_FOR_BYTES, Action.READ):
+        if action == Action.READ and not args:
+            return Step(Action.READ)
         if len(args) != 1:
             raise ScenarioError(f"{where}: {action} takes a number of bytes")
         amount = _number(args[0], int, where, raw)

@@ -7,11 +7,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .trace import Trace, TraceEvent
+from .trace import EventKind, Trace, TraceEvent
 
 # Events shown by default; timers and RTT samples only with ``verbose``.
-SHOWN = frozenset({"app", "send", "drop", "duplicate", "delay", "inject", "deliver", "state", "error", "eof"})
-VERBOSE_ONLY = frozenset({"timer_set", "timer_fired", "timer_cancel", "rtt", "data"})
+SHOWN = frozenset(
+    {
+        EventKind.APP,
+        EventKind.SEND,
+        EventKind.DROP,
+        EventKind.DUPLICATE,
+        EventKind.DELAY,
+        EventKind.INJECT,
+        EventKind.DELIVER,
+        EventKind.STATE,
+        EventKind.ERROR,
+        EventKind.EOF,
+    }
+)
+VERBOSE_ONLY = frozenset(
+    {EventKind.TIMER_SET, EventKind.TIMER_FIRED, EventKind.TIMER_CANCEL, EventKind.RTT, EventKind.DATA}
+)
+# What the network can do to a segment just sent.
+FATES = frozenset({EventKind.DROP, EventKind.DELAY, EventKind.DUPLICATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +40,7 @@ class Step:
     isns: dict[str, tuple[int, int]]  # every endpoint's (ISS, IRS) as known at this step
 
 
-def steps(trace: Trace, kinds: frozenset[str] = SHOWN) -> list[Step]:
+def steps(trace: Trace, kinds: frozenset[EventKind] = SHOWN) -> list[Step]:
     """The events worth a line (or a key press), with each send joined to its drop/delay/duplicate."""
     events = trace.events
     isns: dict[str, tuple[int, int]] = {}
@@ -43,9 +60,9 @@ def steps(trace: Trace, kinds: frozenset[str] = SHOWN) -> list[Step]:
 
 def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:
     """The drop/delay/duplicate event that belongs to the send event ``i``, if any."""
-    if events[i].kind != "send" or i + 1 >= len(events):
+    if events[i].kind != EventKind.SEND or i + 1 >= len(events):
         return None
     nxt = events[i + 1]
-    if nxt.kind in ("drop", "delay", "duplicate") and nxt.segment is events[i].segment:
+    if nxt.kind in FATES and nxt.segment is events[i].segment:
         return nxt
     return None

@@ -17,6 +17,7 @@ counting SYN and FIN), "payload" (bytes of data), "data" (the bytes, hex),
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,24 +32,25 @@ from ..model.states import State
 FORMAT = "tcpsim-trace"
 VERSION = 1
 
-# Event kinds, in the words the JSON uses.
-KINDS = (
-    "app",  # the application made a call
-    "send",  # an endpoint put a segment on the wire
-    "drop",  # the network lost it
-    "duplicate",  # the network delivered it twice
-    "delay",  # the network held it back (a scripted fault)
-    "inject",  # the scenario put a foreign segment on the wire (an old duplicate)
-    "deliver",  # a segment reached an endpoint, which processed it
-    "state",  # a state change
-    "timer_set",
-    "timer_fired",
-    "timer_cancel",
-    "data",  # bytes became readable
-    "eof",  # end of stream for the application
-    "error",  # the connection failed, or a user call was refused
-    "rtt",  # an RTT sample changed the RTO
-)
+
+class EventKind(enum.StrEnum):
+    """What happened at one step of a run, in the words the JSON uses."""
+
+    APP = "app"  # the application made a call
+    SEND = "send"  # an endpoint put a segment on the wire
+    DROP = "drop"  # the network lost it
+    DUPLICATE = "duplicate"  # the network delivered it twice
+    DELAY = "delay"  # the network held it back (a scripted fault)
+    INJECT = "inject"  # the scenario put a foreign segment on the wire (an old duplicate)
+    DELIVER = "deliver"  # a segment reached an endpoint, which processed it
+    STATE = "state"  # a state change
+    TIMER_SET = "timer_set"
+    TIMER_FIRED = "timer_fired"
+    TIMER_CANCEL = "timer_cancel"
+    DATA = "data"  # bytes became readable
+    EOF = "eof"  # end of stream for the application
+    ERROR = "error"  # the connection failed, or a user call was refused
+    RTT = "rtt"  # an RTT sample changed the RTO
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +72,15 @@ class TraceEvent:
     """
 
     time: float
-    kind: str
+    kind: EventKind
     endpoint: str
     why: str | Callable[[], str]
     segment: Segment | None = None
     retransmission: bool = False
     views: tuple[tuple[str, TcbView], ...] = ()
-    key: str = ""  # the endpoint's reason, e.g. "fast_retransmit", "window_update" (explain.py's keys)
+    # The note's key (model.keys, e.g. SendKey.FAST_RETRANSMIT; its text when read from JSON);
+    # "" for the network's own events (drop, duplicate, delay, inject, a closed port's answer).
+    key: str = ""
 
     @property
     def explanation(self) -> str:
@@ -114,13 +118,13 @@ class Trace:
     def __len__(self) -> int:
         return len(self.events)
 
-    def of_kind(self, *kinds: str) -> list[TraceEvent]:
+    def of_kind(self, *kinds: EventKind) -> list[TraceEvent]:
         """The events of the given kinds, in order."""
         return [e for e in self.events if e.kind in kinds]
 
     def segments_sent(self) -> list[TraceEvent]:
         """Every ``send`` event (including retransmissions), in order."""
-        return self.of_kind("send")
+        return self.of_kind(EventKind.SEND)
 
     def final_states(self) -> dict[str, State]:
         """The last recorded state of every endpoint."""
@@ -265,11 +269,13 @@ def _event_from_dict(d: dict[str, Any]) -> TraceEvent:
                 ),
             )
         )
-    if d["kind"] not in KINDS:
-        raise ValueError(f"unknown event kind {d['kind']!r}")
+    try:
+        kind = EventKind(d["kind"])
+    except ValueError:
+        raise ValueError(f"unknown event kind {d['kind']!r}") from None
     return TraceEvent(
         time=float(d["time"]),
-        kind=str(d["kind"]),
+        kind=kind,
         endpoint=str(d["endpoint"]),
         why=str(d["explanation"]),
         segment=segment_from_dict(d["segment"]) if d["segment"] is not None else None,

@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 from ...model.segment import Segment
 from ...model.states import State
-from ...sim.trace import Trace, TraceEvent
+from ...sim.steps import FATES
+from ...sim.trace import EventKind, Trace, TraceEvent
 from .style import FONT, LOST, MUTED, colour, line_style
 
 ROW = 1.0  # the smallest vertical step between two things drawn
@@ -83,9 +84,9 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
         for name, view in event.views:
             isns[name] = (int(view.iss), int(view.irs))
         if not _drawn(event):
-            if event.kind == "timer_set":
+            if event.kind == EventKind.TIMER_SET:
                 timers[(event.endpoint, event.explanation.split(" sets ")[-1].split(",")[0])] = event.time
-            if event.kind == "timer_fired" and "retransmission" in event.explanation:
+            if event.kind == EventKind.TIMER_FIRED and "retransmission" in event.explanation:
                 # the bracket ends at the retransmission it causes, drawn next
                 start = timers.get((event.endpoint, "the retransmission timer (RTO)"), event.time)
                 rto_open[event.endpoint] = (start, event.time)
@@ -98,7 +99,7 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
                 idle = MAX_IDLE * ROW
             y += max(idle, ROW if _needs_row(event) else 0.0)
         last_t = t
-        if event.kind in ("send", "inject"):
+        if event.kind in (EventKind.SEND, EventKind.INJECT):
             seg = event.segment
             assert seg is not None
             arrow = Arrow(
@@ -111,7 +112,7 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
                 seg,
                 _label(seg, event.endpoint, isns, relative),
                 retransmission=event.retransmission,
-                old=event.kind == "inject",
+                old=event.kind == EventKind.INJECT,
             )
             lay.arrows.append(arrow)
             waiting.append(arrow)
@@ -120,25 +121,25 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
                 started, fired = rto_open.pop(event.endpoint)
                 y0 = next((ty for ty, tt in reversed(lay.ticks) if tt <= started), y)
                 lay.brackets.append(Bracket(event.endpoint, y0, y, f"RTO {fired - started:g} s"))
-        elif event.kind in ("drop", "duplicate", "delay"):
+        elif event.kind in FATES:
             for arrow in reversed(waiting):
                 if arrow.segment is event.segment or arrow.segment == event.segment:
-                    if event.kind == "drop":
+                    if event.kind == EventKind.DROP:
                         arrow.lost = True
                         arrow.y1 = arrow.y0 + 3 * ROW  # the slope of a normal arrow
                         waiting.remove(arrow)
-                    elif event.kind == "duplicate":
+                    elif event.kind == EventKind.DUPLICATE:
                         copy = replace(arrow, duplicate=True)
                         lay.arrows.append(copy)
                         waiting.append(copy)
                     break
-        elif event.kind == "deliver" and event.segment is not None:
+        elif event.kind == EventKind.DELIVER and event.segment is not None:
             for arrow in waiting:
                 if arrow.segment is event.segment or arrow.segment == event.segment:
                     arrow.y1, arrow.t1 = y, t
                     waiting.remove(arrow)
                     break
-        elif event.kind == "state":
+        elif event.kind == EventKind.STATE:
             state = event.state_after.get(event.endpoint)
             if state is not None:
                 lay.marks.append(Mark(event.endpoint, y, state.value))
@@ -154,21 +155,26 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
     return lay
 
 
+# The events that take a row of their own, and all those the ladder draws.
+_ROWS = frozenset({EventKind.SEND, EventKind.INJECT, EventKind.DELIVER, EventKind.STATE})
+_DRAWN = _ROWS | FATES
+
+
 def _drawn(event: TraceEvent) -> bool:
-    return event.kind in ("send", "inject", "drop", "duplicate", "delay", "deliver", "state")
+    return event.kind in _DRAWN
 
 
 def _needs_row(event: TraceEvent) -> bool:
-    return event.kind in ("send", "inject", "deliver", "state")
+    return event.kind in _ROWS
 
 
 def _latencies(trace: Trace) -> list[float]:
     sent: dict[int, float] = {}
     out = []
     for event in trace.events:
-        if event.kind == "send" and event.segment is not None:
+        if event.kind == EventKind.SEND and event.segment is not None:
             sent.setdefault(id(event.segment), event.time)
-        elif event.kind == "deliver" and event.segment is not None and id(event.segment) in sent:
+        elif event.kind == EventKind.DELIVER and event.segment is not None and id(event.segment) in sent:
             d = event.time - sent[id(event.segment)]
             if d > 0:
                 out.append(d)

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ...model.states import TRANSITIONS, State, Transition
-from ...sim.trace import Trace
+from ...sim.trace import EventKind, Trace
 from .style import FONT, MUTED, colour, line_style
 
 S = State
@@ -53,7 +53,7 @@ def paths(trace: Trace) -> list[PathStep]:
     last: dict[str, State] = {}
     count: dict[str, int] = {}
     for event in trace.events:
-        if event.kind != "state":
+        if event.kind != EventKind.STATE:
             continue
         new = event.state_after.get(event.endpoint)
         old = last.get(event.endpoint, S.CLOSED)

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
 
+from ...model.keys import SendKey
 from ...model.segment import Flags
-from ...sim.trace import Trace
+from ...sim.trace import EventKind, Trace
 from .style import FONT, LOST, MUTED, colour
 
 
@@ -29,7 +30,7 @@ def series(trace: Trace) -> TimeSeq:
     """Pick the endpoint that sent the most data and collect its view of the transfer."""
     sent_bytes: dict[str, int] = {}
     for e in trace.events:
-        if e.kind == "send" and e.segment is not None:
+        if e.kind == EventKind.SEND and e.segment is not None:
             sent_bytes[e.endpoint] = sent_bytes.get(e.endpoint, 0) + len(e.segment.payload)
     names = [e.name for e in trace.endpoints]
     sender = (
@@ -47,7 +48,7 @@ def series(trace: Trace) -> TimeSeq:
         seg = e.segment
         if seg is None or iss is None:
             continue
-        if e.kind == "send" and e.endpoint == sender and (seg.payload or seg.flags & (Flags.SYN | Flags.FIN)):
+        if e.kind == EventKind.SEND and e.endpoint == sender and (seg.payload or seg.flags & (Flags.SYN | Flags.FIN)):
             start = seg.seq.since(iss)
             ts.sent.append(
                 (
@@ -57,12 +58,12 @@ def series(trace: Trace) -> TimeSeq:
                     e.retransmission,
                 )
             )
-            if e.key in ("zero_window_probe", "probe_again"):
+            if e.key in (SendKey.ZERO_WINDOW_PROBE, SendKey.PROBE_AGAIN):
                 ts.probes.append((e.time, start))
-        elif e.kind == "drop" and e.endpoint == sender and seg.payload:
+        elif e.kind == EventKind.DROP and e.endpoint == sender and seg.payload:
             start = seg.seq.since(iss)
             ts.lost.append((e.time, start, start + len(seg.payload)))
-        elif e.kind == "deliver" and e.endpoint == sender and seg.flags & Flags.ACK:
+        elif e.kind == EventKind.DELIVER and e.endpoint == sender and seg.flags & Flags.ACK:
             ack = seg.ack.since(iss)
             if seg.options.wscale is not None and seg.flags & Flags.SYN:
                 scale = seg.options.wscale
