@@ -475,7 +475,7 @@ def test_two_sockets_that_connect_to_each_other_make_a_simultaneous_open(first_s
 
 
 def test_the_tshark_comparison_leaves_out_a_late_packet_wireshark_files_under_a_newer_connection(tmp_path):
-    from tests.test_checker import close, handshake, reports, seg, write
+    from .captures import close, handshake, reports, seg, write
 
     if _tshark() is None:
         pytest.skip("tshark is not installed (apt-get install tshark)")
