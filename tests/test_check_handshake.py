@@ -18,7 +18,8 @@ def test_a_syn_from_a_side_taken_to_have_the_peers_syn_is_a_simultaneous_open(tm
     assert report.conforms and report.zeek_state == "S1"
     assert [str(s) for s in report.packets[1].after] == ["SYN-RECEIVED", "SYN-SENT"]
     assert "both sides open at once, a simultaneous open" in report.packets[1].explanation
-    assert all(p.explanation.startswith("SYN,ACK in a simultaneous open") for p in report.packets[2:])
+    assert all(p.explanation.startswith("SYN,ACK in a simultaneous open") for p in report.packets[2:4])
+    assert [p.flags for p in report.packets[4:]] == ["ACK", "ACK"]  # each side acknowledges the other's SYN,ACK
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,9 @@ def test_bad_arguments_give_one_clear_line_and_status_2(args, message):
         ("[endpoint.a]\nisn = 5000000000", "between 0 and 4294967295"),
         ("[endpoint.a]\nwindow = 100000", "window_scale"),
         ("[[fault]]\nflags = 'QQ'\n[endpoint.a]\n", "unknown TCP flag letter"),
+        ("[endpoint.a]\nmss = 1460.5", "mss must be a whole number"),
+        ("[endpoint.a]\nwindow_scale = 0.5", "window_scale must be a whole number"),
+        ("[endpoint.a]\nmtu = 10", "mtu must be between 68 and 65535"),
     ],
 )
 def test_a_bad_scenario_file_gives_one_clear_line_and_status_2(tmp_path, toml, message):

@@ -1,8 +1,10 @@
 """RFC 9293 section 3.10: one test per rule the model implements, driven by hand."""
 
+import dataclasses
+
 import pytest
 
-from simulator import AckPolicy, Endpoint, EndpointConfig, Flags, ModelError, SeqNum, State, UserCallError
+from simulator import AckPolicy, Endpoint, EndpointConfig, Flags, ModelError, Segment, SeqNum, State, UserCallError
 from simulator.model.endpoint import closed_reply
 from simulator.model.timers import Timer
 
@@ -55,6 +57,45 @@ def test_the_timestamps_option_takes_its_room_from_each_segments_data():
     without = make_pair(recv_buffer=60_000)
     without.handshake()
     assert without.client.snd_mss == 1460
+
+
+def test_an_ipv6_endpoint_offers_the_mtu_less_sixty_bytes():
+    # RFC 9293 3.7.1: the MSS is the MTU less the IP and TCP headers: 40 bytes on IPv4, 60 on IPv6
+    v6 = Endpoint("client", "2001:db8::1", 40000, 1000)
+    v6.connect("2001:db8::2", 80, 0.0)
+    (syn,) = [n.segment for n in v6.drain() if n.segment is not None]
+    assert syn.options.mss == 1500 - 60
+    v4 = Endpoint("client", "10.0.0.1", 40000, 1000, EndpointConfig(mtu=9000))
+    v4.connect("10.0.0.2", 80, 0.0)
+    assert [n.segment.options.mss for n in v4.drain() if n.segment is not None] == [9000 - 40]
+
+
+def test_without_an_mss_option_an_ipv6_peer_is_sent_1220_byte_segments():
+    # RFC 9293 3.7.1 (MUST-15): 536 on IPv4, 1280 - 60 on IPv6
+    server = Endpoint("server", "2001:db8::2", 80, 5000)
+    server.listen(0.0)
+    server.on_segment(Segment(40000, 80, SeqNum(1000), flags=Flags.SYN, window=65535, src_addr="2001:db8::1"), 0.0)
+    assert server.snd_mss == 1220
+
+
+@pytest.mark.parametrize(
+    ("offered", "timestamps", "sent"),
+    [(0, False, 536), (5, False, 48), (5, True, 48 - 12), (47, False, 48), (48, False, 48), (100, False, 100)],
+)
+def test_a_peers_tiny_or_zero_mss_is_clamped_as_linux_clamps_it(offered, timestamps, sent):
+    # Linux ignores an MSS option of 0 (tcp_parse_options) and raises a smaller one to tcp_min_snd_mss
+    # (48), less the options each segment carries: every segment holds data, and the sender never spins
+    w = make_pair(timestamps=timestamps)
+    w.server.listen(0.0)
+    w.client.connect(w.server.addr, w.server.port, 0.0)
+    (syn,) = w.out(w.client)
+    (syn_ack,) = w.deliver(syn, w.server)
+    syn_ack = dataclasses.replace(syn_ack, options=dataclasses.replace(syn_ack.options, mss=offered))
+    w.deliver(syn_ack, w.client)
+    assert w.client.snd_mss == sent
+    w.client.send(b"x" * 300, 0.0)
+    sizes = [len(s.payload) for s in w.out(w.client) if s.payload]
+    assert sum(sizes) == 300 and max(sizes) == min(sent, 300)
 
 
 def test_window_scale_applies_only_when_both_sides_offer_it():
@@ -135,8 +176,10 @@ def test_simultaneous_open_goes_through_syn_received(pair):
     (sa_a,) = pair.deliver(syn_b, a)
     assert a.state is b.state is State.SYN_RECEIVED
     assert flags_of([sa_a, sa_b]) == ["SA", "SA"]
-    assert pair.deliver(sa_b, a) == [] and pair.deliver(sa_a, b) == []
+    # each SYN,ACK completes the open, and its SYN, a copy of one already acknowledged, is acknowledged at once
+    ((ack_a,), (ack_b,)) = pair.deliver(sa_b, a), pair.deliver(sa_a, b)
     assert a.state is b.state is State.ESTABLISHED
+    assert flags_of([ack_a, ack_b]) == ["A", "A"] and (ack_a.seq, ack_a.ack) == (a.iss + 1, b.iss + 1)
 
 
 # ------------------------------------------------------- synchronized states
@@ -216,6 +259,18 @@ def test_an_out_of_order_segment_gets_a_duplicate_ack_and_is_kept(established):
     assert dup.ack == 1001
     (ack,) = w.deliver(seg(w.client, w.server, 1001, 5001, "A", b"hello"), w.server)
     assert ack.ack == 1011  # the gap is filled: one ACK covers both
+    assert w.server.receive() == b"helloworld"
+
+
+def test_a_longer_out_of_order_segment_from_the_same_start_replaces_the_shorter(established):
+    # two out-of-order segments that start alike: the reassembly queue keeps the one that covers more
+    # (Linux's tcp_data_queue_ofo), where it once kept the first and lost the rest of the second
+    w = established
+    w.deliver(seg(w.client, w.server, 1006, 5001, "PA", b"wor"), w.server)
+    w.deliver(seg(w.client, w.server, 1006, 5001, "PA", b"world"), w.server)
+    w.deliver(seg(w.client, w.server, 1006, 5001, "PA", b"w"), w.server)  # and a shorter one later changes nothing
+    (ack,) = w.deliver(seg(w.client, w.server, 1001, 5001, "A", b"hello"), w.server)
+    assert ack.ack == 1011
     assert w.server.receive() == b"helloworld"
 
 
@@ -551,10 +606,27 @@ def test_a_repeated_syn_gets_the_syn_ack_again_but_not_twice_at_once(pair):
     syn = seg(pair.client, pair.server, 1000, flags="S")
     pair.deliver(syn, pair.server)
     pair.now = 0.1
-    assert pair.deliver(syn, pair.server) == []  # within 0.5 s of the first SYN,ACK
-    pair.now = 1.0
-    (again,) = pair.deliver(syn, pair.server)
+    (again,) = pair.deliver(syn, pair.server)  # the first repeat is answered at once (Linux's tcp_check_req)
     assert again.flags == Flags.SYN | Flags.ACK and again.ack == 1001
+    pair.now = 0.3
+    assert pair.deliver(syn, pair.server) == []  # but not again within 0.5 s of that answer
+    pair.now = 0.7
+    (again,) = pair.deliver(syn, pair.server)
+    assert again.flags == Flags.SYN | Flags.ACK
+
+
+def test_the_syn_ack_timer_does_not_count_against_answering_a_repeated_syn(pair):
+    # Linux rate-limits answers to repeated SYNs from its last such answer only: a SYN,ACK its timer
+    # resent a moment before does not silence the answer (tcp_oow_rate_limited, last_oow_ack_time)
+    pair.server.listen(0.0)
+    pair.out(pair.server)
+    pair.deliver(seg(pair.client, pair.server, 1000, flags="S"), pair.server)
+    (resent,) = pair.tick(pair.server, 1.0)  # the SYN,ACK's retransmission timer
+    assert resent.flags == Flags.SYN | Flags.ACK
+    pair.now = 1.01
+    (answer,) = pair.deliver(seg(pair.client, pair.server, 1000, flags="S"), pair.server)
+    assert answer.flags == Flags.SYN | Flags.ACK
+    assert pair.server.timer_deadline(Timer.RETRANSMIT) == pytest.approx(1.01 + pair.server.rto.rto)  # restarted
 
 
 def test_data_after_a_full_close_is_answered_by_a_reset(established):

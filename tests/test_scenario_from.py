@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from simulator import load
+from simulator import Flags, load
 from simulator.capture.connections import read
 from simulator.cli import main
 
@@ -46,7 +46,7 @@ def test_a_scenario_made_from_a_capture_that_missed_the_fast_open_data_sends_wha
 def test_a_scenario_made_from_a_capture_that_missed_a_fin_sends_no_byte_for_it(tmp_path, capsys):
     # the server's FIN is lost before the client's capture point: its next ACK is one past it, which is no data
     path, toml = tmp_path / "lossy.pcap", tmp_path / "replay.toml"
-    export = ["export", "duplicate_segment", "--loss", "0.2", "--seed", "7", "--at", "client", "-o", str(path)]
+    export = ["export", "duplicate_segment", "--loss", "0.2", "--seed", "5", "--at", "client", "-o", str(path)]
     assert main(export) == 0
     assert "previous segment not captured" in [label for r in reports(path) for p in r.packets for label in p.labels]
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
@@ -56,8 +56,12 @@ def test_a_scenario_made_from_a_capture_that_missed_a_fin_sends_no_byte_for_it(t
 def test_a_scenario_made_from_a_capture_that_missed_data_sends_what_the_peer_acknowledged(tmp_path, capsys):
     # segments lost before the server's capture point: the client's FIN, and the server's ACKs, show them sent
     path, toml = tmp_path / "lossy.pcap", tmp_path / "replay.toml"
-    export = ["export", "fast_retransmit", "--loss", "0.2", "--seed", "7", "--at", "server", "-o", str(path)]
+    export = ["export", "fast_retransmit", "--loss", "0.2", "--seed", "4", "--at", "server", "-o", str(path)]
     assert main(export) == 0
+    (conn,) = read(path).connections
+    sent = [p.segment for p in conn.packets if p.segment.dst_port == 5000]
+    fin = next(i for i, s in enumerate(sent) if s.flags & Flags.FIN)
+    assert len({s.seq for s in sent[:fin] if s.payload}) < 5  # the FIN came before all 5000 bytes were seen
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
     assert 'script = ["connect server", "send 5000", "close"]' in toml.read_text()
 

@@ -3,6 +3,7 @@
 import pytest
 
 from simulator import Flags, State, builtin_names, load
+from simulator.sim.scenario import parse
 
 from .conftest import iter_sends
 
@@ -78,7 +79,8 @@ def test_the_server_that_closes_first_pays_the_time_wait():
 
 
 def test_simultaneous_open_uses_two_syns_and_two_syn_acks():
-    assert _flags("simultaneous_open") == ["S", "S", "SA", "SA"]
+    # and each side acknowledges the other's SYN,ACK, whose SYN it had already acknowledged
+    assert _flags("simultaneous_open") == ["S", "S", "SA", "SA", "A", "A"]
 
 
 def test_simultaneous_close_passes_through_closing_on_both_sides():
@@ -104,7 +106,8 @@ def test_a_lost_syn_is_sent_again_after_one_second():
 
 def test_a_lost_syn_ack_is_sent_again():
     trace = load("lost_syn_ack").run()
-    assert sum(1 for s in iter_sends(trace) if s.flags == Flags.SYN | Flags.ACK) == 2
+    # lost, resent by its timer, and sent once more in answer to the client's resent SYN
+    assert sum(1 for s in iter_sends(trace) if s.flags == Flags.SYN | Flags.ACK) == 3
     assert trace.final_states()["server"] is State.ESTABLISHED
 
 
@@ -220,3 +223,12 @@ def test_a_new_syn_reopens_a_connection_from_time_wait():
     )
     assert ended.time < 2.0  # long before 2*MSL = 4 s
     assert trace.final_states()["server#2"] is State.ESTABLISHED
+
+
+def test_an_mtu_sets_the_mss_an_endpoint_offers():
+    scenario = parse(
+        'name = "jumbo"\n[endpoint.client]\nmtu = 9000\nscript = ["connect server"]\n'
+        '[endpoint.server]\naddress = "10.0.0.2"\nscript = ["listen"]\n'
+    )
+    syn = next(iter_sends(scenario.run()))
+    assert syn.options.mss == 9000 - 40

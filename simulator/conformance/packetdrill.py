@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.endpoint import Endpoint
-from ..model.errors import TcpsimError, UserCallError
+from ..model.errors import ScenarioError, TcpsimError, UserCallError
 from ..model.keys import ErrorKey
 from ..model.notes import NoteKind
 from ..model.profiles import DEFAULT_PROFILE, Profile, profile
@@ -355,9 +355,10 @@ class _Runner:
             raise ScriptError(f"{script.path}: --ip_version={version} is not ipv4 or ipv6")
         self.local_addr, self.remote_addr = ADDRESSES[version]
         if "mtu" in script.options:
-            header = 40 if version == "ipv4" else 60
-            self.config = replace(self.config, mss=max(int(script.options["mtu"]) - header, 1))
-        self.mss_default = self.config.mss
+            try:
+                self.config = replace(self.config, mtu=int(script.options["mtu"]))
+            except (ValueError, ScenarioError) as exc:
+                raise ScriptError(f"{script.path}: --mtu={script.options['mtu']}: {exc}") from None
         self.now = 0.0
         self.last = 0.0  # time of the previous line, for relative times
         self.sockets: dict[int, _Socket] = {}

@@ -23,7 +23,9 @@ class EndpointConfig:
     where the RFCs leave room (noted per field).
     """
 
-    mss: int = 1460  # MSS option we send; also our largest segment
+    mss: int | None = None  # MSS option we send, our largest segment; None: from the MTU (MTU - 40, IPv6 MTU - 60)
+    mtu: int = 1500  # the link's MTU, which sets the MSS when none is given (Linux's tcp_advertise_mss)
+    min_snd_mss: int = 48  # a peer's smaller MSS option is raised to this (Linux net.ipv4.tcp_min_snd_mss)
     recv_buffer: int = 65535  # RCV.WND when the application has read everything
     window_scale: int | None = None  # offered shift (RFC 7323), None: no option
     sack_permitted: bool = False  # offer SACK-permitted (RFC 2018); blocks are not generated
@@ -60,6 +62,9 @@ class EndpointConfig:
     ecn: bool = False  # send an ECN-setup SYN, with ECE and CWR (RFC 3168 6.1.1)
     ecn_syn_retries: int = 1  # retransmitted SYNs that still ask for ECN (RFC 3168 6.1.1.1 fallback)
     syn_options_retries: int | None = None  # from this SYN retransmission on, only the MSS option
+    invalid_ratelimit: float = (
+        0.5  # answers to repeated SYNs no closer than this (Linux net.ipv4.tcp_invalid_ratelimit)
+    )
 
     @property
     def challenge_syn(self) -> bool:
@@ -72,8 +77,14 @@ class EndpointConfig:
         return self.rfc5961 if self.rfc5961_rst is None else self.rfc5961_rst
 
     def __post_init__(self) -> None:
-        if not 1 <= self.mss <= 65495:
+        if self.mss is not None and not 1 <= self.mss <= 65495:
             raise ScenarioError(f"mss must be between 1 and 65495 bytes, not {self.mss}")
+        if not 68 <= self.mtu <= 65535:
+            raise ScenarioError(f"mtu must be between 68 and 65535 bytes, not {self.mtu}")
+        if not 1 <= self.min_snd_mss <= 65495:
+            raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
+        if self.invalid_ratelimit < 0:
+            raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):
             raise ScenarioError(f"window (receive buffer) must be 0..{65535 << 14} bytes, not {self.recv_buffer}")
         if self.window_scale is not None and not 0 <= self.window_scale <= 14:

@@ -27,8 +27,9 @@ CWR = Flags.CWR
 FIN = Flags.FIN
 RST = Flags.RST
 PSH = Flags.PSH
-DEFAULT_MSS = 536  # RFC 9293 section 3.7.1: assumed when the peer sends no MSS option
-DUP_SYN_INTERVAL = 0.5  # seconds between SYN,ACKs sent in answer to repeated SYNs
+# RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
+DEFAULT_MSS = 536  # 576 - 40 on IPv4
+DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
 _BARE_ACKS = frozenset(
@@ -94,6 +95,10 @@ class Endpoint:
         self.addr = addr
         self.port = port
         self.config = config or EndpointConfig()
+        ipv6 = ":" in addr
+        # The MSS option we send: the MTU less the IP and TCP headers (Linux's tcp_advertise_mss).
+        self.adv_mss = self.config.mss if self.config.mss is not None else self.config.mtu - (60 if ipv6 else 40)
+        self._default_peer_mss = DEFAULT_MSS_IPV6 if ipv6 else DEFAULT_MSS
         # False: report only the segments to send (no explanations, no TCB
         # snapshots), for bulk runs such as the benchmark.
         self.explaining = True
@@ -118,7 +123,7 @@ class Endpoint:
         self.irs = SeqNum(0)
         self.rcv_nxt = SeqNum(0)
         # Negotiated at the handshake
-        self.snd_mss = DEFAULT_MSS
+        self.snd_mss = self._default_peer_mss
         self.snd_wscale = 0
         self.rcv_wscale = 0
         self.peer_sack_permitted = False
@@ -142,7 +147,7 @@ class Endpoint:
         self._rtt_sent_at = 0.0
         self._retries = 0
         self._syn_was_retransmitted = False
-        self._syn_sent_at = float("-inf")  # when our SYN (or SYN,ACK) last went out
+        self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
         self._persist_backoff = 0
         self._dupacks = 0
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
@@ -273,8 +278,8 @@ class Endpoint:
         grown = self.rcv_wnd - before
         if (
             self.state in _TAKES_TEXT
-            and grown >= min(self.config.recv_buffer // 2, self.config.mss)
-            and before < min(self.config.recv_buffer // 2, self.config.mss)
+            and grown >= min(self.config.recv_buffer // 2, self.adv_mss)
+            and before < min(self.config.recv_buffer // 2, self.adv_mss)
         ):
             self._ack_pending = True
             self._window_update = True
@@ -477,20 +482,27 @@ class Endpoint:
     def _arrive_synchronized(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.4 ("Otherwise"): SYN-RECEIVED and every later state.
         state = self.state
+        syn_copy = False  # a simultaneous open's SYN,ACK, whose SYN repeats one already acknowledged
         if state is State.SYN_RECEIVED and seg.flags & SYN and seg.seq == self.irs:
             if not seg.flags & ACK:
                 # The peer's SYN again: our SYN,ACK was lost.  Send it again at
                 # once (as Linux does) rather than the bare ACK of the first step,
-                # which could not carry our SYN; but not twice within
-                # DUP_SYN_INTERVAL (Linux's tcp_invalid_ratelimit).
-                if now - self._syn_sent_at < DUP_SYN_INTERVAL:
+                # which could not carry our SYN; but not twice within the invalid
+                # rate limit, counted from the last such answer only (Linux's
+                # tcp_oow_rate_limited: the SYN,ACK timer's resends do not count).
+                last = self._oow_answered_at
+                if last is not None and now - last < self.config.invalid_ratelimit:
                     return ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED
-                self._retransmit_head(now, SendKey.SYN_ACK_AGAIN, restart_timer=False)
+                self._oow_answered_at = now
+                self._retransmit_head(now, SendKey.SYN_ACK_AGAIN)  # and restart the timer (tcp_check_req)
                 return ReceiveKey.SYN_RECEIVED_DUP_SYN
             # A SYN,ACK for a SYN we hold: the other half of a simultaneous open
             # (RFC 9293 Figure 7).  Its SYN lies before RCV.NXT: trim it, as the
-            # "idealized segment" paragraph of 3.10.7.4 allows.
+            # "idealized segment" paragraph of 3.10.7.4 allows, and acknowledge
+            # the old sequence space at once below (as Linux does, and as the
+            # acceptability test asks of a segment that lies before RCV.NXT).
             seg = _trim_front(seg, 1)
+            syn_copy = True
         # first: check the sequence number (the four cases of the acceptability test)
         if not self._acceptable(seg):
             if seg.flags & RST:
@@ -544,6 +556,9 @@ class Endpoint:
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
             self._after_handshake()
+            if syn_copy:
+                self._ack_pending = True
+                self._ack_key = SendKey.ACK_SIMULTANEOUS_SYN_ACK
             if self._syn_text is not None:  # the text that came on the SYN, now in order
                 queued, self._syn_text = self._syn_text, None
                 self._take_text(queued, now)
@@ -659,7 +674,9 @@ class Endpoint:
         if seg.seq != self.rcv_nxt:
             # Out of order: keep it (RFC 9293 3.10.7.4, SHLD-31) and send a
             # duplicate ACK at once (RFC 5681 section 4.2).
-            self._ooo.setdefault(int(seg.seq), seg)
+            held = self._ooo.get(int(seg.seq))
+            if held is None or seg.end.since(held.end) > 0:  # of two that start alike, keep the longer
+                self._ooo[int(seg.seq)] = seg
             self._ack_now(SendKey.ACK_OUT_OF_ORDER)
             return ReceiveKey.OUT_OF_ORDER
         self._deliver(seg, now)
@@ -702,7 +719,7 @@ class Endpoint:
             self.rcv_nxt = self.rcv_nxt + n
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
-            self._schedule_ack(now, n >= self.config.mss)
+            self._schedule_ack(now, n >= self.adv_mss)
         if seg.flags & FIN:
             self._receive_fin(now)
 
@@ -887,8 +904,6 @@ class Endpoint:
             self._rtt_seq, self._rtt_sent_at = end, now
         if arm_rto and Timer.RETRANSMIT not in self._timers:  # RFC 6298 section 5.1
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
-        if flags & SYN:
-            self._syn_sent_at = now
         self._send(seq, flags, payload, key, options=options)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
@@ -908,8 +923,6 @@ class Endpoint:
             flags |= PSH
         if restart_timer:
             self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
-        if flags & SYN:
-            self._syn_sent_at = now
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
 
     def _send(
@@ -1054,9 +1067,10 @@ class Endpoint:
         self._ts_ok = self.config.timestamps and opts.timestamps is not None
         # RFC 9293 3.7.1 (MUST-16): Eff.snd.MSS counts the options each segment carries, so the
         # timestamps option (10 bytes, 12 with its padding) leaves that much less room for data
-        self.snd_mss = min(opts.mss if opts.mss is not None else DEFAULT_MSS, self.config.mss) - (
-            12 if self._ts_ok else 0
-        )
+        # An MSS option of 0 is ignored, and a tiny one raised to min_snd_mss (Linux: tcp_parse_options,
+        # tcp_min_snd_mss), so that every segment carries data and the sender never spins.
+        peer = opts.mss or self._default_peer_mss
+        self.snd_mss = max(max(min(peer, self.adv_mss), self.config.min_snd_mss) - (12 if self._ts_ok else 0), 1)
         if self.config.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
             self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
@@ -1077,7 +1091,7 @@ class Endpoint:
         timestamps = None
         if cfg.timestamps and (reply_to is None or reply_to.options.timestamps is not None):
             timestamps = (self._ts_value(), self._ts_recent if reply_to is not None else 0)
-        return Options(mss=cfg.mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
+        return Options(mss=self.adv_mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
 
     def _ts_value(self) -> int:
         """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock)."""

@@ -24,6 +24,9 @@ SEND: dict[SendKey, str] = {
     "{peer}'s ISN {irs} + 1, because a SYN occupies one sequence number.",
     SendKey.SYN_ACK_SIMULTANEOUS: "Both sides sent a SYN at once (simultaneous open): {who} acknowledges "
     "{peer}'s SYN with ack={ack} ({irs} + 1) and repeats its own SYN (seq={seq}).",
+    SendKey.ACK_SIMULTANEOUS_SYN_ACK: "{peer}'s SYN,ACK completes the simultaneous open, but its SYN repeats the one "
+    "{who} already acknowledged: {who} acknowledges at once (ack={ack}), as Linux does and as RFC 9293 3.10.7.4 asks "
+    "of a segment whose sequence numbers lie before RCV.NXT.",
     SendKey.ACK_OF_SYN: "{who} completes the three-way handshake: ack={ack} ({irs} + 1) acknowledges {peer}'s SYN; "
     "seq={seq} because {who}'s own SYN used up {iss}.",
     SendKey.DATA: "{who} sends {n} bytes, sequence numbers {seq}..{last}; the next new byte will be {end}. "
@@ -97,7 +100,8 @@ RESENT: dict[SendKey, str] = {
     SendKey.FAST_RETRANSMIT: "Three duplicate ACKs say that segment {seq} was lost: {who} resends it at once, "
     "without waiting for the timer (fast retransmit, RFC 5681 section 3.2). ",
     SendKey.PROBE_AGAIN: "The window is still zero: the persist timer fired again and {who} repeats its probe. ",
-    SendKey.SYN_ACK_AGAIN: "{peer}'s SYN arrived again, so {who}'s SYN,ACK was probably lost: {who} sends it again. ",
+    SendKey.SYN_ACK_AGAIN: "{peer}'s SYN arrived again, so {who}'s SYN,ACK was probably lost: {who} sends it again "
+    "at once and restarts its retransmission timer, as Linux does. ",
     SendKey.PROBE_AFTER_OPEN: "The window is open again ({wnd_open} bytes), but the probe byte was refused while it "
     "was zero: {who} sends it again before any new data. ",
 }
@@ -124,9 +128,9 @@ RECEIVE: dict[ReceiveKey, str] = {
     "the connection is established on {who}'s side.",
     ReceiveKey.SYN_SENT_SYN: "{who} receives a SYN without ACK while its own SYN is out: both opened at once.",
     ReceiveKey.SYN_RECEIVED_DUP_SYN: "{peer}'s SYN arrived a second time.",
-    ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED: "{peer}'s SYN arrived a second time, but {who} sent its SYN,ACK again "
-    "only "
-    "moments ago: it does not send another (Linux limits such answers to one per 0.5 s).",
+    ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED: "{peer}'s SYN arrived again, but {who} answered a repeated SYN only "
+    "moments ago: it does not send another SYN,ACK yet (Linux limits such answers to one per 0.5 s, "
+    "net.ipv4.tcp_invalid_ratelimit).",
     ReceiveKey.UNACCEPTABLE_RST_DROPPED: "A RST outside the receive window is dropped silently.",
     ReceiveKey.FIN_AGAIN: "A FIN that {who} already has (a retransmission).",
     ReceiveKey.UNACCEPTABLE: "The segment is not acceptable: its sequence numbers lie outside the receive window "

@@ -17,6 +17,7 @@ class SendKey(enum.StrEnum):
     SYN_ACK = "syn_ack"
     SYN_ACK_SIMULTANEOUS = "syn_ack_simultaneous"
     ACK_OF_SYN = "ack_of_syn"
+    ACK_SIMULTANEOUS_SYN_ACK = "ack_simultaneous_syn_ack"
     DATA = "data"
     FIN = "fin"
     FIN_WITH_DATA = "fin_with_data"

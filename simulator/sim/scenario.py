@@ -6,7 +6,6 @@ instructor's own file has the same form (see docs/reference/scenario-file.md).
 
 from __future__ import annotations
 
-import enum
 import random
 import shlex
 import tomllib
@@ -34,6 +33,7 @@ SERVER_PORT = 5000
 
 _CONFIG_KEYS = {
     "mss": "mss",
+    "mtu": "mtu",
     "window": "recv_buffer",
     "window_scale": "window_scale",
     "sack_permitted": "sack_permitted",
@@ -450,13 +450,17 @@ def _flags(value: Any, where: str) -> Flags:
         raise ScenarioError(f"{where}: {exc}") from None
 
 
-def _check_type(key: str, value: Any, default: Any, where: str) -> None:
-    """One clear line when a setting has the wrong kind of value (``mss = "big"``)."""
-    if isinstance(default, bool):
+def _check_type(key: str, value: Any, annotation: str, where: str) -> None:
+    """One clear line when a setting has the wrong kind of value (``mss = "big"``, ``window_scale = 0.5``).
+
+    ``annotation`` is the field's type as written (``int | None``): its first member decides.
+    """
+    kind = annotation.split("|")[0].strip()
+    if kind == "bool":
         ok, what = isinstance(value, bool), "true or false"
-    elif isinstance(default, int) and not isinstance(default, enum.Enum):
+    elif kind == "int":
         ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
-    elif isinstance(default, float) or default is None:
+    elif kind == "float":
         ok, what = isinstance(value, int | float) and not isinstance(value, bool), "a number"
     else:
         return
@@ -466,11 +470,11 @@ def _check_type(key: str, value: Any, default: Any, where: str) -> None:
 
 def _make(cls: Any, values: dict[str, Any], where: str, base: Any = None) -> Any:
     """``cls(**values)`` (or ``values`` applied on top of ``base``), with one clear error line."""
-    defaults = {f.name: f.default for f in fields(cls)}
+    annotations = {f.name: str(f.type) for f in fields(cls)}
     names = {attr: key for key, attr in _CONFIG_KEYS.items()}
     for attr, value in values.items():
-        if attr in defaults:
-            _check_type(names.get(attr, attr), value, defaults[attr], where)
+        if attr in annotations:
+            _check_type(names.get(attr, attr), value, annotations[attr], where)
     try:
         return cls(**values) if base is None else replace(base, **values)
     except TypeError as exc:
