@@ -1,12 +1,14 @@
 """Named profiles: the stacks' choices, used by scenarios, the CLI and the packetdrill runner."""
 
 import json
+from dataclasses import fields
 
 import pytest
 
-from simulator import ScenarioError, load
+from simulator import EndpointConfig, ScenarioError, load
 from simulator.cli import main
-from simulator.model.profiles import DEFAULT_PROFILE, PROFILES, profile
+from simulator.model.profiles import DEFAULT_PROFILE, PROFILES, profile, settings
+from simulator.model.settings import SOURCES
 from simulator.sim.scenario import parse
 
 
@@ -60,3 +62,23 @@ def test_profiles_command_lists_them(capsys):
     assert main(["profiles"]) == 0
     out = capsys.readouterr().out
     assert "linux (default)" in out and "freebsd" in out and "rfc" in out
+
+
+def test_every_setting_says_where_it_comes_from():
+    # a profile that follows a kernel instead of the RFC names its source: tcpsim profiles prints it
+    assert set(SOURCES) == {f.name for f in fields(EndpointConfig)}
+    for source in SOURCES.values():
+        assert all((source.what, source.rfc, source.linux, source.freebsd))
+
+
+def test_tcpsim_profiles_lists_every_setting_in_which_the_profiles_differ(capsys):
+    assert main(["profiles"]) == 0
+    out = capsys.readouterr().out
+    differing = [name for name, _ in settings()]
+    assert {"rfc5961", "delay_fin_ack", "min_rto", "bsd_time_wait"} <= set(differing)
+    for name in differing:
+        assert f"\n  {name} " in out
+        assert SOURCES[name].what in " ".join(out.split())
+    assert "\n  mtu " not in out  # the same in every profile: only with --all
+    assert main(["profiles", "--all"]) == 0
+    assert "\n  mtu " in capsys.readouterr().out

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from enum import Enum
 from pathlib import Path
 
-from ..model.profiles import DEFAULT_PROFILE, PROFILES
+from ..model.profiles import DEFAULT_PROFILE, PROFILES, settings
+from ..model.settings import SOURCES
 from ..present.textladder import render
 from ..sim.scenario import builtin_names, load
 from .options import UsageError, add_run_options, require, scenario_from_args
@@ -125,11 +127,32 @@ def export(args: argparse.Namespace) -> int:
 
 
 def profiles_arguments(parser: argparse.ArgumentParser) -> None:
-    """``tcpsim profiles`` takes no arguments."""
+    parser.add_argument("--all", action="store_true", help="every setting, not only those in which profiles differ")
 
 
 def profiles(args: argparse.Namespace) -> int:
     for prof in PROFILES.values():
         default = " (default)" if prof.name == DEFAULT_PROFILE else ""
         print(f"{prof.name}{default}\n  " + "\n  ".join(textwrap.wrap(prof.description, 96)))
+    names = " / ".join(PROFILES)
+    which = "Every setting" if args.all else "Where the profiles differ"
+    print(f"\n{which} ({names}), and where each choice comes from:")
+    for name, values in settings(every=args.all):
+        source = SOURCES[name]
+        print(f"\n  {name:<22} " + " / ".join(_shown(v) for v in values.values()))
+        print("    " + "\n    ".join(textwrap.wrap(source.what, 94)))
+        rfc = source.rfc if source.rfc.startswith("RFC") else f"The RFCs: {source.rfc}"
+        origin = f"{rfc}. Linux: {source.linux}. FreeBSD: {source.freebsd}."
+        print("    " + "\n    ".join(textwrap.wrap(origin, 94)))
     return 0
+
+
+def _shown(value: object) -> str:
+    """A setting's value as a person reads it: on/off, none, the enum's word, the number."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "none"
+    if isinstance(value, Enum):
+        return str(value.value)
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -8,7 +8,8 @@ RFC 5961); ``freebsd`` makes the choices the tcp-testsuite scripts expect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from .config import AckPolicy, EndpointConfig
 from .errors import ScenarioError
@@ -84,3 +85,13 @@ def profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ScenarioError(f"no profile called {name!r} (profiles: {', '.join(PROFILES)})") from None
+
+
+def settings(*, every: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Each setting with its value in every profile: those that differ, or ``every`` one."""
+    out = []
+    for f in fields(EndpointConfig):
+        values = {name: getattr(p.config, f.name) for name, p in PROFILES.items()}
+        if every or len({repr(v) for v in values.values()}) > 1:
+            out.append((f.name, values))
+    return out

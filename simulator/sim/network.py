@@ -1,8 +1,8 @@
 """A deterministic discrete-event network that joins endpoints.
 
-Virtual time only.  Events sit in a heap ordered by (time, counter): the
-counter makes events at the same instant first-in first-out, so a run is the
-same every time.  All randomness comes from one ``random.Random(seed)``.
+Virtual time only.  Events sit in a heap ordered by (time, timer last, counter):
+at the same instant a timer comes after every other event, and the counter makes
+the others first-in first-out, so a run is the same every time.  All randomness comes from one ``random.Random(seed)``.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class Network:
         self.address_of: dict[str, tuple[str, int]] = {}
         self.segments_sent = 0
         self.segments_delivered = 0
-        self._heap: list[tuple[float, int, int, object]] = []
+        self._heap: list[tuple[float, bool, int, int, object]] = []
         self._counter = 0
         self._busy_until: dict[tuple[str, str], float] = {}
         self._timer_at: dict[str, float] = {}
@@ -203,7 +203,7 @@ class Network:
         heap = self._heap
         handled = 0
         while heap:
-            time, _, kind, obj = heap[0]
+            time, _, _, kind, obj = heap[0]
             if until is not None and time > until:
                 break
             heapq.heappop(heap)
@@ -225,8 +225,11 @@ class Network:
         return self.trace
 
     def _push(self, time: float, kind: int, obj: object) -> None:
+        # A timer runs after whatever else is due at the same instant: a kernel's timer never
+        # fires before its deadline has passed (Linux rounds it up to the next jiffy), so a
+        # segment that arrives at that moment is handled first.
         self._counter += 1
-        heapq.heappush(self._heap, (time, self._counter, kind, obj))
+        heapq.heappush(self._heap, (time, kind == _TIMER, self._counter, kind, obj))
 
     def _timer(self, ep: Endpoint, now: float) -> None:
         if self._timer_at.get(ep.name) == now:

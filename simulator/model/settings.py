@@ -1,0 +1,258 @@
+"""Where each endpoint setting comes from: the RFC text, and the knob Linux and FreeBSD have for it.
+
+``tcpsim profiles`` prints this beside the values each profile gives, so that every place a
+profile follows a kernel instead of the RFC is named with its source.  ``tests/test_profiles.py``
+holds every field of ``EndpointConfig`` to an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a setting does, and where each stack's choice comes from."""
+
+    what: str
+    rfc: str  # the RFC section, or what the RFCs leave open
+    linux: str  # the sysctl, socket option or kernel function
+    freebsd: str
+
+
+SOURCES: dict[str, Source] = {
+    "mss": Source(
+        "the MSS option sent, and the largest segment",
+        "RFC 9293 3.7.1: the MTU less the IP and TCP headers",
+        "tcp_advertise_mss: the route's MTU less 40 (IPv6: 60)",
+        "tcp_mssopt: the same",
+    ),
+    "mtu": Source(
+        "the link's MTU, which sets the MSS when none is given",
+        "RFC 9293 3.7.1",
+        "the interface's MTU (1500 on Ethernet)",
+        "the interface's MTU",
+    ),
+    "min_snd_mss": Source(
+        "a peer's MSS option below this is raised to it; an MSS of 0 is ignored",
+        "silent",
+        "net.ipv4.tcp_min_snd_mss (48); tcp_parse_options ignores 0",
+        "net.inet.tcp.minmss (216)",
+    ),
+    "recv_buffer": Source(
+        "the receive buffer: RCV.WND once the application has read everything",
+        "RFC 9293 3.8.6: a local choice",
+        "net.ipv4.tcp_rmem, SO_RCVBUF",
+        "net.inet.tcp.recvspace (65536), SO_RCVBUF",
+    ),
+    "window_scale": Source(
+        "the window-scale shift offered on the SYN (none: no option)",
+        "RFC 7323 2: optional",
+        "net.ipv4.tcp_window_scaling; the shift from tcp_rmem's maximum",
+        "net.inet.tcp.rfc1323; the shift from kern.ipc.maxsockbuf",
+    ),
+    "sack_permitted": Source(
+        "offer SACK-permitted on the SYN",
+        "RFC 2018: optional",
+        "net.ipv4.tcp_sack (1)",
+        "net.inet.tcp.sack.enable (1)",
+    ),
+    "ack_policy": Source(
+        "ACK every segment at once, or delay ACKs",
+        "RFC 1122 4.2.3.2, RFC 9293 3.8.6.3: SHOULD delay, ACK at least every second full segment",
+        "quick-ACK mode early in a connection (tcp_in_quickack_mode), then delayed",
+        "net.inet.tcp.delayed_ack (1)",
+    ),
+    "delayed_ack_timeout": Source(
+        "how long an ACK may wait",
+        "RFC 1122 4.2.3.2: under 0.5 s",
+        "TCP_DELACK_MIN 40 ms to TCP_DELACK_MAX 200 ms",
+        "net.inet.tcp.delacktime (100 ms)",
+    ),
+    "delay_fin_ack": Source(
+        "hold the ACK of a FIN so that a close can carry it",
+        "silent: ACK when an ACK is due",
+        "the FIN's ACK is scheduled like a delayed ACK (tcp_fin)",
+        "the ACK of a FIN goes at once (TF_ACKNOW)",
+    ),
+    "initial_rto": Source(
+        "the first retransmission timeout",
+        "RFC 6298 2.1: 1 s",
+        "TCP_TIMEOUT_INIT (1 s)",
+        "net.inet.tcp.rexmit_initial (1 s)",
+    ),
+    "min_rto": Source(
+        "the floor of the retransmission timeout",
+        "RFC 6298 2.4: 1 s",
+        "TCP_RTO_MIN (200 ms)",
+        "net.inet.tcp.rexmit_min (30 ms)",
+    ),
+    "max_rto": Source(
+        "the ceiling of the retransmission timeout",
+        "RFC 6298 2.5: at least 60 s",
+        "TCP_RTO_MAX (120 s)",
+        "TCPTV_REXMTMAX (64 s)",
+    ),
+    "clock_granularity": Source(
+        "G, the clock's tick in the RTO formula",
+        "RFC 6298 2",
+        "one jiffy (1 to 10 ms)",
+        "one tick (1 ms at hz=1000)",
+    ),
+    "syn_retries": Source(
+        "SYN retransmissions before connect() fails",
+        "RFC 1122 4.2.3.5: at least 3 minutes",
+        "net.ipv4.tcp_syn_retries (6)",
+        "bounded by net.inet.tcp.keepinit (75 s)",
+    ),
+    "synack_retries": Source(
+        "SYN,ACK retransmissions before a half-open connection is dropped",
+        "silent",
+        "net.ipv4.tcp_synack_retries (5)",
+        "net.inet.tcp.syncache.rexmtlimit (3)",
+    ),
+    "data_retries": Source(
+        "retransmissions of data before the connection fails (R2)",
+        "RFC 1122 4.2.3.5: at least 100 s",
+        "net.ipv4.tcp_retries2 (15)",
+        "TCP_MAXRXTSHIFT (12)",
+    ),
+    "msl": Source(
+        "the maximum segment lifetime; TIME-WAIT lasts twice it",
+        "RFC 9293 3.4.2: 2 minutes (tcpsim shortens it to 2 s for readable diagrams)",
+        "TCP_TIMEWAIT_LEN: TIME-WAIT lasts 60 s",
+        "net.inet.tcp.msl (30 s)",
+    ),
+    "fast_retransmit": Source(
+        "retransmit on the third duplicate ACK",
+        "RFC 5681 3.2",
+        "always (tcp_fastretrans_alert)",
+        "always (tcp_do_segment)",
+    ),
+    "rfc5961": Source(
+        "challenge ACKs for a SYN, or a RST not exactly at RCV.NXT, in a synchronized state",
+        "RFC 9293 3.10.7.4, RFC 5961 3.2 and 4.2 (RFC 793: reset)",
+        "always",
+        "net.inet.tcp.insecure_rst and insecure_syn (0: challenge)",
+    ),
+    "rfc5961_syn": Source(
+        "rfc5961 for SYNs alone (none: as rfc5961)",
+        "RFC 5961 4.2",
+        "always",
+        "net.inet.tcp.insecure_syn",
+    ),
+    "rfc5961_rst": Source(
+        "rfc5961 for RSTs alone (none: as rfc5961)",
+        "RFC 5961 3.2",
+        "always",
+        "net.inet.tcp.insecure_rst",
+    ),
+    "auto_read": Source(
+        "the application reads data the moment it arrives",
+        "an application's choice, not the stack's",
+        "-",
+        "-",
+    ),
+    "rto_slop": Source(
+        "added to every backed-off retransmission timeout",
+        "silent",
+        "none",
+        "net.inet.tcp.rexmit_slop (200 ms)",
+    ),
+    "connect_timeout": Source(
+        "give up an unfinished handshake after this",
+        "RFC 1122 4.2.3.5",
+        "TCP_USER_TIMEOUT, else syn_retries",
+        "net.inet.tcp.keepinit, TCP_KEEPINIT",
+    ),
+    "drop_synfin": Source(
+        "drop a segment with both SYN and FIN",
+        "silent",
+        "dropped in LISTEN (tcp_rcv_state_process)",
+        "net.inet.tcp.drop_synfin",
+    ),
+    "timestamps": Source(
+        "offer the timestamps option on the SYN",
+        "RFC 7323 3: optional",
+        "net.ipv4.tcp_timestamps (1)",
+        "net.inet.tcp.rfc1323 (1)",
+    ),
+    "no_options": Source(
+        "send no TCP options at all, not even the MSS",
+        "RFC 9293 3.7.1: the MSS option is optional",
+        "no such option",
+        "TCP_NOOPT",
+    ),
+    "rst_carries_ack": Source(
+        "a reset of a live connection is RST,ACK with ack=RCV.NXT",
+        "RFC 9293 3.10.5: a bare <SEQ=SND.NXT><CTL=RST>",
+        "tcp_send_active_reset: RST,ACK",
+        "tcp_respond: RST,ACK",
+    ),
+    "time_wait_reuse": Source(
+        "a new SYN with a higher sequence number reopens a connection in TIME-WAIT",
+        "RFC 1122 4.2.2.13: MAY",
+        "tcp_timewait_state_process (TCP_TW_SYN)",
+        "tcp_twcheck",
+    ),
+    "rfc1337": Source(
+        "ignore a RST in TIME-WAIT",
+        "RFC 1337 remedy F1 (RFC 9293: a RST ends TIME-WAIT)",
+        "net.ipv4.tcp_rfc1337 (0)",
+        "always (tcp_twcheck)",
+    ),
+    "round_buffer_to_mss": Source(
+        "round the receive buffer up to a whole number of segments at the handshake",
+        "silent",
+        "no",
+        "tcp_mss",
+    ),
+    "window_is_buffer": Source(
+        "take data up to the free buffer, even beyond the window announced",
+        "RFC 9293 3.10.7.4: trim to the window",
+        "no",
+        "tcp_do_segment trims to the buffer",
+    ),
+    "ack_resends_fin": Source(
+        "an ACK sent while our FIN is unacknowledged carries the FIN again",
+        "silent",
+        "no",
+        "tcp_output (TF_SENTFIN)",
+    ),
+    "old_segment_acks": Source(
+        "use the ACK field of an old duplicate segment before answering it",
+        "RFC 9293 3.10.7.4: drop it",
+        "no",
+        "tcp_do_segment",
+    ),
+    "bsd_time_wait": Source(
+        "TIME-WAIT by FreeBSD's rules: no acceptability test, all but an exact duplicate ACK answered",
+        "RFC 9293 3.10.7.4",
+        "no",
+        "tcp_twcheck",
+    ),
+    "ecn": Source(
+        "send an ECN-setup SYN (ECE and CWR)",
+        "RFC 3168 6.1.1: optional",
+        "net.ipv4.tcp_ecn (2: only answer)",
+        "net.inet.tcp.ecn.enable (2: only answer)",
+    ),
+    "ecn_syn_retries": Source(
+        "retransmitted SYNs that still ask for ECN",
+        "RFC 3168 6.1.1.1: MAY fall back",
+        "the first retransmission drops ECN (tcp_ecn_clear_syn)",
+        "net.inet.tcp.ecn.maxretries (1)",
+    ),
+    "syn_options_retries": Source(
+        "from this SYN retransmission on, offer only the MSS option",
+        "silent",
+        "no",
+        "net.inet.tcp.rexmit_drop_options",
+    ),
+    "invalid_ratelimit": Source(
+        "answers to repeated SYNs in SYN-RECEIVED no closer than this",
+        "silent (RFC 9293 3.10.7.4: an ACK to each)",
+        "net.ipv4.tcp_invalid_ratelimit (500 ms), counted from the last answer",
+        "the syncache answers each",
+    ),
+}
