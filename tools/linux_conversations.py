@@ -267,7 +267,7 @@ CONVERSATIONS: dict[str, Conversation] = {
             ),
             model=scenario(
                 ["connect server", "send 6", "close"],
-                ["connect client", "wait_for_bytes 6", "close"],
+                ["connect client", "wait_for_bytes 6", "wait_for_eof", "close"],  # (a's close() comes first)
                 '[[fault]]\naction = "drop"\nfrom = "client"\nflags = "S"\ncount = 10\n',
                 client="port = 9001",
                 server="port = 9002\nstart = 0.2",
@@ -290,7 +290,7 @@ CONVERSATIONS: dict[str, Conversation] = {
                 ["connect server"],
                 ["listen"],
                 '[[fault]]\naction = "drop"\nfrom = "client"\nflags = "S"\ncount = 10\n',
-                client="syn_retries = 5",
+                client="syn_retries = 1",  # TCP_SYNCNT 1
             ),
         ),
         Conversation(
