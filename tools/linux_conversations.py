@@ -557,6 +557,8 @@ def _mark(kernel: Row | None, model: Row | None) -> str:
 def render(conversation: Conversation, kernel: Captured, model: Directions | None = None) -> list[str]:
     """The kernel's rows per direction; with ``model``, the model's beside them, "≠" where the keys differ."""
     lines = [f"== {conversation.name}: {conversation.title}  (Linux {platform.release()})"]
+    if model is not None and conversation.model is not None:
+        lines.append("   (o: only the options differ; ≠: flags, seq, ack or length differ, or a row is missing)")
     lines += [f"   {e}" for e in kernel.errors]
     if kernel.client_output.strip():
         lines.append(f"   client printed: {kernel.client_output.strip()}")
@@ -573,7 +575,7 @@ def render(conversation: Conversation, kernel: Captured, model: Directions | Non
         for i in range(max(len(theirs), len(ours))):
             k, m = (theirs[i] if i < len(theirs) else None), (ours[i] if i < len(ours) else None)
             lines.append(f" {_mark(k, m)} {'       ' + _cell(k):<{WIDTH + 7}} | {_cell(m)}")
-    return lines
+    return [line.rstrip() for line in lines]
 
 
 class _Parser(argparse.ArgumentParser):
