@@ -74,7 +74,7 @@ STOPPED_ACKS = [f"A 1 {1449 + 1448 * i} 0" for i in range(1, 13)]
 EXPECTED: dict[str, list[dict[str, list[str]]]] = {
     "handshake": [
         # the server has sent nothing (no delayed-ACK "pingpong" mode): its close() usually carries the ACK of
-        # the client's FIN, but its recv() returning 0 may send that ACK first (1 run in 13)
+        # the client's FIN, but its recv() returning 0 may send that ACK first (4 runs in 14)
         {OUT: HANDSHAKE_OUT, BACK: rows("SA 0 1 0 SYN", "FA 1 2 0")},
         {OUT: HANDSHAKE_OUT, BACK: rows("SA 0 1 0 SYN", "A 1 2 0", "FA 1 2 0")},
     ],
@@ -124,7 +124,8 @@ EXPECTED: dict[str, list[dict[str, list[str]]]] = {
         }
     ],
     "keepalive": [
-        # the same race as in the handshake: the ACK of the client's FIN alone, or carried by the server's FIN
+        # the same race as in the handshake: the ACK of the client's FIN alone (9 runs in 14), or carried by the
+        # server's FIN (5 in 14)
         {
             OUT: rows("S 0 0 0 SYN", "A 1 1 0", "A 0 1 0", "A 0 1 0", "FA 1 1 0", "A 2 2 0"),
             BACK: rows("SA 0 1 0 SYN", "A 1 1 0", "A 1 1 0", "A 1 2 0", "FA 1 2 0"),
@@ -136,7 +137,7 @@ EXPECTED: dict[str, list[dict[str, list[str]]]] = {
     ],
     "send_buffer_fills": [
         {
-            # the receiver's tiny buffer cannot hold the first full segment: resent 5-10 ms later, SACKed
+            # the receiver's tiny buffer cannot hold the first full segment: resent 4-9 ms later, SACKed
             OUT: rows(
                 "S 0 0 0 SYN, A 1 1 0, PA 1 1 1000, PA 1001 1 1000, A 2001 1 1448, A 2001 1 1448, A 3449 1 1448, "
                 "A 4897 1 1448, A 6344 1 0, A 6344 1 0, FPA 6345 1 656, A 7002 2 0"

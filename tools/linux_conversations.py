@@ -21,6 +21,7 @@ what it found; tests/test_linux_conversations.py holds the kernel to it.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -166,6 +167,19 @@ try:
     c.connect(("127.0.0.1", 8080))
 except OSError as exc:
     print(type(exc).__name__, "after %.1f s" % (time.monotonic() - start), flush=True)
+"""
+FILL_SEND_BUFFER = """
+c.setblocking(False)
+n = 0
+try:
+    while True:
+        n += c.send(b"y" * 1000)
+except BlockingIOError:  # the send buffer is full
+    print("accepted", n, flush=True)
+c.setblocking(True)
+c.shutdown(socket.SHUT_WR)
+read_all(c)
+c.close()
 """
 SMALL_WRITES = """
 for i in range(4):  # write header, write body, read the answer: Nagle holds the body once ACKs are delayed
@@ -322,12 +336,7 @@ CONVERSATIONS: dict[str, Conversation] = {
         Conversation(
             "send_buffer_fills",
             "SO_SNDBUF 4 KiB, a non-blocking writer fills it while the reader (SO_RCVBUF 4 KiB) sleeps 1 s",
-            client(
-                "c.setblocking(False)\nn = 0\ntry:\n    while True:\n        n += c.send(b'y' * 1000)\n"
-                "except BlockingIOError:\n    print('accepted', n, flush=True)\nc.setblocking(True)\n"
-                "c.shutdown(socket.SHUT_WR); read_all(c); c.close()",
-                options="c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)",
-            ),
+            client(FILL_SEND_BUFFER, options="c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)"),
             server(
                 "time.sleep(1); read_all(c); c.close()",
                 options="srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
@@ -600,6 +609,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LiveError as exc:
         print(f"linux_conversations: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # | head
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no second error when Python flushes at exit)
     return 0
 
 
