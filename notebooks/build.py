@@ -177,7 +177,9 @@ notebook you see the last step as a picture.)
 ## Simultaneous open
 
 If both sides send a SYN at the same moment, neither is "the server". Each receives a SYN
-while in SYN-SENT, answers with a SYN,ACK, and the connection opens with **four** segments.
+while in SYN-SENT and answers with a SYN,ACK; each SYN,ACK completes the open on the side it
+reaches. Its SYN repeats one that side has already acknowledged, so, as Linux does, each side
+acknowledges it at once: **six** segments in all.
 """
     ),
     Code('both = nb.run("simultaneous_open")\nprint(render(both, explain=False))\nnb.ladder(both)'),
@@ -192,8 +194,8 @@ SYN-SENT. In which state is that side once the SYN,ACK is sent?
     Value(
         "segments in the simultaneous open",
         "len(both.segments_sent())",
-        "4",
-        "two SYNs and two SYN,ACKs: each side acknowledges the other's SYN",
+        "6",
+        "two SYNs, two SYN,ACKs, and an ACK of each SYN,ACK, whose SYN was already acknowledged",
     ),
     Md(
         """
