@@ -46,6 +46,7 @@ NOT_ON_THE_WIRE = {
     ("half_open_connection", "server"): {4},
     # the server's crash shows only when it answers the next segment with a RST
     ("half_open_data_reset", "server"): {4},
+    ("keep_alive", "server"): {12},  # likewise: it answers the next keep-alive probe with a RST
     # the scenario puts an old SYN on the client's wire that the client never sent
     ("old_duplicate_syn", "client"): {3, 4, 5, 6},
     ("old_syn_passive_reset", "client"): {1, 2, 3},

@@ -486,6 +486,53 @@ def test_a_syn_that_is_never_answered_gives_up_with_a_timeout():
     assert w.now == pytest.approx(1 + 2 + 4)
 
 
+def keepalive_pair(**config: object):
+    w = make_pair(
+        server={"keepalive": False},
+        keepalive=True,
+        keepalive_idle=1.0,
+        keepalive_interval=1.0,
+        keepalive_probes=3,
+        **config,
+    )
+    w.handshake()
+    return w
+
+
+def test_keep_alive_is_off_unless_the_application_asks_for_it(established):
+    assert established.client.timer_deadline(Timer.KEEPALIVE) is None
+
+
+def test_a_quiet_peer_is_probed_with_an_empty_ack_one_below_snd_nxt():
+    # RFC 1122 4.2.3.6; Linux and FreeBSD send <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK> and no data
+    w = keepalive_pair()
+    (probe,) = w.tick(w.client, 1.0)
+    assert probe.flags == Flags.ACK and not probe.payload
+    assert probe.seq == w.client.snd_una - 1 and probe.ack == w.client.rcv_nxt
+    (answer,) = w.deliver(probe, w.server)  # it lies before the server's window: answered with an ACK
+    assert answer.flags == Flags.ACK and (answer.seq, answer.ack) == (w.server.snd_nxt, w.server.rcv_nxt)
+    assert w.deliver(answer, w.client) == []
+    assert w.tick(w.client, 1.5) == []  # heard from at 1.0: quiet only since then
+    (again,) = w.tick(w.client, 2.0)
+    assert again.seq == w.client.snd_una - 1
+
+
+def test_unanswered_keep_alive_probes_end_in_a_reset_and_a_timeout():
+    w = keepalive_pair()
+    probes = [w.tick(w.client, float(t)) for t in (1, 2, 3)]
+    assert [len(p) for p in probes] == [1, 1, 1]
+    (rst,) = w.tick(w.client, 4.0)  # keepalive_probes = 3 went unanswered
+    assert rst.flags & Flags.RST
+    assert w.client.state is State.CLOSED and w.client.error == "timeout"
+
+
+def test_keep_alive_does_not_probe_while_data_is_in_flight():
+    w = keepalive_pair()
+    w.client.send(b"hello", 0.5)
+    w.out(w.client)  # sent, never acknowledged: the retransmission timer watches the peer
+    assert [s.flags for s in w.tick(w.client, 1.5) if not s.payload] == []
+
+
 def test_delayed_acks_come_for_every_second_full_sized_segment():
     w = make_pair(mss=1000, ack_policy=AckPolicy.DELAYED)
     w.handshake()

@@ -62,9 +62,11 @@ class EndpointConfig:
     ecn: bool = False  # send an ECN-setup SYN, with ECE and CWR (RFC 3168 6.1.1)
     ecn_syn_retries: int = 1  # retransmitted SYNs that still ask for ECN (RFC 3168 6.1.1.1 fallback)
     syn_options_retries: int | None = None  # from this SYN retransmission on, only the MSS option
-    invalid_ratelimit: float = (
-        0.5  # answers to repeated SYNs no closer than this (Linux net.ipv4.tcp_invalid_ratelimit)
-    )
+    keepalive: bool = False  # probe a quiet peer (SO_KEEPALIVE; RFC 1122 4.2.3.6: off by default)
+    keepalive_idle: float = 7200.0  # quiet time before the first probe (Linux net.ipv4.tcp_keepalive_time)
+    keepalive_interval: float = 75.0  # between probes (Linux net.ipv4.tcp_keepalive_intvl)
+    keepalive_probes: int = 9  # unanswered probes before the connection is given up (tcp_keepalive_probes)
+    invalid_ratelimit: float = 0.5  # answers to repeated SYNs no closer (net.ipv4.tcp_invalid_ratelimit)
 
     @property
     def challenge_syn(self) -> bool:
@@ -83,6 +85,8 @@ class EndpointConfig:
             raise ScenarioError(f"mtu must be between 68 and 65535 bytes, not {self.mtu}")
         if not 1 <= self.min_snd_mss <= 65495:
             raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
+        if not (self.keepalive_idle > 0 and self.keepalive_interval > 0 and self.keepalive_probes >= 1):
+            raise ScenarioError("keepalive_idle and keepalive_interval must be > 0 seconds, keepalive_probes >= 1")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):

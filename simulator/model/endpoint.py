@@ -39,6 +39,8 @@ _BARE_ACKS = frozenset(
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 # States in which our FIN, once queued, goes out after the remaining data.
 _CLOSING_SIDE = frozenset({State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+# States in which keep-alive probes a quiet peer (Linux's tcp_keepalive_timer; FIN-WAIT-2 has its own timer).
+_KEEPS_ALIVE = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 # States whose received text is processed (RFC 9293 3.10.7.4, seventh step).
 _TAKES_TEXT = frozenset({State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2})
 
@@ -147,6 +149,8 @@ class Endpoint:
         self._rtt_sent_at = 0.0
         self._retries = 0
         self._syn_was_retransmitted = False
+        self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
+        self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
         self._persist_backoff = 0
         self._dupacks = 0
@@ -371,7 +375,8 @@ class Endpoint:
             self._notes.append(None)  # type: ignore[arg-type]  # filled with the RECEIVE note below
         state = self.state
         una_before = self.snd_una
-        self._clock = now
+        self._clock = self._heard_at = now
+        self._keepalive_probes = 0
         if seg.options.timestamps is not None:
             self._ts_recent = seg.options.timestamps[0]
         if self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
@@ -525,6 +530,9 @@ class Endpoint:
                 self._process_ack(seg, now)
                 if self.state is State.CLOSED:
                     return ReceiveKey.OLD_SEGMENT_ACK_CLOSED
+            if not seg.payload and not seg.flags & (SYN | FIN) and seg.seq == self.rcv_nxt - 1:
+                self._ack_now(SendKey.ACK_KEEPALIVE)  # an empty segment just below the window
+                return ReceiveKey.KEEPALIVE_PROBE
             self._ack_now(SendKey.ACK_UNACCEPTABLE)
             return ReceiveKey.UNACCEPTABLE
         flags = seg.flags
@@ -789,6 +797,8 @@ class Endpoint:
                 self._on_persist_timeout(now)
             elif timer is Timer.DELAYED_ACK:
                 self._ack_pending = True
+            elif timer is Timer.KEEPALIVE:
+                self._on_keepalive_timeout(now)
             elif timer is Timer.ESTABLISH:
                 if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
                     self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
@@ -816,6 +826,28 @@ class Endpoint:
             self._syn_was_retransmitted = True
         self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
+
+    def _on_keepalive_timeout(self, now: float) -> None:
+        # RFC 1122 4.2.3.6, as Linux's tcp_keepalive_timer does it: after keepalive_idle without a word
+        # from the peer and with nothing in flight, an empty ACK at SND.UNA - 1, then one each
+        # keepalive_interval; after keepalive_probes unanswered, a RST and ETIMEDOUT.
+        cfg = self.config
+        if self.state not in _KEEPS_ALIVE:
+            return
+        if self._rtx or self._unsent:  # data in flight: the retransmission timer watches the peer
+            self._start(Timer.KEEPALIVE, now + cfg.keepalive_idle)
+            return
+        due = self._heard_at + cfg.keepalive_idle  # (a deadline, not a difference: exact in floating point)
+        if now < due:
+            self._start(Timer.KEEPALIVE, due)
+            return
+        if self._keepalive_probes >= cfg.keepalive_probes:
+            self._send(self.snd_nxt, self._rst_flags(), b"", SendKey.RST_KEEPALIVE_TIMEOUT)
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.KEEPALIVE_TIMEOUT)
+            return
+        self._keepalive_probes += 1
+        self._send(self.snd_una - 1, ACK, b"", SendKey.KEEPALIVE_PROBE)
+        self._start(Timer.KEEPALIVE, now + cfg.keepalive_interval)
 
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
@@ -1099,6 +1131,8 @@ class Endpoint:
 
     def _after_handshake(self) -> None:
         self._retries = 0
+        if self.config.keepalive:
+            self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.
         if self._syn_was_retransmitted and self.rto.srtt is None and self.rto.rto < 3.0:
             self.rto.base = self.rto.rto = 3.0

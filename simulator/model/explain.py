@@ -85,6 +85,13 @@ SEND: dict[SendKey, str] = {
     "(RFC 9293 section 3.10.7.4, fifth step).",
     SendKey.RST_SYN_IN_WINDOW: "With RFC 5961 off, a SYN inside the window is an error: {who} resets the connection "
     "(the rule of RFC 793).",
+    SendKey.KEEPALIVE_PROBE: "{who} has heard nothing from {peer} for its keep-alive idle time (SO_KEEPALIVE) and "
+    "has nothing in flight: it sends a keep-alive probe, an ACK with seq={seq}, one below SND.NXT, and no data. "
+    "A live {peer} must answer it with an ACK of where it is (RFC 1122 4.2.3.6).",
+    SendKey.ACK_KEEPALIVE: "{who} answers {peer}'s keep-alive probe with an ACK of where it is (seq={seq}, "
+    "ack={ack}): all a probe asks for is proof that {who} is still there.",
+    SendKey.RST_KEEPALIVE_TIMEOUT: "{peer} answered none of {who}'s keep-alive probes: {who} takes the connection "
+    "for dead, resets it (seq={seq}) and tells its application that the connection timed out.",
     SendKey.RST_ABORT: "{who}'s application aborts: a RST with seq={seq} tells {peer} to drop the connection at once; "
     "unsent and unacknowledged data is lost.",
     SendKey.RST_UNREAD_DATA: "{who}'s application closed while received data was still unread: {who} resets the "
@@ -133,6 +140,8 @@ RECEIVE: dict[ReceiveKey, str] = {
     "net.ipv4.tcp_invalid_ratelimit).",
     ReceiveKey.UNACCEPTABLE_RST_DROPPED: "A RST outside the receive window is dropped silently.",
     ReceiveKey.FIN_AGAIN: "A FIN that {who} already has (a retransmission).",
+    ReceiveKey.KEEPALIVE_PROBE: "A keep-alive probe: no data, and seq one below RCV.NXT={rcv_nxt}, so it lies "
+    "before the window and is not taken; {who} answers it with an ACK.",
     ReceiveKey.UNACCEPTABLE: "The segment is not acceptable: its sequence numbers lie outside the receive window "
     "(RCV.NXT={rcv_nxt}, RCV.WND={rcv_wnd}).",
     ReceiveKey.CHALLENGE_SYN: "A SYN on a synchronized connection is not trusted.",
@@ -211,6 +220,7 @@ STATE: dict[StateKey, str] = {
     StateKey.RST_WHILE_CLOSING: "The RST ends the connection.",
     StateKey.RST_RESET: "Connection reset by {peer}.",
     StateKey.SYN_SENT_RST: "Connection refused.",
+    StateKey.KEEPALIVE_TIMEOUT: "No answer to the last keep-alive probe: {who} gives the connection up.",
     StateKey.GAVE_UP: "{who} gave up after too many retransmissions: connection timed out.",
     StateKey.SYN_IN_WINDOW_RESET: "The connection is reset.",
     StateKey.RST_ABORT: "{who} aborted the connection.",
@@ -247,6 +257,7 @@ TIMER: dict[TimerKey, str] = {
     TimerKey.DELAYED_ACK: "the delayed-ACK timer",
     TimerKey.TIME_WAIT: "the TIME-WAIT timer (2*MSL)",
     TimerKey.ESTABLISH: "the connection-establishment timer",
+    TimerKey.KEEPALIVE: "the keep-alive timer",
 }
 
 # Bytes became readable, the stream ended, an RTT sample.

@@ -47,6 +47,9 @@ class SendKey(enum.StrEnum):
     RST_SYN_RECEIVED_BAD_ACK = "rst_syn_received_bad_ack"
     RST_SYN_IN_WINDOW = "rst_syn_in_window"
     RST_ABORT = "rst_abort"
+    RST_KEEPALIVE_TIMEOUT = "rst_keepalive_timeout"
+    KEEPALIVE_PROBE = "keepalive_probe"
+    ACK_KEEPALIVE = "ack_keepalive"
     RST_UNREAD_DATA = "rst_unread_data"
     RST_DATA_AFTER_CLOSE = "rst_data_after_close"
     # sent again (explain.RESENT)
@@ -79,6 +82,7 @@ class ReceiveKey(enum.StrEnum):
     UNACCEPTABLE_RST_DROPPED = "unacceptable_rst_dropped"
     FIN_AGAIN = "fin_again"
     UNACCEPTABLE = "unacceptable"
+    KEEPALIVE_PROBE = "keepalive_probe"
     CHALLENGE_SYN = "challenge_syn"
     SYN_IN_SYN_RECEIVED = "syn_in_syn_received"
     SYN_IN_WINDOW_RESET = "syn_in_window_reset"
@@ -137,6 +141,7 @@ class StateKey(enum.StrEnum):
     RST_RESET = "rst_reset"
     SYN_SENT_RST = "syn_sent_rst"
     GAVE_UP = "gave_up"
+    KEEPALIVE_TIMEOUT = "keepalive_timeout"
     SYN_IN_WINDOW_RESET = "syn_in_window_reset"
     RST_ABORT = "rst_abort"
     RST_UNREAD_DATA = "rst_unread_data"
@@ -153,6 +158,7 @@ class TimerKey(enum.StrEnum):
     DELAYED_ACK = "delayed-ACK"
     TIME_WAIT = "TIME-WAIT"
     ESTABLISH = "connection-establishment"
+    KEEPALIVE = "keep-alive"
 
 
 class DataKey(enum.StrEnum):

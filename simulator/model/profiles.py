@@ -71,6 +71,7 @@ PROFILES: dict[str, Profile] = {
                 ack_resends_fin=True,
                 old_segment_acks=True,
                 rfc1337=True,
+                keepalive_probes=8,
             ),
             frozenset({"FreeBSD"}),
         ),

@@ -249,6 +249,30 @@ SOURCES: dict[str, Source] = {
         "no",
         "net.inet.tcp.rexmit_drop_options",
     ),
+    "keepalive": Source(
+        "probe a peer that has been quiet for keepalive_idle",
+        "RFC 1122 4.2.3.6: MAY, off by default",
+        "SO_KEEPALIVE",
+        "SO_KEEPALIVE",
+    ),
+    "keepalive_idle": Source(
+        "quiet time before the first keep-alive probe",
+        "RFC 1122 4.2.3.6: no less than two hours by default",
+        "net.ipv4.tcp_keepalive_time (7200 s), TCP_KEEPIDLE",
+        "net.inet.tcp.keepidle (7200 s), TCP_KEEPIDLE",
+    ),
+    "keepalive_interval": Source(
+        "time between keep-alive probes",
+        "silent",
+        "net.ipv4.tcp_keepalive_intvl (75 s), TCP_KEEPINTVL",
+        "net.inet.tcp.keepintvl (75 s), TCP_KEEPINTVL",
+    ),
+    "keepalive_probes": Source(
+        "unanswered probes before the connection is given up",
+        "silent",
+        "net.ipv4.tcp_keepalive_probes (9), TCP_KEEPCNT",
+        "net.inet.tcp.keepcnt (8), TCP_KEEPCNT",
+    ),
     "invalid_ratelimit": Source(
         "answers to repeated SYNs in SYN-RECEIVED no closer than this",
         "silent (RFC 9293 3.10.7.4: an ACK to each)",

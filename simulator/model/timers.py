@@ -19,6 +19,7 @@ class Timer(enum.Enum):
     DELAYED_ACK = TimerKey.DELAYED_ACK  # RFC 1122 section 4.2.3.2
     TIME_WAIT = TimerKey.TIME_WAIT  # 2*MSL, RFC 9293 section 3.10.7.4
     ESTABLISH = TimerKey.ESTABLISH  # give up a handshake (TCP_KEEPINIT, RFC 1122 R2 for SYNs)
+    KEEPALIVE = TimerKey.KEEPALIVE  # probe a quiet peer (SO_KEEPALIVE), RFC 1122 section 4.2.3.6
 
 
 class RtoEstimator:

@@ -34,6 +34,10 @@ SERVER_PORT = 5000
 _CONFIG_KEYS = {
     "mss": "mss",
     "mtu": "mtu",
+    "keepalive": "keepalive",
+    "keepalive_idle": "keepalive_idle",
+    "keepalive_interval": "keepalive_interval",
+    "keepalive_probes": "keepalive_probes",
     "window": "recv_buffer",
     "window_scale": "window_scale",
     "sack_permitted": "sack_permitted",
