@@ -271,7 +271,15 @@ def tuples(directions: dict[str, list[str]]) -> dict[str, list[str]]:
 
 # The conversations whose flags, seq, ack and length the linux profile already gives as Linux does (one of
 # the variants); the rest differ as docs/linux-conversations.md lists.
-MATCHING = ["handshake", "client_closes_first", "server_closes_first", "think_time", "simultaneous_open", "ipv6"]
+MATCHING = [
+    "handshake",
+    "client_closes_first",
+    "server_closes_first",
+    "think_time",
+    "simultaneous_open",
+    "ipv6",
+    "keepalive",
+]
 
 
 @pytest.mark.parametrize("name", MATCHING)

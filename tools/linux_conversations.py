@@ -331,7 +331,11 @@ CONVERSATIONS: dict[str, Conversation] = {
                 "c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)",
             ),
             server("read_all(c); c.close()"),
-            needs="keep-alive (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL)",
+            model=scenario(
+                ["connect server", "wait 2.5", "close"],
+                ["listen", "wait_for_eof", "close"],
+                client="keepalive = true\nkeepalive_idle = 1.0\nkeepalive_interval = 1.0",
+            ),
         ),
         Conversation(
             "send_buffer_fills",
