@@ -1,6 +1,7 @@
 """RFC 9293 section 3.10: one test per rule the model implements, driven by hand."""
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -449,6 +450,26 @@ def test_each_timeout_doubles_the_rto(pair):
         (again,) = pair.tick(pair.client, t)
         assert again.flags == Flags.SYN and again.seq == 1000  # same ISN
     assert times == [1.0, 3.0, 7.0]
+
+
+def test_a_zero_window_probed_for_a_day_keeps_its_probes_at_the_maximum_interval():
+    # the persist backoff stops doubling at max_rto: a window closed for 86,400 s is probed every 60 s,
+    # where the shift once grew until 2**shift overflowed a float (after about 61,500 simulated seconds)
+    w = make_pair(server={"recv_buffer": 1000, "auto_read": False})
+    w.handshake()
+    w.client.send(b"x" * 3000, 0.0)
+    (data,) = w.out(w.client)  # the 1000 bytes the window takes
+    (zero,) = w.deliver(data, w.server)
+    w.deliver(zero, w.client)
+    assert w.client.snd_wnd == 0
+    probes = []
+    while w.now < 86_400:
+        deadline = w.client.next_timer()
+        assert deadline is not None
+        probes.append(deadline)
+        w.tick(w.client, deadline)
+    gaps = [b - a for a, b in itertools.pairwise(probes)]
+    assert max(gaps) == pytest.approx(60.0) and gaps[-1] == pytest.approx(60.0)
 
 
 def test_karn_no_rtt_sample_from_a_retransmitted_segment(pair):

@@ -870,8 +870,9 @@ class Endpoint:
             self._send_fin(now, arm_rto=False)
         else:
             return
-        self._persist_backoff += 1
-        interval = min(self.rto.rto * (1 << self._persist_backoff), self.config.max_rto)
+        interval = min(self.rto.rto * (1 << (self._persist_backoff + 1)), self.config.max_rto)
+        if interval < self.config.max_rto:  # the shift stops growing at the cap (else it overflows a float)
+            self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
     # --------------------------------------------------------------- output
