@@ -113,6 +113,8 @@ def test_check_asked_for_a_connection_that_is_not_there_is_one_error_line(args):
         text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    if args[0] == "--connection":  # and it says how many there are
+        assert "no connection 2: it has 1 TCP connection, numbered from 1" in result.stderr
 
 
 @pytest.mark.slow

@@ -64,6 +64,7 @@ def test_show_prints_a_scenario_file_that_runs(tmp_path, capsys):
     ("args", "message"),
     [
         (["run", "no_such_scenario"], "no scenario called 'no_such_scenario'"),
+        (["run", "lost_syns"], "did you mean 'lost_syn'?"),
         (["run", "three_way_handshake", "--loss", "1.5"], "not a probability"),
         (["run", "three_way_handshake", "--isn-client", "-1"], "not a 32-bit sequence number"),
         (["run", "three_way_handshake", "--seed", "x"], "invalid int value"),

@@ -113,7 +113,7 @@ def check(args: argparse.Namespace) -> int:
         damage = exc  # the connections before the damage are reported: say so, then fail
     if not found:
         what = (
-            f"no connection {args.connection}"
+            f"no connection {args.connection}: it has {count(tally.connections, 'TCP connection')}, numbered from 1"
             if args.connection is not None
             else f"no TCP connection on port {args.port}"
             if args.port is not None

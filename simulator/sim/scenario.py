@@ -6,6 +6,7 @@ instructor's own file has the same form (see docs/reference/scenario-file.md).
 
 from __future__ import annotations
 
+import difflib
 import random
 import shlex
 import tomllib
@@ -209,8 +210,11 @@ def load(name_or_path: str) -> Scenario:
         return parse(text, default_name=path.stem, source=str(path))
     resource = resources.files("simulator.sim.scenarios") / f"{name_or_path}.toml"
     if not resource.is_file():
-        known = ", ".join(builtin_names())
-        raise ScenarioError(f"no scenario called {name_or_path!r} (built-in: {known}; or give a .toml file)")
+        names = builtin_names()
+        close = difflib.get_close_matches(name_or_path, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        known = ", ".join(names)
+        raise ScenarioError(f"no scenario called {name_or_path!r} ({hint}built-in: {known}; or give a .toml file)")
     return parse(resource.read_text(encoding="utf-8"), default_name=name_or_path, source=name_or_path)
 
 
