@@ -236,3 +236,13 @@ def test_an_mtu_sets_the_mss_an_endpoint_offers():
     )
     syn = next(iter_sends(scenario.run()))
     assert syn.options.mss == 9000 - 40
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_move_to_established_shows_the_syn_acknowledged(name):
+    # the state change that ends a handshake carries the TCB after the ACK that caused it: SND.UNA has
+    # passed the SYN (ISS + 1), where the demo's last screen once showed the server's SND.UNA back at its ISS
+    trace = load(name).run()
+    moves = [dict(e.views)[e.endpoint] for e in trace.of_kind(EventKind.STATE)]
+    moves = [view for view in moves if view.state is State.ESTABLISHED]
+    assert all(view.snd_una == view.iss + 1 for view in moves), name

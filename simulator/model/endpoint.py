@@ -562,6 +562,9 @@ class Endpoint:
                 self._emit_rst(seg.ack, seg, SendKey.RST_SYN_RECEIVED_BAD_ACK)
                 return ReceiveKey.SYN_RECEIVED_BAD_ACK
             self._update_window(seg, now, force=True)
+            # SND.UNA <- SEG.ACK acknowledges our SYN as the move is made, so that the state change
+            # shows the TCB after it (RFC 9293 3.10.7.4, fifth step: SYN-RECEIVED, then ESTABLISHED)
+            self._acknowledge(seg.ack, now)
             self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
             self._after_handshake()
             if syn_copy:
