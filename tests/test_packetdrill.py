@@ -129,6 +129,37 @@ def test_the_parser_reads_every_kind_of_time():
     assert times == [(False, 0.5, None), (True, 0.25, None), (False, None, None), (False, 1.0, 6.0)]
 
 
+def test_a_time_range_may_be_written_with_a_tilde():
+    # packetdrill's newer spelling of a range: +.3~+.303 is +.3...+.303
+    (line,) = parse("+.3~+.303 close(3) = 0\n").lines
+    assert (line.relative, line.time, line.end) == (True, 0.3, 0.303)
+
+
+def test_untimed_commands_before_the_first_event_and_after_the_last_are_the_environment(tmp_path):
+    # packetdrill's grammar: script = options, init command, events, cleanup command; Linux's own tests
+    # all begin with `../common/defaults.sh`, here over several lines as some of them write it
+    text = "--tolerance_usecs=10000\n`../common/defaults.sh\n ../common/set_sysctls.py x=1\n`\n" + SERVER
+    text += "`echo cleanup`\n"
+    script = parse(text)
+    assert script.init == "`../common/defaults.sh ../common/set_sysctls.py x=1 `"
+    assert script.cleanup == "`echo cleanup`"
+    result = run(tmp_path, text)
+    assert result.status == "pass" and result.skipped_kinds["init or cleanup command"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0 close(3) = 0\n`one`\n0 close(4) = 0\n", "line 2: an untimed command must start or end the script"),
+        ("`one\n0 close(3) = 0\n", "ends inside a back-quoted command"),
+        ("`one`\n0 close(3) = 0\n`two`\n`three`\n", "line 4: only one untimed command may end a script"),
+    ],
+)
+def test_an_untimed_command_anywhere_else_is_the_scripts_error(text, message):
+    with pytest.raises(ScriptError, match=message):
+        parse(text)
+
+
 def test_the_parser_resolves_ifdef_and_comments():
     text = "// a comment\n#ifdef A\n0 close(3) = 0 // trailing\n#else\n0 close(4) = 0\n#endif\n"
     assert [line.text for line in parse(text, defines=frozenset({"A"})).lines] == ["close(3) = 0"]

@@ -113,10 +113,15 @@ class Script:
     path: str
     options: dict[str, str]
     lines: tuple[Line, ...]
+    # The untimed shell commands packetdrill's grammar allows before the first event and after the
+    # last (``script: opt_options opt_init_command events opt_cleanup_command``): the environment.
+    init: str | None = None
+    cleanup: str | None = None
 
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_TIME = re.compile(rf"^\s*(\*|[+]?\s*{_NUMBER}(?:\s*\.\.\.\s*[+]?{_NUMBER})?)\s+(.*)$")
+# A time, or a range of times: ``1.0...6.0``, or ``+.3~+.303`` (the newer spelling of a range)
+_TIME = re.compile(rf"^\s*(\*|[+]?\s*{_NUMBER}(?:\s*(?:\.\.\.|~)\s*[+]?{_NUMBER})?)\s+(.*)$")
 
 
 def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozenset()) -> Script:
@@ -127,6 +132,10 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
     in_python = False
     python_start = 0
     python: list[str] = []
+    init: str | None = None
+    cleanup: str | None = None
+    cleanup_line = 0
+    command: list[str] | None = None
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
         if stripped.startswith("#"):
@@ -153,14 +162,32 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
                 in_python = False
                 lines[-1] = replace(lines[-1], text="\n".join(python))
             continue
+        if command is not None:  # a back-quoted command over several lines: up to its closing quote
+            command.append(raw.strip())
+            if "`" not in raw:
+                continue
+            raw, command = " ".join(command), None
         line = _strip_comment(raw).strip()
         if not line:
+            continue
+        if line.startswith("`") and line.count("`") % 2:
+            command = [line]
             continue
         if line.startswith("--"):
             name, _, value = line[2:].partition("=")
             options[name.strip()] = value.strip()
             continue
         match = _TIME.match(line)
+        if match is None and line.startswith("`") and line.endswith("`"):
+            if not lines and init is None:
+                init = line
+            elif cleanup is None:
+                cleanup, cleanup_line = line, number
+            else:
+                raise ScriptError(f"line {number}: only one untimed command may end a script")
+            continue
+        if cleanup is not None:
+            raise ScriptError(f"line {cleanup_line}: an untimed command must start or end the script")
         if match is None:
             raise ScriptError(f"line {number}: cannot read the time at the start of {line!r}")
         stamp, body = match.groups()
@@ -173,7 +200,9 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
         raise ScriptError("the script ends inside an #ifdef (no #endif)")
     if in_python:
         raise ScriptError(f"line {python_start}: %{{ without }}%")
-    return Script(path, options, tuple(lines))
+    if command is not None:
+        raise ScriptError("the script ends inside a back-quoted command (no closing `)")
+    return Script(path, options, tuple(lines), init, cleanup)
 
 
 def _strip_comment(line: str) -> str:
@@ -189,7 +218,7 @@ def _strip_comment(line: str) -> str:
 def _time(stamp: str) -> tuple[bool, float | None, float | None]:
     if stamp == "*":
         return False, None, None
-    start, _, end = stamp.partition("...")
+    start, _, end = stamp.replace("~", "...").partition("...")
     relative = start.strip().startswith("+")
     value = float(start.strip().lstrip("+").strip())
     return relative, value, float(end.strip().lstrip("+")) if end else None
@@ -373,6 +402,9 @@ class _Runner:
     # -------------------------------------------------------------- driver
     def run(self) -> Result:
         try:
+            for command in (self.script.init, self.script.cleanup):
+                if command is not None:  # the machine's environment, set up and torn down around the test
+                    self._skip("init or cleanup command")
             for line in self.script.lines:
                 self._line(line)
             self._finish()
