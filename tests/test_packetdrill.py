@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.conformance.packetdrill import RunOptions, ScriptError, parse, parse_options, parse_packet, run_script
 
@@ -160,6 +162,35 @@ def test_an_untimed_command_anywhere_else_is_the_scripts_error(text, message):
         parse(text)
 
 
+def test_a_line_may_run_over_several_until_its_brackets_and_quotes_close():
+    text = (
+        "+0.1 recvmsg(4, {msg_name(...)=...,\n   msg_iov(1)=[{...,0}],\n   msg_flags=0}, 0) = 0\n"
+        "+0 `sysctl -q a=1\n   sysctl -q b=2`\n"
+        "+0 %{\nassert tcpi_state == TCPI_ESTABLISHED\n}%\n"
+    )
+    call, command = parse("0 close(3) = 0\n" + text).lines[1:3]
+    assert (call.number, call.time) == (2, 0.1) and call.text.endswith("msg_flags=0}, 0) = 0")
+    assert command.kind == "shell" and command.text == "`sysctl -q a=1 sysctl -q b=2`"
+    with pytest.raises(ScriptError, match="line 1: the script ends inside this call's arguments"):
+        parse("0 recvmsg(4, {msg_name(...)=...,\n")
+
+
+def test_a_packet_may_carry_no_flags_and_sack_blocks():
+    spec = parse_packet("< - 1:1001(1000) win 20000", 1)
+    assert spec.flags == 0 and spec.length == 1000
+    assert parse_options("nop,nop,sack 1001:2001 3001:4001").sack_blocks == ((1001, 2001), (3001, 4001))
+
+
+@pytest.mark.parametrize(("option", "feature"), [("FO 3021b9d889017eeb", "TCP Fast Open"), ("md5 00ff", "MD5")])
+def test_an_option_the_model_does_not_have_makes_the_script_not_applicable(tmp_path, option, feature):
+    script = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+        f"+0 < S 0:0(0) win 32792 <mss 1460,{option}>\n"
+    )
+    result = run(tmp_path, script)
+    assert result.status == "n/a" and feature in result.message
+
+
 def test_the_parser_resolves_ifdef_and_comments():
     text = "// a comment\n#ifdef A\n0 close(3) = 0 // trailing\n#else\n0 close(4) = 0\n#endif\n"
     assert [line.text for line in parse(text, defines=frozenset({"A"})).lines] == ["close(3) = 0"]
@@ -196,3 +227,19 @@ def test_the_cli_prints_a_summary_and_exits_1_on_failure(tmp_path):
         [sys.executable, "-m", "simulator", "packetdrill", "nope.pkt"], capture_output=True, text=True
     )
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cut=st.integers(0, len(SERVER) + len(CLIENT_RETRANSMITS)),
+    junk=st.sampled_from(["", "`", "(", "{", "%{", "~", "-", "<", ">", "\x00", "9" * 30, "1e999", "--mtu=0\n"]),
+    tail=st.booleans(),
+)
+def test_a_malformed_script_is_its_own_error_never_a_crash(tmp_path_factory, cut, junk, tail):
+    # truncated lines, stray brackets and back-quotes, huge numbers: a result, never a traceback
+    text = SERVER + CLIENT_RETRANSMITS
+    text = text[:cut] + junk + (text[cut:] if tail else "")
+    path = tmp_path_factory.mktemp("fuzz") / "t.pkt"
+    path.write_text(text)
+    result = run_script(path, RunOptions())
+    assert result.status in ("pass", "fail", "error", "n/a")

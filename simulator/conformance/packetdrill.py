@@ -136,6 +136,7 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
     cleanup: str | None = None
     cleanup_line = 0
     command: list[str] | None = None
+    call: tuple[tuple[int, str], list[str]] | None = None  # a timed line over several: (number, time), lines
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
         if stripped.startswith("#"):
@@ -177,7 +178,16 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
             name, _, value = line[2:].partition("=")
             options[name.strip()] = value.strip()
             continue
+        if call is not None:  # a system call whose arguments run over several lines
+            call[1].append(line)
+            if _unfinished(" ".join(call[1])):
+                continue
+            (number, when), parts, call = call[0], call[1], None
+            line = when + " " + " ".join(parts)
         match = _TIME.match(line)
+        if match is not None and not match.group(2).startswith("%{") and _unfinished(match.group(2)):
+            call = ((number, match.group(1)), [match.group(2)])
+            continue
         if match is None and line.startswith("`") and line.endswith("`"):
             if not lines and init is None:
                 init = line
@@ -202,7 +212,22 @@ def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozen
         raise ScriptError(f"line {python_start}: %{{ without }}%")
     if command is not None:
         raise ScriptError("the script ends inside a back-quoted command (no closing `)")
+    if call is not None:
+        raise ScriptError(f"line {call[0][0]}: the script ends inside this call's arguments (a bracket left open)")
     return Script(path, options, tuple(lines), init, cleanup)
+
+
+def _unfinished(text: str) -> bool:
+    """A line that goes on below: a bracket still open (outside quoted strings), or a back-quote."""
+    depth, quoted = 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "([{":
+            depth += 1
+        elif not quoted and ch in ")]}":
+            depth -= 1
+    return depth > 0 or text.count("`") % 2 == 1
 
 
 def _strip_comment(line: str) -> str:
@@ -235,7 +260,7 @@ def _kind(body: str) -> str:
 
 
 _PACKET = re.compile(
-    r"^(?P<dir>[<>])\s*(?P<flags>[SFRPUEW.]+)\s+(?:(?P<start>\d+):(?P<end>\d+)|(?P<any>\.\.\.))\((?P<len>\d+)\)"
+    r"^(?P<dir>[<>])\s*(?P<flags>[SFRPUEW.]+|-)\s+(?:(?P<start>\d+):(?P<end>\d+)|(?P<any>\.\.\.))\((?P<len>\d+)\)"
     r"(?:\s+ack\s+(?P<ack>\d+))?(?:\s+win\s+(?P<win>\d+))?\s*(?:<(?P<opts>[^>]*)>)?\s*$"
 )
 
@@ -258,7 +283,7 @@ def parse_packet(body: str, number: int) -> PacketSpec:
     if match is None:
         raise ScriptError(f"line {number}: cannot read the packet {body!r}")
     flags = Flags(0)
-    for letter in match["flags"]:
+    for letter in match["flags"].strip("-"):  # "-": no flags at all
         flags |= _FLAG_LETTERS[letter]
     start = int(match["start"]) if match["start"] is not None else None
     length = int(match["len"])
@@ -280,6 +305,7 @@ def parse_options(text: str) -> Options:
     mss = wscale = None
     sack = False
     timestamps = None
+    blocks: list[tuple[SeqNum, SeqNum]] = []
     for part in (p.strip() for p in text.split(",")):
         words = part.split()
         if not words or words[0] in ("nop", "eol"):
@@ -292,9 +318,15 @@ def parse_options(text: str) -> Options:
             sack = True
         elif words[0] == "TS":
             timestamps = (int(words[2]), int(words[4]))
+        elif words[0] == "sack":  # SACK blocks, left:right each (RFC 2018)
+            blocks += [(SeqNum(int(a)), SeqNum(int(b))) for a, _, b in (w.partition(":") for w in words[1:])]
+        elif words[0] in ("FO", "FOEXP"):
+            raise _NotApplicable("needs TCP Fast Open (the FO option, RFC 7413), which the model does not have")
+        elif words[0] == "md5":
+            raise _NotApplicable("needs TCP MD5 signatures (RFC 2385), which the model does not have")
         else:
             raise ScriptError(f"unknown TCP option {part!r}")
-    return Options(mss=mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
+    return Options(mss=mss, wscale=wscale, sack_permitted=sack, sack_blocks=tuple(blocks), timestamps=timestamps)
 
 
 # ------------------------------------------------------------------ results
@@ -378,7 +410,10 @@ class _Runner:
         self.freebsd = "FreeBSD" in prof.defines
         self.config = prof.config
         usecs = options.tolerance_usecs
-        self.tolerance = (usecs if usecs is not None else int(script.options.get("tolerance_usecs", "4000"))) / 1e6
+        written = script.options.get("tolerance_usecs", "4000")
+        if usecs is None and not written.isdigit():
+            raise ScriptError(f"{script.path}: --tolerance_usecs={written} is not a whole number of microseconds")
+        self.tolerance = (usecs if usecs is not None else int(written)) / 1e6
         version = script.options.get("ip_version", "ipv4")
         if version not in ADDRESSES:
             raise ScriptError(f"{script.path}: --ip_version={version} is not ipv4 or ipv6")
@@ -406,7 +441,10 @@ class _Runner:
                 if command is not None:  # the machine's environment, set up and torn down around the test
                     self._skip("init or cleanup command")
             for line in self.script.lines:
-                self._line(line)
+                try:
+                    self._line(line)
+                except (ValueError, IndexError, KeyError, OverflowError) as exc:  # a malformed line
+                    raise ScriptError(f"line {line.number}: cannot read {line.text[:60]!r} ({exc})") from None
             self._finish()
         except _Failed as failure:
             self.result.status, self.result.line, self.result.message = "fail", failure.line, str(failure)
