@@ -101,6 +101,8 @@ def test_bad_arguments_give_one_clear_line_and_status_2(args, message):
         ("[endpoint.a]\nmss = 1460.5", "mss must be a whole number"),
         ("[endpoint.a]\nwindow_scale = 0.5", "window_scale must be a whole number"),
         ("[endpoint.a]\nmtu = 10", "mtu must be between 68 and 65535"),
+        ("[endpoint.a]\naddress = 'example.com'", "address must be an IP address"),
+        ("[endpoint.a]\nport = true", "port must be 1..65535"),
     ],
 )
 def test_a_bad_scenario_file_gives_one_clear_line_and_status_2(tmp_path, toml, message):
@@ -177,3 +179,55 @@ def test_reading_a_truncated_capture_is_one_error_line(tmp_path, cut):
     path.write_bytes((DATA / "linux-loopback.pcap").read_bytes()[:cut])
     result = run("read", str(path))
     assert result.returncode == 2 and result.stderr.startswith(f"error: {path}: ") and result.stderr.count("\n") == 1
+
+
+def test_no_command_ever_looks_a_name_up(tmp_path, monkeypatch, capsys):
+    # addresses are IP literals, checked when the scenario is loaded: nothing here may ask a resolver
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"name resolution: {args}")
+
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo"):
+        monkeypatch.setattr(socket, name, refuse)
+    pytest.importorskip("scapy")
+    pytest.importorskip("matplotlib")
+    capture = tmp_path / "run.pcapng"
+    assert main(["run", "graceful_close"]) == 0
+    assert main(["export", "graceful_close", "-o", str(capture)]) == 0
+    assert main(["diagram", "graceful_close", "-o", str(tmp_path / "d.svg")]) == 0
+    assert main(["check", str(capture)]) == 0
+    scenario = tmp_path / "named.toml"
+    scenario.write_text("[endpoint.a]\naddress = 'server.example'\nscript = ['listen']\n")
+    assert main(["export", str(scenario), "-o", str(tmp_path / "x.pcap")]) == 2
+    assert "never looks names up" in capsys.readouterr().err
+
+
+def test_a_failed_export_leaves_the_file_it_was_to_replace_as_it_was(tmp_path):
+    pytest.importorskip("scapy")
+    target = tmp_path / "kept.pcapng"
+    target.write_bytes(b"the student's own capture")
+    result = run("export", "graceful_close", "--at", "nobody", "-o", str(target))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "no endpoint called 'nobody'" in result.stderr
+    assert target.read_bytes() == b"the student's own capture"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.pcapng"]  # and no half-written file beside it
+
+
+def test_an_output_is_renamed_into_place_only_when_whole(tmp_path):
+    from simulator.capture.outputs import replacing
+
+    target = tmp_path / "out.svg"
+    target.write_text("old")
+
+    def write_half() -> None:
+        with replacing(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("stopped half-way")
+
+    with pytest.raises(RuntimeError):
+        write_half()
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.svg"]
+    with replacing(target) as temporary:
+        temporary.write_text("new")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["out.svg"]

@@ -23,6 +23,7 @@ from ..model.segment import Flags, Options, Segment
 from ..model.seq import SeqNum
 from ..sim.trace import Trace
 from .analysis import captured
+from .outputs import replacing
 
 # Capture timestamps start here (2025-01-01 00:00:00 UTC) so that files are reproducible.
 EPOCH = 1735689600
@@ -184,15 +185,19 @@ def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool
     suffix = path.suffix.lower()
     if suffix not in (".pcap", ".pcapng"):
         raise TcpsimError(f"{path}: the capture must end in .pcap or .pcapng")
+    names = [e.name for e in trace.endpoints]
+    if at is not None and at not in names:  # checked before any file is opened
+        raise TcpsimError(f"no endpoint called {at!r} to capture at (endpoints: {', '.join(names)})")
     count = 0
-    try:
-        writer = PcapNgWriter(str(path)) if suffix == ".pcapng" else PcapWriter(str(path), sync=False)
-        with writer:
-            for pkt in packets(trace, at=at, drops=drops):
-                if suffix == ".pcap":
-                    pkt.comments = None
-                writer.write(pkt)
-                count += 1
-    except OSError as exc:
-        raise TcpsimError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with replacing(path) as temporary:
+        try:
+            writer = PcapNgWriter(str(temporary)) if suffix == ".pcapng" else PcapWriter(str(temporary), sync=False)
+            with writer:
+                for pkt in packets(trace, at=at, drops=drops):
+                    if suffix == ".pcap":
+                        pkt.comments = None
+                    writer.write(pkt)
+                    count += 1
+        except OSError as exc:
+            raise TcpsimError(f"cannot write {path}: {exc.strerror or exc}") from None
     return count

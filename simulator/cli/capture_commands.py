@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..capture.outputs import replacing
+from ..model.errors import TcpsimError
 from .options import UsageError, add_run_options, count, report_options, require, scenario_from_args
 from .options import jobs as job_count
 
@@ -207,9 +209,10 @@ def scenario_from(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"tcpsim scenario-from: cannot write {args.output}: {exc.strerror}") from None
+        with replacing(args.output) as temporary:
+            temporary.write_text(text, encoding="utf-8")
+    except TcpsimError as exc:
+        raise UsageError(f"tcpsim scenario-from: {exc}") from None
     print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
     return 0
 

@@ -7,6 +7,7 @@ instructor's own file has the same form (see docs/reference/scenario-file.md).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import random
 import shlex
 import tomllib
@@ -302,8 +303,9 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         raise ScenarioError(f"{where}: profile must be one of {', '.join(PROFILES)}, not {profile_name!r}")
     config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)
     port = table.get("port", SERVER_PORT if listens else 40000 + index)
-    if not isinstance(port, int) or not 1 <= port <= 65535:
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise ScenarioError(f"{where}: port must be 1..65535, not {port!r}")
+    address = _address(table.get("address", f"10.0.0.{index + 1}"), where)
     isn = table.get("isn")
     if isn is not None:
         if not isinstance(isn, int):
@@ -319,7 +321,7 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         raise ScenarioError(f"{where}: start must be a time in seconds, not {start!r}")
     return EndpointSpec(
         name=name,
-        address=str(table.get("address", f"10.0.0.{index + 1}")),
+        address=address,
         port=port,
         isn=isn,
         config=config,
@@ -456,6 +458,19 @@ def _flags(value: Any, where: str) -> Flags:
         return Flags.parse(str(value))
     except ValueError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _address(value: Any, where: str) -> str:
+    """An endpoint's address: an IP literal, written as Python writes it (tcpsim never looks a name up)."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ScenarioError(
+            f"{where}: address must be an IP address such as 10.0.0.1 or 2001:db8::1, not {value!r} "
+            "(tcpsim never looks names up)"
+        ) from None
 
 
 def _check_type(key: str, value: Any, annotation: str, where: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from ...capture.outputs import replacing
 from ...model.errors import TcpsimError
 
 # Okabe-Ito: told apart by colour-blind readers; each endpoint also gets its own
@@ -37,9 +38,13 @@ def save(figure: Figure, path: str | Path) -> Path:
     if path.suffix == ".pdf":
         metadata["CreationDate"] = None
         metadata.pop("Date")
-    with matplotlib.rc_context({"svg.hashsalt": "tcpsim", "svg.fonttype": "path", "pdf.compression": 6}):
+    with (
+        matplotlib.rc_context({"svg.hashsalt": "tcpsim", "svg.fonttype": "path", "pdf.compression": 6}),
+        replacing(path) as temporary,
+    ):
         try:
-            figure.savefig(path, metadata=metadata, dpi=150 if path.suffix == ".png" else "figure")
+            dpi = 150 if path.suffix == ".png" else "figure"
+            figure.savefig(temporary, metadata=metadata, dpi=dpi, format=path.suffix.lower().lstrip("."))
         except OSError as exc:
             raise TcpsimError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
