@@ -4,6 +4,7 @@ import pytest
 
 from simulator import EventKind, Flags, State, builtin_names, load
 from simulator.model.keys import SendKey
+from simulator.present.textladder import render
 from simulator.sim.scenario import parse
 
 from .conftest import iter_sends
@@ -246,3 +247,10 @@ def test_the_move_to_established_shows_the_syn_acknowledged(name):
     moves = [dict(e.views)[e.endpoint] for e in trace.of_kind(EventKind.STATE)]
     moves = [view for view in moves if view.state is State.ESTABLISHED]
     assert all(view.snd_una == view.iss + 1 for view in moves), name
+
+
+def test_keep_alive_probes_are_named_in_the_ladder_and_the_trace():
+    trace = load("keep_alive").run()
+    probes = [e for e in trace.of_kind(EventKind.SEND) if e.keepalive]
+    assert len(probes) == 3 and all(not e.segment.payload for e in probes)
+    assert render(trace, explain=False).count("(keep-alive)") == 3

@@ -97,6 +97,8 @@ class Screen:
             text = self.label(step)
             if event.retransmission:
                 text += " (again)"
+            elif event.keepalive:
+                text += " (keep-alive)"
             mark = _MARKS.get(kind, "")
             body = f" {text} "
             room = max(width - len(body) - 3, 2)

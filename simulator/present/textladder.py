@@ -88,6 +88,8 @@ def _row(
         tag = _ARROWS[kind]
         if event.retransmission:
             tag = " (retransmission)" + tag
+        elif event.keepalive:
+            tag = " (keep-alive)" + tag
         body = f" {text}{tag} "
         if kind == EventKind.DROP:
             arrow = (

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.errors import TraceFormatError
+from ..model.keys import SendKey
 from ..model.notes import TcbView
 from ..model.segment import Flags, Options, Segment
 from ..model.seq import SeqNum
@@ -87,6 +88,11 @@ class TraceEvent:
         """The sentence that says why this step happened."""
         why = self.why
         return why if isinstance(why, str) else why()
+
+    @property
+    def keepalive(self) -> bool:
+        """A keep-alive probe: an empty ACK one below SND.NXT (RFC 1122 4.2.3.6)."""
+        return self.key == SendKey.KEEPALIVE_PROBE
 
     @property
     def state_after(self) -> dict[str, State]:

@@ -31,6 +31,7 @@ class Arrow:
     label: str
     lost: bool = False
     retransmission: bool = False
+    keepalive: bool = False
     duplicate: bool = False
     old: bool = False  # injected by the scenario
 
@@ -112,6 +113,7 @@ def layout(trace: Trace, *, relative: bool = False) -> LadderLayout:
                 seg,
                 _label(seg, event.endpoint, isns, relative),
                 retransmission=event.retransmission,
+                keepalive=event.keepalive,
                 old=event.kind == EventKind.INJECT,
             )
             lay.arrows.append(arrow)
@@ -316,6 +318,8 @@ def _draw_arrow(ax: object, arrow: Arrow, xs: dict[str, float], names: list[str]
     extra = []
     if arrow.retransmission:
         extra.append("retransmission")
+    if arrow.keepalive:
+        extra.append("keep-alive")
     if arrow.duplicate:
         extra.append("duplicate")
     if arrow.old:
