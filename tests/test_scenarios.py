@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator import EventKind, Flags, State, builtin_names, load
+from simulator import EventKind, Flags, State, Trace, builtin_names, load
 from simulator.model.keys import SendKey
 from simulator.present.textladder import render
 from simulator.sim.scenario import parse
@@ -254,3 +254,24 @@ def test_keep_alive_probes_are_named_in_the_ladder_and_the_trace():
     probes = [e for e in trace.of_kind(EventKind.SEND) if e.keepalive]
     assert len(probes) == 3 and all(not e.segment.payload for e in probes)
     assert render(trace, explain=False).count("(keep-alive)") == 3
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_scripted_fault_of_a_built_in_scenario_fires(name):
+    assert load(name).run().warnings == []
+
+
+def test_a_fault_that_never_fires_is_said_not_silent():
+    # flags = "F" never matches the client's FIN, which also acknowledges (FIN,ACK)
+    text = load_text("graceful_close") + '\n[[fault]]\naction = "drop"\nfrom = "client"\nflags = "F"\n'
+    trace = parse(text).run()
+    (warning,) = trace.warnings
+    assert warning.startswith("fault 1 never fired") and '"FA"' in warning
+    assert f"note: {warning}" in render(trace)
+    assert Trace.from_json(trace.to_json()).warnings == [warning]
+
+
+def load_text(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("simulator.sim.scenarios") / f"{name}.toml").read_text("utf-8")

@@ -73,6 +73,7 @@ def render(
     lines.append("")
     if trace.stopped_at is not None:
         lines.append(f"stopped at t={trace.stopped_at:g} s with events still pending (set 'until' in the scenario)")
+    lines.extend(f"note: {warning}" for warning in trace.warnings)
     final = trace.final_states()
     lines.append("final states: " + ", ".join(f"{name} {state}" for name, state in final.items()))
     return "\n".join(lines) + "\n"

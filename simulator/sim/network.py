@@ -222,7 +222,23 @@ class Network:
         if until is not None and heap:
             self.trace.stopped_at = until  # events were still pending
             self.now = max(self.now, until)
+        self.trace.warnings = self._unfired_faults()
         return self.trace
+
+    def _unfired_faults(self) -> list[str]:
+        """A scripted fault that never acted is a mistake in the scenario, not a quiet success: say so."""
+        out = []
+        for i, (fault, seen) in enumerate(zip(self.faults, self._fault_seen, strict=True), 1):
+            if seen >= fault.nth:
+                continue
+            matched = f"{seen} segment{'' if seen == 1 else 's'} matched" if seen else "no segment matched"
+            hint = (
+                ' (flags must match exactly: a FIN that also acknowledges is "FA", data "PA")'
+                if fault.flags is not None
+                else ""
+            )
+            out.append(f"fault {i} never fired: it was to act on {fault.describe()}, and {matched}{hint}.")
+        return out
 
     def _push(self, time: float, kind: int, obj: object) -> None:
         # A timer runs after whatever else is due at the same instant: a kernel's timer never

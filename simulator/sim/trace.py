@@ -117,6 +117,7 @@ class Trace:
     endpoints: list[EndpointInfo] = field(default_factory=list)
     events: list[TraceEvent] = field(default_factory=list)
     stopped_at: float | None = None  # the run was cut off here with events pending
+    warnings: list[str] = field(default_factory=list)  # what the run says about the scenario itself
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)
@@ -153,6 +154,7 @@ class Trace:
             "seed": self.seed,
             "endpoints": [{"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints],
             "stopped_at": self.stopped_at,
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
             "events": [_event_to_dict(e) for e in self.events],
         }
 
@@ -180,6 +182,7 @@ class Trace:
                 ],
                 events=[_event_from_dict(e) for e in data["events"]],
                 stopped_at=float(data["stopped_at"]) if data.get("stopped_at") is not None else None,
+                warnings=[str(w) for w in data.get("warnings", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TraceFormatError(f"the trace is damaged: {exc!r}") from None
