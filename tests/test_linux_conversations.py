@@ -69,6 +69,18 @@ SMALL_WRITES_OUT = rows(
 # 20000 bytes into a 4 KiB receive buffer (SO_RCVBUF 2048, doubled): half-MSS segments once the window reopens
 STOPPED_DATA = [f"{'A' if i % 2 == 0 else 'PA'} {1449 + 724 * i} 1 724" for i in range(25)]  # 1449 ... 18825
 STOPPED_ACKS = [f"A 1 {1449 + 1448 * i} 0" for i in range(1, 13)]
+# The stopped receiver, as the sender sends it and as the receiver ACKs it after its first ACK (if any).
+STOPPED_SENDER = rows(
+    "S 0 0 0 SYN",
+    "A 1 1 0",
+    "A 1 1 724",
+    "PA 725 1 724",
+    *["A 1448 1 0"] * 3,  # zero-window probes: seq SND.UNA - 1, no data
+    *STOPPED_DATA,
+    "FPA 19549 1 452",
+    "A 20002 2 0",
+)
+STOPPED_RECEIVER = [*["A 1 1449 0"] * 4, *STOPPED_ACKS, "A 1 20002 0", "FA 1 20002 0"]
 
 # name -> the variants seen, each the row keys per direction (OUT: from the side that sent the first SYN)
 EXPECTED: dict[str, list[dict[str, list[str]]]] = {
@@ -109,34 +121,10 @@ EXPECTED: dict[str, list[dict[str, list[str]]]] = {
     ],
     "syn_dropped": [{OUT: rows("S 0 0 0 SYN", "S 0 0 0 SYN", "S 0 0 0 SYN")}],
     "receiver_stops_reading": [
-        {
-            OUT: rows(
-                "S 0 0 0 SYN",
-                "A 1 1 0",
-                "A 1 1 724",
-                "PA 725 1 724",
-                *["A 1448 1 0"] * 3,  # zero-window probes: seq SND.UNA - 1, no data
-                *STOPPED_DATA,
-                "FPA 19549 1 452",
-                "A 20002 2 0",
-            ),
-            BACK: rows("SA 0 1 0 SYN0", "A 1 725 0", *["A 1 1449 0"] * 4, *STOPPED_ACKS, "A 1 20002 0", "FA 1 20002 0"),
-        },
-        {
-            # the same, but the receiver's ACK of the first 724 bytes waits and covers both halves (seen once in
-            # about eight runs under load: the delayed-ACK timer against the second half's arrival)
-            OUT: rows(
-                "S 0 0 0 SYN",
-                "A 1 1 0",
-                "A 1 1 724",
-                "PA 725 1 724",
-                *["A 1448 1 0"] * 3,
-                *STOPPED_DATA,
-                "FPA 19549 1 452",
-                "A 20002 2 0",
-            ),
-            BACK: rows("SA 0 1 0 SYN0", *["A 1 1449 0"] * 4, *STOPPED_ACKS, "A 1 20002 0", "FA 1 20002 0"),
-        },
+        {OUT: STOPPED_SENDER, BACK: rows("SA 0 1 0 SYN0", "A 1 725 0", *STOPPED_RECEIVER)},
+        # the same, but the receiver's ACK of the first 724 bytes waits and covers both halves (seen once in
+        # about eight runs under load: the delayed-ACK timer against the second half's arrival)
+        {OUT: STOPPED_SENDER, BACK: rows("SA 0 1 0 SYN0", *STOPPED_RECEIVER)},
     ],
     "keepalive": [
         # the same race as in the handshake: the ACK of the client's FIN alone (9 runs in 14), or carried by the
