@@ -57,8 +57,15 @@ def test_a_server_script_passes(tmp_path):
 
 
 def test_time_is_virtual_and_retransmissions_follow_the_rto(tmp_path):
-    result = run(tmp_path, CLIENT_RETRANSMITS)
+    result = run(tmp_path, CLIENT_RETRANSMITS, profile="rfc")  # RFC 6298 5.5: the RTO doubles
     assert result.status == "pass", result.message
+
+
+def test_linux_resends_a_syn_at_the_initial_rto_before_backing_off(tmp_path):
+    # tcp_syn_linear_timeouts (Linux 6.5+): the first retransmissions of a SYN keep the 1 s RTO
+    result = run(tmp_path, CLIENT_RETRANSMITS.replace("+2 > S", "+1 > S"))
+    assert result.status == "pass", result.message
+    assert run(tmp_path, CLIENT_RETRANSMITS).status == "fail"
 
 
 def test_a_wrong_flag_is_reported_with_the_line_and_both_segments(tmp_path):

@@ -318,7 +318,7 @@ CONVERSATIONS: dict[str, Conversation] = {
             model=scenario(
                 ["connect server", "send 20000", "close"],
                 ["listen", "wait 2", *["read", "wait 0.001"] * 30, "close"],  # (no step reads until the end)
-                server="window = 2048\nauto_read = false",
+                server="window = 2048\nfixed_recv_buffer = true\nauto_read = false",  # SO_RCVBUF
             ),
         ),
         Conversation(
@@ -352,14 +352,14 @@ CONVERSATIONS: dict[str, Conversation] = {
             "Write 5 bytes, write 5 more, read a 5-byte answer, four times, Nagle on (the default)",
             client(SMALL_WRITES),
             server(SMALL_WRITES_SERVER),
-            needs="Nagle's algorithm (RFC 896), on unless TCP_NODELAY",
+            model=SMALL_WRITES_MODEL,
         ),
         Conversation(
             "small_writes_nodelay",
             "The same writes with TCP_NODELAY",
             client(SMALL_WRITES, options="c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)"),
             server(SMALL_WRITES_SERVER),
-            model=SMALL_WRITES_MODEL,  # the model has no Nagle: every write goes out at once, as with TCP_NODELAY
+            model=SMALL_WRITES_MODEL.replace("[endpoint.server]", "nagle = false\n[endpoint.server]"),
         ),
         Conversation(
             "ipv6",
