@@ -263,7 +263,8 @@ class _Runner:
     def __init__(self, script: Script, prof: Profile, options: RunOptions) -> None:
         self.script = script
         self.options = options
-        self.config = prof.config
+        # The script is the application: it reads only with read() lines, so unread data fills the buffer.
+        self.config = replace(prof.config, auto_read=False)
         usecs = options.tolerance_usecs
         written = script.options.get("tolerance_usecs", "4000")
         if usecs is None and not (written.isdigit() and len(written) < 10):
@@ -289,6 +290,7 @@ class _Runner:
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
+        self.peer_timestamps: dict[int, bool] = {}  # by id(endpoint): the script's SYN offered timestamps
         self.line: Line | None = None  # the line being run, for an error's line number
 
     # -------------------------------------------------------------- driver
@@ -354,8 +356,8 @@ class _Runner:
         """Run the model's timers up to ``to``; anything sent before then was not expected."""
         self._run_timers(to)
         self.now = max(self.now, to)
-        for sent_at, seg in self.outbound:
-            if sent_at < to - self.tolerance or line.kind != LineKind.PACKET:
+        for sent_at, seg in self.outbound:  # packetdrill compares it with the next ">" line: one too old fails
+            if sent_at < to - self.tolerance:
                 raise _Failed(
                     line.number,
                     f"line {line.number}: before this line the model sent {self._describe(seg)} at "
@@ -475,6 +477,8 @@ class _Runner:
         ep = self._demux(seg)
         if ep is None:
             return  # no socket at all: a real host would answer with RST; scripts never test it
+        if seg.flags & Flags.SYN:
+            self.peer_timestamps[id(ep)] = opts.timestamps is not None
         self._event()
         ep.on_segment(seg, self.now)
         self._collect(self.now)
@@ -770,6 +774,10 @@ class _Runner:
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
         }
+        if ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT):
+            # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
+            both = ep.config.timestamps and not ep.config.no_options and self.peer_timestamps.get(id(ep), False)
+            values["tcpi_advmss"] = ep.adv_mss - (12 if both else 0)
         values.update({name: _LINUX_STATE[state] for name, state in _TCPI.items()})
         return values
 
