@@ -136,6 +136,18 @@ _OPTION_FEATURES = {
     "IP_TOS": Feature.IP_FIELDS,
     "IPV6_TCLASS": Feature.IP_FIELDS,
 }
+# Socket options the model has a setting for: the EndpointConfig fields each one sets.
+_OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
+    "TCP_NOOPT": lambda v: {"no_options": bool(v)},
+    "TCP_KEEPINIT": lambda v: {"connect_timeout": float(v)},
+    "SO_RCVBUF": lambda v: {"recv_buffer": v},
+    "TCP_MAXSEG": lambda v: {"mss": v},
+    "TCP_SYNCNT": lambda v: {"syn_retries": v},
+    "SO_KEEPALIVE": lambda v: {"keepalive": bool(v)},
+    "TCP_KEEPIDLE": lambda v: {"keepalive_idle": float(v)},
+    "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
+    "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
+}
 _SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
 _NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
@@ -533,9 +545,7 @@ class _Runner:
 
     def _expect(self, spec: PacketSpec, line: Line, when: float | None) -> None:
         if spec.ip is not None:
-            raise NeedsFeature(
-                Feature.IP_FIELDS, f"line {line.number}: checking [{spec.ip}] needs {Feature.IP_FIELDS}"
-            )
+            raise NeedsFeature(Feature.IP_FIELDS, f"line {line.number}: checking [{spec.ip}] needs {Feature.IP_FIELDS}")
         if when is None:  # "*": whenever the model next sends something
             while not self.outbound:
                 pending = [t for ep in self.endpoints if (t := ep.next_timer()) is not None]
@@ -579,14 +589,13 @@ class _Runner:
         sent_at, seg = self.outbound.pop(0)
         if spec.start is None or len(seg.payload) >= spec.length or not seg.payload:
             return sent_at, seg
-        merged, taken = seg, 0
-        for at, nxt in self.outbound:
+        merged = seg
+        for taken, (at, nxt) in enumerate(self.outbound, 1):
             fits = len(merged.payload) + len(nxt.payload) <= spec.length
             same = (nxt.flags | Flags.PSH) == (merged.flags | Flags.PSH) and nxt.ack == merged.ack
             if not (fits and same and at == sent_at and nxt.seq == merged.seq + len(merged.payload)):
                 break
             merged = replace(merged, payload=merged.payload + nxt.payload, flags=nxt.flags, window=nxt.window)
-            taken += 1
             if len(merged.payload) == spec.length:
                 del self.outbound[:taken]
                 return sent_at, merged
@@ -872,20 +881,10 @@ class _Calls:
         if option in _ENVIRONMENT_OPTIONS or option == "TCP_NODELAY":  # the model never delays a small segment
             run._count_environment(f"setsockopt {option}")
             return 0, None
-        changes: dict[str, Any] = {
-            "TCP_NOOPT": {"no_options": bool(value)},
-            "TCP_KEEPINIT": {"connect_timeout": float(value)},
-            "SO_RCVBUF": {"recv_buffer": value},
-            "TCP_MAXSEG": {"mss": value},
-            "TCP_SYNCNT": {"syn_retries": value},
-            "SO_KEEPALIVE": {"keepalive": bool(value)},
-            "TCP_KEEPIDLE": {"keepalive_idle": float(value)},
-            "TCP_KEEPINTVL": {"keepalive_interval": float(value)},
-            "TCP_KEEPCNT": {"keepalive_probes": value},
-        }.get(option, {})
+        changes = _OPTION_SETTINGS[option](value) if option in _OPTION_SETTINGS else {}
         if not changes:
-            feature = f"the socket option {option}"
-            raise NeedsFeature(feature, f"line {line.number}: setsockopt {option} needs {feature}")
+            wanted = f"the socket option {option}"
+            raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {feature}")
         try:
             new = replace(cfg, **changes)
         except ScenarioError as exc:
@@ -913,8 +912,8 @@ class _Calls:
             feature = Feature.SEND_BUFFER if option == "SO_SNDBUF" else _OPTION_FEATURES[option]
             raise NeedsFeature(feature, f"line {line.number}: getsockopt {option} needs {feature}")
         else:
-            feature = f"the socket option {option}"
-            raise NeedsFeature(feature, f"line {line.number}: getsockopt {option} needs {feature}")
+            wanted = f"the socket option {option}"
+            raise NeedsFeature(wanted, f"line {line.number}: getsockopt {option} needs {wanted}")
         if got != want:
             raise _Failed(line.number, f"line {line.number}: {option} is {got}, but the script expects {want}")
         return expected
@@ -935,8 +934,8 @@ class _Calls:
         elif request == "SIOCOUTQNSD":
             got = ep.unsent
         else:
-            feature = f"the ioctl {request}"
-            raise NeedsFeature(feature, f"line {line.number}: needs {feature}")
+            wanted = f"the ioctl {request}"
+            raise NeedsFeature(wanted, f"line {line.number}: needs {wanted}")
         if str(got) != want:
             raise _Failed(line.number, f"line {line.number}: {request} is {got}, but the script expects {want}")
         return expected
@@ -1077,7 +1076,7 @@ class _Calls:
     def shutdown(run: _Runner, line: Line, args: list[str], expected: Return) -> Return:
         sock = run._sock(line, args[0])
         how, ep = args[1], sock.endpoint
-        if ep.state is State.CLOSED and ep.remote_port == 0 or ep.state is State.SYN_SENT:
+        if (ep.state is State.CLOSED and ep.remote_port == 0) or ep.state is State.SYN_SENT:
             return -1, "ENOTCONN"
         if how in ("SHUT_RD", "SHUT_RDWR"):
             sock.read_shut = True
@@ -1146,7 +1145,7 @@ def _revents(sock: _Socket, events: str) -> set[str]:
         got.add("POLLRDHUP")
     if ep.error is not None:
         got.add("POLLERR")
-    if ep.state is State.CLOSED and ep.remote_port != 0 or (sock.read_shut and sock.write_shut):
+    if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
         got.add("POLLHUP")
     asked = {f.strip() for f in events.split("|")}
     return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}

@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..model.config import EndpointConfig
 from ..model.errors import ScenarioError
@@ -39,7 +40,8 @@ def _int(value: str) -> int:
 
 def _flag(field: str, *, invert: bool = False) -> Setter:
     def set_flag(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig:
-        return replace(cfg, **{field: bool(_int(value)) != invert})
+        changes: dict[str, Any] = {field: bool(_int(value)) != invert}
+        return replace(cfg, **changes)
 
     return set_flag
 
@@ -49,7 +51,8 @@ def _count(field: str) -> Setter:
         number = _int(value)
         if not 0 <= number <= 255:
             raise SysctlError(f"{field} must be 0..255, not {number}")
-        return replace(cfg, **{field: number})
+        changes: dict[str, Any] = {field: number}
+        return replace(cfg, **changes)
 
     return set_count
 
@@ -59,7 +62,8 @@ def _seconds(field: str, unit: float, *, minimum: int = 1) -> Setter:
         number = _int(value)
         if not minimum <= number <= 10**9:
             raise SysctlError(f"{field} must be {minimum}..1e9, not {number}")
-        return replace(cfg, **{field: number * unit})
+        changes: dict[str, Any] = {field: number * unit}
+        return replace(cfg, **changes)
 
     return set_seconds
 
@@ -85,7 +89,9 @@ def _freebsd_recvspace(cfg: EndpointConfig, value: str, base: EndpointConfig) ->
     number = _int(value)
     if not 0 <= number <= 65535 << 14:
         raise SysctlError(f"recvspace must be 0..{65535 << 14}, not {number}")
-    return replace(cfg, recv_buffer=number, window_scale=cfg.window_scale if number <= 65535 else cfg.window_scale or 14)
+    return replace(
+        cfg, recv_buffer=number, window_scale=cfg.window_scale if number <= 65535 else cfg.window_scale or 14
+    )
 
 
 def _freebsd_drop_options(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig:

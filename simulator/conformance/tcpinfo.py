@@ -61,6 +61,7 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.LShift: operator.lshift,
     ast.RShift: operator.rshift,
 }
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.Not: operator.not_, ast.USub: operator.neg, ast.Invert: operator.invert}
 _MAX_SHIFT = 64
 
 
@@ -135,7 +136,7 @@ def _value(node: ast.expr, values: Mapping[str, int]) -> Any:
         return all(results) if isinstance(node.op, ast.And) else any(results)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub | ast.Invert):
         operand = _value(node.operand, values)
-        return {ast.Not: lambda v: not v, ast.USub: operator.neg, ast.Invert: operator.invert}[type(node.op)](operand)
+        return _UNARY[type(node.op)](operand)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _value(node.left, values), _value(node.right, values)
         if isinstance(node.op, ast.LShift) and right > _MAX_SHIFT:
