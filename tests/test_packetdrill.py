@@ -271,6 +271,9 @@ def test_a_script_whose_every_check_was_skipped_is_vacuous_not_a_pass(tmp_path):
         ("+0 write(4, ..., 100000) = 50000", "send buffer"),
         ("+0 epoll_create(1) = 5", "epoll"),
         ("+0 pipe([5, 6]) = 0", "the system call pipe()"),
+        ("+0 setsockopt(4, SOL_SOCKET, SO_BOGUS, [1], 4) = 0", "the socket option SO_BOGUS"),
+        ("+0 getsockopt(4, SOL_SOCKET, SO_BOGUS, [1], [4]) = 0", "the socket option SO_BOGUS"),
+        ("+0 ioctl(4, SIOCBOGUS, [1]) = 0", "the ioctl SIOCBOGUS"),
         ("+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [1000000], 4) = 0", "SO_RCVBUF"),
     ],
 )

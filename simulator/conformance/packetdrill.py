@@ -884,7 +884,7 @@ class _Calls:
         changes = _OPTION_SETTINGS[option](value) if option in _OPTION_SETTINGS else {}
         if not changes:
             wanted = f"the socket option {option}"
-            raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {feature}")
+            raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
         try:
             new = replace(cfg, **changes)
         except ScenarioError as exc:
