@@ -149,6 +149,7 @@ _OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
 _SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
+_READ_OPTIONS = frozenset({"ip_version", "tolerance_usecs", "mtu"})  # the script options the runner applies
 _NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
 
@@ -304,6 +305,8 @@ class _Runner:
         self.events = 0
         self.peer_timestamps: dict[int, bool] = {}  # by id(endpoint): the script's SYN offered timestamps
         self.line: Line | None = None  # the line being run, for an error's line number
+        for name in sorted(set(script.options) - _READ_OPTIONS):  # addresses, TSO and timestamp clocks
+            self._count_environment(f"option --{name[:40]}")
 
     # -------------------------------------------------------------- driver
     def run(self) -> Result:
@@ -472,7 +475,9 @@ class _Runner:
         if spec.start is None:
             raise ScriptError(f"line {line.number}: an injected packet needs its sequence numbers")
         self._inbound_ip(spec, line)
-        ack = SeqNum(self.local_isn + spec.ack) if spec.ack is not None else SeqNum(0)
+        # packetdrill maps an inbound ACK field from the script's numbering even when it is not written
+        # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
+        ack = SeqNum(self.local_isn + (spec.ack or 0)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
         seg = Segment(
             REMOTE_PORT,
