@@ -344,7 +344,9 @@ def test_tcp_info_assertions_are_evaluated_over_the_models_values(tmp_path):
 
 def test_known_sysctls_become_settings_and_the_rest_is_environment(tmp_path):
     helper = tmp_path / "defaults.sh"
-    helper.write_text('sysctl -q net.ipv4.tcp_timestamps=1\nsysctl -q net.ipv4.tcp_rmem="4096 $((2*1024)) 8192"\n')
+    helper.write_text(
+        '# set up\nsysctl -q net.ipv4.tcp_timestamps=1\nsysctl -q net.ipv4.tcp_rmem="4096 $((2*1024)) 8192"\n'
+    )
     result = run(tmp_path, "`./defaults.sh\nsysctl -q net.ipv4.tcp_sack=0`\n" + HANDSHAKE)
     assert result.settings == {"net.ipv4.tcp_timestamps": "1", "net.ipv4.tcp_sack": "0"}
     assert result.environment["sysctl net.ipv4.tcp_rmem"] == 1

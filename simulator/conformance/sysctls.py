@@ -9,6 +9,7 @@ other is the environment of the real machine, counted by name, not failed.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -148,10 +149,12 @@ def assignments(command: str, base_dir: Path | None, depth: int = 0) -> Iterator
 
     ``base_dir`` is the script's folder, for a relative ``../common/defaults.sh``; ``None`` reads no file.
     """
-    try:
-        words = shlex.split(command.replace("`", " ").replace(";", " ; ").replace("\n", " ; "), comments=True)
-    except ValueError:
-        return
+    words: list[str] = []
+    for text in command.replace("`", " ").splitlines():
+        try:
+            words += shlex.split(text.replace(";", " ; "), comments=True)
+        except ValueError:
+            continue
     for word in words:
         match = _ASSIGN.match(word)
         if match is not None:
@@ -163,16 +166,24 @@ def assignments(command: str, base_dir: Path | None, depth: int = 0) -> Iterator
 def _included(word: str, base_dir: Path, depth: int) -> Iterator[tuple[str, str]]:
     """The sysctls of a shell script the command runs (a one-line file holding a path is a symlink)."""
     path = base_dir / word
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_INCLUDE_BYTES:
-            return
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = _read_small(path)
+    if text is None:
         return
     if "\n" not in text.strip() and text.strip().endswith(".sh"):  # a symbolic link checked in as text
         yield from _included(text.strip(), path.parent, depth + 1)
         return
     yield from assignments(_expand(text), path.parent, depth + 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_small(path: Path) -> str | None:
+    """A shell script's text (every Linux script reads the same defaults.sh: read it once)."""
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_INCLUDE_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _expand(text: str) -> str:
