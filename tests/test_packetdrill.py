@@ -266,6 +266,9 @@ def test_a_script_whose_every_check_was_skipped_is_vacuous_not_a_pass(tmp_path):
         ("+0 %{ assert tcpi_snd_cwnd == 10 }%", "TCP_INFO tcpi_snd_cwnd"),
         ("+0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [3000], 4) = 0", "TCP_USER_TIMEOUT"),
         ("+0 < icmp unreachable frag_needed mtu 800", "ICMP"),
+        ("+0 < udp (1000)", "UDP"),
+        ("+0 < ipv4 192.0.2.2 > 192.0.2.1: gre: . 1:1(0) ack 1 win 32767", "tunnels"),
+        ("+0 > (tos 0x4) . 1:1(0) ack 1", "IP header fields"),
         ("+0 write(4, ..., 100) = 100\n+0 > [ect0] P. 1:101(100) ack 1", "IP header fields"),
         ("+0 < [ce] . 1:1(0) ack 1 win 32767", "ECN congestion marks"),
         ("+0 write(4, ..., 100000) = 50000", "send buffer"),
@@ -429,3 +432,23 @@ def test_a_batch_of_broken_scripts_is_one_complete_json_document(tmp_path):
     data = json.loads(out.stdout)
     assert len(data["results"]) == 5 and out.stderr == ""
     assert sorted(r["status"] for r in data["results"]) == ["error", "error", "error", "error", "pass"]
+
+
+def test_poll_answers_at_once_waits_for_data_and_times_out(tmp_path):
+    text = HANDSHAKE + (
+        "+0 poll([{fd=4, events=POLLIN, revents=0}], 1, 0) = 0\n"
+        "+0...0.100 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1\n"
+        "+.1 < P. 1:6(5) ack 1 win 32767\n+0 > . 1:1(0) ack 6\n+0 read(4, ..., 5) = 5\n"
+        "+0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1\n"
+        "+0...0.050 poll([{fd=4, events=POLLIN, revents=0}], 1, 50) = 0\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    wrong = run(tmp_path, text.replace("revents=POLLOUT}", "revents=POLLIN|POLLOUT}"))
+    assert "poll() revents are POLLOUT, but the script expects POLLIN|POLLOUT" in wrong.message
+
+
+def test_a_peer_mss_of_zero_does_not_hang_the_sender(tmp_path):
+    text = HANDSHAKE.replace("<mss 1460>", "<mss 0>") + "+0 write(4, ..., 2000) = 2000\n+0 > . 1:537(536) ack 1\n"
+    result = run(tmp_path, text)
+    assert result.status in ("pass", "fail") and "runaway" not in result.message

@@ -246,6 +246,7 @@ class _Pending:
     expected: Return
     start: float
     ready: Callable[[], Return | None]
+    deadline: float | None = None  # when it times out (poll's timeout), if ever
 
 
 def run_script(path: str | Path, options: RunOptions | None = None) -> Result:
@@ -381,12 +382,19 @@ class _Runner:
         self._check_pending()
 
     def _run_timers(self, to: float) -> None:
+        """Fire the model's timers, and the time-outs of blocked calls, in time order up to ``to``."""
         while True:
             due: list[tuple[float, int]] = []
             for i, ep in enumerate(self.endpoints):
                 deadline = ep.next_timer()
                 if deadline is not None and deadline <= to:
                     due.append((deadline, i))
+            timeouts = [call.deadline for call in self.pending if call.deadline is not None and call.deadline <= to]
+            if timeouts and (not due or min(timeouts) < min(due)[0]):
+                self._event()
+                self.now = max(self.now, min(timeouts))
+                self._check_pending()
+                continue
             if not due:
                 return
             t, i = min(due)
@@ -414,6 +422,7 @@ class _Runner:
         """A blocking call still waiting after the last line returns when the model lets it."""
         while self.pending:
             deadlines = [t for ep in self.endpoints if (t := ep.next_timer()) is not None]
+            deadlines += [call.deadline for call in self.pending if call.deadline is not None]
             if not deadlines:
                 call = self.pending[0]
                 raise _Failed(call.line.number, f"line {call.line.number}: {call.call}() never returned")
@@ -688,8 +697,15 @@ class _Runner:
                 f"line {line.number}: {name}() returned at t={self.now:.3f} s, but the script expects t={end:.3f} s",
             )
 
-    def _wait(self, line: Line, call: str, expected: Return, ready: Callable[[], Return | None]) -> None:
-        self.pending.append(_Pending(line, call, expected, self.now, ready))
+    def _wait(
+        self,
+        line: Line,
+        call: str,
+        expected: Return,
+        ready: Callable[[], Return | None],
+        deadline: float | None = None,
+    ) -> None:
+        self.pending.append(_Pending(line, call, expected, self.now, ready, deadline))
 
     def _check_pending(self) -> None:
         for call in list(self.pending):
@@ -1133,7 +1149,7 @@ class _Calls:
         got = ready()
         if got is not None:
             return got
-        run._wait(line, "poll", expected, ready)
+        run._wait(line, "poll", expected, ready, start + timeout / 1000 if timeout >= 0 else None)
         return None
 
 

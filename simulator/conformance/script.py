@@ -49,6 +49,7 @@ class Feature(enum.StrEnum):
     MD5 = "TCP MD5 signatures (RFC 2385)"
     ICMP = "ICMP messages to TCP (RFC 1122 4.2.3.9, path MTU discovery)"
     UDP = "UDP and UDP-encapsulated TCP"
+    ENCAPSULATION = "tunnels (GRE, MPLS, IP in IP)"
     IP_FIELDS = "IP header fields (TOS, ECN codepoint, TTL)"
     ECN_CE = "ECN congestion marks (CE, RFC 3168)"
     SEND_BUFFER = "a send buffer limit (SO_SNDBUF: write() that blocks or is partial)"
@@ -297,7 +298,7 @@ def parse_packet(body: str, number: int) -> PacketSpec:
         other = _OTHER_PACKET.match(body)
         if other is not None:
             proto = other["proto"].lower()
-            feature = Feature.ICMP if proto == "icmp" else Feature.UDP
+            feature = {"icmp": Feature.ICMP, "udp": Feature.UDP}.get(proto, Feature.ENCAPSULATION)
             raise NeedsFeature(feature, f"line {number}: a {proto} packet: needs {feature}")
         raise ScriptError(f"line {number}: cannot read the packet {body[:80]!r}")
     flags = Flags(0)
