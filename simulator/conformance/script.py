@@ -221,6 +221,8 @@ def _untimed_command(reader: _Reader, number: int, line: str) -> None:
 
 def _unfinished(text: str) -> bool:
     """A line that goes on below: a bracket still open (outside quoted strings), or a back-quote."""
+    if text.count("(") == text.count(")") and "[" not in text and "{" not in text and "`" not in text:
+        return False
     depth, quoted = 0, False
     for ch in text:
         if ch == '"':
@@ -233,6 +235,8 @@ def _unfinished(text: str) -> bool:
 
 
 def _strip_comment(line: str) -> str:
+    if "//" not in line:
+        return line
     in_backquote = False
     for i, ch in enumerate(line):
         if ch == "`":

@@ -144,17 +144,25 @@ SETTERS: dict[str, Setter] = {**FREEBSD, **LINUX}
 _ASSIGN = re.compile(r"^(?:/proc/sys/)?([a-z]\w*[./][\w./-]+)=(.*)$", re.DOTALL)
 
 
-def assignments(command: str, base_dir: Path | None, depth: int = 0) -> Iterator[tuple[str, str]]:
+def assignments(command: str, base_dir: Path | None) -> tuple[tuple[str, str], ...]:
     """The ``(name, value)`` sysctls a shell command sets, in order (shell scripts it runs included).
 
     ``base_dir`` is the script's folder, for a relative ``../common/defaults.sh``; ``None`` reads no file.
     """
-    words: list[str] = []
-    for text in command.replace("`", " ").splitlines():
-        try:
-            words += shlex.split(text.replace(";", " ; "), comments=True)
-        except ValueError:
-            continue
+    return tuple(_words(command, base_dir, 0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
+    """One line of shell as words (suites repeat the same lines in every script: each is split once)."""
+    try:
+        return tuple(shlex.split(text.replace(";", " ; "), comments=True))
+    except ValueError:
+        return ()
+
+
+def _words(command: str, base_dir: Path | None, depth: int) -> Iterator[tuple[str, str]]:
+    words = [word for text in command.replace("`", " ").splitlines() for word in _split(text)]
     for word in words:
         match = _ASSIGN.match(word)
         if match is not None:
@@ -172,15 +180,23 @@ def _included(word: str, base_dir: Path, depth: int) -> Iterator[tuple[str, str]
     if "\n" not in text.strip() and text.strip().endswith(".sh"):  # a symbolic link checked in as text
         yield from _included(text.strip(), path.parent, depth + 1)
         return
-    yield from assignments(_expand(text), path.parent, depth + 1)
+    yield from _words(_expand(text), path.parent, depth + 1)
+
+
+def _read_small(path: Path) -> str | None:
+    """A shell script's text, if it is a small file (read again only when it changes)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if not path.is_file() or stat.st_size > _MAX_INCLUDE_BYTES:
+        return None
+    return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=64)
-def _read_small(path: Path) -> str | None:
-    """A shell script's text (every Linux script reads the same defaults.sh: read it once)."""
+def _read(path: Path, mtime_ns: int, size: int) -> str | None:
     try:
-        if not path.is_file() or path.stat().st_size > _MAX_INCLUDE_BYTES:
-            return None
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
