@@ -417,7 +417,9 @@ def test_a_malformed_script_is_its_own_error_never_a_crash(tmp_path_factory, cut
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
     result = run_script(path, RunOptions())
     assert result.status in ("pass", "fail", "error", "needs-feature", "vacuous")
-    assert "Error:" not in result.message or result.status == "error"
+    assert "could not run" not in result.message  # the batch boundary's catch-all: a bug in the runner
+    if result.status == "error":
+        assert result.line is not None, result.message
 
 
 def test_a_batch_of_broken_scripts_is_one_complete_json_document(tmp_path):

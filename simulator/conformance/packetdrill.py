@@ -260,7 +260,7 @@ def run_script(path: str | Path, options: RunOptions | None = None) -> Result:
 def _run_script(path: str, options: RunOptions) -> Result:
     try:
         prof = profile(options.profile)
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8", errors="replace")  # a bad byte is its line's error
         script = parse(text, path=path, defines=prof.defines)
         return _Runner(script, prof, options).run()
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -268,7 +268,7 @@ def _run_script(path: str, options: RunOptions) -> Result:
     except NeedsFeature as exc:
         return Result(path, Outcome.NEEDS_FEATURE, str(exc), feature=exc.feature)
     except (ScriptError, ScenarioError) as exc:
-        return Result(path, Outcome.ERROR, str(exc))
+        return Result(path, Outcome.ERROR, str(exc), line=_line_of(str(exc)))
     except RecursionError:
         return Result(path, Outcome.ERROR, "the script nests too deeply to read")
 
@@ -282,17 +282,23 @@ class _Runner:
         usecs = options.tolerance_usecs
         written = script.options.get("tolerance_usecs", "4000")
         if usecs is None and not (written.isdigit() and len(written) < 10):
-            raise ScriptError(f"{script.path}: --tolerance_usecs={written} is not a whole number of microseconds")
+            raise ScriptError(
+                f"line {script.option_lines.get('tolerance_usecs', 0)}: --tolerance_usecs={written[:20]} "
+                "is not a whole number of microseconds"
+            )
         self.tolerance = (usecs if usecs is not None else int(written)) / 1e6
         version = script.options.get("ip_version", "ipv4")
         if version not in ADDRESSES:
-            raise ScriptError(f"{script.path}: --ip_version={version} is not ipv4 or ipv6")
+            raise ScriptError(
+                f"line {script.option_lines.get('ip_version', 0)}: --ip_version={version[:20]} is not ipv4 or ipv6"
+            )
         self.local_addr, self.remote_addr = ADDRESSES[version]
         if "mtu" in script.options:
             try:
                 self.config = replace(self.config, mtu=int(script.options["mtu"][:8]))
             except (ValueError, ScenarioError) as exc:
-                raise ScriptError(f"{script.path}: --mtu={script.options['mtu'][:20]}: {exc}") from None
+                where = f"line {script.option_lines.get('mtu', 0)}"
+                raise ScriptError(f"{where}: --mtu={script.options['mtu'][:20]}: {exc}") from None
         self.base = self.config  # the profile's settings, before any sysctl
         self.now = 0.0
         self.last = 0.0  # time of the previous line, for relative times
@@ -312,7 +318,7 @@ class _Runner:
     # -------------------------------------------------------------- driver
     def run(self) -> Result:
         try:
-            self._environment(self.script.init, None)
+            self._environment(self.script.init, None, self.script.init_line)
             for line in self.script.lines:
                 self.line = line
                 try:
@@ -320,7 +326,7 @@ class _Runner:
                 except (ValueError, IndexError, KeyError, OverflowError, TypeError, ZeroDivisionError) as exc:
                     raise ScriptError(f"line {line.number}: cannot read {line.text[:60]!r} ({exc})") from None
             self._finish()
-            self._environment(self.script.cleanup, None)
+            self._environment(self.script.cleanup, None, self.script.cleanup_line)
         except _Failed as failure:
             self.result.status, self.result.line, self.result.message = Outcome.FAIL, failure.line, str(failure)
         except NeedsFeature as need:
@@ -329,7 +335,7 @@ class _Runner:
             self.result.line = self.line.number if self.line is not None else None
         except (ScriptError, ScenarioError, UserCallError) as exc:
             self.result.status, self.result.message = Outcome.ERROR, str(exc)
-            self.result.line = self.line.number if self.line is not None else None
+            self.result.line = _line_of(str(exc)) or (self.line.number if self.line is not None else None)
         except (RecursionError, MemoryError, ArithmeticError, ValueError, TypeError, KeyError, IndexError) as exc:
             where = f"line {self.line.number}: " if self.line is not None else ""
             self.result.status, self.result.message = Outcome.ERROR, f"{where}{type(exc).__name__}: {exc}"
@@ -431,7 +437,7 @@ class _Runner:
     # ------------------------------------------------------- environment
     _SOCKSTAT_COUNT = re.compile(r"grep -c (\w+) \| grep (\d+)`$")
 
-    def _environment(self, command: str | None, line: Line | None) -> bool:
+    def _environment(self, command: str | None, line: Line | None, number: int = 0) -> bool:
         """Read the sysctls of a shell command: settings where the model has them, else environment."""
         if command is None:
             return False
@@ -442,7 +448,7 @@ class _Runner:
             try:
                 cfg = sysctls.apply(self.config, name, value, self.base)
             except sysctls.SysctlError as exc:
-                where = f"line {line.number}: " if line is not None else ""
+                where = f"line {line.number if line is not None else number}: "
                 raise ScriptError(f"{where}sysctl {name}={value[:30]}: {exc}") from None
             if cfg is None:
                 self._count_environment(f"sysctl {name}")
@@ -1178,6 +1184,12 @@ def _abort_unaccepted(run: _Runner, ep: Endpoint) -> None:
         ep.crash(run.now)  # an embryonic connection is forgotten silently
     elif ep.state is not State.CLOSED:
         ep.abort(run.now)
+
+
+def _line_of(message: str) -> int | None:
+    """The line an error message names ("line 12: ..."), if it names one."""
+    match = re.match(r"line (\d+)", message)
+    return int(match.group(1)) if match is not None else None
 
 
 def _letters(flags: Flags) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..model.errors import TcpsimError
 from ..model.segment import Flags, Options
@@ -97,6 +97,9 @@ class Script:
     # last (``script: opt_options opt_init_command events opt_cleanup_command``): the environment.
     init: str | None = None
     cleanup: str | None = None
+    init_line: int = 0  # where each begins, for an error's line number
+    cleanup_line: int = 0
+    option_lines: dict[str, int] = field(default_factory=dict)
 
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
@@ -112,12 +115,15 @@ class _Reader:
     options: dict[str, str]
     lines: list[Line]
     keep: list[bool]  # the #if stack
+    opened: list[int]  # the line of each #ifdef still open
     in_python: bool = False
     python_start: int = 0
     python: list[str] | None = None
     init: str | None = None
+    init_line: int = 0
     cleanup: str | None = None
     cleanup_line: int = 0
+    option_lines: dict[str, int] = field(default_factory=dict)
     command: list[str] | None = None
     command_start: int = 0
     call: tuple[int, str, list[str]] | None = None  # a timed line over several: number, time, parts
@@ -125,18 +131,27 @@ class _Reader:
 
 def parse(text: str, *, path: str = "<script>", defines: frozenset[str] = frozenset()) -> Script:
     """Read a packetdrill script (with ``#ifdef`` resolved against ``defines``)."""
-    reader = _Reader(defines, {}, [], [])
+    reader = _Reader(defines, {}, [], [], [])
     for number, raw in enumerate(text.splitlines(), 1):
         _read_line(reader, number, raw)
     if reader.keep:
-        raise ScriptError("the script ends inside an #ifdef (no #endif)")
+        raise ScriptError(f"line {reader.opened[-1]}: this #ifdef has no #endif")
     if reader.in_python:
         raise ScriptError(f"line {reader.python_start}: %{{ without }}%")
     if reader.command is not None:
         raise ScriptError(f"line {reader.command_start}: the script ends inside a back-quoted command (no closing `)")
     if reader.call is not None:
         raise ScriptError(f"line {reader.call[0]}: the script ends inside this call's arguments (a bracket left open)")
-    return Script(path, reader.options, tuple(reader.lines), reader.init, reader.cleanup)
+    return Script(
+        path,
+        reader.options,
+        tuple(reader.lines),
+        reader.init,
+        reader.cleanup,
+        reader.init_line,
+        reader.cleanup_line,
+        reader.option_lines,
+    )
 
 
 def _directive(reader: _Reader, number: int, stripped: str) -> None:
@@ -146,6 +161,7 @@ def _directive(reader: _Reader, number: int, stripped: str) -> None:
             raise ScriptError(f"line {number}: {directive[0]} needs a symbol")
         present = directive[1] in reader.defines
         reader.keep.append(present if directive[0] == "#ifdef" else not present)
+        reader.opened.append(number)
     elif directive[0] == "#else":
         if not reader.keep:
             raise ScriptError(f"line {number}: #else without #ifdef")
@@ -154,6 +170,7 @@ def _directive(reader: _Reader, number: int, stripped: str) -> None:
         if not reader.keep:
             raise ScriptError(f"line {number}: #endif without #ifdef")
         reader.keep.pop()
+        reader.opened.pop()
 
 
 def _read_line(reader: _Reader, number: int, raw: str) -> None:
@@ -174,6 +191,7 @@ def _read_line(reader: _Reader, number: int, raw: str) -> None:
         if "`" not in raw:
             return
         raw, reader.command = " ".join(reader.command), None
+        number = reader.command_start
     line = _strip_comment(raw).strip()
     if not line:
         return
@@ -183,6 +201,7 @@ def _read_line(reader: _Reader, number: int, raw: str) -> None:
     if line.startswith("--") and not reader.lines:
         name, _, value = line[2:].partition("=")
         reader.options[name.strip()] = value.strip()
+        reader.option_lines[name.strip()] = number
         return
     if reader.call is not None:  # a system call whose arguments run over several lines
         reader.call[2].append(line)
@@ -212,7 +231,7 @@ def _read_line(reader: _Reader, number: int, raw: str) -> None:
 
 def _untimed_command(reader: _Reader, number: int, line: str) -> None:
     if not reader.lines and reader.init is None:
-        reader.init = line
+        reader.init, reader.init_line = line, number
     elif reader.cleanup is None:
         reader.cleanup, reader.cleanup_line = line, number
     else:

@@ -187,7 +187,7 @@ def _read_small(path: Path) -> str | None:
     """A shell script's text, if it is a small file (read again only when it changes)."""
     try:
         stat = path.stat()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name
         return None
     if not path.is_file() or stat.st_size > _MAX_INCLUDE_BYTES:
         return None
