@@ -34,6 +34,14 @@ class ScriptError(TcpsimError):
     """A line of a packetdrill script that the runner cannot read."""
 
 
+class Failed(Exception):
+    """A line of the script did not hold; the message says how (internal)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class NeedsFeature(Exception):
     """The script needs something the model does not have; ``feature`` names it (internal)."""
 
