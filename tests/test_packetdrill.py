@@ -433,6 +433,7 @@ def test_a_batch_of_broken_scripts_is_one_complete_json_document(tmp_path):
     )
     data = json.loads(out.stdout)
     assert len(data["results"]) == 5 and out.stderr == ""
+    assert data["totals"] == {"pass": 1, "fail": 0, "error": 4, "needs-feature": 0, "vacuous": 0}
     assert sorted(r["status"] for r in data["results"]) == ["error", "error", "error", "error", "pass"]
 
 

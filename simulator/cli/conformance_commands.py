@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 from ..conformance.packetdrill import Outcome, Result, RunOptions, find_scripts, run_script, summarize
@@ -36,7 +37,15 @@ def packetdrill(args: argparse.Namespace) -> int:
     table = summarize(results)
     if args.json:
         summary = {folder: counts for folder, counts in table}
-        data = {"profile": args.profile, "results": [r.to_dict() for r in results], "summary": summary}
+        totals = {str(o): sum(1 for r in results if r.status == o) for o in Outcome}
+        features = Counter(r.feature for r in results if r.feature)
+        data = {
+            "profile": args.profile,
+            "results": [r.to_dict() for r in results],
+            "summary": summary,
+            "totals": totals,
+            "features": dict(sorted(features.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
         print(json.dumps(data, indent=1))
     else:
         for r in results:
