@@ -455,3 +455,40 @@ def test_a_peer_mss_of_zero_does_not_hang_the_sender(tmp_path):
     text = HANDSHAKE.replace("<mss 1460>", "<mss 0>") + "+0 write(4, ..., 2000) = 2000\n+0 > . 1:537(536) ack 1\n"
     result = run(tmp_path, text)
     assert result.status in ("pass", "fail") and "runaway" not in result.message
+
+
+@pytest.mark.slow
+def test_mangled_copies_of_the_real_suites_are_each_their_own_outcome(tmp_path):
+    # the suites' own scripts cut short, with junk let in, a line dropped, a number made huge or
+    # negative: every one a result (an error names its line), never a crash of the runner or a hang
+    import os
+    import random
+    from pathlib import Path
+
+    from simulator.conformance.packetdrill import find_scripts
+
+    shared = Path(__file__).resolve().parent.parent.parent / "shared"
+    suites = [shared / "tcp-testsuite", shared / "packetdrill-linux" / "gtests" / "net" / "tcp"]
+    if not all(s.is_dir() for s in suites):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the packetdrill suites are not under {shared}")
+        pytest.skip(f"the packetdrill suites are not under {shared} (docs/conformance.md says how to fetch them)")
+    scripts = find_scripts([str(s) for s in suites])
+    rng = random.Random(22)
+    junk = ["`", "(", "{", "%{", "}%", "\x00\xff", "9" * 40, "-1", "#ifdef Linux\n", "#endif\n", "...", "\n"]
+    for i in range(600):
+        source = rng.choice(scripts)
+        text = source.read_text()
+        cut = rng.randrange(len(text) + 1)
+        mangled = [
+            text[:cut],
+            text[:cut] + rng.choice(junk) + text[cut:],
+            "\n".join(line for n, line in enumerate(text.splitlines()) if n != cut % max(1, text.count("\n"))),
+            re.sub(r"\d+", lambda m: rng.choice([m.group(0), "0", "-1", "4294967296", "9" * 25]), text, count=3),
+        ][i % 4]
+        path = tmp_path / source.parent.name / f"{i}.pkt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(mangled, encoding="utf-8", errors="surrogateescape")
+        result = run_script(path, RunOptions(profile="freebsd" if "tcp-testsuite" in str(source) else "linux"))
+        assert "could not run" not in result.message, (source, result.message)
+        assert result.status != "error" or result.line is not None, (source, result.message)
