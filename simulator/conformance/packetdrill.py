@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError, UserCallError
 from ..model.profiles import DEFAULT_PROFILE, Profile, profile
@@ -176,33 +177,45 @@ def _run_script(path: str, options: RunOptions) -> Result:
         return Result(path, Outcome.ERROR, "the script nests too deeply to read")
 
 
+def _tolerance(script: Script, options: RunOptions) -> float:
+    """Seconds a packet may come early or late: the option given, else the script's, else 4 ms."""
+    if options.tolerance_usecs is not None:
+        return options.tolerance_usecs / 1e6
+    written = script.options.get("tolerance_usecs", "4000")
+    if not (written.isdigit() and len(written) < 10):
+        raise ScriptError(
+            f"line {script.option_lines.get('tolerance_usecs', 0)}: --tolerance_usecs={written[:20]} "
+            "is not a whole number of microseconds"
+        )
+    return int(written) / 1e6
+
+
+def _config(script: Script, prof: Profile) -> EndpointConfig:
+    """The profile's settings as the script's options change them."""
+    # The script is the application: it reads only with read() lines, so unread data fills the buffer.
+    config = replace(prof.config, auto_read=False)
+    if "mtu" in script.options:
+        try:
+            config = replace(config, mtu=int(script.options["mtu"][:8]))
+        except (ValueError, ScenarioError) as exc:
+            where = f"line {script.option_lines.get('mtu', 0)}"
+            raise ScriptError(f"{where}: --mtu={script.options['mtu'][:20]}: {exc}") from None
+    return config
+
+
 class _Runner:
     """Drives the host through a script's lines in virtual time, and judges what comes out."""
 
     def __init__(self, script: Script, prof: Profile, options: RunOptions) -> None:
         self.script = script
         self.options = options
-        # The script is the application: it reads only with read() lines, so unread data fills the buffer.
-        config = replace(prof.config, auto_read=False)
-        usecs = options.tolerance_usecs
-        written = script.options.get("tolerance_usecs", "4000")
-        if usecs is None and not (written.isdigit() and len(written) < 10):
-            raise ScriptError(
-                f"line {script.option_lines.get('tolerance_usecs', 0)}: --tolerance_usecs={written[:20]} "
-                "is not a whole number of microseconds"
-            )
-        self.tolerance = (usecs if usecs is not None else int(written)) / 1e6
+        self.tolerance = _tolerance(script, options)
+        config = _config(script, prof)
         version = script.options.get("ip_version", "ipv4")
         if version not in ADDRESSES:
             raise ScriptError(
                 f"line {script.option_lines.get('ip_version', 0)}: --ip_version={version[:20]} is not ipv4 or ipv6"
             )
-        if "mtu" in script.options:
-            try:
-                config = replace(config, mtu=int(script.options["mtu"][:8]))
-            except (ValueError, ScenarioError) as exc:
-                where = f"line {script.option_lines.get('mtu', 0)}"
-                raise ScriptError(f"{where}: --mtu={script.options['mtu'][:20]}: {exc}") from None
         self.base = config  # the profile's settings, before any sysctl
         self.host = Host(*ADDRESSES[version], config)
         self.now = 0.0
