@@ -361,6 +361,13 @@ def test_a_runaway_script_ends_as_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr("simulator.conformance.packetdrill.MAX_EVENTS", 5)
     result = run(tmp_path, CLIENT_RETRANSMITS)
     assert result.status == "error" and "runaway" in result.message
+    monkeypatch.undo()
+    # a timer that fires and fires at the same instant: no progress, stopped long before the event budget
+    monkeypatch.setattr("simulator.model.endpoint.Endpoint.next_timer", lambda self: 0.5)
+    monkeypatch.setattr("simulator.model.endpoint.Endpoint.on_timer", lambda self, now: None)
+    stuck = run(tmp_path, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+1 close(3) = 0\n")
+    assert stuck.status == "error" and "no progress" in stuck.message and stuck.line == 2
+    monkeypatch.undo()
     far = run(tmp_path, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+99999999 close(3) = 0\n")
     assert far.status == "error" and "line 2" in far.message
 

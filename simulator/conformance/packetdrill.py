@@ -69,6 +69,7 @@ __all__ = [
 ADDRESSES = {"ipv4": ("192.0.2.1", "192.0.2.2"), "ipv6": ("2001:db8::1", "2001:db8::2")}
 REMOTE_ISN = 1_000_000  # where the script's relative sequence numbers start
 MAX_EVENTS = 100_000  # model events (timer expiries, segments sent) one script may cause: past it, a runaway
+MAX_EVENTS_AT_ONCE = 10_000  # events at one instant of virtual time: past it, the model is not getting anywhere
 _SOCKSTAT = {
     "TIME_WAIT": State.TIME_WAIT,
     "SYN_RCVD": State.SYN_RECEIVED,
@@ -226,6 +227,7 @@ class _Runner:
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
+        self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
         self.line: Line | None = None  # the line being run, for an error's line number
         for name in sorted(set(script.options) - _READ_OPTIONS):  # addresses, TSO and timestamp clocks
             self.count_environment(f"option --{name[:40]}")
@@ -329,6 +331,11 @@ class _Runner:
             raise _Runaway(
                 f"a runaway: more than {MAX_EVENTS} model events (timer expiries, segments) by t={self.now:.3f} s"
             )
+        if self.now != self.instant:
+            self.instant, self.events_at_instant = self.now, 0
+        self.events_at_instant += 1
+        if self.events_at_instant > MAX_EVENTS_AT_ONCE:
+            raise _Runaway(f"no progress: more than {MAX_EVENTS_AT_ONCE} model events at t={self.now:.3f} s")
 
     def _collect(self, t: float) -> None:
         for seg in self.host.sent():
