@@ -499,3 +499,12 @@ def test_mangled_copies_of_the_real_suites_are_each_their_own_outcome(tmp_path):
         result = run_script(path, RunOptions(profile="freebsd" if "tcp-testsuite" in str(source) else "linux"))
         assert "could not run" not in result.message, (source, result.message)
         assert result.status != "error" or result.line is not None, (source, result.message)
+
+
+@pytest.mark.parametrize("field", ["(ttl 4)", "[ect0]", "(tos 0x4)", "(hlim 1)", "[noecn]", "(flowlabel 0x1)"])
+def test_an_ip_field_on_an_injected_packet_is_skipped_and_counted(tmp_path, field):
+    # a TCP does not read them; only a CE mark (ECN) would change what it does
+    text = HANDSHAKE + f"+0 < {field} P. 1:6(5) ack 1 win 32767\n+0 > . 1:1(0) ack 6\n"
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    assert result.skipped_kinds == {"IP field of an injected packet": 1}
