@@ -508,3 +508,17 @@ def test_an_ip_field_on_an_injected_packet_is_skipped_and_counted(tmp_path, fiel
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
     assert result.skipped_kinds == {"IP field of an injected packet": 1}
+
+
+def test_sendto_sendmsg_and_recvmsg_read_their_structures(tmp_path):
+    text = HANDSHAKE + (
+        "+0 sendto(4, ..., 10, 0, ..., ...) = 10\n+0 > P. 1:11(10) ack 1\n"
+        "+0 sendmsg(4, {msg_name(...)=...,\n    msg_iov(2)=[{..., 20}, {..., 30}],\n    msg_flags=0}, 0) = 50\n"
+        "+0 > P. 11:61(50) ack 1\n"
+        "+0 < P. 1:41(40) ack 61 win 32767\n+0 > . 61:61(0) ack 41\n"
+        "+0 recvmsg(4, {msg_name(...)=...,\n    msg_iov(1)=[{..., 100}],\n    msg_flags=0}, 0) = 40\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    cmsg = text.replace("msg_flags=0}, 0) = 40", "msg_flags=0, msg_control=[]}, 0) = 40")
+    assert "control messages" in run(tmp_path, cmsg).feature
