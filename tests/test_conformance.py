@@ -99,3 +99,12 @@ def test_every_linux_script_that_does_not_pass_is_tabled_with_what_it_needs(linu
         elif got[name].status == "needs-feature" and got[name].feature != table[name][1]:
             changed.append(f"{name}: needs {got[name].feature}, tabled as needing {table[name][1]}")
     assert not changed, "docs/conformance.md (Google's Linux TCP tests) is out of date:\n" + "\n".join(changed)
+
+
+def test_the_linux_counts_in_docs_conformance_are_those_of_a_run(linux_results):
+    # the folder counts and the tally of needs too, as python -m tools.packetdrill_table writes them
+    from tools.packetdrill_table import blocks, needs, tables
+
+    text = DOC.read_text()
+    expected = tables(linux_results, needs(linux_results, linux_table()))
+    assert blocks(text) == expected, "docs/conformance.md is out of date: python -m tools.packetdrill_table --write"
