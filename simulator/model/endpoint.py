@@ -174,6 +174,7 @@ class Endpoint:
         self._ts_offset = _ts_offset(iss) if cfg.ts_offset else 0  # Linux: a per-connection offset (seeded: the ISN)
         self._rcv_wup = SeqNum(0)  # RCV.NXT when the last ACK was sent (RFC 7323 4.3's Last.ACK.sent)
         self._initial_window = 0  # the window chosen for our SYN (Linux: a whole number of segments)
+        self._rcv_ssthresh = 0  # the most Linux offers now: the SYN's window, grown as bulk data arrives
         self._sack_recent: list[int] = []  # out-of-order starts, the most recently received first (RFC 2018 4)
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
@@ -224,7 +225,7 @@ class Endpoint:
             free -= free % unit
             if free < mss:
                 return 0
-        wnd = min(free, self._initial_window, 65535 << self.rcv_wscale)
+        wnd = min(free, self._rcv_ssthresh, 65535 << self.rcv_wscale)
         if self.rcv_wscale:
             return -(-wnd // unit) * unit
         return wnd - wnd % mss if wnd >= mss else wnd
@@ -335,6 +336,9 @@ class Endpoint:
         data = bytes(self._readable[:n])
         del self._readable[:n]
         self._app(AppKey.READ, n=n)
+        cfg = self.config
+        if self._rcv_ssthresh and not cfg.fixed_recv_buffer:  # tcp_rcv_space_adjust: a reader earns a bigger buffer
+            self.recv_buffer = max(self.recv_buffer, min(2 * self._rcv_ssthresh, cfg.recv_buffer_max))
         acks = self._acks
         if (
             acks is not None
@@ -844,12 +848,24 @@ class Endpoint:
             len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self.rcv_wnd, self.rto.rto, now
         )
         self._ack_scheduled = True
+        if len(seg.payload) >= 128:
+            self._grow_window()
         if acks.quick_mode:
             self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
         elif self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss and self.rcv_wnd >= self._last_wnd:
             self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _grow_window(self) -> None:
+        """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
+        buffer may hold: the fixed SO_RCVBUF, or half the largest autotuned buffer (tcp_rmem[2])."""
+        cfg = self.config
+        free = self.recv_buffer - (0 if cfg.auto_read else len(self._readable))
+        if self._rcv_ssthresh >= free:  # tcp_space(): no room to offer more
+            return
+        clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
+        self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
@@ -1387,7 +1403,7 @@ class Endpoint:
         """Linux's tcp_select_initial_window: the SYN's window, a whole number of ``mss`` (at most 65535)."""
         if self.config.round_window_to_mss:
             space = min(self.recv_buffer, 65535)
-            self._initial_window = space - space % mss if space >= mss else space
+            self._initial_window = self._rcv_ssthresh = space - space % mss if space >= mss else space
 
     def _after_handshake(self) -> None:
         self._retries = 0
