@@ -288,6 +288,7 @@ MATCHING = [
     "keepalive",
     "small_writes_nagle",
     "small_writes_nodelay",
+    "self_connect",
 ]
 
 

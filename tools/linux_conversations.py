@@ -256,8 +256,8 @@ CONVERSATIONS: dict[str, Conversation] = {
             "import socket\nc = socket.socket()\nc.bind(('127.0.0.1', 8080))\nc.connect(('127.0.0.1', 8080))\n"
             + HELPERS
             + SELF_CONNECT,
-            needs="a socket connected to itself (one endpoint whose own SYN comes back to it; the scenario "
-            "loader refuses two endpoints on one address and port)",
+            model="seed = 1\n[network]\nlatency = 0.0001\n[endpoint.c]\naddress = '127.0.0.1'\nport = 8080\n"
+            "script = ['connect c', 'send \"me\"', 'wait_for_bytes 2', 'close']\n",
         ),
         Conversation(
             "simultaneous_open",

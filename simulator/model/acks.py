@@ -27,12 +27,16 @@ class LinuxAcks:
     quick: int = 0  # ACKs still to be sent at once (quick-ACK mode)
     pingpong: bool = False  # interactive: we answer what we receive, so our ACKs can wait for our data
     rcv_mss: int = TCP_MSS_DEFAULT  # the peer's segment size, as measured from what arrives
-    last_received: float = 0.0  # lrcvtime: when data last arrived
+    last_received: float = float("-inf")  # lrcvtime: when data last arrived (or the handshake ended)
     pushed: int = 0  # small (pushed) segments since the last ACK: 1 is ICSK_ACK_PUSHED, 2 PUSHED2
 
-    def start(self, adv_mss: int, window: int) -> None:
-        """tcp_initialize_rcv_mss: a guess of the peer's segment size before any data."""
+    def start(self, adv_mss: int, window: int, handshake_end: float | None) -> None:
+        """tcp_initialize_rcv_mss: a guess of the peer's segment size before any data.  An ordinary
+        handshake counts as the last arrival (tcp_finish_connect, tcp_create_openreq_child); a
+        simultaneous open does not."""
         self.rcv_mss = max(min(adv_mss, window // 2, TCP_MSS_DEFAULT), TCP_MIN_MSS)
+        if handshake_end is not None:
+            self.last_received = handshake_end
 
     def incr_quickack(self, window: int) -> None:
         """tcp_incr_quickack: enough quick ACKs to open the sender's window, at most max_quickacks."""

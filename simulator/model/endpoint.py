@@ -646,7 +646,7 @@ class Endpoint:
             # shows the TCB after it (RFC 9293 3.10.7.4, fifth step: SYN-RECEIVED, then ESTABLISHED)
             self._acknowledge(seg.ack, now)
             self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
-            self._after_handshake()
+            self._after_handshake(simultaneous=not self.passive)
             if syn_copy:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_SIMULTANEOUS_SYN_ACK
@@ -1405,10 +1405,10 @@ class Endpoint:
             space = min(self.recv_buffer, 65535)
             self._initial_window = self._rcv_ssthresh = space - space % mss if space >= mss else space
 
-    def _after_handshake(self) -> None:
+    def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
         if self._acks is not None:
-            self._acks.start(self._rcv_mss_guess(), self.rcv_wnd)
+            self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una
         if self.config.keepalive:
             self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
