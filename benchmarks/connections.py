@@ -5,11 +5,12 @@
 
 Each connection: three-way handshake, 10 KB each way (MSS 1460), close, and
 TIME-WAIT, once with the ``rfc`` profile and once with ``linux`` (options,
-timestamps, SACK, Linux's ACK policy, timers and Nagle all on).  A *segment event* is one segment sent or one segment delivered
-to an endpoint (each segment that crosses the network counts twice).  The run
-is done twice: with the full trace (explanations and TCB snapshots, what the
-CLI and notebooks use) and with recording off (the model and network alone).
-Peak memory is the process's maximum resident set size.
+timestamps, SACK, Linux's ACK policy, timers and Nagle all on).  A *segment
+event* is one segment sent or one segment delivered to an endpoint (each
+segment that crosses the network counts twice).  Each profile runs twice:
+with the full trace (explanations and TCB snapshots, what the CLI and
+notebooks use) and with recording off (the model and network alone).  Peak
+memory is the process's maximum resident set size.
 """
 
 from __future__ import annotations
