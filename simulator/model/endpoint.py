@@ -267,6 +267,11 @@ class Endpoint:
         return self._timers.get(timer)
 
     @property
+    def has_sends(self) -> bool:
+        """True when ``drain`` would return a segment to send."""
+        return any(note.kind is NoteKind.SEND for note in self._notes)
+
+    @property
     def has_notes(self) -> bool:
         """True when there are reports that ``drain`` would return."""
         return bool(self._notes)
@@ -313,6 +318,7 @@ class Endpoint:
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
         """
+        self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
         if state is State.CLOSED or state is State.LISTEN:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
@@ -332,6 +338,7 @@ class Endpoint:
         n = len(self._readable) if max_bytes is None else min(max_bytes, len(self._readable))
         if n == 0:
             return b""
+        self._clock = now
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
@@ -368,6 +375,7 @@ class Endpoint:
         ``close()``): unread or later data is answered by RST (RFC 1122 4.2.2.13).
         """
         self._app(AppKey.CLOSE if read_too else AppKey.SHUTDOWN)
+        self._clock = now
         state = self.state
         if read_too:
             self._read_closed = True
