@@ -853,7 +853,7 @@ class Endpoint:
         acks = self._acks
         assert acks is not None
         acks.data_received(
-            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self.rcv_wnd, self.rto.rto, now
+            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
         )
         self._ack_scheduled = True
         if len(seg.payload) >= 128:
@@ -1247,7 +1247,7 @@ class Endpoint:
         if self._sacking() and start != end:
             self._dsack = (start, end)
         if self._acks is not None:  # Linux answers a duplicate at once (tcp_enter_quickack_mode)
-            self._acks.enter_quickack(self.rcv_wnd)
+            self._acks.enter_quickack(self._last_wnd or self.rcv_wnd)  # tp->rcv_wnd: the window last announced
 
     def _sack_blocks(self) -> tuple[tuple[SeqNum, SeqNum], ...]:
         """The SACK blocks of an ACK (RFC 2018 section 4): a D-SACK first (RFC 2883), then the out-of-order
