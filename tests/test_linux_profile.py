@@ -230,3 +230,15 @@ def test_on_loopback_the_timers_segments_wait_for_the_other_timers_due_then():
     trace = parse(text).run()
     syn_acks = [e for e in trace.of_kind("send") if e.segment.flags == Flags.SYN | Flags.ACK]
     assert len(syn_acks) == 3
+
+
+def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestamp_out():
+    # ts_recent/invalid_ack.pkt: a FIN acknowledging 9999 bytes never sent, with a far-future TSval
+    w = established()
+    recent = w.server._ts_recent
+    bogus = replace(
+        seg(w.client, w.server, 1001, 9999, "FA"),
+        options=replace(w.client._segment_options(Flags.ACK), timestamps=(recent + 100_000, 0)),
+    )
+    assert w.deliver(bogus, w.server) == []  # RFC 9293 would ACK; Linux's tcp_ack discards it
+    assert w.server._ts_recent == recent and w.server.state is State.ESTABLISHED

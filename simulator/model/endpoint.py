@@ -621,8 +621,9 @@ class Endpoint:
             if seg.payload and seg.seq.since(self.rcv_nxt) < 0:  # old data again: a D-SACK tells (RFC 2883)
                 self._report_duplicate(seg.seq, seg.end if seg.end <= self.rcv_nxt else self.rcv_nxt)
             return self._answer_out_of_window(seg, now, SendKey.ACK_UNACCEPTABLE, ReceiveKey.UNACCEPTABLE)
-        if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0:
-            self._ts_recent = ts[0]  # RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent
+        new_ts = ts[0] if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0 else None
+        if new_ts is not None and not self.config.ts_recent_on_valid_ack:
+            self._ts_recent = new_ts  # RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent
         flags = seg.flags
         # second: check the RST bit
         if flags & RST:
@@ -661,6 +662,8 @@ class Endpoint:
             if self._syn_text is not None:  # the text that came on the SYN, now in order
                 queued, self._syn_text = self._syn_text, None
                 self._take_text(queued, now)
+        if new_ts is not None and self.config.ts_recent_on_valid_ack and not seg.ack > self.snd_nxt:
+            self._ts_recent = new_ts  # Linux: only once the ACK proved acceptable (tcp_ack's FLAG_UPDATE_TS_RECENT)
         key = self._process_ack(seg, now)
         if key is not None:
             return key
@@ -725,6 +728,8 @@ class Endpoint:
             return self._fin_again(now) if seg.flags & FIN else ReceiveKey.TIME_WAIT_IGNORED
         ack = seg.ack
         if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
+            if self.config.unsent_ack_dropped:  # Linux: drop without a word
+                return ReceiveKey.ACK_FOR_UNSENT_DROPPED
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         if self.snd_una < ack:

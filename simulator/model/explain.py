@@ -177,6 +177,9 @@ RECEIVE: dict[ReceiveKey, str] = {
     "reset).",
     ReceiveKey.TIME_WAIT_IGNORED: "In TIME-WAIT the connection only waits; this segment needs no answer.",
     ReceiveKey.ACK_FOR_UNSENT: "The segment acknowledges data that was never sent.",
+    ReceiveKey.ACK_FOR_UNSENT_DROPPED: "The segment acknowledges data that was never sent: Linux drops it without "
+    "an answer (tcp_ack), where RFC 9293 3.10.7.4 would answer with an ACK, and takes nothing from it, not "
+    "even its timestamp.",
     ReceiveKey.WINDOW_FULL: "The segment starts at RCV.NXT={rcv_nxt}, but the receive window is 0: its ACK field is "
     "used (RFC 9293 asks for that allowance), its data is not.",
     ReceiveKey.CLOSING_FIN_ACKED: "The ACK acknowledges {who}'s FIN: both FINs are acknowledged, {who} waits in "

@@ -104,6 +104,7 @@ class ReceiveKey(enum.StrEnum):
     RST_RESET = "rst_reset"
     TIME_WAIT_IGNORED = "time_wait_ignored"
     ACK_FOR_UNSENT = "ack_for_unsent"
+    ACK_FOR_UNSENT_DROPPED = "ack_for_unsent_dropped"
     WINDOW_FULL = "window_full"
     CLOSING_FIN_ACKED = "closing_fin_acked"
     OUT_OF_ORDER = "out_of_order"

@@ -54,6 +54,8 @@ PROFILES: dict[str, Profile] = {
                 half_window_segments=True,
                 forced_push=True,
                 nagle=True,
+                unsent_ack_dropped=True,
+                ts_recent_on_valid_ack=True,
             ),
             frozenset({"STANDARD", "Linux"}),
         ),

@@ -369,4 +369,16 @@ SOURCES: dict[str, Source] = {
         "SO_SNDBUF (doubled), net.ipv4.tcp_wmem",
         "SO_SNDBUF, net.inet.tcp.sendspace",
     ),
+    "unsent_ack_dropped": Source(
+        "a segment that acknowledges data never sent is dropped without an answer",
+        "RFC 9293 3.10.7.4: send an ACK, drop the segment",
+        "tcp_ack returns TCP_ACK_UNSENT_DATA: discarded",
+        "tcp_input: dropafterack",
+    ),
+    "ts_recent_on_valid_ack": Source(
+        "TS.Recent taken only from a segment whose ACK is acceptable",
+        "RFC 7323 4.3: from any segment that covers Last.ACK.sent",
+        "tcp_ack with FLAG_UPDATE_TS_RECENT, after the ACK checks",
+        "before the ACK checks, as the RFC",
+    ),
 }
