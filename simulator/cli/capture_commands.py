@@ -29,13 +29,14 @@ def read(args: argparse.Namespace) -> int:
     from ..capture.connections import read, zeek_state
     from ..capture.reader import CaptureError
 
-    capture = read(args.capture)
+    capture = read(args.capture, partial=True)
     if not capture.connections:
         others = count(capture.packets, "packet")
-        raise CaptureError(f"{capture.path}: no TCP in this capture ({others} of other kinds)")
+        raise CaptureError(f"{capture.path}: no TCP in this capture ({others}{_unread(capture.not_read)})")
     print(
         f"{capture.path}: {capture.packets} packets ({capture.link_type}), {capture.tcp_packets} TCP in "
         f"{count(len(capture.connections), 'connection')}, {capture.skipped} not TCP (skipped)"
+        + (f": {capture.not_read}" if capture.skipped else "")
     )
     for i, conn in enumerate(capture.connections, 1):
         print(
@@ -51,7 +52,14 @@ def read(args: argparse.Namespace) -> int:
             text = f"{seg.flags.names} seq={seq}" + (f" ack={ack}" if seg.flags & 0x10 else "")
             text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
             print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
+    if capture.damage:
+        raise CaptureError(f"{capture.damage}; the packets before it are shown above")
     return 0
+
+
+def _unread(summary: str) -> str:
+    """The skipped packets named, for a message that says there is no TCP: "; not read: 4 ARP, 2 GRE ..."."""
+    return f", not read: {summary}" if summary else ""
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +129,14 @@ def check(args: argparse.Namespace) -> int:
             if args.port is not None
             else "no TCP in this capture"
         )
-        raise CaptureError(f"{name_of(args.capture)}: {what} ({count(tally.packets, 'packet')}, {tally.tcp} TCP)")
+        from ..capture.connections import unread_summary
+
+        counts = f"{count(tally.packets, 'packet')}, {tally.tcp} TCP{_unread(unread_summary(tally.unread))}"
+        error = f"{name_of(args.capture)}: {what} ({counts})"
+        if args.json:  # a document on standard output whatever happened, the error in it too
+            document = {"capture": name_of(args.capture), "connections": [], "summary": what, "error": error}
+            print(json.dumps(document, indent=2))
+        raise CaptureError(error)
     summary = (
         f"{name_of(args.capture)}: {count(found, 'connection')}, {count(packets, 'packet')}: "
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
@@ -221,7 +236,10 @@ def _connection(path: str, number: int) -> Connection:
     from ..capture.connections import read
     from ..capture.reader import name_of
 
-    connections = read(path).connections
+    capture = read(path, partial=True)
+    connections = capture.connections
+    if capture.damage and connections:  # the packets before the damage are used (a capture cut short)
+        print(f"note: {capture.damage}; the packets before it are used", file=sys.stderr)
     if not 1 <= number <= len(connections):
         raise UsageError(
             f"tcpsim: --connection {number}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
