@@ -190,3 +190,20 @@ def test_a_cut_last_record_still_gives_scenario_from_and_compare_the_good_packet
     assert out.exists() and "packet 3" in capsys.readouterr().err
     assert main(["compare", str(path), "three_way_handshake"]) in (0, 1)
     assert "packet 3" in capsys.readouterr().err
+
+
+def test_scenario_from_writes_only_what_run_accepts_mss_65535_and_a_shift_of_255(tmp_path, capsys):
+    from simulator.model.segment import Options
+
+    big = Options(mss=65535, wscale=255)
+    packets = [
+        Segment(40000, 80, SeqNum(100), flags=Flags.SYN, window=65535, options=big, src_addr=A, dst_addr=B),
+        Segment(80, 40000, SeqNum(500), SeqNum(101), Flags.SYN | Flags.ACK, 65535, big, src_addr=B, dst_addr=A),
+        Segment(40000, 80, SeqNum(101), SeqNum(501), Flags.ACK, 65535, src_addr=A, dst_addr=B),
+    ]
+    path = _write(tmp_path, _pcap(101, [ip_packet(seg) for seg in packets]))
+    out = tmp_path / "big.toml"
+    assert main(["scenario-from", str(path), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "mss = 65495" in text and "window_scale = 14" in text
+    assert main(["run", str(out), "--brief"]) == 0, capsys.readouterr().err

@@ -35,7 +35,6 @@ from simulator.cli import main
 from simulator.sim.scenario import builtin_names
 
 from .packets import pcap as raw_ip_pcap
-from .packets import ip_packet
 
 BOUND = 30  # seconds one command may take on a loaded machine before it counts as a hang
 QUICK = 150
@@ -229,7 +228,9 @@ def make_case(seed: int, folder: Path) -> Case:
         if command == "diagram" and rng.random() < 0.8:  # matplotlib is slow: fewer diagrams
             command = "run"
         if command == "run":
-            return Case(seed, ["run", str(path), *extra, *rng.choice([[], ["--json"], ["--verbose"]])], frozenset({0, 2}))
+            return Case(
+                seed, ["run", str(path), *extra, *rng.choice([[], ["--json"], ["--verbose"]])], frozenset({0, 2})
+            )
         if command == "demo":
             return Case(seed, ["demo", str(path), "--no-pause"], frozenset({0, 2}))
         output = folder / ("out.pcap" if command == "export" else "out.svg")
@@ -261,7 +262,7 @@ def run_case(case: Case) -> str:
             status = main(case.argv)
     except Hang as exc:
         return f"a hang: {exc}"
-    except BaseException as exc:  # noqa: BLE001 - any exception out of main is the finding
+    except BaseException as exc:
         return f"an exception out of main: {type(exc).__name__}: {str(exc)[:300]}"
     message = err.getvalue()
     if status not in case.allowed:

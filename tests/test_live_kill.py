@@ -153,7 +153,11 @@ def test_a_killed_capture_leaves_no_command_no_tcpdump_and_no_namespace(signum, 
     _until(lambda: len(_processes_with(f"sleep {marker}")) >= 2, "the command and its background job run")
     _until(lambda: _processes_with(str(pcap)), "tcpdump runs")
     _stop(child, signum)
-    assert main(["capture", "-o", str(tmp_path / "next.pcap"), "--brief", "--", "true"]) in (0, 1, 2)  # (nothing to check)
+    assert main(["capture", "-o", str(tmp_path / "next.pcap"), "--brief", "--", "true"]) in (
+        0,
+        1,
+        2,
+    )  # (nothing to check)
     _assert_nothing_left(child.pid, [f"sleep {marker}", str(pcap)])
 
 

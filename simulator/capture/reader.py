@@ -249,7 +249,7 @@ def tcp_in_frame(link: int, frame: bytes) -> Located | None:
         if len(frame) < 14:
             return None
         kind = int.from_bytes(frame[12:14], "big")
-        if kind == _IPV4_TYPE or kind == _IPV6_TYPE:  # the common case first
+        if kind in (_IPV4_TYPE, _IPV6_TYPE):  # the common case first
             return _tcp_in_ip(frame[14:])
         return _by_ethertype(kind, frame, 14)
     if link in (RAW, RAW_ALT, IPV4, IPV6):

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 from ..capture.outputs import replacing
 from ..model.errors import TcpsimError
-from .options import UsageError, add_run_options, count, report_options, require, scenario_from_args
+from .options import (
+    UsageError,
+    add_run_options,
+    count,
+    nonempty,
+    output_path,
+    report_options,
+    require,
+    scenario_from_args,
+)
 from .options import jobs as job_count
 
 if TYPE_CHECKING:
@@ -21,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def read_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     parser.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
 
 
@@ -63,7 +72,7 @@ def _unread(summary: str) -> str:
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--connection", type=int, metavar="N", help="only connection N (as tcpsim read numbers them)")
     which.add_argument("--port", type=int, metavar="P", help="only connections with port P on either side")
@@ -181,7 +190,7 @@ def _progress(reports: Iterator[Checked], tally: Tally, path: Path, *, quiet: bo
 
 
 def compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     add_run_options(parser)
     parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     parser.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
@@ -192,7 +201,8 @@ def compare(args: argparse.Namespace) -> int:
     from ..capture.compare import render as render_rows
     from ..capture.reader import name_of
 
-    if args.output:
+    if args.output is not None:
+        output_path("compare", "-o", args.output, (".svg", ".png", ".pdf"))
         require("matplotlib", "plot", "tcpsim compare -o")
     conn = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
@@ -208,7 +218,7 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def scenario_from_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
 
@@ -217,6 +227,8 @@ def scenario_from(args: argparse.Namespace) -> int:
     from ..capture.reader import name_of
     from ..capture.scenario_from import scenario_from
 
+    if args.output != "-":
+        output_path("scenario-from", "-o", args.output, (".toml",))
     conn = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
     text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection}")

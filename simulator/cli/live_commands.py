@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from ..live.lifetime import ending_on_signals
 from ..sim.scenario import load
 from .capture_commands import check
-from .options import UsageError, count, installed, probability, report_options, require, seconds
-
-
-def output_path(command: str, option: str, text: str, suffixes: tuple[str, ...]) -> Path:
-    """An output the command will write, checked before any work starts: not empty, the right suffix,
-    in a folder that exists."""
-    path = Path(text)
-    if not text.strip() or text.endswith(("/", os.sep)) or path.name in ("", ".", ".."):
-        raise UsageError(f"tcpsim {command}: {option} {text!r} is not a file name")
-    if path.suffix.lower() not in suffixes:
-        raise UsageError(f"tcpsim {command}: {option} {text}: the file must end in {' or '.join(suffixes)}")
-    if not path.parent.is_dir():
-        raise UsageError(f"tcpsim {command}: {option} {text}: there is no folder {path.parent}")
-    return path
+from .options import UsageError, count, installed, nonempty, output_path, probability, report_options, require, seconds
 
 
 def probe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +59,7 @@ def capture(args: argparse.Namespace) -> int:
         raise UsageError("tcpsim capture: give the command to run after --, e.g. tcpsim capture -- python3 demo.py")
     if args.mtu is not None and not 68 <= args.mtu <= 65536:
         raise UsageError(f"tcpsim capture: --mtu {args.mtu} is not between 68 and 65536")
-    output_path("capture", "-o", args.output, (".pcap",))
+    output_path("capture", "-o", args.output, (".pcap", ".cap"))
     try:
         # with --json, stdout is the JSON document alone: the command's output goes to stderr
         with ending_on_signals():
@@ -110,8 +96,12 @@ def capture(args: argparse.Namespace) -> int:
 
 
 def live_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
-    parser.add_argument("--kernel", default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)")
+    parser.add_argument(
+        "scenario", type=nonempty, help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file"
+    )
+    parser.add_argument(
+        "--kernel", type=nonempty, default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)"
+    )
     parser.add_argument("--pcap", default="tcpsim-live.pcapng", metavar="OUT.pcapng", help="(tcpsim-live.pcapng)")
     parser.add_argument(
         "-o", "--output", default="tcpsim-live.svg", metavar="OUT.svg|.png|.pdf", help="the ladder ('-': none)"

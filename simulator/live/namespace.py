@@ -269,4 +269,3 @@ def _settled(pcap: Path, quiet: float = 0.3, longest: float = 5.0) -> None:
         elif time.monotonic() - still_since >= quiet:
             return
         time.sleep(0.05)
-

@@ -450,7 +450,7 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
         if len(args) != 1:
             raise ScenarioError(f"{where}: send takes a byte count or a quoted text")
         arg = args[0]
-        if isinstance(arg, int) and not isinstance(arg, bool) or (isinstance(arg, str) and _digits(arg, raw)):
+        if (isinstance(arg, int) and not isinstance(arg, bool)) or (isinstance(arg, str) and _digits(arg, raw)):
             n = int(arg)
             if not 0 < n <= MAX_BYTES:
                 raise ScenarioError(f"{where}: send needs a number of bytes from 1 to {MAX_BYTES}, not {n}")
