@@ -204,7 +204,7 @@ def compare(args: argparse.Namespace) -> int:
     if args.output is not None:
         output_path("compare", "-o", args.output, (".svg", ".png", ".pdf"))
         require("matplotlib", "plot", "tcpsim compare -o")
-    conn = _connection(args.capture, args.connection)
+    conn, note = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
     print(f"capture: {name_of(args.capture)}, connection {args.connection}; model: {args.scenario} (relative numbers)")
     print("\n".join(render_rows(rows)))
@@ -214,6 +214,7 @@ def compare(args: argparse.Namespace) -> int:
 
         drawing = figure(rows, left=Path(name_of(args.capture)).name, right=Path(args.scenario).name)
         print(f"wrote {save(drawing, args.output)}")
+    _say(note)
     return 0 if same_per_direction(rows) else 1
 
 
@@ -229,11 +230,12 @@ def scenario_from(args: argparse.Namespace) -> int:
 
     if args.output != "-":
         output_path("scenario-from", "-o", args.output, (".toml",))
-    conn = _connection(args.capture, args.connection)
+    conn, note = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
     text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection}")
     if args.output == "-":
         sys.stdout.write(text)
+        _say(note)
         return 0
     try:
         with replacing(args.output) as temporary:
@@ -241,20 +243,27 @@ def scenario_from(args: argparse.Namespace) -> int:
     except TcpsimError as exc:
         raise UsageError(f"tcpsim scenario-from: {exc}") from None
     print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
+    _say(note)
     return 0
 
 
-def _connection(path: str, number: int) -> Connection:
+def _say(note: str) -> None:
+    if note:
+        print(note, file=sys.stderr)
+
+
+def _connection(path: str, number: int) -> tuple[Connection, str]:
+    """Connection ``number`` of the capture, and a note to print once the command has done its work if the
+    capture is damaged after some packets (a capture cut short: the packets before the damage are used)."""
     from ..capture.connections import read
     from ..capture.reader import name_of
 
     capture = read(path, partial=True)
     connections = capture.connections
-    if capture.damage and connections:  # the packets before the damage are used (a capture cut short)
-        print(f"note: {capture.damage}; the packets before it are used", file=sys.stderr)
     if not 1 <= number <= len(connections):
         raise UsageError(
             f"tcpsim: --connection {number}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
             "(numbered from 1; see tcpsim read)"
         )
-    return connections[number - 1]
+    note = f"note: {capture.damage}; the packets before it are used" if capture.damage else ""
+    return connections[number - 1], note
