@@ -217,3 +217,29 @@ def test_a_temporary_folder_carries_the_owner_process_id():
     with temporary_folder("probe") as folder:
         assert Path(folder).name.startswith(f"tcpsim-probe-{os.getpid()}-")
     assert not Path(folder).exists()
+
+
+@pytest.mark.usefixtures("root_with_tools")
+@pytest.mark.parametrize("signum", KILLS)
+def test_a_killed_pytest_run_using_the_tcp_capture_fixture_leaves_nothing(signum, tmp_path):
+    test_file = tmp_path / "test_student.py"
+    test_file.write_text(
+        "import time\n\n\ndef test_waits(tcp_capture):\n"
+        "    with tcp_capture.inside():\n        print('in', flush=True)\n        time.sleep(60)\n"
+    )
+    basetemp = tmp_path / "inner"
+    command = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", f"--basetemp={basetemp}"]
+    with (tmp_path / "out.txt").open("w") as out:
+        child = subprocess.Popen(
+            [*command, str(test_file)], stdout=out, stderr=out, start_new_session=True, cwd=tmp_path
+        )
+    _until(lambda: _namespaces_of(child.pid) and _processes_with(str(basetemp)), "the fixture's namespace and tcpdump")
+    os.kill(child.pid, signum)
+    try:
+        child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        pytest.fail((tmp_path / "out.txt").read_text()[-3000:])
+    with Namespace():  # the next one sweeps
+        pass
+    _assert_nothing_left(child.pid, [str(basetemp)])

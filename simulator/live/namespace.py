@@ -97,7 +97,8 @@ def _kill_inside(name: str) -> None:
     """SIGKILL every process running in namespace ``name``, and wait (briefly) until they are gone."""
     for _ in range(50):
         done = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
-        pids = [int(pid) for pid in done.stdout.split() if pid.isdigit()]
+        # (never this process: a thread of it may still be inside, see ``entered``)
+        pids = [int(pid) for pid in done.stdout.split() if pid.isdigit() and int(pid) != os.getpid()]
         if not pids:
             return
         for pid in pids:
