@@ -106,6 +106,7 @@ class Application:
         self.reported = False  # the failure has been written to the trace
         self._waiting_since: float | None = None
         self.read_data = bytearray()
+        self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
 
     @property
     def done(self) -> bool:
@@ -158,8 +159,11 @@ class Application:
             return self.received >= (step.amount or 0) or self._stream_over()
         if action == Action.WAIT_FOR_EOF:
             return (ep.eof and not ep.readable) or self._stream_over()
-        if action == Action.SEND:
-            ep.send(step.data, now)
+        if action == Action.SEND:  # a blocking send: wait while the send buffer is full
+            self._sent_of_step += ep.send(step.data[self._sent_of_step :], now)
+            if self._sent_of_step < len(step.data):
+                return False
+            self._sent_of_step = 0
         elif action == Action.READ:
             self._read(step.amount, now)
         elif action == Action.SHUTDOWN:
