@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import main
 from simulator.live.kernel import _check
 from simulator.live.namespace import LiveError
+from simulator.live.probe import parse_target
 from simulator.sim.app import Action, Step
 
 
@@ -72,3 +77,18 @@ def test_the_kernels_script_is_checked_before_any_socket_is_made(script, words):
 
 def test_a_kernel_script_that_waits_then_listens_is_fine():
     _check([Step(Action.WAIT, seconds=1.0), Step(Action.LISTEN), Step(Action.READ), Step(Action.CLOSE)])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=40) | st.from_regex(r"\[?[0-9a-f.:]{0,20}\]?:[0-9²٣]{0,7}", fullmatch=True))
+def test_any_probe_target_is_a_loopback_address_and_port_or_one_clear_error(text):
+    """``probe`` never sends off loopback, and never takes a target it cannot read."""
+    try:
+        host, port = parse_target(text)
+    except LiveError as exc:
+        message = str(exc)
+        host, port = "127.0.0.1", 1
+    else:
+        message = ""
+    assert "\n" not in message
+    assert ipaddress.ip_address(host).is_loopback and 1 <= port <= 65535
