@@ -289,6 +289,7 @@ MATCHING = [
     "small_writes_nagle",
     "small_writes_nodelay",
     "self_connect",
+    "lost_syn_ack",
 ]
 
 

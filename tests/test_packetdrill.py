@@ -284,13 +284,19 @@ def test_a_script_whose_every_check_was_skipped_is_vacuous_not_a_pass(tmp_path):
         ("+0 setsockopt(4, SOL_SOCKET, SO_BOGUS, [1], 4) = 0", "the socket option SO_BOGUS"),
         ("+0 getsockopt(4, SOL_SOCKET, SO_BOGUS, [1], [4]) = 0", "the socket option SO_BOGUS"),
         ("+0 ioctl(4, SIOCBOGUS, [1]) = 0", "the ioctl SIOCBOGUS"),
-        ("+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [1000000], 4) = 0", "SO_RCVBUF"),
     ],
 )
 def test_what_the_model_lacks_is_named_not_failed(tmp_path, line, feature):
     result = run(tmp_path, HANDSHAKE + line + "\n")
     assert result.status == "needs-feature", result.message
     assert feature in result.feature and result.line is not None
+
+
+def test_a_buffer_beyond_64_kb_needs_window_scaling_which_only_the_simple_profile_lacks(tmp_path):
+    line = "+0 setsockopt(4, SOL_SOCKET, SO_RCVBUF, [1000000], 4) = 0\n"
+    result = run(tmp_path, HANDSHAKE + line, profile="simple")
+    assert result.status == "needs-feature" and "SO_RCVBUF" in result.feature, result.message
+    assert run(tmp_path, HANDSHAKE + line).status == "pass"
 
 
 def test_descriptors_are_the_scripts_own_as_packetdrill_maps_them(tmp_path):
@@ -341,7 +347,7 @@ def test_tcp_maxseg_sets_the_mss_the_syn_offers(tmp_path):
         "+0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
         "+0 > S 0:0(0) <mss 1100>\n"
     )
-    result = run(tmp_path, text, compare_options=True)
+    result = run(tmp_path, text, compare_options=True, profile="simple")  # the MSS option alone
     assert result.status == "pass", result.message
 
 
@@ -517,8 +523,19 @@ def test_an_ip_field_on_an_injected_packet_is_skipped_and_counted(tmp_path, fiel
     assert result.skipped_kinds == {"IP field of an injected packet": 1}
 
 
+def test_nagle_holds_a_small_write_while_a_small_segment_is_unacknowledged(tmp_path):
+    text = HANDSHAKE + (
+        "+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n+0 write(4, ..., 50) = 50\n"
+        "+.1 < . 1:1(0) ack 11 win 32767\n+0 > P. 11:61(50) ack 1\n"
+    )
+    assert run(tmp_path, text).status == "pass"
+    early = text.replace("+.1 < . 1:1(0) ack 11 win 32767\n+0 > P. 11:61(50) ack 1", "+0 > P. 11:61(50) ack 1")
+    assert run(tmp_path, early).status == "fail"
+
+
 def test_sendto_sendmsg_and_recvmsg_read_their_structures(tmp_path):
     text = HANDSHAKE + (
+        "+0 setsockopt(4, SOL_TCP, TCP_NODELAY, [1], 4) = 0\n"  # else Nagle holds the second write
         "+0 sendto(4, ..., 10, 0, ..., ...) = 10\n+0 > P. 1:11(10) ack 1\n"
         "+0 sendmsg(4, {msg_name(...)=...,\n    msg_iov(2)=[{..., 20}, {..., 30}],\n    msg_flags=0}, 0) = 50\n"
         "+0 > P. 11:61(50) ack 1\n"

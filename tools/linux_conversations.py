@@ -93,12 +93,12 @@ def client(body: str, *, host: str = "127.0.0.1", options: str = "") -> str:
 
 
 def scenario(client_script: Sequence[str], server_script: Sequence[str], extra: str = "", **ends: str) -> str:
-    """The TOML of a two-host scenario on a loopback-like path (100 µs one way), with these scripts.
+    """The TOML of a two-host scenario on a loopback path (each segment handled inside the sender's call).
 
     ``ends`` adds settings lines to ``client`` or ``server`` (``client='syn_retries = 3'``)."""
     quoted = {name: ", ".join(f"'{s}'" for s in steps) for name, steps in (("c", client_script), ("s", server_script))}
     return (
-        "seed = 1\n[network]\nlatency = 0.0001\n"
+        "seed = 1\n[network]\nloopback = true\n"
         + extra.strip()
         + f"\n[endpoint.client]\nscript = [{quoted['c']}]\n{ends.get('client', '')}\n"
         + f"[endpoint.server]\nscript = [{quoted['s']}]\n{ends.get('server', '')}\n"
@@ -256,7 +256,7 @@ CONVERSATIONS: dict[str, Conversation] = {
             "import socket\nc = socket.socket()\nc.bind(('127.0.0.1', 8080))\nc.connect(('127.0.0.1', 8080))\n"
             + HELPERS
             + SELF_CONNECT,
-            model="seed = 1\n[network]\nlatency = 0.0001\n[endpoint.c]\naddress = '127.0.0.1'\nport = 8080\n"
+            model="seed = 1\n[network]\nloopback = true\n[endpoint.c]\naddress = '127.0.0.1'\nport = 8080\n"
             "script = ['connect c', 'send \"me\"', 'wait_for_bytes 2', 'close']\n",
         ),
         Conversation(

@@ -45,7 +45,8 @@ OPTION_FEATURES = {
 OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_NOOPT": lambda v: {"no_options": bool(v)},
     "TCP_KEEPINIT": lambda v: {"connect_timeout": float(v)},
-    "SO_RCVBUF": lambda v: {"recv_buffer": v},
+    "SO_RCVBUF": lambda v: {"recv_buffer": v, "fixed_recv_buffer": True},  # locked: no autotuning
+    "TCP_NODELAY": lambda v: {"nagle": not v},
     "TCP_MAXSEG": lambda v: {"mss": v},
     "TCP_SYNCNT": lambda v: {"syn_retries": v},
     "SO_KEEPALIVE": lambda v: {"keepalive": bool(v)},
@@ -135,7 +136,7 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option in OPTION_FEATURES:
         feature = OPTION_FEATURES[option]
         raise NeedsFeature(feature, f"line {line.number}: setsockopt {option} needs {feature}")
-    if option in ENVIRONMENT_OPTIONS or option == "TCP_NODELAY":  # the model never delays a small segment
+    if option in ENVIRONMENT_OPTIONS:
         run.count_environment(f"setsockopt {option}")
         return 0, None
     if option not in OPTION_SETTINGS:

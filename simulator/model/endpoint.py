@@ -267,6 +267,11 @@ class Endpoint:
         return self._timers.get(timer)
 
     @property
+    def has_sends(self) -> bool:
+        """True when ``drain`` would return a segment to send."""
+        return any(note.kind is NoteKind.SEND for note in self._notes)
+
+    @property
     def has_notes(self) -> bool:
         """True when there are reports that ``drain`` would return."""
         return bool(self._notes)
@@ -313,6 +318,7 @@ class Endpoint:
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
         """
+        self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
         if state is State.CLOSED or state is State.LISTEN:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
@@ -332,6 +338,7 @@ class Endpoint:
         n = len(self._readable) if max_bytes is None else min(max_bytes, len(self._readable))
         if n == 0:
             return b""
+        self._clock = now
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
@@ -368,6 +375,7 @@ class Endpoint:
         ``close()``): unread or later data is answered by RST (RFC 1122 4.2.2.13).
         """
         self._app(AppKey.CLOSE if read_too else AppKey.SHUTDOWN)
+        self._clock = now
         state = self.state
         if read_too:
             self._read_closed = True
@@ -845,7 +853,7 @@ class Endpoint:
         acks = self._acks
         assert acks is not None
         acks.data_received(
-            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self.rcv_wnd, self.rto.rto, now
+            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
         )
         self._ack_scheduled = True
         if len(seg.payload) >= 128:
@@ -1239,7 +1247,7 @@ class Endpoint:
         if self._sacking() and start != end:
             self._dsack = (start, end)
         if self._acks is not None:  # Linux answers a duplicate at once (tcp_enter_quickack_mode)
-            self._acks.enter_quickack(self.rcv_wnd)
+            self._acks.enter_quickack(self._last_wnd or self.rcv_wnd)  # tp->rcv_wnd: the window last announced
 
     def _sack_blocks(self) -> tuple[tuple[SeqNum, SeqNum], ...]:
         """The SACK blocks of an ACK (RFC 2018 section 4): a D-SACK first (RFC 2883), then the out-of-order

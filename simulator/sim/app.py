@@ -95,8 +95,12 @@ class Application:
         endpoint: Endpoint,
         script: list[Step],
         address_of: dict[str, tuple[str, int]],
+        *,
+        pause_after_sending: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        self.pause_after_sending = pause_after_sending  # loopback: return after a step that sent a segment
+        self.paused = False
         self.script = script
         self.address_of = address_of
         self.position = 0
@@ -130,6 +134,9 @@ class Application:
                 return
             self.position += 1
             self._waiting_since = None
+            if self.pause_after_sending and ep.has_sends:
+                self.paused = True
+                return
 
     def _do(self, step: Step, now: float) -> bool:
         """Perform or test ``step``; False means "wait and call again"."""

@@ -120,6 +120,7 @@ class Scenario:
     figure: str = ""  # the RFC 9293 figure this scenario reproduces, if any
     profile: str = DEFAULT_PROFILE  # the profile its endpoints start from, unless one names its own
     profile_reason: str = ""  # why the scenario uses that profile (every built-in one says)
+    loopback: bool = False  # segments handed over inside the sender's call, as on Linux's lo
 
     def endpoint(self, name: str) -> EndpointSpec:
         for spec in self.endpoints:
@@ -180,6 +181,7 @@ class Scenario:
             record=record,
             scenario=self.name,
             title=self.title,
+            loopback=self.loopback,
         )
         # ISNs not given are drawn from their own generator so that changing
         # the loss does not change them (RFC 9293 3.4.1 leaves the choice open).
@@ -340,7 +342,14 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     addresses = [(s.address, s.port) for s in specs]
     if len(set(addresses)) != len(addresses):
         raise ScenarioError("two endpoints share the same address and port")
-    network = _table(data.get("network", {}), "[network]")
+    network = dict(_table(data.get("network", {}), "[network]"))
+    loopback = network.pop("loopback", False)
+    if not isinstance(loopback, bool):
+        raise ScenarioError(f"[network]: loopback must be true or false, not {loopback!r}")
+    if loopback and any(network.get(k, 0) for k in ("latency", "jitter", "reorder")):
+        raise ScenarioError("[network]: loopback hands each segment over at once: no latency, jitter or reorder")
+    if loopback:
+        network["latency"] = 0.0
     plain = {k: v for k, v in network.items() if not isinstance(v, dict)}
     _only(plain, _LINK_KEYS, "[network]")
     link = _make(LinkParams, plain, "[network]")
@@ -379,6 +388,7 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
         figure=texts["figure"],
         profile=top_profile,
         profile_reason=texts["profile_reason"].strip(),
+        loopback=loopback,
     )
 
 
