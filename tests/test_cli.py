@@ -170,7 +170,7 @@ def test_reading_a_capture_without_tcp_is_one_error_line(tmp_path):
     path.write_bytes(header + record)
     result = run("read", str(path))
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: no TCP in this capture (1 packet of other kinds)\n"
+    assert result.stderr == f"error: {path}: no TCP in this capture (1 packet, not read: 1 UDP)\n"
 
 
 @pytest.mark.parametrize("cut", [10, 30, 100])

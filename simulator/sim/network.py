@@ -8,6 +8,7 @@ the others first-in first-out, so a run is the same every time.  All randomness 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +47,9 @@ class LinkParams:
             if not 0.0 <= p <= 1.0:
                 raise ScenarioError(f"{name} must be a probability between 0 and 1, not {p}")
         for name in ("latency", "jitter", "reorder_delay"):
-            if getattr(self, name) < 0:
-                raise ScenarioError(f"{name} must not be negative")
-        if self.bandwidth is not None and self.bandwidth <= 0:
+            if not 0 <= getattr(self, name) < math.inf:  # (NaN fails this too)
+                raise ScenarioError(f"{name} must be a finite number of seconds, not negative")
+        if self.bandwidth is not None and not 0 < self.bandwidth < math.inf:
             raise ScenarioError("bandwidth must be a positive number of bytes per second")
 
 
@@ -540,7 +541,11 @@ class Network:
         return child
 
     def _forget(self, ep: Endpoint) -> None:
-        self._ports[(ep.addr, ep.port)].remove(ep)
+        """Take a spawned connection that went back to LISTEN off its port (once: a late segment may still
+        reach it through its 4-tuple, as an old SYN injected into an accept_many server does)."""
+        on_port = self._ports[(ep.addr, ep.port)]
+        if ep in on_port:
+            on_port.remove(ep)
 
 
 # The trace's kind of event for each kind of note but SEND.
