@@ -242,3 +242,21 @@ def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestam
     )
     assert w.deliver(bogus, w.server) == []  # RFC 9293 would ACK; Linux's tcp_ack discards it
     assert w.server._ts_recent == recent and w.server.state is State.ESTABLISHED
+
+
+def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_window():
+    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w.client.send(b"x" * 1448, 0.0)  # fills the window, two half-window segments
+    for data in w.out(w.client):
+        for ack in w.deliver(data, w.server):
+            w.deliver(ack, w.client)
+    for ack in w.tick(w.server, w.server.timer_deadline(Timer.DELAYED_ACK) or w.now):
+        w.deliver(ack, w.client)
+    assert w.client.snd_wnd == 0
+    for size in (100, 100, 2000):  # three writes wait behind the zero window
+        w.client.send(b"y" * size, w.now)
+    w.server.receive(None, w.now)
+    (update,) = w.out(w.server)
+    first, second = w.deliver(update, w.client)
+    # the first 724 bytes hold the ends of two writes: PSH (tcp_push); the second holds none
+    assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]

@@ -179,6 +179,7 @@ class Endpoint:
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
+        self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -330,6 +331,8 @@ class Endpoint:
         if data:
             self._app(AppKey.SEND, n=len(data))
             self._unsent += data
+            if self.config.forced_push:  # Linux's tcp_push: the end of each write is pushed
+                self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._flush(now)
         return len(data)
 
@@ -1096,9 +1099,19 @@ class Endpoint:
         return self.config.nagle and not self._fin_queued and self.snd_una < self._snd_sml <= self.snd_nxt
 
     def _forced_push(self, n: int) -> Flags:
-        """PSH on a segment that takes the unpushed data past half the peer's largest window (forced_push)."""
-        if self.config.forced_push and (self.snd_nxt + n).since(self._pushed_seq) > self.max_snd_wnd // 2:
-            self._pushed_seq = self.snd_nxt + n
+        """Linux's PSH on a segment that is not the last queued: where one of the application's writes ends
+        (tcp_push marks the last skb of each write), or where the unpushed data passes half the peer's
+        largest window (forced_push)."""
+        if not self.config.forced_push:
+            return Flags(0)
+        end = self.snd_nxt + n
+        ends = self._write_ends
+        pushed = False
+        while ends and ends[0].since(end) <= 0:
+            ends.popleft()
+            pushed = True
+        if pushed or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
+            self._pushed_seq = end
             return PSH
         return Flags(0)
 
