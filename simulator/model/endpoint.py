@@ -1073,10 +1073,12 @@ class Endpoint:
                 if self._unsent:
                     self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
                 elif self._fin_queued and usable > n:
+                    self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:
                     self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
                     self._pushed_seq = self.snd_nxt
+                    self._write_ends.clear()
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -1105,15 +1107,19 @@ class Endpoint:
         if not self.config.forced_push:
             return Flags(0)
         end = self.snd_nxt + n
-        ends = self._write_ends
-        pushed = False
-        while ends and ends[0].since(end) <= 0:
-            ends.popleft()
-            pushed = True
-        if pushed or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
+        if self._pass_write_ends(end) or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
             self._pushed_seq = end
             return PSH
         return Flags(0)
+
+    def _pass_write_ends(self, end: SeqNum) -> bool:
+        """Forget the ends of writes up to ``end``; True if there was one."""
+        ends = self._write_ends
+        passed = False
+        while ends and ends[0].since(end) <= 0:
+            ends.popleft()
+            passed = True
+        return passed
 
     def _send_fin(self, now: float, data: bytes = b"", *, arm_rto: bool = True) -> None:
         self._fin_sent = True
