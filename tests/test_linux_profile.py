@@ -260,3 +260,12 @@ def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_wi
     first, second = w.deliver(update, w.client)
     # the first 724 bytes hold the ends of two writes: PSH (tcp_push); the second holds none
     assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]
+
+
+def test_a_write_already_sent_does_not_push_a_later_segment():
+    w = established(nagle=False)
+    w.client.send(b"h" * 51, 0.0)
+    (header,) = w.out(w.client)
+    w.client.send(b"b" * 2002, 0.0)
+    assert [s.flags & Flags.PSH == Flags.PSH for s in w.out(w.client)] == [False, True]  # 1448 + 554: the end
+    assert header.flags & Flags.PSH
