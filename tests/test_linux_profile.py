@@ -269,3 +269,19 @@ def test_a_write_already_sent_does_not_push_a_later_segment():
     w.client.send(b"b" * 2002, 0.0)
     assert [s.flags & Flags.PSH == Flags.PSH for s in w.out(w.client)] == [False, True]  # 1448 + 554: the end
     assert header.flags & Flags.PSH
+
+
+def test_linux_takes_an_rtt_sample_from_every_ack_of_new_data():
+    w = established()
+    w.client.send(b"x" * 2896, 0.0)  # two segments, each ACKed at once (quick-ACK mode)
+    one, two = w.out(w.client)
+    (ack1,) = w.deliver(one, w.server)
+    (ack2,) = w.deliver(two, w.server)
+    srtt = w.client.rto.srtt  # from the handshake's sample: 0
+    w.now = 0.05
+    w.deliver(ack1, w.client)
+    w.now = 0.06
+    w.deliver(ack2, w.client)
+    first = 0.875 * srtt + 0.125 * 0.05
+    # both ACKs give a sample (RFC 6298 3 would time only the first segment of the round trip)
+    assert abs(w.client.rto.srtt - (0.875 * first + 0.125 * 0.06)) < 1e-9

@@ -84,6 +84,7 @@ class EndpointConfig:
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)

@@ -56,6 +56,7 @@ class _Sent:
     end: SeqNum
     options: Options = NO_OPTIONS
     retransmitted: bool = False
+    sent_at: float = 0.0  # when it first went out (an RTT sample on every ACK, as Linux takes them)
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -1142,7 +1143,7 @@ class Endpoint:
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options))
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now))
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1332,6 +1333,7 @@ class Endpoint:
         """SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged (fifth step)."""
         self.snd_una = ack
         rtx = self._rtx
+        oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
         while rtx and rtx[0].end <= ack:
             if rtx.popleft().flags & FIN:
                 self.fin_acked = True
@@ -1341,10 +1343,15 @@ class Endpoint:
             head.payload = head.payload[cut:]
             head.seq = ack
             head.flags &= ~SYN
-        if self._rtt_seq is not None and self._rtt_seq <= ack:
+        rtt: float | None = None
+        if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
+            if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
+                rtt = now - oldest.sent_at
+        elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
             rtt = now - self._rtt_sent_at
-            self.rto.sample(rtt)
             self._rtt_seq = None
+        if rtt is not None:
+            self.rto.sample(rtt)
             if self.explaining:
                 self._notes.append(
                     Note(

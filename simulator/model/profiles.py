@@ -55,6 +55,7 @@ PROFILES: dict[str, Profile] = {
                 forced_push=True,
                 nagle=True,
                 unsent_ack_dropped=True,
+                rtt_every_ack=True,
                 ts_recent_on_valid_ack=True,
             ),
             frozenset({"STANDARD", "Linux"}),

@@ -381,4 +381,10 @@ SOURCES: dict[str, Source] = {
         "tcp_ack with FLAG_UPDATE_TS_RECENT, after the ACK checks",
         "before the ACK checks, as the RFC",
     ),
+    "rtt_every_ack": Source(
+        "an RTT sample from every ACK of new data, not from one timed segment per round trip",
+        "RFC 6298 3: at least one sample per RTT (Karn's rule); RFC 7323 4: per-ACK samples with timestamps",
+        "tcp_clean_rtx_queue: the oldest segment each ACK covers (tcp_ack_update_rtt)",
+        "one timed segment per RTT, or per-ACK with timestamps",
+    ),
 }
