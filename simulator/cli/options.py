@@ -70,7 +70,8 @@ def output_path(command: str, option: str, text: str, suffixes: tuple[str, ...])
     if not text.strip() or text.endswith(("/", os.sep)) or path.name in ("", ".", "..") or path.is_dir():
         raise UsageError(f"tcpsim {command}: {option} {text!r} is not a file name")
     if path.suffix.lower() not in suffixes:
-        raise UsageError(f"tcpsim {command}: {option} {text}: the file must end in {' or '.join(suffixes)}")
+        names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+        raise UsageError(f"tcpsim {command}: {option} {text}: the file must end in {names}")
     if not path.parent.is_dir():
         raise UsageError(f"tcpsim {command}: {option} {text}: there is no folder {path.parent}")
     return path
