@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
 from .errors import ScenarioError
 
@@ -101,6 +102,10 @@ class EndpointConfig:
         return self.rfc5961 if self.rfc5961_rst is None else self.rfc5961_rst
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # NaN or an infinity would make every comparison below (and every timer) lie
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ScenarioError(f"{f.name} must be a finite number, not {value}")
         if self.mss is not None and not 1 <= self.mss <= 65495:
             raise ScenarioError(f"mss must be between 1 and 65495 bytes, not {self.mss}")
         if not 68 <= self.mtu <= 65535:
