@@ -285,3 +285,18 @@ def test_linux_takes_an_rtt_sample_from_every_ack_of_new_data():
     first = 0.875 * srtt + 0.125 * 0.05
     # both ACKs give a sample (RFC 6298 3 would time only the first segment of the round trip)
     assert abs(w.client.rto.srtt - (0.875 * first + 0.125 * 0.06)) < 1e-9
+
+
+def test_the_user_timeout_aborts_a_connection_whose_data_waits_too_long():
+    # TCP_USER_TIMEOUT 3 s (RFC 5482): the data and its retransmissions are lost; the connection is aborted
+    # 3 s after the data first went out, the last RTO cut short to end then, and no RST is sent
+    trace = parse(
+        "[network]\nlatency = 0.01\n[endpoint.client]\nuser_timeout = 3.0\n"
+        "script = ['connect server', 'send 100']\n[endpoint.server]\nscript = ['listen']\n"
+        "[[fault]]\naction = 'drop'\nfrom = 'client'\ndata = true\ncount = 99\n"
+    ).run()
+    client = [e for e in trace.events if e.endpoint == "client"]
+    gave_up = next(e for e in client if e.kind == "state" and e.state_after["client"] is State.CLOSED)
+    first_data = next(e for e in client if e.kind == "send" and e.segment.payload)
+    assert abs(gave_up.time - first_data.time - 3.0) < 1e-6
+    assert not [e for e in client if e.kind == "send" and e.segment.flags & Flags.RST]

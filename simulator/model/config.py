@@ -85,6 +85,7 @@ class EndpointConfig:
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    user_timeout: float | None = None  # give up data unacknowledged this long (TCP_USER_TIMEOUT, RFC 5482)
     rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
@@ -130,6 +131,8 @@ class EndpointConfig:
             raise ScenarioError(
                 f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
             )
+        if self.user_timeout is not None and self.user_timeout <= 0:
+            raise ScenarioError("user_timeout must be a positive number of seconds")
         if self.rto_slop < 0 or (self.connect_timeout is not None and self.connect_timeout <= 0):
             raise ScenarioError("rto_slop must be >= 0 and connect_timeout > 0 seconds")
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):

@@ -163,6 +163,7 @@ class Endpoint:
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
         self._persist_backoff = 0
+        self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
@@ -979,7 +980,7 @@ class Endpoint:
         else:
             limit = self.config.data_retries
         linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
-        if self._gave_up(now, limit, linear):
+        if self._user_timed_out(now) or self._gave_up(now, limit, linear):
             self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         self._retries += 1
@@ -988,6 +989,21 @@ class Endpoint:
         if self._retries > linear:  # Linux 6.5+: the first SYN retransmissions keep the initial RTO
             self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
+
+    def _user_timed_out(self, now: float) -> bool:
+        """The USER TIMEOUT (RFC 9293 3.9, RFC 5482; Linux's TCP_USER_TIMEOUT): the oldest unacknowledged
+        segment went out more than ``user_timeout`` ago: the connection is aborted, whatever the retry count."""
+        limit = self.config.user_timeout
+        return limit is not None and bool(self._rtx) and now - self._rtx[0].sent_at >= limit - 1e-9
+
+    def _rto_deadline(self, now: float) -> float:
+        """When the retransmission timer fires: after the RTO, but not past the user timeout
+        (tcp_clamp_rto_to_user_timeout), so that the abort comes on time."""
+        deadline = now + self.rto.rto
+        limit = self.config.user_timeout
+        if limit is not None and self._rtx:
+            deadline = min(deadline, max(self._rtx[0].sent_at + limit, now))
+        return deadline
 
     def _gave_up(self, now: float, limit: int, linear: int) -> bool:
         """RFC 1122 4.2.3.5: give up after ``limit`` retransmissions.  With linear SYN timeouts Linux counts
@@ -1022,6 +1038,10 @@ class Endpoint:
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
         if self.snd_wnd > 0:
+            return
+        limit = self.config.user_timeout
+        if limit is not None and now - self._probing_since >= limit - 1e-9:  # tcp_probe_timer: unanswered too long
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         if self.config.empty_window_probe:  # Linux: no data, seq SND.UNA - 1, outside the window on purpose
             self._send(self.snd_una - 1, ACK, b"", SendKey.ZERO_WINDOW_PROBE_EMPTY)
@@ -1087,6 +1107,7 @@ class Endpoint:
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
+            self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
 
     def _send_mss(self) -> int:
@@ -1170,7 +1191,7 @@ class Endpoint:
         if head.payload and not head.flags & FIN and head is self._rtx[-1]:
             flags |= PSH
         if restart_timer:
-            self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
+            self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
 
     def _send(

@@ -387,4 +387,10 @@ SOURCES: dict[str, Source] = {
         "tcp_clean_rtx_queue: the oldest segment each ACK covers (tcp_ack_update_rtt)",
         "one timed segment per RTT, or per-ACK with timestamps",
     ),
+    "user_timeout": Source(
+        "abort when the oldest unacknowledged data has waited this long (none: the retry count decides)",
+        "RFC 9293 3.9 (USER TIMEOUT), RFC 5482",
+        "TCP_USER_TIMEOUT (tcp_write_timeout, tcp_clamp_rto_to_user_timeout)",
+        "none (TCP_KEEPINIT for handshakes only)",
+    ),
 }

@@ -76,6 +76,7 @@ _CONFIG_KEYS = {
     "delayed_ack_min": "delayed_ack_min",
     "quickacks": "quickacks",
     "send_buffer": "send_buffer",
+    "user_timeout": "user_timeout",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
