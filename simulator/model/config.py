@@ -115,10 +115,16 @@ class EndpointConfig:
             raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
         if not (self.keepalive_idle > 0 and self.keepalive_interval > 0 and self.keepalive_probes >= 1):
             raise ScenarioError("keepalive_idle and keepalive_interval must be > 0 seconds, keepalive_probes >= 1")
-        if not (0 < self.delayed_ack_min <= self.delayed_ack_timeout) or self.quickacks < 0:
-            raise ScenarioError("delayed_ack_min must be > 0 and <= delayed_ack_timeout seconds; quickacks >= 0")
-        if self.syn_linear_timeouts < 0 or not 0 <= self.recv_buffer_max <= (65535 << 14):
-            raise ScenarioError(f"syn_linear_timeouts must be >= 0, recv_buffer_max 0..{65535 << 14} bytes")
+        if not 0 < self.delayed_ack_min <= self.delayed_ack_timeout:
+            raise ScenarioError(
+                f"delayed_ack_min must be more than 0 and at most delayed_ack_timeout ({self.delayed_ack_timeout} s), "
+                f"not {self.delayed_ack_min}"
+            )
+        for name in ("quickacks", "syn_linear_timeouts"):
+            if getattr(self, name) < 0:
+                raise ScenarioError(f"{name} must not be negative, not {getattr(self, name)}")
+        if not 0 <= self.recv_buffer_max <= (65535 << 14):
+            raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
             raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
         if self.invalid_ratelimit < 0:

@@ -334,6 +334,8 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     if not endpoints_table:
         raise ScenarioError("no endpoints: add [endpoint.client] and [endpoint.server] tables")
     names = list(endpoints_table)
+    if not isinstance(data.get("profile_reason", ""), str):
+        raise ScenarioError("profile_reason must be a string: why the scenario uses its profile")
     top_profile = data.get("profile", DEFAULT_PROFILE)
     if not isinstance(top_profile, str) or top_profile not in PROFILES:
         raise ScenarioError(f"profile must be one of {', '.join(PROFILES)}, not {top_profile!r}")
