@@ -1,0 +1,66 @@
+"""What the capture shows of one side's TCB, and the helpers every rule uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...model.segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, RST_BIT, SYN_BIT, URG_BIT
+from ...model.seq import MASK, SeqNum
+from ...model.states import State
+from ..connections import Packet
+from ..labels import Label
+
+S = State
+_SYN_ACK = SYN_BIT | ACK_BIT
+_HANDSHAKING = frozenset({S.SYN_SENT, S.SYN_RECEIVED})
+_CONTROL = SYN_BIT | FIN_BIT | RST_BIT
+_ECN = ECE_BIT | CWR_BIT
+_SIGNALS = _ECN | URG_BIT  # flags seldom seen, each explained on its own (see _signals)
+_sub = int.__sub__
+_HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
+
+
+@dataclass(slots=True)
+class _Observer:
+    """What the capture shows of one side's TCB."""
+
+    state: State
+    isn: SeqNum | None = None
+    nxt: SeqNum | None = None  # highest sequence number sent, plus one (SND.NXT as seen)
+    acked: SeqNum | None = None  # highest ack it has sent (its RCV.NXT as seen)
+    acked_from: SeqNum | None = None  # the first ack it was seen to send (on a segment without SYN)
+    right_edge: SeqNum | None = None  # highest ack + window it has advertised
+    window: int = -1  # last window advertised (scaled); -1 before any
+    offered_scale: int | None = None  # the window scale its SYN offered
+    options_cut: bool = False  # the snap length cut its SYN's options: whether it offered a scale is unknown
+    scale: int | None = None  # the shift applied to its windows: known after the handshake
+    mss: int | None = None
+    fin: SeqNum | None = None  # sequence number of its FIN
+    syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
+    syns: int = 0  # how many times the capture saw its SYN (without ACK), with the same ISN
+    isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
+    last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
+    dup_acks: int = 0
+    last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
+    holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
+    unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
+    final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
+    final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
+    final_packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
+    final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
+    went_on: SeqNum | None = None  # the seq of its first segment after its SYN in the look-ahead (no SYN, no RST)
+    zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
+    probing: Label | None = None  # KEEP_ALIVE or ZERO_WINDOW_PROBE: its latest segment, which the peer's ACKs answer
+    latest: Packet | None = None  # its latest segment checked
+    listens: bool = False  # a server: after a reset its listener is still there
+
+
+def _rel(value: SeqNum, base: SeqNum | None) -> int:
+    # value.relative_to(base), without a second call: this runs a few times per packet
+    return _sub(value, base) & MASK if base is not None else int(value)
+
+
+def _gap(s: _Observer, start: SeqNum, end: SeqNum) -> None:
+    """Remember ``start..end`` as sent by ``s`` but not captured (yet): a segment that comes later may fill it."""
+    s.holes.append((start, end))
+    del s.holes[:-_HOLES]
