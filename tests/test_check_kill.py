@@ -68,7 +68,7 @@ def running_check(large: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], set[
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_killed_check_leaves_no_worker_and_no_folder(large, tmp_path, how):
     check, workers = running_check(large, tmp_path)
-    assert [p.name for p in tmp_path.iterdir()][0].startswith(f"tcpsim-check-{check.pid}-")
+    assert next(p.name for p in tmp_path.iterdir()).startswith(f"tcpsim-check-{check.pid}-")
     check.send_signal(how)
     status = check.wait(timeout=30)
     assert status == (143 if how == signal.SIGTERM else -signal.SIGKILL)
