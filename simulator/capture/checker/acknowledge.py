@@ -7,7 +7,7 @@ from ...model.seq import SeqNum
 from ..connections import Packet
 from ..labels import Label
 from .fin import _FIN_ACKED
-from .handshake import _acks_syn, _syn_needs
+from .handshake import _acks_syn, _opens_later, _syn_needs
 from .observer import _CONTROL, S, _Observer, _rel
 
 # The answer to a probe is labelled as Wireshark labels it: the probe's label and "ACK".
@@ -150,11 +150,6 @@ def _sent_before(later: Packet, p: Packet) -> bool:
     stamp, echo = later.options.timestamps, p.options.timestamps
     # (timestamps compare on the same 32-bit circle as sequence numbers, RFC 7323 section 5.2)
     return stamp is not None and echo is not None and not SeqNum(stamp[0]) > echo[1]
-
-
-def _opens_later(r: _Observer) -> bool:
-    """The look-ahead shows ``r`` (in SYN-SENT) sending past its SYN: it got a SYN,ACK the capture missed."""
-    return r.isn is not None and r.final_nxt is not None and r.final_nxt > r.isn + 1 + r.syn_data
 
 
 def _ack_moves(ack: SeqNum, r: _Observer) -> str:

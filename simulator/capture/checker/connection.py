@@ -9,7 +9,8 @@ from ...model.segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
-from .observer import _SYN_ACK, S, _Observer, _rel
+from .handshake import _RESET_ANSWERS
+from .observer import _SYN_ACK, S, _Observer, _rel, window_shift
 from .report import _TEXT, ConnectionReport, PacketReport
 from .segment import _classify
 
@@ -126,7 +127,7 @@ class ConnectionChecker:
                 "relative to the first packet each side sent, and window scaling is unknown"
             )
         missed_syn = not self_connected and p.flags & _SYN_ACK == _SYN_ACK
-        wscale = p.options.wscale if missed_syn else None
+        wscale = window_shift(p.options.wscale) if missed_syn else None
         if missed_syn:
             # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
             a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
@@ -166,9 +167,11 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     bad ACK, and a window update the capture missed from data sent beyond the window)."""
     for p in packets:
         flags = p.flags
-        if flags & RST_BIT:
-            continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
         side = sides[p.sender]
+        if flags & RST_BIT:
+            if not flags & ACK_BIT and len(side.reset_answers) < _RESET_ANSWERS:
+                side.reset_answers.add(p.seq)  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
+            continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
         seq, final = p.seq, side.final_nxt
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
         end = seq + used if used else seq

@@ -6,7 +6,7 @@ from ...model.segment import ACK_BIT, ECE_BIT
 from ...model.seq import SeqNum
 from ..connections import Packet
 from ..labels import Label
-from .observer import _ECN, _HANDSHAKING, S, _Observer, _rel
+from .observer import _CONTROL, _ECN, _HANDSHAKING, MAX_SCALE, S, _Observer, _rel, window_shift
 
 
 def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
@@ -38,7 +38,7 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     options = p.options
     if options.mss is not None:
         s.mss = options.mss
-    s.offered_scale = options.wscale
+    s.offered_scale = window_shift(options.wscale)
     s.options_cut = cut = p.options_cut
     s.window = p.window
     if again:
@@ -185,6 +185,8 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         if s.scale is not None and (s.scale or r.scale)
         else ""
     )
+    if options.wscale is not None and options.wscale > MAX_SCALE:
+        scale += f"; its window scale {options.wscale} is more than 14, so 14 is used (RFC 7323 section 2.3)"
     if p.flags & _ECN == ECE_BIT:
         scale += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
     return labels, text + scale + (_OPTIONS_CUT if cut else "") + ".", departure
@@ -279,3 +281,39 @@ def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:
             "(not in this capture), so its sender is ESTABLISHED"
         )
     return ""
+
+
+_RESET_ANSWERS = 8  # RSTs without ACK remembered per side in the look-ahead (see _answered_by_reset)
+
+
+def _answered_by_reset(p: Packet, r: _Observer) -> bool:
+    """An ACK to a SYN from a side that holds an older connection on these ports: it does not acknowledge the
+    SYN, and the SYN's sender answers it with <SEQ=SEG.ACK><CTL=RST> (RFC 9293 section 3.10.7.3), which the
+    look-ahead shows.  A challenge ACK (RFC 9293 section 3.10.7.4, RFC 5961 section 4), or the ACK of a
+    half-open connection (RFC 9293 Figure 11): its numbers are the older connection's."""
+    return (
+        r.state is S.SYN_SENT
+        and r.isn is not None
+        and p.ack in r.reset_answers
+        and not _acks_syn(p.ack, r)
+        and _opens_later(r)  # (else acknowledge.py's half-open branch says so: the SYN's sender goes no further)
+    )
+
+
+def _older_connections_ack(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, None]:
+    """The ACK ``_answered_by_reset`` finds: nothing of this connection moves but its sender's state."""
+    if s.state is S.SYN_RECEIVED:
+        s.state = S.ESTABLISHED  # it answered the SYN from the older, synchronized connection it holds
+    sentence = (
+        f"An ACK that does not acknowledge the SYN (ack {int(p.ack)}, the SYN needs {_syn_needs(r)}): the peer "
+        "holds an older connection on these ports and answers a SYN that does not fit it with a challenge ACK "
+        "(RFC 9293 section 3.10.7.4, RFC 5961 section 4), in that connection's numbers; SYN-SENT answers it with "
+        "<SEQ=SEG.ACK><CTL=RST> (RFC 9293 section 3.10.7.3), seen later, which ends the older connection."
+    )
+    pure = not p.length and not p.flags & _CONTROL
+    return [Label.ACK_NEVER_SENT, Label.PURE_ACK] if pure else [Label.ACK_NEVER_SENT], sentence, None
+
+
+def _opens_later(r: _Observer) -> bool:
+    """The look-ahead shows ``r`` (in SYN-SENT) sending past its SYN: it got a SYN,ACK the capture missed."""
+    return r.isn is not None and r.final_nxt is not None and r.final_nxt > r.isn + 1 + r.syn_data

@@ -17,6 +17,7 @@ _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _ECN = ECE_BIT | CWR_BIT
 _SIGNALS = _ECN | URG_BIT  # flags seldom seen, each explained on its own (see _signals)
 _sub = int.__sub__
+MAX_SCALE = 14  # RFC 7323 section 2.3: a larger shift.cnt is logged, and 14 used instead
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
 
@@ -48,6 +49,7 @@ class _Observer:
     final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
     final_packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
     final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
+    reset_answers: set[SeqNum] = field(default_factory=set)  # the seqs of its RSTs without ACK in the look-ahead
     went_on: SeqNum | None = None  # the seq of its first segment after its SYN in the look-ahead (no SYN, no RST)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: Label | None = None  # KEEP_ALIVE or ZERO_WINDOW_PROBE: its latest segment, which the peer's ACKs answer
@@ -64,3 +66,8 @@ def _gap(s: _Observer, start: SeqNum, end: SeqNum) -> None:
     """Remember ``start..end`` as sent by ``s`` but not captured (yet): a segment that comes later may fill it."""
     s.holes.append((start, end))
     del s.holes[:-_HOLES]
+
+
+def window_shift(offered: int | None) -> int | None:
+    """The shift a Window Scale option's value sets: at most 14 (RFC 7323 section 2.3)."""
+    return offered if offered is None or offered <= MAX_SCALE else MAX_SCALE

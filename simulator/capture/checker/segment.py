@@ -8,7 +8,7 @@ from ..connections import Packet
 from ..labels import Label
 from .acknowledge import _acknowledgement
 from .fin import _FIN_SENT, _FIN_UNACKED, _receive_fin
-from .handshake import _handshake, _unseen_handshake
+from .handshake import _answered_by_reset, _handshake, _older_connections_ack, _unseen_handshake
 from .observer import _HANDSHAKING, _SIGNALS, S, _gap, _Observer, _rel
 from .reset import _reset
 
@@ -21,6 +21,8 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         return _reset(p, s, r)
     if flags & SYN_BIT:
         return _handshake(p, s, r)
+    if flags & ACK_BIT and _answered_by_reset(p, r):  # an older connection's ACK: its numbers are not this one's
+        return _older_connections_ack(p, s, r)
     if s.isn is None:  # its first packet in a capture that started mid-connection
         s.isn = p.seq
         s.nxt = p.seq
