@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...model.segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
+from ...model.seq import MASK
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
 from .handshake import _RESET_ANSWERS
-from .observer import _SYN_ACK, S, _Observer, _rel, window_shift
+from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
 from .report import _TEXT, ConnectionReport, PacketReport
 from .segment import _classify
 
@@ -162,9 +163,24 @@ def _decode(f: Any) -> PacketReport:
     return PacketReport._make((*f[:9], _PAIR_LIST[f[9]], _PAIR_LIST[f[10]], f[11], f[12]))
 
 
+_NEAR = 1 << 30  # the look-ahead keeps numbers within a quarter of the sequence space of where checking is
+
+
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
     """Each side's highest sequence number and ack in the look-ahead (to tell a capture gap from a
-    bad ACK, and a window update the capture missed from data sent beyond the window)."""
+    bad ACK, and a window update the capture missed from data sent beyond the window).
+
+    Only numbers near where checking is (``_NEAR``) count: a sparse capture of a transfer of more than
+    4 GB (a packet in a thousand, say) can span the whole sequence space within the look-ahead, and
+    numbers further apart than half of it do not compare (RFC 1982)."""
+    near: dict[int, tuple[int | None, int | None]] = {}  # id(side): its SND.NXT and ack where checking is
+    for side in sides.values():
+        seq, ack = side.nxt, side.acked
+        near[id(side)] = (seq, ack)
+        if side.final_nxt is not None and seq is not None and _far(side.final_nxt, seq):
+            side.final_nxt = None  # left behind: checking has gone on past it, more than _NEAR
+        if side.final_ack is not None and ack is not None and _far(side.final_ack, ack):
+            side.final_ack = None
     for p in packets:
         flags = p.flags
         side = sides[p.sender]
@@ -173,19 +189,33 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
                 side.reset_answers.add(p.seq)  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
             continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
         seq, final = p.seq, side.final_nxt
+        at_seq, at_ack = near[id(side)]
+        if at_seq is None:
+            at_seq = seq  # its first segment: checking starts there
+            near[id(side)] = (at_seq, at_ack)
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
         end = seq + used if used else seq
-        if final is None or seq == final:
-            # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late): it
-            # shows how far its sender had got.
-            side.final_packet = p
-        if final is None or end > final:
-            side.final_nxt = end
-            side.final_bare = not used
-        if flags & ACK_BIT and (side.final_ack is None or p.ack > side.final_ack):
-            side.final_ack = p.ack
+        if not _far(end, at_seq):
+            if final is None or seq == final:
+                # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late):
+                # it shows how far its sender had got.
+                side.final_packet = p
+            if final is None or end > final:
+                side.final_nxt = end
+                side.final_bare = not used
+        if flags & ACK_BIT:
+            if at_ack is None:
+                at_ack = p.ack
+                near[id(side)] = (at_seq, at_ack)
+            if (side.final_ack is None or p.ack > side.final_ack) and not _far(p.ack, at_ack):
+                side.final_ack = p.ack
         if side.went_on is None and not flags & SYN_BIT:
             side.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
+
+
+def _far(value: int, where: int) -> bool:
+    """``value`` is ``_NEAR`` or more ahead of ``where``, or behind it."""
+    return _NEAR <= _sub(value, where) & MASK <= MASK + 1 - _NEAR
 
 
 def _packet(
