@@ -9,6 +9,7 @@ from ..labels import Label
 from .fin import _FIN_ACKED
 from .handshake import _acks_syn, _opens_later, _syn_needs
 from .observer import _CONTROL, S, _Observer, _rel
+from .sentences import every_byte_before
 
 # The answer to a probe is labelled as Wireshark labels it: the probe's label and "ACK".
 _PROBE_ACK = {Label.KEEP_ALIVE: Label.KEEP_ALIVE_ACK, Label.ZERO_WINDOW_PROBE: Label.ZERO_WINDOW_PROBE_ACK}
@@ -106,7 +107,7 @@ def _acknowledgement(
             f"an old ACK: ack {_rel(ack, base)} is below the {_rel(s.acked, base)} its sender has acknowledged "
             "already, so it was sent before that one and comes late (reordered on the way, or captured late)"
             if old and s.acked is not None
-            else f"acknowledges every byte before {_rel(ack, base)}: the next byte it expects"
+            else every_byte_before(ack, base)
         )
     if pure:
         s.last_pure_ack = (ack, window)

@@ -10,12 +10,14 @@ from ...model.seq import MASK
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
+from .fastpath import predicted
 from .handshake import _RESET_ANSWERS
 from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
 from .report import _TEXT, ConnectionReport, PacketReport
 from .segment import _classify
 
 _tuple_new = tuple.__new__
+FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
 
 def check(conn: Connection, *, relative: bool = True) -> ConnectionReport:
@@ -156,7 +158,7 @@ _PAIR_NUMBER = {pair: n for n, pair in enumerate(_PAIR_LIST)}  # a pair as the s
 def _encode(p: PacketReport) -> tuple[Any, ...]:
     # marshal writes plain strings only: a label (a StrEnum) goes as its word, and comes back as one
     labels = tuple(map(str, p.labels))
-    return (*p[:8], labels, _PAIR_NUMBER[p.before], _PAIR_NUMBER[p.after], p.explanation, p.departure)
+    return (*p[:8], labels, _PAIR_NUMBER[p.before], _PAIR_NUMBER[p.after], str(p.why), p.departure)
 
 
 def _decode(f: Any) -> PacketReport:
@@ -225,7 +227,9 @@ def _packet(
     receiver = sides[p.receiver]
     a, b = sides[conn.a], sides[conn.b]
     before = _PAIRS[a.state, b.state]
-    labels, explanation, departure = _classify(p, sender, receiver)
+    # header prediction first (fastpath.py): the common segment, in a few comparisons; else the full rules
+    found = predicted(p, sender, receiver) if FAST_PATH else None
+    labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]
     if before is not after:  # both are from _PAIRS
@@ -234,7 +238,7 @@ def _packet(
             moves.append(f"A {_TEXT[before[0]]} -> {_TEXT[after[0]]}")
         if before[1] is not after[1] and b is not a:
             moves.append(f"B {_TEXT[before[1]]} -> {_TEXT[after[1]]}")
-        explanation += " (" + ", ".join(moves) + ")" if moves else ""
+        explanation = str(explanation) + (" (" + ", ".join(moves) + ")" if moves else "")
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
     acks = flags & ACK_BIT

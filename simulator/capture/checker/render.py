@@ -61,7 +61,7 @@ def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[s
         labels,
         _,
         after,
-        explanation,
+        why,
         departure,
     ) in report.packets:
         acked = f" ack={ack}" if flags in _WITH_ACK else ""
@@ -71,5 +71,5 @@ def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[s
         if departure is not None:
             yield from wrap(f"DEPARTS FROM THE MODEL: {departure}")
         if not brief:
-            yield from wrap(explanation)
+            yield from wrap(str(why))
     yield f"  verdict: {report.verdict}"

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ...model.states import State
 from ..spool import Spool
+from .sentences import Sentence
 
 _TEXT = {state: state.value for state in State}  # a state's name, looked up once per packet in JSON
 
@@ -26,8 +27,13 @@ class PacketReport(NamedTuple):
     labels: tuple[str, ...]
     before: tuple[State, State]  # (side a, side b)
     after: tuple[State, State]
-    explanation: str
+    why: str | Sentence  # its explanation, put into words when asked for (see sentences.py)
     departure: str | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The sentence that explains it."""
+        return str(self.why)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -11,6 +11,7 @@ from .fin import _FIN_SENT, _FIN_UNACKED, _receive_fin
 from .handshake import _answered_by_reset, _handshake, _older_connections_ack, _unseen_handshake
 from .observer import _HANDSHAKING, _SIGNALS, S, _gap, _Observer, _rel
 from .reset import _reset
+from .sentences import data_carried, tso, will_ack
 
 
 def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
@@ -144,23 +145,15 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
                 # spurious retransmission, a resend of acknowledged data, or a copy that came late.
                 already = s.unseen_acked is not None and s.unseen_acked >= data_end
                 labels.append(Label.SPURIOUS_RETRANSMISSION if already else Label.DATA)
-                big = (
-                    f"; {length} bytes is more than the MSS {r.mss}: a TSO/GSO super-segment the NIC or kernel "
-                    "cuts up later"
-                    if r.mss is not None and length > r.mss
-                    else ""
-                )
-                cut = f" (the capture kept {p.captured} of them)" if p.truncated else ""
                 sentences.append(
-                    f"{length} byte{'s' if length > 1 else ''} of data{cut}, "
-                    f"seq {_rel(p.seq, base)}..{_rel(data_end, base)}; "
+                    data_carried(p, base, data_end)
                     + (
                         "the receiver has acknowledged them already, so the capture missed their first sending "
                         "and this is a spurious retransmission (or it saw this segment late)"
                         if already
-                        else f"the receiver will ack {_rel(data_end, base)}"
+                        else will_ack(data_end, base)
                     )
-                    + big
+                    + tso(length, r.mss)
                 )
         if s.fin is not None and length and data_end > s.fin:
             if p.seq > nxt:
