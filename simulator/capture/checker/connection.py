@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...model.segment import ACK_BIT, FIN_BIT, FLAG_NAMES, RST_BIT, SYN_BIT
-from ...model.seq import MASK
+from ...model.seq import MASK, SeqNum
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
@@ -175,44 +175,55 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     Only numbers near where checking is (``_NEAR``) count: a sparse capture of a transfer of more than
     4 GB (a packet in a thousand, say) can span the whole sequence space within the look-ahead, and
     numbers further apart than half of it do not compare (RFC 1982)."""
-    near: dict[int, tuple[int | None, int | None]] = {}  # id(side): its SND.NXT and ack where checking is
-    for side in sides.values():
-        seq, ack = side.nxt, side.acked
-        near[id(side)] = (seq, ack)
-        if side.final_nxt is not None and seq is not None and _far(side.final_nxt, seq):
-            side.final_nxt = None  # left behind: checking has gone on past it, more than _NEAR
-        if side.final_ack is not None and ack is not None and _far(side.final_ack, ack):
-            side.final_ack = None
+    near = _where_checking_is(sides)
     for p in packets:
-        flags = p.flags
         side = sides[p.sender]
-        if flags & RST_BIT:
-            if not flags & ACK_BIT and len(side.reset_answers) < _RESET_ANSWERS:
+        if p.flags & RST_BIT:
+            if not p.flags & ACK_BIT and len(side.reset_answers) < _RESET_ANSWERS:
                 side.reset_answers.add(p.seq)  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
             continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
-        seq, final = p.seq, side.final_nxt
-        at_seq, at_ack = near[id(side)]
-        if at_seq is None:
-            at_seq = seq  # its first segment: checking starts there
-            near[id(side)] = (at_seq, at_ack)
-        used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
-        end = seq + used if used else seq
-        if not _far(end, at_seq):
-            if final is None or seq == final:
-                # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late):
-                # it shows how far its sender had got.
-                side.final_packet = p
-            if final is None or end > final:
-                side.final_nxt = end
-                side.final_bare = not used
-        if flags & ACK_BIT:
-            if at_ack is None:
-                at_ack = p.ack
-                near[id(side)] = (at_seq, at_ack)
-            if (side.final_ack is None or p.ack > side.final_ack) and not _far(p.ack, at_ack):
-                side.final_ack = p.ack
-        if side.went_on is None and not flags & SYN_BIT:
-            side.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
+        _fold(p, side, near)
+
+
+def _where_checking_is(sides: dict[tuple[str, int], _Observer]) -> dict[int, list[SeqNum | None]]:
+    """Each side's SND.NXT and highest ack where checking is (None: not yet known), by ``id(side)``;
+    a look-ahead number left behind by more than ``_NEAR`` is forgotten."""
+    near: dict[int, list[SeqNum | None]] = {}
+    for side in sides.values():
+        seq, ack = side.nxt, side.acked
+        near[id(side)] = [seq, ack]
+        if side.final_nxt is not None and seq is not None and _far(side.final_nxt, seq):
+            side.final_nxt = None
+        if side.final_ack is not None and ack is not None and _far(side.final_ack, ack):
+            side.final_ack = None
+    return near
+
+
+def _fold(p: Packet, side: _Observer, near: dict[int, list[SeqNum | None]]) -> None:
+    """One packet of the look-ahead into its sender's highest numbers."""
+    flags, seq, final = p.flags, p.seq, side.final_nxt
+    where = near[id(side)]
+    at_seq = where[0]
+    if at_seq is None:
+        at_seq = where[0] = seq  # its first segment: checking starts there
+    used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
+    end = seq + used if used else seq
+    if not _far(end, at_seq):
+        if final is None or seq == final:
+            # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late): it
+            # shows how far its sender had got.
+            side.final_packet = p
+        if final is None or end > final:
+            side.final_nxt = end
+            side.final_bare = not used
+    if flags & ACK_BIT:
+        at_ack = where[1]
+        if at_ack is None:
+            at_ack = where[1] = p.ack
+        if (side.final_ack is None or p.ack > side.final_ack) and not _far(p.ack, at_ack):
+            side.final_ack = p.ack
+    if side.went_on is None and not flags & SYN_BIT:
+        side.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
 
 
 def _far(value: int, where: int) -> bool:

@@ -31,29 +31,36 @@ Predicted = tuple[tuple[Label, ...], Sentence, None]
 def predicted(p: Packet, s: _Observer, r: _Observer) -> Predicted | None:
     """In-order data, or an ACK of new data, from ``s`` to ``r``, both ESTABLISHED: its labels and
     sentence, with both observers moved on; or None."""
-    flags = p.flags
-    if flags | _PSH != ACK_BIT | _PSH or s.state is not _ESTABLISHED or r.state is not _ESTABLISHED:
-        return None  # control bits, URG, ECE or CWR; or a state with more to it
-    seq, ack, nxt, acked, final = p.seq, p.ack, s.nxt, s.acked, r.final_nxt
-    if seq != nxt or nxt is None or acked is None or s.isn is None or r.nxt is None or final is None:
-        return None  # not at SND.NXT (a resend, a gap), or the numbers are still being learnt
-    if ack > r.nxt or ack > final or r.holes or r.probing is not None or r.fin is not None:
-        return None  # an ACK of bytes not seen sent, of a gap, of a probe or of a FIN
-    unseen = s.unseen_acked
-    if unseen is not None and unseen > nxt:
-        return None  # the peer has acknowledged bytes of this side the capture never saw
+    if not _predictable(p, s, r):
+        return None
     window = p.window << s.scale if s.scale is not None else p.window
     if window == 0:
         return None
     s.probing = None
     if p.length:
         return _in_order(p, s, r, window)
-    if not ack > acked:
+    ack = p.ack
+    if not ack > s.acked:  # type: ignore[operator]  # (_predictable: not None)
         return None  # nothing new acknowledged: a duplicate, a window update, an old ACK
     s.dup_acks = 0
     s.last_pure_ack = (ack, window)
     _acknowledges(s, ack, window)
     return _PURE_ACK, Sentence(Why.PURE_ACK, (ack, r.isn)), None
+
+
+def _predictable(p: Packet, s: _Observer, r: _Observer) -> bool:
+    """The header says: nothing but ACK (and PSH), at SND.NXT, acknowledging no more than the peer was
+    seen to send, both sides ESTABLISHED, no gap, probe or FIN about, the numbers all known."""
+    flags = p.flags
+    if flags | _PSH != ACK_BIT | _PSH or s.state is not _ESTABLISHED or r.state is not _ESTABLISHED:
+        return False  # control bits, URG, ECE or CWR; or a state with more to it
+    seq, ack, nxt, final = p.seq, p.ack, s.nxt, r.final_nxt
+    if seq != nxt or nxt is None or s.acked is None or s.isn is None or r.nxt is None or final is None:
+        return False  # not at SND.NXT (a resend, a gap), or the numbers are still being learnt
+    if ack > r.nxt or ack > final or r.holes or r.probing is not None or r.fin is not None:
+        return False  # an ACK of bytes not seen sent, of a gap, of a probe or of a FIN
+    unseen = s.unseen_acked
+    return unseen is None or not unseen > nxt  # (else the peer acknowledged bytes the capture never saw)
 
 
 def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted | None:
