@@ -14,11 +14,10 @@ two to the same labels, states and sentences on random captures.
 from __future__ import annotations
 
 from ...model.segment import ACK_BIT
-from ...model.seq import SeqNum
 from ...model.states import State
 from ..connections import Packet
 from ..labels import Label
-from .observer import _Observer
+from .observer import _Observer, record_ack
 from .sentences import Sentence, Why
 
 _PSH = 0x08  # (the model sets PSH on every segment with data; the checker reads it only here)
@@ -44,7 +43,7 @@ def predicted(p: Packet, s: _Observer, r: _Observer) -> Predicted | None:
         return None  # nothing new acknowledged: a duplicate, a window update, an old ACK
     s.dup_acks = 0
     s.last_pure_ack = (ack, window)
-    _acknowledges(s, ack, window)
+    record_ack(s, ack, window)
     return _PURE_ACK, Sentence(Why.PURE_ACK, (ack, r.isn)), None
 
 
@@ -74,17 +73,5 @@ def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
     previous = s.last_pure_ack
     if previous is None or previous[0] != p.ack:
         s.dup_acks = 0
-    _acknowledges(s, p.ack, window)
+    record_ack(s, p.ack, window)
     return _DATA, Sentence(Why.DATA, (p, s.isn, data_end, r.mss)), None
-
-
-def _acknowledges(s: _Observer, ack: SeqNum, window: int) -> None:
-    """What every ACK records of its sender (as ``acknowledge._acknowledgement`` does)."""
-    assert s.acked is not None
-    s.last_numbers = (ack, window)
-    if ack > s.acked:
-        s.acked = ack
-    s.window = window
-    edge = ack + window
-    if s.right_edge is None or edge > s.right_edge:
-        s.right_edge = edge

@@ -71,3 +71,17 @@ def _gap(s: _Observer, start: SeqNum, end: SeqNum) -> None:
 def window_shift(offered: int | None) -> int | None:
     """The shift a Window Scale option's value sets: at most 14 (RFC 7323 section 2.3)."""
     return offered if offered is None or offered <= MAX_SCALE else MAX_SCALE
+
+
+def record_ack(s: _Observer, ack: SeqNum, window: int) -> None:
+    """What every ACK records of its sender: its ack and window, the highest ack (RCV.NXT as seen) and
+    the right edge of the window it has offered (RFC 9293 section 3.8.6)."""
+    s.last_numbers = (ack, window)
+    if s.acked is None or ack > s.acked:
+        if s.acked is None:
+            s.acked_from = ack
+        s.acked = ack
+    s.window = window
+    edge = ack + window
+    if s.right_edge is None or edge > s.right_edge:
+        s.right_edge = edge
