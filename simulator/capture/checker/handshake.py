@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+from typing import NamedTuple
+
 from ...model.segment import ACK_BIT, ECE_BIT
 from ...model.seq import SeqNum
 from ..connections import Packet
@@ -9,29 +13,72 @@ from ..labels import Label
 from .observer import _CONTROL, _ECN, _HANDSHAKING, MAX_SCALE, S, _Observer, _rel, window_shift
 
 
+class SynKind(StrEnum):
+    """What a SYN (without ACK) is, to the side that sent it and the capture."""
+
+    FIRST = "first"  # it opens the connection (with data: TCP Fast Open)
+    CROSSED = "crossed"  # from a side taken to have the peer's SYN, which had not reached it: a simultaneous open
+    RESENT = "resent"  # the same ISN again: no SYN,ACK came back in time
+    UNANSWERED = "unanswered"  # the same ISN again after a SYN,ACK the capture saw: that had not reached it
+    COPY = "copy"  # the same ISN again after its sender acknowledged the SYN,ACK: a copy, not a resend
+
+
+class SynAckKind(StrEnum):
+    """What a SYN,ACK is."""
+
+    FIRST = "first"  # it accepts the connection
+    ANOTHER_ANSWER = "another answer"  # another ISN, answering another sending of the SYN (see _other_syn_ack)
+    SIMULTANEOUS = "simultaneous"  # its SYN again, now acknowledging the peer's: a simultaneous open
+    RESENT = "resent"  # the same again: the ACK that completes the handshake did not come in time
+    UNANSWERED = "unanswered"  # the same again after an ACK of it the capture saw: that had not reached it
+    LEFTOVER = "leftover"  # the same again after its sender acknowledged the peer's data: a leftover resend
+
+
+class _Isn(NamedTuple):
+    """What the capture knew of the sender's ISN before this SYN or SYN,ACK."""
+
+    again: bool  # the same ISN as before (or a little below one inferred: ``missed``)
+    missed: bool  # the capture missed its first SYN: its ISN was inferred from its next segment, a little above
+    fresh: bool  # its first segment in the capture
+    unseen_first: bool  # the same ISN again, but never seen on a SYN: the capture missed the first sending
+
+
 def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
-    """SYN and SYN,ACK (RFC 9293 sections 3.5 and 3.10.7.2-3)."""
+    """SYN and SYN,ACK (RFC 9293 sections 3.5 and 3.10.7.2-3): what kind it is, then that kind's moves."""
     labels: list[str] = [Label.HANDSHAKE]
+    isn = _isn_before(p, s)
     departure: str | None = None
-    again = s.isn is not None and p.seq == s.isn
-    # Its SYN (or SYN,ACK) sent again after the capture missed the first: its ISN, inferred from its first
-    # segment seen, was a little above this one.
-    missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
-    again = again or missed
-    fresh = s.isn is None  # its first segment in the capture
-    # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
-    # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
-    unseen_first = again and not s.isn_seen
-    if s.isn is not None and p.seq != s.isn and s.state.synchronized and not missed:
+    if s.isn is not None and p.seq != s.isn and s.state.synchronized and not isn.missed:
         other = _other_syn_ack(p, s, r) if p.flags & ACK_BIT else ""
-        if other:
+        if other:  # SynAckKind.ANOTHER_ANSWER
             return labels, other, None  # (both sides stay as they were: the connection goes on with the first)
         departure = (
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
+    _learn(p, s, isn)
+    if isn.again:
+        labels.append(Label.RETRANSMISSION)
+    if not p.flags & ACK_BIT:
+        return labels, _syn(p, s, r, isn), departure
+    text, departure = _syn_ack(p, s, r, isn, labels, departure)
+    return labels, text, departure
+
+
+def _isn_before(p: Packet, s: _Observer) -> _Isn:
+    # Its SYN (or SYN,ACK) sent again after the capture missed the first: its ISN, inferred from its first
+    # segment seen, was a little above this one.
+    missed = not s.isn_seen and s.isn is not None and 0 < s.isn.since(p.seq) <= _MISSED_SYN_SPAN
+    again = (s.isn is not None and p.seq == s.isn) or missed
+    # The same ISN again, but the capture never saw it on a SYN or SYN,ACK: it missed the first one, whose ISN the
+    # peer's ACK of it showed (ack - 1, see _unseen_handshake), or this side's next segment (see missed).
+    return _Isn(again, missed, s.isn is None, again and not s.isn_seen)
+
+
+def _learn(p: Packet, s: _Observer, isn: _Isn) -> None:
+    """What a SYN tells of its sender: its ISN and SND.NXT, its MSS, window and window scale (RFC 7323)."""
     s.isn, s.isn_seen = p.seq, True
-    s.syn_data = max(s.syn_data, p.length) if again else p.length  # a resent Fast Open SYN may leave its data out
+    s.syn_data = max(s.syn_data, p.length) if isn.again else p.length  # a resent Fast Open SYN may leave it out
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
     if s.nxt is None or end > s.nxt:
         s.nxt = end
@@ -39,60 +86,95 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
     if options.mss is not None:
         s.mss = options.mss
     s.offered_scale = window_shift(options.wscale)
-    s.options_cut = cut = p.options_cut
+    s.options_cut = p.options_cut
     s.window = p.window
-    if again:
-        labels.append(Label.RETRANSMISSION)
-    if not p.flags & ACK_BIT:
-        s.syns = s.syns + 1 if again else 1
-        # A SYN, not a SYN,ACK, from a side taken to have the peer's SYN: that SYN had not reached it
-        # (a simultaneous open).
-        crossed = s.state is S.SYN_RECEIVED and not again and r.state is S.SYN_SENT
-        # Its SYN again after a SYN,ACK it has not acknowledged: that SYN,ACK had not reached it.
-        unanswered = again and s.state.synchronized and s.acked is None
-        # Its SYN again after it acknowledged the SYN,ACK: a copy made before, even after it has closed.
-        copy = again and s.acked is not None
-        if (s.state in (S.CLOSED, S.LISTEN) and not copy) or crossed or unanswered:
-            s.state = S.SYN_SENT
-        if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
-            r.state = S.SYN_RECEIVED
-        elif r.state is S.SYN_SENT:
-            r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
-        text = (
+
+
+def _syn_kind(s: _Observer, r: _Observer, isn: _Isn) -> SynKind:
+    if isn.again:
+        if s.state.synchronized and s.acked is None:
+            return SynKind.UNANSWERED
+        return SynKind.COPY if s.acked is not None else SynKind.RESENT
+    if s.state is S.SYN_RECEIVED and r.state is S.SYN_SENT:
+        return SynKind.CROSSED
+    return SynKind.FIRST
+
+
+def _syn(p: Packet, s: _Observer, r: _Observer, isn: _Isn) -> str:
+    """A SYN: its kind, both sides' moves (RFC 9293 section 3.10.7.2-3, Figure 8 for a simultaneous open)."""
+    s.syns = s.syns + 1 if isn.again else 1
+    kind = _syn_kind(s, r, isn)
+    if (s.state in (S.CLOSED, S.LISTEN) and kind is not SynKind.COPY) or kind in (SynKind.CROSSED, SynKind.UNANSWERED):
+        s.state = S.SYN_SENT
+    if r.state is S.LISTEN or (r.state is S.CLOSED and r.listens):
+        r.state = S.SYN_RECEIVED
+    elif r.state is S.SYN_SENT:
+        r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
+    text = _SYN_SAYS[kind](p, s) + (_MISSED_FIRST if isn.missed and kind in _AGAIN else "")
+    if p.flags & _ECN == _ECN:
+        text += (
+            "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
+            "instead of dropping them (RFC 3168 section 6.1.1)"
+        )
+    return text + (_OPTIONS_CUT if p.options_cut else "") + "."
+
+
+def _opens(p: Packet, s: _Observer) -> str:
+    if not p.length:
+        return (
             f"SYN: opens the connection with ISN {int(p.seq)} (relative 0); a SYN occupies one sequence "
             "number, so the answer must ack relative 1"
         )
-        if p.length:
-            text = (
-                f"SYN: opens the connection with ISN {int(p.seq)} (relative 0) and carries {p.length} bytes of "
-                f"data, seq 1..{1 + p.length} (TCP Fast Open, RFC 7413); a SYN occupies one sequence number, so "
-                f"the answer acks relative {1 + p.length} if the server takes the data with the SYN, or relative 1 "
-                "if it does not (the data is then sent again)"
-            )
-        if again:
-            text = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
-            if unanswered:
-                text += "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
-            elif copy:
-                text = (
-                    f"The SYN again, same ISN, though its sender has acknowledged the peer's SYN,ACK already (it is "
-                    f"{s.state}): a copy of its first SYN, made by the network or held up on the way, not a resend; "
-                    "its state does not go back"
-                )
-            text += _MISSED_FIRST if missed else ""
-        elif crossed:
-            text += (
-                "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
-                "once, a simultaneous open (RFC 9293 Figure 8)"
-            )
-        if p.flags & _ECN == _ECN:
-            text += (
-                "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
-                "instead of dropping them (RFC 3168 section 6.1.1)"
-            )
-        return labels, text + (_OPTIONS_CUT if cut else "") + ".", departure
-    # SYN,ACK
+    return (
+        f"SYN: opens the connection with ISN {int(p.seq)} (relative 0) and carries {p.length} bytes of "
+        f"data, seq 1..{1 + p.length} (TCP Fast Open, RFC 7413); a SYN occupies one sequence number, so "
+        f"the answer acks relative {1 + p.length} if the server takes the data with the SYN, or relative 1 "
+        "if it does not (the data is then sent again)"
+    )
+
+
+_SYN_RESENT = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
+_AGAIN = frozenset({SynKind.RESENT, SynKind.UNANSWERED, SynKind.COPY})
+_SYN_SAYS: dict[SynKind, Callable[[Packet, _Observer], str]] = {
+    SynKind.FIRST: _opens,
+    SynKind.CROSSED: lambda p, s: (
+        _opens(p, s)
+        + "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
+        "once, a simultaneous open (RFC 9293 Figure 8)"
+    ),
+    SynKind.RESENT: lambda p, s: _SYN_RESENT,
+    SynKind.UNANSWERED: lambda p, s: (
+        _SYN_RESENT + "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
+    ),
+    SynKind.COPY: lambda p, s: (
+        f"The SYN again, same ISN, though its sender has acknowledged the peer's SYN,ACK "
+        f"already (it is {s.state}): a copy of its first SYN, made by the network or held up on the way, not a resend; "
+        "its state does not go back"
+    ),
+}
+
+
+def _syn_ack_kind(p: Packet, s: _Observer, isn: _Isn) -> SynAckKind:
+    if not isn.again:
+        return SynAckKind.FIRST
     first = s.acked is None  # after a SYN of its own: a simultaneous open
+    if first and not isn.unseen_first:
+        return SynAckKind.SIMULTANEOUS
+    # The same SYN,ACK again, but it has acknowledged the peer's data since: it had the ACK that completes the
+    # handshake.  (With a new ISN it is a new connection's: its numbers replace the old ones.)
+    if s.acked is not None and s.acked > p.ack:
+        return SynAckKind.LEFTOVER
+    # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
+    if s.state is S.ESTABLISHED and s.nxt == p.seq + 1:
+        return SynAckKind.UNANSWERED
+    return SynAckKind.RESENT
+
+
+def _syn_ack(
+    p: Packet, s: _Observer, r: _Observer, isn: _Isn, labels: list[str], departure: str | None
+) -> tuple[str, str | None]:
+    """A SYN,ACK: its kind, both sides' moves (RFC 9293 section 3.10.7.3), and what the capture missed."""
+    kind = _syn_ack_kind(p, s, isn)
     # A capture begun mid-connection counted the peer's numbers from its first segment seen: this ack shows the
     # ISN of the SYN it answers, a little below that (the same correction as for a SYN resent, see missed).
     renumbered = not r.isn_seen and r.isn is not None and 0 <= r.isn.since(p.ack) <= _MISSED_SYN_SPAN
@@ -100,70 +182,20 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
         r.isn = p.ack - 1
     # Its first segment, where both sides were taken to be ESTABLISHED (a capture begun mid-connection), is a
     # SYN,ACK: it is still in SYN-RECEIVED, the ACK that completes the handshake has not reached it.
-    midstream = fresh and s.state is S.ESTABLISHED
+    midstream = isn.fresh and s.state is S.ESTABLISHED
     unseen = _syn_data_not_captured(p.ack, r)
     if unseen:
-        assert r.isn is not None
-        r.syn_data = p.ack.since(r.isn) - 1
-        if r.nxt is None or p.ack > r.nxt:  # (else its sender was seen past those bytes already)
-            r.unseen_acked = p.ack
-            labels.append(Label.ACK_LOST_SEGMENT)
+        _syn_data_unseen(p, r, labels)
     if r.isn is not None and not _acks_syn(p.ack, r):
         departure = departure or (
             f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
             f"{_syn_needs(r)} (RFC 9293 section 3.10.7.3)"
         )
-    if s.options_cut or r.options_cut:
-        s.scale = r.scale = None  # whether both SYNs offered a scale is not in the capture: windows stay unscaled
-    elif r.offered_scale is not None and s.offered_scale is not None:
-        # RFC 7323 section 2.2: scaling is on only when both SYNs carry the option.
-        s.scale, r.scale = s.offered_scale, r.offered_scale
-    elif r.isn_seen:  # (a SYN the capture missed may have offered a scale)
-        s.scale = r.scale = 0
-    # The same SYN,ACK again, but it has acknowledged the peer's data since: it had the ACK that completes the
-    # handshake.  (With a new ISN it is a new connection's: its numbers replace the old ones.)
-    past = again and s.acked is not None and s.acked > p.ack
-    # Its SYN,ACK again after an ACK of it, with nothing sent since: that ACK had not reached it.
-    unanswered = again and (not first or unseen_first) and s.state is S.ESTABLISHED and s.nxt == p.seq + 1 and not past
-    if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not past) or unanswered or midstream:
-        s.state = S.SYN_RECEIVED  # (a leftover resend that comes after the connection has closed leaves it closed)
-    if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
-        r.state = S.ESTABLISHED
-    if not past:
-        s.acked = p.ack
-        s.right_edge = p.ack + p.window
-        s.last_numbers = (p.ack, p.window)
-    text = (
-        f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
-        f"its own ISN is {int(p.seq)}"
-    )
-    if r.syn_data and r.isn is not None and p.ack.since(r.isn) in (1, 1 + r.syn_data):
-        taken = p.ack.since(r.isn) > 1
-        text = (
-            f"SYN,ACK: accepts the connection and the {r.syn_data} bytes of data its SYN carried (TCP Fast Open "
-            f"with a valid cookie, RFC 7413), so ack = the SYN's ISN + 1 + {r.syn_data}; its own ISN is {int(p.seq)}"
-            if taken
-            else f"SYN,ACK: accepts the connection but not the {r.syn_data} bytes of data its SYN carried (no valid "
-            "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
-            f"again; its own ISN is {int(p.seq)}"
-        )
-    if again and first and not unseen_first:
-        text = (
-            f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
-            f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
-            "acknowledged (RFC 9293 Figure 8)"
-        )
-    elif again:
-        text = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
-        if unanswered:
-            text += "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
-        elif past and s.acked is not None:
-            text = (
-                f"The SYN,ACK again, though its sender has acknowledged the peer's data since (ack "
-                f"{_rel(s.acked, r.isn)}), so it had the ACK that completes the handshake: a leftover resend (for "
-                "a copy of the SYN the network made, say), and its state does not go back"
-            )
-        text += _MISSED_FIRST if missed else _ACKED_FIRST if unseen_first else ""
+    _agree_on_scale(s, r)
+    _syn_ack_moves(p, s, r, kind, midstream)
+    text = _SYN_ACK_SAYS[kind](p, s, r)
+    if kind in (SynAckKind.RESENT, SynAckKind.UNANSWERED, SynAckKind.LEFTOVER):
+        text += _MISSED_FIRST if isn.missed else _ACKED_FIRST if isn.unseen_first else ""
     if renumbered:
         text += (
             f"; its ack {int(p.ack)} shows the ISN of the peer's SYN, {int(p.ack - 1)}, which this capture never "
@@ -180,16 +212,95 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             "they rode on a first sending of the SYN that this capture never saw (Linux keeps a Fast Open SYN's "
             "data apart, so the SYN its timer resends carries none), and the SYN's sender goes on from that ack"
         )
-    scale = (
+    return text + _scale_and_ecn(p, s, r) + (_OPTIONS_CUT if p.options_cut else "") + ".", departure
+
+
+def _syn_ack_moves(p: Packet, s: _Observer, r: _Observer, kind: SynAckKind, midstream: bool) -> None:
+    """Its sender to SYN-RECEIVED (RFC 9293 section 3.10.7.2), the SYN's sender to ESTABLISHED when it is
+    acknowledged (3.10.7.3); a leftover resend moves neither, nor records its ack."""
+    leftover = kind is SynAckKind.LEFTOVER
+    if (s.state in (S.LISTEN, S.CLOSED, S.SYN_SENT) and not leftover) or kind is SynAckKind.UNANSWERED or midstream:
+        s.state = S.SYN_RECEIVED  # (a leftover resend that comes after the connection has closed leaves it closed)
+    if r.state in _HANDSHAKING and _acks_syn(p.ack, r):
+        r.state = S.ESTABLISHED
+    if not leftover:
+        s.acked = p.ack
+        s.right_edge = p.ack + p.window
+        s.last_numbers = (p.ack, p.window)
+
+
+def _syn_data_unseen(p: Packet, r: _Observer, labels: list[str]) -> None:
+    """The SYN's data, acknowledged here, rode on a sending of the SYN the capture never saw (RFC 7413)."""
+    assert r.isn is not None
+    r.syn_data = p.ack.since(r.isn) - 1
+    if r.nxt is None or p.ack > r.nxt:  # (else its sender was seen past those bytes already)
+        r.unseen_acked = p.ack
+        labels.append(Label.ACK_LOST_SEGMENT)
+
+
+def _agree_on_scale(s: _Observer, r: _Observer) -> None:
+    """RFC 7323 section 2.2: window scaling is on only when both SYNs carry the option."""
+    if s.options_cut or r.options_cut:
+        s.scale = r.scale = None  # whether both SYNs offered a scale is not in the capture: windows stay unscaled
+    elif r.offered_scale is not None and s.offered_scale is not None:
+        s.scale, r.scale = s.offered_scale, r.offered_scale
+    elif r.isn_seen:  # (a SYN the capture missed may have offered a scale)
+        s.scale = r.scale = 0
+
+
+def _accepts(p: Packet, s: _Observer, r: _Observer) -> str:
+    """The first SYN,ACK: it accepts the connection (and a Fast Open SYN's data, or not: RFC 7413)."""
+    if r.syn_data and r.isn is not None and p.ack.since(r.isn) in (1, 1 + r.syn_data):
+        if p.ack.since(r.isn) > 1:
+            return (
+                f"SYN,ACK: accepts the connection and the {r.syn_data} bytes of data its SYN carried (TCP Fast Open "
+                f"with a valid cookie, RFC 7413), so ack = the SYN's ISN + 1 + {r.syn_data}; its own ISN is "
+                f"{int(p.seq)}"
+            )
+        return (
+            f"SYN,ACK: accepts the connection but not the {r.syn_data} bytes of data its SYN carried (no valid "
+            "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
+            f"again; its own ISN is {int(p.seq)}"
+        )
+    return (
+        f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
+        f"its own ISN is {int(p.seq)}"
+    )
+
+
+_SYN_ACK_RESENT = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
+_SYN_ACK_SAYS: dict[SynAckKind, Callable[[Packet, _Observer, _Observer], str]] = {
+    SynAckKind.FIRST: _accepts,
+    SynAckKind.SIMULTANEOUS: lambda p, s, r: (
+        f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
+        f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
+        "acknowledged (RFC 9293 Figure 8)"
+    ),
+    SynAckKind.RESENT: lambda p, s, r: _SYN_ACK_RESENT,
+    SynAckKind.UNANSWERED: lambda p, s, r: (
+        _SYN_ACK_RESENT + "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
+    ),
+    SynAckKind.LEFTOVER: lambda p, s, r: (
+        f"The SYN,ACK again, though its sender has acknowledged the peer's data "
+        f"since (ack {_rel(s.acked, r.isn) if s.acked is not None else 0}), so it had the ACK that completes the "
+        "handshake: a leftover resend (for a copy of the SYN the network made, say), and its state does not go back"
+    ),
+}
+
+
+def _scale_and_ecn(p: Packet, s: _Observer, r: _Observer) -> str:
+    """What a SYN,ACK settles: window scaling (RFC 7323) and ECN (RFC 3168 section 6.1.1)."""
+    said = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)
         else ""
     )
-    if options.wscale is not None and options.wscale > MAX_SCALE:
-        scale += f"; its window scale {options.wscale} is more than 14, so 14 is used (RFC 7323 section 2.3)"
+    wscale = p.options.wscale
+    if wscale is not None and wscale > MAX_SCALE:
+        said += f"; its window scale {wscale} is more than 14, so 14 is used (RFC 7323 section 2.3)"
     if p.flags & _ECN == ECE_BIT:
-        scale += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
-    return labels, text + scale + (_OPTIONS_CUT if cut else "") + ".", departure
+        said += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
+    return said
 
 
 _OPTIONS_CUT = (
@@ -257,9 +368,6 @@ def _syn_needs(r: _Observer) -> str:
     assert r.isn is not None
     first = int(r.isn + 1)
     return f"{first}" if not r.syn_data else f"{first} (or {int(r.isn + 1 + r.syn_data)} with its data)"
-
-
-# A side taken to answer a SYN copy, or closed, or in TIME-WAIT (which ends after 2 MSL, or when a new SYN reuses
 
 
 def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:

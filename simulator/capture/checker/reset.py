@@ -9,6 +9,8 @@ from .acknowledge import _short_of
 from .handshake import _acks_syn
 from .observer import S, _gap, _Observer, _rel
 
+# A side taken to answer a SYN copy, or closed, or in TIME-WAIT (which ends after 2 MSL, or when a new SYN reuses
+# the ports): its <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> shows it holds no connection any more.
 _NO_CONNECTION = frozenset({S.CLOSED, S.LISTEN, S.SYN_RECEIVED, S.TIME_WAIT})
 
 
