@@ -72,9 +72,9 @@ def _news(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> tuple[str
     """What the ack says of the receiver's sending: data it never sent (a departure), an ACK that does not
     fit its SYN, bytes the capture never saw sent; its sentence and departure."""
     ack, base = p.ack, r.isn
-    covered = [(start, end) for start, end in r.holes if start < ack]  # gaps this ACK reaches into
+    covered = [(start, end) for start, end in r.missed.holes if start < ack]  # gaps this ACK reaches into
     if covered:  # a gap the receiver acknowledges will not be filled: it was the capture's loss
-        r.holes = [(ack if start < ack else start, end) for start, end in r.holes if ack < end]
+        r.missed.holes = [(ack if start < ack else start, end) for start, end in r.missed.holes if ack < end]
     # Beyond all the receiver is seen to send, and it is seen again after this ACK at its SND.NXT (not
     # resending), still short of it.  A capture that missed its last segments and shows nothing new from
     # it afterwards cannot tell: see the branch below.
@@ -87,7 +87,7 @@ def _news(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> tuple[str
         return "", departure
     if r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r) and not _opens_later(r):
         return _not_for_the_syn(p, s, r, labels), None
-    if r.nxt is not None and ack > r.nxt and (r.unseen_acked is None or ack > r.unseen_acked):
+    if r.nxt is not None and ack > r.nxt and (r.missed.unseen_acked is None or ack > r.missed.unseen_acked):
         return _unseen_sent(p, r, labels), None
     if covered:
         gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
@@ -114,11 +114,11 @@ def _not_for_the_syn(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -
 def _unseen_sent(p: Packet, r: _Observer, labels: list[str]) -> str:
     """An ACK past all the receiver was seen to send: the capture missed it (a departure only by _short_of)."""
     ack = p.ack
-    r.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
+    r.missed.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
     labels.append(Label.ACK_LOST_SEGMENT)
     sentence = f"it acknowledges up to {_rel(ack, r.isn)}, bytes this capture never saw sent (a capture drop)"
-    later = r.final_nxt is not None and r.nxt is not None and r.final_nxt > r.nxt  # past a gap, say
-    if not later and (r.final_packet is None or r.final_packet.number <= p.number):
+    later = r.ahead.nxt is not None and r.nxt is not None and r.ahead.nxt > r.nxt  # past a gap, say
+    if not later and (r.ahead.packet is None or r.ahead.packet.number <= p.number):
         sentence += "; the capture has no later packet of that side to show how far it got"
     return sentence
 
@@ -172,12 +172,12 @@ def _short_of(ack: SeqNum, r: _Observer, p: Packet) -> SeqNum | None:
     keep-alive (RFC 1122 section 4.2.3.6): one more is allowed after it.  A segment with data shows nothing:
     its bytes lie below that ack, so the receiver may have had them (a resend, or a copy held up on the way);
     the sender's answer to an ACK of data never sent is an ACK at its SND.NXT (RFC 9293 section 3.10.7.4)."""
-    final, shown = r.final_nxt, r.final_packet
+    final, shown = r.ahead.nxt, r.ahead.packet
     if final is None or not ack > final or r.isn is None or shown is None or shown.number <= p.number:
         return None
     if shown.length:
         return None
-    if r.final_bare and ack == final + 1:
+    if r.ahead.bare and ack == final + 1:
         return None
     return None if _sent_before(shown, p) else final
 

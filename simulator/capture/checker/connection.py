@@ -179,8 +179,10 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     for p in packets:
         side = sides[p.sender]
         if p.flags & RST_BIT:
-            if not p.flags & ACK_BIT and len(side.reset_answers) < _RESET_ANSWERS:
-                side.reset_answers.add(p.seq)  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
+            if not p.flags & ACK_BIT and len(side.ahead.reset_answers) < _RESET_ANSWERS:
+                side.ahead.reset_answers.add(
+                    p.seq
+                )  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
             continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
         _fold(p, side, near)
 
@@ -192,16 +194,16 @@ def _where_checking_is(sides: dict[tuple[str, int], _Observer]) -> dict[int, lis
     for side in sides.values():
         seq, ack = side.nxt, side.acked
         near[id(side)] = [seq, ack]
-        if side.final_nxt is not None and seq is not None and _far(side.final_nxt, seq):
-            side.final_nxt = None
-        if side.final_ack is not None and ack is not None and _far(side.final_ack, ack):
-            side.final_ack = None
+        if side.ahead.nxt is not None and seq is not None and _far(side.ahead.nxt, seq):
+            side.ahead.nxt = None
+        if side.ahead.ack is not None and ack is not None and _far(side.ahead.ack, ack):
+            side.ahead.ack = None
     return near
 
 
 def _fold(p: Packet, side: _Observer, near: dict[int, list[SeqNum | None]]) -> None:
     """One packet of the look-ahead into its sender's highest numbers."""
-    flags, seq, final = p.flags, p.seq, side.final_nxt
+    flags, seq, final = p.flags, p.seq, side.ahead.nxt
     where = near[id(side)]
     at_seq = where[0]
     if at_seq is None:
@@ -212,18 +214,18 @@ def _fold(p: Packet, side: _Observer, near: dict[int, list[SeqNum | None]]) -> N
         if final is None or seq == final:
             # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late): it
             # shows how far its sender had got.
-            side.final_packet = p
+            side.ahead.packet = p
         if final is None or end > final:
-            side.final_nxt = end
-            side.final_bare = not used
+            side.ahead.nxt = end
+            side.ahead.bare = not used
     if flags & ACK_BIT:
         at_ack = where[1]
         if at_ack is None:
             at_ack = where[1] = p.ack
-        if (side.final_ack is None or p.ack > side.final_ack) and not _far(p.ack, at_ack):
-            side.final_ack = p.ack
-    if side.went_on is None and not flags & SYN_BIT:
-        side.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
+        if (side.ahead.ack is None or p.ack > side.ahead.ack) and not _far(p.ack, at_ack):
+            side.ahead.ack = p.ack
+    if side.ahead.went_on is None and not flags & SYN_BIT:
+        side.ahead.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
 
 
 def _far(value: int, where: int) -> bool:

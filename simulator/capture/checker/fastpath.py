@@ -53,12 +53,12 @@ def _predictable(p: Packet, s: _Observer, r: _Observer) -> bool:
     flags = p.flags
     if flags | _PSH != ACK_BIT | _PSH or s.state is not _ESTABLISHED or r.state is not _ESTABLISHED:
         return False  # control bits, URG, ECE or CWR; or a state with more to it
-    seq, ack, nxt, final = p.seq, p.ack, s.nxt, r.final_nxt
+    seq, ack, nxt, final = p.seq, p.ack, s.nxt, r.ahead.nxt
     if seq != nxt or nxt is None or s.acked is None or s.isn is None or r.nxt is None or final is None:
         return False  # not at SND.NXT (a resend, a gap), or the numbers are still being learnt
-    if ack > r.nxt or ack > final or r.holes or r.probing is not None or r.fin is not None:
+    if ack > r.nxt or ack > final or r.missed.holes or r.probing is not None or r.fin is not None:
         return False  # an ACK of bytes not seen sent, of a gap, of a probe or of a FIN
-    unseen = s.unseen_acked
+    unseen = s.missed.unseen_acked
     return unseen is None or not unseen > nxt  # (else the peer acknowledged bytes the capture never saw)
 
 
@@ -66,7 +66,12 @@ def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
     """Data at SND.NXT inside the receiver's window (RFC 9293 section 3.8.6)."""
     data_end = p.seq + p.length
     edge = r.right_edge
-    if s.holes or s.fin is not None or r.window == 0 or (edge is not None and r.scale is not None and data_end > edge):
+    if (
+        s.missed.holes
+        or s.fin is not None
+        or r.window == 0
+        or (edge is not None and r.scale is not None and data_end > edge)
+    ):
         return None  # it may fill a gap, follow a FIN, probe a zero window, or pass the window
     s.nxt = data_end
     r.zero_seen = False

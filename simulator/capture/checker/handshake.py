@@ -234,7 +234,7 @@ def _syn_data_unseen(p: Packet, r: _Observer, labels: list[str]) -> None:
     assert r.isn is not None
     r.syn_data = p.ack.since(r.isn) - 1
     if r.nxt is None or p.ack > r.nxt:  # (else its sender was seen past those bytes already)
-        r.unseen_acked = p.ack
+        r.missed.unseen_acked = p.ack
         labels.append(Label.ACK_LOST_SEGMENT)
 
 
@@ -359,7 +359,7 @@ def _syn_data_not_captured(ack: SeqNum, r: _Observer) -> bool:
         and not r.syn_data
         and r.isn is not None
         and 1 < ack.since(r.isn) <= 1 + _MISSED_SYN_SPAN
-        and r.went_on == ack
+        and r.ahead.went_on == ack
     )
 
 
@@ -402,7 +402,7 @@ def _answered_by_reset(p: Packet, r: _Observer) -> bool:
     return (
         r.state is S.SYN_SENT
         and r.isn is not None
-        and p.ack in r.reset_answers
+        and p.ack in r.ahead.reset_answers
         and not _acks_syn(p.ack, r)
         and _opens_later(r)  # (else acknowledge.py's half-open branch says so: the SYN's sender goes no further)
     )
@@ -424,4 +424,4 @@ def _older_connections_ack(p: Packet, s: _Observer, r: _Observer) -> tuple[list[
 
 def _opens_later(r: _Observer) -> bool:
     """The look-ahead shows ``r`` (in SYN-SENT) sending past its SYN: it got a SYN,ACK the capture missed."""
-    return r.isn is not None and r.final_nxt is not None and r.final_nxt > r.isn + 1 + r.syn_data
+    return r.isn is not None and r.ahead.nxt is not None and r.ahead.nxt > r.isn + 1 + r.syn_data

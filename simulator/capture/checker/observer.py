@@ -22,10 +22,33 @@ _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotte
 
 
 @dataclass(slots=True)
+class LookAhead:
+    """What the packets still to come show of one side (``connection._lookahead``): how far it gets, which
+    tells a capture gap from an ACK of data never sent, and a missed window update from data past the window."""
+
+    nxt: SeqNum | None = None  # its highest SND.NXT in the look-ahead (see ConnectionChecker)
+    ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
+    packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
+    bare: bool = False  # nxt is the seq of a segment without data, SYN or FIN (see _short_of)
+    reset_answers: set[SeqNum] = field(default_factory=set)  # the seqs of its RSTs without ACK
+    went_on: SeqNum | None = None  # the seq of its first segment after its SYN (no SYN, no RST)
+
+
+@dataclass(slots=True)
+class Missed:
+    """What the capture missed of one side's sending (tcpdump drops, or a capture begun late)."""
+
+    holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured (yet)
+    unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it
+
+
+@dataclass(slots=True)
 class _Observer:
-    """What the capture shows of one side's TCB."""
+    """What the capture shows of one side's TCB (RFC 9293 section 3.3.1), with what the look-ahead adds
+    (``ahead``) and what the capture missed (``missed``)."""
 
     state: State
+    # the TCB as the capture shows it
     isn: SeqNum | None = None
     nxt: SeqNum | None = None  # highest sequence number sent, plus one (SND.NXT as seen)
     acked: SeqNum | None = None  # highest ack it has sent (its RCV.NXT as seen)
@@ -38,23 +61,18 @@ class _Observer:
     mss: int | None = None
     fin: SeqNum | None = None  # sequence number of its FIN
     syn_data: int = 0  # payload bytes its SYN carried (TCP Fast Open, RFC 7413)
+    listens: bool = False  # a server: after a reset its listener is still there
+    # what the capture has shown of it so far, for the rules that look back
     syns: int = 0  # how many times the capture saw its SYN (without ACK), with the same ISN
     isn_seen: bool = False  # its SYN is in the capture (else its ISN was inferred from later numbers)
     last_pure_ack: tuple[SeqNum, int] | None = None  # (ack, window) of its last pure ACK
     dup_acks: int = 0
     last_numbers: tuple[SeqNum, int] | None = None  # (ack, window) of its latest segment
-    holes: list[tuple[SeqNum, SeqNum]] = field(default_factory=list)  # sent but not captured
-    unseen_acked: SeqNum | None = None  # the highest ack beyond SND.NXT reported for it (a capture drop)
-    final_nxt: SeqNum | None = None  # the highest SND.NXT in the look-ahead (see ConnectionChecker)
-    final_ack: SeqNum | None = None  # the highest ack it sends in the look-ahead
-    final_packet: Packet | None = None  # its last packet in the look-ahead at its SND.NXT (see _lookahead)
-    final_bare: bool = False  # final_nxt is the seq of a segment without data, SYN or FIN (see _short_of)
-    reset_answers: set[SeqNum] = field(default_factory=set)  # the seqs of its RSTs without ACK in the look-ahead
-    went_on: SeqNum | None = None  # the seq of its first segment after its SYN in the look-ahead (no SYN, no RST)
     zero_seen: bool = False  # it advertised a zero window since the peer last sent new data
     probing: Label | None = None  # KEEP_ALIVE or ZERO_WINDOW_PROBE: its latest segment, which the peer's ACKs answer
     latest: Packet | None = None  # its latest segment checked
-    listens: bool = False  # a server: after a reset its listener is still there
+    ahead: LookAhead = field(default_factory=LookAhead)
+    missed: Missed = field(default_factory=Missed)
 
 
 def _rel(value: SeqNum, base: SeqNum | None) -> int:
@@ -64,8 +82,8 @@ def _rel(value: SeqNum, base: SeqNum | None) -> int:
 
 def _gap(s: _Observer, start: SeqNum, end: SeqNum) -> None:
     """Remember ``start..end`` as sent by ``s`` but not captured (yet): a segment that comes later may fill it."""
-    s.holes.append((start, end))
-    del s.holes[:-_HOLES]
+    s.missed.holes.append((start, end))
+    del s.missed.holes[:-_HOLES]
 
 
 def window_shift(offered: int | None) -> int | None:

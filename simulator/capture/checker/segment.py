@@ -96,8 +96,8 @@ def _probe(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> b
     """A keep-alive (RFC 1122 section 4.2.3.6) or Linux's zero-window probe: no data or one byte, one below
     SND.NXT (as the peer's ACKs show it, past what was seen sent when the capture missed segments)."""
     top = span.nxt
-    if s.unseen_acked is not None and s.unseen_acked > top:
-        top = s.unseen_acked
+    if s.missed.unseen_acked is not None and s.missed.unseen_acked > top:
+        top = s.missed.unseen_acked
     # A probe carries the ack of now: one below an ack its sender has sent already is an old segment, come late.
     below = (
         span.length <= 1
@@ -139,7 +139,7 @@ def _probe(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> b
 def _carried(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
     """Data or a FIN: a probe into a zero window, a gap filled, a resend, or new (RFC 9293 section 3.10.7.4)."""
     length, fin, end, nxt, base = span.length, span.fin, span.end, span.nxt, span.base
-    in_hole = next((h for h in s.holes if h[0] <= p.seq and end <= h[1]), None)
+    in_hole = next((h for h in s.missed.holes if h[0] <= p.seq and end <= h[1]), None)
     if r.window == 0 and p.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
         said.add(
             Label.ZERO_WINDOW_PROBE,
@@ -170,11 +170,11 @@ def _carried(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) ->
 def _fills(p: Packet, s: _Observer, r: _Observer, span: _Span, hole: tuple[SeqNum, SeqNum], said: _Said) -> None:
     """It fills (part of) a gap the capture left: out of order, or resent because the peer asked for it."""
     end, base = span.end, span.base
-    s.holes.remove(hole)
+    s.missed.holes.remove(hole)
     if hole[0] != p.seq:
-        s.holes.append((hole[0], p.seq))
+        s.missed.holes.append((hole[0], p.seq))
     if hole[1] != end:
-        s.holes.append((end, hole[1]))
+        s.missed.holes.append((end, hole[1]))
     if _asked_again(p, r):
         said.add(
             Label.FAST_RETRANSMISSION,
@@ -230,7 +230,7 @@ def _new(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> Non
     data_end, base = span.data_end, span.base
     # Its bytes acknowledged before it was seen (the capture missed their first sending): Wireshark's
     # spurious retransmission, a resend of acknowledged data, or a copy that came late.
-    already = s.unseen_acked is not None and s.unseen_acked >= data_end
+    already = s.missed.unseen_acked is not None and s.missed.unseen_acked >= data_end
     said.add(
         Label.SPURIOUS_RETRANSMISSION if already else Label.DATA,
         data_carried(p, base, data_end)
@@ -266,7 +266,7 @@ def _past_window(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said
     if edge is None or r.scale is None or not data_end > edge:
         return
     if (p.flags & ACK_BIT and r.nxt is not None and p.ack > r.nxt) or (
-        r.final_ack is not None and r.final_ack >= data_end
+        r.ahead.ack is not None and r.ahead.ack >= data_end
     ):
         # the capture missed packets of the receiver (this segment acknowledges its unseen data,
         # or the receiver later acknowledges these bytes, which it would not take beyond its window)
@@ -274,7 +274,7 @@ def _past_window(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said
             f"beyond the last window seen ({_rel(edge, base)}), but the receiver accepts these "
             "bytes (or sent packets the capture missed), so the capture missed its window update"
         )
-    elif s.holes:  # a gap in this side's segments, not yet acknowledged: the capture is dropping packets
+    elif s.missed.holes:  # a gap in this side's segments, not yet acknowledged: the capture is dropping packets
         said.sentences.append(
             f"beyond the last window seen ({_rel(edge, base)}), but this capture missed segments "
             "of this side that are not yet acknowledged, so it may well have missed the receiver's window "
