@@ -70,3 +70,13 @@ class Sentence(NamedTuple):
 
     def __str__(self) -> str:
         return CATALOGUE[self.why](*self.args)
+
+    # A sentence is its words: a report read back from a spool file (words only) equals the one it was.
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other) if isinstance(other, str | Sentence) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(str(self))
