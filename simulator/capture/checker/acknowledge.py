@@ -11,6 +11,7 @@ from .handshake import _acks_syn, _opens_later, _syn_needs
 from .observer import _CONTROL, S, _Observer, _rel, record_ack
 from .sentences import every_byte_before
 
+_PURE_ACK = Label.PURE_ACK  # (read for most packets: once here, not through the enum each time)
 # The answer to a probe is labelled as Wireshark labels it: the probe's label and "ACK".
 _PROBE_ACK = {Label.KEEP_ALIVE: Label.KEEP_ALIVE_ACK, Label.ZERO_WINDOW_PROBE: Label.ZERO_WINDOW_PROBE_ACK}
 
@@ -42,7 +43,7 @@ def _acknowledgement(
     record_ack(s, ack, window)
     moved = _ack_moves(ack, r)
     if moved:
-        sentence = moved + ("; " + sentence if sentence and Label.PURE_ACK not in labels else "")
+        sentence = moved + ("; " + sentence if sentence and _PURE_ACK not in labels else "")
     return labels, sentence, departure
 
 
@@ -161,7 +162,7 @@ def _kind_of_pure_ack(
             "arrived out of order or the one at it was lost; three of them trigger a fast retransmit"
         )
     if not described:
-        labels.append(Label.PURE_ACK)
+        labels.append(_PURE_ACK)
     return ""
 
 

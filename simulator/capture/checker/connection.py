@@ -17,6 +17,7 @@ from .report import _TEXT, ConnectionReport, PacketReport
 from .segment import _classify
 
 _tuple_new = tuple.__new__
+_PSH, _ACK_PSH, _ESTABLISHED = 0x08, ACK_BIT | 0x08, State.ESTABLISHED
 FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
 
@@ -166,6 +167,7 @@ def _decode(f: Any) -> PacketReport:
 
 
 _NEAR = 1 << 30  # the look-ahead keeps numbers within a quarter of the sequence space of where checking is
+_BEHIND = MASK + 1 - _NEAR  # (from there on, a number is behind: less than _NEAR behind is near too)
 
 
 def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer]) -> None:
@@ -177,14 +179,36 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
     numbers further apart than half of it do not compare (RFC 1982)."""
     near = _where_checking_is(sides)
     for p in packets:
-        side = sides[p.sender]
-        if p.flags & RST_BIT:
-            if not p.flags & ACK_BIT and len(side.ahead.reset_answers) < _RESET_ANSWERS:
-                side.ahead.reset_answers.add(
-                    p.seq
-                )  # <SEQ=SEG.ACK><CTL=RST>: the ack it answers (see _answered_by_reset)
+        flags, seq, side = p.flags, p.seq, sides[p.sender]
+        if flags & RST_BIT:
+            _reset_ahead(p, side)
             continue  # its seq may be the ack of the segment it answers (RFC 9293 section 3.10.7.1), not SND.NXT
-        _fold(p, side, near)
+        ahead, where = side.ahead, near[id(side)]
+        final, at_seq = ahead.nxt, where[0]
+        if at_seq is None:
+            at_seq = where[0] = seq  # its first segment: checking starts there
+        used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
+        end = seq + used if used else seq
+        if not _NEAR <= _sub(end, at_seq) & MASK <= _BEHIND:  # (not _far(end, at_seq), without a call)
+            if final is None or seq == final:
+                # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late):
+                # it shows how far its sender had got.
+                ahead.packet = p
+            if final is None or end > final:
+                ahead.nxt, ahead.bare = end, not used
+        if flags & ACK_BIT:
+            ack, at_ack = p.ack, where[1]
+            if at_ack is None:
+                at_ack = where[1] = ack
+            if (ahead.ack is None or ack > ahead.ack) and not _NEAR <= _sub(ack, at_ack) & MASK <= _BEHIND:
+                ahead.ack = ack
+        if ahead.went_on is None and not flags & SYN_BIT:
+            ahead.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
+
+
+def _reset_ahead(p: Packet, side: _Observer) -> None:
+    if not p.flags & ACK_BIT and len(side.ahead.reset_answers) < _RESET_ANSWERS:
+        side.ahead.reset_answers.add(p.seq)  # <SEQ=SEG.ACK><CTL=RST>: its ack (see _answered_by_reset)
 
 
 def _where_checking_is(sides: dict[tuple[str, int], _Observer]) -> dict[int, list[SeqNum | None]]:
@@ -201,36 +225,9 @@ def _where_checking_is(sides: dict[tuple[str, int], _Observer]) -> dict[int, lis
     return near
 
 
-def _fold(p: Packet, side: _Observer, near: dict[int, list[SeqNum | None]]) -> None:
-    """One packet of the look-ahead into its sender's highest numbers."""
-    flags, seq, final = p.flags, p.seq, side.ahead.nxt
-    where = near[id(side)]
-    at_seq = where[0]
-    if at_seq is None:
-        at_seq = where[0] = seq  # its first segment: checking starts there
-    used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
-    end = seq + used if used else seq
-    if not _far(end, at_seq):
-        if final is None or seq == final:
-            # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late): it
-            # shows how far its sender had got.
-            side.ahead.packet = p
-        if final is None or end > final:
-            side.ahead.nxt = end
-            side.ahead.bare = not used
-    if flags & ACK_BIT:
-        at_ack = where[1]
-        if at_ack is None:
-            at_ack = where[1] = p.ack
-        if (side.ahead.ack is None or p.ack > side.ahead.ack) and not _far(p.ack, at_ack):
-            side.ahead.ack = p.ack
-    if side.ahead.went_on is None and not flags & SYN_BIT:
-        side.ahead.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
-
-
 def _far(value: int, where: int) -> bool:
     """``value`` is ``_NEAR`` or more ahead of ``where``, or behind it."""
-    return _NEAR <= _sub(value, where) & MASK <= MASK + 1 - _NEAR
+    return _NEAR <= _sub(value, where) & MASK <= _BEHIND
 
 
 def _packet(
@@ -241,7 +238,9 @@ def _packet(
     a, b = sides[conn.a], sides[conn.b]
     before = _PAIRS[a.state, b.state]
     # header prediction first (fastpath.py): the common segment, in a few comparisons; else the full rules
-    found = predicted(p, sender, receiver) if FAST_PATH else None
+    # (its first look, here: only a segment of nothing but ACK and PSH between ESTABLISHED sides goes on to it)
+    common = p.flags | _PSH == _ACK_PSH and sender.state is _ESTABLISHED and receiver.state is _ESTABLISHED
+    found = predicted(p, sender, receiver) if common and FAST_PATH else None
     labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import NamedTuple
 
-from ...model.segment import ACK_BIT, ECE_BIT
+from ...model.segment import ACK_BIT, ECE_BIT, Options
 from ...model.seq import SeqNum
 from ..connections import Packet
 from ..labels import Label
@@ -56,12 +56,12 @@ def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, s
             f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
             "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
         )
-    _learn(p, s, isn)
+    options = _learn(p, s, isn)
     if isn.again:
         labels.append(Label.RETRANSMISSION)
     if not p.flags & ACK_BIT:
         return labels, _syn(p, s, r, isn), departure
-    text, departure = _syn_ack(p, s, r, isn, labels, departure)
+    text, departure = _syn_ack(p, s, r, isn, labels, departure, options.wscale)
     return labels, text, departure
 
 
@@ -75,8 +75,9 @@ def _isn_before(p: Packet, s: _Observer) -> _Isn:
     return _Isn(again, missed, s.isn is None, again and not s.isn_seen)
 
 
-def _learn(p: Packet, s: _Observer, isn: _Isn) -> None:
-    """What a SYN tells of its sender: its ISN and SND.NXT, its MSS, window and window scale (RFC 7323)."""
+def _learn(p: Packet, s: _Observer, isn: _Isn) -> Options:
+    """What a SYN tells of its sender: its ISN and SND.NXT, its MSS, window and window scale (RFC 7323); its
+    options (read from the header once: each ``p.options`` reads them again)."""
     s.isn, s.isn_seen = p.seq, True
     s.syn_data = max(s.syn_data, p.length) if isn.again else p.length  # a resent Fast Open SYN may leave it out
     end = p.seq + 1 + p.length  # the SYN's one sequence number, then any data it carries (TCP Fast Open)
@@ -88,6 +89,7 @@ def _learn(p: Packet, s: _Observer, isn: _Isn) -> None:
     s.offered_scale = window_shift(options.wscale)
     s.options_cut = p.options_cut
     s.window = p.window
+    return options
 
 
 def _syn_kind(s: _Observer, r: _Observer, isn: _Isn) -> SynKind:
@@ -116,7 +118,7 @@ def _syn(p: Packet, s: _Observer, r: _Observer, isn: _Isn) -> str:
             "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
             "instead of dropping them (RFC 3168 section 6.1.1)"
         )
-    return text + (_OPTIONS_CUT if p.options_cut else "") + "."
+    return text + (_OPTIONS_CUT if s.options_cut else "") + "."
 
 
 def _opens(p: Packet, s: _Observer) -> str:
@@ -171,7 +173,7 @@ def _syn_ack_kind(p: Packet, s: _Observer, isn: _Isn) -> SynAckKind:
 
 
 def _syn_ack(
-    p: Packet, s: _Observer, r: _Observer, isn: _Isn, labels: list[str], departure: str | None
+    p: Packet, s: _Observer, r: _Observer, isn: _Isn, labels: list[str], departure: str | None, wscale: int | None
 ) -> tuple[str, str | None]:
     """A SYN,ACK: its kind, both sides' moves (RFC 9293 section 3.10.7.3), and what the capture missed."""
     kind = _syn_ack_kind(p, s, isn)
@@ -212,7 +214,7 @@ def _syn_ack(
             "they rode on a first sending of the SYN that this capture never saw (Linux keeps a Fast Open SYN's "
             "data apart, so the SYN its timer resends carries none), and the SYN's sender goes on from that ack"
         )
-    return text + _scale_and_ecn(p, s, r) + (_OPTIONS_CUT if p.options_cut else "") + ".", departure
+    return text + _scale_and_ecn(p, s, r, wscale) + (_OPTIONS_CUT if s.options_cut else "") + ".", departure
 
 
 def _syn_ack_moves(p: Packet, s: _Observer, r: _Observer, kind: SynAckKind, midstream: bool) -> None:
@@ -288,14 +290,13 @@ _SYN_ACK_SAYS: dict[SynAckKind, Callable[[Packet, _Observer, _Observer], str]] =
 }
 
 
-def _scale_and_ecn(p: Packet, s: _Observer, r: _Observer) -> str:
+def _scale_and_ecn(p: Packet, s: _Observer, r: _Observer, wscale: int | None) -> str:
     """What a SYN,ACK settles: window scaling (RFC 7323) and ECN (RFC 3168 section 6.1.1)."""
     said = (
         f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
         if s.scale is not None and (s.scale or r.scale)
         else ""
     )
-    wscale = p.options.wscale
     if wscale is not None and wscale > MAX_SCALE:
         said += f"; its window scale {wscale} is more than 14, so 14 is used (RFC 7323 section 2.3)"
     if p.flags & _ECN == ECE_BIT:

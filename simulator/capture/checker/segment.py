@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ...model.segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, RST_BIT, SYN_BIT, URG_BIT
@@ -17,17 +16,24 @@ from .reset import _reset
 from .sentences import data_carried, tso, will_ack
 
 
-@dataclass(slots=True)
 class _Said:
     """What the rules have found so far of one packet: its labels, its sentences and its departure."""
 
-    labels: list[str] = field(default_factory=list)
-    sentences: list[str] = field(default_factory=list)
-    departure: str | None = None
+    __slots__ = ("departure", "labels", "sentences")
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+        self.sentences: list[str] = []
+        self.departure: str | None = None
 
     def add(self, label: str, sentence: str) -> None:
         self.labels.append(label)
         self.sentences.append(sentence)
+
+
+_tuple_new = tuple.__new__
+# Labels looked at for most packets, read once here (reading an enum's member costs a descriptor call)
+_DATA, _FIN, _GAP, _PROBE = Label.DATA, Label.FIN, Label.LOST_SEGMENT, Label.ZERO_WINDOW_PROBE
 
 
 class _Span(NamedTuple):
@@ -78,7 +84,8 @@ def _span(p: Packet, s: _Observer) -> _Span:
     fin = 1 if p.flags & FIN_BIT else 0
     data_end = p.seq + length if length else p.seq
     end = data_end + fin if fin else data_end
-    return _Span(length, fin, data_end, end, s.nxt if s.nxt is not None else p.seq, s.isn)
+    span = (length, fin, data_end, end, s.nxt if s.nxt is not None else p.seq, s.isn)
+    return _tuple_new(_Span, span)  # _Span(*span) without its __new__
 
 
 def _sequence(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
@@ -160,9 +167,9 @@ def _carried(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) ->
         _new(p, s, r, span, said)
     if s.fin is not None and length and span.data_end > s.fin:
         _after_fin(p, s, span, said)
-    elif length and Label.ZERO_WINDOW_PROBE not in said.labels:
+    elif length and _PROBE not in said.labels:
         _past_window(p, s, r, span, said)
-    if end > nxt and Label.ZERO_WINDOW_PROBE not in said.labels:
+    if end > nxt and _PROBE not in said.labels:
         s.nxt = end
         r.zero_seen = False
 
@@ -232,7 +239,7 @@ def _new(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> Non
     # spurious retransmission, a resend of acknowledged data, or a copy that came late.
     already = s.missed.unseen_acked is not None and s.missed.unseen_acked >= data_end
     said.add(
-        Label.SPURIOUS_RETRANSMISSION if already else Label.DATA,
+        Label.SPURIOUS_RETRANSMISSION if already else _DATA,
         data_carried(p, base, data_end)
         + (
             "the receiver has acknowledged them already, so the capture missed their first sending "
@@ -290,7 +297,7 @@ def _past_window(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said
 def _fin(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
     """The FIN: CLOSE's state move (RFC 9293 section 3.10.4), or the same FIN again."""
     data_end, base, flags = span.data_end, span.base, p.flags
-    said.labels.append(Label.FIN)
+    said.labels.append(_FIN)
     sent = s.acked  # the highest ack it has sent
     if s.fin == data_end and s.state in _FIN_UNACKED:  # its FIN again, after the capture saw an ACK of it
         if flags & ACK_BIT and sent is not None and p.ack < sent:
@@ -331,7 +338,7 @@ def _acknowledged(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Sai
     if not p.flags & ACK_BIT:
         said.departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
         return
-    after_gap = Label.LOST_SEGMENT in said.labels
+    after_gap = _GAP in said.labels
     labels, sentence, departure = _acknowledgement(
         p, span.length + span.fin, s, r, described=bool(said.labels), after_gap=after_gap
     )
