@@ -119,6 +119,12 @@ def differences(want: dict[str, dict[str, object]], got: dict[str, dict[str, obj
     return out
 
 
+def dumps(records: dict[str, dict[str, object]]) -> str:
+    """The record as JSON, a capture to a line (a change shows as the lines of the captures it changed)."""
+    lines = [f"{json.dumps(name)}: {json.dumps(record, sort_keys=True)}" for name, record in sorted(records.items())]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.checker_golden", description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=("write", "compare"))
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     got = record_all()
     if args.action == "write":
-        args.record.write_text(json.dumps(got, indent=0, sort_keys=True) + "\n")
+        args.record.write_text(dumps(got))
         print(f"{args.record}: {len(got)} captures recorded")
         return 0
     want = json.loads(args.record.read_text())
