@@ -451,7 +451,7 @@ A receiver that gets a segment beyond a gap acknowledges the gap's start again: 
     Md("**Q5.** How many duplicate ACKs does the server send before the fast retransmission?"),
     Value(
         "duplicate ACKs",
-        'sum(1 for e, labels in classify(fast) if e.endpoint == "server" and "duplicate_ack" in labels)',
+        'sum(1 for e, labels in classify(fast) if e.endpoint == "server" and "duplicate ACK" in labels)',
         "3",
     ),
     Md("## Reordering\n\nA segment that arrives early is kept (queued) and acknowledged when the gap fills."),

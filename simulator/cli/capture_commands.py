@@ -7,6 +7,7 @@ import gc
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,7 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
 def check(args: argparse.Namespace) -> int:
     from ..capture.checkpool import check_parallel, check_serial, workers_for
     from ..capture.connections import Tally
+    from ..capture.lifetime import terminated_as_exit
     from ..capture.reader import STDIN, CaptureError, name_of
 
     def wanted(conn: Connection) -> bool:
@@ -115,17 +117,19 @@ def check(args: argparse.Namespace) -> int:
     found = conforming = packets = 0
     damage: CaptureError | None = None
     try:
-        for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
-            found += 1
-            conforming += report.conforms
-            packets += report.packets
-            if args.json:  # JSON streams too: each connection as it is checked
-                opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
-                sys.stdout.write(opening if found == 1 else ",")
-                report.write(sys.stdout)
-            else:
-                report.write(sys.stdout)
-                sys.stdout.write("\n\n")
+        # SIGTERM ends it as Ctrl-C does: the workers are stopped and their folder removed (see capture.lifetime)
+        with terminated_as_exit(), closing(checked):
+            for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
+                found += 1
+                conforming += report.conforms
+                packets += report.packets
+                if args.json:  # JSON streams too: each connection as it is checked
+                    opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
+                    sys.stdout.write(opening if found == 1 else ",")
+                    report.write(sys.stdout)
+                else:
+                    report.write(sys.stdout)
+                    sys.stdout.write("\n\n")
     except CaptureError as exc:
         if not found:
             raise
