@@ -52,3 +52,13 @@ def test_the_arrival_that_moves_to_established_already_shows_its_acknowledgment(
     server_iss = next(e for e in trace.endpoints if e.name == "server").isn
     moved = next(e for e in trace.events if e.kind == "state" and e.state_after.get("server") is State.ESTABLISHED)
     assert int(moved.view("server").snd_una) == (server_iss + 1) % 2**32
+
+
+def test_an_arrival_is_shown_in_the_state_it_arrived_in_and_explained_with_its_outcome():
+    """The arrival's TCB is the one before its consequences; its sentence tells the outcome."""
+    trace = load("three_way_handshake").run()
+    last_arrival = [e for e in trace.events if e.kind == "deliver" and e.endpoint == "server"][-1]
+    assert last_arrival.view("server").state is State.SYN_RECEIVED  # the move is the next event
+    assert "the three-way handshake is complete" in last_arrival.explanation
+    fin = next(e for e in load("data_transfer").run().events if e.kind == "deliver" and "RCV.NXT=7002" in e.explanation)
+    assert "counts the FIN" in fin.explanation

@@ -393,13 +393,13 @@ class Endpoint:
             key = self._arrive_synchronized(seg, now)
         if self.explaining:
             args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
-            self._notes[slot] = Note(NoteKind.RECEIVE, key, self._tcb_at_arrival(slot), seg, args)
+            self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args, shown=self._tcb_at_arrival(slot))
         self._flush(now)
 
     def _tcb_at_arrival(self, slot: int) -> TcbView:
-        """The TCB the RECEIVE note at ``slot`` shows: as it stood when the arrival's first
-        consequence (a state move, an RTT sample, data, ...) was noted, so that no variable
-        steps backwards from the arrival to the notes that follow it."""
+        """The TCB shown beside the RECEIVE note at ``slot``: as it stood when the arrival's
+        first consequence (a state move, an RTT sample, data, ...) was noted, so that no
+        variable steps backwards from the arrival to the notes that follow it."""
         if len(self._notes) == slot + 1:
             return self.tcb()
         first = self._notes[slot + 1]

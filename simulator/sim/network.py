@@ -297,7 +297,7 @@ class Network:
         name = ep.name
         record = self.record
         for note in notes:
-            self._views[name] = note.tcb
+            self._views[name] = note.tcb if note.shown is None else note.shown
             kind = note.kind
             if kind is NoteKind.SEND:
                 assert note.segment is not None
