@@ -44,7 +44,11 @@ def show(args: argparse.Namespace) -> int:
 def run_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     parser.add_argument("--json", action="store_true", help="print the JSON trace instead of the ladder")
-    parser.add_argument("--relative", action="store_true", help="show sequence numbers relative to each ISN")
+    parser.add_argument(
+        "--relative",
+        action="store_true",
+        help="sequence numbers relative to each ISN (with --json: in the sentences; segments keep the wire's)",
+    )
     parser.add_argument("--verbose", action="store_true", help="also show timers, RTT samples and data delivery")
     parser.add_argument("--brief", action="store_true", help="no explanations, just the ladder")
 
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     trace = scenario.run()
     if args.json:
-        sys.stdout.write(trace.to_json())
+        sys.stdout.write(trace.to_json(relative=args.relative))
     else:
         if scenario.lesson and not args.brief:
             print(scenario.lesson + "\n")
@@ -112,6 +116,9 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.pcap|OUT.pcapng")
     parser.add_argument("--at", metavar="ENDPOINT", help="the host the capture is taken on (default: the first)")
     parser.add_argument("--no-drops", action="store_true", help="leave out its segments the network lost")
+    parser.add_argument(
+        "--relative", action="store_true", help="packet comments count from each ISN, as Wireshark shows the numbers"
+    )
 
 
 def export(args: argparse.Namespace) -> int:
@@ -121,7 +128,7 @@ def export(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
         raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
-    count = write_capture(trace, args.output, at=args.at, drops=not args.no_drops)
+    count = write_capture(trace, args.output, at=args.at, drops=not args.no_drops, relative=args.relative)
     print(f"{args.output}: {count} packets")
     return 0
 

@@ -38,6 +38,7 @@ TCB_ROWS = (
     ("ISS", "iss"),
     ("IRS", "irs"),
 )
+_OWN_SPACE = ("snd_una", "snd_nxt")  # counted from the ISS; RCV.NXT from the IRS
 SEND_LIKE = {EventKind.SEND, EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY, EventKind.INJECT}
 # How the arrow of a segment shows what became of it, and how the one-line summary says it.
 _MARKS = {EventKind.DROP: "✗", EventKind.DUPLICATE: "×2", EventKind.DELAY: "…", EventKind.INJECT: "old"}
@@ -115,7 +116,7 @@ class Screen:
             return (time, "", "◀ " + text, "") if on_left else (time, "", (text + " ▶").rjust(width), "")
         if event.kind == EventKind.STATE:
             return (time, state, "", "") if on_left else (time, "", "", state)
-        text = event.explanation
+        text = event.explained(relative=self.relative)
         if event.kind == EventKind.APP:
             text = "app: " + re.sub(r" \(.*\)", "", text.split("'s application ", 1)[-1].rstrip("."))
         elif event.kind == EventKind.ERROR:
@@ -138,11 +139,20 @@ class Screen:
             return f"{who}: " + event.explanation.split(". ", 1)[0].split(": ", 1)[-1]
         if event.kind == EventKind.APP:
             return f"{who}: " + event.explanation.split("'s application ", 1)[-1].rstrip(".")
-        return f"{who}: {event.explanation}"
+        return f"{who}: {event.explained(relative=self.relative)}"
 
     def explanation(self, step: Step) -> str:
-        parts = [step.event.explanation] + ([step.fate.explanation] if step.fate else [])
-        return " ".join(parts)
+        parts = [step.event] + ([step.fate] if step.fate else [])
+        return " ".join(e.explained(relative=self.relative) for e in parts)
+
+    def shown(self, view: TcbView, attr: str) -> int:
+        """A TCB variable as the screen shows it: relative to the ISS (SND.*) or IRS (RCV.NXT)."""
+        value = getattr(view, attr)
+        if self.relative and attr in _OWN_SPACE:
+            return int(value.since(view.iss))
+        if self.relative and attr == "rcv_nxt":
+            return int(value.since(view.irs))
+        return int(value)
 
 
 # ---------------------------------------------------------------- drawing
@@ -189,7 +199,7 @@ def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> Ren
     panels = Table.grid(expand=True, padding=(0, 2))
     panels.add_column(ratio=1)
     panels.add_column(ratio=1)
-    panels.add_row(_tcb(screen.left, views, before), _tcb(screen.right, views, before))
+    panels.add_row(_tcb(screen, screen.left, views, before), _tcb(screen, screen.right, views, before))
     why = Panel(Text(screen.explanation(step)), title="why", border_style="dim")
     done = Text("end of the run: r to restart, q to quit", style="italic") if n == total and not quiz else Text("")
     tcb = Panel(panels, border_style="dim", subtitle="* just changed")
@@ -207,7 +217,7 @@ def _short(text: str) -> str:
     return text
 
 
-def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
+def _tcb(screen: Screen, name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
     """An endpoint's state and TCB variables in three lines; what just changed is marked *."""
     from rich.text import Text
 
@@ -220,8 +230,8 @@ def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> Re
     text.append(f"{name} ", style="bold")
     text.append(view.state.value + (" *" if state_changed else ""), style="bold reverse" if state_changed else "bold")
     for i, (title, attr) in enumerate(TCB_ROWS):
-        value = int(getattr(view, attr))
-        changed = old is not None and int(getattr(old, attr)) != value
+        value = screen.shown(view, attr)
+        changed = old is not None and int(getattr(old, attr)) != int(getattr(view, attr))
         text.append("\n" if i in (0, 2, 4) else "  ")
         text.append(f"{title} ", style="dim")
         text.append(f"{value}{'*' if changed else ''}", style="reverse" if changed else "")
@@ -287,7 +297,7 @@ def _changes(screen: Screen, n: int) -> str:
             parts.append(f"{name} {view.state.value}")
         for title, attr in TCB_ROWS[:5]:
             if old is not None and getattr(old, attr) != getattr(view, attr):
-                parts.append(f"{name} {title}={int(getattr(view, attr))}")
+                parts.append(f"{name} {title}={screen.shown(view, attr)}")
     return ", ".join(parts)
 
 

@@ -64,10 +64,10 @@ def render(
         if not explain:
             continue
         if fate is not None:  # a send and what the network did to it: one arrow
-            lines.extend(wrap.wrap(event.explanation))
-            lines.extend(wrap.wrap(fate.explanation))
+            lines.extend(wrap.wrap(event.explained(relative=relative)))
+            lines.extend(wrap.wrap(fate.explained(relative=relative)))
         elif event.kind in _EXPLAINED:
-            lines.extend(wrap.wrap(event.explanation))
+            lines.extend(wrap.wrap(event.explained(relative=relative)))
         elif explain and event.kind == EventKind.STATE:
             lines.extend(wrap.wrap(event.explanation.split(". ", 1)[-1]))
     lines.append("")
@@ -111,7 +111,7 @@ def _row(
     if kind == EventKind.STATE:
         change = event.explanation.split(". ", 1)[0].split(": ", 1)[-1].replace(" -> ", " -> ")
         return f"{change}" if on_left else f"{'':<{SIDE}}{'':<{MIDDLE}}{change}"
-    text = event.explanation
+    text = event.explained(relative=relative)
     if kind == EventKind.APP:
         text = "app: " + text.split("'s application ", 1)[-1].rstrip(".")
     if kind == EventKind.ERROR:
