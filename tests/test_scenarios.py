@@ -267,7 +267,7 @@ def test_a_fault_that_never_fires_is_said_not_silent():
     trace = parse(text).run()
     (warning,) = trace.warnings
     assert warning.startswith("fault 1 never fired") and '"FA"' in warning
-    assert f"note: {warning}" in render(trace)
+    assert f"note: {warning}" in render(trace, width=400)  # wrapped to the terminal otherwise
     assert Trace.from_json(trace.to_json()).warnings == [warning]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, settings
 from ..model.settings import SOURCES
-from ..present.textladder import render
+from ..present.textladder import render, terminal_width
 from ..sim.scenario import builtin_names, load
 from .options import UsageError, add_run_options, require, scenario_from_args
 
@@ -51,17 +51,36 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--verbose", action="store_true", help="also show timers, RTT samples and data delivery")
     parser.add_argument("--brief", action="store_true", help="no explanations, just the ladder")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "latex"),
+        default="text",
+        help="the ladder as text (fitted to the terminal), or as a Markdown or LaTeX table for slides",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json and args.format != "text":
+        raise UsageError("tcpsim run: --json and --format are two different outputs: give one")
     scenario = scenario_from_args(args)
     trace = scenario.run()
     if args.json:
         sys.stdout.write(trace.to_json(relative=args.relative))
+    elif args.format != "text":
+        from ..present.slides import SlideFormat, render_slides
+
+        fmt = SlideFormat(args.format)
+        sys.stdout.write(
+            render_slides(trace, fmt, relative=args.relative, explain=not args.brief, verbose=args.verbose)
+        )
     else:
+        width = terminal_width()
         if scenario.lesson and not args.brief:
-            print(scenario.lesson + "\n")
-        sys.stdout.write(render(trace, relative=args.relative, verbose=args.verbose, explain=not args.brief))
+            paragraphs = scenario.lesson.split("\n\n")
+            print("\n\n".join(textwrap.fill(" ".join(p.split()), max(width, 40)) for p in paragraphs) + "\n")
+        sys.stdout.write(
+            render(trace, relative=args.relative, verbose=args.verbose, explain=not args.brief, width=width)
+        )
     return 0
 
 
