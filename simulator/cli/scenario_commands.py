@@ -104,16 +104,55 @@ def diagram_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
+    parser.add_argument("--from", dest="start", metavar="T|step:N", help="ladder: start at this time (s) or step")
+    parser.add_argument("--to", dest="end", metavar="T|step:N", help="ladder: stop at this time (s) or step")
+    parser.add_argument("--width", type=inches, metavar="INCHES", help="the figure's width")
+    parser.add_argument("--height", type=inches, metavar="INCHES", help="the figure's height")
+    parser.add_argument(
+        "--font-size", type=points, metavar="PT", help="the labels' size (8 by default); all text scales"
+    )
+    parser.add_argument(
+        "--linear-time", action="store_true", help="ladder: time in proportion, quiet stretches not cut short"
+    )
+
+
+def inches(text: str) -> float:
+    return _positive(text, "inches", 0.5, 200.0)
+
+
+def points(text: str) -> float:
+    return _positive(text, "points", 2.0, 72.0)
+
+
+def _positive(text: str, unit: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g} {unit}")
+    return value
 
 
 def diagram(args: argparse.Namespace) -> int:
-    trace = scenario_from_args(args).run()
     require("matplotlib", "plot", "tcpsim diagram")
-    from ..present.plot import draw, save
+    from ..present.plot import Bound, Look, draw, save
 
     if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
         raise UsageError(f"tcpsim diagram: {args.output}: the output must end in .svg, .png or .pdf")
-    print(save(draw(args.kind, trace, relative=args.relative), args.output))
+    if args.kind != "ladder" and (args.start or args.end or args.linear_time):
+        raise UsageError("tcpsim diagram: --from, --to and --linear-time are for --kind ladder")
+    look = Look(
+        width=args.width,
+        height=args.height,
+        font_size=args.font_size,
+        start=Bound.parse(args.start) if args.start else None,
+        end=Bound.parse(args.end) if args.end else None,
+        linear=args.linear_time,
+    )
+    trace = scenario_from_args(args).run()
+    look.span(trace)  # a stretch outside the run is an error before anything is drawn
+    print(save(draw(args.kind, trace, relative=args.relative, look=look), args.output))
     return 0
 
 
