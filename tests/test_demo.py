@@ -170,7 +170,73 @@ def test_the_quiz_can_be_answered_in_the_terminal():
     child.sendline("SYN")
     child.expect("right")
     for answer in ["1000", "-", "SYN-SENT", "SA", "5000", "1001", "SYN-RECEIVED", "A", "1001", "5001", "ESTABLISHED"]:
-        child.expect("your answer")
+        child.expect("your answer|next segment")
+        if "next segment" in child.after:
+            child.sendline("")
+            child.expect("your answer")
         child.sendline(answer)
+    child.expect("next segment")
+    child.sendline("")
     child.expect("Score: 12/12")
+    child.expect(pexpect.EOF)
+
+
+# ------------------------------------------------------------ the quiz, issue 24 item 2
+def test_the_panel_above_a_question_never_gives_its_answer_away():
+    """No sender state it moved into at the moment it sends, no SND.NXT already past the segment."""
+    from simulator import builtin_names
+
+    for name in builtin_names():
+        screen = Screen.of(load(name).run(), relative=False)
+        for q in questions(screen):
+            if q.what != "state":
+                continue
+            send = screen.steps[q.step].event
+            shown, views = screen.before_sending(q.step)
+            assert shown <= q.step
+            panel = views.get(send.endpoint)
+            if panel is None:
+                continue
+            if not send.retransmission:
+                assert panel.snd_nxt.since(send.segment.seq) <= 0, (name, q.step)
+            first = q.step  # the sender's own state moves just before its segment are not shown yet
+            while first > 0 and screen.steps[first - 1].event.kind == "state":
+                if screen.steps[first - 1].event.endpoint != send.endpoint:
+                    break
+                first -= 1
+            before = screen.views_at(first).get(send.endpoint)
+            assert before is None or panel.state is before.state, (name, q.step, panel.state)
+
+
+def test_zero_for_a_syns_ack_is_right_and_says_why():
+    from simulator.present.demo import Question, remark
+
+    question = Question(0, "ack", "?", "-")
+    assert correct(question, "0")
+    assert "means nothing" in remark(question, "0")
+    assert remark(question, "-") == ""
+
+
+def test_in_the_terminal_the_quiz_hides_the_answer_and_keeps_each_verdict_until_a_key():
+    child = spawn("--quiz")
+    child.expect("Its flags")
+    screen = child.before
+    assert "SYN-SENT" not in screen and "1001" not in screen  # the state and SND.NXT after the SYN
+    child.sendline("SYN")
+    child.expect("right")
+    child.expect("your answer")
+    child.sendline("1000")
+    child.expect("your answer")
+    child.sendline("0")
+    child.expect("The ACK flag is off")
+    child.expect("your answer")
+    child.sendline("SYN-SENT")
+    child.expect("its SYN carries its initial sequence number")
+    child.expect(r"Enter: the next segment")
+    assert "\x1b[2J" not in child.before and "\x1b[H" not in child.before  # nothing wiped the verdicts
+    child.sendline("")
+    child.expect("Its flags")  # the next segment's screen
+    child.sendline("SA")
+    child.expect("right")
+    child.sendcontrol("c")
     child.expect(pexpect.EOF)

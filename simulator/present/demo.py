@@ -22,11 +22,12 @@ from ..model.notes import TcbView
 from ..model.segment import Flags
 from ..model.states import State
 from ..sim.steps import Step, steps
-from ..sim.trace import EventKind, Trace
+from ..sim.trace import EventKind, Trace, TraceEvent
 
 if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
 
+_NEXT_SEGMENT = "   (Enter: the next segment) "
 NEXT_KEYS = {"\r", "\n", " ", "RIGHT"}
 BACK_KEYS = {"LEFT", "b"}
 TCB_ROWS = (
@@ -75,6 +76,20 @@ class Screen:
             if event is last:
                 break
         return views if n else {}
+
+    def before_sending(self, i: int) -> tuple[int, dict[str, TcbView]]:
+        """What the quiz may show before asking about the segment of step ``i``: the steps up to
+        the sender's own moves that go with it (a state change at the same moment gives the
+        answer away), and the TCB then, its SND.NXT not yet past the segment."""
+        event = self.steps[i].event
+        n = i
+        while n > 0 and _goes_with(self.steps[n - 1].event, event):
+            n -= 1
+        views = self.views_at(n)
+        own, seg = views.get(event.endpoint), event.segment
+        if own is not None and seg is not None and not event.retransmission and own.snd_nxt.since(seg.seq) > 0:
+            views[event.endpoint] = own._replace(snd_nxt=seg.seq)  # the model counts the segment before it leaves
+        return n, views
 
     def label(self, step: Step) -> str:
         seg = step.event.segment
@@ -155,8 +170,15 @@ class Screen:
         return int(value)
 
 
+def _goes_with(earlier: TraceEvent, send: TraceEvent) -> bool:
+    """A state move of the sender at the moment it sends: part of what the quiz asks."""
+    return earlier.kind == EventKind.STATE and earlier.endpoint == send.endpoint and earlier.time == send.time
+
+
 # ---------------------------------------------------------------- drawing
-def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> RenderableType:
+def draw(
+    screen: Screen, n: int, console: Console, *, quiz: bool = False, views: dict[str, TcbView] | None = None
+) -> RenderableType:
     """The whole screen after ``n`` steps (0: the title and the lesson); in a quiz, without the keys."""
     from rich.console import Group
     from rich.panel import Panel
@@ -194,7 +216,7 @@ def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> Ren
         left = left[: side - 3].rjust(side - 3) + " │"
         right = "│ " + right[: side - 3]
         ladder.add_row(time, left, mid, right, style="bold" if i == n - 1 else "")
-    views = screen.views_at(n)
+    views = screen.views_at(n) if views is None else views
     before = screen.views_at(n - 1)
     panels = Table.grid(expand=True, padding=(0, 2))
     panels.add_column(ratio=1)
@@ -345,17 +367,31 @@ def correct(question: Question, answer: str) -> bool:
         except ValueError:
             return False
     if question.what == "ack" and question.answer == "-":
-        return given.lower() in ("-", "none", "")
+        return given.lower() in ("-", "none", "", "0")  # 0: the field a SYN carries, which means nothing
     if question.what == "state":
         return given.upper().replace("_", "-").replace(" ", "-") == question.answer
     return given == question.answer
 
 
-def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: bool) -> tuple[int, int]:
+def remark(question: Question, given: str) -> str:
+    """What a right answer is worth knowing beside: why a 0 for a SYN's ack counts."""
+    if question.what == "ack" and question.answer == "-" and given.strip() == "0":
+        return " The ACK flag is off, so the field (0 on the wire) means nothing: it is written -."
+    return ""
+
+
+def quiz(
+    screen: Screen,
+    console: Console,
+    answers: Iterator[str],
+    interactive: bool,
+    wait: Callable[[], object] | None = None,
+) -> tuple[int, int]:
     """Ask every question, check it, show the answer and why; return (right, asked).
 
     In a terminal the ladder so far is shown above the questions, the segment
-    asked about not yet on it.
+    asked about not yet on it (nor the sender's state move that goes with it), and the
+    verdicts and the explanation stay on the screen until ``wait`` returns (a key press).
     """
     right = 0
     asked = questions(screen)
@@ -365,7 +401,8 @@ def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: 
     for i, step in enumerate(screen.steps):
         if interactive and i in by_step:
             console.clear()
-            console.print(draw(screen, i, console, quiz=True))
+            shown, views = screen.before_sending(i)
+            console.print(draw(screen, shown, console, quiz=True, views=views))
         for q in by_step.get(i, []):
             console.print(f"Q: {q.prompt}", style="bold", markup=False)
             given = next(answers, "")
@@ -373,12 +410,14 @@ def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: 
                 console.print(f"   answer: {given}", markup=False)
             if correct(q, given):
                 right += 1
-                console.print("   right.", style="green")
+                console.print("   right." + remark(q, given), style="green", markup=False)
             else:
                 console.print(f"   no: it is {q.answer}.", style="red", markup=False)
         if i in by_step:
             console.print("   " + screen.summary(step), markup=False, soft_wrap=True)
             _wrapped(console, screen.explanation(step), max(console.size.width, 60), style="dim")
+            if interactive and wait is not None:
+                wait()
     console.print(f"Score: {right}/{len(asked)}" + (f" ({100 * right // len(asked)}%)" if asked else ""), style="bold")
     return right, len(asked)
 
@@ -432,7 +471,7 @@ def run_demo(
             lines = iter(lambda: console.input("   your answer: "), None)
         else:
             lines = (line.rstrip("\n") for line in sys.stdin)
-        quiz(screen, console, lines, interactive and answers is None)
+        quiz(screen, console, lines, interactive and answers is None, lambda: console.input(_NEXT_SEGMENT))
         return 0
     if interactive:
         play_in_terminal(screen, console)
