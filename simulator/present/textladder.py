@@ -207,7 +207,6 @@ class _Layout:
         if on_left:
             return textwrap.wrap(text, room, subsequent_indent="  ") or [""]
         indent = SIDE + self.middle
-        if room - indent >= 24:
-            lines = textwrap.wrap(text, room - indent, subsequent_indent="  ")
-            return [" " * indent + line for line in lines]
-        return [line.rjust(room) for line in textwrap.wrap(text, room)]  # too narrow: against the right edge
+        if len(text) <= room - indent:
+            return [" " * indent + text]
+        return [line.rjust(room) for line in textwrap.wrap(text, room)]  # longer: against the right edge
