@@ -240,3 +240,32 @@ def test_in_the_terminal_the_quiz_hides_the_answer_and_keeps_each_verdict_until_
     child.expect("right")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
+
+
+def test_segments_only_takes_a_key_press_per_segment_and_s_switches_back_keeping_the_place():
+    """Issue 24, item 11: 13 key presses for a 3-segment handshake was too many."""
+    child = spawn("--segments")
+    child.expect("step 0/3")
+    child.send(" ")
+    child.expect("step 1/3")
+    child.expect("SYN seq=1000")
+    child.send("e")  # the end, at once
+    child.expect("step 3/3")
+    child.send("s")  # every step again, at the same place: the third segment is step 11
+    child.expect("step 11/13")
+    child.send("e")
+    child.expect("step 13/13")
+    child.send("s")
+    child.expect("step 3/3")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_segments_only_without_pause():
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "demo", "lost_syn", "--segments", "--no-pause"],
+        capture_output=True,
+        text=True,
+    )
+    heads = [line for line in out.stdout.splitlines() if "/4  t=" in line]
+    assert len(heads) == 4 and "✗ lost" in heads[0] and "(again)" in heads[1]

@@ -89,6 +89,9 @@ def demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pause", action="store_true", help="print every step in order and exit")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     parser.add_argument("--quiz", action="store_true", help="ask flags, seq, ack and next state before each segment")
+    parser.add_argument(
+        "--segments", action="store_true", help="a step per segment only (the key s switches while it runs)"
+    )
     parser.add_argument("--answers", type=argparse.FileType("r"), metavar="FILE", help="quiz answers, one per line")
 
 
@@ -96,7 +99,14 @@ def demo(args: argparse.Namespace) -> int:
     trace = scenario_from_args(args).run()
     from ..present.demo import run_demo
 
-    return run_demo(trace, relative=args.relative, pause=not args.no_pause, quiz_mode=args.quiz, answers=args.answers)
+    return run_demo(
+        trace,
+        relative=args.relative,
+        pause=not args.no_pause,
+        quiz_mode=args.quiz,
+        answers=args.answers,
+        segments_only=args.segments,
+    )
 
 
 def diagram_arguments(parser: argparse.ArgumentParser) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
 
 _NEXT_SEGMENT = "   (Enter: the next segment) "
+KEYS = "Enter/Space/→ next  ←/b back  e end  r restart  s segments only/all  q quit"
 NEXT_KEYS = {"\r", "\n", " ", "RIGHT"}
 BACK_KEYS = {"LEFT", "b"}
 TCB_ROWS = (
@@ -41,6 +42,7 @@ TCB_ROWS = (
 )
 _OWN_SPACE = ("snd_una", "snd_nxt")  # counted from the ISS; RCV.NXT from the IRS
 SEND_LIKE = {EventKind.SEND, EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY, EventKind.INJECT}
+SEGMENT_STEPS = frozenset({EventKind.SEND, EventKind.INJECT})  # --segments: a key press per segment
 # How the arrow of a segment shows what became of it, and how the one-line summary says it.
 _MARKS = {EventKind.DROP: "✗", EventKind.DUPLICATE: "×2", EventKind.DELAY: "…", EventKind.INJECT: "old"}
 _FATES = {
@@ -62,9 +64,20 @@ class Screen:
     relative: bool
 
     @classmethod
-    def of(cls, trace: Trace, relative: bool) -> Screen:
+    def of(cls, trace: Trace, relative: bool, *, segments_only: bool = False) -> Screen:
+        """The demo's view of ``trace``; ``segments_only``: a step per segment, nothing else."""
         names = [e.name for e in trace.endpoints]
-        return cls(trace, steps(trace), names[0], names[1] if len(names) > 1 else "", relative)
+        chosen = steps(trace, SEGMENT_STEPS) if segments_only else steps(trace)
+        return cls(trace, chosen, names[0], names[1] if len(names) > 1 else "", relative)
+
+    def switched(self, n: int) -> tuple[Screen, int]:
+        """The same run with segments only / every step, and where step ``n`` falls in it."""
+        other = Screen.of(self.trace, self.relative, segments_only=len(self.steps) == len(steps(self.trace)))
+        if n == 0:
+            return other, 0
+        order = {id(e): i for i, e in enumerate(self.trace.events)}
+        here = order[id(self.steps[n - 1].event)]
+        return other, sum(1 for step in other.steps if order[id(step.event)] <= here)
 
     def views_at(self, n: int) -> dict[str, TcbView]:
         """Every endpoint's TCB after the first ``n`` steps."""
@@ -189,7 +202,7 @@ def draw(
     total = len(screen.steps)
     title = f"{screen.trace.scenario}: {screen.trace.title}" if screen.trace.title else screen.trace.scenario
     header = Text(f"step {n}/{total}  {title}", style="bold", no_wrap=True, overflow="ellipsis")
-    keys = Text("" if quiz else "Enter/Space/→ next   ←/b back   r restart   q quit", style="dim")
+    keys = Text("" if quiz else KEYS, style="dim", no_wrap=True, overflow="ellipsis")
     if n == 0 and quiz:
         return Group(header, Text("The first segment is coming: what will it be?", style="italic"))
     if n == 0:
@@ -274,17 +287,20 @@ def _lesson(trace: Trace) -> str:
 def play(screen: Screen, console: Console, read_key: Callable[[], str]) -> None:
     """The interactive loop: one step per key press."""
     n = 0
-    total = len(screen.steps)
     while True:
         console.clear()
         console.print(draw(screen, n, console))
         key = read_key()
         if key in NEXT_KEYS:
-            n = min(n + 1, total)
+            n = min(n + 1, len(screen.steps))
         elif key in BACK_KEYS:
             n = max(n - 1, 0)
         elif key == "r":
             n = 0
+        elif key in ("e", "END"):
+            n = len(screen.steps)
+        elif key == "s":
+            screen, n = screen.switched(n)
         elif key in ("q", "QUIT"):
             return
 
@@ -428,7 +444,7 @@ def read_key(fd: int) -> str:
     ch = os.read(fd, 1).decode(errors="replace")
     if ch == "\x1b":
         rest = os.read(fd, 2).decode(errors="replace")
-        return {"[C": "RIGHT", "[D": "LEFT", "OC": "RIGHT", "OD": "LEFT"}.get(rest, "ESC")
+        return {"[C": "RIGHT", "[D": "LEFT", "OC": "RIGHT", "OD": "LEFT", "[F": "END", "OF": "END"}.get(rest, "ESC")
     if ch in ("\x03", "\x04", ""):
         return "QUIT"
     return ch
@@ -457,12 +473,13 @@ def run_demo(
     pause: bool = True,
     quiz_mode: bool = False,
     answers: IO[str] | None = None,
+    segments_only: bool = False,
 ) -> int:
     """Show ``trace`` as the step-through demo; returns an exit status."""
     from rich.console import Console
 
     console = Console(highlight=False)
-    screen = Screen.of(trace, relative)
+    screen = Screen.of(trace, relative, segments_only=segments_only and not quiz_mode)
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     if quiz_mode:
         if answers is not None:
