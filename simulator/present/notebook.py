@@ -129,7 +129,7 @@ class Stepper:
         self.base = load(name) if isinstance(name, str) else name
         self.relative = relative
         self.trace = self.base.run()
-        self.step = len(Screen.of(self.trace, relative).steps)
+        self.step = 0  # the first ▶ shows the first step
         self._box: Any = None
 
     @property
@@ -149,7 +149,7 @@ class Stepper:
         return self._box
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        static = step_html(self.trace, self.step, relative=self.relative)
+        static = step_html(self.trace, self.step or self.steps, relative=self.relative)  # the whole run
         try:
             bundle: dict[str, Any] = self.widget()._repr_mimebundle_()
         except ImportError:
@@ -166,27 +166,39 @@ class _Panel:
 
         self.stepper = stepper
         self.slider = w.IntSlider(0, min=0, max=stepper.steps, description="step", continuous_update=False)
-        buttons = [w.Button(description=d, layout=w.Layout(width="60px")) for d in ("⏮", "◀", "▶", "⏭")]
+        # plain glyphs: an emoji font is not everywhere
+        buttons = [w.Button(description=d, layout=w.Layout(width="60px")) for d in ("|◀", "◀", "▶", "▶|")]
         moves = (lambda n: 0, lambda n: n - 1, lambda n: n + 1, lambda n: stepper.steps)
         for button, move in zip(buttons, moves, strict=True):
             button.on_click(lambda _b, move=move: self._go(move(self.slider.value)))
         self.slider.observe(lambda change: self._show(), names="value")
-        first = stepper.base.endpoints[0].isn or 0
+        knobs = own_knobs(stepper.base)
+        wide = {"description_width": "initial"}  # labels whole ("server window"), not cut
         self.knobs = {
-            "loss": w.FloatSlider(0.0, min=0.0, max=0.5, step=0.05, description="loss"),
-            "latency": w.FloatSlider(stepper.base.link.latency, min=0.005, max=0.5, step=0.005, description="latency"),
-            "isn_client": w.IntText(first, description="client ISN"),
-            "window": w.IntSlider(65535, min=0, max=65535, step=500, description="server window"),
-            "seed": w.IntText(stepper.base.seed, description="seed"),
+            "loss": w.FloatSlider(knobs["loss"], min=0.0, max=0.5, step=0.05, description="loss", style=wide),
+            "latency": w.FloatSlider(
+                knobs["latency"], min=0.005, max=0.5, step=0.005, description="latency", style=wide
+            ),
+            "isn_client": w.IntText(knobs["isn_client"], description="client ISN", style=wide),
+            "window": w.IntSlider(
+                knobs["window"],
+                min=0,
+                max=max(65535, knobs["window"]),
+                step=500,
+                description="server window",
+                style=wide,
+            ),
+            "seed": w.IntText(knobs["seed"], description="seed", style=wide),
         }
         rerun = w.Button(description="run again")
         rerun.on_click(lambda _b: self._rerun())
         self.out = w.HTML()
+        # the ladder right under the buttons, the knobs below it: no scrolling between clicks
         self.box = w.VBox(
             [
                 w.HBox([*buttons, self.slider]),
-                w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
                 self.out,
+                w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
             ]
         )
         self._go(stepper.step)
@@ -200,7 +212,8 @@ class _Panel:
         self.out.value = step_html(self.stepper.trace, self.slider.value, relative=self.stepper.relative)
 
     def _rerun(self) -> None:
-        knobs = {name: widget.value for name, widget in self.knobs.items()}
+        own = own_knobs(self.stepper.base)  # only what was turned: a scenario's per-path settings stay
+        knobs = {name: widget.value for name, widget in self.knobs.items() if widget.value != own[name]}
         try:
             self.stepper.rerun(**knobs)
         except Exception as exc:  # a scenario the knobs make impossible: say so in the panel
@@ -210,17 +223,51 @@ class _Panel:
         self._go(0)
 
 
+def own_knobs(base: Scenario) -> dict[str, Any]:
+    """The stepper's knobs as the scenario itself sets them (its loss, latency, ISN, window, seed)."""
+    specs = {spec.name: spec for spec in base.endpoints}
+    client, server = specs.get("client", base.endpoints[0]), specs.get("server", base.endpoints[-1])
+    return {
+        "loss": base.link.loss,
+        "latency": base.link.latency,
+        "isn_client": client.isn or 0,
+        "window": server.config.recv_buffer,
+        "seed": base.seed,
+    }
+
+
 def check(question: str, answer: object, expected: object, why: str = "") -> bool:
     """Check a student's answer and say why; ``None`` means not answered yet (no error, so the
     notebook still runs top to bottom)."""
     if answer is None:
         print(f"{question}: not answered yet (replace None with your answer)")
         return False
-    right = str(answer).strip().upper().replace(" ", "") == str(expected).strip().upper().replace(" ", "")
+    right = same_answer(answer, expected)
     print(
         f"{question}: {'✓ right' if right else f'✗ not quite: the answer is {expected}'}" + (f". {why}" if why else "")
     )
     return right
+
+
+def same_answer(answer: object, expected: object) -> bool:
+    """Numbers by value (``1`` is ``1.0``, ``"7"`` is ``7.0``), anything else as text, ignoring case and spaces."""
+    a, b = _number(answer), _number(expected)
+    if a is not None and b is not None:
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return str(answer).strip().upper().replace(" ", "") == str(expected).strip().upper().replace(" ", "")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):  # True is not 1 to a student
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Question]:
@@ -228,10 +275,11 @@ def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Quest
     return questions(Screen.of(trace, relative))
 
 
-def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True) -> bool:
+def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True, why: bool = True) -> bool:
     """Check an answer about the ``n``-th segment sent in ``trace`` (1-based): its ``flags``, ``seq``,
     ``ack`` (``-`` when the ACK flag is off) or the sender's ``state`` once it is sent.  The model's
-    reason is printed with the verdict, once the question has been answered."""
+    reason is printed with the verdict, once the question has been answered (``why=False``: not
+    yet, when a later question asks about the same segment, whose answer the reason would give)."""
     screen = Screen.of(trace, relative)
     asked = [q for q in questions(screen) if q.what == what]
     if what not in ("flags", "seq", "ack", "state") or not 1 <= n <= len(asked):
@@ -242,7 +290,8 @@ def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: 
         return False
     right = correct(q, str(answer))
     verdict = "✓ right" if right else f"✗ not quite: it is {q.answer}"
-    print(f"segment {n}, {what}: {verdict}. Why: {screen.explanation(screen.steps[q.step])}")
+    reason = f" Why: {screen.explanation(screen.steps[q.step])}" if why else ""
+    print(f"segment {n}, {what}: {verdict}.{reason}")
     return right
 
 
