@@ -283,6 +283,32 @@ is 500 below the top, so its data crosses zero. Comparisons use serial arithmeti
     Segment("wrap", ("sequence_wraparound", {}), 5, "seq", relative=False),
     Md(
         """
+## What if: a segment of your own
+
+Pause a run and hand an endpoint a segment you make up (any flags, seq, ack, window); the run
+goes on with it and the model says what it does. Here, just after the handshake, the server
+gets an ACK for 5000 bytes it never sent (numbers are relative, as in the stepper). In the
+stepper's panel the same is the *what if* row: set the fields and press *hand it over*, or
+*drop the next segment* to see how the sender repairs a loss.
+"""
+    ),
+    Code(
+        """
+what = Stepper("three_way_handshake")
+what.step = what.steps  # pause after the handshake
+print(what.inject("A", 1, 5000))  # flags, seq, ack: an ACK of bytes the server never sent
+"""
+    ),
+    Code(
+        """
+lossy = Stepper("data_transfer")
+lossy.step = 12  # pause while the client sends its data
+print(lossy.drop_next())
+what
+"""
+    ),
+    Md(
+        """
 ## What to take away
 - seq is the number of the segment's first byte; ack is the next byte expected.
 - An ACK covers everything below it, so one ACK can acknowledge several segments.

@@ -19,7 +19,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..model.errors import TcpsimError
 from ..model.states import State
+from ..sim import whatif
 from ..sim.scenario import Scenario, load
 from ..sim.trace import EventKind, Trace
 from .demo import Question, Screen, correct, questions
@@ -142,6 +144,62 @@ class Stepper:
         self.step = 0
         return self.trace
 
+    def inject(
+        self,
+        flags: str,
+        seq: int,
+        ack: int = 0,
+        *,
+        window: int = 65535,
+        payload: bytes = b"",
+        to: str | None = None,
+    ) -> whatif.Outcome:
+        """What if ``to`` (default: the second endpoint) received a segment of your own just after
+        the current step? The run goes on from there with it; the stepper moves to the model's
+        answer, which the outcome explains. With relative numbers (the default), ``seq`` counts from
+        the sender's ISN and ``ack`` from the receiver's."""
+        names = [e.name for e in self.trace.endpoints]
+        receiver = to if to is not None else names[-1]
+        sender = next((n for n in names if n != receiver), receiver)
+        if self.relative:
+            isn = {e.name: e.isn for e in self.trace.endpoints}
+            seq, ack = (seq + isn.get(sender, 0)) % (1 << 32), (ack + isn.get(receiver, 0)) % (1 << 32)
+        outcome = whatif.inject(
+            self.base,
+            self._paused_at(),
+            sender=sender,
+            receiver=receiver,
+            flags=flags,
+            seq=seq,
+            ack=ack,
+            window=window,
+            payload=payload,
+        )
+        return self._went_on(outcome)
+
+    def drop_next(self) -> whatif.Outcome:
+        """What if the network lost the next segment sent after the current step?"""
+        if self.step == 0:
+            return self._went_on(whatif.drop_next(self.base, 0))
+        step = Screen.of(self.trace, self.relative).steps[self.step - 1]
+        last = step.fate or step.event
+        index = next(i for i, e in enumerate(self.trace.events) if e is last)
+        return self._went_on(whatif.drop_next(self.base, index))
+
+    def _paused_at(self) -> float:
+        if self.step == 0:
+            return -whatif.AFTER  # before anything: the change comes at t=0
+        return Screen.of(self.trace, self.relative).steps[self.step - 1].event.time
+
+    def _went_on(self, outcome: whatif.Outcome) -> whatif.Outcome:
+        """Follow the run with the change, at the model's answer (or the change itself)."""
+        self.base = outcome.scenario
+        self.trace = outcome.trace
+        screen = Screen.of(self.trace, self.relative)
+        last = outcome.answer[-1] if outcome.answer else outcome.change
+        self.step = next((i for i, s in enumerate(screen.steps, 1) if last is s.event or last is s.fate), self.step)
+        return outcome
+
     def widget(self) -> Any:
         """The ipywidgets panel (ImportError if ipywidgets is missing)."""
         if self._box is None:
@@ -192,6 +250,23 @@ class _Panel:
         }
         rerun = w.Button(description="run again")
         rerun.on_click(lambda _b: self._rerun())
+        self.what_if = {
+            "flags": w.Text("A", description="what if: flags", style=wide, layout=w.Layout(width="170px")),
+            "seq": w.IntText(1, description="seq", style=wide, layout=w.Layout(width="140px")),
+            "ack": w.IntText(1, description="ack", style=wide, layout=w.Layout(width="140px")),
+            "window": w.IntText(65535, description="window", style=wide, layout=w.Layout(width="160px")),
+            "to": w.Dropdown(
+                options=[e.name for e in stepper.trace.endpoints],
+                value=stepper.trace.endpoints[-1].name,
+                description="to",
+                style=wide,
+            ),
+        }
+        hand = w.Button(description="hand it over")
+        hand.on_click(lambda _b: self._what_if(inject=True))
+        drop = w.Button(description="drop the next segment")
+        drop.on_click(lambda _b: self._what_if(inject=False))
+        self.answer = w.HTML()
         self.out = w.HTML()
         # the ladder right under the buttons, the knobs below it: no scrolling between clicks
         self.box = w.VBox(
@@ -199,9 +274,26 @@ class _Panel:
                 w.HBox([*buttons, self.slider]),
                 self.out,
                 w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([*self.what_if.values(), hand, drop], layout=w.Layout(flex_flow="row wrap")),
+                self.answer,
             ]
         )
         self._go(stepper.step)
+
+    def _what_if(self, *, inject: bool) -> None:
+        """Hand over the segment the what-if row describes, or drop the next one; show the model's answer."""
+        v = {name: widget.value for name, widget in self.what_if.items()}
+        try:
+            if inject:
+                outcome = self.stepper.inject(v["flags"], v["seq"], v["ack"], window=v["window"], to=v["to"])
+            else:
+                outcome = self.stepper.drop_next()
+        except TcpsimError as exc:  # impossible fields: one line in the panel
+            self.answer.value = f"<p><b>cannot do that:</b> {html.escape(str(exc))}</p>"
+            return
+        self.answer.value = f"<pre>{html.escape(outcome.explain())}</pre>"
+        self.slider.max = self.stepper.steps
+        self._go(self.stepper.step)
 
     def _go(self, n: int) -> None:
         self.slider.value = min(max(n, 0), self.stepper.steps)
