@@ -128,3 +128,87 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
     svg = first.read_bytes()
     assert svg == second.read_bytes() and b"<svg" in svg
     assert f"wrote {second}" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ issue 24, item 7
+def test_crossed_fins_are_two_closes_not_a_wait_for_the_peers_fin(tmp_path):
+    path = write(
+        tmp_path / "crossed.pcap",
+        [
+            *handshake(),
+            seg("FA", 101, 501),
+            seg("FA", 501, 101, back=True),
+            seg("A", 102, 502),
+            seg("A", 502, 102, back=True),
+        ],
+    )
+    toml = tmp_path / "replay.toml"
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert 'script = ["listen", "close"]' in text and "wait_for_eof" not in text
+
+
+def test_the_simultaneous_close_round_trips_through_a_capture(tmp_path, capsys):
+    path, toml = tmp_path / "sc.pcap", tmp_path / "sc.toml"
+    assert main(["export", "simultaneous_close", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "7 of 7 rows agree" in capsys.readouterr().out
+
+
+NINE_WRITES = """
+name = "nine"
+[network]
+latency = 0.05
+[endpoint.client]
+isn = 1000
+script = ["connect server", "wait 0.2", {}, "close"]
+[endpoint.server]
+isn = 5000
+script = ["listen", "wait_for_eof", "close"]
+""".format(", ".join(['"send 10"'] * 9))
+
+
+def test_nine_small_writes_stay_nine_sends_and_round_trip(tmp_path, capsys):
+    scenario, path, toml = tmp_path / "nine.toml", tmp_path / "nine.pcap", tmp_path / "replay.toml"
+    scenario.write_text(NINE_WRITES)
+    assert main(["export", str(scenario), "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    client = next(line for line in toml.read_text().splitlines() if line.startswith('script = ["connect server"'))
+    assert client.count('"send 10"') == 9 and "send 90" not in client
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "24 of 24 rows agree" in capsys.readouterr().out
+
+
+def test_a_capture_with_several_connections_says_which_one_is_replayed(tmp_path, capsys):
+    from dataclasses import replace
+
+    first = handshake()
+    client_port = first[0].src_port
+    second = [  # the same handshake from the next client port
+        replace(s, src_port=client_port + 1) if s.src_port == client_port else replace(s, dst_port=client_port + 1)
+        for s in first
+    ]
+    path = write(tmp_path / "two.pcap", [*first, *second])
+    assert main(["scenario-from", str(path), "-o", "-"]) == 0
+    err = capsys.readouterr().err
+    assert "has 2 TCP connections; this is connection 1" in err and "--connection N" in err
+    assert main(["scenario-from", str(path), "--connection", "2", "-o", "-"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_compare_names_a_reason_for_each_difference(tmp_path, capsys):
+    path = tmp_path / "linux.pcap"
+    assert main(["export", "data_transfer", "--profile", "linux", "-o", str(path)]) == 0
+    capsys.readouterr()
+    main(["compare", str(path), "delayed_ack"])
+    out = capsys.readouterr().out
+    differ = int(out.split(" of ")[1].split()[0]) - int(out.split(" rows agree")[0].split()[-3])
+    assert differ > 0
+    explained = sum(
+        int(line.split()[0]) for line in out.splitlines() if line.startswith("  ") and " row" in line.split(":")[0]
+    )
+    departs = sum(1 for line in out.splitlines() if line.startswith("  departs:"))
+    assert explained + departs == differ

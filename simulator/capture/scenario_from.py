@@ -26,7 +26,8 @@ class _Side:
     sent_to: SeqNum | None = None  # end of the new data sent so far
     sent: int = 0  # bytes of data sent so far
     fin: bool = False  # it has sent a FIN
-    actions: list[tuple[str, int, float, int, bool]] = field(default_factory=list)  # (what, bytes, time, got, eof)
+    # (what, bytes, time, got, eof, push): push marks the end of one write (the segment's PSH)
+    actions: list[tuple[str, int, float, int, bool, bool]] = field(default_factory=list)
     got: int = 0  # bytes received so far
     eof: bool = False  # the peer's FIN has arrived
 
@@ -63,13 +64,16 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         if sender.sent_to is None or seg.flags & Flags.SYN:
             sender.sent_to = start
         if seg.flags & Flags.ACK and _unseen(receiver, seg.ack):
-            _sends(receiver, sender, seg.ack, p.time)  # it acknowledges bytes the capture never saw sent
+            _sends(receiver, sender, seg.ack, p.time, False)  # it acknowledges bytes the capture never saw sent
         end = start + p.length
         if (p.length and end > sender.sent_to) or (not seg.flags & Flags.RST and _unseen(sender, end)):
-            _sends(sender, receiver, end, p.time)  # its data, or a seq past bytes the capture never saw
+            _sends(sender, receiver, end, p.time, bool(seg.flags & Flags.PSH))  # its data, or bytes never seen
         if seg.flags & Flags.FIN and not sender.fin:
             sender.fin = True
-            sender.actions.append(("fin", 0, p.time, sender.got, sender.eof))
+            # crossed FINs (a simultaneous close): this FIN does not acknowledge the peer's, so its
+            # application closed before it read the end of the stream
+            read_eof = sender.eof and not _crossed(seg, receiver)
+            sender.actions.append(("fin", 0, p.time, sender.got, read_eof, False))
             receiver.eof = True
         if (
             seg.flags & Flags.RST
@@ -78,7 +82,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             and not _answers(seg, sender)
             and not sender.aborted
         ):
-            sender.actions.append(("abort", 0, p.time, sender.got, sender.eof))
+            sender.actions.append(("abort", 0, p.time, sender.got, sender.eof, False))
     latency = _latency(syn.time, synack.time if synack else None, packets)
     lines = [
         f'name = "{name}"',
@@ -98,6 +102,11 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
     return "\n".join(lines) + "\n"
 
 
+def _crossed(fin: Segment, peer: _Side) -> bool:
+    """``fin`` leaves before its sender had the peer's FIN: its ack does not count that FIN."""
+    return peer.fin and peer.sent_to is not None and (not fin.flags & Flags.ACK or fin.ack <= peer.sent_to)
+
+
 def _next(side: _Side) -> SeqNum:
     """The sequence number after all ``side`` was seen to send, its FIN included."""
     assert side.sent_to is not None
@@ -111,13 +120,13 @@ def _unseen(side: _Side, upto: SeqNum) -> bool:
     return side.sent_to is not None and not side.aborted and upto > _next(side) + 1
 
 
-def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float) -> None:
+def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float, push: bool) -> None:
     """``side`` has sent new data up to ``upto`` (seen in the capture, or shown by a later seq or by the peer's ack)."""
     assert side.sent_to is not None
     new = upto.since(side.sent_to)
     side.sent_to = upto
     side.sent += new
-    side.actions.append(("send", new, time, side.got, side.eof))
+    side.actions.append(("send", new, time, side.got, side.eof, push))
     peer.got += new
 
 
@@ -161,11 +170,13 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
 
 def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
     """The side's application steps; a pause longer than the one-way latency (with nothing new
-    received) becomes a ``wait``, so that the model's segments leave in the same order."""
+    received) becomes a ``wait``, so that the model's segments leave in the same order. The
+    segments of one write are one ``send`` (a stack sets PSH on a write's last segment), so
+    nine small writes stay nine sends."""
     steps = [first]
     last_got, last_eof, last_time = 0, False, None
     pending_send = 0
-    for what, amount, time, got, eof in side.actions:
+    for what, amount, time, got, eof, push in side.actions:
         waited = False
         if eof and not last_eof:
             steps.append("wait_for_eof")  # also waits for every byte before the FIN
@@ -181,6 +192,9 @@ def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
             pending_send = 0
         if what == "send":
             pending_send += amount
+            if push:  # PSH: the end of one write (RFC 9293 3.9.1.2); the next bytes are another
+                steps.append(f"send {pending_send}")
+                pending_send = 0
         elif what == "fin":
             half = peer.sent > got  # the peer still sends after this FIN: it was shutdown(SHUT_WR)
             steps.append("shutdown" if half else "close")
