@@ -63,7 +63,8 @@ def test_a_scenario_made_from_a_capture_that_missed_data_sends_what_the_peer_ack
     fin = next(i for i, s in enumerate(sent) if s.flags & Flags.FIN)
     assert len({s.seq for s in sent[:fin] if s.payload}) < 5  # the FIN came before all 5000 bytes were seen
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
-    assert 'script = ["connect server", "send 5000", "close"]' in toml.read_text()
+    # (the client closes a second after its data, as fast_retransmit's own script waits)
+    assert 'script = ["connect server", "send 5000", "wait 0.966720", "close"]' in toml.read_text()
 
 
 # --------------------------------------------------------------- compare and scenario-from
@@ -212,3 +213,31 @@ def test_compare_names_a_reason_for_each_difference(tmp_path, capsys):
     )
     departs = sum(1 for line in out.splitlines() if line.startswith("  departs:"))
     assert explained + departs == differ
+
+
+@pytest.mark.parametrize("name", ["lost_syn", "lost_syn_ack"])
+def test_the_latency_is_timed_from_segments_sent_once_karns_rule(tmp_path, name):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    assert main(["export", name, "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert "latency = 0.050000" in toml.read_text()  # not half of the 1 s the SYN waited
+
+
+def test_a_syn_refused_by_rst_is_replayed_against_a_closed_port(tmp_path, capsys):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    assert main(["export", "syn_to_closed_port", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert toml.read_text().rstrip().endswith("script = []")
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "2 of 2 rows agree" in capsys.readouterr().out
+
+
+def test_a_syn_never_answered_is_replayed_with_a_network_that_loses_it(tmp_path, capsys):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    write(path, [seg("S", 100), seg("S", 100), seg("S", 100)])
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert '[[fault]]\naction = "drop"\nfrom = "client"\nflags = "S"' in text
+    trace = load(str(toml)).run()
+    assert not [e for e in trace.events if e.kind == "deliver"]  # the server never hears of it

@@ -83,7 +83,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             and not sender.aborted
         ):
             sender.actions.append(("abort", 0, p.time, sender.got, sender.eof, False))
-    latency = _latency(syn.time, synack.time if synack else None, packets)
+    latency = _latency(packets, client, synack)
+    refused = synack is None and any(p.segment.flags & Flags.RST and _from(p.segment, server) for p in packets)
     lines = [
         f'name = "{name}"',
         f'title = "Replayed from {_escape(source)}"',
@@ -96,8 +97,10 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         "[network]",
         f"latency = {latency:.6f}",
     ]
+    if synack is None and not refused:  # never answered: the network loses every SYN
+        lines += ["", "[[fault]]", 'action = "drop"', 'from = "client"', 'flags = "S"', "nth = 1", "count = 1000"]
     for side, peer, first in ((client, server, "connect server"), (server, client, "listen")):
-        script = _script(side, peer, first, latency)
+        script = "[]" if side is server and refused else _script(side, peer, first, latency)  # a closed port
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
 
@@ -130,14 +133,26 @@ def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float, push: bool) -> N
     peer.got += new
 
 
-def _latency(syn_time: float, synack_time: float | None, packets: list[Packet]) -> float:
+def _latency(packets: list[Packet], client: _Side, synack: Packet | None) -> float:
     """Half the round trip the handshake shows (captured at the client: SYN to SYN,ACK; at the server:
-    SYN,ACK to the ACK)."""
-    if synack_time is None:
+    SYN,ACK to the ACK), from segments sent once (Karn's rule, RFC 6298 section 3): a SYN sent again
+    is timed from its last copy, and the SYN,ACK from its last copy before the ACK."""
+    if synack is None:
         return 0.05
-    after = next((p.time for p in packets if p.time > synack_time and not p.segment.flags & Flags.SYN), synack_time)
-    rtt = max(synack_time - syn_time, after - synack_time)
+    syns = [p.time for p in packets if p.time <= synack.time and _pure_syn(p.segment) and _from(p.segment, client)]
+    after = next((p.time for p in packets if p.time > synack.time and not p.segment.flags & Flags.SYN), None)
+    synacks = [
+        p.time
+        for p in packets
+        if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN | Flags.ACK and (after is None or p.time <= after)
+    ]
+    last_synack = synacks[-1] if synacks else synack.time
+    rtt = max(synack.time - (syns[-1] if syns else synack.time), (after or last_synack) - last_synack)
     return max(rtt / 2, 0.000001)
+
+
+def _pure_syn(seg: Segment) -> bool:
+    return seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
 
 
 def _from(seg: Segment, side: _Side) -> bool:
