@@ -269,3 +269,29 @@ def test_segments_only_without_pause():
     )
     heads = [line for line in out.stdout.splitlines() if "/4  t=" in line]
     assert len(heads) == 4 and "✗ lost" in heads[0] and "(again)" in heads[1]
+
+
+def test_what_if_keys_lose_the_next_segment_or_hand_over_one_typed_in():
+    child = spawn("data_transfer", "--segments", rows=40, cols=120)
+    child.expect("step 0/")
+    for _ in range(3):
+        child.send(" ")
+    child.expect("step 3/")  # the client's ACK of the SYN,ACK: its data is next
+    child.send("x")
+    child.expect("what if: ")
+    child.expect("loses the")
+    child.expect("go out again")  # the model's answer: the timer resends the bytes
+    child.send("r")
+    child.expect("step 0/")
+    for _ in range(3):  # after the handshake again
+        child.send(" ")
+    child.send("i")
+    child.expect("what if: to")
+    child.sendline("server A 1 99999")
+    child.expect("never sent|states where")  # the answer depends on what arrived first
+    child.send("i")
+    child.expect("what if: to")
+    child.sendline("server Q 1 1")  # a flag that does not exist: one line, the demo goes on
+    child.expect("what if: flags 'Q'")
+    child.send("q")
+    child.expect(pexpect.EOF)

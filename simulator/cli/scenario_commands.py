@@ -96,7 +96,8 @@ def demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    trace = scenario_from_args(args).run()
+    scenario = scenario_from_args(args)
+    trace = scenario.run()
     from ..present.demo import run_demo
 
     return run_demo(
@@ -106,6 +107,7 @@ def demo(args: argparse.Namespace) -> int:
         quiz_mode=args.quiz,
         answers=args.answers,
         segments_only=args.segments,
+        scenario=scenario,
     )
 
 

@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from ..model.errors import TcpsimError
 from ..model.notes import TcbView
 from ..model.segment import Flags
 from ..model.states import State
+from ..sim import whatif
+from ..sim.scenario import Scenario
 from ..sim.steps import Step, steps
 from ..sim.trace import EventKind, Trace, TraceEvent
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
 
 _NEXT_SEGMENT = "   (Enter: the next segment) "
-KEYS = "Enter/Space/→ next  ←/b back  e end  r restart  s segments only/all  q quit"
+KEYS = "→ next  ← back  e end  r restart  s segments/all  x lose next  i what if  q quit"
 NEXT_KEYS = {"\r", "\n", " ", "RIGHT"}
 BACK_KEYS = {"LEFT", "b"}
 TCB_ROWS = (
@@ -284,13 +287,25 @@ def _lesson(trace: Trace) -> str:
 
 
 # ---------------------------------------------------------------- playing
-def play(screen: Screen, console: Console, read_key: Callable[[], str]) -> None:
-    """The interactive loop: one step per key press."""
+def play(
+    screen: Screen,
+    console: Console,
+    read_key: Callable[[], str],
+    what_if: WhatIf | None = None,
+) -> None:
+    """The interactive loop: one step per key press (with ``what_if``, x and i change the run)."""
     n = 0
+    said = ""
     while True:
         console.clear()
         console.print(draw(screen, n, console))
+        if said:
+            console.print(said, markup=False, style="bold")
+            said = ""
         key = read_key()
+        if key in ("x", "i") and what_if is not None:
+            screen, n, said = what_if.apply(screen, n, inject=key == "i")
+            continue
         if key in NEXT_KEYS:
             n = min(n + 1, len(screen.steps))
         elif key in BACK_KEYS:
@@ -303,6 +318,45 @@ def play(screen: Screen, console: Console, read_key: Callable[[], str]) -> None:
             screen, n = screen.switched(n)
         elif key in ("q", "QUIT"):
             return
+
+
+@dataclass
+class WhatIf:
+    """The demo's what-if keys: x loses the next segment, i hands an endpoint a segment typed in
+    (``to flags seq ack``, relative numbers when the demo shows them)."""
+
+    scenario: Scenario
+    ask: Callable[[str], str]
+
+    def apply(self, screen: Screen, n: int, *, inject: bool) -> tuple[Screen, int, str]:
+        """The run with the change, the step of the model's answer, and what to say."""
+        shown = screen.steps[n - 1] if n else None
+        last = (shown.fate or shown.event) if shown else None
+        index = next((i for i, e in enumerate(screen.trace.events) if e is last), 0)
+        try:
+            if inject:
+                outcome = self._inject(screen, last.time if last else -whatif.AFTER)
+            else:
+                outcome = whatif.drop_next(self.scenario, index)
+        except (TcpsimError, ValueError) as exc:
+            return screen, n, f"what if: {exc}"
+        self.scenario = outcome.scenario
+        fresh = Screen.of(outcome.trace, screen.relative, segments_only=len(screen.steps) != len(steps(screen.trace)))
+        end = outcome.answer[-1] if outcome.answer else outcome.change
+        at = next((i for i, st in enumerate(fresh.steps, 1) if end is st.event or end is st.fate), n)
+        return fresh, at, "what if: " + outcome.explain()
+
+    def _inject(self, screen: Screen, after: float) -> whatif.Outcome:
+        names = [e.name for e in screen.trace.endpoints]
+        words = self.ask(f"what if: to ({'/'.join(names)}) flags seq ack, e.g. {names[-1]} A 1 9999: ").split()
+        if len(words) != 4:
+            raise ValueError("give four things: the receiver, the flags, seq and ack")
+        to, flags, seq, ack = words[0], words[1], int(words[2]), int(words[3])
+        sender = next((name for name in names if name != to), to)
+        if screen.relative:
+            isn = {e.name: e.isn for e in screen.trace.endpoints}
+            seq, ack = (seq + isn.get(sender, 0)) % (1 << 32), (ack + isn.get(to, 0)) % (1 << 32)
+        return whatif.inject(self.scenario, after, sender=sender, receiver=to, flags=flags, seq=seq, ack=ack)
 
 
 def print_all(screen: Screen, console: Console) -> None:
@@ -450,16 +504,24 @@ def read_key(fd: int) -> str:
     return ch
 
 
-def play_in_terminal(screen: Screen, console: Console) -> None:
+def play_in_terminal(screen: Screen, console: Console, scenario: Scenario | None = None) -> None:
     """``play`` with the terminal in cbreak mode for the whole session, restored afterwards."""
     import termios
     import tty
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
+
+    def ask(prompt: str) -> str:  # a line typed as usual (echoed, editable), then keys again
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        try:
+            return console.input(prompt)
+        finally:
+            tty.setcbreak(fd)
+
     try:
         tty.setcbreak(fd)
-        play(screen, console, lambda: read_key(fd))
+        play(screen, console, lambda: read_key(fd), WhatIf(scenario, ask) if scenario is not None else None)
     except KeyboardInterrupt:
         pass
     finally:
@@ -474,6 +536,7 @@ def run_demo(
     quiz_mode: bool = False,
     answers: IO[str] | None = None,
     segments_only: bool = False,
+    scenario: Scenario | None = None,
 ) -> int:
     """Show ``trace`` as the step-through demo; returns an exit status."""
     from rich.console import Console
@@ -491,7 +554,7 @@ def run_demo(
         quiz(screen, console, lines, interactive and answers is None, lambda: console.input(_NEXT_SEGMENT))
         return 0
     if interactive:
-        play_in_terminal(screen, console)
+        play_in_terminal(screen, console, scenario)
         return 0
     print_all(screen, console)
     return 0
