@@ -241,3 +241,13 @@ def test_a_syn_never_answered_is_replayed_with_a_network_that_loses_it(tmp_path,
     assert '[[fault]]\naction = "drop"\nfrom = "client"\nflags = "S"' in text
     trace = load(str(toml)).run()
     assert not [e for e in trace.events if e.kind == "deliver"]  # the server never hears of it
+
+
+def test_a_simultaneous_open_is_replayed_as_two_connects(tmp_path, capsys):
+    path, toml = tmp_path / "so.pcap", tmp_path / "replay.toml"
+    assert main(["export", "simultaneous_open", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert 'script = ["connect client"]' in toml.read_text() and '"listen"' not in toml.read_text()
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "6 of 6 rows agree" in capsys.readouterr().out

@@ -99,7 +99,9 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
     ]
     if synack is None and not refused:  # never answered: the network loses every SYN
         lines += ["", "[[fault]]", 'action = "drop"', 'from = "client"', 'flags = "S"', "nth = 1", "count = 1000"]
-    for side, peer, first in ((client, server, "connect server"), (server, client, "listen")):
+    # a simultaneous open: the server sent a SYN of its own (no ACK) too, so it connected as well
+    opens = "connect client" if any(_pure_syn(p.segment) and _from(p.segment, server) for p in packets) else "listen"
+    for side, peer, first in ((client, server, "connect server"), (server, client, opens)):
         script = "[]" if side is server and refused else _script(side, peer, first, latency)  # a closed port
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
