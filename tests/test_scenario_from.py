@@ -251,3 +251,12 @@ def test_a_simultaneous_open_is_replayed_as_two_connects(tmp_path, capsys):
     capsys.readouterr()
     assert main(["compare", str(path), str(toml)]) == 0
     assert "6 of 6 rows agree" in capsys.readouterr().out
+
+
+def test_compare_numbers_a_rst_sent_before_its_senders_syn_as_sent(tmp_path):
+    from simulator.capture.compare import keys
+
+    # the first SYN is refused, the second (the same ports, later) is taken: the RST has no ISN yet
+    segments = [seg("S", 100), seg("RA", 0, 101, back=True), seg("S", 100), seg("SA", 500, 101, back=True)]
+    rst = keys([(s, 0) for s in segments], (segments[0].src_addr, segments[0].src_port))[1]
+    assert (rst.flags, rst.seq, rst.ack) == ("RST,ACK", 0, 1)

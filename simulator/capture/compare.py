@@ -68,10 +68,16 @@ def keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> li
     for seg, _ in items:
         isn.setdefault((seg.src_addr, seg.src_port), int(seg.seq))
     out = []
+    syn_senders = {(seg.src_addr, seg.src_port) for seg, _ in items if seg.flags & Flags.SYN}
+    synced: set[tuple[str, int]] = set()  # the sides whose SYN has gone by
     for seg, length in items:
         src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+        if seg.flags & Flags.SYN:
+            synced.add(src)
         direction = "client -> server" if src == client else "server -> client"
-        out.append(key(seg, length, direction, isn[src], isn.get(dst)))
+        # before its own SYN a side has no ISN to count from (a RST refusing a SYN): its numbers stand as sent
+        own = isn[src] if src in synced or src not in syn_senders else 0
+        out.append(key(seg, length, direction, own, isn.get(dst)))
     return out
 
 
