@@ -260,3 +260,28 @@ def test_compare_numbers_a_rst_sent_before_its_senders_syn_as_sent(tmp_path):
     segments = [seg("S", 100), seg("RA", 0, 101, back=True), seg("S", 100), seg("SA", 500, 101, back=True)]
     rst = keys([(s, 0) for s in segments], (segments[0].src_addr, segments[0].src_port))[1]
     assert (rst.flags, rst.seq, rst.ack) == ("RST,ACK", 0, 1)
+
+
+SELF_CONNECT = """
+name = "self_connect"
+[network]
+latency = 0.00001
+[endpoint.client]
+isn = 100
+port = 5000
+script = ["connect client", "send 5", "wait_for_bytes 5", "close"]
+"""
+
+
+def test_a_socket_connected_to_itself_is_replayed_by_one_endpoint_and_listed_once(tmp_path, capsys):
+    scenario, path, toml = tmp_path / "self.toml", tmp_path / "self.pcap", tmp_path / "replay.toml"
+    scenario.write_text(SELF_CONNECT)
+    assert main(["export", str(scenario), "-o", str(path)]) == 0
+    assert "7 packets" in capsys.readouterr().out  # each segment once: leaving is arriving
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert text.count("[endpoint.") == 1
+    assert 'script = ["connect client", "send 5", "wait_for_bytes 5", "close"]' in text
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "7 of 7 rows agree" in capsys.readouterr().out

@@ -52,7 +52,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
     client_addr = (syn.segment.src_addr, syn.segment.src_port)
     server_addr = (syn.segment.dst_addr, syn.segment.dst_port)
     if client_addr == server_addr:
-        raise ScenarioError("a socket connected to itself cannot be replayed by two endpoints")
+        return _self_connect(conn, name, source)
     client, server = _Side("client", client_addr), _Side("server", server_addr)
     sides = {client_addr: client, server_addr: server}
     synack = next((p for p in packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN | Flags.ACK), None)
@@ -110,6 +110,41 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
 def _crossed(fin: Segment, peer: _Side) -> bool:
     """``fin`` leaves before its sender had the peer's FIN: its ack does not count that FIN."""
     return peer.fin and peer.sent_to is not None and (not fin.flags & Flags.ACK or fin.ack <= peer.sent_to)
+
+
+def _self_connect(conn: Connection, name: str, source: str) -> str:
+    """One endpoint connected to itself (a simultaneous open with itself, RFC 9293 3.5): it
+    sends its writes (one per PSH), reads them back, and closes if the capture shows its FIN."""
+    side = _Side("client", (conn.packets[0].segment.src_addr, conn.packets[0].segment.src_port))
+    steps, pending, total = ["connect client"], 0, 0
+    for p in conn.packets:
+        if p.length and p.segment.seq.since(side.sent_to or p.segment.seq) >= 0:
+            side.sent_to = p.segment.seq + p.length
+            pending += p.length
+            if p.segment.flags & Flags.PSH:
+                steps.append(f"send {pending}")
+                total, pending = total + pending, 0
+    if pending:
+        steps.append(f"send {pending}")
+        total += pending
+    if total:
+        steps.append(f"wait_for_bytes {total}")  # what it sent to itself, read back
+    if any(p.segment.flags & Flags.FIN for p in conn.packets):
+        steps.append("close")
+    script = "[" + ", ".join(f'"{step}"' for step in steps) + "]"
+    lines = [
+        f'name = "{name}"',
+        f'title = "Replayed from {_escape(source)}: a socket connected to itself"',
+        "seed = 1",
+        "",
+        "[network]",
+        "latency = 0.000010",
+        "",
+        "[endpoint.client]",
+        *_settings(conn, side),
+        f"script = {script}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _next(side: _Side) -> SeqNum:
