@@ -23,3 +23,13 @@ def test_the_check_benchmark_runs_and_prints_every_row():
         "one connection of 150,006 packets",
     ):
         assert row in done.stdout, done.stdout
+
+
+@pytest.mark.slow
+def test_the_packetdrill_benchmark_runs_each_suite_it_finds():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.packetdrill", "--runs", "1"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    for suite in ("tcp-testsuite", "packetdrill-linux"):
+        assert suite in done.stdout, done.stdout

@@ -96,7 +96,7 @@ def test_bad_arguments_give_one_clear_line_and_status_2(args, message):
         ("[[fault]]\nfrom = 'ghost'\n[endpoint.a]\n", "no endpoint called 'ghost'"),
         ("seed = 1\n", "no endpoints"),
         ("[endpoint.a]\nisn = 5000000000", "between 0 and 4294967295"),
-        ("[endpoint.a]\nwindow = 100000", "window_scale"),
+        ("profile = 'simple'\n[endpoint.a]\nwindow = 100000", "window_scale"),
         ("[[fault]]\nflags = 'QQ'\n[endpoint.a]\n", "unknown TCP flag letter"),
         ("[endpoint.a]\nmss = 1460.5", "mss must be a whole number"),
         ("[endpoint.a]\nwindow_scale = 0.5", "window_scale must be a whole number"),

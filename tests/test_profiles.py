@@ -5,7 +5,7 @@ from dataclasses import fields
 
 import pytest
 
-from simulator import EndpointConfig, ScenarioError, load
+from simulator import EndpointConfig, ScenarioError, builtin_names, load
 from simulator.cli import main
 from simulator.model.profiles import DEFAULT_PROFILE, PROFILES, profile, settings
 from simulator.model.settings import SOURCES
@@ -82,3 +82,17 @@ def test_tcpsim_profiles_lists_every_setting_in_which_the_profiles_differ(capsys
     assert "\n  mtu " not in out  # the same in every profile: only with --all
     assert main(["profiles", "--all"]) == 0
     assert "\n  mtu " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_built_in_scenario_names_its_profile_and_why(name):
+    scenario = load(name)
+    assert scenario.profile in PROFILES
+    assert len(scenario.profile_reason.split()) >= 8, "say why this profile suits the lesson"
+
+
+@pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.parametrize("profile_name", ["linux", "rfc", "freebsd"])
+def test_every_built_in_scenario_runs_under_every_profile(name, profile_name):
+    trace = load(name).with_options(profile_name=profile_name).run()
+    assert trace.of_kind("send"), "nothing was sent"  # (a model error would have raised)

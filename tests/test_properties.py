@@ -22,14 +22,17 @@ isns = st.one_of(st.integers(0, 2**32 - 1), st.integers(2**32 - 3000, 2**32 - 1)
 
 
 def run_conversation(seed, c2s, s2c, request, reply, client_isn, server_isn, ack_policy="immediate"):
-    from simulator import AckPolicy
+    """``ack_policy`` "linux" runs the whole linux profile: options, SACK, Linux's ACKs, timers and Nagle."""
+    from dataclasses import replace
 
-    cfg = EndpointConfig(
-        **{
-            **{f: getattr(CONFIG, f) for f in ("mss", "syn_retries", "synack_retries", "data_retries", "msl")},
-            "ack_policy": AckPolicy(ack_policy),
-        }
-    )
+    from simulator import AckPolicy
+    from simulator.model.profiles import PROFILES
+
+    kept = {f: getattr(CONFIG, f) for f in ("mss", "syn_retries", "synack_retries", "data_retries", "msl")}
+    if ack_policy == "linux":
+        cfg = replace(PROFILES["linux"].config, **kept)
+    else:
+        cfg = EndpointConfig(**{**kept, "ack_policy": AckPolicy(ack_policy)})
     net = Network(seed=seed)
     client = Endpoint("client", "10.0.0.1", 40000, client_isn, cfg)
     server = Endpoint("server", "10.0.0.2", 80, server_isn, cfg)
@@ -51,7 +54,7 @@ def run_conversation(seed, c2s, s2c, request, reply, client_isn, server_isn, ack
     reply_len=st.integers(1, 4000),
     client_isn=isns,
     server_isn=isns,
-    ack_policy=st.sampled_from(["immediate", "delayed"]),
+    ack_policy=st.sampled_from(["immediate", "delayed", "linux"]),
 )
 def test_data_arrives_complete_and_in_order_and_both_sides_close(
     seed, c2s, s2c, request_len, reply_len, client_isn, server_isn, ack_policy
@@ -67,9 +70,13 @@ def test_data_arrives_complete_and_in_order_and_both_sides_close(
     client_states = [e.state_after["client"] for e in trace.of_kind("state") if e.endpoint == "client"]
     assert State.TIME_WAIT in client_states or net.endpoints["client"].error is not None
     # Invariants at every event.
+    una: dict[str, object] = {}
     for event in trace.events:
-        for _, view in event.views:
+        for name, view in event.views:
             assert view.snd_una <= view.snd_nxt, event
+            if view.state is not State.CLOSED:  # SND.UNA never moves back
+                assert name not in una or view.snd_una >= una[name], event
+                una[name] = view.snd_una
         if event.kind == "send" and event.segment.flags & 0x10:
             peer = event.view("server" if event.endpoint == "client" else "client")
             if peer is not None and peer.state is not State.CLOSED:

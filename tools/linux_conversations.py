@@ -93,12 +93,12 @@ def client(body: str, *, host: str = "127.0.0.1", options: str = "") -> str:
 
 
 def scenario(client_script: Sequence[str], server_script: Sequence[str], extra: str = "", **ends: str) -> str:
-    """The TOML of a two-host scenario on a loopback-like path (100 µs one way), with these scripts.
+    """The TOML of a two-host scenario on a loopback path (each segment handled inside the sender's call).
 
     ``ends`` adds settings lines to ``client`` or ``server`` (``client='syn_retries = 3'``)."""
     quoted = {name: ", ".join(f"'{s}'" for s in steps) for name, steps in (("c", client_script), ("s", server_script))}
     return (
-        "seed = 1\n[network]\nlatency = 0.0001\n"
+        "seed = 1\n[network]\nloopback = true\n"
         + extra.strip()
         + f"\n[endpoint.client]\nscript = [{quoted['c']}]\n{ends.get('client', '')}\n"
         + f"[endpoint.server]\nscript = [{quoted['s']}]\n{ends.get('server', '')}\n"
@@ -256,8 +256,8 @@ CONVERSATIONS: dict[str, Conversation] = {
             "import socket\nc = socket.socket()\nc.bind(('127.0.0.1', 8080))\nc.connect(('127.0.0.1', 8080))\n"
             + HELPERS
             + SELF_CONNECT,
-            needs="a socket connected to itself (one endpoint whose own SYN comes back to it; the scenario "
-            "loader refuses two endpoints on one address and port)",
+            model="seed = 1\n[network]\nloopback = true\n[endpoint.c]\naddress = '127.0.0.1'\nport = 8080\n"
+            "script = ['connect c', 'send \"me\"', 'wait_for_bytes 2', 'close']\n",
         ),
         Conversation(
             "simultaneous_open",
@@ -318,7 +318,7 @@ CONVERSATIONS: dict[str, Conversation] = {
             model=scenario(
                 ["connect server", "send 20000", "close"],
                 ["listen", "wait 2", *["read", "wait 0.001"] * 30, "close"],  # (no step reads until the end)
-                server="window = 2048\nauto_read = false",
+                server="window = 2048\nfixed_recv_buffer = true\nauto_read = false",  # SO_RCVBUF
             ),
         ),
         Conversation(
@@ -352,14 +352,14 @@ CONVERSATIONS: dict[str, Conversation] = {
             "Write 5 bytes, write 5 more, read a 5-byte answer, four times, Nagle on (the default)",
             client(SMALL_WRITES),
             server(SMALL_WRITES_SERVER),
-            needs="Nagle's algorithm (RFC 896), on unless TCP_NODELAY",
+            model=SMALL_WRITES_MODEL,
         ),
         Conversation(
             "small_writes_nodelay",
             "The same writes with TCP_NODELAY",
             client(SMALL_WRITES, options="c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)"),
             server(SMALL_WRITES_SERVER),
-            model=SMALL_WRITES_MODEL,  # the model has no Nagle: every write goes out at once, as with TCP_NODELAY
+            model=SMALL_WRITES_MODEL.replace("[endpoint.server]", "nagle = false\n[endpoint.server]"),
         ),
         Conversation(
             "ipv6",

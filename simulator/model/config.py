@@ -13,14 +13,17 @@ class AckPolicy(enum.Enum):
 
     IMMEDIATE = "immediate"  # every segment at once (Linux's quick-ACK mode)
     DELAYED = "delayed"  # RFC 1122 section 4.2.3.2 / RFC 9293 section 3.8.6.3
+    LINUX = "linux"  # quick-ACK mode, then delayed ACKs that adapt to the arrivals (tcp_input.c)
 
 
 @dataclass(frozen=True, slots=True)
 class EndpointConfig:
     """Everything an endpoint needs to know besides its addresses and ISN.
 
-    The defaults follow what a Linux kernel does on a simple conversation,
-    where the RFCs leave room (noted per field).
+    The defaults are the simple base that unit tests and first lessons build on:
+    Linux's rules on a plain conversation, without its options.  The named
+    profiles (``profiles.py``) add each stack's choices; ``settings.py`` says
+    where each one comes from.
     """
 
     mss: int | None = None  # MSS option we send, our largest segment; None: from the MTU (MTU - 40, IPv6 MTU - 60)
@@ -67,6 +70,24 @@ class EndpointConfig:
     keepalive_interval: float = 75.0  # between probes (Linux net.ipv4.tcp_keepalive_intvl)
     keepalive_probes: int = 9  # unanswered probes before the connection is given up (tcp_keepalive_probes)
     invalid_ratelimit: float = 0.5  # answers to repeated SYNs no closer (net.ipv4.tcp_invalid_ratelimit)
+    # Linux's own choices (issue 20; the ``linux`` profile turns them on):
+    window_scale_auto: bool = False  # offer the shift the largest receive buffer needs (tcp_select_initial_window)
+    recv_buffer_max: int = 6291456  # the receive buffer may grow to this (net.ipv4.tcp_rmem[2])
+    fixed_recv_buffer: bool = False  # SO_RCVBUF was set: the buffer never grows, the offered shift fits it
+    round_window_to_mss: bool = False  # SYN windows a whole number of MSS, later ones rounded up to the scale
+    ts_offset: bool = False  # TSval counts from a per-connection offset (Linux since 4.10), not from 0
+    oow_ratelimit: bool = False  # answer out-of-window segments at most once per invalid_ratelimit
+    syn_linear_timeouts: int = 0  # SYN retransmissions before the RTO backs off (tcp_syn_linear_timeouts)
+    rto_min_on_variance: bool = False  # min_rto bounds the variance term, not the RTO (Linux's tcp_set_rto)
+    delayed_ack_min: float = 0.04  # the shortest delayed-ACK wait (Linux TCP_ATO_MIN) for ack = "linux"
+    quickacks: int = 16  # ACKs sent at once when a connection starts or wakes (TCP_MAX_QUICKACKS)
+    empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
+    half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
+    forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
+    ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
+    nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
+    send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
 
     @property
     def challenge_syn(self) -> bool:
@@ -87,13 +108,19 @@ class EndpointConfig:
             raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
         if not (self.keepalive_idle > 0 and self.keepalive_interval > 0 and self.keepalive_probes >= 1):
             raise ScenarioError("keepalive_idle and keepalive_interval must be > 0 seconds, keepalive_probes >= 1")
+        if not (0 < self.delayed_ack_min <= self.delayed_ack_timeout) or self.quickacks < 0:
+            raise ScenarioError("delayed_ack_min must be > 0 and <= delayed_ack_timeout seconds; quickacks >= 0")
+        if self.syn_linear_timeouts < 0 or not 0 <= self.recv_buffer_max <= (65535 << 14):
+            raise ScenarioError(f"syn_linear_timeouts must be >= 0, recv_buffer_max 0..{65535 << 14} bytes")
+        if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
+            raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):
             raise ScenarioError(f"window (receive buffer) must be 0..{65535 << 14} bytes, not {self.recv_buffer}")
         if self.window_scale is not None and not 0 <= self.window_scale <= 14:
             raise ScenarioError(f"window_scale must be 0..14 (RFC 7323 section 2.3), not {self.window_scale}")
-        if self.window_scale is None and self.recv_buffer > 65535:
+        if self.window_scale is None and not self.window_scale_auto and self.recv_buffer > 65535:
             raise ScenarioError(
                 f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
             )

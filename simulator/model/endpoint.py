@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 
+from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
 from .errors import ModelError, UserCallError
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
@@ -144,11 +145,19 @@ class Endpoint:
         # Timers
         self._timers: dict[Timer, float] = {}
         cfg = self.config
-        self.rto = RtoEstimator(cfg.initial_rto, cfg.min_rto, cfg.max_rto, cfg.clock_granularity, cfg.rto_slop)
+        self.rto = RtoEstimator(
+            cfg.initial_rto,
+            cfg.min_rto,
+            cfg.max_rto,
+            cfg.clock_granularity,
+            cfg.rto_slop,
+            floor_on_variance=cfg.rto_min_on_variance,
+        )
         self._rtt_seq: SeqNum | None = None  # end of the segment being timed
         self._rtt_sent_at = 0.0
         self._retries = 0
         self._syn_was_retransmitted = False
+        self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
@@ -162,6 +171,22 @@ class Endpoint:
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
+        self._ts_offset = _ts_offset(iss) if cfg.ts_offset else 0  # Linux: a per-connection offset (seeded: the ISN)
+        self._rcv_wup = SeqNum(0)  # RCV.NXT when the last ACK was sent (RFC 7323 4.3's Last.ACK.sent)
+        self._initial_window = 0  # the window chosen for our SYN (Linux: a whole number of segments)
+        self._rcv_ssthresh = 0  # the most Linux offers now: the SYN's window, grown as bulk data arrives
+        self._sack_recent: list[int] = []  # out-of-order starts, the most recently received first (RFC 2018 4)
+        self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
+        self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
+        self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
+        self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
+        self._last_wnd = 0  # the window last announced
+        self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
+        self._acks = (
+            LinuxAcks(cfg.delayed_ack_min, cfg.delayed_ack_timeout, cfg.quickacks)
+            if cfg.ack_policy is AckPolicy.LINUX
+            else None
+        )
         self._clock = 0.0  # the last time passed in, for timestamp values
         self.error: ErrorKey | None = None
 
@@ -179,7 +204,31 @@ class Endpoint:
         free = self.recv_buffer if self.config.auto_read else max(0, self.recv_buffer - len(self._readable))
         if self.config.window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
             return free
+        if self._initial_window:
+            wnd = self._linux_window(free)
+            if self._rcv_adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
+                wnd = max(wnd, self._rcv_adv.since(self.rcv_nxt))
+            return wnd
         return min(free, 65535 << self.rcv_wscale)
+
+    def _linux_window(self, free: int) -> int:
+        """The window Linux offers (``__tcp_select_window``), with receiver SWS avoidance (RFC 9293 3.8.6.2.2).
+
+        Never more than the window chosen for the SYN (Linux's rcv_ssthresh, which it grows as a bulk
+        transfer goes on: not modelled).  When less than half the buffer is free the window shrinks in
+        whole units and closes below one segment; with scaling it is rounded up to the scale's unit,
+        without it down to a whole number of the segments the peer sends.
+        """
+        unit = 1 << self.rcv_wscale
+        mss = self._acks.rcv_mss if self._acks is not None else self._rcv_mss_guess()
+        if free < self.recv_buffer // 2:
+            free -= free % unit
+            if free < mss:
+                return 0
+        wnd = min(free, self._rcv_ssthresh, 65535 << self.rcv_wscale)
+        if self.rcv_wscale:
+            return -(-wnd // unit) * unit
+        return wnd - wnd % mss if wnd >= mss else wnd
 
     @property
     def unsent(self) -> int:
@@ -218,6 +267,11 @@ class Endpoint:
         return self._timers.get(timer)
 
     @property
+    def has_sends(self) -> bool:
+        """True when ``drain`` would return a segment to send."""
+        return any(note.kind is NoteKind.SEND for note in self._notes)
+
+    @property
     def has_notes(self) -> bool:
         """True when there are reports that ``drain`` would return."""
         return bool(self._notes)
@@ -250,33 +304,57 @@ class Endpoint:
         self.passive = False
         self.snd_una = self.iss
         self.snd_nxt = self.iss + 1
-        self._clock = now
+        self._clock = self._first_sent_at = now
+        self._choose_initial_window(self.adv_mss)
         self._move(State.SYN_SENT, StateKey.CONNECT)
         syn = SYN | ECE | CWR if self.config.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
         self._transmit(self.iss, syn, b"", now, SendKey.SYN, options=self._syn_options(reply_to=None))
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float) -> None:
-        """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows."""
-        self._app(AppKey.SEND, n=len(data))
+    def send(self, data: bytes, now: float) -> int:
+        """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
+
+        Returns how many bytes the send buffer took: all of them unless ``send_buffer``
+        is set and full (a blocking application then waits for ACKs to make room).
+        """
+        self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
         if state is State.CLOSED or state is State.LISTEN:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
         if self._fin_queued:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
-        self._unsent += data
-        self._flush(now)
+        limit = self.config.send_buffer
+        if limit is not None:  # unsent and unacknowledged data share the buffer
+            data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
+        if data:
+            self._app(AppKey.SEND, n=len(data))
+            self._unsent += data
+            self._flush(now)
+        return len(data)
 
     def receive(self, max_bytes: int | None = None, now: float = 0.0) -> bytes:
         """RECEIVE (RFC 9293 section 3.10.3): take in-order data; may open the window."""
         n = len(self._readable) if max_bytes is None else min(max_bytes, len(self._readable))
         if n == 0:
             return b""
+        self._clock = now
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
         self._app(AppKey.READ, n=n)
+        cfg = self.config
+        if self._rcv_ssthresh and not cfg.fixed_recv_buffer:  # tcp_rcv_space_adjust: a reader earns a bigger buffer
+            self.recv_buffer = max(self.recv_buffer, min(2 * self._rcv_ssthresh, cfg.recv_buffer_max))
+        acks = self._acks
+        if (
+            acks is not None
+            and self._ack_scheduled
+            and self.state in _TAKES_TEXT
+            and (self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss or acks.read_wants_ack(n, not self._readable))
+        ):
+            self._ack_pending, self._ack_key = True, SendKey.ACK_PUSHED_READ  # tcp_cleanup_rbuf
+            self._flush(now)
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
         grown = self.rcv_wnd - before
@@ -297,6 +375,7 @@ class Endpoint:
         ``close()``): unread or later data is answered by RST (RFC 1122 4.2.2.13).
         """
         self._app(AppKey.CLOSE if read_too else AppKey.SHUTDOWN)
+        self._clock = now
         state = self.state
         if read_too:
             self._read_closed = True
@@ -377,8 +456,8 @@ class Endpoint:
         una_before = self.snd_una
         self._clock = self._heard_at = now
         self._keepalive_probes = 0
-        if seg.options.timestamps is not None:
-            self._ts_recent = seg.options.timestamps[0]
+        if seg.options.timestamps is not None and not (self._ts_ok and state.synchronized):
+            self._ts_recent = seg.options.timestamps[0]  # a SYN's TSval, echoed in the answer
         if self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
             key = ReceiveKey.SYNFIN_DROPPED  # FreeBSD's net.inet.tcp.drop_synfin
         elif state is State.CLOSED:
@@ -430,6 +509,7 @@ class Endpoint:
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
+        self._choose_initial_window(self._rcv_mss_guess())
         self.snd_wnd = seg.window  # the window in a SYN is never scaled (RFC 7323 2.2)
         self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
@@ -519,6 +599,11 @@ class Endpoint:
             # acceptability test asks of a segment that lies before RCV.NXT).
             seg = _trim_front(seg, 1)
             syn_copy = True
+            self._report_duplicate(self.irs, self.irs + 1)
+        ts = seg.options.timestamps
+        if self._ts_ok and ts is not None and not seg.flags & RST and _ts_before(ts[0], self._ts_recent):
+            # RFC 7323 5.3, R1 (PAWS): an older timestamp than TS.Recent: not acceptable, ACK and drop
+            return self._answer_out_of_window(seg, now, SendKey.ACK_PAWS, ReceiveKey.PAWS_REJECTED)
         # first: check the sequence number (the four cases of the acceptability test)
         if not self._acceptable(seg):
             if seg.flags & RST:
@@ -542,10 +627,14 @@ class Endpoint:
                 if self.state is State.CLOSED:
                     return ReceiveKey.OLD_SEGMENT_ACK_CLOSED
             if not seg.payload and not seg.flags & (SYN | FIN) and seg.seq == self.rcv_nxt - 1:
-                self._ack_now(SendKey.ACK_KEEPALIVE)  # an empty segment just below the window
-                return ReceiveKey.KEEPALIVE_PROBE
-            self._ack_now(SendKey.ACK_UNACCEPTABLE)
-            return ReceiveKey.UNACCEPTABLE
+                # an empty segment just below the window: a keep-alive or (Linux's) zero-window probe
+                return self._answer_out_of_window(seg, now, SendKey.ACK_KEEPALIVE, ReceiveKey.KEEPALIVE_PROBE)
+            if seg.payload and seg.seq.since(self.rcv_nxt) < 0:  # old data again: a D-SACK tells (RFC 2883)
+                self._report_duplicate(seg.seq, seg.end if seg.end <= self.rcv_nxt else self.rcv_nxt)
+            return self._answer_out_of_window(seg, now, SendKey.ACK_UNACCEPTABLE, ReceiveKey.UNACCEPTABLE)
+        new_ts = ts[0] if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0 else None
+        if new_ts is not None and not self.config.ts_recent_on_valid_ack:
+            self._ts_recent = new_ts  # RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent
         flags = seg.flags
         # second: check the RST bit
         if flags & RST:
@@ -577,13 +666,15 @@ class Endpoint:
             # shows the TCB after it (RFC 9293 3.10.7.4, fifth step: SYN-RECEIVED, then ESTABLISHED)
             self._acknowledge(seg.ack, now)
             self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
-            self._after_handshake()
+            self._after_handshake(simultaneous=not self.passive)
             if syn_copy:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_SIMULTANEOUS_SYN_ACK
             if self._syn_text is not None:  # the text that came on the SYN, now in order
                 queued, self._syn_text = self._syn_text, None
                 self._take_text(queued, now)
+        if new_ts is not None and self.config.ts_recent_on_valid_ack and not seg.ack > self.snd_nxt:
+            self._ts_recent = new_ts  # Linux: only once the ACK proved acceptable (tcp_ack's FLAG_UPDATE_TS_RECENT)
         key = self._process_ack(seg, now)
         if key is not None:
             return key
@@ -648,6 +739,8 @@ class Endpoint:
             return self._fin_again(now) if seg.flags & FIN else ReceiveKey.TIME_WAIT_IGNORED
         ack = seg.ack
         if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
+            if self.config.unsent_ack_dropped:  # Linux: drop without a word
+                return ReceiveKey.ACK_FOR_UNSENT_DROPPED
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         if self.snd_una < ack:
@@ -685,6 +778,8 @@ class Endpoint:
 
     def _take_text(self, seg: Segment, now: float) -> ReceiveKey:
         """Seventh and eighth steps: data and FIN, in order, via a reassembly queue."""
+        if seg.payload and seg.seq.since(self.rcv_nxt) < 0:  # partly old: a D-SACK for the old part (RFC 2883)
+            self._report_duplicate(seg.seq, self.rcv_nxt)
         trimmed = self._trim_to_window(seg)
         if trimmed.len < seg.len and trimmed.end == self.rcv_nxt:
             # Nothing of the text fits the window (a zero-window probe): say so.
@@ -696,9 +791,13 @@ class Endpoint:
         if seg.seq != self.rcv_nxt:
             # Out of order: keep it (RFC 9293 3.10.7.4, SHLD-31) and send a
             # duplicate ACK at once (RFC 5681 section 4.2).
-            held = self._ooo.get(int(seg.seq))
+            start = int(seg.seq)
+            held = self._ooo.get(start)
             if held is None or seg.end.since(held.end) > 0:  # of two that start alike, keep the longer
-                self._ooo[int(seg.seq)] = seg
+                self._ooo[start] = seg
+            else:
+                self._report_duplicate(seg.seq, seg.end)  # all of it held already
+            self._sack_recent = [start, *(s for s in self._sack_recent if s != start and s in self._ooo)]
             self._ack_now(SendKey.ACK_OUT_OF_ORDER)
             return ReceiveKey.OUT_OF_ORDER
         self._deliver(seg, now)
@@ -741,7 +840,10 @@ class Endpoint:
             self.rcv_nxt = self.rcv_nxt + n
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
-            self._schedule_ack(now, n >= self.adv_mss)
+            if self._acks is not None:
+                self._linux_data_received(seg, now)
+            else:
+                self._schedule_ack(now, n >= self.adv_mss)
         if seg.flags & FIN:
             self._receive_fin(now)
 
@@ -760,6 +862,48 @@ class Endpoint:
             self._ack_key = SendKey.ACK_DELAYED
             self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
 
+    def _linux_data_received(self, seg: Segment, now: float) -> None:
+        """Linux's receiver on in-order data (tcp_event_data_recv, then __tcp_ack_snd_check): ACK at once in
+        quick-ACK mode, or when more than one full segment is unacknowledged and the window does not shrink
+        (RFC 1122 4.2.3.2's "every second full-sized segment"); otherwise a delayed ACK."""
+        acks = self._acks
+        assert acks is not None
+        acks.data_received(
+            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
+        )
+        self._ack_scheduled = True
+        if len(seg.payload) >= 128:
+            self._grow_window()
+        if acks.quick_mode:
+            self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
+        elif self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss and self.rcv_wnd >= self._last_wnd:
+            self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
+        else:
+            self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _grow_window(self) -> None:
+        """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
+        buffer may hold: the fixed SO_RCVBUF, or half the largest autotuned buffer (tcp_rmem[2])."""
+        cfg = self.config
+        free = self.recv_buffer - (0 if cfg.auto_read else len(self._readable))
+        if self._rcv_ssthresh >= free:  # tcp_space(): no room to offer more
+            return
+        clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
+        self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
+
+    def _linux_delay_ack(self, now: float, key: SendKey) -> None:
+        """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
+        acks = self._acks
+        assert acks is not None
+        ato = acks.delay(self.rto.srtt)
+        deadline = self._timers.get(Timer.DELAYED_ACK)
+        if deadline is not None and deadline <= now + ato / 4:
+            self._ack_pending = True
+            return
+        self._ack_key = key
+        if deadline is None or now + ato < deadline:
+            self._start(Timer.DELAYED_ACK, now + ato)
+
     def _receive_fin(self, now: float) -> None:
         # RFC 9293 3.10.7.4, eighth step: the FIN occupies one sequence number.
         self.rcv_nxt = self.rcv_nxt + 1
@@ -772,7 +916,14 @@ class Endpoint:
         self._ack_key = SendKey.ACK_FIN
         if state is State.ESTABLISHED:
             self._move(State.CLOSE_WAIT, StateKey.RCV_FIN)
-            if self.config.delay_fin_ack and not self._unsent:
+            if self._acks is not None:
+                # tcp_fin: the connection turns interactive, so the ACK waits (ato: 0 if no data came yet)
+                # for the application's close to carry it on a FIN
+                self._acks.pingpong = True
+                self._ack_scheduled = True
+                self._ack_pending = False
+                self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
+            elif self.config.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.
                 self._ack_pending = False
@@ -810,6 +961,8 @@ class Endpoint:
             elif timer is Timer.PERSIST:
                 self._on_persist_timeout(now)
             elif timer is Timer.DELAYED_ACK:
+                if self._acks is not None:
+                    self._acks.timer_fired(self.rto.rto)
                 self._ack_pending = True
             elif timer is Timer.KEEPALIVE:
                 self._on_keepalive_timeout(now)
@@ -832,14 +985,24 @@ class Endpoint:
             limit = self.config.synack_retries
         else:
             limit = self.config.data_retries
-        if self._retries >= limit:
+        linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
+        if self._gave_up(now, limit, linear):
             self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         self._retries += 1
         if self._rtx[0].flags & SYN:
             self._syn_was_retransmitted = True
-        self.rto.back_off()
+        if self._retries > linear:  # Linux 6.5+: the first SYN retransmissions keep the initial RTO
+            self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
+
+    def _gave_up(self, now: float, limit: int, linear: int) -> bool:
+        """RFC 1122 4.2.3.5: give up after ``limit`` retransmissions.  With linear SYN timeouts Linux counts
+        time instead (tcp_write_timeout, tcp_model_timeout): it gives up at the first expiry at least
+        (2**(limit+1) - 1) initial RTOs after the first SYN, as many as exponential backoff would take."""
+        if not linear:
+            return self._retries >= limit
+        return now - self._first_sent_at >= ((2 << limit) - 1) * self.config.initial_rto - 1e-9
 
     def _on_keepalive_timeout(self, now: float) -> None:
         # RFC 1122 4.2.3.6, as Linux's tcp_keepalive_timer does it: after keepalive_idle without a word
@@ -867,7 +1030,9 @@ class Endpoint:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
         if self.snd_wnd > 0:
             return
-        if self._rtx:
+        if self.config.empty_window_probe:  # Linux: no data, seq SND.UNA - 1, outside the window on purpose
+            self._send(self.snd_una - 1, ACK, b"", SendKey.ZERO_WINDOW_PROBE_EMPTY)
+        elif self._rtx:
             self._retransmit_head(now, SendKey.PROBE_AGAIN, restart_timer=False)
         elif self._unsent:
             byte = bytes(self._unsent[:1])
@@ -905,15 +1070,21 @@ class Endpoint:
             if self._unsent:
                 if usable <= 0:
                     break
-                n = min(self.snd_mss, usable, len(self._unsent))
+                mss = self._send_mss()
+                n = min(mss, usable, len(self._unsent))
+                if n < mss and n == len(self._unsent) and self._nagle_holds():
+                    break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
+                if n < self.snd_mss:
+                    self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
                 if self._unsent:
-                    self._transmit(self.snd_nxt, ACK, data, now, SendKey.DATA)
+                    self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
                 elif self._fin_queued and usable > n:
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:
                     self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
+                    self._pushed_seq = self.snd_nxt
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -922,6 +1093,25 @@ class Endpoint:
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
             self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _send_mss(self) -> int:
+        """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
+        largest window the peer has announced, so that a small window still carries two segments."""
+        if self.config.half_window_segments and self.max_snd_wnd > 536:
+            return max(min(self.snd_mss, self.max_snd_wnd // 2), 1)
+        return self.snd_mss
+
+    def _nagle_holds(self) -> bool:
+        """Nagle's algorithm (RFC 896, RFC 9293 3.7.4) in Minshall's variant, as Linux has it (tcp_nagle_check):
+        hold the last, small piece of data while an earlier small segment is unacknowledged.  A close pushes it."""
+        return self.config.nagle and not self._fin_queued and self.snd_una < self._snd_sml <= self.snd_nxt
+
+    def _forced_push(self, n: int) -> Flags:
+        """PSH on a segment that takes the unpushed data past half the peer's largest window (forced_push)."""
+        if self.config.forced_push and (self.snd_nxt + n).since(self._pushed_seq) > self.max_snd_wnd // 2:
+            self._pushed_seq = self.snd_nxt + n
+            return PSH
+        return Flags(0)
 
     def _send_fin(self, now: float, data: bytes = b"", *, arm_rto: bool = True) -> None:
         self._fin_sent = True
@@ -951,6 +1141,8 @@ class Endpoint:
             self._rtt_seq, self._rtt_sent_at = end, now
         if arm_rto and Timer.RETRANSMIT not in self._timers:  # RFC 6298 section 5.1
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
+        if payload and self._acks is not None:
+            self._acks.data_sent(now)
         self._send(seq, flags, payload, key, options=options)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
@@ -985,10 +1177,16 @@ class Endpoint:
         """Build one segment of this connection and report it for sending."""
         if flags & RST:
             window = 0
-        elif flags & SYN:
-            window = min(self.rcv_wnd, 65535)  # never scaled in a SYN (RFC 7323 2.2)
+        elif flags & SYN:  # never scaled in a SYN (RFC 7323 2.2)
+            window = self._initial_window or min(self.rcv_wnd, 65535)
         else:
-            window = min(self.rcv_wnd >> self.rcv_wscale, 65535)
+            wnd = self.rcv_wnd
+            self._last_wnd = wnd
+            if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
+                wnd += -wnd % (1 << self.rcv_wscale)
+            window = min(wnd >> self.rcv_wscale, 65535)
+            if self._initial_window and flags & ACK:
+                self._rcv_adv = self.rcv_nxt + (window << self.rcv_wscale)
         if (
             flags == ACK
             and not payload
@@ -1002,12 +1200,17 @@ class Endpoint:
             # it builds; only challenge ACKs (tcp_respond()) go out bare.
             seq, flags = self.snd_nxt - 1, FIN | ACK
         ack = self.rcv_nxt if flags & ACK else SeqNum(0)
-        if self._ts_ok and not flags & (SYN | RST):  # RFC 7323 3.2: on every segment once agreed
-            options = Options(timestamps=(self._ts_value(), self._ts_recent))
+        if not flags & (SYN | RST):
+            options = self._segment_options(flags)
         seg = Segment(
             self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
         )
         if flags & ACK:  # every ACK sent settles the one owed
+            if self._acks is not None:
+                self._acks.ack_sent(self._ack_scheduled)
+            self._ack_scheduled = False
+            self._rcv_wup = self.rcv_nxt
+            self._dsack = None
             self._ack_pending = False
             self._unacked_full_segments = 0
             self._window_update = False
@@ -1015,6 +1218,15 @@ class Endpoint:
                 self._stop(Timer.DELAYED_ACK)
         view = self.tcb() if self.explaining else NOT_RECORDED
         self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
+
+    def _segment_options(self, flags: Flags) -> Options:
+        """Options after the handshake: timestamps on every segment once agreed (RFC 7323 3.2), SACK blocks
+        on an ACK while data is held out of order or a duplicate came (RFC 2018 4, RFC 2883)."""
+        timestamps = (self._ts_value(), self._ts_recent) if self._ts_ok else None
+        blocks = self._sack_blocks() if flags & ACK and self._sacking() else ()
+        if timestamps is None and not blocks:
+            return NO_OPTIONS
+        return Options(timestamps=timestamps, sack_blocks=blocks)
 
     def _ack_now(self, key: SendKey) -> None:
         self._send(self.snd_nxt, ACK, b"", key)
@@ -1030,6 +1242,58 @@ class Endpoint:
         )
 
     # ------------------------------------------------------------- helpers
+    def _answer_out_of_window(self, seg: Segment, now: float, key: SendKey, why: ReceiveKey) -> ReceiveKey:
+        """Answer a segment that is not acceptable with an ACK (RFC 9293 3.10.7.4, first step).  Linux answers
+        an empty one (or a SYN) at most once per invalid_ratelimit (tcp_oow_rate_limited): data is always
+        answered, since it cannot be part of an ACK loop."""
+        if self.config.oow_ratelimit and (not seg.payload or seg.flags & SYN):
+            last = self._oow_answered_at
+            if last is not None and now - last < self.config.invalid_ratelimit:
+                return ReceiveKey.OUT_OF_WINDOW_LIMITED
+            self._oow_answered_at = now
+        self._ack_now(key)
+        return why
+
+    def _sacking(self) -> bool:
+        """Both ends offered SACK-permitted: this receiver reports what it holds (RFC 2018 section 4)."""
+        return self.peer_sack_permitted and self.config.sack_permitted and not self.config.no_options
+
+    def _report_duplicate(self, start: SeqNum, end: SeqNum) -> None:
+        """Remember a duplicate for the next ACK's first SACK block: a D-SACK (RFC 2883 section 4)."""
+        if self._sacking() and start != end:
+            self._dsack = (start, end)
+        if self._acks is not None:  # Linux answers a duplicate at once (tcp_enter_quickack_mode)
+            self._acks.enter_quickack(self._last_wnd or self.rcv_wnd)  # tp->rcv_wnd: the window last announced
+
+    def _sack_blocks(self) -> tuple[tuple[SeqNum, SeqNum], ...]:
+        """The SACK blocks of an ACK (RFC 2018 section 4): a D-SACK first (RFC 2883), then the out-of-order
+        data held, the block of the latest arrival first; 3 fit beside the timestamps, 4 without."""
+        blocks: list[tuple[SeqNum, SeqNum]] = [self._dsack] if self._dsack is not None else []
+        if self._ooo:
+            base = self.rcv_nxt
+            ranges: list[list[SeqNum]] = []
+            for start in sorted(self._ooo, key=lambda s: SeqNum(s).since(base)):
+                seg = self._ooo[start]
+                if ranges and seg.seq.since(ranges[-1][1]) <= 0:
+                    if seg.end.since(ranges[-1][1]) > 0:
+                        ranges[-1][1] = seg.end
+                else:
+                    ranges.append([seg.seq, seg.end])
+            rank = {start: i for i, start in enumerate(self._sack_recent)}
+
+            def recency(r: list[SeqNum]) -> int:
+                return min(
+                    (
+                        rank.get(s, len(rank))
+                        for s in self._ooo
+                        if SeqNum(s).since(r[0]) >= 0 and r[1].since(SeqNum(s)) > 0
+                    ),
+                    default=len(rank),
+                )
+
+            blocks += [(r[0], r[1]) for r in sorted(ranges, key=recency)]
+        return tuple(blocks[: 3 if self._ts_ok else 4])
+
     def _acceptable(self, seg: Segment) -> bool:
         """The four cases of the acceptability test (RFC 9293 3.10.7.4, first step)."""
         wnd = self.rcv_wnd
@@ -1121,9 +1385,10 @@ class Endpoint:
         if self.config.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
             self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
-        if opts.wscale is not None and self.config.window_scale is not None:
+        offered = self._offered_wscale()
+        if opts.wscale is not None and offered is not None:
             self.snd_wscale = min(opts.wscale, 14)
-            self.rcv_wscale = self.config.window_scale
+            self.rcv_wscale = offered
         else:
             self.snd_wscale = self.rcv_wscale = 0
 
@@ -1133,7 +1398,7 @@ class Endpoint:
         cfg = self.config
         if cfg.no_options:
             return NO_OPTIONS
-        wscale = cfg.window_scale if reply_to is None or reply_to.options.wscale is not None else None
+        wscale = self._offered_wscale() if reply_to is None or reply_to.options.wscale is not None else None
         sack = cfg.sack_permitted and (reply_to is None or reply_to.options.sack_permitted)
         timestamps = None
         if cfg.timestamps and (reply_to is None or reply_to.options.timestamps is not None):
@@ -1141,11 +1406,34 @@ class Endpoint:
         return Options(mss=self.adv_mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
 
     def _ts_value(self) -> int:
-        """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock)."""
-        return int(self._clock * 1000) & 0xFFFFFFFF
+        """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock), from a per-connection offset
+        where the profile says so (RFC 7323 7.1 recommends one; Linux does it since 4.10)."""
+        return (int(self._clock * 1000) + self._ts_offset) & 0xFFFFFFFF
 
-    def _after_handshake(self) -> None:
+    def _offered_wscale(self) -> int | None:
+        """The window-scale shift we offer: the profile's, or (Linux's tcp_select_initial_window) the one
+        the largest receive buffer needs: ilog2(buffer) - 15, between 0 and 14 (RFC 7323 2.3)."""
+        cfg = self.config
+        if cfg.window_scale is not None or not cfg.window_scale_auto:
+            return cfg.window_scale
+        space = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max)
+        return min(14, max(0, space.bit_length() - 16))
+
+    def _rcv_mss_guess(self) -> int:
+        """The size of the segments the peer will send, before any arrives: our MSS less the timestamps."""
+        return self.adv_mss - (12 if self._ts_ok else 0)
+
+    def _choose_initial_window(self, mss: int) -> None:
+        """Linux's tcp_select_initial_window: the SYN's window, a whole number of ``mss`` (at most 65535)."""
+        if self.config.round_window_to_mss:
+            space = min(self.recv_buffer, 65535)
+            self._initial_window = self._rcv_ssthresh = space - space % mss if space >= mss else space
+
+    def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
+        if self._acks is not None:
+            self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
+        self._pushed_seq = self._snd_sml = self.snd_una
         if self.config.keepalive:
             self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.
@@ -1213,6 +1501,17 @@ class Endpoint:
         self.remote_addr, self.remote_port = "", 0
         self.snd_una = self.snd_nxt = self.iss
         self._move(State.LISTEN, key)
+
+
+def _ts_before(a: int, b: int) -> bool:
+    """Timestamp ``a`` is older than ``b``, modulo 2**32 (RFC 7323 5.2)."""
+    return a != b and (a - b) & 0xFFFFFFFF >= 0x80000000
+
+
+def _ts_offset(iss: int) -> int:
+    """A per-connection timestamp offset, made from the ISN (itself seeded): Linux hashes the addresses
+    with a secret (secure_tcp_ts_off); any value that differs per connection shows the same."""
+    return (iss * 0x9E3779B1 + 0x7F4A7C15) & 0xFFFFFFFF
 
 
 def _trim_front(seg: Segment, n: int) -> Segment:

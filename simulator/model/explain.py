@@ -41,6 +41,16 @@ SEND: dict[SendKey, str] = {
     "acknowledging {peer}'s FIN, which occupied one sequence number.",
     SendKey.ZERO_WINDOW_PROBE: "{peer}'s window is zero, so the persist timer fired: {who} probes with one byte "
     "(seq={seq}) to make {peer} report its window again (RFC 9293 section 3.8.6.1).",
+    SendKey.ZERO_WINDOW_PROBE_EMPTY: "{peer}'s window is zero, so the persist timer fired: {who} probes with an empty "
+    "ACK at seq={seq}, one below SND.UNA, as Linux does (tcp_xmit_probe_skb). It carries no data, but it lies "
+    "outside {peer}'s window, so {peer} must answer with an ACK that reports its window.",
+    SendKey.ACK_PAWS: "The segment's timestamp is older than the last one {who} accepted (TS.Recent): PAWS takes it "
+    "for an old duplicate (RFC 7323 section 5.3), so {who} drops it and answers with an ACK of where it is, "
+    "ack={ack}.",
+    SendKey.ACK_QUICK: "{who} is in quick-ACK mode (the start of a connection, or after a quiet spell): Linux "
+    "acknowledges each segment at once so that {peer}'s sending can speed up, ack={ack}.",
+    SendKey.ACK_PUSHED_READ: "{who}'s application has read the small segments that were waiting: Linux acknowledges "
+    "them now rather than wait for the delayed-ACK timer (tcp_cleanup_rbuf), ack={ack}.",
     SendKey.ACK_DATA: "{who} acknowledges the data: ack={ack} is the next byte it expects (acknowledgements are "
     "cumulative).",
     SendKey.ACK_EVERY_SECOND: "Delayed ACKs: this is the second full-sized segment since the last ACK, so {who} "
@@ -144,6 +154,11 @@ RECEIVE: dict[ReceiveKey, str] = {
     ReceiveKey.FIN_AGAIN: "A FIN that {who} already has (a retransmission).",
     ReceiveKey.KEEPALIVE_PROBE: "A keep-alive probe: no data, and seq one below RCV.NXT={rcv_nxt}, so it lies "
     "before the window and is not taken; {who} answers it with an ACK.",
+    ReceiveKey.PAWS_REJECTED: "The segment's timestamp is older than TS.Recent: rejected by PAWS (RFC 7323 "
+    "section 5.3), whatever its sequence numbers.",
+    ReceiveKey.OUT_OF_WINDOW_LIMITED: "The segment lies outside the receive window, but {who} answered such a "
+    "segment less than 0.5 s ago: it drops this one without an answer (Linux's tcp_oow_rate_limited, "
+    "net.ipv4.tcp_invalid_ratelimit), so that two confused ends cannot trade ACKs forever.",
     ReceiveKey.UNACCEPTABLE: "The segment is not acceptable: its sequence numbers lie outside the receive window "
     "(RCV.NXT={rcv_nxt}, RCV.WND={rcv_wnd}).",
     ReceiveKey.CHALLENGE_SYN: "A SYN on a synchronized connection is not trusted.",
@@ -164,6 +179,9 @@ RECEIVE: dict[ReceiveKey, str] = {
     "reset).",
     ReceiveKey.TIME_WAIT_IGNORED: "In TIME-WAIT the connection only waits; this segment needs no answer.",
     ReceiveKey.ACK_FOR_UNSENT: "The segment acknowledges data that was never sent.",
+    ReceiveKey.ACK_FOR_UNSENT_DROPPED: "The segment acknowledges data that was never sent: Linux drops it without "
+    "an answer (tcp_ack), where RFC 9293 3.10.7.4 would answer with an ACK, and takes nothing from it, not "
+    "even its timestamp.",
     ReceiveKey.WINDOW_FULL: "The segment starts at RCV.NXT={rcv_nxt}, but the receive window is 0: its ACK field is "
     "used (RFC 9293 asks for that allowance), its data is not.",
     ReceiveKey.CLOSING_FIN_ACKED: "The ACK acknowledges {who}'s FIN: both FINs are acknowledged, {who} waits in "

@@ -2,8 +2,10 @@
 
 A profile is an ``EndpointConfig`` plus the preprocessor symbols a packetdrill
 script may test (``#ifdef FreeBSD`` / ``#ifdef STANDARD``).  The default is
-``linux``; ``rfc`` is the plain text of RFC 9293 (RFC 793's reset rules, no
-RFC 5961); ``freebsd`` makes the choices the tcp-testsuite scripts expect.
+``linux``, Linux 6.x as a capture of an ordinary conversation shows it;
+``simple`` keeps Linux's rules but none of its options, for first lessons;
+``rfc`` is the plain text of RFC 9293 (RFC 793's reset rules, no RFC 5961);
+``freebsd`` makes the choices the tcp-testsuite scripts expect.
 """
 
 from __future__ import annotations
@@ -30,8 +32,38 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "linux",
-            "Linux-like (the default): immediate ACKs early in a connection, the ACK of a FIN held so a close "
-            "can carry it, challenge ACKs (RFC 5961), MSS option only.",
+            "Linux 6.x (the default): SYN options mss, SACK-permitted, timestamps and window scale (the shift its "
+            "largest receive buffer needs), timestamps on every segment and SACK blocks; windows in whole segments; "
+            "quick ACKs at the start, then delayed ACKs of 40 ms and more, interactive mode and an ACK every second "
+            "full segment; RTO floor 200 ms on the variance, linear SYN timeouts, 60 s TIME-WAIT; empty zero-window "
+            "probes, segments of at most half the peer's window, Nagle's algorithm; challenge ACKs (RFC 5961).",
+            EndpointConfig(
+                sack_permitted=True,
+                timestamps=True,
+                window_scale_auto=True,
+                round_window_to_mss=True,
+                ts_offset=True,
+                oow_ratelimit=True,
+                ack_policy=AckPolicy.LINUX,
+                syn_linear_timeouts=4,
+                min_rto=0.2,
+                rto_min_on_variance=True,
+                max_rto=120.0,
+                msl=30.0,
+                empty_window_probe=True,
+                half_window_segments=True,
+                forced_push=True,
+                nagle=True,
+                unsent_ack_dropped=True,
+                ts_recent_on_valid_ack=True,
+            ),
+            frozenset({"STANDARD", "Linux"}),
+        ),
+        Profile(
+            "simple",
+            "Linux's rules without its options, for first lessons: MSS option only, so ladders show just the "
+            "numbers the lesson is about; every segment ACKed at once early on, the ACK of a FIN held so a close "
+            "can carry it, challenge ACKs (RFC 5961), RFC 6298's 1 s minimum RTO, a 4 s TIME-WAIT.",
             EndpointConfig(),
             frozenset({"STANDARD", "Linux"}),
         ),

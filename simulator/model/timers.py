@@ -25,9 +25,18 @@ class Timer(enum.Enum):
 class RtoEstimator:
     """Smoothed RTT and retransmission timeout, RFC 6298 sections 2 and 5."""
 
-    __slots__ = ("backoff", "base", "g", "max_rto", "min_rto", "rto", "rttvar", "slop", "srtt")
+    __slots__ = ("backoff", "base", "floor_on_variance", "g", "max_rto", "min_rto", "rto", "rttvar", "slop", "srtt")
 
-    def __init__(self, initial: float, minimum: float, maximum: float, granularity: float, slop: float = 0.0) -> None:
+    def __init__(
+        self,
+        initial: float,
+        minimum: float,
+        maximum: float,
+        granularity: float,
+        slop: float = 0.0,
+        *,
+        floor_on_variance: bool = False,
+    ) -> None:
         self.srtt: float | None = None
         self.rttvar = 0.0
         self.rto = initial  # section 2.1: until a sample, RTO = 1 s
@@ -37,6 +46,7 @@ class RtoEstimator:
         self.backoff = 0  # times the timer has expired for the same segment
         self.base = initial  # the RTO before any slop is added
         self.slop = slop  # FreeBSD adds rexmit_slop to each computed RTO
+        self.floor_on_variance = floor_on_variance  # Linux: the minimum bounds the variance term, not the RTO
 
     def sample(self, r: float) -> None:
         """Take one RTT measurement R (only from segments never retransmitted: Karn)."""
@@ -46,7 +56,10 @@ class RtoEstimator:
         else:  # section 2.3, alpha = 1/8, beta = 1/4
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
             self.srtt = 0.875 * self.srtt + 0.125 * r
-        rto = self.srtt + max(self.g, 4 * self.rttvar)
+        if self.floor_on_variance:  # Linux's tcp_set_rto: RTO = SRTT + max(4 * RTTVAR, tcp_rto_min)
+            rto = self.srtt + max(self.g, 4 * self.rttvar, self.min_rto)
+        else:
+            rto = self.srtt + max(self.g, 4 * self.rttvar)
         self.base = min(max(rto, self.min_rto), self.max_rto)  # section 2.4 and 2.5
         self.rto = self.base + self.slop
         self.backoff = 0

@@ -95,8 +95,12 @@ class Application:
         endpoint: Endpoint,
         script: list[Step],
         address_of: dict[str, tuple[str, int]],
+        *,
+        pause_after_sending: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        self.pause_after_sending = pause_after_sending  # loopback: return after a step that sent a segment
+        self.paused = False
         self.script = script
         self.address_of = address_of
         self.position = 0
@@ -106,6 +110,7 @@ class Application:
         self.reported = False  # the failure has been written to the trace
         self._waiting_since: float | None = None
         self.read_data = bytearray()
+        self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
 
     @property
     def done(self) -> bool:
@@ -129,6 +134,9 @@ class Application:
                 return
             self.position += 1
             self._waiting_since = None
+            if self.pause_after_sending and ep.has_sends:
+                self.paused = True
+                return
 
     def _do(self, step: Step, now: float) -> bool:
         """Perform or test ``step``; False means "wait and call again"."""
@@ -158,8 +166,11 @@ class Application:
             return self.received >= (step.amount or 0) or self._stream_over()
         if action == Action.WAIT_FOR_EOF:
             return (ep.eof and not ep.readable) or self._stream_over()
-        if action == Action.SEND:
-            ep.send(step.data, now)
+        if action == Action.SEND:  # a blocking send: wait while the send buffer is full
+            self._sent_of_step += ep.send(step.data[self._sent_of_step :], now)
+            if self._sent_of_step < len(step.data):
+                return False
+            self._sent_of_step = 0
         elif action == Action.READ:
             self._read(step.amount, now)
         elif action == Action.SHUTDOWN:

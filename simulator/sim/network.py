@@ -125,6 +125,8 @@ def _ordinal(n: int) -> str:
 
 # Heap entry kinds
 _ARRIVE, _TIMER, _APP, _INJECT = 0, 1, 2, 3
+# Order of events due at the same instant (see Network._push)
+_ORDER_NOW, _ORDER_TIMER, _BACKLOG, _ORDER_NEXT_STEP = 0, 1, 2, 3
 
 
 class Network:
@@ -139,8 +141,13 @@ class Network:
         record: bool = True,
         scenario: str = "",
         title: str = "",
+        loopback: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
+        # Linux's loopback: a segment is handled by its receiver inside the sender's system call, so an
+        # application's next step waits until every segment due at that instant has been handled.
+        self.loopback = loopback
+        self._from_timer = False  # the event being handled is a timer, or follows from one
         self.now = 0.0
         self.default_link = default_link or LinkParams()
         self.links: dict[tuple[str, str], LinkParams] = {}
@@ -153,7 +160,7 @@ class Network:
         self.address_of: dict[str, tuple[str, int]] = {}
         self.segments_sent = 0
         self.segments_delivered = 0
-        self._heap: list[tuple[float, bool, int, int, object]] = []
+        self._heap: list[tuple[float, int, int, int, object]] = []
         self._counter = 0
         self._busy_until: dict[tuple[str, str], float] = {}
         self._timer_at: dict[str, float] = {}
@@ -182,7 +189,7 @@ class Network:
         self._views[endpoint.name] = endpoint.tcb()
         self.trace.endpoints.append(EndpointInfo(endpoint.name, endpoint.addr, endpoint.port, int(endpoint.iss)))
         if script is not None:
-            self.apps[endpoint.name] = Application(endpoint, script, self.address_of)
+            self.apps[endpoint.name] = Application(endpoint, script, self.address_of, pause_after_sending=self.loopback)
             self._push(start, _APP, endpoint)
         return endpoint
 
@@ -203,7 +210,7 @@ class Network:
         heap = self._heap
         handled = 0
         while heap:
-            time, _, _, kind, obj = heap[0]
+            time, order, _, kind, obj = heap[0]
             if until is not None and time > until:
                 break
             heapq.heappop(heap)
@@ -211,6 +218,7 @@ class Network:
             handled += 1
             if handled > max_events:
                 raise ScenarioError(f"the run did not settle after {max_events} events (is a script waiting forever?)")
+            self._from_timer = order >= _BACKLOG
             if kind == _ARRIVE:
                 self._arrive(obj, time)  # type: ignore[arg-type]
             elif kind == _TIMER:
@@ -240,12 +248,15 @@ class Network:
             out.append(f"fault {i} never fired: it was to act on {fault.describe()}, and {matched}{hint}.")
         return out
 
-    def _push(self, time: float, kind: int, obj: object) -> None:
-        # A timer runs after whatever else is due at the same instant: a kernel's timer never
-        # fires before its deadline has passed (Linux rounds it up to the next jiffy), so a
-        # segment that arrives at that moment is handled first.
+    def _push(self, time: float, kind: int, obj: object, *, order: int | None = None) -> None:
+        # At one instant: what applications cause first, then timers (a kernel's timer never fires
+        # before its deadline has passed: Linux rounds it up to the next jiffy), then on loopback
+        # what the timers sent (the receive softirq after the timer softirq), then an application's
+        # next step on loopback.
         self._counter += 1
-        heapq.heappush(self._heap, (time, kind == _TIMER, self._counter, kind, obj))
+        if order is None:
+            order = _ORDER_TIMER if kind == _TIMER else _ORDER_NOW
+        heapq.heappush(self._heap, (time, order, self._counter, kind, obj))
 
     def _timer(self, ep: Endpoint, now: float) -> None:
         if self._timer_at.get(ep.name) == now:
@@ -253,19 +264,27 @@ class Network:
         deadline = ep.next_timer()
         if deadline is not None and deadline <= now:
             ep.on_timer(now)
+        self._from_timer = True
         self._settle(ep, now)
 
     def _run_app(self, ep: Endpoint, now: float) -> None:
-        self._settle(ep, now, run_app=True)
+        self._settle(ep, now, run_app=True, woken=True)
 
-    def _settle(self, ep: Endpoint, now: float, *, run_app: bool = True) -> None:
-        """Hand on what ``ep`` produced; let its application react, until quiet."""
+    def _settle(self, ep: Endpoint, now: float, *, run_app: bool = True, woken: bool = False) -> None:
+        """Hand on what ``ep`` produced; let its application react, until quiet.
+
+        On loopback an application that a segment or a timer wakes runs only once every segment
+        due at that instant has been handled (the scheduler runs it after the softirqs)."""
         app = self.apps.get(ep.name)
         while True:
             notes = ep.drain()
             if notes:
                 self._handle_notes(ep, notes, now)
             if app is None or not run_app:
+                break
+            if self.loopback and not woken:
+                if not app.done:
+                    self._push(now, _APP, ep, order=_ORDER_NEXT_STEP)
                 break
             position, wake = app.position, app.wake_at
             app.run(now)
@@ -274,6 +293,11 @@ class Network:
                 self._event(now, EventKind.ERROR, ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
             if app.wake_at is not None and app.wake_at != wake:
                 self._push(app.wake_at, _APP, ep)
+            if app.paused:  # loopback: the segments go first, the next step after all they cause
+                app.paused = False
+                self._handle_notes(ep, ep.drain(), now)
+                self._push(now, _APP, ep, order=_ORDER_NEXT_STEP)
+                break
             if not ep.has_notes and app.position == position:
                 break
         self._arm(ep)
@@ -404,7 +428,10 @@ class Network:
         delay = link.latency + extra
         if link.jitter:
             delay += self.rng.random() * link.jitter
-        self._push(depart + delay, _ARRIVE, seg)
+        # On loopback a segment sent by a timer waits in the backlog until every timer due now has run
+        # (the timer softirq before the receive softirq).
+        order = _BACKLOG if self.loopback and self._from_timer else _ORDER_NOW
+        self._push(depart + delay, _ARRIVE, seg, order=order)
 
     def _drop(self, seg: Segment, sender: str, now: float, why: str) -> None:
         self._note_event(now, EventKind.DROP, sender, seg, why)

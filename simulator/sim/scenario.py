@@ -57,10 +57,20 @@ _CONFIG_KEYS = {
     "fast_retransmit": "fast_retransmit",
     "rfc5961": "rfc5961",
     "auto_read": "auto_read",
+    "nagle": "nagle",
+    "fixed_recv_buffer": "fixed_recv_buffer",
+    "recv_buffer_max": "recv_buffer_max",
+    "syn_linear_timeouts": "syn_linear_timeouts",
+    "delayed_ack_min": "delayed_ack_min",
+    "quickacks": "quickacks",
+    "send_buffer": "send_buffer",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
-_TOP_KEYS = {"name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure"}
+_TOP_KEYS = {
+    "name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure", "profile",
+    "profile_reason",
+}  # fmt: skip
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
 _INJECT_KEYS = {"at", "from", "to", "flags", "seq", "ack", "window", "len", "why"}
 
@@ -96,6 +106,9 @@ class Scenario:
     injections: tuple[Injection, ...] = ()
     until: float | None = None
     figure: str = ""  # the RFC 9293 figure this scenario reproduces, if any
+    profile: str = DEFAULT_PROFILE  # the profile its endpoints start from, unless one names its own
+    profile_reason: str = ""  # why the scenario uses that profile (every built-in one says)
+    loopback: bool = False  # segments handed over inside the sender's call, as on Linux's lo
 
     def endpoint(self, name: str) -> EndpointSpec:
         for spec in self.endpoints:
@@ -156,6 +169,7 @@ class Scenario:
             record=record,
             scenario=self.name,
             title=self.title,
+            loopback=self.loopback,
         )
         # ISNs not given are drawn from their own generator so that changing
         # the loss does not change them (RFC 9293 3.4.1 leaves the choice open).
@@ -237,13 +251,23 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     if not endpoints_table:
         raise ScenarioError("no endpoints: add [endpoint.client] and [endpoint.server] tables")
     names = list(endpoints_table)
+    top_profile = data.get("profile", DEFAULT_PROFILE)
+    if not isinstance(top_profile, str) or top_profile not in PROFILES:
+        raise ScenarioError(f"profile must be one of {', '.join(PROFILES)}, not {top_profile!r}")
     specs: list[EndpointSpec] = []
     for i, name in enumerate(names):
-        specs.append(_endpoint(name, _table(endpoints_table[name], f"[endpoint.{name}]"), i, names))
+        specs.append(_endpoint(name, _table(endpoints_table[name], f"[endpoint.{name}]"), i, names, top_profile))
     addresses = [(s.address, s.port) for s in specs]
     if len(set(addresses)) != len(addresses):
         raise ScenarioError("two endpoints share the same address and port")
-    network = _table(data.get("network", {}), "[network]")
+    network = dict(_table(data.get("network", {}), "[network]"))
+    loopback = network.pop("loopback", False)
+    if not isinstance(loopback, bool):
+        raise ScenarioError(f"[network]: loopback must be true or false, not {loopback!r}")
+    if loopback and any(network.get(k, 0) for k in ("latency", "jitter", "reorder")):
+        raise ScenarioError("[network]: loopback hands each segment over at once: no latency, jitter or reorder")
+    if loopback:
+        network["latency"] = 0.0
     plain = {k: v for k, v in network.items() if not isinstance(v, dict)}
     _only(plain, _LINK_KEYS, "[network]")
     link = _make(LinkParams, plain, "[network]")
@@ -278,10 +302,15 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
         injections=injections,
         until=float(until) if until is not None else None,
         figure=str(data.get("figure", "")),
+        profile=top_profile,
+        profile_reason=str(data.get("profile_reason", "")).strip(),
+        loopback=loopback,
     )
 
 
-def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) -> EndpointSpec:
+def _endpoint(
+    name: str, table: dict[str, Any], index: int, names: list[str], default_profile: str = DEFAULT_PROFILE
+) -> EndpointSpec:
     where = f"[endpoint.{name}]"
     _only(table, _ENDPOINT_KEYS, where)
     if "#" in name or not name:
@@ -296,9 +325,10 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
                 try:
                     value = AckPolicy(value)
                 except ValueError:
-                    raise ScenarioError(f'{where}: ack must be "immediate" or "delayed", not {value!r}') from None
+                    choices = " or ".join(f'"{p.value}"' for p in AckPolicy)
+                    raise ScenarioError(f"{where}: ack must be {choices}, not {value!r}") from None
             settings[attr] = value
-    profile_name = table.get("profile", DEFAULT_PROFILE)
+    profile_name = table.get("profile", default_profile)
     if not isinstance(profile_name, str) or profile_name not in PROFILES:
         raise ScenarioError(f"{where}: profile must be one of {', '.join(PROFILES)}, not {profile_name!r}")
     config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)

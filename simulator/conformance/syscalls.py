@@ -1,0 +1,362 @@
+"""The system calls a packetdrill script makes, read from its text and run on the runner's host.
+
+Each call reads its arguments as packetdrill writes them (``write(4, ..., 1000)``,
+``sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_flags=0}, 0)``,
+``poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 100)``), asks the host (``host.py``) what it
+does and returns, and says what the model lacks by name (``NeedsFeature``).  A call that blocks
+hands the driver a ``ready`` function, asked again after every event until it answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol
+
+from ..model.errors import ScenarioError
+from ..model.states import State
+from .host import Host, Return, Socket
+from .script import Failed, Feature, Line, NeedsFeature, ScriptError
+
+MAX_CALL_BYTES = 1 << 24  # the most one system call may write or read
+
+# Socket options that change nothing the model or the runner could check: the machine's environment.
+ENVIRONMENT_OPTIONS = frozenset(
+    {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "SO_SNDBUF", "IPV6_V6ONLY"}
+)
+OPTION_FEATURES = {
+    "TCP_USER_TIMEOUT": Feature.USER_TIMEOUT,
+    "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
+    "TCP_CORK": Feature.CORK,
+    "SO_ZEROCOPY": Feature.ZEROCOPY,
+    "SO_TIMESTAMPING": Feature.TIMESTAMPING,
+    "TCP_FASTOPEN": Feature.FAST_OPEN,
+    "TCP_FASTOPEN_CONNECT": Feature.FAST_OPEN,
+    "TCP_FASTOPEN_KEY": Feature.FAST_OPEN,
+    "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
+    "TCP_MD5SIG": Feature.MD5,
+    "TCP_INQ": Feature.TCP_INQ,
+    "SO_LINGER": Feature.LINGER,
+    "IP_TOS": Feature.IP_FIELDS,
+    "IPV6_TCLASS": Feature.IP_FIELDS,
+}
+# Socket options the model has a setting for: the EndpointConfig fields each one sets.
+OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
+    "TCP_NOOPT": lambda v: {"no_options": bool(v)},
+    "TCP_KEEPINIT": lambda v: {"connect_timeout": float(v)},
+    "SO_RCVBUF": lambda v: {"recv_buffer": v, "fixed_recv_buffer": True},  # locked: no autotuning
+    "TCP_NODELAY": lambda v: {"nagle": not v},
+    "TCP_MAXSEG": lambda v: {"mss": v},
+    "TCP_SYNCNT": lambda v: {"syn_retries": v},
+    "SO_KEEPALIVE": lambda v: {"keepalive": bool(v)},
+    "TCP_KEEPIDLE": lambda v: {"keepalive_idle": float(v)},
+    "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
+    "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
+}
+SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
+NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
+
+
+class Driver(Protocol):
+    """What a system call needs of the runner that drives it."""
+
+    host: Host
+    now: float
+    last_fd: int | None
+
+    def wait(
+        self, line: Line, call: str, expected: Return, ready: Callable[[], Return | None], deadline: float | None
+    ) -> None: ...
+
+    def skip(self, what: str) -> None: ...
+
+    def count_environment(self, what: str) -> None: ...
+
+
+Call = Callable[[Driver, Line, list[str], Return], Return | None]
+
+
+def lookup(name: str) -> Call | None:
+    """The function for a system call, or ``None`` if the runner does not have it."""
+    return CALLS.get(name)
+
+
+def _sock(run: Driver, line: Line, fd_text: str) -> Socket:
+    fd = int(fd_text) if fd_text.lstrip("-").isdigit() and len(fd_text) < 10 else -1
+    sock = run.host.lookup(fd)
+    if sock is None:
+        raise Failed(line.number, f"line {line.number}: file descriptor {fd_text[:20]} is not an open socket")
+    return sock
+
+
+def _int_arg(text: str, line: Line, *, limit: int = MAX_CALL_BYTES) -> int:
+    value = text.strip("[] ")
+    if not value.isdigit() or len(value) > 12:
+        return 0
+    if int(value) > limit:
+        raise ScriptError(f"line {line.number}: {value} bytes is beyond the runner's budget ({limit} per call)")
+    return int(value)
+
+
+def _iov_total(text: str, line: Line) -> int:
+    """The bytes of a msghdr's iovecs: ``msg_iov(2)=[{..., 100}, {..., 200}]``."""
+    return sum(_int_arg(n, line) for n in re.findall(r"\{\s*\.\.\.\s*,\s*(\d+)\s*\}", text))
+
+
+def _would_block(expected: Return) -> Return:
+    return -1, "EAGAIN" if expected[1] == "EAGAIN" else "EWOULDBLOCK"
+
+
+# ---------------------------------------------------------------- descriptors and options
+def socket(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    if len(args) > 1 and "SOCK_DGRAM" in args[1]:
+        raise NeedsFeature(Feature.UDP, f"line {line.number}: a UDP socket needs {Feature.UDP}")
+    fd = run.host.new_fd(expected[0])
+    run.host.open(fd, nonblocking=len(args) > 1 and "SOCK_NONBLOCK" in args[1])
+    run.last_fd = fd
+    return fd, None
+
+
+def fcntl(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    sock = _sock(run, line, args[0])
+    if args[1] == "F_GETFL":
+        return (0x02 | (0x800 if sock.nonblocking else 0)), None  # O_RDWR, O_NONBLOCK
+    if args[1] == "F_SETFL":
+        sock.nonblocking = "O_NONBLOCK" in args[2]
+        return 0, None
+    run.skip("fcntl")
+    return expected
+
+
+def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    sock = _sock(run, line, args[0])
+    option = args[2]
+    value = _int_arg(args[3], line, limit=1 << 31) if len(args) > 3 else 0
+    if option in OPTION_FEATURES:
+        feature = OPTION_FEATURES[option]
+        raise NeedsFeature(feature, f"line {line.number}: setsockopt {option} needs {feature}")
+    if option in ENVIRONMENT_OPTIONS:
+        run.count_environment(f"setsockopt {option}")
+        return 0, None
+    if option not in OPTION_SETTINGS:
+        wanted = f"the socket option {option}"
+        raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
+    try:
+        new = replace(sock.endpoint.config, **OPTION_SETTINGS[option](value))
+    except ScenarioError as exc:
+        raise NeedsFeature(f"{option} of {value} ({exc})") from None
+    run.host.configure(sock, new)
+    if option == "SO_RCVBUF":
+        sock.endpoint.recv_buffer = value
+    return 0, None
+
+
+def getsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    sock = _sock(run, line, args[0])
+    option, want = args[2], args[3].strip("[]")
+    if option == "SO_ERROR":
+        got = run.host.so_error(sock)
+    elif option == "SO_RCVBUF":
+        got = str(sock.endpoint.recv_buffer)
+    elif option == "TCP_MAXSEG":
+        got = str(run.host.maxseg(sock))
+    elif option == "SO_SNDBUF":
+        raise NeedsFeature(Feature.SEND_BUFFER, f"line {line.number}: getsockopt {option} needs {Feature.SEND_BUFFER}")
+    elif option in OPTION_FEATURES:
+        feature = OPTION_FEATURES[option]
+        raise NeedsFeature(feature, f"line {line.number}: getsockopt {option} needs {feature}")
+    else:
+        wanted = f"the socket option {option}"
+        raise NeedsFeature(wanted, f"line {line.number}: getsockopt {option} needs {wanted}")
+    if got != want:
+        raise Failed(line.number, f"line {line.number}: {option} is {got}, but the script expects {want}")
+    return expected
+
+
+def ioctl(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    sock = _sock(run, line, args[0])
+    request, want = args[1], args[2].strip("[]") if len(args) > 2 else ""
+    if request in ("SIOCINQ", "FIONREAD"):
+        if sock.listening:
+            return -1, "EINVAL"
+        got = sock.endpoint.readable
+    elif request in ("SIOCOUTQ", "TIOCOUTQ"):
+        got = run.host.queued_out(sock)
+    elif request == "SIOCOUTQNSD":
+        got = sock.endpoint.unsent
+    else:
+        wanted = f"the ioctl {request}"
+        raise NeedsFeature(wanted, f"line {line.number}: needs {wanted}")
+    if str(got) != want:
+        raise Failed(line.number, f"line {line.number}: {request} is {got}, but the script expects {want}")
+    return expected
+
+
+# ---------------------------------------------------------------- connections
+def bind(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    return run.host.bind(_sock(run, line, args[0]))
+
+
+def listen(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    return run.host.listen(_sock(run, line, args[0]), run.now)
+
+
+def accept(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    sock = _sock(run, line, args[0])
+
+    def ready() -> Return | None:
+        got = run.host.accept(sock, expected[0])
+        if got is not None:
+            run.last_fd = got[0]
+        return got
+
+    got = ready()
+    if got is not None:
+        return got
+    if sock.nonblocking:
+        return _would_block(expected)
+    run.wait(line, "accept", expected, ready, None)
+    return None
+
+
+def connect(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    sock = _sock(run, line, args[0])
+    got = run.host.connect(sock, run.now)
+    if got is not None:
+        return got
+    if sock.nonblocking:
+        return -1, "EINPROGRESS"
+    run.wait(line, "connect", expected, lambda: run.host.connected(sock), None)
+    return None
+
+
+def shutdown(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    return run.host.shutdown(_sock(run, line, args[0]), args[1], run.now)
+
+
+def close(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    return run.host.close(_sock(run, line, args[0]), run.now)
+
+
+# ---------------------------------------------------------------- data
+def read(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
+    sock = _sock(run, line, args[0])
+    amount = _int_arg(args[2], line) if len(args) > 2 else 0
+
+    def ready() -> Return | None:
+        return run.host.receive(sock, amount, flags, run.now)
+
+    got = ready()
+    if got is not None:
+        return got
+    if sock.nonblocking or "MSG_DONTWAIT" in flags:
+        return _would_block(expected)
+    run.wait(line, line.text.partition("(")[0].strip(), expected, ready, None)
+    return None
+
+
+def recv(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    return read(run, line, args, expected, args[3] if len(args) > 3 else "")
+
+
+def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    flags = args[2] if len(args) > 2 else ""
+    if len(args) < 2 or "msg_control" in args[1] or "MSG_ERRQUEUE" in flags:
+        raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
+    return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags)
+
+
+def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
+    sock = _sock(run, line, args[0])
+    for flag, feature in SEND_FLAG_FEATURES.items():
+        if flag in flags:
+            raise NeedsFeature(feature, f"line {line.number}: {flag} needs {feature}")
+    if expected == (-1, "EFAULT"):
+        raise NeedsFeature(Feature.EFAULT, f"line {line.number}: a bad buffer pointer needs {Feature.EFAULT}")
+    amount = _int_arg(args[2], line) if len(args) > 2 else 0
+    _needs_a_send_buffer(sock, line, amount, expected)
+
+    def ready() -> Return | None:
+        return run.host.send(sock, amount, run.now)
+
+    got = ready()
+    if got is not None:
+        return got
+    run.wait(line, "write", expected, ready, None)
+    return None
+
+
+def _needs_a_send_buffer(sock: Socket, line: Line, amount: int, expected: Return) -> None:
+    """A write the script expects to block or to take part of the data: the model's send buffer has no limit."""
+    if sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+        return
+    if expected[1] in ("EAGAIN", "EWOULDBLOCK") or 0 <= expected[0] < amount or line.end is not None:
+        raise NeedsFeature(
+            Feature.SEND_BUFFER,
+            f"line {line.number}: the script expects write() to block or to take part: needs {Feature.SEND_BUFFER}",
+        )
+
+
+def send(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    return write(run, line, args, expected, args[3] if len(args) > 3 else "")
+
+
+def sendmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    total = _iov_total(args[1], line) if len(args) > 1 else 0
+    return write(run, line, [args[0], "...", str(total)], expected, args[2] if len(args) > 2 else "")
+
+
+# ---------------------------------------------------------------- poll
+def poll(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    entries = re.findall(r"\{([^{}]*)\}", args[0])
+    timeout = int(args[2]) if len(args) > 2 and args[2].lstrip("-").isdigit() and len(args[2]) < 10 else -1
+    wanted = [dict(re.findall(r"(\w+)\s*=\s*([\w|\s]+?)\s*(?:,|$)", entry)) for entry in entries]
+    socks = [_sock(run, line, w.get("fd", "-1")) for w in wanted]
+    start = run.now
+
+    def ready() -> Return | None:
+        events = [run.host.revents(s, w.get("events", "")) for s, w in zip(socks, wanted, strict=True)]
+        count = sum(1 for e in events if e)
+        if count == 0 and (timeout < 0 or run.now < start + timeout / 1000):
+            return None
+        for w, got in zip(wanted, events, strict=True):
+            want = {f.strip() for f in w.get("revents", "0").split("|")} - {"0"}
+            if "revents" in w and got != want:
+                raise Failed(
+                    line.number,
+                    f"line {line.number}: poll() revents are {'|'.join(sorted(got)) or '0'}, "
+                    f"but the script expects {w['revents']}",
+                )
+        return count, None
+
+    got = ready()
+    if got is not None:
+        return got
+    run.wait(line, "poll", expected, ready, start + timeout / 1000 if timeout >= 0 else None)
+    return None
+
+
+CALLS: dict[str, Call] = {
+    "socket": socket,
+    "fcntl": fcntl,
+    "setsockopt": setsockopt,
+    "getsockopt": getsockopt,
+    "ioctl": ioctl,
+    "bind": bind,
+    "listen": listen,
+    "accept": accept,
+    "accept4": accept,
+    "connect": connect,
+    "shutdown": shutdown,
+    "close": close,
+    "read": read,
+    "recv": recv,
+    "recvfrom": recv,
+    "recvmsg": recvmsg,
+    "write": write,
+    "send": send,
+    "sendto": send,
+    "sendmsg": sendmsg,
+    "poll": poll,
+}

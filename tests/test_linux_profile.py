@@ -1,0 +1,244 @@
+"""The linux profile's rules, one test each: options, windows, timestamps, SACK, ACKs, timers, Nagle.
+
+Each rule is what a Linux 6.x kernel does (the source named beside it); the real-kernel captures of
+tests/test_linux_conversations.py hold the profile to whole conversations.
+"""
+
+from dataclasses import asdict, replace
+
+from simulator import Flags, State
+from simulator.model.profiles import PROFILES
+from simulator.model.timers import Timer
+from simulator.sim.scenario import parse
+
+from .conftest import make_pair, seg
+
+LINUX = asdict(PROFILES["linux"].config)
+
+
+def linux_pair(server: dict[str, object] | None = None, **changes: object):
+    return make_pair(server=server, **{**LINUX, **changes})
+
+
+def established(**changes: object):
+    w = linux_pair(**changes)
+    w.handshake()
+    return w
+
+
+# ------------------------------------------------------------------ options and windows
+def test_a_linux_syn_offers_mss_sack_timestamps_and_window_scale():
+    w = linux_pair()
+    w.client.connect("10.0.0.2", 80, 0.0)
+    (syn,) = w.out(w.client)
+    assert (syn.options.mss, syn.options.sack_permitted, syn.options.wscale) == (1460, True, 7)
+    assert syn.options.timestamps is not None and syn.options.timestamps[1] == 0  # nothing to echo yet
+    assert syn.window == 64240  # 44 whole segments of 1460 (tcp_select_initial_window)
+
+
+def test_the_syn_ack_window_counts_segments_less_the_timestamps():
+    w = linux_pair()
+    w.server.listen(0.0)
+    w.client.connect("10.0.0.2", 80, 0.0)
+    (syn,) = w.out(w.client)
+    (syn_ack,) = w.deliver(syn, w.server)
+    assert syn_ack.window == 65160  # 45 x 1448
+
+
+def test_the_offered_shift_is_what_the_largest_buffer_needs_and_0_for_a_fixed_small_one():
+    assert linux_pair(recv_buffer_max=33554432).client._offered_wscale() == 10  # Linux 6.16's 32 MiB
+    assert linux_pair(recv_buffer=2048, fixed_recv_buffer=True).client._offered_wscale() == 0  # SO_RCVBUF
+
+
+def test_after_the_handshake_the_window_is_rounded_up_to_the_scale():
+    w = established()
+    (data,) = (w.client.send(b"x", 0.0), w.out(w.client))[1]
+    assert data.window == 502  # 64240 rounded up to 128: 502 x 128 = 64256
+
+
+def test_a_peer_window_is_scaled_once_both_offered_the_option():
+    w = established()
+    w.server.send(b"y", 0.0)
+    (data,) = w.out(w.server)
+    w.deliver(data, w.client)
+    assert w.client.snd_wnd == data.window << 7
+
+
+# ------------------------------------------------------------------ timestamps
+def test_timestamps_echo_the_peer_and_count_from_a_per_connection_offset():
+    w = established()
+    w.now = 0.25
+    w.client.send(b"x", 0.25)
+    (data,) = w.out(w.client)
+    tsval, tsecr = data.options.timestamps
+    assert tsecr == w.client._ts_recent != 0
+    other = linux_pair(client_isn=7777)
+    other.handshake()
+    assert tsval != 250 and tsval - w.client._ts_offset == 250  # 250 ms after an offset of its own
+
+
+def test_paws_drops_a_segment_with_an_older_timestamp_and_answers_it():
+    w = established()
+    recent = w.server._ts_recent
+    old = replace(
+        seg(w.client, w.server, 1001, 5001, "PA", b"stale"),
+        options=replace(w.client._segment_options(Flags.ACK), timestamps=(recent - 10, 0)),
+    )
+    (answer,) = w.deliver(old, w.server)
+    assert answer.ack == 1001 and w.server.rcv_nxt == 1001  # RFC 7323 5.3: not taken
+
+
+# ------------------------------------------------------------------ SACK
+def test_out_of_order_data_is_reported_in_sack_blocks_the_latest_first():
+    w = established(quickacks=0)
+    w.server.send(b"a" * 5000, 0.0)
+    s1, s2, _s3, s4 = w.out(w.server)
+    (dup1,) = w.deliver(s2, w.client)  # s1 is missing: a duplicate ACK that says what is held
+    assert dup1.ack == s1.seq and dup1.options.sack_blocks == ((s2.seq, s2.end),)
+    (dup2,) = w.deliver(s4, w.client)
+    assert dup2.options.sack_blocks == ((s4.seq, s4.end), (s2.seq, s2.end))  # RFC 2018 4: the latest first
+    (ack,) = w.deliver(s1, w.client)
+    assert ack.ack == s2.end and ack.options.sack_blocks == ((s4.seq, s4.end),)
+
+
+def test_a_duplicate_segment_is_reported_as_a_d_sack():
+    w = established()
+    w.server.send(b"a" * 100, 0.0)
+    (data,) = w.out(w.server)
+    w.deliver(data, w.client)
+    w.out(w.client)
+    (answer,) = w.deliver(data, w.client)  # the same segment again
+    assert answer.options.sack_blocks == ((data.seq, data.end),)  # RFC 2883: below the ACK, a duplicate
+
+
+# ------------------------------------------------------------------ ACKs
+def test_quick_acks_at_first_then_a_delayed_ack_in_interactive_mode():
+    w = established()
+    w.client.send(b"GET", 0.0)
+    (request,) = w.out(w.client)
+    (ack,) = w.deliver(request, w.server)  # quick-ACK mode: at once
+    assert ack.ack == request.end and not ack.payload
+    w.server.send(b"reply", 0.001)  # an answer right away: interactive ("pingpong")
+    (reply,) = w.out(w.server)
+    w.deliver(reply, w.client)
+    w.out(w.client)
+    w.client.send(b"GET", 0.3)
+    (request2,) = w.out(w.client)
+    assert w.deliver(request2, w.server) == []  # the ACK now waits for data to carry it
+    deadline = w.server.timer_deadline(Timer.DELAYED_ACK)
+    assert deadline is not None and abs(deadline - w.now - 0.04) < 0.041
+
+
+def test_more_than_one_full_segment_unacknowledged_is_acked_at_once():
+    w = established(quickacks=0)
+    w.server.send(b"a" * 2896, 0.0)
+    one, two = w.out(w.server)
+    assert w.deliver(one, w.client) == []  # one full segment: the ACK may wait
+    (ack,) = w.deliver(two, w.client)  # the second: at once (RFC 1122 4.2.3.2, __tcp_ack_snd_check)
+    assert ack.ack == two.end
+
+
+def test_the_ack_of_a_fin_waits_for_the_applications_close_to_carry_it():
+    w = established()
+    w.client.close(0.0)
+    (fin,) = w.out(w.client)
+    assert w.deliver(fin, w.server) == []  # tcp_fin: interactive mode, a delayed ACK
+    w.server.close(0.0)
+    (fin_ack,) = w.out(w.server)
+    assert fin_ack.flags == Flags.FIN | Flags.ACK and fin_ack.ack == fin.end
+
+
+# ------------------------------------------------------------------ timers
+def test_the_rto_floor_bounds_the_variance_not_the_rto():
+    w = established()
+    assert abs(w.client.rto.rto - 0.2) < 0.01  # SRTT ~0 + max(4 RTTVAR, 200 ms)
+
+
+def test_a_syn_is_resent_at_the_initial_rto_four_times_before_backing_off():
+    trace = parse(
+        "[network]\nlatency = 0.001\n[endpoint.client]\nscript = ['connect server']\n"
+        "[endpoint.server]\nscript = ['listen']\n[[fault]]\naction = 'drop'\nfrom = 'client'\nflags = 'S'\ncount = 99\n"
+    ).run()
+    syns = [round(e.time) for e in trace.of_kind("send") if e.segment.flags == Flags.SYN]
+    assert syns == [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67]  # tcp_syn_linear_timeouts = 4, then doubling
+    assert trace.endpoints and trace.of_kind("state")[-1].time == 131  # given up at (2**7 - 1) s
+
+
+def test_time_wait_lasts_60_seconds():
+    w = established()
+    w.client.close(0.0)
+    (fin,) = w.out(w.client)
+    w.deliver(fin, w.server)
+    w.server.close(0.0)
+    (server_fin,) = w.out(w.server)
+    w.deliver(server_fin, w.client)
+    assert w.client.state is State.TIME_WAIT and w.client.timer_deadline(Timer.TIME_WAIT) == 60.0
+
+
+# ------------------------------------------------------------------ the sender
+def test_nagle_holds_a_small_segment_while_a_small_one_is_unacknowledged():
+    w = established()
+    w.client.send(b"head", 0.0)
+    w.client.send(b"body", 0.0)
+    (head,) = w.out(w.client)  # the body waits (RFC 896, Minshall's variant)
+    (ack,) = w.deliver(head, w.server)
+    (body,) = w.deliver(ack, w.client)
+    assert body.payload == b"body"
+
+
+def test_tcp_nodelay_sends_each_write_at_once():
+    w = established(nagle=False)
+    w.client.send(b"head", 0.0)
+    w.client.send(b"body", 0.0)
+    assert [s.payload for s in w.out(w.client)] == [b"head", b"body"]
+
+
+def test_a_zero_window_probe_is_an_empty_ack_just_below_snd_una():
+    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w.client.send(b"x" * 5000, 0.0)
+    for data in w.out(w.client):
+        for ack in w.deliver(data, w.server):
+            w.deliver(ack, w.client)
+    for ack in w.tick(w.server, w.server.timer_deadline(Timer.DELAYED_ACK) or w.now):
+        w.deliver(ack, w.client)  # the window closes in a delayed ACK
+    assert w.client.snd_wnd == 0
+    (probe,) = w.tick(w.client, w.client.timer_deadline(Timer.PERSIST))
+    assert probe.seq == w.client.snd_una - 1 and not probe.payload
+
+
+def test_segments_are_at_most_half_the_largest_window_the_peer_offered():
+    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w.client.send(b"x" * 5000, 0.0)
+    assert [len(s.payload) for s in w.out(w.client)] == [724, 724]  # tcp_bound_to_half_wnd
+
+
+def test_a_full_send_buffer_makes_a_blocking_send_wait():
+    w = established(send_buffer=3000, server={"auto_read": False})
+    assert w.client.send(b"x" * 5000, 0.0) == 3000
+    assert w.client.send(b"y", 0.0) == 0
+
+
+# ------------------------------------------------------------------ loopback
+def test_on_loopback_the_timers_segments_wait_for_the_other_timers_due_then():
+    # the lost SYN,ACK on Linux's lo: both timers fire at 1 s before either's segment is handled, so the
+    # server sends three SYN,ACKs (tests/test_linux_conversations.py holds the kernel to it)
+    text = (
+        "[network]\nloopback = true\n[endpoint.client]\nscript = ['connect server', 'close']\n"
+        "[endpoint.server]\nscript = ['listen', 'wait_for_eof', 'close']\n"
+        "[[fault]]\naction = 'drop'\nfrom = 'server'\nflags = 'SA'\nnth = 1\n"
+    )
+    trace = parse(text).run()
+    syn_acks = [e for e in trace.of_kind("send") if e.segment.flags == Flags.SYN | Flags.ACK]
+    assert len(syn_acks) == 3
+
+
+def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestamp_out():
+    # ts_recent/invalid_ack.pkt: a FIN acknowledging 9999 bytes never sent, with a far-future TSval
+    w = established()
+    recent = w.server._ts_recent
+    bogus = replace(
+        seg(w.client, w.server, 1001, 9999, "FA"),
+        options=replace(w.client._segment_options(Flags.ACK), timestamps=(recent + 100_000, 0)),
+    )
+    assert w.deliver(bogus, w.server) == []  # RFC 9293 would ACK; Linux's tcp_ack discards it
+    assert w.server._ts_recent == recent and w.server.state is State.ESTABLISHED
