@@ -31,6 +31,7 @@ nth = 1
 count = 3
 [endpoint.client]
 isn = 1000
+profile = "rfc"  # RFC 6298 5.5: the RTO doubles from the first retransmission
 script = ["connect server"]
 [endpoint.server]
 isn = 5000

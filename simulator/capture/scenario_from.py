@@ -217,7 +217,31 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
         out.append("sack_permitted = true")
     if syn.options.timestamps is not None:
         out.append("timestamps = true")
+    if _no_nagle(conn, side):
+        out.append("nagle = false  # small segments in flight together: TCP_NODELAY")
     return out
+
+
+def _no_nagle(conn: Connection, side: _Side) -> bool:
+    """``side`` sent a small segment while an earlier small one was unacknowledged, which Nagle's
+    algorithm forbids (RFC 896, RFC 9293 3.7.4): its application had turned it off."""
+    peer_syn = next(
+        (p.segment for p in conn.packets if p.segment.flags & Flags.SYN and not _from(p.segment, side)), None
+    )
+    mss = peer_syn.options.mss if peer_syn is not None and peer_syn.options.mss else 536
+    small_until: SeqNum | None = None  # the end of the last small segment sent
+    acked: SeqNum | None = None
+    for p in conn.packets:
+        seg = p.segment
+        if not _from(seg, side):
+            if seg.flags & Flags.ACK and (acked is None or seg.ack > acked):
+                acked = seg.ack
+            continue
+        if 0 < p.length < mss:
+            if small_until is not None and (acked is None or acked < small_until):
+                return True
+            small_until = seg.seq + p.length
+    return False
 
 
 def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
