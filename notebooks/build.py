@@ -61,7 +61,7 @@ def _answer_of(q: Segment) -> str:
 
 def _cells(lesson: list[object], instructor: bool) -> list[nbformat.NotebookNode]:
     out = []
-    for cell in lesson:
+    for index, cell in enumerate(lesson):
         if isinstance(cell, Md):
             out.append(nbformat.v4.new_markdown_cell(cell.text.strip()))
         elif isinstance(cell, Code):
@@ -69,6 +69,11 @@ def _cells(lesson: list[object], instructor: bool) -> list[nbformat.NotebookNode
         elif isinstance(cell, Segment):
             answer = repr(_answer_of(cell)) if instructor else "None"
             rel = "" if cell.relative else ", relative=False"
+            # the model's reason would give away a later question about the same segment: it waits
+            later = any(
+                isinstance(c, Segment) and (c.trace, c.n) == (cell.trace, cell.n) for c in lesson[index + 1 :]
+            )
+            rel += ", why=False" if later else ""
             check = f"check_segment({cell.trace}, {cell.n}, {cell.what!r}, answer{rel})"
             out.append(
                 nbformat.v4.new_code_cell(
@@ -250,7 +255,7 @@ With a smaller MSS, the same 3000 bytes need more segments. Run it with `mss=500
         "client data segments with MSS 500",
         'sum(1 for e in small.segments_sent() if e.endpoint == "client" and e.segment.payload)',
         "6",
-        "3000 bytes / 500 bytes per segment",
+        "a segment carries at most MSS bytes of data",
     ),
     Md(
         """
@@ -276,6 +281,32 @@ is 500 below the top, so its data crosses zero. Comparisons use serial arithmeti
     Code("from simulator import SeqNum\nprint(SeqNum(4294967000) < SeqNum(100))  # 100 is 396 bytes further on"),
     Md("**Q5.** What absolute seq does the client's second data segment (segment 5) carry?"),
     Segment("wrap", ("sequence_wraparound", {}), 5, "seq", relative=False),
+    Md(
+        """
+## What if: a segment of your own
+
+Pause a run and hand an endpoint a segment you make up (any flags, seq, ack, window); the run
+goes on with it and the model says what it does. Here, just after the handshake, the server
+gets an ACK for 5000 bytes it never sent (numbers are relative, as in the stepper). In the
+stepper's panel the same is the *what if* row: set the fields and press *hand it over*, or
+*drop the next segment* to see how the sender repairs a loss.
+"""
+    ),
+    Code(
+        """
+what = Stepper("three_way_handshake")
+what.step = what.steps  # pause after the handshake
+print(what.inject("A", 1, 5000))  # flags, seq, ack: an ACK of bytes the server never sent
+"""
+    ),
+    Code(
+        """
+lossy = Stepper("data_transfer")
+lossy.step = 12  # pause while the client sends its data
+print(lossy.drop_next())
+what
+"""
+    ),
     Md(
         """
 ## What to take away
@@ -325,7 +356,7 @@ left = changes[-1].time  # its last change: TIME-WAIT -> CLOSED
 """
     ),
     Md("**Q3.** How many seconds does the client stay in TIME-WAIT?"),
-    Value("seconds in TIME-WAIT", "round(left - entered, 3)", "4.0", "2 * MSL, with MSL = 2 s"),
+    Value("seconds in TIME-WAIT", "round(left - entered, 3)", "4.0", "TIME-WAIT lasts twice the MSL"),
     Md(
         """
 ## Half-close
@@ -422,12 +453,16 @@ script = ["listen"]
 """).run()
 syns = [e for e in backoff.segments_sent() if e.endpoint == "client" and e.segment.flags.names == "SYN"]
 syn_times = [round(e.time, 3) for e in syns]
-print(syn_times)
 nb.ladder(backoff)
 '''
     ),
     Md("**Q2.** At what time is the fourth SYN sent? (1 s, then 2 s, then 4 s between them.)"),
-    Value("time of the fourth SYN", "syn_times[3]", "7.0", "0 + 1 + 2 + 4"),
+    Value(
+        "time of the fourth SYN",
+        "syn_times[3]",
+        "7.0",
+        "each time-out doubles the RTO, which starts at 1 s (RFC 6298 section 5.5)",
+    ),
     Md("## A lost SYN,ACK\n\nNow both sides have a timer running: the client for its SYN, the server for its SYN,ACK."),
     Code('synack = nb.run("lost_syn_ack")\nnb.ladder(synack)'),
     Md("**Q3.** What does the client send at 1.0 s?"),
@@ -537,7 +572,7 @@ print(render(scaled, relative=True, explain=False)[:1200])
         "window field with shift 3",
         'next(e.segment.window for e in scaled.segments_sent() if e.endpoint == "server" and not e.segment.flags & 2)',
         "25000",
-        "200000 >> 3 = 25000 (the SYN itself is never scaled)",
+        "the field carries the window shifted right by the scale (the SYN itself is never scaled)",
     ),
     Md("Try the stepper with a small server window (the `server window` knob) and a larger transfer:"),
     Code('Stepper(nb.scenario("data_transfer", window=1500))'),
@@ -569,9 +604,10 @@ tcpsim (`simulator/present/samples/linux-loopback.pcap`, also at `tests/data/` i
     HOW,
     Code(
         """
-import shutil, sys
+import shutil, sys, tempfile
 from pathlib import Path
 from simulator.live.namespace import missing
+workdir = Path(tempfile.mkdtemp(prefix="tcpsim-lesson6-"))  # the files this lesson writes
 pcap = nb.recorded_capture()
 why_not = missing(["ip", "tcpdump", "ethtool"], what="a live capture")
 if why_not is None:
@@ -586,7 +622,7 @@ if why_not is None:
         "while s.recv(65536): pass\\n"
         "s.close(); t.join()\\n"
     )
-    pcap = record([sys.executable, "-c", program], Path("lesson6.pcap"), mtu=1500, offloads=False).pcap
+    pcap = record([sys.executable, "-c", program], workdir / "lesson6.pcap", mtu=1500, offloads=False).pcap
     print("captured live:", pcap)
 else:
     print(f"{why_not}; using the capture recorded from Linux:", pcap)
@@ -618,13 +654,16 @@ packet the model cannot explain is a **departure**.
         """
 from simulator.capture.checker import check as check_connection, render as render_report
 report = check_connection(conn)
-print("\\n".join(render_report(report, brief=True)))
+lines = render_report(report, brief=True)
+print("\\n".join(line for line in lines[1:] if "verdict" not in line))  # its verdicts wait for Q1 and Q2
 """
     ),
     Md("**Q1.** Does this connection conform to the model? (True or False)"),
     Value("conforms", "report.conforms", "True"),
     Md("**Q2.** Its summary in Zeek's connection-state vocabulary (SF means: set up and finished normally)?"),
     Value("Zeek state", "report.zeek_state", '"SF"'),
+    Md("The checker's whole report, with its verdict:"),
+    Code('print("\\n".join(render_report(report, brief=True)))'),
     Md(
         """
 ## Replay it in the model and compare
@@ -643,7 +682,7 @@ text = scenario_from(conn, name="replay", source=str(pcap))
 print(text)
 replayed = parse(text).run()
 rows = compare(conn, replayed)
-print("\\n".join(render_rows(rows)))
+print("\\n".join(line for line in render_rows(rows) if "rows agree" not in line))  # the count is Q3
 """
     ),
     Code("from simulator.present.plot.comparison import figure\nfigure(rows, left='Linux', right='model')"),
@@ -655,17 +694,19 @@ print("\\n".join(render_rows(rows)))
 
 `export` writes a simulated run as a capture at one host; in pcapng every packet carries the
 model's explanation as a comment (in Wireshark: *Packet comments*, or the column
-`frame.comment`). Open `lesson6-model.pcapng` in Wireshark next to the real capture.
+`frame.comment`). Open `lesson6-model.pcapng` (the cell prints where it is, in a temporary
+folder) in Wireshark next to the real capture.
 """
     ),
     Code(
         """
 from simulator.capture.export import export
-count = export(replayed, "lesson6-model.pcapng", at="client")
-print(count, "packets written to lesson6-model.pcapng")
+model_pcap = workdir / "lesson6-model.pcapng"
+count = export(replayed, model_pcap, at="client")
+print(count, "packets written to", model_pcap)
 if shutil.which("tshark"):
     import subprocess
-    print(subprocess.run(["tshark", "-r", "lesson6-model.pcapng", "-T", "fields", "-e", "frame.number",
+    print(subprocess.run(["tshark", "-r", str(model_pcap), "-T", "fields", "-e", "frame.number",
                           "-e", "tcp.flags.str", "-e", "frame.comment"], capture_output=True, text=True).stdout[:1500])
 """
     ),

@@ -170,7 +170,128 @@ def test_the_quiz_can_be_answered_in_the_terminal():
     child.sendline("SYN")
     child.expect("right")
     for answer in ["1000", "-", "SYN-SENT", "SA", "5000", "1001", "SYN-RECEIVED", "A", "1001", "5001", "ESTABLISHED"]:
-        child.expect("your answer")
+        child.expect("your answer|next segment")
+        if "next segment" in child.after:
+            child.sendline("")
+            child.expect("your answer")
         child.sendline(answer)
+    child.expect("next segment")
+    child.sendline("")
     child.expect("Score: 12/12")
+    child.expect(pexpect.EOF)
+
+
+# ------------------------------------------------------------ the quiz, issue 24 item 2
+def test_the_panel_above_a_question_never_gives_its_answer_away():
+    """No sender state it moved into at the moment it sends, no SND.NXT already past the segment."""
+    from simulator import builtin_names
+
+    for name in builtin_names():
+        screen = Screen.of(load(name).run(), relative=False)
+        for q in questions(screen):
+            if q.what != "state":
+                continue
+            send = screen.steps[q.step].event
+            shown, views = screen.before_sending(q.step)
+            assert shown <= q.step
+            panel = views.get(send.endpoint)
+            if panel is None:
+                continue
+            if not send.retransmission:
+                assert panel.snd_nxt.since(send.segment.seq) <= 0, (name, q.step)
+            first = q.step  # the sender's own state moves just before its segment are not shown yet
+            while first > 0 and screen.steps[first - 1].event.kind == "state":
+                if screen.steps[first - 1].event.endpoint != send.endpoint:
+                    break
+                first -= 1
+            before = screen.views_at(first).get(send.endpoint)
+            assert before is None or panel.state is before.state, (name, q.step, panel.state)
+
+
+def test_zero_for_a_syns_ack_is_right_and_says_why():
+    from simulator.present.demo import Question, remark
+
+    question = Question(0, "ack", "?", "-")
+    assert correct(question, "0")
+    assert "means nothing" in remark(question, "0")
+    assert remark(question, "-") == ""
+
+
+def test_in_the_terminal_the_quiz_hides_the_answer_and_keeps_each_verdict_until_a_key():
+    child = spawn("--quiz")
+    child.expect("Its flags")
+    screen = child.before
+    assert "SYN-SENT" not in screen and "1001" not in screen  # the state and SND.NXT after the SYN
+    child.sendline("SYN")
+    child.expect("right")
+    child.expect("your answer")
+    child.sendline("1000")
+    child.expect("your answer")
+    child.sendline("0")
+    child.expect("The ACK flag is off")
+    child.expect("your answer")
+    child.sendline("SYN-SENT")
+    child.expect("its SYN carries its initial sequence number")
+    child.expect(r"Enter: the next segment")
+    assert "\x1b[2J" not in child.before and "\x1b[H" not in child.before  # nothing wiped the verdicts
+    child.sendline("")
+    child.expect("Its flags")  # the next segment's screen
+    child.sendline("SA")
+    child.expect("right")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+
+
+def test_segments_only_takes_a_key_press_per_segment_and_s_switches_back_keeping_the_place():
+    """Issue 24, item 11: 13 key presses for a 3-segment handshake was too many."""
+    child = spawn("--segments")
+    child.expect("step 0/3")
+    child.send(" ")
+    child.expect("step 1/3")
+    child.expect("SYN seq=1000")
+    child.send("e")  # the end, at once
+    child.expect("step 3/3")
+    child.send("s")  # every step again, at the same place: the third segment is step 11
+    child.expect("step 11/13")
+    child.send("e")
+    child.expect("step 13/13")
+    child.send("s")
+    child.expect("step 3/3")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_segments_only_without_pause():
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "demo", "lost_syn", "--segments", "--no-pause"],
+        capture_output=True,
+        text=True,
+    )
+    heads = [line for line in out.stdout.splitlines() if "/4  t=" in line]
+    assert len(heads) == 4 and "✗ lost" in heads[0] and "(again)" in heads[1]
+
+
+def test_what_if_keys_lose_the_next_segment_or_hand_over_one_typed_in():
+    child = spawn("data_transfer", "--segments", rows=40, cols=120)
+    child.expect("step 0/")
+    for _ in range(3):
+        child.send(" ")
+    child.expect("step 3/")  # the client's ACK of the SYN,ACK: its data is next
+    child.send("x")
+    child.expect("what if: ")
+    child.expect("loses the")
+    child.expect("go out again")  # the model's answer: the timer resends the bytes
+    child.send("r")
+    child.expect("step 0/")
+    for _ in range(3):  # after the handshake again
+        child.send(" ")
+    child.send("i")
+    child.expect("what if: to")
+    child.sendline("server A 1 99999")
+    child.expect("never sent|states where")  # the answer depends on what arrived first
+    child.send("i")
+    child.expect("what if: to")
+    child.sendline("server Q 1 1")  # a flag that does not exist: one line, the demo goes on
+    child.expect("what if: flags 'Q'")
+    child.send("q")
     child.expect(pexpect.EOF)

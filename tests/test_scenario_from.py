@@ -63,7 +63,8 @@ def test_a_scenario_made_from_a_capture_that_missed_data_sends_what_the_peer_ack
     fin = next(i for i, s in enumerate(sent) if s.flags & Flags.FIN)
     assert len({s.seq for s in sent[:fin] if s.payload}) < 5  # the FIN came before all 5000 bytes were seen
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
-    assert 'script = ["connect server", "send 5000", "close"]' in toml.read_text()
+    # (the client closes a second after its data, as fast_retransmit's own script waits)
+    assert 'script = ["connect server", "send 5000", "wait 0.966720", "close"]' in toml.read_text()
 
 
 # --------------------------------------------------------------- compare and scenario-from
@@ -128,3 +129,161 @@ def test_compare_draws_the_two_column_ladder_the_same_every_time(tmp_path, capsy
     svg = first.read_bytes()
     assert svg == second.read_bytes() and b"<svg" in svg
     assert f"wrote {second}" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ issue 24, item 7
+def test_crossed_fins_are_two_closes_not_a_wait_for_the_peers_fin(tmp_path):
+    path = write(
+        tmp_path / "crossed.pcap",
+        [
+            *handshake(),
+            seg("FA", 101, 501),
+            seg("FA", 501, 101, back=True),
+            seg("A", 102, 502),
+            seg("A", 502, 102, back=True),
+        ],
+    )
+    toml = tmp_path / "replay.toml"
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert 'script = ["listen", "close"]' in text and "wait_for_eof" not in text
+
+
+def test_the_simultaneous_close_round_trips_through_a_capture(tmp_path, capsys):
+    path, toml = tmp_path / "sc.pcap", tmp_path / "sc.toml"
+    assert main(["export", "simultaneous_close", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "7 of 7 rows agree" in capsys.readouterr().out
+
+
+NINE_WRITES = """
+name = "nine"
+[network]
+latency = 0.05
+[endpoint.client]
+isn = 1000
+nagle = false  # TCP_NODELAY: each write leaves at once
+script = ["connect server", "wait 0.2", {}, "close"]
+[endpoint.server]
+isn = 5000
+script = ["listen", "wait_for_eof", "close"]
+""".format(", ".join(['"send 10"'] * 9))
+
+
+def test_nine_small_writes_stay_nine_sends_and_round_trip(tmp_path, capsys):
+    scenario, path, toml = tmp_path / "nine.toml", tmp_path / "nine.pcap", tmp_path / "replay.toml"
+    scenario.write_text(NINE_WRITES)
+    assert main(["export", str(scenario), "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    client = next(line for line in toml.read_text().splitlines() if line.startswith('script = ["connect server"'))
+    assert client.count('"send 10"') == 9 and "send 90" not in client
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "24 of 24 rows agree" in capsys.readouterr().out
+
+
+def test_a_capture_with_several_connections_says_which_one_is_replayed(tmp_path, capsys):
+    from dataclasses import replace
+
+    first = handshake()
+    client_port = first[0].src_port
+    second = [  # the same handshake from the next client port
+        replace(s, src_port=client_port + 1) if s.src_port == client_port else replace(s, dst_port=client_port + 1)
+        for s in first
+    ]
+    path = write(tmp_path / "two.pcap", [*first, *second])
+    assert main(["scenario-from", str(path), "-o", "-"]) == 0
+    err = capsys.readouterr().err
+    assert "has 2 TCP connections; this is connection 1" in err and "--connection N" in err
+    assert main(["scenario-from", str(path), "--connection", "2", "-o", "-"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_compare_names_a_reason_for_each_difference(tmp_path, capsys):
+    path = tmp_path / "linux.pcap"
+    assert main(["export", "data_transfer", "--profile", "linux", "-o", str(path)]) == 0
+    capsys.readouterr()
+    main(["compare", str(path), "delayed_ack"])
+    out = capsys.readouterr().out
+    differ = int(out.split(" of ")[1].split()[0]) - int(out.split(" rows agree")[0].split()[-3])
+    assert differ > 0
+    explained = sum(
+        int(line.split()[0]) for line in out.splitlines() if line.startswith("  ") and " row" in line.split(":")[0]
+    )
+    departs = sum(1 for line in out.splitlines() if line.startswith("  departs:"))
+    departs += sum(int(line.split()[2]) for line in out.splitlines() if line.startswith("  ... and "))
+    assert explained + departs == differ
+
+
+@pytest.mark.parametrize("name", ["lost_syn", "lost_syn_ack"])
+def test_the_latency_is_timed_from_segments_sent_once_karns_rule(tmp_path, name):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    assert main(["export", name, "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert "latency = 0.050000" in toml.read_text()  # not half of the 1 s the SYN waited
+
+
+def test_a_syn_refused_by_rst_is_replayed_against_a_closed_port(tmp_path, capsys):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    assert main(["export", "syn_to_closed_port", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert toml.read_text().rstrip().endswith("script = []")
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "2 of 2 rows agree" in capsys.readouterr().out
+
+
+def test_a_syn_never_answered_is_replayed_with_a_network_that_loses_it(tmp_path, capsys):
+    path, toml = tmp_path / "c.pcap", tmp_path / "replay.toml"
+    write(path, [seg("S", 100), seg("S", 100), seg("S", 100)])
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert '[[fault]]\naction = "drop"\nfrom = "client"\nflags = "S"' in text
+    trace = load(str(toml)).run()
+    assert not [e for e in trace.events if e.kind == "deliver"]  # the server never hears of it
+
+
+def test_a_simultaneous_open_is_replayed_as_two_connects(tmp_path, capsys):
+    path, toml = tmp_path / "so.pcap", tmp_path / "replay.toml"
+    assert main(["export", "simultaneous_open", "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    assert 'script = ["connect client"]' in toml.read_text() and '"listen"' not in toml.read_text()
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "6 of 6 rows agree" in capsys.readouterr().out
+
+
+def test_compare_numbers_a_rst_sent_before_its_senders_syn_as_sent(tmp_path):
+    from simulator.capture.compare import keys
+
+    # the first SYN is refused, the second (the same ports, later) is taken: the RST has no ISN yet
+    segments = [seg("S", 100), seg("RA", 0, 101, back=True), seg("S", 100), seg("SA", 500, 101, back=True)]
+    rst = keys([(s, 0) for s in segments], (segments[0].src_addr, segments[0].src_port))[1]
+    assert (rst.flags, rst.seq, rst.ack) == ("RST,ACK", 0, 1)
+
+
+SELF_CONNECT = """
+name = "self_connect"
+[network]
+latency = 0.00001
+[endpoint.client]
+isn = 100
+port = 5000
+script = ["connect client", "send 5", "wait_for_bytes 5", "close"]
+"""
+
+
+def test_a_socket_connected_to_itself_is_replayed_by_one_endpoint_and_listed_once(tmp_path, capsys):
+    scenario, path, toml = tmp_path / "self.toml", tmp_path / "self.pcap", tmp_path / "replay.toml"
+    scenario.write_text(SELF_CONNECT)
+    assert main(["export", str(scenario), "-o", str(path)]) == 0
+    assert "7 packets" in capsys.readouterr().out  # each segment once: leaving is arriving
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    text = toml.read_text()
+    assert text.count("[endpoint.") == 1
+    assert 'script = ["connect client", "send 5", "wait_for_bytes 5", "close"]' in text
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    assert "7 of 7 rows agree" in capsys.readouterr().out

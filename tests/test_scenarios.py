@@ -267,7 +267,7 @@ def test_a_fault_that_never_fires_is_said_not_silent():
     trace = parse(text).run()
     (warning,) = trace.warnings
     assert warning.startswith("fault 1 never fired") and '"FA"' in warning
-    assert f"note: {warning}" in render(trace)
+    assert f"note: {warning}" in render(trace, width=400)  # wrapped to the terminal otherwise
     assert Trace.from_json(trace.to_json()).warnings == [warning]
 
 
@@ -275,3 +275,12 @@ def load_text(name: str) -> str:
     from importlib import resources
 
     return (resources.files("simulator.sim.scenarios") / f"{name}.toml").read_text("utf-8")
+
+
+def test_the_lost_final_ack_lesson_says_what_the_run_does():
+    """Issue 24, item 4: the client answers the repeated SYN,ACK with an RFC 5961 challenge ACK."""
+    scenario = load("lost_final_ack")
+    answer = [e for e in scenario.run().events if e.kind == "send" and e.endpoint == "client"][-2]
+    assert answer.key == "challenge_ack_syn"
+    assert "challenge ACK" in scenario.lesson and "RFC 5961" in scenario.lesson
+    assert "outside its window" not in scenario.lesson

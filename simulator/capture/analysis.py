@@ -91,15 +91,17 @@ def captured(trace: Trace, at: str | None = None, *, drops: bool = True) -> Iter
     here = at or (names[0] if names else "")
     if here not in names:
         raise TcpsimError(f"no endpoint called {here!r} to capture at (endpoints: {', '.join(names)})")
+    own: set[int] = set()  # the segments this host sent (a socket connected to itself receives them too)
     for step in steps(trace, _ON_THE_WIRE):
         event = step.event
         if event.segment is None:
             continue
         if event.kind in (EventKind.SEND, EventKind.INJECT) and event.endpoint == here:
+            own.add(id(event.segment))
             if drops or step.fate is None or step.fate.kind != EventKind.DROP:
                 yield step, True
-        elif event.kind == EventKind.DELIVER and event.endpoint == here:
-            yield step, False
+        elif event.kind == EventKind.DELIVER and event.endpoint == here and id(event.segment) not in own:
+            yield step, False  # (one that came back to its sender was captured once, leaving)
 
 
 def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -> list[frozenset[Label]]:

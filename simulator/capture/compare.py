@@ -68,10 +68,16 @@ def keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> li
     for seg, _ in items:
         isn.setdefault((seg.src_addr, seg.src_port), int(seg.seq))
     out = []
+    syn_senders = {(seg.src_addr, seg.src_port) for seg, _ in items if seg.flags & Flags.SYN}
+    synced: set[tuple[str, int]] = set()  # the sides whose SYN has gone by
     for seg, length in items:
         src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+        if seg.flags & Flags.SYN:
+            synced.add(src)
         direction = "client -> server" if src == client else "server -> client"
-        out.append(key(seg, length, direction, isn[src], isn.get(dst)))
+        # before its own SYN a side has no ISN to count from (a RST refusing a SYN): its numbers stand as sent
+        own = isn[src] if src in synced or src not in syn_senders else 0
+        out.append(key(seg, length, direction, own, isn.get(dst)))
     return out
 
 
@@ -154,3 +160,73 @@ def same_per_direction(rows: list[Row]) -> bool:
         if ours != theirs:
             return False
     return True
+
+
+# ------------------------------------------------------------------ reasons
+_PSH = "PSH placement: a stack sets PSH where its send buffer runs empty (RFC 9293 3.9.1 leaves it open)"
+_ACK_TIMING = "ACK timing: a pure ACK sent at another moment, or not at all (delayed ACKs, RFC 9293 3.8.6.3)"
+_SEGMENTING = "the same bytes cut into segments differently (send buffer, Nagle, autocorking)"
+_RESENT = "a retransmission on one side only: a loss, or a timer, the other run did not have"
+_FOLLOWS = "its ack follows from what arrived before (see the rows around it)"
+
+
+def reasons(rows: list[Row]) -> list[str]:
+    """Why the rows that differ differ, in words: grouped choices a stack may make, then each
+    difference no such choice explains (a departure)."""
+    bytes_agree = all(_bytes(rows, d, captured=True) == _bytes(rows, d, captured=False) for d in _DIRECTIONS)
+    seen: dict[bool, set[Key]] = {True: set(), False: set()}
+    counted: dict[str, int] = {}
+    departs = []
+    for row in rows:
+        if not row.same:
+            why = _why(row, bytes_agree, seen)
+            if why is None:
+                departs.append(
+                    f"  departs: the capture has {_said(row.captured)} where the model sends {_said(row.simulated)}"
+                )
+            else:
+                counted[why] = counted.get(why, 0) + 1
+        for captured, k in ((True, row.captured), (False, row.simulated)):
+            if k is not None:
+                seen[captured].add(k)
+    lines = [f"  {n} row{'s' if n > 1 else ''}: {why}" for why, n in counted.items()]
+    if len(departs) > MAX_DEPARTS:
+        departs = [*departs[:MAX_DEPARTS], f"  ... and {len(departs) - MAX_DEPARTS} more departures"]
+    return lines + departs
+
+
+_DIRECTIONS = ("client -> server", "server -> client")
+MAX_DEPARTS = 10  # the first departures say where the runs part; the rest follow from them
+
+
+def _bytes(rows: list[Row], direction: str, *, captured: bool) -> int:
+    keys_ = (row.captured if captured else row.simulated for row in rows)
+    return max((k.seq + k.length for k in keys_ if k is not None and k.direction == direction), default=0)
+
+
+def _pure_ack(k: Key | None) -> bool:
+    return k is None or (k.flags == "ACK" and k.length == 0)
+
+
+def _without_psh(k: Key) -> Key:
+    return k._replace(flags=",".join(f for f in k.flags.split(",") if f != "PSH"))
+
+
+def _why(row: Row, bytes_agree: bool, seen: dict[bool, set[Key]]) -> str | None:
+    c, m = row.captured, row.simulated
+    if c is not None and m is not None and _without_psh(c) == _without_psh(m):
+        return _PSH
+    if _pure_ack(c) and _pure_ack(m):
+        return _ACK_TIMING
+    if (c is not None and c in seen[True]) or (m is not None and m in seen[False]):
+        return _RESENT
+    data = [k for k in (c, m) if k is not None]
+    if bytes_agree and all(k.length and _without_psh(k).flags == "ACK" for k in data):
+        return _SEGMENTING
+    if c is not None and m is not None and c._replace(ack=m.ack) == m:
+        return _FOLLOWS
+    return None
+
+
+def _said(k: Key | None) -> str:
+    return "nothing" if k is None else f"{'->' if k.from_client else '<-'} {k.label()}"

@@ -154,8 +154,9 @@ def check(seg: Segment, raw: bytes) -> None:
 
 
 # ------------------------------------------------------------------ export
-def packets(trace: Trace, *, at: str | None = None, drops: bool = True) -> Iterable[Packet]:
-    """The packets a capture on endpoint ``at`` (default: the first) would hold, with comments.
+def packets(trace: Trace, *, at: str | None = None, drops: bool = True, relative: bool = False) -> Iterable[Packet]:
+    """The packets a capture on endpoint ``at`` (default: the first) would hold, with comments
+    (their numbers relative to each ISN with ``relative``, as Wireshark shows the packets).
 
     Like tcpdump on that host: its own segments when they leave (also those
     the network then loses; ``drops=False`` leaves them out), and the other
@@ -169,14 +170,15 @@ def packets(trace: Trace, *, at: str | None = None, drops: bool = True) -> Itera
         pkt = to_packet(seg)
         check(seg, bytes(pkt))
         pkt.time = EPOCH + round(event.time, 6)
-        comment = f"{event.endpoint if outgoing else event.endpoint + ' receives'}: {event.explanation}"
+        why = event.explained(relative=relative)
+        comment = f"{event.endpoint if outgoing else event.endpoint + ' receives'}: {why}"
         if outgoing and step.fate is not None:
-            comment += f" [{step.fate.explanation}]"
+            comment += f" [{step.fate.explained(relative=relative)}]"
         pkt.comments = [comment.encode("utf-8")]
         yield pkt
 
 
-def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool = True) -> int:
+def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool = True, relative: bool = False) -> int:
     """Write ``trace`` as captured on endpoint ``at`` (default: the first), as .pcap or
     .pcapng (comments only fit in pcapng); returns the packet count."""
     from scapy.utils import PcapNgWriter, PcapWriter
@@ -193,7 +195,7 @@ def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool
         try:
             writer = PcapNgWriter(str(temporary)) if suffix == ".pcapng" else PcapWriter(str(temporary), sync=False)
             with writer:
-                for pkt in packets(trace, at=at, drops=drops):
+                for pkt in packets(trace, at=at, drops=drops, relative=relative):
                     if suffix == ".pcap":
                         pkt.comments = None
                     writer.write(pkt)

@@ -26,7 +26,8 @@ class _Side:
     sent_to: SeqNum | None = None  # end of the new data sent so far
     sent: int = 0  # bytes of data sent so far
     fin: bool = False  # it has sent a FIN
-    actions: list[tuple[str, int, float, int, bool]] = field(default_factory=list)  # (what, bytes, time, got, eof)
+    # (what, bytes, time, got, eof, push): push marks the end of one write (the segment's PSH)
+    actions: list[tuple[str, int, float, int, bool, bool]] = field(default_factory=list)
     got: int = 0  # bytes received so far
     eof: bool = False  # the peer's FIN has arrived
 
@@ -51,7 +52,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
     client_addr = (syn.segment.src_addr, syn.segment.src_port)
     server_addr = (syn.segment.dst_addr, syn.segment.dst_port)
     if client_addr == server_addr:
-        raise ScenarioError("a socket connected to itself cannot be replayed by two endpoints")
+        return _self_connect(conn, name, source)
     client, server = _Side("client", client_addr), _Side("server", server_addr)
     sides = {client_addr: client, server_addr: server}
     synack = next((p for p in packets if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN | Flags.ACK), None)
@@ -63,13 +64,16 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         if sender.sent_to is None or seg.flags & Flags.SYN:
             sender.sent_to = start
         if seg.flags & Flags.ACK and _unseen(receiver, seg.ack):
-            _sends(receiver, sender, seg.ack, p.time)  # it acknowledges bytes the capture never saw sent
+            _sends(receiver, sender, seg.ack, p.time, False)  # it acknowledges bytes the capture never saw sent
         end = start + p.length
         if (p.length and end > sender.sent_to) or (not seg.flags & Flags.RST and _unseen(sender, end)):
-            _sends(sender, receiver, end, p.time)  # its data, or a seq past bytes the capture never saw
+            _sends(sender, receiver, end, p.time, bool(seg.flags & Flags.PSH))  # its data, or bytes never seen
         if seg.flags & Flags.FIN and not sender.fin:
             sender.fin = True
-            sender.actions.append(("fin", 0, p.time, sender.got, sender.eof))
+            # crossed FINs (a simultaneous close): this FIN does not acknowledge the peer's, so its
+            # application closed before it read the end of the stream
+            read_eof = sender.eof and not _crossed(seg, receiver)
+            sender.actions.append(("fin", 0, p.time, sender.got, read_eof, False))
             receiver.eof = True
         if (
             seg.flags & Flags.RST
@@ -78,8 +82,9 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             and not _answers(seg, sender)
             and not sender.aborted
         ):
-            sender.actions.append(("abort", 0, p.time, sender.got, sender.eof))
-    latency = _latency(syn.time, synack.time if synack else None, packets)
+            sender.actions.append(("abort", 0, p.time, sender.got, sender.eof, False))
+    latency = _latency(packets, client, synack)
+    refused = synack is None and any(p.segment.flags & Flags.RST and _from(p.segment, server) for p in packets)
     lines = [
         f'name = "{name}"',
         f'title = "Replayed from {_escape(source)}"',
@@ -92,9 +97,53 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         "[network]",
         f"latency = {latency:.6f}",
     ]
-    for side, peer, first in ((client, server, "connect server"), (server, client, "listen")):
-        script = _script(side, peer, first, latency)
+    if synack is None and not refused:  # never answered: the network loses every SYN
+        lines += ["", "[[fault]]", 'action = "drop"', 'from = "client"', 'flags = "S"', "nth = 1", "count = 1000"]
+    # a simultaneous open: the server sent a SYN of its own (no ACK) too, so it connected as well
+    opens = "connect client" if any(_pure_syn(p.segment) and _from(p.segment, server) for p in packets) else "listen"
+    for side, peer, first in ((client, server, "connect server"), (server, client, opens)):
+        script = "[]" if side is server and refused else _script(side, peer, first, latency)  # a closed port
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
+    return "\n".join(lines) + "\n"
+
+
+def _crossed(fin: Segment, peer: _Side) -> bool:
+    """``fin`` leaves before its sender had the peer's FIN: its ack does not count that FIN."""
+    return peer.fin and peer.sent_to is not None and (not fin.flags & Flags.ACK or fin.ack <= peer.sent_to)
+
+
+def _self_connect(conn: Connection, name: str, source: str) -> str:
+    """One endpoint connected to itself (a simultaneous open with itself, RFC 9293 3.5): it
+    sends its writes (one per PSH), reads them back, and closes if the capture shows its FIN."""
+    side = _Side("client", (conn.packets[0].segment.src_addr, conn.packets[0].segment.src_port))
+    steps, pending, total = ["connect client"], 0, 0
+    for p in conn.packets:
+        if p.length and p.segment.seq.since(side.sent_to or p.segment.seq) >= 0:
+            side.sent_to = p.segment.seq + p.length
+            pending += p.length
+            if p.segment.flags & Flags.PSH:
+                steps.append(f"send {pending}")
+                total, pending = total + pending, 0
+    if pending:
+        steps.append(f"send {pending}")
+        total += pending
+    if total:
+        steps.append(f"wait_for_bytes {total}")  # what it sent to itself, read back
+    if any(p.segment.flags & Flags.FIN for p in conn.packets):
+        steps.append("close")
+    script = "[" + ", ".join(f'"{step}"' for step in steps) + "]"
+    lines = [
+        f'name = "{name}"',
+        f'title = "Replayed from {_escape(source)}: a socket connected to itself"',
+        "seed = 1",
+        "",
+        "[network]",
+        "latency = 0.000010",
+        "",
+        "[endpoint.client]",
+        *_settings(conn, side),
+        f"script = {script}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -111,24 +160,36 @@ def _unseen(side: _Side, upto: SeqNum) -> bool:
     return side.sent_to is not None and not side.aborted and upto > _next(side) + 1
 
 
-def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float) -> None:
+def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float, push: bool) -> None:
     """``side`` has sent new data up to ``upto`` (seen in the capture, or shown by a later seq or by the peer's ack)."""
     assert side.sent_to is not None
     new = upto.since(side.sent_to)
     side.sent_to = upto
     side.sent += new
-    side.actions.append(("send", new, time, side.got, side.eof))
+    side.actions.append(("send", new, time, side.got, side.eof, push))
     peer.got += new
 
 
-def _latency(syn_time: float, synack_time: float | None, packets: list[Packet]) -> float:
+def _latency(packets: list[Packet], client: _Side, synack: Packet | None) -> float:
     """Half the round trip the handshake shows (captured at the client: SYN to SYN,ACK; at the server:
-    SYN,ACK to the ACK)."""
-    if synack_time is None:
+    SYN,ACK to the ACK), from segments sent once (Karn's rule, RFC 6298 section 3): a SYN sent again
+    is timed from its last copy, and the SYN,ACK from its last copy before the ACK."""
+    if synack is None:
         return 0.05
-    after = next((p.time for p in packets if p.time > synack_time and not p.segment.flags & Flags.SYN), synack_time)
-    rtt = max(synack_time - syn_time, after - synack_time)
+    syns = [p.time for p in packets if p.time <= synack.time and _pure_syn(p.segment) and _from(p.segment, client)]
+    after = next((p.time for p in packets if p.time > synack.time and not p.segment.flags & Flags.SYN), None)
+    synacks = [
+        p.time
+        for p in packets
+        if p.segment.flags & (Flags.SYN | Flags.ACK) == Flags.SYN | Flags.ACK and (after is None or p.time <= after)
+    ]
+    last_synack = synacks[-1] if synacks else synack.time
+    rtt = max(synack.time - (syns[-1] if syns else synack.time), (after or last_synack) - last_synack)
     return max(rtt / 2, 0.000001)
+
+
+def _pure_syn(seg: Segment) -> bool:
+    return seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
 
 
 def _from(seg: Segment, side: _Side) -> bool:
@@ -165,16 +226,42 @@ def _settings(conn: Connection, side: _Side) -> list[str]:
         out.append("sack_permitted = true")
     if syn.options.timestamps is not None:
         out.append("timestamps = true")
+    if _no_nagle(conn, side):
+        out.append("nagle = false  # small segments in flight together: TCP_NODELAY")
     return out
+
+
+def _no_nagle(conn: Connection, side: _Side) -> bool:
+    """``side`` sent a small segment while an earlier small one was unacknowledged, which Nagle's
+    algorithm forbids (RFC 896, RFC 9293 3.7.4): its application had turned it off."""
+    peer_syn = next(
+        (p.segment for p in conn.packets if p.segment.flags & Flags.SYN and not _from(p.segment, side)), None
+    )
+    mss = peer_syn.options.mss if peer_syn is not None and peer_syn.options.mss else 536
+    small_until: SeqNum | None = None  # the end of the last small segment sent
+    acked: SeqNum | None = None
+    for p in conn.packets:
+        seg = p.segment
+        if not _from(seg, side):
+            if seg.flags & Flags.ACK and (acked is None or seg.ack > acked):
+                acked = seg.ack
+            continue
+        if 0 < p.length < mss:
+            if small_until is not None and (acked is None or acked < small_until):
+                return True
+            small_until = seg.seq + p.length
+    return False
 
 
 def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
     """The side's application steps; a pause longer than the one-way latency (with nothing new
-    received) becomes a ``wait``, so that the model's segments leave in the same order."""
+    received) becomes a ``wait``, so that the model's segments leave in the same order. The
+    segments of one write are one ``send`` (a stack sets PSH on a write's last segment), so
+    nine small writes stay nine sends."""
     steps = [first]
     last_got, last_eof, last_time = 0, False, None
     pending_send = 0
-    for what, amount, time, got, eof in side.actions:
+    for what, amount, time, got, eof, push in side.actions:
         waited = False
         if eof and not last_eof:
             steps.append("wait_for_eof")  # also waits for every byte before the FIN
@@ -190,6 +277,9 @@ def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
             pending_send = 0
         if what == "send":
             pending_send += amount
+            if push:  # PSH: the end of one write (RFC 9293 3.9.1.2); the next bytes are another
+                steps.append(f"send {pending_send}")
+                pending_send = 0
         elif what == "fin":
             half = peer.sent > got  # the peer still sends after this FIN: it was shutdown(SHUT_WR)
             steps.append("shutdown" if half else "close")

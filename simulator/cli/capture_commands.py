@@ -196,12 +196,12 @@ def _progress(reports: Iterator[Checked], tally: Tally, path: Path, *, quiet: bo
 def compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     add_run_options(parser)
-    parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    parser.add_argument("--connection", type=int, metavar="N", help="which connection (default 1; see tcpsim read)")
     parser.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
 
 
 def compare(args: argparse.Namespace) -> int:
-    from ..capture.compare import compare, same_per_direction
+    from ..capture.compare import compare, reasons, same_per_direction
     from ..capture.compare import render as render_rows
     from ..capture.reader import name_of
 
@@ -210,8 +210,9 @@ def compare(args: argparse.Namespace) -> int:
         require("matplotlib", "plot", "tcpsim compare -o")
     conn, note = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
-    print(f"capture: {name_of(args.capture)}, connection {args.connection}; model: {args.scenario} (relative numbers)")
-    print("\n".join(render_rows(rows)))
+    number = args.connection or 1
+    print(f"capture: {name_of(args.capture)}, connection {number}; model: {args.scenario} (relative numbers)")
+    print("\n".join(render_rows(rows) + reasons(rows)))
     if args.output:
         from ..present.plot.comparison import figure
         from ..present.plot.style import save
@@ -224,7 +225,7 @@ def compare(args: argparse.Namespace) -> int:
 
 def scenario_from_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
-    parser.add_argument("--connection", type=int, default=1, metavar="N", help="which connection (default 1)")
+    parser.add_argument("--connection", type=int, metavar="N", help="which connection (default 1; see tcpsim read)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
 
 
@@ -236,7 +237,7 @@ def scenario_from(args: argparse.Namespace) -> int:
         output_path("scenario-from", "-o", args.output, (".toml",))
     conn, note = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
-    text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection}")
+    text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection or 1}")
     if args.output == "-":
         sys.stdout.write(text)
         _say(note)
@@ -256,18 +257,26 @@ def _say(note: str) -> None:
         print(note, file=sys.stderr)
 
 
-def _connection(path: str, number: int) -> tuple[Connection, str]:
-    """Connection ``number`` of the capture, and a note to print once the command has done its work if the
-    capture is damaged after some packets (a capture cut short: the packets before the damage are used)."""
+def _connection(path: str, number: int | None) -> tuple[Connection, str]:
+    """Connection ``number`` of the capture (without one, the first, and a word when there are more), and a
+    note to print once the command has done its work if the capture is damaged after some packets (a
+    capture cut short: the packets before the damage are used)."""
     from ..capture.connections import read
     from ..capture.reader import name_of
 
     capture = read(path, partial=True)
     connections = capture.connections
-    if not 1 <= number <= len(connections):
+    if number is None and len(connections) > 1:
+        print(
+            f"note: {name_of(path)} has {len(connections)} TCP connections; this is connection 1 "
+            "(choose one with --connection N; tcpsim read lists them)",
+            file=sys.stderr,
+        )
+    chosen = 1 if number is None else number
+    if not 1 <= chosen <= len(connections):
         raise UsageError(
-            f"tcpsim: --connection {number}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
+            f"tcpsim: --connection {chosen}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
             "(numbered from 1; see tcpsim read)"
         )
     note = f"note: {capture.damage}; the packets before it are used" if capture.damage else ""
-    return connections[number - 1], note
+    return connections[chosen - 1], note

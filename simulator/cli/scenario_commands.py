@@ -10,7 +10,7 @@ from enum import Enum
 
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, settings
 from ..model.settings import SOURCES
-from ..present.textladder import render
+from ..present.textladder import render, terminal_width
 from ..sim.scenario import builtin_names, load
 from .options import (
     UsageError,
@@ -52,20 +52,43 @@ def show(args: argparse.Namespace) -> int:
 def run_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     parser.add_argument("--json", action="store_true", help="print the JSON trace instead of the ladder")
-    parser.add_argument("--relative", action="store_true", help="show sequence numbers relative to each ISN")
+    parser.add_argument(
+        "--relative",
+        action="store_true",
+        help="sequence numbers relative to each ISN (with --json: in the sentences; segments keep the wire's)",
+    )
     parser.add_argument("--verbose", action="store_true", help="also show timers, RTT samples and data delivery")
     parser.add_argument("--brief", action="store_true", help="no explanations, just the ladder")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "latex"),
+        default="text",
+        help="the ladder as text (fitted to the terminal), or as a Markdown or LaTeX table for slides",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json and args.format != "text":
+        raise UsageError("tcpsim run: --json and --format are two different outputs: give one")
     scenario = scenario_from_args(args)
     trace = scenario.run()
     if args.json:
-        sys.stdout.write(trace.to_json())
+        sys.stdout.write(trace.to_json(relative=args.relative))
+    elif args.format != "text":
+        from ..present.slides import SlideFormat, render_slides
+
+        fmt = SlideFormat(args.format)
+        sys.stdout.write(
+            render_slides(trace, fmt, relative=args.relative, explain=not args.brief, verbose=args.verbose)
+        )
     else:
+        width = terminal_width()
         if scenario.lesson and not args.brief:
-            print(scenario.lesson + "\n")
-        sys.stdout.write(render(trace, relative=args.relative, verbose=args.verbose, explain=not args.brief))
+            paragraphs = scenario.lesson.split("\n\n")
+            print("\n\n".join(textwrap.fill(" ".join(p.split()), max(width, 40)) for p in paragraphs) + "\n")
+        sys.stdout.write(
+            render(trace, relative=args.relative, verbose=args.verbose, explain=not args.brief, width=width)
+        )
     return 0
 
 
@@ -74,14 +97,26 @@ def demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pause", action="store_true", help="print every step in order and exit")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     parser.add_argument("--quiz", action="store_true", help="ask flags, seq, ack and next state before each segment")
+    parser.add_argument(
+        "--segments", action="store_true", help="a step per segment only (the key s switches while it runs)"
+    )
     parser.add_argument("--answers", type=utf8_file, metavar="FILE", help="quiz answers, one per line (UTF-8)")
 
 
 def demo(args: argparse.Namespace) -> int:
-    trace = scenario_from_args(args).run()
+    scenario = scenario_from_args(args)
+    trace = scenario.run()
     from ..present.demo import run_demo
 
-    return run_demo(trace, relative=args.relative, pause=not args.no_pause, quiz_mode=args.quiz, answers=args.answers)
+    return run_demo(
+        trace,
+        relative=args.relative,
+        pause=not args.no_pause,
+        quiz_mode=args.quiz,
+        answers=args.answers,
+        segments_only=args.segments,
+        scenario=scenario,
+    )
 
 
 def diagram_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,15 +124,54 @@ def diagram_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
+    parser.add_argument("--from", dest="start", metavar="T|step:N", help="ladder: start at this time (s) or step")
+    parser.add_argument("--to", dest="end", metavar="T|step:N", help="ladder: stop at this time (s) or step")
+    parser.add_argument("--width", type=inches, metavar="INCHES", help="the figure's width")
+    parser.add_argument("--height", type=inches, metavar="INCHES", help="the figure's height")
+    parser.add_argument(
+        "--font-size", type=points, metavar="PT", help="the labels' size (8 by default); all text scales"
+    )
+    parser.add_argument(
+        "--linear-time", action="store_true", help="ladder: time in proportion, quiet stretches not cut short"
+    )
+
+
+def inches(text: str) -> float:
+    return _positive(text, "inches", 0.5, 200.0)
+
+
+def points(text: str) -> float:
+    return _positive(text, "points", 2.0, 72.0)
+
+
+def _positive(text: str, unit: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g} {unit}")
+    return value
 
 
 def diagram(args: argparse.Namespace) -> int:
     output_path("diagram", "-o", args.output, (".svg", ".png", ".pdf"))
-    trace = scenario_from_args(args).run()
     require("matplotlib", "plot", "tcpsim diagram")
-    from ..present.plot import draw, save
+    from ..present.plot import Bound, Look, draw, save
 
-    print(save(draw(args.kind, trace, relative=args.relative), args.output))
+    if args.kind != "ladder" and (args.start or args.end or args.linear_time):
+        raise UsageError("tcpsim diagram: --from, --to and --linear-time are for --kind ladder")
+    look = Look(
+        width=args.width,
+        height=args.height,
+        font_size=args.font_size,
+        start=Bound.parse(args.start) if args.start else None,
+        end=Bound.parse(args.end) if args.end else None,
+        linear=args.linear_time,
+    )
+    trace = scenario_from_args(args).run()
+    look.span(trace)  # a stretch outside the run is an error before anything is drawn
+    print(save(draw(args.kind, trace, relative=args.relative, look=look), args.output))
     return 0
 
 
@@ -122,6 +196,9 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
         "--at", type=nonempty, metavar="ENDPOINT", help="the host the capture is taken on (default: the first)"
     )
     parser.add_argument("--no-drops", action="store_true", help="leave out its segments the network lost")
+    parser.add_argument(
+        "--relative", action="store_true", help="packet comments count from each ISN, as Wireshark shows the numbers"
+    )
 
 
 def export(args: argparse.Namespace) -> int:
@@ -130,7 +207,7 @@ def export(args: argparse.Namespace) -> int:
     require("scapy", "scapy", "tcpsim export")
     from ..capture.export import export as write_capture
 
-    count = write_capture(trace, args.output, at=args.at, drops=not args.no_drops)
+    count = write_capture(trace, args.output, at=args.at, drops=not args.no_drops, relative=args.relative)
     print(f"{args.output}: {count} packets")
     return 0
 

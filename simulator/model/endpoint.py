@@ -477,8 +477,19 @@ class Endpoint:
             key = self._arrive_synchronized(seg, now)
         if self.explaining:
             args = (("acked", self.snd_una.since(una_before)), ("before", state.value), ("dupacks", self._dupacks))
-            self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args)
+            self._notes[slot] = Note(NoteKind.RECEIVE, key, self.tcb(), seg, args, shown=self._tcb_at_arrival(slot))
         self._flush(now)
+
+    def _tcb_at_arrival(self, slot: int) -> TcbView:
+        """The TCB shown beside the RECEIVE note at ``slot``: as it stood when the arrival's
+        first consequence (a state move, an RTT sample, data, ...) was noted, so that no
+        variable steps backwards from the arrival to the notes that follow it."""
+        if len(self._notes) == slot + 1:
+            return self.tcb()
+        first = self._notes[slot + 1]
+        if first.kind is NoteKind.STATE and first.old_state is not None:
+            return first.tcb._replace(state=first.old_state)  # the move is the next event's
+        return first.tcb
 
     def _arrive_closed(self, seg: Segment) -> ReceiveKey:
         # RFC 9293 3.10.7.1: all data is discarded; an incoming RST is ignored;

@@ -1,7 +1,8 @@
 """The sentences that explain each step to a student, kept apart from the logic.
 
 ``explain(note, who, peer)`` turns one endpoint report into one sentence.
-Numbers are absolute sequence numbers, as on the wire.
+Numbers are absolute sequence numbers, as on the wire, or with ``relative=True`` counted from
+each side's initial sequence number, as Wireshark's relative numbers are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .errors import ModelError
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey, TimerKey
 from .notes import Note, NoteKind
 from .segment import Flags
+from .seq import SeqNum
 
 # The catalogues below are the English sentences, one per key (tests/test_vocabularies.py).
 
@@ -287,60 +289,71 @@ INFO: dict[InfoKey, str] = {
 }
 
 
-def _fields(note: Note, who: str, peer: str) -> dict[str, object]:
+def _fields(note: Note, who: str, peer: str, relative: bool = False) -> dict[str, object]:
     tcb = note.tcb
+
+    # Relative numbers count from each side's ISN, as Wireshark shows them: {who}'s own
+    # sequence space from its ISS, the peer's from the IRS.
+    def own(x: SeqNum) -> int:
+        return x.since(tcb.iss) if relative else int(x)
+
+    def theirs(x: SeqNum) -> int:
+        return x.since(tcb.irs) if relative else int(x)
+
     fields: dict[str, object] = {
         "who": who,
         "peer": peer,
         "state": tcb.state.value,
-        "iss": int(tcb.iss),
-        "irs": int(tcb.irs),
-        "rcv_nxt": int(tcb.rcv_nxt),
-        "snd_nxt": int(tcb.snd_nxt),
-        "snd_una": int(tcb.snd_una),
+        "iss": own(tcb.iss),
+        "irs": theirs(tcb.irs),
+        "rcv_nxt": theirs(tcb.rcv_nxt),
+        "snd_nxt": own(tcb.snd_nxt),
+        "snd_una": own(tcb.snd_una),
         "rcv_wnd": tcb.rcv_wnd,
-        "expected": int(tcb.iss + 1),
+        "expected": own(tcb.iss + 1),
     }
     seg = note.segment
     if seg is not None:
         n = len(seg.payload)
+        # A segment sent counts in {who}'s space and acknowledges the peer's; one received, the other way.
+        in_seq, in_ack = (theirs, own) if note.kind is NoteKind.RECEIVE else (own, theirs)
+        seq = in_seq(seg.seq)
         fields.update(
-            seq=int(seg.seq),
-            ack=int(seg.ack),
-            seg_seq=int(seg.seq),
-            seg_ack=int(seg.ack),
+            seq=seq,
+            ack=in_ack(seg.ack),
+            seg_seq=seq,
+            seg_ack=in_ack(seg.ack),
             n=n,
-            last=int(seg.seq + max(n - 1, 0)),
-            end=int(seg.end),
-            fin_seq=int(seg.seq + n),
+            last=in_seq(seg.seq + max(n - 1, 0)),
+            end=in_seq(seg.end),
+            fin_seq=in_seq(seg.seq + n),
             wnd=seg.window,
         )
     fields.update(note.args)
     return fields
 
 
-def _resent_what(note: Note) -> str:
+def _resent_what(note: Note, fields: dict[str, object]) -> str:
     seg = note.segment
     assert seg is not None
     if seg.flags & Flags.SYN:
         return "It is the SYN,ACK again." if seg.flags & Flags.ACK else "It is the SYN again, same ISN."
     if seg.payload:
         fin = " with the FIN" if seg.flags & Flags.FIN else ""
-        last = int(seg.seq + (len(seg.payload) - 1))
-        return f"Bytes {int(seg.seq)}..{last}{fin} go out again, with the same sequence numbers."
+        return f"Bytes {fields['seq']}..{fields['last']}{fin} go out again, with the same sequence numbers."
     return "It is the FIN again." if seg.flags & Flags.FIN else "The segment goes out again."
 
 
-def explain(note: Note, who: str, peer: str, *, rto: float | None = None) -> str:
-    """One sentence (or two) saying why this step happened."""
+def explain(note: Note, who: str, peer: str, *, rto: float | None = None, relative: bool = False) -> str:
+    """One sentence (or two) saying why this step happened (``relative``: numbers from each ISN)."""
     kind = note.kind
-    fields = _fields(note, who, peer)
+    fields = _fields(note, who, peer, relative)
     if kind is NoteKind.SEND:
         key = _key(note, SendKey)
         if key in RESENT:
             fields["rto"] = f"{rto:g}" if rto is not None else "?"
             fields["wnd_open"] = note.tcb.snd_wnd
-            return RESENT[key].format(**fields) + _resent_what(note)
+            return RESENT[key].format(**fields) + _resent_what(note, fields)
         return SEND[key].format(**fields)
     if kind is NoteKind.RECEIVE:
         return _received(note, _key(note, ReceiveKey), fields)

@@ -74,6 +74,9 @@ class Note:
     deadline: float | None = None
     old_state: State | None = None
     retransmission: bool = False
+    # The TCB to show beside the event when it is not ``tcb`` (which the sentence reads): an
+    # arrival shows the TCB as it stood at its first consequence, so no number steps backwards.
+    shown: TcbView | None = None
 
 
 # The view SEND notes carry when the endpoint is not explaining (bulk runs).

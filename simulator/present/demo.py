@@ -18,15 +18,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from ..model.errors import TcpsimError
 from ..model.notes import TcbView
 from ..model.segment import Flags
 from ..model.states import State
+from ..sim import whatif
+from ..sim.scenario import Scenario
 from ..sim.steps import Step, steps
-from ..sim.trace import EventKind, Trace
+from ..sim.trace import EventKind, Trace, TraceEvent
 
 if TYPE_CHECKING:  # rich is imported only when the demo runs
     from rich.console import Console, RenderableType
 
+_NEXT_SEGMENT = "   (Enter: the next segment) "
+KEYS = "→ next  ← back  e end  r restart  s segments/all  x lose next  i what if  q quit"
 NEXT_KEYS = {"\r", "\n", " ", "RIGHT"}
 BACK_KEYS = {"LEFT", "b"}
 TCB_ROWS = (
@@ -38,7 +43,9 @@ TCB_ROWS = (
     ("ISS", "iss"),
     ("IRS", "irs"),
 )
+_OWN_SPACE = ("snd_una", "snd_nxt")  # counted from the ISS; RCV.NXT from the IRS
 SEND_LIKE = {EventKind.SEND, EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY, EventKind.INJECT}
+SEGMENT_STEPS = frozenset({EventKind.SEND, EventKind.INJECT})  # --segments: a key press per segment
 # How the arrow of a segment shows what became of it, and how the one-line summary says it.
 _MARKS = {EventKind.DROP: "✗", EventKind.DUPLICATE: "×2", EventKind.DELAY: "…", EventKind.INJECT: "old"}
 _FATES = {
@@ -60,9 +67,20 @@ class Screen:
     relative: bool
 
     @classmethod
-    def of(cls, trace: Trace, relative: bool) -> Screen:
+    def of(cls, trace: Trace, relative: bool, *, segments_only: bool = False) -> Screen:
+        """The demo's view of ``trace``; ``segments_only``: a step per segment, nothing else."""
         names = [e.name for e in trace.endpoints]
-        return cls(trace, steps(trace), names[0], names[1] if len(names) > 1 else "", relative)
+        chosen = steps(trace, SEGMENT_STEPS) if segments_only else steps(trace)
+        return cls(trace, chosen, names[0], names[1] if len(names) > 1 else "", relative)
+
+    def switched(self, n: int) -> tuple[Screen, int]:
+        """The same run with segments only / every step, and where step ``n`` falls in it."""
+        other = Screen.of(self.trace, self.relative, segments_only=len(self.steps) == len(steps(self.trace)))
+        if n == 0:
+            return other, 0
+        order = {id(e): i for i, e in enumerate(self.trace.events)}
+        here = order[id(self.steps[n - 1].event)]
+        return other, sum(1 for step in other.steps if order[id(step.event)] <= here)
 
     def views_at(self, n: int) -> dict[str, TcbView]:
         """Every endpoint's TCB after the first ``n`` steps."""
@@ -74,6 +92,20 @@ class Screen:
             if event is last:
                 break
         return views if n else {}
+
+    def before_sending(self, i: int) -> tuple[int, dict[str, TcbView]]:
+        """What the quiz may show before asking about the segment of step ``i``: the steps up to
+        the sender's own moves that go with it (a state change at the same moment gives the
+        answer away), and the TCB then, its SND.NXT not yet past the segment."""
+        event = self.steps[i].event
+        n = i
+        while n > 0 and _goes_with(self.steps[n - 1].event, event):
+            n -= 1
+        views = self.views_at(n)
+        own, seg = views.get(event.endpoint), event.segment
+        if own is not None and seg is not None and not event.retransmission and own.snd_nxt.since(seg.seq) > 0:
+            views[event.endpoint] = own._replace(snd_nxt=seg.seq)  # the model counts the segment before it leaves
+        return n, views
 
     def label(self, step: Step) -> str:
         seg = step.event.segment
@@ -115,7 +147,7 @@ class Screen:
             return (time, "", "◀ " + text, "") if on_left else (time, "", (text + " ▶").rjust(width), "")
         if event.kind == EventKind.STATE:
             return (time, state, "", "") if on_left else (time, "", "", state)
-        text = event.explanation
+        text = event.explained(relative=self.relative)
         if event.kind == EventKind.APP:
             text = "app: " + re.sub(r" \(.*\)", "", text.split("'s application ", 1)[-1].rstrip("."))
         elif event.kind == EventKind.ERROR:
@@ -138,15 +170,31 @@ class Screen:
             return f"{who}: " + event.explanation.split(". ", 1)[0].split(": ", 1)[-1]
         if event.kind == EventKind.APP:
             return f"{who}: " + event.explanation.split("'s application ", 1)[-1].rstrip(".")
-        return f"{who}: {event.explanation}"
+        return f"{who}: {event.explained(relative=self.relative)}"
 
     def explanation(self, step: Step) -> str:
-        parts = [step.event.explanation] + ([step.fate.explanation] if step.fate else [])
-        return " ".join(parts)
+        parts = [step.event] + ([step.fate] if step.fate else [])
+        return " ".join(e.explained(relative=self.relative) for e in parts)
+
+    def shown(self, view: TcbView, attr: str) -> int:
+        """A TCB variable as the screen shows it: relative to the ISS (SND.*) or IRS (RCV.NXT)."""
+        value = getattr(view, attr)
+        if self.relative and attr in _OWN_SPACE:
+            return int(value.since(view.iss))
+        if self.relative and attr == "rcv_nxt":
+            return int(value.since(view.irs))
+        return int(value)
+
+
+def _goes_with(earlier: TraceEvent, send: TraceEvent) -> bool:
+    """A state move of the sender at the moment it sends: part of what the quiz asks."""
+    return earlier.kind == EventKind.STATE and earlier.endpoint == send.endpoint and earlier.time == send.time
 
 
 # ---------------------------------------------------------------- drawing
-def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> RenderableType:
+def draw(
+    screen: Screen, n: int, console: Console, *, quiz: bool = False, views: dict[str, TcbView] | None = None
+) -> RenderableType:
     """The whole screen after ``n`` steps (0: the title and the lesson); in a quiz, without the keys."""
     from rich.console import Group
     from rich.panel import Panel
@@ -157,7 +205,7 @@ def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> Ren
     total = len(screen.steps)
     title = f"{screen.trace.scenario}: {screen.trace.title}" if screen.trace.title else screen.trace.scenario
     header = Text(f"step {n}/{total}  {title}", style="bold", no_wrap=True, overflow="ellipsis")
-    keys = Text("" if quiz else "Enter/Space/→ next   ←/b back   r restart   q quit", style="dim")
+    keys = Text("" if quiz else KEYS, style="dim", no_wrap=True, overflow="ellipsis")
     if n == 0 and quiz:
         return Group(header, Text("The first segment is coming: what will it be?", style="italic"))
     if n == 0:
@@ -184,12 +232,12 @@ def draw(screen: Screen, n: int, console: Console, *, quiz: bool = False) -> Ren
         left = left[: side - 3].rjust(side - 3) + " │"
         right = "│ " + right[: side - 3]
         ladder.add_row(time, left, mid, right, style="bold" if i == n - 1 else "")
-    views = screen.views_at(n)
+    views = screen.views_at(n) if views is None else views
     before = screen.views_at(n - 1)
     panels = Table.grid(expand=True, padding=(0, 2))
     panels.add_column(ratio=1)
     panels.add_column(ratio=1)
-    panels.add_row(_tcb(screen.left, views, before), _tcb(screen.right, views, before))
+    panels.add_row(_tcb(screen, screen.left, views, before), _tcb(screen, screen.right, views, before))
     why = Panel(Text(screen.explanation(step)), title="why", border_style="dim")
     done = Text("end of the run: r to restart, q to quit", style="italic") if n == total and not quiz else Text("")
     tcb = Panel(panels, border_style="dim", subtitle="* just changed")
@@ -207,7 +255,7 @@ def _short(text: str) -> str:
     return text
 
 
-def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
+def _tcb(screen: Screen, name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> RenderableType:
     """An endpoint's state and TCB variables in three lines; what just changed is marked *."""
     from rich.text import Text
 
@@ -220,8 +268,8 @@ def _tcb(name: str, views: dict[str, TcbView], before: dict[str, TcbView]) -> Re
     text.append(f"{name} ", style="bold")
     text.append(view.state.value + (" *" if state_changed else ""), style="bold reverse" if state_changed else "bold")
     for i, (title, attr) in enumerate(TCB_ROWS):
-        value = int(getattr(view, attr))
-        changed = old is not None and int(getattr(old, attr)) != value
+        value = screen.shown(view, attr)
+        changed = old is not None and int(getattr(old, attr)) != int(getattr(view, attr))
         text.append("\n" if i in (0, 2, 4) else "  ")
         text.append(f"{title} ", style="dim")
         text.append(f"{value}{'*' if changed else ''}", style="reverse" if changed else "")
@@ -239,22 +287,76 @@ def _lesson(trace: Trace) -> str:
 
 
 # ---------------------------------------------------------------- playing
-def play(screen: Screen, console: Console, read_key: Callable[[], str]) -> None:
-    """The interactive loop: one step per key press."""
+def play(
+    screen: Screen,
+    console: Console,
+    read_key: Callable[[], str],
+    what_if: WhatIf | None = None,
+) -> None:
+    """The interactive loop: one step per key press (with ``what_if``, x and i change the run)."""
     n = 0
-    total = len(screen.steps)
+    said = ""
     while True:
         console.clear()
         console.print(draw(screen, n, console))
+        if said:
+            console.print(said, markup=False, style="bold")
+            said = ""
         key = read_key()
+        if key in ("x", "i") and what_if is not None:
+            screen, n, said = what_if.apply(screen, n, inject=key == "i")
+            continue
         if key in NEXT_KEYS:
-            n = min(n + 1, total)
+            n = min(n + 1, len(screen.steps))
         elif key in BACK_KEYS:
             n = max(n - 1, 0)
         elif key == "r":
             n = 0
+        elif key in ("e", "END"):
+            n = len(screen.steps)
+        elif key == "s":
+            screen, n = screen.switched(n)
         elif key in ("q", "QUIT"):
             return
+
+
+@dataclass
+class WhatIf:
+    """The demo's what-if keys: x loses the next segment, i hands an endpoint a segment typed in
+    (``to flags seq ack``, relative numbers when the demo shows them)."""
+
+    scenario: Scenario
+    ask: Callable[[str], str]
+
+    def apply(self, screen: Screen, n: int, *, inject: bool) -> tuple[Screen, int, str]:
+        """The run with the change, the step of the model's answer, and what to say."""
+        shown = screen.steps[n - 1] if n else None
+        last = (shown.fate or shown.event) if shown else None
+        index = next((i for i, e in enumerate(screen.trace.events) if e is last), 0)
+        try:
+            if inject:
+                outcome = self._inject(screen, last.time if last else -whatif.AFTER)
+            else:
+                outcome = whatif.drop_next(self.scenario, index)
+        except (TcpsimError, ValueError) as exc:
+            return screen, n, f"what if: {exc}"
+        self.scenario = outcome.scenario
+        fresh = Screen.of(outcome.trace, screen.relative, segments_only=len(screen.steps) != len(steps(screen.trace)))
+        end = outcome.answer[-1] if outcome.answer else outcome.change
+        at = next((i for i, st in enumerate(fresh.steps, 1) if end is st.event or end is st.fate), n)
+        return fresh, at, "what if: " + outcome.explain()
+
+    def _inject(self, screen: Screen, after: float) -> whatif.Outcome:
+        names = [e.name for e in screen.trace.endpoints]
+        words = self.ask(f"what if: to ({'/'.join(names)}) flags seq ack, e.g. {names[-1]} A 1 9999: ").split()
+        if len(words) != 4:
+            raise ValueError("give four things: the receiver, the flags, seq and ack")
+        to, flags, seq, ack = words[0], words[1], int(words[2]), int(words[3])
+        sender = next((name for name in names if name != to), to)
+        if screen.relative:
+            isn = {e.name: e.isn for e in screen.trace.endpoints}
+            seq, ack = (seq + isn.get(sender, 0)) % (1 << 32), (ack + isn.get(to, 0)) % (1 << 32)
+        return whatif.inject(self.scenario, after, sender=sender, receiver=to, flags=flags, seq=seq, ack=ack)
 
 
 def print_all(screen: Screen, console: Console) -> None:
@@ -287,7 +389,7 @@ def _changes(screen: Screen, n: int) -> str:
             parts.append(f"{name} {view.state.value}")
         for title, attr in TCB_ROWS[:5]:
             if old is not None and getattr(old, attr) != getattr(view, attr):
-                parts.append(f"{name} {title}={int(getattr(view, attr))}")
+                parts.append(f"{name} {title}={screen.shown(view, attr)}")
     return ", ".join(parts)
 
 
@@ -335,17 +437,31 @@ def correct(question: Question, answer: str) -> bool:
         except ValueError:
             return False
     if question.what == "ack" and question.answer == "-":
-        return given.lower() in ("-", "none", "")
+        return given.lower() in ("-", "none", "", "0")  # 0: the field a SYN carries, which means nothing
     if question.what == "state":
         return given.upper().replace("_", "-").replace(" ", "-") == question.answer
     return given == question.answer
 
 
-def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: bool) -> tuple[int, int]:
+def remark(question: Question, given: str) -> str:
+    """What a right answer is worth knowing beside: why a 0 for a SYN's ack counts."""
+    if question.what == "ack" and question.answer == "-" and given.strip() == "0":
+        return " The ACK flag is off, so the field (0 on the wire) means nothing: it is written -."
+    return ""
+
+
+def quiz(
+    screen: Screen,
+    console: Console,
+    answers: Iterator[str],
+    interactive: bool,
+    wait: Callable[[], object] | None = None,
+) -> tuple[int, int]:
     """Ask every question, check it, show the answer and why; return (right, asked).
 
     In a terminal the ladder so far is shown above the questions, the segment
-    asked about not yet on it.
+    asked about not yet on it (nor the sender's state move that goes with it), and the
+    verdicts and the explanation stay on the screen until ``wait`` returns (a key press).
     """
     right = 0
     asked = questions(screen)
@@ -355,7 +471,8 @@ def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: 
     for i, step in enumerate(screen.steps):
         if interactive and i in by_step:
             console.clear()
-            console.print(draw(screen, i, console, quiz=True))
+            shown, views = screen.before_sending(i)
+            console.print(draw(screen, shown, console, quiz=True, views=views))
         for q in by_step.get(i, []):
             console.print(f"Q: {q.prompt}", style="bold", markup=False)
             given = next(answers, "")
@@ -363,12 +480,14 @@ def quiz(screen: Screen, console: Console, answers: Iterator[str], interactive: 
                 console.print(f"   answer: {given}", markup=False)
             if correct(q, given):
                 right += 1
-                console.print("   right.", style="green")
+                console.print("   right." + remark(q, given), style="green", markup=False)
             else:
                 console.print(f"   no: it is {q.answer}.", style="red", markup=False)
         if i in by_step:
             console.print("   " + screen.summary(step), markup=False, soft_wrap=True)
             _wrapped(console, screen.explanation(step), max(console.size.width, 60), style="dim")
+            if interactive and wait is not None:
+                wait()
     console.print(f"Score: {right}/{len(asked)}" + (f" ({100 * right // len(asked)}%)" if asked else ""), style="bold")
     return right, len(asked)
 
@@ -379,22 +498,30 @@ def read_key(fd: int) -> str:
     ch = os.read(fd, 1).decode(errors="replace")
     if ch == "\x1b":
         rest = os.read(fd, 2).decode(errors="replace")
-        return {"[C": "RIGHT", "[D": "LEFT", "OC": "RIGHT", "OD": "LEFT"}.get(rest, "ESC")
+        return {"[C": "RIGHT", "[D": "LEFT", "OC": "RIGHT", "OD": "LEFT", "[F": "END", "OF": "END"}.get(rest, "ESC")
     if ch in ("\x03", "\x04", ""):
         return "QUIT"
     return ch
 
 
-def play_in_terminal(screen: Screen, console: Console) -> None:
+def play_in_terminal(screen: Screen, console: Console, scenario: Scenario | None = None) -> None:
     """``play`` with the terminal in cbreak mode for the whole session, restored afterwards."""
     import termios
     import tty
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
+
+    def ask(prompt: str) -> str:  # a line typed as usual (echoed, editable), then keys again
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        try:
+            return console.input(prompt)
+        finally:
+            tty.setcbreak(fd)
+
     try:
         tty.setcbreak(fd)
-        play(screen, console, lambda: read_key(fd))
+        play(screen, console, lambda: read_key(fd), WhatIf(scenario, ask) if scenario is not None else None)
     except KeyboardInterrupt:
         pass
     finally:
@@ -408,12 +535,14 @@ def run_demo(
     pause: bool = True,
     quiz_mode: bool = False,
     answers: IO[str] | None = None,
+    segments_only: bool = False,
+    scenario: Scenario | None = None,
 ) -> int:
     """Show ``trace`` as the step-through demo; returns an exit status."""
     from rich.console import Console
 
     console = Console(highlight=False)
-    screen = Screen.of(trace, relative)
+    screen = Screen.of(trace, relative, segments_only=segments_only and not quiz_mode)
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     if quiz_mode:
         if answers is not None:
@@ -422,10 +551,10 @@ def run_demo(
             lines = iter(lambda: console.input("   your answer: "), None)
         else:
             lines = (line.rstrip("\n") for line in sys.stdin)
-        quiz(screen, console, lines, interactive and answers is None)
+        quiz(screen, console, lines, interactive and answers is None, lambda: console.input(_NEXT_SEGMENT))
         return 0
     if interactive:
-        play_in_terminal(screen, console)
+        play_in_terminal(screen, console, scenario)
         return 0
     print_all(screen, console)
     return 0

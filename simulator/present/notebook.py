@@ -19,7 +19,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..model.errors import TcpsimError
 from ..model.states import State
+from ..sim import whatif
 from ..sim.scenario import Scenario, load
 from ..sim.trace import EventKind, Trace
 from .demo import Question, Screen, correct, questions
@@ -129,7 +131,7 @@ class Stepper:
         self.base = load(name) if isinstance(name, str) else name
         self.relative = relative
         self.trace = self.base.run()
-        self.step = len(Screen.of(self.trace, relative).steps)
+        self.step = 0  # the first ▶ shows the first step
         self._box: Any = None
 
     @property
@@ -142,6 +144,62 @@ class Stepper:
         self.step = 0
         return self.trace
 
+    def inject(
+        self,
+        flags: str,
+        seq: int,
+        ack: int = 0,
+        *,
+        window: int = 65535,
+        payload: bytes = b"",
+        to: str | None = None,
+    ) -> whatif.Outcome:
+        """What if ``to`` (default: the second endpoint) received a segment of your own just after
+        the current step? The run goes on from there with it; the stepper moves to the model's
+        answer, which the outcome explains. With relative numbers (the default), ``seq`` counts from
+        the sender's ISN and ``ack`` from the receiver's."""
+        names = [e.name for e in self.trace.endpoints]
+        receiver = to if to is not None else names[-1]
+        sender = next((n for n in names if n != receiver), receiver)
+        if self.relative:
+            isn = {e.name: e.isn for e in self.trace.endpoints}
+            seq, ack = (seq + isn.get(sender, 0)) % (1 << 32), (ack + isn.get(receiver, 0)) % (1 << 32)
+        outcome = whatif.inject(
+            self.base,
+            self._paused_at(),
+            sender=sender,
+            receiver=receiver,
+            flags=flags,
+            seq=seq,
+            ack=ack,
+            window=window,
+            payload=payload,
+        )
+        return self._went_on(outcome)
+
+    def drop_next(self) -> whatif.Outcome:
+        """What if the network lost the next segment sent after the current step?"""
+        if self.step == 0:
+            return self._went_on(whatif.drop_next(self.base, 0))
+        step = Screen.of(self.trace, self.relative).steps[self.step - 1]
+        last = step.fate or step.event
+        index = next(i for i, e in enumerate(self.trace.events) if e is last)
+        return self._went_on(whatif.drop_next(self.base, index))
+
+    def _paused_at(self) -> float:
+        if self.step == 0:
+            return -whatif.AFTER  # before anything: the change comes at t=0
+        return Screen.of(self.trace, self.relative).steps[self.step - 1].event.time
+
+    def _went_on(self, outcome: whatif.Outcome) -> whatif.Outcome:
+        """Follow the run with the change, at the model's answer (or the change itself)."""
+        self.base = outcome.scenario
+        self.trace = outcome.trace
+        screen = Screen.of(self.trace, self.relative)
+        last = outcome.answer[-1] if outcome.answer else outcome.change
+        self.step = next((i for i, s in enumerate(screen.steps, 1) if last is s.event or last is s.fate), self.step)
+        return outcome
+
     def widget(self) -> Any:
         """The ipywidgets panel (ImportError if ipywidgets is missing)."""
         if self._box is None:
@@ -149,7 +207,7 @@ class Stepper:
         return self._box
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        static = step_html(self.trace, self.step, relative=self.relative)
+        static = step_html(self.trace, self.step or self.steps, relative=self.relative)  # the whole run
         try:
             bundle: dict[str, Any] = self.widget()._repr_mimebundle_()
         except ImportError:
@@ -166,30 +224,76 @@ class _Panel:
 
         self.stepper = stepper
         self.slider = w.IntSlider(0, min=0, max=stepper.steps, description="step", continuous_update=False)
-        buttons = [w.Button(description=d, layout=w.Layout(width="60px")) for d in ("⏮", "◀", "▶", "⏭")]
+        # plain glyphs: an emoji font is not everywhere
+        buttons = [w.Button(description=d, layout=w.Layout(width="60px")) for d in ("|◀", "◀", "▶", "▶|")]
         moves = (lambda n: 0, lambda n: n - 1, lambda n: n + 1, lambda n: stepper.steps)
         for button, move in zip(buttons, moves, strict=True):
             button.on_click(lambda _b, move=move: self._go(move(self.slider.value)))
         self.slider.observe(lambda change: self._show(), names="value")
-        first = stepper.base.endpoints[0].isn or 0
+        knobs = own_knobs(stepper.base)
+        wide = {"description_width": "initial"}  # labels whole ("server window"), not cut
         self.knobs = {
-            "loss": w.FloatSlider(0.0, min=0.0, max=0.5, step=0.05, description="loss"),
-            "latency": w.FloatSlider(stepper.base.link.latency, min=0.005, max=0.5, step=0.005, description="latency"),
-            "isn_client": w.IntText(first, description="client ISN"),
-            "window": w.IntSlider(65535, min=0, max=65535, step=500, description="server window"),
-            "seed": w.IntText(stepper.base.seed, description="seed"),
+            "loss": w.FloatSlider(knobs["loss"], min=0.0, max=0.5, step=0.05, description="loss", style=wide),
+            "latency": w.FloatSlider(
+                knobs["latency"], min=0.005, max=0.5, step=0.005, description="latency", style=wide
+            ),
+            "isn_client": w.IntText(knobs["isn_client"], description="client ISN", style=wide),
+            "window": w.IntSlider(
+                knobs["window"],
+                min=0,
+                max=max(65535, knobs["window"]),
+                step=500,
+                description="server window",
+                style=wide,
+            ),
+            "seed": w.IntText(knobs["seed"], description="seed", style=wide),
         }
         rerun = w.Button(description="run again")
         rerun.on_click(lambda _b: self._rerun())
+        self.what_if = {
+            "flags": w.Text("A", description="what if: flags", style=wide, layout=w.Layout(width="170px")),
+            "seq": w.IntText(1, description="seq", style=wide, layout=w.Layout(width="140px")),
+            "ack": w.IntText(1, description="ack", style=wide, layout=w.Layout(width="140px")),
+            "window": w.IntText(65535, description="window", style=wide, layout=w.Layout(width="160px")),
+            "to": w.Dropdown(
+                options=[e.name for e in stepper.trace.endpoints],
+                value=stepper.trace.endpoints[-1].name,
+                description="to",
+                style=wide,
+            ),
+        }
+        hand = w.Button(description="hand it over")
+        hand.on_click(lambda _b: self._what_if(inject=True))
+        drop = w.Button(description="drop the next segment")
+        drop.on_click(lambda _b: self._what_if(inject=False))
+        self.answer = w.HTML()
         self.out = w.HTML()
+        # the ladder right under the buttons, the knobs below it: no scrolling between clicks
         self.box = w.VBox(
             [
                 w.HBox([*buttons, self.slider]),
-                w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
                 self.out,
+                w.HBox([*self.knobs.values(), rerun], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([*self.what_if.values(), hand, drop], layout=w.Layout(flex_flow="row wrap")),
+                self.answer,
             ]
         )
         self._go(stepper.step)
+
+    def _what_if(self, *, inject: bool) -> None:
+        """Hand over the segment the what-if row describes, or drop the next one; show the model's answer."""
+        v = {name: widget.value for name, widget in self.what_if.items()}
+        try:
+            if inject:
+                outcome = self.stepper.inject(v["flags"], v["seq"], v["ack"], window=v["window"], to=v["to"])
+            else:
+                outcome = self.stepper.drop_next()
+        except TcpsimError as exc:  # impossible fields: one line in the panel
+            self.answer.value = f"<p><b>cannot do that:</b> {html.escape(str(exc))}</p>"
+            return
+        self.answer.value = f"<pre>{html.escape(outcome.explain())}</pre>"
+        self.slider.max = self.stepper.steps
+        self._go(self.stepper.step)
 
     def _go(self, n: int) -> None:
         self.slider.value = min(max(n, 0), self.stepper.steps)
@@ -200,7 +304,8 @@ class _Panel:
         self.out.value = step_html(self.stepper.trace, self.slider.value, relative=self.stepper.relative)
 
     def _rerun(self) -> None:
-        knobs = {name: widget.value for name, widget in self.knobs.items()}
+        own = own_knobs(self.stepper.base)  # only what was turned: a scenario's per-path settings stay
+        knobs = {name: widget.value for name, widget in self.knobs.items() if widget.value != own[name]}
         try:
             self.stepper.rerun(**knobs)
         except Exception as exc:  # a scenario the knobs make impossible: say so in the panel
@@ -210,17 +315,51 @@ class _Panel:
         self._go(0)
 
 
+def own_knobs(base: Scenario) -> dict[str, Any]:
+    """The stepper's knobs as the scenario itself sets them (its loss, latency, ISN, window, seed)."""
+    specs = {spec.name: spec for spec in base.endpoints}
+    client, server = specs.get("client", base.endpoints[0]), specs.get("server", base.endpoints[-1])
+    return {
+        "loss": base.link.loss,
+        "latency": base.link.latency,
+        "isn_client": client.isn or 0,
+        "window": server.config.recv_buffer,
+        "seed": base.seed,
+    }
+
+
 def check(question: str, answer: object, expected: object, why: str = "") -> bool:
     """Check a student's answer and say why; ``None`` means not answered yet (no error, so the
     notebook still runs top to bottom)."""
     if answer is None:
         print(f"{question}: not answered yet (replace None with your answer)")
         return False
-    right = str(answer).strip().upper().replace(" ", "") == str(expected).strip().upper().replace(" ", "")
+    right = same_answer(answer, expected)
     print(
         f"{question}: {'✓ right' if right else f'✗ not quite: the answer is {expected}'}" + (f". {why}" if why else "")
     )
     return right
+
+
+def same_answer(answer: object, expected: object) -> bool:
+    """Numbers by value (``1`` is ``1.0``, ``"7"`` is ``7.0``), anything else as text, ignoring case and spaces."""
+    a, b = _number(answer), _number(expected)
+    if a is not None and b is not None:
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return str(answer).strip().upper().replace(" ", "") == str(expected).strip().upper().replace(" ", "")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):  # True is not 1 to a student
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Question]:
@@ -228,10 +367,11 @@ def next_segment_questions(trace: Trace, *, relative: bool = True) -> list[Quest
     return questions(Screen.of(trace, relative))
 
 
-def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True) -> bool:
+def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: bool = True, why: bool = True) -> bool:
     """Check an answer about the ``n``-th segment sent in ``trace`` (1-based): its ``flags``, ``seq``,
     ``ack`` (``-`` when the ACK flag is off) or the sender's ``state`` once it is sent.  The model's
-    reason is printed with the verdict, once the question has been answered."""
+    reason is printed with the verdict, once the question has been answered (``why=False``: not
+    yet, when a later question asks about the same segment, whose answer the reason would give)."""
     screen = Screen.of(trace, relative)
     asked = [q for q in questions(screen) if q.what == what]
     if what not in ("flags", "seq", "ack", "state") or not 1 <= n <= len(asked):
@@ -242,7 +382,8 @@ def check_segment(trace: Trace, n: int, what: str, answer: object, *, relative: 
         return False
     right = correct(q, str(answer))
     verdict = "✓ right" if right else f"✗ not quite: it is {q.answer}"
-    print(f"segment {n}, {what}: {verdict}. Why: {screen.explanation(screen.steps[q.step])}")
+    reason = f" Why: {screen.explanation(screen.steps[q.step])}" if why else ""
+    print(f"segment {n}, {what}: {verdict}.{reason}")
     return right
 
 

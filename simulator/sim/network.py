@@ -22,7 +22,7 @@ from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
 from ..model.states import State
 from .app import Application, Step
-from .trace import EndpointInfo, EventKind, Trace, TraceEvent
+from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
 # A fault's action is named by the event it causes.
@@ -322,7 +322,7 @@ class Network:
         name = ep.name
         record = self.record
         for note in notes:
-            self._views[name] = note.tcb
+            self._views[name] = note.tcb if note.shown is None else note.shown
             kind = note.kind
             if kind is NoteKind.SEND:
                 assert note.segment is not None
@@ -341,7 +341,7 @@ class Network:
             elif record:
                 self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment, key=note.key)
 
-    def _explain(self, ep: Endpoint, note: Note) -> Callable[[], str]:
+    def _explain(self, ep: Endpoint, note: Note) -> Explainer:
         """The explanation of ``note``, written when first read (with today's values)."""
         return partial(explain, note, ep.name, self._peer_name(ep), rto=ep.rto.rto)
 
@@ -357,7 +357,7 @@ class Network:
         now: float,
         kind: EventKind,
         name: str,
-        text: str | Callable[[], str],
+        text: str | Explainer,
         who: str,
         segment: Segment | None = None,
         retransmission: bool = False,
@@ -476,7 +476,7 @@ class Network:
                 reply, key = answer
                 note = Note(NoteKind.SEND, key, self._views.get(owner, NOT_RECORDED), reply)
                 if self.record:  # no key: the host answers, not an endpoint
-                    why = explain(note, owner, self._sender_name(seg))
+                    why = partial(explain, note, owner, self._sender_name(seg))
                     self._event(now, EventKind.SEND, owner, why, owner, reply)
                 self._transmit(reply, owner, now, False)
             return

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..model.errors import TraceFormatError
 from ..model.keys import SendKey
@@ -54,6 +54,12 @@ class EventKind(enum.StrEnum):
     RTT = "rtt"  # an RTT sample changed the RTO
 
 
+class Explainer(Protocol):
+    """Writes an event's sentence when it is read; ``relative`` counts numbers from each ISN."""
+
+    def __call__(self, *, relative: bool = ...) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointInfo:
     """Who took part in a run."""
@@ -75,7 +81,7 @@ class TraceEvent:
     time: float
     kind: EventKind
     endpoint: str
-    why: str | Callable[[], str]
+    why: str | Explainer
     segment: Segment | None = None
     retransmission: bool = False
     views: tuple[tuple[str, TcbView], ...] = ()
@@ -88,6 +94,12 @@ class TraceEvent:
         """The sentence that says why this step happened."""
         why = self.why
         return why if isinstance(why, str) else why()
+
+    def explained(self, *, relative: bool = False) -> str:
+        """The sentence, with sequence numbers relative to each ISN when ``relative`` (as
+        Wireshark shows them); a trace read back from JSON keeps the numbers it was written with."""
+        why = self.why
+        return why if isinstance(why, str) else why(relative=relative)
 
     @property
     def keepalive(self) -> bool:
@@ -141,11 +153,12 @@ class Trace:
                 states[name] = view.state
         return states
 
-    def to_json(self) -> str:
-        """The trace as JSON text (stable: same run, same bytes)."""
-        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+    def to_json(self, *, relative: bool = False) -> str:
+        """The trace as JSON text (stable: same run, same bytes); ``relative``: the sentences
+        count sequence numbers from each ISN (the segments and TCBs keep the numbers on the wire)."""
+        return json.dumps(self.to_dict(relative=relative), indent=1, ensure_ascii=False) + "\n"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, relative: bool = False) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -155,7 +168,8 @@ class Trace:
             "endpoints": [{"name": e.name, "address": e.address, "port": e.port, "isn": e.isn} for e in self.endpoints],
             "stopped_at": self.stopped_at,
             **({"warnings": list(self.warnings)} if self.warnings else {}),
-            "events": [_event_to_dict(e) for e in self.events],
+            **({"relative": True} if relative else {}),
+            "events": [_event_to_dict(e, relative) for e in self.events],
         }
 
     @classmethod
@@ -245,7 +259,7 @@ def segment_from_dict(d: dict[str, Any]) -> Segment:
 _TCB_FIELDS = ("iss", "irs", "snd_una", "snd_nxt", "snd_wnd", "rcv_nxt", "rcv_wnd")
 
 
-def _event_to_dict(e: TraceEvent) -> dict[str, Any]:
+def _event_to_dict(e: TraceEvent, relative: bool = False) -> dict[str, Any]:
     return {
         "time": round(e.time, 9),
         "kind": e.kind,
@@ -255,7 +269,7 @@ def _event_to_dict(e: TraceEvent) -> dict[str, Any]:
         "key": e.key,
         "state_after": {name: v.state.value for name, v in e.views},
         "tcb": {name: {f: int(getattr(v, f)) for f in _TCB_FIELDS} for name, v in e.views},
-        "explanation": e.explanation,
+        "explanation": e.explained(relative=relative),
     }
 
 

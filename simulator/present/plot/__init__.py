@@ -12,34 +12,34 @@ from matplotlib.figure import Figure
 from ...sim.trace import Trace
 from .ladder import figure as _ladder
 from .statediagram import figure as _states
-from .style import save
+from .style import Bound, Look, save
 from .timeseq import figure as _timeseq
 
 KINDS = ("ladder", "states", "timeseq")
 
 
-def ladder(trace: Trace, *, relative: bool = False) -> Figure:
+def ladder(trace: Trace, *, relative: bool = False, look: Look | None = None) -> Figure:
     """The ladder (sequence) diagram: time runs down, an arrow per segment."""
-    return _ladder(trace, relative=relative)
+    return _ladder(trace, relative=relative, look=look)
 
 
-def states(trace: Trace | None = None) -> Figure:
+def states(trace: Trace | None = None, *, look: Look | None = None) -> Figure:
     """The RFC 9293 state diagram, with each endpoint's path in this run."""
-    return _states(trace)
+    return _states(trace, look)
 
 
-def timeseq(trace: Trace) -> Figure:
+def timeseq(trace: Trace, *, look: Look | None = None) -> Figure:
     """The time-sequence graph of the direction that carried the most data."""
-    return _timeseq(trace)
+    return _timeseq(trace, look)
 
 
-def draw(kind: str, trace: Trace, *, relative: bool = False) -> Figure:
-    """One of ``KINDS`` for ``trace``."""
+def draw(kind: str, trace: Trace, *, relative: bool = False, look: Look | None = None) -> Figure:
+    """One of ``KINDS`` for ``trace``; ``look``: size, font size, stretch and time axis."""
     if kind == "ladder":
-        return ladder(trace, relative=relative)
+        return ladder(trace, relative=relative, look=look)
     if kind == "states":
-        return states(trace)
-    return timeseq(trace)
+        return states(trace, look=look)
+    return timeseq(trace, look=look)
 
 
-__all__ = ["KINDS", "draw", "ladder", "save", "states", "timeseq"]
+__all__ = ["KINDS", "Bound", "Look", "draw", "ladder", "save", "states", "timeseq"]

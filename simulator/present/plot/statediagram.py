@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.text import Text
 
 from ...model.states import TRANSITIONS, State, Transition
 from ...sim.trace import EventKind, Trace
-from .style import FONT, MUTED, colour, line_style
+from .placing import Placer
+from .style import FONT, MUTED, Look, colour, line_style
+
+Candidates = list[tuple[float, float, float]]
 
 S = State
 # Where each state sits: RFC 9293 Figure 5's layout.  CLOSED is drawn twice, at
@@ -65,9 +71,10 @@ def paths(trace: Trace) -> list[PathStep]:
     return out
 
 
-def figure(trace: Trace | None = None) -> Figure:
+def figure(trace: Trace | None = None, look: Look | None = None) -> Figure:
     """The state diagram; with a trace, each endpoint's path in its own colour and line style."""
-    fig = Figure(figsize=(11, 12.5))
+    look = look or Look()
+    fig = Figure(figsize=(look.width or 11, look.height or 12.5))
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.93))
     ax.set_xlim(-0.9, 5.7)
     ax.set_ylim(10.1, -0.7)
@@ -75,7 +82,7 @@ def figure(trace: Trace | None = None) -> Figure:
     title = "RFC 9293 connection states"
     if trace is not None:
         title += f": the path of {trace.scenario}"
-    fig.text(0.5, 0.985, title, ha="center", va="top", fontsize=13, fontweight="bold", family=FONT["family"])
+    fixed = [fig.text(0.5, 0.985, title, ha="center", va="top", fontsize=13, fontweight="bold", family=FONT["family"])]
     taken = paths(trace) if trace is not None else []
     names = [e.name for e in trace.endpoints] if trace is not None else []
     visited: dict[str, list[int]] = {}
@@ -99,14 +106,19 @@ def figure(trace: Trace | None = None) -> Figure:
             ec="none",
         )
         ax.add_patch(boxes[n])
+    labels = []
     for t in TRANSITIONS:
         pair = (node(t.source), node(t.target, t.source))
         if t.main or pair in used:
-            _transition(ax, t, pair, boxes, dim=bool(taken))
+            labels.append(_transition(ax, t, pair, boxes, dim=bool(taken)))
+    numbers, arrows = [], []
     for i, name in enumerate(names):
         for p in (p for p in taken if p.endpoint == name):
             pair = (node(p.source), node(p.target, p.source))
-            _path_arrow(ax, pair, i, p.order, boxes, offset=0.07 * (i - (len(names) - 1) / 2))
+            drawn = _path_arrow(ax, pair, i, p.order, boxes, offset=0.07 * (i - (len(names) - 1) / 2))
+            if drawn is not None:
+                arrows.append(drawn[0])
+                numbers.append(drawn[1])
     for n, (x, y) in POSITIONS.items():
         rings = visited.get(n, [])
         ax.add_patch(
@@ -136,38 +148,72 @@ def figure(trace: Trace | None = None) -> Figure:
                     zorder=3,
                 )
             )
-        ax.text(
-            x, y, n.strip(), ha="center", va="center", fontsize=10, fontweight="bold", zorder=4, family=FONT["family"]
+        fixed.append(
+            ax.text(
+                x,
+                y,
+                n.strip(),
+                ha="center",
+                va="center",
+                fontsize=10,
+                fontweight="bold",
+                zorder=4,
+                family=FONT["family"],
+            )
         )
     legend_y = 9.95
+    spacing = min(1.5, 6.5 / max(len(names[:6]), 1))  # the legend spans the width, however many endpoints
     for i, name in enumerate(names[:6]):
         ax.annotate(
             "",
-            xy=(-0.4 + 1.5 * i, legend_y),
-            xytext=(-0.85 + 1.5 * i, legend_y),
+            xy=(-0.4 + spacing * i, legend_y),
+            xytext=(-0.85 + spacing * i, legend_y),
             arrowprops={"arrowstyle": "-|>", "color": colour(i), "lw": 2.4, "ls": line_style(i)},
         )
-        ax.text(
-            -0.35 + 1.5 * i,
-            legend_y,
-            name,
-            va="center",
-            fontsize=10,
-            color=colour(i),
-            fontweight="bold",
-            family=FONT["family"],
+        fixed.append(
+            ax.text(
+                -0.35 + spacing * i,
+                legend_y,
+                name + " (numbers: the order of its moves)" * (len(names) == 1),
+                va="center",
+                fontsize=10,
+                color=colour(i),
+                fontweight="bold",
+                family=FONT["family"],
+            )
         )
-    ax.text(
-        5.65,
-        legend_y,
-        "numbers: the order of the moves;  grey: RFC 9293 Figure 5;  dashed: resets, time-outs",
-        ha="right",
-        va="center",
-        fontsize=8,
-        color=MUTED,
-        family=FONT["family"],
-    )
+    key = "thin grey: RFC 9293 Figure 5 (grey dashed: resets and time-outs)"
+    if names:
+        key = "coloured: each endpoint's path, in its own colour and line; numbers: the order of its moves\n" + key
+    fixed.append(fig.text(0.5, 0.962, key, ha="center", va="top", fontsize=8, color=MUTED, family=FONT["family"]))
+    look.apply_fonts(fig)
+    _declutter(fig, ax, fixed, boxes, arrows, numbers, labels)
     return fig
+
+
+def _declutter(
+    fig: Figure,
+    ax: Axes,
+    fixed: list[Text],
+    boxes: dict[str, FancyBboxPatch],
+    arrows: list[FancyArrowPatch],
+    numbers: list[tuple[Text, Candidates]],
+    labels: list[tuple[Text, Candidates] | None],
+) -> None:
+    """The order numbers on their arrows, then the transition labels clear of them, of the
+    boxes and of the endpoints' paths (no path runs through a label)."""
+    placer = Placer(fig)
+    for text in fixed:
+        placer.block(text)
+    for box in boxes.values():
+        placer.block_extent(box.get_window_extent(placer.renderer))
+    for text, candidates in numbers:
+        placer.place(text, candidates)
+    for arrow in arrows:
+        placer.block_line(arrow.get_transform().transform_path(arrow.get_path()))
+    for item in labels:
+        if item is not None:
+            placer.place(*item)
 
 
 def _edge(pair: tuple[str, str]) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -196,13 +242,12 @@ _RAD = {
 _LABEL_AT = {("SYN-SENT", "CLOSED"): (4.15, 1.45), ("CLOSED", "SYN-SENT"): (4.55, 0.75)}
 
 
-def _transition(ax: object, t: Transition, pair: tuple[str, str], boxes: dict[str, FancyBboxPatch], dim: bool) -> None:
-    from matplotlib.axes import Axes
-
-    assert isinstance(ax, Axes)
+def _transition(
+    ax: Axes, t: Transition, pair: tuple[str, str], boxes: dict[str, FancyBboxPatch], dim: bool
+) -> tuple[Text, Candidates] | None:
     (x0, y0), (x1, y1) = _edge(pair)
     if pair[0] == pair[1]:
-        return
+        return None
     rad = _RAD.get(pair, 0.12)
     arrow = FancyArrowPatch(
         (x0, y0),
@@ -221,14 +266,14 @@ def _transition(ax: object, t: Transition, pair: tuple[str, str], boxes: dict[st
     )
     ax.add_patch(arrow)
     if not t.main:
-        return
+        return None
     label = t.event + (f"\n{t.action}" if t.action else "")
     xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
     dx, dy = x1 - x0, y1 - y0
     xm += -dy * rad * 0.5
     ym += dx * rad * 0.5
     xm, ym = _LABEL_AT.get(pair, (xm, ym))
-    ax.text(
+    text = ax.text(
         xm,
         ym,
         label,
@@ -241,16 +286,21 @@ def _transition(ax: object, t: Transition, pair: tuple[str, str], boxes: dict[st
         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
         family=FONT["family"],
     )
+    length = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / length, dx / length  # across the arrow
+    candidates = [(xm, ym, 0.0)] + [
+        (xm + (dx * f) + nx * d, ym + (dy * f) + ny * d, 0.0)
+        for d in (0.28, -0.28, 0.42, -0.42, 0.6, -0.6, 0.8, -0.8, 1.2, -1.2, 1.6, -1.6)
+        for f in (0.0, -0.12, 0.12, -0.25, 0.25)
+    ]
+    return text, candidates
 
 
 def _path_arrow(
-    ax: object, pair: tuple[str, str], i: int, order: int, boxes: dict[str, FancyBboxPatch], offset: float
-) -> None:
-    from matplotlib.axes import Axes
-
-    assert isinstance(ax, Axes)
+    ax: Axes, pair: tuple[str, str], i: int, order: int, boxes: dict[str, FancyBboxPatch], offset: float
+) -> tuple[FancyArrowPatch, tuple[Text, Candidates]] | None:
     if pair[0] == pair[1]:
-        return
+        return None
     (x0, y0), (x1, y1) = _edge(pair)
     rad = _RAD.get(pair, 0.12)
     arrow = FancyArrowPatch(
@@ -270,11 +320,9 @@ def _path_arrow(
         alpha=0.9,
     )
     ax.add_patch(arrow)
-    t = 0.3 + 0.1 * i
-    xm, ym = x0 + (x1 - x0) * t + offset, y0 + (y1 - y0) * t + offset
-    ax.text(
-        xm - (y1 - y0) * rad * 0.4,
-        ym + (x1 - x0) * rad * 0.4,
+    text = ax.text(
+        0,
+        0,
         str(order),
         ha="center",
         va="center",
@@ -285,3 +333,10 @@ def _path_arrow(
         bbox={"boxstyle": "circle,pad=0.2", "fc": colour(i), "ec": "none"},
         family=FONT["family"],
     )
+    candidates = []
+    for t in (0.3 + 0.1 * i, 0.4, 0.22, 0.5, 0.6, 0.7, 0.15):
+        # on the arc: arc3 bends by rad * 2 t (1 - t) across the chord
+        bend = 2 * t * (1 - t) * rad
+        xm, ym = x0 + (x1 - x0) * t + offset, y0 + (y1 - y0) * t + offset
+        candidates.append((xm - (y1 - y0) * bend, ym + (x1 - x0) * bend, 0.0))
+    return arrow, (text, candidates)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from ...model.keys import SendKey
 from ...model.segment import Flags
 from ...sim.trace import EventKind, Trace
-from .style import FONT, LOST, MUTED, colour
+from .style import FONT, LOST, MUTED, Look, colour
 
 
 @dataclass(slots=True)
@@ -19,6 +19,8 @@ class TimeSeq:
     sender: str
     receiver: str
     sent: list[tuple[float, int, int, bool]] = field(default_factory=list)  # (time, start, end, retransmission)
+    fast: list[tuple[float, int]] = field(default_factory=list)  # fast retransmissions: (time, end)
+    dupacks: list[tuple[float, int]] = field(default_factory=list)  # duplicate ACKs as the sender receives them
     lost: list[tuple[float, int, int]] = field(default_factory=list)
     probes: list[tuple[float, int]] = field(default_factory=list)  # zero-window probes: (time, seq)
     acks: list[tuple[float, int]] = field(default_factory=list)  # ACKs as the sender receives them
@@ -60,6 +62,8 @@ def series(trace: Trace) -> TimeSeq:
             )
             if e.key in (SendKey.ZERO_WINDOW_PROBE, SendKey.PROBE_AGAIN):
                 ts.probes.append((e.time, start))
+            if e.key == SendKey.FAST_RETRANSMIT:
+                ts.fast.append((e.time, ts.sent[-1][2]))
         elif e.kind == EventKind.DROP and e.endpoint == sender and seg.payload:
             start = seg.seq.since(iss)
             ts.lost.append((e.time, start, start + len(seg.payload)))
@@ -68,28 +72,53 @@ def series(trace: Trace) -> TimeSeq:
             if seg.options.wscale is not None and seg.flags & Flags.SYN:
                 scale = seg.options.wscale
             window = seg.window if seg.flags & Flags.SYN else seg.window << scale
+            if not seg.payload and not seg.flags & (Flags.SYN | Flags.FIN) and _repeats(ts, ack, ack + window):
+                ts.dupacks.append((e.time, ack))
             ts.acks.append((e.time, ack))
             ts.windows.append((e.time, ack + window))
     return ts
 
 
-def figure(trace: Trace) -> Figure:
+def _repeats(ts: TimeSeq, ack: int, edge: int) -> bool:
+    """A duplicate ACK (RFC 5681 section 2): the same ack and window again, with data outstanding."""
+    outstanding = max((end for _, _, end, _ in ts.sent), default=0) > ack
+    return bool(ts.acks) and ts.acks[-1][1] == ack and ts.windows[-1][1] == edge and outstanding
+
+
+def figure(trace: Trace, look: Look | None = None) -> Figure:
     """The time-sequence graph: segments as I-bars, the ACK line and the receive-window line."""
+    look = look or Look()
     ts = series(trace)
-    fig = Figure(figsize=(9.5, 5.8))
-    ax = fig.add_axes((0.1, 0.11, 0.86, 0.78))
+    fig = Figure(figsize=(look.width or 9.5, look.height or 6.6))
+    # the data on top, the legend below it (never over the data)
+    ax = fig.add_axes((0.1, 0.3, 0.86, 0.6))
     c = colour(0 if trace.endpoints and trace.endpoints[0].name == ts.sender else 1)
     cap = 0.004 * max(ts.end_time, 1)
+    fast = {t for t, _ in ts.fast}
     for t, a, b, again in ts.sent:
         bar_colour, width = ("#D55E00", 2.2) if again else (c, 1.6)
         for xs, ys in (([t, t], [a, b]), ([t - cap, t + cap], [b, b]), ([t - cap, t + cap], [a, a])):
             ax.plot(xs, ys, color=bar_colour, lw=width)  # an I-bar: seq .. seq+len
         if again:
-            ax.text(t, b, " R", color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
+            tag = " F" if t in fast else " R"
+            ax.text(t, b, tag, color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
     for t, a in ts.probes:
         ax.plot([t], [a], marker="D", markersize=7, color="#CC79A7", mec="black", mew=0.8, ls="none")
     for t, a, b in ts.lost:
         ax.plot([t], [(a + b) / 2], marker="x", markersize=10, mew=2.2, color=LOST)
+    if ts.dupacks:
+        ax.plot(
+            [t for t, _ in ts.dupacks],
+            [a for _, a in ts.dupacks],
+            marker="o",
+            ms=5,
+            mfc="white",
+            mec="#009E73",
+            mew=1.4,
+            ls="none",
+            zorder=4,
+            label="duplicate ACK (the same ack again: a gap)",
+        )
     if ts.acks:
         times = [t for t, _ in ts.acks] + [ts.end_time]
         acks = [a for _, a in ts.acks] + [ts.acks[-1][1]]
@@ -97,8 +126,10 @@ def figure(trace: Trace) -> Figure:
         wins = [w for _, w in ts.windows] + [ts.windows[-1][1]]
         ax.step(times, wins, where="post", color="#CC79A7", lw=1.3, ls="--", label="ACK + window (how far it may send)")
     ax.plot([], [], color=c, lw=1.6, label=f"segment sent by {ts.sender} (seq .. seq+len)")
-    if any(again for *_, again in ts.sent):
-        ax.plot([], [], color="#D55E00", lw=2.2, label="retransmission (R)")
+    if any(again and t not in fast for t, *_, again in ts.sent):
+        ax.plot([], [], color="#D55E00", lw=2.2, label="retransmission after the timer (R)")
+    if ts.fast:
+        ax.plot([], [], color="#D55E00", lw=2.2, label="fast retransmission, after 3 duplicate ACKs (F)")
     if ts.lost:
         ax.plot([], [], marker="x", ls="none", color=LOST, mew=2.2, label="lost in the network")
     if ts.probes:
@@ -109,11 +140,11 @@ def figure(trace: Trace) -> Figure:
     ax.set_xlabel("time (s)", family=FONT["family"])
     ax.set_ylabel(f"sequence number, relative to {ts.sender}'s ISN", family=FONT["family"])
     ax.grid(True, color="#dddddd", lw=0.6)
-    ax.legend(loc="upper left", fontsize=8.5, frameon=True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8.5, frameon=False)
     nothing = "" if any(b - a > 1 for _, a, b, _ in ts.sent) else " (no data in this run: only SYN/FIN)"
     fig.text(
         0.5,
-        0.97,
+        0.985,
         f"{trace.scenario}: time-sequence graph of {ts.sender} → {ts.receiver}{nothing}",
         ha="center",
         va="top",
@@ -124,6 +155,7 @@ def figure(trace: Trace) -> Figure:
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     ax.tick_params(colors=MUTED)
+    look.apply_fonts(fig)
     return fig
 
 
