@@ -439,6 +439,7 @@ would (see `tcpsim show lost_syn` for the format).
 from simulator.sim.scenario import parse
 backoff = parse("""
 name = "backoff"
+profile = "simple"  # RFC 6298's doubling (Linux 6.5+ first resends a SYN four times 1 s apart)
 [[fault]]
 action = "drop"
 from = "client"
@@ -553,6 +554,7 @@ The window field is 16 bits: at most 65535 bytes. For larger buffers both sides 
 from simulator.sim.scenario import parse
 scaled = parse("""
 name = "scaled"
+profile = "simple"  # the window is the buffer (Linux also rounds it to whole segments)
 [endpoint.client]
 isn = 1000
 script = ["connect server", "send 3000", "close"]
