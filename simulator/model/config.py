@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .congestion import Algorithm
 from .errors import ScenarioError
 
 
@@ -67,6 +68,10 @@ class EndpointConfig:
     keepalive_interval: float = 75.0  # between probes (Linux net.ipv4.tcp_keepalive_intvl)
     keepalive_probes: int = 9  # unanswered probes before the connection is given up (tcp_keepalive_probes)
     invalid_ratelimit: float = 0.5  # answers to repeated SYNs no closer (net.ipv4.tcp_invalid_ratelimit)
+    # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
+    # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
+    congestion: Algorithm = Algorithm.NONE
+    initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
 
     @property
     def challenge_syn(self) -> bool:
@@ -87,6 +92,11 @@ class EndpointConfig:
             raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
         if not (self.keepalive_idle > 0 and self.keepalive_interval > 0 and self.keepalive_probes >= 1):
             raise ScenarioError("keepalive_idle and keepalive_interval must be > 0 seconds, keepalive_probes >= 1")
+        if not isinstance(self.congestion, Algorithm):
+            names = ", ".join(a.value for a in Algorithm)
+            raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
+        if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
+            raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):

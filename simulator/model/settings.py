@@ -279,4 +279,16 @@ SOURCES: dict[str, Source] = {
         "net.ipv4.tcp_invalid_ratelimit (500 ms), counted from the last answer",
         "the syncache answers each",
     ),
+    "congestion": Source(
+        "the congestion control: none (the peer's window alone), reno (NewReno) or cubic",
+        "RFC 5681 (RFC 9293 3.8.2 MUST-19), RFC 6582 NewReno recovery, RFC 9438 CUBIC",
+        "net.ipv4.tcp_congestion_control (cubic), TCP_CONGESTION",
+        "net.inet.tcp.cc.algorithm (newreno before 14.0, cubic since), TCP_CONGESTION",
+    ),
+    "initial_window": Source(
+        "the initial congestion window, in segments (none: RFC 5681's 2 to 4 by MSS)",
+        "RFC 5681 3.1: 2 to 4 segments; RFC 6928: 10 (experimental)",
+        "TCP_INIT_CWND (10), the route's initcwnd",
+        "net.inet.tcp.initcwnd_segments (10)",
+    ),
 }

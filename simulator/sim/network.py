@@ -527,5 +527,6 @@ _TRACE_KIND = {
     NoteKind.EOF: EventKind.EOF,
     NoteKind.ERROR: EventKind.ERROR,
     NoteKind.INFO: EventKind.RTT,
+    NoteKind.CONGESTION: EventKind.CWND,
     NoteKind.APP: EventKind.APP,
 }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.config import AckPolicy, EndpointConfig
+from ..model.congestion import Algorithm
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
@@ -57,6 +58,8 @@ _CONFIG_KEYS = {
     "fast_retransmit": "fast_retransmit",
     "rfc5961": "rfc5961",
     "auto_read": "auto_read",
+    "congestion": "congestion",
+    "initial_window": "initial_window",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
@@ -297,6 +300,8 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
                     value = AckPolicy(value)
                 except ValueError:
                     raise ScenarioError(f'{where}: ack must be "immediate" or "delayed", not {value!r}') from None
+            if key == "congestion":
+                value = _algorithm(value, where)
             settings[attr] = value
     profile_name = table.get("profile", DEFAULT_PROFILE)
     if not isinstance(profile_name, str) or profile_name not in PROFILES:
@@ -331,6 +336,14 @@ def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) ->
         profile=profile_name,
         settings=tuple(settings.items()),
     )
+
+
+def _algorithm(value: Any, where: str) -> Algorithm:
+    try:
+        return Algorithm(value)
+    except ValueError:
+        names = ", ".join(f'"{a.value}"' for a in Algorithm)
+        raise ScenarioError(f"{where}: congestion must be {names}, not {value!r}") from None
 
 
 # The steps that take no argument.
