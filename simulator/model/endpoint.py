@@ -1035,7 +1035,7 @@ class Endpoint:
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
     def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
         cc = self.cc
-        if not cc.active:
+        if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
         self._report(cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt))

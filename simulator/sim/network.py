@@ -21,6 +21,7 @@ from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
 from ..model.states import State
 from .app import Application, Step
+from .bottleneck import BottleneckParams, DropTailQueue
 from .trace import EndpointInfo, EventKind, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
@@ -136,6 +137,7 @@ class Network:
         seed: int = 0,
         default_link: LinkParams | None = None,
         faults: list[Fault] | None = None,
+        bottleneck: BottleneckParams | None = None,
         record: bool = True,
         scenario: str = "",
         title: str = "",
@@ -146,6 +148,7 @@ class Network:
         self.links: dict[tuple[str, str], LinkParams] = {}
         self.faults = list(faults or [])
         self._fault_seen = [0] * len(self.faults)
+        self.bottleneck = DropTailQueue(bottleneck) if bottleneck is not None else None
         self.record = record
         self.trace = Trace(scenario=scenario, seed=seed, title=title)
         self.endpoints: dict[str, Endpoint] = {}
@@ -383,6 +386,13 @@ class Network:
         extra = 0.0
         if link.reorder and rng.random() < link.reorder:
             extra = link.reorder_delay or link.latency
+        queue = self.bottleneck
+        if queue is not None and sender in queue.params.senders:
+            crossing = queue.enter(HEADER_BYTES + len(seg.payload), now)
+            if crossing is None:
+                self._drop(seg, sender, now, queue.describe_full())
+                return
+            extra += crossing
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
             self._note_event(

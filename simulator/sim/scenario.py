@@ -23,6 +23,7 @@ from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
 from ..model.segment import Flags
 from .app import ACTIONS, Action, Step
+from .bottleneck import BottleneckParams
 from .network import Fault, Injection, LinkParams, Network
 from .trace import Trace
 
@@ -63,7 +64,20 @@ _CONFIG_KEYS = {
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
-_TOP_KEYS = {"name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure"}
+_TOP_KEYS = {
+    "name",
+    "title",
+    "lesson",
+    "seed",
+    "until",
+    "network",
+    "endpoint",
+    "fault",
+    "inject",
+    "figure",
+    "bottleneck",
+}
+_BOTTLENECK_KEYS = {"rate", "delay", "queue", "queue_bytes", "from"}
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
 _INJECT_KEYS = {"at", "from", "to", "flags", "seq", "ack", "window", "len", "why"}
 
@@ -99,6 +113,7 @@ class Scenario:
     injections: tuple[Injection, ...] = ()
     until: float | None = None
     figure: str = ""  # the RFC 9293 figure this scenario reproduces, if any
+    bottleneck: BottleneckParams | None = None  # a rate-limited link with a drop-tail queue (sim/bottleneck.py)
 
     def endpoint(self, name: str) -> EndpointSpec:
         for spec in self.endpoints:
@@ -156,6 +171,7 @@ class Scenario:
             seed=self.seed,
             default_link=self.link,
             faults=list(self.faults),
+            bottleneck=self.bottleneck,
             record=record,
             scenario=self.name,
             title=self.title,
@@ -281,7 +297,27 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
         injections=injections,
         until=float(until) if until is not None else None,
         figure=str(data.get("figure", "")),
+        bottleneck=_bottleneck(data["bottleneck"], specs) if "bottleneck" in data else None,
     )
+
+
+def _bottleneck(raw: Any, specs: list[EndpointSpec]) -> BottleneckParams:
+    """[bottleneck]: rate (bit/s), delay, queue or queue_bytes, and from (default: every endpoint that
+    does not listen, i.e. the senders of a bulk transfer)."""
+    table = _table(raw, "[bottleneck]")
+    _only(table, _BOTTLENECK_KEYS, "[bottleneck]")
+    if "rate" not in table:
+        raise ScenarioError("[bottleneck]: give its rate in bits per second (rate = 10e6 is 10 Mbit/s)")
+    names = [s.name for s in specs]
+    senders = table.get("from", [s.name for s in specs if not any(st.action == Action.LISTEN for st in s.script)])
+    for name in _array(senders, "[bottleneck] from", items=False):
+        if name not in names:
+            raise ScenarioError(f"[bottleneck] from: no endpoint called {name!r}")
+    values = {k: v for k, v in table.items() if k != "from"}
+    try:
+        return BottleneckParams(**values, senders=tuple(senders))
+    except ScenarioError as exc:
+        raise ScenarioError(f"[bottleneck]: {exc}") from None
 
 
 def _endpoint(name: str, table: dict[str, Any], index: int, names: list[str]) -> EndpointSpec:
