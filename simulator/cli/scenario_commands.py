@@ -78,7 +78,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def diagram_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
-    parser.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
+    parser.add_argument("--kind", choices=("ladder", "states", "timeseq", "cwnd"), default="ladder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
 

@@ -1,7 +1,7 @@
 """Diagrams for slides and notebooks (matplotlib, imported only when drawing).
 
 Each function takes a trace and returns a matplotlib Figure:
-``ladder(trace)``, ``states(trace)``, ``timeseq(trace)``; ``save(figure, path)``
+``ladder(trace)``, ``states(trace)``, ``timeseq(trace)``, ``cwnd(trace)``; ``save(figure, path)``
 writes SVG, PNG or PDF with nothing that changes from run to run.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from ...sim.trace import Trace
+from .cwnd import figure as _cwnd
 from .ladder import figure as _ladder
 from .statediagram import figure as _states
 from .style import save
 from .timeseq import figure as _timeseq
 
-KINDS = ("ladder", "states", "timeseq")
+KINDS = ("ladder", "states", "timeseq", "cwnd")
 
 
 def ladder(trace: Trace, *, relative: bool = False) -> Figure:
@@ -33,13 +34,20 @@ def timeseq(trace: Trace) -> Figure:
     return _timeseq(trace)
 
 
+def cwnd(trace: Trace) -> Figure:
+    """cwnd, ssthresh and flight size of every sender over time, recoveries marked."""
+    return _cwnd(trace)
+
+
 def draw(kind: str, trace: Trace, *, relative: bool = False) -> Figure:
     """One of ``KINDS`` for ``trace``."""
     if kind == "ladder":
         return ladder(trace, relative=relative)
     if kind == "states":
         return states(trace)
+    if kind == "cwnd":
+        return cwnd(trace)
     return timeseq(trace)
 
 
-__all__ = ["KINDS", "draw", "ladder", "save", "states", "timeseq"]
+__all__ = ["KINDS", "cwnd", "draw", "ladder", "save", "states", "timeseq"]
