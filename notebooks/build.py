@@ -759,7 +759,7 @@ too little for cwnd to matter; the scenarios here name `congestion = "reno"`.
         """
 ## Slow start
 
-The client has 100 000 bytes to send; the server's window would take 65 535 at once. Watch how
+The client has 60 000 bytes to send; the server's window would take 65 535 at once. Watch how
 many segments go out before the first ACK comes back, and how each ACK lets **two** new ones out.
 """
     ),
