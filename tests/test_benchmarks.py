@@ -23,3 +23,13 @@ def test_the_check_benchmark_runs_and_prints_every_row():
         "one connection of 150,006 packets",
     ):
         assert row in done.stdout, done.stdout
+
+
+@pytest.mark.slow
+def test_the_congestion_benchmark_runs_every_algorithm_and_checks_the_data():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.congestion", "--mb", "1"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[2:5]]
+    assert rows == ["none", "reno", "cubic"], done.stdout

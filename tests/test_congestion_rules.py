@@ -44,16 +44,27 @@ def test_rfc5681_initial_window_is_two_to_four_segments_by_mss(mss, segments):
     assert initial_window(mss, None) == segments * mss
 
 
-def test_after_a_lost_syn_the_initial_window_is_one_segment():
-    # RFC 5681 section 3.1: "the initial window ... after a correctly transmitted SYN MUST be one segment"
-    w = make_pair(congestion=Algorithm.RENO, mss=MSS)
+def initial_window_after_lost_syns(lost: int, **config: object) -> int:
+    w = make_pair(congestion=Algorithm.RENO, mss=MSS, **config)
     w.server.listen(0.0)
     w.client.connect(w.server.addr, w.server.port, 0.0)
     w.out(w.client)
-    (syn,) = w.tick(w.client, 1.0)  # the first SYN was lost: the timer sends it again
+    for i in range(lost):  # each SYN is lost: the timer sends it again
+        (syn,) = w.tick(w.client, 2.0 ** (i + 1) - 1)  # at 1 s, then 3 s (the RTO doubles)
     (syn_ack,) = w.deliver(syn, w.server)
     w.deliver(syn_ack, w.client)
-    assert w.client.cc.cwnd == MSS
+    return w.client.cc.cwnd
+
+
+def test_after_a_lost_syn_the_initial_window_is_one_segment():
+    # RFC 5681 section 3.1: "the initial window ... after a correctly transmitted SYN MUST be one segment"
+    assert initial_window_after_lost_syns(1, lost_syn_window_after=1) == MSS
+
+
+def test_linux_keeps_its_initial_window_after_one_lost_syn_but_not_two():
+    # Linux's tcp_init_transfer: cwnd = 1 only after more than one SYN retransmission (RFC 6298's 1 s RTO)
+    assert initial_window_after_lost_syns(1) == 10 * MSS
+    assert initial_window_after_lost_syns(2) == MSS
 
 
 def test_without_congestion_control_the_whole_peer_window_goes_at_once():

@@ -72,6 +72,7 @@ class EndpointConfig:
     # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
+    lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
 
     @property
     def challenge_syn(self) -> bool:
@@ -97,6 +98,8 @@ class EndpointConfig:
             raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
         if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
             raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
+        if self.lost_syn_window_after < 1:
+            raise ScenarioError(f"lost_syn_window_after must be at least 1, not {self.lost_syn_window_after}")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):

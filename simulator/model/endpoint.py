@@ -157,6 +157,7 @@ class Endpoint:
         self._dupacks = 0
         self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
+        self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
         self._unacked_full_segments = 0
@@ -836,6 +837,7 @@ class Endpoint:
         self._retries += 1
         if self._rtx[0].flags & SYN:
             self._syn_was_retransmitted = True
+            self._syn_retransmits += 1
         self._after_timeout()
         self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
@@ -1211,7 +1213,8 @@ class Endpoint:
 
     def _after_handshake(self) -> None:
         self._retries = 0
-        self._report(self.cc.start(self.snd_mss, syn_lost=self._syn_was_retransmitted))
+        syn_lost = self._syn_retransmits >= self.config.lost_syn_window_after
+        self._report(self.cc.start(self.snd_mss, syn_lost=syn_lost))
         if self.config.keepalive:
             self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.

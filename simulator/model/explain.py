@@ -278,8 +278,8 @@ CONGESTION: dict[CongestionKey, str] = {
     "(RFC 6928 section 2, Linux's and FreeBSD's IW10).",
     CongestionKey.INITIAL_WINDOW_RFC5681: "cwnd {new}: {who}'s initial window by RFC 5681 section 3.1 "
     "(4 segments up to 1095 bytes, 3 up to 2190, else 2; here of {mss} bytes).",
-    CongestionKey.INITIAL_WINDOW_AFTER_SYN_LOSS: "cwnd {new}: a SYN or SYN,ACK was lost, so {who} starts with one "
-    "segment, not the usual initial window (RFC 5681 section 3.1, RFC 6928 section 2).",
+    CongestionKey.INITIAL_WINDOW_AFTER_SYN_LOSS: "cwnd {new}: the SYN or SYN,ACK had to be sent again, so {who} "
+    "starts with one segment, not the usual initial window (RFC 5681 section 3.1; Linux only after two).",
     CongestionKey.SLOW_START: "cwnd {old} -> {new}: slow start adds one MSS per MSS acknowledged ({acked} bytes; "
     "at most 2 MSS per ACK, RFC 3465) while cwnd < ssthresh ({ssthresh}): it doubles each round trip "
     "(RFC 5681 section 3.1).",

@@ -291,4 +291,10 @@ SOURCES: dict[str, Source] = {
         "TCP_INIT_CWND (10), the route's initcwnd",
         "net.inet.tcp.initcwnd_segments (10)",
     ),
+    "lost_syn_window_after": Source(
+        "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
+        "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",
+        "two: tcp_init_transfer cuts cwnd to 1 only after more than one (RFC 6298's 1 s initial RTO)",
+        "one (cc_conn_init)",
+    ),
 }
