@@ -16,7 +16,7 @@ from .statediagram import figure as _states
 from .style import save
 from .timeseq import figure as _timeseq
 
-KINDS = ("ladder", "states", "timeseq", "cwnd")
+KINDS = ("ladder", "states", "timeseq")  # the gallery's (tcpsim diagrams); draw() also takes "cwnd"
 
 
 def ladder(trace: Trace, *, relative: bool = False) -> Figure:
