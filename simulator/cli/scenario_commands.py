@@ -121,7 +121,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def diagram_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
-    parser.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
+    parser.add_argument("--kind", choices=("ladder", "states", "timeseq", "cwnd"), default="ladder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     parser.add_argument("--from", dest="start", metavar="T|step:N", help="ladder: start at this time (s) or step")

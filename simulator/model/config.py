@@ -6,6 +6,7 @@ import enum
 import math
 from dataclasses import dataclass, fields
 
+from .congestion import Algorithm
 from .errors import ScenarioError
 
 
@@ -91,6 +92,11 @@ class EndpointConfig:
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
     send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
+    # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
+    # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
+    congestion: Algorithm = Algorithm.NONE
+    initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
+    lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
 
     @property
     def challenge_syn(self) -> bool:
@@ -127,6 +133,13 @@ class EndpointConfig:
             raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
             raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
+        if not isinstance(self.congestion, Algorithm):
+            names = ", ".join(a.value for a in Algorithm)
+            raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
+        if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
+            raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
+        if self.lost_syn_window_after < 1:
+            raise ScenarioError(f"lost_syn_window_after must be at least 1, not {self.lost_syn_window_after}")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
+from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
@@ -165,6 +166,9 @@ class Endpoint:
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
+        self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
+        self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
+        self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
         self._unacked_full_segments = 0
@@ -250,6 +254,7 @@ class Endpoint:
 
     def tcb(self) -> TcbView:
         """A snapshot of the TCB variables."""
+        cc = self.cc
         return TcbView(
             self.state,
             self.iss,
@@ -259,6 +264,9 @@ class Endpoint:
             self.snd_wnd,
             self.rcv_nxt,
             self.rcv_wnd,
+            cc.cwnd if cc.active else None,
+            cc.ssthresh,
+            self.snd_nxt.since(self.snd_una),
         )
 
     def next_timer(self) -> float | None:
@@ -749,12 +757,14 @@ class Endpoint:
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         if self.snd_una < ack:
+            una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
             self._dupacks = 0
+            self._after_new_ack(ack.since(una), flight, now)
         elif ack == self.snd_una and self._is_duplicate_ack(seg):
             self._dupacks += 1
-            if self._dupacks == 3 and self.config.fast_retransmit:
-                self._retransmit_head(now, SendKey.FAST_RETRANSMIT)  # RFC 5681 section 3.2
+            if self.config.fast_retransmit:
+                self._after_duplicate_ack(now)
         self._update_window(seg, now)
         if not self.fin_acked:
             return None
@@ -997,6 +1007,8 @@ class Endpoint:
         self._retries += 1
         if self._rtx[0].flags & SYN:
             self._syn_was_retransmitted = True
+            self._syn_retransmits += 1
+        self._after_timeout()
         if self._retries > linear:  # Linux 6.5+: the first SYN retransmissions keep the initial RTO
             self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
@@ -1089,6 +1101,7 @@ class Endpoint:
 
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
+        self._resend_lost(now)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1096,6 +1109,8 @@ class Endpoint:
                     break
                 mss = self._send_mss()
                 n = min(mss, usable, len(self._unsent))
+                if not self._cwnd_allows(n):
+                    break
                 if n < mss and n == len(self._unsent) and self._nagle_holds():
                     break
                 data = bytes(self._unsent[:n])
@@ -1281,6 +1296,69 @@ class Endpoint:
             Segment(self.port, answering.src_port, seq, flags=RST, src_addr=self.addr, dst_addr=answering.src_addr),
             key,
         )
+
+    # ---------------------------------------------------- congestion control
+    # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
+    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+        cc = self.cc
+        if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
+            return
+        recovering = cc.phase is Phase.FAST_RECOVERY
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt))
+        if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx:
+            # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
+            self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _after_duplicate_ack(self, now: float) -> None:
+        flight = self.snd_nxt.since(self.snd_una)
+        resend, changes = self.cc.on_duplicate_ack(self._dupacks, flight, self.snd_una, self.snd_nxt)
+        self._report(changes)
+        if resend:
+            self._retransmit_head(now, SendKey.FAST_RETRANSMIT)  # RFC 5681 section 3.2
+
+    def _after_timeout(self) -> None:
+        flight = self.snd_nxt.since(self.snd_una)
+        self._report(self.cc.on_timeout(flight, self.snd_nxt, first=self._retries == 1))
+        self._resend_next = self._rtx[0].end  # the head goes again now; the rest as cwnd allows
+
+    def _pipe(self) -> int:
+        """The bytes cwnd counts as in the network: FlightSize, or after a timeout (when everything sent
+        before it counts as lost, as Linux's tcp_enter_loss marks it) only what went again or went since."""
+        cc = self.cc
+        if cc.phase is not Phase.LOSS or cc.recover is None:
+            return self.snd_nxt.since(self.snd_una)
+        resent = max(self._resend_next.since(self.snd_una), 0)
+        return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _cwnd_allows(self, n: int) -> bool:
+        """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
+        room = self.cc.room(self._pipe())
+        return room is None or n <= room
+
+    def _resend_lost(self, now: float) -> None:
+        """After a timeout, send again what was sent before it, in order, as cwnd allows."""
+        cc = self.cc
+        if cc.phase is not Phase.LOSS or cc.recover is None:
+            return
+        if self._resend_next < self.snd_una:
+            self._resend_next = self.snd_una
+        for entry in self._rtx:
+            if entry.end <= self._resend_next:
+                continue
+            if entry.seq >= cc.recover or not self._cwnd_allows(entry.end.since(entry.seq)):
+                return
+            entry.retransmitted = True
+            self._rtt_seq = None  # Karn's rule
+            flags = entry.flags | ACK
+            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
+                flags |= PSH
+            self._send(entry.seq, flags, entry.payload, SendKey.LOSS_RETRANSMIT, retransmission=True)
+            self._resend_next = entry.end
+
+    def _report(self, changes: list[Change]) -> None:
+        if self.explaining:
+            for change in changes:
+                self._notes.append(Note(NoteKind.CONGESTION, change.key, self.tcb(), args=change.args))
 
     # ------------------------------------------------------------- helpers
     def _answer_out_of_window(self, seg: Segment, now: float, key: SendKey, why: ReceiveKey) -> ReceiveKey:
@@ -1481,6 +1559,8 @@ class Endpoint:
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una
+        syn_lost = self._syn_retransmits >= self.config.lost_syn_window_after
+        self._report(self.cc.start(self.snd_mss, syn_lost=syn_lost))
         if self.config.keepalive:
             self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.

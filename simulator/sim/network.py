@@ -22,6 +22,7 @@ from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
 from ..model.states import State
 from .app import Application, Step
+from .bottleneck import BottleneckParams, DropTailQueue
 from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
@@ -139,6 +140,7 @@ class Network:
         seed: int = 0,
         default_link: LinkParams | None = None,
         faults: list[Fault] | None = None,
+        bottleneck: BottleneckParams | None = None,
         record: bool = True,
         scenario: str = "",
         title: str = "",
@@ -154,6 +156,7 @@ class Network:
         self.links: dict[tuple[str, str], LinkParams] = {}
         self.faults = list(faults or [])
         self._fault_seen = [0] * len(self.faults)
+        self.bottleneck = DropTailQueue(bottleneck) if bottleneck is not None else None
         self.record = record
         self.trace = Trace(scenario=scenario, seed=seed, title=title)
         self.endpoints: dict[str, Endpoint] = {}
@@ -408,6 +411,13 @@ class Network:
         extra = 0.0
         if link.reorder and rng.random() < link.reorder:
             extra = link.reorder_delay or link.latency
+        queue = self.bottleneck
+        if queue is not None and sender in queue.params.senders:
+            crossing = queue.enter(HEADER_BYTES + len(seg.payload), now)
+            if crossing is None:
+                self._drop(seg, sender, now, queue.describe_full())
+                return
+            extra += crossing
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
             self._note_event(
@@ -559,5 +569,6 @@ _TRACE_KIND = {
     NoteKind.EOF: EventKind.EOF,
     NoteKind.ERROR: EventKind.ERROR,
     NoteKind.INFO: EventKind.RTT,
+    NoteKind.CONGESTION: EventKind.CWND,
     NoteKind.APP: EventKind.APP,
 }

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..model.config import AckPolicy, EndpointConfig
+from ..model.congestion import Algorithm
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
 from ..model.segment import Flags
 from .app import ACTIONS, Action, Step
+from .bottleneck import BottleneckParams
 from .network import Fault, Injection, LinkParams, Network
 from .trace import Trace
 
@@ -77,13 +79,16 @@ _CONFIG_KEYS = {
     "quickacks": "quickacks",
     "send_buffer": "send_buffer",
     "user_timeout": "user_timeout",
+    "congestion": "congestion",
+    "initial_window": "initial_window",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
 _TOP_KEYS = {
     "name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure", "profile",
-    "profile_reason",
+    "profile_reason", "bottleneck",
 }  # fmt: skip
+_BOTTLENECK_KEYS = {"rate", "delay", "queue", "queue_bytes", "from"}
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
 _INJECT_KEYS = {"at", "from", "to", "flags", "seq", "ack", "window", "len", "why"}
 
@@ -122,6 +127,7 @@ class Scenario:
     profile: str = DEFAULT_PROFILE  # the profile its endpoints start from, unless one names its own
     profile_reason: str = ""  # why the scenario uses that profile (every built-in one says)
     loopback: bool = False  # segments handed over inside the sender's call, as on Linux's lo
+    bottleneck: BottleneckParams | None = None  # a rate-limited link with a drop-tail queue (sim/bottleneck.py)
 
     def endpoint(self, name: str) -> EndpointSpec:
         for spec in self.endpoints:
@@ -179,6 +185,7 @@ class Scenario:
             seed=self.seed,
             default_link=self.link,
             faults=list(self.faults),
+            bottleneck=self.bottleneck,
             record=record,
             scenario=self.name,
             title=self.title,
@@ -392,7 +399,27 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
         profile=top_profile,
         profile_reason=texts["profile_reason"].strip(),
         loopback=loopback,
+        bottleneck=_bottleneck(data["bottleneck"], specs) if "bottleneck" in data else None,
     )
+
+
+def _bottleneck(raw: Any, specs: list[EndpointSpec]) -> BottleneckParams:
+    """[bottleneck]: rate (bit/s), delay, queue or queue_bytes, and from (default: every endpoint that
+    does not listen, i.e. the senders of a bulk transfer)."""
+    table = _table(raw, "[bottleneck]")
+    _only(table, _BOTTLENECK_KEYS, "[bottleneck]")
+    if "rate" not in table:
+        raise ScenarioError("[bottleneck]: give its rate in bits per second (rate = 10e6 is 10 Mbit/s)")
+    names = [s.name for s in specs]
+    senders = table.get("from", [s.name for s in specs if not any(st.action == Action.LISTEN for st in s.script)])
+    for name in _array(senders, "[bottleneck] from", items=False):
+        if name not in names:
+            raise ScenarioError(f"[bottleneck] from: no endpoint called {name!r}")
+    values = {k: v for k, v in table.items() if k != "from"}
+    try:
+        return BottleneckParams(**values, senders=tuple(senders))
+    except ScenarioError as exc:
+        raise ScenarioError(f"[bottleneck]: {exc}") from None
 
 
 def _endpoint(
@@ -414,6 +441,8 @@ def _endpoint(
                 except ValueError:
                     choices = " or ".join(f'"{p.value}"' for p in AckPolicy)
                     raise ScenarioError(f"{where}: ack must be {choices}, not {value!r}") from None
+            if key == "congestion":
+                value = _algorithm(value, where)
             settings[attr] = value
     profile_name = table.get("profile", default_profile)
     if not isinstance(profile_name, str) or profile_name not in PROFILES:
@@ -442,6 +471,14 @@ def _endpoint(
         profile=profile_name,
         settings=tuple(settings.items()),
     )
+
+
+def _algorithm(value: Any, where: str) -> Algorithm:
+    try:
+        return Algorithm(value)
+    except ValueError:
+        names = ", ".join(f'"{a.value}"' for a in Algorithm)
+        raise ScenarioError(f"{where}: congestion must be {names}, not {value!r}") from None
 
 
 # The steps that take no argument.
