@@ -292,11 +292,11 @@ def test_cubic_is_at_least_as_fast_as_reno_in_the_reno_friendly_region():
     assert cc.cwnd >= 7 * MSS + 10 * MSS * 0.5  # about alpha (0.53) MSS per round for 20 rounds
 
 
-def test_linux_uses_cubic_freebsd_reno_and_the_rfc_profile_none():
+def test_linux_uses_cubic_freebsd_reno_and_the_rfc_and_simple_profiles_none():
     from simulator.model.profiles import PROFILES
 
     got = {name: p.config.congestion for name, p in PROFILES.items()}
-    assert got == {"linux": Algorithm.CUBIC, "rfc": Algorithm.NONE, "freebsd": Algorithm.RENO}
+    assert got == {"linux": Algorithm.CUBIC, "simple": Algorithm.NONE, "rfc": Algorithm.NONE, "freebsd": Algorithm.RENO}
 
 
 # ------------------------------------------------------------------ bad input
