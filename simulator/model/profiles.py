@@ -67,7 +67,8 @@ PROFILES: dict[str, Profile] = {
             "simple",
             "Linux's rules without its options, for first lessons: MSS option only, so ladders show just the "
             "numbers the lesson is about; every segment ACKed at once early on, the ACK of a FIN held so a close "
-            "can carry it, challenge ACKs (RFC 5961), RFC 6298's 1 s minimum RTO, a 4 s TIME-WAIT.",
+            "can carry it, challenge ACKs (RFC 5961), RFC 6298's 1 s minimum RTO, a 4 s TIME-WAIT; no congestion "
+            'control (congestion = "none"): the sender is limited by the peer\'s window alone.',
             EndpointConfig(),
             frozenset({"STANDARD", "Linux"}),
         ),
