@@ -19,11 +19,14 @@ connected to itself.  Checking is pure standard-library Python; ``checked_in_ord
 capture, and a long connection's reports wait in a temporary file (``spool.Spool``).
 
 The package reads in the order a packet is handled: ``report`` (what is said of a packet and a
-connection), ``observer`` (what the capture shows of each side's TCB), then the rules in RFC 9293
-section 3.10.7's order: ``handshake`` (SYN, SYN,ACK), ``reset`` (RST), ``segment`` (the sequence
-number check, data and FIN), ``acknowledge`` (the ACK field), ``fin`` (the FIN's state moves);
-then ``connection`` (one connection, with its look-ahead), ``capture`` (every connection of a
-file, streaming) and ``render`` (the report as text).
+connection; ``sentences``, the words, made when printed), ``observer`` (what the capture shows of
+each side's TCB, what the look-ahead adds, what the capture missed), ``fastpath`` (header
+prediction: in-order data and an ACK of new data, recognised by a few comparisons), then the full
+rules in RFC 9293 section 3.10.7's order: ``handshake`` (SYN, SYN,ACK, named by kind), ``reset``
+(RST), ``segment`` (the sequence number check, data and FIN), ``acknowledge`` (the ACK field),
+``fin`` (the FIN's state moves, from ``model.states.TRANSITIONS``); then ``connection`` (one
+connection, with its look-ahead), ``capture`` (every connection of a file, streaming) and
+``render`` (the report as text).  The labels are ``capture.labels.Label``, Wireshark's words.
 """
 
 from .capture import END, LINGER, SWEEP, check_capture, checked_in_order
