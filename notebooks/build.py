@@ -446,6 +446,7 @@ flags = "S"
 count = 3
 [endpoint.client]
 isn = 1000
+profile = "rfc"  # RFC 6298 5.5 (Linux 6.5+ first waits 1 s four times: tcp_syn_linear_timeouts)
 script = ["connect server"]
 [endpoint.server]
 isn = 5000
@@ -555,11 +556,13 @@ scaled = parse("""
 name = "scaled"
 [endpoint.client]
 isn = 1000
+profile = "rfc"  # the whole buffer offered at once (Linux grows its window with the data)
 script = ["connect server", "send 3000", "close"]
 window = 200000
 window_scale = 3
 [endpoint.server]
 isn = 5000
+profile = "rfc"
 script = ["listen", "wait_for_eof", "close"]
 window = 200000
 window_scale = 3
