@@ -439,6 +439,7 @@ would (see `tcpsim show lost_syn` for the format).
 from simulator.sim.scenario import parse
 backoff = parse("""
 name = "backoff"
+profile = "simple"  # RFC 6298's doubling (Linux 6.5+ first resends a SYN four times 1 s apart)
 [[fault]]
 action = "drop"
 from = "client"
@@ -487,7 +488,7 @@ A receiver that gets a segment beyond a gap acknowledges the gap's start again: 
     Md("**Q5.** How many duplicate ACKs does the server send before the fast retransmission?"),
     Value(
         "duplicate ACKs",
-        'sum(1 for e, labels in classify(fast) if e.endpoint == "server" and "duplicate_ack" in labels)',
+        'sum(1 for e, labels in classify(fast) if e.endpoint == "server" and "duplicate ACK" in labels)',
         "3",
     ),
     Md("## Reordering\n\nA segment that arrives early is kept (queued) and acknowledged when the gap fills."),
@@ -554,6 +555,7 @@ The window field is 16 bits: at most 65535 bytes. For larger buffers both sides 
 from simulator.sim.scenario import parse
 scaled = parse("""
 name = "scaled"
+profile = "simple"  # the window is the buffer (Linux also rounds it to whole segments)
 [endpoint.client]
 isn = 1000
 profile = "rfc"  # the whole buffer offered at once (Linux grows its window with the data)
@@ -778,6 +780,149 @@ the terminal. The stepper is here too:
     Code('Stepper(nb.scenario("graceful_close", loss=0.15, seed=5))'),
 ]
 
+L8 = [
+    Md(
+        """
+# Lesson 8: Congestion control
+
+*25 minutes.* The receiver's window says how much *it* can take. But the network between the
+two hosts has limits too: a link of some rate, and a router queue in front of it. A sender
+that pours a whole window into the network overflows that queue, and every dropped segment has
+to be sent again. So the sender keeps a second window of its own, the **congestion window**
+(`cwnd`), and never has more than `min(cwnd, receiver's window)` bytes in flight (RFC 5681).
+
+You will see: the initial window, **slow start** (cwnd doubles each round trip), **congestion
+avoidance** (one MSS per round trip), **fast retransmit and fast recovery** after three
+duplicate ACKs, the **timeout** that sends cwnd back to one segment, and the sawtooth a real
+bottleneck makes. The earlier lessons used the `rfc` profile (`congestion = "none"`) or sent
+too little for cwnd to matter; the scenarios here name `congestion = "reno"`.
+"""
+    ),
+    SETUP,
+    Code("from simulator.model.profiles import PROFILES\nfrom simulator.present.plot import cwnd"),
+    HOW,
+    Md(
+        """
+## Slow start
+
+The client has 60 000 bytes to send; the server's window would take 65 535 at once. Watch how
+many segments go out before the first ACK comes back, and how each ACK lets **two** new ones out.
+"""
+    ),
+    Code('slow = nb.run("slow_start")\nnb.segments(slow, first=40)'),
+    Code("cwnd(slow)"),
+    Md("**Q1.** What is the client's cwnd right after the handshake, in bytes (its MSS is 1000)?"),
+    Value(
+        "the initial window in bytes",
+        'next(e.view("client").cwnd for e in slow if e.kind == "cwnd" and e.endpoint == "client")',
+        "10000",
+        "RFC 6928's initial window: 10 segments (RFC 5681 alone allows 2 to 4)",
+    ),
+    Md("**Q2.** In slow start, by how many bytes does cwnd grow when an ACK acknowledges one full segment?"),
+    Value(
+        "cwnd growth per ACK of one segment in slow start",
+        'next(e.view("client").cwnd for e in slow if e.key == "slow_start") - 10000',
+        "1000",
+        "one MSS per MSS acknowledged: cwnd doubles every round trip (RFC 5681 section 3.1)",
+    ),
+    Md(
+        """
+## Fast retransmit and fast recovery
+
+Two segments of one window are lost. Three duplicate ACKs tell the client about the first;
+it resends it at once and halves its window. Read the `cwnd` events (a run with `--verbose`
+shows them too), then look at the shaded recovery in both diagrams.
+"""
+    ),
+    Code(
+        'fast = nb.run("fast_recovery")\n'
+        "for e in fast:\n"
+        '    if e.kind == "cwnd" and e.key not in ("fast_recovery_inflate", "slow_start"):\n'
+        '        print(f"{e.time:.3f}", e.explanation)'
+    ),
+    Code("cwnd(fast)"),
+    Code("timeseq(fast)"),
+    Md("**Q3.** What ssthresh does the client set at the third duplicate ACK?"),
+    Value(
+        "ssthresh after the third duplicate ACK",
+        'next(e.view("client").ssthresh for e in fast if e.key == "fast_recovery")',
+        "12000",
+        "max(FlightSize / 2, 2 MSS): 24000 bytes were in flight (RFC 5681 section 3.2)",
+    ),
+    Md(
+        """
+**Q4.** The ACK of the resent segment covers only part of what was in flight: a *partial ACK*.
+Which key does the model give the segment the client resends at once in answer (`e.key` of its
+second retransmission)?
+"""
+    ),
+    Value(
+        "the key of the resend after a partial ACK",
+        "[e.key for e in fast.segments_sent() if e.retransmission][1]",
+        '"partial_ack_retransmit"',
+        "NewReno (RFC 6582): each partial ACK shows the next hole, resent without a second reduction",
+    ),
+    Md(
+        """
+## A timeout
+
+Now a whole flight is lost: no segment after it arrives, so no duplicate ACK comes back. Only
+the retransmission timer can tell the client.
+"""
+    ),
+    Code('collapse = nb.run("timeout_collapse")\ncwnd(collapse)'),
+    Md("**Q5.** What is cwnd right after the timeout, in bytes?"),
+    Value(
+        "cwnd after a retransmission timeout",
+        'next(e.view("client").cwnd for e in collapse if e.key == "timeout")',
+        "1000",
+        "the loss window is one segment; ssthresh becomes half the flight (RFC 5681 section 3.1)",
+    ),
+    Md(
+        """
+## A real bottleneck
+
+No scripted losses now: a 1 Mbit/s link with a 10-packet queue drops what does not fit.
+Additive increase, multiplicative decrease: the **sawtooth**. With two flows on the same link,
+each one's losses make it give way, and the two windows move towards a share.
+"""
+    ),
+    Code('cwnd(nb.run("bottleneck_sawtooth"))'),
+    Code('cwnd(nb.run("two_flows_share"))'),
+    Md("**Q6.** Which congestion control does the `linux` profile use (as Linux does by default)?"),
+    Value(
+        "the linux profile's congestion control",
+        'str(PROFILES["linux"].config.congestion)',
+        '"cubic"',
+        "CUBIC (RFC 9438): after a loss cwnd x 0.7, then a cubic curve back to the old maximum",
+    ),
+    Md("Try it: the same transfer with no congestion control, with Reno and with CUBIC."),
+    Code(
+        """
+from dataclasses import replace
+from simulator.model.congestion import Algorithm
+from simulator.sim.scenario import load
+
+base = load("slow_start")
+for algorithm in Algorithm:
+    ends = tuple(replace(s, config=replace(s.config, congestion=algorithm)) for s in base.endpoints)
+    sent = [e for e in nb.run(replace(base, endpoints=ends)).segments_sent() if e.segment.payload]
+    first = sum(1 for e in sent if e.endpoint == "client" and e.time < sent[0].time + 0.05)
+    print(f"{algorithm:>5}: {first} data segments in the first round trip, the last at {sent[-1].time:.2f} s")
+"""
+    ),
+    Md(
+        """
+## What to take away
+- The sender keeps at most `min(cwnd, window)` in flight; cwnd starts at 10 segments (IW10).
+- Slow start doubles cwnd each round trip until ssthresh; congestion avoidance adds one MSS.
+- Three duplicate ACKs: resend, ssthresh = half the flight, fast recovery (NewReno).
+- A timeout: cwnd = one segment, slow start again: far costlier than fast recovery.
+- On a shared bottleneck, AIMD makes the sawtooth and moves flows towards a fair share.
+"""
+    ),
+]
+
 LESSONS = {
     "01_three_way_handshake": L1,
     "02_sequence_numbers": L2,
@@ -786,6 +931,7 @@ LESSONS = {
     "05_flow_control": L5,
     "06_simulation_vs_reality": L6,
     "07_exercises": L7,
+    "08_congestion_control": L8,
 }
 
 

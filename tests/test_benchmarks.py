@@ -33,3 +33,12 @@ def test_the_packetdrill_benchmark_runs_each_suite_it_finds():
     assert done.returncode == 0, done.stderr
     for suite in ("tcp-testsuite", "packetdrill-linux"):
         assert suite in done.stdout, done.stdout
+
+
+def test_the_congestion_benchmark_runs_every_algorithm_and_checks_the_data():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.congestion", "--mb", "1"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[2:5]]
+    assert rows == ["none", "reno", "cubic"], done.stdout

@@ -363,14 +363,14 @@ def test_a_long_connection_is_held_as_a_window_of_packets_and_its_reports_go_to_
 
 @pytest.mark.parametrize("options", [["--brief"], [], ["--json"], ["--absolute", "--brief"]])
 def test_a_long_connection_checked_in_a_window_prints_what_a_whole_one_does(tmp_path, capsys, monkeypatch, options):
-    import simulator.capture.checker
+    import simulator.capture.checker.capture
 
     paths = [str(long_transfer(tmp_path / "long.pcap", 400, 1_000)), str(DATA / "linux-zero-window.pcap")]
     whole = []
     for path in paths:
         main(["check", path, "--jobs", "1", *options])
         whole.append(capsys.readouterr().out)
-    monkeypatch.setattr(simulator.capture.checker, "HORIZON", 40)  # and reports to a file after 40
+    monkeypatch.setattr(simulator.capture.checker.capture, "HORIZON", 40)  # and reports to a file after 40
     for path, expected in zip(paths, whole, strict=True):
         for jobs in ("1", "2"):
             main(["check", path, "--jobs", jobs, *options])
@@ -394,13 +394,13 @@ def test_no_room_for_a_long_connections_report_is_one_clear_error(tmp_path, caps
     import errno
     import tempfile
 
-    import simulator.capture.checker
+    import simulator.capture.checker.capture
 
     def no_room(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     path = long_transfer(tmp_path / "long.pcap", 400, 1_000)
-    monkeypatch.setattr(simulator.capture.checker, "HORIZON", 40)
+    monkeypatch.setattr(simulator.capture.checker.capture, "HORIZON", 40)
     monkeypatch.setattr(tempfile, "TemporaryFile", no_room)
     assert main(["check", str(path), "--jobs", "1"]) == 2
     error = capsys.readouterr().err

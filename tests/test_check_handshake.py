@@ -290,3 +290,20 @@ def test_a_capture_that_missed_the_syn_starts_from_the_syn_ack(tmp_path):
     assert [str(s) for s in report.packets[0].after] == ["SYN-RECEIVED", "ESTABLISHED"]
     assert (report.packets[2].seq, report.packets[2].ack) == (1, 1)  # relative to the ISN the SYN,ACK implies
     assert [str(s) for s in report.packets[-1].after] == ["CLOSED", "TIME-WAIT"]
+
+
+def test_a_window_scale_above_14_is_taken_as_14(tmp_path):
+    # RFC 7323 section 2.3: a shift.cnt above 14 is logged and 14 used (a public capture's 255 gave a 77-digit window)
+    from simulator.model.segment import Options
+
+    offer = Options(mss=1460, wscale=255)
+    segments = [
+        seg("S", 100, options=offer),
+        seg("SA", 500, 101, back=True, options=offer),
+        seg("A", 101, 501, window=4),
+    ]
+    segments += [seg("PA", 101, 501, b"x" * 1000, window=4), seg("A", 501, 1101, back=True, window=2)]
+    (report,) = reports(write(tmp_path / "scale.pcap", segments))
+    assert report.conforms
+    assert [p.window for p in report.packets[2:]] == [4 << 14, 4 << 14, 2 << 14]
+    assert "its window scale 255 is more than 14, so 14 is used (RFC 7323 section 2.3)" in report.packets[1].explanation

@@ -105,3 +105,21 @@ def test_data_past_a_fin_and_a_capture_gap_is_taken_for_a_new_connection_whose_s
     (report,) = reports(write(tmp_path / "reused.pcap", segments))
     assert report.conforms, [(p.number, p.departure) for p in report.departures]
     assert "most likely a new connection on these ports" in report.packets[-1].explanation
+
+
+def test_a_challenge_ack_to_a_syn_on_a_reused_port_answered_by_a_reset_is_no_ack_for_data_never_sent(tmp_path):
+    # The server still holds an older connection on the client's port (the capture starts at the new SYN): it
+    # answers the SYN with a challenge ACK in that connection's numbers (RFC 9293 section 3.10.7.4, RFC 5961
+    # section 4); the client, in SYN-SENT, answers that with <SEQ=SEG.ACK><CTL=RST>, which ends the older
+    # connection, and its SYN, sent again, opens the new one.  The challenge ACK's ack, beyond all the client
+    # ever sends, is not an ACK for data never sent (a false alarm on a public capture, issue 26).
+    for old_ack in (5_000_000, 500):  # above the new ISN and below it
+        challenge = [seg("S", 1000), seg("A", 800000, old_ack, back=True), seg("R", old_ack)]
+        new = [seg("S", 1000), seg("SA", 9000, 1001, back=True), seg("A", 1001, 9001), seg("PA", 1001, 9001, b"hello")]
+        close = [seg("A", 9001, 1006, back=True), seg("FA", 9001, 1006, back=True), seg("A", 1006, 9002)]
+        (report,) = reports(write(tmp_path / "challenge.pcap", [*challenge, *new, *close]))
+        assert report.conforms, [(p.number, p.departure) for p in report.departures]
+        ack, rst = report.packets[1:3]
+        assert ack.labels == ("ACK of something never sent", "pure ACK") and "challenge ACK" in ack.explanation
+        assert rst.labels == ("RST", "RST in window")
+        assert [p.labels for p in report.packets[6:9]] == [("data",), ("pure ACK",), ("FIN",)]

@@ -22,6 +22,8 @@ import pytest
 from simulator.capture.checker import ConnectionReport, PacketReport, check
 from simulator.capture.compare import compare, render, same_per_direction
 from simulator.capture.connections import read
+from simulator.capture.labels import WIRESHARK, Label
+from simulator.capture.labels import parse as label_of
 from simulator.capture.scenario_from import scenario_from
 from simulator.sim.scenario import parse
 
@@ -174,22 +176,8 @@ def capture(netns: str, pcap: Path, code: str) -> list[ConnectionReport]:
     return [check(conn) for conn in read(pcap).connections]
 
 
-# tshark's TCP-analysis fields and the checker's words for the same thing.
-TSHARK = {
-    "retransmission": "retransmission",
-    "fast_retransmission": "fast retransmission",
-    "spurious_retransmission": "spurious retransmission",
-    "duplicate_ack": "duplicate ACK",
-    "zero_window": "zero window",
-    "zero_window_probe": "zero window probe",
-    "zero_window_probe_ack": "zero window probe ACK",
-    "keep_alive": "keep-alive",
-    "keep_alive_ack": "keep-alive ACK",
-    "window_update": "window update",
-    "out_of_order": "out-of-order",
-    "lost_segment": "previous segment not captured",
-    "ack_lost_segment": "ACKed segment that wasn't captured",
-}
+# tshark's TCP-analysis flags: the labels that have a field (Label.field), in the words the checker uses.
+TSHARK = sorted(WIRESHARK)
 # The differences docs/reference/checker-rules.md explains: (the checker says, tshark says) for one packet.
 UNDERSTOOD = {
     # Wireshark calls a resend that comes soon after the original "out of order" (its timing rule).
@@ -232,7 +220,7 @@ UNDERSTOOD = {
     ("old ACK", "keep-alive"),
     ("old ACK", ""),
 }
-CHECKER_ONLY = {"old ACK"}  # a label Wireshark has no word for, compared with what it says instead
+CHECKER_ONLY = {Label.OLD_ACK}  # a label Wireshark has no word for, compared with what it says instead
 
 
 @dataclass
@@ -324,14 +312,14 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
     tshark = _tshark()
     if tshark is None:
         return []
-    fields = [arg for name in TSHARK for arg in ("-e", f"tcp.analysis.{name}")]
+    fields = [arg for label in TSHARK for arg in ("-e", str(label.field))]
     command = [tshark, "-r", str(pcap), "-T", "fields", "-e", "frame.number", "-e", "tcp.stream", *fields]
     out = subprocess.run(command, capture_output=True, text=True).stdout
     theirs: dict[int, set[str]] = {}
     stream: dict[int, str] = {}  # Wireshark's connection of each packet
     for line in out.splitlines():
         number, stream[int(number)], *values = line.split("\t")
-        theirs[int(number)] = {word for word, value in zip(TSHARK.values(), values, strict=True) if value}
+        theirs[int(number)] = {label for label, value in zip(TSHARK, values, strict=True) if value}
     # Wireshark files a packet by its ports and the latest SYN on them; the checker files a late packet of an
     # older connection whose ports a new SYN reused under that older one.  Such a packet is Wireshark's in the
     # newer connection, with other numbers: it is not compared, nor is what Wireshark says after it there.
@@ -351,8 +339,8 @@ def tshark_differences(pcap: Path, reports: list[ConnectionReport]) -> list[tupl
                 break
             if stream[p.number] != home:
                 continue
-            ours = {"duplicate ACK" if label.startswith("duplicate ACK") else label for label in p.labels}
-            ours &= set(TSHARK.values()) | CHECKER_ONLY
+            ours = {label_of(label) for label in p.labels}
+            ours &= set(TSHARK) | CHECKER_ONLY
             them = theirs.get(p.number, set())
             if them & {"fast retransmission", "spurious retransmission"}:
                 them.discard("retransmission")  # Wireshark marks a fast or spurious retransmission as both

@@ -97,6 +97,16 @@ def test_bad_arguments_give_one_clear_line_and_status_2(args, message):
         ("seed = 1\n", "no endpoints"),
         ("[endpoint.a]\nisn = 5000000000", "between 0 and 4294967295"),
         ("profile = 'simple'\n[endpoint.a]\nwindow = 100000", "window_scale"),
+        ("[endpoint.a]\nnagle = 'yes'", "nagle must be true or false"),
+        ("[endpoint.a]\nsend_buffer = 0", "send_buffer must be"),
+        ("[endpoint.a]\ndelayed_ack_min = 1.0", "delayed_ack_min must be"),
+        ("[endpoint.a]\nquickacks = -1", "quickacks must not be negative"),
+        ("[endpoint.a]\nuser_timeout = -3", "user_timeout must be a positive"),
+        ("[endpoint.a]\nsyn_linear_timeouts = 2.5", "syn_linear_timeouts must be a whole number"),
+        ("[network]\nloopback = 'x'\n[endpoint.a]\n", "loopback must be true or false"),
+        ("[network]\nloopback = true\nlatency = 0.1\n[endpoint.a]\n", "loopback hands each segment over at once"),
+        ("profile_reason = 5\n[endpoint.a]\n", "profile_reason must be a string"),
+        ("profile = 'bsd'\n[endpoint.a]\n", "profile must be one of"),
         ("[[fault]]\nflags = 'QQ'\n[endpoint.a]\n", "unknown TCP flag letter"),
         ("[endpoint.a]\nmss = 1460.5", "mss must be a whole number"),
         ("[endpoint.a]\nwindow_scale = 0.5", "window_scale must be a whole number"),
@@ -170,7 +180,7 @@ def test_reading_a_capture_without_tcp_is_one_error_line(tmp_path):
     path.write_bytes(header + record)
     result = run("read", str(path))
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: no TCP in this capture (1 packet of other kinds)\n"
+    assert result.stderr == f"error: {path}: no TCP in this capture (1 packet, not read: 1 UDP)\n"
 
 
 @pytest.mark.parametrize("cut", [10, 30, 100])

@@ -76,7 +76,7 @@ def test_the_time_sequence_graph_shows_the_loss_and_the_retransmission():
     assert max(a for _, a in ts.acks) == 5002
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, "cwnd"])
 def test_the_same_run_gives_the_same_svg_bytes(tmp_path, kind):
     trace = load("lost_syn_ack").run()
     a, b = tmp_path / "a.svg", tmp_path / "b.svg"

@@ -242,3 +242,61 @@ def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestam
     )
     assert w.deliver(bogus, w.server) == []  # RFC 9293 would ACK; Linux's tcp_ack discards it
     assert w.server._ts_recent == recent and w.server.state is State.ESTABLISHED
+
+
+def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_window():
+    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w.client.send(b"x" * 1448, 0.0)  # fills the window, two half-window segments
+    for data in w.out(w.client):
+        for ack in w.deliver(data, w.server):
+            w.deliver(ack, w.client)
+    for ack in w.tick(w.server, w.server.timer_deadline(Timer.DELAYED_ACK) or w.now):
+        w.deliver(ack, w.client)
+    assert w.client.snd_wnd == 0
+    for size in (100, 100, 2000):  # three writes wait behind the zero window
+        w.client.send(b"y" * size, w.now)
+    w.server.receive(None, w.now)
+    (update,) = w.out(w.server)
+    first, second = w.deliver(update, w.client)
+    # the first 724 bytes hold the ends of two writes: PSH (tcp_push); the second holds none
+    assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]
+
+
+def test_a_write_already_sent_does_not_push_a_later_segment():
+    w = established(nagle=False)
+    w.client.send(b"h" * 51, 0.0)
+    (header,) = w.out(w.client)
+    w.client.send(b"b" * 2002, 0.0)
+    assert [s.flags & Flags.PSH == Flags.PSH for s in w.out(w.client)] == [False, True]  # 1448 + 554: the end
+    assert header.flags & Flags.PSH
+
+
+def test_linux_takes_an_rtt_sample_from_every_ack_of_new_data():
+    w = established()
+    w.client.send(b"x" * 2896, 0.0)  # two segments, each ACKed at once (quick-ACK mode)
+    one, two = w.out(w.client)
+    (ack1,) = w.deliver(one, w.server)
+    (ack2,) = w.deliver(two, w.server)
+    srtt = w.client.rto.srtt  # from the handshake's sample: 0
+    w.now = 0.05
+    w.deliver(ack1, w.client)
+    w.now = 0.06
+    w.deliver(ack2, w.client)
+    first = 0.875 * srtt + 0.125 * 0.05
+    # both ACKs give a sample (RFC 6298 3 would time only the first segment of the round trip)
+    assert abs(w.client.rto.srtt - (0.875 * first + 0.125 * 0.06)) < 1e-9
+
+
+def test_the_user_timeout_aborts_a_connection_whose_data_waits_too_long():
+    # TCP_USER_TIMEOUT 3 s (RFC 5482): the data and its retransmissions are lost; the connection is aborted
+    # 3 s after the data first went out, the last RTO cut short to end then, and no RST is sent
+    trace = parse(
+        "[network]\nlatency = 0.01\n[endpoint.client]\nuser_timeout = 3.0\n"
+        "script = ['connect server', 'send 100']\n[endpoint.server]\nscript = ['listen']\n"
+        "[[fault]]\naction = 'drop'\nfrom = 'client'\ndata = true\ncount = 99\n"
+    ).run()
+    client = [e for e in trace.events if e.endpoint == "client"]
+    gave_up = next(e for e in client if e.kind == "state" and e.state_after["client"] is State.CLOSED)
+    first_data = next(e for e in client if e.kind == "send" and e.segment.payload)
+    assert abs(gave_up.time - first_data.time - 3.0) < 1e-6
+    assert not [e for e in client if e.kind == "send" and e.segment.flags & Flags.RST]

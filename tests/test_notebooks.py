@@ -30,8 +30,8 @@ def execute(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
     return book
 
 
-def test_there_are_seven_lessons_with_an_instructor_copy_each():
-    assert len(STUDENT) == 7
+def test_there_are_eight_lessons_with_an_instructor_copy_each():
+    assert len(STUDENT) == 8
     assert [p.name for p in INSTRUCTOR] == [p.name for p in STUDENT]
 
 

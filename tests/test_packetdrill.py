@@ -271,7 +271,6 @@ def test_a_script_whose_every_check_was_skipped_is_vacuous_not_a_pass(tmp_path):
     ("line", "feature"),
     [
         ("+0 %{ assert tcpi_snd_cwnd == 10 }%", "TCP_INFO tcpi_snd_cwnd"),
-        ("+0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [3000], 4) = 0", "TCP_USER_TIMEOUT"),
         ("+0 < icmp unreachable frag_needed mtu 800", "ICMP"),
         ("+0 < udp (1000)", "UDP"),
         ("+0 < ipv4 192.0.2.2 > 192.0.2.1: gre: . 1:1(0) ack 1 win 32767", "tunnels"),

@@ -96,3 +96,10 @@ def test_every_built_in_scenario_names_its_profile_and_why(name):
 def test_every_built_in_scenario_runs_under_every_profile(name, profile_name):
     trace = load(name).with_options(profile_name=profile_name).run()
     assert trace.of_kind("send"), "nothing was sent"  # (a model error would have raised)
+
+
+@pytest.mark.parametrize("name", ["min_rto", "msl", "keepalive_idle", "delayed_ack_min", "connect_timeout"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_setting_that_is_not_a_finite_number_is_refused_by_name(name, value):
+    with pytest.raises(ScenarioError, match=f"{name} must be a finite number"):
+        EndpointConfig(**{name: value})

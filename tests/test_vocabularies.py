@@ -17,6 +17,7 @@ from simulator.model import explain, keys
 from simulator.model.endpoint import Endpoint
 from simulator.model.keys import (
     AppKey,
+    CongestionKey,
     DataKey,
     EofKey,
     ErrorKey,
@@ -47,6 +48,7 @@ CATALOGUES = {
     EofKey: ("EOF",),
     ErrorKey: ("ERROR",),
     InfoKey: ("INFO",),
+    CongestionKey: ("CONGESTION",),
     AppKey: ("APP",),
 }
 

@@ -13,20 +13,22 @@ pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy
 
 from simulator.capture.analysis import capture_labels, captured
 from simulator.capture.export import export
+from simulator.capture.labels import Label
 
 pytestmark = pytest.mark.external  # tshark
 
-FIELDS = {
-    "retransmission": "tcp.analysis.retransmission",
-    "fast_retransmission": "tcp.analysis.fast_retransmission",
-    "duplicate_ack": "tcp.analysis.duplicate_ack",
-    "zero_window": "tcp.analysis.zero_window",
-    "zero_window_probe": "tcp.analysis.zero_window_probe",
-    "window_update": "tcp.analysis.window_update",
-    "out_of_order": "tcp.analysis.out_of_order",
-    "lost_segment": "tcp.analysis.lost_segment",
-    "keep_alive": "tcp.analysis.keep_alive",
-}
+# The analysis flags compared, each with its tshark field (Label.field).
+COMPARED = (
+    Label.RETRANSMISSION,
+    Label.FAST_RETRANSMISSION,
+    Label.DUPLICATE_ACK,
+    Label.ZERO_WINDOW,
+    Label.ZERO_WINDOW_PROBE,
+    Label.WINDOW_UPDATE,
+    Label.OUT_OF_ORDER,
+    Label.LOST_SEGMENT,
+    Label.KEEP_ALIVE,
+)
 LOSSY = [
     "lost_data_retransmit",
     "duplicate_segment",
@@ -40,24 +42,28 @@ LOSSY = [
 ]
 
 
-def understood(key: str, ours: frozenset[str], theirs: set[str]) -> bool:
+def understood(key: str, ours: frozenset[Label], theirs: set[Label]) -> bool:
     """The three differences docs/reference/checker-rules.md explains ("The model's own labels against Wireshark")."""
-    if key in ("challenge_ack_syn", "ack_unacceptable", "ack_fin_again") and not ours and theirs == {"duplicate_ack"}:
+    if (
+        key in ("challenge_ack_syn", "ack_unacceptable", "ack_fin_again")
+        and not ours
+        and theirs == {Label.DUPLICATE_ACK}
+    ):
         return True  # an ACK answering a repeated SYN,ACK or FIN: no data outstanding, so not RFC 5681's
-    if key == "rto_retransmit" and ours == {"retransmission"}:
+    if key == "rto_retransmit" and ours == {Label.RETRANSMISSION}:
         # Wireshark names retransmissions by timing: soon after two duplicate ACKs it says
         # "fast", right after a later segment it says "out of order"; the model knows the RTO fired
-        return theirs in ({"retransmission", "fast_retransmission"}, {"out_of_order"})
+        return theirs in ({Label.RETRANSMISSION, Label.FAST_RETRANSMISSION}, {Label.OUT_OF_ORDER})
     return False
 
 
-def tshark_labels(tmp_path, trace, at) -> list[set[str]]:
+def tshark_labels(tmp_path, trace, at) -> list[set[Label]]:
     tshark = tool_or_skip("tshark")
     path = tmp_path / f"{at}.pcapng"
     export(trace, path, at=at)
-    args = [tshark, "-r", str(path), "-T", "fields"] + [a for f in FIELDS.values() for a in ("-e", f)]
+    args = [tshark, "-r", str(path), "-T", "fields"] + [a for label in COMPARED for a in ("-e", str(label.field))]
     rows = subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()
-    return [{name for name, value in zip(FIELDS, row.split("\t"), strict=False) if value.strip()} for row in rows]
+    return [{label for label, value in zip(COMPARED, row.split("\t"), strict=False) if value.strip()} for row in rows]
 
 
 def assert_agreement(tmp_path, name, trace, at) -> None:

@@ -16,16 +16,17 @@ from ..model.keys import ReceiveKey, SendKey
 from ..model.segment import Flags, Segment
 from ..sim.steps import FATES, Step, steps
 from ..sim.trace import EventKind, Trace, TraceEvent
+from .labels import Label
 
 LABELS = (
-    "retransmission",
-    "fast_retransmission",
-    "duplicate_ack",
-    "zero_window",
-    "zero_window_probe",
-    "window_update",
-    "out_of_order",
-    "lost_segment",
+    Label.RETRANSMISSION,
+    Label.FAST_RETRANSMISSION,
+    Label.DUPLICATE_ACK,
+    Label.ZERO_WINDOW,
+    Label.ZERO_WINDOW_PROBE,
+    Label.WINDOW_UPDATE,
+    Label.OUT_OF_ORDER,
+    Label.LOST_SEGMENT,
 )
 # The refused zero-window probe byte, sent again once the window opens, is not in this
 # set: Wireshark never counts a probe byte as sent, so to it that is the byte's first send.
@@ -36,26 +37,26 @@ _NOT_DUP = Flags.SYN | Flags.FIN | Flags.RST
 _ON_THE_WIRE = FATES | {EventKind.SEND, EventKind.INJECT, EventKind.DELIVER}
 
 
-def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
+def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[Label]]]:
     """Every send event of ``trace`` with the analysis labels the model gives it."""
-    out: list[tuple[TraceEvent, frozenset[str]]] = []
+    out: list[tuple[TraceEvent, frozenset[Label]]] = []
     # A zero-window ACK reports the window (a reply to a probe); it is not a loss signal.
     last_ack: dict[str, tuple[int, int]] = {}  # endpoint -> (ack, window) of its last segment
     for event in trace.events:
         seg = event.segment
         if event.kind != EventKind.SEND or seg is None:
             continue
-        labels: set[str] = set()
+        labels: set[Label] = set()
         if event.key == SendKey.FAST_RETRANSMIT:
-            labels.add("fast_retransmission")
+            labels.add(Label.FAST_RETRANSMISSION)
         elif event.key in _RETRANSMITTED:
-            labels.add("retransmission")
+            labels.add(Label.RETRANSMISSION)
         if event.key in _PROBES:
-            labels.add("zero_window_probe")
+            labels.add(Label.ZERO_WINDOW_PROBE)
         if event.key == SendKey.WINDOW_UPDATE:
-            labels.add("window_update")
+            labels.add(Label.WINDOW_UPDATE)
         if seg.window == 0 and not seg.flags & Flags.RST:
-            labels.add("zero_window")
+            labels.add(Label.ZERO_WINDOW)
         previous = last_ack.get(event.endpoint)
         if (
             seg.flags & Flags.ACK
@@ -66,7 +67,7 @@ def classify(trace: Trace) -> list[tuple[TraceEvent, frozenset[str]]]:
             and event.key != SendKey.WINDOW_UPDATE
             and _peer_has_data_outstanding(event, int(seg.ack))
         ):
-            labels.add("duplicate_ack")  # RFC 5681 section 2: same ACK, same window, data outstanding
+            labels.add(Label.DUPLICATE_ACK)  # RFC 5681 section 2: same ACK, same window, data outstanding
         if seg.flags & Flags.ACK:
             last_ack[event.endpoint] = (int(seg.ack), seg.window)
         out.append((event, frozenset(labels)))
@@ -103,7 +104,7 @@ def captured(trace: Trace, at: str | None = None, *, drops: bool = True) -> Iter
             yield step, False  # (one that came back to its sender was captured once, leaving)
 
 
-def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -> list[frozenset[str]]:
+def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -> list[frozenset[Label]]:
     """The labels of every packet of ``captured(trace, at)``, as Wireshark would name them.
 
     A host's own segments carry what the model meant by them.  A segment that
@@ -121,32 +122,32 @@ def capture_labels(trace: Trace, at: str | None = None, *, drops: bool = True) -
         seg = event.segment
         assert seg is not None
         labels = set(sent.get(id(seg), frozenset()))
-        if "fast_retransmission" in labels:
-            labels.add("retransmission")  # Wireshark sets both
+        if Label.FAST_RETRANSMISSION in labels:
+            labels.add(Label.RETRANSMISSION)  # Wireshark sets both
             if not outgoing:  # its 20 ms rule only holds where the duplicate ACKs arrive
-                labels.discard("fast_retransmission")
+                labels.discard(Label.FAST_RETRANSMISSION)
         if not outgoing:
             # what the receiving host's capture shows, as Wireshark judges it from the packets
             sender = f"{seg.src_addr}:{seg.src_port}"
             carries = bool(seg.payload) or bool(seg.flags & (Flags.SYN | Flags.FIN))
-            resent = "retransmission" in labels
-            labels.discard("retransmission")
-            labels.discard("duplicate_ack")  # judged below on the ACKs that arrived here
+            resent = Label.RETRANSMISSION in labels
+            labels.discard(Label.RETRANSMISSION)
+            labels.discard(Label.DUPLICATE_ACK)  # judged below on the ACKs that arrived here
             if _duplicate_here(seg, last_ack.get(sender), event):
-                labels.add("duplicate_ack")
+                labels.add(Label.DUPLICATE_ACK)
             if seg.flags & Flags.ACK:
                 last_ack[sender] = (int(seg.ack), seg.window)
             end = highest.get(sender)
             below = carries and end is not None and seg.seq.since(end) < 0
             if carries and (sender, int(seg.seq)) in seen:
-                labels.add("retransmission")  # a copy of something already here (or a duplicate)
+                labels.add(Label.RETRANSMISSION)  # a copy of something already here (or a duplicate)
             elif below:
                 # inside a gap already seen here: a resend comes an RTT or more late, which
                 # Wireshark calls a retransmission; only a late original is "out of order"
-                labels.add("retransmission" if resent else "out_of_order")
+                labels.add(Label.RETRANSMISSION if resent else Label.OUT_OF_ORDER)
             elif event.key == ReceiveKey.OUT_OF_ORDER and (end is None or seg.seq.since(end) > 0):
-                labels.add("lost_segment")  # a new gap opens before it
-            if "zero_window_probe" in labels:
+                labels.add(Label.LOST_SEGMENT)  # a new gap opens before it
+            if Label.ZERO_WINDOW_PROBE in labels:
                 carries = False  # Wireshark leaves probe bytes out of its sequence tracking
             if carries:
                 seen.add((sender, int(seg.seq)))

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import traceback
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, TextIO
 from ..model.errors import TcpsimError
 from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_lines
 from .connections import Connection, Share, Tally
+from .lifetime import die_with_parent, folder_prefix, sweep_stale
 from .reader import CaptureError
 from .spool import Spool, temporary_files
 
@@ -112,7 +113,7 @@ def check_serial(
     as_json: bool = False,
     spool_dir: str | None = None,
     share: Share | None = None,
-) -> Iterator[Checked]:
+) -> Generator[Checked, None, None]:
     """Every wanted connection's finished report (of ``share``'s connections only, if given: then
     their numbers are 0), checked in this process.  A long connection's output is in a file in
     ``spool_dir`` (by default a temporary directory that lasts as long as this iterator): print
@@ -128,7 +129,8 @@ def _spool_dir(given: str | None) -> Iterator[str]:
         yield given
         return
     with temporary_files():
-        temporary = tempfile.TemporaryDirectory(prefix="tcpsim-check-")
+        sweep_stale()  # the folders of checks killed where nothing was left to remove them
+        temporary = tempfile.TemporaryDirectory(prefix=folder_prefix())
     with temporary as directory:
         yield directory
 
@@ -143,7 +145,8 @@ def workers_for(path: str | Path) -> int:
     return min(cores, MOST_WORKERS) if large else 1
 
 
-def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: Any) -> None:
+def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: Any, parent: int) -> None:
+    die_with_parent(parent, options["spool_dir"])  # a killed check leaves no worker blocked for ever
     tally = Tally()
     share = Share(index, workers, sweep_every=SWEEP)
     batch: list[Checked] = []
@@ -214,7 +217,7 @@ def check_parallel(
     wanted: Callable[[Connection], bool] = lambda conn: True,
     brief: bool = False,
     as_json: bool = False,
-) -> Iterator[Checked]:
+) -> Generator[Checked, None, None]:
     """``check_serial``'s reports, in the same order, from ``workers`` processes.  ``tally`` follows
     the packets read so far (by the slowest worker) and is complete once the iterator ends.
     ``wanted`` may not ask for a connection's number: a worker does not know it."""
@@ -222,8 +225,11 @@ def check_parallel(
     queues = [context.Queue(maxsize=QUEUED) for _ in range(workers)]
     with _spool_dir(None) as spool_dir:  # long connections' outputs, from every worker (deleted after them)
         options = {"relative": relative, "wanted": wanted, "brief": brief, "as_json": as_json, "spool_dir": spool_dir}
+        parent = os.getpid()
         processes = [
-            context.Process(target=_worker, args=(str(path), share, workers, dict(options), queues[share]), daemon=True)
+            context.Process(
+                target=_worker, args=(str(path), share, workers, dict(options), queues[share], parent), daemon=True
+            )
             for share in range(workers)
         ]
         for process in processes:

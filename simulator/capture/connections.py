@@ -16,6 +16,7 @@ from ..model.segment import ACK_BIT, FIN_BIT, RST_BIT, SYN_BIT, Options, Segment
 from ..model.seq import HALF, SeqNum
 from .reader import (
     LINK_TYPES,
+    MAX_RECORD,
     NEW_INT,
     TCP_START,
     CaptureError,
@@ -23,6 +24,7 @@ from .reader import (
     header_options,
     mapped,
     name_of,
+    not_tcp,
     records,
     segment_of,
     tcp_in_frame,
@@ -154,17 +156,40 @@ class Capture:
     packets: int  # all packets in the file
     tcp_packets: int
     skipped: int  # packets that are not TCP over IPv4/IPv6
+    unread: dict[str, int] = field(default_factory=dict)  # what the skipped packets carry, named: how many
+    damage: str = ""  # with ``partial``: why the file could not be read to its end (its good packets are here)
+
+    @property
+    def not_read(self) -> str:
+        """What was skipped, most first: "12 ARP, 3 GRE (a tunnel; ...)" ("" if nothing was)."""
+        return unread_summary(self.unread)
 
 
-def read(path: str | Path) -> Capture:
-    """Read a pcap or pcapng file into connections (one CaptureError if it is damaged)."""
+def unread_summary(unread: dict[str, int], most: int = 4) -> str:
+    ranked = sorted(unread.items(), key=lambda item: (-item[1], item[0]))
+    text = ", ".join(f"{n} {what}" for what, n in ranked[:most])
+    return text + (f", {sum(n for _, n in ranked[most:])} others" if len(ranked) > most else "")
+
+
+def read(path: str | Path, *, partial: bool = False) -> Capture:
+    """Read a pcap or pcapng file into connections (one CaptureError if it is damaged).  With ``partial``, a file
+    damaged after some packets (a cut last record: the capturing program was killed) gives those packets, and
+    the damage in ``Capture.damage``."""
     tally = Tally()
     connections: list[Connection] = []
-    for conn, packet, new in stream(path, tally):
-        if new:
-            connections.append(conn)
-        conn.packets.append(packet)
-    return Capture(name_of(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped)
+    damage = ""
+    try:
+        for conn, packet, new in stream(path, tally):
+            if new:
+                connections.append(conn)
+            conn.packets.append(packet)
+    except CaptureError as exc:
+        if not partial or not tally.packets:
+            raise
+        damage = str(exc)
+    return Capture(
+        name_of(path), tally.link_type, connections, tally.packets, tally.tcp, tally.skipped, tally.unread, damage
+    )
 
 
 @dataclass(slots=True)
@@ -177,6 +202,7 @@ class Tally:
     connections: int = 0
     captured_bytes: int = 0  # frame bytes read so far (for a progress estimate)
     links: set[str] = field(default_factory=set)
+    unread: dict[str, int] = field(default_factory=dict)  # the skipped packets by what they carry (``not_tcp``)
 
     @property
     def link_type(self) -> str:
@@ -239,12 +265,14 @@ def _demux(
         tally.captured_bytes += len(frame)
         if link not in seen_links:
             seen_links.add(link)
-            tally.links.add(LINK_TYPES.get(link, str(link)))
+            tally.links.add(LINK_TYPES.get(link, f"link type {link}"))
         located = tcp_in_frame(link, frame)
         if located is None or not whole_header(located[2]):
             tally.skipped += 1
+            what = not_tcp(link, frame) if located is None else "TCP with a header too short to read"
+            tally.unread[what] = tally.unread.get(what, 0) + 1
             continue
-        src_raw, dst_raw, tcp = located
+        src_raw, dst_raw, tcp, tcp_length = located
         sport, dport, seq, ack, off_flags, window = TCP_START.unpack_from(tcp)
         since_sweep += 1
         if since_sweep == every:
@@ -298,12 +326,23 @@ def _demux(
         if flags & FIN_RST:
             conn.ended = True
         captured = len(tcp) - offset if len(tcp) > offset else 0
-        # The payload on the wire: the TCP bytes the snap length cut off, less the header's part of them
-        # (a short snap length can cut into the options: a SACK block, say, is not data).
-        length = max(len(tcp) + wire_len - len(frame) - offset, 0) if wire_len > len(frame) else captured
+        cut = wire_len - len(frame)  # bytes the snap length cut off, says the record
+        length = captured if cut <= 0 else _cut_payload(captured, len(tcp), tcp_length, offset, cut)
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
         packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new
+
+
+def _cut_payload(captured: int, tcp_captured: int, tcp_length: int, offset: int, cut: int) -> int:
+    """The payload's length on the wire of a packet the snap length cut short (by ``cut`` bytes, says the
+    record).  The header's part of the TCP bytes is not payload (a short snap length can cut into the
+    options: a SACK block, say, is not data).  The IP header's length is trusted over the record's
+    original length, and neither beyond what one packet can be: a damaged record must not make a "SYN
+    carrying 4,294,967,241 bytes"."""
+    tcp_bytes = tcp_captured + min(cut, MAX_RECORD)  # what the record says: the TCP bytes captured, and the cut
+    if tcp_length >= 0:  # the IP header says (not a TSO packet with total length 0)
+        tcp_bytes = min(tcp_bytes, tcp_length)
+    return max(tcp_bytes - offset, captured)
 
 
 def _answers_a_missed_syn(conn: Connection, src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int) -> bool:

@@ -2,7 +2,9 @@
 
 Standard library only, and fast: the file is memory-mapped and read record by record, and only
 the IP and TCP headers are parsed (no packet dissection).  Link types: Ethernet (with VLAN
-tags), raw IP, IPv4, IPv6, Linux cooked SLL and SLL2, BSD null and loopback.  A damaged file
+tags, stacked too, and PPPoE sessions), raw IP, IPv4, IPv6, Linux cooked SLL and SLL2, BSD null
+and loopback.  A frame that is not read (another link type, ethertype or protocol, TCP inside a
+tunnel) is named by ``not_tcp``, for the summary.  A damaged file
 gives one ``CaptureError`` naming the packet.  ``connections`` groups the segments by connection.
 """
 
@@ -223,7 +225,7 @@ def _tsresol(options: bytes, endian: str) -> float:
         code, size = struct.unpack_from(endian + "HH", options, pos)
         if code == 0:
             break
-        if code == 9 and size >= 1:
+        if code == 9 and size >= 1 and pos + 4 < len(options):  # (an option cut short is not read)
             value = options[pos + 4]
             return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0**-value
         pos += 4 + size + (-size % 4)
@@ -231,33 +233,60 @@ def _tsresol(options: bytes, endian: str) -> float:
 
 
 # ------------------------------------------------------------------ headers
-Located = tuple[bytes, bytes, bytes]  # source address, destination address (as on the wire), the TCP bytes
+# source address, destination address (as on the wire), the TCP bytes captured, and the TCP length the IP
+# header gives (-1 where it gives none: a TSO super-packet with total length 0, an IPv6 jumbogram)
+Located = tuple[bytes, bytes, bytes, int]
+
+_IPV4_TYPE, _IPV6_TYPE, _VLAN_TYPES = 0x0800, 0x86DD, (0x8100, 0x88A8, 0x9100)
+_PPPOE_SESSION = 0x8864
+_PPP_IP = {0x0021: _IPV4_TYPE, 0x0057: _IPV6_TYPE}  # PPP protocol numbers (RFC 1332, RFC 5072)
 
 
 def tcp_in_frame(link: int, frame: bytes) -> Located | None:
-    """Where the TCP bytes of one link-layer frame are, or None if it is not TCP over IP."""
+    """Where the TCP bytes of one link-layer frame are, or None if it is not TCP over IP
+    (``not_tcp`` says what it is instead)."""
     if link == ETHERNET:
         if len(frame) < 14:
             return None
-        kind, pos = int.from_bytes(frame[12:14], "big"), 14
-        while kind in (0x8100, 0x88A8) and len(frame) >= pos + 4:  # VLAN tags
-            kind, pos = int.from_bytes(frame[pos + 2 : pos + 4], "big"), pos + 4
-        return _tcp_in_ip(frame[pos:]) if kind in (0x0800, 0x86DD) else None
+        kind = int.from_bytes(frame[12:14], "big")
+        if kind in (_IPV4_TYPE, _IPV6_TYPE):  # the common case first
+            return _tcp_in_ip(frame[14:])
+        return _by_ethertype(kind, frame, 14)
     if link in (RAW, RAW_ALT, IPV4, IPV6):
         return _tcp_in_ip(frame)
     if link in (NULL, LOOP):
         return _tcp_in_ip(frame[4:]) if len(frame) > 4 else None
     if link == SLL:
-        return _tcp_in_ip(frame[16:]) if len(frame) > 16 and frame[14:16] in (b"\x08\x00", b"\x86\xdd") else None
+        return _by_ethertype(int.from_bytes(frame[14:16], "big"), frame, 16) if len(frame) > 16 else None
     if link == SLL2:
-        return _tcp_in_ip(frame[20:]) if len(frame) > 20 and frame[0:2] in (b"\x08\x00", b"\x86\xdd") else None
+        return _by_ethertype(int.from_bytes(frame[0:2], "big"), frame, 20) if len(frame) > 20 else None
     return None
+
+
+def _by_ethertype(kind: int, frame: bytes, pos: int) -> Located | None:
+    """The TCP after an ethertype at ``pos``: through VLAN tags (802.1Q, QinQ) and PPPoE sessions (RFC 2516)."""
+    kind, pos = _unwrapped(kind, frame, pos)
+    return _tcp_in_ip(frame[pos:]) if kind in (_IPV4_TYPE, _IPV6_TYPE) else None
+
+
+def _unwrapped(kind: int, frame: bytes, pos: int) -> tuple[int, int]:
+    """The ethertype (or PPP protocol turned ethertype) and position of what VLAN tags and PPPoE carry."""
+    while kind in _VLAN_TYPES and len(frame) >= pos + 4:  # a tag: 2 bytes TCI, then the next ethertype
+        kind, pos = int.from_bytes(frame[pos + 2 : pos + 4], "big"), pos + 4
+    if kind == _PPPOE_SESSION and len(frame) >= pos + 8:  # version/type, code, session, length; PPP protocol
+        protocol = int.from_bytes(frame[pos + 6 : pos + 8], "big")
+        return _PPP_IP.get(protocol, -protocol - 1), pos + 8  # (negative: a PPP protocol, see not_tcp)
+    return kind, pos
 
 
 def parse_ip(packet: bytes) -> Segment | None:
     """The TCP segment of an IPv4 or IPv6 packet (headers parsed directly), or None."""
     located = _tcp_in_ip(packet)
     return parse_tcp(located[2], address(located[0]), address(located[1])) if located is not None else None
+
+
+_IPV6_SKIPPED = (0, 43, 60)  # hop-by-hop, routing, destination options: 8 + 8 * length bytes each
+_IPV6_FRAGMENT = 44
 
 
 def _tcp_in_ip(packet: bytes) -> Located | None:
@@ -271,20 +300,106 @@ def _tcp_in_ip(packet: bytes) -> Located | None:
         ihl = (version_ihl & 0x0F) * 4
         if protocol != 6 or ihl < 20 or fragment & 0x1FFF:  # TCP, first fragment
             return None
-        tcp = packet[ihl:total] if total >= ihl else packet[ihl:]
-    elif version == 6:
+        if total >= ihl:
+            return src, dst, packet[ihl:total], total - ihl
+        return src, dst, packet[ihl:], -1  # total length 0: a TSO/GSO packet captured before it was cut up
+    if version == 6:
         if len(packet) < 40:
             return None
-        next_header, pos = packet[6], 40
-        while next_header in (0, 43, 60) and len(packet) >= pos + 8:  # hop-by-hop, routing, destination options
-            next_header, pos = packet[pos], pos + 8 + packet[pos + 1] * 8
+        next_header, pos = _ipv6_upper(packet)
         if next_header != 6:
             return None
         src, dst = packet[8:24], packet[24:40]
-        tcp = packet[pos : 40 + int.from_bytes(packet[4:6], "big")]
+        payload = int.from_bytes(packet[4:6], "big")
+        if payload == 0:  # a jumbogram (RFC 2675; Linux BIG TCP): the length is in a hop-by-hop option
+            return src, dst, packet[pos:], -1
+        return src, dst, packet[pos : 40 + payload], max(40 + payload - pos, 0)
+    return None
+
+
+def _ipv6_upper(packet: bytes) -> tuple[int, int]:
+    """The upper-layer protocol of an IPv6 packet and where it starts, past the extension headers; -1 for
+    a fragment after the first (its first bytes are not the upper layer's header)."""
+    next_header, pos = packet[6], 40
+    while len(packet) >= pos + 8:
+        if next_header in _IPV6_SKIPPED:
+            next_header, pos = packet[pos], pos + 8 + packet[pos + 1] * 8
+        elif next_header == _IPV6_FRAGMENT:  # RFC 8200 4.5: next header, reserved, offset and flags, id
+            if int.from_bytes(packet[pos + 2 : pos + 4], "big") >> 3:
+                return -1, pos
+            next_header, pos = packet[pos], pos + 8
+        else:
+            break
+    return next_header, pos
+
+
+# What a frame that is not read carries, named for the summary (``not_tcp``).
+_ETHERTYPES = {0x0806: "ARP", 0x8035: "RARP", 0x88CC: "LLDP", 0x8863: "PPPoE discovery", 0x888E: "EAPOL",
+               0x8847: "MPLS", 0x8848: "MPLS", 0x88E5: "MACsec", 0x22F0: "AVTP", 0x893A: "IEEE 1905"}  # fmt: skip
+_PROTOCOLS = {1: "ICMP", 2: "IGMP", 4: "IP in IP", 17: "UDP", 41: "IPv6 in IP", 47: "GRE", 50: "IPsec ESP",
+              51: "IPsec AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}  # fmt: skip
+_TUNNEL_PORTS = {4789: "VXLAN", 6081: "Geneve", 2152: "GTP-U", 4790: "VXLAN-GPE", 8472: "VXLAN (Linux)"}
+_ICMP_ERRORS = {(4, 3), (4, 4), (4, 5), (4, 11), (4, 12), (6, 1), (6, 2), (6, 3), (6, 4)}  # (IP version, type)
+
+
+def not_tcp(link: int, frame: bytes) -> str:
+    """What a frame that ``tcp_in_frame`` does not read carries, in a few words (for the summary)."""
+    if link == ETHERNET:
+        if len(frame) < 14:
+            return "a frame too short for Ethernet"
+        kind, pos = _unwrapped(int.from_bytes(frame[12:14], "big"), frame, 14)
+    elif link in (RAW, RAW_ALT, IPV4, IPV6):
+        kind, pos = _version_type(frame), 0
+    elif link in (NULL, LOOP):
+        kind, pos = _version_type(frame[4:]), 4
+    elif link in (SLL, SLL2):
+        start, at = (16, 14) if link == SLL else (20, 0)
+        if len(frame) <= start:
+            return "a frame too short for its link type"
+        kind, pos = _unwrapped(int.from_bytes(frame[at : at + 2], "big"), frame, start)
     else:
-        return None
-    return src, dst, tcp
+        return f"link type {link} (not read by tcpsim)"
+    if kind < 0:
+        return f"PPP protocol 0x{-kind - 1:04x}"
+    if kind not in (_IPV4_TYPE, _IPV6_TYPE):
+        return _ETHERTYPES.get(kind, f"ethertype 0x{kind:04x}")
+    return _not_tcp_in_ip(frame[pos:])
+
+
+def _version_type(packet: bytes) -> int:
+    version = packet[0] >> 4 if packet else 0
+    return _IPV4_TYPE if version == 4 else _IPV6_TYPE if version == 6 else 0
+
+
+def _not_tcp_in_ip(packet: bytes) -> str:
+    version = packet[0] >> 4 if packet else 0
+    if version == 4 and len(packet) >= 20:
+        ihl = (packet[0] & 0x0F) * 4
+        if int.from_bytes(packet[6:8], "big") & 0x1FFF:
+            return "an IPv4 fragment after the first"
+        protocol, body = packet[9], packet[ihl:]
+    elif version == 6 and len(packet) >= 40:
+        protocol, pos = _ipv6_upper(packet)
+        if protocol == -1:
+            return "an IPv6 fragment after the first"
+        body = packet[pos:]
+    else:
+        return "a packet too short for IP" if version in (4, 6) else f"IP version {version}"
+    if protocol == 6:
+        return "TCP with a header too short to read"
+    if protocol == 17 and len(body) >= 8:
+        ports = int.from_bytes(body[0:2], "big"), int.from_bytes(body[2:4], "big")
+        tunnel = next((_TUNNEL_PORTS[p] for p in ports[::-1] if p in _TUNNEL_PORTS), None)
+        if tunnel is not None:
+            return f"{tunnel} (a tunnel over UDP; TCP inside it is not read)"
+    if protocol == 47:
+        return "GRE (a tunnel; TCP inside it is not read)"
+    if protocol in (1, 58) and body and (version, body[0]) in _ICMP_ERRORS:
+        quoted = body[8:]
+        inner = _tcp_in_ip(quoted) if quoted else None
+        quotes_tcp = inner is not None or (len(quoted) >= 20 and quoted[9] == 6 and quoted[0] >> 4 == 4)
+        return "an ICMP error" + (" quoting a TCP segment (not read)" if quotes_tcp else "")
+    return _PROTOCOLS.get(protocol, f"IP protocol {protocol}")
 
 
 _IPV4 = struct.Struct("!BxH2xHxB2x4s4s")  # version and IHL, total length, fragment, protocol, addresses

@@ -196,23 +196,32 @@ def _from(seg: Segment, side: _Side) -> bool:
     return (seg.src_addr, seg.src_port) == side.addr
 
 
+MAX_MSS = 65495  # an IPv4 packet's 65,535 bytes less 40 of headers: the largest MSS a scenario takes
+MAX_WSCALE = 14  # RFC 7323 2.3
+
+
 def _settings(conn: Connection, side: _Side) -> list[str]:
     syn = next((p.segment for p in conn.packets if p.segment.flags & Flags.SYN and _from(p.segment, side)), None)
     out = [f'address = "{side.addr[0]}"', f"port = {side.addr[1]}"]
     if syn is None:
         return out
     out.append(f"isn = {int(syn.seq)}")
-    if syn.options.mss is not None:
-        out.append(f"mss = {syn.options.mss}")
+    if syn.options.mss:  # (an MSS of 0 is ignored, as Linux's tcp_parse_options does)
+        mss = min(syn.options.mss, MAX_MSS)
+        if mss != syn.options.mss:
+            out.append(f"# the capture's MSS {syn.options.mss} is more than an IPv4 packet can carry: {MAX_MSS}")
+        out.append(f"mss = {mss}")
+    # RFC 7323 2.3: a shift above 14 is used as 14
+    wscale = None if syn.options.wscale is None else min(syn.options.wscale, MAX_WSCALE)
     offered = [p.segment.options.wscale for p in conn.packets if p.segment.flags & Flags.SYN]
-    scale = syn.options.wscale if len(offered) >= 2 and None not in offered and syn.options.wscale else 0
+    scale = wscale if len(offered) >= 2 and None not in offered and wscale else 0
     # its receive buffer: the largest window it advertised (scaled, RFC 7323), at least its SYN's
     windows = [
         p.segment.window << scale for p in conn.packets if _from(p.segment, side) and not p.segment.flags & Flags.SYN
     ]
-    out.append(f"window = {max([syn.window, *windows])}")
-    if syn.options.wscale is not None:
-        out.append(f"window_scale = {syn.options.wscale}")
+    out.append(f"window = {min(max([syn.window, *windows]), 65535 << (wscale or 0))}")
+    if wscale is not None:
+        out.append(f"window_scale = {wscale}")
     if syn.options.sack_permitted:
         out.append("sack_permitted = true")
     if syn.options.timestamps is not None:

@@ -7,12 +7,22 @@ import gc
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..capture.outputs import replacing
 from ..model.errors import TcpsimError
-from .options import UsageError, add_run_options, count, report_options, require, scenario_from_args
+from .options import (
+    UsageError,
+    add_run_options,
+    count,
+    nonempty,
+    output_path,
+    report_options,
+    require,
+    scenario_from_args,
+)
 from .options import jobs as job_count
 
 if TYPE_CHECKING:
@@ -21,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def read_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     parser.add_argument("--absolute", action="store_true", help="absolute sequence numbers (default: relative)")
 
 
@@ -29,13 +39,14 @@ def read(args: argparse.Namespace) -> int:
     from ..capture.connections import read, zeek_state
     from ..capture.reader import CaptureError
 
-    capture = read(args.capture)
+    capture = read(args.capture, partial=True)
     if not capture.connections:
         others = count(capture.packets, "packet")
-        raise CaptureError(f"{capture.path}: no TCP in this capture ({others} of other kinds)")
+        raise CaptureError(f"{capture.path}: no TCP in this capture ({others}{_unread(capture.not_read)})")
     print(
         f"{capture.path}: {capture.packets} packets ({capture.link_type}), {capture.tcp_packets} TCP in "
         f"{count(len(capture.connections), 'connection')}, {capture.skipped} not TCP (skipped)"
+        + (f": {capture.not_read}" if capture.skipped else "")
     )
     for i, conn in enumerate(capture.connections, 1):
         print(
@@ -51,11 +62,18 @@ def read(args: argparse.Namespace) -> int:
             text = f"{seg.flags.names} seq={seq}" + (f" ack={ack}" if seg.flags & 0x10 else "")
             text += f" len={len(seg.payload)} win={seg.window}" + (" (truncated)" if p.truncated else "")
             print(f"  {p.number:>6} {p.time - t0:9.6f} {arrow} {text}")
+    if capture.damage:
+        raise CaptureError(f"{capture.damage}; the packets before it are shown above")
     return 0
 
 
+def _unread(summary: str) -> str:
+    """The skipped packets named, for a message that says there is no TCP: "; not read: 4 ARP, 2 GRE ..."."""
+    return f", not read: {summary}" if summary else ""
+
+
 def check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--connection", type=int, metavar="N", help="only connection N (as tcpsim read numbers them)")
     which.add_argument("--port", type=int, metavar="P", help="only connections with port P on either side")
@@ -74,6 +92,7 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
 def check(args: argparse.Namespace) -> int:
     from ..capture.checkpool import check_parallel, check_serial, workers_for
     from ..capture.connections import Tally
+    from ..capture.lifetime import terminated_as_exit
     from ..capture.reader import STDIN, CaptureError, name_of
 
     def wanted(conn: Connection) -> bool:
@@ -98,17 +117,19 @@ def check(args: argparse.Namespace) -> int:
     found = conforming = packets = 0
     damage: CaptureError | None = None
     try:
-        for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
-            found += 1
-            conforming += report.conforms
-            packets += report.packets
-            if args.json:  # JSON streams too: each connection as it is checked
-                opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
-                sys.stdout.write(opening if found == 1 else ",")
-                report.write(sys.stdout)
-            else:
-                report.write(sys.stdout)
-                sys.stdout.write("\n\n")
+        # SIGTERM ends it as Ctrl-C does: the workers are stopped and their folder removed (see capture.lifetime)
+        with terminated_as_exit(), closing(checked):
+            for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
+                found += 1
+                conforming += report.conforms
+                packets += report.packets
+                if args.json:  # JSON streams too: each connection as it is checked
+                    opening = f'{{\n  "capture": {json.dumps(name_of(args.capture))},\n  "connections": [\n'
+                    sys.stdout.write(opening if found == 1 else ",")
+                    report.write(sys.stdout)
+                else:
+                    report.write(sys.stdout)
+                    sys.stdout.write("\n\n")
     except CaptureError as exc:
         if not found:
             raise
@@ -121,7 +142,14 @@ def check(args: argparse.Namespace) -> int:
             if args.port is not None
             else "no TCP in this capture"
         )
-        raise CaptureError(f"{name_of(args.capture)}: {what} ({count(tally.packets, 'packet')}, {tally.tcp} TCP)")
+        from ..capture.connections import unread_summary
+
+        counts = f"{count(tally.packets, 'packet')}, {tally.tcp} TCP{_unread(unread_summary(tally.unread))}"
+        error = f"{name_of(args.capture)}: {what} ({counts})"
+        if args.json:  # a document on standard output whatever happened, the error in it too
+            document = {"capture": name_of(args.capture), "connections": [], "summary": what, "error": error}
+            print(json.dumps(document, indent=2))
+        raise CaptureError(error)
     summary = (
         f"{name_of(args.capture)}: {count(found, 'connection')}, {count(packets, 'packet')}: "
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
@@ -166,7 +194,7 @@ def _progress(reports: Iterator[Checked], tally: Tally, path: Path, *, quiet: bo
 
 
 def compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     add_run_options(parser)
     parser.add_argument("--connection", type=int, metavar="N", help="which connection (default 1; see tcpsim read)")
     parser.add_argument("-o", "--output", metavar="OUT.svg|.png|.pdf", help="also draw the two-column ladder")
@@ -177,9 +205,10 @@ def compare(args: argparse.Namespace) -> int:
     from ..capture.compare import render as render_rows
     from ..capture.reader import name_of
 
-    if args.output:
+    if args.output is not None:
+        output_path("compare", "-o", args.output, (".svg", ".png", ".pdf"))
         require("matplotlib", "plot", "tcpsim compare -o")
-    conn = _connection(args.capture, args.connection)
+    conn, note = _connection(args.capture, args.connection)
     rows = compare(conn, scenario_from_args(args).run())
     number = args.connection or 1
     print(f"capture: {name_of(args.capture)}, connection {number}; model: {args.scenario} (relative numbers)")
@@ -190,11 +219,12 @@ def compare(args: argparse.Namespace) -> int:
 
         drawing = figure(rows, left=Path(name_of(args.capture)).name, right=Path(args.scenario).name)
         print(f"wrote {save(drawing, args.output)}")
+    _say(note)
     return 0 if same_per_direction(rows) else 1
 
 
 def scenario_from_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("capture", help="a pcap or pcapng file, or - for standard input")
+    parser.add_argument("capture", type=nonempty, help="a pcap or pcapng file, or - for standard input")
     parser.add_argument("--connection", type=int, metavar="N", help="which connection (default 1; see tcpsim read)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.toml", help="the scenario file ('-': print)")
 
@@ -203,11 +233,14 @@ def scenario_from(args: argparse.Namespace) -> int:
     from ..capture.reader import name_of
     from ..capture.scenario_from import scenario_from
 
-    conn = _connection(args.capture, args.connection)
+    if args.output != "-":
+        output_path("scenario-from", "-o", args.output, (".toml",))
+    conn, note = _connection(args.capture, args.connection)
     name = Path(args.output).stem if args.output != "-" else "from_capture"
     text = scenario_from(conn, name=name, source=f"{name_of(args.capture)}, connection {args.connection or 1}")
     if args.output == "-":
         sys.stdout.write(text)
+        _say(note)
         return 0
     try:
         with replacing(args.output) as temporary:
@@ -215,15 +248,24 @@ def scenario_from(args: argparse.Namespace) -> int:
     except TcpsimError as exc:
         raise UsageError(f"tcpsim scenario-from: {exc}") from None
     print(f"wrote {args.output}: run it with tcpsim run {args.output}, compare with tcpsim compare")
+    _say(note)
     return 0
 
 
-def _connection(path: str, number: int | None) -> Connection:
-    """Connection ``number`` of the capture; without one, the first, and a word when there are more."""
+def _say(note: str) -> None:
+    if note:
+        print(note, file=sys.stderr)
+
+
+def _connection(path: str, number: int | None) -> tuple[Connection, str]:
+    """Connection ``number`` of the capture (without one, the first, and a word when there are more), and a
+    note to print once the command has done its work if the capture is damaged after some packets (a
+    capture cut short: the packets before the damage are used)."""
     from ..capture.connections import read
     from ..capture.reader import name_of
 
-    connections = read(path).connections
+    capture = read(path, partial=True)
+    connections = capture.connections
     if number is None and len(connections) > 1:
         print(
             f"note: {name_of(path)} has {len(connections)} TCP connections; this is connection 1 "
@@ -236,4 +278,5 @@ def _connection(path: str, number: int | None) -> Connection:
             f"tcpsim: --connection {chosen}, but {name_of(path)} has {count(len(connections), 'TCP connection')} "
             "(numbered from 1; see tcpsim read)"
         )
-    return connections[chosen - 1]
+    note = f"note: {capture.damage}; the packets before it are used" if capture.damage else ""
+    return connections[chosen - 1], note

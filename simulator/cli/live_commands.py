@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..live.lifetime import ending_on_signals
 from ..sim.scenario import load
 from .capture_commands import check
-from .options import UsageError, count, installed, probability, report_options, require, seconds
+from .options import UsageError, count, installed, nonempty, output_path, probability, report_options, require, seconds
 
 
 def probe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +28,9 @@ def probe(args: argparse.Namespace) -> int:
 
     if (args.target is None) == (args.example is None):
         raise UsageError("tcpsim probe: give HOST:PORT or --example open|closed|filtered (see tcpsim probe --help)")
-    host, port = parse_target(args.target) if args.target else ("127.0.0.1", EXAMPLE_PORT)
-    result = probe_port(host, port, timeout=args.timeout, example=args.example)
+    host, port = parse_target(args.target) if args.target is not None else ("127.0.0.1", EXAMPLE_PORT)
+    with ending_on_signals():
+        result = probe_port(host, port, timeout=args.timeout, example=args.example)
     if args.json:
         print(json.dumps(to_json(result), indent=2))
     else:
@@ -57,19 +59,24 @@ def capture(args: argparse.Namespace) -> int:
         raise UsageError("tcpsim capture: give the command to run after --, e.g. tcpsim capture -- python3 demo.py")
     if args.mtu is not None and not 68 <= args.mtu <= 65536:
         raise UsageError(f"tcpsim capture: --mtu {args.mtu} is not between 68 and 65536")
+    output_path("capture", "-o", args.output, (".pcap", ".cap"))
     try:
         # with --json, stdout is the JSON document alone: the command's output goes to stderr
-        done = record(
-            command,
-            Path(args.output),
-            mtu=args.mtu,
-            offloads=not args.no_offload,
-            loss=args.loss,
-            stdout=sys.stderr if args.json else None,
-        )
+        with ending_on_signals():
+            done = record(
+                command,
+                Path(args.output),
+                mtu=args.mtu,
+                offloads=not args.no_offload,
+                loss=args.loss,
+                stdout=sys.stderr if args.json else None,
+            )
     except KeyboardInterrupt:
         print(f"interrupted: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
         return 130
+    except SystemExit as ended:  # SIGTERM or SIGHUP (see live.lifetime): everything is cleaned up
+        print(f"stopped: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
+        raise ended
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"
     lines = sys.stderr if args.json else sys.stdout  # with --json, stdout is the document alone
     where = f"in namespace {done.namespace}, now deleted"
@@ -89,8 +96,12 @@ def capture(args: argparse.Namespace) -> int:
 
 
 def live_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file")
-    parser.add_argument("--kernel", default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)")
+    parser.add_argument(
+        "scenario", type=nonempty, help="a built-in scenario name (see 'tcpsim list') or a scenario .toml file"
+    )
+    parser.add_argument(
+        "--kernel", type=nonempty, default="server", metavar="ENDPOINT", help="the endpoint Linux plays (server)"
+    )
     parser.add_argument("--pcap", default="tcpsim-live.pcapng", metavar="OUT.pcapng", help="(tcpsim-live.pcapng)")
     parser.add_argument(
         "-o", "--output", default="tcpsim-live.svg", metavar="OUT.svg|.png|.pdf", help="the ladder ('-': none)"
@@ -100,6 +111,9 @@ def live_arguments(parser: argparse.ArgumentParser) -> None:
 def live(args: argparse.Namespace) -> int:
     require("scapy", "scapy", "tcpsim live")
     draw = args.output != "-"
+    output_path("live", "--pcap", args.pcap, (".pcapng",))
+    if draw:
+        output_path("live", "-o", args.output, (".svg", ".png", ".pdf"))
     if draw and args.output != "tcpsim-live.svg":
         require("matplotlib", "plot", "tcpsim live -o")
     elif draw and not installed("matplotlib"):
@@ -112,7 +126,8 @@ def live(args: argparse.Namespace) -> int:
         names = ", ".join(spec.name for spec in scenario.endpoints)
         raise UsageError(f"tcpsim live: --kernel {args.kernel}, but {scenario.name}'s endpoints are {names}")
     print(f"{scenario.name}: Linux plays {args.kernel}, the model the other endpoint (times in seconds)")
-    run = run_live(scenario, args.kernel, Path(args.pcap), say=lambda line: print(line, flush=True))
+    with ending_on_signals():
+        run = run_live(scenario, args.kernel, Path(args.pcap), say=lambda line: print(line, flush=True))
     for who, failure in (
         (f"Linux's {run.kernel}", run.kernel_failure),
         (f"the model's {run.model}", run.model_failure),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
+import os
+from pathlib import Path
 from typing import NoReturn
 
 from ..model.errors import TcpsimError
@@ -60,13 +63,56 @@ def u32(text: str) -> int:
     return value
 
 
+def output_path(command: str, option: str, text: str, suffixes: tuple[str, ...]) -> Path:
+    """An output the command will write, checked before any work starts: a file name (not empty, not a
+    folder), with one of ``suffixes``, in a folder that exists."""
+    path = Path(text)
+    if not text.strip() or text.endswith(("/", os.sep)) or path.name in ("", ".", "..") or path.is_dir():
+        raise UsageError(f"tcpsim {command}: {option} {text!r} is not a file name")
+    if path.suffix.lower() not in suffixes:
+        names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+        raise UsageError(f"tcpsim {command}: {option} {text}: the file must end in {names}")
+    if not path.parent.is_dir():
+        raise UsageError(f"tcpsim {command}: {option} {text}: there is no folder {path.parent}")
+    return path
+
+
+def folder_path(command: str, option: str, text: str) -> Path:
+    """A folder the command writes into (made if missing): not empty, not a file."""
+    path = Path(text)
+    if not text.strip():
+        raise UsageError(f"tcpsim {command}: {option} {text!r} is not a folder name")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"tcpsim {command}: {option} {text} is a file, not a folder")
+    return path
+
+
+def nonempty(text: str) -> str:
+    """An argument that must say something (a file name, an endpoint's name): "" is a mistake, not a default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty")
+    return text
+
+
+def utf8_file(text: str) -> io.StringIO:
+    """A text file read whole as UTF-8 (a quiz's answers): one line if it cannot be read or decoded."""
+    try:
+        return io.StringIO(Path(nonempty(text)).read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text} is not UTF-8 text (byte {exc.start})") from None
+
+
 def add_run_options(parser: argparse.ArgumentParser, default_scenario: str | None = None) -> None:
     """The options every command that runs a scenario accepts."""
     help_text = "a built-in scenario name (see 'tcpsim list') or a scenario .toml file"
     if default_scenario is None:
-        parser.add_argument("scenario", help=help_text)
+        parser.add_argument("scenario", type=nonempty, help=help_text)
     else:
-        parser.add_argument("scenario", nargs="?", default=default_scenario, help=f"{help_text} ({default_scenario})")
+        parser.add_argument(
+            "scenario", type=nonempty, nargs="?", default=default_scenario, help=f"{help_text} ({default_scenario})"
+        )
     parser.add_argument("--seed", type=int, help="seed of the random generator (loss, duplication, ISNs)")
     parser.add_argument("--loss", type=probability, help="probability that the network loses a segment, on every path")
     parser.add_argument("--isn-client", type=u32, metavar="N", help="initial sequence number of the endpoint 'client'")

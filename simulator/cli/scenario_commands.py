@@ -7,13 +7,21 @@ import argparse
 import sys
 import textwrap
 from enum import Enum
-from pathlib import Path
 
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, settings
 from ..model.settings import SOURCES
 from ..present.textladder import render, terminal_width
 from ..sim.scenario import builtin_names, load
-from .options import UsageError, add_run_options, require, scenario_from_args
+from .options import (
+    UsageError,
+    add_run_options,
+    folder_path,
+    nonempty,
+    output_path,
+    require,
+    scenario_from_args,
+    utf8_file,
+)
 
 
 def list_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +37,7 @@ def list_scenarios(args: argparse.Namespace) -> int:
 
 
 def show_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario")
+    parser.add_argument("scenario", type=nonempty)
 
 
 def show(args: argparse.Namespace) -> int:
@@ -92,7 +100,7 @@ def demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--segments", action="store_true", help="a step per segment only (the key s switches while it runs)"
     )
-    parser.add_argument("--answers", type=argparse.FileType("r"), metavar="FILE", help="quiz answers, one per line")
+    parser.add_argument("--answers", type=utf8_file, metavar="FILE", help="quiz answers, one per line (UTF-8)")
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -113,7 +121,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def diagram_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
-    parser.add_argument("--kind", choices=("ladder", "states", "timeseq"), default="ladder")
+    parser.add_argument("--kind", choices=("ladder", "states", "timeseq", "cwnd"), default="ladder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.svg|.png|.pdf")
     parser.add_argument("--relative", action="store_true", help="sequence numbers relative to each ISN")
     parser.add_argument("--from", dest="start", metavar="T|step:N", help="ladder: start at this time (s) or step")
@@ -147,11 +155,10 @@ def _positive(text: str, unit: str, low: float, high: float) -> float:
 
 
 def diagram(args: argparse.Namespace) -> int:
+    output_path("diagram", "-o", args.output, (".svg", ".png", ".pdf"))
     require("matplotlib", "plot", "tcpsim diagram")
     from ..present.plot import Bound, Look, draw, save
 
-    if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
-        raise UsageError(f"tcpsim diagram: {args.output}: the output must end in .svg, .png or .pdf")
     if args.kind != "ladder" and (args.start or args.end or args.linear_time):
         raise UsageError("tcpsim diagram: --from, --to and --linear-time are for --kind ladder")
     look = Look(
@@ -173,10 +180,11 @@ def diagrams_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def diagrams(args: argparse.Namespace) -> int:
+    out = folder_path("diagrams", "--out", args.out)
     require("matplotlib", "plot", "tcpsim diagrams")
     from ..present.gallery import write_gallery
 
-    for path in write_gallery(Path(args.out)):
+    for path in write_gallery(out):
         print(path)
     return 0
 
@@ -184,7 +192,9 @@ def diagrams(args: argparse.Namespace) -> int:
 def export_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.pcap|OUT.pcapng")
-    parser.add_argument("--at", metavar="ENDPOINT", help="the host the capture is taken on (default: the first)")
+    parser.add_argument(
+        "--at", type=nonempty, metavar="ENDPOINT", help="the host the capture is taken on (default: the first)"
+    )
     parser.add_argument("--no-drops", action="store_true", help="leave out its segments the network lost")
     parser.add_argument(
         "--relative", action="store_true", help="packet comments count from each ISN, as Wireshark shows the numbers"
@@ -192,12 +202,11 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export(args: argparse.Namespace) -> int:
+    output_path("export", "-o", args.output, (".pcap", ".pcapng"))
     trace = scenario_from_args(args).run()
     require("scapy", "scapy", "tcpsim export")
     from ..capture.export import export as write_capture
 
-    if Path(args.output).suffix.lower() not in (".pcap", ".pcapng"):
-        raise UsageError(f"tcpsim export: {args.output}: the capture must end in .pcap or .pcapng")
     count = write_capture(trace, args.output, at=args.at, drops=not args.no_drops, relative=args.relative)
     print(f"{args.output}: {count} packets")
     return 0

@@ -26,7 +26,6 @@ ENVIRONMENT_OPTIONS = frozenset(
     {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "SO_SNDBUF", "IPV6_V6ONLY"}
 )
 OPTION_FEATURES = {
-    "TCP_USER_TIMEOUT": Feature.USER_TIMEOUT,
     "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
     "TCP_CORK": Feature.CORK,
     "SO_ZEROCOPY": Feature.ZEROCOPY,
@@ -47,6 +46,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPINIT": lambda v: {"connect_timeout": float(v)},
     "SO_RCVBUF": lambda v: {"recv_buffer": v, "fixed_recv_buffer": True},  # locked: no autotuning
     "TCP_NODELAY": lambda v: {"nagle": not v},
+    "TCP_USER_TIMEOUT": lambda v: {"user_timeout": v / 1000 if v else None},  # milliseconds; 0: off
     "TCP_MAXSEG": lambda v: {"mss": v},
     "TCP_SYNCNT": lambda v: {"syn_retries": v},
     "SO_KEEPALIVE": lambda v: {"keepalive": bool(v)},

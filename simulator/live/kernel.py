@@ -23,8 +23,7 @@ class KernelApp:
     def __init__(
         self, script: list[Step], local: tuple[str, int], peer: tuple[str, int], *, auto_read: bool, rcvbuf: int | None
     ) -> None:
-        if any(step.action == Action.CRASH for step in script):
-            raise LiveError("the kernel cannot be made to crash: choose --kernel for the other side")
+        _check(script)
         self.script = script
         self.local = local
         self.peer = peer
@@ -80,7 +79,8 @@ class KernelApp:
         if action == Action.LISTEN:
             if self.listener is None:
                 self.listener, self._fresh = self._fresh, None
-                assert self.listener is not None, "the script listens twice"
+                if self.listener is None:  # (refused by _check; kept for a caller that skips it)
+                    raise LiveError("the kernel's script listens twice")
                 self.listener.listen(1)
             try:
                 self.sock, _ = self.listener.accept()
@@ -91,7 +91,8 @@ class KernelApp:
         if action == Action.CONNECT:
             if self.sock is None:
                 self.sock, self._fresh = self._fresh, None
-                assert self.sock is not None, "the script connects twice"
+                if self.sock is None:
+                    raise LiveError("the kernel's script connects twice")
                 self.sock.connect_ex(self.peer)
                 self._connecting = True
                 return False
@@ -109,7 +110,8 @@ class KernelApp:
             if self.wake_at is None:
                 self.wake_at = now + step.seconds
             return now >= self.wake_at
-        assert self.sock is not None, "the script uses the connection before listen or connect"
+        if self.sock is None:
+            raise LiveError("the kernel's script uses the connection before listen or connect")
         if action == Action.SEND:
             self.outgoing += step.data
             self._pump()
@@ -170,3 +172,24 @@ class KernelApp:
     def close(self) -> None:
         for sock in self.sockets():
             sock.close()
+
+
+_OPENS = (Action.LISTEN, Action.CONNECT)
+_NEEDS_NOTHING = (Action.WAIT,)
+
+
+def _check(script: list[Step]) -> None:
+    """Refuse, before any socket is made, a script the kernel cannot carry out: one socket is opened once
+    (listen or connect), before the connection is used; the kernel cannot crash."""
+    opened = False
+    for number, step in enumerate(script, 1):
+        if step.action == Action.CRASH:
+            raise LiveError("the kernel cannot be made to crash: choose --kernel for the other side")
+        if step.action in _OPENS:
+            if opened:
+                raise LiveError(f"the kernel's script opens a second connection at step {number} ({step.action})")
+            opened = True
+        elif step.action not in _NEEDS_NOTHING and not opened:
+            raise LiveError(
+                f"the kernel's script uses the connection at step {number} ({step.action}) before listen or connect"
+            )

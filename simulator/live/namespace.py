@@ -1,10 +1,12 @@
 """Private network namespaces: made, configured, entered, always deleted again.
 
-A ``Namespace`` is a context manager.  Leaving it deletes the namespace whatever
-happened inside: an exception, Ctrl-C (SIGINT) or SIGTERM (turned into
-``SystemExit`` while a namespace is open).  SIGKILL cannot be caught, so each
-new namespace first removes those whose tcpsim process is gone (the name
-carries the process id).
+A ``Namespace`` is a context manager.  Leaving it deletes the namespace and kills
+whatever still runs inside, whatever happened: an exception, Ctrl-C (SIGINT),
+SIGTERM or SIGHUP (turned into ``SystemExit`` while a namespace is open, see
+``lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
+those whose tcpsim process is gone (the name carries the process id): the
+processes still inside are killed, stale temporary folders removed, and the
+namespace deleted.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 
 from ..model.errors import TcpsimError
+from .lifetime import die_with_parent, ending_on_signals, sweep_folders
 
 PREFIX = "tcpsim-"
 _CLONE_NEWNET = 0x40000000
@@ -72,12 +75,36 @@ def existing() -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
 
 
-def _sweep() -> None:
-    """Delete namespaces left by tcpsim processes that no longer run (killed with SIGKILL)."""
+def sweep() -> list[str]:
+    """Clean up after tcpsim processes that no longer run (killed with SIGKILL): their temporary folders,
+    then each of their namespaces: what still runs inside is killed, then the namespace is deleted.
+    Namespaces whose owner still runs (another tcpsim on this machine) are left alone.  Returns the
+    namespaces deleted."""
+    sweep_folders()
+    if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("ip") is None:
+        return []
+    gone = []
     for name in existing():
         match = re.match(rf"{PREFIX}(\d+)-", name)
         if match and not Path(f"/proc/{match.group(1)}").exists():
+            _kill_inside(name)
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
+            gone.append(name)
+    return gone
+
+
+def _kill_inside(name: str) -> None:
+    """SIGKILL every process running in namespace ``name``, and wait (briefly) until they are gone."""
+    for _ in range(50):
+        done = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+        # (never this process: a thread of it may still be inside, see ``entered``)
+        pids = [int(pid) for pid in done.stdout.split() if pid.isdigit() and int(pid) != os.getpid()]
+        if not pids:
+            return
+        for pid in pids:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
 
 
 class Namespace:
@@ -98,13 +125,14 @@ class Namespace:
         self.mtu = mtu
         self.offloads = offloads
         self.loss = loss
-        self._old_term: signal.Handlers | object | None = None
+        self._signals: AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Namespace:
         tools = ["ip"] + (["ethtool"] if not self.offloads else []) + (["iptables"] if self.loss else [])
         require(tools, what="tcpsim's private network namespace")
-        _sweep()
-        self._old_term = signal.signal(signal.SIGTERM, _terminate)
+        sweep()
+        self._signals = ending_on_signals()
+        self._signals.__enter__()
         try:  # (a SIGTERM while it is being added deletes it too)
             _ip("netns", "add", self.name)
             self._configure()
@@ -133,14 +161,11 @@ class Namespace:
 
     def _delete(self) -> None:
         """Stop what still runs inside (a server left in the background), then delete the namespace."""
-        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            with suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid), signal.SIGKILL)
+        _kill_inside(self.name)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
-        if self._old_term is not None:
-            signal.signal(signal.SIGTERM, self._old_term)  # type: ignore[arg-type]
-            self._old_term = None
+        if self._signals is not None:
+            self._signals.__exit__(None, None, None)
+            self._signals = None
 
     def command(self, argv: Sequence[str]) -> list[str]:
         """``argv`` run inside the namespace."""
@@ -199,7 +224,12 @@ def tcpdump(
     # by kernel" in a 30 MB transfer); 32 MiB dropped none.  A small buffer makes tcpdump drop packets.
     argv = ["tcpdump", "-i", interface, "--immediate-mode", "-B", str(buffer_kib), "-U", "-Z", "root", "-n"]
     argv += ["-s", str(snaplen)]
-    dump = subprocess.Popen([*prefix, *argv, "-w", str(pcap), expression], stderr=subprocess.PIPE, text=True)
+    dump = subprocess.Popen(
+        [*prefix, *argv, "-w", str(pcap), expression],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent(),  # a SIGKILL of tcpsim must not leave a root tcpdump running
+    )
     try:
         assert dump.stderr is not None
         line = dump.stderr.readline()  # "listening on lo, ..." once it captures
@@ -240,7 +270,3 @@ def _settled(pcap: Path, quiet: float = 0.3, longest: float = 5.0) -> None:
         elif time.monotonic() - still_since >= quiet:
             return
         time.sleep(0.05)
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)

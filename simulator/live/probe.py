@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import socket
-import tempfile
 import threading
 import time
 from contextlib import AbstractContextManager, ExitStack, nullcontext
@@ -22,7 +21,8 @@ from ..capture.connections import Connection, read
 from ..model.segment import Flags
 from ..sim.scenario import parse
 from ..sim.trace import EventKind, Trace
-from .namespace import LiveError, Namespace, is_loopback, missing, tcpdump
+from .lifetime import ending_on_signals, temporary_folder
+from .namespace import LiveError, Namespace, is_loopback, missing, sweep, tcpdump
 
 EXAMPLES = ("open", "closed", "filtered")
 EXAMPLE_PORT = 5000
@@ -68,7 +68,8 @@ def parse_target(text: str) -> tuple[str, int]:
     """``127.0.0.1:8080`` or ``[::1]:8080``, checked to be on loopback."""
     host, sep, port_text = text.rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    digits = port_text.isascii() and port_text.isdigit()  # not "²", which isdigit() also calls a digit
+    if not sep or not host or not digits or len(port_text) > 5 or not 0 < int(port_text) < 65536:
         raise LiveError(f"tcpsim probe: {text!r} is not HOST:PORT (for example 127.0.0.1:8080 or [::1]:8080)")
     if host == "localhost":
         host = "127.0.0.1"
@@ -82,13 +83,14 @@ def parse_target(text: str) -> tuple[str, int]:
 
 def probe(host: str, port: int, *, timeout: float = 5.0, example: str | None = None) -> Probe:
     """Connect to ``host:port`` (a loopback address) and explain what happened."""
-    with ExitStack() as stack:
+    sweep()  # what killed probes left behind
+    with ending_on_signals(), ExitStack() as stack:
         ns = None
         if example is not None:
             ns = stack.enter_context(Namespace(loss=0.0))
             _set_up_example(ns, example, port, stack)
         why = missing(["tcpdump"], what="packet detail")
-        pcap = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tcpsim-probe-"))) / "probe.pcap"
+        pcap = Path(stack.enter_context(temporary_folder("probe"))) / "probe.pcap"
         expression = f"tcp and host {host} and port {port}"
         dump: AbstractContextManager[object] = nullcontext()
         if why is None:

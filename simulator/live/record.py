@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .lifetime import die_with_parent
 from .namespace import Namespace, require
 
 
@@ -40,7 +41,8 @@ def record(
     command's output goes to ``stdout``, by default this process's)."""
     require(["ip", "tcpdump"], what="tcpsim capture")
     with Namespace(mtu=mtu, offloads=offloads, loss=loss) as ns, ns.tcpdump(pcap, "tcp", snaplen) as stats:
-        child = subprocess.Popen(ns.command(command), stdout=stdout)
+        # killed with tcpsim (SIGKILL); what it starts in turn stays in the namespace, killed when it goes
+        child = subprocess.Popen(ns.command(command), stdout=stdout, preexec_fn=die_with_parent())
         try:
             status = child.wait()
         except KeyboardInterrupt:

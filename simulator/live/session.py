@@ -25,6 +25,7 @@ from scapy.utils import PcapNgWriter
 from ..capture.compare import Key, Row, client_of, compare, key, keys
 from ..capture.connections import Connection, read
 from ..capture.export import from_packet, packet_bytes
+from ..capture.outputs import replacing
 from ..model.endpoint import Endpoint
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
@@ -268,7 +269,7 @@ def _write(crossings: list[Crossing], pcap: Path, kernel: str, model: str) -> No
 
     epoch = time.time() - (crossings[-1].time if crossings else 0.0)
     try:
-        with PcapNgWriter(str(pcap)) as writer:
+        with replacing(pcap) as temporary, PcapNgWriter(str(temporary)) as writer:
             for c in crossings:
                 pkt = IP(c.raw or packet_bytes(c.segment))
                 pkt.time = epoch + c.time

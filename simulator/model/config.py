@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
+from .congestion import Algorithm
 from .errors import ScenarioError
 
 
@@ -84,10 +86,17 @@ class EndpointConfig:
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    user_timeout: float | None = None  # give up data unacknowledged this long (TCP_USER_TIMEOUT, RFC 5482)
+    rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
     send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
+    # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
+    # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
+    congestion: Algorithm = Algorithm.NONE
+    initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
+    lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
 
     @property
     def challenge_syn(self) -> bool:
@@ -100,6 +109,10 @@ class EndpointConfig:
         return self.rfc5961 if self.rfc5961_rst is None else self.rfc5961_rst
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # NaN or an infinity would make every comparison below (and every timer) lie
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ScenarioError(f"{f.name} must be a finite number, not {value}")
         if self.mss is not None and not 1 <= self.mss <= 65495:
             raise ScenarioError(f"mss must be between 1 and 65495 bytes, not {self.mss}")
         if not 68 <= self.mtu <= 65535:
@@ -108,12 +121,25 @@ class EndpointConfig:
             raise ScenarioError(f"min_snd_mss must be between 1 and 65495 bytes, not {self.min_snd_mss}")
         if not (self.keepalive_idle > 0 and self.keepalive_interval > 0 and self.keepalive_probes >= 1):
             raise ScenarioError("keepalive_idle and keepalive_interval must be > 0 seconds, keepalive_probes >= 1")
-        if not (0 < self.delayed_ack_min <= self.delayed_ack_timeout) or self.quickacks < 0:
-            raise ScenarioError("delayed_ack_min must be > 0 and <= delayed_ack_timeout seconds; quickacks >= 0")
-        if self.syn_linear_timeouts < 0 or not 0 <= self.recv_buffer_max <= (65535 << 14):
-            raise ScenarioError(f"syn_linear_timeouts must be >= 0, recv_buffer_max 0..{65535 << 14} bytes")
+        if not 0 < self.delayed_ack_min <= self.delayed_ack_timeout:
+            raise ScenarioError(
+                f"delayed_ack_min must be more than 0 and at most delayed_ack_timeout ({self.delayed_ack_timeout} s), "
+                f"not {self.delayed_ack_min}"
+            )
+        for name in ("quickacks", "syn_linear_timeouts"):
+            if getattr(self, name) < 0:
+                raise ScenarioError(f"{name} must not be negative, not {getattr(self, name)}")
+        if not 0 <= self.recv_buffer_max <= (65535 << 14):
+            raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
             raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
+        if not isinstance(self.congestion, Algorithm):
+            names = ", ".join(a.value for a in Algorithm)
+            raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
+        if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
+            raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
+        if self.lost_syn_window_after < 1:
+            raise ScenarioError(f"lost_syn_window_after must be at least 1, not {self.lost_syn_window_after}")
         if self.invalid_ratelimit < 0:
             raise ScenarioError("invalid_ratelimit must be >= 0 seconds")
         if not 0 <= self.recv_buffer <= (65535 << 14):
@@ -124,6 +150,8 @@ class EndpointConfig:
             raise ScenarioError(
                 f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
             )
+        if self.user_timeout is not None and self.user_timeout <= 0:
+            raise ScenarioError("user_timeout must be a positive number of seconds")
         if self.rto_slop < 0 or (self.connect_timeout is not None and self.connect_timeout <= 0):
             raise ScenarioError("rto_slop must be >= 0 and connect_timeout > 0 seconds")
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):

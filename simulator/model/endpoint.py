@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
+from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
@@ -56,6 +57,7 @@ class _Sent:
     end: SeqNum
     options: Options = NO_OPTIONS
     retransmitted: bool = False
+    sent_at: float = 0.0  # when it first went out (an RTT sample on every ACK, as Linux takes them)
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -162,7 +164,11 @@ class Endpoint:
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
         self._persist_backoff = 0
+        self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
+        self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
+        self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
+        self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
         self._unacked_full_segments = 0
@@ -179,6 +185,7 @@ class Endpoint:
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
+        self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -247,6 +254,7 @@ class Endpoint:
 
     def tcb(self) -> TcbView:
         """A snapshot of the TCB variables."""
+        cc = self.cc
         return TcbView(
             self.state,
             self.iss,
@@ -256,6 +264,9 @@ class Endpoint:
             self.snd_wnd,
             self.rcv_nxt,
             self.rcv_wnd,
+            cc.cwnd if cc.active else None,
+            cc.ssthresh,
+            self.snd_nxt.since(self.snd_una),
         )
 
     def next_timer(self) -> float | None:
@@ -330,6 +341,8 @@ class Endpoint:
         if data:
             self._app(AppKey.SEND, n=len(data))
             self._unsent += data
+            if self.config.forced_push:  # Linux's tcp_push: the end of each write is pushed
+                self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._flush(now)
         return len(data)
 
@@ -744,12 +757,14 @@ class Endpoint:
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         if self.snd_una < ack:
+            una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
             self._dupacks = 0
+            self._after_new_ack(ack.since(una), flight, now)
         elif ack == self.snd_una and self._is_duplicate_ack(seg):
             self._dupacks += 1
-            if self._dupacks == 3 and self.config.fast_retransmit:
-                self._retransmit_head(now, SendKey.FAST_RETRANSMIT)  # RFC 5681 section 3.2
+            if self.config.fast_retransmit:
+                self._after_duplicate_ack(now)
         self._update_window(seg, now)
         if not self.fin_acked:
             return None
@@ -986,15 +1001,32 @@ class Endpoint:
         else:
             limit = self.config.data_retries
         linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
-        if self._gave_up(now, limit, linear):
+        if self._user_timed_out(now) or self._gave_up(now, limit, linear):
             self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         self._retries += 1
         if self._rtx[0].flags & SYN:
             self._syn_was_retransmitted = True
+            self._syn_retransmits += 1
+        self._after_timeout()
         if self._retries > linear:  # Linux 6.5+: the first SYN retransmissions keep the initial RTO
             self.rto.back_off()
         self._retransmit_head(now, SendKey.RTO_RETRANSMIT)
+
+    def _user_timed_out(self, now: float) -> bool:
+        """The USER TIMEOUT (RFC 9293 3.9, RFC 5482; Linux's TCP_USER_TIMEOUT): the oldest unacknowledged
+        segment went out more than ``user_timeout`` ago: the connection is aborted, whatever the retry count."""
+        limit = self.config.user_timeout
+        return limit is not None and bool(self._rtx) and now - self._rtx[0].sent_at >= limit - 1e-9
+
+    def _rto_deadline(self, now: float) -> float:
+        """When the retransmission timer fires: after the RTO, but not past the user timeout
+        (tcp_clamp_rto_to_user_timeout), so that the abort comes on time."""
+        deadline = now + self.rto.rto
+        limit = self.config.user_timeout
+        if limit is not None and self._rtx:
+            deadline = min(deadline, max(self._rtx[0].sent_at + limit, now))
+        return deadline
 
     def _gave_up(self, now: float, limit: int, linear: int) -> bool:
         """RFC 1122 4.2.3.5: give up after ``limit`` retransmissions.  With linear SYN timeouts Linux counts
@@ -1029,6 +1061,10 @@ class Endpoint:
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
         if self.snd_wnd > 0:
+            return
+        limit = self.config.user_timeout
+        if limit is not None and now - self._probing_since >= limit - 1e-9:  # tcp_probe_timer: unanswered too long
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
         if self.config.empty_window_probe:  # Linux: no data, seq SND.UNA - 1, outside the window on purpose
             self._send(self.snd_una - 1, ACK, b"", SendKey.ZERO_WINDOW_PROBE_EMPTY)
@@ -1065,6 +1101,7 @@ class Endpoint:
 
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
+        self._resend_lost(now)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1072,6 +1109,8 @@ class Endpoint:
                     break
                 mss = self._send_mss()
                 n = min(mss, usable, len(self._unsent))
+                if not self._cwnd_allows(n):
+                    break
                 if n < mss and n == len(self._unsent) and self._nagle_holds():
                     break
                 data = bytes(self._unsent[:n])
@@ -1081,10 +1120,12 @@ class Endpoint:
                 if self._unsent:
                     self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
                 elif self._fin_queued and usable > n:
+                    self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:
                     self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
                     self._pushed_seq = self.snd_nxt
+                    self._write_ends.clear()
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -1092,6 +1133,7 @@ class Endpoint:
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
+            self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
 
     def _send_mss(self) -> int:
@@ -1107,11 +1149,25 @@ class Endpoint:
         return self.config.nagle and not self._fin_queued and self.snd_una < self._snd_sml <= self.snd_nxt
 
     def _forced_push(self, n: int) -> Flags:
-        """PSH on a segment that takes the unpushed data past half the peer's largest window (forced_push)."""
-        if self.config.forced_push and (self.snd_nxt + n).since(self._pushed_seq) > self.max_snd_wnd // 2:
-            self._pushed_seq = self.snd_nxt + n
+        """Linux's PSH on a segment that is not the last queued: where one of the application's writes ends
+        (tcp_push marks the last skb of each write), or where the unpushed data passes half the peer's
+        largest window (forced_push)."""
+        if not self.config.forced_push:
+            return Flags(0)
+        end = self.snd_nxt + n
+        if self._pass_write_ends(end) or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
+            self._pushed_seq = end
             return PSH
         return Flags(0)
+
+    def _pass_write_ends(self, end: SeqNum) -> bool:
+        """Forget the ends of writes up to ``end``; True if there was one."""
+        ends = self._write_ends
+        passed = False
+        while ends and ends[0].since(end) <= 0:
+            ends.popleft()
+            passed = True
+        return passed
 
     def _send_fin(self, now: float, data: bytes = b"", *, arm_rto: bool = True) -> None:
         self._fin_sent = True
@@ -1134,7 +1190,7 @@ class Endpoint:
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options))
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now))
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1161,7 +1217,7 @@ class Endpoint:
         if head.payload and not head.flags & FIN and head is self._rtx[-1]:
             flags |= PSH
         if restart_timer:
-            self._start(Timer.RETRANSMIT, now + self.rto.rto)  # section 5.6
+            self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
 
     def _send(
@@ -1240,6 +1296,69 @@ class Endpoint:
             Segment(self.port, answering.src_port, seq, flags=RST, src_addr=self.addr, dst_addr=answering.src_addr),
             key,
         )
+
+    # ---------------------------------------------------- congestion control
+    # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
+    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+        cc = self.cc
+        if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
+            return
+        recovering = cc.phase is Phase.FAST_RECOVERY
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt))
+        if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx:
+            # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
+            self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _after_duplicate_ack(self, now: float) -> None:
+        flight = self.snd_nxt.since(self.snd_una)
+        resend, changes = self.cc.on_duplicate_ack(self._dupacks, flight, self.snd_una, self.snd_nxt)
+        self._report(changes)
+        if resend:
+            self._retransmit_head(now, SendKey.FAST_RETRANSMIT)  # RFC 5681 section 3.2
+
+    def _after_timeout(self) -> None:
+        flight = self.snd_nxt.since(self.snd_una)
+        self._report(self.cc.on_timeout(flight, self.snd_nxt, first=self._retries == 1))
+        self._resend_next = self._rtx[0].end  # the head goes again now; the rest as cwnd allows
+
+    def _pipe(self) -> int:
+        """The bytes cwnd counts as in the network: FlightSize, or after a timeout (when everything sent
+        before it counts as lost, as Linux's tcp_enter_loss marks it) only what went again or went since."""
+        cc = self.cc
+        if cc.phase is not Phase.LOSS or cc.recover is None:
+            return self.snd_nxt.since(self.snd_una)
+        resent = max(self._resend_next.since(self.snd_una), 0)
+        return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _cwnd_allows(self, n: int) -> bool:
+        """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
+        room = self.cc.room(self._pipe())
+        return room is None or n <= room
+
+    def _resend_lost(self, now: float) -> None:
+        """After a timeout, send again what was sent before it, in order, as cwnd allows."""
+        cc = self.cc
+        if cc.phase is not Phase.LOSS or cc.recover is None:
+            return
+        if self._resend_next < self.snd_una:
+            self._resend_next = self.snd_una
+        for entry in self._rtx:
+            if entry.end <= self._resend_next:
+                continue
+            if entry.seq >= cc.recover or not self._cwnd_allows(entry.end.since(entry.seq)):
+                return
+            entry.retransmitted = True
+            self._rtt_seq = None  # Karn's rule
+            flags = entry.flags | ACK
+            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
+                flags |= PSH
+            self._send(entry.seq, flags, entry.payload, SendKey.LOSS_RETRANSMIT, retransmission=True)
+            self._resend_next = entry.end
+
+    def _report(self, changes: list[Change]) -> None:
+        if self.explaining:
+            for change in changes:
+                self._notes.append(Note(NoteKind.CONGESTION, change.key, self.tcb(), args=change.args))
 
     # ------------------------------------------------------------- helpers
     def _answer_out_of_window(self, seg: Segment, now: float, key: SendKey, why: ReceiveKey) -> ReceiveKey:
@@ -1324,6 +1443,7 @@ class Endpoint:
         """SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged (fifth step)."""
         self.snd_una = ack
         rtx = self._rtx
+        oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
         while rtx and rtx[0].end <= ack:
             if rtx.popleft().flags & FIN:
                 self.fin_acked = True
@@ -1333,10 +1453,15 @@ class Endpoint:
             head.payload = head.payload[cut:]
             head.seq = ack
             head.flags &= ~SYN
-        if self._rtt_seq is not None and self._rtt_seq <= ack:
+        rtt: float | None = None
+        if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
+            if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
+                rtt = now - oldest.sent_at
+        elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
             rtt = now - self._rtt_sent_at
-            self.rto.sample(rtt)
             self._rtt_seq = None
+        if rtt is not None:
+            self.rto.sample(rtt)
             if self.explaining:
                 self._notes.append(
                     Note(
@@ -1434,6 +1559,8 @@ class Endpoint:
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una
+        syn_lost = self._syn_retransmits >= self.config.lost_syn_window_after
+        self._report(self.cc.start(self.snd_mss, syn_lost=syn_lost))
         if self.config.keepalive:
             self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.

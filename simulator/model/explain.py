@@ -11,7 +11,7 @@ import enum
 from typing import TypeVar
 
 from .errors import ModelError
-from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey, TimerKey
+from .keys import AppKey, CongestionKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey, TimerKey
 from .notes import Note, NoteKind
 from .segment import Flags
 from .seq import SeqNum
@@ -123,6 +123,10 @@ RESENT: dict[SendKey, str] = {
     "at once and restarts its retransmission timer, as Linux does. ",
     SendKey.PROBE_AFTER_OPEN: "The window is open again ({wnd_open} bytes), but the probe byte was refused while it "
     "was zero: {who} sends it again before any new data. ",
+    SendKey.PARTIAL_ACK_RETRANSMIT: "In fast recovery an ACK acknowledged part of the window but not all of it (a "
+    "partial ACK): the next segment is lost too, and {who} resends it at once (NewReno, RFC 6582 section 3.2). ",
+    SendKey.LOSS_RETRANSMIT: "After the timeout {who} counts every segment sent before it as lost and resends them "
+    "as the growing cwnd allows (slow start, RFC 5681 section 3.1; Linux marks them lost the same way). ",
 }
 
 # What the endpoint did with a segment that arrived.
@@ -288,6 +292,48 @@ INFO: dict[InfoKey, str] = {
     "SRTT={srtt:.3f} s, RTO={rto:.3f} s (RFC 6298 section 2).",
 }
 
+# How cwnd and ssthresh move (model.congestion); every sentence starts "cwnd OLD -> NEW".
+CONGESTION: dict[CongestionKey, str] = {
+    CongestionKey.INITIAL_WINDOW: "cwnd {new}: {who}'s initial window is {segments} segments of {mss} bytes "
+    "(RFC 6928 section 2, Linux's and FreeBSD's IW10).",
+    CongestionKey.INITIAL_WINDOW_RFC5681: "cwnd {new}: {who}'s initial window by RFC 5681 section 3.1 "
+    "(4 segments up to 1095 bytes, 3 up to 2190, else 2; here of {mss} bytes).",
+    CongestionKey.INITIAL_WINDOW_AFTER_SYN_LOSS: "cwnd {new}: the SYN or SYN,ACK had to be sent again, so {who} "
+    "starts with one segment, not the usual initial window (RFC 5681 section 3.1; Linux only after two).",
+    CongestionKey.SLOW_START: "cwnd {old} -> {new}: slow start adds one MSS per MSS acknowledged ({acked} bytes; "
+    "at most 2 MSS per ACK, RFC 3465) while cwnd < ssthresh ({ssthresh}): it doubles each round trip "
+    "(RFC 5681 section 3.1).",
+    CongestionKey.AVOIDANCE: "cwnd {old} -> {new}: congestion avoidance adds one MSS ({mss} bytes) once a whole "
+    "window has been acknowledged, about one MSS per round trip (RFC 5681 section 3.1, byte counting RFC 3465).",
+    CongestionKey.CUBIC_GROWTH: "cwnd {old} -> {new}: CUBIC follows W(t) = C(t - K)^3 + W_max, {t:.3f} s into the "
+    "epoch, K = {k:.3f} s, W_max = {w_max} bytes: slow near W_max, faster away from it (RFC 9438 section 4.2).",
+    CongestionKey.CUBIC_RENO_FRIENDLY: "cwnd {old} -> {new}: CUBIC's curve is below what Reno would have by now, so "
+    "cwnd follows the Reno-friendly estimate (RFC 9438 section 4.3).",
+    CongestionKey.FAST_RECOVERY: "cwnd {old} -> {new}: third duplicate ACK: a segment is lost. ssthresh = "
+    "max(FlightSize {flight} / 2, 2 MSS) = {ssthresh}; the missing segment goes again and cwnd = ssthresh + 3 MSS "
+    "for the three segments that left the network; fast recovery until ack {recover} (RFC 5681 section 3.2, "
+    "RFC 6582).",
+    CongestionKey.FAST_RECOVERY_CUBIC: "cwnd {old} -> {new}: third duplicate ACK: a segment is lost. CUBIC sets "
+    "ssthresh = cwnd x 0.7 = {ssthresh} (RFC 9438 section 4.6); the missing segment goes again and cwnd = ssthresh "
+    "+ 3 MSS; fast recovery until ack {recover} (RFC 5681 section 3.2, RFC 6582).",
+    CongestionKey.FAST_RECOVERY_INFLATE: "cwnd {old} -> {new}: duplicate ACK #{dupacks} in fast recovery: one more "
+    "segment has left the network, so cwnd grows by one MSS and new data may follow (RFC 5681 section 3.2, step 4).",
+    CongestionKey.NO_SECOND_REDUCTION: "cwnd stays {new}: a third duplicate ACK, but it does not cover {recover}, "
+    "where the last loss was seen: the same episode, so no second reduction (RFC 6582 section 3.2, step 1).",
+    CongestionKey.PARTIAL_ACK: "cwnd {old} -> {new}: a partial ACK ({acked} bytes, below {recover}): another segment "
+    "of the same window is lost and goes again at once; cwnd is deflated by what was acknowledged, plus one MSS "
+    "(RFC 6582 section 3.2, step 5).",
+    CongestionKey.FULL_ACK: "cwnd {old} -> {new}: the ACK covers {recover}: fast recovery is over, cwnd deflates "
+    "to ssthresh and congestion avoidance follows (RFC 6582 section 3.2, step 6).",
+    CongestionKey.TIMEOUT: "cwnd {old} -> {new}: the retransmission timer expired: cwnd falls to the loss window, "
+    "one MSS, and ssthresh = max(FlightSize {flight} / 2, 2 MSS) = {ssthresh}: slow start again "
+    "(RFC 5681 section 3.1, equation 4).",
+    CongestionKey.TIMEOUT_CUBIC: "cwnd {old} -> {new}: the retransmission timer expired: cwnd falls to the loss "
+    "window, one MSS, and CUBIC sets ssthresh = cwnd x 0.7 = {ssthresh}: slow start again (RFC 9438 section 4.8).",
+    CongestionKey.TIMEOUT_AGAIN: "cwnd {old} -> {new}: the timer expired again for a retransmission: cwnd stays at "
+    "one MSS and ssthresh {ssthresh} is kept (RFC 5681 section 3.1).",
+}
+
 
 def _fields(note: Note, who: str, peer: str, relative: bool = False) -> dict[str, object]:
     tcb = note.tcb
@@ -370,6 +416,8 @@ def explain(note: Note, who: str, peer: str, *, rto: float | None = None, relati
         return EOF[_key(note, EofKey)].format(**fields)
     if kind is NoteKind.INFO:
         return INFO[_key(note, InfoKey)].format(**fields)
+    if kind is NoteKind.CONGESTION:
+        return CONGESTION[_key(note, CongestionKey)].format(**fields)
     timer = TIMER[_key(note, TimerKey)]
     if kind is NoteKind.TIMER_SET:
         return f"{who} sets {timer}, to fire at t={note.deadline:.3f} s."

@@ -62,6 +62,8 @@ class SendKey(enum.StrEnum):
     PROBE_AGAIN = "probe_again"
     SYN_ACK_AGAIN = "syn_ack_again"
     PROBE_AFTER_OPEN = "probe_after_open"
+    PARTIAL_ACK_RETRANSMIT = "partial_ack_retransmit"
+    LOSS_RETRANSMIT = "loss_retransmit"
 
 
 class ReceiveKey(enum.StrEnum):
@@ -194,6 +196,27 @@ class InfoKey(enum.StrEnum):
     RTT_SAMPLE = "rtt_sample"
 
 
+class CongestionKey(enum.StrEnum):
+    """Why cwnd or ssthresh changed (``explain.CONGESTION``; see ``congestion``)."""
+
+    INITIAL_WINDOW = "initial_window"
+    INITIAL_WINDOW_RFC5681 = "initial_window_rfc5681"
+    INITIAL_WINDOW_AFTER_SYN_LOSS = "initial_window_after_syn_loss"
+    SLOW_START = "slow_start"
+    AVOIDANCE = "avoidance"
+    CUBIC_GROWTH = "cubic_growth"
+    CUBIC_RENO_FRIENDLY = "cubic_reno_friendly"
+    FAST_RECOVERY = "fast_recovery"
+    FAST_RECOVERY_CUBIC = "fast_recovery_cubic"
+    FAST_RECOVERY_INFLATE = "fast_recovery_inflate"
+    NO_SECOND_REDUCTION = "no_second_reduction"
+    PARTIAL_ACK = "partial_ack"
+    FULL_ACK = "full_ack"
+    TIMEOUT = "timeout"
+    TIMEOUT_CUBIC = "timeout_cubic"
+    TIMEOUT_AGAIN = "timeout_again"
+
+
 class AppKey(enum.StrEnum):
     """The user call the application made (``explain.APP``)."""
 
@@ -208,4 +231,6 @@ class AppKey(enum.StrEnum):
 
 
 # The key of any note.
-NoteKey: TypeAlias = SendKey | ReceiveKey | StateKey | TimerKey | DataKey | EofKey | ErrorKey | InfoKey | AppKey
+NoteKey: TypeAlias = (
+    SendKey | ReceiveKey | StateKey | TimerKey | DataKey | EofKey | ErrorKey | InfoKey | CongestionKey | AppKey
+)

@@ -6,7 +6,19 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, NoteKey, ReceiveKey, SendKey, StateKey, TimerKey
+from .keys import (
+    AppKey,
+    CongestionKey,
+    DataKey,
+    EofKey,
+    ErrorKey,
+    InfoKey,
+    NoteKey,
+    ReceiveKey,
+    SendKey,
+    StateKey,
+    TimerKey,
+)
 from .segment import Segment
 from .seq import SeqNum
 from .states import State
@@ -26,6 +38,7 @@ class NoteKind(enum.Enum):
     EOF = "eof"  # the peer's FIN: the application reads end of stream
     ERROR = "error"  # the connection failed (reset, refused, timed out)
     INFO = "info"  # a change worth telling (RTT sample, window update)
+    CONGESTION = "congestion"  # cwnd or ssthresh changed (see ``congestion``)
     APP = "app"  # a user call (OPEN, SEND, CLOSE, ...)
 
 
@@ -41,6 +54,7 @@ KEY_OF: dict[NoteKind, type[NoteKey]] = {
     NoteKind.EOF: EofKey,
     NoteKind.ERROR: ErrorKey,
     NoteKind.INFO: InfoKey,
+    NoteKind.CONGESTION: CongestionKey,
     NoteKind.APP: AppKey,
 }
 
@@ -56,6 +70,10 @@ class TcbView(NamedTuple):
     snd_wnd: int
     rcv_nxt: SeqNum
     rcv_wnd: int
+    # RFC 5681 section 2, in bytes; cwnd is None when no congestion control limits the sender
+    cwnd: int | None = None
+    ssthresh: int | None = None  # None: not yet set ("arbitrarily high")
+    flight_size: int = 0  # SND.NXT - SND.UNA
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .config import AckPolicy, EndpointConfig
+from .congestion import Algorithm
 from .errors import ScenarioError
 
 
@@ -36,7 +37,8 @@ PROFILES: dict[str, Profile] = {
             "largest receive buffer needs), timestamps on every segment and SACK blocks; windows in whole segments; "
             "quick ACKs at the start, then delayed ACKs of 40 ms and more, interactive mode and an ACK every second "
             "full segment; RTO floor 200 ms on the variance, linear SYN timeouts, 60 s TIME-WAIT; empty zero-window "
-            "probes, segments of at most half the peer's window, Nagle's algorithm; challenge ACKs (RFC 5961).",
+            "probes, segments of at most half the peer's window, Nagle's algorithm; challenge ACKs (RFC 5961); CUBIC "
+            "congestion control with an initial window of 10 segments, as Linux's default.",
             EndpointConfig(
                 sack_permitted=True,
                 timestamps=True,
@@ -55,7 +57,9 @@ PROFILES: dict[str, Profile] = {
                 forced_push=True,
                 nagle=True,
                 unsent_ack_dropped=True,
+                rtt_every_ack=True,
                 ts_recent_on_valid_ack=True,
+                congestion=Algorithm.CUBIC,
             ),
             frozenset({"STANDARD", "Linux"}),
         ),
@@ -70,9 +74,18 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "rfc",
             "The plain text of RFC 9293 without its recommended extras: a SYN or RST inside the window resets "
-            "the connection (no RFC 5961), every segment is ACKed at once, RFC 6298's 1 s minimum RTO.",
+            "the connection (no RFC 5961), every segment is ACKed at once, RFC 6298's 1 s minimum RTO. No "
+            'congestion control (congestion = "none"): the first lessons watch the peer\'s window alone, and the '
+            "profile's outputs stay those of those lessons; RFC 9293 3.8.2 requires RFC 5681, which "
+            'congestion = "reno" turns on, with RFC 5681\'s own initial window of 2 to 4 segments.',
             EndpointConfig(
-                rfc5961=False, delay_fin_ack=False, fast_retransmit=False, rst_carries_ack=False, time_wait_reuse=False
+                rfc5961=False,
+                delay_fin_ack=False,
+                fast_retransmit=False,
+                rst_carries_ack=False,
+                time_wait_reuse=False,
+                initial_window=None,
+                lost_syn_window_after=1,
             ),
             frozenset({"STANDARD"}),
         ),
@@ -84,7 +97,9 @@ PROFILES: dict[str, Profile] = {
             "backed-off timeout and 10 SYN retransmissions; delayed ACKs (100 ms) but the ACK of a FIN at once; "
             "an ACK sent while its FIN is unacknowledged carries the FIN again; the ACK field of an old segment "
             "still used; TIME-WAIT by FreeBSD's own rules (tcp_twcheck: no acceptability test, RSTs ignored as "
-            "RFC 1337 suggests); challenge ACKs (RFC 5961).",
+            'RFC 1337 suggests); challenge ACKs (RFC 5961); NewReno congestion control (congestion = "reno", '
+            "FreeBSD's newreno, the default the tcp-testsuite scripts were written for) with an initial window "
+            "of 10 segments.",
             EndpointConfig(
                 recv_buffer=65536,
                 window_scale=6,
@@ -104,6 +119,8 @@ PROFILES: dict[str, Profile] = {
                 old_segment_acks=True,
                 rfc1337=True,
                 keepalive_probes=8,
+                congestion=Algorithm.RENO,
+                lost_syn_window_after=1,
             ),
             frozenset({"FreeBSD"}),
         ),

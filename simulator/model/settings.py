@@ -381,4 +381,34 @@ SOURCES: dict[str, Source] = {
         "tcp_ack with FLAG_UPDATE_TS_RECENT, after the ACK checks",
         "before the ACK checks, as the RFC",
     ),
+    "rtt_every_ack": Source(
+        "an RTT sample from every ACK of new data, not from one timed segment per round trip",
+        "RFC 6298 3: at least one sample per RTT (Karn's rule); RFC 7323 4: per-ACK samples with timestamps",
+        "tcp_clean_rtx_queue: the oldest segment each ACK covers (tcp_ack_update_rtt)",
+        "one timed segment per RTT, or per-ACK with timestamps",
+    ),
+    "user_timeout": Source(
+        "abort when the oldest unacknowledged data has waited this long (none: the retry count decides)",
+        "RFC 9293 3.9 (USER TIMEOUT), RFC 5482",
+        "TCP_USER_TIMEOUT (tcp_write_timeout, tcp_clamp_rto_to_user_timeout)",
+        "none (TCP_KEEPINIT for handshakes only)",
+    ),
+    "congestion": Source(
+        "the congestion control: none (the peer's window alone), reno (NewReno) or cubic",
+        "RFC 5681 (RFC 9293 3.8.2 MUST-19), RFC 6582 NewReno recovery, RFC 9438 CUBIC",
+        "net.ipv4.tcp_congestion_control (cubic), TCP_CONGESTION",
+        "net.inet.tcp.cc.algorithm (newreno before 14.0, cubic since), TCP_CONGESTION",
+    ),
+    "initial_window": Source(
+        "the initial congestion window, in segments (none: RFC 5681's 2 to 4 by MSS)",
+        "RFC 5681 3.1: 2 to 4 segments; RFC 6928: 10 (experimental)",
+        "TCP_INIT_CWND (10), the route's initcwnd",
+        "net.inet.tcp.initcwnd_segments (10)",
+    ),
+    "lost_syn_window_after": Source(
+        "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
+        "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",
+        "two: tcp_init_transfer cuts cwnd to 1 only after more than one (RFC 6298's 1 s initial RTO)",
+        "one (cc_conn_init)",
+    ),
 }

@@ -44,6 +44,8 @@ TCB_ROWS = (
     ("IRS", "irs"),
 )
 _OWN_SPACE = ("snd_una", "snd_nxt")  # counted from the ISS; RCV.NXT from the IRS
+# RFC 5681's sender variables, shown for an endpoint with congestion control (model/congestion.py).
+CC_ROWS = (("cwnd", "cwnd"), ("ssthresh", "ssthresh"), ("flight", "flight_size"))
 SEND_LIKE = {EventKind.SEND, EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY, EventKind.INJECT}
 SEGMENT_STEPS = frozenset({EventKind.SEND, EventKind.INJECT})  # --segments: a key press per segment
 # How the arrow of a segment shows what became of it, and how the one-line summary says it.
@@ -273,6 +275,15 @@ def _tcb(screen: Screen, name: str, views: dict[str, TcbView], before: dict[str,
         text.append("\n" if i in (0, 2, 4) else "  ")
         text.append(f"{title} ", style="dim")
         text.append(f"{value}{'*' if changed else ''}", style="reverse" if changed else "")
+    if view.cwnd is not None:
+        for i, (title, attr) in enumerate(CC_ROWS):
+            shown = getattr(view, attr)
+            changed = old is not None and getattr(old, attr) != shown
+            text.append("  " if i else "\n")
+            text.append(f"{title} ", style="dim")
+            text.append(
+                f"{'inf' if shown is None else shown}{'*' if changed else ''}", style="reverse" if changed else ""
+            )
     return text
 
 
@@ -390,6 +401,8 @@ def _changes(screen: Screen, n: int) -> str:
         for title, attr in TCB_ROWS[:5]:
             if old is not None and getattr(old, attr) != getattr(view, attr):
                 parts.append(f"{name} {title}={screen.shown(view, attr)}")
+        if view.cwnd is not None and old is not None and old.cwnd != view.cwnd:
+            parts.append(f"{name} cwnd={view.cwnd}")
     return ", ".join(parts)
 
 

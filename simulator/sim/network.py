@@ -8,6 +8,7 @@ the others first-in first-out, so a run is the same every time.  All randomness 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
 from ..model.states import State
 from .app import Application, Step
+from .bottleneck import BottleneckParams, DropTailQueue
 from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
@@ -46,9 +48,9 @@ class LinkParams:
             if not 0.0 <= p <= 1.0:
                 raise ScenarioError(f"{name} must be a probability between 0 and 1, not {p}")
         for name in ("latency", "jitter", "reorder_delay"):
-            if getattr(self, name) < 0:
-                raise ScenarioError(f"{name} must not be negative")
-        if self.bandwidth is not None and self.bandwidth <= 0:
+            if not 0 <= getattr(self, name) < math.inf:  # (NaN fails this too)
+                raise ScenarioError(f"{name} must be a finite number of seconds, not negative")
+        if self.bandwidth is not None and not 0 < self.bandwidth < math.inf:
             raise ScenarioError("bandwidth must be a positive number of bytes per second")
 
 
@@ -138,6 +140,7 @@ class Network:
         seed: int = 0,
         default_link: LinkParams | None = None,
         faults: list[Fault] | None = None,
+        bottleneck: BottleneckParams | None = None,
         record: bool = True,
         scenario: str = "",
         title: str = "",
@@ -153,6 +156,7 @@ class Network:
         self.links: dict[tuple[str, str], LinkParams] = {}
         self.faults = list(faults or [])
         self._fault_seen = [0] * len(self.faults)
+        self.bottleneck = DropTailQueue(bottleneck) if bottleneck is not None else None
         self.record = record
         self.trace = Trace(scenario=scenario, seed=seed, title=title)
         self.endpoints: dict[str, Endpoint] = {}
@@ -407,6 +411,13 @@ class Network:
         extra = 0.0
         if link.reorder and rng.random() < link.reorder:
             extra = link.reorder_delay or link.latency
+        queue = self.bottleneck
+        if queue is not None and sender in queue.params.senders:
+            crossing = queue.enter(HEADER_BYTES + len(seg.payload), now)
+            if crossing is None:
+                self._drop(seg, sender, now, queue.describe_full())
+                return
+            extra += crossing
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
             self._note_event(
@@ -540,7 +551,11 @@ class Network:
         return child
 
     def _forget(self, ep: Endpoint) -> None:
-        self._ports[(ep.addr, ep.port)].remove(ep)
+        """Take a spawned connection that went back to LISTEN off its port (once: a late segment may still
+        reach it through its 4-tuple, as an old SYN injected into an accept_many server does)."""
+        on_port = self._ports[(ep.addr, ep.port)]
+        if ep in on_port:
+            on_port.remove(ep)
 
 
 # The trace's kind of event for each kind of note but SEND.
@@ -554,5 +569,6 @@ _TRACE_KIND = {
     NoteKind.EOF: EventKind.EOF,
     NoteKind.ERROR: EventKind.ERROR,
     NoteKind.INFO: EventKind.RTT,
+    NoteKind.CONGESTION: EventKind.CWND,
     NoteKind.APP: EventKind.APP,
 }

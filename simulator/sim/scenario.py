@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import random
 import shlex
 import tomllib
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..model.config import AckPolicy, EndpointConfig
+from ..model.congestion import Algorithm
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
 from ..model.segment import Flags
 from .app import ACTIONS, Action, Step
+from .bottleneck import BottleneckParams
 from .network import Fault, Injection, LinkParams, Network
 from .trace import Trace
 
@@ -32,6 +35,17 @@ DEFAULT_UNTIL = 300.0
 # A listener's port unless the file says otherwise: one Wireshark has no dissector for, so
 # the scenarios' made-up payloads show as plain data (on port 80 Wireshark would try HTTP).
 SERVER_PORT = 5000
+
+# The work budget: what one scenario may ask of tcpsim.  A file that asks for more is refused
+# with one line (or its run stopped with one), instead of taking the machine's memory and time.
+MAX_FILE = 1 << 20  # bytes of TOML
+MAX_DOTS = 256  # dots in one line: tomllib takes quadratic time over a dotted key's parts
+MAX_DEPTH = 8  # tables and arrays inside one another (a scenario needs 5)
+MAX_BYTES = 16 << 20  # bytes the scripts send and the injections carry, all endpoints together
+MAX_TIME = 1_000_000.0  # seconds, for any time a scenario gives (until, start, wait, delay, at, latency)
+MAX_EVENTS = 300_000  # events one run may handle (a long lossy transfer takes some tens of thousands)
+MAX_COUNT = 1_000_000_000  # for counts: retries, a fault's nth and count, bytes to read
+_LARGE = 1 << 50  # beyond any setting's range (a window, a bandwidth in bytes per second): a mistake
 
 _CONFIG_KEYS = {
     "mss": "mss",
@@ -64,13 +78,17 @@ _CONFIG_KEYS = {
     "delayed_ack_min": "delayed_ack_min",
     "quickacks": "quickacks",
     "send_buffer": "send_buffer",
+    "user_timeout": "user_timeout",
+    "congestion": "congestion",
+    "initial_window": "initial_window",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
 _TOP_KEYS = {
     "name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure", "profile",
-    "profile_reason",
+    "profile_reason", "bottleneck",
 }  # fmt: skip
+_BOTTLENECK_KEYS = {"rate", "delay", "queue", "queue_bytes", "from"}
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
 _INJECT_KEYS = {"at", "from", "to", "flags", "seq", "ack", "window", "len", "why"}
 
@@ -109,6 +127,7 @@ class Scenario:
     profile: str = DEFAULT_PROFILE  # the profile its endpoints start from, unless one names its own
     profile_reason: str = ""  # why the scenario uses that profile (every built-in one says)
     loopback: bool = False  # segments handed over inside the sender's call, as on Linux's lo
+    bottleneck: BottleneckParams | None = None  # a rate-limited link with a drop-tail queue (sim/bottleneck.py)
 
     def endpoint(self, name: str) -> EndpointSpec:
         for spec in self.endpoints:
@@ -166,6 +185,7 @@ class Scenario:
             seed=self.seed,
             default_link=self.link,
             faults=list(self.faults),
+            bottleneck=self.bottleneck,
             record=record,
             scenario=self.name,
             title=self.title,
@@ -190,8 +210,10 @@ class Scenario:
         return net
 
     def run(self, *, record: bool = True) -> Trace:
-        """Run the scenario to its end (or to ``until``) and return the trace."""
-        return self.build(record=record).run(until=self.until if self.until is not None else DEFAULT_UNTIL)
+        """Run the scenario to its end (or to ``until``) and return the trace; a run that takes more than
+        ``MAX_EVENTS`` events is stopped with a ScenarioError (the work budget)."""
+        until = self.until if self.until is not None else DEFAULT_UNTIL
+        return self.build(record=record).run(until=until, max_events=MAX_EVENTS)
 
 
 def _link(params: LinkParams, **changes: Any) -> LinkParams:
@@ -234,15 +256,83 @@ def load(name_or_path: str) -> Scenario:
 
 
 def parse(text: str, *, default_name: str = "scenario", source: str = "<scenario>") -> Scenario:
-    """Read a scenario from TOML text."""
+    """Read a scenario from TOML text (checked against the work budget before TOML reads it)."""
+    _bounded(text, source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: arrays or tables nested too deeply (at most {MAX_DEPTH})") from None
     try:
+        _shallow(data, MAX_DEPTH)
         return _scenario(data, default_name)
     except ScenarioError as exc:
         raise ScenarioError(f"{source}: {exc}") from None
+
+
+def _bounded(text: str, source: str) -> None:
+    """Refuse, before tomllib reads it, a text too large to be a scenario or with a key of thousands of parts."""
+    if len(text) > MAX_FILE:
+        raise ScenarioError(f"{source}: {len(text)} characters is too large for a scenario (at most {MAX_FILE})")
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.count(".") > MAX_DOTS:
+            raise ScenarioError(f"{source}: line {number} has a key of more than {MAX_DOTS} parts")
+
+
+def _shallow(value: Any, depth: int) -> None:
+    if isinstance(value, dict | list):
+        if depth == 0:
+            raise ScenarioError(f"arrays or tables nested too deeply (at most {MAX_DEPTH})")
+        for item in value.values() if isinstance(value, dict) else value:
+            _shallow(item, depth - 1)
+
+
+# ------------------------------------------------------------------ values
+def _shown(value: Any) -> str:
+    """A value in an error message: as TOML-ish text, never more than a line's worth."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _real(value: Any, key: str, where: str, *, low: float = 0.0, high: float = MAX_TIME, above: bool = False) -> float:
+    """A number (int or float, not a boolean), finite, in ``low`` (or above it) .. ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{where}: {key} must be a number, not {_shown(value)}")
+    number = float(value)
+    inside = (number > low if above else number >= low) and number <= high
+    if not math.isfinite(number) or not inside:
+        bound = f"above {low:g}" if above else f"at least {low:g}"
+        raise ScenarioError(f"{where}: {key} must be a finite number {bound} and at most {high:g}, not {_shown(value)}")
+    return number
+
+
+def _whole(value: Any, key: str, where: str, *, low: int = 0, high: int = MAX_COUNT) -> int:
+    """A whole number (not a boolean) in ``low`` .. ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"{where}: {key} must be a whole number, not {_shown(value)}")
+    if not low <= value <= high:
+        raise ScenarioError(f"{where}: {key} must be between {low} and {high}, not {_shown(value)}")
+    return value
+
+
+def _boolean(value: Any, key: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: {key} must be true or false, not {_shown(value)}")
+    return value
+
+
+def _text(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{where}: {key} must be a text in quotes, not {_shown(value)}")
+    return value
+
+
+def _budget(specs: list[EndpointSpec], injections: tuple[Injection, ...]) -> None:
+    """The bytes a scenario sends, all endpoints and injections together, within ``MAX_BYTES``."""
+    sent = sum(len(step.data) for spec in specs for step in spec.script) + sum(len(i.payload) for i in injections)
+    if sent > MAX_BYTES:
+        raise ScenarioError(f"the scripts send {sent} bytes in all; tcpsim's work budget is {MAX_BYTES} bytes")
 
 
 def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
@@ -251,6 +341,8 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     if not endpoints_table:
         raise ScenarioError("no endpoints: add [endpoint.client] and [endpoint.server] tables")
     names = list(endpoints_table)
+    if not isinstance(data.get("profile_reason", ""), str):
+        raise ScenarioError("profile_reason must be a string: why the scenario uses its profile")
     top_profile = data.get("profile", DEFAULT_PROFILE)
     if not isinstance(top_profile, str) or top_profile not in PROFILES:
         raise ScenarioError(f"profile must be one of {', '.join(PROFILES)}, not {top_profile!r}")
@@ -284,16 +376,18 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
             links.append((src, dst, _make(LinkParams, {**plain, **value}, f'[network."{key}"]')))
     faults = tuple(_fault(f, names) for f in _array(data.get("fault", []), "[[fault]]"))
     injections = tuple(_injection(f, names) for f in _array(data.get("inject", []), "[[inject]]"))
-    seed = data.get("seed", 1)
-    if not isinstance(seed, int):
-        raise ScenarioError("seed must be an integer")
+    _budget(specs, injections)
+    seed = _whole(data.get("seed", 1), "seed", "the top level", low=-(1 << 63), high=(1 << 63) - 1)
     until = data.get("until")
-    if until is not None and (not isinstance(until, int | float) or until <= 0):
-        raise ScenarioError("until must be a positive number of seconds")
+    if until is not None:
+        until = _real(until, "until", "the top level", above=True)
+    texts = {
+        key: _text(data.get(key, ""), key, "the top level") for key in ("title", "lesson", "figure", "profile_reason")
+    }
     return Scenario(
-        name=str(data.get("name", default_name)),
-        title=str(data.get("title", "")),
-        lesson=str(data.get("lesson", "")).strip(),
+        name=_text(data.get("name", default_name), "name", "the top level"),
+        title=texts["title"],
+        lesson=texts["lesson"].strip(),
         seed=seed,
         endpoints=tuple(specs),
         link=link,
@@ -301,11 +395,31 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
         faults=faults,
         injections=injections,
         until=float(until) if until is not None else None,
-        figure=str(data.get("figure", "")),
+        figure=texts["figure"],
         profile=top_profile,
-        profile_reason=str(data.get("profile_reason", "")).strip(),
+        profile_reason=texts["profile_reason"].strip(),
         loopback=loopback,
+        bottleneck=_bottleneck(data["bottleneck"], specs) if "bottleneck" in data else None,
     )
+
+
+def _bottleneck(raw: Any, specs: list[EndpointSpec]) -> BottleneckParams:
+    """[bottleneck]: rate (bit/s), delay, queue or queue_bytes, and from (default: every endpoint that
+    does not listen, i.e. the senders of a bulk transfer)."""
+    table = _table(raw, "[bottleneck]")
+    _only(table, _BOTTLENECK_KEYS, "[bottleneck]")
+    if "rate" not in table:
+        raise ScenarioError("[bottleneck]: give its rate in bits per second (rate = 10e6 is 10 Mbit/s)")
+    names = [s.name for s in specs]
+    senders = table.get("from", [s.name for s in specs if not any(st.action == Action.LISTEN for st in s.script)])
+    for name in _array(senders, "[bottleneck] from", items=False):
+        if name not in names:
+            raise ScenarioError(f"[bottleneck] from: no endpoint called {name!r}")
+    values = {k: v for k, v in table.items() if k != "from"}
+    try:
+        return BottleneckParams(**values, senders=tuple(senders))
+    except ScenarioError as exc:
+        raise ScenarioError(f"[bottleneck]: {exc}") from None
 
 
 def _endpoint(
@@ -327,6 +441,8 @@ def _endpoint(
                 except ValueError:
                     choices = " or ".join(f'"{p.value}"' for p in AckPolicy)
                     raise ScenarioError(f"{where}: ack must be {choices}, not {value!r}") from None
+            if key == "congestion":
+                value = _algorithm(value, where)
             settings[attr] = value
     profile_name = table.get("profile", default_profile)
     if not isinstance(profile_name, str) or profile_name not in PROFILES:
@@ -338,17 +454,11 @@ def _endpoint(
     address = _address(table.get("address", f"10.0.0.{index + 1}"), where)
     isn = table.get("isn")
     if isn is not None:
-        if not isinstance(isn, int):
-            raise ScenarioError(f"{where}: isn must be an integer")
-        _check_u32(isn, f"{where} isn")
-    accept_many = table.get("accept_many", False)
-    if not isinstance(accept_many, bool):
-        raise ScenarioError(f"{where}: accept_many must be true or false, not {accept_many!r}")
+        isn = _whole(isn, "isn", where, high=(1 << 32) - 1)
+    accept_many = _boolean(table.get("accept_many", False), "accept_many", where)
     if accept_many and not listens:
         raise ScenarioError(f"{where}: accept_many needs a 'listen' step in the script")
-    start = table.get("start", 0.0)
-    if not isinstance(start, int | float) or start < 0:
-        raise ScenarioError(f"{where}: start must be a time in seconds, not {start!r}")
+    start = _real(table.get("start", 0.0), "start", where)
     return EndpointSpec(
         name=name,
         address=address,
@@ -361,6 +471,14 @@ def _endpoint(
         profile=profile_name,
         settings=tuple(settings.items()),
     )
+
+
+def _algorithm(value: Any, where: str) -> Algorithm:
+    try:
+        return Algorithm(value)
+    except ValueError:
+        names = ", ".join(f'"{a.value}"' for a in Algorithm)
+        raise ScenarioError(f"{where}: congestion must be {names}, not {value!r}") from None
 
 
 # The steps that take no argument.
@@ -388,7 +506,9 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
             isn = _number(words.pop()[4:], int, where, raw)
     else:
         raise ScenarioError(f'{where}: script steps are strings like "send 5", not {raw!r}')
-    if not words or words[0] not in ACTIONS:
+    if isn is not None:
+        isn = _whole(isn, "isn", f"{where} script step {_shown(raw)}", high=(1 << 32) - 1)
+    if not words or not isinstance(words[0], str) or words[0] not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
         raise ScenarioError(f"{where}: unknown script step {raw!r} (known: {known})")
     action, args = Action(words[0]), words[1:]
@@ -402,18 +522,18 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
         if len(args) != 1:
             raise ScenarioError(f"{where}: send takes a byte count or a quoted text")
         arg = args[0]
-        if isinstance(arg, int) or (isinstance(arg, str) and arg.isdigit() and isinstance(raw, str)):
+        if (isinstance(arg, int) and not isinstance(arg, bool)) or (isinstance(arg, str) and _digits(arg, raw)):
             n = int(arg)
-            if n <= 0:
-                raise ScenarioError(f"{where}: send needs a positive number of bytes")
+            if not 0 < n <= MAX_BYTES:
+                raise ScenarioError(f"{where}: send needs a number of bytes from 1 to {MAX_BYTES}, not {n}")
             return Step(Action.SEND, data=pattern_bytes(n))
-        return Step(Action.SEND, data=str(arg).encode("utf-8"))
+        if not isinstance(arg, str):
+            raise ScenarioError(f"{where}: send takes a byte count or a text, not {_shown(arg)}")
+        return Step(Action.SEND, data=arg.encode("utf-8", "surrogatepass"))
     if action == Action.WAIT:
         if len(args) != 1:
             raise ScenarioError(f"{where}: wait takes a number of seconds")
-        seconds = _number(args[0], float, where, raw)
-        if seconds < 0:
-            raise ScenarioError(f"{where}: wait needs a time >= 0")
+        seconds = _real(_number(args[0], float, where, raw), "wait", f"{where} script step {_shown(raw)}")
         return Step(Action.WAIT, seconds=seconds)
     if action in (Action.WAIT_FOR_BYTES, Action.READ):
         if action == Action.READ and not args:
@@ -421,8 +541,8 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
         if len(args) != 1:
             raise ScenarioError(f"{where}: {action} takes a number of bytes")
         amount = _number(args[0], int, where, raw)
-        if amount <= 0:
-            raise ScenarioError(f"{where}: {action} needs a positive number of bytes")
+        if not 0 < amount <= MAX_COUNT:
+            raise ScenarioError(f"{where}: {action} needs a number of bytes from 1 to {MAX_COUNT}")
         return Step(action, amount=amount)
     return Step(action)
 
@@ -433,59 +553,67 @@ def pattern_bytes(n: int) -> bytes:
     return (alphabet * (n // 26 + 1))[:n]
 
 
+def _digits(text: str, raw: Any) -> bool:
+    """A byte count written in a step string ("send 5"); in a table ({ send = "5" }) it is the text "5"."""
+    return text.isascii() and text.isdigit() and isinstance(raw, str)
+
+
 def _number(value: Any, kind: type, where: str, raw: Any) -> Any:
+    """``value`` (a word of a step, or a table's value) as ``kind``: int accepts whole numbers only."""
+    if isinstance(value, bool) or (kind is int and isinstance(value, float)):
+        raise ScenarioError(f"{where}: {_shown(value)} in {_shown(raw)} is not a whole number")
     try:
         return kind(value)
-    except (TypeError, ValueError):
-        raise ScenarioError(f"{where}: {value!r} in {raw!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ScenarioError(f"{where}: {_shown(value)} in {_shown(raw)} is not a number") from None
 
 
 def _fault(table: dict[str, Any], names: list[str]) -> Fault:
-    _only(table, _FAULT_KEYS, "[[fault]]")
-    sender = str(table.get("from", ""))
+    where = "[[fault]]"
+    _only(table, _FAULT_KEYS, where)
+    sender = _text(table.get("from", ""), "from", where)
     if sender and sender not in names:
-        raise ScenarioError(f"[[fault]]: no endpoint called {sender!r}")
-    flags = _flags(table["flags"], "[[fault]]") if "flags" in table else None
-    try:
-        return Fault(
-            action=str(table.get("action", "drop")),
-            sender=sender,
-            flags=flags,
-            data=table.get("data"),
-            retransmission=table.get("retransmission"),
-            nth=int(table.get("nth", 1)),
-            count=int(table.get("count", 1)),
-            delay=float(table.get("delay", 0.0)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"[[fault]]: {exc}") from None
+        raise ScenarioError(f"{where}: no endpoint called {sender!r}")
+    flags = _flags(table["flags"], where) if "flags" in table else None
+    either = {key: _boolean(table[key], key, where) if key in table else None for key in ("data", "retransmission")}
+    return Fault(
+        action=_text(table.get("action", "drop"), "action", where),
+        sender=sender,
+        flags=flags,
+        data=either["data"],
+        retransmission=either["retransmission"],
+        nth=_whole(table.get("nth", 1), "nth", where, low=1),
+        count=_whole(table.get("count", 1), "count", where, low=1),
+        delay=_real(table.get("delay", 0.0), "delay", where),
+    )
 
 
 def _injection(table: dict[str, Any], names: list[str]) -> Injection:
-    _only(table, _INJECT_KEYS, "[[inject]]")
+    where = "[[inject]]"
+    _only(table, _INJECT_KEYS, where)
     for key in ("from", "to", "flags", "seq"):
         if key not in table:
-            raise ScenarioError(f"[[inject]]: '{key}' is missing")
+            raise ScenarioError(f"{where}: '{key}' is missing")
     for key in ("from", "to"):
-        if table[key] not in names:
-            raise ScenarioError(f"[[inject]]: no endpoint called {table[key]!r}")
-    _check_u32(int(table["seq"]), "[[inject]] seq")
+        if _text(table[key], key, where) not in names:
+            raise ScenarioError(f"{where}: no endpoint called {table[key]!r}")
+    u32 = (1 << 32) - 1
     return Injection(
-        at=float(table.get("at", 0.0)),
-        sender=str(table["from"]),
-        receiver=str(table["to"]),
-        flags=_flags(table["flags"], "[[inject]]"),
-        seq=int(table["seq"]),
-        ack=int(table.get("ack", 0)),
-        window=int(table.get("window", 65535)),
-        payload=pattern_bytes(int(table.get("len", 0))),
-        why=str(table.get("why", "an old duplicate segment from an earlier connection")),
+        at=_real(table.get("at", 0.0), "at", where),
+        sender=table["from"],
+        receiver=table["to"],
+        flags=_flags(table["flags"], where),
+        seq=_whole(table["seq"], "seq", where, high=u32),
+        ack=_whole(table.get("ack", 0), "ack", where, high=u32),
+        window=_whole(table.get("window", 65535), "window", where, high=65535),  # the header's 16 bits
+        payload=pattern_bytes(_whole(table.get("len", 0), "len", where, high=MAX_BYTES)),
+        why=_text(table.get("why", "an old duplicate segment from an earlier connection"), "why", where),
     )
 
 
 def _flags(value: Any, where: str) -> Flags:
     try:
-        return Flags.parse(str(value))
+        return Flags.parse(_text(value, "flags", where))
     except ValueError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
 
@@ -510,15 +638,11 @@ def _check_type(key: str, value: Any, annotation: str, where: str) -> None:
     """
     kind = annotation.split("|")[0].strip()
     if kind == "bool":
-        ok, what = isinstance(value, bool), "true or false"
+        _boolean(value, key, where)
     elif kind == "int":
-        ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        _whole(value, key, where, low=-_LARGE, high=_LARGE)  # (each field's own range is its class's to check)
     elif kind == "float":
-        ok, what = isinstance(value, int | float) and not isinstance(value, bool), "a number"
-    else:
-        return
-    if not ok:
-        raise ScenarioError(f"{where}: {key} must be {what}, not {value!r}")
+        _real(value, key, where, low=-_LARGE, high=_LARGE)
 
 
 def _make(cls: Any, values: dict[str, Any], where: str, base: Any = None) -> Any:

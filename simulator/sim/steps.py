@@ -25,7 +25,14 @@ SHOWN = frozenset(
     }
 )
 VERBOSE_ONLY = frozenset(
-    {EventKind.TIMER_SET, EventKind.TIMER_FIRED, EventKind.TIMER_CANCEL, EventKind.RTT, EventKind.DATA}
+    {
+        EventKind.TIMER_SET,
+        EventKind.TIMER_FIRED,
+        EventKind.TIMER_CANCEL,
+        EventKind.RTT,
+        EventKind.CWND,
+        EventKind.DATA,
+    }
 )
 # What the network can do to a segment just sent.
 FATES = frozenset({EventKind.DROP, EventKind.DELAY, EventKind.DUPLICATE})

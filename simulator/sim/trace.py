@@ -52,6 +52,7 @@ class EventKind(enum.StrEnum):
     EOF = "eof"  # end of stream for the application
     ERROR = "error"  # the connection failed, or a user call was refused
     RTT = "rtt"  # an RTT sample changed the RTO
+    CWND = "cwnd"  # the congestion window or ssthresh changed
 
 
 class Explainer(Protocol):
@@ -259,6 +260,14 @@ def segment_from_dict(d: dict[str, Any]) -> Segment:
 _TCB_FIELDS = ("iss", "irs", "snd_una", "snd_nxt", "snd_wnd", "rcv_nxt", "rcv_wnd")
 
 
+def _tcb_to_dict(v: TcbView) -> dict[str, int | None]:
+    """The TCB in JSON; cwnd, ssthresh (null until set) and flight_size only with congestion control."""
+    out: dict[str, int | None] = {f: int(getattr(v, f)) for f in _TCB_FIELDS}
+    if v.cwnd is not None:
+        out.update(cwnd=v.cwnd, ssthresh=v.ssthresh, flight_size=v.flight_size)
+    return out
+
+
 def _event_to_dict(e: TraceEvent, relative: bool = False) -> dict[str, Any]:
     return {
         "time": round(e.time, 9),
@@ -268,7 +277,7 @@ def _event_to_dict(e: TraceEvent, relative: bool = False) -> dict[str, Any]:
         "retransmission": e.retransmission,
         "key": e.key,
         "state_after": {name: v.state.value for name, v in e.views},
-        "tcb": {name: {f: int(getattr(v, f)) for f in _TCB_FIELDS} for name, v in e.views},
+        "tcb": {name: _tcb_to_dict(v) for name, v in e.views},
         "explanation": e.explained(relative=relative),
     }
 
@@ -289,6 +298,9 @@ def _event_from_dict(d: dict[str, Any]) -> TraceEvent:
                     int(t["snd_wnd"]),
                     SeqNum(t["rcv_nxt"]),
                     int(t["rcv_wnd"]),
+                    t.get("cwnd"),
+                    t.get("ssthresh"),
+                    int(t.get("flight_size", 0)),
                 ),
             )
         )

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from ...model.keys import SendKey
 from ...model.segment import Flags
 from ...sim.trace import EventKind, Trace
+from .cwnd import mark_episodes
 from .style import FONT, LOST, MUTED, Look, colour
 
 
@@ -136,6 +137,7 @@ def figure(trace: Trace, look: Look | None = None) -> Figure:
         ax.plot(
             [], [], marker="D", ls="none", color="#CC79A7", mec="black", mew=0.8, label="zero-window probe (1 byte)"
         )
+    mark_episodes(ax, trace, ts.sender)
     _zoom(ax, ts)
     ax.set_xlabel("time (s)", family=FONT["family"])
     ax.set_ylabel(f"sequence number, relative to {ts.sender}'s ISN", family=FONT["family"])

@@ -1,0 +1,75 @@
+"""A connection's report as text."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+
+from ...model.segment import ACK_BIT, FLAG_NAMES
+from .report import _TEXT, ConnectionReport
+
+_WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
+_WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)
+
+
+def wrap(text: str) -> list[str]:
+    """A sentence as the report's indented lines: ``_WRAP.wrap(text)``, made without its regular
+    expressions when the text is plain words split by single spaces (every sentence the checker writes)."""
+    first, later = _WRAP.width - len(_WRAP.initial_indent), _WRAP.width - len(_WRAP.subsequent_indent)
+    words = text.split(" ")
+    if not text.isprintable() or "" in words or max(map(len, words)) > min(first, later):
+        return _WRAP.wrap(text)
+    lines: list[str] = []
+    indent, room = _WRAP.initial_indent, first
+    line: list[str] = []
+    length = -1  # of the words in ``line`` and the spaces between them
+    for word in words:
+        if line and length + 1 + len(word) > room:
+            lines.append(indent + " ".join(line))
+            indent, room, line, length = _WRAP.subsequent_indent, later, [], -1
+        line.append(word)
+        length += 1 + len(word)
+    lines.append(indent + " ".join(line))
+    return lines
+
+
+_COLUMN = {state: f"{text:<12} " for state, text in _TEXT.items()}  # a state as the report's table shows it
+
+
+def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
+    """A connection's report as text lines: header, a row per packet (and its sentence), the verdict."""
+    return list(report_lines(report, brief=brief))
+
+
+def report_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[str]:
+    """``render``'s lines one at a time (a long connection's report is written, never held whole)."""
+    yield from report.heading.lines(report.number)
+    yield from packet_lines(report, brief=brief)
+
+
+def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[str]:
+    """``report_lines`` below the heading: a row per packet (and its sentence), then the verdict."""
+    for (
+        number,
+        time,
+        direction,
+        flags,
+        seq,
+        ack,
+        length,
+        window,
+        labels,
+        _,
+        after,
+        why,
+        departure,
+    ) in report.packets:
+        acked = f" ack={ack}" if flags in _WITH_ACK else ""
+        segment = f"{flags} seq={seq}{acked} len={length} win={window}"
+        a, b = after
+        yield f"  {number:>6} {time:9.6f} {direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{', '.join(labels)}"
+        if departure is not None:
+            yield from wrap(f"DEPARTS FROM THE MODEL: {departure}")
+        if not brief:
+            yield from wrap(str(why))
+    yield f"  verdict: {report.verdict}"

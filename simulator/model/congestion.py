@@ -1,0 +1,230 @@
+"""Congestion control of one sender: cwnd, ssthresh and the rules that move them (sans-IO).
+
+The endpoint tells a ``Congestion`` what happened (an ACK of new data, a duplicate ACK, a
+retransmission timeout) and asks how much it may have in flight; each change comes back as a
+``Change`` whose key selects a sentence in ``explain.CONGESTION``.  Everything is in bytes, in
+RFC 5681's words: cwnd, ssthresh, FlightSize (SND.NXT - SND.UNA), SMSS.
+
+- ``none``: no congestion window; the peer's window alone limits the sender (RFC 9293's flow
+  control, the first lessons).
+- ``reno``: RFC 5681 slow start and congestion avoidance, byte counting (RFC 3465), fast
+  retransmit with NewReno fast recovery (RFC 6582); FreeBSD's default ``newreno`` and Linux's
+  ``reno`` module.
+- ``cubic``: RFC 9438 (Linux's default since 2.6.19) over the same loss recovery.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .keys import CongestionKey
+from .seq import SeqNum
+
+# RFC 9438 section 4.1: C and beta_cubic, and the Reno-friendly alpha of section 4.3.
+CUBIC_C = 0.4
+CUBIC_BETA = 0.7
+CUBIC_ALPHA = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)
+# RFC 3465 section 2.3: slow start grows by at most L = 2 SMSS per ACK.
+ABC_LIMIT = 2
+
+
+class Algorithm(enum.StrEnum):
+    """The congestion control an endpoint uses (``congestion = ...`` in a scenario)."""
+
+    NONE = "none"
+    RENO = "reno"
+    CUBIC = "cubic"
+
+
+class Phase(enum.Enum):
+    """Where the sender is: growing the window, or repairing a loss."""
+
+    OPEN = "open"  # slow start or congestion avoidance
+    FAST_RECOVERY = "fast_recovery"  # RFC 6582: after the third duplicate ACK, until recover is acknowledged
+    LOSS = "loss"  # after a retransmission timeout, until recover is acknowledged
+
+
+def initial_window(mss: int, segments: int | None) -> int:
+    """IW in bytes: ``segments`` full segments (RFC 6928: 10), or RFC 5681 section 3.1's rule."""
+    if segments is not None:
+        return segments * mss
+    if mss > 2190:
+        return 2 * mss
+    return 3 * mss if mss > 1095 else 4 * mss
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of cwnd or ssthresh, with the numbers its sentence needs."""
+
+    key: CongestionKey
+    args: tuple[tuple[str, object], ...]
+
+
+class Congestion:
+    """The congestion state of one sender (RFC 5681 section 3, RFC 6582, RFC 9438)."""
+
+    def __init__(self, algorithm: Algorithm, initial_segments: int | None) -> None:
+        self.algorithm = algorithm
+        self.initial_segments = initial_segments
+        self.mss = 0  # SMSS; 0 until the handshake is done
+        self.cwnd = 0
+        self.ssthresh: int | None = None  # None: "arbitrarily high" (RFC 5681 section 3.1)
+        self.phase = Phase.OPEN
+        self.recover: SeqNum | None = None  # RFC 6582: the highest sequence number sent when a loss was seen
+        self._bytes_acked = 0  # RFC 3465 section 2.1: acknowledged bytes counted in congestion avoidance
+        # RFC 9438 section 4: the window before the last reduction, when the epoch began, and K
+        self.w_max = 0.0  # in segments
+        self._w_last_max = 0.0
+        self._epoch: float | None = None
+        self._cwnd_epoch = 0.0
+        self._k = 0.0
+        self._w_est = 0.0
+        self._cnt = 0.0  # fractions of a segment CUBIC has added but not yet applied
+
+    @property
+    def active(self) -> bool:
+        """A congestion window limits the sender (the algorithm is not ``none``, the handshake is done)."""
+        return self.mss > 0
+
+    def room(self, pipe: int) -> int | None:
+        """How many more bytes may go out with ``pipe`` in the network; None: no limit."""
+        return self.cwnd - pipe if self.mss else None
+
+    # ------------------------------------------------------------ events
+    def start(self, mss: int, *, syn_lost: bool) -> list[Change]:
+        """The handshake is over: the initial window (RFC 5681 3.1, RFC 6928 2)."""
+        if self.algorithm is Algorithm.NONE:
+            return []
+        self.mss = mss
+        if syn_lost:  # RFC 5681 3.1 / RFC 6928 2: after a lost SYN or SYN,ACK, one segment
+            self.cwnd = mss
+            return [self._change(CongestionKey.INITIAL_WINDOW_AFTER_SYN_LOSS, 0)]
+        self.cwnd = initial_window(mss, self.initial_segments)
+        if self.initial_segments is None:
+            return [self._change(CongestionKey.INITIAL_WINDOW_RFC5681, 0)]
+        return [self._change(CongestionKey.INITIAL_WINDOW, 0, segments=self.initial_segments)]
+
+    def on_ack(self, acked: int, flight: int, snd_una: SeqNum, now: float, srtt: float | None) -> list[Change]:
+        """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it."""
+        if not self.mss:
+            return []
+        if self.phase is not Phase.OPEN:
+            assert self.recover is not None
+            if snd_una < self.recover:
+                if self.phase is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 5: a partial ACK
+                    old = self.cwnd
+                    self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
+                    return [self._change(CongestionKey.PARTIAL_ACK, old, acked=acked, recover=int(self.recover))]
+                return self._grow(acked, flight, now, srtt)  # after an RTO: slow start again, resending
+            was = self.phase
+            self.phase = Phase.OPEN
+            if was is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 6: a full ACK ends recovery
+                old = self.cwnd
+                self.cwnd = max(self.ssthresh or self.mss, self.mss)
+                return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
+        return self._grow(acked, flight, now, srtt)
+
+    def on_duplicate_ack(self, count: int, flight: int, snd_una: SeqNum, snd_nxt: SeqNum) -> tuple[bool, list[Change]]:
+        """The ``count``-th duplicate ACK in a row; returns (retransmit the first unacknowledged segment, changes)."""
+        if not self.mss:
+            return count == 3, []  # ``none``: fast retransmit alone (RFC 5681 3.2, step 2 without the rest)
+        if self.phase is Phase.FAST_RECOVERY:  # RFC 5681 3.2 step 4: each further one inflates cwnd
+            old = self.cwnd
+            self.cwnd += self.mss
+            return False, [self._change(CongestionKey.FAST_RECOVERY_INFLATE, old, dupacks=count)]
+        if count != 3 or self.phase is Phase.LOSS:
+            return False, []
+        if self.recover is not None and snd_una <= self.recover:
+            # RFC 6582 3.2 step 1: the ACK does not cover recover: no second reduction for one loss episode
+            return False, [self._change(CongestionKey.NO_SECOND_REDUCTION, self.cwnd, recover=int(self.recover))]
+        old = self.cwnd
+        self._reduce(flight)
+        self.recover = snd_nxt
+        self.phase = Phase.FAST_RECOVERY
+        self.cwnd = (self.ssthresh or self.mss) + 3 * self.mss  # RFC 5681 3.2 step 3
+        key = CongestionKey.FAST_RECOVERY_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.FAST_RECOVERY
+        return True, [self._change(key, old, flight=flight, recover=int(snd_nxt))]
+
+    def on_timeout(self, flight: int, snd_nxt: SeqNum, *, first: bool) -> list[Change]:
+        """The retransmission timer expired (RFC 5681 3.1 equation 4; RFC 9438 4.8)."""
+        if not self.mss:
+            return []
+        old = self.cwnd
+        if first:  # ssthresh is not lowered again when the retransmission itself is lost
+            self._reduce(flight)
+        self.cwnd = self.mss  # the loss window, LW = 1 SMSS
+        self.recover = snd_nxt  # RFC 6582 section 4: no fast retransmit for what was sent before the timeout
+        self.phase = Phase.LOSS
+        self._epoch = None
+        if not first:
+            return [self._change(CongestionKey.TIMEOUT_AGAIN, old)]
+        key = CongestionKey.TIMEOUT_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.TIMEOUT
+        return [self._change(key, old, flight=flight)]
+
+    # ------------------------------------------------------------ rules
+    def _reduce(self, flight: int) -> None:
+        """ssthresh after a loss: RFC 5681 equation 4, or CUBIC's multiplicative decrease."""
+        if self.algorithm is Algorithm.CUBIC:
+            # RFC 9438 4.6 and 4.7 (fast convergence): remember W_max, ssthresh = cwnd * beta_cubic
+            segments = self.cwnd / self.mss
+            self.w_max = segments * (1 + CUBIC_BETA) / 2 if segments < self._w_last_max else segments
+            self._w_last_max = segments
+            self.ssthresh = max(int(self.cwnd * CUBIC_BETA), 2 * self.mss)
+            self._epoch = None
+        else:
+            self.ssthresh = max(flight // 2, 2 * self.mss)
+        self._bytes_acked = 0
+
+    def _grow(self, acked: int, flight: int, now: float, srtt: float | None) -> list[Change]:
+        old = self.cwnd
+        if self.ssthresh is None or self.cwnd < self.ssthresh:
+            # RFC 5681 3.1 with RFC 3465 2.3: cwnd += min(N, L * SMSS), not beyond ssthresh
+            grown = self.cwnd + min(acked, ABC_LIMIT * self.mss)
+            self.cwnd = grown if self.ssthresh is None else min(grown, self.ssthresh)
+            return [self._change(CongestionKey.SLOW_START, old, acked=acked)]
+        if self.algorithm is Algorithm.CUBIC:
+            return self._cubic(acked, now, srtt or 0.0)
+        # RFC 5681 3.1 with RFC 3465 2.1: one SMSS once a whole cwnd of bytes has been acknowledged
+        self._bytes_acked += acked
+        if self._bytes_acked < self.cwnd:
+            return []
+        self._bytes_acked -= self.cwnd
+        self.cwnd += self.mss
+        return [self._change(CongestionKey.AVOIDANCE, old)]
+
+    def _cubic(self, acked: int, now: float, rtt: float) -> list[Change]:
+        """RFC 9438 4.2-4.5: follow W_cubic(t + RTT), or the Reno-friendly W_est when it is larger."""
+        mss = self.mss
+        cwnd = self.cwnd / mss
+        if self._epoch is None:  # section 4.2: a new congestion avoidance epoch
+            self._epoch = now
+            self._cwnd_epoch = cwnd
+            if self.w_max < cwnd:  # no loss yet, or the window has passed W_max: the plateau is here
+                self.w_max = cwnd
+            self._k = ((self.w_max - cwnd) / CUBIC_C) ** (1 / 3)
+            self._w_est = cwnd
+        t = now - self._epoch
+        segments = acked / mss
+        alpha = CUBIC_ALPHA if self._w_est < self.w_max else 1.0  # section 4.3
+        self._w_est += alpha * segments / cwnd
+        w_cubic = CUBIC_C * (t - self._k) ** 3 + self.w_max
+        target = CUBIC_C * (t + rtt - self._k) ** 3 + self.w_max  # section 4.4: where to be one RTT on
+        key = CongestionKey.CUBIC_GROWTH
+        if w_cubic < self._w_est:  # section 4.3: the Reno-friendly region
+            target, key = self._w_est, CongestionKey.CUBIC_RENO_FRIENDLY
+        target = min(max(target, cwnd), 1.5 * cwnd)
+        self._cnt += (target - cwnd) / cwnd * segments
+        if self._cnt < 1:
+            return []
+        whole = int(self._cnt)
+        self._cnt -= whole
+        old = self.cwnd
+        self.cwnd += whole * mss
+        return [self._change(key, old, t=t, k=self._k, w_max=int(self.w_max * mss))]
+
+    def _change(self, key: CongestionKey, old: int, **extra: object) -> Change:
+        ssthresh = "infinite" if self.ssthresh is None else self.ssthresh
+        args = {"old": old, "new": self.cwnd, "ssthresh": ssthresh, "mss": self.mss, **extra}
+        return Change(key, tuple(args.items()))

@@ -1,0 +1,71 @@
+"""A bottleneck link: a rate, a propagation delay and a drop-tail queue that several flows share.
+
+Segments of the endpoints it serves (``senders``) wait in one FIFO queue and leave it one after
+another at ``rate``; a segment that finds the queue full is dropped (drop-tail), which is where
+the losses of congestion control come from.  Virtual time only; no randomness.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ..model.errors import ScenarioError
+
+
+@dataclass(frozen=True, slots=True)
+class BottleneckParams:
+    """The ``[bottleneck]`` table of a scenario."""
+
+    rate: float  # bits per second
+    delay: float = 0.0  # propagation delay across the bottleneck, seconds (added to the link's latency)
+    queue: int = 100  # packets the queue holds, the one being sent included
+    queue_bytes: int | None = None  # or a limit in bytes (IP packets), if given
+    senders: tuple[str, ...] = ()  # the endpoints whose segments cross it
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rate, int | float) or isinstance(self.rate, bool) or self.rate <= 0:
+            raise ScenarioError(f"bottleneck rate must be a positive number of bits per second, not {self.rate!r}")
+        if not isinstance(self.delay, int | float) or self.delay < 0:
+            raise ScenarioError(f"bottleneck delay must be 0 or more seconds, not {self.delay!r}")
+        if not isinstance(self.queue, int) or self.queue < 1:
+            raise ScenarioError(f"bottleneck queue must be at least 1 packet, not {self.queue!r}")
+        if self.queue_bytes is not None and (not isinstance(self.queue_bytes, int) or self.queue_bytes < 1):
+            raise ScenarioError(f"bottleneck queue_bytes must be at least 1 byte, not {self.queue_bytes!r}")
+
+
+class DropTailQueue:
+    """The queue in front of the bottleneck and the packets it still holds."""
+
+    def __init__(self, params: BottleneckParams) -> None:
+        self.params = params
+        self._held: deque[tuple[float, int]] = deque()  # (when it has left the queue, its size)
+        self._bytes = 0
+        self.dropped = 0
+        self.peak = 0  # the most packets held at once
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def enter(self, size: int, now: float) -> float | None:
+        """A packet of ``size`` bytes arrives: how long until it reaches the far end, or None: dropped."""
+        held = self._held
+        while held and held[0][0] <= now:
+            self._bytes -= held.popleft()[1]
+        p = self.params
+        if len(held) >= p.queue or (p.queue_bytes is not None and self._bytes + size > p.queue_bytes):
+            self.dropped += 1
+            return None
+        start = max(held[-1][0], now) if held else now
+        leaves = start + size * 8 / p.rate
+        held.append((leaves, size))
+        self._bytes += size
+        self.peak = max(self.peak, len(held))
+        return leaves - now + p.delay
+
+    def describe_full(self) -> str:
+        p = self.params
+        limit = f"{p.queue_bytes} bytes" if p.queue_bytes is not None else f"{p.queue} packets"
+        return (
+            f"the bottleneck's queue is full ({len(self._held)} packets, limit {limit}): drop-tail drops the newcomer"
+        )

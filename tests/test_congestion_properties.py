@@ -1,0 +1,59 @@
+"""Congestion control under random loss, duplication and reordering on a bottleneck: invariants."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator import Endpoint, EndpointConfig, LinkParams, Network
+from simulator.model.congestion import Algorithm
+from simulator.sim.app import request_reply
+from simulator.sim.bottleneck import BottleneckParams
+from simulator.sim.scenario import pattern_bytes
+
+MSS = 500
+links = st.builds(
+    LinkParams,
+    latency=st.floats(min_value=0.001, max_value=0.1),
+    jitter=st.floats(min_value=0.0, max_value=0.05),
+    loss=st.floats(min_value=0.0, max_value=0.2),
+    duplicate=st.floats(min_value=0.0, max_value=0.1),
+    reorder=st.floats(min_value=0.0, max_value=0.2),
+)
+bottlenecks = st.builds(
+    BottleneckParams,
+    rate=st.floats(min_value=1e5, max_value=1e7),
+    delay=st.floats(min_value=0.0, max_value=0.05),
+    queue=st.integers(1, 40),
+    senders=st.just(("client", "server")),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**16),
+    c2s=links,
+    s2c=links,
+    bottleneck=bottlenecks,
+    size=st.integers(1, 60_000),
+    algorithm=st.sampled_from([Algorithm.RENO, Algorithm.CUBIC]),
+    initial_window=st.sampled_from([None, 1, 10]),
+)
+def test_a_bottleneck_with_random_faults_never_delivers_data_wrong_nor_shrinks_cwnd_below_one_mss(
+    seed, c2s, s2c, bottleneck, size, algorithm, initial_window
+):
+    retries = {"data_retries": 40, "syn_retries": 40, "synack_retries": 40}
+    cfg = EndpointConfig(mss=MSS, congestion=algorithm, initial_window=initial_window, msl=1.0, **retries)
+    net = Network(seed=seed, bottleneck=bottleneck)
+    client = Endpoint("client", "10.0.0.1", 40000, 1000, cfg)
+    server = Endpoint("server", "10.0.0.2", 80, 5000, cfg)
+    request, reply = pattern_bytes(size), pattern_bytes(size // 3 + 1)[::-1]
+    client_script, server_script = request_reply(request, reply)
+    net.add(client, client_script)
+    net.add(server, server_script)
+    net.set_link("client", "server", c2s)
+    net.set_link("server", "client", s2c)
+    trace = net.run(max_events=400_000)
+    assert bytes(net.apps["server"].read_data) == request
+    assert bytes(net.apps["client"].read_data) == reply
+    windows = [v.cwnd for e in trace if (v := e.view(e.endpoint)) is not None and v.cwnd is not None]
+    assert windows, "the congestion window was never seen"
+    assert min(windows) >= MSS

@@ -1,0 +1,311 @@
+"""Congestion control (RFC 5681, 3465, 6582, 6928, 9438): one test per rule, driven by hand.
+
+The client sends; the tests play the server's ACKs themselves, so every window is visible.
+"""
+
+import pytest
+
+from simulator import ScenarioError
+from simulator.model.congestion import Algorithm, Congestion, Phase, initial_window
+from simulator.model.keys import CongestionKey
+from simulator.model.seq import SeqNum
+from simulator.sim.scenario import parse
+
+from .conftest import Wire, make_pair, seg
+
+MSS = 1000
+DATA = b"x" * 200_000
+
+
+def sender(algorithm: str = "reno", **config: object) -> Wire:
+    """An established pair whose client has ``algorithm`` and a 1000-byte MSS, nothing sent yet."""
+    w = make_pair(congestion=Algorithm(algorithm), mss=MSS, **config)
+    w.handshake()
+    return w
+
+
+def ack(w: Wire, upto: int) -> list:
+    """The server acknowledges up to ``upto`` (absolute); returns what the client sends in answer."""
+    return w.deliver(seg(w.server, w.client, 5001, upto), w.client)
+
+
+# ------------------------------------------------------------------ initial window
+def test_the_initial_window_is_ten_segments():
+    # RFC 6928 section 2 (Linux's and FreeBSD's TCP_INIT_CWND): IW = 10 segments
+    w = sender()
+    w.client.send(DATA, 0.0)
+    assert [len(s.payload) for s in w.out(w.client)] == [MSS] * 10
+    assert w.client.cc.cwnd == 10 * MSS
+
+
+@pytest.mark.parametrize(("mss", "segments"), [(1000, 4), (1095, 4), (1460, 3), (2190, 3), (4000, 2)])
+def test_rfc5681_initial_window_is_two_to_four_segments_by_mss(mss, segments):
+    # RFC 5681 section 3.1: IW = 4 SMSS up to 1095 bytes, 3 up to 2190, else 2
+    assert initial_window(mss, None) == segments * mss
+
+
+def initial_window_after_lost_syns(lost: int, **config: object) -> int:
+    w = make_pair(congestion=Algorithm.RENO, mss=MSS, **config)
+    w.server.listen(0.0)
+    w.client.connect(w.server.addr, w.server.port, 0.0)
+    w.out(w.client)
+    for i in range(lost):  # each SYN is lost: the timer sends it again
+        (syn,) = w.tick(w.client, 2.0 ** (i + 1) - 1)  # at 1 s, then 3 s (the RTO doubles)
+    (syn_ack,) = w.deliver(syn, w.server)
+    w.deliver(syn_ack, w.client)
+    return w.client.cc.cwnd
+
+
+def test_after_a_lost_syn_the_initial_window_is_one_segment():
+    # RFC 5681 section 3.1: "the initial window ... after a correctly transmitted SYN MUST be one segment"
+    assert initial_window_after_lost_syns(1, lost_syn_window_after=1) == MSS
+
+
+def test_linux_keeps_its_initial_window_after_one_lost_syn_but_not_two():
+    # Linux's tcp_init_transfer: cwnd = 1 only after more than one SYN retransmission (RFC 6298's 1 s RTO)
+    assert initial_window_after_lost_syns(1) == 10 * MSS
+    assert initial_window_after_lost_syns(2) == MSS
+
+
+def test_without_congestion_control_the_whole_peer_window_goes_at_once():
+    # congestion = "none": RFC 9293's flow control alone, as in the first lessons
+    w = sender("none")
+    w.client.send(DATA, 0.0)
+    assert sum(len(s.payload) for s in w.out(w.client)) == 65535
+    assert w.client.tcb().cwnd is None
+
+
+# ------------------------------------------------------------------ slow start
+def test_slow_start_adds_one_mss_per_mss_acknowledged():
+    # RFC 5681 section 3.1, equation 2: cwnd += min(N, SMSS)
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    answer = ack(w, 1001 + MSS)
+    assert w.client.cc.cwnd == 11 * MSS
+    assert [len(s.payload) for s in answer] == [MSS, MSS]  # one for the segment that left, one for the growth
+
+
+def test_slow_start_counts_bytes_but_at_most_two_mss_per_ack():
+    # RFC 3465 section 2.3: an ACK of five segments (a stretch ACK) adds L = 2 SMSS, not 5
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    ack(w, 1001 + 5 * MSS)
+    assert w.client.cc.cwnd == 12 * MSS
+
+
+def test_slow_start_doubles_the_window_each_round_trip():
+    # RFC 5681 section 3.1: every segment of a round is acknowledged, so cwnd doubles
+    w = sender()
+    w.client.send(DATA, 0.0)
+    sent = w.out(w.client)
+    flights = []
+    for _ in range(3):
+        flights.append(len(sent))
+        sent = [answer for s in sent for answer in ack(w, int(s.end))]
+    assert flights == [10, 20, 40]
+
+
+def test_slow_start_stops_at_ssthresh():
+    # RFC 5681 section 3.1: slow start while cwnd < ssthresh, then congestion avoidance
+    w = sender()
+    w.client.cc.ssthresh = 11 * MSS
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    ack(w, 1001 + 2 * MSS)
+    assert w.client.cc.cwnd == 11 * MSS  # not 12: capped at ssthresh
+
+
+# ------------------------------------------------------------------ congestion avoidance
+def test_congestion_avoidance_adds_one_mss_per_window_acknowledged():
+    # RFC 5681 section 3.1 with byte counting (RFC 3465 section 2.1): + SMSS once cwnd bytes are ACKed
+    w = sender()
+    w.client.cc.ssthresh = 10 * MSS
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    for i in range(1, 10):
+        ack(w, 1001 + i * MSS)
+        assert w.client.cc.cwnd == 10 * MSS
+    ack(w, 1001 + 10 * MSS)
+    assert w.client.cc.cwnd == 11 * MSS
+
+
+# ------------------------------------------------------------------ fast retransmit and recovery
+def lose_first_segment(w: Wire) -> list:
+    """Ten segments out, the first lost, three duplicate ACKs back; returns what the client sends."""
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    sent = []
+    for _ in range(3):
+        sent += ack(w, 1001)
+    return sent
+
+
+def test_the_third_duplicate_ack_halves_the_flight_and_resends_the_segment():
+    # RFC 5681 section 3.2 steps 2 and 3: ssthresh = max(FlightSize / 2, 2 SMSS), cwnd = ssthresh + 3 SMSS
+    w = sender()
+    sent = lose_first_segment(w)
+    assert [(int(s.seq), len(s.payload)) for s in sent] == [(1001, MSS)]
+    assert w.client.cc.ssthresh == 5 * MSS
+    assert w.client.cc.cwnd == 8 * MSS
+    assert w.client.cc.phase is Phase.FAST_RECOVERY
+
+
+def test_each_further_duplicate_ack_inflates_cwnd_and_lets_new_data_out():
+    # RFC 5681 section 3.2 step 4: cwnd += SMSS per duplicate ACK; new data goes when cwnd allows
+    w = sender()
+    lose_first_segment(w)
+    sent = []
+    for _ in range(5):
+        sent += ack(w, 1001)
+    assert w.client.cc.cwnd == 13 * MSS
+    assert [int(s.seq) for s in sent] == [11001, 12001, 13001]  # FlightSize 10 segments: 3 more fit
+
+
+def test_a_partial_ack_resends_the_next_hole_and_deflates():
+    # RFC 6582 section 3.2 step 5: the first unacknowledged segment goes again; cwnd -= acked, += SMSS
+    w = sender()
+    lose_first_segment(w)
+    before = w.client.cc.cwnd
+    answer = ack(w, 1001 + 3 * MSS)  # the resent segment and two more arrived; segment 4 is missing too
+    assert int(answer[0].seq) == 1001 + 3 * MSS
+    assert w.client.cc.cwnd == before - 3 * MSS + MSS
+    assert w.client.cc.phase is Phase.FAST_RECOVERY
+
+
+def test_a_full_ack_ends_recovery_with_cwnd_at_ssthresh():
+    # RFC 6582 section 3.2 step 6: an ACK that covers recover deflates cwnd to ssthresh
+    w = sender()
+    lose_first_segment(w)
+    ack(w, 1001 + 10 * MSS)
+    assert w.client.cc.phase is Phase.OPEN
+    assert w.client.cc.cwnd == w.client.cc.ssthresh == 5 * MSS
+
+
+def test_no_second_reduction_for_duplicate_acks_below_recover():
+    # RFC 6582 section 3.2 step 1 (and section 4): one reduction per window of data
+    cc = Congestion(Algorithm.RENO, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.on_timeout(10 * MSS, SeqNum(20_000), first=True)
+    cc.on_ack(MSS, 10 * MSS, SeqNum(12_000), 1.0, 0.1)  # slow start again after the timeout, below recover
+    resend, _ = cc.on_duplicate_ack(3, 4 * MSS, SeqNum(12_000), SeqNum(20_000))
+    assert not resend and cc.ssthresh == 5 * MSS
+
+
+def test_cwnd_never_falls_below_one_mss_in_recovery():
+    # RFC 6582's deflation could cross zero on a large partial ACK; a sender always keeps one segment
+    cc = Congestion(Algorithm.RENO, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.on_duplicate_ack(3, 10 * MSS, SeqNum(1000), SeqNum(11_000))
+    cc.on_ack(9 * MSS, 10 * MSS, SeqNum(10_000), 0.2, 0.1)
+    assert cc.cwnd >= MSS
+
+
+# ------------------------------------------------------------------ timeout
+def test_a_timeout_sets_the_loss_window_and_halves_ssthresh():
+    # RFC 5681 section 3.1, equation 4: ssthresh = max(FlightSize / 2, 2 SMSS); cwnd = LW = 1 SMSS
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    (again,) = w.tick(w.client, 1.0)
+    assert int(again.seq) == 1001
+    assert (w.client.cc.cwnd, w.client.cc.ssthresh) == (MSS, 5 * MSS)
+
+
+def test_after_a_timeout_the_lost_window_goes_again_in_slow_start():
+    # RFC 5681 section 3.1: slow start after the loss window; everything sent before the timeout counts as lost
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    w.tick(w.client, 1.0)
+    answer = ack(w, 1001 + MSS)
+    assert [int(s.seq) for s in answer] == [2001, 3001]  # cwnd 2: two of the lost segments, in order
+    assert all(s.seq < 11001 for s in answer)
+
+
+def test_a_second_timeout_keeps_ssthresh():
+    # RFC 5681 section 3.1: when the retransmission is lost too, ssthresh is not lowered again
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    w.tick(w.client, 1.0)
+    w.tick(w.client, 3.0)
+    assert (w.client.cc.cwnd, w.client.cc.ssthresh) == (MSS, 5 * MSS)
+
+
+# ------------------------------------------------------------------ CUBIC
+def test_cubic_reduces_by_beta_on_loss():
+    # RFC 9438 section 4.6: ssthresh = cwnd * beta_cubic (0.7), W_max = cwnd
+    w = sender("cubic")
+    lose_first_segment(w)
+    assert w.client.cc.ssthresh == 7 * MSS
+    assert w.client.cc.w_max == 10
+
+
+def test_cubic_fast_convergence_lowers_w_max_when_losses_come_sooner():
+    # RFC 9438 section 4.7: a loss below the last W_max sets W_max = cwnd * (1 + beta) / 2
+    cc = Congestion(Algorithm.CUBIC, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.on_duplicate_ack(3, 10 * MSS, SeqNum(1000), SeqNum(11_000))
+    cc.on_ack(10 * MSS, 10 * MSS, SeqNum(11_000), 0.2, 0.1)  # full ACK: cwnd = 7 MSS
+    cc.on_duplicate_ack(3, 7 * MSS, SeqNum(12_000), SeqNum(18_000))
+    assert cc.w_max == pytest.approx(7 * 1.7 / 2)
+
+
+def test_cubic_grows_concave_towards_w_max_then_convex_beyond():
+    # RFC 9438 section 4.2: W(t) = C (t - K)^3 + W_max: fast, slow near W_max (t = K), fast again
+    cc = Congestion(Algorithm.CUBIC, 100)
+    cc.start(MSS, syn_lost=False)
+    cc.on_duplicate_ack(3, 100 * MSS, SeqNum(1000), SeqNum(101_000))
+    cc.on_ack(100 * MSS, 100 * MSS, SeqNum(101_000), 0.0, 0.1)
+    now, una, samples = 0.0, 101_000, []
+    while now < 12:  # an ACK per segment, a window per 100 ms round trip
+        for _ in range(cc.cwnd // MSS):
+            una += MSS
+            cc.on_ack(MSS, cc.cwnd, SeqNum(una), now, 0.1)
+        samples.append(cc.cwnd // MSS)
+        now += 0.1
+    k = ((100 - 70) / 0.4) ** (1 / 3)  # 4.2 s
+
+    def at(t: float) -> int:
+        return samples[round(t * 10)]
+
+    assert at(1.0) - at(0.0) > at(k - 0.2) - at(k - 1.2)  # concave: slowing down towards W_max
+    assert 95 <= at(k) <= 105  # at t = K the window is back at W_max
+    assert at(k + 3) - at(k + 2) > at(k + 1) - at(k)  # convex: probing beyond W_max faster and faster
+
+
+def test_cubic_is_at_least_as_fast_as_reno_in_the_reno_friendly_region():
+    # RFC 9438 section 4.3: with a short RTT and small W_max, cwnd follows W_est, Reno's pace
+    cc = Congestion(Algorithm.CUBIC, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.on_duplicate_ack(3, 10 * MSS, SeqNum(1000), SeqNum(11_000))
+    cc.on_ack(10 * MSS, 10 * MSS, SeqNum(11_000), 0.0, 0.001)
+    seen = []
+    una = 11_000
+    for i in range(20):
+        for _ in range(cc.cwnd // MSS):
+            una += MSS
+            seen += [c.key for c in cc.on_ack(MSS, cc.cwnd, SeqNum(una), i * 0.001, 0.001)]
+    assert CongestionKey.CUBIC_RENO_FRIENDLY in seen
+    assert cc.cwnd >= 7 * MSS + 10 * MSS * 0.5  # about alpha (0.53) MSS per round for 20 rounds
+
+
+def test_linux_uses_cubic_freebsd_reno_and_the_rfc_and_simple_profiles_none():
+    from simulator.model.profiles import PROFILES
+
+    got = {name: p.config.congestion for name, p in PROFILES.items()}
+    assert got == {"linux": Algorithm.CUBIC, "simple": Algorithm.NONE, "rfc": Algorithm.NONE, "freebsd": Algorithm.RENO}
+
+
+# ------------------------------------------------------------------ bad input
+def test_an_unknown_algorithm_is_one_clear_error():
+    text = '[endpoint.a]\ncongestion = "vegas"\nscript = []\n'
+    with pytest.raises(ScenarioError, match=r'congestion must be "none", "reno", "cubic", not .vegas.'):
+        parse(text)
+
+
+def test_an_initial_window_of_zero_is_refused():
+    with pytest.raises(ScenarioError, match=r"initial_window must be 1\.\.1000 segments"):
+        parse("[endpoint.a]\ninitial_window = 0\nscript = []\n")

@@ -1,0 +1,171 @@
+"""Slow start as Linux does it: the segments sent per round trip, kernel against model (issue 21).
+
+Two namespaces joined by a veth pair; the receiver's ACKs leave through a ``tbf`` that spaces
+them (netem may be absent, tbf is enough), so each round trip is a clear train of ACKs and the
+data each ACK releases goes out at once.  The sender's socket sets its
+algorithm (TCP_CONGESTION, what ``net.ipv4.tcp_congestion_control`` sets for all); offloads are off so that segments are MSS-sized.  The
+model runs the same transfer with the same ACK path (a bottleneck on the server's segments)
+and must send the same number of new segments in each of the first rounds of slow start.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.live.namespace import Namespace, tcpdump
+from simulator.live.pytest_plugin import namespace_or_skip
+from simulator.sim.scenario import parse
+from simulator.sim.trace import EventKind
+
+from .test_linux_fidelity import read_pcap
+
+pytestmark = [pytest.mark.live, pytest.mark.external, pytest.mark.slow]
+
+PORT = 5001
+SENDER, RECEIVER = "10.231.0.1", "10.231.0.2"
+SIZE = 600_000  # (2-4 MB would take half a minute behind the ACK path's 6.4 ms per ACK)
+ACK_RATE = "100kbit"  # an ACK of 80 bytes every 6.4 ms: a round trip is a train of ACKs
+
+SERVER = f"""
+import socket
+s = socket.socket()
+s.bind(("{RECEIVER}", {PORT}))
+s.listen()
+print("ready", flush=True)
+c, _ = s.accept()
+c.sendall(bytes(400))  # it empties the tbf's bucket: the first ACK of data waits 6 ms, after the initial window
+while c.recv(1 << 20):
+    pass
+c.close()
+"""
+# Corked, with room for everything in the send buffer, so that the whole transfer is queued before
+# the first segment leaves: what goes out is then limited by cwnd alone, as in the model.
+CLIENT = """
+import socket
+c = socket.socket()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"{algorithm}")
+c.setsockopt(socket.SOL_SOCKET, 32, 4 * {size})  # SO_SNDBUFFORCE
+c.connect(("{receiver}", {port}))
+got = 0
+while got < 400:  # the server speaks first (see SERVER)
+    got += len(c.recv(400 - got))
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+c.sendall(bytes({size}))
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+c.close()
+"""
+MODEL = """
+name = "linux_slow_start"
+until = 120
+[network]
+latency = 0.00005
+[bottleneck]
+rate = 100e3
+queue = 100000
+from = ["server"]
+[endpoint.client]
+address = "10.231.0.1"
+congestion = "{algorithm}"
+timestamps = true
+script = ["connect server", "send {size}", "close"]
+[endpoint.server]
+address = "10.231.0.2"
+timestamps = true
+script = ["listen", "wait_for_eof", "close"]
+"""
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Namespace, Namespace, str, str]]:
+    """Two namespaces, a veth between them (sender's end, receiver's end), both deleted afterwards."""
+    namespace_or_skip(["tcpdump", "tc", "ethtool"], "run the congestion control test against Linux")
+    a_if, b_if = f"tcc{os.getpid() % 100000}a", f"tcc{os.getpid() % 100000}b"
+    with Namespace() as a, Namespace() as b:
+        subprocess.run(["ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if], check=True)
+        for ns, dev, addr in ((a, a_if, SENDER), (b, b_if, RECEIVER)):
+            subprocess.run(["ip", "link", "set", dev, "netns", ns.name], check=True)
+            ns.run(["ip", "addr", "add", f"{addr}/24", "dev", dev])
+            ns.run(["ip", "link", "set", dev, "up"])
+            ns.run(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"])
+        # TCP small queues would hold back part of the initial window until the veth's peer has taken
+        # the first segments (a loaded machine then shows 5 + 5): let the whole window go at once
+        a.run(["sysctl", "-qw", "net.ipv4.tcp_limit_output_bytes=4194304"])
+        b.run(["tc", "qdisc", "add", "dev", b_if, "root", "tbf", "rate", ACK_RATE, "burst", "600", "limit", "1000000"])
+        yield a, b, a_if, b_if
+
+
+def kernel_rounds(pair: tuple[Namespace, Namespace, str, str], algorithm: str, pcap: Path) -> list[int]:
+    a, b, a_if, _ = pair
+    # TCP_CONGESTION on the socket: a namespace may only set the algorithms its
+    # tcp_allowed_congestion_control lists by sysctl (cubic is refused in some), the socket option takes any
+    client = CLIENT.format(algorithm=algorithm, receiver=RECEIVER, port=PORT, size=SIZE)
+    with tcpdump(a.command([]), pcap, f"tcp port {PORT}", 128, interface=a_if):
+        server = subprocess.Popen(b.command([sys.executable, "-c", SERVER]), stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        subprocess.run(a.command([sys.executable, "-c", client]), check=True, timeout=60)
+        server.wait(timeout=60)
+    packets = read_pcap(pcap)
+    client_port = next(p[0] for p in packets if p[1] == PORT)
+    iss = next(p[3] for p in packets if p[0] == client_port and p[2] == "S")
+    stream = []  # ("data", end) or ("ack", ack), relative to the ISS, in capture order
+    for sport, _dport, flags, seq, ack, length in packets:
+        if sport == client_port and length:
+            stream.append(("data", (seq - iss + length) % (1 << 32)))
+        elif sport == PORT and "A" in flags:
+            stream.append(("ack", (ack - iss) % (1 << 32)))
+    return rounds(stream)
+
+
+def model_rounds(algorithm: str) -> list[int]:
+    trace = parse(MODEL.format(algorithm=algorithm, size=SIZE)).run()
+    iss = next(i.isn for i in trace.endpoints if i.name == "client")
+    stream = []
+    for e in trace:
+        seg = e.segment
+        if seg is None:
+            continue
+        if e.kind == EventKind.SEND and e.endpoint == "client" and seg.payload:
+            stream.append(("data", seg.end.since(iss)))
+        elif e.kind == EventKind.DELIVER and e.endpoint == "client" and seg.flags & 16:
+            stream.append(("ack", seg.ack.since(iss)))
+    return rounds(stream)
+
+
+def rounds(stream: list[tuple[str, int]]) -> list[int]:
+    """New segments per round trip: a round ends when the ACK of its first segment arrives."""
+    out: list[int] = []
+    count, marker, highest = 0, None, 0
+    for what, n in stream:
+        if what == "data" and n > highest:  # new data (a retransmission is not counted)
+            highest = n
+            marker = n if marker is None else marker
+            count += 1
+        elif what == "ack" and marker is not None and n >= marker:
+            out.append(count)
+            count, marker = 0, None
+    return out
+
+
+# Linux varies from run to run on this loaded veth: when the first ACK is captured while the initial
+# window is still leaving (the sender's softirq interleaved), the rounds read 5, 15, 30 instead of
+# 10, 20, 40 (the same window, the round's boundary one ACK earlier).  The model gives the first.
+VARIANTS = ([10, 20, 40], [5, 15, 30])
+# CUBIC: Linux's HyStart leaves slow start early once the ACK train's delay grows (the third round is
+# 28, not 40); the model has no HyStart, so only the rounds before it are compared.
+ROUNDS = {"reno": 3, "cubic": 2}
+
+
+@pytest.mark.parametrize("algorithm", ["reno", "cubic"])
+def test_slow_start_sends_what_linux_sends_in_each_round_trip(pair, tmp_path, algorithm):
+    kernel = kernel_rounds(pair, algorithm, tmp_path / f"{algorithm}.pcap")
+    model = model_rounds(algorithm)
+    print(f"\n{algorithm}: segments per round trip\n  kernel {kernel[:8]}\n  model  {model[:8]}")
+    n = ROUNDS[algorithm]
+    assert model[:n] == VARIANTS[0][:n]
+    assert kernel[:n] in [v[:n] for v in VARIANTS]
