@@ -447,7 +447,6 @@ flags = "S"
 count = 3
 [endpoint.client]
 isn = 1000
-profile = "rfc"  # RFC 6298 5.5 (Linux 6.5+ first waits 1 s four times: tcp_syn_linear_timeouts)
 script = ["connect server"]
 [endpoint.server]
 isn = 5000
@@ -558,13 +557,11 @@ name = "scaled"
 profile = "simple"  # the window is the buffer (Linux also rounds it to whole segments)
 [endpoint.client]
 isn = 1000
-profile = "rfc"  # the whole buffer offered at once (Linux grows its window with the data)
 script = ["connect server", "send 3000", "close"]
 window = 200000
 window_scale = 3
 [endpoint.server]
 isn = 5000
-profile = "rfc"
 script = ["listen", "wait_for_eof", "close"]
 window = 200000
 window_scale = 3
