@@ -285,8 +285,9 @@ def figure(trace: Trace, *, relative: bool = False, look: Look | None = None) ->
         fixed.append(
             ax.text(-0.33, y, f"{t:.3f} s", ha="left", va="center", fontsize=7.5, color=MUTED, family=FONT["family"])
         )
+    hints = []  # the "≈ 1 s later" marks: placed last, where arrows leave room
     for y, skipped in lay.breaks:
-        fixed.append(
+        hints.append(
             ax.text(
                 0.5,
                 y,
@@ -310,6 +311,9 @@ def figure(trace: Trace, *, relative: bool = False, look: Look | None = None) ->
         placer.block(text)
     for text, candidates in brackets + labels:
         placer.place(text, candidates)
+    for hint in hints:
+        y = hint.get_position()[1]
+        placer.place_or_hide(hint, [(x, y, 0.0) for x in (0.5, 0.3, 0.7, 0.15, 0.85)])
     return fig
 
 
@@ -378,7 +382,8 @@ def _draw_arrow(ax: Axes, arrow: Arrow, xs: dict[str, float], names: list[str]) 
         xm, ym = x0 + (x1 - x0) * 0.55, y0 + (y1 - y0) * 0.55
         ax.plot([x0, xm], [y0, ym], color=c, lw=1.4, ls=style)
         ax.plot([xm], [ym], marker="x", markersize=11, mew=2.5, color=LOST)
-        along: tuple[float, ...] = (0.3, 0.22, 0.38, 0.15, 0.45, 0.75, 0.85, 0.65)  # before the cross, else beyond
+        # before the cross, else beyond it where the arrow would have gone
+        along: tuple[float, ...] = (0.3, 0.22, 0.38, 0.15, 0.45, 0.75, 0.85, 0.65, 0.1, 0.95, 0.55, 0.05)
     elif arrow.cut:  # on its way where the drawing ends
         ax.plot([x0, x1 * 0.5 + x0 * 0.5], [y0, (y0 + y1) / 2], color=c, lw=1.4, ls=style)
         ax.plot([x0 * 0.5 + x1 * 0.5, x1], [(y0 + y1) / 2, y1], color=c, lw=1.0, ls=":")

@@ -112,3 +112,15 @@ class Placer:
             text.set_rotation(rotation)
         self.block(text)
         return False
+
+    def place_or_hide(self, text: Text, candidates: Sequence[tuple[float, float, float]]) -> bool:
+        """Like ``place``, but a text that finds no free place is not drawn (for hints that
+        the drawing says otherwise too, such as a retransmission's tag on its coloured bar)."""
+        for x, y, rotation in candidates:
+            text.set_position((x, y))
+            text.set_rotation(rotation)
+            if self.free(text):
+                self.block(text)
+                return True
+        text.set_visible(False)
+        return False

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from ...model.keys import SendKey
 from ...model.segment import Flags
 from ...sim.trace import EventKind, Trace
 from .cwnd import mark_episodes
+from .placing import Placer
 from .style import FONT, LOST, MUTED, Look, colour
 
 
@@ -96,13 +98,16 @@ def figure(trace: Trace, look: Look | None = None) -> Figure:
     c = colour(0 if trace.endpoints and trace.endpoints[0].name == ts.sender else 1)
     cap = 0.004 * max(ts.end_time, 1)
     fast = {t for t, _ in ts.fast}
+    tags: list[Text] = []  # R and F beside the retransmitted bars; where they crowd, the colour says it alone
     for t, a, b, again in ts.sent:
         bar_colour, width = ("#D55E00", 2.2) if again else (c, 1.6)
         for xs, ys in (([t, t], [a, b]), ([t - cap, t + cap], [b, b]), ([t - cap, t + cap], [a, a])):
             ax.plot(xs, ys, color=bar_colour, lw=width)  # an I-bar: seq .. seq+len
         if again:
             tag = " F" if t in fast else " R"
-            ax.text(t, b, tag, color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
+            tags.append(
+                ax.text(t, b, tag, color="#D55E00", fontsize=9, fontweight="bold", va="bottom", family=FONT["family"])
+            )
     for t, a in ts.probes:
         ax.plot([t], [a], marker="D", markersize=7, color="#CC79A7", mec="black", mew=0.8, ls="none")
     for t, a, b in ts.lost:
@@ -158,6 +163,10 @@ def figure(trace: Trace, look: Look | None = None) -> Figure:
         ax.spines[spine].set_visible(False)
     ax.tick_params(colors=MUTED)
     look.apply_fonts(fig)
+    placer = Placer(fig)
+    for label in tags:
+        x, y = label.get_position()
+        placer.place_or_hide(label, [(x, y, 0.0)])
     return fig
 
 
