@@ -154,6 +154,16 @@ def test_no_tcp_in_a_capture_says_what_is_in_it_instead(tmp_path, capsys):
         assert "2 GRE" in err and "1 VXLAN" in err, err
 
 
+def test_check_in_parallel_names_what_it_did_not_read_as_one_worker_does(tmp_path, capsys):
+    gre = _ipv4(47, b"\x00\x00\x08\x00" + TCP_INSIDE)
+    path = _write(tmp_path, _pcap(101, [gre, gre, _udp(4789, bytes(8) + ETHERNET_TCP_INSIDE)]))
+    errors = []
+    for jobs in ("1", "2"):
+        assert main(["check", "--jobs", jobs, str(path)]) == 2
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1] and "2 GRE" in errors[1], errors
+
+
 def test_check_json_of_a_capture_without_tcp_is_still_a_document(tmp_path, capsys):
     import json
 

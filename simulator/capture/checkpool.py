@@ -271,6 +271,6 @@ def check_parallel(
         raise CaptureError(damage[0])
     # every worker read every packet; each followed its own connections
     tally.packets, tally.skipped = finals[0].packets, finals[0].skipped
-    tally.captured_bytes, tally.links = finals[0].captured_bytes, finals[0].links
+    tally.captured_bytes, tally.links, tally.unread = finals[0].captured_bytes, finals[0].links, finals[0].unread
     tally.tcp = sum(final.tcp for final in finals)
     tally.connections = sum(final.connections for final in finals)
