@@ -90,3 +90,42 @@ def test_random_lossy_runs_agree_but_for_the_understood_differences(tmp_path, se
     trace = load("fast_retransmit").with_options(seed=seed, loss=0.15).run()
     for at in ("client", "server"):
         assert_agreement(tmp_path, f"fast_retransmit seed {seed}", trace, at)
+
+
+def _tshark_in_flight(path) -> dict[int, int]:
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-T", "fields", "-e", "frame.number", "-e", "tcp.analysis.bytes_in_flight"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {int(n): int(v) for n, v in (line.split("\t") for line in out.splitlines()) if v}
+
+
+@pytest.mark.parametrize(
+    "name", ["data_transfer", "fast_retransmit", "lost_data_retransmit", "slow_start", "zero_window"]
+)
+def test_bytes_in_flight_are_wiresharks(tmp_path, name):
+    # check --json reports tcp.analysis.bytes_in_flight for each data segment, as Wireshark counts it
+    import json
+    import sys
+
+    tool_or_skip("tshark")
+    trace = load(name).run()
+    # captured where the data is sent: on the receiver's side of a loss, Wireshark does not count a
+    # segment that follows the gap, nor the one before it, where the model does
+    for endpoint in [e for e in trace.endpoints if e.name == "client"]:
+        path = tmp_path / f"{name}-{endpoint.name}.pcap"
+        export(trace, path, at=endpoint.name)
+        theirs = _tshark_in_flight(path)
+        result = subprocess.run(
+            [sys.executable, "-m", "simulator", "check", "--json", str(path)], capture_output=True, text=True
+        )
+        ours = {
+            p["number"]: p["bytes_in_flight"]
+            for c in json.loads(result.stdout)["connections"]
+            for p in c["packets"]
+            if p["bytes_in_flight"] is not None
+        }
+        assert ours == theirs, f"{endpoint.name}: ours {ours}, tshark {theirs}"
+        assert theirs or not any(p.segment.payload for p in trace.of_kind("send")), "nothing compared"

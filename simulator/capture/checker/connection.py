@@ -159,11 +159,11 @@ _PAIR_NUMBER = {pair: n for n, pair in enumerate(_PAIR_LIST)}  # a pair as the s
 def _encode(p: PacketReport) -> tuple[Any, ...]:
     # marshal writes plain strings only: a label (a StrEnum) goes as its word, and comes back as one
     labels = tuple(map(str, p.labels))
-    return (*p[:8], labels, _PAIR_NUMBER[p.before], _PAIR_NUMBER[p.after], str(p.why), p.departure)
+    return (*p[:8], labels, _PAIR_NUMBER[p.before], _PAIR_NUMBER[p.after], str(p.why), p.departure, p.in_flight)
 
 
 def _decode(f: Any) -> PacketReport:
-    return PacketReport._make((*f[:9], _PAIR_LIST[f[9]], _PAIR_LIST[f[10]], f[11], f[12]))
+    return PacketReport._make((*f[:9], _PAIR_LIST[f[9]], _PAIR_LIST[f[10]], f[11], f[12], f[13]))
 
 
 _NEAR = 1 << 30  # the look-ahead keeps numbers within a quarter of the sequence space of where checking is
@@ -230,6 +230,16 @@ def _far(value: int, where: int) -> bool:
     return _NEAR <= _sub(value, where) & MASK <= _BEHIND
 
 
+def _in_flight(p: Packet, sender: _Observer, receiver: _Observer) -> int | None:
+    """Bytes in flight after a data segment, as Wireshark counts them (tcp.analysis.bytes_in_flight): the
+    sender's highest sequence number sent so far less the highest the receiver has acknowledged."""
+    if not p.length or sender.nxt is None or receiver.acked is None:
+        return None
+    end = p.seq + p.length  # (a zero-window probe lies beyond SND.NXT as the observer keeps it)
+    top = end if _sub(end, sender.nxt) & MASK < 1 << 31 else sender.nxt
+    return _sub(top, receiver.acked) & MASK
+
+
 def _packet(
     conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], start: float, relative: bool
 ) -> PacketReport:
@@ -275,5 +285,6 @@ def _packet(
         after,
         explanation,
         departure,
+        _in_flight(p, sender, receiver),
     )
     return _tuple_new(PacketReport, fields)  # PacketReport(*fields) without its __new__ (a third of a microsecond)

@@ -63,6 +63,7 @@ def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[s
         after,
         why,
         departure,
+        _in_flight,
     ) in report.packets:
         acked = f" ack={ack}" if flags in _WITH_ACK else ""
         segment = f"{flags} seq={seq}{acked} len={length} win={window}"

@@ -29,6 +29,7 @@ class PacketReport(NamedTuple):
     after: tuple[State, State]
     why: str | Sentence  # its explanation, put into words when asked for (see sentences.py)
     departure: str | None = None
+    in_flight: int | None = None  # bytes sent and not yet acknowledged, this segment's too (data only)
 
     @property
     def explanation(self) -> str:
@@ -50,6 +51,7 @@ class PacketReport(NamedTuple):
             "after": [_TEXT[self.after[0]], _TEXT[self.after[1]]],
             "explanation": self.explanation,
             "departure": self.departure,
+            "bytes_in_flight": self.in_flight,  # Wireshark's tcp.analysis.bytes_in_flight
         }
 
 
