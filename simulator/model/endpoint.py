@@ -162,7 +162,8 @@ class Endpoint:
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
         self._keepalive_probes = 0  # keep-alive probes sent since then
-        self._oow_answered_at: float | None = None  # the last answer to a repeated SYN (tcp_oow_rate_limited)
+        self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
+        # segment (Linux's tcp_oow_rate_limited, one clock for both)
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
@@ -208,7 +209,7 @@ class Endpoint:
         profile's ``window_is_buffer`` says otherwise, as FreeBSD does for full
         connections; its embryonic passive ones keep the announced window).
         """
-        free = self.recv_buffer if self.config.auto_read else max(0, self.recv_buffer - len(self._readable))
+        free = self._free_space()
         if self.config.window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
             return free
         if self._initial_window:
@@ -218,11 +219,15 @@ class Endpoint:
             return wnd
         return min(free, 65535 << self.rcv_wscale)
 
+    def _free_space(self) -> int:
+        """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once)."""
+        return self.recv_buffer if self.config.auto_read else max(0, self.recv_buffer - len(self._readable))
+
     def _linux_window(self, free: int) -> int:
         """The window Linux offers (``__tcp_select_window``), with receiver SWS avoidance (RFC 9293 3.8.6.2.2).
 
-        Never more than the window chosen for the SYN (Linux's rcv_ssthresh, which it grows as a bulk
-        transfer goes on: not modelled).  When less than half the buffer is free the window shrinks in
+        Never more than rcv_ssthresh: the window chosen for the SYN, grown as a bulk transfer goes on
+        (``_grow_window``).  When less than half the buffer is free the window shrinks in
         whole units and closes below one segment; with scaling it is rounded up to the scale's unit,
         without it down to a whole number of the segments the peer sends.
         """
@@ -900,8 +905,7 @@ class Endpoint:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
         buffer may hold: the fixed SO_RCVBUF, or half the largest autotuned buffer (tcp_rmem[2])."""
         cfg = self.config
-        free = self.recv_buffer - (0 if cfg.auto_read else len(self._readable))
-        if self._rcv_ssthresh >= free:  # tcp_space(): no room to offer more
+        if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
         self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
@@ -1139,7 +1143,7 @@ class Endpoint:
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
         largest window the peer has announced, so that a small window still carries two segments."""
-        if self.config.half_window_segments and self.max_snd_wnd > 536:
+        if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             return max(min(self.snd_mss, self.max_snd_wnd // 2), 1)
         return self.snd_mss
 
@@ -1390,27 +1394,17 @@ class Endpoint:
         blocks: list[tuple[SeqNum, SeqNum]] = [self._dsack] if self._dsack is not None else []
         if self._ooo:
             base = self.rcv_nxt
-            ranges: list[list[SeqNum]] = []
+            rank = {start: i for i, start in enumerate(self._sack_recent)}
+            ranges: list[tuple[int, SeqNum, SeqNum]] = []  # (recency of its latest segment, start, end)
             for start in sorted(self._ooo, key=lambda s: SeqNum(s).since(base)):
                 seg = self._ooo[start]
-                if ranges and seg.seq.since(ranges[-1][1]) <= 0:
-                    if seg.end.since(ranges[-1][1]) > 0:
-                        ranges[-1][1] = seg.end
+                recent = rank.get(start, len(rank))
+                if ranges and seg.seq.since(ranges[-1][2]) <= 0:  # touches the block before: one block
+                    was, first, end = ranges[-1]
+                    ranges[-1] = (min(was, recent), first, seg.end if seg.end.since(end) > 0 else end)
                 else:
-                    ranges.append([seg.seq, seg.end])
-            rank = {start: i for i, start in enumerate(self._sack_recent)}
-
-            def recency(r: list[SeqNum]) -> int:
-                return min(
-                    (
-                        rank.get(s, len(rank))
-                        for s in self._ooo
-                        if SeqNum(s).since(r[0]) >= 0 and r[1].since(SeqNum(s)) > 0
-                    ),
-                    default=len(rank),
-                )
-
-            blocks += [(r[0], r[1]) for r in sorted(ranges, key=recency)]
+                    ranges.append((recent, seg.seq, seg.end))
+            blocks += [(first, end) for _, first, end in sorted(ranges, key=lambda r: r[0])]
         return tuple(blocks[: 3 if self._ts_ok else 4])
 
     def _acceptable(self, seg: Segment) -> bool:
