@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ...model.keys import CongestionKey
 from ...sim.trace import EventKind, Trace
-from .style import FONT, MUTED, colour, line_style
+from .style import FONT, MUTED, colour, frame, line_style
 
 # The keys that open and close a recovery episode (model/congestion.py).
 _ENTER = {CongestionKey.FAST_RECOVERY: "fast recovery", CongestionKey.FAST_RECOVERY_CUBIC: "fast recovery"}
@@ -120,19 +120,7 @@ def figure(trace: Trace) -> Figure:
     ax.grid(True, color="#dddddd", lw=0.6)
     if found:
         ax.legend(loc="upper left", fontsize=8.5, frameon=True)
-    fig.text(
-        0.5,
-        0.97,
-        f"{trace.scenario}: congestion window (cwnd), ssthresh and flight size",
-        ha="center",
-        va="top",
-        fontsize=12,
-        fontweight="bold",
-        family=FONT["family"],
-    )
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
-    ax.tick_params(colors=MUTED)
+    frame(fig, ax, f"{trace.scenario}: congestion window (cwnd), ssthresh and flight size", top=0.97)
     return fig
 
 

@@ -12,7 +12,7 @@ from ...model.segment import Flags
 from ...sim.trace import EventKind, Trace
 from .cwnd import mark_episodes
 from .placing import Placer
-from .style import FONT, LOST, MUTED, Look, colour
+from .style import FONT, LOST, MUTED, Look, colour, frame
 
 
 @dataclass(slots=True)
@@ -149,19 +149,7 @@ def figure(trace: Trace, look: Look | None = None) -> Figure:
     ax.grid(True, color="#dddddd", lw=0.6)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8.5, frameon=False)
     nothing = "" if any(b - a > 1 for _, a, b, _ in ts.sent) else " (no data in this run: only SYN/FIN)"
-    fig.text(
-        0.5,
-        0.985,
-        f"{trace.scenario}: time-sequence graph of {ts.sender} → {ts.receiver}{nothing}",
-        ha="center",
-        va="top",
-        fontsize=12,
-        fontweight="bold",
-        family=FONT["family"],
-    )
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
-    ax.tick_params(colors=MUTED)
+    frame(fig, ax, f"{trace.scenario}: time-sequence graph of {ts.sender} → {ts.receiver}{nothing}", top=0.985)
     look.apply_fonts(fig)
     placer = Placer(fig)
     for label in tags:
