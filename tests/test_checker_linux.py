@@ -26,6 +26,7 @@ from simulator.capture.labels import WIRESHARK, Label
 from simulator.capture.labels import parse as label_of
 from simulator.capture.scenario_from import scenario_from
 from simulator.sim.scenario import parse
+from tools import linux_conversations
 
 from .netns import namespace, tcpdump
 
@@ -433,23 +434,8 @@ def test_tcp_fast_open_data_on_the_syn_conforms_whether_the_server_takes_it_or_n
     assert ignored.packets[2].labels == ("retransmission",)  # Linux sends them again; Wireshark agrees
 
 
-SIMULTANEOUS_OPEN = """
-import socket, threading, time
-def bound(port):
-    s = socket.socket()
-    s.bind(("127.0.0.1", port))
-    return s
-a, b = bound(9001), bound(9002)
-t = threading.Thread(target=a.connect, args=(("127.0.0.1", 9002),))
-t.start()  # its SYNs are lost (the namespace's rule), so it is still in SYN-SENT when b's SYN comes
-time.sleep(0.2)
-b.connect(("127.0.0.1", 9001))
-t.join(5)
-a.sendall(b"from a")
-assert b.recv(6) == b"from a"
-a.close()
-b.close()
-"""
+# the program of tools/linux_conversations.py's simultaneous open (one copy for both)
+SIMULTANEOUS_OPEN = linux_conversations.HELPERS + linux_conversations.SIMULTANEOUS_OPEN
 
 
 def test_two_sockets_that_connect_to_each_other_make_a_simultaneous_open(first_syn_lost_netns, tmp_path):
