@@ -1,8 +1,10 @@
 """A deterministic discrete-event network that joins endpoints.
 
-Virtual time only.  Events sit in a heap ordered by (time, timer last, counter):
-at the same instant a timer comes after every other event, and the counter makes
-the others first-in first-out, so a run is the same every time.  All randomness comes from one ``random.Random(seed)``.
+Virtual time only.  Events sit in a heap ordered by (time, order, counter): at one
+instant what applications cause comes first, then timers, then (on a loopback
+network) what the timers sent and the applications' next steps (see ``_push``);
+the counter makes events of one order first-in first-out, so a run is the same
+every time.  All randomness comes from one ``random.Random(seed)``.
 """
 
 from __future__ import annotations
