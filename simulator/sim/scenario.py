@@ -343,9 +343,7 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
     names = list(endpoints_table)
     if not isinstance(data.get("profile_reason", ""), str):
         raise ScenarioError("profile_reason must be a string: why the scenario uses its profile")
-    top_profile = data.get("profile", DEFAULT_PROFILE)
-    if not isinstance(top_profile, str) or top_profile not in PROFILES:
-        raise ScenarioError(f"profile must be one of {', '.join(PROFILES)}, not {top_profile!r}")
+    top_profile = _profile_name(data.get("profile", DEFAULT_PROFILE), "")
     specs: list[EndpointSpec] = []
     for i, name in enumerate(names):
         specs.append(_endpoint(name, _table(endpoints_table[name], f"[endpoint.{name}]"), i, names, top_profile))
@@ -422,6 +420,13 @@ def _bottleneck(raw: Any, specs: list[EndpointSpec]) -> BottleneckParams:
         raise ScenarioError(f"[bottleneck]: {exc}") from None
 
 
+def _profile_name(value: Any, where: str) -> str:
+    """A profile's name as a scenario gives it (``where`` starts the error line)."""
+    if not isinstance(value, str) or value not in PROFILES:
+        raise ScenarioError(f"{where}profile must be one of {', '.join(PROFILES)}, not {value!r}")
+    return value
+
+
 def _endpoint(
     name: str, table: dict[str, Any], index: int, names: list[str], default_profile: str = DEFAULT_PROFILE
 ) -> EndpointSpec:
@@ -444,9 +449,7 @@ def _endpoint(
             if key == "congestion":
                 value = _algorithm(value, where)
             settings[attr] = value
-    profile_name = table.get("profile", default_profile)
-    if not isinstance(profile_name, str) or profile_name not in PROFILES:
-        raise ScenarioError(f"{where}: profile must be one of {', '.join(PROFILES)}, not {profile_name!r}")
+    profile_name = _profile_name(table.get("profile", default_profile), f"{where}: ")
     config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)
     port = table.get("port", SERVER_PORT if listens else 40000 + index)
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
