@@ -300,8 +300,9 @@ def _real(value: Any, key: str, where: str, *, low: float = 0.0, high: float = M
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{where}: {key} must be a number, not {_shown(value)}")
     number = float(value)
-    inside = (number > low if above else number >= low) and number <= high
-    if not math.isfinite(number) or not inside:
+    if not math.isfinite(number):
+        raise ScenarioError(f"{where}: {key} must be a finite number, not {_shown(value)}")
+    if not ((number > low if above else number >= low) and number <= high):
         bound = f"above {low:g}" if above else f"at least {low:g}"
         raise ScenarioError(f"{where}: {key} must be a finite number {bound} and at most {high:g}, not {_shown(value)}")
     return number
