@@ -241,3 +241,16 @@ def test_an_output_is_renamed_into_place_only_when_whole(tmp_path):
     with replacing(target) as temporary:
         temporary.write_text("new")
     assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["out.svg"]
+
+
+def test_an_export_with_no_packet_is_written_without_a_library_warning(tmp_path, capfd):
+    # Scapy guesses a pcap's link type from its first packet; with none it warned "unknown LL type" on
+    # stderr (issue 26: no library warning) and wrote Ethernet: the link type is now said outright
+    pytest.importorskip("scapy")
+    scenario = tmp_path / "quiet.toml"
+    scenario.write_text('[endpoint.a]\nscript = ["listen"]\n')
+    out = tmp_path / "quiet.pcap"
+    assert main(["export", str(scenario), "-o", str(out)]) == 0
+    captured = capfd.readouterr()
+    assert captured.err == "" and "0 packets" in captured.out
+    assert int.from_bytes(out.read_bytes()[20:24], "little") == 228  # LINKTYPE_IPV4, as a non-empty export

@@ -178,6 +178,15 @@ def packets(trace: Trace, *, at: str | None = None, drops: bool = True, relative
         yield pkt
 
 
+def _link_type(trace: Trace, at: str | None) -> int:
+    """Raw IPv4 or IPv6 (228, 229), by the capturing host's address: what Scapy would guess from the first
+    packet, said outright so that a capture with no packet at all needs no guess (and no warning)."""
+    from scapy.data import DLT_IPV4, DLT_IPV6
+
+    host = next((e for e in trace.endpoints if at is None or e.name == at), None)
+    return DLT_IPV6 if host is not None and ":" in host.address else DLT_IPV4
+
+
 def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool = True, relative: bool = False) -> int:
     """Write ``trace`` as captured on endpoint ``at`` (default: the first), as .pcap or
     .pcapng (comments only fit in pcapng); returns the packet count."""
@@ -193,7 +202,11 @@ def export(trace: Trace, path: str | Path, *, at: str | None = None, drops: bool
     count = 0
     with replacing(path) as temporary:
         try:
-            writer = PcapNgWriter(str(temporary)) if suffix == ".pcapng" else PcapWriter(str(temporary), sync=False)
+            writer = (
+                PcapNgWriter(str(temporary))
+                if suffix == ".pcapng"
+                else PcapWriter(str(temporary), linktype=_link_type(trace, at), sync=False)
+            )
             with writer:
                 for pkt in packets(trace, at=at, drops=drops, relative=relative):
                     if suffix == ".pcap":
