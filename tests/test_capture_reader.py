@@ -217,3 +217,16 @@ def test_scenario_from_writes_only_what_run_accepts_mss_65535_and_a_shift_of_255
     text = out.read_text()
     assert "mss = 65495" in text and "window_scale = 14" in text
     assert main(["run", str(out), "--brief"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_check_names_the_frames_it_did_not_read_beside_the_tcp_it_checked(tmp_path, capsys, jobs):
+    """Issue 23: QinQ + PPPoE carries the TCP; ARP, PPP's LCP and an unknown ethertype are counted and named."""
+    qinq = b"\x88\xa8\x00\x07\x81\x00\x00\x05"
+    tcp = MAC + qinq + b"\x88\x64" + _pppoe(ip_packet(_segment()))
+    arp, lcp = MAC + b"\x08\x06" + bytes(28), MAC + qinq + b"\x88\x64" + _pppoe(bytes(20), 0xC021)
+    path = _write(tmp_path, _pcap(1, [arp, tcp, lcp, arp, MAC + b"\x12\x34" + bytes(20)]))
+    main(["check", "--brief", "--jobs", jobs, str(path)])
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "1 connection, 1 packet" in summary
+    assert summary.endswith("; 4 not TCP: 2 ARP, 1 PPP protocol 0xc021, 1 ethertype 0x1234"), summary

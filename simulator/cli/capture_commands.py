@@ -67,6 +67,13 @@ def read(args: argparse.Namespace) -> int:
     return 0
 
 
+def _skipped(tally: Tally) -> str:
+    """The packets that are not TCP, counted and named (issue 23): "; 3 not TCP: 2 ARP, 1 PPP protocol 0xc021"."""
+    from ..capture.connections import unread_summary
+
+    return f"; {tally.skipped} not TCP: {unread_summary(tally.unread)}" if tally.skipped else ""
+
+
 def _unread(summary: str) -> str:
     """The skipped packets named, for a message that says there is no TCP: "; not read: 4 ARP, 2 GRE ..."."""
     return f", not read: {summary}" if summary else ""
@@ -153,6 +160,7 @@ def check(args: argparse.Namespace) -> int:
     summary = (
         f"{name_of(args.capture)}: {count(found, 'connection')}, {count(packets, 'packet')}: "
         f"{conforming} conform{'s' if conforming == 1 else ''} to the model, {found - conforming} depart"
+        + _skipped(tally)
     )
     if args.json:
         error = f',\n  "error": {json.dumps(str(damage))}' if damage is not None else ""
