@@ -9,7 +9,7 @@ from ..labels import Label
 from .fin import _FIN_ACKED
 from .handshake import _acks_syn, _opens_later, _syn_needs
 from .observer import _CONTROL, S, _Observer, _rel, record_ack
-from .sentences import every_byte_before
+from .sentences import Sentence, Why, say
 
 _PURE_ACK = Label.PURE_ACK  # (read for most packets: once here, not through the enum each time)
 # The answer to a probe is labelled as Wireshark labels it: the probe's label and "ACK".
@@ -18,7 +18,7 @@ _PROBE_ACK = {Label.KEEP_ALIVE: Label.KEEP_ALIVE_ACK, Label.ZERO_WINDOW_PROBE: L
 
 def _acknowledgement(
     p: Packet, seglen: int, s: _Observer, r: _Observer, *, described: bool, after_gap: bool
-) -> tuple[list[str], str, str | None]:
+) -> tuple[list[str], list[Sentence], str | None]:
     """The ACK field of a segment from ``s`` to ``r``: what it acknowledges, what kind of ACK it is (RFC 5681
     section 2 for a duplicate), the window it gives; ``described``: the segment has labels already."""
     labels: list[str] = []
@@ -35,41 +35,31 @@ def _acknowledgement(
         sentence = sentence or kind
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
-    sentence = _zero_window(p, s, window, labels, sentence)
-    if pure and not sentence and not described:
-        sentence = _old_ack(ack, s, r) if old else every_byte_before(ack, r.isn)
+    phrases = [sentence] if sentence is not None else []
+    if window == 0 and not p.flags & RST_BIT:  # a zero window (not on a RST)
+        s.zero_seen = True
+        labels.append(Label.ZERO_WINDOW)
+        phrases.append(_ZERO_WINDOW)
+    if pure and not phrases and not described:
+        phrases.append(_old_ack(ack, s, r) if old else Sentence(Why.EVERY_BYTE_BEFORE, (ack, r.isn)))
     if pure:
         s.last_pure_ack = (ack, window)
     record_ack(s, ack, window)
     moved = _ack_moves(ack, r)
-    if moved:
-        sentence = moved + ("; " + sentence if sentence and _PURE_ACK not in labels else "")
-    return labels, sentence, departure
+    if moved is not None:
+        phrases = [moved, *phrases] if _PURE_ACK not in labels else [moved]
+    return labels, phrases, departure
 
 
-_ZERO_WINDOW = (
-    "a zero window: its receive buffer is full, so the peer must stop sending and probe (RFC 9293 section 3.8.6.1)"
-)
+_ZERO_WINDOW = Sentence(Why.ZERO_WINDOW, ())
 
 
-def _zero_window(p: Packet, s: _Observer, window: int, labels: list[str], sentence: str) -> str:
-    """A zero window (not on a RST): the sentence so far, and what a zero window says."""
-    if window != 0 or p.flags & RST_BIT:
-        return sentence
-    s.zero_seen = True
-    labels.append(Label.ZERO_WINDOW)
-    return sentence + ("; " if sentence else "") + _ZERO_WINDOW
-
-
-def _old_ack(ack: SeqNum, s: _Observer, r: _Observer) -> str:
+def _old_ack(ack: SeqNum, s: _Observer, r: _Observer) -> Sentence:
     assert s.acked is not None
-    return (
-        f"an old ACK: ack {_rel(ack, r.isn)} is below the {_rel(s.acked, r.isn)} its sender has acknowledged "
-        "already, so it was sent before that one and comes late (reordered on the way, or captured late)"
-    )
+    return Sentence(Why.OLD_ACK, (_rel(ack, r.isn), _rel(s.acked, r.isn)))
 
 
-def _news(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> tuple[str, str | None]:
+def _news(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> tuple[Sentence | None, str | None]:
     """What the ack says of the receiver's sending: data it never sent (a departure), an ACK that does not
     fit its SYN, bytes the capture never saw sent; its sentence and departure."""
     ack, base = p.ack, r.isn
@@ -81,47 +71,34 @@ def _news(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> tuple[str
     # it afterwards cannot tell: see the branch below.
     short = _short_of(ack, r, p)
     if short is not None:
-        departure = (
-            f"ACK for data never sent (ack {_rel(ack, base)} > SND.NXT {_rel(short, base)}): "
-            "RFC 9293 section 3.10.7.4 says the receiver answers it with an ACK and drops it"
-        )
-        return "", departure
+        return None, say(Why.ACK_NEVER_SENT, _rel(ack, base), _rel(short, base))
     if r.state is S.SYN_SENT and r.isn is not None and not _acks_syn(ack, r) and not _opens_later(r):
         return _not_for_the_syn(p, s, r, labels), None
     if r.nxt is not None and ack > r.nxt and (r.missed.unseen_acked is None or ack > r.missed.unseen_acked):
         return _unseen_sent(p, r, labels), None
     if covered:
-        gaps = ", ".join(f"{_rel(start, base)}..{_rel(min(end, ack), base)}" for start, end in covered)
+        gaps = tuple((_rel(start, base), _rel(min(end, ack), base)) for start, end in covered)
         labels.append(Label.ACK_LOST_SEGMENT)
-        return (
-            f"it acknowledges bytes {gaps}, which this capture never saw: they arrived, the capture dropped them",
-            None,
-        )
-    return "", None
+        return Sentence(Why.ACKS_CAPTURE_DROPS, (gaps,)), None
+    return None, None
 
 
-def _not_for_the_syn(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> str:
+def _not_for_the_syn(p: Packet, s: _Observer, r: _Observer, labels: list[str]) -> Sentence:
     """An ACK to a side in SYN-SENT that does not acknowledge its SYN (RFC 9293 section 3.10.7.3)."""
     labels.append(Label.ACK_NEVER_SENT)
     if s.state is S.SYN_RECEIVED:
         s.state = S.ESTABLISHED  # it answered the SYN from the older, synchronized connection it holds
-    return (
-        f"an ACK that does not acknowledge the SYN (ack {int(p.ack)}, the SYN needs {_syn_needs(r)}): the peer "
-        "still holds an older connection on these ports (half-open, RFC 9293 Figure 11), so SYN-SENT answers "
-        "it with a RST (RFC 9293 section 3.10.7.3)"
-    )
+    return Sentence(Why.NOT_FOR_THE_SYN, (int(p.ack), _syn_needs(r)))
 
 
-def _unseen_sent(p: Packet, r: _Observer, labels: list[str]) -> str:
+def _unseen_sent(p: Packet, r: _Observer, labels: list[str]) -> Sentence:
     """An ACK past all the receiver was seen to send: the capture missed it (a departure only by _short_of)."""
     ack = p.ack
     r.missed.unseen_acked = ack  # said once: the ACKs after it that ask for no more are not news
     labels.append(Label.ACK_LOST_SEGMENT)
-    sentence = f"it acknowledges up to {_rel(ack, r.isn)}, bytes this capture never saw sent (a capture drop)"
     later = r.ahead.nxt is not None and r.nxt is not None and r.ahead.nxt > r.nxt  # past a gap, say
-    if not later and (r.ahead.packet is None or r.ahead.packet.number <= p.number):
-        sentence += "; the capture has no later packet of that side to show how far it got"
-    return sentence
+    no_later = not later and (r.ahead.packet is None or r.ahead.packet.number <= p.number)
+    return Sentence(Why.UNSEEN_SENT, (_rel(ack, r.isn), no_later))
 
 
 def _kind_of_pure_ack(
@@ -134,19 +111,19 @@ def _kind_of_pure_ack(
     old: bool,
     described: bool,
     after_gap: bool,
-) -> str:
+) -> Sentence | None:
     """A pure ACK: a window update, the answer to a probe, a duplicate ACK or a plain one; its sentence."""
     ack, last, previous = p.ack, s.last_numbers, s.last_pure_ack
     if after_gap:
-        return ""  # the capture missed segments of this side: the ACK and window they carried are unknown
+        return None  # the capture missed segments of this side: the ACK and window they carried are unknown
     if last is not None and p.seq == s.nxt and last[0] == ack and window != last[1]:
         # Wireshark's rule: no data, seq at the next byte to send (SND.NXT as seen: after a
         # retransmission that is not where the latest segment ended), the latest ack, a new window
         labels.append(Label.WINDOW_UPDATE)
-        return f"a window update: nothing new acknowledged, only the window changes from {last[1]} to {window}"
+        return Sentence(Why.WINDOW_UPDATE, (last[1], window))
     if r.probing:
         labels.append(_PROBE_ACK[r.probing])
-        return f"the answer to a {r.probing}: the same ACK again, which shows the peer is alive"
+        return Sentence(Why.PROBE_ANSWER, (r.probing,))
     if (
         not old  # (a copy of an old ACK repeats nothing its sender still asks for)
         and previous == (ack, window)
@@ -157,13 +134,10 @@ def _kind_of_pure_ack(
         # RFC 5681 section 2: same ACK, same window, no data, data outstanding.
         s.dup_acks += 1
         labels.append(Label.DUPLICATE_ACK.numbered(s.dup_acks))
-        return (
-            f"a duplicate ACK (#{s.dup_acks}): it still asks for {_rel(ack, r.isn)}, so a segment after that "
-            "arrived out of order or the one at it was lost; three of them trigger a fast retransmit"
-        )
+        return Sentence(Why.DUPLICATE_ACK, (s.dup_acks, _rel(ack, r.isn)))
     if not described:
         labels.append(_PURE_ACK)
-    return ""
+    return None
 
 
 def _short_of(ack: SeqNum, r: _Observer, p: Packet) -> SeqNum | None:
@@ -193,12 +167,15 @@ def _sent_before(later: Packet, p: Packet) -> bool:
     return stamp is not None and echo is not None and not SeqNum(stamp[0]) > echo[1]
 
 
-def _ack_moves(ack: SeqNum, r: _Observer) -> str:
+def _ack_moves(ack: SeqNum, r: _Observer) -> Sentence | None:
     """The receiver's moves when its SYN or FIN is acknowledged (RFC 9293 section 3.10.7.4)."""
     if r.state is S.SYN_RECEIVED and r.isn is not None and ack > r.isn:
         r.state = S.ESTABLISHED
-        return "it acknowledges the SYN,ACK: the three-way handshake is complete"
+        return _HANDSHAKE_COMPLETE
     if r.fin is not None and ack > r.fin and r.state in _FIN_ACKED:
         r.state = _FIN_ACKED[r.state]
-        return f"it acknowledges the peer's FIN (ack {_rel(ack, r.isn)} = FIN + 1)"
-    return ""
+        return Sentence(Why.FIN_ACKED, (_rel(ack, r.isn),))
+    return None
+
+
+_HANDSHAKE_COMPLETE = Sentence(Why.HANDSHAKE_COMPLETE, ())

@@ -13,8 +13,9 @@ from ..spool import Spool
 from .fastpath import predicted
 from .handshake import _RESET_ANSWERS
 from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
-from .report import _TEXT, ConnectionReport, PacketReport
+from .report import ConnectionReport, PacketReport
 from .segment import _classify
+from .sentences import Sentence, Why, say
 
 _tuple_new = tuple.__new__
 _PSH, _ACK_PSH, _ESTABLISHED = 0x08, ACK_BIT | 0x08, State.ESTABLISHED
@@ -82,12 +83,9 @@ class ConnectionChecker:
         if self.sides and not self.midstream and any(side.state.synchronized for side in self.sides.values()):
             a, b = self.sides[conn.a].state, self.sides[conn.b].state
             if a not in (S.CLOSED, S.TIME_WAIT, S.LISTEN) or b not in (S.CLOSED, S.TIME_WAIT, S.LISTEN):
-                notes.append(f"the capture ends with the connection still open ({a} / {b})")
+                notes.append(say(Why.STILL_OPEN, a, b))
         if conn.late:
-            notes.append(
-                f"{conn.late} of its packets came after a new SYN had reused these ports (held up on the way, or "
-                "answers to such): their numbers, below the new connection's, say they are this connection's"
-            )
+            notes.append(say(Why.LATE_PACKETS, conn.late))
         packets = reports if isinstance(reports, Spool) else tuple(reports)
         self.reports, self.sides = [], {}  # the report holds them now (a checker is finished once)
         return ConnectionReport(conn.a, conn.b, self.history.state, packets, tuple(notes), conn.number)
@@ -124,23 +122,16 @@ class ConnectionChecker:
         b = a if self_connected else _Observer(S.ESTABLISHED if midstream else self._responder_state())
         b.listens = b.state is S.LISTEN
         if self_connected:
-            notes.append("a socket connected to itself: both ends are the same address and port")
+            notes.append(say(Why.SELF_CONNECTED))
         if midstream:
-            notes.append(
-                "the capture starts mid-connection: both sides are taken to be ESTABLISHED, numbers are "
-                "relative to the first packet each side sent, and window scaling is unknown"
-            )
+            notes.append(say(Why.MIDSTREAM))
         missed_syn = not self_connected and p.flags & _SYN_ACK == _SYN_ACK
         wscale = window_shift(p.options.wscale) if missed_syn else None
         if missed_syn:
             # The capture starts at the SYN,ACK: its sender was listening, the other side sent a SYN we never saw.
             a.state, a.listens, b.state = S.LISTEN, True, S.SYN_SENT
             b.isn, b.nxt = p.ack - 1, p.ack
-            notes.append(
-                "the capture missed the SYN: the side that answered with SYN,ACK was listening, the other sent "
-                "a SYN with ISN = that SYN,ACK's ack - 1"
-                + ("; the SYN's window scale is unknown" if wscale is not None else "")
-            )
+            notes.append(say(Why.SYN_MISSED, wscale is not None))
         self.sides = {conn.a: a, conn.b: b}
         return wscale if missed_syn else None
 
@@ -254,13 +245,8 @@ def _packet(
     labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]
-    if before is not after:  # both are from _PAIRS
-        moves = []
-        if before[0] is not after[0]:
-            moves.append(f"A {_TEXT[before[0]]} -> {_TEXT[after[0]]}")
-        if before[1] is not after[1] and b is not a:
-            moves.append(f"B {_TEXT[before[1]]} -> {_TEXT[after[1]]}")
-        explanation = str(explanation) + (" (" + ", ".join(moves) + ")" if moves else "")
+    if before is not after and (before[0] is not after[0] or b is not a):  # both are from _PAIRS
+        explanation = Sentence(Why.MOVED, (explanation, before, after, b is a))
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
     acks = flags & ACK_BIT

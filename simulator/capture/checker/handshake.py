@@ -11,6 +11,7 @@ from ...model.seq import SeqNum
 from ..connections import Packet
 from ..labels import Label
 from .observer import _CONTROL, _ECN, _HANDSHAKING, MAX_SCALE, S, _Observer, _rel, window_shift
+from .sentences import Sentence, Why, say
 
 
 class SynKind(StrEnum):
@@ -43,19 +44,16 @@ class _Isn(NamedTuple):
     unseen_first: bool  # the same ISN again, but never seen on a SYN: the capture missed the first sending
 
 
-def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _handshake(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], Sentence, str | None]:
     """SYN and SYN,ACK (RFC 9293 sections 3.5 and 3.10.7.2-3): what kind it is, then that kind's moves."""
     labels: list[str] = [Label.HANDSHAKE]
     isn = _isn_before(p, s)
     departure: str | None = None
     if s.isn is not None and p.seq != s.isn and s.state.synchronized and not isn.missed:
-        other = _other_syn_ack(p, s, r) if p.flags & ACK_BIT else ""
-        if other:  # SynAckKind.ANOTHER_ANSWER
+        other = _other_syn_ack(p, s, r) if p.flags & ACK_BIT else None
+        if other is not None:  # SynAckKind.ANOTHER_ANSWER
             return labels, other, None  # (both sides stay as they were: the connection goes on with the first)
-        departure = (
-            f"SYN on a synchronized connection with a new ISN {int(p.seq)} (was {int(s.isn)}): RFC 9293 section "
-            "3.10.7.4 answers it with a challenge ACK (RFC 5961 section 4)"
-        )
+        departure = say(Why.NEW_ISN, int(p.seq), int(s.isn))
     options = _learn(p, s, isn)
     if isn.again:
         labels.append(Label.RETRANSMISSION)
@@ -102,7 +100,7 @@ def _syn_kind(s: _Observer, r: _Observer, isn: _Isn) -> SynKind:
     return SynKind.FIRST
 
 
-def _syn(p: Packet, s: _Observer, r: _Observer, isn: _Isn) -> str:
+def _syn(p: Packet, s: _Observer, r: _Observer, isn: _Isn) -> Sentence:
     """A SYN: its kind, both sides' moves (RFC 9293 section 3.10.7.2-3, Figure 8 for a simultaneous open)."""
     s.syns = s.syns + 1 if isn.again else 1
     kind = _syn_kind(s, r, isn)
@@ -112,47 +110,29 @@ def _syn(p: Packet, s: _Observer, r: _Observer, isn: _Isn) -> str:
         r.state = S.SYN_RECEIVED
     elif r.state is S.SYN_SENT:
         r.state = S.SYN_RECEIVED  # simultaneous open, RFC 9293 Figure 8
-    text = _SYN_SAYS[kind](p, s) + (_MISSED_FIRST if isn.missed and kind in _AGAIN else "")
+    phrases = _SYN_SAYS[kind](p, s)
+    if isn.missed and kind in _AGAIN:
+        phrases.append(_MISSED_FIRST)
     if p.flags & _ECN == _ECN:
-        text += (
-            "; ECE and CWR together ask to use Explicit Congestion Notification: routers may then mark packets "
-            "instead of dropping them (RFC 3168 section 6.1.1)"
-        )
-    return text + (_OPTIONS_CUT if s.options_cut else "") + "."
+        phrases.append(Sentence(Why.ECN_ASKED, ()))
+    if s.options_cut:
+        phrases.append(_OPTIONS_CUT)
+    return Sentence(Why.PHRASES, (tuple(phrases),))
 
 
-def _opens(p: Packet, s: _Observer) -> str:
+def _opens(p: Packet, s: _Observer) -> list[Sentence]:
     if not p.length:
-        return (
-            f"SYN: opens the connection with ISN {int(p.seq)} (relative 0); a SYN occupies one sequence "
-            "number, so the answer must ack relative 1"
-        )
-    return (
-        f"SYN: opens the connection with ISN {int(p.seq)} (relative 0) and carries {p.length} bytes of "
-        f"data, seq 1..{1 + p.length} (TCP Fast Open, RFC 7413); a SYN occupies one sequence number, so "
-        f"the answer acks relative {1 + p.length} if the server takes the data with the SYN, or relative 1 "
-        "if it does not (the data is then sent again)"
-    )
+        return [Sentence(Why.SYN, (int(p.seq),))]
+    return [Sentence(Why.SYN_WITH_DATA, (int(p.seq), p.length))]
 
 
-_SYN_RESENT = "The SYN again, same ISN: no SYN,ACK came back in time, so the SYN timer resent it (RFC 6298 5.5)"
 _AGAIN = frozenset({SynKind.RESENT, SynKind.UNANSWERED, SynKind.COPY})
-_SYN_SAYS: dict[SynKind, Callable[[Packet, _Observer], str]] = {
+_SYN_SAYS: dict[SynKind, Callable[[Packet, _Observer], list[Sentence]]] = {
     SynKind.FIRST: _opens,
-    SynKind.CROSSED: lambda p, s: (
-        _opens(p, s)
-        + "; its sender has not got the peer's SYN (or it would answer with a SYN,ACK): both sides open at "
-        "once, a simultaneous open (RFC 9293 Figure 8)"
-    ),
-    SynKind.RESENT: lambda p, s: _SYN_RESENT,
-    SynKind.UNANSWERED: lambda p, s: (
-        _SYN_RESENT + "; the SYN,ACK seen before had not reached it (lost after the capture point, or on its way)"
-    ),
-    SynKind.COPY: lambda p, s: (
-        f"The SYN again, same ISN, though its sender has acknowledged the peer's SYN,ACK "
-        f"already (it is {s.state}): a copy of its first SYN, made by the network or held up on the way, not a resend; "
-        "its state does not go back"
-    ),
+    SynKind.CROSSED: lambda p, s: [*_opens(p, s), Sentence(Why.CROSSED_SYN, ())],
+    SynKind.RESENT: lambda p, s: [Sentence(Why.SYN_RESENT, ())],
+    SynKind.UNANSWERED: lambda p, s: [Sentence(Why.SYN_UNANSWERED, ())],
+    SynKind.COPY: lambda p, s: [Sentence(Why.SYN_COPY, (s.state,))],
 }
 
 
@@ -174,7 +154,7 @@ def _syn_ack_kind(p: Packet, s: _Observer, isn: _Isn) -> SynAckKind:
 
 def _syn_ack(
     p: Packet, s: _Observer, r: _Observer, isn: _Isn, labels: list[str], departure: str | None, wscale: int | None
-) -> tuple[str, str | None]:
+) -> tuple[Sentence, str | None]:
     """A SYN,ACK: its kind, both sides' moves (RFC 9293 section 3.10.7.3), and what the capture missed."""
     kind = _syn_ack_kind(p, s, isn)
     # A capture begun mid-connection counted the peer's numbers from its first segment seen: this ack shows the
@@ -189,32 +169,22 @@ def _syn_ack(
     if unseen:
         _syn_data_unseen(p, r, labels)
     if r.isn is not None and not _acks_syn(p.ack, r):
-        departure = departure or (
-            f"SYN,ACK acknowledges {int(p.ack)}, but the SYN had ISN {int(r.isn)}, so the ack must be "
-            f"{_syn_needs(r)} (RFC 9293 section 3.10.7.3)"
-        )
+        departure = departure or say(Why.SYN_ACK_WRONG_ACK, int(p.ack), int(r.isn), _syn_needs(r))
     _agree_on_scale(s, r)
     _syn_ack_moves(p, s, r, kind, midstream)
-    text = _SYN_ACK_SAYS[kind](p, s, r)
-    if kind in (SynAckKind.RESENT, SynAckKind.UNANSWERED, SynAckKind.LEFTOVER):
-        text += _MISSED_FIRST if isn.missed else _ACKED_FIRST if isn.unseen_first else ""
+    phrases = [_SYN_ACK_SAYS[kind](p, s, r)]
+    if kind in _SYN_ACK_AGAIN and (isn.missed or isn.unseen_first):
+        phrases.append(_MISSED_FIRST if isn.missed else _ACKED_FIRST)
     if renumbered:
-        text += (
-            f"; its ack {int(p.ack)} shows the ISN of the peer's SYN, {int(p.ack - 1)}, which this capture never "
-            "saw: the peer's numbers count from it from here on"
-        )
+        phrases.append(Sentence(Why.RENUMBERED, (int(p.ack),)))
     if midstream:
-        text += (
-            "; this side was taken to be ESTABLISHED (the capture began mid-connection), but a SYN,ACK shows it "
-            "still in SYN-RECEIVED: the ACK that completes the handshake has not reached it"
-        )
+        phrases.append(Sentence(Why.STILL_SYN_RECEIVED, ()))
     if unseen:
-        text += (
-            f"; its ack {_rel(p.ack, r.isn)} takes {r.syn_data} bytes of data past the SYN, which carried none here: "
-            "they rode on a first sending of the SYN that this capture never saw (Linux keeps a Fast Open SYN's "
-            "data apart, so the SYN its timer resends carries none), and the SYN's sender goes on from that ack"
-        )
-    return text + _scale_and_ecn(p, s, r, wscale) + (_OPTIONS_CUT if s.options_cut else "") + ".", departure
+        phrases.append(Sentence(Why.SYN_DATA_UNSEEN, (_rel(p.ack, r.isn), r.syn_data)))
+    phrases += _scale_and_ecn(p, s, r, wscale)
+    if s.options_cut:
+        phrases.append(_OPTIONS_CUT)
+    return Sentence(Why.PHRASES, (tuple(phrases),)), departure
 
 
 def _syn_ack_moves(p: Packet, s: _Observer, r: _Observer, kind: SynAckKind, midstream: bool) -> None:
@@ -250,70 +220,43 @@ def _agree_on_scale(s: _Observer, r: _Observer) -> None:
         s.scale = r.scale = 0
 
 
-def _accepts(p: Packet, s: _Observer, r: _Observer) -> str:
+def _accepts(p: Packet, s: _Observer, r: _Observer) -> Sentence:
     """The first SYN,ACK: it accepts the connection (and a Fast Open SYN's data, or not: RFC 7413)."""
     if r.syn_data and r.isn is not None and p.ack.since(r.isn) in (1, 1 + r.syn_data):
-        if p.ack.since(r.isn) > 1:
-            return (
-                f"SYN,ACK: accepts the connection and the {r.syn_data} bytes of data its SYN carried (TCP Fast Open "
-                f"with a valid cookie, RFC 7413), so ack = the SYN's ISN + 1 + {r.syn_data}; its own ISN is "
-                f"{int(p.seq)}"
-            )
-        return (
-            f"SYN,ACK: accepts the connection but not the {r.syn_data} bytes of data its SYN carried (no valid "
-            "Fast Open cookie, RFC 7413 section 4.2), so ack = the SYN's ISN + 1 and the client sends the data "
-            f"again; its own ISN is {int(p.seq)}"
-        )
-    return (
-        f"SYN,ACK: accepts the connection; ack = the SYN's ISN + 1 (a SYN occupies one sequence number) and "
-        f"its own ISN is {int(p.seq)}"
-    )
+        why = Why.SYN_ACK_TAKES_DATA if p.ack.since(r.isn) > 1 else Why.SYN_ACK_LEAVES_DATA
+        return Sentence(why, (r.syn_data, int(p.seq)))
+    return Sentence(Why.SYN_ACK, (int(p.seq),))
 
 
-_SYN_ACK_RESENT = "The SYN,ACK again: the ACK that completes the handshake did not arrive in time, so it is resent"
-_SYN_ACK_SAYS: dict[SynAckKind, Callable[[Packet, _Observer, _Observer], str]] = {
+_SYN_ACK_AGAIN = frozenset({SynAckKind.RESENT, SynAckKind.UNANSWERED, SynAckKind.LEFTOVER})
+_SYN_ACK_SAYS: dict[SynAckKind, Callable[[Packet, _Observer, _Observer], Sentence]] = {
     SynAckKind.FIRST: _accepts,
-    SynAckKind.SIMULTANEOUS: lambda p, s, r: (
-        f"SYN,ACK in a simultaneous open: it acknowledges the peer's SYN and sends its own SYN again (the same "
-        f"ISN {int(p.seq)}, so Wireshark calls it a retransmission); the handshake is complete once each SYN is "
-        "acknowledged (RFC 9293 Figure 8)"
-    ),
-    SynAckKind.RESENT: lambda p, s, r: _SYN_ACK_RESENT,
-    SynAckKind.UNANSWERED: lambda p, s, r: (
-        _SYN_ACK_RESENT + "; the ACK seen before had not reached it (lost after the capture point, or on its way)"
-    ),
-    SynAckKind.LEFTOVER: lambda p, s, r: (
-        f"The SYN,ACK again, though its sender has acknowledged the peer's data "
-        f"since (ack {_rel(s.acked, r.isn) if s.acked is not None else 0}), so it had the ACK that completes the "
-        "handshake: a leftover resend (for a copy of the SYN the network made, say), and its state does not go back"
+    SynAckKind.SIMULTANEOUS: lambda p, s, r: Sentence(Why.SIMULTANEOUS_SYN_ACK, (int(p.seq),)),
+    SynAckKind.RESENT: lambda p, s, r: Sentence(Why.SYN_ACK_RESENT, ()),
+    SynAckKind.UNANSWERED: lambda p, s, r: Sentence(Why.SYN_ACK_UNANSWERED, ()),
+    SynAckKind.LEFTOVER: lambda p, s, r: Sentence(
+        Why.SYN_ACK_LEFTOVER, (_rel(s.acked, r.isn) if s.acked is not None else 0,)
     ),
 }
 
 
-def _scale_and_ecn(p: Packet, s: _Observer, r: _Observer, wscale: int | None) -> str:
+def _scale_and_ecn(p: Packet, s: _Observer, r: _Observer, wscale: int | None) -> list[Sentence]:
     """What a SYN,ACK settles: window scaling (RFC 7323) and ECN (RFC 3168 section 6.1.1)."""
-    said = (
-        f"; window scaling is on (shift {s.scale} and {r.scale}, RFC 7323)"
-        if s.scale is not None and (s.scale or r.scale)
-        else ""
-    )
+    said = [Sentence(Why.SCALING_ON, (s.scale, r.scale))] if s.scale is not None and (s.scale or r.scale) else []
     if wscale is not None and wscale > MAX_SCALE:
-        said += f"; its window scale {wscale} is more than 14, so 14 is used (RFC 7323 section 2.3)"
+        said.append(Sentence(Why.SCALE_TOO_LARGE, (wscale,)))
     if p.flags & _ECN == ECE_BIT:
-        said += "; ECE without CWR agrees to use Explicit Congestion Notification (RFC 3168 section 6.1.1)"
+        said.append(Sentence(Why.ECN_AGREED, ()))
     return said
 
 
-_OPTIONS_CUT = (
-    "; the snap length cut its options short, so whether it offered window scaling is unknown: the windows "
-    "are shown as sent, and data is not tested against them"
-)
+_OPTIONS_CUT = Sentence(Why.OPTIONS_CUT, ())
 _MISSED_SYN_SPAN = 1 << 16  # how far below an inferred ISN a resent SYN may be (the SYN's data, at most)
-_MISSED_FIRST = "; the capture missed the first one, so this side's numbers had been counted from its next segment"
-_ACKED_FIRST = "; the capture missed the first one, whose ISN the peer's ACK of it had shown"
+_MISSED_FIRST = Sentence(Why.MISSED_FIRST, ())
+_ACKED_FIRST = Sentence(Why.ACKED_FIRST, ())
 
 
-def _other_syn_ack(p: Packet, s: _Observer, r: _Observer) -> str:
+def _other_syn_ack(p: Packet, s: _Observer, r: _Observer) -> Sentence | None:
     """Why a SYN,ACK with another ISN, from a side the connection has synchronized, is no departure, or "".  It
     answered another sending of the SYN, apart from the connection the capture follows: it was sent before the
     side's latest segment seen (its timestamp is older, RFC 7323 section 4.3) and came late; or the SYN it
@@ -322,25 +265,13 @@ def _other_syn_ack(p: Packet, s: _Observer, r: _Observer) -> str:
     that holds the connection answers a SYN with an ACK (RFC 5961 section 4), never with a new ISN."""
     latest = s.latest
     assert s.isn is not None
-    peer_answers = (
-        f"; the peer, which holds the connection with ISN {int(s.isn)}, answers it with an ACK (RFC 5961 section 4)."
-    )
     stamp = p.options.timestamps
     before = latest.options.timestamps if latest is not None else None
     if stamp is not None and before is not None and SeqNum(stamp[0]) < before[0]:
-        return (
-            f"A SYN,ACK with another ISN, {int(p.seq)}, sent before its sender's segment seen before it (its "
-            f"timestamp {stamp[0]} is older than that one's {before[0]}, RFC 7323 section 4.3) and held up on the way: "
-            "it answered another sending of the SYN" + peer_answers
-        )
+        return Sentence(Why.LATE_SYN_ACK, (int(p.seq), stamp[0], before[0], int(s.isn)))
     if r.syns > 1 and _acks_syn(p.ack, r):
-        return (
-            f"A SYN,ACK with another ISN, {int(p.seq)}, to the same SYN, which was sent {r.syns} times: its sender "
-            "answered two sendings apart (Linux answers with SYN cookies, which keep no state, when its queue is "
-            "full, RFC 4987 section 3.6), and this answer came late (held up on the way), or after it had dropped "
-            "the other" + peer_answers
-        )
-    return ""
+        return Sentence(Why.SYN_ACK_TO_ANOTHER_SENDING, (int(p.seq), r.syns, int(s.isn)))
+    return None
 
 
 def _acks_syn(ack: SeqNum, r: _Observer) -> bool:
@@ -368,28 +299,22 @@ def _syn_needs(r: _Observer) -> str:
     """The acks that acknowledge ``r``'s SYN, in words."""
     assert r.isn is not None
     first = int(r.isn + 1)
-    return f"{first}" if not r.syn_data else f"{first} (or {int(r.isn + 1 + r.syn_data)} with its data)"
+    return say(Why.SYN_NEEDS, first, int(r.isn + 1 + r.syn_data) if r.syn_data else None)
 
 
-def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> str:
+def _unseen_handshake(p: Packet, s: _Observer, r: _Observer) -> Sentence | None:
     """What an ACK from a side still in the handshake shows it has received, where the capture missed it
-    (it holds one direction only, say): the sentence that says so, or ""."""
+    (it holds one direction only, say): the sentence that says so, or None."""
     if s.state is S.SYN_SENT:
         s.state = S.ESTABLISHED  # it has the SYN,ACK: the last one seen, or one the capture never saw
         if r.isn is not None:
-            return "" if r.isn_seen else "its sender has a SYN,ACK this capture never saw, so it is ESTABLISHED"
+            return None if r.isn_seen else Sentence(Why.UNSEEN_SYN_ACK_HELD, ())
         r.isn, r.nxt, r.state = p.ack - 1, p.ack, S.SYN_RECEIVED
-        return (
-            f"it acknowledges a SYN,ACK this capture never saw (whose ISN must be {int(r.isn)}), so its sender "
-            "has it and is ESTABLISHED"
-        )
+        return Sentence(Why.UNSEEN_SYN_ACK, (int(r.isn),))
     if r.isn is not None and p.ack.since(r.isn) > 1 + r.syn_data:  # SYN-RECEIVED, and the peer's data acknowledged
         s.state = S.ESTABLISHED
-        return (
-            "it acknowledges data the peer sent after its SYN, which carried the ACK that completes the handshake "
-            "(not in this capture), so its sender is ESTABLISHED"
-        )
-    return ""
+        return Sentence(Why.HANDSHAKE_END_UNSEEN, ())
+    return None
 
 
 _RESET_ANSWERS = 8  # RSTs without ACK remembered per side in the look-ahead (see _answered_by_reset)
@@ -409,16 +334,11 @@ def _answered_by_reset(p: Packet, r: _Observer) -> bool:
     )
 
 
-def _older_connections_ack(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, None]:
+def _older_connections_ack(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], Sentence, None]:
     """The ACK ``_answered_by_reset`` finds: nothing of this connection moves but its sender's state."""
     if s.state is S.SYN_RECEIVED:
         s.state = S.ESTABLISHED  # it answered the SYN from the older, synchronized connection it holds
-    sentence = (
-        f"An ACK that does not acknowledge the SYN (ack {int(p.ack)}, the SYN needs {_syn_needs(r)}): the peer "
-        "holds an older connection on these ports and answers a SYN that does not fit it with a challenge ACK "
-        "(RFC 9293 section 3.10.7.4, RFC 5961 section 4), in that connection's numbers; SYN-SENT answers it with "
-        "<SEQ=SEG.ACK><CTL=RST> (RFC 9293 section 3.10.7.3), seen later, which ends the older connection."
-    )
+    sentence = Sentence(Why.OLDER_CONNECTIONS_ACK, (int(p.ack), _syn_needs(r)))
     pure = not p.length and not p.flags & _CONTROL
     return [Label.ACK_NEVER_SENT, Label.PURE_ACK] if pure else [Label.ACK_NEVER_SENT], sentence, None
 

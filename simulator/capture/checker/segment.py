@@ -13,7 +13,7 @@ from .fin import _FIN_SENT, _FIN_UNACKED, _receive_fin
 from .handshake import _answered_by_reset, _handshake, _older_connections_ack, _unseen_handshake
 from .observer import _HANDSHAKING, _SIGNALS, S, _gap, _Observer, _rel
 from .reset import _reset
-from .sentences import data_carried, tso, will_ack
+from .sentences import Sentence, Why, say
 
 
 class _Said:
@@ -23,10 +23,10 @@ class _Said:
 
     def __init__(self) -> None:
         self.labels: list[str] = []
-        self.sentences: list[str] = []
+        self.sentences: list[Sentence] = []
         self.departure: str | None = None
 
-    def add(self, label: str, sentence: str) -> None:
+    def add(self, label: str, sentence: Sentence) -> None:
         self.labels.append(label)
         self.sentences.append(sentence)
 
@@ -47,7 +47,7 @@ class _Span(NamedTuple):
     base: SeqNum | None  # its sender's ISN
 
 
-def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, str | None]:
+def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], Sentence, str | None]:
     """Labels, explanation and departure of one packet; moves both observers on.  The steps of RFC 9293
     section 3.10.7 in order: RST, SYN, then the sequence number, the FIN, the ACK field, the other signals."""
     flags = p.flags
@@ -64,7 +64,7 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
     said = _Said()
     if flags & ACK_BIT and s.state in _HANDSHAKING:
         unseen = _unseen_handshake(p, s, r)
-        if unseen:
+        if unseen is not None:
             said.sentences.append(unseen)
     span = _span(p, s)
     _sequence(p, s, r, span, said)
@@ -75,8 +75,7 @@ def _classify(p: Packet, s: _Observer, r: _Observer) -> tuple[list[str], str, st
         said.sentences += _signals(p, span.base)
     if span.fin:
         _receive_fin(r)
-    text = "; ".join(said.sentences or ["a segment with nothing new for the model"])
-    return said.labels, text[0].upper() + text[1:] + ".", said.departure
+    return said.labels, Sentence(Why.PHRASES, (tuple(said.sentences),)), said.departure
 
 
 def _span(p: Packet, s: _Observer) -> _Span:
@@ -95,7 +94,7 @@ def _sequence(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -
     if span.length or span.fin:
         _carried(p, s, r, span, said)
     elif p.seq > span.nxt:  # no data, but past SND.NXT: the segments before it were not captured
-        _not_captured(p.seq, span.nxt, s, r, said.labels, said.sentences)
+        _not_captured(p.seq, span.nxt, s, r, said)
         s.nxt = p.seq
 
 
@@ -118,27 +117,11 @@ def _probe(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> b
     seq = _rel(p.seq, span.base)
     if r.acked is None or (r.window != 0 and not r.zero_seen):
         # with no window of the peer's seen, as Wireshark says: no probe to tell
-        said.add(
-            Label.KEEP_ALIVE,
-            f"a keep-alive (or Linux's zero-window probe: the capture holds no window of the peer's to tell them "
-            f"apart): seq {seq} is one below SND.NXT, so the only effect is to make the peer answer "
-            "with an ACK (RFC 1122 section 4.2.3.6)"
-            if r.acked is None
-            else f"a keep-alive: seq {seq} is one below SND.NXT, a byte the peer already has, "
-            "so the only effect is to make it answer with an ACK (RFC 1122 section 4.2.3.6)",
-        )
+        why = Why.KEEP_ALIVE_OR_PROBE if r.acked is None else Why.KEEP_ALIVE
+        said.add(Label.KEEP_ALIVE, Sentence(why, (seq,)))
         s.probing = Label.KEEP_ALIVE
         return True
-    said.add(
-        Label.ZERO_WINDOW_PROBE,
-        f"a zero-window probe as Linux sends it: seq {seq}, one below SND.NXT, so the peer "
-        "answers with an ACK that reports its window (RFC 9293 section 3.8.6.1)"
-        + (
-            "; the capture saw the window reopen, so that update must have been lost after the capture point"
-            if r.window
-            else ""
-        ),
-    )
+    said.add(Label.ZERO_WINDOW_PROBE, Sentence(Why.LINUX_ZERO_WINDOW_PROBE, (seq, bool(r.window))))
     s.probing = Label.ZERO_WINDOW_PROBE
     return True
 
@@ -148,21 +131,13 @@ def _carried(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) ->
     length, fin, end, nxt, base = span.length, span.fin, span.end, span.nxt, span.base
     in_hole = next((h for h in s.missed.holes if h[0] <= p.seq and end <= h[1]), None)
     if r.window == 0 and p.seq == nxt and length == 1 and not fin:  # a probe is one byte (Wireshark's rule too)
-        said.add(
-            Label.ZERO_WINDOW_PROBE,
-            f"a zero-window probe: one byte at seq {_rel(p.seq, base)} sent into a zero window, to "
-            "learn when it opens (RFC 9293 section 3.8.6.1); the probe byte is not counted as sent",
-        )
+        said.add(Label.ZERO_WINDOW_PROBE, Sentence(Why.ZERO_WINDOW_PROBE, (_rel(p.seq, base),)))
     elif in_hole is not None:
         _fills(p, s, r, span, in_hole, said)
     elif end <= nxt:
         _resent(p, s, r, span, said)
     elif p.seq < nxt:
-        said.add(
-            Label.RETRANSMISSION,
-            f"a retransmission that also carries new data: seq {_rel(p.seq, base)} is below SND.NXT "
-            f"{_rel(nxt, base)} (RFC 9293 section 3.10.7.4 trims the old part)",
-        )
+        said.add(Label.RETRANSMISSION, Sentence(Why.RESENT_WITH_NEW_DATA, (_rel(p.seq, base), _rel(nxt, base))))
     else:
         _new(p, s, r, span, said)
     if s.fin is not None and length and span.data_end > s.fin:
@@ -183,87 +158,47 @@ def _fills(p: Packet, s: _Observer, r: _Observer, span: _Span, hole: tuple[SeqNu
     if hole[1] != end:
         s.missed.holes.append((end, hole[1]))
     if _asked_again(p, r):
-        said.add(
-            Label.FAST_RETRANSMISSION,
-            _fast_retransmission(p, r, base) + "; this capture never saw it sent before (the first sending "
-            "was lost before the capture point, or the capture dropped it)",
-        )
+        _fast_retransmission(p, r, base, said, unseen=True)
     else:
-        said.add(
-            Label.OUT_OF_ORDER,
-            f"out of order: it fills seq {_rel(p.seq, base)}..{_rel(end, base)}, a gap left earlier "
-            "(the network reordered it, or it overtook its own retransmission)",
-        )
+        said.add(Label.OUT_OF_ORDER, Sentence(Why.OUT_OF_ORDER, (_rel(p.seq, base), _rel(end, base))))
 
 
 def _resent(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
     """Every number it takes was sent before: which kind of resend (RFC 6298, RFC 5681, RFC 7413)."""
     end, base = span.end, span.base
     if r.acked is not None and end <= r.acked:
-        said.add(
-            Label.SPURIOUS_RETRANSMISSION,
-            f"a spurious retransmission: seq {_rel(p.seq, base)}..{_rel(end, base)} was already "
-            f"acknowledged (the peer acked {_rel(r.acked, base)}); the sender took it for lost too early, "
-            "or that ACK (seen here) had not reached it",
-        )
+        resent = (_rel(p.seq, base), _rel(end, base), _rel(r.acked, base))
+        said.add(Label.SPURIOUS_RETRANSMISSION, Sentence(Why.SPURIOUS_RETRANSMISSION, resent))
     elif _asked_again(p, r):
-        said.add(Label.FAST_RETRANSMISSION, _fast_retransmission(p, r, base))
+        _fast_retransmission(p, r, base, said)
     elif s.syn_data and s.isn is not None and p.seq == s.isn + 1 and r.acked == p.seq:
-        said.add(
-            Label.RETRANSMISSION,
-            f"the {s.syn_data} bytes of data its SYN carried, sent again now that the connection is open: "
-            "the SYN,ACK acknowledged only the SYN (the server did not take the data, RFC 7413 section 4.2)",
-        )
+        said.add(Label.RETRANSMISSION, Sentence(Why.SYN_DATA_AGAIN, (s.syn_data,)))
     else:
-        acked = (  # the peer may have acknowledged its first part
-            f"; the peer had acknowledged up to {_rel(r.acked, base)}, so only the rest still needed it"
-            if r.acked is not None and p.seq < r.acked
-            else " and not yet acknowledged"
-        )
-        said.add(
-            Label.RETRANSMISSION,
-            f"a retransmission: seq {_rel(p.seq, base)}..{_rel(end, base)} was sent before{acked}; the "
-            "sender took it for lost, because its retransmission timer fired (RFC 6298) or its loss "
-            "detection said so (in Linux: RACK-TLP, RFC 8985)",
-        )
+        acked = _rel(r.acked, base) if r.acked is not None and p.seq < r.acked else None
+        said.add(Label.RETRANSMISSION, Sentence(Why.RETRANSMISSION, (_rel(p.seq, base), _rel(end, base), acked)))
 
 
 def _new(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
     """New data (or a FIN) at or past SND.NXT."""
     if p.seq > span.nxt:
-        _not_captured(p.seq, span.nxt, s, r, said.labels, said.sentences)
+        _not_captured(p.seq, span.nxt, s, r, said)
     if not span.length:
         return
     data_end, base = span.data_end, span.base
     # Its bytes acknowledged before it was seen (the capture missed their first sending): Wireshark's
     # spurious retransmission, a resend of acknowledged data, or a copy that came late.
     already = s.missed.unseen_acked is not None and s.missed.unseen_acked >= data_end
-    said.add(
-        Label.SPURIOUS_RETRANSMISSION if already else _DATA,
-        data_carried(p, base, data_end)
-        + (
-            "the receiver has acknowledged them already, so the capture missed their first sending "
-            "and this is a spurious retransmission (or it saw this segment late)"
-            if already
-            else will_ack(data_end, base)
-        )
-        + tso(span.length, r.mss),
-    )
+    why = Why.DATA_ACKED_ALREADY if already else Why.NEW_DATA
+    said.add(Label.SPURIOUS_RETRANSMISSION if already else _DATA, Sentence(why, (p, base, data_end, r.mss)))
 
 
 def _after_fin(p: Packet, s: _Observer, span: _Span, said: _Said) -> None:
     """Data past its sender's FIN: a departure (RFC 9293 section 3.10.4), or a new connection after a gap."""
     assert s.fin is not None
     if p.seq > span.nxt:
-        said.sentences.append(
-            "it follows this side's FIN across bytes the capture never saw: most likely a new connection on "
-            "these ports, whose SYN and SYN,ACK the capture missed"
-        )
+        said.sentences.append(Sentence(Why.AFTER_FIN_GAP, ()))
     else:
-        said.departure = (
-            f"data after FIN: bytes up to {_rel(span.data_end, span.base)} follow the FIN at "
-            f"{_rel(s.fin, span.base)} (RFC 9293 section 3.10.4: after CLOSE no more SENDs)"
-        )
+        said.departure = say(Why.DATA_AFTER_FIN, _rel(span.data_end, span.base), _rel(s.fin, span.base))
 
 
 def _past_window(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
@@ -277,21 +212,11 @@ def _past_window(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said
     ):
         # the capture missed packets of the receiver (this segment acknowledges its unseen data,
         # or the receiver later acknowledges these bytes, which it would not take beyond its window)
-        said.sentences.append(
-            f"beyond the last window seen ({_rel(edge, base)}), but the receiver accepts these "
-            "bytes (or sent packets the capture missed), so the capture missed its window update"
-        )
+        said.sentences.append(Sentence(Why.PAST_WINDOW_UPDATE_MISSED, (_rel(edge, base),)))
     elif s.missed.holes:  # a gap in this side's segments, not yet acknowledged: the capture is dropping packets
-        said.sentences.append(
-            f"beyond the last window seen ({_rel(edge, base)}), but this capture missed segments "
-            "of this side that are not yet acknowledged, so it may well have missed the receiver's window "
-            "update too"
-        )
+        said.sentences.append(Sentence(Why.PAST_WINDOW_DROPPING, (_rel(edge, base),)))
     else:
-        said.departure = (
-            f"data beyond the receiver's window: seq up to {_rel(data_end, base)} but the window "
-            f"ends at {_rel(edge, base)} (RFC 9293 section 3.8.6: send only inside SND.WND)"
-        )
+        said.departure = say(Why.PAST_WINDOW, _rel(data_end, base), _rel(edge, base))
 
 
 def _fin(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
@@ -302,32 +227,20 @@ def _fin(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> Non
     if s.fin == data_end and s.state in _FIN_UNACKED:  # its FIN again, after the capture saw an ACK of it
         if flags & ACK_BIT and sent is not None and p.ack < sent:
             # Its ack is below one it has sent already: this resend was made before that ACK, and crossed it.
-            said.sentences.append(
-                f"its FIN at seq {_rel(data_end, base)} again, made before the ACK it sent already: its ack "
-                f"{_rel(p.ack, r.isn)} is below that ACK's {_rel(sent, r.isn)}, so its timer resent it just "
-                "before the segment that ACK answers arrived, and it was captured after; its state does not go back"
-            )
+            crossed_ack = (_rel(data_end, base), _rel(p.ack, r.isn), _rel(sent, r.isn))
+            said.sentences.append(Sentence(Why.FIN_AGAIN_CROSSED, crossed_ack))
         else:  # that ACK had not reached it
             s.state = _FIN_UNACKED[s.state]
-            said.sentences.append(
-                f"its FIN at seq {_rel(data_end, base)} again: the ACK of it seen before had not reached it (lost "
-                "after the capture point, or on its way)"
-            )
+            said.sentences.append(Sentence(Why.FIN_AGAIN, (_rel(data_end, base),)))
     else:
-        said.sentences.append(
-            f"FIN at seq {_rel(data_end, base)}: no more data from this side; the FIN occupies one sequence "
-            f"number, so the peer acks {_rel(data_end + 1, base)}"
-        )
+        said.sentences.append(Sentence(Why.FIN, (data_end, base)))
     s.fin = data_end
     # Its ack stops short of the peer's FIN, captured before it: the two FINs crossed, and this side
     # was not yet in CLOSE-WAIT when it sent its own (a simultaneous close, RFC 9293 Figure 13).
     crossed = s.state is S.CLOSE_WAIT and bool(flags & ACK_BIT) and r.fin is not None and p.ack <= r.fin
     if crossed:
         s.state = S.ESTABLISHED
-        said.sentences.append(
-            f"its ack {_rel(p.ack, r.isn)} does not cover the peer's FIN: the two FINs crossed, a simultaneous "
-            "close, so each side goes through CLOSING (RFC 9293 Figure 13)"
-        )
+        said.sentences.append(Sentence(Why.FINS_CROSSED, (_rel(p.ack, r.isn),)))
     s.state = _FIN_SENT.get(s.state, s.state)
     if crossed:
         _receive_fin(s)  # the peer's FIN arrives after this one left
@@ -336,15 +249,14 @@ def _fin(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> Non
 def _acknowledged(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
     """What it acknowledges (RFC 9293 section 3.10.7.4, fifth check: the ACK field)."""
     if not p.flags & ACK_BIT:
-        said.departure = "a segment with neither SYN, ACK nor RST: RFC 9293 section 3.10.7.4 drops it"
+        said.departure = say(Why.NO_CONTROL)
         return
     after_gap = _GAP in said.labels
-    labels, sentence, departure = _acknowledgement(
+    labels, phrases, departure = _acknowledgement(
         p, span.length + span.fin, s, r, described=bool(said.labels), after_gap=after_gap
     )
     said.labels.extend(labels)
-    if sentence:
-        said.sentences.append(sentence)
+    said.sentences += phrases
     said.departure = said.departure or departure
 
 
@@ -353,52 +265,33 @@ def _asked_again(p: Packet, r: _Observer) -> bool:
     return r.dup_acks >= 2 and r.last_pure_ack is not None and p.seq == r.last_pure_ack[0]
 
 
-def _fast_retransmission(p: Packet, r: _Observer, base: SeqNum | None) -> str:
-    return (
-        f"a fast retransmission: {r.dup_acks} duplicate ACKs asked for seq {_rel(p.seq, base)}, "
-        "so it is sent again without waiting for the timer (RFC 5681 section 3.2"
-        + (
-            ")"
-            if r.dup_acks >= 3
-            else " waits for three: the sender's own loss detection decided sooner, in Linux "
-            "SACK recovery and RACK-TLP, RFC 6675 and RFC 8985)"
-        )
-    )
+def _fast_retransmission(p: Packet, r: _Observer, base: SeqNum | None, said: _Said, *, unseen: bool = False) -> None:
+    """A resend that duplicate ACKs asked for; after three, the sender's congestion response (RFC 5681 3.2)."""
+    said.add(Label.FAST_RETRANSMISSION, Sentence(Why.FAST_RETRANSMISSION, (r.dup_acks, _rel(p.seq, base))))
+    if unseen:
+        said.sentences.append(Sentence(Why.FIRST_SENDING_UNSEEN, ()))
 
 
-def _signals(p: Packet, base: SeqNum | None) -> list[str]:
+def _signals(p: Packet, base: SeqNum | None) -> list[Sentence]:
     """What URG, ECE and CWR say on a synchronized connection."""
     flags, said = p.flags, []
     if flags & URG_BIT:
         urgent = p.segment.urgent
-        said.append(
-            f"URG: the urgent pointer {urgent} marks the data before seq {_rel(p.seq + urgent, base)} as urgent "
-            "(its last byte is the out-of-band byte of the sockets API's MSG_OOB); RFC 9293 section 3.8.5 keeps it "
-            "for old applications only (RFC 6093)"
-        )
+        said.append(Sentence(Why.URG, (urgent, _rel(p.seq + urgent, base))))
     if flags & ECE_BIT:
-        said.append(
-            "ECE: it echoes a congestion mark (CE) that a router set on a packet it received, so the peer "
-            "should slow down as for a loss (RFC 3168 section 6.1.2)"
-        )
+        said.append(Sentence(Why.ECE, ()))
     if flags & CWR_BIT:
-        said.append("CWR: its sender has reduced its congestion window, in answer to ECE (RFC 3168 section 6.1.2)")
+        said.append(Sentence(Why.CWR, ()))
     return said
 
 
-def _not_captured(
-    seq: SeqNum, nxt: SeqNum, s: _Observer, r: _Observer, labels: list[str], sentences: list[str]
-) -> None:
+def _not_captured(seq: SeqNum, nxt: SeqNum, s: _Observer, r: _Observer, said: _Said) -> None:
     """A segment starts past where its sender was seen to get: remember the gap (the part the
     receiver has not acknowledged yet), to tell a later segment filling it."""
-    labels.append(Label.LOST_SEGMENT)
     start = r.acked if r.acked is not None and r.acked > nxt else nxt
     if start < seq:
         _gap(s, start, seq)
-    sentences.append(
-        f"seq {_rel(seq, s.isn)} is past {_rel(nxt, s.isn)}, the end of what this side was seen to send: the "
-        "bytes between were sent but not captured"
-    )
+    said.add(Label.LOST_SEGMENT, Sentence(Why.NOT_CAPTURED, (seq, nxt, s.isn)))
 
 
 # END
