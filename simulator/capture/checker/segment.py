@@ -174,8 +174,33 @@ def _resent(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> 
     elif s.syn_data and s.isn is not None and p.seq == s.isn + 1 and r.acked == p.seq:
         said.add(Label.RETRANSMISSION, Sentence(Why.SYN_DATA_AGAIN, (s.syn_data,)))
     else:
-        acked = _rel(r.acked, base) if r.acked is not None and p.seq < r.acked else None
-        said.add(Label.RETRANSMISSION, Sentence(Why.RETRANSMISSION, (_rel(p.seq, base), _rel(end, base), acked)))
+        said.add(Label.RETRANSMISSION, _why_resent(p, s, r, span))
+
+
+_RTO_AT_LEAST = 0.2  # seconds: Linux's least retransmission timeout (TCP_RTO_MIN; RFC 6298 section 2.4 says 1 s)
+_PROBE_AT_LEAST = 0.001  # seconds: a tail loss probe waits for its timer (RFC 8985 section 7.2: 2 SRTT)
+
+
+def _why_resent(p: Packet, s: _Observer, r: _Observer, span: _Span) -> Sentence:
+    """A resend no duplicate ACKs asked for, after a quiet time: the sender's congestion event the capture can
+    see.  The oldest byte not acknowledged, at least an RTO after the connection's last packet: its
+    retransmission timer fired (RFC 6298 section 5.4; RFC 5681 section 3.1, the loss window).  Its last
+    segment, older bytes outstanding, nothing from the peer since it was sent: a tail loss probe (RFC 8985
+    section 7).  Else (a resend right after an ACK, say) the capture cannot tell which."""
+    base = span.base
+    # (the peer may have acknowledged its first part)
+    acked = _rel(r.acked, base) if r.acked is not None and p.seq < r.acked else None
+    resent = (_rel(p.seq, base), _rel(span.end, base), acked)
+    mine, theirs = s.latest, r.latest
+    if mine is None or r.acked is None:
+        return Sentence(Why.RETRANSMISSION, resent)
+    quiet = p.time - (mine.time if theirs is None or mine.number > theirs.number else theirs.time)
+    if p.seq == r.acked and quiet >= _RTO_AT_LEAST:
+        return Sentence(Why.RTO, (*resent, quiet))
+    peer_silent = theirs is None or theirs.number < mine.number
+    if peer_silent and quiet >= _PROBE_AT_LEAST and p.seq > r.acked and span.end == span.nxt and not r.dup_acks:
+        return Sentence(Why.TAIL_LOSS_PROBE, resent)
+    return Sentence(Why.RETRANSMISSION, resent)
 
 
 def _new(p: Packet, s: _Observer, r: _Observer, span: _Span, said: _Said) -> None:
@@ -270,6 +295,8 @@ def _fast_retransmission(p: Packet, r: _Observer, base: SeqNum | None, said: _Sa
     said.add(Label.FAST_RETRANSMISSION, Sentence(Why.FAST_RETRANSMISSION, (r.dup_acks, _rel(p.seq, base))))
     if unseen:
         said.sentences.append(Sentence(Why.FIRST_SENDING_UNSEEN, ()))
+    if r.dup_acks >= 3:
+        said.sentences.append(Sentence(Why.LOSS_EVENT, ()))
 
 
 def _signals(p: Packet, base: SeqNum | None) -> list[Sentence]:

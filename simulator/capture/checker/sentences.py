@@ -46,6 +46,9 @@ class Why(StrEnum):
     SPURIOUS_RETRANSMISSION = "spurious retransmission"
     SYN_DATA_AGAIN = "SYN's data again"
     RETRANSMISSION = "retransmission"
+    RTO = "retransmission timeout"  # a congestion event: the timer fired (RFC 6298, RFC 5681 section 3.1)
+    TAIL_LOSS_PROBE = "tail loss probe"  # RFC 8985 section 7
+    LOSS_EVENT = "loss event"  # after three duplicate ACKs: the sender's congestion response (RFC 5681 3.2)
     AFTER_FIN_GAP = "after FIN, past a gap"
     DATA_AFTER_FIN = "data after FIN"  # a departure
     PAST_WINDOW_UPDATE_MISSED = "past the window, update missed"
@@ -273,6 +276,13 @@ def _fast_retransmission(dup_acks: int, seq: int) -> str:
     )
 
 
+def _loss_event() -> str:
+    return (
+        "a congestion event: the sender takes the loss as a sign of congestion, halves its congestion window "
+        "(ssthresh = max(FlightSize / 2, 2 * SMSS)) and goes into fast recovery (RFC 5681 section 3.2, RFC 6582)"
+    )
+
+
 def _first_sending_unseen() -> str:
     return (
         "this capture never saw it sent before (the first sending "
@@ -316,6 +326,24 @@ def _retransmission(seq: int, end: int, acked: int | None) -> str:
     return (
         _resent_bytes(seq, end, acked) + "; the sender took it for lost, because its retransmission timer fired "
         "(RFC 6298) or its loss detection said so (in Linux: RACK-TLP, RFC 8985)"
+    )
+
+
+def _rto(seq: int, end: int, acked: int | None, quiet: float) -> str:
+    return (
+        _resent_bytes(seq, end, acked) + f"; it is the oldest byte not acknowledged, resent after {quiet * 1000:.0f} "
+        "ms in which the connection was quiet: its retransmission timer fired (RFC 6298 section 5.4), a congestion "
+        "event after which the sender's congestion window falls to one segment, the loss window, and slow start "
+        "begins again (ssthresh = max(FlightSize / 2, 2 * SMSS), RFC 5681 section 3.1)"
+    )
+
+
+def _tail_loss_probe(seq: int, end: int, acked: int | None) -> str:
+    return (
+        _resent_bytes(seq, end, acked) + "; it is the last segment its sender sent, resent though older bytes are "
+        "still not acknowledged and no duplicate ACK asked for it: most likely a tail loss probe (in Linux: "
+        "RACK-TLP, RFC 8985 section 7), which makes the receiver's ACK show what was lost before the "
+        "retransmission timer would fire; a probe does not reduce the congestion window"
     )
 
 
@@ -680,6 +708,9 @@ CATALOGUE: dict[Why, Callable[..., str]] = {
     Why.SPURIOUS_RETRANSMISSION: _spurious_retransmission,
     Why.SYN_DATA_AGAIN: _syn_data_again,
     Why.RETRANSMISSION: _retransmission,
+    Why.RTO: _rto,
+    Why.TAIL_LOSS_PROBE: _tail_loss_probe,
+    Why.LOSS_EVENT: _loss_event,
     Why.AFTER_FIN_GAP: _after_fin_gap,
     Why.DATA_AFTER_FIN: _data_after_fin,
     Why.PAST_WINDOW_UPDATE_MISSED: _past_window_update_missed,
