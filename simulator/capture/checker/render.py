@@ -12,24 +12,26 @@ _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" "
 _WITH_ACK = frozenset(name for bits, name in enumerate(FLAG_NAMES) if bits & ACK_BIT)
 
 
+_FIRST = _WRAP.width - len(_WRAP.initial_indent)  # room on the first line
+_LATER = _WRAP.width - len(_WRAP.subsequent_indent)  # and on the others
+
+
 def wrap(text: str) -> list[str]:
     """A sentence as the report's indented lines: ``_WRAP.wrap(text)``, made without its regular
-    expressions when the text is plain words split by single spaces (every sentence the checker writes)."""
-    first, later = _WRAP.width - len(_WRAP.initial_indent), _WRAP.width - len(_WRAP.subsequent_indent)
-    words = text.split(" ")
-    if not text.isprintable() or "" in words or max(map(len, words)) > min(first, later):
+    expressions when the text is plain words split by single spaces (every sentence the checker writes):
+    each line ends at the last space that leaves it short enough."""
+    if not text or not text.isprintable() or "  " in text or text[0] == " " or text[-1] == " ":
         return _WRAP.wrap(text)
     lines: list[str] = []
-    indent, room = _WRAP.initial_indent, first
-    line: list[str] = []
-    length = -1  # of the words in ``line`` and the spaces between them
-    for word in words:
-        if line and length + 1 + len(word) > room:
-            lines.append(indent + " ".join(line))
-            indent, room, line, length = _WRAP.subsequent_indent, later, [], -1
-        line.append(word)
-        length += 1 + len(word)
-    lines.append(indent + " ".join(line))
+    indent, room, rest = _WRAP.initial_indent, _FIRST, text
+    while len(rest) > room:
+        cut = rest.rfind(" ", 0, room + 1)
+        if cut <= 0:
+            return _WRAP.wrap(text)  # a word longer than a line: textwrap breaks it
+        lines.append(indent + rest[:cut])
+        rest = rest[cut + 1 :]
+        indent, room = _WRAP.subsequent_indent, _LATER
+    lines.append(indent + rest)
     return lines
 
 
