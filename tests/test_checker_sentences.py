@@ -68,6 +68,7 @@ def test_no_sentence_literal_in_the_checkers_rules(path):
 
 def test_every_key_has_its_words_and_every_word_its_key():
     assert set(CATALOGUE) == set(Why)
+    assert len(Why.__members__) == len(list(Why)), "two keys share a value: one is a silent alias"
 
 
 def test_a_sentence_is_put_into_words_only_when_printed():
