@@ -36,10 +36,7 @@ def _acknowledgement(
     if previous is None or previous[0] != ack:
         s.dup_acks = 0
     phrases = [sentence] if sentence is not None else []
-    if window == 0 and not p.flags & RST_BIT:  # a zero window (not on a RST)
-        s.zero_seen = True
-        labels.append(Label.ZERO_WINDOW)
-        phrases.append(_ZERO_WINDOW)
+    _zero_window(p, s, window, labels, phrases)
     if pure and not phrases and not described:
         phrases.append(_old_ack(ack, s, r) if old else Sentence(Why.EVERY_BYTE_BEFORE, (ack, r.isn)))
     if pure:
@@ -52,6 +49,15 @@ def _acknowledgement(
 
 
 _ZERO_WINDOW = Sentence(Why.ZERO_WINDOW, ())
+
+
+def _zero_window(p: Packet, s: _Observer, window: int, labels: list[str], phrases: list[Sentence]) -> None:
+    """A zero window (not on a RST): the peer must stop sending and probe (RFC 9293 section 3.8.6.1)."""
+    if window != 0 or p.flags & RST_BIT:
+        return
+    s.zero_seen = True
+    labels.append(Label.ZERO_WINDOW)
+    phrases.append(_ZERO_WINDOW)
 
 
 def _old_ack(ack: SeqNum, s: _Observer, r: _Observer) -> Sentence:
