@@ -458,3 +458,31 @@ def test_the_tshark_comparison_leaves_out_a_late_packet_wireshark_files_under_a_
     late = [seg("S", 5000), seg("SA", 500, 101, back=True), seg("SA", 9000, 5001, back=True), seg("R", 101)]
     path = write(tmp_path / "late.pcap", [*handshake(), *close(), *late, seg("A", 5001, 9001)])
     assert tshark_differences(path, reports(path)) == []
+
+
+# The client's data is dropped (after tcpdump saw it) for a second, then let through: Linux resends it on its
+# timers, and the checker says which congestion event the capture shows (issue 21, item 6).
+TIMEOUT = program(
+    "n = read_all(c); c.close()",
+    """
+import subprocess
+rule = ["INPUT", "-p", "tcp", "--dport", "8080", "-m", "length", "--length", "100:65535", "-j", "DROP"]
+subprocess.run(["iptables", "-A", *rule], check=True)
+c.sendall(b"r" * 500)
+time.sleep(1.0)
+subprocess.run(["iptables", "-D", *rule], check=True)
+time.sleep(1.5)
+c.close()
+""",
+)
+
+
+def test_a_real_linux_retransmission_timeout_is_said_as_a_congestion_event(netns, tmp_path):
+    if shutil.which("iptables") is None:
+        pytest.skip("iptables is needed to hold the data back")
+    (report,) = capture(netns, tmp_path / "timeout.pcap", TIMEOUT)
+    assert report.conforms
+    resent = [p for p in report.packets if p.labels == ("retransmission",)]
+    assert resent, "Linux resent nothing: the rule held nothing back"
+    timer = "its retransmission timer fired (RFC 6298 section 5.4)"
+    assert any(timer in p.explanation for p in resent), [p.explanation for p in resent]

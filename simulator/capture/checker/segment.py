@@ -196,7 +196,7 @@ def _why_resent(p: Packet, s: _Observer, r: _Observer, span: _Span) -> Sentence:
         return Sentence(Why.RETRANSMISSION, resent)
     quiet = p.time - (mine.time if theirs is None or mine.number > theirs.number else theirs.time)
     if p.seq == r.acked and quiet >= _RTO_AT_LEAST:
-        return Sentence(Why.RTO, (*resent, quiet))
+        return Sentence(Why.RTO, (*resent, quiet, span.end == span.nxt))  # (the only segment outstanding?)
     peer_silent = theirs is None or theirs.number < mine.number
     if peer_silent and quiet >= _PROBE_AT_LEAST and p.seq > r.acked and span.end == span.nxt and not r.dup_acks:
         return Sentence(Why.TAIL_LOSS_PROBE, resent)

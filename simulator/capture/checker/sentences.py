@@ -329,12 +329,18 @@ def _retransmission(seq: int, end: int, acked: int | None) -> str:
     )
 
 
-def _rto(seq: int, end: int, acked: int | None, quiet: float) -> str:
+def _rto(seq: int, end: int, acked: int | None, quiet: float, lone: bool) -> str:
     return (
         _resent_bytes(seq, end, acked) + f"; it is the oldest byte not acknowledged, resent after {quiet * 1000:.0f} "
         "ms in which the connection was quiet: its retransmission timer fired (RFC 6298 section 5.4), a congestion "
         "event after which the sender's congestion window falls to one segment, the loss window, and slow start "
         "begins again (ssthresh = max(FlightSize / 2, 2 * SMSS), RFC 5681 section 3.1)"
+        + (
+            "; it was the only segment outstanding, so this may also be Linux's tail loss probe, which resends "
+            "the last segment after about 200 ms and leaves the window as it was (RFC 8985 section 7)"
+            if lone
+            else ""
+        )
     )
 
 
