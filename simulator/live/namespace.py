@@ -3,7 +3,7 @@
 A ``Namespace`` is a context manager.  Leaving it deletes the namespace and kills
 whatever still runs inside, whatever happened: an exception, Ctrl-C (SIGINT),
 SIGTERM or SIGHUP (turned into ``SystemExit`` while a namespace is open, see
-``lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
+``system.lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
 those whose tcpsim process is gone (the name carries the process id): the
 processes still inside are killed, stale temporary folders removed, and the
 namespace deleted.
@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..model.errors import TcpsimError
-from .lifetime import die_with_parent, ending_on_signals, sweep_folders
+from ..system.lifetime import die_with_parent, ending_on_signals, sweep_folders
 
 PREFIX = "tcpsim-"
 _CLONE_NEWNET = 0x40000000
