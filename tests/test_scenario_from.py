@@ -322,3 +322,25 @@ def test_a_pause_after_a_receive_is_replayed_as_a_wait(tmp_path, capsys, at):
     assert "rows agree" in out and " of " in out
     agreed, total = out.split(" rows agree")[0].split()[-3::2]
     assert agreed == total, out
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_compare_lines_up_each_connection_that_reuses_a_4_tuple_with_its_own_run(tmp_path, capsys, number):
+    """half_open_connection's client crashes and comes back on the same ports: the capture holds two
+    connections, and each is compared with the same incarnation of the run, not with both folded."""
+    path = tmp_path / "half_open.pcap"
+    assert main(["export", "half_open_connection", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(path), "half_open_connection", "--connection", str(number)]) == 0
+    out = capsys.readouterr().out
+    assert "!=" not in out and "rows agree" in out
+
+
+def test_a_capture_at_a_listening_host_holds_every_connection_it_accepted(tmp_path, capsys):
+    path = tmp_path / "many.pcap"
+    assert main(["export", "many_clients", "--at", "server", "-o", str(path)]) == 0
+    assert len(read(path).connections) == 3
+    for number in (1, 2, 3):
+        capsys.readouterr()
+        assert main(["compare", str(path), "many_clients", "--connection", str(number)]) == 0
+        assert "!=" not in capsys.readouterr().out
