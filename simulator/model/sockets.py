@@ -147,14 +147,14 @@ class ConnectionTable:
             ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
             reopened(ep)
         candidates = self.ports.get(local, ())
-        fresh_syn = bool(seg.flags & Flags.SYN) and not seg.flags & (Flags.ACK | Flags.RST)
+        syn = bool(seg.flags & Flags.SYN) and not seg.flags & Flags.ACK
         for cand in candidates:
             if cand.state is State.LISTEN:
-                if listener is not None and cand is listener.endpoint and fresh_syn:
+                if listener is not None and cand is listener.endpoint and syn and not seg.flags & Flags.RST:
                     return listener.spawn(seg, now)
                 return cand  # LISTEN's own rules (RFC 9293 3.10.7.2)
-        if fresh_syn and listener is not None and listener.endpoint is None:
-            return listener.spawn(seg, now)
+        if syn and listener is not None and listener.endpoint is None:
+            return listener.spawn(seg, now)  # (a SYN,RST too: the new endpoint's LISTEN ignores it)
         if ep is not None:
             return ep  # the deleted TCB answers as CLOSED (RFC 9293 3.10.7.1)
         for cand in candidates:

@@ -534,6 +534,12 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
         if not isinstance(arg, str):
             raise ScenarioError(f"{where}: send takes a byte count or a text, not {_shown(arg)}")
         return Step(Action.SEND, data=arg.encode("utf-8", "surrogatepass"))
+    if action == Action.FILL:
+        count = args[0] if len(args) == 1 else None
+        whole = (isinstance(count, int) and not isinstance(count, bool)) or (isinstance(count, str) and count.isdigit())
+        if not whole or not 0 < int(count) <= MAX_BYTES:  # type: ignore[arg-type]
+            raise ScenarioError(f"{where}: fill needs the bytes of each send, from 1 to {MAX_BYTES}")
+        return Step(Action.FILL, data=pattern_bytes(int(count)))  # type: ignore[arg-type]
     if action == Action.WAIT:
         if len(args) != 1:
             raise ScenarioError(f"{where}: wait takes a number of seconds")
