@@ -222,6 +222,7 @@ class Interpreter:
         self.read_data = bytearray()
         self.seen: list[str] = []  # what the application saw beside the bytes it read: EOF, EAGAIN, errors
         self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
+        self._filled = 0  # bytes the sends of the current fill step have handed over
 
     @property
     def done(self) -> bool:
@@ -273,8 +274,8 @@ class Interpreter:
         if action == Action.SEND:  # a blocking send: wait while the send buffer is full
             return self._send(step.data, now)
         if action == Action.FILL:
-            self._fill(step.data, now)
-        elif action == Action.READ:
+            return self._fill(step.data, now)
+        if action == Action.READ:
             self._read(step.amount, now)
         else:
             self._end(action, now)
@@ -296,12 +297,17 @@ class Interpreter:
         self._sent_of_step = 0
         return True
 
-    def _fill(self, data: bytes, now: float) -> None:
-        """Non-blocking sends of ``data`` until one takes nothing (EAGAIN); a partial one counts."""
-        total = 0
+    def _fill(self, data: bytes, now: float) -> bool:
+        """Non-blocking sends of ``data`` until one takes nothing (EAGAIN); a partial one counts.  On loopback
+        what a send put on the wire is handled before the next send, as inside the sender's system call."""
         while taken := self.backend.send(data, now):
-            total += taken
-        self.seen.append(f"sent {total}, then EAGAIN")
+            self._filled += taken
+            if self.pause_after_sending and self.backend.sent_something:
+                self.paused = True
+                return False
+        self.seen.append(f"sent {self._filled}, then EAGAIN")
+        self._filled = 0
+        return True
 
     def _end(self, action: Action, now: float) -> None:
         backend = self.backend
