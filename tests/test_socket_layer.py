@@ -12,6 +12,8 @@ import socket
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.live.kernel import KernelApp
 from simulator.live.namespace import Namespace
@@ -258,3 +260,22 @@ def test_one_script_on_the_model_and_on_the_kernel_shows_the_application_the_sam
 
 def test_the_interpreter_steps_are_the_scenario_actions():
     assert Step(Action.FILL, data=b"x" * 10).describe().startswith("send 10 bytes at a time")
+
+
+@given(
+    asked=st.integers(min_value=1, max_value=50_000),
+    writes=st.lists(st.integers(min_value=1, max_value=20_000), min_size=1, max_size=12),
+)
+@settings(max_examples=40, deadline=None)
+def test_the_send_buffer_never_holds_more_than_it_may_and_every_byte_taken_is_counted(asked, writes):
+    host, sock = established()
+    sock.nonblocking = True  # type: ignore[attr-defined]
+    host.set_sndbuf(sock, asked)  # type: ignore[arg-type]
+    taken = 0
+    for n in writes:
+        got = would_block(sock, host.send(sock, b"y" * n, 0.2))  # type: ignore[arg-type]
+        assert got is not None
+        taken += got[0] if got[1] is None else 0
+        assert got[1] in (None, "EAGAIN")
+        assert host.queued_out(sock) <= sock.sndbuf  # type: ignore[arg-type,attr-defined,operator]
+    assert host.queued_out(sock) == taken  # type: ignore[arg-type]
