@@ -82,7 +82,7 @@ class KernelSocket:
     # ------------------------------------------------------------ opening
     def listen(self, now: float) -> None:
         self.listener, self._fresh = self._fresh, None
-        if self.listener is None:  # (refused by check(); kept for a caller that skips it)
+        if self.listener is None:  # (refused by _check(); kept for a caller that skips it)
             raise LiveError("the kernel's script listens twice")
         self.listener.listen(1)
 
@@ -193,7 +193,7 @@ class KernelApp(Interpreter):
         rcvbuf: int | None,
         sndbuf: int | None = None,
     ) -> None:
-        check(script)
+        _check(script)
         self.kernel = KernelSocket(local, peer, auto_read=auto_read, rcvbuf=rcvbuf, sndbuf=sndbuf)
         super().__init__(self.kernel, script)
 
@@ -229,7 +229,7 @@ _OPENS = (Action.LISTEN, Action.CONNECT)
 _NEEDS_NOTHING = (Action.WAIT,)
 
 
-def check(script: list[Step]) -> None:
+def _check(script: list[Step]) -> None:
     """Refuse, before any socket is made, a script the kernel cannot carry out: one socket is opened once
     (listen or connect), before the connection is used; the kernel cannot crash."""
     opened = False
