@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from simulator.live.kernel import KernelApp
 from simulator.live.namespace import Namespace
 from simulator.live.pytest_plugin import namespace_or_skip
+from simulator.model.errors import ScenarioError
 from simulator.model.profiles import profile
 from simulator.model.segment import Flags, Segment
 from simulator.model.seq import SeqNum
@@ -169,10 +170,11 @@ loopback = true
 script = ['connect server', 'fill 1000', 'shutdown', 'wait_for_eof', 'close']
 send_buffer = {sndbuf}
 [endpoint.server]
-script = ['listen', 'wait 1', 'wait_for_eof', 'send "bye"', 'close']
+script = ['listen', 'wait 1', {reads}, 'send "bye"', 'close']
 window = 4096
-auto_read = true
+auto_read = false
 """
+READS = ", ".join(["'read', 'wait 0.01'"] * 20)  # a reader that wakes up: it reads what has come, 20 times
 ECHO_SCRIPT = """
 seed = 1
 [network]
@@ -195,12 +197,17 @@ script = ['listen', 'wait_for_bytes 5', 'abort']
 
 
 def test_a_fill_step_sends_without_blocking_until_the_send_buffer_is_full():
-    net = parse(FILL_SCRIPT.format(sndbuf=8192)).build()
+    net = parse(FILL_SCRIPT.format(sndbuf=8192, reads=READS)).build()
     net.run()
     seen = net.apps["client"].seen
     assert seen[0].startswith("sent ") and seen[0].endswith(", then EAGAIN")
-    assert int(seen[0].split()[1].rstrip(",")) <= 8192
+    assert 8192 <= int(seen[0].split()[1].rstrip(",")) <= 8192 + 4096  # the send buffer, and the receiver's
     assert bytes(net.apps["client"].read_data) == b"bye"
+
+
+def test_a_fill_step_without_a_send_buffer_is_refused_when_the_scenario_is_read():
+    with pytest.raises(ScenarioError, match="a fill step needs a send_buffer"):
+        parse(FILL_SCRIPT.replace("send_buffer = {sndbuf}\n", "").format(reads=READS))
 
 
 def run_on_the_kernel(toml: str) -> dict[str, Interpreter]:

@@ -94,6 +94,7 @@ def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple
 
 
 ACTIONS = frozenset(Action)
+FILL_LIMIT = 1 << 24  # a fill step whose peer reads as fast as it sends stops after this many bytes
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
 
@@ -300,12 +301,12 @@ class Interpreter:
     def _fill(self, data: bytes, now: float) -> bool:
         """Non-blocking sends of ``data`` until one takes nothing (EAGAIN); a partial one counts.  On loopback
         what a send put on the wire is handled before the next send, as inside the sender's system call."""
-        while taken := self.backend.send(data, now):
+        while self._filled < FILL_LIMIT and (taken := self.backend.send(data, now)):
             self._filled += taken
             if self.pause_after_sending and self.backend.sent_something:
                 self.paused = True
                 return False
-        self.seen.append(f"sent {self._filled}, then EAGAIN")
+        self.seen.append(f"sent {self._filled}, then " + ("EAGAIN" if self._filled < FILL_LIMIT else "gave up"))
         self._filled = 0
         return True
 

@@ -459,6 +459,8 @@ def _endpoint(
     isn = table.get("isn")
     if isn is not None:
         isn = _whole(isn, "isn", where, high=(1 << 32) - 1)
+    if config.send_buffer is None and any(s.action == Action.FILL for s in script):
+        raise ScenarioError(f"{where}: a fill step needs a send_buffer (without one no send() says EAGAIN)")
     accept_many = _boolean(table.get("accept_many", False), "accept_many", where)
     if accept_many and not listens:
         raise ScenarioError(f"{where}: accept_many needs a 'listen' step in the script")
