@@ -94,7 +94,7 @@ def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple
 
 
 ACTIONS = frozenset(Action)
-FILL_LIMIT = 1 << 24  # a fill step whose peer reads as fast as it sends stops after this many bytes
+FILL_LIMIT = 4096  # a fill step whose peer reads as fast as it sends stops after this many sends
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
 
@@ -223,7 +223,7 @@ class Interpreter:
         self.read_data = bytearray()
         self.seen: list[str] = []  # what the application saw beside the bytes it read: EOF, EAGAIN, errors
         self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
-        self._filled = 0  # bytes the sends of the current fill step have handed over
+        self._filled = self._fills = 0  # bytes the sends of the current fill step handed over, and the sends
 
     @property
     def done(self) -> bool:
@@ -301,13 +301,14 @@ class Interpreter:
     def _fill(self, data: bytes, now: float) -> bool:
         """Non-blocking sends of ``data`` until one takes nothing (EAGAIN); a partial one counts.  On loopback
         what a send put on the wire is handled before the next send, as inside the sender's system call."""
-        while self._filled < FILL_LIMIT and (taken := self.backend.send(data, now)):
+        while self._fills < FILL_LIMIT and (taken := self.backend.send(data, now)):
             self._filled += taken
+            self._fills += 1
             if self.pause_after_sending and self.backend.sent_something:
                 self.paused = True
                 return False
-        self.seen.append(f"sent {self._filled}, then " + ("EAGAIN" if self._filled < FILL_LIMIT else "gave up"))
-        self._filled = 0
+        self.seen.append(f"sent {self._filled}, then " + ("EAGAIN" if self._fills < FILL_LIMIT else "gave up"))
+        self._filled = self._fills = 0
         return True
 
     def _end(self, action: Action, now: float) -> None:
