@@ -134,6 +134,7 @@ ARGUMENTS = {
     Action.SEND: " 5",
     Action.WAIT: " 1",
     Action.WAIT_FOR_BYTES: " 5",
+    Action.FILL: " 5",
 }
 
 
@@ -144,7 +145,8 @@ def test_the_loader_knows_every_action():
 @pytest.mark.parametrize("action", list(Action), ids=str)
 def test_every_action_is_accepted_by_the_scenario_loader(action):
     scenario = parse(
-        f'[endpoint.client]\nscript = ["{action}{ARGUMENTS.get(action, "")}"]\n[endpoint.server]\nscript = ["listen"]\n'
+        f'[endpoint.client]\nscript = ["{action}{ARGUMENTS.get(action, "")}"]\nsend_buffer = 4096\n'  # (fill needs one)
+        '[endpoint.server]\nscript = ["listen"]\n'
     )
     (step,) = scenario.endpoint("client").script
     assert step.action is action

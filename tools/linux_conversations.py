@@ -345,7 +345,12 @@ CONVERSATIONS: dict[str, Conversation] = {
                 "time.sleep(1); read_all(c); c.close()",
                 options="srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
             ),
-            needs="a send buffer (SO_SNDBUF) that can fill and make send() wait",
+            model=scenario(
+                ["connect server", "fill 1000", "shutdown", "wait_for_eof", "close"],
+                ["listen", "wait 1", *["read", "wait 0.001"] * 30, "close"],  # (no step reads until the end)
+                client="send_buffer = 8192",  # SO_SNDBUF 4096, which Linux stores doubled
+                server="window = 2896\nfixed_recv_buffer = true\nauto_read = false",  # SO_RCVBUF 4096: 2896 offered
+            ),
         ),
         Conversation(
             "small_writes_nagle",

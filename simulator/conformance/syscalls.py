@@ -23,7 +23,7 @@ MAX_CALL_BYTES = 1 << 24  # the most one system call may write or read
 
 # Socket options that change nothing the model or the runner could check: the machine's environment.
 ENVIRONMENT_OPTIONS = frozenset(
-    {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "SO_SNDBUF", "IPV6_V6ONLY"}
+    {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "IPV6_V6ONLY"}
 )
 OPTION_FEATURES = {
     "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
@@ -36,7 +36,6 @@ OPTION_FEATURES = {
     "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
     "TCP_MD5SIG": Feature.MD5,
     "TCP_INQ": Feature.TCP_INQ,
-    "SO_LINGER": Feature.LINGER,
     "IP_TOS": Feature.IP_FIELDS,
     "IPV6_TCLASS": Feature.IP_FIELDS,
 }
@@ -55,6 +54,20 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
 SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
+
+
+def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
+    host.set_sndbuf(sock, int(value.strip("[] ")) if value.strip("[] ").isdigit() else 0)
+
+
+def _set_linger(host: Host, sock: Socket, value: str) -> None:
+    """SO_LINGER as packetdrill writes it: ``{onoff=1, linger=0}``."""
+    fields = dict(re.findall(r"(\w+)\s*=\s*(\d+)", value))
+    sock.linger = int(fields.get("linger", "0")[:9]) if fields.get("onoff", "0") != "0" else None
+
+
+# Socket options the host keeps on the socket itself.
+HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {"SO_SNDBUF": _set_sndbuf, "SO_LINGER": _set_linger}
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
 
@@ -113,7 +126,7 @@ def socket(run: Driver, line: Line, args: list[str], expected: Return) -> Return
     if len(args) > 1 and "SOCK_DGRAM" in args[1]:
         raise NeedsFeature(Feature.UDP, f"line {line.number}: a UDP socket needs {Feature.UDP}")
     fd = run.host.new_fd(expected[0])
-    run.host.open(fd, nonblocking=len(args) > 1 and "SOCK_NONBLOCK" in args[1])
+    run.host.open_socket(fd, nonblocking=len(args) > 1 and "SOCK_NONBLOCK" in args[1])
     run.last_fd = fd
     return fd, None
 
@@ -139,6 +152,9 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option in ENVIRONMENT_OPTIONS:
         run.count_environment(f"setsockopt {option}")
         return 0, None
+    if option in HOST_OPTIONS:
+        HOST_OPTIONS[option](run.host, sock, args[3] if len(args) > 3 else "")
+        return 0, None
     if option not in OPTION_SETTINGS:
         wanted = f"the socket option {option}"
         raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
@@ -161,6 +177,8 @@ def getsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
         got = str(sock.endpoint.recv_buffer)
     elif option == "TCP_MAXSEG":
         got = str(run.host.maxseg(sock))
+    elif option == "SO_SNDBUF" and sock.sndbuf is not None:
+        got = str(sock.sndbuf)
     elif option == "SO_SNDBUF":
         raise NeedsFeature(Feature.SEND_BUFFER, f"line {line.number}: getsockopt {option} needs {Feature.SEND_BUFFER}")
     elif option in OPTION_FEATURES:
@@ -195,11 +213,12 @@ def ioctl(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
 
 # ---------------------------------------------------------------- connections
 def bind(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
-    return run.host.bind(_sock(run, line, args[0]))
+    return run.host.bind_local(_sock(run, line, args[0]))
 
 
 def listen(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
-    return run.host.listen(_sock(run, line, args[0]), run.now)
+    backlog = _int_arg(args[1], line, limit=1 << 31) if len(args) > 1 else 0
+    return run.host.listen_local(_sock(run, line, args[0]), run.now, backlog)
 
 
 def accept(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
@@ -222,7 +241,7 @@ def accept(run: Driver, line: Line, args: list[str], expected: Return) -> Return
 
 def connect(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
     sock = _sock(run, line, args[0])
-    got = run.host.connect(sock, run.now)
+    got = run.host.connect_remote(sock, run.now)
     if got is not None:
         return got
     if sock.nonblocking:
@@ -245,7 +264,8 @@ def read(run: Driver, line: Line, args: list[str], expected: Return, flags: str 
     amount = _int_arg(args[2], line) if len(args) > 2 else 0
 
     def ready() -> Return | None:
-        return run.host.receive(sock, amount, flags, run.now)
+        got = run.host.receive(sock, amount, flags, run.now)
+        return None if got is None else got[0]
 
     got = ready()
     if got is not None:
@@ -277,19 +297,28 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     amount = _int_arg(args[2], line) if len(args) > 2 else 0
     _needs_a_send_buffer(sock, line, amount, expected)
 
-    def ready() -> Return | None:
-        return run.host.send(sock, amount, run.now)
+    written = 0
+
+    def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
+        nonlocal written
+        got = run.host.send(sock, b"y" * (amount - written), run.now)
+        if got is not None and got[1] is not None:
+            return (written, None) if written else got  # what was taken is reported, the error next time
+        written += got[0] if got is not None else 0
+        return (written, None) if written >= amount else None
 
     got = ready()
     if got is not None:
         return got
+    if sock.nonblocking or "MSG_DONTWAIT" in flags:
+        return (written, None) if written else _would_block(expected)
     run.wait(line, "write", expected, ready, None)
     return None
 
 
 def _needs_a_send_buffer(sock: Socket, line: Line, amount: int, expected: Return) -> None:
     """A write the script expects to block or to take part of the data: the model's send buffer has no limit."""
-    if sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+    if sock.sndbuf is not None or sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
         return
     if expected[1] in ("EAGAIN", "EWOULDBLOCK") or 0 <= expected[0] < amount or line.end is not None:
         raise NeedsFeature(

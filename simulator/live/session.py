@@ -163,6 +163,7 @@ def run_live(
                     (MODEL_ADDR, m_spec.port),
                     auto_read=k_spec.config.auto_read,
                     rcvbuf=k_spec.config.recv_buffer if "window" in dict(k_spec.settings) else None,
+                    sndbuf=k_spec.config.send_buffer,
                 )
             try:
                 net = LiveNetwork(scenario, tun, kernel, model, record)

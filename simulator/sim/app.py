@@ -1,18 +1,26 @@
-"""Application scripts: what the program on each host asks of its TCP.
+"""Application scripts: what the program on each host asks of its TCP, and their one interpreter.
 
 A script is a list of steps run in order.  A step either acts at once
 (``send``, ``close``, ...) or waits (``wait``, ``wait_for_bytes``,
 ``wait_for_eof``, and ``connect``/``listen``, which wait like blocking
 ``connect()`` and ``accept()`` until the connection is established).
+
+``Interpreter`` carries the steps out against a ``Backend``: the model's socket (``ModelSocket``,
+an endpoint of the simulated network) or the real kernel's (``live/kernel.py``).  Both answer the
+same calls, and the interpreter writes down what the application saw (``seen``: bytes read, end
+of stream, a non-blocking send's count and EAGAIN, the error that stopped it), so that one script
+run on both can be compared.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..model.endpoint import Endpoint
 from ..model.errors import UserCallError
+from ..model.sockets import SO_ERROR
 from ..model.states import State
 
 
@@ -30,6 +38,7 @@ class Action(enum.StrEnum):
     CLOSE = "close"  # close(): no more sending or reading
     ABORT = "abort"
     CRASH = "crash"  # the host forgets the connection
+    FILL = "fill"  # non-blocking sends of N bytes until one fails with EAGAIN (the send buffer is full)
 
 
 # The steps that go on after the connection failed.
@@ -53,6 +62,8 @@ class Step:
             return f"connect to {self.peer}"
         if self.action == Action.SEND:
             return f"send {len(self.data)} bytes"
+        if self.action == Action.FILL:
+            return f"send {len(self.data)} bytes at a time, without blocking, until the send buffer is full"
         if self.action == Action.WAIT:
             return f"wait {self.seconds:g} s"
         if self.action == Action.WAIT_FOR_BYTES:
@@ -83,12 +94,264 @@ def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple
 
 
 ACTIONS = frozenset(Action)
+FILL_LIMIT = 4096  # a fill step whose peer reads as fast as it sends stops after this many sends
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
 
-class Application:
-    """Runs one script against one endpoint; the network calls ``run`` whenever
-    something may have changed, and ``wake_at`` says when a ``wait`` ends."""
+class Backend(Protocol):
+    """The socket an interpreter drives: each call returns at once; a step that must wait asks again."""
+
+    refused: tuple[type[Exception], ...]  # what a call the socket refuses raises
+
+    @property
+    def auto_read(self) -> bool: ...
+
+    @property
+    def readable(self) -> bool: ...
+
+    @property
+    def sent_something(self) -> bool: ...
+
+    def error(self) -> str | None: ...  # the connection's failure, as the application is told it
+
+    def errno(self) -> str | None: ...  # the same, as the errno name a program would see
+
+    def listen(self, now: float) -> None: ...
+
+    def connect(self, peer: str, isn: int | None, now: float) -> None: ...
+
+    def opened(self) -> bool: ...  # the connection is established (accept() or connect() would return)
+
+    def send(self, data: bytes, now: float) -> int: ...  # bytes the send buffer took (0: none, EAGAIN)
+
+    def read(self, amount: int | None, now: float) -> bytes: ...
+
+    def at_eof(self) -> bool: ...  # the peer's FIN has been read: recv() returns 0
+
+    def stream_over(self) -> bool: ...  # no more data can come
+
+    def shutdown(self, now: float) -> None: ...
+
+    def close(self, now: float) -> None: ...
+
+    def abort(self, now: float) -> None: ...
+
+    def crash(self, now: float) -> None: ...
+
+
+class ModelSocket:
+    """The model's back end: an endpoint of the simulated network."""
+
+    refused: tuple[type[Exception], ...] = (UserCallError,)
+
+    def __init__(self, endpoint: Endpoint, address_of: dict[str, tuple[str, int]]) -> None:
+        self.endpoint = endpoint
+        self.address_of = address_of
+
+    @property
+    def auto_read(self) -> bool:
+        return self.endpoint.config.auto_read
+
+    @property
+    def readable(self) -> bool:
+        return self.endpoint.readable > 0
+
+    @property
+    def sent_something(self) -> bool:
+        return self.endpoint.has_sends
+
+    def error(self) -> str | None:
+        error = self.endpoint.error
+        return None if error is None else f"connection {error}"
+
+    def errno(self) -> str | None:
+        error = self.endpoint.error
+        return None if error is None else SO_ERROR[error]
+
+    def listen(self, now: float) -> None:
+        if self.endpoint.state is not State.LISTEN:
+            self.endpoint.listen(now)
+
+    def connect(self, peer: str, isn: int | None, now: float) -> None:
+        addr, port = self.address_of[peer]
+        self.endpoint.connect(addr, port, now, iss=isn)
+
+    def opened(self) -> bool:
+        state = self.endpoint.state
+        return state in _OPEN_STATES or state in (State.FIN_WAIT_1, State.FIN_WAIT_2)
+
+    def send(self, data: bytes, now: float) -> int:
+        return self.endpoint.send(data, now)
+
+    def read(self, amount: int | None, now: float) -> bytes:
+        return self.endpoint.receive(amount, now)
+
+    def at_eof(self) -> bool:
+        return self.endpoint.eof and not self.endpoint.readable
+
+    def stream_over(self) -> bool:
+        return self.endpoint.state is State.CLOSED
+
+    def shutdown(self, now: float) -> None:
+        self.endpoint.close(now)
+
+    def close(self, now: float) -> None:
+        self.endpoint.close(now, read_too=True)
+
+    def abort(self, now: float) -> None:
+        self.endpoint.abort(now)
+
+    def crash(self, now: float) -> None:
+        self.endpoint.crash(now)
+
+
+class Interpreter:
+    """Runs one script against one back end; the driver calls ``run`` whenever something may have
+    changed, and ``wake_at`` says when a ``wait`` ends."""
+
+    def __init__(self, backend: Backend, script: list[Step], *, pause_after_sending: bool = False) -> None:
+        self.backend = backend
+        self.pause_after_sending = pause_after_sending  # loopback: return after a step that sent a segment
+        self.paused = False
+        self.script = script
+        self.position = 0
+        self.received = 0  # bytes read by the application so far
+        self.wake_at: float | None = None
+        self.failure: str | None = None  # why the script stopped early
+        self.reported = False  # the failure has been written to the trace
+        self._waiting_since: float | None = None
+        self.read_data = bytearray()
+        self.seen: list[str] = []  # what the application saw beside the bytes it read: EOF, EAGAIN, errors
+        self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
+        self._filled = self._fills = 0  # bytes the sends of the current fill step handed over, and the sends
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.script) or self.failure is not None
+
+    def run(self, now: float) -> None:
+        """Carry out steps until one has to wait."""
+        backend = self.backend
+        if backend.auto_read and backend.readable:
+            self._read(None, now)
+        while not self.done:
+            step = self.script[self.position]
+            if backend.error() is not None and step.action not in _AFTER_FAILURE:
+                self._fail(backend.error())
+                return
+            try:
+                if not self._do(step, now):
+                    return
+            except backend.refused as exc:
+                self._fail(getattr(exc, "strerror", None) or str(exc))
+                return
+            self.position += 1
+            self._waiting_since = None
+            if self.pause_after_sending and backend.sent_something:
+                self.paused = True
+                return
+
+    def _fail(self, why: str | None) -> None:
+        self.failure = why
+        self.seen.append(f"error {self.backend.errno() or why}")
+
+    def _do(self, step: Step, now: float) -> bool:
+        """Perform or test ``step``; False means "wait and call again"."""
+        action = step.action
+        if action == Action.WAIT:
+            return self._wait(step.seconds, now)
+        if action in (Action.LISTEN, Action.CONNECT):
+            if self._waiting_since is None:
+                self._waiting_since = now
+                if action == Action.LISTEN:
+                    self.backend.listen(now)
+                else:
+                    self.backend.connect(step.peer, step.isn, now)
+            return self._established_or_failed()
+        if action == Action.WAIT_FOR_BYTES:
+            return self.received >= (step.amount or 0) or self._stream_over()
+        if action == Action.WAIT_FOR_EOF:
+            return self._saw_eof() or self._stream_over()
+        if action == Action.SEND:  # a blocking send: wait while the send buffer is full
+            return self._send(step.data, now)
+        if action == Action.FILL:
+            return self._fill(step.data, now)
+        if action == Action.READ:
+            self._read(step.amount, now)
+        else:
+            self._end(action, now)
+        return True
+
+    def _wait(self, seconds: float, now: float) -> bool:
+        if self._waiting_since is None:
+            self._waiting_since = now
+            self.wake_at = now + seconds
+        if now < self._waiting_since + seconds:
+            return False
+        self.wake_at = None
+        return True
+
+    def _send(self, data: bytes, now: float) -> bool:
+        self._sent_of_step += self.backend.send(data[self._sent_of_step :], now)
+        if self._sent_of_step < len(data):
+            return False
+        self._sent_of_step = 0
+        return True
+
+    def _fill(self, data: bytes, now: float) -> bool:
+        """Non-blocking sends of ``data`` until one takes nothing (EAGAIN); a partial one counts.  On loopback
+        what a send put on the wire is handled before the next send, as inside the sender's system call."""
+        while self._fills < FILL_LIMIT and (taken := self.backend.send(data, now)):
+            self._filled += taken
+            self._fills += 1
+            if self.pause_after_sending and self.backend.sent_something:
+                self.paused = True
+                return False
+        self.seen.append(f"sent {self._filled}, then " + ("EAGAIN" if self._fills < FILL_LIMIT else "gave up"))
+        self._filled = self._fills = 0
+        return True
+
+    def _end(self, action: Action, now: float) -> None:
+        backend = self.backend
+        if action == Action.SHUTDOWN:
+            backend.shutdown(now)
+        elif action == Action.CLOSE:
+            backend.close(now)
+        elif action == Action.ABORT:
+            backend.abort(now)
+        elif action == Action.CRASH:
+            backend.crash(now)
+
+    def _established_or_failed(self) -> bool:
+        if self.backend.opened():
+            return True
+        if self.backend.error() is not None:
+            self._fail(self.backend.error())
+            return True
+        return False
+
+    def _saw_eof(self) -> bool:
+        if not self.backend.at_eof():
+            return False
+        if "eof" not in self.seen:
+            self.seen.append("eof")
+        return True
+
+    def _stream_over(self) -> bool:
+        """No more data can come: a wait for data ends (and the script goes on)."""
+        if self.backend.error() is not None:
+            self._fail(self.backend.error())
+            return True
+        return self.backend.stream_over()
+
+    def _read(self, amount: int | None, now: float) -> None:
+        data = self.backend.read(amount, now)
+        self.received += len(data)
+        self.read_data += data
+
+
+class Application(Interpreter):
+    """The interpreter on the model's socket: one endpoint of the simulated network."""
 
     def __init__(
         self,
@@ -98,109 +361,5 @@ class Application:
         *,
         pause_after_sending: bool = False,
     ) -> None:
+        super().__init__(ModelSocket(endpoint, address_of), script, pause_after_sending=pause_after_sending)
         self.endpoint = endpoint
-        self.pause_after_sending = pause_after_sending  # loopback: return after a step that sent a segment
-        self.paused = False
-        self.script = script
-        self.address_of = address_of
-        self.position = 0
-        self.received = 0  # bytes read by the application so far
-        self.wake_at: float | None = None
-        self.failure: str | None = None  # why the script stopped early
-        self.reported = False  # the failure has been written to the trace
-        self._waiting_since: float | None = None
-        self.read_data = bytearray()
-        self._sent_of_step = 0  # bytes of the current send step the send buffer has taken
-
-    @property
-    def done(self) -> bool:
-        return self.position >= len(self.script) or self.failure is not None
-
-    def run(self, now: float) -> None:
-        """Carry out steps until one has to wait."""
-        ep = self.endpoint
-        if ep.config.auto_read and ep.readable:
-            self._read(None, now)
-        while not self.done:
-            step = self.script[self.position]
-            if ep.error is not None and step.action not in _AFTER_FAILURE:
-                self.failure = f"connection {ep.error}"
-                return
-            try:
-                if not self._do(step, now):
-                    return
-            except UserCallError as exc:
-                self.failure = str(exc)
-                return
-            self.position += 1
-            self._waiting_since = None
-            if self.pause_after_sending and ep.has_sends:
-                self.paused = True
-                return
-
-    def _do(self, step: Step, now: float) -> bool:
-        """Perform or test ``step``; False means "wait and call again"."""
-        ep = self.endpoint
-        action = step.action
-        if action == Action.WAIT:
-            if self._waiting_since is None:
-                self._waiting_since = now
-                self.wake_at = now + step.seconds
-            if now < self._waiting_since + step.seconds:
-                return False
-            self.wake_at = None
-            return True
-        if action == Action.LISTEN:
-            if self._waiting_since is None:
-                self._waiting_since = now
-                if ep.state is not State.LISTEN:
-                    ep.listen(now)
-            return self._established_or_failed()
-        if action == Action.CONNECT:
-            if self._waiting_since is None:
-                self._waiting_since = now
-                addr, port = self.address_of[step.peer]
-                ep.connect(addr, port, now, iss=step.isn)
-            return self._established_or_failed()
-        if action == Action.WAIT_FOR_BYTES:
-            return self.received >= (step.amount or 0) or self._stream_over()
-        if action == Action.WAIT_FOR_EOF:
-            return (ep.eof and not ep.readable) or self._stream_over()
-        if action == Action.SEND:  # a blocking send: wait while the send buffer is full
-            self._sent_of_step += ep.send(step.data[self._sent_of_step :], now)
-            if self._sent_of_step < len(step.data):
-                return False
-            self._sent_of_step = 0
-        elif action == Action.READ:
-            self._read(step.amount, now)
-        elif action == Action.SHUTDOWN:
-            ep.close(now)
-        elif action == Action.CLOSE:
-            ep.close(now, read_too=True)
-        elif action == Action.ABORT:
-            ep.abort(now)
-        elif action == Action.CRASH:
-            ep.crash(now)
-        return True
-
-    def _established_or_failed(self) -> bool:
-        ep = self.endpoint
-        if ep.state in _OPEN_STATES or ep.state in (State.FIN_WAIT_1, State.FIN_WAIT_2):
-            return True
-        if ep.error is not None:
-            self.failure = f"connection {ep.error}"
-            return True
-        return False
-
-    def _stream_over(self) -> bool:
-        """No more data can come: a wait for data ends (and the script goes on)."""
-        ep = self.endpoint
-        if ep.error is not None:
-            self.failure = f"connection {ep.error}"
-            return True
-        return ep.state is State.CLOSED
-
-    def _read(self, amount: int | None, now: float) -> None:
-        data = self.endpoint.receive(amount, now)
-        self.received += len(data)
-        self.read_data += data

@@ -22,6 +22,7 @@ from ..model.explain import explain
 from ..model.notes import NOT_RECORDED, Note, NoteKind, TcbView
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
+from ..model.sockets import ConnectionTable, Listener
 from ..model.states import State
 from .app import Application, Step
 from .bottleneck import BottleneckParams, DropTailQueue
@@ -170,8 +171,7 @@ class Network:
         self._counter = 0
         self._busy_until: dict[tuple[str, str], float] = {}
         self._timer_at: dict[str, float] = {}
-        self._conns: dict[tuple[str, int, str, int], Endpoint] = {}
-        self._ports: dict[tuple[str, int], list[Endpoint]] = {}
+        self._hosts: dict[str, ConnectionTable] = {}  # each host's connections, by its address
         self._listeners: dict[tuple[str, int], tuple[Endpoint, list[Step]]] = {}
         self._spawned: dict[str, int] = {}
         self._views: dict[str, TcbView] = {}
@@ -185,12 +185,12 @@ class Network:
         if endpoint.name in self.endpoints:
             raise ScenarioError(f"two endpoints are called {endpoint.name!r}")
         key = (endpoint.addr, endpoint.port)
-        if key in self._ports and any(not e.name.startswith(endpoint.name + "#") for e in self._ports[key]):
+        if any(not e.name.startswith(endpoint.name + "#") for e in self._on_port(key)):
             raise ScenarioError(f"{endpoint.name}: address {endpoint.addr}:{endpoint.port} is already taken")
         self.endpoints[endpoint.name] = endpoint
         endpoint.explaining = self.record
         self.address_of[endpoint.name] = key
-        self._ports.setdefault(key, []).append(endpoint)
+        self._host(endpoint.addr).add(endpoint)
         self._host_names.setdefault(endpoint.addr, endpoint.name)
         self._views[endpoint.name] = endpoint.tcb()
         self.trace.endpoints.append(EndpointInfo(endpoint.name, endpoint.addr, endpoint.port, int(endpoint.iss)))
@@ -319,8 +319,18 @@ class Network:
             self._push(deadline, _TIMER, ep)
 
     def _register(self, ep: Endpoint) -> None:
-        if ep.remote_port and ep.state is not State.CLOSED and ep.state is not State.LISTEN:
-            self._conns[(ep.addr, ep.port, ep.remote_addr, ep.remote_port)] = ep
+        self._host(ep.addr).register(ep)
+
+    def _host(self, addr: str) -> ConnectionTable:
+        """The connection table of the host at ``addr``."""
+        table = self._hosts.get(addr)
+        if table is None:
+            table = self._hosts[addr] = ConnectionTable()
+        return table
+
+    def _on_port(self, local: tuple[str, int]) -> list[Endpoint]:
+        table = self._hosts.get(local[0])
+        return table.ports.get(local, []) if table is not None else []
 
     # ------------------------------------------------------------ wire side
     def _handle_notes(self, ep: Endpoint, notes: list[Note], now: float) -> None:
@@ -353,7 +363,7 @@ class Network:
     def _peer_name(self, ep: Endpoint) -> str:
         peer = self._peer.get(ep.name)
         if peer is None:
-            others = self._ports.get((ep.remote_addr, ep.remote_port))
+            others = self._on_port((ep.remote_addr, ep.remote_port))
             peer = others[0].name if others else (self._host_names.get(ep.remote_addr) or "the peer")
         return peer
 
@@ -503,38 +513,23 @@ class Network:
             self._forget(ep)  # a spawned connection that went back to LISTEN is gone
 
     def _sender_name(self, seg: Segment) -> str:
-        ep = self._conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port))
+        table = self._hosts.get(seg.src_addr)
+        ep = table.conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port)) if table is not None else None
         if ep is not None:
             return ep.name
-        others = self._ports.get((seg.src_addr, seg.src_port))
+        others = self._on_port((seg.src_addr, seg.src_port))
         return others[0].name if others else ""
 
     def _demux(self, seg: Segment, now: float) -> Endpoint | None:
-        """Find the endpoint for an arriving segment (RFC 9293 section 3.10.7)."""
-        ep = self._conns.get((seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port))
-        local = (seg.dst_addr, seg.dst_port)
-        if ep is not None and ep.state is not State.CLOSED:
-            if not (ep.takes_new_syn(seg) and local in self._listeners):
-                return ep
-            ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
-            self._settle(ep, now, run_app=False)
-        candidates = self._ports.get(local, ())
-        for cand in candidates:
-            if cand.state is State.LISTEN:
-                return cand
-        if seg.flags & Flags.SYN and not seg.flags & Flags.ACK and local in self._listeners:
-            return self._spawn(local, now)
-        if ep is not None:
-            return ep  # the deleted TCB answers as CLOSED (RFC 9293 3.10.7.1)
-        for cand in candidates:
-            if not cand.remote_port or (cand.remote_addr, cand.remote_port) == (seg.src_addr, seg.src_port):
-                return cand
-        return None
+        """Find the endpoint for an arriving segment: its host's table (model/sockets.py, RFC 9293 3.10.7)."""
+        return self._host(seg.dst_addr).demux(seg, now, partial(self._settle, now=now, run_app=False))
 
     def listen_many(self, ep: Endpoint, script_after_listen: list[Step]) -> None:
         """Let ``ep``'s port accept any number of connections, like a socket's backlog:
         a SYN that finds ``ep`` busy gets a new endpoint ``NAME#2``, ``NAME#3``, ..."""
-        self._listeners[(ep.addr, ep.port)] = (ep, script_after_listen)
+        local = (ep.addr, ep.port)
+        self._listeners[local] = (ep, script_after_listen)
+        self._host(ep.addr).listeners[local] = Listener(lambda _seg, now: self._spawn(local, now))
 
     def _spawn(self, local: tuple[str, int], now: float) -> Endpoint:
         template, script = self._listeners[local]
@@ -543,7 +538,7 @@ class Network:
         child = Endpoint(f"{template.name}#{n}", template.addr, template.port, self.isn_source(), template.config)
         child.explaining = self.record
         self.endpoints[child.name] = child
-        self._ports[local].append(child)
+        self._host(child.addr).add(child)
         self._views[child.name] = child.tcb()
         self.trace.endpoints.append(EndpointInfo(child.name, child.addr, child.port, int(child.iss)))
         child.listen(now)
@@ -555,9 +550,7 @@ class Network:
     def _forget(self, ep: Endpoint) -> None:
         """Take a spawned connection that went back to LISTEN off its port (once: a late segment may still
         reach it through its 4-tuple, as an old SYN injected into an accept_many server does)."""
-        on_port = self._ports[(ep.addr, ep.port)]
-        if ep in on_port:
-            on_port.remove(ep)
+        self._host(ep.addr).forget(ep)
 
 
 # The trace's kind of event for each kind of note but SEND.

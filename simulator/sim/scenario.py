@@ -459,6 +459,8 @@ def _endpoint(
     isn = table.get("isn")
     if isn is not None:
         isn = _whole(isn, "isn", where, high=(1 << 32) - 1)
+    if config.send_buffer is None and any(s.action == Action.FILL for s in script):
+        raise ScenarioError(f"{where}: a fill step needs a send_buffer (without one no send() says EAGAIN)")
     accept_many = _boolean(table.get("accept_many", False), "accept_many", where)
     if accept_many and not listens:
         raise ScenarioError(f"{where}: accept_many needs a 'listen' step in the script")
@@ -534,6 +536,12 @@ def _step(raw: Any, where: str, names: list[str]) -> Step:
         if not isinstance(arg, str):
             raise ScenarioError(f"{where}: send takes a byte count or a text, not {_shown(arg)}")
         return Step(Action.SEND, data=arg.encode("utf-8", "surrogatepass"))
+    if action == Action.FILL:
+        count = args[0] if len(args) == 1 else None
+        whole = (isinstance(count, int) and not isinstance(count, bool)) or (isinstance(count, str) and count.isdigit())
+        if not whole or not 0 < int(count) <= MAX_BYTES:  # type: ignore[arg-type]
+            raise ScenarioError(f"{where}: fill needs the bytes of each send, from 1 to {MAX_BYTES}")
+        return Step(Action.FILL, data=pattern_bytes(int(count)))  # type: ignore[arg-type]
     if action == Action.WAIT:
         if len(args) != 1:
             raise ScenarioError(f"{where}: wait takes a number of seconds")

@@ -1,0 +1,536 @@
+"""The model's socket layer: one host's connections, listeners and socket calls, sans I/O.
+
+A host owns a table of its connections by 4-tuple and of its endpoints by local port
+(``ConnectionTable``): the demultiplexer of RFC 9293 3.10.7, with TIME-WAIT reuse
+(RFC 1122 4.2.2.13) and the answer of a closed port (3.10.7.1).  Over it, ``SocketHost`` gives
+the socket calls a program makes (socket, bind, listen, accept, connect, send, recv, shutdown,
+close, setsockopt/getsockopt, poll) with their real semantics: a call either returns now, as
+``(value, errno)`` with Linux's errno names, or answers ``None``: "it would block"; a blocking
+caller asks again after every event and so completes at the moment the event happens, a
+non-blocking one turns ``None`` into EAGAIN (``would_block``).  No clock, no randomness: the
+caller passes ``now`` and the initial sequence numbers.
+
+The scenario network (``sim/network.py``) keeps one ``ConnectionTable`` per host address; the
+packetdrill runner's host (``conformance/host.py``) is a ``SocketHost``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .config import EndpointConfig
+from .endpoint import Endpoint, closed_reply
+from .errors import UserCallError
+from .keys import ErrorKey
+from .notes import NoteKind
+from .segment import Flags, Segment
+from .states import State
+
+Return = tuple[int, str | None]  # a system call's return value and errno
+FourTuple = tuple[str, int, str, int]  # local address, local port, remote address, remote port
+Local = tuple[str, int]
+
+# The errno of a failed connection: as SO_ERROR reports it, and as a pending connect() returns it.
+SO_ERROR = {ErrorKey.RESET: "ECONNRESET", ErrorKey.REFUSED: "ECONNREFUSED", ErrorKey.TIMEOUT: "ETIMEDOUT"}
+CONNECT_ERROR = {ErrorKey.RESET: "ECONNREFUSED", ErrorKey.REFUSED: "ECONNREFUSED", ErrorKey.TIMEOUT: "ETIMEDOUT"}
+# tcpi_state as Linux numbers it (include/net/tcp_states.h).
+LINUX_STATE = {
+    State.ESTABLISHED: 1,
+    State.SYN_SENT: 2,
+    State.SYN_RECEIVED: 3,
+    State.FIN_WAIT_1: 4,
+    State.FIN_WAIT_2: 5,
+    State.TIME_WAIT: 6,
+    State.CLOSED: 7,
+    State.CLOSE_WAIT: 8,
+    State.LAST_ACK: 9,
+    State.LISTEN: 10,
+    State.CLOSING: 11,
+}
+_TIMESTAMPS_OPTION = 12  # TCPOLEN_TSTAMP_ALIGNED
+_SYNCHRONIZING = (State.SYN_SENT, State.SYN_RECEIVED)
+_UNCONNECTED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
+
+
+# ------------------------------------------------------------------------------------------ profile rules
+class AcceptOverflow(enum.StrEnum):
+    """When a listener's accept queue counts as full, so that a new SYN is dropped."""
+
+    LINUX = "linux"  # sk_acceptq_is_full: more than backlog connections wait (include/net/sock.h)
+    FREEBSD = "freebsd"  # sonewconn: more than 3/2 of the backlog (sys/kern/uipc_socket.c)
+
+
+@dataclass(frozen=True, slots=True)
+class SocketRules:
+    """A stack's socket-layer choices, by profile name (``RULES``)."""
+
+    buffer_doubled: bool  # SO_SNDBUF/SO_RCVBUF store twice what is asked (Linux's sock_setsockopt)
+    min_sndbuf: int  # the smallest send buffer a setsockopt leaves (SOCK_MIN_SNDBUF)
+    accept_overflow: AcceptOverflow
+    # Linux wakes a writer blocked on a full send buffer only once a third of it is free again
+    # (sk_stream_write_space: sk_stream_wspace >= sk_stream_min_wspace, i.e. free >= queued / 2).
+    write_wakeup_third: bool
+
+    def queue_full(self, waiting: int, backlog: int) -> bool:
+        """True if a listener with ``waiting`` connections to accept takes no more."""
+        if self.accept_overflow is AcceptOverflow.FREEBSD:
+            return waiting > 3 * backlog // 2
+        return waiting > backlog
+
+
+LINUX_RULES = SocketRules(True, 4608, AcceptOverflow.LINUX, True)
+RULES = {
+    "linux": LINUX_RULES,
+    "freebsd": SocketRules(False, 2048, AcceptOverflow.FREEBSD, False),
+}
+
+
+def rules_for(profile_name: str) -> SocketRules:
+    """The socket rules of a profile; the profiles that are not a kernel's take Linux's."""
+    return RULES.get(profile_name, LINUX_RULES)
+
+
+# ------------------------------------------------------------------------------------------ the table
+@dataclass(slots=True)
+class Listener:
+    """A port that takes new connections.
+
+    ``endpoint`` is a listening socket's own endpoint, which stays in LISTEN while each SYN gets a new
+    endpoint from ``spawn``; without one (a scenario's ``listen_many``) the endpoint in LISTEN on the
+    port takes the SYN itself and ``spawn`` is asked only when none is free.
+    """
+
+    spawn: Callable[[Segment, float], Endpoint | None]
+    endpoint: Endpoint | None = None
+
+
+class ConnectionTable:
+    """One host's connections by 4-tuple and its endpoints by local port; the demultiplexer."""
+
+    def __init__(self) -> None:
+        self.conns: dict[FourTuple, Endpoint] = {}
+        self.ports: dict[Local, list[Endpoint]] = {}
+        self.listeners: dict[Local, Listener] = {}
+
+    def add(self, ep: Endpoint) -> None:
+        """An endpoint bound to its local address and port."""
+        self.ports.setdefault((ep.addr, ep.port), []).append(ep)
+
+    def register(self, ep: Endpoint) -> None:
+        """Enter a connection under its 4-tuple once it has a peer (the newest incarnation wins)."""
+        if ep.remote_port and ep.state is not State.CLOSED and ep.state is not State.LISTEN:
+            self.conns[(ep.addr, ep.port, ep.remote_addr, ep.remote_port)] = ep
+
+    def forget(self, ep: Endpoint) -> None:
+        """Take an endpoint off its port (a late segment may still reach it through its 4-tuple)."""
+        on_port = self.ports.get((ep.addr, ep.port), [])
+        if ep in on_port:
+            on_port.remove(ep)
+
+    def connection(self, seg: Segment) -> Endpoint | None:
+        """The connection ``seg`` belongs to by its 4-tuple, in whatever state."""
+        return self.conns.get((seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port))
+
+    def demux(self, seg: Segment, now: float, reopened: Callable[[Endpoint], object]) -> Endpoint | None:
+        """The endpoint an arriving segment is for (RFC 9293 section 3.10.7), or ``None``: a closed port.
+
+        ``reopened`` is told of a TIME-WAIT connection a new SYN ends (RFC 1122 4.2.2.13)."""
+        ep = self.connection(seg)
+        local = (seg.dst_addr, seg.dst_port)
+        listener = self.listeners.get(local)
+        if ep is not None and ep.state is not State.CLOSED:
+            if not (ep.takes_new_syn(seg) and listener is not None):
+                return ep
+            ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
+            reopened(ep)
+        candidates = self.ports.get(local, ())
+        syn = bool(seg.flags & Flags.SYN) and not seg.flags & Flags.ACK
+        for cand in candidates:
+            if cand.state is State.LISTEN:
+                if listener is not None and cand is listener.endpoint and syn and not seg.flags & Flags.RST:
+                    return listener.spawn(seg, now)
+                return cand  # LISTEN's own rules (RFC 9293 3.10.7.2)
+        if syn and listener is not None and listener.endpoint is None:
+            return listener.spawn(seg, now)  # (a SYN,RST too: the new endpoint's LISTEN ignores it)
+        if ep is not None:
+            return ep  # the deleted TCB answers as CLOSED (RFC 9293 3.10.7.1)
+        for cand in candidates:
+            if not cand.remote_port or (cand.remote_addr, cand.remote_port) == (seg.src_addr, seg.src_port):
+                return cand
+        return None
+
+
+def closed_port_reply(seg: Segment) -> Segment | None:
+    """What a host answers for a port with no socket: a RST, except to a RST (RFC 9293 3.10.7.1)."""
+    return closed_reply(seg)[0]
+
+
+# ------------------------------------------------------------------------------------------ sockets
+@dataclass(slots=True)
+class Socket:
+    """A socket of a host: its descriptor, its options and its connection."""
+
+    fd: int
+    endpoint: Endpoint
+    nonblocking: bool = False
+    listening: bool = False
+    bound: bool = False
+    used: bool = False  # connect() or listen() has put its connection to use
+    backlog_limit: int = 0  # listen()'s backlog
+    backlog: list[Endpoint] = field(default_factory=list)  # established, not yet accepted
+    children: list[Endpoint] = field(default_factory=list)  # embryonic (SYN-RECEIVED)
+    closed: bool = False
+    read_shut: bool = False  # shutdown(SHUT_RD): reads return what is queued, then 0
+    write_shut: bool = False
+    sndbuf: int | None = None  # SO_SNDBUF as the kernel stores it; None: no limit
+    write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
+    linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
+
+    @property
+    def connection(self) -> Endpoint:
+        """The connection ``tcp_info`` describes: a listener's newest child, else its own."""
+        return self.children[-1] if self.listening and self.children else self.endpoint
+
+
+def would_block(sock: Socket, got: Return | None, flags: str = "") -> Return | None:
+    """A call that would block: EAGAIN for a non-blocking socket (or MSG_DONTWAIT), else still ``None``."""
+    if got is None and (sock.nonblocking or "MSG_DONTWAIT" in flags):
+        return -1, "EAGAIN"
+    return got
+
+
+class SocketHost:
+    """A host's sockets over the model's endpoints: the socket calls, with Linux's errno values."""
+
+    def __init__(self, addr: str, config: EndpointConfig, rules: SocketRules = LINUX_RULES) -> None:
+        self.local_addr = addr
+        self.config = config  # for new sockets (sysctls change it)
+        self.rules = rules
+        self.table = ConnectionTable()
+        self.sockets: dict[int, Socket] = {}
+        self.endpoints: list[Endpoint] = []
+        self._peer_timestamps: dict[int, bool] = {}  # by id(endpoint): the peer's SYN offered timestamps
+
+    # ------------------------------------------------------------ descriptors
+    def lookup(self, fd: int) -> Socket | None:
+        sock = self.sockets.get(fd)
+        return None if sock is None or sock.closed else sock
+
+    def new_fd(self, wanted: int) -> int:
+        """``wanted`` if it is free (packetdrill maps a script's number to the kernel's), else the lowest free."""
+        if wanted >= 3 and self.lookup(wanted) is None:
+            return wanted
+        fd = 3
+        while self.lookup(fd) is not None:
+            fd += 1
+        return fd
+
+    def open(self, fd: int, *, nonblocking: bool, isn: int) -> Socket:
+        """socket(): a new socket under descriptor ``fd``."""
+        sock = Socket(fd, self._endpoint(f"fd{fd}", 0, self.config, isn), nonblocking=nonblocking)
+        self.sockets[fd] = sock
+        return sock
+
+    def _endpoint(self, name: str, port: int, config: EndpointConfig, isn: int) -> Endpoint:
+        ep = Endpoint(name, self.local_addr, port, isn, config)
+        ep.explaining = False
+        self.endpoints.append(ep)
+        return ep
+
+    def configure(self, sock: Socket, cfg: EndpointConfig) -> None:
+        """New socket options: an unused socket gets a fresh connection built with them."""
+        ep = sock.endpoint
+        if sock.used:
+            ep.config = cfg
+            return
+        fresh = Endpoint(ep.name, ep.addr, ep.port, int(ep.iss), cfg)
+        fresh.explaining = False
+        self.endpoints[self.endpoints.index(ep)] = fresh
+        on_port = self.table.ports.get((ep.addr, ep.port), [])
+        if ep in on_port:
+            on_port[on_port.index(ep)] = fresh
+        sock.endpoint = fresh
+
+    def set_sndbuf(self, sock: Socket, value: int) -> None:
+        """SO_SNDBUF: Linux stores twice the value asked, and no less than SOCK_MIN_SNDBUF (sock_setsockopt)."""
+        sock.sndbuf = max(value * 2 if self.rules.buffer_doubled else value, self.rules.min_sndbuf)
+
+    # ------------------------------------------------------------ connections
+    def bind(self, sock: Socket, port: int) -> Return:
+        sock.endpoint.port = port
+        sock.bound = True
+        self.table.add(sock.endpoint)
+        return 0, None
+
+    def listen(self, sock: Socket, now: float, backlog: int, spawn_isn: Callable[[], int]) -> Return:
+        """listen(): the socket's endpoint enters LISTEN; each SYN gets a child, up to the backlog."""
+        if sock.listening:
+            sock.backlog_limit = backlog
+            return 0, None
+        if sock.endpoint.state is not State.CLOSED:
+            return -1, "EINVAL"
+        sock.endpoint.listen(now)
+        sock.endpoint.drain()
+        sock.listening = sock.used = True
+        sock.backlog_limit = backlog
+        local = (sock.endpoint.addr, sock.endpoint.port)
+        self.table.listeners[local] = Listener(lambda seg, t: self._spawn(sock, t, spawn_isn()), sock.endpoint)
+        return 0, None
+
+    def _spawn(self, sock: Socket, now: float, isn: int) -> Endpoint | None:
+        """A SYN for a listener: a new embryonic connection, unless the accept queue is full (then dropped)."""
+        if self.rules.queue_full(len(sock.backlog), sock.backlog_limit):
+            return None
+        child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
+        child.listen(now)
+        child.drain()
+        sock.children.append(child)
+        return child
+
+    def accept(self, sock: Socket, wanted_fd: int) -> Return | None:
+        """The next established connection as a new descriptor, or ``None`` if there is none yet."""
+        if not sock.listening:
+            return -1, "EINVAL"
+        if not sock.backlog:
+            return None
+        child = sock.backlog.pop(0)
+        fd = self.new_fd(wanted_fd)
+        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf)
+        return fd, None
+
+    def connect(self, sock: Socket, remote: Local, now: float) -> Return | None:
+        """Start an active open; a return at once for an error, ``None`` while it is under way."""
+        ep = sock.endpoint
+        if ep.state is State.SYN_SENT:
+            return -1, "EALREADY"
+        if ep.state is not State.CLOSED or sock.used:
+            return -1, "EISCONN"
+        if not sock.bound:
+            self.table.add(ep)
+        ep.connect(*remote, now)
+        sock.used = True
+        self.table.register(ep)
+        return None
+
+    @staticmethod
+    def connected(sock: Socket) -> Return | None:
+        """How a connect() under way ends, once it has: 0, or the errno; ``None`` while it goes on."""
+        ep = sock.endpoint
+        if ep.state in (State.ESTABLISHED, State.CLOSE_WAIT):
+            return 0, None
+        if ep.state is State.CLOSED:
+            error, ep.error = ep.error, None
+            return -1, "ECONNREFUSED" if error is None else CONNECT_ERROR[error]
+        return None
+
+    # ------------------------------------------------------------ data
+    @staticmethod
+    def receive(sock: Socket, amount: int, flags: str, now: float) -> tuple[Return, bytes] | None:
+        """What a read returns now, and the bytes it took (MSG_PEEK, MSG_WAITALL honoured); ``None``: it blocks."""
+        ep = sock.endpoint
+        ended = ep.eof or ep.state is State.CLOSED or sock.read_shut
+        if ep.readable and ("MSG_WAITALL" not in flags or ep.readable >= amount or ended):
+            n = min(amount, ep.readable)
+            if "MSG_PEEK" in flags:
+                return (n, None), b""  # the data stays queued
+            data = ep.receive(n, now)
+            return (len(data), None), data
+        if ep.state is State.CLOSED and ep.error is not None:
+            error, ep.error = ep.error, None
+            return (-1, SO_ERROR[error]), b""
+        if sock.listening or (ep.state is State.CLOSED and ep.remote_port == 0):
+            return (-1, "ENOTCONN"), b""
+        if ended:
+            return (0, None), b""
+        return None
+
+    def send(self, sock: Socket, data: bytes, now: float) -> Return | None:
+        """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room."""
+        ep = sock.endpoint
+        refused = self._send_refused(sock)
+        if refused is not None:
+            return refused
+        if ep.state in _SYNCHRONIZING:  # wait for the connection (sk_stream_wait_connect)
+            return None
+        if not data:
+            return 0, None
+        room = self.send_room(sock)
+        if room <= 0:
+            sock.write_blocked = True
+            return None
+        try:
+            taken = ep.send(data[:room], now)
+        except UserCallError:
+            return -1, "EPIPE"
+        if taken == 0:
+            sock.write_blocked = True
+            return None
+        sock.write_blocked = False
+        return taken, None
+
+    @staticmethod
+    def _send_refused(sock: Socket) -> Return | None:
+        """The errno of a write that cannot be done at all (net/ipv4/tcp.c: tcp_sendmsg_locked)."""
+        ep = sock.endpoint
+        if sock.write_shut:
+            return -1, "EPIPE"
+        if ep.state is State.CLOSED and ep.error is not None:
+            error, ep.error = ep.error, None
+            return -1, SO_ERROR[error]
+        if ep.state is State.CLOSED and ep.remote_port == 0:
+            return -1, "ENOTCONN"  # a socket never connected
+        return None
+
+    def send_room(self, sock: Socket) -> int:
+        """Bytes the send buffer takes now.  A writer Linux put to sleep wakes only when a third is free."""
+        if sock.sndbuf is None:
+            return 1 << 62
+        queued = self.queued_out(sock)
+        room = sock.sndbuf - queued
+        if sock.write_blocked and self.rules.write_wakeup_third and room < queued // 2:
+            return 0
+        return room
+
+    # ------------------------------------------------------------ endings
+    @staticmethod
+    def shutdown(sock: Socket, how: str, now: float) -> Return:
+        ep = sock.endpoint
+        if (ep.state is State.CLOSED and ep.remote_port == 0) or ep.state is State.SYN_SENT:
+            return -1, "ENOTCONN"
+        if how in ("SHUT_RD", "SHUT_RDWR"):
+            sock.read_shut = True
+        if how in ("SHUT_WR", "SHUT_RDWR") and not sock.write_shut:
+            sock.write_shut = True
+            with contextlib.suppress(UserCallError):
+                ep.close(now)
+        return 0, None
+
+    def close(self, sock: Socket, now: float) -> Return:
+        sock.closed = True
+        ep = sock.endpoint
+        if sock.listening:
+            self.table.listeners.pop((ep.addr, ep.port), None)
+            for child in sock.children + sock.backlog:
+                self._abort_unaccepted(child, now)
+            if ep.state is State.LISTEN:
+                ep.close(now)
+        elif sock.linger == 0 and ep.state not in (State.CLOSED, State.TIME_WAIT):
+            ep.abort(now)  # SO_LINGER with a zero timeout: close() resets (tcp_close, tcp_disconnect)
+        elif ep.state is not State.CLOSED:
+            ep.close(now, read_too=True)  # in the closing states this only stops reading
+        return 0, None
+
+    @staticmethod
+    def _abort_unaccepted(ep: Endpoint, now: float) -> None:
+        """Closing a listening socket drops the connections nobody accepted."""
+        if ep.state is State.SYN_RECEIVED:
+            ep.crash(now)  # an embryonic connection is forgotten silently
+        elif ep.state is not State.CLOSED:
+            ep.abort(now)
+
+    # ------------------------------------------------------------ what a socket shows
+    @staticmethod
+    def so_error(sock: Socket) -> str:
+        """SO_ERROR, which reading clears."""
+        error, sock.endpoint.error = sock.endpoint.error, None
+        return "0" if error is None else SO_ERROR[error]
+
+    @staticmethod
+    def maxseg(sock: Socket) -> int:
+        """TCP_MAXSEG as Linux answers it (do_tcp_getsockopt): mss_cache, or user_mss before a connection."""
+        ep = sock.endpoint
+        return ep.snd_mss if ep.state not in _UNCONNECTED else (ep.config.mss or 536)
+
+    @staticmethod
+    def queued_out(sock: Socket) -> int:
+        """SIOCOUTQ: bytes not yet acknowledged, sent or not (tcp_ioctl)."""
+        ep = sock.endpoint
+        in_flight = ep.snd_nxt.since(int(ep.snd_una))
+        in_flight -= (1 if ep.state is State.SYN_SENT else 0) + (1 if ep.fin_sent and not ep.fin_acked else 0)
+        return max(in_flight, 0) + ep.unsent
+
+    def revents(self, sock: Socket, events: str) -> set[str]:
+        """poll()'s answer for one socket (net/ipv4/tcp.c: tcp_poll)."""
+        ep = sock.endpoint
+        got: set[str] = set()
+        synchronized = ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED)
+        if ep.readable or ep.eof or sock.read_shut or (sock.listening and sock.backlog):
+            got.add("POLLIN")
+        if (synchronized and self.send_room(sock) > 0) or sock.write_shut:
+            got.add("POLLOUT")
+        if ep.eof or sock.read_shut:
+            got.add("POLLRDHUP")
+        if ep.error is not None:
+            got.add("POLLERR")
+        if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
+            got.add("POLLHUP")
+        asked = {f.strip() for f in events.split("|")}
+        return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}
+
+    def tcp_info(self, ep: Endpoint) -> dict[str, int]:
+        """The ``tcp_info`` fields the model has (struct tcp_info, include/uapi/linux/tcp.h)."""
+        rto = ep.rto
+        values = {
+            "tcpi_state": LINUX_STATE[ep.state],
+            "tcpi_rto": round(rto.rto * 1e6),
+            "tcpi_backoff": rto.backoff,
+            "tcpi_snd_mss": ep.snd_mss,
+            "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
+            "tcpi_rttvar": round(rto.rttvar * 1e6),
+        }
+        if ep.state not in _UNCONNECTED:
+            # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
+            both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
+            values["tcpi_advmss"] = ep.adv_mss - (_TIMESTAMPS_OPTION if both else 0)
+        return values
+
+    def count_in(self, state: State) -> int:
+        """Connections in ``state`` (sockstat): CLOSED counts the open sockets never connected."""
+        if state is State.CLOSED:
+            return sum(1 for s in self.sockets.values() if not s.closed and s.endpoint.state is State.CLOSED)
+        return sum(1 for ep in self.endpoints if ep.state is state)
+
+    def drop_time_wait(self, now: float) -> None:
+        """tcpdrop -s TIME_WAIT: forget every connection in TIME-WAIT."""
+        for ep in self.endpoints:
+            if ep.state is State.TIME_WAIT:
+                ep.crash(now)
+                ep.drain()
+
+    # ------------------------------------------------------------ the network side
+    def deliver(self, seg: Segment, now: float) -> bool:
+        """A segment from the network: to its connection or listener; False if no socket takes it."""
+        ep = self.table.demux(seg, now, Endpoint.drain)
+        if ep is None:
+            return False
+        if seg.flags & Flags.SYN:
+            self._peer_timestamps[id(ep)] = seg.options.timestamps is not None
+        ep.on_segment(seg, now)
+        self.table.register(ep)
+        for sock in self.sockets.values():  # an embryonic connection that completes joins the accept queue
+            if ep in sock.children and ep.state not in (State.LISTEN, State.SYN_RECEIVED):
+                sock.children.remove(ep)
+                if ep.state is not State.CLOSED:
+                    sock.backlog.append(ep)
+        return True
+
+    def next_timer(self, until: float) -> tuple[float, Endpoint] | None:
+        """The earliest timer of any connection due by ``until``, and its connection."""
+        due: tuple[float, Endpoint] | None = None
+        for ep in self.endpoints:
+            deadline = ep.next_timer()
+            if deadline is not None and deadline <= until and (due is None or deadline < due[0]):
+                due = (deadline, ep)
+        return due
+
+    def sent(self) -> list[Segment]:
+        """The segments the connections have sent since the last call, in order."""
+        segments = []
+        for ep in list(self.endpoints):
+            for note in ep.drain():
+                if note.kind is NoteKind.SEND and note.segment is not None:
+                    segments.append(note.segment)
+        return segments
