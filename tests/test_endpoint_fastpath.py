@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import Endpoint, LinkParams, Network
+from simulator import Endpoint, LinkParams, Network, builtin_names, load
 from simulator.model import fastpath
 from simulator.model.endpoint import Endpoint as EndpointClass
 from simulator.model.profiles import PROFILES
@@ -63,6 +63,37 @@ def test_the_fast_path_and_the_full_steps_give_the_same_trace(profile, seed, c2s
     fastpath.ENABLED = False
     try:
         full = everything_said(profile, seed, c2s, s2c, sizes)
+    finally:
+        fastpath.ENABLED = True
+    assert fast == full
+
+
+def scenario_said(name: str, seed: int, loss: float, duplicate: float, reorder: float) -> list[object]:
+    """Every event of a built-in scenario run over lossy links, as plain values."""
+    scenario = load(name)
+    link = replace(scenario.link, loss=loss, duplicate=duplicate, reorder=reorder)
+    links = tuple((a, b, replace(p, loss=loss, duplicate=duplicate, reorder=reorder)) for a, b, p in scenario.links)
+    trace = replace(scenario, seed=seed, link=link, links=links).run()
+    return [
+        (e.time, e.kind, e.endpoint, e.segment, e.retransmission, e.views, e.key, e.explained(relative=True))
+        for e in trace.events
+    ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(builtin_names()),
+    seed=st.integers(0, 2**16),
+    loss=st.floats(0.0, 0.3),
+    duplicate=st.floats(0.0, 0.2),
+    reorder=st.floats(0.0, 0.3),
+)
+def test_every_built_in_scenario_says_the_same_with_and_without_the_fast_path(name, seed, loss, duplicate, reorder):
+    """The lessons' own conversations: zero windows, slow readers, half-closes, keep-alive, resets."""
+    fast = scenario_said(name, seed, loss, duplicate, reorder)
+    fastpath.ENABLED = False
+    try:
+        full = scenario_said(name, seed, loss, duplicate, reorder)
     finally:
         fastpath.ENABLED = True
     assert fast == full
