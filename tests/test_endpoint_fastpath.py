@@ -102,14 +102,14 @@ def test_every_built_in_scenario_says_the_same_with_and_without_the_fast_path(na
 def test_the_fast_path_answers_most_segments_of_a_transfer(monkeypatch):
     """A test that cannot fail counts for nothing: the fast path must actually be taken."""
     taken = []
-    arrive = fastpath.arrive
+    predicted = fastpath.predicted
 
-    def counting(ep, seg, now):
-        key = arrive(ep, seg, now)
-        taken.append(key is not None)
-        return key
+    def counting(ep, seg):
+        yes = predicted(ep, seg)
+        taken.append(yes)
+        return yes
 
-    monkeypatch.setattr(fastpath, "arrive", counting)
+    monkeypatch.setattr(fastpath, "predicted", counting)
     for profile in ("rfc", "linux"):
         taken.clear()
         everything_said(profile, 1, LinkParams(), LinkParams(), (20_000, 20_000))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 
-from . import fastpath
 from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
+from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .segment import NO_OPTIONS, Flags, Options, Segment
@@ -478,7 +478,7 @@ class Endpoint:
         self._keepalive_probes = 0
         if seg.options.timestamps is not None and not (self._ts_ok and state.synchronized):
             self._ts_recent = seg.options.timestamps[0]  # a SYN's TSval, echoed in the answer
-        fast = fastpath.arrive(self, seg, now) if state is State.ESTABLISHED else None  # header prediction
+        fast = fast_arrive(self, seg, now) if state is State.ESTABLISHED else None  # header prediction
         if fast is not None:
             key = fast
         elif self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
