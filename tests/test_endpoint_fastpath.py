@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from simulator import Endpoint, LinkParams, Network, builtin_names, load
 from simulator.model import fastpath
-from simulator.model.endpoint import Endpoint as EndpointClass
 from simulator.model.profiles import PROFILES
+from simulator.model.segment import Flags, Segment
 from simulator.model.states import State
 from simulator.sim.app import request_reply
 from simulator.sim.scenario import pattern_bytes
@@ -121,9 +121,7 @@ def test_the_fast_path_answers_most_segments_of_a_transfer(monkeypatch):
     [(0x18 | 0x01, "a FIN"), (0x10 | 0x04, "a RST"), (0x10 | 0x20, "URG"), (0x02 | 0x10, "a SYN")],
 )
 def test_a_control_bit_is_never_predicted(flags, why):
-    from simulator.model.segment import Flags, Segment
-
-    ep = EndpointClass("e", "10.0.0.1", 1, 1000)
+    ep = Endpoint("e", "10.0.0.1", 1, 1000)
     ep.state, ep.rcv_nxt = State.ESTABLISHED, ep.iss + 50
     seg = Segment(2, 1, ep.rcv_nxt, ep.snd_nxt, Flags(flags), 1000, payload=b"x")
     assert not fastpath.predicted(ep, seg), why
