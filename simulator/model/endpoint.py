@@ -15,10 +15,12 @@ from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
+from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .segment import NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
+from .seq import ts_before as _ts_before
 from .states import ALLOWED, State
 from .timers import RtoEstimator, Timer
 
@@ -477,7 +479,10 @@ class Endpoint:
         self._keepalive_probes = 0
         if seg.options.timestamps is not None and not (self._ts_ok and state.synchronized):
             self._ts_recent = seg.options.timestamps[0]  # a SYN's TSval, echoed in the answer
-        if self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
+        fast = fast_arrive(self, seg, now) if state is State.ESTABLISHED else None  # header prediction
+        if fast is not None:
+            key = fast
+        elif self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
             key = ReceiveKey.SYNFIN_DROPPED  # FreeBSD's net.inet.tcp.drop_synfin
         elif state is State.CLOSED:
             key = self._arrive_closed(seg)
@@ -1623,11 +1628,6 @@ class Endpoint:
         self.remote_addr, self.remote_port = "", 0
         self.snd_una = self.snd_nxt = self.iss
         self._move(State.LISTEN, key)
-
-
-def _ts_before(a: int, b: int) -> bool:
-    """Timestamp ``a`` is older than ``b``, modulo 2**32 (RFC 7323 5.2)."""
-    return a != b and (a - b) & 0xFFFFFFFF >= 0x80000000
 
 
 def _ts_offset(iss: int) -> int:

@@ -28,6 +28,10 @@ from .timers import Timer
 class NoteKind(enum.Enum):
     """The kinds of things an endpoint can report."""
 
+    # Members compare by identity, so hash by identity too (Enum's own hash goes through the
+    # member name; the network looks every note's kind up in a table).
+    __hash__ = object.__hash__
+
     SEND = "send"  # a segment to put on the wire
     RECEIVE = "receive"  # what the endpoint did with an arriving segment
     STATE = "state"  # a move between states

@@ -158,6 +158,8 @@ class Options:
 
 
 NO_OPTIONS = Options()
+# The sequence space SYN and FIN take, for each value of the flags (a table: SEG.LEN is asked often).
+_CONTROL_LEN: tuple[int, ...] = tuple((i & SYN_BIT != 0) + (i & FIN_BIT != 0) for i in range(256))
 ZERO = SeqNum(0)
 NO_FLAGS = Flags(0)
 
@@ -185,8 +187,7 @@ class Segment:
     @property
     def len(self) -> int:
         """SEG.LEN: octets of sequence space, counting SYN and FIN (RFC 9293 section 3.4)."""
-        flags = self.flags
-        return len(self.payload) + (1 if flags & Flags.SYN else 0) + (1 if flags & Flags.FIN else 0)
+        return len(self.payload) + _CONTROL_LEN[self.flags]
 
     @property
     def end(self) -> SeqNum:

@@ -71,3 +71,8 @@ class SeqNum(int):
         return f"SeqNum({int(self)})"
 
     __str__ = int.__repr__
+
+
+def ts_before(a: int, b: int) -> bool:
+    """Timestamp ``a`` is older than ``b``, modulo 2**32 (RFC 7323 5.2)."""
+    return a != b and (a - b) & 0xFFFFFFFF >= 0x80000000

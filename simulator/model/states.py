@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+_UNSYNCHRONIZED_NAMES = frozenset({"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED"})
+
 
 class State(enum.Enum):
     """Connection states, RFC 9293 section 3.3.2."""
@@ -30,16 +32,13 @@ class State(enum.Enum):
     LAST_ACK = "LAST-ACK"
     TIME_WAIT = "TIME-WAIT"
 
+    def __init__(self, value: str) -> None:
+        # True once both sides' ISNs are known (RFC 9293 section 3.5.2).  A plain attribute of each
+        # member: the endpoint asks for every segment, and a property would cost a call each time.
+        self.synchronized = value not in _UNSYNCHRONIZED_NAMES
+
     def __str__(self) -> str:
         return self.value
-
-    @property
-    def synchronized(self) -> bool:
-        """True once both sides' ISNs are known (RFC 9293 section 3.5.2)."""
-        return self not in _UNSYNCHRONIZED
-
-
-_UNSYNCHRONIZED = frozenset({State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -335,30 +335,24 @@ class Network:
     # ------------------------------------------------------------ wire side
     def _handle_notes(self, ep: Endpoint, notes: list[Note], now: float) -> None:
         name = ep.name
-        record = self.record
+        if not self.record:  # a bulk run: only the segments matter (no views, no sentences)
+            for note in notes:
+                if note.kind is NoteKind.SEND:
+                    assert note.segment is not None
+                    self._transmit(note.segment, name, now, note.retransmission)
+            return
+        # One batch comes from one call into the endpoint: the same peer and RTO for every sentence.
+        peer, rto = self._peer_name(ep), ep.rto.rto
         for note in notes:
             self._views[name] = note.tcb if note.shown is None else note.shown
+            why: Explainer = partial(explain, note, name, peer, rto=rto)  # written when first read
             kind = note.kind
             if kind is NoteKind.SEND:
                 assert note.segment is not None
-                if record:
-                    self._event(
-                        now,
-                        EventKind.SEND,
-                        name,
-                        self._explain(ep, note),
-                        name,
-                        note.segment,
-                        note.retransmission,
-                        note.key,
-                    )
+                self._event(now, EventKind.SEND, name, why, name, note.segment, note.retransmission, note.key)
                 self._transmit(note.segment, name, now, note.retransmission)
-            elif record:
-                self._event(now, _TRACE_KIND[kind], name, self._explain(ep, note), name, note.segment, key=note.key)
-
-    def _explain(self, ep: Endpoint, note: Note) -> Explainer:
-        """The explanation of ``note``, written when first read (with today's values)."""
-        return partial(explain, note, ep.name, self._peer_name(ep), rto=ep.rto.rto)
+            else:
+                self._event(now, _TRACE_KIND[kind], name, why, name, note.segment, key=note.key)
 
     def _peer_name(self, ep: Endpoint) -> str:
         peer = self._peer.get(ep.name)
@@ -378,11 +372,11 @@ class Network:
         retransmission: bool = False,
         key: str = "",
     ) -> None:
-        views = [(who, self._views[who])] if who in self._views else []
-        peer = self._peer.get(who)
+        mine, peer = self._views.get(who), self._peer.get(who)
+        views: tuple[tuple[str, TcbView], ...] = () if mine is None else ((who, mine),)
         if peer is not None:
-            views.append((peer, self._views[peer]))
-        self.trace.events.append(TraceEvent(now, kind, name, text, segment, retransmission, tuple(views), key))
+            views += ((peer, self._views[peer]),)
+        self.trace.events.append(TraceEvent(now, kind, name, text, segment, retransmission, views, key))
 
     def _transmit(self, seg: Segment, sender: str, now: float, retransmission: bool) -> None:
         """Put a segment on the link towards its destination, applying faults."""
