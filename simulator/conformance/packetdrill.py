@@ -405,6 +405,11 @@ class _Runner:
         # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
         ack = SeqNum(self.local_isn + (spec.ack or 0)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
+        if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
+            isn = self.local_isn
+            opts = replace(
+                opts, sack_blocks=tuple((SeqNum(isn + int(a)), SeqNum(isn + int(b))) for a, b in opts.sack_blocks)
+            )
         seg = Segment(
             REMOTE_PORT,
             LOCAL_PORT,

@@ -73,6 +73,7 @@ class Congestion:
         self.ssthresh: int | None = None  # None: "arbitrarily high" (RFC 5681 section 3.1)
         self.phase = Phase.OPEN
         self.recover: SeqNum | None = None  # RFC 6582: the highest sequence number sent when a loss was seen
+        self.by_pipe = False  # this recovery is RFC 6675's: cwnd stays at ssthresh, the pipe limits sending
         self._bytes_acked = 0  # RFC 3465 section 2.1: acknowledged bytes counted in congestion avoidance
         # RFC 9438 section 4: the window before the last reduction, when the epoch began, and K
         self.w_max = 0.0  # in segments
@@ -87,6 +88,10 @@ class Congestion:
     def active(self) -> bool:
         """A congestion window limits the sender (the algorithm is not ``none``, the handshake is done)."""
         return self.mss > 0
+
+    def recovering_by_pipe(self) -> bool:
+        """In an RFC 6675 recovery: the pipe, not FlightSize, is what cwnd limits."""
+        return self.by_pipe and self.phase is Phase.FAST_RECOVERY
 
     def room(self, pipe: int) -> int | None:
         """How many more bytes may go out with ``pipe`` in the network; None: no limit."""
@@ -113,6 +118,8 @@ class Congestion:
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
             if snd_una < self.recover:
+                if self.phase is Phase.FAST_RECOVERY and self.by_pipe:
+                    return []  # RFC 6675 section 5: cwnd stays; the scoreboard says what goes next
                 if self.phase is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 5: a partial ACK
                     old = self.cwnd
                     self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
@@ -130,6 +137,8 @@ class Congestion:
         """The ``count``-th duplicate ACK in a row; returns (retransmit the first unacknowledged segment, changes)."""
         if not self.mss:
             return count == 3, []  # ``none``: fast retransmit alone (RFC 5681 3.2, step 2 without the rest)
+        if self.phase is Phase.FAST_RECOVERY and self.by_pipe:
+            return False, []  # RFC 6675: no inflation, the pipe falls as SACKs arrive
         if self.phase is Phase.FAST_RECOVERY:  # RFC 5681 3.2 step 4: each further one inflates cwnd
             old = self.cwnd
             self.cwnd += self.mss
@@ -143,9 +152,37 @@ class Congestion:
         self._reduce(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
+        self.by_pipe = False
         self.cwnd = (self.ssthresh or self.mss) + 3 * self.mss  # RFC 5681 3.2 step 3
         key = CongestionKey.FAST_RECOVERY_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.FAST_RECOVERY
         return True, [self._change(key, old, flight=flight, recover=int(snd_nxt))]
+
+    def enter_sack_recovery(self, flight: int, snd_una: SeqNum, snd_nxt: SeqNum, *, rack: bool) -> list[Change]:
+        """A loss seen through SACK (RFC 6675 section 5 step 4; RACK, RFC 8985 6.2): RecoveryPoint = HighData,
+        ssthresh as after three duplicate ACKs, and cwnd = ssthresh; the pipe limits what goes out."""
+        if not self.mss or self.phase is not Phase.OPEN:
+            return []
+        if self.recover is not None and snd_una <= self.recover:  # RFC 6582 3.2 step 1, RFC 6675 5 step 4
+            return [self._change(CongestionKey.NO_SECOND_REDUCTION, self.cwnd, recover=int(self.recover))]
+        old = self.cwnd
+        self._reduce(flight)
+        self.recover = snd_nxt
+        self.phase = Phase.FAST_RECOVERY
+        self.by_pipe = True
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        key = CongestionKey.RACK_RECOVERY if rack else CongestionKey.SACK_RECOVERY
+        beta = "0.7 (CUBIC)" if self.algorithm is Algorithm.CUBIC else "1/2"
+        return [self._change(key, old, flight=flight, recover=int(snd_nxt), beta=beta)]
+
+    def reduce_once(self, flight: int) -> list[Change]:
+        """A loss repaired without recovery (RFC 8985 7.4, the tail loss probe): ssthresh as after a loss,
+        cwnd = ssthresh (Linux's tcp_init_cwnd_reduction and tcp_end_cwnd_reduction, in the CWR state)."""
+        if not self.mss or self.phase is not Phase.OPEN:
+            return []
+        old = self.cwnd
+        self._reduce(flight)
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        return [self._change(CongestionKey.PROBE_REPAIRED, old)]
 
     def on_timeout(self, flight: int, snd_nxt: SeqNum, *, first: bool) -> list[Change]:
         """The retransmission timer expired (RFC 5681 3.1 equation 4; RFC 9438 4.8)."""
@@ -157,6 +194,7 @@ class Congestion:
         self.cwnd = self.mss  # the loss window, LW = 1 SMSS
         self.recover = snd_nxt  # RFC 6582 section 4: no fast retransmit for what was sent before the timeout
         self.phase = Phase.LOSS
+        self.by_pipe = False
         self._epoch = None
         if not first:
             return [self._change(CongestionKey.TIMEOUT_AGAIN, old)]

@@ -411,4 +411,18 @@ SOURCES: dict[str, Source] = {
         "two: tcp_init_transfer cuts cwnd to 1 only after more than one (RFC 6298's 1 s initial RTO)",
         "one (cc_conn_init)",
     ),
+    "sack_recovery": Source(
+        "with SACK negotiated, recover from a loss by the scoreboard: cwnd = ssthresh, send while the pipe allows",
+        "RFC 6675 (IsLost, NextSeg, SetPipe); RFC 5681 3.2 without SACK",
+        "on: tcp_fastretrans_alert, tcp_xmit_retransmit_queue (with PRR, RFC 6937, for the reduction)",
+        "on: tcp_sack.c, net.inet.tcp.sack.enable (the profile keeps NewReno for the tcp-testsuite scripts)",
+    ),
+    "loss_detection": Source(
+        "with SACK: dupack (three duplicate ACKs or three segments SACKed above, RFC 6675) or rack (by time, "
+        "RACK, with a tail loss probe 2 x SRTT + 2 ms after the flight)",
+        "RFC 6675 section 4 IsLost; RFC 8985 RACK-TLP",
+        "rack: net.ipv4.tcp_recovery = 1 (tcp_recovery.c tcp_rack_detect_loss), net.ipv4.tcp_early_retrans = 3 "
+        "(tcp_schedule_loss_probe)",
+        "dupack (net.inet.tcp.rfc6675_pipe); RACK only in the RACK stack",
+    ),
 }
