@@ -65,8 +65,12 @@ class Change:
 class Congestion:
     """The congestion state of one sender (RFC 5681 section 3, RFC 6582, RFC 9438)."""
 
-    def __init__(self, algorithm: Algorithm, initial_segments: int | None) -> None:
+    def __init__(self, algorithm: Algorithm, initial_segments: int | None, *, prr: bool = False) -> None:
         self.algorithm = algorithm
+        self.prr = prr  # in an RFC 6675 recovery, cwnd follows Proportional Rate Reduction (RFC 6937)
+        self._prior_cwnd = 0  # RFC 6937's RecoverFS (Linux: prior_cwnd)
+        self._prr_delivered = 0  # bytes delivered to the peer since recovery began
+        self._prr_out = 0  # bytes sent since recovery began
         self.initial_segments = initial_segments
         self.mss = 0  # SMSS; 0 until the handshake is done
         self.cwnd = 0
@@ -169,10 +173,37 @@ class Congestion:
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
         self.by_pipe = True
+        self._prior_cwnd, self._prr_delivered, self._prr_out = old, 0, 0
         self.cwnd = max(self.ssthresh or self.mss, self.mss)
         key = CongestionKey.RACK_RECOVERY if rack else CongestionKey.SACK_RECOVERY
         beta = "0.7 (CUBIC)" if self.algorithm is Algorithm.CUBIC else "1/2"
         return [self._change(key, old, flight=flight, recover=int(snd_nxt), beta=beta)]
+
+    def sent(self, n: int) -> None:
+        """``n`` bytes went out (RFC 6937's prr_out)."""
+        self._prr_out += n
+
+    def prr_ack(self, delivered: int, pipe: int, *, una_advanced: bool, newly_lost: bool) -> list[Change]:
+        """RFC 6937 section 3 as Linux's tcp_cwnd_reduction: on each ACK in recovery, cwnd = pipe + sndcnt,
+        so that the sender slows to ssthresh in proportion to what is delivered (PRR), or, once the pipe is
+        below ssthresh, grows back to it no faster than slow start (PRR-SSRB)."""
+        if not (self.prr and self.recovering_by_pipe()) or delivered <= 0:
+            return []
+        ssthresh = self.ssthresh or self.mss
+        self._prr_delivered += delivered
+        if pipe > ssthresh:  # proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out
+            sndcnt = -(-self._prr_delivered * ssthresh // max(self._prior_cwnd, 1)) - self._prr_out
+            key = CongestionKey.PRR
+        else:  # slow-start reduction bound: as many as delivered, one MSS more on an ACK that advances
+            sndcnt = max(self._prr_delivered - self._prr_out, delivered)
+            if una_advanced and not newly_lost:
+                sndcnt += self.mss
+            sndcnt = min(ssthresh - pipe, sndcnt)
+            key = CongestionKey.PRR_SLOW_START
+        sndcnt = max(sndcnt, 0 if self._prr_out else self.mss)  # Linux: the first retransmission always goes
+        old = self.cwnd
+        self.cwnd = max(pipe + sndcnt, self.mss)
+        return [self._change(key, old, pipe=pipe, delivered=self._prr_delivered, out=self._prr_out)]
 
     def reduce_once(self, flight: int) -> list[Change]:
         """A loss repaired without recovery (RFC 8985 7.4, the tail loss probe): ssthresh as after a loss,

@@ -174,13 +174,14 @@ class Endpoint:
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
-        self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
+        self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr)  # cwnd and ssthresh (RFC 5681)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
         self._rack = Rack()  # RACK's state (RFC 8985 6.1), with loss_detection = "rack"
         self._tlp_high: SeqNum | None = None  # SND.NXT when the tail loss probe went (RFC 8985 7.3's TLP.end_seq)
         self._tlp_resent = False  # the probe was a retransmission
         self._tlp_dsack = False  # a D-SACK reported the probe as a duplicate
         self._sacked_out = 0  # segments of the queue the peer has SACKed (Linux's sacked_out)
+        self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
@@ -1228,6 +1229,8 @@ class Endpoint:
         if payload and self._acks is not None:
             self._acks.data_sent(now)
         self._send(seq, flags, payload, key, options=options)
+        if self.cc.by_pipe:
+            self.cc.sent(end.since(seq))
         if payload and self._probing():
             self._schedule_probe(now)
 
@@ -1374,18 +1377,23 @@ class Endpoint:
             self._tlp_dsack = True
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
         racking = self._racking()
+        delivered = 0
         for entry in self._rtx:  # cumulatively acknowledged
             if entry.end > ack:
                 break
             if entry.sacked:
                 self._sacked_out -= 1
-            elif racking:
+                continue
+            delivered += entry.end.since(entry.seq)
+            if racking:
                 rack.delivered(entry, now)
         for entry in newly:
+            delivered += entry.end.since(entry.seq)
             self._sacked_out += 1
             rack.sacked(entry)
             if racking:
                 rack.delivered(entry, now)
+        self._delivered = delivered
         return len(newly)
 
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
@@ -1406,6 +1414,9 @@ class Endpoint:
                 rtx[0].lost = lost = True  # RFC 6675 section 5 step 1: DupAcks >= DupThresh
         if lost and cc.phase is Phase.OPEN:
             self._enter_sack_recovery(now)
+        if cc.recovering_by_pipe():
+            pipe = recovery.pipe(rtx)
+            self._report(cc.prr_ack(self._delivered, pipe, una_advanced=advanced, newly_lost=lost))
         elif advanced and self._probing():  # Linux's tcp_set_xmit_timer: the probe timer runs from this ACK
             self._schedule_probe(now)
 
@@ -1432,7 +1443,8 @@ class Endpoint:
         self._report(self.cc.enter_sack_recovery(flight, self.snd_una, self.snd_nxt, rack=self._racking()))
         if self.cc.recovering_by_pipe():
             self._stop(Timer.LOSS_PROBE)
-            self._resend_marked(now, first=True)  # RFC 6675 5 step 4.3: the first lost one goes at once
+            if not self.cc.prr:  # (PRR sends the first one by its own rule)
+                self._resend_marked(now, first=True)  # RFC 6675 5 step 4.3: the first lost one goes at once
 
     def _resend_marked(self, now: float, *, first: bool = False) -> None:
         """RFC 6675 section 5 (C): while cwnd - pipe allows a segment, send the next lost one (NextSeg
@@ -1446,6 +1458,7 @@ class Endpoint:
             first = False
             entry.resent = entry.retransmitted = True
             entry.last_sent = now
+            self.cc.sent(entry.end.since(entry.seq))
             self._rtt_seq = None  # Karn's rule
             flags = entry.flags | ACK
             if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:

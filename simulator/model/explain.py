@@ -351,6 +351,12 @@ CONGESTION: dict[CongestionKey, str] = {
     CongestionKey.RACK_RECOVERY: "cwnd {old} -> {new}: RACK marked a segment lost (a later one was delivered and "
     "the reordering window has passed): loss recovery until ack {recover}. ssthresh = FlightSize {flight} x "
     "{beta} = {ssthresh} and cwnd = ssthresh; the pipe limits sending (RFC 8985 section 6, RFC 6675 section 5).",
+    CongestionKey.PRR: "cwnd {old} -> {new}: Proportional Rate Reduction: {delivered} bytes delivered since the "
+    "loss, {out} sent; the pipe ({pipe}) is above ssthresh {ssthresh}, so {who} sends about ssthresh / cwnd-before of "
+    "what is delivered, reaching ssthresh as recovery ends (RFC 6937 section 3; Linux's tcp_cwnd_reduction).",
+    CongestionKey.PRR_SLOW_START: "cwnd {old} -> {new}: Proportional Rate Reduction: the pipe ({pipe}) has fallen "
+    "below ssthresh {ssthresh}, so {who} may send what was delivered, plus one MSS on an ACK that advances, but "
+    "never beyond ssthresh (PRR-SSRB, RFC 6937 section 3).",
     CongestionKey.PROBE_REPAIRED: "cwnd {old} -> {new}: the ACK covers the tail loss probe and no D-SACK says the "
     "probe was a duplicate: the probe repaired a real loss, so {who} reduces its window once, as after any loss "
     "(RFC 8985 section 7.4; Linux's tcp_process_tlp_ack).",

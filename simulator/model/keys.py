@@ -224,6 +224,8 @@ class CongestionKey(enum.StrEnum):
     SACK_RECOVERY = "sack_recovery"
     RACK_RECOVERY = "rack_recovery"
     PROBE_REPAIRED = "probe_repaired"
+    PRR = "prr"
+    PRR_SLOW_START = "prr_slow_start"
 
 
 class AppKey(enum.StrEnum):

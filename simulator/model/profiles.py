@@ -62,6 +62,7 @@ PROFILES: dict[str, Profile] = {
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
                 sack_recovery=True,
+                prr=True,
                 loss_detection=LossDetection.RACK,
             ),
             frozenset({"STANDARD", "Linux"}),

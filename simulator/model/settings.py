@@ -417,6 +417,12 @@ SOURCES: dict[str, Source] = {
         "on: tcp_fastretrans_alert, tcp_xmit_retransmit_queue (with PRR, RFC 6937, for the reduction)",
         "on: tcp_sack.c, net.inet.tcp.sack.enable (the profile keeps NewReno for the tcp-testsuite scripts)",
     ),
+    "prr": Source(
+        "in a SACK recovery, cwnd = pipe + what Proportional Rate Reduction allows, not ssthresh at once",
+        "RFC 6937 (experimental); RFC 6675 sets cwnd = ssthresh",
+        "on: tcp_cwnd_reduction (since 3.2)",
+        "off: net.inet.tcp.do_prr (1 since 11.0; the profile keeps NewReno)",
+    ),
     "loss_detection": Source(
         "with SACK: dupack (three duplicate ACKs or three segments SACKed above, RFC 6675) or rack (by time, "
         "RACK, with a tail loss probe 2 x SRTT + 2 ms after the flight)",

@@ -83,6 +83,7 @@ _CONFIG_KEYS = {
     "congestion": "congestion",
     "initial_window": "initial_window",
     "sack_recovery": "sack_recovery",
+    "prr": "prr",
     "loss_detection": "loss_detection",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
