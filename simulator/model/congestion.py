@@ -192,7 +192,9 @@ class Congestion:
         ssthresh = self.ssthresh or self.mss
         self._prr_delivered += delivered
         if pipe > ssthresh:  # proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out
-            sndcnt = -(-self._prr_delivered * ssthresh // max(self._prior_cwnd, 1)) - self._prr_out
+            # (in whole segments, as Linux counts packets)
+            share = -(-self._prr_delivered * ssthresh // (max(self._prior_cwnd, 1) * self.mss))
+            sndcnt = share * self.mss - self._prr_out
             key = CongestionKey.PRR
         else:  # slow-start reduction bound: as many as delivered, one MSS more on an ACK that advances
             sndcnt = max(self._prr_delivered - self._prr_out, delivered)

@@ -780,6 +780,8 @@ class Endpoint:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
             self._dupacks = 0
+            if scoreboard:
+                self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
             self._after_new_ack(ack.since(una), flight, now)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
@@ -1399,7 +1401,6 @@ class Endpoint:
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
         """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
         cc, rtx = self.cc, self._rtx
-        self._tlp_acked(now)
         if not rtx:
             for timer in (Timer.REORDER, Timer.LOSS_PROBE):
                 self._stop(timer)
@@ -1510,7 +1511,7 @@ class Endpoint:
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
 
-    def _tlp_acked(self, now: float) -> None:
+    def _tlp_acked(self) -> None:
         """RFC 8985 7.4 (Linux's tcp_process_tlp_ack): an ACK beyond the probe without a D-SACK for it
         means the probe repaired a loss: reduce the window once."""
         high = self._tlp_high
