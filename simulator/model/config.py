@@ -99,6 +99,7 @@ class EndpointConfig:
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
+    hystart: bool = False  # CUBIC leaves slow start at HyStart's first sign of a full path (Linux's tcp_cubic)
     prr: bool = False  # in a SACK recovery, cwnd by Proportional Rate Reduction (RFC 6937), not cwnd = ssthresh
     loss_detection: LossDetection = LossDetection.DUPACK  # with SACK: dupack (RFC 6675) or rack (RFC 8985, RACK-TLP)
 

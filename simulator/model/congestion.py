@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .hystart import Found, HyStart
 from .keys import CongestionKey
 from .seq import SeqNum
 
@@ -65,8 +66,11 @@ class Change:
 class Congestion:
     """The congestion state of one sender (RFC 5681 section 3, RFC 6582, RFC 9438)."""
 
-    def __init__(self, algorithm: Algorithm, initial_segments: int | None, *, prr: bool = False) -> None:
+    def __init__(
+        self, algorithm: Algorithm, initial_segments: int | None, *, prr: bool = False, hystart: bool = False
+    ) -> None:
         self.algorithm = algorithm
+        self._hystart = HyStart() if hystart else None  # CUBIC leaves slow start early (Linux's hystart)
         self.prr = prr  # in an RFC 6675 recovery, cwnd follows Proportional Rate Reduction (RFC 6937)
         self._prior_cwnd = 0  # RFC 6937's RecoverFS (Linux: prior_cwnd)
         self._prr_delivered = 0  # bytes delivered to the peer since recovery began
@@ -115,10 +119,22 @@ class Congestion:
             return [self._change(CongestionKey.INITIAL_WINDOW_RFC5681, 0)]
         return [self._change(CongestionKey.INITIAL_WINDOW, 0, segments=self.initial_segments)]
 
-    def on_ack(self, acked: int, flight: int, snd_una: SeqNum, now: float, srtt: float | None) -> list[Change]:
-        """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it."""
+    def on_ack(
+        self,
+        acked: int,
+        flight: int,
+        snd_una: SeqNum,
+        now: float,
+        srtt: float | None,
+        *,
+        rtt: float | None = None,
+        snd_nxt: SeqNum | None = None,
+    ) -> list[Change]:
+        """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it; ``rtt``: the
+        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds)."""
         if not self.mss:
             return []
+        found = self._hystart_found(now, rtt, snd_una, snd_nxt)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
             if snd_una < self.recover:
@@ -128,14 +144,30 @@ class Congestion:
                     old = self.cwnd
                     self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
                     return [self._change(CongestionKey.PARTIAL_ACK, old, acked=acked, recover=int(self.recover))]
-                return self._grow(acked, flight, now, srtt)  # after an RTO: slow start again, resending
+                return found + self._grow(acked, flight, now, srtt)  # after an RTO: slow start again
             was = self.phase
             self.phase = Phase.OPEN
             if was is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 6: a full ACK ends recovery
                 old = self.cwnd
                 self.cwnd = max(self.ssthresh or self.mss, self.mss)
                 return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
-        return self._grow(acked, flight, now, srtt)
+        return found + self._grow(acked, flight, now, srtt)
+
+    def _hystart_found(self, now: float, rtt: float | None, snd_una: SeqNum, snd_nxt: SeqNum | None) -> list[Change]:
+        """CUBIC's HyStart (Linux's cubictcp_acked, before the window grows): ssthresh = cwnd at the first
+        sign that the path is full."""
+        hystart = self._hystart
+        if hystart is None or snd_nxt is None or self.algorithm is not Algorithm.CUBIC:
+            return []
+        if self.ssthresh is not None and self.cwnd >= self.ssthresh:
+            return []  # not in slow start
+        found = hystart.on_ack(now, rtt, snd_una, snd_nxt, self.cwnd // self.mss)
+        if found is None:
+            return []
+        self.ssthresh = self.cwnd
+        key = CongestionKey.HYSTART_ACK_TRAIN if found is Found.ACK_TRAIN else CongestionKey.HYSTART_DELAY
+        delay_min = hystart.delay_min or 0.0
+        return [self._change(key, self.cwnd, delay_min=delay_min * 1000, rtt=(hystart.curr_rtt or 0.0) * 1000)]
 
     def on_duplicate_ack(self, count: int, flight: int, snd_una: SeqNum, snd_nxt: SeqNum) -> tuple[bool, list[Change]]:
         """The ``count``-th duplicate ACK in a row; returns (retransmit the first unacknowledged segment, changes)."""
@@ -228,6 +260,8 @@ class Congestion:
         self.recover = snd_nxt  # RFC 6582 section 4: no fast retransmit for what was sent before the timeout
         self.phase = Phase.LOSS
         self.by_pipe = False
+        if self._hystart is not None:  # Linux's cubictcp_state for TCP_CA_Loss: HyStart looks again
+            self._hystart.restart()
         self._epoch = None
         if not first:
             return [self._change(CongestionKey.TIMEOUT_AGAIN, old)]

@@ -174,7 +174,8 @@ class Endpoint:
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
-        self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr)  # cwnd and ssthresh (RFC 5681)
+        self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr, hystart=cfg.hystart)
+        self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any  # cwnd and ssthresh (RFC 5681)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
         self._rack = Rack()  # RACK's state (RFC 8985 6.1), with loss_detection = "rack"
         self._tlp_high: SeqNum | None = None  # SND.NXT when the tail loss probe went (RFC 8985 7.3's TLP.end_seq)
@@ -1340,7 +1341,9 @@ class Endpoint:
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt))
+        self._report(
+            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
+        )
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
@@ -1654,6 +1657,7 @@ class Endpoint:
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
             rtt = now - self._rtt_sent_at
             self._rtt_seq = None
+        self._ack_rtt = rtt
         if rtt is not None:
             self.rto.sample(rtt)
             self._rack.sample(rtt)

@@ -351,6 +351,12 @@ CONGESTION: dict[CongestionKey, str] = {
     CongestionKey.RACK_RECOVERY: "cwnd {old} -> {new}: RACK marked a segment lost (a later one was delivered and "
     "the reordering window has passed): loss recovery until ack {recover}. ssthresh = FlightSize {flight} x "
     "{beta} = {ssthresh} and cwnd = ssthresh; the pipe limits sending (RFC 8985 section 6, RFC 6675 section 5).",
+    CongestionKey.HYSTART_ACK_TRAIN: "ssthresh {ssthresh}: HyStart saw a train of ACKs, each within 2 ms of the "
+    "last, last longer than half the minimum RTT ({delay_min:.3f} ms): the round's data has filled the path, so "
+    "slow start ends here, before any loss, and congestion avoidance follows (Linux's tcp_cubic hystart).",
+    CongestionKey.HYSTART_DELAY: "ssthresh {ssthresh}: HyStart saw this round's smallest RTT ({rtt:.3f} ms) exceed "
+    "the minimum ({delay_min:.3f} ms) by more than an eighth of it (at least 4 ms): a queue is building, so slow "
+    "start ends here, before any loss (Linux's tcp_cubic hystart).",
     CongestionKey.PRR: "cwnd {old} -> {new}: Proportional Rate Reduction: {delivered} bytes delivered since the "
     "loss, {out} sent; the pipe ({pipe}) is above ssthresh {ssthresh}, so {who} sends about ssthresh / cwnd-before of "
     "what is delivered, reaching ssthresh as recovery ends (RFC 6937 section 3; Linux's tcp_cwnd_reduction).",

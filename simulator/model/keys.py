@@ -225,6 +225,8 @@ class CongestionKey(enum.StrEnum):
     RACK_RECOVERY = "rack_recovery"
     PROBE_REPAIRED = "probe_repaired"
     PRR = "prr"
+    HYSTART_ACK_TRAIN = "hystart_ack_train"
+    HYSTART_DELAY = "hystart_delay"
     PRR_SLOW_START = "prr_slow_start"
 
 

@@ -63,6 +63,7 @@ PROFILES: dict[str, Profile] = {
                 congestion=Algorithm.CUBIC,
                 sack_recovery=True,
                 prr=True,
+                hystart=True,
                 loss_detection=LossDetection.RACK,
             ),
             frozenset({"STANDARD", "Linux"}),

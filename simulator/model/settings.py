@@ -417,6 +417,13 @@ SOURCES: dict[str, Source] = {
         "on: tcp_fastretrans_alert, tcp_xmit_retransmit_queue (with PRR, RFC 6937, for the reduction)",
         "on: tcp_sack.c, net.inet.tcp.sack.enable (the profile keeps NewReno for the tcp-testsuite scripts)",
     ),
+    "hystart": Source(
+        "CUBIC leaves slow start before a loss at HyStart's first sign: an ACK train longer than half the "
+        "minimum RTT, or the round's RTT up by an eighth (4 to 16 ms)",
+        "RFC 9438 4.10 allows it (HyStart++, RFC 9406, is another)",
+        "tcp_cubic.c hystart = 1, hystart_detect = 3 (ACK train and delay), hystart_low_window = 16",
+        "cc_cubic: HyStart++ (RFC 9406) since 14.0",
+    ),
     "prr": Source(
         "in a SACK recovery, cwnd = pipe + what Proportional Rate Reduction allows, not ssthresh at once",
         "RFC 6937 (experimental); RFC 6675 sets cwnd = ssthresh",

@@ -84,6 +84,7 @@ _CONFIG_KEYS = {
     "initial_window": "initial_window",
     "sack_recovery": "sack_recovery",
     "prr": "prr",
+    "hystart": "hystart",
     "loss_detection": "loss_detection",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
