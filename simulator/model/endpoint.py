@@ -1399,6 +1399,11 @@ class Endpoint:
             if racking:
                 rack.delivered(entry, now)
         self._delivered = delivered
+        rtx = self._rtx
+        if newly and rtx and ack == self.snd_una and any(e.last_sent < rtx[0].last_sent for e in newly):
+            # Linux's tcp_clean_rtx_queue: a SACK of data sent before the head last went restarts the RTO,
+            # so that a long recovery is not cut short by the timer
+            self._start(Timer.RETRANSMIT, self._rto_deadline(now))
         return len(newly)
 
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
@@ -1468,6 +1473,8 @@ class Endpoint:
             if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
                 flags |= PSH
             self._send(entry.seq, flags, entry.payload, key, retransmission=True)
+            if entry is self._rtx[0]:  # Linux's tcp_xmit_retransmit_queue: resending the head restarts the RTO
+                self._start(Timer.RETRANSMIT, self._rto_deadline(now))
 
     # ---------------------------------------------------- tail loss probe (RFC 8985 section 7)
     def _probing(self) -> bool:
