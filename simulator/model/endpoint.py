@@ -174,8 +174,9 @@ class Endpoint:
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
+        # cwnd and ssthresh (RFC 5681), with the settings of its recovery and slow start
         self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr, hystart=cfg.hystart)
-        self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any  # cwnd and ssthresh (RFC 5681)
+        self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
         self._rack = Rack()  # RACK's state (RFC 8985 6.1), with loss_detection = "rack"
         self._tlp_high: SeqNum | None = None  # SND.NXT when the tail loss probe went (RFC 8985 7.3's TLP.end_seq)
