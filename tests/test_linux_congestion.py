@@ -11,6 +11,7 @@ and must send the same number of new segments in each of the first rounds of slo
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -225,3 +226,106 @@ def test_after_a_loss_the_window_is_what_linux_reduces_it_to(pair, tmp_path, alg
     # Issue 21 asks for one segment; measured: reno 55 vs 53, cubic 23 vs 25 (CUBIC's window at the loss
     # follows where HyStart left slow start, which the model finds a round later). Two, until that is closed.
     assert abs(kernel[0] - model[0]) <= 2
+
+
+# ------------------------------------------------------------------ the tail loss probe, on loopback
+TLP_PORT = 5002
+TLP_PROGRAM = f"""
+import socket, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", {TLP_PORT})); s.listen()
+def serve():
+    c, _ = s.accept()
+    while c.recv(1 << 20):
+        pass
+threading.Thread(target=serve, daemon=True).start()
+c = socket.socket()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.connect(("127.0.0.1", {TLP_PORT}))
+c.sendall(b"x" * 14480)  # a first flight of 10 segments, for the RTT
+time.sleep(0.3)
+c.sendall(b"x" * 14480)  # the second: its last two segments are lost once
+time.sleep(1.0)
+c.close()
+time.sleep(0.2)
+"""
+TLP_MODEL = """
+name = "linux_tlp"
+[network]
+latency = 0.00002
+[[fault]]
+action = "drop"
+from = "client"
+data = true
+retransmission = false
+nth = 19
+count = 2
+[endpoint.client]
+script = ["connect server", "send 14480", "wait 0.3", "send 14480", "wait 1", "close"]
+[endpoint.server]
+script = ["listen", "wait_for_eof", "close"]
+"""
+
+
+def read_pcap_times(path: Path) -> list[float]:
+    """The time of each IPv4 frame of a pcap, in the order read_pcap gives them."""
+    data = path.read_bytes()
+    out, pos = [], 24
+    while pos + 16 <= len(data):
+        sec, usec, incl = struct.unpack("<III", data[pos : pos + 12])
+        frame = data[pos + 16 : pos + 16 + incl]
+        pos += 16 + incl
+        if frame[12:14] == b"\x08\x00":
+            out.append(sec + usec / 1e6)
+    return out
+
+
+def probe_delay(rows: list[tuple[float, str, int, int]]) -> float:
+    """(time, direction, seq end or ack, length) rows: seconds from the last ACK to the first data segment
+    sent again (the probe)."""
+    highest, last_ack = 0, 0.0
+    for t, way, n, length in rows:
+        if way == "ack":
+            last_ack = t
+        elif length and n <= highest:
+            return t - last_ack
+        else:
+            highest = max(highest, n)
+    raise AssertionError("no segment was sent again")
+
+
+def test_the_tail_loss_probe_goes_when_linux_sends_it(tmp_path):
+    # RFC 8985 7.2-7.3: the last two segments of a flight lost, the ACKs of the rest in: after PTO = 2 x SRTT
+    # + 2 ms, counted in jiffies (CONFIG_HZ=250), the last segment goes again; its SACK then has RACK resend
+    # the other at once
+    namespace_or_skip(["tcpdump", "iptables", "ethtool"], "capture Linux's tail loss probe")
+    pcap = tmp_path / "tlp.pcap"
+    with Namespace() as ns:
+        ns.run(["ip", "link", "set", "lo", "up", "mtu", "1500"])  # segments of an Ethernet MSS
+        ns.run(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"])
+        for _ in range(2):  # the 19th and 20th full-sized data segments, once
+            ns.run(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(TLP_PORT), "-m", "length", "--length",
+                    "1400:65535", "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "18",
+                    "-j", "DROP"])  # fmt: skip
+        with tcpdump(ns.command([]), pcap, f"tcp port {TLP_PORT}", 128, interface="lo"):
+            subprocess.run(ns.command([sys.executable, "-c", TLP_PROGRAM]), check=True, timeout=30)
+    rows = []
+    for t, (sport, _dport, _flags, seq, ack, length) in zip(read_pcap_times(pcap), read_pcap(pcap), strict=True):
+        if sport != TLP_PORT and length:
+            rows.append((t, "data", seq + length, length))
+        elif sport == TLP_PORT:
+            rows.append((t, "ack", ack, 0))
+    kernel = probe_delay(rows)
+    trace = parse(TLP_MODEL).run()
+    model_rows = []
+    for e in trace:
+        seg = e.segment
+        if seg is None:
+            continue
+        if e.kind == EventKind.SEND and e.endpoint == "client" and seg.payload:
+            model_rows.append((e.time, "data", int(seg.end), len(seg.payload)))
+        elif e.kind == EventKind.DELIVER and e.endpoint == "client" and seg.flags & 16:
+            model_rows.append((e.time, "ack", int(seg.ack), 0))
+    model = probe_delay(model_rows)
+    print(f"\ntail loss probe after the last ACK: kernel {kernel * 1000:.1f} ms, model {model * 1000:.1f} ms")
+    assert 0.002 < kernel <= 0.012  # 2 ms + 2 x SRTT in whole 4 ms jiffies, on a tick: 4 to 8 ms (some slack)
+    assert model == pytest.approx(0.008, abs=0.0005)  # the model takes the later tick

@@ -1453,6 +1453,7 @@ class Endpoint:
         self._report(self.cc.enter_sack_recovery(flight, self.snd_una, self.snd_nxt, rack=self._racking()))
         if self.cc.recovering_by_pipe():
             self._stop(Timer.LOSS_PROBE)
+            self._tlp_high = None  # Linux's tcp_init_cwnd_reduction: the probe's episode is this recovery's
             if not self.cc.prr:  # (PRR sends the first one by its own rule)
                 self._resend_marked(now, first=True)  # RFC 6675 5 step 4.3: the first lost one goes at once
 
@@ -1491,7 +1492,7 @@ class Endpoint:
     def _schedule_probe(self, now: float) -> None:
         """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
         rto_at = self._timers.get(Timer.RETRANSMIT)
-        pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto)
+        pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
         if rto_at is not None and now + pto < rto_at:
             self._start(Timer.LOSS_PROBE, now + pto)
         else:

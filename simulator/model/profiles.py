@@ -64,6 +64,7 @@ PROFILES: dict[str, Profile] = {
                 sack_recovery=True,
                 prr=True,
                 hystart=True,
+                timer_tick=0.004,
                 loss_detection=LossDetection.RACK,
             ),
             frozenset({"STANDARD", "Linux"}),

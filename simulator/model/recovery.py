@@ -16,6 +16,7 @@ the endpoint decides what to send.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -194,9 +195,13 @@ class Rack:
         return newly, wait
 
 
-def probe_timeout(srtt: float | None, segments_out: int, rto_min: float) -> float:
+def probe_timeout(srtt: float | None, segments_out: int, rto_min: float, tick: float | None = None) -> float:
     """RFC 8985 7.2 as Linux's tcp_schedule_loss_probe: PTO = 2 * SRTT, plus 2 ms, or plus the minimum RTO
-    when a single segment is out (its ACK may be delayed); 1 s before any RTT sample."""
-    if srtt is None:
-        return 1.0
-    return 2 * srtt + (rto_min if segments_out == 1 else LINUX_TIMEOUT_MIN)
+    when a single segment is out (its ACK may be delayed); 1 s before any RTT sample.  With a timer
+    ``tick`` (Linux's jiffy), the time is rounded up to whole ticks (usecs_to_jiffies) and the timer fires
+    on a tick boundary one tick later at most: a loopback probe 2 ms + 2 x SRTT out goes after 8 ms at
+    CONFIG_HZ=250 (captures show it 4.7 to 7.9 ms after the last ACK; the model takes the later)."""
+    pto = 1.0 if srtt is None else 2 * srtt + (rto_min if segments_out == 1 else LINUX_TIMEOUT_MIN)
+    if tick:
+        pto = (math.ceil(pto / tick - 1e-9) + 1) * tick
+    return pto

@@ -417,6 +417,13 @@ SOURCES: dict[str, Source] = {
         "on: tcp_fastretrans_alert, tcp_xmit_retransmit_queue (with PRR, RFC 6937, for the reduction)",
         "on: tcp_sack.c, net.inet.tcp.sack.enable (the profile keeps NewReno for the tcp-testsuite scripts)",
     ),
+    "timer_tick": Source(
+        "the tail loss probe's timer counts whole ticks: its time rounded up, then up to one tick more to the "
+        "tick it fires on",
+        "silent (RFC 8985 7.2 gives the PTO in time)",
+        "jiffies: CONFIG_HZ=250 (4 ms) here; usecs_to_jiffies rounds up, timers fire on a tick",
+        "ticks: kern.hz (1000)",
+    ),
     "hystart": Source(
         "CUBIC leaves slow start before a loss at HyStart's first sign: an ACK train longer than half the "
         "minimum RTT, or the round's RTT up by an eighth (4 to 16 ms)",

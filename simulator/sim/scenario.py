@@ -85,6 +85,7 @@ _CONFIG_KEYS = {
     "sack_recovery": "sack_recovery",
     "prr": "prr",
     "hystart": "hystart",
+    "timer_tick": "timer_tick",
     "loss_detection": "loss_detection",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
