@@ -191,10 +191,15 @@ def _tolerance(script: Script, options: RunOptions) -> float:
     return int(written) / 1e6
 
 
+PACKETDRILL_TICK = 0.001
+
+
 def _config(script: Script, prof: Profile) -> EndpointConfig:
     """The profile's settings as the script's options change them."""
     # The script is the application: it reads only with read() lines, so unread data fills the buffer.
     config = replace(prof.config, auto_read=False)
+    if config.timer_tick is not None:  # Google's scripts are timed on kernels with CONFIG_HZ=1000: 1 ms jiffies
+        config = replace(config, timer_tick=PACKETDRILL_TICK)
     if "mtu" in script.options:
         try:
             config = replace(config, mtu=int(script.options["mtu"][:8]))
