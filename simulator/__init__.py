@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 # The layers, lowest first; peers share a tuple and do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("model",),
+    ("model", "system"),
     ("sim",),
     ("capture", "conformance"),
     ("present", "live"),

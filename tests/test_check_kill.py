@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.capture_import import make_capture
-from simulator.capture import lifetime
 from simulator.cli import main
+from simulator.system import lifetime
 
 pytestmark = [
     pytest.mark.slow,
@@ -74,7 +74,7 @@ def test_a_killed_check_leaves_no_worker_and_no_folder(large, tmp_path, how):
     assert status == (143 if how == signal.SIGTERM else -signal.SIGKILL)
     if how == signal.SIGTERM:
         assert check.stderr is not None and b"Traceback" not in check.stderr.read()
-    assert until(lambda: not any(lifetime._running(pid) for pid in workers)), "a worker outlived its check"
+    assert until(lambda: not any(lifetime.running(pid) for pid in workers)), "a worker outlived its check"
     assert until(lambda: not any(tmp_path.iterdir())), f"left behind: {list(tmp_path.iterdir())}"
 
 

@@ -19,7 +19,7 @@ from simulator import LAYERS
 PACKAGE = pathlib.Path(__file__).parent.parent / "simulator"
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 # The layers whose every module imports only the standard library.
-STANDARD_LIBRARY_ONLY = ("model", "sim", "conformance", "capture")
+STANDARD_LIBRARY_ONLY = ("model", "system", "sim", "conformance", "capture")
 # The one module of those layers that is an edge: it builds real packets with Scapy.
 EDGES = {"simulator.capture.export"}
 # The sans-IO core, which never reads a clock or the global random generator.

@@ -300,3 +300,30 @@ def test_the_user_timeout_aborts_a_connection_whose_data_waits_too_long():
     first_data = next(e for e in client if e.kind == "send" and e.segment.payload)
     assert abs(gave_up.time - first_data.time - 3.0) < 1e-6
     assert not [e for e in client if e.kind == "send" and e.segment.flags & Flags.RST]
+
+
+def test_a_read_that_owes_an_ack_sends_one_ack_which_announces_the_opened_window():
+    # tcp_cleanup_rbuf decides once whether a read is time to ACK (an ACK owed, or a window grown
+    # enough) and sends one ACK, carrying the window the read opened: no second "window update" copy.
+    reads = ", ".join(["'read', 'wait 0.001'"] * 20)
+    trace = parse(
+        f"""name = "slow_reader"
+profile = "linux"
+[network]
+loopback = true
+[endpoint.client]
+script = ['connect server', 'send 20000', 'close']
+[endpoint.server]
+script = ['listen', 'wait 2', {reads}, 'close']
+window = 2048
+fixed_recv_buffer = true
+auto_read = false
+"""
+    ).run()
+    acks = [
+        (round(e.time, 6), int(e.segment.ack), e.segment.window)
+        for e in trace.of_kind("send")
+        if e.endpoint == "server" and e.segment is not None and not e.segment.payload
+    ]
+    assert len(acks) >= 20  # one per read, and the zero-window phase's
+    assert len(set(acks)) == len(acks), [a for a in acks if acks.count(a) > 1]

@@ -471,3 +471,14 @@ def test_a_crash_in_the_middle_of_a_live_run_leaves_no_namespace_behind(tmp_path
     with pytest.raises(RuntimeError, match="a bug"):
         run_live(load("three_way_handshake"), "server", tmp_path / "x.pcapng", say=lambda line: None)
     assert not [n for n in existing() if n.startswith(f"tcpsim-{os.getpid()}-")]
+
+
+def test_without_root_the_message_gives_the_sudo_command_with_the_full_path(monkeypatch, tmp_path):
+    """sudo resets PATH, so `sudo tcpsim` from a virtual environment finds no tcpsim: the message
+    names the one that runs, by its full path, with the same arguments."""
+    venv_tcpsim = tmp_path / "venv" / "bin" / "tcpsim"
+    venv_tcpsim.parent.mkdir(parents=True)
+    venv_tcpsim.write_text("")
+    command = ns_module.sudo_command([str(venv_tcpsim), "live", "lost syn"])
+    assert command == f"sudo {venv_tcpsim} live 'lost syn'"
+    assert ns_module.sudo_command(["/usr/bin/python3", "-m", "pytest"]) == "root (sudo)"

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from simulator.cli import main
-from simulator.live.lifetime import sweep_folders, temporary_folder
 from simulator.live.namespace import Namespace, existing
+from simulator.system.lifetime import sweep_folders, temporary_folder
 
 KILLS = [signal.SIGTERM, signal.SIGKILL]
 
@@ -185,7 +185,7 @@ def test_a_killed_program_holding_a_namespace_leaves_nothing_running_in_it(signu
         "import subprocess, sys, time, tempfile\n"
         "from pathlib import Path\n"
         "from simulator.live.namespace import Namespace\n"
-        "from simulator.live.lifetime import die_with_parent\n"
+        "from simulator.system.lifetime import die_with_parent\n"
         "with Namespace() as ns, tempfile.TemporaryDirectory() as d, ns.tcpdump(Path(d) / 'x.pcap'):\n"
         f"    subprocess.Popen(ns.command(['sh', '-c', 'sleep {marker} & wait']), preexec_fn=die_with_parent())\n"
         "    print('in', flush=True)\n"

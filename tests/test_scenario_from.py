@@ -22,9 +22,9 @@ def test_a_scenario_made_from_a_fast_open_capture_sends_the_data_the_syn_carried
     toml = tmp_path / "replay.toml"
     assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
     text = toml.read_text()
-    assert (
-        'script = ["connect server", "send 5"]' in text and 'script = ["listen", "wait_for_bytes 5", "send 5"]' in text
-    )
+    # (the hand-made capture spaces its packets a second apart: the server answered 2 s after the SYN's data)
+    assert 'script = ["connect server", "send 5"]' in text
+    assert 'script = ["listen", "wait_for_bytes 5", "wait 2.000000", "send 5"]' in text
 
 
 def test_a_scenario_made_from_a_capture_that_missed_the_fast_open_data_sends_what_the_syn_ack_acknowledges(tmp_path):
@@ -288,3 +288,59 @@ def test_a_socket_connected_to_itself_is_replayed_by_one_endpoint_and_listed_onc
     capsys.readouterr()
     assert main(["compare", str(path), str(toml)]) == 0
     assert "7 of 7 rows agree" in capsys.readouterr().out
+
+
+THINK_TIME = """
+name = "think"
+[network]
+latency = 0.05
+[endpoint.client]
+isn = 1000
+script = ["connect server", "send 100", "wait_for_bytes 200", "close"]
+[endpoint.server]
+isn = 5000
+script = ["listen", "wait_for_bytes 100", "wait 0.3", "send 200", "wait_for_eof", "close"]
+"""
+
+
+@pytest.mark.parametrize("at", ["client", "server"])
+def test_a_pause_after_a_receive_is_replayed_as_a_wait(tmp_path, capsys, at):
+    """The server thinks 0.3 s between the request and its reply. Wherever the capture was
+    taken, the replayed server waits for the request, then waits 0.3 s, then answers."""
+    scenario, path, toml = tmp_path / "think.toml", tmp_path / "think.pcap", tmp_path / "replay.toml"
+    scenario.write_text(THINK_TIME)
+    assert main(["export", str(scenario), "--at", at, "-o", str(path)]) == 0
+    assert main(["scenario-from", str(path), "-o", str(toml)]) == 0
+    server = load(str(toml)).endpoint("server").script
+    words = [step.describe() for step in server]
+    start = words.index("wait until 100 bytes have arrived")
+    pause = server[start + 1]
+    assert pause.action == "wait" and pause.seconds == pytest.approx(0.3, abs=0.001), words
+    capsys.readouterr()
+    assert main(["compare", str(path), str(toml)]) == 0
+    out = capsys.readouterr().out
+    assert "rows agree" in out and " of " in out
+    agreed, total = out.split(" rows agree")[0].split()[-3::2]
+    assert agreed == total, out
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_compare_lines_up_each_connection_that_reuses_a_4_tuple_with_its_own_run(tmp_path, capsys, number):
+    """half_open_connection's client crashes and comes back on the same ports: the capture holds two
+    connections, and each is compared with the same incarnation of the run, not with both folded."""
+    path = tmp_path / "half_open.pcap"
+    assert main(["export", "half_open_connection", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(path), "half_open_connection", "--connection", str(number)]) == 0
+    out = capsys.readouterr().out
+    assert "!=" not in out and "rows agree" in out
+
+
+def test_a_capture_at_a_listening_host_holds_every_connection_it_accepted(tmp_path, capsys):
+    path = tmp_path / "many.pcap"
+    assert main(["export", "many_clients", "--at", "server", "-o", str(path)]) == 0
+    assert len(read(path).connections) == 3
+    for number in (1, 2, 3):
+        capsys.readouterr()
+        assert main(["compare", str(path), "many_clients", "--connection", str(number)]) == 0
+        assert "!=" not in capsys.readouterr().out

@@ -82,25 +82,28 @@ def _peer_has_data_outstanding(event: TraceEvent, ack: int) -> bool:
 
 
 def captured(trace: Trace, at: str | None = None, *, drops: bool = True) -> Iterator[tuple[Step, bool]]:
-    """The steps a capture on endpoint ``at`` (default: the first) sees, and whether each is outgoing.
+    """The steps a capture on the host of endpoint ``at`` (default: the first) sees, and whether each is outgoing.
 
-    Its own segments when they leave (also those the network then loses,
+    The segments of every endpoint on that host's address when they leave (also those the network then loses,
     unless ``drops`` is false) and the others' when they arrive.
     """
     names = [e.name for e in trace.endpoints]
     here = at or (names[0] if names else "")
     if here not in names:
         raise TcpsimError(f"no endpoint called {here!r} to capture at (endpoints: {', '.join(names)})")
+    # the host's every socket: a listener's connections (NAME#2, ...) share its address
+    address = next(e.address for e in trace.endpoints if e.name == here)
+    host = {e.name for e in trace.endpoints if e.address == address}
     own: set[int] = set()  # the segments this host sent (a socket connected to itself receives them too)
     for step in steps(trace, _ON_THE_WIRE):
         event = step.event
         if event.segment is None:
             continue
-        if event.kind in (EventKind.SEND, EventKind.INJECT) and event.endpoint == here:
+        if event.kind in (EventKind.SEND, EventKind.INJECT) and event.endpoint in host:
             own.add(id(event.segment))
             if drops or step.fate is None or step.fate.kind != EventKind.DROP:
                 yield step, True
-        elif event.kind == EventKind.DELIVER and event.endpoint == here and id(event.segment) not in own:
+        elif event.kind == EventKind.DELIVER and event.endpoint in host and id(event.segment) not in own:
             yield step, False  # (one that came back to its sender was captured once, leaving)
 
 

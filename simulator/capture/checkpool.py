@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from ..model.errors import TcpsimError
+from ..system.lifetime import sweep_folders, temporary_folder, worker_dies_with_parent
 from .checker import SWEEP, ConnectionReport, Heading, checked_in_order, packet_lines
 from .connections import Connection, Share, Tally
-from .lifetime import die_with_parent, folder_prefix, sweep_stale
 from .reader import CaptureError
 from .spool import Spool, temporary_files
 
@@ -129,8 +129,8 @@ def _spool_dir(given: str | None) -> Iterator[str]:
         yield given
         return
     with temporary_files():
-        sweep_stale()  # the folders of checks killed where nothing was left to remove them
-        temporary = tempfile.TemporaryDirectory(prefix=folder_prefix())
+        sweep_folders()  # the folders of checks killed where nothing was left to remove them
+        temporary = temporary_folder("check")
     with temporary as directory:
         yield directory
 
@@ -146,7 +146,7 @@ def workers_for(path: str | Path) -> int:
 
 
 def _worker(path: str, index: int, workers: int, options: dict[str, Any], out: Any, parent: int) -> None:
-    die_with_parent(parent, options["spool_dir"])  # a killed check leaves no worker blocked for ever
+    worker_dies_with_parent(parent, options["spool_dir"])  # a killed check leaves no worker blocked for ever
     tally = Tally()
     share = Share(index, workers, sweep_every=SWEEP)
     batch: list[Checked] = []

@@ -108,6 +108,53 @@ def client_of(segments: Iterable[Segment]) -> tuple[str, int]:
     return first or ("", 0)
 
 
+Tuple = tuple[tuple[str, int], tuple[str, int]]
+
+
+@dataclass(slots=True)
+class Incarnation:
+    """The segments of one connection of a run: a 4-tuple, split again when a new SYN reuses it."""
+
+    ends: Tuple
+    isn: dict[tuple[str, int], int]
+    segments: list[tuple[Segment, int]]
+
+
+def _ends(seg: Segment) -> Tuple:
+    src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
+    return (src, dst) if src <= dst else (dst, src)
+
+
+def incarnations(segments: Iterable[Segment]) -> list[Incarnation]:
+    """A run's segments grouped into connections as the capture reader groups a capture's: by
+    4-tuple, and a SYN with another ISN on a 4-tuple seen before starts a new connection (the ports
+    reused: a crashed host come back, a TIME-WAIT reused)."""
+    out: list[Incarnation] = []
+    latest: dict[Tuple, Incarnation] = {}
+    for seg in segments:
+        ends, src = _ends(seg), (seg.src_addr, seg.src_port)
+        current = latest.get(ends)
+        pure_syn = seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
+        if current is None or (pure_syn and current.isn.get(src, int(seg.seq)) != int(seg.seq)):
+            current = latest[ends] = Incarnation(ends, {}, [])
+            out.append(current)
+        if seg.flags & Flags.SYN:
+            current.isn.setdefault(src, int(seg.seq))
+        current.segments.append((seg, len(seg.payload)))
+    return out
+
+
+def _counterpart(conn: Connection, runs: list[Incarnation]) -> list[tuple[Segment, int]]:
+    """The run's connection to line up with ``conn``: the one on the same 4-tuple with the same ISNs,
+    else the first on the same 4-tuple; a run on other addresses is taken whole."""
+    ends = (conn.a, conn.b) if conn.a <= conn.b else (conn.b, conn.a)
+    same = [run for run in runs if run.ends == ends]
+    if not same:
+        return [item for run in runs for item in run.segments]
+    isns = {side: int(isn) for side, isn in conn.isn.items()}
+    return next((run for run in same if run.isn.items() <= isns.items()), same[0]).segments
+
+
 def compare(conn: Connection, trace: Trace, *, at: str | None = None) -> list[Row]:
     """The captured connection and the run as a capture at the same host would show it, aligned.
     ``at`` names the run's endpoint where the capture was taken (default: inferred from the handshake)."""
@@ -115,7 +162,7 @@ def compare(conn: Connection, trace: Trace, *, at: str | None = None) -> list[Ro
     if at is None:
         at = _capture_host(conn, trace)
     sent = [step.event.segment for step, _ in seen_at(trace, at)]
-    simulated = [(seg, len(seg.payload)) for seg in sent if seg is not None]
+    simulated = _counterpart(conn, incarnations(seg for seg in sent if seg is not None))
     ours = keys(captured, client_of(s for s, _ in captured))
     theirs = keys(simulated, client_of(s for s, _ in simulated))
     rows: list[Row] = []

@@ -30,6 +30,9 @@ class _Side:
     actions: list[tuple[str, int, float, int, bool, bool]] = field(default_factory=list)
     got: int = 0  # bytes received so far
     eof: bool = False  # the peer's FIN has arrived
+    arrivals: list[tuple[int, SeqNum]] = field(default_factory=list)  # (bytes received by then, the seq after them)
+    eof_end: SeqNum | None = None  # the seq after the peer's FIN
+    copies: list[tuple[SeqNum, SeqNum, float]] = field(default_factory=list)  # (seq, end, time) of each copy to it
 
     @property
     def aborted(self) -> bool:
@@ -66,6 +69,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         if seg.flags & Flags.ACK and _unseen(receiver, seg.ack):
             _sends(receiver, sender, seg.ack, p.time, False)  # it acknowledges bytes the capture never saw sent
         end = start + p.length
+        if p.length or seg.flags & Flags.FIN:  # every copy, resent ones too: Karn's rule for the pauses
+            receiver.copies.append((start, end + 1 if seg.flags & Flags.FIN else end, p.time))
         if (p.length and end > sender.sent_to) or (not seg.flags & Flags.RST and _unseen(sender, end)):
             _sends(sender, receiver, end, p.time, bool(seg.flags & Flags.PSH))  # its data, or bytes never seen
         if seg.flags & Flags.FIN and not sender.fin:
@@ -74,7 +79,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
             # application closed before it read the end of the stream
             read_eof = sender.eof and not _crossed(seg, receiver)
             sender.actions.append(("fin", 0, p.time, sender.got, read_eof, False))
-            receiver.eof = True
+            receiver.eof, receiver.eof_end = True, end + 1
         if (
             seg.flags & Flags.RST
             and synack is not None
@@ -84,6 +89,7 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         ):
             sender.actions.append(("abort", 0, p.time, sender.got, sender.eof, False))
     latency = _latency(packets, client, synack)
+    at = _captured_at(packets, client, server, synack)
     refused = synack is None and any(p.segment.flags & Flags.RST and _from(p.segment, server) for p in packets)
     lines = [
         f'name = "{name}"',
@@ -102,7 +108,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
     # a simultaneous open: the server sent a SYN of its own (no ACK) too, so it connected as well
     opens = "connect client" if any(_pure_syn(p.segment) and _from(p.segment, server) for p in packets) else "listen"
     for side, peer, first in ((client, server, "connect server"), (server, client, opens)):
-        script = "[]" if side is server and refused else _script(side, peer, first, latency)  # a closed port
+        clock = _Clock(latency, here=side is at)
+        script = "[]" if side is server and refused else _script(side, peer, first, clock)  # a closed port
         lines += ["", f"[endpoint.{side.name}]", *_settings(conn, side), f"script = {script}"]
     return "\n".join(lines) + "\n"
 
@@ -168,6 +175,7 @@ def _sends(side: _Side, peer: _Side, upto: SeqNum, time: float, push: bool) -> N
     side.sent += new
     side.actions.append(("send", new, time, side.got, side.eof, push))
     peer.got += new
+    peer.arrivals.append((peer.got, upto))
 
 
 def _latency(packets: list[Packet], client: _Side, synack: Packet | None) -> float:
@@ -186,6 +194,36 @@ def _latency(packets: list[Packet], client: _Side, synack: Packet | None) -> flo
     last_synack = synacks[-1] if synacks else synack.time
     rtt = max(synack.time - (syns[-1] if syns else synack.time), (after or last_synack) - last_synack)
     return max(rtt / 2, 0.000001)
+
+
+def _captured_at(packets: list[Packet], client: _Side, server: _Side, synack: Packet | None) -> _Side | None:
+    """The host the capture was taken on: at the client the SYN,ACK comes a round trip after the SYN
+    and the ACK follows at once; at the server, the other way round."""
+    if synack is None:
+        return None
+    at = packets.index(synack)
+    syn = next((p.time for p in reversed(packets[:at]) if _pure_syn(p.segment)), synack.time)
+    ack = next((p.time for p in packets[at:] if not p.segment.flags & Flags.SYN), synack.time)
+    return client if synack.time - syn >= ack - synack.time else server
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """Capture times turned into one side's own: a packet captured at the other host left this one a
+    one-way latency earlier, or reaches it a latency later."""
+
+    latency: float
+    here: bool  # the capture was taken on this side's host
+
+    def sent(self, time: float) -> float:
+        return time if self.here else time - self.latency
+
+    def received(self, time: float) -> float:
+        return time if self.here else time + self.latency
+
+    def pause(self, arrived: float, acted: float) -> float:
+        """How long the application waited after ``arrived`` before it did what left at ``acted``."""
+        return self.sent(acted) - self.received(arrived)
 
 
 def _pure_syn(seg: Segment) -> bool:
@@ -253,27 +291,36 @@ def _no_nagle(conn: Connection, side: _Side) -> bool:
     return False
 
 
-def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
+def _arrived(side: _Side, upto: SeqNum | None, acted: float) -> float:
+    """When the capture last saw, before ``acted``, a copy of the segment that ended at ``upto``: a pause
+    is timed from the copy that got through (Karn's rule, RFC 6298 section 3, for the application)."""
+    times = [time for seq, end, time in side.copies if upto is not None and seq < upto <= end and time <= acted]
+    return max(times, default=acted)
+
+
+def _script(side: _Side, peer: _Side, first: str, clock: _Clock) -> str:
     """The side's application steps; a pause longer than the one-way latency (with nothing new
-    received) becomes a ``wait``, so that the model's segments leave in the same order. The
-    segments of one write are one ``send`` (a stack sets PSH on a write's last segment), so
-    nine small writes stay nine sends."""
+    received, or after what it waited for arrived) becomes a ``wait``, so that the model's
+    segments leave in the same order. The segments of one write are one ``send`` (a stack sets
+    PSH on a write's last segment), so nine small writes stay nine sends."""
+    latency = clock.latency
     steps = [first]
     last_got, last_eof, last_time = 0, False, None
     pending_send = 0
     for what, amount, time, got, eof, push in side.actions:
-        waited = False
+        before = len(steps)
         if eof and not last_eof:
             steps.append("wait_for_eof")  # also waits for every byte before the FIN
-            waited = True
+            _think(steps, clock.pause(_arrived(side, side.eof_end, time), time), latency)
         elif got > last_got:
             steps.append(f"wait_for_bytes {got}")
-            waited = True
+            upto = next(end for total, end in side.arrivals if total >= got)
+            _think(steps, clock.pause(_arrived(side, upto, time), time), latency)
         elif last_time is not None and time - last_time > latency:
             steps.append(f"wait {time - last_time:.6f}")
-            waited = True
+        waited = len(steps) > before
         if pending_send and (waited or what != "send"):
-            steps.insert(len(steps) - (1 if waited else 0), f"send {pending_send}")
+            steps.insert(before, f"send {pending_send}")
             pending_send = 0
         if what == "send":
             pending_send += amount
@@ -291,6 +338,15 @@ def _script(side: _Side, peer: _Side, first: str, latency: float) -> str:
     if pending_send:
         steps.append(f"send {pending_send}")
     return "[" + ", ".join(f'"{step}"' for step in steps) + "]"
+
+
+MIN_PAUSE = 0.001  # shorter than a millisecond is the program's own work, not a pause
+
+
+def _think(steps: list[str], pause: float, latency: float) -> None:
+    """The application thought before it acted on what arrived: a ``wait`` after the wait for it."""
+    if pause > max(latency, MIN_PAUSE):
+        steps.append(f"wait {pause:.6f}")
 
 
 def _escape(text: str) -> str:

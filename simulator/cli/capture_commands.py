@@ -92,8 +92,8 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
 def check(args: argparse.Namespace) -> int:
     from ..capture.checkpool import check_parallel, check_serial, workers_for
     from ..capture.connections import Tally
-    from ..capture.lifetime import terminated_as_exit
     from ..capture.reader import STDIN, CaptureError, name_of
+    from ..system.lifetime import ending_on_signals
 
     def wanted(conn: Connection) -> bool:
         if args.connection is not None:
@@ -117,8 +117,8 @@ def check(args: argparse.Namespace) -> int:
     found = conforming = packets = 0
     damage: CaptureError | None = None
     try:
-        # SIGTERM ends it as Ctrl-C does: the workers are stopped and their folder removed (see capture.lifetime)
-        with terminated_as_exit(), closing(checked):
+        # SIGTERM ends it as Ctrl-C does: the workers are stopped and their folder removed (see system.lifetime)
+        with ending_on_signals(), closing(checked):
             for report in _progress(checked, tally, Path(args.capture), quiet=args.json):
                 found += 1
                 conforming += report.conforms

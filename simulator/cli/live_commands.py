@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..live.lifetime import ending_on_signals
 from ..sim.scenario import load
+from ..system.lifetime import ending_on_signals
 from .capture_commands import check
 from .options import UsageError, count, installed, nonempty, output_path, probability, report_options, require, seconds
 
@@ -74,7 +74,7 @@ def capture(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
         return 130
-    except SystemExit as ended:  # SIGTERM or SIGHUP (see live.lifetime): everything is cleaned up
+    except SystemExit as ended:  # SIGTERM or SIGHUP (see system.lifetime): everything is cleaned up
         print(f"stopped: the namespace is gone; the capture so far is in {args.output}", file=sys.stderr)
         raise ended
     outcome = "succeeded" if done.status == 0 else f"exited with status {done.status}"

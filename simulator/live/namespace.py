@@ -3,7 +3,7 @@
 A ``Namespace`` is a context manager.  Leaving it deletes the namespace and kills
 whatever still runs inside, whatever happened: an exception, Ctrl-C (SIGINT),
 SIGTERM or SIGHUP (turned into ``SystemExit`` while a namespace is open, see
-``lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
+``system.lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
 those whose tcpsim process is gone (the name carries the process id): the
 processes still inside are killed, stale temporary folders removed, and the
 namespace deleted.
@@ -15,6 +15,7 @@ import ctypes
 import ipaddress
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..model.errors import TcpsimError
-from .lifetime import die_with_parent, ending_on_signals, sweep_folders
+from ..system.lifetime import die_with_parent, ending_on_signals, sweep_folders
 
 PREFIX = "tcpsim-"
 _CLONE_NEWNET = 0x40000000
@@ -43,11 +44,20 @@ def missing(tools: Sequence[str], *, what: str) -> str | None:
     if sys.platform != "linux":
         return f"{what} needs Linux network namespaces"
     if os.geteuid() != 0:
-        return f"{what} needs root (to create a network namespace): run it with sudo"
+        return f"{what} needs root (to create a network namespace): run it as {sudo_command()}"
     for tool in tools:
         if shutil.which(tool) is None:
             return f"{what} needs {tool}: apt-get install {_PACKAGE_OF.get(tool, tool)}"
     return None
+
+
+def sudo_command(argv: Sequence[str] | None = None) -> str:
+    """This very command under sudo, by the full path of the tcpsim that runs it: sudo resets PATH, so a
+    plain ``sudo tcpsim`` from a virtual environment finds no tcpsim, or another one."""
+    words = list(sys.argv if argv is None else argv)
+    if not words or Path(words[0]).name != "tcpsim":
+        return "root (sudo)"
+    return "sudo " + shlex.join([str(Path(shutil.which(words[0]) or words[0]).absolute()), *words[1:]])
 
 
 def require(tools: Sequence[str], *, what: str) -> None:

@@ -21,7 +21,7 @@ from ..capture.connections import Connection, read
 from ..model.segment import Flags
 from ..sim.scenario import parse
 from ..sim.trace import EventKind, Trace
-from .lifetime import ending_on_signals, temporary_folder
+from ..system.lifetime import ending_on_signals, temporary_folder
 from .namespace import LiveError, Namespace, is_loopback, missing, sweep, tcpdump
 
 EXAMPLES = ("open", "closed", "filtered")

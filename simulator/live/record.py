@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .lifetime import die_with_parent
+from ..system.lifetime import die_with_parent
 from .namespace import Namespace, require
 
 

@@ -388,6 +388,7 @@ class Endpoint:
         ):
             self._ack_pending, self._ack_key = True, SendKey.ACK_PUSHED_READ  # tcp_cleanup_rbuf
             self._flush(now)
+            before = self.rcv_wnd  # that ACK announced the opened window: one ACK per read, as tcp_cleanup_rbuf
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
         grown = self.rcv_wnd - before
