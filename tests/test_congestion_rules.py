@@ -7,6 +7,7 @@ import pytest
 
 from simulator import ScenarioError
 from simulator.model.congestion import Algorithm, Congestion, Phase, initial_window
+from simulator.model.hystart import Found, HyStart
 from simulator.model.keys import CongestionKey
 from simulator.model.seq import SeqNum
 from simulator.sim.scenario import parse
@@ -309,3 +310,44 @@ def test_an_unknown_algorithm_is_one_clear_error():
 def test_an_initial_window_of_zero_is_refused():
     with pytest.raises(ScenarioError, match=r"initial_window must be 1\.\.1000 segments"):
         parse("[endpoint.a]\ninitial_window = 0\nscript = []\n")
+
+
+# ------------------------------------------------------------------ HyStart (Linux's tcp_cubic)
+def test_hystart_ends_slow_start_on_an_ack_train_longer_than_half_the_min_rtt():
+    # tcp_cubic.c hystart_update, HYSTART_ACK_TRAIN: ACKs at most 2 ms apart for more than delay_min / 2
+    h = HyStart()
+    h.on_ack(0.0, 0.010, SeqNum(1000), SeqNum(21_000), 20)  # a round begins; min RTT 10 ms
+    found = [h.on_ack(0.001 * i, 0.010, SeqNum(1000 + i), SeqNum(21_000), 20) for i in range(1, 7)]
+    assert found == [None] * 5 + [Found.ACK_TRAIN]  # 6 ms > 10 ms / 2
+
+
+def test_hystart_ends_slow_start_when_the_round_rtt_rises_by_an_eighth_at_least_4_ms():
+    # tcp_cubic.c hystart_update, HYSTART_DELAY: the round's smallest of 8 RTTs > delay_min + clamp(min/8, 4, 16 ms)
+    h = HyStart(delay_min=0.040)
+    h.reset(0.0, SeqNum(50_000))
+    got = [h.on_ack(0.01 * i, 0.046, SeqNum(1000 + i), SeqNum(50_000), 20) for i in range(1, 10)]
+    assert got[-1] is Found.DELAY and got[:-1] == [None] * 8  # 46 ms > 40 + 5 ms, after 8 samples
+
+
+def test_hystart_waits_for_a_window_of_16_segments():
+    # tcp_cubic.c hystart_low_window = 16: below it slow start goes on whatever the ACKs say
+    h = HyStart(delay_min=0.010)
+    h.reset(0.0, SeqNum(50_000))
+    assert all(h.on_ack(0.001 * i, 0.050, SeqNum(1000), SeqNum(50_000), 15) is None for i in range(1, 20))
+
+
+def test_hystart_sets_ssthresh_to_cwnd_and_cubic_leaves_slow_start():
+    # tcp_cubic.c: found -> tp->snd_ssthresh = cwnd; the next ACK is congestion avoidance (RFC 9438 4.10)
+    cc = Congestion(Algorithm.CUBIC, 16, hystart=True)
+    cc.start(MSS, syn_lost=False)
+    changes = []
+    for i in range(10):  # one ACK per ms, the path's RTT 10 ms
+        changes += cc.on_ack(MSS, 16 * MSS, SeqNum(1000 + i * MSS), 0.001 * i, 0.01, rtt=0.01, snd_nxt=SeqNum(17_000))
+    assert CongestionKey.HYSTART_ACK_TRAIN in [c.key for c in changes]
+    assert cc.ssthresh is not None and cc.cwnd - cc.ssthresh <= MSS
+
+
+def test_the_linux_profile_uses_hystart():
+    from simulator.model.profiles import PROFILES
+
+    assert PROFILES["linux"].config.hystart and not PROFILES["freebsd"].config.hystart

@@ -192,10 +192,15 @@ def _tolerance(script: Script, options: RunOptions) -> float:
     return int(written) / 1e6
 
 
+PACKETDRILL_TICK = 0.001
+
+
 def _config(script: Script, prof: Profile) -> EndpointConfig:
     """The profile's settings as the script's options change them."""
     # The script is the application: it reads only with read() lines, so unread data fills the buffer.
     config = replace(prof.config, auto_read=False)
+    if config.timer_tick is not None:  # Google's scripts are timed on kernels with CONFIG_HZ=1000: 1 ms jiffies
+        config = replace(config, timer_tick=PACKETDRILL_TICK)
     if "mtu" in script.options:
         try:
             config = replace(config, mtu=int(script.options["mtu"][:8]))
@@ -414,6 +419,11 @@ class _Runner:
         # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
         ack = SeqNum(self.local_isn + (spec.ack or 0)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
+        if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
+            isn = self.local_isn
+            opts = replace(
+                opts, sack_blocks=tuple((SeqNum(isn + int(a)), SeqNum(isn + int(b))) for a, b in opts.sack_blocks)
+            )
         seg = Segment(
             REMOTE_PORT,
             LOCAL_PORT,

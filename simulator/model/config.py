@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 
 from .congestion import Algorithm
 from .errors import ScenarioError
+from .recovery import LossDetection
 
 
 class AckPolicy(enum.Enum):
@@ -97,6 +98,11 @@ class EndpointConfig:
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
+    sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
+    timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact
+    hystart: bool = False  # CUBIC leaves slow start at HyStart's first sign of a full path (Linux's tcp_cubic)
+    prr: bool = False  # in a SACK recovery, cwnd by Proportional Rate Reduction (RFC 6937), not cwnd = ssthresh
+    loss_detection: LossDetection = LossDetection.DUPACK  # with SACK: dupack (RFC 6675) or rack (RFC 8985, RACK-TLP)
 
     @property
     def challenge_syn(self) -> bool:
@@ -136,6 +142,11 @@ class EndpointConfig:
         if not isinstance(self.congestion, Algorithm):
             names = ", ".join(a.value for a in Algorithm)
             raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
+        if not isinstance(self.loss_detection, LossDetection):
+            names = ", ".join(d.value for d in LossDetection)
+            raise ScenarioError(f"loss_detection must be one of {names}, not {self.loss_detection!r}")
+        if self.timer_tick is not None and not 0 < self.timer_tick <= 0.1:
+            raise ScenarioError(f"timer_tick must be more than 0 and at most 0.1 s, not {self.timer_tick}")
         if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
             raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
         if self.lost_syn_window_after < 1:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .hystart import Found, HyStart
 from .keys import CongestionKey
 from .seq import SeqNum
 
@@ -65,14 +66,22 @@ class Change:
 class Congestion:
     """The congestion state of one sender (RFC 5681 section 3, RFC 6582, RFC 9438)."""
 
-    def __init__(self, algorithm: Algorithm, initial_segments: int | None) -> None:
+    def __init__(
+        self, algorithm: Algorithm, initial_segments: int | None, *, prr: bool = False, hystart: bool = False
+    ) -> None:
         self.algorithm = algorithm
+        self._hystart = HyStart() if hystart else None  # CUBIC leaves slow start early (Linux's hystart)
+        self.prr = prr  # in an RFC 6675 recovery, cwnd follows Proportional Rate Reduction (RFC 6937)
+        self._prior_cwnd = 0  # RFC 6937's RecoverFS (Linux: prior_cwnd)
+        self._prr_delivered = 0  # bytes delivered to the peer since recovery began
+        self._prr_out = 0  # bytes sent since recovery began
         self.initial_segments = initial_segments
         self.mss = 0  # SMSS; 0 until the handshake is done
         self.cwnd = 0
         self.ssthresh: int | None = None  # None: "arbitrarily high" (RFC 5681 section 3.1)
         self.phase = Phase.OPEN
         self.recover: SeqNum | None = None  # RFC 6582: the highest sequence number sent when a loss was seen
+        self.by_pipe = False  # this recovery is RFC 6675's: cwnd stays at ssthresh, the pipe limits sending
         self._bytes_acked = 0  # RFC 3465 section 2.1: acknowledged bytes counted in congestion avoidance
         # RFC 9438 section 4: the window before the last reduction, when the epoch began, and K
         self.w_max = 0.0  # in segments
@@ -87,6 +96,10 @@ class Congestion:
     def active(self) -> bool:
         """A congestion window limits the sender (the algorithm is not ``none``, the handshake is done)."""
         return self.mss > 0
+
+    def recovering_by_pipe(self) -> bool:
+        """In an RFC 6675 recovery: the pipe, not FlightSize, is what cwnd limits."""
+        return self.by_pipe and self.phase is Phase.FAST_RECOVERY
 
     def room(self, pipe: int) -> int | None:
         """How many more bytes may go out with ``pipe`` in the network; None: no limit."""
@@ -106,30 +119,62 @@ class Congestion:
             return [self._change(CongestionKey.INITIAL_WINDOW_RFC5681, 0)]
         return [self._change(CongestionKey.INITIAL_WINDOW, 0, segments=self.initial_segments)]
 
-    def on_ack(self, acked: int, flight: int, snd_una: SeqNum, now: float, srtt: float | None) -> list[Change]:
-        """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it."""
+    def on_ack(
+        self,
+        acked: int,
+        flight: int,
+        snd_una: SeqNum,
+        now: float,
+        srtt: float | None,
+        *,
+        rtt: float | None = None,
+        snd_nxt: SeqNum | None = None,
+    ) -> list[Change]:
+        """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it; ``rtt``: the
+        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds)."""
         if not self.mss:
             return []
+        found = self._hystart_found(now, rtt, snd_una, snd_nxt)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
             if snd_una < self.recover:
+                if self.phase is Phase.FAST_RECOVERY and self.by_pipe:
+                    return []  # RFC 6675 section 5: cwnd stays; the scoreboard says what goes next
                 if self.phase is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 5: a partial ACK
                     old = self.cwnd
                     self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
                     return [self._change(CongestionKey.PARTIAL_ACK, old, acked=acked, recover=int(self.recover))]
-                return self._grow(acked, flight, now, srtt)  # after an RTO: slow start again, resending
+                return found + self._grow(acked, flight, now, srtt)  # after an RTO: slow start again
             was = self.phase
             self.phase = Phase.OPEN
             if was is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 6: a full ACK ends recovery
                 old = self.cwnd
                 self.cwnd = max(self.ssthresh or self.mss, self.mss)
                 return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
-        return self._grow(acked, flight, now, srtt)
+        return found + self._grow(acked, flight, now, srtt)
+
+    def _hystart_found(self, now: float, rtt: float | None, snd_una: SeqNum, snd_nxt: SeqNum | None) -> list[Change]:
+        """CUBIC's HyStart (Linux's cubictcp_acked, before the window grows): ssthresh = cwnd at the first
+        sign that the path is full."""
+        hystart = self._hystart
+        if hystart is None or snd_nxt is None or self.algorithm is not Algorithm.CUBIC:
+            return []
+        if self.ssthresh is not None and self.cwnd >= self.ssthresh:
+            return []  # not in slow start
+        found = hystart.on_ack(now, rtt, snd_una, snd_nxt, self.cwnd // self.mss)
+        if found is None:
+            return []
+        self.ssthresh = self.cwnd
+        key = CongestionKey.HYSTART_ACK_TRAIN if found is Found.ACK_TRAIN else CongestionKey.HYSTART_DELAY
+        delay_min = hystart.delay_min or 0.0
+        return [self._change(key, self.cwnd, delay_min=delay_min * 1000, rtt=(hystart.curr_rtt or 0.0) * 1000)]
 
     def on_duplicate_ack(self, count: int, flight: int, snd_una: SeqNum, snd_nxt: SeqNum) -> tuple[bool, list[Change]]:
         """The ``count``-th duplicate ACK in a row; returns (retransmit the first unacknowledged segment, changes)."""
         if not self.mss:
             return count == 3, []  # ``none``: fast retransmit alone (RFC 5681 3.2, step 2 without the rest)
+        if self.phase is Phase.FAST_RECOVERY and self.by_pipe:
+            return False, []  # RFC 6675: no inflation, the pipe falls as SACKs arrive
         if self.phase is Phase.FAST_RECOVERY:  # RFC 5681 3.2 step 4: each further one inflates cwnd
             old = self.cwnd
             self.cwnd += self.mss
@@ -143,9 +188,66 @@ class Congestion:
         self._reduce(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
+        self.by_pipe = False
         self.cwnd = (self.ssthresh or self.mss) + 3 * self.mss  # RFC 5681 3.2 step 3
         key = CongestionKey.FAST_RECOVERY_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.FAST_RECOVERY
         return True, [self._change(key, old, flight=flight, recover=int(snd_nxt))]
+
+    def enter_sack_recovery(self, flight: int, snd_una: SeqNum, snd_nxt: SeqNum, *, rack: bool) -> list[Change]:
+        """A loss seen through SACK (RFC 6675 section 5 step 4; RACK, RFC 8985 6.2): RecoveryPoint = HighData,
+        ssthresh as after three duplicate ACKs, and cwnd = ssthresh; the pipe limits what goes out."""
+        if not self.mss or self.phase is not Phase.OPEN:
+            return []
+        if self.recover is not None and snd_una <= self.recover:  # RFC 6582 3.2 step 1, RFC 6675 5 step 4
+            return [self._change(CongestionKey.NO_SECOND_REDUCTION, self.cwnd, recover=int(self.recover))]
+        old = self.cwnd
+        self._reduce(flight)
+        self.recover = snd_nxt
+        self.phase = Phase.FAST_RECOVERY
+        self.by_pipe = True
+        self._prior_cwnd, self._prr_delivered, self._prr_out = old, 0, 0
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        key = CongestionKey.RACK_RECOVERY if rack else CongestionKey.SACK_RECOVERY
+        beta = "0.7 (CUBIC)" if self.algorithm is Algorithm.CUBIC else "1/2"
+        return [self._change(key, old, flight=flight, recover=int(snd_nxt), beta=beta)]
+
+    def sent(self, n: int) -> None:
+        """``n`` bytes went out (RFC 6937's prr_out)."""
+        self._prr_out += n
+
+    def prr_ack(self, delivered: int, pipe: int, *, una_advanced: bool, newly_lost: bool) -> list[Change]:
+        """RFC 6937 section 3 as Linux's tcp_cwnd_reduction: on each ACK in recovery, cwnd = pipe + sndcnt,
+        so that the sender slows to ssthresh in proportion to what is delivered (PRR), or, once the pipe is
+        below ssthresh, grows back to it no faster than slow start (PRR-SSRB)."""
+        if not (self.prr and self.recovering_by_pipe()) or delivered <= 0:
+            return []
+        ssthresh = self.ssthresh or self.mss
+        self._prr_delivered += delivered
+        if pipe > ssthresh:  # proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out
+            # (in whole segments, as Linux counts packets)
+            share = -(-self._prr_delivered * ssthresh // (max(self._prior_cwnd, 1) * self.mss))
+            sndcnt = share * self.mss - self._prr_out
+            key = CongestionKey.PRR
+        else:  # slow-start reduction bound: as many as delivered, one MSS more on an ACK that advances
+            sndcnt = max(self._prr_delivered - self._prr_out, delivered)
+            if una_advanced and not newly_lost:
+                sndcnt += self.mss
+            sndcnt = min(ssthresh - pipe, sndcnt)
+            key = CongestionKey.PRR_SLOW_START
+        sndcnt = max(sndcnt, 0 if self._prr_out else self.mss)  # Linux: the first retransmission always goes
+        old = self.cwnd
+        self.cwnd = max(pipe + sndcnt, self.mss)
+        return [self._change(key, old, pipe=pipe, delivered=self._prr_delivered, out=self._prr_out)]
+
+    def reduce_once(self, flight: int) -> list[Change]:
+        """A loss repaired without recovery (RFC 8985 7.4, the tail loss probe): ssthresh as after a loss,
+        cwnd = ssthresh (Linux's tcp_init_cwnd_reduction and tcp_end_cwnd_reduction, in the CWR state)."""
+        if not self.mss or self.phase is not Phase.OPEN:
+            return []
+        old = self.cwnd
+        self._reduce(flight)
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        return [self._change(CongestionKey.PROBE_REPAIRED, old)]
 
     def on_timeout(self, flight: int, snd_nxt: SeqNum, *, first: bool) -> list[Change]:
         """The retransmission timer expired (RFC 5681 3.1 equation 4; RFC 9438 4.8)."""
@@ -157,6 +259,9 @@ class Congestion:
         self.cwnd = self.mss  # the loss window, LW = 1 SMSS
         self.recover = snd_nxt  # RFC 6582 section 4: no fast retransmit for what was sent before the timeout
         self.phase = Phase.LOSS
+        self.by_pipe = False
+        if self._hystart is not None:  # Linux's cubictcp_state for TCP_CA_Loss: HyStart looks again
+            self._hystart.restart()
         self._epoch = None
         if not first:
             return [self._change(CongestionKey.TIMEOUT_AGAIN, old)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 
+from . import recovery
 from .acks import LinuxAcks
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
@@ -18,6 +19,7 @@ from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
+from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
 from .segment import NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
 from .seq import ts_before as _ts_before
@@ -60,6 +62,11 @@ class _Sent:
     options: Options = NO_OPTIONS
     retransmitted: bool = False
     sent_at: float = 0.0  # when it first went out (an RTT sample on every ACK, as Linux takes them)
+    # The SACK scoreboard (model/recovery.py): SACKed, counted lost, sent again since, when it last went out
+    sacked: bool = False
+    lost: bool = False
+    resent: bool = False
+    last_sent: float = 0.0
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -169,8 +176,16 @@ class Endpoint:
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
-        self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
+        # cwnd and ssthresh (RFC 5681), with the settings of its recovery and slow start
+        self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr, hystart=cfg.hystart)
+        self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
+        self._rack = Rack()  # RACK's state (RFC 8985 6.1), with loss_detection = "rack"
+        self._tlp_high: SeqNum | None = None  # SND.NXT when the tail loss probe went (RFC 8985 7.3's TLP.end_seq)
+        self._tlp_resent = False  # the probe was a retransmission
+        self._tlp_dsack = False  # a D-SACK reported the probe as a duplicate
+        self._sacked_out = 0  # segments of the queue the peer has SACKed (Linux's sacked_out)
+        self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
@@ -370,7 +385,7 @@ class Endpoint:
         if (
             acks is not None
             and self._ack_scheduled
-            and self.state in _TAKES_TEXT
+            and self.state.synchronized  # after a FIN too: tcp_cleanup_rbuf's ACK does not look at RCV_SHUTDOWN
             and (self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss or acks.read_wants_ack(n, not self._readable))
         ):
             self._ack_pending, self._ack_key = True, SendKey.ACK_PUSHED_READ  # tcp_cleanup_rbuf
@@ -767,15 +782,24 @@ class Endpoint:
                 return ReceiveKey.ACK_FOR_UNSENT_DROPPED
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
+        scoreboard, una_before = self._scoreboarding(), self.snd_una
+        newly_sacked = self._take_sack(seg, now) if scoreboard else 0
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
             self._dupacks = 0
+            if scoreboard:
+                self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
             self._after_new_ack(ack.since(una), flight, now)
+        elif scoreboard:
+            if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
+                self._dupacks += 1
         elif ack == self.snd_una and self._is_duplicate_ack(seg):
             self._dupacks += 1
             if self.config.fast_retransmit:
                 self._after_duplicate_ack(now)
+        if scoreboard:
+            self._sack_loss(now, advanced=self.snd_una != una_before)
         self._update_window(seg, now)
         if not self.fin_acked:
             return None
@@ -991,6 +1015,10 @@ class Endpoint:
                 self._ack_pending = True
             elif timer is Timer.KEEPALIVE:
                 self._on_keepalive_timeout(now)
+            elif timer is Timer.REORDER:
+                self._on_reorder_timeout(now)
+            elif timer is Timer.LOSS_PROBE:
+                self._on_loss_probe(now)
             elif timer is Timer.ESTABLISH:
                 if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
                     self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
@@ -1112,6 +1140,7 @@ class Endpoint:
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
         self._resend_lost(now)
+        self._resend_marked(now)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1200,7 +1229,7 @@ class Endpoint:
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now))
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now))
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1210,11 +1239,16 @@ class Endpoint:
         if payload and self._acks is not None:
             self._acks.data_sent(now)
         self._send(seq, flags, payload, key, options=options)
+        if self.cc.by_pipe:
+            self.cc.sent(end.since(seq))
+        if payload and self._probing():
+            self._schedule_probe(now)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
         """Send the earliest unacknowledged segment again (RFC 6298 section 5.4)."""
         head = self._rtx[0]
         head.retransmitted = True
+        head.last_sent = now
         self._rtt_seq = None  # Karn's rule: no RTT sample while a retransmission is out
         flags = head.flags if self.state is State.SYN_SENT else head.flags | ACK
         options = head.options
@@ -1314,8 +1348,10 @@ class Endpoint:
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt))
-        if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx:
+        self._report(
+            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
+        )
+        if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
 
@@ -1330,11 +1366,186 @@ class Endpoint:
         flight = self.snd_nxt.since(self.snd_una)
         self._report(self.cc.on_timeout(flight, self.snd_nxt, first=self._retries == 1))
         self._resend_next = self._rtx[0].end  # the head goes again now; the rest as cwnd allows
+        for entry in self._rtx:  # the timeout's own rules resend what is not SACKed (Linux's tcp_enter_loss)
+            entry.lost = entry.resent = False
+        self._tlp_high = None
+        for timer in (Timer.REORDER, Timer.LOSS_PROBE):
+            self._stop(timer)
+
+    # ---------------------------------------------------- loss recovery with SACK (model/recovery.py)
+    def _scoreboarding(self) -> bool:
+        """SACK was negotiated and the profile recovers by the scoreboard (RFC 6675)."""
+        return self.config.sack_recovery and self.cc.active and self._sacking()
+
+    def _racking(self) -> bool:
+        return self.config.loss_detection is LossDetection.RACK
+
+    def _take_sack(self, seg: Segment, now: float) -> int:
+        """RFC 6675 section 5: update the scoreboard from an ACK's SACK blocks; tell RACK what was
+        delivered (RFC 8985 6.2).  Returns how many segments were newly SACKed."""
+        ack, rack = seg.ack, self._rack
+        blocks = seg.options.sack_blocks
+        if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
+            self._tlp_dsack = True
+        newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
+        racking = self._racking()
+        delivered = 0
+        for entry in self._rtx:  # cumulatively acknowledged
+            if entry.end > ack:
+                break
+            if entry.sacked:
+                self._sacked_out -= 1
+                continue
+            delivered += entry.end.since(entry.seq)
+            if racking:
+                rack.delivered(entry, now)
+        for entry in newly:
+            delivered += entry.end.since(entry.seq)
+            self._sacked_out += 1
+            rack.sacked(entry)
+            if racking:
+                rack.delivered(entry, now)
+        self._delivered = delivered
+        rtx = self._rtx
+        if newly and rtx and ack == self.snd_una and any(e.last_sent < rtx[0].last_sent for e in newly):
+            # Linux's tcp_clean_rtx_queue: a SACK of data sent before the head last went restarts the RTO,
+            # so that a long recovery is not cut short by the timer
+            self._start(Timer.RETRANSMIT, self._rto_deadline(now))
+        return len(newly)
+
+    def _sack_loss(self, now: float, *, advanced: bool) -> None:
+        """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
+        cc, rtx = self.cc, self._rtx
+        if not rtx:
+            for timer in (Timer.REORDER, Timer.LOSS_PROBE):
+                self._stop(timer)
+            return
+        if cc.phase is Phase.LOSS:
+            return
+        if self._racking():
+            lost = self._rack_detect(now)
+        else:
+            lost = bool(self._sacked_out and recovery.mark_lost_by_sack(rtx, self.snd_mss))
+            if self._dupacks >= DUPTHRESH and not rtx[0].sacked and not rtx[0].lost:
+                rtx[0].lost = lost = True  # RFC 6675 section 5 step 1: DupAcks >= DupThresh
+        if lost and cc.phase is Phase.OPEN:
+            self._enter_sack_recovery(now)
+        if cc.recovering_by_pipe():
+            pipe = recovery.pipe(rtx)
+            self._report(cc.prr_ack(self._delivered, pipe, una_advanced=advanced, newly_lost=lost))
+        elif advanced and self._probing():  # Linux's tcp_set_xmit_timer: the probe timer runs from this ACK
+            self._schedule_probe(now)
+
+    def _rack_detect(self, now: float) -> bool:
+        """RFC 8985 6.2 step 5; arms the reordering timer for what may yet be lost."""
+        rack, cc = self._rack, self.cc
+        if not rack.advanced:
+            return False
+        srtt = self.rto.srtt or 0.0
+        reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
+        newly, wait = rack.detect(self._rtx, now, reo_wnd)
+        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN
+            self._start(Timer.REORDER, now + min(wait + LINUX_TIMEOUT_MIN, self.rto.rto))
+        return bool(newly)
+
+    def _on_reorder_timeout(self, now: float) -> None:
+        """RFC 8985 6.3: the reordering window has passed: mark again, and recover."""
+        self._rack.advanced = True
+        if self._rtx and self.cc.phase is not Phase.LOSS and self._rack_detect(now) and self.cc.phase is Phase.OPEN:
+            self._enter_sack_recovery(now)
+
+    def _enter_sack_recovery(self, now: float) -> None:
+        flight = self.snd_nxt.since(self.snd_una)
+        self._report(self.cc.enter_sack_recovery(flight, self.snd_una, self.snd_nxt, rack=self._racking()))
+        if self.cc.recovering_by_pipe():
+            self._stop(Timer.LOSS_PROBE)
+            self._tlp_high = None  # Linux's tcp_init_cwnd_reduction: the probe's episode is this recovery's
+            if not self.cc.prr:  # (PRR sends the first one by its own rule)
+                self._resend_marked(now, first=True)  # RFC 6675 5 step 4.3: the first lost one goes at once
+
+    def _resend_marked(self, now: float, *, first: bool = False) -> None:
+        """RFC 6675 section 5 (C): while cwnd - pipe allows a segment, send the next lost one (NextSeg
+        rule 1); new data follows in _output (rule 2).  ``first``: the first one goes whatever the pipe."""
+        if not self.cc.recovering_by_pipe():
+            return
+        key = SendKey.RACK_RETRANSMIT if self._racking() else SendKey.SACK_RETRANSMIT
+        while (entry := recovery.next_lost(self._rtx)) is not None:
+            if not first and not self._cwnd_allows(entry.end.since(entry.seq)):
+                return
+            first = False
+            entry.resent = entry.retransmitted = True
+            entry.last_sent = now
+            self.cc.sent(entry.end.since(entry.seq))
+            self._rtt_seq = None  # Karn's rule
+            flags = entry.flags | ACK
+            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
+                flags |= PSH
+            self._send(entry.seq, flags, entry.payload, key, retransmission=True)
+            if entry is self._rtx[0]:  # Linux's tcp_xmit_retransmit_queue: resending the head restarts the RTO
+                self._start(Timer.RETRANSMIT, self._rto_deadline(now))
+
+    # ---------------------------------------------------- tail loss probe (RFC 8985 section 7)
+    def _probing(self) -> bool:
+        """A tail loss probe may be scheduled: RACK-TLP with SACK, in the open state, no probe out."""
+        return (
+            self._racking()
+            and self._scoreboarding()
+            and self.cc.phase is Phase.OPEN
+            and self._tlp_high is None
+            and not self._sacked_out
+        )
+
+    def _schedule_probe(self, now: float) -> None:
+        """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
+        rto_at = self._timers.get(Timer.RETRANSMIT)
+        pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
+        if rto_at is not None and now + pto < rto_at:
+            self._start(Timer.LOSS_PROBE, now + pto)
+        else:
+            self._stop(Timer.LOSS_PROBE)
+
+    def _on_loss_probe(self, now: float) -> None:
+        """RFC 8985 7.3: send one new segment if the peer's window allows, else the last one again."""
+        if not self._rtx or not self._probing():
+            return
+        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
+        self._tlp_dsack = False
+        self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
+        if self._unsent and usable > 0:
+            n = min(self._send_mss(), usable, len(self._unsent))
+            data = bytes(self._unsent[:n])
+            del self._unsent[:n]
+            self._tlp_resent = False
+            flags = ACK | (PSH if not self._unsent else self._forced_push(n))
+            self._transmit(self.snd_nxt, flags, data, now, SendKey.LOSS_PROBE_NEW)
+        else:
+            last = self._rtx[-1]
+            last.retransmitted = last.resent = True
+            last.last_sent = now
+            self._rtt_seq = None
+            self._tlp_resent = True
+            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else Flags(0))
+            self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
+        self._tlp_high = self.snd_nxt
+        self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
+
+    def _tlp_acked(self) -> None:
+        """RFC 8985 7.4 (Linux's tcp_process_tlp_ack): an ACK beyond the probe without a D-SACK for it
+        means the probe repaired a loss: reduce the window once."""
+        high = self._tlp_high
+        if high is None or self.snd_una < high:
+            return
+        if self._tlp_resent and not self._tlp_dsack and self.snd_una > high and self.cc.phase is Phase.OPEN:
+            self._report(self.cc.reduce_once(self.cc.cwnd))
+        if self.snd_una > high or self._tlp_dsack or not self._tlp_resent:
+            self._tlp_high = None
 
     def _pipe(self) -> int:
         """The bytes cwnd counts as in the network: FlightSize, or after a timeout (when everything sent
         before it counts as lost, as Linux's tcp_enter_loss marks it) only what went again or went since."""
         cc = self.cc
+        if cc.recovering_by_pipe():
+            return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
@@ -1353,11 +1564,12 @@ class Endpoint:
         if self._resend_next < self.snd_una:
             self._resend_next = self.snd_una
         for entry in self._rtx:
-            if entry.end <= self._resend_next:
+            if entry.end <= self._resend_next or entry.sacked:  # the peer holds a SACKed one already
                 continue
             if entry.seq >= cc.recover or not self._cwnd_allows(entry.end.since(entry.seq)):
                 return
             entry.retransmitted = True
+            entry.last_sent = now
             self._rtt_seq = None  # Karn's rule
             flags = entry.flags | ACK
             if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
@@ -1460,8 +1672,10 @@ class Endpoint:
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
             rtt = now - self._rtt_sent_at
             self._rtt_seq = None
+        self._ack_rtt = rtt
         if rtt is not None:
             self.rto.sample(rtt)
+            self._rack.sample(rtt)
             if self.explaining:
                 self._notes.append(
                     Note(

@@ -33,6 +33,9 @@ SEND: dict[SendKey, str] = {
     "seq={seq} because {who}'s own SYN used up {iss}.",
     SendKey.DATA: "{who} sends {n} bytes, sequence numbers {seq}..{last}; the next new byte will be {end}. "
     "ack={ack} still says which byte {who} expects next.",
+    SendKey.LOSS_PROBE_NEW: "No ACK for the end of the flight within the probe timeout (about 2 x SRTT): {who} "
+    "sends new data, bytes {seq}..{last}, as a tail loss probe, even beyond cwnd; the ACK it brings reveals any loss "
+    "at the tail without waiting for the RTO (RFC 8985 section 7.3; Linux's tcp_send_loss_probe).",
     SendKey.FIN: "{who} has no more data to send: its FIN (seq={seq}) occupies one sequence number, "
     "so {peer} will acknowledge {end}. {who} can still receive.",
     SendKey.FIN_WITH_DATA: "{who} sends its last {n} bytes ({seq}..{last}) and, in the same segment, its FIN; "
@@ -125,6 +128,15 @@ RESENT: dict[SendKey, str] = {
     "was zero: {who} sends it again before any new data. ",
     SendKey.PARTIAL_ACK_RETRANSMIT: "In fast recovery an ACK acknowledged part of the window but not all of it (a "
     "partial ACK): the next segment is lost too, and {who} resends it at once (NewReno, RFC 6582 section 3.2). ",
+    SendKey.SACK_RETRANSMIT: "The peer's SACK blocks show at least three segments, or more than 2 MSS, held above "
+    "segment {seq}: the scoreboard counts it as lost (IsLost) and, with room in cwnd for the pipe, it is the next "
+    "to go (NextSeg, RFC 6675 sections 4 and 5). ",
+    SendKey.RACK_RETRANSMIT: "A segment sent after {seq} has been delivered, and more than the RACK RTT plus the "
+    "reordering window has passed since {seq} went out: RACK counts it as lost and {who} sends it again "
+    "(RFC 8985 section 6.2; Linux's tcp_rack_detect_loss). ",
+    SendKey.LOSS_PROBE: "No ACK for the end of the flight within the probe timeout (about 2 x SRTT): {who} sends "
+    "its last segment again as a tail loss probe, so that the ACK it brings reveals any loss at the tail without "
+    "waiting for the RTO (RFC 8985 section 7.3; Linux's tcp_send_loss_probe). ",
     SendKey.LOSS_RETRANSMIT: "After the timeout {who} counts every segment sent before it as lost and resends them "
     "as the growing cwnd allows (slow start, RFC 5681 section 3.1; Linux marks them lost the same way). ",
 }
@@ -282,6 +294,8 @@ TIMER: dict[TimerKey, str] = {
     TimerKey.TIME_WAIT: "the TIME-WAIT timer (2*MSL)",
     TimerKey.ESTABLISH: "the connection-establishment timer",
     TimerKey.KEEPALIVE: "the keep-alive timer",
+    TimerKey.REORDER: "the RACK reordering timer (a segment may be lost once its reordering window has passed)",
+    TimerKey.LOSS_PROBE: "the tail loss probe timer (PTO)",
 }
 
 # Bytes became readable, the stream ended, an RTT sample.
@@ -330,6 +344,28 @@ CONGESTION: dict[CongestionKey, str] = {
     "(RFC 5681 section 3.1, equation 4).",
     CongestionKey.TIMEOUT_CUBIC: "cwnd {old} -> {new}: the retransmission timer expired: cwnd falls to the loss "
     "window, one MSS, and CUBIC sets ssthresh = cwnd x 0.7 = {ssthresh}: slow start again (RFC 9438 section 4.8).",
+    CongestionKey.SACK_RECOVERY: "cwnd {old} -> {new}: the SACK scoreboard shows a segment lost (three duplicate "
+    "ACKs, or three segments SACKed above it): loss recovery until ack {recover}. ssthresh = FlightSize {flight} x "
+    "{beta} = {ssthresh} and cwnd = ssthresh; from now on what may go out is cwnd minus the pipe, the bytes still "
+    "in the network, counted from the scoreboard (RFC 6675 section 5, step 4).",
+    CongestionKey.RACK_RECOVERY: "cwnd {old} -> {new}: RACK marked a segment lost (a later one was delivered and "
+    "the reordering window has passed): loss recovery until ack {recover}. ssthresh = FlightSize {flight} x "
+    "{beta} = {ssthresh} and cwnd = ssthresh; the pipe limits sending (RFC 8985 section 6, RFC 6675 section 5).",
+    CongestionKey.HYSTART_ACK_TRAIN: "ssthresh {ssthresh}: HyStart saw a train of ACKs, each within 2 ms of the "
+    "last, last longer than half the minimum RTT ({delay_min:.3f} ms): the round's data has filled the path, so "
+    "slow start ends here, before any loss, and congestion avoidance follows (Linux's tcp_cubic hystart).",
+    CongestionKey.HYSTART_DELAY: "ssthresh {ssthresh}: HyStart saw this round's smallest RTT ({rtt:.3f} ms) exceed "
+    "the minimum ({delay_min:.3f} ms) by more than an eighth of it (at least 4 ms): a queue is building, so slow "
+    "start ends here, before any loss (Linux's tcp_cubic hystart).",
+    CongestionKey.PRR: "cwnd {old} -> {new}: Proportional Rate Reduction: {delivered} bytes delivered since the "
+    "loss, {out} sent; the pipe ({pipe}) is above ssthresh {ssthresh}, so {who} sends about ssthresh / cwnd-before of "
+    "what is delivered, reaching ssthresh as recovery ends (RFC 6937 section 3; Linux's tcp_cwnd_reduction).",
+    CongestionKey.PRR_SLOW_START: "cwnd {old} -> {new}: Proportional Rate Reduction: the pipe ({pipe}) has fallen "
+    "below ssthresh {ssthresh}, so {who} may send what was delivered, plus one MSS on an ACK that advances, but "
+    "never beyond ssthresh (PRR-SSRB, RFC 6937 section 3).",
+    CongestionKey.PROBE_REPAIRED: "cwnd {old} -> {new}: the ACK covers the tail loss probe and no D-SACK says the "
+    "probe was a duplicate: the probe repaired a real loss, so {who} reduces its window once, as after any loss "
+    "(RFC 8985 section 7.4; Linux's tcp_process_tlp_ack).",
     CongestionKey.TIMEOUT_AGAIN: "cwnd {old} -> {new}: the timer expired again for a retransmission: cwnd stays at "
     "one MSS and ssthresh {ssthresh} is kept (RFC 5681 section 3.1).",
 }

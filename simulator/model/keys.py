@@ -64,6 +64,10 @@ class SendKey(enum.StrEnum):
     PROBE_AFTER_OPEN = "probe_after_open"
     PARTIAL_ACK_RETRANSMIT = "partial_ack_retransmit"
     LOSS_RETRANSMIT = "loss_retransmit"
+    SACK_RETRANSMIT = "sack_retransmit"
+    RACK_RETRANSMIT = "rack_retransmit"
+    LOSS_PROBE = "loss_probe"
+    LOSS_PROBE_NEW = "loss_probe_new"
 
 
 class ReceiveKey(enum.StrEnum):
@@ -168,6 +172,8 @@ class TimerKey(enum.StrEnum):
     TIME_WAIT = "TIME-WAIT"
     ESTABLISH = "connection-establishment"
     KEEPALIVE = "keep-alive"
+    REORDER = "RACK reordering"
+    LOSS_PROBE = "tail loss probe"
 
 
 class DataKey(enum.StrEnum):
@@ -215,6 +221,13 @@ class CongestionKey(enum.StrEnum):
     TIMEOUT = "timeout"
     TIMEOUT_CUBIC = "timeout_cubic"
     TIMEOUT_AGAIN = "timeout_again"
+    SACK_RECOVERY = "sack_recovery"
+    RACK_RECOVERY = "rack_recovery"
+    PROBE_REPAIRED = "probe_repaired"
+    PRR = "prr"
+    HYSTART_ACK_TRAIN = "hystart_ack_train"
+    HYSTART_DELAY = "hystart_delay"
+    PRR_SLOW_START = "prr_slow_start"
 
 
 class AppKey(enum.StrEnum):

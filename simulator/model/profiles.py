@@ -16,6 +16,7 @@ from typing import Any
 from .config import AckPolicy, EndpointConfig
 from .congestion import Algorithm
 from .errors import ScenarioError
+from .recovery import LossDetection
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,11 @@ PROFILES: dict[str, Profile] = {
                 rtt_every_ack=True,
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
+                sack_recovery=True,
+                prr=True,
+                hystart=True,
+                timer_tick=0.004,
+                loss_detection=LossDetection.RACK,
             ),
             frozenset({"STANDARD", "Linux"}),
         ),

@@ -411,4 +411,38 @@ SOURCES: dict[str, Source] = {
         "two: tcp_init_transfer cuts cwnd to 1 only after more than one (RFC 6298's 1 s initial RTO)",
         "one (cc_conn_init)",
     ),
+    "sack_recovery": Source(
+        "with SACK negotiated, recover from a loss by the scoreboard: cwnd = ssthresh, send while the pipe allows",
+        "RFC 6675 (IsLost, NextSeg, SetPipe); RFC 5681 3.2 without SACK",
+        "on: tcp_fastretrans_alert, tcp_xmit_retransmit_queue (with PRR, RFC 6937, for the reduction)",
+        "on: tcp_sack.c, net.inet.tcp.sack.enable (the profile keeps NewReno for the tcp-testsuite scripts)",
+    ),
+    "timer_tick": Source(
+        "the tail loss probe's timer counts whole ticks: its time rounded up, then up to one tick more to the "
+        "tick it fires on",
+        "silent (RFC 8985 7.2 gives the PTO in time)",
+        "jiffies: CONFIG_HZ=250 (4 ms) here; usecs_to_jiffies rounds up, timers fire on a tick",
+        "ticks: kern.hz (1000)",
+    ),
+    "hystart": Source(
+        "CUBIC leaves slow start before a loss at HyStart's first sign: an ACK train longer than half the "
+        "minimum RTT, or the round's RTT up by an eighth (4 to 16 ms)",
+        "RFC 9438 4.10 allows it (HyStart++, RFC 9406, is another)",
+        "tcp_cubic.c hystart = 1, hystart_detect = 3 (ACK train and delay), hystart_low_window = 16",
+        "cc_cubic: HyStart++ (RFC 9406) since 14.0",
+    ),
+    "prr": Source(
+        "in a SACK recovery, cwnd = pipe + what Proportional Rate Reduction allows, not ssthresh at once",
+        "RFC 6937 (experimental); RFC 6675 sets cwnd = ssthresh",
+        "on: tcp_cwnd_reduction (since 3.2)",
+        "off: net.inet.tcp.do_prr (1 since 11.0; the profile keeps NewReno)",
+    ),
+    "loss_detection": Source(
+        "with SACK: dupack (three duplicate ACKs or three segments SACKed above, RFC 6675) or rack (by time, "
+        "RACK, with a tail loss probe 2 x SRTT + 2 ms after the flight)",
+        "RFC 6675 section 4 IsLost; RFC 8985 RACK-TLP",
+        "rack: net.ipv4.tcp_recovery = 1 (tcp_recovery.c tcp_rack_detect_loss), net.ipv4.tcp_early_retrans = 3 "
+        "(tcp_schedule_loss_probe)",
+        "dupack (net.inet.tcp.rfc6675_pipe); RACK only in the RACK stack",
+    ),
 }

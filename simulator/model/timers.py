@@ -20,6 +20,8 @@ class Timer(enum.Enum):
     TIME_WAIT = TimerKey.TIME_WAIT  # 2*MSL, RFC 9293 section 3.10.7.4
     ESTABLISH = TimerKey.ESTABLISH  # give up a handshake (TCP_KEEPINIT, RFC 1122 R2 for SYNs)
     KEEPALIVE = TimerKey.KEEPALIVE  # probe a quiet peer (SO_KEEPALIVE), RFC 1122 section 4.2.3.6
+    REORDER = TimerKey.REORDER  # RACK's reordering window, RFC 8985 section 6.3
+    LOSS_PROBE = TimerKey.LOSS_PROBE  # the tail loss probe, RFC 8985 section 7.2
 
 
 class RtoEstimator:

@@ -22,6 +22,7 @@ from ..model.congestion import Algorithm
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
+from ..model.recovery import LossDetection
 from ..model.segment import Flags
 from .app import ACTIONS, Action, Step
 from .bottleneck import BottleneckParams
@@ -81,6 +82,11 @@ _CONFIG_KEYS = {
     "user_timeout": "user_timeout",
     "congestion": "congestion",
     "initial_window": "initial_window",
+    "sack_recovery": "sack_recovery",
+    "prr": "prr",
+    "hystart": "hystart",
+    "timer_tick": "timer_tick",
+    "loss_detection": "loss_detection",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
@@ -449,6 +455,8 @@ def _endpoint(
                     raise ScenarioError(f"{where}: ack must be {choices}, not {value!r}") from None
             if key == "congestion":
                 value = _algorithm(value, where)
+            if key == "loss_detection":
+                value = _loss_detection(value, where)
             settings[attr] = value
     profile_name = _profile_name(table.get("profile", default_profile), f"{where}: ")
     config = _make(EndpointConfig, settings, where, base=PROFILES[profile_name].config)
@@ -485,6 +493,14 @@ def _algorithm(value: Any, where: str) -> Algorithm:
     except ValueError:
         names = ", ".join(f'"{a.value}"' for a in Algorithm)
         raise ScenarioError(f"{where}: congestion must be {names}, not {value!r}") from None
+
+
+def _loss_detection(value: Any, where: str) -> LossDetection:
+    try:
+        return LossDetection(value)
+    except ValueError:
+        names = ", ".join(f'"{d.value}"' for d in LossDetection)
+        raise ScenarioError(f"{where}: loss_detection must be {names}, not {value!r}") from None
 
 
 # The steps that take no argument.

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from ...model.keys import SendKey
+from ...model.keys import CongestionKey, SendKey
 from ...model.segment import Segment
 from ...model.states import State
 from ...sim.steps import FATES
@@ -70,6 +70,7 @@ class LadderLayout:
     endpoints: list[str]
     arrows: list[Arrow] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    cwnd_notes: list[Mark] = field(default_factory=list)  # a reduction or phase change of cwnd, beside its sender
     brackets: list[Bracket] = field(default_factory=list)
     breaks: list[tuple[float, float]] = field(default_factory=list)  # (y, seconds skipped)
     ticks: list[tuple[float, float]] = field(default_factory=list)  # (y, time)
@@ -106,6 +107,8 @@ def layout(
         if index < first or index > last:
             continue
         if not _drawn(event):
+            if event.kind == EventKind.CWND and event.key in _CWND_NOTED:
+                lay.cwnd_notes.append(Mark(event.endpoint, y, _cwnd_text(event)))
             if event.kind == EventKind.TIMER_SET:
                 timers[(event.endpoint, event.explanation.split(" sets ")[-1].split(",")[0])] = event.time
             if event.kind == EventKind.TIMER_FIRED and "retransmission" in event.explanation:
@@ -203,6 +206,33 @@ def _typical_span(latencies: list[float], scale: float) -> float:
 # The events that take a row of their own, and all those the ladder draws.
 _ROWS = frozenset({EventKind.SEND, EventKind.INJECT, EventKind.DELIVER, EventKind.STATE})
 _DRAWN = _ROWS | FATES
+
+
+# The cwnd changes a ladder notes (a loss's reduction, the end of a recovery, slow start's end): the
+# growth by slow start and congestion avoidance is the cwnd plot's to show.
+_CWND_NOTED = frozenset(
+    k.value
+    for k in (
+        CongestionKey.FAST_RECOVERY,
+        CongestionKey.FAST_RECOVERY_CUBIC,
+        CongestionKey.SACK_RECOVERY,
+        CongestionKey.RACK_RECOVERY,
+        CongestionKey.FULL_ACK,
+        CongestionKey.TIMEOUT,
+        CongestionKey.TIMEOUT_CUBIC,
+        CongestionKey.PROBE_REPAIRED,
+        CongestionKey.HYSTART_ACK_TRAIN,
+        CongestionKey.HYSTART_DELAY,
+    )
+)
+
+
+def _cwnd_text(event: TraceEvent) -> str:
+    view = event.view(event.endpoint)
+    if view is None or view.cwnd is None:
+        return "cwnd"
+    ssthresh = "" if view.ssthresh is None else f", ssthresh {view.ssthresh}"
+    return f"cwnd {view.cwnd}{ssthresh}"
 
 
 def _drawn(event: TraceEvent) -> bool:
@@ -314,7 +344,30 @@ def figure(trace: Trace, *, relative: bool = False, look: Look | None = None) ->
     for hint in hints:
         y = hint.get_position()[1]
         placer.place_or_hide(hint, [(x, y, 0.0) for x in (0.5, 0.3, 0.7, 0.15, 0.85)])
+    for note in lay.cwnd_notes:  # where there is room beside the sender's line, else left out
+        text, candidates = _cwnd_note(ax, note, names, xs)
+        placer.place_or_hide(text, candidates)
     return fig
+
+
+def _cwnd_note(ax: Axes, note: Mark, names: list[str], xs: dict[str, float]) -> tuple[Text, Candidates]:
+    i = names.index(note.endpoint) if note.endpoint in names else 0
+    x = xs.get(note.endpoint, 0.5)
+    right = i == len(names) - 1 and len(names) > 1
+    side = 1 if right else -1
+    text = ax.text(
+        x + side * 0.012,
+        note.y,
+        note.text,
+        ha="left" if right else "right",
+        va="center",
+        fontsize=7,
+        style="italic",
+        color=colour(i),
+        bbox={"boxstyle": "round,pad=0.15", "fc": "#fff8e6", "ec": colour(i), "lw": 0.5, "ls": "--"},
+        family=FONT["family"],
+    )
+    return text, [(x + side * 0.012, note.y + dy, 0.0) for dy in (0.0, ROW, -ROW, 2 * ROW, -2 * ROW)]
 
 
 def _spaced(ticks: list[tuple[float, float]]) -> list[tuple[float, float]]:
