@@ -351,3 +351,15 @@ def test_the_linux_profile_uses_hystart():
     from simulator.model.profiles import PROFILES
 
     assert PROFILES["linux"].config.hystart and not PROFILES["freebsd"].config.hystart
+
+
+def test_a_stretch_ack_grows_slow_start_by_at_most_two_segments_unless_the_limit_is_off():
+    # RFC 3465 2.3: L = 2 SMSS per ACK; Linux's tcp_slow_start has no L (slow_start_limit = 0), so an ACK
+    # of four segments adds four, as the real kernel's window does behind stretch ACKs
+    grown = {}
+    for limit in (2, 0):
+        cc = Congestion(Algorithm.RENO, 10, slow_start_limit=limit)
+        cc.start(MSS, syn_lost=False)
+        cc.on_ack(4 * MSS, 10 * MSS, SeqNum(5_000), 1.0, 0.1)
+        grown[limit] = cc.cwnd - 10 * MSS
+    assert grown == {2: 2 * MSS, 0: 4 * MSS}

@@ -97,6 +97,7 @@ class EndpointConfig:
     # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
+    slow_start_limit: int = 2  # RFC 3465 2.3's L: segments slow start adds per ACK at most; 0: no limit
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
     timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact
@@ -147,6 +148,8 @@ class EndpointConfig:
             raise ScenarioError(f"loss_detection must be one of {names}, not {self.loss_detection!r}")
         if self.timer_tick is not None and not 0 < self.timer_tick <= 0.1:
             raise ScenarioError(f"timer_tick must be more than 0 and at most 0.1 s, not {self.timer_tick}")
+        if not 0 <= self.slow_start_limit <= 1000:
+            raise ScenarioError(f"slow_start_limit must be 0 (no limit) to 1000 segments, not {self.slow_start_limit}")
         if self.initial_window is not None and not 1 <= self.initial_window <= 1000:
             raise ScenarioError(f"initial_window must be 1..1000 segments, not {self.initial_window}")
         if self.lost_syn_window_after < 1:

@@ -26,7 +26,7 @@ from .seq import SeqNum
 CUBIC_C = 0.4
 CUBIC_BETA = 0.7
 CUBIC_ALPHA = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)
-# RFC 3465 section 2.3: slow start grows by at most L = 2 SMSS per ACK.
+# RFC 3465 section 2.3: slow start grows by at most L = 2 SMSS per ACK (the default of ``slow_start_limit``).
 ABC_LIMIT = 2
 
 
@@ -67,9 +67,16 @@ class Congestion:
     """The congestion state of one sender (RFC 5681 section 3, RFC 6582, RFC 9438)."""
 
     def __init__(
-        self, algorithm: Algorithm, initial_segments: int | None, *, prr: bool = False, hystart: bool = False
+        self,
+        algorithm: Algorithm,
+        initial_segments: int | None,
+        *,
+        prr: bool = False,
+        hystart: bool = False,
+        slow_start_limit: int = ABC_LIMIT,
     ) -> None:
         self.algorithm = algorithm
+        self.slow_start_limit = slow_start_limit  # RFC 3465's L in segments; 0: all acknowledged (Linux)
         self._hystart = HyStart() if hystart else None  # CUBIC leaves slow start early (Linux's hystart)
         self.prr = prr  # in an RFC 6675 recovery, cwnd follows Proportional Rate Reduction (RFC 6937)
         self._prior_cwnd = 0  # RFC 6937's RecoverFS (Linux: prior_cwnd)
@@ -286,7 +293,9 @@ class Congestion:
         old = self.cwnd
         if self.ssthresh is None or self.cwnd < self.ssthresh:
             # RFC 5681 3.1 with RFC 3465 2.3: cwnd += min(N, L * SMSS), not beyond ssthresh
-            grown = self.cwnd + min(acked, ABC_LIMIT * self.mss)
+            # (Linux's tcp_slow_start has no L: every segment acknowledged adds one)
+            limit = self.slow_start_limit
+            grown = self.cwnd + (min(acked, limit * self.mss) if limit else acked)
             self.cwnd = grown if self.ssthresh is None else min(grown, self.ssthresh)
             return [self._change(CongestionKey.SLOW_START, old, acked=acked)]
         if self.algorithm is Algorithm.CUBIC:

@@ -177,7 +177,13 @@ class Endpoint:
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
         self._dupacks = 0
         # cwnd and ssthresh (RFC 5681), with the settings of its recovery and slow start
-        self.cc = Congestion(cfg.congestion, cfg.initial_window, prr=cfg.prr, hystart=cfg.hystart)
+        self.cc = Congestion(
+            cfg.congestion,
+            cfg.initial_window,
+            prr=cfg.prr,
+            hystart=cfg.hystart,
+            slow_start_limit=cfg.slow_start_limit,
+        )
         self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
         self._rack = Rack()  # RACK's state (RFC 8985 6.1), with loss_detection = "rack"

@@ -61,6 +61,7 @@ PROFILES: dict[str, Profile] = {
                 rtt_every_ack=True,
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
+                slow_start_limit=0,
                 sack_recovery=True,
                 prr=True,
                 hystart=True,

@@ -405,6 +405,12 @@ SOURCES: dict[str, Source] = {
         "TCP_INIT_CWND (10), the route's initcwnd",
         "net.inet.tcp.initcwnd_segments (10)",
     ),
+    "slow_start_limit": Source(
+        "the most segments one ACK adds to cwnd in slow start (0: every segment it acknowledges)",
+        "RFC 3465 2.3: L = 2 SMSS (appropriate byte counting)",
+        "0: tcp_slow_start adds every packet acknowledged (cwnd = min(cwnd + acked, ssthresh))",
+        "2: net.inet.tcp.abc_l_var",
+    ),
     "lost_syn_window_after": Source(
         "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
         "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",

@@ -82,6 +82,7 @@ _CONFIG_KEYS = {
     "user_timeout": "user_timeout",
     "congestion": "congestion",
     "initial_window": "initial_window",
+    "slow_start_limit": "slow_start_limit",
     "sack_recovery": "sack_recovery",
     "prr": "prr",
     "hystart": "hystart",
