@@ -262,6 +262,31 @@ def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_wi
     assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]
 
 
+def _pushes(segments) -> list[bool]:
+    return [bool(s.flags & Flags.PSH) for s in segments]
+
+
+def test_a_write_cut_by_cwnd_leaves_in_frames_each_pushed_at_its_end():
+    w = established()
+    w.client.rto.srtt = 0.1  # a 100 ms path: 2 x 14480 B / 0.1 s paces ~283 B a millisecond, so 2-segment frames
+    w.client.send(b"x" * 12 * 1448, 0.0)  # more than the 10 segments cwnd lets out
+    assert _pushes(w.out(w.client)) == [False, True] * 5  # Linux 6.18 on a tun: 2000 B frames, each P.
+
+
+def test_on_a_short_path_the_frame_is_the_whole_flight_and_only_its_end_is_pushed():
+    w = established()
+    w.client.rto.srtt = 0.0001  # 100 us: the 64 KB bonus of tcp_tso_rtt_log, the frame is cut by cwnd alone
+    w.client.send(b"x" * 12 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == [False] * 9 + [True]  # packetdrill: P. 1:10001(10000) of a longer write
+
+
+def test_a_frame_of_one_segment_cut_from_a_write_is_not_pushed():
+    w = established(initial_window=5)
+    w.client.rto.srtt = 0.1
+    w.client.send(b"x" * 8 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == [False, True, False, True, False]  # frames of 2, 2 and 1 (a TLP's alike)
+
+
 def test_a_write_already_sent_does_not_push_a_later_segment():
     w = established(nagle=False)
     w.client.send(b"h" * 51, 0.0)

@@ -86,6 +86,7 @@ class EndpointConfig:
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    tso_frames: bool = False  # data leaves in TSO frames; one cut from a pushed write keeps its PSH (Linux)
     user_timeout: float | None = None  # give up data unacknowledged this long (TCP_USER_TIMEOUT, RFC 5482)
     rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)

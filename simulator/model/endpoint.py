@@ -32,6 +32,7 @@ PSH = Flags.PSH
 # RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
+GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
 _BARE_ACKS = frozenset(
@@ -1106,6 +1107,8 @@ class Endpoint:
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
         self._resend_lost(now)
+        frame_segments = self._frame_segments()
+        frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1123,6 +1126,10 @@ class Endpoint:
                     self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
                 if self._unsent:
                     self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
+                    if frame_segments is not None:
+                        frame += 1
+                        if frame == frame_segments:
+                            frame = self._end_frame(frame)
                 elif self._fin_queued and usable > n:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
@@ -1134,11 +1141,49 @@ class Endpoint:
                 self._send_fin(now)
             else:
                 break
+        if self._unsent and frame:
+            self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
             self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _frame_segments(self) -> int | None:
+        """Segments in one of Linux's TSO/GSO frames (tcp_tso_autosize): about a millisecond of the pacing
+        rate (tcp_update_pacing_rate: cwnd / SRTT, times 2 in slow start, 1.2 after), plus a bonus of up to
+        64 KB on short RTTs (tcp_tso_rtt_log), and never fewer than 2 (tcp_min_tso_segs), nor more than an skb
+        holds.  None: frames not modelled, or of one segment."""
+        srtt = self.rto.srtt
+        cc = self.cc
+        if not self.config.tso_frames or srtt is None or srtt <= 0 or not cc.mss:
+            return None
+        slow_start = cc.ssthresh is None or cc.cwnd < cc.ssthresh // 2
+        rate = cc.cwnd * (2.0 if slow_start else 1.2) / srtt  # bytes a second
+        budget = rate / 1024  # sk_pacing_shift 10: about 1 ms worth
+        shift = int(srtt * 1_000_000) >> 9
+        if shift < 32:
+            budget += GSO_MAX_SIZE >> shift
+        mss = self._send_mss()
+        skb = GSO_MAX_SIZE  # tcp_xmit_size_goal: an skb holds at most half the peer's largest window
+        if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
+            skb = min(skb, self.max_snd_wnd // 2)
+        if skb < 2 * mss:
+            return None  # skbs of one segment: each is its own frame, pushed or not when it fills (forced_push)
+        return min(max(int(min(budget, GSO_MAX_SIZE)) // mss, 2), skb // mss)
+
+    def _end_frame(self, segments: int) -> int:
+        """A frame of several segments cut from a write that is to be pushed keeps the write's PSH: Linux
+        marks the skb (tcp_push) and each frame cut from it carries PSH on its last segment (seen in
+        packetdrill's TSO tests and on a tun capture of Linux 6.18); a frame of one segment does not.
+        Returns 0, the size of the next frame so far."""
+        if segments >= 2 and self._write_ends:
+            for i in range(len(self._notes) - 1, -1, -1):
+                note = self._notes[i]
+                if note.kind is NoteKind.SEND and note.segment is not None and note.segment.payload:
+                    self._notes[i] = replace(note, segment=replace(note.segment, flags=note.segment.flags | PSH))
+                    break
+        return 0
 
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the

@@ -357,6 +357,14 @@ SOURCES: dict[str, Source] = {
         "forced_push (tcp_sendmsg), besides PSH at the end of each write",
         "PSH when the send buffer empties",
     ),
+    "tso_frames": Source(
+        "data leaves in frames of a few segments (about 1 ms of the pacing rate, at least 2); a frame of "
+        "several segments cut from a write that ends pushed carries PSH on its last segment",
+        "RFC 9293 3.9.1: PSH where the application pushes",
+        "tcp_tso_autosize, tcp_update_pacing_rate; tcp_push marks the write's skb, tcp_write_xmit sends it "
+        "in frames (packetdrill's TSO tests, a tun capture of 6.18)",
+        "none (PSH when the send buffer empties)",
+    ),
     "nagle": Source(
         "hold a small segment while an earlier small one is unacknowledged (off: TCP_NODELAY)",
         "RFC 9293 3.7.4 (SHLD-7), RFC 896",
