@@ -193,6 +193,54 @@ def test_tcp_nodelay_sends_each_write_at_once():
     assert [s.payload for s in w.out(w.client)] == [b"head", b"body"]
 
 
+def test_tcp_cork_holds_small_writes_until_uncorked_then_sends_them_pushed():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"a" * 40, 0.0)
+    w.client.send(b"b" * 40, 0.05)
+    assert w.out(w.client) == []  # a partial segment waits while corked, Nagle or not (TCP_NAGLE_CORK)
+    w.client.set_cork(False, 0.06)
+    (both,) = w.out(w.client)
+    assert (len(both.payload), bool(both.flags & Flags.PSH)) == (80, True)  # each write still ended pushed
+
+
+def test_a_cork_lets_full_segments_go_and_holds_the_partial_rest():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"x" * 3100, 0.0)
+    assert [len(s.payload) for s in w.out(w.client)] == [1448, 1448]  # the last 204 bytes wait
+
+
+def test_msg_more_holds_the_write_unpushed_and_the_next_ack_sends_it_without_psh():
+    w = established(nagle=False)
+    w.client.send(b"x" * 1600, 0.0, more=True)
+    (full,) = w.out(w.client)  # one full segment; the partial 152 bytes wait for more
+    assert not full.flags & Flags.PSH  # MSG_MORE: tcp_push marks no PSH
+    (ack,) = w.deliver(full, w.server)
+    (rest,) = w.deliver(ack, w.client)  # MSG_MORE corked that one call only: the ACK's push sends the rest
+    assert (len(rest.payload), bool(rest.flags & Flags.PSH)) == (152, False)
+
+
+def test_corked_data_with_nothing_in_flight_goes_after_an_rto_with_psh():
+    w = established(nagle=False)
+    w.client.send(b"x" * 40, 0.0, more=True)
+    assert w.out(w.client) == []
+    deadline = w.client.timer_deadline(Timer.PERSIST)
+    assert deadline == w.client.rto.rto  # Linux's probe timer (tcp_check_probe_timer): the RTO, >= 200 ms
+    (probe,) = w.tick(w.client, deadline)
+    assert (len(probe.payload), bool(probe.flags & Flags.PSH)) == (40, True)  # tcp_write_wakeup sets PSH
+
+
+def test_setting_tcp_nodelay_pushes_corked_data_at_once():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"x" * 40, 0.0)
+    assert w.out(w.client) == []
+    w.client.push(0.01)  # TCP_NODELAY set: TCP_NAGLE_PUSH, whatever the cork says
+    (data,) = w.out(w.client)
+    assert len(data.payload) == 40
+
+
 def test_a_zero_window_probe_is_an_empty_ack_just_below_snd_una():
     w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
     w.client.send(b"x" * 5000, 0.0)

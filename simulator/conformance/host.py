@@ -199,7 +199,7 @@ class Host:
         return None
 
     @staticmethod
-    def send(sock: Socket, amount: int, now: float) -> Return | None:
+    def send(sock: Socket, amount: int, now: float, *, more: bool = False) -> Return | None:
         """What a write returns now; ``None`` while the connection is still being set up."""
         ep = sock.endpoint
         if sock.write_shut:
@@ -212,7 +212,7 @@ class Host:
         if ep.state is State.CLOSED and ep.remote_port == 0:
             return -1, "ENOTCONN"  # net/ipv4/tcp.c: tcp_sendmsg_locked, a socket never connected
         try:
-            ep.send(b"y" * amount, now)
+            ep.send(b"y" * amount, now, more=more)
         except UserCallError:
             return -1, "EPIPE"
         return amount, None

@@ -27,7 +27,6 @@ ENVIRONMENT_OPTIONS = frozenset(
 )
 OPTION_FEATURES = {
     "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
-    "TCP_CORK": Feature.CORK,
     "SO_ZEROCOPY": Feature.ZEROCOPY,
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
     "TCP_FASTOPEN": Feature.FAST_OPEN,
@@ -54,7 +53,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
-SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
+SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY}
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
 
@@ -139,6 +138,9 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option in ENVIRONMENT_OPTIONS:
         run.count_environment(f"setsockopt {option}")
         return 0, None
+    if option == "TCP_CORK":  # not a setting: a state of the socket that uncorking ends with a push
+        sock.endpoint.set_cork(bool(value), run.now)
+        return 0, None
     if option not in OPTION_SETTINGS:
         wanted = f"the socket option {option}"
         raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
@@ -149,6 +151,8 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     run.host.configure(sock, new)
     if option == "SO_RCVBUF":
         sock.endpoint.recv_buffer = value
+    if option == "TCP_NODELAY" and value:
+        sock.endpoint.push(run.now)  # Linux pushes what waits (__tcp_sock_set_nodelay: TCP_NAGLE_PUSH)
     return 0, None
 
 
@@ -278,7 +282,7 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     _needs_a_send_buffer(sock, line, amount, expected)
 
     def ready() -> Return | None:
-        return run.host.send(sock, amount, run.now)
+        return run.host.send(sock, amount, run.now, more="MSG_MORE" in flags)
 
     got = ready()
     if got is not None:

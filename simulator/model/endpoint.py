@@ -109,6 +109,10 @@ class Endpoint:
         # snapshots), for bulk runs such as the benchmark.
         self.explaining = True
         self._notes: list[Note] = []
+        self.corked = False  # TCP_CORK (Linux's TCP_NAGLE_CORK): a partial last segment waits (set_cork)
+        self._cork_call = False  # MSG_MORE on the write being pushed: tcp_push with TCP_NAGLE_CORK, this once
+        self._pushing = False  # TCP_NAGLE_PUSH: this output ignores cork and Nagle (setting TCP_NODELAY)
+        self._cork_timer = False  # the persist timer runs for corked data (Linux's ICSK_TIME_PROBE0)
         self._fresh_tcb(iss)
 
     def _fresh_tcb(self, iss: int) -> None:
@@ -329,11 +333,13 @@ class Endpoint:
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float) -> int:
+    def send(self, data: bytes, now: float, *, more: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
 
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
+        ``more`` is Linux's MSG_MORE: more data follows, so this write is neither pushed (no PSH at
+        its end) nor is its partial last segment sent now (tcp_push with TCP_NAGLE_CORK).
         """
         self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
@@ -347,10 +353,33 @@ class Endpoint:
         if data:
             self._app(AppKey.SEND, n=len(data))
             self._unsent += data
-            if self.config.forced_push:  # Linux's tcp_push: the end of each write is pushed
+            if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
-            self._flush(now)
+            self._cork_call = more
+            try:
+                self._flush(now)
+            finally:
+                self._cork_call = False
         return len(data)
+
+    def set_cork(self, on: bool, now: float) -> None:
+        """TCP_CORK (Linux's tcp_sock_set_cork): while corked, a partial last segment waits for more data,
+        for uncorking, or for the probe timer (tcp_check_probe_timer, at most the RTO) when nothing is in
+        flight; uncorking sends what waits (tcp_push_pending_frames)."""
+        self.corked = on
+        if not on and self.state.synchronized:
+            self._flush(now)
+
+    def push(self, now: float) -> None:
+        """Send what waits, as far as window and cwnd allow, whatever cork and Nagle say (TCP_NAGLE_PUSH:
+        Linux's answer to setting TCP_NODELAY, __tcp_sock_set_nodelay)."""
+        if not self.state.synchronized:
+            return
+        self._pushing = True
+        try:
+            self._flush(now)
+        finally:
+            self._pushing = False
 
     def receive(self, max_bytes: int | None = None, now: float = 0.0) -> bytes:
         """RECEIVE (RFC 9293 section 3.10.3): take in-order data; may open the window."""
@@ -1066,6 +1095,9 @@ class Endpoint:
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
         if self.snd_wnd > 0:
+            if self._cork_timer and self._unsent and not self._rtx:
+                self._send_corked(now)
+            self._cork_timer = False
             return
         limit = self.config.user_timeout
         if limit is not None and now - self._probing_since >= limit - 1e-9:  # tcp_probe_timer: unanswered too long
@@ -1095,6 +1127,18 @@ class Endpoint:
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
+    def _send_corked(self, now: float) -> None:
+        """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
+        in flight: up to one MSS of it goes now, with PSH."""
+        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), len(self._unsent))
+        if n <= 0:
+            return
+        data = bytes(self._unsent[:n])
+        del self._unsent[:n]
+        self._pass_write_ends(self.snd_nxt + n)
+        self._pushed_seq = self.snd_nxt + n
+        self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.CORK_PROBE)
+
     # --------------------------------------------------------------- output
     def _flush(self, now: float) -> None:
         """Send what the window allows, then an ACK if one is owed and nothing carried it."""
@@ -1118,7 +1162,7 @@ class Endpoint:
                 n = min(mss, usable, len(self._unsent))
                 if not self._cwnd_allows(n):
                     break
-                if n < mss and n == len(self._unsent) and self._nagle_holds():
+                if n < mss and n == len(self._unsent) and (self._nagle_holds() or self._cork_holds()):
                     break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
@@ -1133,9 +1177,11 @@ class Endpoint:
                 elif self._fin_queued and usable > n:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
-                else:
-                    self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
-                    self._pushed_seq = self.snd_nxt
+                else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
+                    push = PSH if not self.config.forced_push or self._write_ends else Flags(0)
+                    self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
+                    if push:
+                        self._pushed_seq = self.snd_nxt
                     self._write_ends.clear()
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
@@ -1143,6 +1189,7 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
@@ -1191,6 +1238,22 @@ class Endpoint:
         if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             return max(min(self.snd_mss, self.max_snd_wnd // 2), 1)
         return self.snd_mss
+
+    def _check_cork_timer(self, now: float) -> None:
+        """Corked data waits with nothing in flight: Linux's probe timer sends it within an RTO
+        (tcp_check_probe_timer; tcp_probe0_base: the RTO, at least 200 ms).  Once data is in flight the
+        retransmission timer takes its place (one timer, icsk_pending)."""
+        if self._cork_timer and self._rtx:
+            self._cork_timer = False
+            self._stop(Timer.PERSIST)
+        elif self._unsent and not self._rtx and self.snd_wnd > 0 and self._cork_holds() and not self._cork_timer:
+            self._cork_timer = True
+            self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _cork_holds(self) -> bool:
+        """TCP_CORK or MSG_MORE hold the partial last segment, however little is in flight (tcp_nagle_check
+        with TCP_NAGLE_CORK); a FIN or TCP_NAGLE_PUSH sends it."""
+        return (self.corked or self._cork_call) and not self._pushing and not self._fin_queued
 
     def _nagle_holds(self) -> bool:
         """Nagle's algorithm (RFC 896, RFC 9293 3.7.4) in Minshall's variant, as Linux has it (tcp_nagle_check):
