@@ -373,3 +373,22 @@ def test_the_user_timeout_aborts_a_connection_whose_data_waits_too_long():
     first_data = next(e for e in client if e.kind == "send" and e.segment.payload)
     assert abs(gave_up.time - first_data.time - 3.0) < 1e-6
     assert not [e for e in client if e.kind == "send" and e.segment.flags & Flags.RST]
+
+
+def test_a_send_the_hosts_own_queue_drops_is_retried_every_half_second_until_the_user_timeout():
+    # packetdrill's user_timeout/user-timeout-probe: a qdisc of limit 0 makes tcp_transmit_skb fail; the
+    # probe timer retries after an RTO, then every TCP_RESOURCE_PROBE_INTERVAL (0.5 s) without backoff, and
+    # the user timeout counts from the first retry (icsk_probes_tstamp)
+    w = established(user_timeout=3.0)
+    w.client.local_congestion = True
+    w.client.send(b"x" * 24, 0.0)
+    assert w.out(w.client) == []  # nothing leaves
+    first = w.client.timer_deadline(Timer.PERSIST)
+    assert first == w.client.rto.rto
+    fired = []
+    while w.client.state is State.ESTABLISHED and (t := w.client.timer_deadline(Timer.PERSIST)) is not None:
+        fired.append(round(t - first, 6))
+        w.tick(w.client, t)
+    assert fired == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert w.client.probes_out == 6 and w.client.rto.backoff == 0  # tcpi_probes 6, tcpi_backoff 0
+    assert w.client.error is not None  # ETIMEDOUT

@@ -298,6 +298,7 @@ class Host:
             "tcpi_state": LINUX_STATE[ep.state],
             "tcpi_rto": round(rto.rto * 1e6),
             "tcpi_backoff": rto.backoff,
+            "tcpi_probes": ep.probes_out,
             "tcpi_snd_mss": ep.snd_mss,
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),

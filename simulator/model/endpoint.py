@@ -32,6 +32,7 @@ PSH = Flags.PSH
 # RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
+RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
@@ -113,6 +114,7 @@ class Endpoint:
         self._cork_call = False  # MSG_MORE on the write being pushed: tcp_push with TCP_NAGLE_CORK, this once
         self._pushing = False  # TCP_NAGLE_PUSH: this output ignores cork and Nagle (setting TCP_NODELAY)
         self._cork_timer = False  # the persist timer runs for corked data (Linux's ICSK_TIME_PROBE0)
+        self.local_congestion = False  # the host's own queue drops all it is given (a qdisc of limit 0)
         self._fresh_tcb(iss)
 
     def _fresh_tcb(self, iss: int) -> None:
@@ -171,6 +173,8 @@ class Endpoint:
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
+        self.probes_out = 0  # probes sent without an answer (Linux's icsk_probes_out, tcpi_probes)
+        self._resource_since: float | None = None  # the first retry after a local drop (icsk_probes_tstamp)
         self._dupacks = 0
         self.cc = Congestion(cfg.congestion, cfg.initial_window)  # cwnd and ssthresh (RFC 5681)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
@@ -1094,6 +1098,9 @@ class Endpoint:
 
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
+        if self.local_congestion:
+            self._retry_local_drop(now)
+            return
         if self.snd_wnd > 0:
             if self._cork_timer and self._unsent and not self._rtx:
                 self._send_corked(now)
@@ -1122,6 +1129,7 @@ class Endpoint:
             self._send_fin(now, arm_rto=False)
         else:
             return
+        self.probes_out += 1
         interval = min(self.rto.rto * (1 << (self._persist_backoff + 1)), self.config.max_rto)
         if interval < self.config.max_rto:  # the shift stops growing at the cap (else it overflows a float)
             self._persist_backoff += 1
@@ -1150,6 +1158,9 @@ class Endpoint:
 
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
+        if self.local_congestion:
+            self._local_drop(now)
+            return
         self._resend_lost(now)
         frame_segments = self._frame_segments()
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
@@ -1193,8 +1204,32 @@ class Endpoint:
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
+            self.probes_out = 0
             self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _local_drop(self, now: float) -> None:
+        """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,
+        the data stays queued, and with nothing in flight the probe timer retries (tcp_check_probe_timer)."""
+        waiting = self._unsent or (self._fin_queued and not self._fin_sent)
+        if waiting and not self._rtx and Timer.PERSIST not in self._timers:
+            self._start(Timer.PERSIST, now + self.rto.rto)  # tcp_probe0_base: the RTO, at least 200 ms
+
+    def _retry_local_drop(self, now: float) -> None:
+        """Linux's tcp_probe_timer after a local drop: the user timeout counts from the first retry; each retry
+        (tcp_send_probe0) fails again, counts a probe, and the next comes TCP_RESOURCE_PROBE_INTERVAL later,
+        with no backoff, but not past the user timeout (tcp_clamp_probe0_to_user_timeout)."""
+        limit = self.config.user_timeout
+        if self._resource_since is None:
+            self._resource_since = now
+        elif limit is not None and now - self._resource_since >= limit - 1e-9:
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
+            return
+        self.probes_out += 1
+        interval = RESOURCE_PROBE_INTERVAL
+        if limit is not None:
+            interval = min(interval, max(self._resource_since + limit - now, 0.001))
+        self._start(Timer.PERSIST, now + interval)
 
     def _frame_segments(self) -> int | None:
         """Segments in one of Linux's TSO/GSO frames (tcp_tso_autosize): about a millisecond of the pacing
