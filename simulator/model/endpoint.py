@@ -1232,32 +1232,34 @@ class Endpoint:
         self._start(Timer.PERSIST, now + interval)
 
     def _frame_segments(self) -> int | None:
-        """Segments in one of Linux's TSO/GSO frames (tcp_tso_autosize): about a millisecond of the pacing
-        rate (tcp_update_pacing_rate: cwnd / SRTT, times 2 in slow start, 1.2 after), plus a bonus of up to
-        64 KB on short RTTs (tcp_tso_rtt_log), and never fewer than 2 (tcp_min_tso_segs), nor more than an skb
-        holds.  None: frames not modelled, or of one segment."""
-        srtt = self.rto.srtt
+        """Segments in one of Linux's TSO/GSO frames: no more than an skb holds (tcp_xmit_size_goal: half the
+        peer's largest window), than half of cwnd (tcp_cwnd_test: at least two frames in flight), nor than
+        about a millisecond of the pacing rate (tcp_tso_autosize; tcp_update_pacing_rate: cwnd / SRTT, times
+        2 in slow start, 1.2 after; plus up to 64 KB on short RTTs, tcp_tso_rtt_log), but at least 2
+        (tcp_min_tso_segs).  None: frames not modelled, or of one segment."""
         cc = self.cc
-        if not self.config.tso_frames or srtt is None or srtt <= 0 or not cc.mss:
+        if not self.config.tso_frames or not cc.mss:
             return None
-        slow_start = cc.ssthresh is None or cc.cwnd < cc.ssthresh // 2
-        rate = cc.cwnd * (2.0 if slow_start else 1.2) / srtt  # bytes a second
-        budget = rate / 1024  # sk_pacing_shift 10: about 1 ms worth
-        shift = int(srtt * 1_000_000) >> 9
-        if shift < 32:
-            budget += GSO_MAX_SIZE >> shift
         mss = self._send_mss()
-        skb = GSO_MAX_SIZE  # tcp_xmit_size_goal: an skb holds at most half the peer's largest window
+        skb = GSO_MAX_SIZE
         if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             skb = min(skb, self.max_snd_wnd // 2)
-        if skb < 2 * mss:
-            return None  # skbs of one segment: each is its own frame, pushed or not when it fills (forced_push)
-        return min(max(int(min(budget, GSO_MAX_SIZE)) // mss, 2), skb // mss)
+        segments = min(skb // mss, max(cc.cwnd // cc.mss // 2, 1))
+        srtt = self.rto.srtt
+        if srtt is not None and srtt > 0:  # no RTT yet: no pacing rate, no limit
+            slow_start = cc.ssthresh is None or cc.cwnd < cc.ssthresh // 2
+            budget = cc.cwnd * (2.0 if slow_start else 1.2) / srtt / 1024  # sk_pacing_shift 10: ~1 ms worth
+            shift = int(srtt * 1_000_000) >> 9
+            if shift < 32:
+                budget += GSO_MAX_SIZE >> shift
+            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, 2))
+        return segments if segments >= 2 else None  # frames of one segment: each pushed or not as its skb is
 
     def _end_frame(self, segments: int) -> int:
         """A frame of several segments cut from a write that is to be pushed keeps the write's PSH: Linux
         marks the skb (tcp_push) and each frame cut from it carries PSH on its last segment (seen in
-        packetdrill's TSO tests and on a tun capture of Linux 6.18); a frame of one segment does not.
+        packetdrill's TSO tests, on a tun capture and a loopback capture of Linux 6.18); a frame of one segment
+        does not.
         Returns 0, the size of the next frame so far."""
         if segments >= 2 and self._write_ends:
             for i in range(len(self._notes) - 1, -1, -1):
