@@ -328,6 +328,13 @@ def test_on_a_short_path_frames_are_half_of_cwnd_each_pushed():
     assert _pushes(w.out(w.client)) == ([False] * 4 + [True]) * 2  # as Linux 6.18 on its loopback
 
 
+def test_tcp_min_tso_segs_sets_the_smallest_frame_whatever_the_pacing_rate():
+    w = established(min_tso_segs=10)  # as packetdrill's slow_start/slow-start-after-idle sets it
+    w.client.rto.srtt = 0.1
+    w.client.send(b"x" * 12 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == ([False] * 4 + [True]) * 2  # half of cwnd, not 2: P. 1:5001, P. 5001:10001
+
+
 def test_a_frame_of_one_segment_cut_from_a_write_is_not_pushed():
     w = established(initial_window=5)
     w.client.rto.srtt = 0.1

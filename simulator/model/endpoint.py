@@ -1235,8 +1235,8 @@ class Endpoint:
         """Segments in one of Linux's TSO/GSO frames: no more than an skb holds (tcp_xmit_size_goal: half the
         peer's largest window), than half of cwnd (tcp_cwnd_test: at least two frames in flight), nor than
         about a millisecond of the pacing rate (tcp_tso_autosize; tcp_update_pacing_rate: cwnd / SRTT, times
-        2 in slow start, 1.2 after; plus up to 64 KB on short RTTs, tcp_tso_rtt_log), but at least 2
-        (tcp_min_tso_segs).  None: frames not modelled, or of one segment."""
+        2 in slow start, 1.2 after; plus up to 64 KB on short RTTs, tcp_tso_rtt_log), but at least
+        ``min_tso_segs`` (tcp_min_tso_segs).  None: frames not modelled, or of one segment."""
         cc = self.cc
         if not self.config.tso_frames or not cc.mss:
             return None
@@ -1252,7 +1252,7 @@ class Endpoint:
             shift = int(srtt * 1_000_000) >> 9
             if shift < 32:
                 budget += GSO_MAX_SIZE >> shift
-            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, 2))
+            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, self.config.min_tso_segs))
         return segments if segments >= 2 else None  # frames of one segment: each pushed or not as its skb is
 
     def _end_frame(self, segments: int) -> int:

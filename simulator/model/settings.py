@@ -365,6 +365,12 @@ SOURCES: dict[str, Source] = {
         "in frames (packetdrill's TSO tests, a tun capture of 6.18)",
         "none (PSH when the send buffer empties)",
     ),
+    "min_tso_segs": Source(
+        "the fewest segments a frame holds, whatever the pacing rate (tso_frames)",
+        "silent",
+        "net.ipv4.tcp_min_tso_segs (2), tcp_tso_autosize",
+        "none",
+    ),
     "nagle": Source(
         "hold a small segment while an earlier small one is unacknowledged (off: TCP_NODELAY)",
         "RFC 9293 3.7.4 (SHLD-7), RFC 896",
