@@ -358,11 +358,11 @@ SOURCES: dict[str, Source] = {
         "PSH when the send buffer empties",
     ),
     "tso_frames": Source(
-        "data leaves in frames of a few segments (about 1 ms of the pacing rate, at least 2); a frame of "
-        "several segments cut from a write that ends pushed carries PSH on its last segment",
+        "data leaves in frames (at most half of cwnd, about 1 ms of the pacing rate, at least min_tso_segs); "
+        "a frame of several segments cut from a write that ends pushed carries PSH on its last segment",
         "RFC 9293 3.9.1: PSH where the application pushes",
-        "tcp_tso_autosize, tcp_update_pacing_rate; tcp_push marks the write's skb, tcp_write_xmit sends it "
-        "in frames (packetdrill's TSO tests, a tun capture of 6.18)",
+        "tcp_cwnd_test, tcp_tso_autosize, tcp_update_pacing_rate; tcp_push marks the write's skb, "
+        "tcp_write_xmit sends it in frames (packetdrill's TSO tests, tun and loopback captures of 6.18)",
         "none (PSH when the send buffer empties)",
     ),
     "min_tso_segs": Source(
