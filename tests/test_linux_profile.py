@@ -193,6 +193,54 @@ def test_tcp_nodelay_sends_each_write_at_once():
     assert [s.payload for s in w.out(w.client)] == [b"head", b"body"]
 
 
+def test_tcp_cork_holds_small_writes_until_uncorked_then_sends_them_pushed():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"a" * 40, 0.0)
+    w.client.send(b"b" * 40, 0.05)
+    assert w.out(w.client) == []  # a partial segment waits while corked, Nagle or not (TCP_NAGLE_CORK)
+    w.client.set_cork(False, 0.06)
+    (both,) = w.out(w.client)
+    assert (len(both.payload), bool(both.flags & Flags.PSH)) == (80, True)  # each write still ended pushed
+
+
+def test_a_cork_lets_full_segments_go_and_holds_the_partial_rest():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"x" * 3100, 0.0)
+    assert [len(s.payload) for s in w.out(w.client)] == [1448, 1448]  # the last 204 bytes wait
+
+
+def test_msg_more_holds_the_write_unpushed_and_the_next_ack_sends_it_without_psh():
+    w = established(nagle=False)
+    w.client.send(b"x" * 1600, 0.0, more=True)
+    (full,) = w.out(w.client)  # one full segment; the partial 152 bytes wait for more
+    assert not full.flags & Flags.PSH  # MSG_MORE: tcp_push marks no PSH
+    (ack,) = w.deliver(full, w.server)
+    (rest,) = w.deliver(ack, w.client)  # MSG_MORE corked that one call only: the ACK's push sends the rest
+    assert (len(rest.payload), bool(rest.flags & Flags.PSH)) == (152, False)
+
+
+def test_corked_data_with_nothing_in_flight_goes_after_an_rto_with_psh():
+    w = established(nagle=False)
+    w.client.send(b"x" * 40, 0.0, more=True)
+    assert w.out(w.client) == []
+    deadline = w.client.timer_deadline(Timer.PERSIST)
+    assert deadline == w.client.rto.rto  # Linux's probe timer (tcp_check_probe_timer): the RTO, >= 200 ms
+    (probe,) = w.tick(w.client, deadline)
+    assert (len(probe.payload), bool(probe.flags & Flags.PSH)) == (40, True)  # tcp_write_wakeup sets PSH
+
+
+def test_setting_tcp_nodelay_pushes_corked_data_at_once():
+    w = established(nagle=False)
+    w.client.set_cork(True, 0.0)
+    w.client.send(b"x" * 40, 0.0)
+    assert w.out(w.client) == []
+    w.client.push(0.01)  # TCP_NODELAY set: TCP_NAGLE_PUSH, whatever the cork says
+    (data,) = w.out(w.client)
+    assert len(data.payload) == 40
+
+
 def test_a_zero_window_probe_is_an_empty_ack_just_below_snd_una():
     w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
     w.client.send(b"x" * 5000, 0.0)
@@ -262,6 +310,38 @@ def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_wi
     assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]
 
 
+def _pushes(segments) -> list[bool]:
+    return [bool(s.flags & Flags.PSH) for s in segments]
+
+
+def test_a_write_cut_by_cwnd_leaves_in_frames_each_pushed_at_its_end():
+    w = established()
+    w.client.rto.srtt = 0.1  # a 100 ms path: 2 x 14480 B / 0.1 s paces ~283 B a millisecond, so 2-segment frames
+    w.client.send(b"x" * 12 * 1448, 0.0)  # more than the 10 segments cwnd lets out
+    assert _pushes(w.out(w.client)) == [False, True] * 5  # Linux 6.18 on a tun: 2000 B frames, each P.
+
+
+def test_on_a_short_path_frames_are_half_of_cwnd_each_pushed():
+    w = established()
+    w.client.rto.srtt = 0.0001  # 100 us: the 64 KB bonus of tcp_tso_rtt_log; tcp_cwnd_test's cwnd / 2 is less
+    w.client.send(b"x" * 12 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == ([False] * 4 + [True]) * 2  # as Linux 6.18 on its loopback
+
+
+def test_tcp_min_tso_segs_sets_the_smallest_frame_whatever_the_pacing_rate():
+    w = established(min_tso_segs=10)  # as packetdrill's slow_start/slow-start-after-idle sets it
+    w.client.rto.srtt = 0.1
+    w.client.send(b"x" * 12 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == ([False] * 4 + [True]) * 2  # half of cwnd, not 2: P. 1:5001, P. 5001:10001
+
+
+def test_a_frame_of_one_segment_cut_from_a_write_is_not_pushed():
+    w = established(initial_window=5)
+    w.client.rto.srtt = 0.1
+    w.client.send(b"x" * 8 * 1448, 0.0)
+    assert _pushes(w.out(w.client)) == [False, True, False, True, False]  # frames of 2, 2 and 1 (a TLP's alike)
+
+
 def test_a_write_already_sent_does_not_push_a_later_segment():
     w = established(nagle=False)
     w.client.send(b"h" * 51, 0.0)
@@ -327,3 +407,22 @@ auto_read = false
     ]
     assert len(acks) >= 20  # one per read, and the zero-window phase's
     assert len(set(acks)) == len(acks), [a for a in acks if acks.count(a) > 1]
+
+
+def test_a_send_the_hosts_own_queue_drops_is_retried_every_half_second_until_the_user_timeout():
+    # packetdrill's user_timeout/user-timeout-probe: a qdisc of limit 0 makes tcp_transmit_skb fail; the
+    # probe timer retries after an RTO, then every TCP_RESOURCE_PROBE_INTERVAL (0.5 s) without backoff, and
+    # the user timeout counts from the first retry (icsk_probes_tstamp)
+    w = established(user_timeout=3.0)
+    w.client.local_congestion = True
+    w.client.send(b"x" * 24, 0.0)
+    assert w.out(w.client) == []  # nothing leaves
+    first = w.client.timer_deadline(Timer.PERSIST)
+    assert first == w.client.rto.rto
+    fired = []
+    while w.client.state is State.ESTABLISHED and (t := w.client.timer_deadline(Timer.PERSIST)) is not None:
+        fired.append(round(t - first, 6))
+        w.tick(w.client, t)
+    assert fired == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert w.client.probes_out == 6 and w.client.rto.backoff == 0  # tcpi_probes 6, tcpi_backoff 0
+    assert w.client.error is not None  # ETIMEDOUT

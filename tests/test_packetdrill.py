@@ -369,6 +369,12 @@ def test_known_sysctls_become_settings_and_the_rest_is_environment(tmp_path):
     assert bad.status == "error" and bad.line == 9 and "syn_retries" in bad.message
 
 
+def test_a_sysctl_command_continued_on_the_next_line_is_read_whole(tmp_path):
+    text = "`set_sysctls.py /proc/sys/net/ipv4/tcp_sack=0 \\\n\t/proc/sys/net/ipv4/tcp_min_tso_segs=10`\n" + HANDSHAKE
+    result = run(tmp_path, text)
+    assert result.settings == {"net.ipv4.tcp_sack": "0", "net.ipv4.tcp_min_tso_segs": "10"}
+
+
 def test_a_runaway_script_ends_as_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr("simulator.conformance.packetdrill.MAX_EVENTS", 5)
     result = run(tmp_path, CLIENT_RETRANSMITS)

@@ -233,6 +233,7 @@ class _Runner:
         self.now = 0.0
         self.last = 0.0  # time of the previous line, for relative times
         self.outbound: list[tuple[float, Segment]] = []
+        self.local_drop = False  # a qdisc that drops every packet: nothing the model sends reaches the tun
         self.pending: list[_Pending] = []
         self.last_fd: int | None = None
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
@@ -354,7 +355,8 @@ class _Runner:
     def _collect(self, t: float) -> None:
         for seg in self.host.sent():
             self._event()
-            self.outbound.append((t, seg))
+            if not self.local_drop:
+                self.outbound.append((t, seg))
 
     def _finish(self) -> None:
         """A blocking call still waiting after the last line returns when the model lets it."""
@@ -368,6 +370,7 @@ class _Runner:
 
     # ------------------------------------------------------- environment
     _SOCKSTAT_COUNT = re.compile(r"grep -c (\w+) \| grep (\d+)`$")
+    _DROP_ALL = re.compile(r"tc qdisc add dev tun0 root pfifo limit 0\b")
 
     def _environment(self, command: str | None, line: Line | None, number: int = 0) -> bool:
         """Read the sysctls of a shell command: settings where the model has them, else environment."""
@@ -406,6 +409,11 @@ class _Runner:
             return
         if text == "`tcpdrop -s TIME_WAIT`":
             self.host.drop_time_wait(self.now)
+            return
+        if self._DROP_ALL.search(text):  # the host's own queue drops all: TCP sees its transmits fail
+            self.local_drop = True
+            for ep in self.host.endpoints:
+                ep.local_congestion = True
             return
         if not self._environment(text, line):
             self.skip("shell command")

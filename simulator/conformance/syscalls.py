@@ -27,7 +27,6 @@ ENVIRONMENT_OPTIONS = frozenset(
 )
 OPTION_FEATURES = {
     "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
-    "TCP_CORK": Feature.CORK,
     "SO_ZEROCOPY": Feature.ZEROCOPY,
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
     "TCP_FASTOPEN": Feature.FAST_OPEN,
@@ -53,7 +52,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
-SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY, "MSG_MORE": Feature.CORK}
+SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY}
 
 
 def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
@@ -155,6 +154,9 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option in HOST_OPTIONS:
         HOST_OPTIONS[option](run.host, sock, args[3] if len(args) > 3 else "")
         return 0, None
+    if option == "TCP_CORK":  # not a setting: a state of the socket that uncorking ends with a push
+        sock.endpoint.set_cork(bool(value), run.now)
+        return 0, None
     if option not in OPTION_SETTINGS:
         wanted = f"the socket option {option}"
         raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
@@ -165,6 +167,8 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     run.host.configure(sock, new)
     if option == "SO_RCVBUF":
         sock.endpoint.recv_buffer = value
+    if option == "TCP_NODELAY" and value:
+        sock.endpoint.push(run.now)  # Linux pushes what waits (__tcp_sock_set_nodelay: TCP_NAGLE_PUSH)
     return 0, None
 
 
@@ -301,7 +305,7 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 
     def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
         nonlocal written
-        got = run.host.send(sock, b"y" * (amount - written), run.now)
+        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags)
         if got is not None and got[1] is not None:
             return (written, None) if written else got  # what was taken is reported, the error next time
         written += got[0] if got is not None else 0

@@ -134,6 +134,7 @@ LINUX: dict[str, Setter] = {
     "net.ipv4.tcp_ecn": _linux_ecn,
     "net.ipv4.tcp_window_scaling": _linux_window_scaling,
     "net.ipv4.tcp_min_snd_mss": _count("min_snd_mss"),
+    "net.ipv4.tcp_min_tso_segs": _count("min_tso_segs"),
     "net.ipv4.tcp_keepalive_time": _seconds("keepalive_idle", 1.0),
     "net.ipv4.tcp_keepalive_intvl": _seconds("keepalive_interval", 1.0),
     "net.ipv4.tcp_keepalive_probes": _count("keepalive_probes"),
@@ -162,6 +163,7 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def _words(command: str, base_dir: Path | None, depth: int) -> Iterator[tuple[str, str]]:
+    command = re.sub(r"\\\s+", " ", command)  # a line continued: "set_sysctls.py a=1 \\" then "b=2"
     words = [word for text in command.replace("`", " ").splitlines() for word in _split(text)]
     for word in words:
         match = _ASSIGN.match(word)

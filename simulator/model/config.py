@@ -87,6 +87,8 @@ class EndpointConfig:
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
+    tso_frames: bool = False  # data leaves in TSO frames; one cut from a pushed write keeps its PSH (Linux)
+    min_tso_segs: int = 2  # the fewest segments a frame holds whatever the pacing rate (net.ipv4.tcp_min_tso_segs)
     user_timeout: float | None = None  # give up data unacknowledged this long (TCP_USER_TIMEOUT, RFC 5482)
     rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
@@ -133,6 +135,8 @@ class EndpointConfig:
                 f"delayed_ack_min must be more than 0 and at most delayed_ack_timeout ({self.delayed_ack_timeout} s), "
                 f"not {self.delayed_ack_min}"
             )
+        if not 1 <= self.min_tso_segs <= 255:
+            raise ScenarioError(f"min_tso_segs must be 1..255 segments, not {self.min_tso_segs}")
         for name in ("quickacks", "syn_linear_timeouts"):
             if getattr(self, name) < 0:
                 raise ScenarioError(f"{name} must not be negative, not {getattr(self, name)}")

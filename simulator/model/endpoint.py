@@ -36,6 +36,8 @@ PSH = Flags.PSH
 # RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
+RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
+GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
 _BARE_ACKS = frozenset(
@@ -117,6 +119,11 @@ class Endpoint:
         # snapshots), for bulk runs such as the benchmark.
         self.explaining = True
         self._notes: list[Note] = []
+        self.corked = False  # TCP_CORK (Linux's TCP_NAGLE_CORK): a partial last segment waits (set_cork)
+        self._cork_call = False  # MSG_MORE on the write being pushed: tcp_push with TCP_NAGLE_CORK, this once
+        self._pushing = False  # TCP_NAGLE_PUSH: this output ignores cork and Nagle (setting TCP_NODELAY)
+        self._cork_timer = False  # the persist timer runs for corked data (Linux's ICSK_TIME_PROBE0)
+        self.local_congestion = False  # the host's own queue drops all it is given (a qdisc of limit 0)
         self._fresh_tcb(iss)
 
     def _fresh_tcb(self, iss: int) -> None:
@@ -175,6 +182,8 @@ class Endpoint:
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
         self._persist_backoff = 0
         self._probing_since = 0.0  # when zero-window probing began (the user timeout counts from it)
+        self.probes_out = 0  # probes sent without an answer (Linux's icsk_probes_out, tcpi_probes)
+        self._resource_since: float | None = None  # the first retry after a local drop (icsk_probes_tstamp)
         self._dupacks = 0
         # cwnd and ssthresh (RFC 5681), with the settings of its recovery and slow start
         self.cc = Congestion(
@@ -351,11 +360,13 @@ class Endpoint:
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float) -> int:
+    def send(self, data: bytes, now: float, *, more: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
 
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
+        ``more`` is Linux's MSG_MORE: more data follows, so this write is neither pushed (no PSH at
+        its end) nor is its partial last segment sent now (tcp_push with TCP_NAGLE_CORK).
         """
         self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
@@ -369,10 +380,33 @@ class Endpoint:
         if data:
             self._app(AppKey.SEND, n=len(data))
             self._unsent += data
-            if self.config.forced_push:  # Linux's tcp_push: the end of each write is pushed
+            if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
-            self._flush(now)
+            self._cork_call = more
+            try:
+                self._flush(now)
+            finally:
+                self._cork_call = False
         return len(data)
+
+    def set_cork(self, on: bool, now: float) -> None:
+        """TCP_CORK (Linux's tcp_sock_set_cork): while corked, a partial last segment waits for more data,
+        for uncorking, or for the probe timer (tcp_check_probe_timer, at most the RTO) when nothing is in
+        flight; uncorking sends what waits (tcp_push_pending_frames)."""
+        self.corked = on
+        if not on and self.state.synchronized:
+            self._flush(now)
+
+    def push(self, now: float) -> None:
+        """Send what waits, as far as window and cwnd allow, whatever cork and Nagle say (TCP_NAGLE_PUSH:
+        Linux's answer to setting TCP_NODELAY, __tcp_sock_set_nodelay)."""
+        if not self.state.synchronized:
+            return
+        self._pushing = True
+        try:
+            self._flush(now)
+        finally:
+            self._pushing = False
 
     def receive(self, max_bytes: int | None = None, now: float = 0.0) -> bytes:
         """RECEIVE (RFC 9293 section 3.10.3): take in-order data; may open the window."""
@@ -1104,7 +1138,13 @@ class Endpoint:
 
     def _on_persist_timeout(self, now: float) -> None:
         # RFC 9293 3.8.6.1: with a zero window, regularly send one octet of new data.
+        if self.local_congestion:
+            self._retry_local_drop(now)
+            return
         if self.snd_wnd > 0:
+            if self._cork_timer and self._unsent and not self._rtx:
+                self._send_corked(now)
+            self._cork_timer = False
             return
         limit = self.config.user_timeout
         if limit is not None and now - self._probing_since >= limit - 1e-9:  # tcp_probe_timer: unanswered too long
@@ -1129,10 +1169,23 @@ class Endpoint:
             self._send_fin(now, arm_rto=False)
         else:
             return
+        self.probes_out += 1
         interval = min(self.rto.rto * (1 << (self._persist_backoff + 1)), self.config.max_rto)
         if interval < self.config.max_rto:  # the shift stops growing at the cap (else it overflows a float)
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
+
+    def _send_corked(self, now: float) -> None:
+        """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
+        in flight: up to one MSS of it goes now, with PSH."""
+        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), len(self._unsent))
+        if n <= 0:
+            return
+        data = bytes(self._unsent[:n])
+        del self._unsent[:n]
+        self._pass_write_ends(self.snd_nxt + n)
+        self._pushed_seq = self.snd_nxt + n
+        self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.CORK_PROBE)
 
     # --------------------------------------------------------------- output
     def _flush(self, now: float) -> None:
@@ -1145,8 +1198,13 @@ class Endpoint:
 
     def _output(self, now: float) -> None:
         """Segment queued data by MSS and window (RFC 9293 3.8.6), then the FIN."""
+        if self.local_congestion:
+            self._local_drop(now)
+            return
         self._resend_lost(now)
         self._resend_marked(now)
+        frame_segments = self._frame_segments()
+        frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1156,7 +1214,7 @@ class Endpoint:
                 n = min(mss, usable, len(self._unsent))
                 if not self._cwnd_allows(n):
                     break
-                if n < mss and n == len(self._unsent) and self._nagle_holds():
+                if n < mss and n == len(self._unsent) and (self._nagle_holds() or self._cork_holds()):
                     break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
@@ -1164,22 +1222,93 @@ class Endpoint:
                     self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
                 if self._unsent:
                     self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
+                    if frame_segments is not None:
+                        frame += 1
+                        if frame == frame_segments:
+                            frame = self._end_frame(frame)
                 elif self._fin_queued and usable > n:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
-                else:
-                    self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.DATA)  # PSH: buffer emptied
-                    self._pushed_seq = self.snd_nxt
+                else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
+                    push = PSH if not self.config.forced_push or self._write_ends else Flags(0)
+                    self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
+                    if push:
+                        self._pushed_seq = self.snd_nxt
                     self._write_ends.clear()
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
                 break
+        if self._unsent and frame:
+            self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
+            self.probes_out = 0
             self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _local_drop(self, now: float) -> None:
+        """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,
+        the data stays queued, and with nothing in flight the probe timer retries (tcp_check_probe_timer)."""
+        waiting = self._unsent or (self._fin_queued and not self._fin_sent)
+        if waiting and not self._rtx and Timer.PERSIST not in self._timers:
+            self._start(Timer.PERSIST, now + self.rto.rto)  # tcp_probe0_base: the RTO, at least 200 ms
+
+    def _retry_local_drop(self, now: float) -> None:
+        """Linux's tcp_probe_timer after a local drop: the user timeout counts from the first retry; each retry
+        (tcp_send_probe0) fails again, counts a probe, and the next comes TCP_RESOURCE_PROBE_INTERVAL later,
+        with no backoff, but not past the user timeout (tcp_clamp_probe0_to_user_timeout)."""
+        limit = self.config.user_timeout
+        if self._resource_since is None:
+            self._resource_since = now
+        elif limit is not None and now - self._resource_since >= limit - 1e-9:
+            self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
+            return
+        self.probes_out += 1
+        interval = RESOURCE_PROBE_INTERVAL
+        if limit is not None:
+            interval = min(interval, max(self._resource_since + limit - now, 0.001))
+        self._start(Timer.PERSIST, now + interval)
+
+    def _frame_segments(self) -> int | None:
+        """Segments in one of Linux's TSO/GSO frames: no more than an skb holds (tcp_xmit_size_goal: half the
+        peer's largest window), than half of cwnd (tcp_cwnd_test: at least two frames in flight), nor than
+        about a millisecond of the pacing rate (tcp_tso_autosize; tcp_update_pacing_rate: cwnd / SRTT, times
+        2 in slow start, 1.2 after; plus up to 64 KB on short RTTs, tcp_tso_rtt_log), but at least
+        ``min_tso_segs`` (tcp_min_tso_segs).  None: frames not modelled, or of one segment."""
+        cc = self.cc
+        if not self.config.tso_frames or not cc.mss:
+            return None
+        mss = self._send_mss()
+        skb = GSO_MAX_SIZE
+        if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
+            skb = min(skb, self.max_snd_wnd // 2)
+        segments = min(skb // mss, max(cc.cwnd // cc.mss // 2, 1))
+        srtt = self.rto.srtt
+        if srtt is not None and srtt > 0:  # no RTT yet: no pacing rate, no limit
+            slow_start = cc.ssthresh is None or cc.cwnd < cc.ssthresh // 2
+            budget = cc.cwnd * (2.0 if slow_start else 1.2) / srtt / 1024  # sk_pacing_shift 10: ~1 ms worth
+            shift = int(srtt * 1_000_000) >> 9
+            if shift < 32:
+                budget += GSO_MAX_SIZE >> shift
+            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, self.config.min_tso_segs))
+        return segments if segments >= 2 else None  # frames of one segment: each pushed or not as its skb is
+
+    def _end_frame(self, segments: int) -> int:
+        """A frame of several segments cut from a write that is to be pushed keeps the write's PSH: Linux
+        marks the skb (tcp_push) and each frame cut from it carries PSH on its last segment (seen in
+        packetdrill's TSO tests, on a tun capture and a loopback capture of Linux 6.18); a frame of one segment
+        does not.
+        Returns 0, the size of the next frame so far."""
+        if segments >= 2 and self._write_ends:
+            for i in range(len(self._notes) - 1, -1, -1):
+                note = self._notes[i]
+                if note.kind is NoteKind.SEND and note.segment is not None and note.segment.payload:
+                    self._notes[i] = replace(note, segment=replace(note.segment, flags=note.segment.flags | PSH))
+                    break
+        return 0
 
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
@@ -1187,6 +1316,22 @@ class Endpoint:
         if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             return max(min(self.snd_mss, self.max_snd_wnd // 2), 1)
         return self.snd_mss
+
+    def _check_cork_timer(self, now: float) -> None:
+        """Corked data waits with nothing in flight: Linux's probe timer sends it within an RTO
+        (tcp_check_probe_timer; tcp_probe0_base: the RTO, at least 200 ms).  Once data is in flight the
+        retransmission timer takes its place (one timer, icsk_pending)."""
+        if self._cork_timer and self._rtx:
+            self._cork_timer = False
+            self._stop(Timer.PERSIST)
+        elif self._unsent and not self._rtx and self.snd_wnd > 0 and self._cork_holds() and not self._cork_timer:
+            self._cork_timer = True
+            self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _cork_holds(self) -> bool:
+        """TCP_CORK or MSG_MORE hold the partial last segment, however little is in flight (tcp_nagle_check
+        with TCP_NAGLE_CORK); a FIN or TCP_NAGLE_PUSH sends it."""
+        return (self.corked or self._cork_call) and not self._pushing and not self._fin_queued
 
     def _nagle_holds(self) -> bool:
         """Nagle's algorithm (RFC 896, RFC 9293 3.7.4) in Minshall's variant, as Linux has it (tcp_nagle_check):

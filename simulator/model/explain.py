@@ -47,6 +47,9 @@ SEND: dict[SendKey, str] = {
     SendKey.ZERO_WINDOW_PROBE_EMPTY: "{peer}'s window is zero, so the persist timer fired: {who} probes with an empty "
     "ACK at seq={seq}, one below SND.UNA, as Linux does (tcp_xmit_probe_skb). It carries no data, but it lies "
     "outside {peer}'s window, so {peer} must answer with an ACK that reports its window.",
+    SendKey.CORK_PROBE: "{who}'s application held this data back (TCP_CORK or MSG_MORE) and nothing is in flight: "
+    "after an RTO Linux's probe timer sends it anyway, with PSH (tcp_write_wakeup), so that a cork never "
+    "holds data much longer than 200 ms. {n} bytes, {seq}..{last}.",
     SendKey.ACK_PAWS: "The segment's timestamp is older than the last one {who} accepted (TS.Recent): PAWS takes it "
     "for an old duplicate (RFC 7323 section 5.3), so {who} drops it and answers with an ACK of where it is, "
     "ack={ack}.",

@@ -24,6 +24,7 @@ class SendKey(enum.StrEnum):
     FIN_ACKS_FIN = "fin_acks_fin"
     ZERO_WINDOW_PROBE = "zero_window_probe"
     ZERO_WINDOW_PROBE_EMPTY = "zero_window_probe_empty"
+    CORK_PROBE = "cork_probe"
     ACK_PAWS = "ack_paws"
     ACK_QUICK = "ack_quick"
     ACK_PUSHED_READ = "ack_pushed_read"

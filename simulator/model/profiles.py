@@ -56,6 +56,7 @@ PROFILES: dict[str, Profile] = {
                 empty_window_probe=True,
                 half_window_segments=True,
                 forced_push=True,
+                tso_frames=True,
                 nagle=True,
                 unsent_ack_dropped=True,
                 rtt_every_ack=True,

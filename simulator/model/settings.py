@@ -357,6 +357,20 @@ SOURCES: dict[str, Source] = {
         "forced_push (tcp_sendmsg), besides PSH at the end of each write",
         "PSH when the send buffer empties",
     ),
+    "tso_frames": Source(
+        "data leaves in frames (at most half of cwnd, about 1 ms of the pacing rate, at least min_tso_segs); "
+        "a frame of several segments cut from a write that ends pushed carries PSH on its last segment",
+        "RFC 9293 3.9.1: PSH where the application pushes",
+        "tcp_cwnd_test, tcp_tso_autosize, tcp_update_pacing_rate; tcp_push marks the write's skb, "
+        "tcp_write_xmit sends it in frames (packetdrill's TSO tests, tun and loopback captures of 6.18)",
+        "none (PSH when the send buffer empties)",
+    ),
+    "min_tso_segs": Source(
+        "the fewest segments a frame holds, whatever the pacing rate (tso_frames)",
+        "silent",
+        "net.ipv4.tcp_min_tso_segs (2), tcp_tso_autosize",
+        "none",
+    ),
     "nagle": Source(
         "hold a small segment while an earlier small one is unacknowledged (off: TCP_NODELAY)",
         "RFC 9293 3.7.4 (SHLD-7), RFC 896",

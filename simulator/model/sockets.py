@@ -347,8 +347,9 @@ class SocketHost:
             return (0, None), b""
         return None
 
-    def send(self, sock: Socket, data: bytes, now: float) -> Return | None:
-        """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room."""
+    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False) -> Return | None:
+        """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room.
+        ``more`` is MSG_MORE: more data follows, so the write's end is not pushed."""
         ep = sock.endpoint
         refused = self._send_refused(sock)
         if refused is not None:
@@ -362,7 +363,7 @@ class SocketHost:
             sock.write_blocked = True
             return None
         try:
-            taken = ep.send(data[:room], now)
+            taken = ep.send(data[:room], now, more=more)
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:
@@ -477,6 +478,7 @@ class SocketHost:
             "tcpi_state": LINUX_STATE[ep.state],
             "tcpi_rto": round(rto.rto * 1e6),
             "tcpi_backoff": rto.backoff,
+            "tcpi_probes": ep.probes_out,
             "tcpi_snd_mss": ep.snd_mss,
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
