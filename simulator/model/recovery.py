@@ -181,18 +181,6 @@ class Rack:
             else:
                 wait = max(wait, remaining)
         return newly, wait
-        waiting = [(e.last_sent, i, e) for i, e in enumerate(entries) if not e.sacked and not (e.lost and not e.resent)]
-        waiting.sort(key=lambda item: (item[0], item[1]))  # in the order sent (the queue's order breaks ties)
-        for _, _, entry in waiting:
-            if not _sent_after(self.xmit_ts, self.end_seq, entry.last_sent, entry.end):
-                break
-            remaining = self.rtt + reo_wnd - (now - entry.last_sent)
-            if remaining <= 1e-9:
-                entry.lost, entry.resent = True, False
-                newly.append(entry)
-            else:
-                wait = max(wait, remaining)
-        return newly, wait
 
 
 def probe_timeout(srtt: float | None, segments_out: int, rto_min: float, tick: float | None = None) -> float:
