@@ -161,6 +161,15 @@ def test_tcp_info_is_built_from_the_endpoint():
     assert info["tcpi_state"] == 1 and info["tcpi_snd_mss"] == sock.endpoint.snd_mss  # type: ignore[attr-defined]
 
 
+def test_tcp_info_counts_the_congestion_window_in_packets_as_linux_does():
+    # tcpi_snd_cwnd is tp->snd_cwnd, in packets: the linux profile's initial window of 10 segments reads 10
+    host, sock = established()
+    ep = sock.endpoint  # type: ignore[attr-defined]
+    assert host.tcp_info(ep)["tcpi_snd_cwnd"] == ep.cc.cwnd // ep.cc.mss == 10
+    ep.cc.mss = 0  # a sender with no congestion window (congestion = "none"): nothing to report
+    assert "tcpi_snd_cwnd" not in host.tcp_info(ep)
+
+
 # ------------------------------------------------------------------------------ one interpreter, two back ends
 FILL_SCRIPT = """
 seed = 1

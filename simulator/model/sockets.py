@@ -483,6 +483,8 @@ class SocketHost:
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
         }
+        if ep.cc.active:  # Linux counts cwnd in packets (tp->snd_cwnd)
+            values["tcpi_snd_cwnd"] = ep.cc.cwnd // ep.cc.mss
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
