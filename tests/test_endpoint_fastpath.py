@@ -9,7 +9,9 @@ be the same, and the fast path must have answered most arrivals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +25,8 @@ from simulator.model.states import State
 from simulator.sim.app import request_reply
 from simulator.sim.scenario import pattern_bytes
 
+T = TypeVar("T")
+
 links = st.builds(
     LinkParams,
     latency=st.floats(min_value=0.001, max_value=0.2),
@@ -31,6 +35,16 @@ links = st.builds(
     duplicate=st.floats(min_value=0.0, max_value=0.2),
     reorder=st.floats(min_value=0.0, max_value=0.3),
 )
+
+
+def with_and_without_the_fast_path(run: Callable[..., T], *args: object) -> tuple[T, T]:
+    """``run(*args)`` with header prediction on, then with every segment through the full steps."""
+    fast = run(*args)
+    fastpath.ENABLED = False
+    try:
+        return fast, run(*args)
+    finally:
+        fastpath.ENABLED = True
 
 
 def everything_said(profile: str, seed: int, c2s: LinkParams, s2c: LinkParams, sizes: tuple[int, int]) -> list[object]:
@@ -59,12 +73,7 @@ def everything_said(profile: str, seed: int, c2s: LinkParams, s2c: LinkParams, s
     sizes=st.tuples(st.integers(1, 30_000), st.integers(1, 30_000)),
 )
 def test_the_fast_path_and_the_full_steps_give_the_same_trace(profile, seed, c2s, s2c, sizes):
-    fast = everything_said(profile, seed, c2s, s2c, sizes)
-    fastpath.ENABLED = False
-    try:
-        full = everything_said(profile, seed, c2s, s2c, sizes)
-    finally:
-        fastpath.ENABLED = True
+    fast, full = with_and_without_the_fast_path(everything_said, profile, seed, c2s, s2c, sizes)
     assert fast == full
 
 
@@ -90,12 +99,7 @@ def scenario_said(name: str, seed: int, loss: float, duplicate: float, reorder: 
 )
 def test_every_built_in_scenario_says_the_same_with_and_without_the_fast_path(name, seed, loss, duplicate, reorder):
     """The lessons' own conversations: zero windows, slow readers, half-closes, keep-alive, resets."""
-    fast = scenario_said(name, seed, loss, duplicate, reorder)
-    fastpath.ENABLED = False
-    try:
-        full = scenario_said(name, seed, loss, duplicate, reorder)
-    finally:
-        fastpath.ENABLED = True
+    fast, full = with_and_without_the_fast_path(scenario_said, name, seed, loss, duplicate, reorder)
     assert fast == full
 
 
