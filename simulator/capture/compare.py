@@ -17,7 +17,8 @@ from typing import NamedTuple
 from ..model.segment import Flags, Segment
 from ..sim.trace import EventKind, Trace
 from .analysis import captured as seen_at
-from .connections import Connection
+from .connections import Connection, key_of
+from .connections import Key as FourTuple
 
 
 class Key(NamedTuple):
@@ -108,19 +109,16 @@ def client_of(segments: Iterable[Segment]) -> tuple[str, int]:
     return first or ("", 0)
 
 
-Tuple = tuple[tuple[str, int], tuple[str, int]]
-
-
 @dataclass(slots=True)
 class Incarnation:
     """The segments of one connection of a run: a 4-tuple, split again when a new SYN reuses it."""
 
-    ends: Tuple
+    ends: FourTuple
     isn: dict[tuple[str, int], int]
     segments: list[tuple[Segment, int]]
 
 
-def _ends(seg: Segment) -> Tuple:
+def _ends(seg: Segment) -> FourTuple:
     src, dst = (seg.src_addr, seg.src_port), (seg.dst_addr, seg.dst_port)
     return (src, dst) if src <= dst else (dst, src)
 
@@ -130,7 +128,7 @@ def incarnations(segments: Iterable[Segment]) -> list[Incarnation]:
     4-tuple, and a SYN with another ISN on a 4-tuple seen before starts a new connection (the ports
     reused: a crashed host come back, a TIME-WAIT reused)."""
     out: list[Incarnation] = []
-    latest: dict[Tuple, Incarnation] = {}
+    latest: dict[FourTuple, Incarnation] = {}
     for seg in segments:
         ends, src = _ends(seg), (seg.src_addr, seg.src_port)
         current = latest.get(ends)
@@ -147,8 +145,7 @@ def incarnations(segments: Iterable[Segment]) -> list[Incarnation]:
 def _counterpart(conn: Connection, runs: list[Incarnation]) -> list[tuple[Segment, int]]:
     """The run's connection to line up with ``conn``: the one on the same 4-tuple with the same ISNs,
     else the first on the same 4-tuple; a run on other addresses is taken whole."""
-    ends = (conn.a, conn.b) if conn.a <= conn.b else (conn.b, conn.a)
-    same = [run for run in runs if run.ends == ends]
+    same = [run for run in runs if run.ends == key_of(conn)]
     if not same:
         return [item for run in runs for item in run.segments]
     isns = {side: int(isn) for side, isn in conn.isn.items()}
