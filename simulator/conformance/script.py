@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from ..model.errors import TcpsimError
@@ -250,6 +251,12 @@ def _unfinished(text: str) -> bool:
     """A line that goes on below: a bracket still open (outside quoted strings), or a back-quote."""
     if text.count("(") == text.count(")") and "[" not in text and "{" not in text and "`" not in text:
         return False
+    depths = [depth for _, depth, _ in _scanned(text)]
+    return (bool(depths) and depths[-1] > 0) or text.count("`") % 2 == 1
+
+
+def _scanned(text: str) -> Iterator[tuple[str, int, bool]]:
+    """Each character with the bracket depth after it and whether it is inside a quoted string."""
     depth, quoted = 0, False
     for ch in text:
         if ch == '"':
@@ -258,7 +265,7 @@ def _unfinished(text: str) -> bool:
             depth += 1
         elif not quoted and ch in ")]}":
             depth -= 1
-    return depth > 0 or text.count("`") % 2 == 1
+        yield ch, depth, quoted
 
 
 def _strip_comment(line: str) -> str:
@@ -396,14 +403,9 @@ def parse_options(text: str, number: int = 0) -> Options:
 
 def split_args(text: str) -> list[str]:
     """A call's arguments, split at the commas outside brackets and quotes."""
-    args, depth, current, quoted = [], 0, "", False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in "[({":
-            depth += 1
-        elif not quoted and ch in "])}":
-            depth -= 1
+    args: list[str] = []
+    current = ""
+    for ch, depth, quoted in _scanned(text):
         if ch == "," and depth == 0 and not quoted:
             args.append(current.strip())
             current = ""
