@@ -11,24 +11,14 @@ from simulator.live.pytest_plugin import tool_or_skip
 
 pytest.importorskip("scapy", reason="exports need Scapy (pip install -e '.[scapy]')")
 
-from simulator.capture.analysis import capture_labels, captured
+from simulator.capture.analysis import LABELS, capture_labels, captured
 from simulator.capture.export import export
 from simulator.capture.labels import Label
 
 pytestmark = pytest.mark.external  # tshark
 
-# The analysis flags compared, each with its tshark field (Label.field).
-COMPARED = (
-    Label.RETRANSMISSION,
-    Label.FAST_RETRANSMISSION,
-    Label.DUPLICATE_ACK,
-    Label.ZERO_WINDOW,
-    Label.ZERO_WINDOW_PROBE,
-    Label.WINDOW_UPDATE,
-    Label.OUT_OF_ORDER,
-    Label.LOST_SEGMENT,
-    Label.KEEP_ALIVE,
-)
+# The analysis flags compared, each with its tshark field (Label.field): the model's own, and keep-alive.
+COMPARED = (*LABELS, Label.KEEP_ALIVE)
 LOSSY = [
     "lost_data_retransmit",
     "duplicate_segment",
