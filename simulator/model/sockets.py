@@ -462,13 +462,18 @@ class SocketHost:
             ep.close(now, read_too=True)  # in the closing states this only stops reading
         return 0, None
 
-    def crash(self, sock: Socket, now: float) -> None:
-        """The host fails: the socket's connection is forgotten without a word (RFC 9293 Figure 9), and the
-        socket with it; a listening socket's port no longer listens."""
-        if sock.listening:
-            self.table.listeners.pop((sock.endpoint.addr, sock.endpoint.port), None)
-        sock.closed = True
-        sock.endpoint.crash(now)
+    def crash(self, socks: list[Socket], now: float) -> None:
+        """The host fails: these sockets' connections, and those queued on a listening one, are forgotten
+        without a word (RFC 9293 Figure 9), each once, and the sockets with them."""
+        forgotten: dict[int, Endpoint] = {}
+        for sock in socks:
+            if sock.listening:
+                self.table.listeners.pop((sock.endpoint.addr, sock.endpoint.port), None)
+            sock.closed = True
+            for ep in (sock.endpoint, *sock.children, *sock.backlog):
+                forgotten.setdefault(id(ep), ep)
+        for ep in forgotten.values():
+            ep.crash(now)
 
     @staticmethod
     def _abort_unaccepted(ep: Endpoint, now: float) -> None:

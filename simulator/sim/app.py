@@ -255,9 +255,8 @@ class ModelSocket:
     def crash(self, now: float) -> None:
         """The host forgets the connection (and the program its listening socket); the program then runs
         again on a new socket over the same port."""
-        if self.listener is not None and self.listener is not self.sock:
-            self.host.crash(self.listener, now)
-        self.host.crash(self.sock, now)
+        listening = [] if self.listener is None or self.listener is self.sock else [self.listener]
+        self.host.crash([self.sock, *listening], now)
         self.sock, self.listener = self.host.attach(self.endpoint), None
 
 
