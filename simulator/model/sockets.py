@@ -166,7 +166,6 @@ class ConnectionTable:
                 return cand
         return None
 
-
     def overflows(self, seg: Segment) -> bool:
         """True for a SYN that a port's listener took no connection for: its accept queue is full, and the
         SYN is dropped unanswered (Linux's tcp_conn_request; FreeBSD's syncache_add after sonewconn)."""
