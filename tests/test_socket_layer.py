@@ -339,3 +339,14 @@ def test_an_accept_many_server_accepts_each_client_from_its_listening_socket():
         assert server.sockets[sock.fd] is sock and sock.endpoint.name == name and not sock.listening
     assert listener.backlog == [] and len({s.fd for s in accepted.values()}) == 3
     assert [bytes(net.apps[n].read_data) for n in ("server", "server#2", "server#3")] == [b"hi #1", b"hi #2", b"hi #3"]
+
+
+def test_a_server_that_crashes_forgets_its_connection_and_its_listening_socket_once():
+    from simulator.sim.scenario import load
+
+    net = load("half_open_data_reset").build()  # the server listens, accepts, then its host crashes
+    trace = net.run()
+    crashes = [e for e in trace.events if e.endpoint == "server" and e.kind == "app" and e.key == "crash"]
+    assert len(crashes) == 1
+    host = net.apps["server"].backend.host
+    assert not host.table.listeners  # the port listens no more: the client's data is answered by RST
