@@ -26,6 +26,7 @@ from ..model.seq import SeqNum
 from ..model.sockets import LINUX_RULES, Socket, SocketHost, SocketRules
 from .app import SOMAXCONN, Action, Application, ModelSocket, Step
 from .bottleneck import BottleneckParams, DropTailQueue
+from .explain import SENTENCES, NetKey, say
 from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
@@ -120,7 +121,7 @@ class Injection:
     ack: int = 0
     window: int = 65535
     payload: bytes = b""
-    why: str = "an old duplicate segment from an earlier connection"
+    why: str = SENTENCES[NetKey.OLD_DUPLICATE]
 
 
 def _ordinal(n: int) -> str:
@@ -264,12 +265,8 @@ class Network:
             if seen >= fault.nth:
                 continue
             matched = f"{seen} segment{'' if seen == 1 else 's'} matched" if seen else "no segment matched"
-            hint = (
-                ' (flags must match exactly: a FIN that also acknowledges is "FA", data "PA")'
-                if fault.flags is not None
-                else ""
-            )
-            out.append(f"fault {i} never fired: it was to act on {fault.describe()}, and {matched}{hint}.")
+            hint = say(NetKey.FLAGS_MATCH_EXACTLY) if fault.flags is not None else ""
+            out.append(say(NetKey.FAULT_NEVER_FIRED, number=i, fault=fault.describe(), matched=matched, hint=hint))
         return out
 
     def _push(self, time: float, kind: int, obj: object, *, order: int | None = None) -> None:
@@ -314,7 +311,8 @@ class Network:
             app.run(now)
             if app.failure is not None and not app.reported:
                 app.reported = True
-                self._event(now, EventKind.ERROR, ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
+                why = say(NetKey.APP_STOPS, name=ep.name, why=app.failure)
+                self._event(now, EventKind.ERROR, ep.name, why, ep.name)
             if app.wake_at is not None and app.wake_at != wake:
                 self._push(app.wake_at, _APP, ep)
             if app.paused:  # loopback: the segments go first, the next step after all they cause
@@ -408,29 +406,19 @@ class Network:
             self._fault_seen[i] += 1
             if fault.acts_on(self._fault_seen[i]):
                 if fault.action == EventKind.DROP:
-                    self._drop(seg, sender, now, f"scripted fault: the network loses {fault.describe()}")
+                    self._drop(seg, sender, now, say(NetKey.FAULT_DROP, fault=fault.describe()))
                     return
                 if fault.action == EventKind.DUPLICATE:
-                    self._note_event(
-                        now,
-                        EventKind.DUPLICATE,
-                        sender,
-                        seg,
-                        f"scripted fault: the network delivers {fault.describe()} twice",
-                    )
+                    why = say(NetKey.FAULT_DUPLICATE, fault=fault.describe())
+                    self._note_event(now, EventKind.DUPLICATE, sender, seg, why)
                     self._schedule_arrival(seg, link, path, now, 0.0)
                 else:
-                    self._note_event(
-                        now,
-                        EventKind.DELAY,
-                        sender,
-                        seg,
-                        f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s",
-                    )
+                    why = say(NetKey.FAULT_DELAY, fault=fault.describe(), delay=fault.delay)
+                    self._note_event(now, EventKind.DELAY, sender, seg, why)
                     self._schedule_arrival(seg, link, path, now, fault.delay)
                     return
         if link.loss and rng.random() < link.loss:
-            self._drop(seg, sender, now, f"the network loses this segment (random loss, probability {link.loss:g})")
+            self._drop(seg, sender, now, say(NetKey.RANDOM_LOSS, p=link.loss))
             return
         extra = 0.0
         if link.reorder and rng.random() < link.reorder:
@@ -444,13 +432,7 @@ class Network:
             extra += crossing
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
-            self._note_event(
-                now,
-                EventKind.DUPLICATE,
-                sender,
-                seg,
-                f"the network duplicates this segment (probability {link.duplicate:g})",
-            )
+            self._note_event(now, EventKind.DUPLICATE, sender, seg, say(NetKey.RANDOM_DUPLICATE, p=link.duplicate))
             self._schedule_arrival(seg, link, path, now, 0.0)
 
     def _schedule_arrival(
@@ -473,7 +455,7 @@ class Network:
 
     def _note_event(self, now: float, kind: EventKind, who: str, seg: Segment, why: str) -> None:
         if self.record:
-            self._event(now, kind, who, why[0].upper() + why[1:] + ".", who, seg)
+            self._event(now, kind, who, why, who, seg)
 
     def _do_inject(self, inj: Injection, now: float) -> None:
         src = self.endpoints[inj.sender]
@@ -489,9 +471,8 @@ class Network:
             src_addr=src.addr,
             dst_addr=dst.addr,
         )
-        self._note_event(
-            now, EventKind.INJECT, inj.sender, seg, f"{inj.why}: {seg.label()} (from {inj.sender}'s address)"
-        )
+        why = say(NetKey.INJECTED, why=inj.why[:1].upper() + inj.why[1:], label=seg.label(), sender=inj.sender)
+        self._note_event(now, EventKind.INJECT, inj.sender, seg, why)
         path = (seg.src_addr, seg.dst_addr)
         self._schedule_arrival(seg, self.links.get(path, self.default_link), path, now, 0.0)
 
@@ -530,14 +511,13 @@ class Network:
         owner = self._host_names.get(seg.dst_addr, seg.dst_addr)
         if self._host(seg.dst_addr).table.overflows(seg):
             if self.record:  # Linux drops it without a word (tcp_conn_request: sk_acceptq_is_full)
-                text = f"{owner}'s accept queue is full: the SYN is dropped unanswered, and will come again."
+                text = say(NetKey.ACCEPT_QUEUE_FULL, owner=owner)
                 self._event(now, EventKind.DELIVER, owner, text, owner, seg)
             return
         answer = closed_reply(seg)
         if self.record:
-            text = f"No endpoint at {seg.dst_addr}:{seg.dst_port}. " + (
-                "A RST is never answered." if answer[0] is None else "The host's TCP answers for the closed port."
-            )
+            said = NetKey.NO_ENDPOINT_FOR_RST if answer[0] is None else NetKey.NO_ENDPOINT
+            text = say(said, addr=seg.dst_addr, port=seg.dst_port)
             self._event(now, EventKind.DELIVER, owner, text, owner, seg)
         if answer[0] is not None:
             reply, key = answer
