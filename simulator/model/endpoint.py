@@ -20,7 +20,19 @@ from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
 from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
-from .segment import NO_OPTIONS, Flags, Options, Segment
+from .segment import (
+    ACK_BIT,
+    ALL_FLAGS,
+    FIN_BIT,
+    NO_FLAGS,
+    NO_OPTIONS,
+    PSH_BIT,
+    RST_BIT,
+    SYN_BIT,
+    Flags,
+    Options,
+    Segment,
+)
 from .seq import SeqNum
 from .seq import ts_before as _ts_before
 from .states import ALLOWED, State
@@ -36,6 +48,7 @@ PSH = Flags.PSH
 # RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
+_SEQ_ZERO = SeqNum(0)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
@@ -246,8 +259,11 @@ class Endpoint:
             return free
         if self._initial_window:
             wnd = self._linux_window(free)
-            if self._rcv_adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
-                wnd = max(wnd, self._rcv_adv.since(self.rcv_nxt))
+            adv = self._rcv_adv
+            if adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
+                edge = adv.since(self.rcv_nxt)
+                if edge > wnd:
+                    return edge
             return wnd
         return min(free, 65535 << self.rcv_wscale)
 
@@ -417,7 +433,8 @@ class Endpoint:
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
-        self._app(AppKey.READ, n=n)
+        if self.explaining:  # (a note with arguments: not built for a bulk run)
+            self._app(AppKey.READ, n=n)
         cfg = self.config
         if self._rcv_ssthresh and not cfg.fixed_recv_buffer:  # tcp_rcv_space_adjust: a reader earns a bigger buffer
             self.recv_buffer = max(self.recv_buffer, min(2 * self._rcv_ssthresh, cfg.recv_buffer_max))
@@ -433,12 +450,9 @@ class Endpoint:
             before = self.rcv_wnd  # that ACK announced the opened window: one ACK per read, as tcp_cleanup_rbuf
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
-        grown = self.rcv_wnd - before
-        if (
-            self.state in _TAKES_TEXT
-            and grown >= min(self.config.recv_buffer // 2, self.adv_mss)
-            and before < min(self.config.recv_buffer // 2, self.adv_mss)
-        ):
+        # (A window already that wide is not asked again: the usual case.)
+        threshold = min(self.config.recv_buffer // 2, self.adv_mss)
+        if before < threshold and self.state in _TAKES_TEXT and self.rcv_wnd - before >= threshold:
             self._ack_pending = True
             self._window_update = True
             self._flush(now)
@@ -934,7 +948,7 @@ class Endpoint:
                 self._linux_data_received(seg, now)
             else:
                 self._schedule_ack(now, n >= self.adv_mss)
-        if seg.flags & FIN:
+        if int(seg.flags) & FIN_BIT:
             self._receive_fin(now)
 
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
@@ -959,7 +973,7 @@ class Endpoint:
         acks = self._acks
         assert acks is not None
         acks.data_received(
-            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
+            len(seg.payload), int(seg.flags) & PSH_BIT != 0, self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
         )
         self._ack_scheduled = True
         if len(seg.payload) >= 128:
@@ -1159,7 +1173,7 @@ class Endpoint:
             del self._unsent[:1]
             self._transmit(
                 self.snd_nxt,
-                ACK | (Flags(0) if self._unsent else PSH),
+                ACK | (NO_FLAGS if self._unsent else PSH),
                 byte,
                 now,
                 SendKey.ZERO_WINDOW_PROBE,
@@ -1203,7 +1217,19 @@ class Endpoint:
             return
         self._resend_lost(now)
         self._resend_marked(now)
-        frame_segments = self._frame_segments()
+        if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
+            self._send_new(now)
+        self._check_cork_timer(now)
+        waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
+        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
+            self._persist_backoff = 0
+            self.probes_out = 0
+            self._probing_since = now
+            self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _send_new(self, now: float) -> None:
+        """Send the data and FIN not sent yet, as window, cwnd, Nagle and cork allow, in Linux's frames."""
+        frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
@@ -1230,7 +1256,7 @@ class Endpoint:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
-                    push = PSH if not self.config.forced_push or self._write_ends else Flags(0)
+                    push = PSH if not self.config.forced_push or self._write_ends else NO_FLAGS
                     self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
                     if push:
                         self._pushed_seq = self.snd_nxt
@@ -1241,13 +1267,6 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
-        self._check_cork_timer(now)
-        waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
-        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
-            self._persist_backoff = 0
-            self.probes_out = 0
-            self._probing_since = now
-            self._start(Timer.PERSIST, now + self.rto.rto)
 
     def _local_drop(self, now: float) -> None:
         """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,
@@ -1306,7 +1325,7 @@ class Endpoint:
             for i in range(len(self._notes) - 1, -1, -1):
                 note = self._notes[i]
                 if note.kind is NoteKind.SEND and note.segment is not None and note.segment.payload:
-                    self._notes[i] = replace(note, segment=replace(note.segment, flags=note.segment.flags | PSH))
+                    self._notes[i] = note.with_segment(note.segment.with_flags(note.segment.flags | PSH))
                     break
         return 0
 
@@ -1343,12 +1362,12 @@ class Endpoint:
         (tcp_push marks the last skb of each write), or where the unpushed data passes half the peer's
         largest window (forced_push)."""
         if not self.config.forced_push:
-            return Flags(0)
+            return NO_FLAGS
         end = self.snd_nxt + n
         if self._pass_write_ends(end) or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
             self._pushed_seq = end
             return PSH
-        return Flags(0)
+        return NO_FLAGS
 
     def _pass_write_ends(self, end: SeqNum) -> bool:
         """Forget the ends of writes up to ``end``; True if there was one."""
@@ -1379,8 +1398,9 @@ class Endpoint:
         arm_rto: bool = True,
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
-        end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now))
+        control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
+        end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
+        self._rtx.append(_Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now))
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1426,20 +1446,15 @@ class Endpoint:
         retransmission: bool = False,
     ) -> None:
         """Build one segment of this connection and report it for sending."""
-        if flags & RST:
+        bits = int(flags)  # (tests on a plain int: ``Flags & Flags`` is a Python call)
+        if bits & RST_BIT:
             window = 0
-        elif flags & SYN:  # never scaled in a SYN (RFC 7323 2.2)
+        elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
         else:
-            wnd = self.rcv_wnd
-            self._last_wnd = wnd
-            if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
-                wnd += -wnd % (1 << self.rcv_wscale)
-            window = min(wnd >> self.rcv_wscale, 65535)
-            if self._initial_window and flags & ACK:
-                self._rcv_adv = self.rcv_nxt + (window << self.rcv_wscale)
+            window = self._window_field(bits)
         if (
-            flags == ACK
+            bits == ACK_BIT
             and not payload
             and self.config.ack_resends_fin
             and self._fin_sent
@@ -1449,14 +1464,14 @@ class Endpoint:
         ):
             # FreeBSD's tcp_output() repeats an unacknowledged FIN on every ACK
             # it builds; only challenge ACKs (tcp_respond()) go out bare.
-            seq, flags = self.snd_nxt - 1, FIN | ACK
-        ack = self.rcv_nxt if flags & ACK else SeqNum(0)
-        if not flags & (SYN | RST):
-            options = self._segment_options(flags)
+            seq, flags, bits = self.snd_nxt - 1, FIN | ACK, FIN_BIT | ACK_BIT
+        ack = self.rcv_nxt if bits & ACK_BIT else _SEQ_ZERO
+        if not bits & (SYN_BIT | RST_BIT):
+            options = self._segment_options(bits)
         seg = Segment(
             self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
         )
-        if flags & ACK:  # every ACK sent settles the one owed
+        if bits & ACK_BIT:  # every ACK sent settles the one owed
             if self._acks is not None:
                 self._acks.ack_sent(self._ack_scheduled)
             self._ack_scheduled = False
@@ -1470,11 +1485,24 @@ class Endpoint:
         view = self.tcb() if self.explaining else NOT_RECORDED
         self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
 
-    def _segment_options(self, flags: Flags) -> Options:
+    def _window_field(self, bits: int) -> int:
+        """The window field of a segment other than a SYN or RST (RFC 9293 3.8.6.2.2; RFC 7323 2.3: scaled),
+        remembered as the window last announced."""
+        wnd = self.rcv_wnd
+        self._last_wnd = wnd
+        wscale = self.rcv_wscale
+        if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
+            wnd += -wnd % (1 << wscale)
+        window = min(wnd >> wscale, 65535)
+        if self._initial_window and bits & ACK_BIT:
+            self._rcv_adv = self.rcv_nxt + (window << wscale)
+        return window
+
+    def _segment_options(self, bits: int) -> Options:
         """Options after the handshake: timestamps on every segment once agreed (RFC 7323 3.2), SACK blocks
         on an ACK while data is held out of order or a duplicate came (RFC 2018 4, RFC 2883)."""
         timestamps = (self._ts_value(), self._ts_recent) if self._ts_ok else None
-        blocks = self._sack_blocks() if flags & ACK and self._sacking() else ()
+        blocks = self._sack_blocks() if bits & ACK_BIT and (self._ooo or self._dsack) and self._sacking() else ()
         if timestamps is None and not blocks:
             return NO_OPTIONS
         return Options(timestamps=timestamps, sack_blocks=blocks)
@@ -1538,7 +1566,7 @@ class Endpoint:
         blocks = seg.options.sack_blocks
         if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
             self._tlp_dsack = True
-        newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
+        newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
         racking = self._racking()
         delivered = 0
         for entry in self._rtx:  # cumulatively acknowledged
@@ -1675,7 +1703,7 @@ class Endpoint:
             last.last_sent = now
             self._rtt_seq = None
             self._tlp_resent = True
-            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else Flags(0))
+            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else NO_FLAGS)
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
@@ -1849,7 +1877,7 @@ class Endpoint:
             and (self.snd_wl1 < seg.seq or (self.snd_wl1 == seg.seq and self.snd_wl2 <= seg.ack))
         ):
             return
-        wnd = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
+        wnd = seg.window if int(seg.flags) & SYN_BIT else seg.window << self.snd_wscale
         reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
         self.snd_wnd = wnd
         if wnd > self.max_snd_wnd:

@@ -146,7 +146,7 @@ class ConnectionTable:
         local = (seg.dst_addr, seg.dst_port)
         listener = self.listeners.get(local)
         if ep is not None and ep.state is not State.CLOSED:
-            if not (ep.takes_new_syn(seg) and listener is not None):
+            if listener is None or not ep.takes_new_syn(seg):
                 return ep
             ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
             reopened(ep)

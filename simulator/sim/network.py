@@ -323,7 +323,7 @@ class Network:
             if not ep.has_notes and app.position == position:
                 break
         self._arm(ep)
-        self._register(ep)
+        self._host(ep.addr).table.register(ep)
 
     def _arm(self, ep: Endpoint) -> None:
         deadline = ep.next_timer()
@@ -333,9 +333,6 @@ class Network:
         if scheduled is None or deadline < scheduled:
             self._timer_at[ep.name] = deadline
             self._push(deadline, _TIMER, ep)
-
-    def _register(self, ep: Endpoint) -> None:
-        self._host(ep.addr).table.register(ep)
 
     def _host(self, addr: str, rules: SocketRules = LINUX_RULES) -> _Host:
         """The socket layer of the host at ``addr`` (``rules``: its socket rules, when it is new)."""
@@ -538,7 +535,11 @@ class Network:
 
     def _demux(self, seg: Segment, now: float) -> Endpoint | None:
         """Find the endpoint for an arriving segment: its host's table (model/sockets.py, RFC 9293 3.10.7)."""
-        return self._host(seg.dst_addr).table.demux(seg, now, partial(self._settle, now=now, run_app=False))
+        return self._host(seg.dst_addr).table.demux(seg, now, self._settle_reopened)
+
+    def _settle_reopened(self, ep: Endpoint) -> None:
+        """Hand on what a TIME-WAIT connection that a new SYN ended produced (at ``now``: arrivals run then)."""
+        self._settle(ep, self.now, run_app=False)
 
     def new_connection(self, template: Endpoint, isn: int, now: float) -> Endpoint:
         """The endpoint of a connection a listening socket of ``template``'s takes: ``NAME#2``, ``NAME#3``, ...,
