@@ -305,7 +305,7 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 
     def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
         nonlocal written
-        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags)
+        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags, eor="MSG_EOR" in flags)
         if got is not None and got[1] is not None:
             return (written, None) if written else got  # what was taken is reported, the error next time
         written += got[0] if got is not None else 0

@@ -69,6 +69,7 @@ class _Sent:
     lost: bool = False
     resent: bool = False
     last_sent: float = 0.0
+    pushed: bool = False  # it went out with PSH
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -219,6 +220,7 @@ class Endpoint:
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
+        self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -360,13 +362,16 @@ class Endpoint:
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float, *, more: bool = False) -> int:
+    def send(self, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
 
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
         ``more`` is Linux's MSG_MORE: more data follows, so this write is neither pushed (no PSH at
         its end) nor is its partial last segment sent now (tcp_push with TCP_NAGLE_CORK).
+        ``eor`` is MSG_EOR: the write, taken whole, ends a record, and no segment carries bytes of both
+        sides of its end (Linux marks the skb ``eor``, and tcp_skb_can_collapse_to then refuses to append
+        to it: neither the next write nor a retransmission joins it).
         """
         self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
@@ -374,12 +379,16 @@ class Endpoint:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
         if self._fin_queued:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
+        n_asked = len(data)
         limit = self.config.send_buffer
         if limit is not None:  # unsent and unacknowledged data share the buffer
             data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
         if data:
+            whole = eor and len(data) == n_asked
             self._app(AppKey.SEND, n=len(data))
             self._unsent += data
+            if whole:
+                self._record_ends.append(self.snd_nxt + len(self._unsent))
             if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._cork_call = more
@@ -1178,7 +1187,7 @@ class Endpoint:
     def _send_corked(self, now: float) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
-        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), len(self._unsent))
+        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
         if n <= 0:
             return
         data = bytes(self._unsent[:n])
@@ -1211,7 +1220,7 @@ class Endpoint:
                 if usable <= 0:
                     break
                 mss = self._send_mss()
-                n = min(mss, usable, len(self._unsent))
+                n = min(mss, usable, self._to_record_end())
                 if not self._cwnd_allows(n):
                     break
                 if n < mss and n == len(self._unsent) and (self._nagle_holds() or self._cork_holds()):
@@ -1310,6 +1319,15 @@ class Endpoint:
                     break
         return 0
 
+    def _to_record_end(self) -> int:
+        """The unsent bytes up to the next record end (MSG_EOR), or all of them: a segment stops there, as a
+        Linux TSO frame never spans two skbs and an skb marked ``eor`` takes no more data (tcp_sendmsg_locked,
+        tcp_skb_can_collapse_to)."""
+        ends = self._record_ends
+        while ends and ends[0].since(self.snd_nxt) <= 0:
+            ends.popleft()
+        return min(ends[0].since(self.snd_nxt), len(self._unsent)) if ends else len(self._unsent)
+
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
         largest window the peer has announced, so that a small window still carries two segments."""
@@ -1380,7 +1398,8 @@ class Endpoint:
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now))
+        pushed = bool(flags & PSH)
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now, pushed=pushed))
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1409,11 +1428,23 @@ class Endpoint:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
                 options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
-        if head.payload and not head.flags & FIN and head is self._rtx[-1]:
-            flags |= PSH
+        flags |= self._resend_push(head)
         if restart_timer:
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
+
+    def _resend_push(self, entry: _Sent, *, last_rule: bool = False) -> Flags:
+        """PSH on a segment sent again.  Linux: the PSH that marked the end of a write (tcp_push's
+        tcp_mark_push), which the skb keeps (tcp_fragment and tso_fragment leave PSH on the tail part only,
+        so a frame's PSH is not kept; tcp_retransmit_skb sends the skb's own flags); else
+        PSH on the last segment queued (``last_rule``: on the segment a loss probe sends again)."""
+        if not entry.payload or entry.flags & FIN:
+            return Flags(0)
+        if self.config.forced_push:
+            pushed = entry.pushed
+        else:
+            pushed = last_rule or entry is self._rtx[-1]
+        return PSH if pushed else Flags(0)
 
     def _send(
         self,
@@ -1628,9 +1659,7 @@ class Endpoint:
             entry.last_sent = now
             self.cc.sent(entry.end.since(entry.seq))
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, key, retransmission=True)
             if entry is self._rtx[0]:  # Linux's tcp_xmit_retransmit_queue: resending the head restarts the RTO
                 self._start(Timer.RETRANSMIT, self._rto_deadline(now))
@@ -1663,7 +1692,7 @@ class Endpoint:
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
         if self._unsent and usable > 0:
-            n = min(self._send_mss(), usable, len(self._unsent))
+            n = min(self._send_mss(), usable, self._to_record_end())
             data = bytes(self._unsent[:n])
             del self._unsent[:n]
             self._tlp_resent = False
@@ -1675,7 +1704,7 @@ class Endpoint:
             last.last_sent = now
             self._rtt_seq = None
             self._tlp_resent = True
-            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else Flags(0))
+            flags = last.flags | ACK | self._resend_push(last, last_rule=True)
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
@@ -1722,9 +1751,7 @@ class Endpoint:
             entry.retransmitted = True
             entry.last_sent = now
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, SendKey.LOSS_RETRANSMIT, retransmission=True)
             self._resend_next = entry.end
 

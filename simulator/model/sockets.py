@@ -347,9 +347,10 @@ class SocketHost:
             return (0, None), b""
         return None
 
-    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False) -> Return | None:
+    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> Return | None:
         """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room.
-        ``more`` is MSG_MORE: more data follows, so the write's end is not pushed."""
+        ``more`` is MSG_MORE: more data follows, so the write's end is not pushed; ``eor`` is MSG_EOR: the
+        write's end is a record's, once the buffer has taken the last of it."""
         ep = sock.endpoint
         refused = self._send_refused(sock)
         if refused is not None:
@@ -363,7 +364,7 @@ class SocketHost:
             sock.write_blocked = True
             return None
         try:
-            taken = ep.send(data[:room], now, more=more)
+            taken = ep.send(data[:room], now, more=more, eor=eor and room >= len(data))
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:

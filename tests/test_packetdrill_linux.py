@@ -1,0 +1,63 @@
+"""Linux's own rules, each shown by a short packetdrill script run with the linux profile.
+
+Each script is the smallest one whose outcome the rule decides: it fails without the rule (the
+model's earlier behaviour) and passes with it.  The scripts of Google's suite that need the same
+rule are named beside each test.
+"""
+
+from __future__ import annotations
+
+from simulator.conformance.packetdrill import RunOptions, run_script
+
+# A server connection: the peer's MSS is 1000, so the initial window is 10 segments of 1000 bytes.
+SERVER = """
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 10>
++0 > S. 0:0(0) ack 1 <...>
++.01 < . 1:1(0) ack 1 win 514
++0 accept(3, ..., ...) = 4
+"""
+
+
+def run(tmp_path, text, **options):
+    path = tmp_path / "t.pkt"
+    path.write_text(text)
+    return run_script(path, RunOptions(**{"profile": "linux", **options}))
+
+
+def test_a_write_with_msg_eor_ends_a_record_that_no_segment_crosses(tmp_path):
+    # eor/no-coalesce-*.pkt: the 400 bytes left of the first write join the MSG_EOR write (it is appended to
+    # the skb), but the next write starts a segment of its own, though both are small and go out together.
+    text = SERVER + (
+        "+0 write(4, ..., 10400) = 10400\n"
+        "+0 send(4, ..., 400, MSG_EOR) = 400\n"
+        "+0 write(4, ..., 1000) = 1000\n"
+        "+0 > P. 1:10001(10000) ack 1\n"
+        "+.001 < . 1:1(0) ack 10001 win 514\n"
+        "+0 > P. 10001:10801(800) ack 1\n"
+        "+0 > P. 10801:11801(1000) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    merged = run(tmp_path, text.replace("MSG_EOR", "0"))
+    assert "it carries 1000 bytes, not 800" in merged.message
+
+
+def test_a_retransmission_keeps_the_psh_that_ended_a_write(tmp_path):
+    # eor/no-coalesce-retrans.pkt: two pushed writes; the first, which RACK finds lost once the second is
+    # SACKed, is still pushed when sent again (the skb keeps the PSH tcp_push marked), though it is not the
+    # last segment queued.
+    text = SERVER + (
+        "+0 setsockopt(4, SOL_TCP, TCP_NODELAY, [1], 4) = 0\n"
+        "+0 write(4, ..., 500) = 500\n"
+        "+0 > P. 1:501(500) ack 1\n"
+        "+0 write(4, ..., 500) = 500\n"
+        "+0 > P. 501:1001(500) ack 1\n"
+        "+.01 < . 1:1(0) ack 1 win 514 <sack 501:1001,nop,nop>\n"
+        "+.004 > P. 1:501(500) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    assert result.checks >= 3
