@@ -61,3 +61,15 @@ def test_a_retransmission_keeps_the_psh_that_ended_a_write(tmp_path):
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
     assert result.checks >= 3
+
+
+def test_a_fin_joined_to_the_last_frame_is_read_as_that_frames(tmp_path):
+    # shutdown/shutdown-rdwr-send-queue-ack-close.pkt: close() while cwnd holds data back; Linux joins the FIN
+    # to the last skb queued (tcp_send_fin), and its TSO frame reaches packetdrill as one packet, FIN and PSH
+    # on it.
+    text = SERVER + (
+        "+0 write(4, ..., 12000) = 12000\n+0 > P. 1:10001(10000) ack 1\n+0 close(4) = 0\n"
+        "+.01 < . 1:1(0) ack 10001 win 514\n+0 > FP. 10001:12001(2000) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

@@ -500,6 +500,8 @@ class _Runner:
         Linux hands a TSO/GSO super-packet of several MSS to the tun device packetdrill reads, which a
         network card would cut into segments; the model sends the segments themselves.  Segments sent
         at the same time, each following on from the last with the same ACK, are read as that one packet.
+        Only the last may add FIN (and PSH): the FIN Linux joins to the last skb queued (tcp_send_fin) goes
+        out on the last segment cut from its frame, as GSO cuts it (tcp_gso_segment).
         """
         sent_at, seg = self.outbound.pop(0)
         if spec.start is None or len(seg.payload) >= spec.length or not seg.payload:
@@ -507,7 +509,9 @@ class _Runner:
         merged = seg
         for taken, (at, nxt) in enumerate(self.outbound, 1):
             fits = len(merged.payload) + len(nxt.payload) <= spec.length
-            same = (nxt.flags | Flags.PSH) == (merged.flags | Flags.PSH) and nxt.ack == merged.ack
+            last_only = Flags.PSH | Flags.FIN
+            same = nxt.flags & ~last_only == merged.flags & ~last_only and nxt.ack == merged.ack
+            same = same and not merged.flags & Flags.FIN
             if not (fits and same and at == sent_at and nxt.seq == merged.seq + len(merged.payload)):
                 break
             merged = replace(merged, payload=merged.payload + nxt.payload, flags=nxt.flags, window=nxt.window)
