@@ -73,3 +73,24 @@ def test_a_fin_joined_to_the_last_frame_is_read_as_that_frames(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_tcp_info_reports_the_congestion_state_and_ssthresh_in_packets(tmp_path):
+    # cwnd_moderation/, fast_recovery/prr-ss-10pkt-lost-1.pkt, cubic/cubic-hystart-*.pkt: tcpi_ca_state is
+    # Open, then Disorder once a SACK shows a hole (tcp_try_keep_open), Recovery once RACK marks the hole lost,
+    # and Open again when all is acknowledged; tcpi_snd_ssthresh is TCP_INFINITE_SSTHRESH until the loss, then
+    # CUBIC's 7 of 10 packets.
+    text = SERVER + (
+        "+0 %{ assert tcpi_ca_state == TCP_CA_Open and tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH }%\n"
+        "+0 write(4, ..., 10000) = 10000\n"
+        "+0 > P. 1:10001(10000) ack 1\n"
+        "+.01 < . 1:1(0) ack 1 win 514 <sack 7001:8001,nop,nop>\n"
+        "+0 %{ assert tcpi_ca_state == TCP_CA_Disorder, tcpi_ca_state }%\n"
+        "+.0045 > . 1:1001(1000) ack 1\n"
+        "+0 %{ assert tcpi_ca_state == TCP_CA_Recovery and tcpi_snd_ssthresh == 7 }%\n"
+        "+.1 < . 1:1(0) ack 10001 win 514\n"
+        "+0 %{ assert tcpi_ca_state == TCP_CA_Open, tcpi_ca_state }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    assert result.checks >= 8

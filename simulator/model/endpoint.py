@@ -287,6 +287,13 @@ class Endpoint:
         return len(self._readable)
 
     @property
+    def disordered(self) -> bool:
+        """Linux's TCP_CA_Disorder condition (tcp_try_keep_open): segments the peer SACKed or that are marked
+        lost (tcp_left_out; without SACK, duplicate ACKs count as SACKs, tcp_add_reno_sack), or a
+        retransmission not yet acknowledged (tcp_any_retrans_done)."""
+        return bool(self._sacked_out or self._dupacks or any(e.lost or e.retransmitted for e in self._rtx))
+
+    @property
     def fin_sent(self) -> bool:
         """True once our FIN has been sent."""
         return self._fin_sent
@@ -1399,7 +1406,8 @@ class Endpoint:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
         pushed = bool(flags & PSH)
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now, pushed=pushed))
+        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now))
+        self._rtx[-1].pushed = pushed
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1440,10 +1448,7 @@ class Endpoint:
         PSH on the last segment queued (``last_rule``: on the segment a loss probe sends again)."""
         if not entry.payload or entry.flags & FIN:
             return Flags(0)
-        if self.config.forced_push:
-            pushed = entry.pushed
-        else:
-            pushed = last_rule or entry is self._rtx[-1]
+        pushed = entry.pushed if self.config.forced_push else last_rule or entry is self._rtx[-1]
         return PSH if pushed else Flags(0)
 
     def _send(

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .config import EndpointConfig
+from .congestion import Phase
 from .endpoint import Endpoint, closed_reply
 from .errors import UserCallError
 from .keys import ErrorKey
@@ -51,6 +52,29 @@ LINUX_STATE = {
     State.CLOSING: 11,
 }
 _TIMESTAMPS_OPTION = 12  # TCPOLEN_TSTAMP_ALIGNED
+INFINITE_SSTHRESH = 0x7FFFFFFF  # TCP_INFINITE_SSTHRESH: ssthresh before any loss
+
+
+class CaState(enum.IntEnum):
+    """tcpi_ca_state: Linux's congestion-control state (include/net/tcp.h, enum tcp_ca_state)."""
+
+    OPEN = 0  # nothing amiss
+    DISORDER = 1  # SACKs or duplicate ACKs, or a retransmission out, but no recovery yet
+    CWR = 2  # cwnd reduced for an ECN echo or a local congestion signal
+    RECOVERY = 3  # fast recovery (RFC 6582, RFC 6675)
+    LOSS = 4  # after a retransmission timeout
+
+
+def ca_state(ep: Endpoint) -> CaState:
+    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states; the model has no CWR)."""
+    phase = ep.cc.phase
+    if phase is Phase.LOSS:
+        return CaState.LOSS
+    if phase is Phase.FAST_RECOVERY:
+        return CaState.RECOVERY
+    return CaState.DISORDER if ep.disordered else CaState.OPEN
+
+
 _SYNCHRONIZING = (State.SYN_SENT, State.SYN_RECEIVED)
 _UNCONNECTED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
 
@@ -484,8 +508,11 @@ class SocketHost:
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
         }
-        if ep.cc.active:  # Linux counts cwnd in packets (tp->snd_cwnd)
+        if ep.cc.active:  # Linux counts cwnd and ssthresh in packets (tp->snd_cwnd, tp->snd_ssthresh)
             values["tcpi_snd_cwnd"] = ep.cc.cwnd // ep.cc.mss
+            ssthresh = ep.cc.ssthresh
+            values["tcpi_snd_ssthresh"] = INFINITE_SSTHRESH if ssthresh is None else ssthresh // ep.cc.mss
+            values["tcpi_ca_state"] = ca_state(ep)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
