@@ -94,3 +94,32 @@ def test_tcp_info_reports_the_congestion_state_and_ssthresh_in_packets(tmp_path)
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
     assert result.checks >= 8
+
+
+def test_linux_stores_twice_the_receive_buffer_asked_and_freebsd_what_is_asked(tmp_path):
+    # sock_setsockopt: sk_rcvbuf = max(2 x value, SOCK_MIN_RCVBUF); getsockopt answers what is stored
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [20000], 4) = 0\n"
+        "+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [40000], [4]) = 0\n"
+        "+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [1000], 4) = 0\n"
+        "+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [2304], [4]) = 0\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    freebsd = text.replace("[40000]", "[20000]").replace("[2304]", "[1000]")
+    assert run(tmp_path, freebsd, profile="freebsd").status == "pass"
+
+
+def test_the_window_linux_offers_is_about_the_receive_buffer_asked_not_twice_it(tmp_path):
+    # tcp_win_from_space: the window is the data's share of the doubled buffer, so SO_RCVBUF 20000 offers
+    # 20000 rounded down to whole segments of 1460 (tcp_select_initial_window): 18980
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [20000], 4) = 0\n"
+        "+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+        "+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 10>\n"
+        "+0 > S. 0:0(0) ack 1 win 18980 <...>\n"
+    )
+    result = run(tmp_path, text, compare_window=True)
+    assert result.status == "pass", result.message

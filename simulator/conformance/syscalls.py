@@ -160,6 +160,8 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option not in OPTION_SETTINGS:
         wanted = f"the socket option {option}"
         raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
+    if option == "SO_RCVBUF":
+        value = run.host.set_rcvbuf(sock, value)  # the window's share of what the kernel stores
     try:
         new = replace(sock.endpoint.config, **OPTION_SETTINGS[option](value))
     except ScenarioError as exc:
@@ -178,7 +180,7 @@ def getsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option == "SO_ERROR":
         got = run.host.so_error(sock)
     elif option == "SO_RCVBUF":
-        got = str(sock.endpoint.recv_buffer)
+        got = str(run.host.rcvbuf(sock))
     elif option == "TCP_MAXSEG":
         got = str(run.host.maxseg(sock))
     elif option == "SO_SNDBUF" and sock.sndbuf is not None:

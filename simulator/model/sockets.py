@@ -93,6 +93,7 @@ class SocketRules:
 
     buffer_doubled: bool  # SO_SNDBUF/SO_RCVBUF store twice what is asked (Linux's sock_setsockopt)
     min_sndbuf: int  # the smallest send buffer a setsockopt leaves (SOCK_MIN_SNDBUF)
+    min_rcvbuf: int  # the smallest receive buffer a setsockopt leaves (SOCK_MIN_RCVBUF)
     accept_overflow: AcceptOverflow
     # Linux wakes a writer blocked on a full send buffer only once a third of it is free again
     # (sk_stream_write_space: sk_stream_wspace >= sk_stream_min_wspace, i.e. free >= queued / 2).
@@ -105,10 +106,10 @@ class SocketRules:
         return waiting > backlog
 
 
-LINUX_RULES = SocketRules(True, 4608, AcceptOverflow.LINUX, True)
+LINUX_RULES = SocketRules(True, 4608, 2304, AcceptOverflow.LINUX, True)
 RULES = {
     "linux": LINUX_RULES,
-    "freebsd": SocketRules(False, 2048, AcceptOverflow.FREEBSD, False),
+    "freebsd": SocketRules(False, 2048, 0, AcceptOverflow.FREEBSD, False),
 }
 
 
@@ -210,6 +211,7 @@ class Socket:
     read_shut: bool = False  # shutdown(SHUT_RD): reads return what is queued, then 0
     write_shut: bool = False
     sndbuf: int | None = None  # SO_SNDBUF as the kernel stores it; None: no limit
+    rcvbuf: int | None = None  # SO_RCVBUF as the kernel stores it; None: never set
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -282,6 +284,24 @@ class SocketHost:
         """SO_SNDBUF: Linux stores twice the value asked, and no less than SOCK_MIN_SNDBUF (sock_setsockopt)."""
         sock.sndbuf = max(value * 2 if self.rules.buffer_doubled else value, self.rules.min_sndbuf)
 
+    def set_rcvbuf(self, sock: Socket, value: int) -> int:
+        """SO_RCVBUF: Linux stores twice the value asked, and no less than SOCK_MIN_RCVBUF (sock_setsockopt,
+        __sock_set_rcvbuf), for the skbs' overhead as well as the data; the window it offers is the data's
+        share, about half (tcp_win_from_space with the default scaling ratio), so about what was asked.
+        Returns that share: the receive buffer the model's window is made from."""
+        if not self.rules.buffer_doubled:
+            sock.rcvbuf = max(value, self.rules.min_rcvbuf)
+            return sock.rcvbuf
+        sock.rcvbuf = max(value * 2, self.rules.min_rcvbuf)
+        return sock.rcvbuf // 2
+
+    def rcvbuf(self, sock: Socket) -> int:
+        """SO_RCVBUF as getsockopt answers it: Linux's stored (doubled) value once set; otherwise, and on
+        FreeBSD (which rounds the buffer to whole segments at the handshake), the connection's buffer."""
+        if sock.rcvbuf is not None and self.rules.buffer_doubled:
+            return sock.rcvbuf
+        return sock.endpoint.recv_buffer
+
     # ------------------------------------------------------------ connections
     def bind(self, sock: Socket, port: int) -> Return:
         sock.endpoint.port = port
@@ -322,7 +342,7 @@ class SocketHost:
             return None
         child = sock.backlog.pop(0)
         fd = self.new_fd(wanted_fd)
-        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf)
+        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf, rcvbuf=sock.rcvbuf)
         return fd, None
 
     def connect(self, sock: Socket, remote: Local, now: float) -> Return | None:
