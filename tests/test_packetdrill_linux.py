@@ -123,3 +123,38 @@ def test_the_window_linux_offers_is_about_the_receive_buffer_asked_not_twice_it(
     )
     result = run(tmp_path, text, compare_window=True)
     assert result.status == "pass", result.message
+
+
+# Ten segments out; the peer SACKs the eighth (7001:8001).
+TEN_OUT_EIGHTH_SACKED = SERVER + (
+    "+0 write(4, ..., 10000) = 10000\n"
+    "+0 > P. 1:10001(10000) ack 1\n"
+    "+.01 < . 1:1(0) ack 1 win 514 <sack 7001:8001,nop,nop>\n"
+)
+
+
+def test_a_segment_delivered_below_a_sacked_one_raises_the_reordering_distance(tmp_path):
+    # sack/sack-shift-sacked-*.pkt: tcp_check_sack_reordering: 2001:3001, never sent again, is SACKed below
+    # 8001, 6000 bytes lower: more than reordering (3) segments, so reordering becomes 6 (tcpi_reordering,
+    # counted in tcpi_reord_seen); the scoreboard in packets: packets_out, sacked_out, lost_out, retrans_out.
+    text = TEN_OUT_EIGHTH_SACKED + (
+        "+0 %{ assert tcpi_reordering == 3 and tcpi_reord_seen == 0 }%\n"
+        "+.001 < . 1:1(0) ack 1 win 514 <sack 2001:3001 7001:8001,nop,nop>\n"
+        "+0 %{ assert tcpi_reordering == 6 and tcpi_reord_seen == 1 }%\n"
+        "+0 %{ assert tcpi_unacked == 10 and tcpi_sacked == 2 and tcpi_lost == 0 and tcpi_retrans == 0 }%\n"
+        "+.001 < . 1:1(0) ack 1 win 514 <sack 6001:8001,nop,nop>\n"
+        "+0 %{ assert tcpi_reordering == 6 and tcpi_reord_seen == 2 }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+
+
+def test_the_reordering_timer_that_starts_a_recovery_sends_one_retransmission(tmp_path):
+    # sack/sack-shift-sacked-7-3-4-8-9-fack.pkt: tcp_rack_reo_timeout enters recovery and reduces cwnd as if
+    # one segment had been delivered (tcp_cwnd_reduction(sk, 1, ...)): PRR lets one of the seven lost go.
+    text = TEN_OUT_EIGHTH_SACKED + (
+        "+.0045 > . 1:1001(1000) ack 1\n"
+        "+0 %{ assert tcpi_ca_state == TCP_CA_Recovery and tcpi_lost == 7 and tcpi_retrans == 1 }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

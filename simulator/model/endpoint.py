@@ -49,6 +49,7 @@ _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 _CLOSING_SIDE = frozenset({State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 # States in which keep-alive probes a quiet peer (Linux's tcp_keepalive_timer; FIN-WAIT-2 has its own timer).
 _KEEPS_ALIVE = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+MAX_REORDERING = 300  # net.ipv4.tcp_max_reordering
 # States whose received text is processed (RFC 9293 3.10.7.4, seventh step).
 _TAKES_TEXT = frozenset({State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2})
 
@@ -201,6 +202,8 @@ class Endpoint:
         self._tlp_resent = False  # the probe was a retransmission
         self._tlp_dsack = False  # a D-SACK reported the probe as a duplicate
         self._sacked_out = 0  # segments of the queue the peer has SACKed (Linux's sacked_out)
+        self.reordering = DUPTHRESH  # how far, in segments, the network has been seen to reorder (tp->reordering)
+        self.reord_seen = 0  # how many times reordering was seen (tp->reord_seen)
         self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
@@ -1574,9 +1577,11 @@ class Endpoint:
         blocks = seg.options.sack_blocks
         if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
             self._tlp_dsack = True
+        prior_fack = self._fack(self.snd_una)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
         racking = self._racking()
         delivered = 0
+        low: SeqNum | None = None  # the lowest never-retransmitted segment delivered now (Linux's reord)
         for entry in self._rtx:  # cumulatively acknowledged
             if entry.end > ack:
                 break
@@ -1584,8 +1589,12 @@ class Endpoint:
                 self._sacked_out -= 1
                 continue
             delivered += entry.end.since(entry.seq)
+            low = entry.seq if low is None and not entry.retransmitted else low
             if racking:
                 rack.delivered(entry, now)
+        for entry in newly:
+            if not entry.retransmitted and (low is None or entry.seq < low):
+                low = entry.seq
         for entry in newly:
             delivered += entry.end.since(entry.seq)
             self._sacked_out += 1
@@ -1593,12 +1602,40 @@ class Endpoint:
             if racking:
                 rack.delivered(entry, now)
         self._delivered = delivered
+        if low is not None and low < prior_fack:
+            self._check_reordering(low, self._fack(ack))
         rtx = self._rtx
         if newly and rtx and ack == self.snd_una and any(e.last_sent < rtx[0].last_sent for e in newly):
             # Linux's tcp_clean_rtx_queue: a SACK of data sent before the head last went restarts the RTO,
             # so that a long recovery is not cut short by the timer
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))
         return len(newly)
+
+    def _fack(self, una: SeqNum) -> SeqNum:
+        """The end of the highest segment SACKed above ``una``, or ``una`` (Linux's tcp_highest_sack_seq)."""
+        ends = [e.end for e in self._rtx if e.sacked and e.end > una]
+        return max(ends) if ends else una
+
+    def _check_reordering(self, low: SeqNum, fack: SeqNum) -> None:
+        """Linux's tcp_check_sack_reordering: a segment never sent again was delivered below one SACKed before
+        it, so the network reordered; the distance, in whole segments, raises ``reordering`` (at most
+        tcp_max_reordering, 300)."""
+        if not low < fack:
+            return
+        metric = fack.since(low)
+        mss = self.snd_mss
+        if mss and metric > self.reordering * mss:
+            self.reordering = min(-(-metric // mss), MAX_REORDERING)
+        self.reord_seen += 1
+
+    def scoreboard(self) -> tuple[int, int, int, int]:
+        """Segments not yet acknowledged, SACKed, marked lost (not SACKed), and sent again and not SACKed:
+        Linux's packets_out, sacked_out, lost_out and retrans_out (tcpi_unacked, tcpi_sacked, tcpi_lost,
+        tcpi_retrans)."""
+        rtx = self._rtx
+        lost = sum(1 for e in rtx if e.lost and not e.sacked)
+        retrans = sum(1 for e in rtx if e.retransmitted and not e.sacked)
+        return len(rtx), self._sacked_out, lost, retrans
 
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
         """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
@@ -1636,10 +1673,15 @@ class Endpoint:
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
-        """RFC 8985 6.3: the reordering window has passed: mark again, and recover."""
+        """RFC 8985 6.3: the reordering window has passed: mark again, and recover.  Linux's
+        tcp_rack_reo_timeout: a recovery it starts reduces cwnd as if one segment had been delivered
+        (tcp_cwnd_reduction(sk, 1, ...)), so PRR lets one retransmission go now."""
         self._rack.advanced = True
         if self._rtx and self.cc.phase is not Phase.LOSS and self._rack_detect(now) and self.cc.phase is Phase.OPEN:
             self._enter_sack_recovery(now)
+            if self.cc.recovering_by_pipe():
+                pipe = recovery.pipe(self._rtx)
+                self._report(self.cc.prr_ack(self.snd_mss, pipe, una_advanced=False, newly_lost=True))
 
     def _enter_sack_recovery(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)

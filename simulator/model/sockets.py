@@ -533,6 +533,9 @@ class SocketHost:
             ssthresh = ep.cc.ssthresh
             values["tcpi_snd_ssthresh"] = INFINITE_SSTHRESH if ssthresh is None else ssthresh // ep.cc.mss
             values["tcpi_ca_state"] = ca_state(ep)
+        unacked, sacked, lost, retrans = ep.scoreboard()
+        values.update(tcpi_unacked=unacked, tcpi_sacked=sacked, tcpi_lost=lost, tcpi_retrans=retrans)
+        values.update(tcpi_reordering=ep.reordering, tcpi_reord_seen=ep.reord_seen)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
