@@ -158,3 +158,15 @@ def test_the_reordering_timer_that_starts_a_recovery_sends_one_retransmission(tm
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_tcp_info_counts_the_milliseconds_since_data_last_came(tmp_path):
+    # tcp_info/tcp-info-last_data_recv.pkt: lrcvtime is set when the connection is established
+    # (tcp_create_openreq_child) and whenever data comes in order (tcp_event_data_recv)
+    text = SERVER + (
+        "+1 %{ assert 990 <= tcpi_last_data_recv <= 1010, tcpi_last_data_recv }%\n"
+        "+0 < P. 1:1001(1000) ack 1 win 514\n"
+        "+.005 %{ assert tcpi_last_data_recv == 5, tcpi_last_data_recv }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

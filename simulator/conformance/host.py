@@ -61,8 +61,8 @@ class Host(SocketHost):
             sock.endpoint.port = LOCAL_PORT  # the script's packets are addressed to it, bound or not
         return self.connect(sock, (self.remote_addr, REMOTE_PORT), now)
 
-    def tcp_info(self, ep: Endpoint) -> dict[str, int]:
+    def tcp_info(self, ep: Endpoint, now: float | None = None) -> dict[str, int]:
         """``tcp_info``, with the TCPI_* names FreeBSD scripts compare ``tcpi_state`` with."""
-        values = super().tcp_info(ep)
+        values = super().tcp_info(ep, now)
         values.update({name: LINUX_STATE[state] for name, state in TCPI.items()})
         return values

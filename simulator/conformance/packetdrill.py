@@ -638,7 +638,7 @@ class _Runner:
         if sock is None:
             raise Failed(line.number, f"line {line.number}: no socket to ask for its tcp_info")
         ep = sock.connection
-        values = self.host.tcp_info(ep)
+        values = self.host.tcp_info(ep, self.now)
         for check in asserts:
             missing = sorted(tcpinfo.names(check.test) - values.keys() - tcpinfo.CONSTANTS.keys())
             if missing:

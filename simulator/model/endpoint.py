@@ -179,6 +179,7 @@ class Endpoint:
         self._syn_was_retransmitted = False
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
+        self.data_received_at = 0.0  # when data last came in order, or the connection was established (lrcvtime)
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
@@ -947,6 +948,7 @@ class Endpoint:
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
+            self.data_received_at = now  # Linux's tcp_event_data_recv: icsk_ack.lrcvtime
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
             if self._acks is not None:
@@ -1995,6 +1997,7 @@ class Endpoint:
 
     def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
+        self.data_received_at = self._clock  # Linux: tcp_finish_connect, tcp_create_openreq_child
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una

@@ -516,8 +516,9 @@ class SocketHost:
         asked = {f.strip() for f in events.split("|")}
         return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}
 
-    def tcp_info(self, ep: Endpoint) -> dict[str, int]:
-        """The ``tcp_info`` fields the model has (struct tcp_info, include/uapi/linux/tcp.h)."""
+    def tcp_info(self, ep: Endpoint, now: float | None = None) -> dict[str, int]:
+        """The ``tcp_info`` fields the model has (struct tcp_info, include/uapi/linux/tcp.h); with ``now``, the
+        ones that count time too."""
         rto = ep.rto
         values = {
             "tcpi_state": LINUX_STATE[ep.state],
@@ -536,6 +537,8 @@ class SocketHost:
         unacked, sacked, lost, retrans = ep.scoreboard()
         values.update(tcpi_unacked=unacked, tcpi_sacked=sacked, tcpi_lost=lost, tcpi_retrans=retrans)
         values.update(tcpi_reordering=ep.reordering, tcpi_reord_seen=ep.reord_seen)
+        if now is not None and ep.state not in _UNCONNECTED:  # milliseconds since data came (tcp_get_info)
+            values["tcpi_last_data_recv"] = round((now - ep.data_received_at) * 1000)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
