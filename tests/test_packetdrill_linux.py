@@ -170,3 +170,42 @@ def test_tcp_info_counts_the_milliseconds_since_data_last_came(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_recvmsg_reports_the_bytes_left_to_read_under_tcp_inq(tmp_path):
+    # inq/: TCP_CM_INQ is tcp_inq_hint: RCV.NXT - copied_seq after the call, at least 1 once a FIN came
+    def recvmsg(n, inq):
+        return (
+            f"+0 recvmsg(4, {{msg_name(...)=..., msg_iov(1)=[{{..., {n}}}], msg_flags=0, msg_control=[{{"
+            f"cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data={inq}}}]}}, 0) = {n}\n"
+        )
+
+    text = SERVER + (
+        "+0 setsockopt(4, SOL_TCP, TCP_INQ, [1], 4) = 0\n"
+        "+0 < P. 1:3001(3000) ack 1 win 514\n"
+        + recvmsg(1000, 2000)
+        + recvmsg(2000, 0)
+        + "+0 < F. 3001:3001(0) ack 1 win 514\n"
+        + recvmsg(1000, 1).replace("= 1000", "= 0")
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    wrong = run(tmp_path, text.replace("cmsg_data=2000", "cmsg_data=3000"))
+    assert "TCP_CM_INQ is 2000, but the script expects 3000" in wrong.message
+
+
+def test_the_ack_of_a_fin_that_ends_a_full_segment_goes_at_once(tmp_path):
+    # ioctl/ioctl-siocinq-fin.pkt, inq/: tcp_fin makes the connection interactive, so the ACK of a bare FIN
+    # is delayed; but __tcp_ack_snd_check runs after it, and a full segment and the FIN are more than one
+    # segment of sequence space since the last ACK: that ACK goes at once
+    text = SERVER + (
+        "+0 < P. 1:1001(1000) ack 1 win 514\n"
+        "+0 > . 1:1(0) ack 1001\n"
+        "+.01 read(4, ..., 1000) = 1000\n"
+        "+.07 < FP. 1001:2001(1000) ack 1 win 514\n"
+        "+0 > . 1:1(0) ack 2002\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    bare = text.replace("FP. 1001:2001(1000)", "F. 1001:1001(0)").replace("ack 2002", "ack 1002")
+    assert "at t=0.090 s, but it sent nothing" in run(tmp_path, bare).message  # the bare FIN's ACK waits

@@ -34,7 +34,6 @@ OPTION_FEATURES = {
     "TCP_FASTOPEN_KEY": Feature.FAST_OPEN,
     "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
     "TCP_MD5SIG": Feature.MD5,
-    "TCP_INQ": Feature.TCP_INQ,
     "IP_TOS": Feature.IP_FIELDS,
     "IPV6_TCLASS": Feature.IP_FIELDS,
 }
@@ -65,8 +64,17 @@ def _set_linger(host: Host, sock: Socket, value: str) -> None:
     sock.linger = int(fields.get("linger", "0")[:9]) if fields.get("onoff", "0") != "0" else None
 
 
+def _set_inq(host: Host, sock: Socket, value: str) -> None:
+    """TCP_INQ: recvmsg() then reports the bytes left to read in a TCP_CM_INQ control message."""
+    sock.inq = value.strip("[] ") not in ("0", "")
+
+
 # Socket options the host keeps on the socket itself.
-HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {"SO_SNDBUF": _set_sndbuf, "SO_LINGER": _set_linger}
+HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {
+    "SO_SNDBUF": _set_sndbuf,
+    "SO_LINGER": _set_linger,
+    "TCP_INQ": _set_inq,
+}
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
 
@@ -265,12 +273,23 @@ def close(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
 
 
 # ---------------------------------------------------------------- data
-def read(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
+def read(
+    run: Driver,
+    line: Line,
+    args: list[str],
+    expected: Return,
+    flags: str = "",
+    returned: Callable[[Socket], None] | None = None,
+) -> Return | None:
+    """read(), recv(): ``returned`` is told of the socket when the call returns (what recvmsg's control
+    messages report is read then)."""
     sock = _sock(run, line, args[0])
     amount = _int_arg(args[2], line) if len(args) > 2 else 0
 
     def ready() -> Return | None:
         got = run.host.receive(sock, amount, flags, run.now)
+        if got is not None and returned is not None:
+            returned(sock)
         return None if got is None else got[0]
 
     got = ready()
@@ -286,11 +305,27 @@ def recv(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
     return read(run, line, args, expected, args[3] if len(args) > 3 else "")
 
 
+_CM_INQ = re.compile(r"msg_control=\[\{\s*cmsg_level=SOL_TCP,\s*cmsg_type=TCP_CM_INQ,\s*cmsg_data=(\d+)\s*\}\]")
+
+
 def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    """recvmsg(): the one control message the runner reads is TCP_INQ's (TCP_CM_INQ: tcp_recvmsg's
+    tcp_inq_hint, the bytes left to read once the call has taken its own)."""
     flags = args[2] if len(args) > 2 else ""
-    if len(args) < 2 or "msg_control" in args[1] or "MSG_ERRQUEUE" in flags:
+    inq = _CM_INQ.search(args[1]) if len(args) > 1 else None
+    if len(args) < 2 or ("msg_control" in args[1] and inq is None) or "MSG_ERRQUEUE" in flags:
         raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
-    return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags)
+
+    def check_inq(sock: Socket) -> None:
+        if inq is None:
+            return
+        if not sock.inq:
+            raise Failed(line.number, f"line {line.number}: a TCP_CM_INQ message, but TCP_INQ is not set")
+        got = run.host.inq_hint(sock)
+        if str(got) != inq.group(1):
+            raise Failed(line.number, f"line {line.number}: TCP_CM_INQ is {got}, but the script expects {inq.group(1)}")
+
+    return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags, check_inq)
 
 
 def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:

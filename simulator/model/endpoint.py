@@ -987,10 +987,16 @@ class Endpoint:
             self._grow_window()
         if acks.quick_mode:
             self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
-        elif self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss and self.rcv_wnd >= self._last_wnd:
+        elif self._more_than_a_segment_unacked():
             self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _more_than_a_segment_unacked(self) -> bool:
+        """__tcp_ack_snd_check's first test: more than one full segment of sequence space (a FIN counts one)
+        came since the last ACK, and the window it would announce does not shrink."""
+        assert self._acks is not None
+        return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
 
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
@@ -1028,11 +1034,13 @@ class Endpoint:
             self._move(State.CLOSE_WAIT, StateKey.RCV_FIN)
             if self._acks is not None:
                 # tcp_fin: the connection turns interactive, so the ACK waits (ato: 0 if no data came yet)
-                # for the application's close to carry it on a FIN
+                # for the application's close to carry it on a FIN; but __tcp_ack_snd_check, which runs after
+                # tcp_fin, sends it at once if more than a segment (the FIN included) came since the last ACK
                 self._acks.pingpong = True
                 self._ack_scheduled = True
-                self._ack_pending = False
-                self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
+                self._ack_pending = self._more_than_a_segment_unacked()
+                if not self._ack_pending:
+                    self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
             elif self.config.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.

@@ -212,6 +212,7 @@ class Socket:
     write_shut: bool = False
     sndbuf: int | None = None  # SO_SNDBUF as the kernel stores it; None: no limit
     rcvbuf: int | None = None  # SO_RCVBUF as the kernel stores it; None: never set
+    inq: bool = False  # TCP_INQ: recvmsg reports the bytes left to read
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -489,6 +490,13 @@ class SocketHost:
         """TCP_MAXSEG as Linux answers it (do_tcp_getsockopt): mss_cache, or user_mss before a connection."""
         ep = sock.endpoint
         return ep.snd_mss if ep.state not in _UNCONNECTED else (ep.config.mss or 536)
+
+    @staticmethod
+    def inq_hint(sock: Socket) -> int:
+        """TCP_CM_INQ (tcp_inq_hint): bytes received in order and not read, RCV.NXT - copied_seq, so a FIN not
+        yet read counts one; after a FIN at least 1, to tell the reader to go on and read the end."""
+        ep = sock.endpoint
+        return ep.readable + (1 if ep.eof else 0)
 
     @staticmethod
     def queued_out(sock: Socket) -> int:
