@@ -209,3 +209,17 @@ def test_the_ack_of_a_fin_that_ends_a_full_segment_goes_at_once(tmp_path):
     assert result.status == "pass", result.message
     bare = text.replace("FP. 1001:2001(1000)", "F. 1001:1001(0)").replace("ack 2002", "ack 1002")
     assert "at t=0.090 s, but it sent nothing" in run(tmp_path, bare).message  # the bare FIN's ACK waits
+
+
+def test_sending_a_fin_rearms_the_loss_probe(tmp_path):
+    # shutdown/shutdown-rdwr-write-queue-close.pkt: tcp_write_xmit schedules the tail loss probe after every
+    # segment it sends, a FIN too: the probe comes 2 x SRTT + 2 ms after the FIN, not after the data
+    text = SERVER + (
+        "+0 write(4, ..., 10000) = 10000\n"
+        "+0 > P. 1:10001(10000) ack 1\n"
+        "+.01 shutdown(4, SHUT_WR) = 0\n"
+        "+0 > F. 10001:10001(0) ack 1\n"
+        "+.022 > F. 10001:10001(0) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

@@ -1432,7 +1432,7 @@ class Endpoint:
         self._send(seq, flags, payload, key, options=options)
         if self.cc.by_pipe:
             self.cc.sent(end.since(seq))
-        if payload and self._probing():
+        if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment
             self._schedule_probe(now)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
