@@ -223,3 +223,25 @@ def test_sending_a_fin_rearms_the_loss_probe(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_a_write_stops_at_the_low_water_mark_of_unsent_bytes(tmp_path):
+    # notsent_lowat/: a write fills packet buffers of size_goal bytes (here 65 segments: the largest GSO
+    # packet) and starts a new one only while fewer than TCP_NOTSENT_LOWAT bytes wait unsent: 65000 go into
+    # the first (10000 leave), 10000 more fill it again, and the next buffer is refused: 75000 of 100000.
+    # poll's POLLOUT waits until twice the unsent bytes are below the mark.
+    text = SERVER + (
+        "+0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], 4) = 0\n"
+        "+0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], [4]) = 0\n"
+        "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+        "+0 write(4, ..., 100000) = 75000\n"
+        "+0 > P. 1:10001(10000) ack 1\n"
+        "+0 write(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)\n"
+        "+0 poll([{fd=4, events=POLLOUT, revents=0}], 1, 0) = 0\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    sysctl = "`sysctl -q net.ipv4.tcp_notsent_lowat=4000`\n" + text.replace("[4000], [4]", "[0], [4]")
+    sysctl = sysctl.replace("+0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], 4) = 0\n", "")
+    result = run(tmp_path, sysctl)
+    assert result.status == "pass", result.message  # the sysctl's mark; getsockopt answers the socket's, 0

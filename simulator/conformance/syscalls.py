@@ -26,7 +26,6 @@ ENVIRONMENT_OPTIONS = frozenset(
     {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "IPV6_V6ONLY"}
 )
 OPTION_FEATURES = {
-    "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
     "SO_ZEROCOPY": Feature.ZEROCOPY,
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
     "TCP_FASTOPEN": Feature.FAST_OPEN,
@@ -64,6 +63,21 @@ def _set_linger(host: Host, sock: Socket, value: str) -> None:
     sock.linger = int(fields.get("linger", "0")[:9]) if fields.get("onoff", "0") != "0" else None
 
 
+def _number(text: str) -> int | None:
+    """A number as a script writes it, decimal or hexadecimal (``[0xffffffff]``); ``None`` if it is not one."""
+    text = text.strip("[] ")
+    try:
+        return int(text, 0) if len(text) <= 12 else None
+    except ValueError:
+        return None
+
+
+def _set_notsent_lowat(host: Host, sock: Socket, value: str) -> None:
+    """TCP_NOTSENT_LOWAT: bytes (0: the sysctl's, net.ipv4.tcp_notsent_lowat)."""
+    number = _number(value)
+    sock.notsent_lowat = number if number is not None and 0 <= number <= 0xFFFFFFFF else 0
+
+
 def _set_inq(host: Host, sock: Socket, value: str) -> None:
     """TCP_INQ: recvmsg() then reports the bytes left to read in a TCP_CM_INQ control message."""
     sock.inq = value.strip("[] ") not in ("0", "")
@@ -74,6 +88,7 @@ HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {
     "SO_SNDBUF": _set_sndbuf,
     "SO_LINGER": _set_linger,
     "TCP_INQ": _set_inq,
+    "TCP_NOTSENT_LOWAT": _set_notsent_lowat,
 }
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
@@ -191,6 +206,8 @@ def getsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
         got = str(run.host.rcvbuf(sock))
     elif option == "TCP_MAXSEG":
         got = str(run.host.maxseg(sock))
+    elif option == "TCP_NOTSENT_LOWAT":  # the socket's own, 0 if unset (do_tcp_getsockopt)
+        got = want if _number(want) == sock.notsent_lowat else str(sock.notsent_lowat)
     elif option == "SO_SNDBUF" and sock.sndbuf is not None:
         got = str(sock.sndbuf)
     elif option == "SO_SNDBUF":
@@ -360,6 +377,8 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 def _needs_a_send_buffer(sock: Socket, line: Line, amount: int, expected: Return) -> None:
     """A write the script expects to block or to take part of the data: the model's send buffer has no limit."""
     if sock.sndbuf is not None or sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+        return
+    if Host.notsent_lowat(sock) is not None:  # a write stops at the low-water mark of unsent bytes
         return
     if expected[1] in ("EAGAIN", "EWOULDBLOCK") or 0 <= expected[0] < amount or line.end is not None:
         raise NeedsFeature(

@@ -1339,6 +1339,16 @@ class Endpoint:
                     break
         return 0
 
+    def size_goal(self) -> int:
+        """Bytes one of Linux's packet buffers takes from a write (tcp_xmit_size_goal): as many whole segments
+        as the largest GSO packet holds, and no more than half the peer's largest window
+        (tcp_bound_to_half_wnd)."""
+        mss = self._send_mss()
+        skb = GSO_MAX_SIZE
+        if self.max_snd_wnd > DEFAULT_MSS:
+            skb = min(skb, self.max_snd_wnd // 2)
+        return max(skb // mss, 1) * mss
+
     def _to_record_end(self) -> int:
         """The unsent bytes up to the next record end (MSG_EOR), or all of them: a segment stops there, as a
         Linux TSO frame never spans two skbs and an skb marked ``eor`` takes no more data (tcp_sendmsg_locked,

@@ -365,6 +365,13 @@ SOURCES: dict[str, Source] = {
         "tcp_write_xmit sends it in frames (packetdrill's TSO tests, tun and loopback captures of 6.18)",
         "none (PSH when the send buffer empties)",
     ),
+    "notsent_lowat": Source(
+        "a write takes no new packet buffer while this many bytes wait unsent (None: no limit); poll's POLLOUT "
+        "waits until less than half of it is left",
+        "silent",
+        "net.ipv4.tcp_notsent_lowat (no limit), TCP_NOTSENT_LOWAT; tcp_stream_memory_free",
+        "none",
+    ),
     "min_tso_segs": Source(
         "the fewest segments a frame holds, whatever the pacing rate (tso_frames)",
         "silent",

@@ -213,6 +213,7 @@ class Socket:
     sndbuf: int | None = None  # SO_SNDBUF as the kernel stores it; None: no limit
     rcvbuf: int | None = None  # SO_RCVBUF as the kernel stores it; None: never set
     inq: bool = False  # TCP_INQ: recvmsg reports the bytes left to read
+    notsent_lowat: int = 0  # TCP_NOTSENT_LOWAT; 0: the sysctl's (the connection's notsent_lowat)
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -409,7 +410,7 @@ class SocketHost:
             sock.write_blocked = True
             return None
         try:
-            taken = ep.send(data[:room], now, more=more, eor=eor and room >= len(data))
+            taken = self._take(sock, data[:room], now, more=more, eor=eor and room >= len(data))
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:
@@ -417,6 +418,32 @@ class SocketHost:
             return None
         sock.write_blocked = False
         return taken, None
+
+    def _take(self, sock: Socket, data: bytes, now: float, *, more: bool, eor: bool) -> int:
+        """The bytes a write hands the connection.  Under a low-water mark of unsent bytes, Linux's write fills
+        packet buffers of ``size_goal`` bytes, each sent as the window allows, and starts a new one only while
+        fewer than the mark wait unsent (tcp_sendmsg_locked: sk_stream_memory_free, tcp_stream_memory_free);
+        the buffer already started is filled first.  The model keeps no buffers: the last one's bytes are the
+        unsent ones beyond a whole number of goals."""
+        ep = sock.endpoint
+        lowat = self.notsent_lowat(sock)
+        if lowat is None:
+            return ep.send(data, now, more=more, eor=eor)
+        taken = 0
+        while taken < len(data):
+            goal = ep.size_goal()
+            room = goal - ep.unsent % goal if ep.unsent % goal else goal
+            if room == goal and ep.unsent >= lowat:
+                break  # a new buffer, and too much waits unsent
+            chunk = data[taken : taken + room]
+            last = taken + len(chunk) == len(data)
+            taken += ep.send(chunk, now, more=more and last, eor=eor and last)
+        return taken
+
+    @staticmethod
+    def notsent_lowat(sock: Socket) -> int | None:
+        """tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else the sysctl's; ``None``: no limit."""
+        return sock.notsent_lowat or sock.endpoint.config.notsent_lowat
 
     @staticmethod
     def _send_refused(sock: Socket) -> Return | None:
@@ -506,6 +533,12 @@ class SocketHost:
         in_flight -= (1 if ep.state is State.SYN_SENT else 0) + (1 if ep.fin_sent and not ep.fin_acked else 0)
         return max(in_flight, 0) + ep.unsent
 
+    def _lowat_writeable(self, sock: Socket) -> bool:
+        """tcp_poll's test of the low-water mark (__tcp_stream_is_writeable with wake): twice the unsent bytes
+        below it."""
+        lowat = self.notsent_lowat(sock)
+        return lowat is None or 2 * sock.endpoint.unsent < lowat
+
     def revents(self, sock: Socket, events: str) -> set[str]:
         """poll()'s answer for one socket (net/ipv4/tcp.c: tcp_poll)."""
         ep = sock.endpoint
@@ -513,7 +546,7 @@ class SocketHost:
         synchronized = ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED)
         if ep.readable or ep.eof or sock.read_shut or (sock.listening and sock.backlog):
             got.add("POLLIN")
-        if (synchronized and self.send_room(sock) > 0) or sock.write_shut:
+        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut:
             got.add("POLLOUT")
         if ep.eof or sock.read_shut:
             got.add("POLLRDHUP")
