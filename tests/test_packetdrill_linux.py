@@ -245,3 +245,49 @@ def test_a_write_stops_at_the_low_water_mark_of_unsent_bytes(tmp_path):
     sysctl = sysctl.replace("+0 setsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], 4) = 0\n", "")
     result = run(tmp_path, sysctl)
     assert result.status == "pass", result.message  # the sysctl's mark; getsockopt answers the socket's, 0
+
+
+# A server connection whose handshake takes no time (srtt 0: the tail loss probe waits 2 ms).
+INSTANT_SERVER = SERVER.replace("+.01 < . 1:1(0) ack 1 win 514", "+0 < . 1:1(0) ack 1 win 514")
+
+
+def test_a_packet_already_sent_is_read_at_once_not_after_the_timers_of_the_tolerance(tmp_path):
+    # zerocopy/basic.pkt: packetdrill reads a packet the moment it is sent, and waits up to the tolerance only
+    # for one not yet sent; so the ACK on the next "+0" line arrives before a 2 ms loss probe could fire
+    text = INSTANT_SERVER + (
+        "+0 write(4, ..., 4000) = 4000\n"
+        "+0 > P. 1:4001(4000) ack 1\n"
+        "+0 < . 1:1(0) ack 4001 win 514\n"
+        "+0 write(4, ..., 1000) = 1000\n"
+        "+0 > P. 4001:5001(1000) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+
+
+def test_msg_zerocopy_writes_are_numbered_and_their_completions_queued_merged(tmp_path):
+    # zerocopy/: with SO_ZEROCOPY each MSG_ZEROCOPY write takes the next number; once the ACK covers it, a
+    # notice [ee_info, ee_data] goes on the error queue, extending the last one not yet read
+    # (skb_zerocopy_notify_extend); recvmsg(MSG_ERRQUEUE) takes one, or fails with EAGAIN
+    def notice(first, last):
+        return (
+            "+0 recvmsg(4, {msg_name(...)=..., msg_iov(1)=[{...,0}], msg_flags=MSG_ERRQUEUE, msg_control=["
+            "{cmsg_level=CMSG_LEVEL_IP, cmsg_type=CMSG_TYPE_RECVERR, cmsg_data={ee_errno=0, "
+            "ee_origin=SO_EE_ORIGIN_ZEROCOPY, ee_type=0, ee_code=SO_EE_CODE_ZEROCOPY_COPIED, "
+            f"ee_info={first}, ee_data={last}}}}}]}}, MSG_ERRQUEUE) = 0\n"
+        )
+
+    text = INSTANT_SERVER.replace(
+        "accept(3, ..., ...) = 4", "accept(3, ..., ...) = 4\n+0 setsockopt(4, SOL_SOCKET, SO_ZEROCOPY, [1], 4) = 0"
+    ) + (
+        "+0 send(4, ..., 1000, MSG_ZEROCOPY) = 1000\n"
+        "+0 > P. 1:1001(1000) ack 1\n"
+        "+0 send(4, ..., 1000, MSG_ZEROCOPY) = 1000\n"
+        "+0 > P. 1001:2001(1000) ack 1\n"
+        "+0 < . 1:1(0) ack 2001 win 514\n" + notice(0, 1) + "+0 send(4, ..., 1000, MSG_ZEROCOPY) = 1000\n"
+        "+0 > P. 2001:3001(1000) ack 1\n"
+        "+0 recvmsg(4, {msg_name(...)=..., msg_iov(1)=[{...,0}], msg_flags=MSG_ERRQUEUE}, MSG_ERRQUEUE) = -1 EAGAIN\n"
+        "+0 < . 1:1(0) ack 3001 win 514\n" + notice(2, 2)
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

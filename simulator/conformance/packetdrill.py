@@ -467,8 +467,10 @@ class _Runner:
                 if not pending:
                     break
                 self._run_timers(min(pending))
-        else:
-            self._run_timers(when + self.tolerance)
+        else:  # packetdrill takes a packet already sent at once; it waits up to the tolerance for one not yet sent
+            self._run_timers(when)
+            if not self.outbound:
+                self._run_timers(when + self.tolerance)
         if not self.outbound:
             at = f"at t={when:.3f} s" if when is not None else "now"
             raise Failed(

@@ -26,7 +26,6 @@ ENVIRONMENT_OPTIONS = frozenset(
     {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "IPV6_V6ONLY"}
 )
 OPTION_FEATURES = {
-    "SO_ZEROCOPY": Feature.ZEROCOPY,
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
     "TCP_FASTOPEN": Feature.FAST_OPEN,
     "TCP_FASTOPEN_CONNECT": Feature.FAST_OPEN,
@@ -50,7 +49,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
-SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY}
+SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN}
 
 
 def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
@@ -78,6 +77,11 @@ def _set_notsent_lowat(host: Host, sock: Socket, value: str) -> None:
     sock.notsent_lowat = number if number is not None and 0 <= number <= 0xFFFFFFFF else 0
 
 
+def _set_zerocopy(host: Host, sock: Socket, value: str) -> None:
+    """SO_ZEROCOPY: MSG_ZEROCOPY writes are then numbered, and their completion queued on the error queue."""
+    sock.zerocopy = _number(value) not in (0, None)
+
+
 def _set_inq(host: Host, sock: Socket, value: str) -> None:
     """TCP_INQ: recvmsg() then reports the bytes left to read in a TCP_CM_INQ control message."""
     sock.inq = value.strip("[] ") not in ("0", "")
@@ -89,6 +93,7 @@ HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {
     "SO_LINGER": _set_linger,
     "TCP_INQ": _set_inq,
     "TCP_NOTSENT_LOWAT": _set_notsent_lowat,
+    "SO_ZEROCOPY": _set_zerocopy,
 }
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
@@ -325,11 +330,20 @@ def recv(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
 _CM_INQ = re.compile(r"msg_control=\[\{\s*cmsg_level=SOL_TCP,\s*cmsg_type=TCP_CM_INQ,\s*cmsg_data=(\d+)\s*\}\]")
 
 
+_ZEROCOPY_NOTICE = re.compile(
+    r"cmsg_data=\{\s*ee_errno=0,\s*ee_origin=SO_EE_ORIGIN_ZEROCOPY,\s*ee_type=0,\s*"
+    r"ee_code=SO_EE_CODE_ZEROCOPY_COPIED,\s*ee_info=(\d+),\s*ee_data=(\d+)\s*\}"
+)
+
+
 def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
-    """recvmsg(): the one control message the runner reads is TCP_INQ's (TCP_CM_INQ: tcp_recvmsg's
-    tcp_inq_hint, the bytes left to read once the call has taken its own)."""
+    """recvmsg(): the control messages the runner reads are TCP_INQ's (TCP_CM_INQ: tcp_recvmsg's
+    tcp_inq_hint, the bytes left to read once the call has taken its own) and, from the error queue,
+    MSG_ZEROCOPY's completion notices."""
     flags = args[2] if len(args) > 2 else ""
     inq = _CM_INQ.search(args[1]) if len(args) > 1 else None
+    if "MSG_ERRQUEUE" in flags and len(args) > 1:
+        return _error_queue(run, line, args, expected)
     if len(args) < 2 or ("msg_control" in args[1] and inq is None) or "MSG_ERRQUEUE" in flags:
         raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
 
@@ -357,19 +371,24 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 
     written = 0
 
+    def returned(got: Return) -> Return:
+        if got[0] > 0 and "MSG_ZEROCOPY" in flags:
+            run.host.zerocopy_write(sock)
+        return got
+
     def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
         nonlocal written
         got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags, eor="MSG_EOR" in flags)
         if got is not None and got[1] is not None:
-            return (written, None) if written else got  # what was taken is reported, the error next time
+            return returned((written, None)) if written else got  # what was taken is reported, the error next time
         written += got[0] if got is not None else 0
-        return (written, None) if written >= amount else None
+        return returned((written, None)) if written >= amount else None
 
     got = ready()
     if got is not None:
         return got
     if sock.nonblocking or "MSG_DONTWAIT" in flags:
-        return (written, None) if written else _would_block(expected)
+        return returned((written, None)) if written else _would_block(expected)
     run.wait(line, "write", expected, ready, None)
     return None
 
@@ -394,6 +413,26 @@ def send(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
 def sendmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
     total = _iov_total(args[1], line) if len(args) > 1 else 0
     return write(run, line, [args[0], "...", str(total)], expected, args[2] if len(args) > 2 else "")
+
+
+def _error_queue(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    """recvmsg(MSG_ERRQUEUE): MSG_ZEROCOPY's notice ``[ee_info, ee_data]``, the numbers of the writes whose
+    pages are released; always "copied" (SO_EE_CODE_ZEROCOPY_COPIED), as over packetdrill's tun device.
+    Never blocks: EAGAIN when nothing is queued."""
+    sock = _sock(run, line, args[0])
+    wanted = _ZEROCOPY_NOTICE.search(args[1])
+    if "msg_control" in args[1] and wanted is None:
+        raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
+    notice = run.host.zerocopy_notice(sock)
+    if notice is None:
+        return -1, "EAGAIN"
+    if wanted is not None and notice != (int(wanted.group(1)), int(wanted.group(2))):
+        raise Failed(
+            line.number,
+            f"line {line.number}: the zerocopy notice is ee_info={notice[0]}, ee_data={notice[1]}, "
+            f"but the script expects ee_info={wanted.group(1)}, ee_data={wanted.group(2)}",
+        )
+    return 0, None
 
 
 # ---------------------------------------------------------------- poll

@@ -28,6 +28,7 @@ from .errors import UserCallError
 from .keys import ErrorKey
 from .notes import NoteKind
 from .segment import Flags, Segment
+from .seq import SeqNum
 from .states import State
 
 Return = tuple[int, str | None]  # a system call's return value and errno
@@ -214,6 +215,10 @@ class Socket:
     rcvbuf: int | None = None  # SO_RCVBUF as the kernel stores it; None: never set
     inq: bool = False  # TCP_INQ: recvmsg reports the bytes left to read
     notsent_lowat: int = 0  # TCP_NOTSENT_LOWAT; 0: the sysctl's (the connection's notsent_lowat)
+    zerocopy: bool = False  # SO_ZEROCOPY: a MSG_ZEROCOPY write is told of on the error queue when acknowledged
+    zerocopy_sent: int = 0  # MSG_ZEROCOPY writes so far: the next one's number
+    zerocopy_pending: list[tuple[int, SeqNum]] = field(default_factory=list)  # (number, end) not yet acknowledged
+    errqueue: list[tuple[int, int]] = field(default_factory=list)  # completions not read: [first, last] numbers
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -344,7 +349,7 @@ class SocketHost:
             return None
         child = sock.backlog.pop(0)
         fd = self.new_fd(wanted_fd)
-        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf, rcvbuf=sock.rcvbuf)
+        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf, rcvbuf=sock.rcvbuf, zerocopy=sock.zerocopy)
         return fd, None
 
     def connect(self, sock: Socket, remote: Local, now: float) -> Return | None:
@@ -439,6 +444,32 @@ class SocketHost:
             last = taken + len(chunk) == len(data)
             taken += ep.send(chunk, now, more=more and last, eor=eor and last)
         return taken
+
+    @staticmethod
+    def zerocopy_write(sock: Socket) -> None:
+        """A MSG_ZEROCOPY write has returned: it takes the next number, and is complete once all it queued is
+        acknowledged (msg_zerocopy_realloc; the socket needs SO_ZEROCOPY, else the flag is ignored)."""
+        if not sock.zerocopy:
+            return
+        ep = sock.endpoint
+        sock.zerocopy_pending.append((sock.zerocopy_sent, ep.snd_nxt + ep.unsent))
+        sock.zerocopy_sent += 1
+
+    @staticmethod
+    def zerocopy_notice(sock: Socket) -> tuple[int, int] | None:
+        """recvmsg(MSG_ERRQUEUE): the oldest completion notice, numbers ``first`` to ``last``; ``None``: none.
+
+        A write's pages are released when the ACK frees its last packet buffer (__msg_zerocopy_callback); a
+        notice that follows on from the last one still queued extends it (skb_zerocopy_notify_extend)."""
+        una = sock.endpoint.snd_una
+        while sock.zerocopy_pending and sock.zerocopy_pending[0][1] <= una:
+            number = sock.zerocopy_pending.pop(0)[0]
+            queue = sock.errqueue
+            if queue and queue[-1][1] + 1 == number:
+                queue[-1] = (queue[-1][0], number)
+            else:
+                queue.append((number, number))
+        return sock.errqueue.pop(0) if sock.errqueue else None
 
     @staticmethod
     def notsent_lowat(sock: Socket) -> int | None:
