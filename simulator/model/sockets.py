@@ -99,6 +99,10 @@ class SocketRules:
     # Linux wakes a writer blocked on a full send buffer only once a third of it is free again
     # (sk_stream_write_space: sk_stream_wspace >= sk_stream_min_wspace, i.e. free >= queued / 2).
     write_wakeup_third: bool
+    # A write on a socket never connected: Linux's tcp_sendmsg_locked waits for the connection
+    # (sk_stream_wait_connect), which fails with EPIPE outside SYN-SENT and SYN-RECEIVED; FreeBSD's
+    # sosend_generic answers ENOTCONN.
+    unconnected_write: str = "EPIPE"
 
     def queue_full(self, waiting: int, backlog: int) -> bool:
         """True if a listener with ``waiting`` connections to accept takes no more."""
@@ -110,7 +114,7 @@ class SocketRules:
 LINUX_RULES = SocketRules(True, 4608, 2304, AcceptOverflow.LINUX, True)
 RULES = {
     "linux": LINUX_RULES,
-    "freebsd": SocketRules(False, 2048, 0, AcceptOverflow.FREEBSD, False),
+    "freebsd": SocketRules(False, 2048, 0, AcceptOverflow.FREEBSD, False, "ENOTCONN"),
 }
 
 
@@ -476,8 +480,7 @@ class SocketHost:
         """tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else the sysctl's; ``None``: no limit."""
         return sock.notsent_lowat or sock.endpoint.config.notsent_lowat
 
-    @staticmethod
-    def _send_refused(sock: Socket) -> Return | None:
+    def _send_refused(self, sock: Socket) -> Return | None:
         """The errno of a write that cannot be done at all (net/ipv4/tcp.c: tcp_sendmsg_locked)."""
         ep = sock.endpoint
         if sock.write_shut:
@@ -486,7 +489,7 @@ class SocketHost:
             error, ep.error = ep.error, None
             return -1, SO_ERROR[error]
         if ep.state is State.CLOSED and ep.remote_port == 0:
-            return -1, "ENOTCONN"  # a socket never connected
+            return -1, self.rules.unconnected_write  # a socket never connected
         return None
 
     def send_room(self, sock: Socket) -> int:
