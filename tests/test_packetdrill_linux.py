@@ -302,3 +302,36 @@ def test_a_write_on_a_socket_never_connected_fails_with_epipe_on_linux_enotconn_
     assert result.status == "pass", result.message
     result = run(tmp_path, text.replace("EPIPE (Broken pipe)", "ENOTCONN"), profile="freebsd")
     assert result.status == "pass", result.message
+
+
+def test_epoll_reports_by_level_or_after_each_wakeup_with_epollet(tmp_path):
+    # epoll/epoll_in_edge.pkt, zerocopy/epoll_*.pkt: level-triggered, a socket is reported while poll says
+    # it is ready; with EPOLLET only once something woke it (data arriving: reading does not); with
+    # EPOLLONESHOT once, until EPOLL_CTL_MOD arms it again
+    def wait(events):
+        if events == "0":
+            return "+0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n"
+        return f"+0 epoll_wait(5, {{events={events}, fd=4}}, 1, 0) = 1\n"
+
+    text = INSTANT_SERVER + (
+        "+0 epoll_create(1) = 5\n"
+        "+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLOUT|EPOLLET, fd=4}) = 0\n"
+        + wait("EPOLLOUT")
+        + wait("0")
+        + "+0 < P. 1:1001(1000) ack 1 win 514\n+0 > . 1:1(0) ack 1001\n"
+        + wait("EPOLLIN|EPOLLOUT")
+        + wait("0")
+        + "+0 read(4, ..., 500) = 500\n"
+        + wait("0")
+        + "+0 epoll_ctl(5, EPOLL_CTL_MOD, 4, {events=EPOLLIN, fd=4}) = 0\n"
+        + wait("EPOLLIN")
+        + wait("EPOLLIN")
+        + "+0 epoll_ctl(5, EPOLL_CTL_MOD, 4, {events=EPOLLIN|EPOLLONESHOT, fd=4}) = 0\n"
+        + wait("EPOLLIN")
+        + wait("0")
+        + "+0 epoll_ctl(5, EPOLL_CTL_MOD, 4, {events=EPOLLIN|EPOLLONESHOT, fd=4}) = 0\n"
+        + wait("EPOLLIN")
+        + "+0 close(5) = 0\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

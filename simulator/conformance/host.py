@@ -13,6 +13,7 @@ from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint
 from ..model.sockets import LINUX_RULES, LINUX_STATE, Return, Socket, SocketHost, SocketRules
 from ..model.states import State
+from .epoll import EpollSet
 
 __all__ = ["LOCAL_PORT", "REMOTE_PORT", "TCPI", "Host", "Return", "Socket"]
 
@@ -42,6 +43,20 @@ class Host(SocketHost):
     ) -> None:
         super().__init__(local_addr, config, rules)
         self.remote_addr = remote_addr
+        self.epolls: dict[int, EpollSet] = {}  # epoll instances, by descriptor
+
+    def new_fd(self, wanted: int) -> int:
+        """``wanted`` if neither a socket nor an epoll instance holds it, else the lowest free descriptor."""
+
+        def taken(fd: int) -> bool:
+            return self.lookup(fd) is not None or fd in self.epolls
+
+        if wanted >= 3 and not taken(wanted):
+            return wanted
+        fd = 3
+        while taken(fd):
+            fd += 1
+        return fd
 
     def open_socket(self, fd: int, *, nonblocking: bool) -> Socket:
         """socket(): every endpoint the host creates starts at the same ISS."""

@@ -574,11 +574,9 @@ class _Runner:
         expected = (ret, errno if ret == -1 else None)
         call = syscalls.lookup(name)
         if call is None:
-            if name.startswith("epoll_"):
-                raise NeedsFeature(Feature.EPOLL, f"line {line.number}: {name}() needs {Feature.EPOLL}")
             feature = f"the system call {name}()"
             raise NeedsFeature(feature, f"line {line.number}: needs {feature}, which the runner does not model")
-        if args and args[0].isdigit():
+        if args and args[0].isdigit() and int(args[0]) not in self.host.epolls:
             self.last_fd = int(args[0])
         got = call(self, line, args, expected)
         self._collect(self.now)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..model.errors import ScenarioError
 from ..model.states import State
+from .epoll import EpollSet, Interest, parse_events
 from .host import Host, Return, Socket
 from .script import Failed, Feature, Line, NeedsFeature, ScriptError
 
@@ -291,6 +292,8 @@ def shutdown(run: Driver, line: Line, args: list[str], expected: Return) -> Retu
 
 
 def close(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    if args and args[0].isdigit() and run.host.epolls.pop(int(args[0]), None) is not None:
+        return 0, None  # an epoll instance
     return run.host.close(_sock(run, line, args[0]), run.now)
 
 
@@ -397,7 +400,8 @@ def _needs_a_send_buffer(sock: Socket, line: Line, amount: int, expected: Return
     """A write the script expects to block or to take part of the data: the model's send buffer has no limit."""
     if sock.sndbuf is not None or sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
         return
-    if Host.notsent_lowat(sock) is not None:  # a write stops at the low-water mark of unsent bytes
+    lowat = Host.notsent_lowat(sock)
+    if lowat is not None and lowat < sock.endpoint.unsent + amount:  # the low-water mark may stop the write
         return
     if expected[1] in ("EAGAIN", "EWOULDBLOCK") or 0 <= expected[0] < amount or line.end is not None:
         raise NeedsFeature(
@@ -433,6 +437,78 @@ def _error_queue(run: Driver, line: Line, args: list[str], expected: Return) -> 
             f"but the script expects ee_info={wanted.group(1)}, ee_data={wanted.group(2)}",
         )
     return 0, None
+
+
+# ---------------------------------------------------------------- epoll
+def epoll_create(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    fd = run.host.new_fd(expected[0])
+    run.host.epolls[fd] = EpollSet()
+    return fd, None
+
+
+def _epoll(run: Driver, line: Line, fd_text: str) -> EpollSet:
+    found = run.host.epolls.get(int(fd_text)) if fd_text.isdigit() and len(fd_text) < 10 else None
+    if found is None:
+        raise Failed(line.number, f"line {line.number}: file descriptor {fd_text[:20]} is not an epoll instance")
+    return found
+
+
+def _event_fields(text: str) -> dict[str, str]:
+    """``{events=EPOLLIN|EPOLLET, fd=4}`` as its fields."""
+    return dict(re.findall(r"(\w+)\s*=\s*([\w|\s]+?)\s*(?:,|\}|$)", text))
+
+
+def epoll_ctl(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    """EPOLL_CTL_ADD, EPOLL_CTL_MOD (which arms an EPOLLONESHOT socket again), EPOLL_CTL_DEL."""
+    epset = _epoll(run, line, args[0])
+    op = args[1] if len(args) > 1 else ""
+    sock = _sock(run, line, args[2] if len(args) > 2 else "-1")
+    events, modes = parse_events(_event_fields(args[3]).get("events", "") if len(args) > 3 else "")
+    if op == "EPOLL_CTL_ADD":
+        if sock.fd in epset.interests:
+            return -1, "EEXIST"
+        epset.interests[sock.fd] = Interest(sock, events, modes)
+    elif op == "EPOLL_CTL_MOD":
+        if sock.fd not in epset.interests:
+            return -1, "ENOENT"
+        epset.interests[sock.fd] = Interest(sock, events, modes)
+    elif op == "EPOLL_CTL_DEL":
+        if epset.interests.pop(sock.fd, None) is None:
+            return -1, "ENOENT"
+    else:
+        return -1, "EINVAL"
+    return 0, None
+
+
+def epoll_wait(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    """The sockets ready, compared with the script's one ``{events=..., fd=...}`` (or ``ptr=0`` for none)."""
+    epset = _epoll(run, line, args[0])
+    wanted = _event_fields(args[1]) if len(args) > 1 else {}
+    limit = int(args[2]) if len(args) > 2 and args[2].isdigit() and len(args[2]) < 6 else 1
+    timeout = int(args[3]) if len(args) > 3 and args[3].lstrip("-").isdigit() and len(args[3]) < 10 else -1
+    start = run.now
+
+    def ready() -> Return | None:
+        found = epset.ready(run.host, limit)
+        if not found and (timeout < 0 or run.now < start + timeout / 1000):
+            return None
+        if found and "events" in wanted:
+            fd, revents = found[0]
+            want, _ = parse_events(wanted["events"])
+            if revents != want or wanted.get("fd", str(fd)) != str(fd):
+                got = "|".join(sorted("E" + e for e in revents))
+                raise Failed(
+                    line.number,
+                    f"line {line.number}: epoll_wait() reports {got} for fd {fd}, "
+                    f"but the script expects {wanted['events']} for fd {wanted.get('fd', '?')}",
+                )
+        return len(found), None
+
+    got = ready()
+    if got is not None:
+        return got
+    run.wait(line, "epoll_wait", expected, ready, start + timeout / 1000 if timeout >= 0 else None)
+    return None
 
 
 # ---------------------------------------------------------------- poll
@@ -487,4 +563,8 @@ CALLS: dict[str, Call] = {
     "sendto": send,
     "sendmsg": sendmsg,
     "poll": poll,
+    "epoll_create": epoll_create,
+    "epoll_create1": epoll_create,
+    "epoll_ctl": epoll_ctl,
+    "epoll_wait": epoll_wait,
 }

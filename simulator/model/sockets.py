@@ -223,6 +223,9 @@ class Socket:
     zerocopy_sent: int = 0  # MSG_ZEROCOPY writes so far: the next one's number
     zerocopy_pending: list[tuple[int, SeqNum]] = field(default_factory=list)  # (number, end) not yet acknowledged
     errqueue: list[tuple[int, int]] = field(default_factory=list)  # completions not read: [first, last] numbers
+    zerocopy_done: int = 0  # MSG_ZEROCOPY writes completed so far (each queued a notice or extended one)
+    nospace: bool = False  # a write could not take all it was given (SOCK_NOSPACE): room will wake it
+    write_wakeups: int = 0  # times room came back after that (sk_stream_write_space)
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -416,16 +419,18 @@ class SocketHost:
             return 0, None
         room = self.send_room(sock)
         if room <= 0:
-            sock.write_blocked = True
+            sock.write_blocked = sock.nospace = True
             return None
         try:
             taken = self._take(sock, data[:room], now, more=more, eor=eor and room >= len(data))
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:
-            sock.write_blocked = True
+            sock.write_blocked = sock.nospace = True
             return None
         sock.write_blocked = False
+        if taken < len(data):
+            sock.nospace = True  # tcp_sendmsg_locked's wait_for_space: SOCK_NOSPACE
         return taken, None
 
     def _take(self, sock: Socket, data: bytes, now: float, *, more: bool, eor: bool) -> int:
@@ -460,20 +465,36 @@ class SocketHost:
         sock.zerocopy_sent += 1
 
     @staticmethod
-    def zerocopy_notice(sock: Socket) -> tuple[int, int] | None:
-        """recvmsg(MSG_ERRQUEUE): the oldest completion notice, numbers ``first`` to ``last``; ``None``: none.
-
-        A write's pages are released when the ACK frees its last packet buffer (__msg_zerocopy_callback); a
-        notice that follows on from the last one still queued extends it (skb_zerocopy_notify_extend)."""
+    def _settle_zerocopy(sock: Socket) -> None:
+        """Queue the notices of the MSG_ZEROCOPY writes now acknowledged.  A write's pages are released when the
+        ACK frees its last packet buffer (__msg_zerocopy_callback); a notice that follows on from the last one
+        still queued extends it (skb_zerocopy_notify_extend)."""
         una = sock.endpoint.snd_una
         while sock.zerocopy_pending and sock.zerocopy_pending[0][1] <= una:
             number = sock.zerocopy_pending.pop(0)[0]
+            sock.zerocopy_done += 1
             queue = sock.errqueue
             if queue and queue[-1][1] + 1 == number:
                 queue[-1] = (queue[-1][0], number)
             else:
                 queue.append((number, number))
+
+    def zerocopy_notice(self, sock: Socket) -> tuple[int, int] | None:
+        """recvmsg(MSG_ERRQUEUE): the oldest completion notice, numbers ``first`` to ``last``; ``None``: none."""
+        self._settle_zerocopy(sock)
         return sock.errqueue.pop(0) if sock.errqueue else None
+
+    def wakeups(self, sock: Socket) -> tuple[int, int, str, ErrorKey | None, int, int]:
+        """What has happened to a socket that wakes a waiter (sk_data_ready, sk_state_change, sk_error_report):
+        data or a FIN in order (RCV.NXT), new connections to accept, the state, an error, zerocopy notices,
+        and room for a writer that found none.
+        An edge-triggered epoll reports a socket again only when this has changed."""
+        self._settle_zerocopy(sock)
+        if sock.nospace and self.send_room(sock) > 0 and self._lowat_writeable(sock):
+            sock.nospace = False  # tcp_check_space, sk_stream_write_space: writable again, a writer is woken
+            sock.write_wakeups += 1
+        ep = sock.endpoint
+        return (int(ep.rcv_nxt), len(sock.backlog), ep.state.name, ep.error, sock.zerocopy_done, sock.write_wakeups)
 
     @staticmethod
     def notsent_lowat(sock: Socket) -> int | None:
@@ -584,7 +605,8 @@ class SocketHost:
             got.add("POLLOUT")
         if ep.eof or sock.read_shut:
             got.add("POLLRDHUP")
-        if ep.error is not None:
+        self._settle_zerocopy(sock)
+        if ep.error is not None or sock.errqueue:  # tcp_poll: sk_err, or the error queue not empty
             got.add("POLLERR")
         if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
             got.add("POLLHUP")
