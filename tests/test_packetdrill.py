@@ -270,7 +270,7 @@ def test_a_script_whose_every_check_was_skipped_is_vacuous_not_a_pass(tmp_path):
 @pytest.mark.parametrize(
     ("line", "feature"),
     [
-        ("+0 %{ assert tcpi_busy_time == 0 }%", "TCP_INFO tcpi_busy_time"),
+        ("+0 %{ assert tcpi_sndbuf_limited == 0 }%", "TCP_INFO tcpi_sndbuf_limited"),
         ("+0 < icmp unreachable frag_needed mtu 800", "ICMP"),
         ("+0 < udp (1000)", "UDP"),
         ("+0 < ipv4 192.0.2.2 > 192.0.2.1: gre: . 1:1(0) ack 1 win 32767", "tunnels"),

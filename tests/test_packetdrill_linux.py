@@ -335,3 +335,34 @@ def test_epoll_reports_by_level_or_after_each_wakeup_with_epollet(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_a_segment_waits_until_it_fits_the_window_then_the_probe_timer_sends_what_fits(tmp_path):
+    # tcp_info/tcp-info-rwnd-limited.pkt: tcp_snd_wnd_test sends a segment only if it fits the peer's window
+    # whole (sender silly window avoidance); with nothing in flight the probe timer, after an RTO (210 ms),
+    # sends what the window takes (tcp_write_wakeup)
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+        "+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop>\n+0 > S. 0:0(0) ack 1 <...>\n"
+        "+.01 < . 1:1(0) ack 1 win 500\n+0 accept(3, ..., ...) = 4\n"
+        "+0 write(4, ..., 2000) = 2000\n"
+        "+.1 < . 1:1(0) ack 1 win 500\n"
+        "+.11 > P. 1:501(500) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+
+
+def test_tcp_info_counts_the_busy_time_and_the_time_the_window_held_data_back(tmp_path):
+    # tcp_info/: tcp_chrono_start/stop: busy from the write until all is acknowledged, rwnd-limited while the
+    # next segment does not fit the window; tcpi_busy_time is the sum (microseconds)
+    text = SERVER + (
+        "+0 < . 1:1(0) ack 1 win 0\n"
+        "+0 write(4, ..., 1000) = 1000\n"
+        "+.05 < . 1:1(0) ack 1 win 2\n"
+        "+0 > P. 1:1001(1000) ack 1\n"
+        "+.02 < . 1:1(0) ack 1001 win 2\n"
+        "+.01 %{ assert tcpi_rwnd_limited == 50000 and tcpi_busy_time == 70000, (tcpi_rwnd_limited, tcpi_busy_time) }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

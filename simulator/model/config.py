@@ -96,6 +96,7 @@ class EndpointConfig:
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
     send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
     notsent_lowat: int | None = None  # a write stops once this many bytes wait unsent (tcp_notsent_lowat)
+    segment_fits_window: bool = False  # a segment goes only if it fits the peer's window whole (tcp_snd_wnd_test)
     # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
     # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
     congestion: Algorithm = Algorithm.NONE

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import recovery
 from .acks import LinuxAcks
+from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
@@ -225,6 +226,8 @@ class Endpoint:
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
         self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
+        self.chrono = Chrono()  # how the sender's time is spent (Linux's tcp_chrono_*, for tcp_info)
+        self._window_held = False  # the last output stopped because the next segment did not fit the window
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -397,6 +400,8 @@ class Endpoint:
         if data:
             whole = eor and len(data) == n_asked
             self._app(AppKey.SEND, n=len(data))
+            if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
+                self.chrono.start(ChronoKind.BUSY, now)
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -1171,8 +1176,8 @@ class Endpoint:
             self._retry_local_drop(now)
             return
         if self.snd_wnd > 0:
-            if self._cork_timer and self._unsent and not self._rtx:
-                self._send_corked(now)
+            if (self._cork_timer or self._window_held) and self._unsent and not self._rtx:
+                self._send_corked(now, SendKey.CORK_PROBE if self._cork_timer else SendKey.WINDOW_PROBE_PART)
             self._cork_timer = False
             return
         limit = self.config.user_timeout
@@ -1204,7 +1209,7 @@ class Endpoint:
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
-    def _send_corked(self, now: float) -> None:
+    def _send_corked(self, now: float, key: SendKey = SendKey.CORK_PROBE) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
         n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
@@ -1214,7 +1219,7 @@ class Endpoint:
         del self._unsent[:n]
         self._pass_write_ends(self.snd_nxt + n)
         self._pushed_seq = self.snd_nxt + n
-        self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.CORK_PROBE)
+        self._transmit(self.snd_nxt, ACK | PSH, data, now, key)
 
     # --------------------------------------------------------------- output
     def _flush(self, now: float) -> None:
@@ -1234,12 +1239,14 @@ class Endpoint:
         self._resend_marked(now)
         frame_segments = self._frame_segments()
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
-                if usable <= 0:
-                    break
                 mss = self._send_mss()
+                if usable <= 0 or (self.config.segment_fits_window and min(mss, self._to_record_end()) > usable):
+                    window_held = True  # tcp_snd_wnd_test: the next segment does not fit whole
+                    break
                 n = min(mss, usable, self._to_record_end())
                 if not self._cwnd_allows(n):
                     break
@@ -1270,9 +1277,14 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        self._window_held = window_held
+        if window_held:  # tcp_write_xmit: rwnd-limited while the window holds data back
+            self.chrono.start(ChronoKind.RWND_LIMITED, now)
+        else:
+            self.chrono.stop(ChronoKind.RWND_LIMITED, now, queues_empty=not self._unsent and not self._rtx)
         self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
-        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
+        if (self.snd_wnd == 0 or window_held) and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
             self.probes_out = 0
             self._probing_since = now
@@ -1904,6 +1916,8 @@ class Endpoint:
         while rtx and rtx[0].end <= ack:
             if rtx.popleft().flags & FIN:
                 self.fin_acked = True
+        if not rtx:  # tcp_clean_rtx_queue: all acknowledged
+            self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
             cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)

@@ -21,6 +21,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .chrono import ChronoKind
 from .config import EndpointConfig
 from .congestion import Phase
 from .endpoint import Endpoint, closed_reply
@@ -636,6 +637,10 @@ class SocketHost:
         values.update(tcpi_reordering=ep.reordering, tcpi_reord_seen=ep.reord_seen)
         if now is not None and ep.state not in _UNCONNECTED:  # milliseconds since data came (tcp_get_info)
             values["tcpi_last_data_recv"] = round((now - ep.data_received_at) * 1000)
+        if now is not None:  # microseconds (tcp_get_info_chrono_stats): busy is the sum of the three
+            spent = {kind: round(ep.chrono.total(kind, now) * 1e6) for kind in ChronoKind if kind}
+            values["tcpi_busy_time"] = sum(spent.values())
+            values["tcpi_rwnd_limited"] = spent[ChronoKind.RWND_LIMITED]  # (sndbuf-limited time is not told apart)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
