@@ -366,3 +366,17 @@ def test_tcp_info_counts_the_busy_time_and_the_time_the_window_held_data_back(tm
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_a_null_buffer_fails_with_efault_and_moves_no_data(tmp_path):
+    # syscall_bad_arg/syscall-invalid-buf-ptr.pkt: the copy from or to the user fails: a write queues
+    # nothing, a read leaves the data queued
+    text = SERVER + (
+        "+0 write(4, NULL, 1000) = -1 EFAULT (Bad address)\n"
+        "+0 ioctl(4, SIOCOUTQ, [0]) = 0\n"
+        "+0 < P. 1:1001(1000) ack 1 win 514\n"
+        "+0 read(4, NULL, 1000) = -1 EFAULT (Bad address)\n"
+        "+0 read(4, ..., 1000) = 1000\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message

@@ -145,6 +145,11 @@ def _iov_total(text: str, line: Line) -> int:
     return sum(_int_arg(n, line) for n in re.findall(r"\{\s*\.\.\.\s*,\s*(\d+)\s*\}", text))
 
 
+def _null_buffer(args: list[str]) -> bool:
+    """A call's buffer written ``NULL``: an address the kernel cannot copy from or to (EFAULT)."""
+    return len(args) > 1 and args[1].strip() == "NULL"
+
+
 def _would_block(expected: Return) -> Return:
     return -1, "EAGAIN" if expected[1] == "EAGAIN" else "EWOULDBLOCK"
 
@@ -310,6 +315,8 @@ def read(
     messages report is read then)."""
     sock = _sock(run, line, args[0])
     amount = _int_arg(args[2], line) if len(args) > 2 else 0
+    if _null_buffer(args) and amount > 0 and sock.endpoint.readable:
+        return -1, "EFAULT"  # tcp_recvmsg: the copy to the user fails, the data stays queued
 
     def ready() -> Return | None:
         got = run.host.receive(sock, amount, flags, run.now)
@@ -367,9 +374,11 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     for flag, feature in SEND_FLAG_FEATURES.items():
         if flag in flags:
             raise NeedsFeature(feature, f"line {line.number}: {flag} needs {feature}")
+    amount = _int_arg(args[2], line) if len(args) > 2 else 0
+    if _null_buffer(args) and amount > 0:
+        return run.host.send_refused(sock) or (-1, "EFAULT")  # the copy from the user fails: nothing is queued
     if expected == (-1, "EFAULT"):
         raise NeedsFeature(Feature.EFAULT, f"line {line.number}: a bad buffer pointer needs {Feature.EFAULT}")
-    amount = _int_arg(args[2], line) if len(args) > 2 else 0
     _needs_a_send_buffer(sock, line, amount, expected)
 
     written = 0

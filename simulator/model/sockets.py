@@ -411,7 +411,7 @@ class SocketHost:
         ``more`` is MSG_MORE: more data follows, so the write's end is not pushed; ``eor`` is MSG_EOR: the
         write's end is a record's, once the buffer has taken the last of it."""
         ep = sock.endpoint
-        refused = self._send_refused(sock)
+        refused = self.send_refused(sock)
         if refused is not None:
             return refused
         if ep.state in _SYNCHRONIZING:  # wait for the connection (sk_stream_wait_connect)
@@ -502,7 +502,7 @@ class SocketHost:
         """tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else the sysctl's; ``None``: no limit."""
         return sock.notsent_lowat or sock.endpoint.config.notsent_lowat
 
-    def _send_refused(self, sock: Socket) -> Return | None:
+    def send_refused(self, sock: Socket) -> Return | None:
         """The errno of a write that cannot be done at all (net/ipv4/tcp.c: tcp_sendmsg_locked)."""
         ep = sock.endpoint
         if sock.write_shut:
