@@ -95,6 +95,8 @@ class EndpointConfig:
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
     send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
+    notsent_lowat: int | None = None  # a write stops once this many bytes wait unsent (tcp_notsent_lowat)
+    segment_fits_window: bool = False  # a segment goes only if it fits the peer's window whole (tcp_snd_wnd_test)
     # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
     # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
     congestion: Algorithm = Algorithm.NONE
@@ -144,6 +146,8 @@ class EndpointConfig:
             raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
             raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
+        if self.notsent_lowat is not None and not 1 <= self.notsent_lowat < 1 << 32:
+            raise ScenarioError(f"notsent_lowat must be 1..{(1 << 32) - 1} bytes, not {self.notsent_lowat}")
         if not isinstance(self.congestion, Algorithm):
             names = ", ".join(a.value for a in Algorithm)
             raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import recovery
 from .acks import LinuxAcks
+from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
@@ -62,6 +63,7 @@ _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 _CLOSING_SIDE = frozenset({State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 # States in which keep-alive probes a quiet peer (Linux's tcp_keepalive_timer; FIN-WAIT-2 has its own timer).
 _KEEPS_ALIVE = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+MAX_REORDERING = 300  # net.ipv4.tcp_max_reordering
 # States whose received text is processed (RFC 9293 3.10.7.4, seventh step).
 _TAKES_TEXT = frozenset({State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2})
 
@@ -82,6 +84,7 @@ class _Sent:
     lost: bool = False
     resent: bool = False
     last_sent: float = 0.0
+    pushed: bool = False  # it went out with PSH
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -190,6 +193,7 @@ class Endpoint:
         self._syn_was_retransmitted = False
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
+        self.data_received_at = 0.0  # when data last came in order, or the connection was established (lrcvtime)
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
@@ -213,6 +217,8 @@ class Endpoint:
         self._tlp_resent = False  # the probe was a retransmission
         self._tlp_dsack = False  # a D-SACK reported the probe as a duplicate
         self._sacked_out = 0  # segments of the queue the peer has SACKed (Linux's sacked_out)
+        self.reordering = DUPTHRESH  # how far, in segments, the network has been seen to reorder (tp->reordering)
+        self.reord_seen = 0  # how many times reordering was seen (tp->reord_seen)
         self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
@@ -232,6 +238,9 @@ class Endpoint:
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
+        self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
+        self.chrono = Chrono()  # how the sender's time is spent (Linux's tcp_chrono_*, for tcp_info)
+        self._window_held = False  # the last output stopped because the next segment did not fit the window
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -299,6 +308,13 @@ class Endpoint:
     def readable(self) -> int:
         """Bytes received in order that the application has not read yet."""
         return len(self._readable)
+
+    @property
+    def disordered(self) -> bool:
+        """Linux's TCP_CA_Disorder condition (tcp_try_keep_open): segments the peer SACKed or that are marked
+        lost (tcp_left_out; without SACK, duplicate ACKs count as SACKs, tcp_add_reno_sack), or a
+        retransmission not yet acknowledged (tcp_any_retrans_done)."""
+        return bool(self._sacked_out or self._dupacks or any(e.lost or e.retransmitted for e in self._rtx))
 
     @property
     def fin_sent(self) -> bool:
@@ -376,13 +392,16 @@ class Endpoint:
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float, *, more: bool = False) -> int:
+    def send(self, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
 
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
         ``more`` is Linux's MSG_MORE: more data follows, so this write is neither pushed (no PSH at
         its end) nor is its partial last segment sent now (tcp_push with TCP_NAGLE_CORK).
+        ``eor`` is MSG_EOR: the write, taken whole, ends a record, and no segment carries bytes of both
+        sides of its end (Linux marks the skb ``eor``, and tcp_skb_can_collapse_to then refuses to append
+        to it: neither the next write nor a retransmission joins it).
         """
         self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
@@ -390,12 +409,18 @@ class Endpoint:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
         if self._fin_queued:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
+        n_asked = len(data)
         limit = self.config.send_buffer
         if limit is not None:  # unsent and unacknowledged data share the buffer
             data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
         if data:
+            whole = eor and len(data) == n_asked
             self._app(AppKey.SEND, n=len(data))
+            if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
+                self.chrono.start(ChronoKind.BUSY, now)
             self._unsent += data
+            if whole:
+                self._record_ends.append(self.snd_nxt + len(self._unsent))
             if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._cork_call = more
@@ -942,6 +967,7 @@ class Endpoint:
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
+            self.data_received_at = now  # Linux's tcp_event_data_recv: icsk_ack.lrcvtime
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
             if self._acks is not None:
@@ -980,10 +1006,16 @@ class Endpoint:
             self._grow_window()
         if acks.quick_mode:
             self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
-        elif self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss and self.rcv_wnd >= self._last_wnd:
+        elif self._more_than_a_segment_unacked():
             self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _more_than_a_segment_unacked(self) -> bool:
+        """__tcp_ack_snd_check's first test: more than one full segment of sequence space (a FIN counts one)
+        came since the last ACK, and the window it would announce does not shrink."""
+        assert self._acks is not None
+        return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
 
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
@@ -1021,11 +1053,13 @@ class Endpoint:
             self._move(State.CLOSE_WAIT, StateKey.RCV_FIN)
             if self._acks is not None:
                 # tcp_fin: the connection turns interactive, so the ACK waits (ato: 0 if no data came yet)
-                # for the application's close to carry it on a FIN
+                # for the application's close to carry it on a FIN; but __tcp_ack_snd_check, which runs after
+                # tcp_fin, sends it at once if more than a segment (the FIN included) came since the last ACK
                 self._acks.pingpong = True
                 self._ack_scheduled = True
-                self._ack_pending = False
-                self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
+                self._ack_pending = self._more_than_a_segment_unacked()
+                if not self._ack_pending:
+                    self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
             elif self.config.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.
@@ -1156,8 +1190,8 @@ class Endpoint:
             self._retry_local_drop(now)
             return
         if self.snd_wnd > 0:
-            if self._cork_timer and self._unsent and not self._rtx:
-                self._send_corked(now)
+            if (self._cork_timer or self._window_held) and self._unsent and not self._rtx:
+                self._send_corked(now, SendKey.CORK_PROBE if self._cork_timer else SendKey.WINDOW_PROBE_PART)
             self._cork_timer = False
             return
         limit = self.config.user_timeout
@@ -1189,17 +1223,17 @@ class Endpoint:
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
-    def _send_corked(self, now: float) -> None:
+    def _send_corked(self, now: float, key: SendKey = SendKey.CORK_PROBE) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
-        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), len(self._unsent))
+        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
         if n <= 0:
             return
         data = bytes(self._unsent[:n])
         del self._unsent[:n]
         self._pass_write_ends(self.snd_nxt + n)
         self._pushed_seq = self.snd_nxt + n
-        self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.CORK_PROBE)
+        self._transmit(self.snd_nxt, ACK | PSH, data, now, key)
 
     # --------------------------------------------------------------- output
     def _flush(self, now: float) -> None:
@@ -1217,27 +1251,36 @@ class Endpoint:
             return
         self._resend_lost(now)
         self._resend_marked(now)
+        window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
-            self._send_new(now)
+            window_held = self._send_new(now)
+        self._window_held = window_held
+        if window_held:  # tcp_write_xmit: rwnd-limited while the window holds data back
+            self.chrono.start(ChronoKind.RWND_LIMITED, now)
+        else:
+            self.chrono.stop(ChronoKind.RWND_LIMITED, now, queues_empty=not self._unsent and not self._rtx)
         self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
-        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
+        if (self.snd_wnd == 0 or window_held) and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
             self.probes_out = 0
             self._probing_since = now
             self._start(Timer.PERSIST, now + self.rto.rto)
 
-    def _send_new(self, now: float) -> None:
-        """Send the data and FIN not sent yet, as window, cwnd, Nagle and cork allow, in Linux's frames."""
+    def _send_new(self, now: float) -> bool:
+        """Send the data and FIN not sent yet, as window, cwnd, Nagle and cork allow, in Linux's frames.
+        True if the peer's window held the next segment back."""
         frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
-                if usable <= 0:
-                    break
                 mss = self._send_mss()
-                n = min(mss, usable, len(self._unsent))
+                if usable <= 0 or (self.config.segment_fits_window and min(mss, self._to_record_end()) > usable):
+                    window_held = True  # tcp_snd_wnd_test: the next segment does not fit whole
+                    break
+                n = min(mss, usable, self._to_record_end())
                 if not self._cwnd_allows(n):
                     break
                 if n < mss and n == len(self._unsent) and (self._nagle_holds() or self._cork_holds()):
@@ -1267,6 +1310,7 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        return window_held
 
     def _local_drop(self, now: float) -> None:
         """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,
@@ -1328,6 +1372,25 @@ class Endpoint:
                     self._notes[i] = note.with_segment(note.segment.with_flags(note.segment.flags | PSH))
                     break
         return 0
+
+    def size_goal(self) -> int:
+        """Bytes one of Linux's packet buffers takes from a write (tcp_xmit_size_goal): as many whole segments
+        as the largest GSO packet holds, and no more than half the peer's largest window
+        (tcp_bound_to_half_wnd)."""
+        mss = self._send_mss()
+        skb = GSO_MAX_SIZE
+        if self.max_snd_wnd > DEFAULT_MSS:
+            skb = min(skb, self.max_snd_wnd // 2)
+        return max(skb // mss, 1) * mss
+
+    def _to_record_end(self) -> int:
+        """The unsent bytes up to the next record end (MSG_EOR), or all of them: a segment stops there, as a
+        Linux TSO frame never spans two skbs and an skb marked ``eor`` takes no more data (tcp_sendmsg_locked,
+        tcp_skb_can_collapse_to)."""
+        ends = self._record_ends
+        while ends and ends[0].since(self.snd_nxt) <= 0:
+            ends.popleft()
+        return min(ends[0].since(self.snd_nxt), len(self._unsent)) if ends else len(self._unsent)
 
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
@@ -1400,7 +1463,9 @@ class Endpoint:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
         end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
-        self._rtx.append(_Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now))
+        sent = _Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now)
+        sent.pushed = bool(int(flags) & PSH_BIT)
+        self._rtx.append(sent)
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1412,7 +1477,7 @@ class Endpoint:
         self._send(seq, flags, payload, key, options=options)
         if self.cc.by_pipe:
             self.cc.sent(end.since(seq))
-        if payload and self._probing():
+        if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment
             self._schedule_probe(now)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
@@ -1429,11 +1494,20 @@ class Endpoint:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
                 options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
-        if head.payload and not head.flags & FIN and head is self._rtx[-1]:
-            flags |= PSH
+        flags |= self._resend_push(head)
         if restart_timer:
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
+
+    def _resend_push(self, entry: _Sent, *, last_rule: bool = False) -> Flags:
+        """PSH on a segment sent again.  Linux: the PSH that marked the end of a write (tcp_push's
+        tcp_mark_push), which the skb keeps (tcp_fragment and tso_fragment leave PSH on the tail part only,
+        so a frame's PSH is not kept; tcp_retransmit_skb sends the skb's own flags); else
+        PSH on the last segment queued (``last_rule``: on the segment a loss probe sends again)."""
+        if not entry.payload or entry.flags & FIN:
+            return Flags(0)
+        pushed = entry.pushed if self.config.forced_push else last_rule or entry is self._rtx[-1]
+        return PSH if pushed else Flags(0)
 
     def _send(
         self,
@@ -1566,9 +1640,11 @@ class Endpoint:
         blocks = seg.options.sack_blocks
         if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
             self._tlp_dsack = True
+        prior_fack = self._fack(self.snd_una) if self._sacked_out else self.snd_una  # (nothing SACKed: no walk)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
         racking = self._racking()
         delivered = 0
+        low: SeqNum | None = None  # the lowest never-retransmitted segment delivered now (Linux's reord)
         for entry in self._rtx:  # cumulatively acknowledged
             if entry.end > ack:
                 break
@@ -1576,8 +1652,12 @@ class Endpoint:
                 self._sacked_out -= 1
                 continue
             delivered += entry.end.since(entry.seq)
+            low = entry.seq if low is None and not entry.retransmitted else low
             if racking:
                 rack.delivered(entry, now)
+        for entry in newly:
+            if not entry.retransmitted and (low is None or entry.seq < low):
+                low = entry.seq
         for entry in newly:
             delivered += entry.end.since(entry.seq)
             self._sacked_out += 1
@@ -1585,12 +1665,40 @@ class Endpoint:
             if racking:
                 rack.delivered(entry, now)
         self._delivered = delivered
+        if low is not None and low < prior_fack:
+            self._check_reordering(low, self._fack(ack))
         rtx = self._rtx
         if newly and rtx and ack == self.snd_una and any(e.last_sent < rtx[0].last_sent for e in newly):
             # Linux's tcp_clean_rtx_queue: a SACK of data sent before the head last went restarts the RTO,
             # so that a long recovery is not cut short by the timer
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))
         return len(newly)
+
+    def _fack(self, una: SeqNum) -> SeqNum:
+        """The end of the highest segment SACKed above ``una``, or ``una`` (Linux's tcp_highest_sack_seq)."""
+        ends = [e.end for e in self._rtx if e.sacked and e.end > una]
+        return max(ends) if ends else una
+
+    def _check_reordering(self, low: SeqNum, fack: SeqNum) -> None:
+        """Linux's tcp_check_sack_reordering: a segment never sent again was delivered below one SACKed before
+        it, so the network reordered; the distance, in whole segments, raises ``reordering`` (at most
+        tcp_max_reordering, 300)."""
+        if not low < fack:
+            return
+        metric = fack.since(low)
+        mss = self.snd_mss
+        if mss and metric > self.reordering * mss:
+            self.reordering = min(-(-metric // mss), MAX_REORDERING)
+        self.reord_seen += 1
+
+    def scoreboard(self) -> tuple[int, int, int, int]:
+        """Segments not yet acknowledged, SACKed, marked lost (not SACKed), and sent again and not SACKed:
+        Linux's packets_out, sacked_out, lost_out and retrans_out (tcpi_unacked, tcpi_sacked, tcpi_lost,
+        tcpi_retrans)."""
+        rtx = self._rtx
+        lost = sum(1 for e in rtx if e.lost and not e.sacked)
+        retrans = sum(1 for e in rtx if e.retransmitted and not e.sacked)
+        return len(rtx), self._sacked_out, lost, retrans
 
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
         """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
@@ -1628,10 +1736,15 @@ class Endpoint:
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
-        """RFC 8985 6.3: the reordering window has passed: mark again, and recover."""
+        """RFC 8985 6.3: the reordering window has passed: mark again, and recover.  Linux's
+        tcp_rack_reo_timeout: a recovery it starts reduces cwnd as if one segment had been delivered
+        (tcp_cwnd_reduction(sk, 1, ...)), so PRR lets one retransmission go now."""
         self._rack.advanced = True
         if self._rtx and self.cc.phase is not Phase.LOSS and self._rack_detect(now) and self.cc.phase is Phase.OPEN:
             self._enter_sack_recovery(now)
+            if self.cc.recovering_by_pipe():
+                pipe = recovery.pipe(self._rtx)
+                self._report(self.cc.prr_ack(self.snd_mss, pipe, una_advanced=False, newly_lost=True))
 
     def _enter_sack_recovery(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1656,9 +1769,7 @@ class Endpoint:
             entry.last_sent = now
             self.cc.sent(entry.end.since(entry.seq))
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, key, retransmission=True)
             if entry is self._rtx[0]:  # Linux's tcp_xmit_retransmit_queue: resending the head restarts the RTO
                 self._start(Timer.RETRANSMIT, self._rto_deadline(now))
@@ -1691,7 +1802,7 @@ class Endpoint:
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
         if self._unsent and usable > 0:
-            n = min(self._send_mss(), usable, len(self._unsent))
+            n = min(self._send_mss(), usable, self._to_record_end())
             data = bytes(self._unsent[:n])
             del self._unsent[:n]
             self._tlp_resent = False
@@ -1703,7 +1814,7 @@ class Endpoint:
             last.last_sent = now
             self._rtt_seq = None
             self._tlp_resent = True
-            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else NO_FLAGS)
+            flags = last.flags | ACK | self._resend_push(last, last_rule=True)
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
@@ -1750,9 +1861,7 @@ class Endpoint:
             entry.retransmitted = True
             entry.last_sent = now
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, SendKey.LOSS_RETRANSMIT, retransmission=True)
             self._resend_next = entry.end
 
@@ -1838,6 +1947,8 @@ class Endpoint:
         while rtx and rtx[0].end <= ack:
             if rtx.popleft().flags & FIN:
                 self.fin_acked = True
+        if not rtx:  # tcp_clean_rtx_queue: all acknowledged
+            self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
             cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)
@@ -1949,6 +2060,7 @@ class Endpoint:
 
     def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
+        self.data_received_at = self._clock  # Linux: tcp_finish_connect, tcp_create_openreq_child
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una

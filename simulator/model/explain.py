@@ -50,6 +50,10 @@ SEND: dict[SendKey, str] = {
     SendKey.CORK_PROBE: "{who}'s application held this data back (TCP_CORK or MSG_MORE) and nothing is in flight: "
     "after an RTO Linux's probe timer sends it anyway, with PSH (tcp_write_wakeup), so that a cork never "
     "holds data much longer than 200 ms. {n} bytes, {seq}..{last}.",
+    SendKey.WINDOW_PROBE_PART: "The peer's window is open, but less than the next segment, so {who} held the "
+    "segment back (Linux's tcp_snd_wnd_test: a segment goes only if it fits whole, the sender's silly window "
+    "avoidance of RFC 9293 3.8.6.2.1); with nothing in flight the probe timer fired after an RTO and sends "
+    "what fits, with PSH (tcp_write_wakeup). {n} bytes, {seq}..{last}.",
     SendKey.ACK_PAWS: "The segment's timestamp is older than the last one {who} accepted (TS.Recent): PAWS takes it "
     "for an old duplicate (RFC 7323 section 5.3), so {who} drops it and answers with an ACK of where it is, "
     "ack={ack}.",

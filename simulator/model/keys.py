@@ -25,6 +25,7 @@ class SendKey(enum.StrEnum):
     ZERO_WINDOW_PROBE = "zero_window_probe"
     ZERO_WINDOW_PROBE_EMPTY = "zero_window_probe_empty"
     CORK_PROBE = "cork_probe"
+    WINDOW_PROBE_PART = "window_probe_part"
     ACK_PAWS = "ack_paws"
     ACK_QUICK = "ack_quick"
     ACK_PUSHED_READ = "ack_pushed_read"

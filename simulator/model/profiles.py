@@ -68,6 +68,7 @@ PROFILES: dict[str, Profile] = {
                 hystart=True,
                 timer_tick=0.004,
                 loss_detection=LossDetection.RACK,
+                segment_fits_window=True,
             ),
             frozenset({"STANDARD", "Linux"}),
         ),

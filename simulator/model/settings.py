@@ -365,6 +365,20 @@ SOURCES: dict[str, Source] = {
         "tcp_write_xmit sends it in frames (packetdrill's TSO tests, tun and loopback captures of 6.18)",
         "none (PSH when the send buffer empties)",
     ),
+    "segment_fits_window": Source(
+        "a segment goes only if it fits the peer's window whole; held back with nothing in flight, it waits for "
+        "the window, or the probe timer sends what fits",
+        "RFC 9293 3.8.6.2.1: the sender's silly window avoidance (a full segment, or half the largest window)",
+        "tcp_snd_wnd_test in tcp_write_xmit; tcp_write_wakeup from the probe timer",
+        "tcp_output: a full segment, or half the largest window, or all that is queued",
+    ),
+    "notsent_lowat": Source(
+        "a write takes no new packet buffer while this many bytes wait unsent (None: no limit); poll's POLLOUT "
+        "waits until less than half of it is left",
+        "silent",
+        "net.ipv4.tcp_notsent_lowat (no limit), TCP_NOTSENT_LOWAT; tcp_stream_memory_free",
+        "none",
+    ),
     "min_tso_segs": Source(
         "the fewest segments a frame holds, whatever the pacing rate (tso_frames)",
         "silent",
