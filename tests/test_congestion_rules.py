@@ -132,6 +132,40 @@ def test_congestion_avoidance_adds_one_mss_per_window_acknowledged():
     assert w.client.cc.cwnd == 11 * MSS
 
 
+# ------------------------------------------------------------------ cwnd validation (RFC 7661, Linux)
+def test_an_application_limited_sender_grows_cwnd_only_to_twice_what_it_had_out():
+    # RFC 7661 section 4.3 (Linux's tcp_is_cwnd_limited): in slow start cwnd grows while below twice the most
+    # segments out in the window; 9 segments out of 10 allowed: 12, 14, 16, 18, then no more
+    w = sender(cwnd_limited_growth=True, slow_start_limit=0)
+    w.client.send(DATA[: 9 * MSS], 0.0)
+    w.out(w.client)
+    cwnds = []
+    for upto in (2, 4, 6, 8, 9):
+        ack(w, 1001 + upto * MSS)
+        cwnds.append(w.client.cc.cwnd // MSS)
+    assert cwnds == [12, 14, 16, 18, 18]
+
+
+def test_congestion_avoidance_does_not_grow_a_window_the_sender_does_not_fill():
+    # RFC 7661 section 4.3 (Linux's tcp_cwnd_validate): after slow start cwnd grows only if it stopped a send
+    w = sender(cwnd_limited_growth=True)
+    w.client.cc.ssthresh = 10 * MSS
+    for _ in range(4):  # four writes of five segments, each acknowledged: 20 segments, two cwnds' worth
+        w.client.send(DATA[: 5 * MSS], 0.0)
+        w.out(w.client)
+        ack(w, int(w.client.snd_una) + 5 * MSS)
+    assert w.client.cc.cwnd == 10 * MSS
+
+
+def test_without_cwnd_validation_every_ack_grows_cwnd():
+    # RFC 5681 section 3.1 as written (the rfc and freebsd profiles): growth does not ask whether cwnd was used
+    w = sender(slow_start_limit=0)
+    w.client.send(DATA[: 9 * MSS], 0.0)
+    w.out(w.client)
+    ack(w, 1001 + 9 * MSS)
+    assert w.client.cc.cwnd == 19 * MSS
+
+
 # ------------------------------------------------------------------ fast retransmit and recovery
 def lose_first_segment(w: Wire) -> list:
     """Ten segments out, the first lost, three duplicate ACKs back; returns what the client sends."""

@@ -192,6 +192,7 @@ class Endpoint:
             prr=cfg.prr,
             hystart=cfg.hystart,
             slow_start_limit=cfg.slow_start_limit,
+            cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
         self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
@@ -1205,6 +1206,7 @@ class Endpoint:
         self._resend_marked(now)
         frame_segments = self._frame_segments()
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        nxt_before = self.snd_nxt
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
@@ -1241,6 +1243,8 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        if self.cc.cwnd_limited_growth:
+            self._validate_cwnd(self.snd_nxt != nxt_before)
         self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
@@ -1701,6 +1705,15 @@ class Endpoint:
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _validate_cwnd(self, sent: bool) -> None:
+        """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets
+        in flight fill it: no room for one more segment), so that cwnd grows only while it is used."""
+        cc = self.cc
+        room = cc.room(self._pipe())
+        limited = room is not None and room < cc.mss
+        if room is not None and (sent or limited):
+            cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""

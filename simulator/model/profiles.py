@@ -63,6 +63,7 @@ PROFILES: dict[str, Profile] = {
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
                 slow_start_limit=0,
+                cwnd_limited_growth=True,
                 sack_recovery=True,
                 prr=True,
                 hystart=True,

@@ -425,6 +425,13 @@ SOURCES: dict[str, Source] = {
         "0: tcp_slow_start adds every packet acknowledged (cwnd = min(cwnd + acked, ssthresh))",
         "2: net.inet.tcp.abc_l_var",
     ),
+    "cwnd_limited_growth": Source(
+        "cwnd grows only while it limits the sender: in slow start while below twice the most segments out "
+        "in the last window, after it only if cwnd stopped a send in that window",
+        "RFC 7661 (experimental) 4.3: no growth in the non-validated phase; RFC 5681 grows on every ACK",
+        "tcp_is_cwnd_limited in tcp_reno_cong_avoid and cubictcp_cong_avoid; tcp_cwnd_validate (tcp_output.c)",
+        "off here (cc_ack_received: CCF_CWND_LIMITED compares cwnd with the peer's window alone)",
+    ),
     "lost_syn_window_after": Source(
         "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
         "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",

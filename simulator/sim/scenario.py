@@ -83,6 +83,7 @@ _CONFIG_KEYS = {
     "congestion": "congestion",
     "initial_window": "initial_window",
     "slow_start_limit": "slow_start_limit",
+    "cwnd_limited_growth": "cwnd_limited_growth",
     "sack_recovery": "sack_recovery",
     "prr": "prr",
     "hystart": "hystart",
