@@ -166,6 +166,38 @@ def test_without_cwnd_validation_every_ack_grows_cwnd():
     assert w.client.cc.cwnd == 19 * MSS
 
 
+# ------------------------------------------------------------------ limited transmit (RFC 3042)
+def test_limited_transmit_sends_one_new_segment_on_each_of_the_first_two_duplicate_acks():
+    # RFC 3042 section 2 (RFC 5681 3.2): a new segment per duplicate ACK, cwnd unchanged; the third retransmits
+    w = sender(limited_transmit=True)
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    assert [[int(s.seq) for s in ack(w, 1001)] for _ in range(2)] == [[11001], [12001]]
+    assert w.client.cc.cwnd == 10 * MSS
+    assert 1001 in [int(s.seq) for s in ack(w, 1001)]
+
+
+def test_without_limited_transmit_duplicate_acks_send_nothing_new():
+    # RFC 5681 3.2 without RFC 3042: the window is full and the duplicate ACKs do not open it
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    assert [ack(w, 1001) for _ in range(2)] == [[], []]
+
+
+def test_cwnd_grows_by_what_the_ack_newly_delivers_not_by_what_duplicate_acks_reported():
+    # Linux's tcp_cong_control(acked_sacked), tcp_remove_reno_sacks: two duplicate ACKs stood for two segments
+    # delivered; the ACK of three then grows slow start's cwnd by one, not three
+    w = sender(limited_transmit=True, grow_by_delivered=True, slow_start_limit=0)
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    ack(w, 1001)
+    ack(w, 1001)
+    answer = ack(w, 1001 + 3 * MSS)
+    assert w.client.cc.cwnd == 11 * MSS
+    assert [int(s.seq) for s in answer] == [13001, 14001]
+
+
 # ------------------------------------------------------------------ fast retransmit and recovery
 def lose_first_segment(w: Wire) -> list:
     """Ten segments out, the first lost, three duplicate ACKs back; returns what the client sends."""

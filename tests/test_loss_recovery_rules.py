@@ -169,6 +169,16 @@ def test_without_sack_negotiated_the_sender_keeps_newreno():
     assert w.client.cc.cwnd == 5 * MSS + 3 * MSS  # RFC 5681 3.2 step 3: ssthresh + 3 SMSS
 
 
+def test_limited_transmit_with_sack_sends_new_data_as_sacked_segments_leave_the_pipe():
+    # RFC 6675 section 5 step 3 (RFC 3042 by the pipe; Linux's tcp_packets_in_flight): before recovery each
+    # duplicate ACK that SACKs a segment lets one new segment go
+    w = sender(limited_transmit=True, **SACK)
+    assert len(send(w, 20)) == 10
+    assert starts(ack(w, seg_at(0), (seg_at(1), seg_at(2)))) == [seg_at(10)]
+    assert starts(ack(w, seg_at(0), (seg_at(1), seg_at(3)))) == [seg_at(11)]
+    assert w.client.cc.phase is Phase.OPEN
+
+
 # ------------------------------------------------------------------ PRR (RFC 6937)
 def prr_sender(cwnd: int, flight: int) -> Congestion:
     cc = Congestion(Algorithm.RENO, cwnd, prr=True)

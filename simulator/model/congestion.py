@@ -142,11 +142,14 @@ class Congestion:
         *,
         rtt: float | None = None,
         snd_nxt: SeqNum | None = None,
+        grow_by: int | None = None,
     ) -> list[Change]:
         """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it; ``rtt``: the
-        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds)."""
+        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds); ``grow_by``: what cwnd grows by, if
+        not ``acked`` (Linux's acked_sacked)."""
         if not self.mss:
             return []
+        grow = acked if grow_by is None else grow_by
         found = self._hystart_found(now, rtt, snd_una, snd_nxt)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
@@ -157,14 +160,14 @@ class Congestion:
                     old = self.cwnd
                     self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
                     return [self._change(CongestionKey.PARTIAL_ACK, old, acked=acked, recover=int(self.recover))]
-                return found + self._grow(acked, flight, now, srtt)  # after an RTO: slow start again
+                return found + self._grow(grow, flight, now, srtt)  # after an RTO: slow start again
             was = self.phase
             self.phase = Phase.OPEN
             if was is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 6: a full ACK ends recovery
                 old = self.cwnd
                 self.cwnd = max(self.ssthresh or self.mss, self.mss)
                 return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
-        return found + self._grow(acked, flight, now, srtt)
+        return found + self._grow(grow, flight, now, srtt)
 
     def _hystart_found(self, now: float, rtt: float | None, snd_una: SeqNum, snd_nxt: SeqNum | None) -> list[Change]:
         """CUBIC's HyStart (Linux's cubictcp_acked, before the window grows): ssthresh = cwnd at the first
@@ -316,7 +319,7 @@ class Congestion:
         self._bytes_acked = 0
 
     def _grow(self, acked: int, flight: int, now: float, srtt: float | None) -> list[Change]:
-        if not self.cwnd_limited():  # Linux's tcp_reno_cong_avoid and cubictcp_cong_avoid return at once
+        if acked <= 0 or not self.cwnd_limited():  # (tcp_reno_cong_avoid, cubictcp_cong_avoid return at once)
             return []
         old = self.cwnd
         if self.ssthresh is None or self.cwnd < self.ssthresh:

@@ -828,10 +828,11 @@ class Endpoint:
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
+            grow_by = self._grow_by(ack.since(una), scoreboard)
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(ack.since(una), flight, now)
+            self._after_new_ack(ack.since(una), flight, now, grow_by)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -1498,17 +1499,27 @@ class Endpoint:
 
     # ---------------------------------------------------- congestion control
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
-    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int) -> None:
         cc = self.cc
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(
-            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
-        )
+        srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _grow_by(self, acked: int, scoreboard: bool) -> int:
+        """What the ACK lets cwnd grow by: the bytes it acknowledges (RFC 5681 3.1, RFC 3465), or with
+        ``grow_by_delivered`` what it newly delivers (Linux's acked_sacked): with SACK the bytes newly SACKed or
+        acknowledged unSACKed; without, tcp_remove_reno_sacks counts each duplicate ACK as a segment delivered
+        then, so the ACK that covers them adds only the rest, at least one segment."""
+        if not self.config.grow_by_delivered:
+            return acked
+        if scoreboard:
+            return self._delivered
+        return max(acked - self._dupacks * self.snd_mss, min(acked, self.snd_mss))
 
     def _after_duplicate_ack(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1702,9 +1713,21 @@ class Endpoint:
         if cc.recovering_by_pipe():
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
+            if self._dupacks and cc.phase is Phase.OPEN and self.config.limited_transmit:
+                return self._limited_transmit_pipe()
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _limited_transmit_pipe(self) -> int:
+        """Limited transmit (RFC 3042; RFC 5681 3.2): each of the first two duplicate ACKs lets one new segment
+        go, cwnd unchanged.  With SACK what is SACKed has left the pipe (RFC 6675 5 step 3); without, each
+        duplicate ACK stands for one segment that left, as Linux counts it (tcp_add_reno_sack, at most all but
+        one of the segments out)."""
+        if self._sacked_out:
+            return recovery.pipe(self._rtx)
+        left = min(self._dupacks, DUPTHRESH - 1, len(self._rtx) - 1) * self.snd_mss
+        return max(self.snd_nxt.since(self.snd_una) - left, 0)
 
     def _validate_cwnd(self, sent: bool) -> None:
         """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets

@@ -432,6 +432,21 @@ SOURCES: dict[str, Source] = {
         "tcp_is_cwnd_limited in tcp_reno_cong_avoid and cubictcp_cong_avoid; tcp_cwnd_validate (tcp_output.c)",
         "off here (cc_ack_received: CCF_CWND_LIMITED compares cwnd with the peer's window alone)",
     ),
+    "limited_transmit": Source(
+        "each of the first two duplicate ACKs lets one new segment go, cwnd unchanged; with SACK, SACKed "
+        "segments leave the pipe",
+        "RFC 3042 (RFC 5681 3.2: SHOULD); RFC 6675 5 step 3 with SACK",
+        "on: tcp_packets_in_flight leaves out sacked_out, which counts the duplicate ACKs without SACK "
+        "(tcp_add_reno_sack)",
+        "on: net.inet.tcp.rfc3042 (tcp_input raises cwnd by the duplicate ACKs for one send)",
+    ),
+    "grow_by_delivered": Source(
+        "cwnd grows by the bytes an ACK newly delivers: what was SACKed, or duplicate-ACKed, before counts "
+        "then (when cwnd does not grow), not again when the cumulative ACK covers it",
+        "RFC 5681 3.1 and RFC 3465: the bytes newly acknowledged",
+        "tcp_cong_control(acked_sacked = tcp_newly_delivered); tcp_remove_reno_sacks without SACK",
+        "off: cc_ack_received counts the bytes acknowledged",
+    ),
     "lost_syn_window_after": Source(
         "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
         "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",

@@ -84,6 +84,8 @@ _CONFIG_KEYS = {
     "initial_window": "initial_window",
     "slow_start_limit": "slow_start_limit",
     "cwnd_limited_growth": "cwnd_limited_growth",
+    "limited_transmit": "limited_transmit",
+    "grow_by_delivered": "grow_by_delivered",
     "sack_recovery": "sack_recovery",
     "prr": "prr",
     "hystart": "hystart",
