@@ -19,7 +19,7 @@ from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
-from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
+from .recovery import DUPTHRESH, LossDetection, Rack, probe_timeout, reorder_timeout
 from .segment import NO_OPTIONS, Flags, Options, Segment
 from .seq import SeqNum
 from .seq import ts_before as _ts_before
@@ -1610,8 +1610,8 @@ class Endpoint:
         srtt = self.rto.srtt or 0.0
         reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
         newly, wait = rack.detect(self._rtx, now, reo_wnd)
-        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN
-            self._start(Timer.REORDER, now + min(wait + LINUX_TIMEOUT_MIN, self.rto.rto))
+        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN_US, in ticks
+            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self.config.timer_tick), self.rto.rto))
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
@@ -1843,8 +1843,10 @@ class Endpoint:
         self.snd_una = ack
         rtx = self._rtx
         oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
+        newest = oldest
         while rtx and rtx[0].end <= ack:
-            if rtx.popleft().flags & FIN:
+            newest = rtx.popleft()
+            if newest.flags & FIN:
                 self.fin_acked = True
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
@@ -1853,13 +1855,17 @@ class Endpoint:
             head.seq = ack
             head.flags &= ~SYN
         rtt: float | None = None
+        ca_rtt: float | None = None
         if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
+            # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
+            if newest is not None and not (newest.retransmitted or newest.sacked):
+                ca_rtt = now - newest.sent_at
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
-            rtt = now - self._rtt_sent_at
+            rtt = ca_rtt = now - self._rtt_sent_at
             self._rtt_seq = None
-        self._ack_rtt = rtt
+        self._ack_rtt = ca_rtt
         if rtt is not None:
             self.rto.sample(rtt)
             self._rack.sample(rtt)

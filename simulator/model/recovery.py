@@ -190,6 +190,19 @@ def probe_timeout(srtt: float | None, segments_out: int, rto_min: float, tick: f
     on a tick boundary one tick later at most: a loopback probe 2 ms + 2 x SRTT out goes after 8 ms at
     CONFIG_HZ=250 (captures show it 4.7 to 7.9 ms after the last ACK; the model takes the later)."""
     pto = 1.0 if srtt is None else 2 * srtt + (rto_min if segments_out == 1 else LINUX_TIMEOUT_MIN)
-    if tick:
-        pto = (math.ceil(pto / tick - 1e-9) + 1) * tick
-    return pto
+    return in_ticks(pto, tick)
+
+
+def reorder_timeout(wait: float, tick: float | None = None) -> float:
+    """RFC 8985 6.3 as Linux's tcp_rack_mark_lost (since 6.7): what is left of the reordering window plus
+    2 ms (TCP_TIMEOUT_MIN_US), in whole ticks as the probe timer: at CONFIG_HZ=250 a window with 1.6 ms
+    left fires 8 ms on, after the next ACK behind a 6.4 ms ACK spacing, as the live test's kernel does."""
+    return in_ticks(wait + LINUX_TIMEOUT_MIN, tick)
+
+
+def in_ticks(delay: float, tick: float | None) -> float:
+    """A Linux timer of ``delay`` counted in jiffies of ``tick``: rounded up to whole ticks
+    (usecs_to_jiffies), firing on a tick boundary, the later one (one tick more); None: exact."""
+    if not tick:
+        return delay
+    return (math.ceil(delay / tick - 1e-9) + 1) * tick
