@@ -237,6 +237,28 @@ def test_rack_needs_no_window_once_three_segments_are_sacked():
     assert starts(answer)[:1] == [seg_at(0)]
 
 
+def test_a_dsack_widens_rack_reordering_window_once_per_round_trip_for_sixteen_recoveries():
+    # RFC 8985 6.2 step 4 (Linux's tcp_rack_update_reo_wnd): a D-SACK adds min_RTT / 4, once per round trip;
+    # 16 recoveries without one bring it back to min_RTT / 4
+    rack = Rack(min_rtt=0.1)
+    rack.on_ack(SeqNum(100), SeqNum(500), dsack=True)
+    rack.on_ack(SeqNum(200), SeqNum(600), dsack=True)  # the same round trip: no second step
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.05)
+    rack.on_ack(SeqNum(500), SeqNum(700), dsack=True)  # the next round trip
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.075)
+    for _ in range(16):
+        rack.recovery_over()
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.025)
+
+
+def test_the_sender_hands_rack_the_dsack_an_ack_carries():
+    # RFC 2883 section 4: a first SACK block below the cumulative ACK reports a duplicate: RACK widens its window
+    w = sender(**RACK)
+    send(w, 4)
+    ack(w, seg_at(2), (seg_at(0), seg_at(1)))
+    assert w.client._rack.reo_wnd_mult == 2
+
+
 def test_rack_widens_the_window_once_reordering_has_been_seen():
     # RFC 8985 6.2 step 3: a segment delivered below one delivered before is reordering: reo_wnd stays
     rack = Rack(min_rtt=0.1)

@@ -1505,7 +1505,10 @@ class Endpoint:
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
         srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
+        was = cc.phase
         self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
+        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._racking():
+            self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
@@ -1551,8 +1554,11 @@ class Endpoint:
         delivered (RFC 8985 6.2).  Returns how many segments were newly SACKed."""
         ack, rack = seg.ack, self._rack
         blocks = seg.options.sack_blocks
-        if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
+        dsack = bool(blocks) and blocks[0][0] < ack  # RFC 2883: a D-SACK first
+        if self._tlp_high is not None and dsack:
             self._tlp_dsack = True
+        if self._racking():
+            rack.on_ack(max(ack, self.snd_una), self.snd_nxt, dsack=dsack)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
         racking = self._racking()
         delivered = 0
