@@ -256,7 +256,7 @@ def test_after_a_loss_the_window_is_what_linux_reduces_it_to(pair, tmp_path, alg
     for at_loss, after in ((k_loss, kernel[0]), (m_loss, model[0])):
         assert abs(after - BETA[algorithm] * at_loss) <= 1
     if algorithm == "reno":  # CUBIC's window at the loss follows where HyStart left slow start, which the
-        # kernel's delay samples on a loaded machine move from run to run (20 and 22 seen; the model: 37)
+        # kernel's delay samples on a loaded machine move from run to run (20, 22 and 32 seen; the model: 37)
         assert abs(kernel[0] - model[0]) <= 1
 
 
