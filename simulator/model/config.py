@@ -102,6 +102,9 @@ class EndpointConfig:
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
     slow_start_limit: int = 2  # RFC 3465 2.3's L: segments slow start adds per ACK at most; 0: no limit
+    cwnd_limited_growth: bool = False  # cwnd grows only while it limits the sender (tcp_is_cwnd_limited, RFC 7661)
+    limited_transmit: bool = False  # the first two duplicate ACKs each let a new segment go (RFC 3042)
+    grow_by_delivered: bool = False  # cwnd grows by what an ACK newly delivers (Linux's acked_sacked), not acknowledges
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
     timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact

@@ -20,7 +20,7 @@ from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
-from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
+from .recovery import DUPTHRESH, LossDetection, Rack, probe_timeout, reorder_timeout
 from .segment import (
     ACK_BIT,
     ALL_FLAGS,
@@ -209,6 +209,7 @@ class Endpoint:
             prr=cfg.prr,
             hystart=cfg.hystart,
             slow_start_limit=cfg.slow_start_limit,
+            cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
         self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
@@ -866,10 +867,11 @@ class Endpoint:
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
+            grow_by = self._grow_by(ack.since(una), scoreboard)
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(ack.since(una), flight, now)
+            self._after_new_ack(ack.since(una), flight, now, grow_by)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -1251,9 +1253,12 @@ class Endpoint:
             return
         self._resend_lost(now)
         self._resend_marked(now)
+        nxt_before = self.snd_nxt
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
             window_held = self._send_new(now)
+        if self.cc.cwnd_limited_growth:
+            self._validate_cwnd(self.snd_nxt != nxt_before)
         self._window_held = window_held
         if window_held:  # tcp_write_xmit: rwnd-limited while the window holds data back
             self.chrono.start(ChronoKind.RWND_LIMITED, now)
@@ -1596,17 +1601,30 @@ class Endpoint:
 
     # ---------------------------------------------------- congestion control
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
-    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int) -> None:
         cc = self.cc
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(
-            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
-        )
+        srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
+        was = cc.phase
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
+        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._racking():
+            self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _grow_by(self, acked: int, scoreboard: bool) -> int:
+        """What the ACK lets cwnd grow by: the bytes it acknowledges (RFC 5681 3.1, RFC 3465), or with
+        ``grow_by_delivered`` what it newly delivers (Linux's acked_sacked): with SACK the bytes newly SACKed or
+        acknowledged unSACKed; without, tcp_remove_reno_sacks counts each duplicate ACK as a segment delivered
+        then, so the ACK that covers them adds only the rest, at least one segment."""
+        if not self.config.grow_by_delivered:
+            return acked
+        if scoreboard:
+            return self._delivered
+        return max(acked - self._dupacks * self.snd_mss, min(acked, self.snd_mss))
 
     def _after_duplicate_ack(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1638,9 +1656,12 @@ class Endpoint:
         delivered (RFC 8985 6.2).  Returns how many segments were newly SACKed."""
         ack, rack = seg.ack, self._rack
         blocks = seg.options.sack_blocks
-        if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
+        dsack = bool(blocks) and blocks[0][0] < ack  # RFC 2883: a D-SACK first
+        if self._tlp_high is not None and dsack:
             self._tlp_dsack = True
         prior_fack = self._fack(self.snd_una) if self._sacked_out else self.snd_una  # (nothing SACKed: no walk)
+        if self._racking():
+            rack.on_ack(max(ack, self.snd_una), self.snd_nxt, dsack=dsack)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
         racking = self._racking()
         delivered = 0
@@ -1731,8 +1752,8 @@ class Endpoint:
         srtt = self.rto.srtt or 0.0
         reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
         newly, wait = rack.detect(self._rtx, now, reo_wnd)
-        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN
-            self._start(Timer.REORDER, now + min(wait + LINUX_TIMEOUT_MIN, self.rto.rto))
+        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN_US, in ticks
+            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self.config.timer_tick), self.rto.rto))
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
@@ -1837,9 +1858,30 @@ class Endpoint:
         if cc.recovering_by_pipe():
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
+            if self._dupacks and cc.phase is Phase.OPEN and self.config.limited_transmit:
+                return self._limited_transmit_pipe()
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _limited_transmit_pipe(self) -> int:
+        """Limited transmit (RFC 3042; RFC 5681 3.2): each of the first two duplicate ACKs lets one new segment
+        go, cwnd unchanged.  With SACK what is SACKed has left the pipe (RFC 6675 5 step 3); without, each
+        duplicate ACK stands for one segment that left, as Linux counts it (tcp_add_reno_sack, at most all but
+        one of the segments out)."""
+        if self._sacked_out:
+            return recovery.pipe(self._rtx)
+        left = min(self._dupacks, DUPTHRESH - 1, len(self._rtx) - 1) * self.snd_mss
+        return max(self.snd_nxt.since(self.snd_una) - left, 0)
+
+    def _validate_cwnd(self, sent: bool) -> None:
+        """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets
+        in flight fill it: no room for one more segment), so that cwnd grows only while it is used."""
+        cc = self.cc
+        room = cc.room(self._pipe())
+        limited = room is not None and room < cc.mss
+        if room is not None and (sent or limited):
+            cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
@@ -1944,8 +1986,10 @@ class Endpoint:
         self.snd_una = ack
         rtx = self._rtx
         oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
+        newest = oldest
         while rtx and rtx[0].end <= ack:
-            if rtx.popleft().flags & FIN:
+            newest = rtx.popleft()
+            if newest.flags & FIN:
                 self.fin_acked = True
         if not rtx:  # tcp_clean_rtx_queue: all acknowledged
             self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
@@ -1956,13 +2000,17 @@ class Endpoint:
             head.seq = ack
             head.flags &= ~SYN
         rtt: float | None = None
+        ca_rtt: float | None = None
         if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
+            # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
+            if newest is not None and not (newest.retransmitted or newest.sacked):
+                ca_rtt = now - newest.sent_at
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
-            rtt = now - self._rtt_sent_at
+            rtt = ca_rtt = now - self._rtt_sent_at
             self._rtt_seq = None
-        self._ack_rtt = rtt
+        self._ack_rtt = ca_rtt
         if rtt is not None:
             self.rto.sample(rtt)
             self._rack.sample(rtt)

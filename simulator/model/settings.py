@@ -439,6 +439,28 @@ SOURCES: dict[str, Source] = {
         "0: tcp_slow_start adds every packet acknowledged (cwnd = min(cwnd + acked, ssthresh))",
         "2: net.inet.tcp.abc_l_var",
     ),
+    "cwnd_limited_growth": Source(
+        "cwnd grows only while it limits the sender: in slow start while below twice the most segments out "
+        "in the last window, after it only if cwnd stopped a send in that window",
+        "RFC 7661 (experimental) 4.3: no growth in the non-validated phase; RFC 5681 grows on every ACK",
+        "tcp_is_cwnd_limited in tcp_reno_cong_avoid and cubictcp_cong_avoid; tcp_cwnd_validate (tcp_output.c)",
+        "off here (cc_ack_received: CCF_CWND_LIMITED compares cwnd with the peer's window alone)",
+    ),
+    "limited_transmit": Source(
+        "each of the first two duplicate ACKs lets one new segment go, cwnd unchanged; with SACK, SACKed "
+        "segments leave the pipe",
+        "RFC 3042 (RFC 5681 3.2: SHOULD); RFC 6675 5 step 3 with SACK",
+        "on: tcp_packets_in_flight leaves out sacked_out, which counts the duplicate ACKs without SACK "
+        "(tcp_add_reno_sack)",
+        "on: net.inet.tcp.rfc3042 (tcp_input raises cwnd by the duplicate ACKs for one send)",
+    ),
+    "grow_by_delivered": Source(
+        "cwnd grows by the bytes an ACK newly delivers: what was SACKed, or duplicate-ACKed, before counts "
+        "then (when cwnd does not grow), not again when the cumulative ACK covers it",
+        "RFC 5681 3.1 and RFC 3465: the bytes newly acknowledged",
+        "tcp_cong_control(acked_sacked = tcp_newly_delivered); tcp_remove_reno_sacks without SACK",
+        "off: cc_ack_received counts the bytes acknowledged",
+    ),
     "lost_syn_window_after": Source(
         "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",
         "RFC 5681 3.1: one (any lost SYN or SYN,ACK)",
