@@ -10,8 +10,9 @@ caller asks again after every event and so completes at the moment the event hap
 non-blocking one turns ``None`` into EAGAIN (``would_block``).  No clock, no randomness: the
 caller passes ``now`` and the initial sequence numbers.
 
-The scenario network (``sim/network.py``) keeps one ``ConnectionTable`` per host address; the
-packetdrill runner's host (``conformance/host.py``) is a ``SocketHost``.
+The scenario network (``sim/network.py``) keeps one ``SocketHost`` per host address, and the
+scenarios' application steps (``sim/app.py``) are calls on it; the packetdrill runner's host
+(``conformance/host.py``) is a ``SocketHost`` too.
 """
 
 from __future__ import annotations
@@ -99,8 +100,9 @@ class Listener:
     """A port that takes new connections.
 
     ``endpoint`` is a listening socket's own endpoint, which stays in LISTEN while each SYN gets a new
-    endpoint from ``spawn``; without one (a scenario's ``listen_many``) the endpoint in LISTEN on the
-    port takes the SYN itself and ``spawn`` is asked only when none is free.
+    endpoint from ``spawn``; without one (a scenario's listening socket, ``SocketHost.listen`` with
+    ``own_first``) the endpoint in LISTEN on the port takes the SYN itself and ``spawn`` is asked only
+    when none is free.
     """
 
     spawn: Callable[[Segment, float], Endpoint | None]
@@ -117,7 +119,9 @@ class ConnectionTable:
 
     def add(self, ep: Endpoint) -> None:
         """An endpoint bound to its local address and port."""
-        self.ports.setdefault((ep.addr, ep.port), []).append(ep)
+        on_port = self.ports.setdefault((ep.addr, ep.port), [])
+        if ep not in on_port:
+            on_port.append(ep)
 
     def register(self, ep: Endpoint) -> None:
         """Enter a connection under its 4-tuple once it has a peer (the newest incarnation wins)."""
@@ -161,6 +165,12 @@ class ConnectionTable:
             if not cand.remote_port or (cand.remote_addr, cand.remote_port) == (seg.src_addr, seg.src_port):
                 return cand
         return None
+
+    def overflows(self, seg: Segment) -> bool:
+        """True for a SYN that a port's listener took no connection for: its accept queue is full, and the
+        SYN is dropped unanswered (Linux's tcp_conn_request; FreeBSD's syncache_add after sonewconn)."""
+        syn = bool(seg.flags & Flags.SYN) and not seg.flags & (Flags.ACK | Flags.RST)
+        return syn and (seg.dst_addr, seg.dst_port) in self.listeners
 
 
 def closed_port_reply(seg: Segment) -> Segment | None:
@@ -234,6 +244,16 @@ class SocketHost:
         self.sockets[fd] = sock
         return sock
 
+    def attach(self, ep: Endpoint) -> Socket:
+        """A socket over an endpoint made elsewhere (a scenario's, with its own name, port and ISN), bound to
+        its port."""
+        fd = self.new_fd(0)
+        sock = self.sockets[fd] = Socket(fd, ep, bound=True)
+        if ep not in self.endpoints:
+            self.endpoints.append(ep)
+        self.table.add(ep)
+        return sock
+
     def _endpoint(self, name: str, port: int, config: EndpointConfig, isn: int) -> Endpoint:
         ep = Endpoint(name, self.local_addr, port, isn, config)
         ep.explaining = False
@@ -265,44 +285,61 @@ class SocketHost:
         self.table.add(sock.endpoint)
         return 0, None
 
-    def listen(self, sock: Socket, now: float, backlog: int, spawn_isn: Callable[[], int]) -> Return:
-        """listen(): the socket's endpoint enters LISTEN; each SYN gets a child, up to the backlog."""
+    def listen(
+        self, sock: Socket, now: float, backlog: int, spawn_isn: Callable[[], int], *, own_first: bool = False
+    ) -> Return:
+        """listen(): the socket's endpoint enters LISTEN; each SYN gets a child, up to the backlog.
+
+        With ``own_first`` the socket's own endpoint takes the first SYN itself, as RFC 9293's passive
+        OPEN does (the TCB in LISTEN becomes the connection), and joins the accept queue like a child;
+        the SYNs that find it busy get children."""
         if sock.listening:
             sock.backlog_limit = backlog
             return 0, None
         if sock.endpoint.state is not State.CLOSED:
             return -1, "EINVAL"
         sock.endpoint.listen(now)
-        sock.endpoint.drain()
         sock.listening = sock.used = True
         sock.backlog_limit = backlog
         local = (sock.endpoint.addr, sock.endpoint.port)
-        self.table.listeners[local] = Listener(lambda seg, t: self._spawn(sock, t, spawn_isn()), sock.endpoint)
+        spawn = lambda _seg, t: self._spawn(sock, t, spawn_isn())  # noqa: E731
+        self.table.listeners[local] = Listener(spawn, None if own_first else sock.endpoint)
+        if own_first:
+            sock.children.append(sock.endpoint)
         return 0, None
 
     def _spawn(self, sock: Socket, now: float, isn: int) -> Endpoint | None:
         """A SYN for a listener: a new embryonic connection, unless the accept queue is full (then dropped)."""
         if self.rules.queue_full(len(sock.backlog), sock.backlog_limit):
             return None
-        child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
-        child.listen(now)
-        child.drain()
+        child = self._child(sock, now, isn)
         sock.children.append(child)
         return child
 
-    def accept(self, sock: Socket, wanted_fd: int) -> Return | None:
-        """The next established connection as a new descriptor, or ``None`` if there is none yet."""
+    def _child(self, sock: Socket, now: float, isn: int) -> Endpoint:
+        """The endpoint of a new connection to ``sock``, in LISTEN (a host that names its connections
+        and records what they do overrides this)."""
+        child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
+        child.listen(now)
+        return child
+
+    def accept(self, sock: Socket, wanted_fd: int, which: Endpoint | None = None) -> Return | None:
+        """The next established connection (or ``which``, once established) as a new descriptor, or
+        ``None`` if there is none yet."""
         if not sock.listening:
             return -1, "EINVAL"
+        if which is not None and which not in sock.backlog:
+            return None
         if not sock.backlog:
             return None
-        child = sock.backlog.pop(0)
+        child = sock.backlog.pop(0 if which is None else sock.backlog.index(which))
         fd = self.new_fd(wanted_fd)
         self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf)
         return fd, None
 
-    def connect(self, sock: Socket, remote: Local, now: float) -> Return | None:
-        """Start an active open; a return at once for an error, ``None`` while it is under way."""
+    def connect(self, sock: Socket, remote: Local, now: float, iss: int | None = None) -> Return | None:
+        """Start an active open; a return at once for an error, ``None`` while it is under way.
+        ``iss``: a new initial sequence number (a host that crashed connects again)."""
         ep = sock.endpoint
         if ep.state is State.SYN_SENT:
             return -1, "EALREADY"
@@ -310,7 +347,7 @@ class SocketHost:
             return -1, "EISCONN"
         if not sock.bound:
             self.table.add(ep)
-        ep.connect(*remote, now)
+        ep.connect(*remote, now, iss=iss)
         sock.used = True
         self.table.register(ep)
         return None
@@ -424,6 +461,19 @@ class SocketHost:
             ep.close(now, read_too=True)  # in the closing states this only stops reading
         return 0, None
 
+    def crash(self, socks: list[Socket], now: float) -> None:
+        """The host fails: these sockets' connections, and those queued on a listening one, are forgotten
+        without a word (RFC 9293 Figure 9), each once, and the sockets with them."""
+        forgotten: dict[int, Endpoint] = {}
+        for sock in socks:
+            if sock.listening:
+                self.table.listeners.pop((sock.endpoint.addr, sock.endpoint.port), None)
+            sock.closed = True
+            for ep in (sock.endpoint, *sock.children, *sock.backlog):
+                forgotten.setdefault(id(ep), ep)
+        for ep in forgotten.values():
+            ep.crash(now)
+
     @staticmethod
     def _abort_unaccepted(ep: Endpoint, now: float) -> None:
         """Closing a listening socket drops the connections nobody accepted."""
@@ -513,13 +563,22 @@ class SocketHost:
         if seg.flags & Flags.SYN:
             self._peer_timestamps[id(ep)] = seg.options.timestamps is not None
         ep.on_segment(seg, now)
+        self.settle(ep)
+        return True
+
+    def settle(self, ep: Endpoint) -> None:
+        """After ``ep`` handled a segment: enter it under its 4-tuple; an embryonic connection that completes
+        joins its listener's accept queue, one that a RST sent back to LISTEN leaves its port."""
         self.table.register(ep)
-        for sock in self.sockets.values():  # an embryonic connection that completes joins the accept queue
-            if ep in sock.children and ep.state not in (State.LISTEN, State.SYN_RECEIVED):
+        for sock in self.sockets.values():
+            if ep not in sock.children:
+                continue
+            if ep.state is State.LISTEN and ep is not sock.endpoint:
+                self.table.forget(ep)  # a late segment may still reach it through its 4-tuple
+            elif ep.state not in (State.LISTEN, State.SYN_RECEIVED):
                 sock.children.remove(ep)
                 if ep.state is not State.CLOSED:
                     sock.backlog.append(ep)
-        return True
 
     def next_timer(self, until: float) -> tuple[float, Endpoint] | None:
         """The earliest timer of any connection due by ``until``, and its connection."""
