@@ -57,6 +57,8 @@ class EndpointConfig:
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
+    reset_answers_data: bool = False  # data after close is answered with the RST a closed port sends (Linux)
+    orphan_retries: int | None = None  # RTO retransmissions after close before giving up; None: data_retries
     time_wait_reuse: bool = True  # a new SYN with a higher seq reopens from TIME-WAIT (RFC 1122 4.2.2.13 MAY)
     rfc1337: bool = False  # ignore a RST in TIME-WAIT (RFC 1337 remedy F1; FreeBSD on, Linux off)
     # FreeBSD's own choices (see simulator/profiles.py):
@@ -84,6 +86,7 @@ class EndpointConfig:
     rto_min_on_variance: bool = False  # min_rto bounds the variance term, not the RTO (Linux's tcp_set_rto)
     delayed_ack_min: float = 0.04  # the shortest delayed-ACK wait (Linux TCP_ATO_MIN) for ack = "linux"
     quickacks: int = 16  # ACKs sent at once when a connection starts or wakes (TCP_MAX_QUICKACKS)
+    backlog_ack_defer: bool = False  # an ACK due while the application's call holds the socket waits for its end
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
@@ -182,6 +185,8 @@ class EndpointConfig:
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
             if getattr(self, name) <= 0:
                 raise ScenarioError(f"{name} must be a positive number of seconds")
+        if self.orphan_retries is not None and self.orphan_retries < 0:
+            raise ScenarioError(f"orphan_retries must not be negative, not {self.orphan_retries}")
         for name in ("syn_retries", "synack_retries", "data_retries"):
             if getattr(self, name) < 0:
                 raise ScenarioError(f"{name} must not be negative")

@@ -227,6 +227,8 @@ class Endpoint:
         self._unacked_full_segments = 0
         self._ack_key: SendKey = SendKey.ACK_DATA  # which sentence explains the ACK owed
         self._window_update = False  # the owed ACK announces an opened window
+        self._owned = False  # the application's system call holds the socket (Linux: sock_owned_by_user)
+        self._ack_deferred = False  # an ACK due at once waits for that call's end (tcp_backlog_ack_defer)
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
@@ -964,8 +966,7 @@ class Endpoint:
         n = len(seg.payload)
         if n:
             if self._read_closed:
-                # RFC 1122 4.2.2.13: data after the application closed: reset.
-                self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+                self._abort_on_data(seg, now)
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
@@ -1007,9 +1008,9 @@ class Endpoint:
         if len(seg.payload) >= 128:
             self._grow_window()
         if acks.quick_mode:
-            self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
+            self._ack_at_once(SendKey.ACK_QUICK)
         elif self._more_than_a_segment_unacked():
-            self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
+            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
 
@@ -1018,6 +1019,30 @@ class Endpoint:
         came since the last ACK, and the window it would announce does not shrink."""
         assert self._acks is not None
         return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
+
+    def _ack_at_once(self, key: SendKey) -> None:
+        """__tcp_ack_snd_check's "send now", unless the application's call holds the socket: then the ACK
+        waits for that call's end (tcp_backlog_ack_defer; see ``release``)."""
+        if self._owned and self.config.backlog_ack_defer:
+            self._ack_deferred = True
+        else:
+            self._ack_pending, self._ack_key = True, key
+
+    def own(self) -> None:
+        """The application enters a system call on the socket (lock_sock): segments that arrive until
+        ``release`` are processed from the backlog."""
+        self._owned = True
+
+    def release(self, now: float) -> None:
+        """The application's system call ends (release_sock): an ACK deferred meanwhile goes now, if no
+        segment carried it (tcp_release_cb sends it only while one is still owed)."""
+        self._owned = False
+        self._clock = now
+        if self._ack_deferred:
+            self._ack_deferred = False
+            if self._ack_scheduled and self.state.synchronized:
+                self._ack_pending, self._ack_key = True, SendKey.ACK_DEFERRED
+                self._flush(now)
 
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
@@ -1088,8 +1113,13 @@ class Endpoint:
     def on_timer(self, now: float) -> None:
         """Fire every timer whose deadline has come (call when ``now >= next_timer()``)."""
         self._clock = now
-        due = sorted((deadline, timer.value, timer) for timer, deadline in self._timers.items() if deadline <= now)
-        for deadline, _, timer in due:
+        # at one deadline the loss probe before the RTO: Linux arms one timer, the probe (tcp_schedule_loss_probe)
+        due = sorted(
+            (deadline, timer is not Timer.LOSS_PROBE, timer.value, timer)
+            for timer, deadline in self._timers.items()
+            if deadline <= now
+        )
+        for deadline, _, _, timer in due:
             if self._timers.get(timer) != deadline:
                 continue  # stopped or moved by an earlier timer of this round
             del self._timers[timer]
@@ -1126,6 +1156,8 @@ class Endpoint:
             limit = self.config.syn_retries
         elif state is State.SYN_RECEIVED:
             limit = self.config.synack_retries
+        elif self._read_closed and self.config.orphan_retries is not None:  # Linux's tcp_orphan_retries()
+            limit = self.config.orphan_retries
         else:
             limit = self.config.data_retries
         linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
@@ -1810,8 +1842,8 @@ class Endpoint:
         """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
         rto_at = self._timers.get(Timer.RETRANSMIT)
         pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
-        if rto_at is not None and now + pto < rto_at:
-            self._start(Timer.LOSS_PROBE, now + pto)
+        if rto_at is not None:  # TLP_calc_PTO: a PTO past the RTO's expiry is cut to it (the probe goes first)
+            self._start(Timer.LOSS_PROBE, min(now + pto, rto_at))
         else:
             self._stop(Timer.LOSS_PROBE)
 
@@ -2166,9 +2198,22 @@ class Endpoint:
         Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
         return RST | ACK if self.config.rst_carries_ack else RST
 
-    def _reset_connection(self, now: float, why: SendKey, key: StateKey) -> None:
-        """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
-        self._send(self.snd_nxt, self._rst_flags(), b"", why)
+    def _abort_on_data(self, seg: Segment, now: float) -> None:
+        """RFC 1122 4.2.2.13: data after the application closed: reset.  Linux answers the segment as a closed
+        port would (tcp_v4_send_reset: seq = its ACK, no ACK flag), not with its own RST at SND.NXT."""
+        if self.config.reset_answers_data and seg.flags & ACK:
+            self._reset_connection(
+                now, SendKey.RST_DATA_AFTER_CLOSE_ANSWER, StateKey.RST_DATA_AFTER_CLOSE, seq=seg.ack, flags=RST
+            )
+        else:
+            self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+
+    def _reset_connection(
+        self, now: float, why: SendKey, key: StateKey, *, seq: SeqNum | None = None, flags: Flags | None = None
+    ) -> None:
+        """Send <SEQ=SND.NXT><CTL=RST> (or the ``seq`` and ``flags`` given) and delete the TCB (ABORT,
+        RFC 9293 3.10.5)."""
+        self._send(self.snd_nxt if seq is None else seq, self._rst_flags() if flags is None else flags, b"", why)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()

@@ -189,6 +189,21 @@ SOURCES: dict[str, Source] = {
         "tcp_send_active_reset: RST,ACK",
         "tcp_respond: RST,ACK",
     ),
+    "reset_answers_data": Source(
+        "data that arrives after the application closed is answered with the RST a closed port sends "
+        "(seq = the segment's ACK, no ACK flag), not with an RST,ACK at SND.NXT",
+        "RFC 1122 4.2.2.13: SHOULD send a RST; its form is left open",
+        "tcp_rcv_state_process returns TCP_ABORT_ON_DATA, tcp_v4_do_rcv answers with tcp_v4_send_reset",
+        "tcp_input: dropwithreset (the same form)",
+    ),
+    "orphan_retries": Source(
+        "RTO retransmissions a connection the application has closed makes before it gives up (none: "
+        "data_retries, as before the close)",
+        "RFC 1122 4.2.3.5: R2, whatever the application did",
+        "net.ipv4.tcp_orphan_retries (0, which tcp_orphan_retries() reads as 8 while the RTO is below "
+        "TCP_RTO_MAX): tcp_write_timeout on a SOCK_DEAD socket",
+        "none (tcp_maxunacktime, the same R2)",
+    ),
     "time_wait_reuse": Source(
         "a new SYN with a higher sequence number reopens a connection in TIME-WAIT",
         "RFC 1122 4.2.2.13: MAY",
@@ -337,6 +352,13 @@ SOURCES: dict[str, Source] = {
         "ACKs sent at once at the start of a connection or after a quiet spell (ack = linux)",
         "silent",
         "TCP_MAX_QUICKACKS (16); tcp_incr_quickack: at most the window over two segments",
+        "none",
+    ),
+    "backlog_ack_defer": Source(
+        "an ACK due at once on data that arrives while the application's system call holds the socket (on "
+        "loopback: what its own call sent brought back) waits for the call's end, and covers all that came",
+        "silent",
+        "net.ipv4.tcp_backlog_ack_defer (1, since 6.8): __tcp_ack_snd_check defers to tcp_release_cb",
         "none",
     ),
     "empty_window_probe": Source(
