@@ -64,6 +64,7 @@ PROFILES: dict[str, Profile] = {
                 reset_answers_data=True,
                 orphan_retries=8,
                 rtt_every_ack=True,
+                rtt_from_tsecr=True,
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
                 slow_start_limit=0,
