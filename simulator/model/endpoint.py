@@ -195,6 +195,7 @@ class Endpoint:
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
         self.data_received_at = 0.0  # when data last came in order, or the connection was established (lrcvtime)
+        self._last_data_sent = 0.0  # when data last went out (lsndtime): a quiet sender restarts cwnd
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
@@ -421,6 +422,8 @@ class Endpoint:
             self._app(AppKey.SEND, n=len(data))
             if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
                 self.chrono.start(ChronoKind.BUSY, now)
+                if self.config.slow_start_after_idle and not self._rtx:
+                    self._restart_after_idle(now)
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -432,6 +435,14 @@ class Endpoint:
             finally:
                 self._cork_call = False
         return len(data)
+
+    def _restart_after_idle(self, now: float) -> None:
+        """RFC 5681 4.1: a sender quiet for longer than an RTO no longer knows the network, so cwnd
+        restarts (Linux's tcp_slow_start_after_idle_check, when a write starts a new buffer with nothing
+        in flight; tcp_cwnd_restart halves cwnd per RTO of quiet, down to the initial window)."""
+        idle = now - self._last_data_sent
+        if self.cc.active and idle > self.rto.rto:
+            self._report(self.cc.restart_after_idle(idle, self.rto.rto))
 
     def set_cork(self, on: bool, now: float) -> None:
         """TCP_CORK (Linux's tcp_sock_set_cork): while corked, a partial last segment waits for more data,
@@ -1546,6 +1557,8 @@ class Endpoint:
     ) -> None:
         """Build one segment of this connection and report it for sending."""
         bits = int(flags)  # (tests on a plain int: ``Flags & Flags`` is a Python call)
+        if payload:
+            self._last_data_sent = self._clock  # Linux's lsndtime (tcp_event_data_sent)
         if bits & RST_BIT:
             window = 0
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
@@ -2051,7 +2064,10 @@ class Endpoint:
             return
         wnd = seg.window if int(seg.flags) & SYN_BIT else seg.window << self.snd_wscale
         reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
+        changed = wnd != self.snd_wnd
         self.snd_wnd = wnd
+        if changed and self._unsent and self.config.slow_start_after_idle and not self._rtx:
+            self._restart_after_idle(now)  # Linux's tcp_ack_update_window: data waits, the window moved
         if wnd > self.max_snd_wnd:
             self.max_snd_wnd = wnd
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
@@ -2131,6 +2147,7 @@ class Endpoint:
     def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
         self.data_received_at = self._clock  # Linux: tcp_finish_connect, tcp_create_openreq_child
+        self._last_data_sent = self._clock  # (and lsndtime: tcp_init_transfer)
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una

@@ -65,6 +65,7 @@ PROFILES: dict[str, Profile] = {
                 orphan_retries=8,
                 rtt_every_ack=True,
                 rtt_from_tsecr=True,
+                slow_start_after_idle=True,
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
                 slow_start_limit=0,
