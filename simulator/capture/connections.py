@@ -22,6 +22,7 @@ from .reader import (
     TCP_START,
     CaptureError,
     address,
+    formatted,
     header_options,
     mapped,
     name_of,
@@ -289,7 +290,7 @@ def _demux(
         if count > 1 and (hash(src_raw) + hash(dst_raw) + sum(PORTS.unpack_from(tcp))) % count != index:
             continue
         sport, dport, seq, ack, off_flags, window = TCP_START.unpack_from(tcp)
-        src_addr, dst_addr = address(src_raw), address(dst_raw)
+        src_addr, dst_addr = formatted(src_raw) or address(src_raw), formatted(dst_raw) or address(dst_raw)
         offset = (off_flags >> 12) * 4
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)

@@ -406,6 +406,7 @@ _IPV4 = struct.Struct("!BxH2xHxB2x4s4s")  # version and IHL, total length, fragm
 
 
 _ADDRESSES: dict[bytes, str] = {}  # a capture has few addresses: format each once
+formatted = _ADDRESSES.get  # an address's text if made already, else None (``address`` makes it): no call a packet
 
 
 def address(raw: bytes) -> str:
