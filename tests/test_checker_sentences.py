@@ -7,7 +7,6 @@ read the checker's code: a sentence written into a rule fails here, naming the l
 
 from __future__ import annotations
 
-import ast
 import pathlib
 
 import pytest
@@ -15,41 +14,12 @@ import pytest
 from simulator.capture.checker import sentences
 from simulator.capture.checker.sentences import CATALOGUE, Sentence, Why
 
+from .literals import sentence_literals
+
 CHECKER = pathlib.Path(sentences.__file__).parent
 # The presentation (the report's table and heading) and the catalogue itself are not rules.
 NOT_LOGIC = {"sentences.py", "render.py", "report.py", "__init__.py"}
 LOGIC = sorted(path for path in CHECKER.glob("*.py") if path.name not in NOT_LOGIC)
-WORDS = 5  # a string of this many words or more is a sentence, or part of one ('rcv ACK of FIN' is a name)
-
-
-def _docstrings(tree: ast.AST) -> set[int]:
-    """The ids of the docstring nodes (a module's, a class's or a function's): they explain the code."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                found.add(id(first.value))
-    return found
-
-
-def sentence_literals(source: str) -> list[tuple[int, str]]:
-    """(line, text) of every string of ``WORDS`` words or more that is not a docstring.  An f-string is a
-    sentence with holes: its text parts and its holes count together."""
-    tree = ast.parse(source)
-    skipped = _docstrings(tree)
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr):
-            skipped.update(id(v) for v in node.values)
-            text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
-            text = node.value
-        else:
-            continue
-        if len([word for word in text.split() if any(c.isalpha() or c == "{" for c in word)]) >= WORDS:
-            found.append((node.lineno, text))
-    return sorted(found)
 
 
 def test_the_scan_finds_a_sentence_written_into_a_rule():

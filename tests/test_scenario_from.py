@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from simulator import Flags, load
-from simulator.capture.connections import read
+from simulator.capture.connections import read, taken_at_client
 from simulator.cli import main
+from simulator.model.segment import ACK_BIT, SYN_BIT
 
 from .captures import DATA, close, fast_open, handshake, reports, seg, write
 
@@ -344,3 +346,24 @@ def test_a_capture_at_a_listening_host_holds_every_connection_it_accepted(tmp_pa
         capsys.readouterr()
         assert main(["compare", str(path), "many_clients", "--connection", str(number)]) == 0
         assert "!=" not in capsys.readouterr().out
+
+
+def _timed(*packets: tuple[str, float]) -> list[SimpleNamespace]:
+    bits = {"S": SYN_BIT, "SA": SYN_BIT | ACK_BIT, "A": ACK_BIT}
+    return [SimpleNamespace(flags=bits[flags], time=time) for flags, time in packets]
+
+
+def test_a_capture_is_placed_at_the_server_when_the_ack_comes_a_round_trip_after_the_syn_ack():
+    assert taken_at_client(_timed(("S", 0.0), ("SA", 0.0001), ("A", 0.05))) is False
+    assert taken_at_client(_timed(("S", 0.0), ("SA", 0.05), ("A", 0.0501))) is True
+
+
+def test_a_syn_the_server_let_go_unanswered_does_not_make_a_server_capture_look_like_the_clients():
+    """The server's accept queue was full and it dropped the first SYN: its capture holds both SYNs, and
+    only the one it answered times the round trip (a SYN,ACK sent at once, then the ACK 50 ms later)."""
+    packets = _timed(("S", 0.0), ("S", 1.0), ("SA", 1.0001), ("A", 1.05))
+    assert taken_at_client(packets) is False
+
+
+def test_a_capture_without_a_syn_ack_is_placed_nowhere():
+    assert taken_at_client(_timed(("S", 0.0), ("S", 1.0))) is None

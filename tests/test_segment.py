@@ -5,6 +5,10 @@ import dataclasses
 import pytest
 
 from simulator import Flags, Options, Segment, SeqNum
+from simulator.model.keys import SendKey
+from simulator.model.notes import NOT_RECORDED, Note, NoteKind
+from simulator.model.states import State
+from simulator.model.timers import Timer
 
 
 def test_syn_consumes_one_sequence_number():
@@ -72,3 +76,20 @@ def test_options_describe_like_tcpdump():
     o = Options(mss=1460, wscale=7, sack_permitted=True)
     assert o.describe() == "mss 1460,sackOK,wscale 7"
     assert not Options()
+
+
+def test_a_segment_with_other_flags_keeps_every_other_field():
+    s = Segment(
+        1, 2, SeqNum(7), SeqNum(9), Flags.ACK, 512, Options(timestamps=(1, 2)), b"xy", "10.0.0.1", "10.0.0.2", 3
+    )
+    assert s.with_flags(Flags.ACK | Flags.PSH) == dataclasses.replace(s, flags=Flags.ACK | Flags.PSH)
+
+
+def test_a_note_about_another_segment_keeps_every_other_field():
+    note = Note(
+        NoteKind.SEND, SendKey.DATA, NOT_RECORDED, Segment(1, 2, SeqNum(7)), (("n", 1),), Timer.RETRANSMIT, 1.5,
+        State.ESTABLISHED, True, NOT_RECORDED,
+    )  # fmt: skip
+    other = Segment(1, 2, SeqNum(8), flags=Flags.PSH)
+    assert note.with_segment(other) == dataclasses.replace(note, segment=other)
+    assert [f.name for f in dataclasses.fields(Note)][3] == "segment"  # with_segment passes the fields in order

@@ -295,3 +295,58 @@ def test_the_send_buffer_never_holds_more_than_it_may_and_every_byte_taken_is_co
         assert got[1] in (None, "EAGAIN")
         assert host.queued_out(sock) <= sock.sndbuf  # type: ignore[arg-type,attr-defined,operator]
     assert host.queued_out(sock) == taken  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------ a scenario's sockets
+def queue_scenario(profile_name: str, backlog: int, clients: int) -> str:
+    """A server that accepts one connection and keeps listening, and clients that connect half a second apart."""
+    text = (
+        f'seed = 1\nprofile = "{profile_name}"\nuntil = {clients}\n[endpoint.server]\nisn = 5000\n'
+        f"backlog = {backlog}\nscript = ['listen', 'wait_for_eof', 'close']\n"
+    )
+    for n in range(1, clients + 1):
+        text += f"[endpoint.c{n}]\nstart = {(n - 1) * 0.5}\nscript = ['connect server']\n"
+    return text
+
+
+@pytest.mark.parametrize(("name", "backlog", "waiting"), [("linux", 1, 2), ("freebsd", 2, 4)])
+def test_a_scenario_listener_queues_handshakes_nobody_accepts_up_to_its_backlog(name, backlog, waiting):
+    # the first client is the program's (accept() returned it); the next ones complete their handshakes
+    # in the kernel and wait in the accept queue; once it is full a SYN is dropped without an answer
+    net = parse(queue_scenario(name, backlog, clients=waiting + 2)).build()
+    trace = net.run(until=waiting + 2)
+    final = trace.final_states()
+    queued = [f"server#{n}" for n in range(2, waiting + 2)]
+    assert [final[c] for c in queued] == [State.ESTABLISHED] * waiting
+    assert final[f"c{waiting + 2}"] is State.SYN_SENT and f"server#{waiting + 2}" not in final
+    host = net.apps["server"].backend.host
+    (listener,) = [s for s in host.sockets.values() if s.listening]
+    assert [ep.name for ep in listener.backlog] == queued  # established, not accepted
+    assert sorted(net.apps) == sorted(["server", *[f"c{n}" for n in range(1, waiting + 3)]])
+    dropped = [e for e in trace.events if "accept queue is full" in e.explanation]
+    assert dropped and all(e.segment is not None and e.segment.flags == Flags.SYN for e in dropped)
+
+
+def test_an_accept_many_server_accepts_each_client_from_its_listening_socket():
+    from simulator.sim.scenario import load
+
+    net = load("many_clients").build()
+    net.run()
+    server = net.apps["server"].backend.host
+    (listener,) = [s for s in server.sockets.values() if s.listening]
+    accepted = {name: net.apps[name].backend.sock for name in ("server", "server#2", "server#3")}
+    for name, sock in accepted.items():
+        assert server.sockets[sock.fd] is sock and sock.endpoint.name == name and not sock.listening
+    assert listener.backlog == [] and len({s.fd for s in accepted.values()}) == 3
+    assert [bytes(net.apps[n].read_data) for n in ("server", "server#2", "server#3")] == [b"hi #1", b"hi #2", b"hi #3"]
+
+
+def test_a_server_that_crashes_forgets_its_connection_and_its_listening_socket_once():
+    from simulator.sim.scenario import load
+
+    net = load("half_open_data_reset").build()  # the server listens, accepts, then its host crashes
+    trace = net.run()
+    crashes = [e for e in trace.events if e.endpoint == "server" and e.kind == "app" and e.key == "crash"]
+    assert len(crashes) == 1
+    host = net.apps["server"].backend.host
+    assert not host.table.listeners  # the port listens no more: the client's data is answered by RST

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..model.segment import Flags, Segment
 from ..sim.trace import EventKind, Trace
 from .analysis import captured as seen_at
-from .connections import Connection, key_of
+from .connections import Connection, key_of, taken_at_client
 from .connections import Key as FourTuple
 
 
@@ -83,19 +83,11 @@ def keys(segments: Iterable[tuple[Segment, int]], client: tuple[str, int]) -> li
 
 
 def _capture_host(conn: Connection, trace: Trace) -> str | None:
-    """The run's endpoint standing where the capture was taken: at the client the SYN,ACK comes a round
-    trip after the SYN; at the server the ACK comes a round trip after the SYN,ACK."""
-    times = {}
-    for p in conn.packets:
-        kind = p.segment.flags & (Flags.SYN | Flags.ACK)
-        if kind not in times:
-            times[kind] = p.time
-    syn, synack, ack = (times.get(k) for k in (Flags.SYN, Flags.SYN | Flags.ACK, Flags.ACK))
+    """The run's endpoint standing where the capture was taken (the handshake's timing tells)."""
     sends = [e for e in trace.events if e.kind == EventKind.SEND and e.segment is not None]
     client = next((e.endpoint for e in sends if e.segment and e.segment.flags & Flags.SYN), None)
     server = next((e.endpoint for e in sends if e.endpoint != client), None)
-    at_server = syn is not None and synack is not None and ack is not None and ack - synack > synack - syn
-    return server if at_server else client
+    return server if taken_at_client(conn.packets) is False else client
 
 
 def client_of(segments: Iterable[Segment]) -> tuple[str, int]:

@@ -8,7 +8,7 @@ skipped and counted.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,6 +235,19 @@ class Share:
 def key_of(conn: Connection) -> Key:
     """The 4-tuple a connection is filed under, the same from either direction."""
     return (conn.a, conn.b) if conn.a <= conn.b else (conn.b, conn.a)
+
+
+def taken_at_client(packets: Sequence[Packet]) -> bool | None:
+    """Where a capture of one connection was taken, told by its handshake's timing: at the client the
+    SYN,ACK comes a round trip after the (last) SYN and the ACK follows at once; at the server, the other
+    way round.  None without a SYN,ACK."""
+    at = next((i for i, p in enumerate(packets) if p.flags & SYN_ACK == SYN_ACK), None)
+    if at is None:
+        return None
+    synack = packets[at].time
+    syn = next((p.time for p in reversed(packets[:at]) if p.flags & SYN_ACK == SYN_BIT), synack)
+    ack = next((p.time for p in packets[at:] if not p.flags & SYN_BIT), synack)
+    return synack - syn >= ack - synack
 
 
 def stream(

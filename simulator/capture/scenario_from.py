@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..model.errors import ScenarioError
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
-from .connections import Connection, Packet
+from .connections import Connection, Packet, taken_at_client
 
 
 @dataclass(slots=True)
@@ -89,7 +89,8 @@ def scenario_from(conn: Connection, *, name: str = "from_capture", source: str =
         ):
             sender.actions.append(("abort", 0, p.time, sender.got, sender.eof, False))
     latency = _latency(packets, client, synack)
-    at = _captured_at(packets, client, server, synack)
+    taken = taken_at_client(packets)
+    at = None if taken is None else client if taken else server
     refused = synack is None and any(p.segment.flags & Flags.RST and _from(p.segment, server) for p in packets)
     lines = [
         f'name = "{name}"',
@@ -194,17 +195,6 @@ def _latency(packets: list[Packet], client: _Side, synack: Packet | None) -> flo
     last_synack = synacks[-1] if synacks else synack.time
     rtt = max(synack.time - (syns[-1] if syns else synack.time), (after or last_synack) - last_synack)
     return max(rtt / 2, 0.000001)
-
-
-def _captured_at(packets: list[Packet], client: _Side, server: _Side, synack: Packet | None) -> _Side | None:
-    """The host the capture was taken on: at the client the SYN,ACK comes a round trip after the SYN
-    and the ACK follows at once; at the server, the other way round."""
-    if synack is None:
-        return None
-    at = packets.index(synack)
-    syn = next((p.time for p in reversed(packets[:at]) if _pure_syn(p.segment)), synack.time)
-    ack = next((p.time for p in packets[at:] if not p.segment.flags & Flags.SYN), synack.time)
-    return client if synack.time - syn >= ack - synack.time else server
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint
 from ..model.sockets import LINUX_RULES, LINUX_STATE, Return, Socket, SocketHost, SocketRules
 from ..model.states import State
+from .epoll import EpollSet
 
 __all__ = ["LOCAL_PORT", "REMOTE_PORT", "TCPI", "Host", "Return", "Socket"]
 
@@ -42,6 +43,20 @@ class Host(SocketHost):
     ) -> None:
         super().__init__(local_addr, config, rules)
         self.remote_addr = remote_addr
+        self.epolls: dict[int, EpollSet] = {}  # epoll instances, by descriptor
+
+    def new_fd(self, wanted: int) -> int:
+        """``wanted`` if neither a socket nor an epoll instance holds it, else the lowest free descriptor."""
+
+        def taken(fd: int) -> bool:
+            return self.lookup(fd) is not None or fd in self.epolls
+
+        if wanted >= 3 and not taken(wanted):
+            return wanted
+        fd = 3
+        while taken(fd):
+            fd += 1
+        return fd
 
     def open_socket(self, fd: int, *, nonblocking: bool) -> Socket:
         """socket(): every endpoint the host creates starts at the same ISS."""
@@ -61,8 +76,8 @@ class Host(SocketHost):
             sock.endpoint.port = LOCAL_PORT  # the script's packets are addressed to it, bound or not
         return self.connect(sock, (self.remote_addr, REMOTE_PORT), now)
 
-    def tcp_info(self, ep: Endpoint) -> dict[str, int]:
+    def tcp_info(self, ep: Endpoint, now: float | None = None) -> dict[str, int]:
         """``tcp_info``, with the TCPI_* names FreeBSD scripts compare ``tcpi_state`` with."""
-        values = super().tcp_info(ep)
+        values = super().tcp_info(ep, now)
         values.update({name: LINUX_STATE[state] for name, state in TCPI.items()})
         return values

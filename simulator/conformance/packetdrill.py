@@ -467,8 +467,10 @@ class _Runner:
                 if not pending:
                     break
                 self._run_timers(min(pending))
-        else:
-            self._run_timers(when + self.tolerance)
+        else:  # packetdrill takes a packet already sent at once; it waits up to the tolerance for one not yet sent
+            self._run_timers(when)
+            if not self.outbound:
+                self._run_timers(when + self.tolerance)
         if not self.outbound:
             at = f"at t={when:.3f} s" if when is not None else "now"
             raise Failed(
@@ -500,6 +502,8 @@ class _Runner:
         Linux hands a TSO/GSO super-packet of several MSS to the tun device packetdrill reads, which a
         network card would cut into segments; the model sends the segments themselves.  Segments sent
         at the same time, each following on from the last with the same ACK, are read as that one packet.
+        Only the last may add FIN (and PSH): the FIN Linux joins to the last skb queued (tcp_send_fin) goes
+        out on the last segment cut from its frame, as GSO cuts it (tcp_gso_segment).
         """
         sent_at, seg = self.outbound.pop(0)
         if spec.start is None or len(seg.payload) >= spec.length or not seg.payload:
@@ -507,7 +511,9 @@ class _Runner:
         merged = seg
         for taken, (at, nxt) in enumerate(self.outbound, 1):
             fits = len(merged.payload) + len(nxt.payload) <= spec.length
-            same = (nxt.flags | Flags.PSH) == (merged.flags | Flags.PSH) and nxt.ack == merged.ack
+            last_only = Flags.PSH | Flags.FIN
+            same = nxt.flags & ~last_only == merged.flags & ~last_only and nxt.ack == merged.ack
+            same = same and not merged.flags & Flags.FIN
             if not (fits and same and at == sent_at and nxt.seq == merged.seq + len(merged.payload)):
                 break
             merged = replace(merged, payload=merged.payload + nxt.payload, flags=nxt.flags, window=nxt.window)
@@ -568,11 +574,9 @@ class _Runner:
         expected = (ret, errno if ret == -1 else None)
         call = syscalls.lookup(name)
         if call is None:
-            if name.startswith("epoll_"):
-                raise NeedsFeature(Feature.EPOLL, f"line {line.number}: {name}() needs {Feature.EPOLL}")
             feature = f"the system call {name}()"
             raise NeedsFeature(feature, f"line {line.number}: needs {feature}, which the runner does not model")
-        if args and args[0].isdigit():
+        if args and args[0].isdigit() and int(args[0]) not in self.host.epolls:
             self.last_fd = int(args[0])
         got = call(self, line, args, expected)
         self._collect(self.now)
@@ -634,7 +638,7 @@ class _Runner:
         if sock is None:
             raise Failed(line.number, f"line {line.number}: no socket to ask for its tcp_info")
         ep = sock.connection
-        values = self.host.tcp_info(ep)
+        values = self.host.tcp_info(ep, self.now)
         for check in asserts:
             missing = sorted(tcpinfo.names(check.test) - values.keys() - tcpinfo.CONSTANTS.keys())
             if missing:

@@ -63,15 +63,11 @@ class Feature(enum.StrEnum):
     ECN_CE = "ECN congestion marks (CE, RFC 3168)"
     SEND_BUFFER = "a send buffer limit (SO_SNDBUF: write() that blocks or is partial)"
     USER_TIMEOUT = "TCP_USER_TIMEOUT (RFC 5482)"
-    NOTSENT_LOWAT = "TCP_NOTSENT_LOWAT"
     CORK = "TCP_CORK / MSG_MORE"
-    ZEROCOPY = "MSG_ZEROCOPY"
     TIMESTAMPING = "SO_TIMESTAMPING"
     CMSG = "control messages (recvmsg msg_control)"
     EFAULT = "invalid user pointers (EFAULT)"
     LINGER = "SO_LINGER"
-    TCP_INQ = "TCP_INQ"
-    EPOLL = "epoll"
 
 
 class LineKind(enum.StrEnum):

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..model.errors import ScenarioError
 from ..model.states import State
+from .epoll import EpollSet, Interest, parse_events
 from .host import Host, Return, Socket
 from .script import Failed, Feature, Line, NeedsFeature, ScriptError
 
@@ -26,15 +27,12 @@ ENVIRONMENT_OPTIONS = frozenset(
     {"SO_REUSEADDR", "SO_REUSEPORT", "SO_MARK", "IP_FREEBIND", "IP_MTU_DISCOVER", "IPV6_V6ONLY"}
 )
 OPTION_FEATURES = {
-    "TCP_NOTSENT_LOWAT": Feature.NOTSENT_LOWAT,
-    "SO_ZEROCOPY": Feature.ZEROCOPY,
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
     "TCP_FASTOPEN": Feature.FAST_OPEN,
     "TCP_FASTOPEN_CONNECT": Feature.FAST_OPEN,
     "TCP_FASTOPEN_KEY": Feature.FAST_OPEN,
     "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
     "TCP_MD5SIG": Feature.MD5,
-    "TCP_INQ": Feature.TCP_INQ,
     "IP_TOS": Feature.IP_FIELDS,
     "IPV6_TCLASS": Feature.IP_FIELDS,
 }
@@ -52,7 +50,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
 }
-SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN, "MSG_ZEROCOPY": Feature.ZEROCOPY}
+SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN}
 
 
 def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
@@ -65,8 +63,39 @@ def _set_linger(host: Host, sock: Socket, value: str) -> None:
     sock.linger = int(fields.get("linger", "0")[:9]) if fields.get("onoff", "0") != "0" else None
 
 
+def _number(text: str) -> int | None:
+    """A number as a script writes it, decimal or hexadecimal (``[0xffffffff]``); ``None`` if it is not one."""
+    text = text.strip("[] ")
+    try:
+        return int(text, 0) if len(text) <= 12 else None
+    except ValueError:
+        return None
+
+
+def _set_notsent_lowat(host: Host, sock: Socket, value: str) -> None:
+    """TCP_NOTSENT_LOWAT: bytes (0: the sysctl's, net.ipv4.tcp_notsent_lowat)."""
+    number = _number(value)
+    sock.notsent_lowat = number if number is not None and 0 <= number <= 0xFFFFFFFF else 0
+
+
+def _set_zerocopy(host: Host, sock: Socket, value: str) -> None:
+    """SO_ZEROCOPY: MSG_ZEROCOPY writes are then numbered, and their completion queued on the error queue."""
+    sock.zerocopy = _number(value) not in (0, None)
+
+
+def _set_inq(host: Host, sock: Socket, value: str) -> None:
+    """TCP_INQ: recvmsg() then reports the bytes left to read in a TCP_CM_INQ control message."""
+    sock.inq = value.strip("[] ") not in ("0", "")
+
+
 # Socket options the host keeps on the socket itself.
-HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {"SO_SNDBUF": _set_sndbuf, "SO_LINGER": _set_linger}
+HOST_OPTIONS: dict[str, Callable[[Host, Socket, str], None]] = {
+    "SO_SNDBUF": _set_sndbuf,
+    "SO_LINGER": _set_linger,
+    "TCP_INQ": _set_inq,
+    "TCP_NOTSENT_LOWAT": _set_notsent_lowat,
+    "SO_ZEROCOPY": _set_zerocopy,
+}
 NO_CHECK_CALLS = frozenset({"socket", "bind", "listen", "setsockopt", "fcntl"})  # set-up, not a check
 
 
@@ -116,6 +145,11 @@ def _iov_total(text: str, line: Line) -> int:
     return sum(_int_arg(n, line) for n in re.findall(r"\{\s*\.\.\.\s*,\s*(\d+)\s*\}", text))
 
 
+def _null_buffer(args: list[str]) -> bool:
+    """A call's buffer written ``NULL``: an address the kernel cannot copy from or to (EFAULT)."""
+    return len(args) > 1 and args[1].strip() == "NULL"
+
+
 def _would_block(expected: Return) -> Return:
     return -1, "EAGAIN" if expected[1] == "EAGAIN" else "EWOULDBLOCK"
 
@@ -160,6 +194,8 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option not in OPTION_SETTINGS:
         wanted = f"the socket option {option}"
         raise NeedsFeature(wanted, f"line {line.number}: setsockopt {option} needs {wanted}")
+    if option == "SO_RCVBUF":
+        value = run.host.set_rcvbuf(sock, value)  # the window's share of what the kernel stores
     try:
         new = replace(sock.endpoint.config, **OPTION_SETTINGS[option](value))
     except ScenarioError as exc:
@@ -178,9 +214,11 @@ def getsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
     if option == "SO_ERROR":
         got = run.host.so_error(sock)
     elif option == "SO_RCVBUF":
-        got = str(sock.endpoint.recv_buffer)
+        got = str(run.host.rcvbuf(sock))
     elif option == "TCP_MAXSEG":
         got = str(run.host.maxseg(sock))
+    elif option == "TCP_NOTSENT_LOWAT":  # the socket's own, 0 if unset (do_tcp_getsockopt)
+        got = want if _number(want) == sock.notsent_lowat else str(sock.notsent_lowat)
     elif option == "SO_SNDBUF" and sock.sndbuf is not None:
         got = str(sock.sndbuf)
     elif option == "SO_SNDBUF":
@@ -259,16 +297,31 @@ def shutdown(run: Driver, line: Line, args: list[str], expected: Return) -> Retu
 
 
 def close(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    if args and args[0].isdigit() and run.host.epolls.pop(int(args[0]), None) is not None:
+        return 0, None  # an epoll instance
     return run.host.close(_sock(run, line, args[0]), run.now)
 
 
 # ---------------------------------------------------------------- data
-def read(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
+def read(
+    run: Driver,
+    line: Line,
+    args: list[str],
+    expected: Return,
+    flags: str = "",
+    returned: Callable[[Socket], None] | None = None,
+) -> Return | None:
+    """read(), recv(): ``returned`` is told of the socket when the call returns (what recvmsg's control
+    messages report is read then)."""
     sock = _sock(run, line, args[0])
     amount = _int_arg(args[2], line) if len(args) > 2 else 0
+    if _null_buffer(args) and amount > 0 and sock.endpoint.readable:
+        return -1, "EFAULT"  # tcp_recvmsg: the copy to the user fails, the data stays queued
 
     def ready() -> Return | None:
         got = run.host.receive(sock, amount, flags, run.now)
+        if got is not None and returned is not None:
+            returned(sock)
         return None if got is None else got[0]
 
     got = ready()
@@ -284,11 +337,36 @@ def recv(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
     return read(run, line, args, expected, args[3] if len(args) > 3 else "")
 
 
+_CM_INQ = re.compile(r"msg_control=\[\{\s*cmsg_level=SOL_TCP,\s*cmsg_type=TCP_CM_INQ,\s*cmsg_data=(\d+)\s*\}\]")
+
+
+_ZEROCOPY_NOTICE = re.compile(
+    r"cmsg_data=\{\s*ee_errno=0,\s*ee_origin=SO_EE_ORIGIN_ZEROCOPY,\s*ee_type=0,\s*"
+    r"ee_code=SO_EE_CODE_ZEROCOPY_COPIED,\s*ee_info=(\d+),\s*ee_data=(\d+)\s*\}"
+)
+
+
 def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    """recvmsg(): the control messages the runner reads are TCP_INQ's (TCP_CM_INQ: tcp_recvmsg's
+    tcp_inq_hint, the bytes left to read once the call has taken its own) and, from the error queue,
+    MSG_ZEROCOPY's completion notices."""
     flags = args[2] if len(args) > 2 else ""
-    if len(args) < 2 or "msg_control" in args[1] or "MSG_ERRQUEUE" in flags:
+    inq = _CM_INQ.search(args[1]) if len(args) > 1 else None
+    if "MSG_ERRQUEUE" in flags and len(args) > 1:
+        return _error_queue(run, line, args, expected)
+    if len(args) < 2 or ("msg_control" in args[1] and inq is None) or "MSG_ERRQUEUE" in flags:
         raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
-    return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags)
+
+    def check_inq(sock: Socket) -> None:
+        if inq is None:
+            return
+        if not sock.inq:
+            raise Failed(line.number, f"line {line.number}: a TCP_CM_INQ message, but TCP_INQ is not set")
+        got = run.host.inq_hint(sock)
+        if str(got) != inq.group(1):
+            raise Failed(line.number, f"line {line.number}: TCP_CM_INQ is {got}, but the script expects {inq.group(1)}")
+
+    return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags, check_inq)
 
 
 def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
@@ -296,26 +374,33 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     for flag, feature in SEND_FLAG_FEATURES.items():
         if flag in flags:
             raise NeedsFeature(feature, f"line {line.number}: {flag} needs {feature}")
+    amount = _int_arg(args[2], line) if len(args) > 2 else 0
+    if _null_buffer(args) and amount > 0:
+        return run.host.send_refused(sock) or (-1, "EFAULT")  # the copy from the user fails: nothing is queued
     if expected == (-1, "EFAULT"):
         raise NeedsFeature(Feature.EFAULT, f"line {line.number}: a bad buffer pointer needs {Feature.EFAULT}")
-    amount = _int_arg(args[2], line) if len(args) > 2 else 0
     _needs_a_send_buffer(sock, line, amount, expected)
 
     written = 0
 
+    def returned(got: Return) -> Return:
+        if got[0] > 0 and "MSG_ZEROCOPY" in flags:
+            run.host.zerocopy_write(sock)
+        return got
+
     def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
         nonlocal written
-        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags)
+        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags, eor="MSG_EOR" in flags)
         if got is not None and got[1] is not None:
-            return (written, None) if written else got  # what was taken is reported, the error next time
+            return returned((written, None)) if written else got  # what was taken is reported, the error next time
         written += got[0] if got is not None else 0
-        return (written, None) if written >= amount else None
+        return returned((written, None)) if written >= amount else None
 
     got = ready()
     if got is not None:
         return got
     if sock.nonblocking or "MSG_DONTWAIT" in flags:
-        return (written, None) if written else _would_block(expected)
+        return returned((written, None)) if written else _would_block(expected)
     run.wait(line, "write", expected, ready, None)
     return None
 
@@ -323,6 +408,9 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 def _needs_a_send_buffer(sock: Socket, line: Line, amount: int, expected: Return) -> None:
     """A write the script expects to block or to take part of the data: the model's send buffer has no limit."""
     if sock.sndbuf is not None or sock.write_shut or sock.endpoint.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+        return
+    lowat = Host.notsent_lowat(sock)
+    if lowat is not None and lowat < sock.endpoint.unsent + amount:  # the low-water mark may stop the write
         return
     if expected[1] in ("EAGAIN", "EWOULDBLOCK") or 0 <= expected[0] < amount or line.end is not None:
         raise NeedsFeature(
@@ -338,6 +426,98 @@ def send(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
 def sendmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
     total = _iov_total(args[1], line) if len(args) > 1 else 0
     return write(run, line, [args[0], "...", str(total)], expected, args[2] if len(args) > 2 else "")
+
+
+def _error_queue(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    """recvmsg(MSG_ERRQUEUE): MSG_ZEROCOPY's notice ``[ee_info, ee_data]``, the numbers of the writes whose
+    pages are released; always "copied" (SO_EE_CODE_ZEROCOPY_COPIED), as over packetdrill's tun device.
+    Never blocks: EAGAIN when nothing is queued."""
+    sock = _sock(run, line, args[0])
+    wanted = _ZEROCOPY_NOTICE.search(args[1])
+    if "msg_control" in args[1] and wanted is None and not re.search(r"msg_control=\[\s*\]", args[1]):
+        raise NeedsFeature(Feature.CMSG, f"line {line.number}: recvmsg with control messages needs {Feature.CMSG}")
+    notice = run.host.zerocopy_notice(sock)
+    if notice is None:
+        return -1, "EAGAIN"
+    if wanted is not None and notice != (int(wanted.group(1)), int(wanted.group(2))):
+        raise Failed(
+            line.number,
+            f"line {line.number}: the zerocopy notice is ee_info={notice[0]}, ee_data={notice[1]}, "
+            f"but the script expects ee_info={wanted.group(1)}, ee_data={wanted.group(2)}",
+        )
+    return 0, None
+
+
+# ---------------------------------------------------------------- epoll
+def epoll_create(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    fd = run.host.new_fd(expected[0])
+    run.host.epolls[fd] = EpollSet()
+    return fd, None
+
+
+def _epoll(run: Driver, line: Line, fd_text: str) -> EpollSet:
+    found = run.host.epolls.get(int(fd_text)) if fd_text.isdigit() and len(fd_text) < 10 else None
+    if found is None:
+        raise Failed(line.number, f"line {line.number}: file descriptor {fd_text[:20]} is not an epoll instance")
+    return found
+
+
+def _event_fields(text: str) -> dict[str, str]:
+    """``{events=EPOLLIN|EPOLLET, fd=4}`` as its fields."""
+    return dict(re.findall(r"(\w+)\s*=\s*([\w|\s]+?)\s*(?:,|\}|$)", text))
+
+
+def epoll_ctl(run: Driver, line: Line, args: list[str], expected: Return) -> Return:
+    """EPOLL_CTL_ADD, EPOLL_CTL_MOD (which arms an EPOLLONESHOT socket again), EPOLL_CTL_DEL."""
+    epset = _epoll(run, line, args[0])
+    op = args[1] if len(args) > 1 else ""
+    sock = _sock(run, line, args[2] if len(args) > 2 else "-1")
+    events, modes = parse_events(_event_fields(args[3]).get("events", "") if len(args) > 3 else "")
+    if op == "EPOLL_CTL_ADD":
+        if sock.fd in epset.interests:
+            return -1, "EEXIST"
+        epset.interests[sock.fd] = Interest(sock, events, modes)
+    elif op == "EPOLL_CTL_MOD":
+        if sock.fd not in epset.interests:
+            return -1, "ENOENT"
+        epset.interests[sock.fd] = Interest(sock, events, modes)
+    elif op == "EPOLL_CTL_DEL":
+        if epset.interests.pop(sock.fd, None) is None:
+            return -1, "ENOENT"
+    else:
+        return -1, "EINVAL"
+    return 0, None
+
+
+def epoll_wait(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
+    """The sockets ready, compared with the script's one ``{events=..., fd=...}`` (or ``ptr=0`` for none)."""
+    epset = _epoll(run, line, args[0])
+    wanted = _event_fields(args[1]) if len(args) > 1 else {}
+    limit = int(args[2]) if len(args) > 2 and args[2].isdigit() and len(args[2]) < 6 else 1
+    timeout = int(args[3]) if len(args) > 3 and args[3].lstrip("-").isdigit() and len(args[3]) < 10 else -1
+    start = run.now
+
+    def ready() -> Return | None:
+        found = epset.ready(run.host, limit)
+        if not found and (timeout < 0 or run.now < start + timeout / 1000):
+            return None
+        if found and "events" in wanted:
+            fd, revents = found[0]
+            want, _ = parse_events(wanted["events"])
+            if revents != want or wanted.get("fd", str(fd)) != str(fd):
+                got = "|".join(sorted("E" + e for e in revents))
+                raise Failed(
+                    line.number,
+                    f"line {line.number}: epoll_wait() reports {got} for fd {fd}, "
+                    f"but the script expects {wanted['events']} for fd {wanted.get('fd', '?')}",
+                )
+        return len(found), None
+
+    got = ready()
+    if got is not None:
+        return got
+    run.wait(line, "epoll_wait", expected, ready, start + timeout / 1000 if timeout >= 0 else None)
+    return None
 
 
 # ---------------------------------------------------------------- poll
@@ -392,4 +572,8 @@ CALLS: dict[str, Call] = {
     "sendto": send,
     "sendmsg": sendmsg,
     "poll": poll,
+    "epoll_create": epoll_create,
+    "epoll_create1": epoll_create,
+    "epoll_ctl": epoll_ctl,
+    "epoll_wait": epoll_wait,
 }

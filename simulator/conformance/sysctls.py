@@ -109,6 +109,14 @@ def _freebsd_rfc1323(cfg: EndpointConfig, value: str, base: EndpointConfig) -> E
     )
 
 
+def _linux_notsent_lowat(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig:
+    """net.ipv4.tcp_notsent_lowat: bytes; UINT_MAX, its default, is no limit."""
+    number = _int(value)
+    if not 1 <= number <= 0xFFFFFFFF:
+        raise SysctlError(f"tcp_notsent_lowat must be 1..4294967295, not {number}")
+    return replace(cfg, notsent_lowat=None if number == 0xFFFFFFFF else number)
+
+
 # FreeBSD: sys/netinet/tcp_*.c SYSCTL_INT(_net_inet_tcp, ...)
 FREEBSD: dict[str, Setter] = {
     "net.inet.tcp.insecure_syn": _flag("rfc5961_syn", invert=True),
@@ -139,6 +147,7 @@ LINUX: dict[str, Setter] = {
     "net.ipv4.tcp_keepalive_intvl": _seconds("keepalive_interval", 1.0),
     "net.ipv4.tcp_keepalive_probes": _count("keepalive_probes"),
     "net.ipv4.tcp_invalid_ratelimit": _seconds("invalid_ratelimit", 0.001, minimum=0),
+    "net.ipv4.tcp_notsent_lowat": _linux_notsent_lowat,
 }
 SETTERS: dict[str, Setter] = {**FREEBSD, **LINUX}
 

@@ -57,6 +57,8 @@ class EndpointConfig:
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
+    reset_answers_data: bool = False  # data after close is answered with the RST a closed port sends (Linux)
+    orphan_retries: int | None = None  # RTO retransmissions after close before giving up; None: data_retries
     time_wait_reuse: bool = True  # a new SYN with a higher seq reopens from TIME-WAIT (RFC 1122 4.2.2.13 MAY)
     rfc1337: bool = False  # ignore a RST in TIME-WAIT (RFC 1337 remedy F1; FreeBSD on, Linux off)
     # FreeBSD's own choices (see simulator/profiles.py):
@@ -84,6 +86,7 @@ class EndpointConfig:
     rto_min_on_variance: bool = False  # min_rto bounds the variance term, not the RTO (Linux's tcp_set_rto)
     delayed_ack_min: float = 0.04  # the shortest delayed-ACK wait (Linux TCP_ATO_MIN) for ack = "linux"
     quickacks: int = 16  # ACKs sent at once when a connection starts or wakes (TCP_MAX_QUICKACKS)
+    backlog_ack_defer: bool = False  # an ACK due while the application's call holds the socket waits for its end
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
@@ -95,11 +98,16 @@ class EndpointConfig:
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)
     send_buffer: int | None = None  # bytes the send buffer holds (SO_SNDBUF); None: no limit
+    notsent_lowat: int | None = None  # a write stops once this many bytes wait unsent (tcp_notsent_lowat)
+    segment_fits_window: bool = False  # a segment goes only if it fits the peer's window whole (tcp_snd_wnd_test)
     # Congestion control (model/congestion.py).  Off unless asked for, so that an endpoint built by hand
     # sends as the window allows; the linux profile sets cubic, freebsd reno (FreeBSD's newreno).
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
     slow_start_limit: int = 2  # RFC 3465 2.3's L: segments slow start adds per ACK at most; 0: no limit
+    cwnd_limited_growth: bool = False  # cwnd grows only while it limits the sender (tcp_is_cwnd_limited, RFC 7661)
+    limited_transmit: bool = False  # the first two duplicate ACKs each let a new segment go (RFC 3042)
+    grow_by_delivered: bool = False  # cwnd grows by what an ACK newly delivers (Linux's acked_sacked), not acknowledges
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
     timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact
@@ -144,6 +152,8 @@ class EndpointConfig:
             raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:
             raise ScenarioError(f"send_buffer must be 1..{1 << 30} bytes, not {self.send_buffer}")
+        if self.notsent_lowat is not None and not 1 <= self.notsent_lowat < 1 << 32:
+            raise ScenarioError(f"notsent_lowat must be 1..{(1 << 32) - 1} bytes, not {self.notsent_lowat}")
         if not isinstance(self.congestion, Algorithm):
             names = ", ".join(a.value for a in Algorithm)
             raise ScenarioError(f"congestion must be one of {names}, not {self.congestion!r}")
@@ -175,6 +185,8 @@ class EndpointConfig:
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
             if getattr(self, name) <= 0:
                 raise ScenarioError(f"{name} must be a positive number of seconds")
+        if self.orphan_retries is not None and self.orphan_retries < 0:
+            raise ScenarioError(f"orphan_retries must not be negative, not {self.orphan_retries}")
         for name in ("syn_retries", "synack_retries", "data_retries"):
             if getattr(self, name) < 0:
                 raise ScenarioError(f"{name} must not be negative")

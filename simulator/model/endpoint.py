@@ -13,14 +13,27 @@ from dataclasses import dataclass, replace
 
 from . import recovery
 from .acks import LinuxAcks
+from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
 from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
-from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
-from .segment import NO_OPTIONS, Flags, Options, Segment
+from .recovery import DUPTHRESH, LossDetection, Rack, probe_timeout, reorder_timeout
+from .segment import (
+    ACK_BIT,
+    ALL_FLAGS,
+    FIN_BIT,
+    NO_FLAGS,
+    NO_OPTIONS,
+    PSH_BIT,
+    RST_BIT,
+    SYN_BIT,
+    Flags,
+    Options,
+    Segment,
+)
 from .seq import SeqNum
 from .seq import ts_before as _ts_before
 from .states import ALLOWED, State
@@ -36,6 +49,7 @@ PSH = Flags.PSH
 # RFC 9293 section 3.7.1 (MUST-15): the send MSS assumed when the peer sends no MSS option
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
+_SEQ_ZERO = SeqNum(0)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
@@ -49,6 +63,7 @@ _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 _CLOSING_SIDE = frozenset({State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
 # States in which keep-alive probes a quiet peer (Linux's tcp_keepalive_timer; FIN-WAIT-2 has its own timer).
 _KEEPS_ALIVE = frozenset({State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK})
+MAX_REORDERING = 300  # net.ipv4.tcp_max_reordering
 # States whose received text is processed (RFC 9293 3.10.7.4, seventh step).
 _TAKES_TEXT = frozenset({State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2})
 
@@ -69,6 +84,7 @@ class _Sent:
     lost: bool = False
     resent: bool = False
     last_sent: float = 0.0
+    pushed: bool = False  # it went out with PSH
 
 
 def closed_reply(seg: Segment) -> tuple[Segment, SendKey] | tuple[None, ReceiveKey]:
@@ -177,6 +193,7 @@ class Endpoint:
         self._syn_was_retransmitted = False
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
+        self.data_received_at = 0.0  # when data last came in order, or the connection was established (lrcvtime)
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
@@ -192,6 +209,7 @@ class Endpoint:
             prr=cfg.prr,
             hystart=cfg.hystart,
             slow_start_limit=cfg.slow_start_limit,
+            cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
         self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
@@ -200,6 +218,8 @@ class Endpoint:
         self._tlp_resent = False  # the probe was a retransmission
         self._tlp_dsack = False  # a D-SACK reported the probe as a duplicate
         self._sacked_out = 0  # segments of the queue the peer has SACKed (Linux's sacked_out)
+        self.reordering = DUPTHRESH  # how far, in segments, the network has been seen to reorder (tp->reordering)
+        self.reord_seen = 0  # how many times reordering was seen (tp->reord_seen)
         self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
@@ -207,6 +227,8 @@ class Endpoint:
         self._unacked_full_segments = 0
         self._ack_key: SendKey = SendKey.ACK_DATA  # which sentence explains the ACK owed
         self._window_update = False  # the owed ACK announces an opened window
+        self._owned = False  # the application's system call holds the socket (Linux: sock_owned_by_user)
+        self._ack_deferred = False  # an ACK due at once waits for that call's end (tcp_backlog_ack_defer)
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
@@ -219,6 +241,9 @@ class Endpoint:
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
+        self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
+        self.chrono = Chrono()  # how the sender's time is spent (Linux's tcp_chrono_*, for tcp_info)
+        self._window_held = False  # the last output stopped because the next segment did not fit the window
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
         self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
@@ -246,8 +271,11 @@ class Endpoint:
             return free
         if self._initial_window:
             wnd = self._linux_window(free)
-            if self._rcv_adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
-                wnd = max(wnd, self._rcv_adv.since(self.rcv_nxt))
+            adv = self._rcv_adv
+            if adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
+                edge = adv.since(self.rcv_nxt)
+                if edge > wnd:
+                    return edge
             return wnd
         return min(free, 65535 << self.rcv_wscale)
 
@@ -283,6 +311,13 @@ class Endpoint:
     def readable(self) -> int:
         """Bytes received in order that the application has not read yet."""
         return len(self._readable)
+
+    @property
+    def disordered(self) -> bool:
+        """Linux's TCP_CA_Disorder condition (tcp_try_keep_open): segments the peer SACKed or that are marked
+        lost (tcp_left_out; without SACK, duplicate ACKs count as SACKs, tcp_add_reno_sack), or a
+        retransmission not yet acknowledged (tcp_any_retrans_done)."""
+        return bool(self._sacked_out or self._dupacks or any(e.lost or e.retransmitted for e in self._rtx))
 
     @property
     def fin_sent(self) -> bool:
@@ -360,13 +395,16 @@ class Endpoint:
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
-    def send(self, data: bytes, now: float, *, more: bool = False) -> int:
+    def send(self, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
 
         Returns how many bytes the send buffer took: all of them unless ``send_buffer``
         is set and full (a blocking application then waits for ACKs to make room).
         ``more`` is Linux's MSG_MORE: more data follows, so this write is neither pushed (no PSH at
         its end) nor is its partial last segment sent now (tcp_push with TCP_NAGLE_CORK).
+        ``eor`` is MSG_EOR: the write, taken whole, ends a record, and no segment carries bytes of both
+        sides of its end (Linux marks the skb ``eor``, and tcp_skb_can_collapse_to then refuses to append
+        to it: neither the next write nor a retransmission joins it).
         """
         self._clock = now  # (a timestamp on what goes out now must say now)
         state = self.state
@@ -374,12 +412,18 @@ class Endpoint:
             raise UserCallError(f"{self.name}: cannot send: the connection does not exist ({state})")
         if self._fin_queued:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
+        n_asked = len(data)
         limit = self.config.send_buffer
         if limit is not None:  # unsent and unacknowledged data share the buffer
             data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
         if data:
+            whole = eor and len(data) == n_asked
             self._app(AppKey.SEND, n=len(data))
+            if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
+                self.chrono.start(ChronoKind.BUSY, now)
             self._unsent += data
+            if whole:
+                self._record_ends.append(self.snd_nxt + len(self._unsent))
             if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._cork_call = more
@@ -417,7 +461,8 @@ class Endpoint:
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
-        self._app(AppKey.READ, n=n)
+        if self.explaining:  # (a note with arguments: not built for a bulk run)
+            self._app(AppKey.READ, n=n)
         cfg = self.config
         if self._rcv_ssthresh and not cfg.fixed_recv_buffer:  # tcp_rcv_space_adjust: a reader earns a bigger buffer
             self.recv_buffer = max(self.recv_buffer, min(2 * self._rcv_ssthresh, cfg.recv_buffer_max))
@@ -433,12 +478,9 @@ class Endpoint:
             before = self.rcv_wnd  # that ACK announced the opened window: one ACK per read, as tcp_cleanup_rbuf
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
-        grown = self.rcv_wnd - before
-        if (
-            self.state in _TAKES_TEXT
-            and grown >= min(self.config.recv_buffer // 2, self.adv_mss)
-            and before < min(self.config.recv_buffer // 2, self.adv_mss)
-        ):
+        # (A window already that wide is not asked again: the usual case.)
+        threshold = min(self.config.recv_buffer // 2, self.adv_mss)
+        if before < threshold and self.state in _TAKES_TEXT and self.rcv_wnd - before >= threshold:
             self._ack_pending = True
             self._window_update = True
             self._flush(now)
@@ -827,10 +869,11 @@ class Endpoint:
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
+            grow_by = self._grow_by(ack.since(una), scoreboard)
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(ack.since(una), flight, now)
+            self._after_new_ack(ack.since(una), flight, now, grow_by)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -923,18 +966,18 @@ class Endpoint:
         n = len(seg.payload)
         if n:
             if self._read_closed:
-                # RFC 1122 4.2.2.13: data after the application closed: reset.
-                self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+                self._abort_on_data(seg, now)
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
+            self.data_received_at = now  # Linux's tcp_event_data_recv: icsk_ack.lrcvtime
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
             if self._acks is not None:
                 self._linux_data_received(seg, now)
             else:
                 self._schedule_ack(now, n >= self.adv_mss)
-        if seg.flags & FIN:
+        if int(seg.flags) & FIN_BIT:
             self._receive_fin(now)
 
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
@@ -959,17 +1002,47 @@ class Endpoint:
         acks = self._acks
         assert acks is not None
         acks.data_received(
-            len(seg.payload), bool(seg.flags & PSH), self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
+            len(seg.payload), int(seg.flags) & PSH_BIT != 0, self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
         )
         self._ack_scheduled = True
         if len(seg.payload) >= 128:
             self._grow_window()
         if acks.quick_mode:
-            self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
-        elif self.rcv_nxt.since(self._rcv_wup) > acks.rcv_mss and self.rcv_wnd >= self._last_wnd:
-            self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
+            self._ack_at_once(SendKey.ACK_QUICK)
+        elif self._more_than_a_segment_unacked():
+            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _more_than_a_segment_unacked(self) -> bool:
+        """__tcp_ack_snd_check's first test: more than one full segment of sequence space (a FIN counts one)
+        came since the last ACK, and the window it would announce does not shrink."""
+        assert self._acks is not None
+        return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
+
+    def _ack_at_once(self, key: SendKey) -> None:
+        """__tcp_ack_snd_check's "send now", unless the application's call holds the socket: then the ACK
+        waits for that call's end (tcp_backlog_ack_defer; see ``release``)."""
+        if self._owned and self.config.backlog_ack_defer:
+            self._ack_deferred = True
+        else:
+            self._ack_pending, self._ack_key = True, key
+
+    def own(self) -> None:
+        """The application enters a system call on the socket (lock_sock): segments that arrive until
+        ``release`` are processed from the backlog."""
+        self._owned = True
+
+    def release(self, now: float) -> None:
+        """The application's system call ends (release_sock): an ACK deferred meanwhile goes now, if no
+        segment carried it (tcp_release_cb sends it only while one is still owed)."""
+        self._owned = False
+        self._clock = now
+        if self._ack_deferred:
+            self._ack_deferred = False
+            if self._ack_scheduled and self.state.synchronized:
+                self._ack_pending, self._ack_key = True, SendKey.ACK_DEFERRED
+                self._flush(now)
 
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
@@ -1007,11 +1080,13 @@ class Endpoint:
             self._move(State.CLOSE_WAIT, StateKey.RCV_FIN)
             if self._acks is not None:
                 # tcp_fin: the connection turns interactive, so the ACK waits (ato: 0 if no data came yet)
-                # for the application's close to carry it on a FIN
+                # for the application's close to carry it on a FIN; but __tcp_ack_snd_check, which runs after
+                # tcp_fin, sends it at once if more than a segment (the FIN included) came since the last ACK
                 self._acks.pingpong = True
                 self._ack_scheduled = True
-                self._ack_pending = False
-                self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
+                self._ack_pending = self._more_than_a_segment_unacked()
+                if not self._ack_pending:
+                    self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
             elif self.config.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.
@@ -1038,8 +1113,13 @@ class Endpoint:
     def on_timer(self, now: float) -> None:
         """Fire every timer whose deadline has come (call when ``now >= next_timer()``)."""
         self._clock = now
-        due = sorted((deadline, timer.value, timer) for timer, deadline in self._timers.items() if deadline <= now)
-        for deadline, _, timer in due:
+        # at one deadline the loss probe before the RTO: Linux arms one timer, the probe (tcp_schedule_loss_probe)
+        due = sorted(
+            (deadline, timer is not Timer.LOSS_PROBE, timer.value, timer)
+            for timer, deadline in self._timers.items()
+            if deadline <= now
+        )
+        for deadline, _, _, timer in due:
             if self._timers.get(timer) != deadline:
                 continue  # stopped or moved by an earlier timer of this round
             del self._timers[timer]
@@ -1076,6 +1156,8 @@ class Endpoint:
             limit = self.config.syn_retries
         elif state is State.SYN_RECEIVED:
             limit = self.config.synack_retries
+        elif self._read_closed and self.config.orphan_retries is not None:  # Linux's tcp_orphan_retries()
+            limit = self.config.orphan_retries
         else:
             limit = self.config.data_retries
         linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
@@ -1142,8 +1224,8 @@ class Endpoint:
             self._retry_local_drop(now)
             return
         if self.snd_wnd > 0:
-            if self._cork_timer and self._unsent and not self._rtx:
-                self._send_corked(now)
+            if (self._cork_timer or self._window_held) and self._unsent and not self._rtx:
+                self._send_corked(now, SendKey.CORK_PROBE if self._cork_timer else SendKey.WINDOW_PROBE_PART)
             self._cork_timer = False
             return
         limit = self.config.user_timeout
@@ -1159,7 +1241,7 @@ class Endpoint:
             del self._unsent[:1]
             self._transmit(
                 self.snd_nxt,
-                ACK | (Flags(0) if self._unsent else PSH),
+                ACK | (NO_FLAGS if self._unsent else PSH),
                 byte,
                 now,
                 SendKey.ZERO_WINDOW_PROBE,
@@ -1175,17 +1257,17 @@ class Endpoint:
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
-    def _send_corked(self, now: float) -> None:
+    def _send_corked(self, now: float, key: SendKey = SendKey.CORK_PROBE) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
-        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), len(self._unsent))
+        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
         if n <= 0:
             return
         data = bytes(self._unsent[:n])
         del self._unsent[:n]
         self._pass_write_ends(self.snd_nxt + n)
         self._pushed_seq = self.snd_nxt + n
-        self._transmit(self.snd_nxt, ACK | PSH, data, now, SendKey.CORK_PROBE)
+        self._transmit(self.snd_nxt, ACK | PSH, data, now, key)
 
     # --------------------------------------------------------------- output
     def _flush(self, now: float) -> None:
@@ -1203,15 +1285,39 @@ class Endpoint:
             return
         self._resend_lost(now)
         self._resend_marked(now)
-        frame_segments = self._frame_segments()
+        nxt_before = self.snd_nxt
+        window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
+        if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
+            window_held = self._send_new(now)
+        if self.cc.cwnd_limited_growth:
+            self._validate_cwnd(self.snd_nxt != nxt_before)
+        self._window_held = window_held
+        if window_held:  # tcp_write_xmit: rwnd-limited while the window holds data back
+            self.chrono.start(ChronoKind.RWND_LIMITED, now)
+        else:
+            self.chrono.stop(ChronoKind.RWND_LIMITED, now, queues_empty=not self._unsent and not self._rtx)
+        self._check_cork_timer(now)
+        waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
+        if (self.snd_wnd == 0 or window_held) and waiting and not self._rtx and Timer.PERSIST not in self._timers:
+            self._persist_backoff = 0
+            self.probes_out = 0
+            self._probing_since = now
+            self._start(Timer.PERSIST, now + self.rto.rto)
+
+    def _send_new(self, now: float) -> bool:
+        """Send the data and FIN not sent yet, as window, cwnd, Nagle and cork allow, in Linux's frames.
+        True if the peer's window held the next segment back."""
+        frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
-                if usable <= 0:
-                    break
                 mss = self._send_mss()
-                n = min(mss, usable, len(self._unsent))
+                if usable <= 0 or (self.config.segment_fits_window and min(mss, self._to_record_end()) > usable):
+                    window_held = True  # tcp_snd_wnd_test: the next segment does not fit whole
+                    break
+                n = min(mss, usable, self._to_record_end())
                 if not self._cwnd_allows(n):
                     break
                 if n < mss and n == len(self._unsent) and (self._nagle_holds() or self._cork_holds()):
@@ -1230,7 +1336,7 @@ class Endpoint:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
-                    push = PSH if not self.config.forced_push or self._write_ends else Flags(0)
+                    push = PSH if not self.config.forced_push or self._write_ends else NO_FLAGS
                     self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
                     if push:
                         self._pushed_seq = self.snd_nxt
@@ -1241,13 +1347,7 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
-        self._check_cork_timer(now)
-        waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
-        if self.snd_wnd == 0 and waiting and not self._rtx and Timer.PERSIST not in self._timers:
-            self._persist_backoff = 0
-            self.probes_out = 0
-            self._probing_since = now
-            self._start(Timer.PERSIST, now + self.rto.rto)
+        return window_held
 
     def _local_drop(self, now: float) -> None:
         """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,
@@ -1306,9 +1406,28 @@ class Endpoint:
             for i in range(len(self._notes) - 1, -1, -1):
                 note = self._notes[i]
                 if note.kind is NoteKind.SEND and note.segment is not None and note.segment.payload:
-                    self._notes[i] = replace(note, segment=replace(note.segment, flags=note.segment.flags | PSH))
+                    self._notes[i] = note.with_segment(note.segment.with_flags(note.segment.flags | PSH))
                     break
         return 0
+
+    def size_goal(self) -> int:
+        """Bytes one of Linux's packet buffers takes from a write (tcp_xmit_size_goal): as many whole segments
+        as the largest GSO packet holds, and no more than half the peer's largest window
+        (tcp_bound_to_half_wnd)."""
+        mss = self._send_mss()
+        skb = GSO_MAX_SIZE
+        if self.max_snd_wnd > DEFAULT_MSS:
+            skb = min(skb, self.max_snd_wnd // 2)
+        return max(skb // mss, 1) * mss
+
+    def _to_record_end(self) -> int:
+        """The unsent bytes up to the next record end (MSG_EOR), or all of them: a segment stops there, as a
+        Linux TSO frame never spans two skbs and an skb marked ``eor`` takes no more data (tcp_sendmsg_locked,
+        tcp_skb_can_collapse_to)."""
+        ends = self._record_ends
+        while ends and ends[0].since(self.snd_nxt) <= 0:
+            ends.popleft()
+        return min(ends[0].since(self.snd_nxt), len(self._unsent)) if ends else len(self._unsent)
 
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
@@ -1343,12 +1462,12 @@ class Endpoint:
         (tcp_push marks the last skb of each write), or where the unpushed data passes half the peer's
         largest window (forced_push)."""
         if not self.config.forced_push:
-            return Flags(0)
+            return NO_FLAGS
         end = self.snd_nxt + n
         if self._pass_write_ends(end) or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
             self._pushed_seq = end
             return PSH
-        return Flags(0)
+        return NO_FLAGS
 
     def _pass_write_ends(self, end: SeqNum) -> bool:
         """Forget the ends of writes up to ``end``; True if there was one."""
@@ -1379,8 +1498,11 @@ class Endpoint:
         arm_rto: bool = True,
     ) -> None:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
-        end = seq + (len(payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0))
-        self._rtx.append(_Sent(seq, payload, flags & (SYN | FIN), end, options, sent_at=now, last_sent=now))
+        control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
+        end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
+        sent = _Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now)
+        sent.pushed = bool(int(flags) & PSH_BIT)
+        self._rtx.append(sent)
         if end > self.snd_nxt:
             self.snd_nxt = end
         if self._rtt_seq is None:  # time one segment at a time (RFC 6298 section 3)
@@ -1392,7 +1514,7 @@ class Endpoint:
         self._send(seq, flags, payload, key, options=options)
         if self.cc.by_pipe:
             self.cc.sent(end.since(seq))
-        if payload and self._probing():
+        if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment
             self._schedule_probe(now)
 
     def _retransmit_head(self, now: float, key: SendKey, *, restart_timer: bool = True) -> None:
@@ -1409,11 +1531,20 @@ class Endpoint:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
                 options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
-        if head.payload and not head.flags & FIN and head is self._rtx[-1]:
-            flags |= PSH
+        flags |= self._resend_push(head)
         if restart_timer:
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
         self._send(head.seq, flags, head.payload, key, options=options, retransmission=True)
+
+    def _resend_push(self, entry: _Sent, *, last_rule: bool = False) -> Flags:
+        """PSH on a segment sent again.  Linux: the PSH that marked the end of a write (tcp_push's
+        tcp_mark_push), which the skb keeps (tcp_fragment and tso_fragment leave PSH on the tail part only,
+        so a frame's PSH is not kept; tcp_retransmit_skb sends the skb's own flags); else
+        PSH on the last segment queued (``last_rule``: on the segment a loss probe sends again)."""
+        if not entry.payload or entry.flags & FIN:
+            return Flags(0)
+        pushed = entry.pushed if self.config.forced_push else last_rule or entry is self._rtx[-1]
+        return PSH if pushed else Flags(0)
 
     def _send(
         self,
@@ -1426,20 +1557,15 @@ class Endpoint:
         retransmission: bool = False,
     ) -> None:
         """Build one segment of this connection and report it for sending."""
-        if flags & RST:
+        bits = int(flags)  # (tests on a plain int: ``Flags & Flags`` is a Python call)
+        if bits & RST_BIT:
             window = 0
-        elif flags & SYN:  # never scaled in a SYN (RFC 7323 2.2)
+        elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
         else:
-            wnd = self.rcv_wnd
-            self._last_wnd = wnd
-            if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
-                wnd += -wnd % (1 << self.rcv_wscale)
-            window = min(wnd >> self.rcv_wscale, 65535)
-            if self._initial_window and flags & ACK:
-                self._rcv_adv = self.rcv_nxt + (window << self.rcv_wscale)
+            window = self._window_field(bits)
         if (
-            flags == ACK
+            bits == ACK_BIT
             and not payload
             and self.config.ack_resends_fin
             and self._fin_sent
@@ -1449,14 +1575,14 @@ class Endpoint:
         ):
             # FreeBSD's tcp_output() repeats an unacknowledged FIN on every ACK
             # it builds; only challenge ACKs (tcp_respond()) go out bare.
-            seq, flags = self.snd_nxt - 1, FIN | ACK
-        ack = self.rcv_nxt if flags & ACK else SeqNum(0)
-        if not flags & (SYN | RST):
-            options = self._segment_options(flags)
+            seq, flags, bits = self.snd_nxt - 1, FIN | ACK, FIN_BIT | ACK_BIT
+        ack = self.rcv_nxt if bits & ACK_BIT else _SEQ_ZERO
+        if not bits & (SYN_BIT | RST_BIT):
+            options = self._segment_options(bits)
         seg = Segment(
             self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
         )
-        if flags & ACK:  # every ACK sent settles the one owed
+        if bits & ACK_BIT:  # every ACK sent settles the one owed
             if self._acks is not None:
                 self._acks.ack_sent(self._ack_scheduled)
             self._ack_scheduled = False
@@ -1470,11 +1596,24 @@ class Endpoint:
         view = self.tcb() if self.explaining else NOT_RECORDED
         self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
 
-    def _segment_options(self, flags: Flags) -> Options:
+    def _window_field(self, bits: int) -> int:
+        """The window field of a segment other than a SYN or RST (RFC 9293 3.8.6.2.2; RFC 7323 2.3: scaled),
+        remembered as the window last announced."""
+        wnd = self.rcv_wnd
+        self._last_wnd = wnd
+        wscale = self.rcv_wscale
+        if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
+            wnd += -wnd % (1 << wscale)
+        window = min(wnd >> wscale, 65535)
+        if self._initial_window and bits & ACK_BIT:
+            self._rcv_adv = self.rcv_nxt + (window << wscale)
+        return window
+
+    def _segment_options(self, bits: int) -> Options:
         """Options after the handshake: timestamps on every segment once agreed (RFC 7323 3.2), SACK blocks
         on an ACK while data is held out of order or a duplicate came (RFC 2018 4, RFC 2883)."""
         timestamps = (self._ts_value(), self._ts_recent) if self._ts_ok else None
-        blocks = self._sack_blocks() if flags & ACK and self._sacking() else ()
+        blocks = self._sack_blocks() if bits & ACK_BIT and (self._ooo or self._dsack) and self._sacking() else ()
         if timestamps is None and not blocks:
             return NO_OPTIONS
         return Options(timestamps=timestamps, sack_blocks=blocks)
@@ -1494,17 +1633,30 @@ class Endpoint:
 
     # ---------------------------------------------------- congestion control
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
-    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int) -> None:
         cc = self.cc
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(
-            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
-        )
+        srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
+        was = cc.phase
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
+        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._racking():
+            self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _grow_by(self, acked: int, scoreboard: bool) -> int:
+        """What the ACK lets cwnd grow by: the bytes it acknowledges (RFC 5681 3.1, RFC 3465), or with
+        ``grow_by_delivered`` what it newly delivers (Linux's acked_sacked): with SACK the bytes newly SACKed or
+        acknowledged unSACKed; without, tcp_remove_reno_sacks counts each duplicate ACK as a segment delivered
+        then, so the ACK that covers them adds only the rest, at least one segment."""
+        if not self.config.grow_by_delivered:
+            return acked
+        if scoreboard:
+            return self._delivered
+        return max(acked - self._dupacks * self.snd_mss, min(acked, self.snd_mss))
 
     def _after_duplicate_ack(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1536,11 +1688,16 @@ class Endpoint:
         delivered (RFC 8985 6.2).  Returns how many segments were newly SACKed."""
         ack, rack = seg.ack, self._rack
         blocks = seg.options.sack_blocks
-        if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
+        dsack = bool(blocks) and blocks[0][0] < ack  # RFC 2883: a D-SACK first
+        if self._tlp_high is not None and dsack:
             self._tlp_dsack = True
-        newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una)))
+        prior_fack = self._fack(self.snd_una) if self._sacked_out else self.snd_una  # (nothing SACKed: no walk)
+        if self._racking():
+            rack.on_ack(max(ack, self.snd_una), self.snd_nxt, dsack=dsack)
+        newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
         racking = self._racking()
         delivered = 0
+        low: SeqNum | None = None  # the lowest never-retransmitted segment delivered now (Linux's reord)
         for entry in self._rtx:  # cumulatively acknowledged
             if entry.end > ack:
                 break
@@ -1548,8 +1705,12 @@ class Endpoint:
                 self._sacked_out -= 1
                 continue
             delivered += entry.end.since(entry.seq)
+            low = entry.seq if low is None and not entry.retransmitted else low
             if racking:
                 rack.delivered(entry, now)
+        for entry in newly:
+            if not entry.retransmitted and (low is None or entry.seq < low):
+                low = entry.seq
         for entry in newly:
             delivered += entry.end.since(entry.seq)
             self._sacked_out += 1
@@ -1557,12 +1718,40 @@ class Endpoint:
             if racking:
                 rack.delivered(entry, now)
         self._delivered = delivered
+        if low is not None and low < prior_fack:
+            self._check_reordering(low, self._fack(ack))
         rtx = self._rtx
         if newly and rtx and ack == self.snd_una and any(e.last_sent < rtx[0].last_sent for e in newly):
             # Linux's tcp_clean_rtx_queue: a SACK of data sent before the head last went restarts the RTO,
             # so that a long recovery is not cut short by the timer
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))
         return len(newly)
+
+    def _fack(self, una: SeqNum) -> SeqNum:
+        """The end of the highest segment SACKed above ``una``, or ``una`` (Linux's tcp_highest_sack_seq)."""
+        ends = [e.end for e in self._rtx if e.sacked and e.end > una]
+        return max(ends) if ends else una
+
+    def _check_reordering(self, low: SeqNum, fack: SeqNum) -> None:
+        """Linux's tcp_check_sack_reordering: a segment never sent again was delivered below one SACKed before
+        it, so the network reordered; the distance, in whole segments, raises ``reordering`` (at most
+        tcp_max_reordering, 300)."""
+        if not low < fack:
+            return
+        metric = fack.since(low)
+        mss = self.snd_mss
+        if mss and metric > self.reordering * mss:
+            self.reordering = min(-(-metric // mss), MAX_REORDERING)
+        self.reord_seen += 1
+
+    def scoreboard(self) -> tuple[int, int, int, int]:
+        """Segments not yet acknowledged, SACKed, marked lost (not SACKed), and sent again and not SACKed:
+        Linux's packets_out, sacked_out, lost_out and retrans_out (tcpi_unacked, tcpi_sacked, tcpi_lost,
+        tcpi_retrans)."""
+        rtx = self._rtx
+        lost = sum(1 for e in rtx if e.lost and not e.sacked)
+        retrans = sum(1 for e in rtx if e.retransmitted and not e.sacked)
+        return len(rtx), self._sacked_out, lost, retrans
 
     def _sack_loss(self, now: float, *, advanced: bool) -> None:
         """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
@@ -1595,15 +1784,20 @@ class Endpoint:
         srtt = self.rto.srtt or 0.0
         reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
         newly, wait = rack.detect(self._rtx, now, reo_wnd)
-        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN
-            self._start(Timer.REORDER, now + min(wait + LINUX_TIMEOUT_MIN, self.rto.rto))
+        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN_US, in ticks
+            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self.config.timer_tick), self.rto.rto))
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
-        """RFC 8985 6.3: the reordering window has passed: mark again, and recover."""
+        """RFC 8985 6.3: the reordering window has passed: mark again, and recover.  Linux's
+        tcp_rack_reo_timeout: a recovery it starts reduces cwnd as if one segment had been delivered
+        (tcp_cwnd_reduction(sk, 1, ...)), so PRR lets one retransmission go now."""
         self._rack.advanced = True
         if self._rtx and self.cc.phase is not Phase.LOSS and self._rack_detect(now) and self.cc.phase is Phase.OPEN:
             self._enter_sack_recovery(now)
+            if self.cc.recovering_by_pipe():
+                pipe = recovery.pipe(self._rtx)
+                self._report(self.cc.prr_ack(self.snd_mss, pipe, una_advanced=False, newly_lost=True))
 
     def _enter_sack_recovery(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1628,9 +1822,7 @@ class Endpoint:
             entry.last_sent = now
             self.cc.sent(entry.end.since(entry.seq))
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, key, retransmission=True)
             if entry is self._rtx[0]:  # Linux's tcp_xmit_retransmit_queue: resending the head restarts the RTO
                 self._start(Timer.RETRANSMIT, self._rto_deadline(now))
@@ -1650,8 +1842,8 @@ class Endpoint:
         """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
         rto_at = self._timers.get(Timer.RETRANSMIT)
         pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
-        if rto_at is not None and now + pto < rto_at:
-            self._start(Timer.LOSS_PROBE, now + pto)
+        if rto_at is not None:  # TLP_calc_PTO: a PTO past the RTO's expiry is cut to it (the probe goes first)
+            self._start(Timer.LOSS_PROBE, min(now + pto, rto_at))
         else:
             self._stop(Timer.LOSS_PROBE)
 
@@ -1663,7 +1855,7 @@ class Endpoint:
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
         if self._unsent and usable > 0:
-            n = min(self._send_mss(), usable, len(self._unsent))
+            n = min(self._send_mss(), usable, self._to_record_end())
             data = bytes(self._unsent[:n])
             del self._unsent[:n]
             self._tlp_resent = False
@@ -1675,7 +1867,7 @@ class Endpoint:
             last.last_sent = now
             self._rtt_seq = None
             self._tlp_resent = True
-            flags = last.flags | ACK | (PSH if last.payload and not last.flags & FIN else Flags(0))
+            flags = last.flags | ACK | self._resend_push(last, last_rule=True)
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
@@ -1698,9 +1890,30 @@ class Endpoint:
         if cc.recovering_by_pipe():
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
+            if self._dupacks and cc.phase is Phase.OPEN and self.config.limited_transmit:
+                return self._limited_transmit_pipe()
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _limited_transmit_pipe(self) -> int:
+        """Limited transmit (RFC 3042; RFC 5681 3.2): each of the first two duplicate ACKs lets one new segment
+        go, cwnd unchanged.  With SACK what is SACKed has left the pipe (RFC 6675 5 step 3); without, each
+        duplicate ACK stands for one segment that left, as Linux counts it (tcp_add_reno_sack, at most all but
+        one of the segments out)."""
+        if self._sacked_out:
+            return recovery.pipe(self._rtx)
+        left = min(self._dupacks, DUPTHRESH - 1, len(self._rtx) - 1) * self.snd_mss
+        return max(self.snd_nxt.since(self.snd_una) - left, 0)
+
+    def _validate_cwnd(self, sent: bool) -> None:
+        """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets
+        in flight fill it: no room for one more segment), so that cwnd grows only while it is used."""
+        cc = self.cc
+        room = cc.room(self._pipe())
+        limited = room is not None and room < cc.mss
+        if room is not None and (sent or limited):
+            cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
@@ -1722,9 +1935,7 @@ class Endpoint:
             entry.retransmitted = True
             entry.last_sent = now
             self._rtt_seq = None  # Karn's rule
-            flags = entry.flags | ACK
-            if entry.payload and not entry.flags & FIN and entry is self._rtx[-1]:
-                flags |= PSH
+            flags = entry.flags | ACK | self._resend_push(entry)
             self._send(entry.seq, flags, entry.payload, SendKey.LOSS_RETRANSMIT, retransmission=True)
             self._resend_next = entry.end
 
@@ -1807,9 +2018,13 @@ class Endpoint:
         self.snd_una = ack
         rtx = self._rtx
         oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
+        newest = oldest
         while rtx and rtx[0].end <= ack:
-            if rtx.popleft().flags & FIN:
+            newest = rtx.popleft()
+            if newest.flags & FIN:
                 self.fin_acked = True
+        if not rtx:  # tcp_clean_rtx_queue: all acknowledged
+            self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
             cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)
@@ -1817,13 +2032,17 @@ class Endpoint:
             head.seq = ack
             head.flags &= ~SYN
         rtt: float | None = None
+        ca_rtt: float | None = None
         if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
+            # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
+            if newest is not None and not (newest.retransmitted or newest.sacked):
+                ca_rtt = now - newest.sent_at
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
-            rtt = now - self._rtt_sent_at
+            rtt = ca_rtt = now - self._rtt_sent_at
             self._rtt_seq = None
-        self._ack_rtt = rtt
+        self._ack_rtt = ca_rtt
         if rtt is not None:
             self.rto.sample(rtt)
             self._rack.sample(rtt)
@@ -1849,7 +2068,7 @@ class Endpoint:
             and (self.snd_wl1 < seg.seq or (self.snd_wl1 == seg.seq and self.snd_wl2 <= seg.ack))
         ):
             return
-        wnd = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
+        wnd = seg.window if int(seg.flags) & SYN_BIT else seg.window << self.snd_wscale
         reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
         self.snd_wnd = wnd
         if wnd > self.max_snd_wnd:
@@ -1921,6 +2140,7 @@ class Endpoint:
 
     def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
+        self.data_received_at = self._clock  # Linux: tcp_finish_connect, tcp_create_openreq_child
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una
@@ -1978,9 +2198,22 @@ class Endpoint:
         Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
         return RST | ACK if self.config.rst_carries_ack else RST
 
-    def _reset_connection(self, now: float, why: SendKey, key: StateKey) -> None:
-        """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
-        self._send(self.snd_nxt, self._rst_flags(), b"", why)
+    def _abort_on_data(self, seg: Segment, now: float) -> None:
+        """RFC 1122 4.2.2.13: data after the application closed: reset.  Linux answers the segment as a closed
+        port would (tcp_v4_send_reset: seq = its ACK, no ACK flag), not with its own RST at SND.NXT."""
+        if self.config.reset_answers_data and seg.flags & ACK:
+            self._reset_connection(
+                now, SendKey.RST_DATA_AFTER_CLOSE_ANSWER, StateKey.RST_DATA_AFTER_CLOSE, seq=seg.ack, flags=RST
+            )
+        else:
+            self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+
+    def _reset_connection(
+        self, now: float, why: SendKey, key: StateKey, *, seq: SeqNum | None = None, flags: Flags | None = None
+    ) -> None:
+        """Send <SEQ=SND.NXT><CTL=RST> (or the ``seq`` and ``flags`` given) and delete the TCB (ABORT,
+        RFC 9293 3.10.5)."""
+        self._send(self.snd_nxt if seq is None else seq, self._rst_flags() if flags is None else flags, b"", why)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()

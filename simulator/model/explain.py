@@ -50,11 +50,18 @@ SEND: dict[SendKey, str] = {
     SendKey.CORK_PROBE: "{who}'s application held this data back (TCP_CORK or MSG_MORE) and nothing is in flight: "
     "after an RTO Linux's probe timer sends it anyway, with PSH (tcp_write_wakeup), so that a cork never "
     "holds data much longer than 200 ms. {n} bytes, {seq}..{last}.",
+    SendKey.WINDOW_PROBE_PART: "The peer's window is open, but less than the next segment, so {who} held the "
+    "segment back (Linux's tcp_snd_wnd_test: a segment goes only if it fits whole, the sender's silly window "
+    "avoidance of RFC 9293 3.8.6.2.1); with nothing in flight the probe timer fired after an RTO and sends "
+    "what fits, with PSH (tcp_write_wakeup). {n} bytes, {seq}..{last}.",
     SendKey.ACK_PAWS: "The segment's timestamp is older than the last one {who} accepted (TS.Recent): PAWS takes it "
     "for an old duplicate (RFC 7323 section 5.3), so {who} drops it and answers with an ACK of where it is, "
     "ack={ack}.",
     SendKey.ACK_QUICK: "{who} is in quick-ACK mode (the start of a connection, or after a quiet spell): Linux "
     "acknowledges each segment at once so that {peer}'s sending can speed up, ack={ack}.",
+    SendKey.ACK_DEFERRED: "{who}'s application was inside a system call on the socket when the data came (on "
+    "loopback, brought back by what that call sent), so the ACK it called for waited for the call's end "
+    "(Linux's tcp_backlog_ack_defer, tcp_release_cb) and now covers everything that came meanwhile, ack={ack}.",
     SendKey.ACK_PUSHED_READ: "{who}'s application has read the small segments that were waiting: Linux acknowledges "
     "them now rather than wait for the delayed-ACK timer (tcp_cleanup_rbuf), ack={ack}.",
     SendKey.ACK_DATA: "{who} acknowledges the data: ack={ack} is the next byte it expects (acknowledgements are "
@@ -116,6 +123,9 @@ SEND: dict[SendKey, str] = {
     "connection to show that data was lost (RFC 1122 section 4.2.2.13).",
     SendKey.RST_DATA_AFTER_CLOSE: "Data arrived after {who}'s application had closed the socket, so nobody will read "
     "it: {who} resets the connection (RFC 1122 section 4.2.2.13).",
+    SendKey.RST_DATA_AFTER_CLOSE_ANSWER: "Data arrived after {who}'s application had closed the socket, so nobody "
+    "will read it: {who} resets the connection (RFC 1122 section 4.2.2.13), answering the segment as a closed port "
+    "would: seq={seq} is taken from its ACK field (Linux's tcp_v4_send_reset, not an RST of its own at SND.NXT).",
 }
 
 # Why a segment is sent again.

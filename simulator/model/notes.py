@@ -100,6 +100,21 @@ class Note:
     # arrival shows the TCB as it stood at its first consequence, so no number steps backwards.
     shown: TcbView | None = None
 
+    def with_segment(self, segment: Segment) -> Note:
+        """The same report about another segment (``dataclasses.replace``, without its cost)."""
+        return Note(
+            self.kind,
+            self.key,
+            self.tcb,
+            segment,
+            self.args,
+            self.timer,
+            self.deadline,
+            self.old_state,
+            self.retransmission,
+            self.shown,
+        )
+
 
 # The view SEND notes carry when the endpoint is not explaining (bulk runs).
 NOT_RECORDED = TcbView(State.CLOSED, SeqNum(0), SeqNum(0), SeqNum(0), SeqNum(0), 0, SeqNum(0), 0)

@@ -54,6 +54,7 @@ class Flags(enum.IntFlag):
 # The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
 # Python call, ``int & int`` is not).
 FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT, URG_BIT, ECE_BIT, CWR_BIT = 0x01, 0x02, 0x04, 0x10, 0x20, 0x40, 0x80
+PSH_BIT = 0x08
 
 # Speed: Python's IntFlag builds a new member through Enum.__call__ for every
 # ``&`` and ``|`` (about 1 us each); the hot path does millions of them.  All
@@ -193,6 +194,22 @@ class Segment:
     def end(self) -> SeqNum:
         """The sequence number just past this segment: SEG.SEQ + SEG.LEN."""
         return self.seq + self.len
+
+    def with_flags(self, flags: Flags) -> Segment:
+        """The same segment with other control bits (``dataclasses.replace``, without its cost)."""
+        return Segment(
+            self.src_port,
+            self.dst_port,
+            self.seq,
+            self.ack,
+            flags,
+            self.window,
+            self.options,
+            self.payload,
+            self.src_addr,
+            self.dst_addr,
+            self.urgent,
+        )
 
     def has(self, flags: Flags) -> bool:
         """True when every bit of ``flags`` is set on this segment."""

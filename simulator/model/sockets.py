@@ -10,8 +10,9 @@ caller asks again after every event and so completes at the moment the event hap
 non-blocking one turns ``None`` into EAGAIN (``would_block``).  No clock, no randomness: the
 caller passes ``now`` and the initial sequence numbers.
 
-The scenario network (``sim/network.py``) keeps one ``ConnectionTable`` per host address; the
-packetdrill runner's host (``conformance/host.py``) is a ``SocketHost``.
+The scenario network (``sim/network.py``) keeps one ``SocketHost`` per host address, and the
+scenarios' application steps (``sim/app.py``) are calls on it; the packetdrill runner's host
+(``conformance/host.py``) is a ``SocketHost`` too.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .chrono import ChronoKind
 from .config import EndpointConfig
+from .congestion import Phase
 from .endpoint import Endpoint, closed_reply
 from .errors import UserCallError
 from .keys import ErrorKey
 from .notes import NoteKind
 from .segment import Flags, Segment
+from .seq import SeqNum
 from .states import State
 
 Return = tuple[int, str | None]  # a system call's return value and errno
@@ -51,6 +55,29 @@ LINUX_STATE = {
     State.CLOSING: 11,
 }
 _TIMESTAMPS_OPTION = 12  # TCPOLEN_TSTAMP_ALIGNED
+INFINITE_SSTHRESH = 0x7FFFFFFF  # TCP_INFINITE_SSTHRESH: ssthresh before any loss
+
+
+class CaState(enum.IntEnum):
+    """tcpi_ca_state: Linux's congestion-control state (include/net/tcp.h, enum tcp_ca_state)."""
+
+    OPEN = 0  # nothing amiss
+    DISORDER = 1  # SACKs or duplicate ACKs, or a retransmission out, but no recovery yet
+    CWR = 2  # cwnd reduced for an ECN echo or a local congestion signal
+    RECOVERY = 3  # fast recovery (RFC 6582, RFC 6675)
+    LOSS = 4  # after a retransmission timeout
+
+
+def ca_state(ep: Endpoint) -> CaState:
+    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states; the model has no CWR)."""
+    phase = ep.cc.phase
+    if phase is Phase.LOSS:
+        return CaState.LOSS
+    if phase is Phase.FAST_RECOVERY:
+        return CaState.RECOVERY
+    return CaState.DISORDER if ep.disordered else CaState.OPEN
+
+
 _SYNCHRONIZING = (State.SYN_SENT, State.SYN_RECEIVED)
 _UNCONNECTED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
 
@@ -69,10 +96,15 @@ class SocketRules:
 
     buffer_doubled: bool  # SO_SNDBUF/SO_RCVBUF store twice what is asked (Linux's sock_setsockopt)
     min_sndbuf: int  # the smallest send buffer a setsockopt leaves (SOCK_MIN_SNDBUF)
+    min_rcvbuf: int  # the smallest receive buffer a setsockopt leaves (SOCK_MIN_RCVBUF)
     accept_overflow: AcceptOverflow
     # Linux wakes a writer blocked on a full send buffer only once a third of it is free again
     # (sk_stream_write_space: sk_stream_wspace >= sk_stream_min_wspace, i.e. free >= queued / 2).
     write_wakeup_third: bool
+    # A write on a socket never connected: Linux's tcp_sendmsg_locked waits for the connection
+    # (sk_stream_wait_connect), which fails with EPIPE outside SYN-SENT and SYN-RECEIVED; FreeBSD's
+    # sosend_generic answers ENOTCONN.
+    unconnected_write: str = "EPIPE"
 
     def queue_full(self, waiting: int, backlog: int) -> bool:
         """True if a listener with ``waiting`` connections to accept takes no more."""
@@ -81,10 +113,10 @@ class SocketRules:
         return waiting > backlog
 
 
-LINUX_RULES = SocketRules(True, 4608, AcceptOverflow.LINUX, True)
+LINUX_RULES = SocketRules(True, 4608, 2304, AcceptOverflow.LINUX, True)
 RULES = {
     "linux": LINUX_RULES,
-    "freebsd": SocketRules(False, 2048, AcceptOverflow.FREEBSD, False),
+    "freebsd": SocketRules(False, 2048, 0, AcceptOverflow.FREEBSD, False, "ENOTCONN"),
 }
 
 
@@ -99,8 +131,9 @@ class Listener:
     """A port that takes new connections.
 
     ``endpoint`` is a listening socket's own endpoint, which stays in LISTEN while each SYN gets a new
-    endpoint from ``spawn``; without one (a scenario's ``listen_many``) the endpoint in LISTEN on the
-    port takes the SYN itself and ``spawn`` is asked only when none is free.
+    endpoint from ``spawn``; without one (a scenario's listening socket, ``SocketHost.listen`` with
+    ``own_first``) the endpoint in LISTEN on the port takes the SYN itself and ``spawn`` is asked only
+    when none is free.
     """
 
     spawn: Callable[[Segment, float], Endpoint | None]
@@ -117,7 +150,9 @@ class ConnectionTable:
 
     def add(self, ep: Endpoint) -> None:
         """An endpoint bound to its local address and port."""
-        self.ports.setdefault((ep.addr, ep.port), []).append(ep)
+        on_port = self.ports.setdefault((ep.addr, ep.port), [])
+        if ep not in on_port:
+            on_port.append(ep)
 
     def register(self, ep: Endpoint) -> None:
         """Enter a connection under its 4-tuple once it has a peer (the newest incarnation wins)."""
@@ -142,7 +177,7 @@ class ConnectionTable:
         local = (seg.dst_addr, seg.dst_port)
         listener = self.listeners.get(local)
         if ep is not None and ep.state is not State.CLOSED:
-            if not (ep.takes_new_syn(seg) and listener is not None):
+            if listener is None or not ep.takes_new_syn(seg):
                 return ep
             ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
             reopened(ep)
@@ -161,6 +196,12 @@ class ConnectionTable:
             if not cand.remote_port or (cand.remote_addr, cand.remote_port) == (seg.src_addr, seg.src_port):
                 return cand
         return None
+
+    def overflows(self, seg: Segment) -> bool:
+        """True for a SYN that a port's listener took no connection for: its accept queue is full, and the
+        SYN is dropped unanswered (Linux's tcp_conn_request; FreeBSD's syncache_add after sonewconn)."""
+        syn = bool(seg.flags & Flags.SYN) and not seg.flags & (Flags.ACK | Flags.RST)
+        return syn and (seg.dst_addr, seg.dst_port) in self.listeners
 
 
 def closed_port_reply(seg: Segment) -> Segment | None:
@@ -186,6 +227,16 @@ class Socket:
     read_shut: bool = False  # shutdown(SHUT_RD): reads return what is queued, then 0
     write_shut: bool = False
     sndbuf: int | None = None  # SO_SNDBUF as the kernel stores it; None: no limit
+    rcvbuf: int | None = None  # SO_RCVBUF as the kernel stores it; None: never set
+    inq: bool = False  # TCP_INQ: recvmsg reports the bytes left to read
+    notsent_lowat: int = 0  # TCP_NOTSENT_LOWAT; 0: the sysctl's (the connection's notsent_lowat)
+    zerocopy: bool = False  # SO_ZEROCOPY: a MSG_ZEROCOPY write is told of on the error queue when acknowledged
+    zerocopy_sent: int = 0  # MSG_ZEROCOPY writes so far: the next one's number
+    zerocopy_pending: list[tuple[int, SeqNum]] = field(default_factory=list)  # (number, end) not yet acknowledged
+    errqueue: list[tuple[int, int]] = field(default_factory=list)  # completions not read: [first, last] numbers
+    zerocopy_done: int = 0  # MSG_ZEROCOPY writes completed so far (each queued a notice or extended one)
+    nospace: bool = False  # a write could not take all it was given (SOCK_NOSPACE): room will wake it
+    write_wakeups: int = 0  # times room came back after that (sk_stream_write_space)
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
 
@@ -234,6 +285,16 @@ class SocketHost:
         self.sockets[fd] = sock
         return sock
 
+    def attach(self, ep: Endpoint) -> Socket:
+        """A socket over an endpoint made elsewhere (a scenario's, with its own name, port and ISN), bound to
+        its port."""
+        fd = self.new_fd(0)
+        sock = self.sockets[fd] = Socket(fd, ep, bound=True)
+        if ep not in self.endpoints:
+            self.endpoints.append(ep)
+        self.table.add(ep)
+        return sock
+
     def _endpoint(self, name: str, port: int, config: EndpointConfig, isn: int) -> Endpoint:
         ep = Endpoint(name, self.local_addr, port, isn, config)
         ep.explaining = False
@@ -258,6 +319,24 @@ class SocketHost:
         """SO_SNDBUF: Linux stores twice the value asked, and no less than SOCK_MIN_SNDBUF (sock_setsockopt)."""
         sock.sndbuf = max(value * 2 if self.rules.buffer_doubled else value, self.rules.min_sndbuf)
 
+    def set_rcvbuf(self, sock: Socket, value: int) -> int:
+        """SO_RCVBUF: Linux stores twice the value asked, and no less than SOCK_MIN_RCVBUF (sock_setsockopt,
+        __sock_set_rcvbuf), for the skbs' overhead as well as the data; the window it offers is the data's
+        share, about half (tcp_win_from_space with the default scaling ratio), so about what was asked.
+        Returns that share: the receive buffer the model's window is made from."""
+        if not self.rules.buffer_doubled:
+            sock.rcvbuf = max(value, self.rules.min_rcvbuf)
+            return sock.rcvbuf
+        sock.rcvbuf = max(value * 2, self.rules.min_rcvbuf)
+        return sock.rcvbuf // 2
+
+    def rcvbuf(self, sock: Socket) -> int:
+        """SO_RCVBUF as getsockopt answers it: Linux's stored (doubled) value once set; otherwise, and on
+        FreeBSD (which rounds the buffer to whole segments at the handshake), the connection's buffer."""
+        if sock.rcvbuf is not None and self.rules.buffer_doubled:
+            return sock.rcvbuf
+        return sock.endpoint.recv_buffer
+
     # ------------------------------------------------------------ connections
     def bind(self, sock: Socket, port: int) -> Return:
         sock.endpoint.port = port
@@ -265,44 +344,61 @@ class SocketHost:
         self.table.add(sock.endpoint)
         return 0, None
 
-    def listen(self, sock: Socket, now: float, backlog: int, spawn_isn: Callable[[], int]) -> Return:
-        """listen(): the socket's endpoint enters LISTEN; each SYN gets a child, up to the backlog."""
+    def listen(
+        self, sock: Socket, now: float, backlog: int, spawn_isn: Callable[[], int], *, own_first: bool = False
+    ) -> Return:
+        """listen(): the socket's endpoint enters LISTEN; each SYN gets a child, up to the backlog.
+
+        With ``own_first`` the socket's own endpoint takes the first SYN itself, as RFC 9293's passive
+        OPEN does (the TCB in LISTEN becomes the connection), and joins the accept queue like a child;
+        the SYNs that find it busy get children."""
         if sock.listening:
             sock.backlog_limit = backlog
             return 0, None
         if sock.endpoint.state is not State.CLOSED:
             return -1, "EINVAL"
         sock.endpoint.listen(now)
-        sock.endpoint.drain()
         sock.listening = sock.used = True
         sock.backlog_limit = backlog
         local = (sock.endpoint.addr, sock.endpoint.port)
-        self.table.listeners[local] = Listener(lambda seg, t: self._spawn(sock, t, spawn_isn()), sock.endpoint)
+        spawn = lambda _seg, t: self._spawn(sock, t, spawn_isn())  # noqa: E731
+        self.table.listeners[local] = Listener(spawn, None if own_first else sock.endpoint)
+        if own_first:
+            sock.children.append(sock.endpoint)
         return 0, None
 
     def _spawn(self, sock: Socket, now: float, isn: int) -> Endpoint | None:
         """A SYN for a listener: a new embryonic connection, unless the accept queue is full (then dropped)."""
         if self.rules.queue_full(len(sock.backlog), sock.backlog_limit):
             return None
-        child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
-        child.listen(now)
-        child.drain()
+        child = self._child(sock, now, isn)
         sock.children.append(child)
         return child
 
-    def accept(self, sock: Socket, wanted_fd: int) -> Return | None:
-        """The next established connection as a new descriptor, or ``None`` if there is none yet."""
+    def _child(self, sock: Socket, now: float, isn: int) -> Endpoint:
+        """The endpoint of a new connection to ``sock``, in LISTEN (a host that names its connections
+        and records what they do overrides this)."""
+        child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
+        child.listen(now)
+        return child
+
+    def accept(self, sock: Socket, wanted_fd: int, which: Endpoint | None = None) -> Return | None:
+        """The next established connection (or ``which``, once established) as a new descriptor, or
+        ``None`` if there is none yet."""
         if not sock.listening:
             return -1, "EINVAL"
+        if which is not None and which not in sock.backlog:
+            return None
         if not sock.backlog:
             return None
-        child = sock.backlog.pop(0)
+        child = sock.backlog.pop(0 if which is None else sock.backlog.index(which))
         fd = self.new_fd(wanted_fd)
-        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf)
+        self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf, rcvbuf=sock.rcvbuf, zerocopy=sock.zerocopy)
         return fd, None
 
-    def connect(self, sock: Socket, remote: Local, now: float) -> Return | None:
-        """Start an active open; a return at once for an error, ``None`` while it is under way."""
+    def connect(self, sock: Socket, remote: Local, now: float, iss: int | None = None) -> Return | None:
+        """Start an active open; a return at once for an error, ``None`` while it is under way.
+        ``iss``: a new initial sequence number (a host that crashed connects again)."""
         ep = sock.endpoint
         if ep.state is State.SYN_SENT:
             return -1, "EALREADY"
@@ -310,7 +406,7 @@ class SocketHost:
             return -1, "EISCONN"
         if not sock.bound:
             self.table.add(ep)
-        ep.connect(*remote, now)
+        ep.connect(*remote, now, iss=iss)
         sock.used = True
         self.table.register(ep)
         return None
@@ -347,11 +443,12 @@ class SocketHost:
             return (0, None), b""
         return None
 
-    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False) -> Return | None:
+    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> Return | None:
         """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room.
-        ``more`` is MSG_MORE: more data follows, so the write's end is not pushed."""
+        ``more`` is MSG_MORE: more data follows, so the write's end is not pushed; ``eor`` is MSG_EOR: the
+        write's end is a record's, once the buffer has taken the last of it."""
         ep = sock.endpoint
-        refused = self._send_refused(sock)
+        refused = self.send_refused(sock)
         if refused is not None:
             return refused
         if ep.state in _SYNCHRONIZING:  # wait for the connection (sk_stream_wait_connect)
@@ -360,20 +457,89 @@ class SocketHost:
             return 0, None
         room = self.send_room(sock)
         if room <= 0:
-            sock.write_blocked = True
+            sock.write_blocked = sock.nospace = True
             return None
         try:
-            taken = ep.send(data[:room], now, more=more)
+            taken = self._take(sock, data[:room], now, more=more, eor=eor and room >= len(data))
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:
-            sock.write_blocked = True
+            sock.write_blocked = sock.nospace = True
             return None
         sock.write_blocked = False
+        if taken < len(data):
+            sock.nospace = True  # tcp_sendmsg_locked's wait_for_space: SOCK_NOSPACE
         return taken, None
 
+    def _take(self, sock: Socket, data: bytes, now: float, *, more: bool, eor: bool) -> int:
+        """The bytes a write hands the connection.  Under a low-water mark of unsent bytes, Linux's write fills
+        packet buffers of ``size_goal`` bytes, each sent as the window allows, and starts a new one only while
+        fewer than the mark wait unsent (tcp_sendmsg_locked: sk_stream_memory_free, tcp_stream_memory_free);
+        the buffer already started is filled first.  The model keeps no buffers: the last one's bytes are the
+        unsent ones beyond a whole number of goals."""
+        ep = sock.endpoint
+        lowat = self.notsent_lowat(sock)
+        if lowat is None:
+            return ep.send(data, now, more=more, eor=eor)
+        taken = 0
+        while taken < len(data):
+            goal = ep.size_goal()
+            room = goal - ep.unsent % goal if ep.unsent % goal else goal
+            if room == goal and ep.unsent >= lowat:
+                break  # a new buffer, and too much waits unsent
+            chunk = data[taken : taken + room]
+            last = taken + len(chunk) == len(data)
+            taken += ep.send(chunk, now, more=more and last, eor=eor and last)
+        return taken
+
     @staticmethod
-    def _send_refused(sock: Socket) -> Return | None:
+    def zerocopy_write(sock: Socket) -> None:
+        """A MSG_ZEROCOPY write has returned: it takes the next number, and is complete once all it queued is
+        acknowledged (msg_zerocopy_realloc; the socket needs SO_ZEROCOPY, else the flag is ignored)."""
+        if not sock.zerocopy:
+            return
+        ep = sock.endpoint
+        sock.zerocopy_pending.append((sock.zerocopy_sent, ep.snd_nxt + ep.unsent))
+        sock.zerocopy_sent += 1
+
+    @staticmethod
+    def _settle_zerocopy(sock: Socket) -> None:
+        """Queue the notices of the MSG_ZEROCOPY writes now acknowledged.  A write's pages are released when the
+        ACK frees its last packet buffer (__msg_zerocopy_callback); a notice that follows on from the last one
+        still queued extends it (skb_zerocopy_notify_extend)."""
+        una = sock.endpoint.snd_una
+        while sock.zerocopy_pending and sock.zerocopy_pending[0][1] <= una:
+            number = sock.zerocopy_pending.pop(0)[0]
+            sock.zerocopy_done += 1
+            queue = sock.errqueue
+            if queue and queue[-1][1] + 1 == number:
+                queue[-1] = (queue[-1][0], number)
+            else:
+                queue.append((number, number))
+
+    def zerocopy_notice(self, sock: Socket) -> tuple[int, int] | None:
+        """recvmsg(MSG_ERRQUEUE): the oldest completion notice, numbers ``first`` to ``last``; ``None``: none."""
+        self._settle_zerocopy(sock)
+        return sock.errqueue.pop(0) if sock.errqueue else None
+
+    def wakeups(self, sock: Socket) -> tuple[int, int, str, ErrorKey | None, int, int]:
+        """What has happened to a socket that wakes a waiter (sk_data_ready, sk_state_change, sk_error_report):
+        data or a FIN in order (RCV.NXT), new connections to accept, the state, an error, zerocopy notices,
+        and room for a writer that found none.
+        An edge-triggered epoll reports a socket again only when this has changed."""
+        self._settle_zerocopy(sock)
+        if sock.nospace and self.send_room(sock) > 0 and self._lowat_writeable(sock):
+            sock.nospace = False  # tcp_check_space, sk_stream_write_space: writable again, a writer is woken
+            sock.write_wakeups += 1
+        ep = sock.endpoint
+        return (int(ep.rcv_nxt), len(sock.backlog), ep.state.name, ep.error, sock.zerocopy_done, sock.write_wakeups)
+
+    @staticmethod
+    def notsent_lowat(sock: Socket) -> int | None:
+        """tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else the sysctl's; ``None``: no limit."""
+        return sock.notsent_lowat or sock.endpoint.config.notsent_lowat
+
+    def send_refused(self, sock: Socket) -> Return | None:
         """The errno of a write that cannot be done at all (net/ipv4/tcp.c: tcp_sendmsg_locked)."""
         ep = sock.endpoint
         if sock.write_shut:
@@ -382,7 +548,7 @@ class SocketHost:
             error, ep.error = ep.error, None
             return -1, SO_ERROR[error]
         if ep.state is State.CLOSED and ep.remote_port == 0:
-            return -1, "ENOTCONN"  # a socket never connected
+            return -1, self.rules.unconnected_write  # a socket never connected
         return None
 
     def send_room(self, sock: Socket) -> int:
@@ -424,6 +590,19 @@ class SocketHost:
             ep.close(now, read_too=True)  # in the closing states this only stops reading
         return 0, None
 
+    def crash(self, socks: list[Socket], now: float) -> None:
+        """The host fails: these sockets' connections, and those queued on a listening one, are forgotten
+        without a word (RFC 9293 Figure 9), each once, and the sockets with them."""
+        forgotten: dict[int, Endpoint] = {}
+        for sock in socks:
+            if sock.listening:
+                self.table.listeners.pop((sock.endpoint.addr, sock.endpoint.port), None)
+            sock.closed = True
+            for ep in (sock.endpoint, *sock.children, *sock.backlog):
+                forgotten.setdefault(id(ep), ep)
+        for ep in forgotten.values():
+            ep.crash(now)
+
     @staticmethod
     def _abort_unaccepted(ep: Endpoint, now: float) -> None:
         """Closing a listening socket drops the connections nobody accepted."""
@@ -446,12 +625,25 @@ class SocketHost:
         return ep.snd_mss if ep.state not in _UNCONNECTED else (ep.config.mss or 536)
 
     @staticmethod
+    def inq_hint(sock: Socket) -> int:
+        """TCP_CM_INQ (tcp_inq_hint): bytes received in order and not read, RCV.NXT - copied_seq, so a FIN not
+        yet read counts one; after a FIN at least 1, to tell the reader to go on and read the end."""
+        ep = sock.endpoint
+        return ep.readable + (1 if ep.eof else 0)
+
+    @staticmethod
     def queued_out(sock: Socket) -> int:
         """SIOCOUTQ: bytes not yet acknowledged, sent or not (tcp_ioctl)."""
         ep = sock.endpoint
         in_flight = ep.snd_nxt.since(int(ep.snd_una))
         in_flight -= (1 if ep.state is State.SYN_SENT else 0) + (1 if ep.fin_sent and not ep.fin_acked else 0)
         return max(in_flight, 0) + ep.unsent
+
+    def _lowat_writeable(self, sock: Socket) -> bool:
+        """tcp_poll's test of the low-water mark (__tcp_stream_is_writeable with wake): twice the unsent bytes
+        below it."""
+        lowat = self.notsent_lowat(sock)
+        return lowat is None or 2 * sock.endpoint.unsent < lowat
 
     def revents(self, sock: Socket, events: str) -> set[str]:
         """poll()'s answer for one socket (net/ipv4/tcp.c: tcp_poll)."""
@@ -460,19 +652,21 @@ class SocketHost:
         synchronized = ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED)
         if ep.readable or ep.eof or sock.read_shut or (sock.listening and sock.backlog):
             got.add("POLLIN")
-        if (synchronized and self.send_room(sock) > 0) or sock.write_shut:
+        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut:
             got.add("POLLOUT")
         if ep.eof or sock.read_shut:
             got.add("POLLRDHUP")
-        if ep.error is not None:
+        self._settle_zerocopy(sock)
+        if ep.error is not None or sock.errqueue:  # tcp_poll: sk_err, or the error queue not empty
             got.add("POLLERR")
         if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
             got.add("POLLHUP")
         asked = {f.strip() for f in events.split("|")}
         return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}
 
-    def tcp_info(self, ep: Endpoint) -> dict[str, int]:
-        """The ``tcp_info`` fields the model has (struct tcp_info, include/uapi/linux/tcp.h)."""
+    def tcp_info(self, ep: Endpoint, now: float | None = None) -> dict[str, int]:
+        """The ``tcp_info`` fields the model has (struct tcp_info, include/uapi/linux/tcp.h); with ``now``, the
+        ones that count time too."""
         rto = ep.rto
         values = {
             "tcpi_state": LINUX_STATE[ep.state],
@@ -483,8 +677,20 @@ class SocketHost:
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
         }
-        if ep.cc.active:  # Linux counts cwnd in packets (tp->snd_cwnd)
+        if ep.cc.active:  # Linux counts cwnd and ssthresh in packets (tp->snd_cwnd, tp->snd_ssthresh)
             values["tcpi_snd_cwnd"] = ep.cc.cwnd // ep.cc.mss
+            ssthresh = ep.cc.ssthresh
+            values["tcpi_snd_ssthresh"] = INFINITE_SSTHRESH if ssthresh is None else ssthresh // ep.cc.mss
+            values["tcpi_ca_state"] = ca_state(ep)
+        unacked, sacked, lost, retrans = ep.scoreboard()
+        values.update(tcpi_unacked=unacked, tcpi_sacked=sacked, tcpi_lost=lost, tcpi_retrans=retrans)
+        values.update(tcpi_reordering=ep.reordering, tcpi_reord_seen=ep.reord_seen)
+        if now is not None and ep.state not in _UNCONNECTED:  # milliseconds since data came (tcp_get_info)
+            values["tcpi_last_data_recv"] = round((now - ep.data_received_at) * 1000)
+        if now is not None:  # microseconds (tcp_get_info_chrono_stats): busy is the sum of the three
+            spent = {kind: round(ep.chrono.total(kind, now) * 1e6) for kind in ChronoKind if kind}
+            values["tcpi_busy_time"] = sum(spent.values())
+            values["tcpi_rwnd_limited"] = spent[ChronoKind.RWND_LIMITED]  # (sndbuf-limited time is not told apart)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
@@ -513,13 +719,22 @@ class SocketHost:
         if seg.flags & Flags.SYN:
             self._peer_timestamps[id(ep)] = seg.options.timestamps is not None
         ep.on_segment(seg, now)
+        self.settle(ep)
+        return True
+
+    def settle(self, ep: Endpoint) -> None:
+        """After ``ep`` handled a segment: enter it under its 4-tuple; an embryonic connection that completes
+        joins its listener's accept queue, one that a RST sent back to LISTEN leaves its port."""
         self.table.register(ep)
-        for sock in self.sockets.values():  # an embryonic connection that completes joins the accept queue
-            if ep in sock.children and ep.state not in (State.LISTEN, State.SYN_RECEIVED):
+        for sock in self.sockets.values():
+            if ep not in sock.children:
+                continue
+            if ep.state is State.LISTEN and ep is not sock.endpoint:
+                self.table.forget(ep)  # a late segment may still reach it through its 4-tuple
+            elif ep.state not in (State.LISTEN, State.SYN_RECEIVED):
                 sock.children.remove(ep)
                 if ep.state is not State.CLOSED:
                     sock.backlog.append(ep)
-        return True
 
     def next_timer(self, until: float) -> tuple[float, Endpoint] | None:
         """The earliest timer of any connection due by ``until``, and its connection."""

@@ -5,8 +5,9 @@ A script is a list of steps run in order.  A step either acts at once
 ``wait_for_eof``, and ``connect``/``listen``, which wait like blocking
 ``connect()`` and ``accept()`` until the connection is established).
 
-``Interpreter`` carries the steps out against a ``Backend``: the model's socket (``ModelSocket``,
-an endpoint of the simulated network) or the real kernel's (``live/kernel.py``).  Both answer the
+``Interpreter`` carries the steps out against a ``Backend``: the model's socket layer (``ModelSocket``,
+calls on a host's ``SocketHost``, as the packetdrill runner makes them) or the real kernel's
+(``live/kernel.py``).  Both answer the
 same calls, and the interpreter writes down what the application saw (``seen``: bytes read, end
 of stream, a non-blocking send's count and EAGAIN, the error that stopped it), so that one script
 run on both can be compared.
@@ -15,12 +16,15 @@ run on both can be compared.
 from __future__ import annotations
 
 import enum
+import errno as errno_codes
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..model.endpoint import Endpoint
 from ..model.errors import UserCallError
-from ..model.sockets import SO_ERROR
+from ..model.sockets import SO_ERROR, Return, Socket, SocketHost
 from ..model.states import State
 
 
@@ -94,6 +98,7 @@ def request_reply(request: bytes, reply: bytes, server: str = "server") -> tuple
 
 
 ACTIONS = frozenset(Action)
+SOMAXCONN = 4096  # listen()'s backlog unless a scenario gives one (Linux's net.core.somaxconn since 5.4)
 FILL_LIMIT = 4096  # a fill step whose peer reads as fast as it sends stops after this many sends
 _OPEN_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 
@@ -140,13 +145,37 @@ class Backend(Protocol):
 
 
 class ModelSocket:
-    """The model's back end: an endpoint of the simulated network."""
+    """The model's back end: one program's sockets on its host's ``SocketHost`` (``model/sockets.py``),
+    called as the packetdrill runner calls them.
+
+    ``sock`` is the socket the script's steps act on: the one the program connects, or, for a program
+    that listens, the listening socket until ``accept()`` returns its connection.  The program's first
+    connection is the endpoint that listened (RFC 9293's passive OPEN: the TCB in LISTEN becomes the
+    connection); other connections wait in the listening socket's accept queue for ``accept()``.
+    """
 
     refused: tuple[type[Exception], ...] = (UserCallError,)
 
-    def __init__(self, endpoint: Endpoint, address_of: dict[str, tuple[str, int]]) -> None:
-        self.endpoint = endpoint
+    def __init__(
+        self,
+        host: SocketHost,
+        sock: Socket,
+        address_of: dict[str, tuple[str, int]],
+        *,
+        backlog: int = SOMAXCONN,
+        spawn_isn: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self.host = host
+        self.sock = sock
+        self.listener: Socket | None = None  # the listening socket, once the program has listened
         self.address_of = address_of
+        self.backlog = backlog
+        self.spawn_isn = spawn_isn
+        self._errno: str | None = None  # a call the socket refused
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.sock.endpoint
 
     @property
     def auto_read(self) -> bool:
@@ -166,25 +195,46 @@ class ModelSocket:
 
     def errno(self) -> str | None:
         error = self.endpoint.error
-        return None if error is None else SO_ERROR[error]
+        return self._errno if error is None else SO_ERROR[error]
+
+    def _done(self, got: Return | None) -> None:
+        """A call's return: an errno is the step's failure."""
+        if got is not None and got[1] is not None:
+            self._errno = got[1]
+            raise UserCallError(f"{self.endpoint.name}: {os.strerror(getattr(errno_codes, got[1]))} ({got[1]})")
 
     def listen(self, now: float) -> None:
-        if self.endpoint.state is not State.LISTEN:
-            self.endpoint.listen(now)
+        """socket(), bind() and listen(): then the step waits in accept()."""
+        if self.listener is not None:
+            return
+        self._done(self.host.listen(self.sock, now, self.backlog, self.spawn_isn, own_first=True))
+        self.listener = self.sock
 
     def connect(self, peer: str, isn: int | None, now: float) -> None:
-        addr, port = self.address_of[peer]
-        self.endpoint.connect(addr, port, now, iss=isn)
+        if self.sock.used and self.endpoint.state is State.CLOSED:  # the program starts again on its port
+            self.sock = self.host.attach(self.endpoint)
+        self._done(self.host.connect(self.sock, self.address_of[peer], now, iss=isn))
 
     def opened(self) -> bool:
+        if self.sock is self.listener:  # in accept(): the connection the listening endpoint became
+            got = self.host.accept(self.sock, 0, which=self.sock.endpoint)
+            if got is None:
+                return False
+            self.sock = self.host.sockets[got[0]]
         state = self.endpoint.state
         return state in _OPEN_STATES or state in (State.FIN_WAIT_1, State.FIN_WAIT_2)
 
     def send(self, data: bytes, now: float) -> int:
-        return self.endpoint.send(data, now)
+        got = self.host.send(self.sock, data, now)
+        self._done(got)
+        return 0 if got is None else got[0]
 
     def read(self, amount: int | None, now: float) -> bytes:
-        return self.endpoint.receive(amount, now)
+        readable = self.endpoint.readable
+        if not readable:
+            return b""
+        got = self.host.receive(self.sock, readable if amount is None else amount, "", now)
+        return b"" if got is None else got[1]
 
     def at_eof(self) -> bool:
         return self.endpoint.eof and not self.endpoint.readable
@@ -193,16 +243,21 @@ class ModelSocket:
         return self.endpoint.state is State.CLOSED
 
     def shutdown(self, now: float) -> None:
-        self.endpoint.close(now)
+        self._done(self.host.shutdown(self.sock, "SHUT_WR", now))
 
     def close(self, now: float) -> None:
-        self.endpoint.close(now, read_too=True)
+        self._done(self.host.close(self.sock, now))
 
     def abort(self, now: float) -> None:
-        self.endpoint.abort(now)
+        self.sock.linger = 0  # SO_LINGER with a zero timeout: close() resets
+        self._done(self.host.close(self.sock, now))
 
     def crash(self, now: float) -> None:
-        self.endpoint.crash(now)
+        """The host forgets the connection (and the program its listening socket); the program then runs
+        again on a new socket over the same port."""
+        listening = [] if self.listener is None or self.listener is self.sock else [self.listener]
+        self.host.crash([self.sock, *listening], now)
+        self.sock, self.listener = self.host.attach(self.endpoint), None
 
 
 class Interpreter:
@@ -351,15 +406,14 @@ class Interpreter:
 
 
 class Application(Interpreter):
-    """The interpreter on the model's socket: one endpoint of the simulated network."""
+    """The interpreter on the model's socket layer: one program on a host of the simulated network."""
 
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        script: list[Step],
-        address_of: dict[str, tuple[str, int]],
-        *,
-        pause_after_sending: bool = False,
-    ) -> None:
-        super().__init__(ModelSocket(endpoint, address_of), script, pause_after_sending=pause_after_sending)
-        self.endpoint = endpoint
+    backend: ModelSocket
+
+    def __init__(self, backend: ModelSocket, script: list[Step], *, pause_after_sending: bool = False) -> None:
+        super().__init__(backend, script, pause_after_sending=pause_after_sending)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The connection the program's steps act on now."""
+        return self.backend.endpoint

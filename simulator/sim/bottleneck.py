@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..model.errors import ScenarioError
+from .explain import NetKey, say
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,4 @@ class DropTailQueue:
     def describe_full(self) -> str:
         p = self.params
         limit = f"{p.queue_bytes} bytes" if p.queue_bytes is not None else f"{p.queue} packets"
-        return (
-            f"the bottleneck's queue is full ({len(self._held)} packets, limit {limit}): drop-tail drops the newcomer"
-        )
+        return say(NetKey.QUEUE_FULL, held=len(self._held), limit=limit)

@@ -16,16 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint, closed_reply
 from ..model.errors import ScenarioError
 from ..model.explain import explain
 from ..model.notes import NOT_RECORDED, Note, NoteKind, TcbView
 from ..model.segment import Flags, Segment
 from ..model.seq import SeqNum
-from ..model.sockets import ConnectionTable, Listener
-from ..model.states import State
-from .app import Application, Step
+from ..model.sockets import LINUX_RULES, Socket, SocketHost, SocketRules
+from .app import SOMAXCONN, Action, Application, ModelSocket, Step
 from .bottleneck import BottleneckParams, DropTailQueue
+from .explain import SENTENCES, NetKey, say
 from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
@@ -120,7 +121,7 @@ class Injection:
     ack: int = 0
     window: int = 65535
     payload: bytes = b""
-    why: str = "an old duplicate segment from an earlier connection"
+    why: str = SENTENCES[NetKey.OLD_DUPLICATE]
 
 
 def _ordinal(n: int) -> str:
@@ -129,9 +130,9 @@ def _ordinal(n: int) -> str:
 
 
 # Heap entry kinds
-_ARRIVE, _TIMER, _APP, _INJECT = 0, 1, 2, 3
+_ARRIVE, _TIMER, _APP, _INJECT, _RELEASE = 0, 1, 2, 3, 4
 # Order of events due at the same instant (see Network._push)
-_ORDER_NOW, _ORDER_TIMER, _BACKLOG, _ORDER_NEXT_STEP = 0, 1, 2, 3
+_ORDER_NOW, _ORDER_RELEASE, _ORDER_TIMER, _BACKLOG, _ORDER_NEXT_STEP = 0, 1, 2, 3, 4
 
 
 class Network:
@@ -171,8 +172,8 @@ class Network:
         self._counter = 0
         self._busy_until: dict[tuple[str, str], float] = {}
         self._timer_at: dict[str, float] = {}
-        self._hosts: dict[str, ConnectionTable] = {}  # each host's connections, by its address
-        self._listeners: dict[tuple[str, int], tuple[Endpoint, list[Step]]] = {}
+        self._hosts: dict[str, _Host] = {}  # each host's socket layer, by its address
+        self._forking: list[tuple[ModelSocket, list[Step]]] = []  # servers that take every connection
         self._spawned: dict[str, int] = {}
         self._views: dict[str, TcbView] = {}
         self._peer: dict[str, str] = {}
@@ -180,8 +181,21 @@ class Network:
         self.isn_source: Callable[[], int] = lambda: self.rng.randrange(1 << 32)
 
     # --------------------------------------------------------------- set-up
-    def add(self, endpoint: Endpoint, script: list[Step] | None = None, *, start: float = 0.0) -> Endpoint:
-        """Attach an endpoint (and the application script that drives it)."""
+    def add(
+        self,
+        endpoint: Endpoint,
+        script: list[Step] | None = None,
+        *,
+        start: float = 0.0,
+        accept_many: bool = False,
+        backlog: int = SOMAXCONN,
+        rules: SocketRules = LINUX_RULES,
+    ) -> Endpoint:
+        """Attach an endpoint (and the application script that drives it) as a socket of its host.
+
+        ``accept_many``: the program takes every connection its listening socket accepts, each with the
+        steps after ``listen`` (a process per connection); ``backlog`` is its listen() backlog, and
+        ``rules`` the host's socket rules (its first endpoint's profile)."""
         if endpoint.name in self.endpoints:
             raise ScenarioError(f"two endpoints are called {endpoint.name!r}")
         key = (endpoint.addr, endpoint.port)
@@ -190,13 +204,18 @@ class Network:
         self.endpoints[endpoint.name] = endpoint
         endpoint.explaining = self.record
         self.address_of[endpoint.name] = key
-        self._host(endpoint.addr).add(endpoint)
+        host = self._host(endpoint.addr, rules)
+        sock = host.attach(endpoint)
         self._host_names.setdefault(endpoint.addr, endpoint.name)
         self._views[endpoint.name] = endpoint.tcb()
         self.trace.endpoints.append(EndpointInfo(endpoint.name, endpoint.addr, endpoint.port, int(endpoint.iss)))
         if script is not None:
-            self.apps[endpoint.name] = Application(endpoint, script, self.address_of, pause_after_sending=self.loopback)
+            backend = ModelSocket(host, sock, self.address_of, backlog=backlog, spawn_isn=lambda: self.isn_source())
+            self.apps[endpoint.name] = Application(backend, script, pause_after_sending=self.loopback)
             self._push(start, _APP, endpoint)
+            listens = [i for i, step in enumerate(script) if step.action == Action.LISTEN]
+            if accept_many and listens:
+                self._forking.append((backend, script[listens[0] + 1 :]))
         return endpoint
 
     def set_link(self, src: str, dst: str, params: LinkParams) -> None:
@@ -231,6 +250,9 @@ class Network:
                 self._timer(obj, time)  # type: ignore[arg-type]
             elif kind == _APP:
                 self._run_app(obj, time)  # type: ignore[arg-type]
+            elif kind == _RELEASE:
+                obj.release(time)  # type: ignore[attr-defined]
+                self._settle(obj, time, run_app=False)  # type: ignore[arg-type]
             else:
                 self._do_inject(obj, time)  # type: ignore[arg-type]
         if until is not None and heap:
@@ -246,16 +268,13 @@ class Network:
             if seen >= fault.nth:
                 continue
             matched = f"{seen} segment{'' if seen == 1 else 's'} matched" if seen else "no segment matched"
-            hint = (
-                ' (flags must match exactly: a FIN that also acknowledges is "FA", data "PA")'
-                if fault.flags is not None
-                else ""
-            )
-            out.append(f"fault {i} never fired: it was to act on {fault.describe()}, and {matched}{hint}.")
+            hint = say(NetKey.FLAGS_MATCH_EXACTLY) if fault.flags is not None else ""
+            out.append(say(NetKey.FAULT_NEVER_FIRED, number=i, fault=fault.describe(), matched=matched, hint=hint))
         return out
 
     def _push(self, time: float, kind: int, obj: object, *, order: int | None = None) -> None:
-        # At one instant: what applications cause first, then timers (a kernel's timer never fires
+        # At one instant: what applications cause first, then (on loopback) the end of the application's
+        # call that caused it, then timers (a kernel's timer never fires
         # before its deadline has passed: Linux rounds it up to the next jiffy), then on loopback
         # what the timers sent (the receive softirq after the timer softirq), then an application's
         # next step on loopback.
@@ -296,18 +315,23 @@ class Network:
             app.run(now)
             if app.failure is not None and not app.reported:
                 app.reported = True
-                self._event(now, EventKind.ERROR, ep.name, f"{ep.name}'s application stops: {app.failure}.", ep.name)
+                why = say(NetKey.APP_STOPS, name=ep.name, why=app.failure)
+                self._event(now, EventKind.ERROR, ep.name, why, ep.name)
             if app.wake_at is not None and app.wake_at != wake:
                 self._push(app.wake_at, _APP, ep)
             if app.paused:  # loopback: the segments go first, the next step after all they cause
                 app.paused = False
+                # what they cause comes back inside the application's call, which holds the socket until
+                # all of it is handled (release_sock after the receive softirq)
+                ep.own()
                 self._handle_notes(ep, ep.drain(), now)
+                self._push(now, _RELEASE, ep, order=_ORDER_RELEASE)
                 self._push(now, _APP, ep, order=_ORDER_NEXT_STEP)
                 break
             if not ep.has_notes and app.position == position:
                 break
         self._arm(ep)
-        self._register(ep)
+        self._host(ep.addr).table.register(ep)
 
     def _arm(self, ep: Endpoint) -> None:
         deadline = ep.next_timer()
@@ -318,19 +342,16 @@ class Network:
             self._timer_at[ep.name] = deadline
             self._push(deadline, _TIMER, ep)
 
-    def _register(self, ep: Endpoint) -> None:
-        self._host(ep.addr).register(ep)
-
-    def _host(self, addr: str) -> ConnectionTable:
-        """The connection table of the host at ``addr``."""
-        table = self._hosts.get(addr)
-        if table is None:
-            table = self._hosts[addr] = ConnectionTable()
-        return table
+    def _host(self, addr: str, rules: SocketRules = LINUX_RULES) -> _Host:
+        """The socket layer of the host at ``addr`` (``rules``: its socket rules, when it is new)."""
+        host = self._hosts.get(addr)
+        if host is None:
+            host = self._hosts[addr] = _Host(self, addr, rules)
+        return host
 
     def _on_port(self, local: tuple[str, int]) -> list[Endpoint]:
-        table = self._hosts.get(local[0])
-        return table.ports.get(local, []) if table is not None else []
+        host = self._hosts.get(local[0])
+        return host.table.ports.get(local, []) if host is not None else []
 
     # ------------------------------------------------------------ wire side
     def _handle_notes(self, ep: Endpoint, notes: list[Note], now: float) -> None:
@@ -390,29 +411,19 @@ class Network:
             self._fault_seen[i] += 1
             if fault.acts_on(self._fault_seen[i]):
                 if fault.action == EventKind.DROP:
-                    self._drop(seg, sender, now, f"scripted fault: the network loses {fault.describe()}")
+                    self._drop(seg, sender, now, say(NetKey.FAULT_DROP, fault=fault.describe()))
                     return
                 if fault.action == EventKind.DUPLICATE:
-                    self._note_event(
-                        now,
-                        EventKind.DUPLICATE,
-                        sender,
-                        seg,
-                        f"scripted fault: the network delivers {fault.describe()} twice",
-                    )
+                    why = say(NetKey.FAULT_DUPLICATE, fault=fault.describe())
+                    self._note_event(now, EventKind.DUPLICATE, sender, seg, why)
                     self._schedule_arrival(seg, link, path, now, 0.0)
                 else:
-                    self._note_event(
-                        now,
-                        EventKind.DELAY,
-                        sender,
-                        seg,
-                        f"scripted fault: the network holds back {fault.describe()} by {fault.delay:g} s",
-                    )
+                    why = say(NetKey.FAULT_DELAY, fault=fault.describe(), delay=fault.delay)
+                    self._note_event(now, EventKind.DELAY, sender, seg, why)
                     self._schedule_arrival(seg, link, path, now, fault.delay)
                     return
         if link.loss and rng.random() < link.loss:
-            self._drop(seg, sender, now, f"the network loses this segment (random loss, probability {link.loss:g})")
+            self._drop(seg, sender, now, say(NetKey.RANDOM_LOSS, p=link.loss))
             return
         extra = 0.0
         if link.reorder and rng.random() < link.reorder:
@@ -426,13 +437,7 @@ class Network:
             extra += crossing
         self._schedule_arrival(seg, link, path, now, extra)
         if link.duplicate and rng.random() < link.duplicate:
-            self._note_event(
-                now,
-                EventKind.DUPLICATE,
-                sender,
-                seg,
-                f"the network duplicates this segment (probability {link.duplicate:g})",
-            )
+            self._note_event(now, EventKind.DUPLICATE, sender, seg, say(NetKey.RANDOM_DUPLICATE, p=link.duplicate))
             self._schedule_arrival(seg, link, path, now, 0.0)
 
     def _schedule_arrival(
@@ -455,7 +460,7 @@ class Network:
 
     def _note_event(self, now: float, kind: EventKind, who: str, seg: Segment, why: str) -> None:
         if self.record:
-            self._event(now, kind, who, why[0].upper() + why[1:] + ".", who, seg)
+            self._event(now, kind, who, why, who, seg)
 
     def _do_inject(self, inj: Injection, now: float) -> None:
         src = self.endpoints[inj.sender]
@@ -471,9 +476,8 @@ class Network:
             src_addr=src.addr,
             dst_addr=dst.addr,
         )
-        self._note_event(
-            now, EventKind.INJECT, inj.sender, seg, f"{inj.why}: {seg.label()} (from {inj.sender}'s address)"
-        )
+        why = say(NetKey.INJECTED, why=inj.why[:1].upper() + inj.why[1:], label=seg.label(), sender=inj.sender)
+        self._note_event(now, EventKind.INJECT, inj.sender, seg, why)
         path = (seg.src_addr, seg.dst_addr)
         self._schedule_arrival(seg, self.links.get(path, self.default_link), path, now, 0.0)
 
@@ -481,20 +485,7 @@ class Network:
         self.segments_delivered += 1
         ep = self._demux(seg, now)
         if ep is None:
-            answer = closed_reply(seg)
-            owner = self._host_names.get(seg.dst_addr, seg.dst_addr)
-            if self.record:
-                text = f"No endpoint at {seg.dst_addr}:{seg.dst_port}. " + (
-                    "A RST is never answered." if answer[0] is None else "The host's TCP answers for the closed port."
-                )
-                self._event(now, EventKind.DELIVER, owner, text, owner, seg)
-            if answer[0] is not None:
-                reply, key = answer
-                note = Note(NoteKind.SEND, key, self._views.get(owner, NOT_RECORDED), reply)
-                if self.record:  # no key: the host answers, not an endpoint
-                    why = partial(explain, note, owner, self._sender_name(seg))
-                    self._event(now, EventKind.SEND, owner, why, owner, reply)
-                self._transmit(reply, owner, now, False)
+            self._no_endpoint(seg, now)
             return
         if self.record:  # who talks to whom, for the trace's "both endpoints" views
             sender = self._sender_name(seg)
@@ -502,12 +493,48 @@ class Network:
                 self._peer[ep.name] = sender
                 self._peer.setdefault(sender, ep.name)
         ep.on_segment(seg, now)
+        host = self._host(seg.dst_addr)
+        host.settle(ep)  # a connection that completes joins its listener's accept queue
+        self._fork()
         self._settle(ep, now)
-        if ep.state is State.LISTEN and "#" in ep.name:
-            self._forget(ep)  # a spawned connection that went back to LISTEN is gone
+
+    def _fork(self) -> None:
+        """A server that takes every connection accepts each one its listening socket has queued, and runs
+        the steps after ``listen`` on it; the endpoint that listened is its own program's (``ModelSocket``)."""
+        for server, script in self._forking:
+            listener = server.listener
+            if listener is None:
+                continue
+            for child in [ep for ep in listener.backlog if ep is not listener.endpoint]:
+                got = server.host.accept(listener, 0, which=child)
+                assert got is not None
+                backend = ModelSocket(server.host, server.host.sockets[got[0]], self.address_of)
+                self.apps[child.name] = Application(backend, list(script), pause_after_sending=self.loopback)
+
+    def _no_endpoint(self, seg: Segment, now: float) -> None:
+        """A segment no endpoint takes: a SYN a full accept queue drops, else the closed port's answer."""
+        owner = self._host_names.get(seg.dst_addr, seg.dst_addr)
+        if self._host(seg.dst_addr).table.overflows(seg):
+            if self.record:  # Linux drops it without a word (tcp_conn_request: sk_acceptq_is_full)
+                text = say(NetKey.ACCEPT_QUEUE_FULL, owner=owner)
+                self._event(now, EventKind.DELIVER, owner, text, owner, seg)
+            return
+        answer = closed_reply(seg)
+        if self.record:
+            said = NetKey.NO_ENDPOINT_FOR_RST if answer[0] is None else NetKey.NO_ENDPOINT
+            text = say(said, addr=seg.dst_addr, port=seg.dst_port)
+            self._event(now, EventKind.DELIVER, owner, text, owner, seg)
+        if answer[0] is not None:
+            reply, key = answer
+            note = Note(NoteKind.SEND, key, self._views.get(owner, NOT_RECORDED), reply)
+            if self.record:  # no key: the host answers, not an endpoint
+                why = partial(explain, note, owner, self._sender_name(seg))
+                self._event(now, EventKind.SEND, owner, why, owner, reply)
+            self._transmit(reply, owner, now, False)
 
     def _sender_name(self, seg: Segment) -> str:
-        table = self._hosts.get(seg.src_addr)
+        host = self._hosts.get(seg.src_addr)
+        table = host.table if host is not None else None
         ep = table.conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port)) if table is not None else None
         if ep is not None:
             return ep.name
@@ -516,35 +543,40 @@ class Network:
 
     def _demux(self, seg: Segment, now: float) -> Endpoint | None:
         """Find the endpoint for an arriving segment: its host's table (model/sockets.py, RFC 9293 3.10.7)."""
-        return self._host(seg.dst_addr).demux(seg, now, partial(self._settle, now=now, run_app=False))
+        return self._host(seg.dst_addr).table.demux(seg, now, self._settle_reopened)
 
-    def listen_many(self, ep: Endpoint, script_after_listen: list[Step]) -> None:
-        """Let ``ep``'s port accept any number of connections, like a socket's backlog:
-        a SYN that finds ``ep`` busy gets a new endpoint ``NAME#2``, ``NAME#3``, ..."""
-        local = (ep.addr, ep.port)
-        self._listeners[local] = (ep, script_after_listen)
-        self._host(ep.addr).listeners[local] = Listener(lambda _seg, now: self._spawn(local, now))
+    def _settle_reopened(self, ep: Endpoint) -> None:
+        """Hand on what a TIME-WAIT connection that a new SYN ended produced (at ``now``: arrivals run then)."""
+        self._settle(ep, self.now, run_app=False)
 
-    def _spawn(self, local: tuple[str, int], now: float) -> Endpoint:
-        template, script = self._listeners[local]
+    def new_connection(self, template: Endpoint, isn: int, now: float) -> Endpoint:
+        """The endpoint of a connection a listening socket of ``template``'s takes: ``NAME#2``, ``NAME#3``, ...,
+        recorded in the trace from its LISTEN on."""
         n = self._spawned.get(template.name, 1) + 1
         self._spawned[template.name] = n
-        child = Endpoint(f"{template.name}#{n}", template.addr, template.port, self.isn_source(), template.config)
+        child = Endpoint(f"{template.name}#{n}", template.addr, template.port, isn, template.config)
         child.explaining = self.record
         self.endpoints[child.name] = child
-        self._host(child.addr).add(child)
         self._views[child.name] = child.tcb()
         self.trace.endpoints.append(EndpointInfo(child.name, child.addr, child.port, int(child.iss)))
         child.listen(now)
-        if script:
-            self.apps[child.name] = Application(child, list(script), self.address_of)
         self._settle(child, now, run_app=False)
         return child
 
-    def _forget(self, ep: Endpoint) -> None:
-        """Take a spawned connection that went back to LISTEN off its port (once: a late segment may still
-        reach it through its 4-tuple, as an old SYN injected into an accept_many server does)."""
-        self._host(ep.addr).forget(ep)
+
+class _Host(SocketHost):
+    """A host of the simulated network: its socket layer, whose new connections the network names and
+    records."""
+
+    def __init__(self, net: Network, addr: str, rules: SocketRules) -> None:
+        super().__init__(addr, EndpointConfig(), rules)  # (its sockets are the scenario's endpoints')
+        self.net = net
+
+    def _child(self, sock: Socket, now: float, isn: int) -> Endpoint:
+        child = self.net.new_connection(sock.endpoint, isn, now)
+        self.endpoints.append(child)
+        self.table.add(child)
+        return child
 
 
 # The trace's kind of event for each kind of note but SEND.

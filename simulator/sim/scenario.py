@@ -24,7 +24,8 @@ from ..model.errors import ScenarioError
 from ..model.profiles import DEFAULT_PROFILE, PROFILES, profile
 from ..model.recovery import LossDetection
 from ..model.segment import Flags
-from .app import ACTIONS, Action, Step
+from ..model.sockets import rules_for
+from .app import ACTIONS, SOMAXCONN, Action, Step
 from .bottleneck import BottleneckParams
 from .network import Fault, Injection, LinkParams, Network
 from .trace import Trace
@@ -83,13 +84,16 @@ _CONFIG_KEYS = {
     "congestion": "congestion",
     "initial_window": "initial_window",
     "slow_start_limit": "slow_start_limit",
+    "cwnd_limited_growth": "cwnd_limited_growth",
+    "limited_transmit": "limited_transmit",
+    "grow_by_delivered": "grow_by_delivered",
     "sack_recovery": "sack_recovery",
     "prr": "prr",
     "hystart": "hystart",
     "timer_tick": "timer_tick",
     "loss_detection": "loss_detection",
 }
-_ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "profile", *_CONFIG_KEYS}
+_ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "backlog", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
 _TOP_KEYS = {
     "name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure", "profile",
@@ -112,6 +116,7 @@ class EndpointSpec:
     script: tuple[Step, ...]
     start: float = 0.0
     accept_many: bool = False
+    backlog: int = SOMAXCONN  # listen()'s backlog: connections established and not yet accepted
     profile: str = DEFAULT_PROFILE  # the stack whose choices the settings start from
     settings: tuple[tuple[str, Any], ...] = ()  # the scenario's own settings, on top of the profile
 
@@ -204,11 +209,14 @@ class Scenario:
         for spec in self.endpoints:
             isn = spec.isn if spec.isn is not None else isn_rng.randrange(1 << 32)
             ep = Endpoint(spec.name, spec.address, spec.port, isn, spec.config)
-            net.add(ep, list(spec.script), start=spec.start)
-            if spec.accept_many:
-                steps = list(spec.script)
-                listen_at = next(i for i, s in enumerate(steps) if s.action == Action.LISTEN)
-                net.listen_many(ep, steps[listen_at + 1 :])
+            net.add(
+                ep,
+                list(spec.script),
+                start=spec.start,
+                accept_many=spec.accept_many,
+                backlog=spec.backlog,
+                rules=rules_for(spec.profile),
+            )
         net.isn_source = lambda: isn_rng.randrange(1 << 32)
         for src, dst, params in self.links:
             net.set_link(src, dst, params)
@@ -473,6 +481,9 @@ def _endpoint(
     accept_many = _boolean(table.get("accept_many", False), "accept_many", where)
     if accept_many and not listens:
         raise ScenarioError(f"{where}: accept_many needs a 'listen' step in the script")
+    backlog = _whole(table.get("backlog", SOMAXCONN), "backlog", where, high=65535)
+    if "backlog" in table and not listens:
+        raise ScenarioError(f"{where}: backlog needs a 'listen' step in the script")
     start = _real(table.get("start", 0.0), "start", where)
     return EndpointSpec(
         name=name,
@@ -483,6 +494,7 @@ def _endpoint(
         script=script,
         start=float(start),
         accept_many=accept_many,
+        backlog=backlog,
         profile=profile_name,
         settings=tuple(settings.items()),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -351,23 +352,11 @@ def figure(trace: Trace, *, relative: bool = False, look: Look | None = None) ->
 
 
 def _cwnd_note(ax: Axes, note: Mark, names: list[str], xs: dict[str, float]) -> tuple[Text, Candidates]:
-    i = names.index(note.endpoint) if note.endpoint in names else 0
-    x = xs.get(note.endpoint, 0.5)
-    right = i == len(names) - 1 and len(names) > 1
-    side = 1 if right else -1
-    text = ax.text(
-        x + side * 0.012,
-        note.y,
-        note.text,
-        ha="left" if right else "right",
-        va="center",
-        fontsize=7,
-        style="italic",
-        color=colour(i),
-        bbox={"boxstyle": "round,pad=0.15", "fc": "#fff8e6", "ec": colour(i), "lw": 0.5, "ls": "--"},
-        family=FONT["family"],
-    )
-    return text, [(x + side * 0.012, note.y + dy, 0.0) for dy in (0.0, ROW, -ROW, 2 * ROW, -2 * ROW)]
+    """A congestion-window change beside its endpoint's line: a quieter box than a state mark, free to
+    move a row or two up or down."""
+    text = _beside_line(ax, note, names, xs, fontsize=7, style="italic", fc="#fff8e6", lw=0.5, ls="--")
+    x, _ = text.get_position()
+    return text, [(x, note.y + dy, 0.0) for dy in (0.0, ROW, -ROW, 2 * ROW, -2 * ROW)]
 
 
 def _spaced(ticks: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -381,21 +370,26 @@ def _spaced(ticks: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _mark(ax: Axes, mark: Mark, names: list[str], xs: dict[str, float]) -> Text:
-    n = len(names)
+    return _beside_line(ax, mark, names, xs, fontsize=8, fontweight="bold", fc="white", lw=0.6)
+
+
+def _beside_line(
+    ax: Axes, mark: Mark, names: list[str], xs: dict[str, float], *, fc: str, lw: float, ls: str = "-", **font: Any
+) -> Text:
+    """``mark``'s text in a box beside its endpoint's line: to the right of the last line, to the left of
+    the others, in the endpoint's colour."""
     i = names.index(mark.endpoint) if mark.endpoint in names else 0
-    x = xs.get(mark.endpoint, 0.5)
-    right = i == n - 1 and n > 1
+    right = i == len(names) - 1 and len(names) > 1
     return ax.text(
-        x + (0.012 if right else -0.012),
+        xs.get(mark.endpoint, 0.5) + (0.012 if right else -0.012),
         mark.y,
         mark.text,
         ha="left" if right else "right",
         va="center",
-        fontsize=8,
-        fontweight="bold",
         color=colour(i),
-        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour(i), "lw": 0.6},
+        bbox={"boxstyle": "round,pad=0.15", "fc": fc, "ec": colour(i), "lw": lw, "ls": ls},
         family=FONT["family"],
+        **font,
     )
 
 

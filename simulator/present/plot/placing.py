@@ -100,27 +100,32 @@ class Placer:
         """Move ``text`` to the first free (x, y, rotation) of ``candidates``; True if one was free.
 
         With none free the text keeps the first candidate (a crowded figure still draws)."""
-        for x, y, rotation in candidates:
-            text.set_position((x, y))
-            text.set_rotation(rotation)
-            if self.free(text):
-                self.block(text)
-                return True
+        if self._first_free(text, candidates):
+            return True
         if candidates:
-            x, y, rotation = candidates[0]
-            text.set_position((x, y))
-            text.set_rotation(rotation)
+            self._put(text, candidates[0])
         self.block(text)
         return False
 
     def place_or_hide(self, text: Text, candidates: Sequence[tuple[float, float, float]]) -> bool:
         """Like ``place``, but a text that finds no free place is not drawn (for hints that
         the drawing says otherwise too, such as a retransmission's tag on its coloured bar)."""
-        for x, y, rotation in candidates:
-            text.set_position((x, y))
-            text.set_rotation(rotation)
+        if self._first_free(text, candidates):
+            return True
+        text.set_visible(False)
+        return False
+
+    def _first_free(self, text: Text, candidates: Sequence[tuple[float, float, float]]) -> bool:
+        """Try each candidate in turn; at the first free one, block it and say so."""
+        for candidate in candidates:
+            self._put(text, candidate)
             if self.free(text):
                 self.block(text)
                 return True
-        text.set_visible(False)
         return False
+
+    @staticmethod
+    def _put(text: Text, candidate: tuple[float, float, float]) -> None:
+        x, y, rotation = candidate
+        text.set_position((x, y))
+        text.set_rotation(rotation)
