@@ -385,6 +385,20 @@ def test_cubic_grows_concave_towards_w_max_then_convex_beyond():
     assert at(k + 3) - at(k + 2) > at(k + 1) - at(k)  # convex: probing beyond W_max faster and faster
 
 
+def test_an_idle_spell_moves_cubics_epoch_on_so_the_curve_resumes_where_it_paused():
+    # RFC 9438 5.8; Linux's cubictcp_cwnd_event (CA_EVENT_TX_START): t counts time spent sending, not idle
+    cc = Congestion(Algorithm.CUBIC, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.cwnd, cc.ssthresh = 20 * MSS, 20 * MSS
+    cc.on_ack(MSS, 20 * MSS, SeqNum(MSS), 1.0, 0.1)  # congestion avoidance: the epoch begins at 1 s
+    epoch = cc._epoch
+    assert epoch is not None
+    cc.resume_sending(5.0, 7.0)
+    assert cc._epoch == epoch + 5.0
+    cc.resume_sending(50.0, 7.0)
+    assert cc._epoch == 7.0  # never beyond now
+
+
 def test_cubic_is_at_least_as_fast_as_reno_in_the_reno_friendly_region():
     # RFC 9438 section 4.3: with a short RTT and small W_max, cwnd follows W_est, Reno's pace
     cc = Congestion(Algorithm.CUBIC, 10)

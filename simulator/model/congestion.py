@@ -301,6 +301,14 @@ class Congestion:
         self.cwnd = max(segments, restart) * mss
         return [self._change(CongestionKey.RESTART_AFTER_IDLE, old, rto=rto)] if self.cwnd != old else []
 
+    def resume_sending(self, quiet: float, now: float) -> None:
+        """Data goes out with nothing in flight after ``quiet`` seconds without data: CUBIC's curve is a
+        function of time since the epoch began, so the epoch moves on by the quiet time, and an idle
+        sender does not come back far along its curve (RFC 9438 5.8; Linux's cubictcp_cwnd_event on
+        CA_EVENT_TX_START)."""
+        if self._epoch is not None and quiet > 0:
+            self._epoch = min(self._epoch + quiet, now)
+
     def on_timeout(self, flight: int, snd_nxt: SeqNum, *, first: bool) -> list[Change]:
         """The retransmission timer expired (RFC 5681 3.1 equation 4; RFC 9438 4.8)."""
         if not self.mss:

@@ -15,7 +15,7 @@ from . import recovery
 from .acks import LinuxAcks
 from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
-from .congestion import Change, Congestion, Phase
+from .congestion import Algorithm, Change, Congestion, Phase
 from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
@@ -1499,6 +1499,8 @@ class Endpoint:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
         end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
+        if payload and not self._rtx and self.cc.algorithm is Algorithm.CUBIC:  # tcp_event_data_sent: TX_START
+            self.cc.resume_sending(now - self._last_data_sent, now)
         sent = _Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now)
         sent.pushed = bool(int(flags) & PSH_BIT)
         self._rtx.append(sent)
