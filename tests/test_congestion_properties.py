@@ -120,6 +120,7 @@ def test_sack_recovery_and_rack_tlp_deliver_in_order_and_keep_the_pipe_within_cw
         limited_transmit=linux_growth,  # (with SACK, limited transmit's pipe leaves the SACKed segments out)
         cwnd_limited_growth=linux_growth,
         grow_by_delivered=linux_growth,
+        slow_start_after_idle=linux_growth,
         **RETRIES,
     )
     windows, (client, server) = request_and_reply(_Watched, cfg, seed, c2s, s2c, bottleneck, size)
