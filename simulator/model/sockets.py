@@ -467,8 +467,8 @@ class SocketHost:
         refused = self.send_refused(sock)
         if refused is not None:
             return refused
-        if ep.state in _SYNCHRONIZING:  # wait for the connection (sk_stream_wait_connect)
-            return None
+        if ep.state in _SYNCHRONIZING and not ep.fastopen_child:  # wait for the connection (sk_stream_wait_connect)
+            return None  # (a Fast Open child writes at once: tcp_passive_fastopen)
         if not data:
             return 0, None
         room = self.send_room(sock)
