@@ -86,7 +86,7 @@ def test_every_linux_script_parses_and_none_is_an_error(linux_results):
 
 def test_every_linux_script_that_does_not_pass_is_tabled_with_what_it_needs(linux_results):
     table = linux_table()
-    assert len(table) >= 100, "the table in docs/conformance.md was not found"
+    assert table, "the table in docs/conformance.md was not found"
     got = {str(Path(r.path).relative_to(LINUX_SUITE)): r for r in linux_results if r.status != "pass"}
     changed = []
     for name in sorted(set(got) | set(table)):

@@ -101,9 +101,10 @@ class _Watched(Endpoint):
     algorithm=st.sampled_from([Algorithm.RENO, Algorithm.CUBIC]),
     detection=st.sampled_from(list(LossDetection)),
     prr=st.booleans(),
+    linux_growth=st.booleans(),
 )
 def test_sack_recovery_and_rack_tlp_deliver_in_order_and_keep_the_pipe_within_cwnd(
-    seed, c2s, s2c, bottleneck, size, algorithm, detection, prr
+    seed, c2s, s2c, bottleneck, size, algorithm, detection, prr, linux_growth
 ):
     # RFC 6675 5 (C), RFC 6937, RFC 8985: new data goes only while pipe <= cwnd; one segment more for the
     # tail loss probe (RFC 8985 7.3, "even beyond cwnd") or recovery's first retransmission (RFC 6675 4.3)
@@ -116,6 +117,9 @@ def test_sack_recovery_and_rack_tlp_deliver_in_order_and_keep_the_pipe_within_cw
         loss_detection=detection,
         prr=prr,
         min_rto=0.2,
+        limited_transmit=linux_growth,  # (with SACK, limited transmit's pipe leaves the SACKed segments out)
+        cwnd_limited_growth=linux_growth,
+        grow_by_delivered=linux_growth,
         **RETRIES,
     )
     windows, (client, server) = request_and_reply(_Watched, cfg, seed, c2s, s2c, bottleneck, size)

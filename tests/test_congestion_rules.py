@@ -132,6 +132,72 @@ def test_congestion_avoidance_adds_one_mss_per_window_acknowledged():
     assert w.client.cc.cwnd == 11 * MSS
 
 
+# ------------------------------------------------------------------ cwnd validation (RFC 7661, Linux)
+def test_an_application_limited_sender_grows_cwnd_only_to_twice_what_it_had_out():
+    # RFC 7661 section 4.3 (Linux's tcp_is_cwnd_limited): in slow start cwnd grows while below twice the most
+    # segments out in the window; 9 segments out of 10 allowed: 12, 14, 16, 18, then no more
+    w = sender(cwnd_limited_growth=True, slow_start_limit=0)
+    w.client.send(DATA[: 9 * MSS], 0.0)
+    w.out(w.client)
+    cwnds = []
+    for upto in (2, 4, 6, 8, 9):
+        ack(w, 1001 + upto * MSS)
+        cwnds.append(w.client.cc.cwnd // MSS)
+    assert cwnds == [12, 14, 16, 18, 18]
+
+
+def test_congestion_avoidance_does_not_grow_a_window_the_sender_does_not_fill():
+    # RFC 7661 section 4.3 (Linux's tcp_cwnd_validate): after slow start cwnd grows only if it stopped a send
+    w = sender(cwnd_limited_growth=True)
+    w.client.cc.ssthresh = 10 * MSS
+    for _ in range(4):  # four writes of five segments, each acknowledged: 20 segments, two cwnds' worth
+        w.client.send(DATA[: 5 * MSS], 0.0)
+        w.out(w.client)
+        ack(w, int(w.client.snd_una) + 5 * MSS)
+    assert w.client.cc.cwnd == 10 * MSS
+
+
+def test_without_cwnd_validation_every_ack_grows_cwnd():
+    # RFC 5681 section 3.1 as written (the rfc and freebsd profiles): growth does not ask whether cwnd was used
+    w = sender(slow_start_limit=0)
+    w.client.send(DATA[: 9 * MSS], 0.0)
+    w.out(w.client)
+    ack(w, 1001 + 9 * MSS)
+    assert w.client.cc.cwnd == 19 * MSS
+
+
+# ------------------------------------------------------------------ limited transmit (RFC 3042)
+def test_limited_transmit_sends_one_new_segment_on_each_of_the_first_two_duplicate_acks():
+    # RFC 3042 section 2 (RFC 5681 3.2): a new segment per duplicate ACK, cwnd unchanged; the third retransmits
+    w = sender(limited_transmit=True)
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    assert [[int(s.seq) for s in ack(w, 1001)] for _ in range(2)] == [[11001], [12001]]
+    assert w.client.cc.cwnd == 10 * MSS
+    assert 1001 in [int(s.seq) for s in ack(w, 1001)]
+
+
+def test_without_limited_transmit_duplicate_acks_send_nothing_new():
+    # RFC 5681 3.2 without RFC 3042: the window is full and the duplicate ACKs do not open it
+    w = sender()
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    assert [ack(w, 1001) for _ in range(2)] == [[], []]
+
+
+def test_cwnd_grows_by_what_the_ack_newly_delivers_not_by_what_duplicate_acks_reported():
+    # Linux's tcp_cong_control(acked_sacked), tcp_remove_reno_sacks: two duplicate ACKs stood for two segments
+    # delivered; the ACK of three then grows slow start's cwnd by one, not three
+    w = sender(limited_transmit=True, grow_by_delivered=True, slow_start_limit=0)
+    w.client.send(DATA, 0.0)
+    w.out(w.client)
+    ack(w, 1001)
+    ack(w, 1001)
+    answer = ack(w, 1001 + 3 * MSS)
+    assert w.client.cc.cwnd == 11 * MSS
+    assert [int(s.seq) for s in answer] == [13001, 14001]
+
+
 # ------------------------------------------------------------------ fast retransmit and recovery
 def lose_first_segment(w: Wire) -> list:
     """Ten segments out, the first lost, three duplicate ACKs back; returns what the client sends."""

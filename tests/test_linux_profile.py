@@ -426,3 +426,52 @@ def test_a_send_the_hosts_own_queue_drops_is_retried_every_half_second_until_the
     assert fired == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert w.client.probes_out == 6 and w.client.rto.backoff == 0  # tcpi_probes 6, tcpi_backoff 0
     assert w.client.error is not None  # ETIMEDOUT
+
+
+# An orphaned FIN that is never acknowledged: the server closes 1 s after the handshake (RTT 100 ms: RTO 300 ms).
+LONE_FIN = """
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK>
++.1 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++1 close(4) = 0
++0 > F. 1:1(0) ack 1
++.3 > F. 1:1(0) ack 1
++.3 > F. 1:1(0) ack 1
++.6 > F. 1:1(0) ack 1
++0 < . 1:2(1) ack 1 win 32792
++0 > R 1:1(0)
+"""
+
+
+def test_a_lone_fin_gets_a_tail_loss_probe_at_the_rto_time_and_data_after_close_a_closed_ports_reset(tmp_path):
+    # tcp_write_xmit schedules a loss probe after a FIN too; its PTO (2 x SRTT + 200 ms for one segment out)
+    # is cut to the RTO's expiry (RFC 8985 7.2's TLP_calc_PTO), so the probe goes at 300 ms and the RTO,
+    # rearmed by it and not backed off, 300 ms later, then 600 ms.  Data after the close is answered as a
+    # closed port answers (tcp_v4_send_reset: seq = the segment's ACK, no ACK flag): packetdrill's
+    # user_timeout/user_timeout.pkt, the same steps
+    from simulator.conformance.packetdrill import RunOptions, run_script
+
+    path = tmp_path / "lone_fin.pkt"
+    path.write_text(LONE_FIN)
+    result = run_script(path, RunOptions(profile="linux"))
+    assert (result.status.value, result.message) == ("pass", ""), result.message
+
+
+def test_an_orphaned_connection_gives_up_after_tcp_orphan_retries_not_tcp_retries2():
+    # the application closed (SOCK_DEAD): tcp_write_timeout takes tcp_orphan_retries() (the sysctl's 0 read as
+    # 8 while the RTO is below TCP_RTO_MAX) in place of tcp_retries2 (15)
+    def fin_timeouts(profile: str) -> int:
+        trace = parse(
+            f"profile = '{profile}'\n[network]\nlatency = 0.01\n[endpoint.client]\n"
+            "script = ['connect server', 'wait 0.1', 'close']\n[endpoint.server]\nscript = ['listen']\n"
+            "[[fault]]\naction = 'drop'\nfrom = 'client'\nflags = 'FA'\ncount = 99\n"
+        ).run()
+        fins = [e for e in trace.events if e.kind == "send" and e.endpoint == "client" and e.segment.flags & Flags.FIN]
+        return sum(1 for e in fins if e.key == "rto_retransmit")
+
+    assert fin_timeouts("linux") == 8
+    assert fin_timeouts("rfc") > 8  # R2 as for any connection (the run ends before its 15)

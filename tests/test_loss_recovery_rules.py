@@ -169,6 +169,16 @@ def test_without_sack_negotiated_the_sender_keeps_newreno():
     assert w.client.cc.cwnd == 5 * MSS + 3 * MSS  # RFC 5681 3.2 step 3: ssthresh + 3 SMSS
 
 
+def test_limited_transmit_with_sack_sends_new_data_as_sacked_segments_leave_the_pipe():
+    # RFC 6675 section 5 step 3 (RFC 3042 by the pipe; Linux's tcp_packets_in_flight): before recovery each
+    # duplicate ACK that SACKs a segment lets one new segment go
+    w = sender(limited_transmit=True, **SACK)
+    assert len(send(w, 20)) == 10
+    assert starts(ack(w, seg_at(0), (seg_at(1), seg_at(2)))) == [seg_at(10)]
+    assert starts(ack(w, seg_at(0), (seg_at(1), seg_at(3)))) == [seg_at(11)]
+    assert w.client.cc.phase is Phase.OPEN
+
+
 # ------------------------------------------------------------------ PRR (RFC 6937)
 def prr_sender(cwnd: int, flight: int) -> Congestion:
     cc = Congestion(Algorithm.RENO, cwnd, prr=True)
@@ -225,6 +235,28 @@ def test_rack_needs_no_window_once_three_segments_are_sacked():
     send(w, 10)
     answer = ack(w, seg_at(0), (seg_at(1), seg_at(4)), at=2 * RTT)
     assert starts(answer)[:1] == [seg_at(0)]
+
+
+def test_a_dsack_widens_rack_reordering_window_once_per_round_trip_for_sixteen_recoveries():
+    # RFC 8985 6.2 step 4 (Linux's tcp_rack_update_reo_wnd): a D-SACK adds min_RTT / 4, once per round trip;
+    # 16 recoveries without one bring it back to min_RTT / 4
+    rack = Rack(min_rtt=0.1)
+    rack.on_ack(SeqNum(100), SeqNum(500), dsack=True)
+    rack.on_ack(SeqNum(200), SeqNum(600), dsack=True)  # the same round trip: no second step
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.05)
+    rack.on_ack(SeqNum(500), SeqNum(700), dsack=True)  # the next round trip
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.075)
+    for _ in range(16):
+        rack.recovery_over()
+    assert rack.reo_wnd(False, 0, 1.0) == pytest.approx(0.025)
+
+
+def test_the_sender_hands_rack_the_dsack_an_ack_carries():
+    # RFC 2883 section 4: a first SACK block below the cumulative ACK reports a duplicate: RACK widens its window
+    w = sender(**RACK)
+    send(w, 4)
+    ack(w, seg_at(2), (seg_at(0), seg_at(1)))
+    assert w.client._rack.reo_wnd_mult == 2
 
 
 def test_rack_widens_the_window_once_reordering_has_been_seen():

@@ -57,6 +57,8 @@ class EndpointConfig:
     timestamps: bool = False  # offer the timestamps option in the SYN (RFC 7323)
     no_options: bool = False  # send no options at all, not even MSS (TCP_NOOPT)
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
+    reset_answers_data: bool = False  # data after close is answered with the RST a closed port sends (Linux)
+    orphan_retries: int | None = None  # RTO retransmissions after close before giving up; None: data_retries
     time_wait_reuse: bool = True  # a new SYN with a higher seq reopens from TIME-WAIT (RFC 1122 4.2.2.13 MAY)
     rfc1337: bool = False  # ignore a RST in TIME-WAIT (RFC 1337 remedy F1; FreeBSD on, Linux off)
     # FreeBSD's own choices (see simulator/profiles.py):
@@ -87,6 +89,7 @@ class EndpointConfig:
     rto_min_on_variance: bool = False  # min_rto bounds the variance term, not the RTO (Linux's tcp_set_rto)
     delayed_ack_min: float = 0.04  # the shortest delayed-ACK wait (Linux TCP_ATO_MIN) for ack = "linux"
     quickacks: int = 16  # ACKs sent at once when a connection starts or wakes (TCP_MAX_QUICKACKS)
+    backlog_ack_defer: bool = False  # an ACK due while the application's call holds the socket waits for its end
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
@@ -105,6 +108,9 @@ class EndpointConfig:
     congestion: Algorithm = Algorithm.NONE
     initial_window: int | None = 10  # IW in segments (RFC 6928); None: RFC 5681 section 3.1's 2 to 4
     slow_start_limit: int = 2  # RFC 3465 2.3's L: segments slow start adds per ACK at most; 0: no limit
+    cwnd_limited_growth: bool = False  # cwnd grows only while it limits the sender (tcp_is_cwnd_limited, RFC 7661)
+    limited_transmit: bool = False  # the first two duplicate ACKs each let a new segment go (RFC 3042)
+    grow_by_delivered: bool = False  # cwnd grows by what an ACK newly delivers (Linux's acked_sacked), not acknowledges
     lost_syn_window_after: int = 2  # after this many SYN (or SYN,ACK) retransmissions IW is one segment
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
     timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact
@@ -184,6 +190,8 @@ class EndpointConfig:
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
             if getattr(self, name) <= 0:
                 raise ScenarioError(f"{name} must be a positive number of seconds")
+        if self.orphan_retries is not None and self.orphan_retries < 0:
+            raise ScenarioError(f"orphan_retries must not be negative, not {self.orphan_retries}")
         for name in ("syn_retries", "synack_retries", "data_retries"):
             if getattr(self, name) < 0:
                 raise ScenarioError(f"{name} must not be negative")

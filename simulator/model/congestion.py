@@ -74,8 +74,14 @@ class Congestion:
         prr: bool = False,
         hystart: bool = False,
         slow_start_limit: int = ABC_LIMIT,
+        cwnd_limited_growth: bool = False,
     ) -> None:
         self.algorithm = algorithm
+        # Linux's tcp_is_cwnd_limited (RFC 7661's counterpart): cwnd grows only while the sender uses it
+        self.cwnd_limited_growth = cwnd_limited_growth
+        self._was_cwnd_limited = False  # tcp_cwnd_validate's is_cwnd_limited, for the window being tracked
+        self._max_out = 0  # max_packets_out: the most segments out in that window
+        self._usage_end: SeqNum | None = None  # cwnd_usage_seq: the tracked window ends when this is acknowledged
         self.slow_start_limit = slow_start_limit  # RFC 3465's L in segments; 0: all acknowledged (Linux)
         self._hystart = HyStart() if hystart else None  # CUBIC leaves slow start early (Linux's hystart)
         self.prr = prr  # in an RFC 6675 recovery, cwnd follows Proportional Rate Reduction (RFC 6937)
@@ -136,11 +142,14 @@ class Congestion:
         *,
         rtt: float | None = None,
         snd_nxt: SeqNum | None = None,
+        grow_by: int | None = None,
     ) -> list[Change]:
         """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it; ``rtt``: the
-        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds)."""
+        ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds); ``grow_by``: what cwnd grows by, if
+        not ``acked`` (Linux's acked_sacked)."""
         if not self.mss:
             return []
+        grow = acked if grow_by is None else grow_by
         found = self._hystart_found(now, rtt, snd_una, snd_nxt)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
@@ -151,14 +160,14 @@ class Congestion:
                     old = self.cwnd
                     self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
                     return [self._change(CongestionKey.PARTIAL_ACK, old, acked=acked, recover=int(self.recover))]
-                return found + self._grow(acked, flight, now, srtt)  # after an RTO: slow start again
+                return found + self._grow(grow, flight, now, srtt)  # after an RTO: slow start again
             was = self.phase
             self.phase = Phase.OPEN
             if was is Phase.FAST_RECOVERY:  # RFC 6582 3.2 step 6: a full ACK ends recovery
                 old = self.cwnd
                 self.cwnd = max(self.ssthresh or self.mss, self.mss)
                 return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
-        return found + self._grow(acked, flight, now, srtt)
+        return found + self._grow(grow, flight, now, srtt)
 
     def _hystart_found(self, now: float, rtt: float | None, snd_una: SeqNum, snd_nxt: SeqNum | None) -> list[Change]:
         """CUBIC's HyStart (Linux's cubictcp_acked, before the window grows): ssthresh = cwnd at the first
@@ -217,6 +226,26 @@ class Congestion:
         key = CongestionKey.RACK_RECOVERY if rack else CongestionKey.SACK_RECOVERY
         beta = "0.7 (CUBIC)" if self.algorithm is Algorithm.CUBIC else "1/2"
         return [self._change(key, old, flight=flight, recover=int(snd_nxt), beta=beta)]
+
+    def validate(self, limited: bool, packets_out: int, snd_una: SeqNum, snd_nxt: SeqNum) -> None:
+        """After a send (Linux's tcp_cwnd_validate, from tcp_write_xmit): per window of data, remember whether
+        cwnd stopped the sender (``limited``) or else the most segments it had out (RFC 7661 section 4.1)."""
+        end = self._usage_end
+        if end is None or snd_una >= end or limited or (not self._was_cwnd_limited and packets_out > self._max_out):
+            self._was_cwnd_limited = limited
+            self._max_out = packets_out
+            self._usage_end = snd_nxt
+
+    def cwnd_limited(self) -> bool:
+        """May cwnd grow (Linux's tcp_is_cwnd_limited)?  Yes if cwnd stopped the sender in the window tracked;
+        in slow start also while cwnd is below twice the most segments out, so that an application-limited
+        sender still ends up with twice what it used (slow start's own overshoot).  RFC 7661 section 4.3 keeps
+        cwnd from growing in its non-validated phase."""
+        if not self.cwnd_limited_growth or self._was_cwnd_limited:
+            return True
+        if self.ssthresh is None or self.cwnd < self.ssthresh:
+            return self.cwnd < 2 * self._max_out * self.mss
+        return False
 
     def sent(self, n: int) -> None:
         """``n`` bytes went out (RFC 6937's prr_out)."""
@@ -290,6 +319,8 @@ class Congestion:
         self._bytes_acked = 0
 
     def _grow(self, acked: int, flight: int, now: float, srtt: float | None) -> list[Change]:
+        if acked <= 0 or not self.cwnd_limited():  # (tcp_reno_cong_avoid, cubictcp_cong_avoid return at once)
+            return []
         old = self.cwnd
         if self.ssthresh is None or self.cwnd < self.ssthresh:
             # RFC 5681 3.1 with RFC 3465 2.3: cwnd += min(N, L * SMSS), not beyond ssthresh

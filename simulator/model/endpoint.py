@@ -20,7 +20,7 @@ from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
-from .recovery import DUPTHRESH, LINUX_TIMEOUT_MIN, LossDetection, Rack, probe_timeout
+from .recovery import DUPTHRESH, LossDetection, Rack, probe_timeout, reorder_timeout
 from .segment import (
     ACK_BIT,
     ALL_FLAGS,
@@ -215,6 +215,7 @@ class Endpoint:
             prr=cfg.prr,
             hystart=cfg.hystart,
             slow_start_limit=cfg.slow_start_limit,
+            cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
         self._ack_rtt: float | None = None  # the RTT sample the last ACK gave, if any (for HyStart)
         self._resend_next = SeqNum(0)  # after a timeout: where the segments not yet sent again start
@@ -232,6 +233,8 @@ class Endpoint:
         self._unacked_full_segments = 0
         self._ack_key: SendKey = SendKey.ACK_DATA  # which sentence explains the ACK owed
         self._window_update = False  # the owed ACK announces an opened window
+        self._owned = False  # the application's system call holds the socket (Linux: sock_owned_by_user)
+        self._ack_deferred = False  # an ACK due at once waits for that call's end (tcp_backlog_ack_defer)
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
@@ -910,10 +913,11 @@ class Endpoint:
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
             self._acknowledge(ack, now)
+            grow_by = self._grow_by(ack.since(una), scoreboard)
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(ack.since(una), flight, now)
+            self._after_new_ack(ack.since(una), flight, now, grow_by)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -1006,8 +1010,7 @@ class Endpoint:
         n = len(seg.payload)
         if n:
             if self._read_closed:
-                # RFC 1122 4.2.2.13: data after the application closed: reset.
-                self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+                self._abort_on_data(seg, now)
                 return
             self._readable += seg.payload
             self.rcv_nxt = self.rcv_nxt + n
@@ -1049,9 +1052,9 @@ class Endpoint:
         if len(seg.payload) >= 128:
             self._grow_window()
         if acks.quick_mode:
-            self._ack_pending, self._ack_key = True, SendKey.ACK_QUICK
+            self._ack_at_once(SendKey.ACK_QUICK)
         elif self._more_than_a_segment_unacked():
-            self._ack_pending, self._ack_key = True, SendKey.ACK_EVERY_SECOND
+            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
 
@@ -1060,6 +1063,30 @@ class Endpoint:
         came since the last ACK, and the window it would announce does not shrink."""
         assert self._acks is not None
         return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
+
+    def _ack_at_once(self, key: SendKey) -> None:
+        """__tcp_ack_snd_check's "send now", unless the application's call holds the socket: then the ACK
+        waits for that call's end (tcp_backlog_ack_defer; see ``release``)."""
+        if self._owned and self.config.backlog_ack_defer:
+            self._ack_deferred = True
+        else:
+            self._ack_pending, self._ack_key = True, key
+
+    def own(self) -> None:
+        """The application enters a system call on the socket (lock_sock): segments that arrive until
+        ``release`` are processed from the backlog."""
+        self._owned = True
+
+    def release(self, now: float) -> None:
+        """The application's system call ends (release_sock): an ACK deferred meanwhile goes now, if no
+        segment carried it (tcp_release_cb sends it only while one is still owed)."""
+        self._owned = False
+        self._clock = now
+        if self._ack_deferred:
+            self._ack_deferred = False
+            if self._ack_scheduled and self.state.synchronized:
+                self._ack_pending, self._ack_key = True, SendKey.ACK_DEFERRED
+                self._flush(now)
 
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
@@ -1130,8 +1157,13 @@ class Endpoint:
     def on_timer(self, now: float) -> None:
         """Fire every timer whose deadline has come (call when ``now >= next_timer()``)."""
         self._clock = now
-        due = sorted((deadline, timer.value, timer) for timer, deadline in self._timers.items() if deadline <= now)
-        for deadline, _, timer in due:
+        # at one deadline the loss probe before the RTO: Linux arms one timer, the probe (tcp_schedule_loss_probe)
+        due = sorted(
+            (deadline, timer is not Timer.LOSS_PROBE, timer.value, timer)
+            for timer, deadline in self._timers.items()
+            if deadline <= now
+        )
+        for deadline, _, _, timer in due:
             if self._timers.get(timer) != deadline:
                 continue  # stopped or moved by an earlier timer of this round
             del self._timers[timer]
@@ -1168,6 +1200,8 @@ class Endpoint:
             limit = self.config.syn_retries
         elif state is State.SYN_RECEIVED:
             limit = self.config.synack_retries
+        elif self._read_closed and self.config.orphan_retries is not None:  # Linux's tcp_orphan_retries()
+            limit = self.config.orphan_retries
         else:
             limit = self.config.data_retries
         linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
@@ -1295,9 +1329,12 @@ class Endpoint:
             return
         self._resend_lost(now)
         self._resend_marked(now)
+        nxt_before = self.snd_nxt
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
             window_held = self._send_new(now)
+        if self.cc.cwnd_limited_growth:
+            self._validate_cwnd(self.snd_nxt != nxt_before)
         self._window_held = window_held
         if window_held:  # tcp_write_xmit: rwnd-limited while the window holds data back
             self.chrono.start(ChronoKind.RWND_LIMITED, now)
@@ -1640,17 +1677,30 @@ class Endpoint:
 
     # ---------------------------------------------------- congestion control
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
-    def _after_new_ack(self, acked: int, flight: int, now: float) -> None:
+    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int) -> None:
         cc = self.cc
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
-        self._report(
-            cc.on_ack(acked, flight, self.snd_una, now, self.rto.srtt, rtt=self._ack_rtt, snd_nxt=self.snd_nxt)
-        )
+        srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
+        was = cc.phase
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
+        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._racking():
+            self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
             self._retransmit_head(now, SendKey.PARTIAL_ACK_RETRANSMIT, restart_timer=False)
+
+    def _grow_by(self, acked: int, scoreboard: bool) -> int:
+        """What the ACK lets cwnd grow by: the bytes it acknowledges (RFC 5681 3.1, RFC 3465), or with
+        ``grow_by_delivered`` what it newly delivers (Linux's acked_sacked): with SACK the bytes newly SACKed or
+        acknowledged unSACKed; without, tcp_remove_reno_sacks counts each duplicate ACK as a segment delivered
+        then, so the ACK that covers them adds only the rest, at least one segment."""
+        if not self.config.grow_by_delivered:
+            return acked
+        if scoreboard:
+            return self._delivered
+        return max(acked - self._dupacks * self.snd_mss, min(acked, self.snd_mss))
 
     def _after_duplicate_ack(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
@@ -1682,9 +1732,12 @@ class Endpoint:
         delivered (RFC 8985 6.2).  Returns how many segments were newly SACKed."""
         ack, rack = seg.ack, self._rack
         blocks = seg.options.sack_blocks
-        if self._tlp_high is not None and blocks and blocks[0][0] < ack:  # RFC 2883: a D-SACK first
+        dsack = bool(blocks) and blocks[0][0] < ack  # RFC 2883: a D-SACK first
+        if self._tlp_high is not None and dsack:
             self._tlp_dsack = True
         prior_fack = self._fack(self.snd_una) if self._sacked_out else self.snd_una  # (nothing SACKed: no walk)
+        if self._racking():
+            rack.on_ack(max(ack, self.snd_una), self.snd_nxt, dsack=dsack)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
         racking = self._racking()
         delivered = 0
@@ -1775,8 +1828,8 @@ class Endpoint:
         srtt = self.rto.srtt or 0.0
         reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
         newly, wait = rack.detect(self._rtx, now, reo_wnd)
-        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN
-            self._start(Timer.REORDER, now + min(wait + LINUX_TIMEOUT_MIN, self.rto.rto))
+        if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN_US, in ticks
+            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self.config.timer_tick), self.rto.rto))
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
@@ -1833,8 +1886,8 @@ class Endpoint:
         """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
         rto_at = self._timers.get(Timer.RETRANSMIT)
         pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
-        if rto_at is not None and now + pto < rto_at:
-            self._start(Timer.LOSS_PROBE, now + pto)
+        if rto_at is not None:  # TLP_calc_PTO: a PTO past the RTO's expiry is cut to it (the probe goes first)
+            self._start(Timer.LOSS_PROBE, min(now + pto, rto_at))
         else:
             self._stop(Timer.LOSS_PROBE)
 
@@ -1881,9 +1934,30 @@ class Endpoint:
         if cc.recovering_by_pipe():
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
+            if self._dupacks and cc.phase is Phase.OPEN and self.config.limited_transmit:
+                return self._limited_transmit_pipe()
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
+
+    def _limited_transmit_pipe(self) -> int:
+        """Limited transmit (RFC 3042; RFC 5681 3.2): each of the first two duplicate ACKs lets one new segment
+        go, cwnd unchanged.  With SACK what is SACKed has left the pipe (RFC 6675 5 step 3); without, each
+        duplicate ACK stands for one segment that left, as Linux counts it (tcp_add_reno_sack, at most all but
+        one of the segments out)."""
+        if self._sacked_out:
+            return recovery.pipe(self._rtx)
+        left = min(self._dupacks, DUPTHRESH - 1, len(self._rtx) - 1) * self.snd_mss
+        return max(self.snd_nxt.since(self.snd_una) - left, 0)
+
+    def _validate_cwnd(self, sent: bool) -> None:
+        """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets
+        in flight fill it: no room for one more segment), so that cwnd grows only while it is used."""
+        cc = self.cc
+        room = cc.room(self._pipe())
+        limited = room is not None and room < cc.mss
+        if room is not None and (sent or limited):
+            cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
@@ -1988,8 +2062,10 @@ class Endpoint:
         self.snd_una = ack
         rtx = self._rtx
         oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
+        newest = oldest
         while rtx and rtx[0].end <= ack:
-            if rtx.popleft().flags & FIN:
+            newest = rtx.popleft()
+            if newest.flags & FIN:
                 self.fin_acked = True
         if not rtx:  # tcp_clean_rtx_queue: all acknowledged
             self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
@@ -2000,13 +2076,17 @@ class Endpoint:
             head.seq = ack
             head.flags &= ~SYN
         rtt: float | None = None
+        ca_rtt: float | None = None
         if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
+            # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
+            if newest is not None and not (newest.retransmitted or newest.sacked):
+                ca_rtt = now - newest.sent_at
         elif self._rtt_seq is not None and self._rtt_seq <= ack:  # RFC 6298 3: one segment at a time
-            rtt = now - self._rtt_sent_at
+            rtt = ca_rtt = now - self._rtt_sent_at
             self._rtt_seq = None
-        self._ack_rtt = rtt
+        self._ack_rtt = ca_rtt
         if rtt is not None:
             self.rto.sample(rtt)
             self._rack.sample(rtt)
@@ -2169,9 +2249,22 @@ class Endpoint:
         Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
         return RST | ACK if self.config.rst_carries_ack else RST
 
-    def _reset_connection(self, now: float, why: SendKey, key: StateKey) -> None:
-        """Send <SEQ=SND.NXT><CTL=RST> and delete the TCB (ABORT, RFC 9293 3.10.5)."""
-        self._send(self.snd_nxt, self._rst_flags(), b"", why)
+    def _abort_on_data(self, seg: Segment, now: float) -> None:
+        """RFC 1122 4.2.2.13: data after the application closed: reset.  Linux answers the segment as a closed
+        port would (tcp_v4_send_reset: seq = its ACK, no ACK flag), not with its own RST at SND.NXT."""
+        if self.config.reset_answers_data and seg.flags & ACK:
+            self._reset_connection(
+                now, SendKey.RST_DATA_AFTER_CLOSE_ANSWER, StateKey.RST_DATA_AFTER_CLOSE, seq=seg.ack, flags=RST
+            )
+        else:
+            self._reset_connection(now, SendKey.RST_DATA_AFTER_CLOSE, StateKey.RST_DATA_AFTER_CLOSE)
+
+    def _reset_connection(
+        self, now: float, why: SendKey, key: StateKey, *, seq: SeqNum | None = None, flags: Flags | None = None
+    ) -> None:
+        """Send <SEQ=SND.NXT><CTL=RST> (or the ``seq`` and ``flags`` given) and delete the TCB (ABORT,
+        RFC 9293 3.10.5)."""
+        self._send(self.snd_nxt if seq is None else seq, self._rst_flags() if flags is None else flags, b"", why)
         self._stop_all_timers()
         self._rtx.clear()
         self._unsent.clear()

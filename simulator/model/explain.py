@@ -63,6 +63,9 @@ SEND: dict[SendKey, str] = {
     "ack={ack}.",
     SendKey.ACK_QUICK: "{who} is in quick-ACK mode (the start of a connection, or after a quiet spell): Linux "
     "acknowledges each segment at once so that {peer}'s sending can speed up, ack={ack}.",
+    SendKey.ACK_DEFERRED: "{who}'s application was inside a system call on the socket when the data came (on "
+    "loopback, brought back by what that call sent), so the ACK it called for waited for the call's end "
+    "(Linux's tcp_backlog_ack_defer, tcp_release_cb) and now covers everything that came meanwhile, ack={ack}.",
     SendKey.ACK_PUSHED_READ: "{who}'s application has read the small segments that were waiting: Linux acknowledges "
     "them now rather than wait for the delayed-ACK timer (tcp_cleanup_rbuf), ack={ack}.",
     SendKey.ACK_DATA: "{who} acknowledges the data: ack={ack} is the next byte it expects (acknowledgements are "
@@ -124,6 +127,9 @@ SEND: dict[SendKey, str] = {
     "connection to show that data was lost (RFC 1122 section 4.2.2.13).",
     SendKey.RST_DATA_AFTER_CLOSE: "Data arrived after {who}'s application had closed the socket, so nobody will read "
     "it: {who} resets the connection (RFC 1122 section 4.2.2.13).",
+    SendKey.RST_DATA_AFTER_CLOSE_ANSWER: "Data arrived after {who}'s application had closed the socket, so nobody "
+    "will read it: {who} resets the connection (RFC 1122 section 4.2.2.13), answering the segment as a closed port "
+    "would: seq={seq} is taken from its ACK field (Linux's tcp_v4_send_reset, not an RST of its own at SND.NXT).",
 }
 
 # Why a segment is sent again.

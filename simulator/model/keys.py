@@ -30,6 +30,7 @@ class SendKey(enum.StrEnum):
     WINDOW_PROBE_PART = "window_probe_part"
     ACK_PAWS = "ack_paws"
     ACK_QUICK = "ack_quick"
+    ACK_DEFERRED = "ack_deferred"
     ACK_PUSHED_READ = "ack_pushed_read"
     ACK_DATA = "ack_data"
     ACK_EVERY_SECOND = "ack_every_second"
@@ -60,6 +61,7 @@ class SendKey(enum.StrEnum):
     ACK_KEEPALIVE = "ack_keepalive"
     RST_UNREAD_DATA = "rst_unread_data"
     RST_DATA_AFTER_CLOSE = "rst_data_after_close"
+    RST_DATA_AFTER_CLOSE_ANSWER = "rst_data_after_close_answer"
     # sent again (explain.RESENT)
     RTO_RETRANSMIT = "rto_retransmit"
     FAST_RETRANSMIT = "fast_retransmit"

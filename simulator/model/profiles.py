@@ -39,7 +39,8 @@ PROFILES: dict[str, Profile] = {
             "quick ACKs at the start, then delayed ACKs of 40 ms and more, interactive mode and an ACK every second "
             "full segment; RTO floor 200 ms on the variance, linear SYN timeouts, 60 s TIME-WAIT; empty zero-window "
             "probes, segments of at most half the peer's window, Nagle's algorithm; challenge ACKs (RFC 5961); CUBIC "
-            "congestion control with an initial window of 10 segments, as Linux's default.",
+            "congestion control with an initial window of 10 segments, as Linux's default, grown only while it is used "
+            "(tcp_is_cwnd_limited), with limited transmit (RFC 3042).",
             EndpointConfig(
                 sack_permitted=True,
                 timestamps=True,
@@ -48,6 +49,7 @@ PROFILES: dict[str, Profile] = {
                 ts_offset=True,
                 oow_ratelimit=True,
                 ack_policy=AckPolicy.LINUX,
+                backlog_ack_defer=True,
                 syn_linear_timeouts=4,
                 min_rto=0.2,
                 rto_min_on_variance=True,
@@ -59,10 +61,15 @@ PROFILES: dict[str, Profile] = {
                 tso_frames=True,
                 nagle=True,
                 unsent_ack_dropped=True,
+                reset_answers_data=True,
+                orphan_retries=8,
                 rtt_every_ack=True,
                 ts_recent_on_valid_ack=True,
                 congestion=Algorithm.CUBIC,
                 slow_start_limit=0,
+                cwnd_limited_growth=True,
+                limited_transmit=True,
+                grow_by_delivered=True,
                 sack_recovery=True,
                 prr=True,
                 hystart=True,
@@ -110,7 +117,7 @@ PROFILES: dict[str, Profile] = {
             "still used; TIME-WAIT by FreeBSD's own rules (tcp_twcheck: no acceptability test, RSTs ignored as "
             'RFC 1337 suggests); challenge ACKs (RFC 5961); NewReno congestion control (congestion = "reno", '
             "FreeBSD's newreno, the default the tcp-testsuite scripts were written for) with an initial window "
-            "of 10 segments.",
+            "of 10 segments and limited transmit (RFC 3042).",
             EndpointConfig(
                 recv_buffer=65536,
                 window_scale=6,
@@ -132,6 +139,7 @@ PROFILES: dict[str, Profile] = {
                 keepalive_probes=8,
                 congestion=Algorithm.RENO,
                 lost_syn_window_after=1,
+                limited_transmit=True,
             ),
             frozenset({"FreeBSD"}),
         ),

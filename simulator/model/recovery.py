@@ -24,6 +24,7 @@ from typing import Protocol, TypeVar
 from .seq import SeqNum
 
 DUPTHRESH = 3  # RFC 6675 section 2 (and RFC 5681 3.2): three duplicate ACKs, or three segments SACKed above
+REO_WND_PERSIST = 16  # RFC 8985 6.2 step 4 (Linux's TCP_RACK_RECOVERY_THRESH): recoveries a wider window lasts
 LINUX_TIMEOUT_MIN = 0.002  # Linux TCP_TIMEOUT_MIN_US: 2 ms added to the reordering and probe timers
 
 
@@ -128,6 +129,9 @@ class Rack:
     reordering_seen: bool = False  # RACK.reordering_seen (Linux's tp->reord_seen)
     advanced: bool = False  # a new segment was delivered since the last detection (Linux's rack.advanced)
     highest_sacked: SeqNum | None = None  # the end of the highest segment SACKed so far
+    reo_wnd_mult: int = 1  # RACK.reo_wnd_mult: grows by one per round trip that sees a D-SACK (Linux's reo_wnd_steps)
+    reo_wnd_persist: int = 0  # RACK.reo_wnd_persist: recoveries left before the multiplier goes back to 1
+    dsack_round: SeqNum | None = None  # RACK.dsack_round: SND.NXT when the multiplier last grew
 
     def sample(self, rtt: float) -> None:
         """An RTT measurement of the connection (for min_rtt)."""
@@ -151,12 +155,28 @@ class Rack:
         if self.highest_sacked is None or entry.end > self.highest_sacked:
             self.highest_sacked = entry.end
 
+    def on_ack(self, snd_una: SeqNum, snd_nxt: SeqNum, *, dsack: bool) -> None:
+        """RFC 8985 6.2 step 4 (RACK_update_reo_wnd; Linux's tcp_rack_update_reo_wnd): a D-SACK says the window
+        was too small: widen it by min_RTT / 4, once per round trip, and keep it for 16 recoveries."""
+        if self.dsack_round is not None and snd_una >= self.dsack_round:
+            self.dsack_round = None
+        if dsack and self.dsack_round is None:
+            self.dsack_round = snd_nxt
+            self.reo_wnd_mult += 1
+            self.reo_wnd_persist = REO_WND_PERSIST
+
+    def recovery_over(self) -> None:
+        """RFC 8985 6.2 step 4: one more recovery without a D-SACK; after 16 the window is min_RTT / 4 again."""
+        self.reo_wnd_persist -= 1
+        if self.reo_wnd_persist <= 0:
+            self.reo_wnd_mult, self.reo_wnd_persist = 1, 0
+
     def reo_wnd(self, recovering: bool, sacked: int, srtt: float) -> float:
         """RFC 8985 6.2 step 4 as Linux's tcp_rack_reo_wnd: none while no reordering has been seen and the
-        sender recovers or DupThresh segments are SACKed; else min_RTT / 4, at most SRTT."""
+        sender recovers or DupThresh segments are SACKed; else reo_wnd_mult x min_RTT / 4, at most SRTT."""
         if not self.reordering_seen and (recovering or sacked >= DUPTHRESH):
             return 0.0
-        return min((self.min_rtt or 0.0) / 4, srtt)
+        return min(self.reo_wnd_mult * (self.min_rtt or 0.0) / 4, srtt)
 
     def detect(self, entries: Iterable[Tracked], now: float, reo_wnd: float) -> tuple[list[Tracked], float]:
         """RFC 8985 6.2 step 5 (RACK_detect_loss): mark lost what was sent before the most recently
@@ -190,6 +210,19 @@ def probe_timeout(srtt: float | None, segments_out: int, rto_min: float, tick: f
     on a tick boundary one tick later at most: a loopback probe 2 ms + 2 x SRTT out goes after 8 ms at
     CONFIG_HZ=250 (captures show it 4.7 to 7.9 ms after the last ACK; the model takes the later)."""
     pto = 1.0 if srtt is None else 2 * srtt + (rto_min if segments_out == 1 else LINUX_TIMEOUT_MIN)
-    if tick:
-        pto = (math.ceil(pto / tick - 1e-9) + 1) * tick
-    return pto
+    return in_ticks(pto, tick)
+
+
+def reorder_timeout(wait: float, tick: float | None = None) -> float:
+    """RFC 8985 6.3 as Linux's tcp_rack_mark_lost (since 6.7): what is left of the reordering window plus
+    2 ms (TCP_TIMEOUT_MIN_US), in whole ticks as the probe timer: at CONFIG_HZ=250 a window with 1.6 ms
+    left fires 8 ms on, after the next ACK behind a 6.4 ms ACK spacing, as the live test's kernel does."""
+    return in_ticks(wait + LINUX_TIMEOUT_MIN, tick)
+
+
+def in_ticks(delay: float, tick: float | None) -> float:
+    """A Linux timer of ``delay`` counted in jiffies of ``tick``: rounded up to whole ticks
+    (usecs_to_jiffies), firing on a tick boundary, the later one (one tick more); None: exact."""
+    if not tick:
+        return delay
+    return (math.ceil(delay / tick - 1e-9) + 1) * tick

@@ -189,6 +189,21 @@ SOURCES: dict[str, Source] = {
         "tcp_send_active_reset: RST,ACK",
         "tcp_respond: RST,ACK",
     ),
+    "reset_answers_data": Source(
+        "data that arrives after the application closed is answered with the RST a closed port sends "
+        "(seq = the segment's ACK, no ACK flag), not with an RST,ACK at SND.NXT",
+        "RFC 1122 4.2.2.13: SHOULD send a RST; its form is left open",
+        "tcp_rcv_state_process returns TCP_ABORT_ON_DATA, tcp_v4_do_rcv answers with tcp_v4_send_reset",
+        "tcp_input: dropwithreset (the same form)",
+    ),
+    "orphan_retries": Source(
+        "RTO retransmissions a connection the application has closed makes before it gives up (none: "
+        "data_retries, as before the close)",
+        "RFC 1122 4.2.3.5: R2, whatever the application did",
+        "net.ipv4.tcp_orphan_retries (0, which tcp_orphan_retries() reads as 8 while the RTO is below "
+        "TCP_RTO_MAX): tcp_write_timeout on a SOCK_DEAD socket",
+        "none (tcp_maxunacktime, the same R2)",
+    ),
     "time_wait_reuse": Source(
         "a new SYN with a higher sequence number reopens a connection in TIME-WAIT",
         "RFC 1122 4.2.2.13: MAY",
@@ -359,6 +374,13 @@ SOURCES: dict[str, Source] = {
         "TCP_MAX_QUICKACKS (16); tcp_incr_quickack: at most the window over two segments",
         "none",
     ),
+    "backlog_ack_defer": Source(
+        "an ACK due at once on data that arrives while the application's system call holds the socket (on "
+        "loopback: what its own call sent brought back) waits for the call's end, and covers all that came",
+        "silent",
+        "net.ipv4.tcp_backlog_ack_defer (1, since 6.8): __tcp_ack_snd_check defers to tcp_release_cb",
+        "none",
+    ),
     "empty_window_probe": Source(
         "a zero-window probe is an empty ACK at SND.UNA - 1 (else one byte of new data)",
         "RFC 9293 3.8.6.1: probe with one octet of new data",
@@ -458,6 +480,28 @@ SOURCES: dict[str, Source] = {
         "RFC 3465 2.3: L = 2 SMSS (appropriate byte counting)",
         "0: tcp_slow_start adds every packet acknowledged (cwnd = min(cwnd + acked, ssthresh))",
         "2: net.inet.tcp.abc_l_var",
+    ),
+    "cwnd_limited_growth": Source(
+        "cwnd grows only while it limits the sender: in slow start while below twice the most segments out "
+        "in the last window, after it only if cwnd stopped a send in that window",
+        "RFC 7661 (experimental) 4.3: no growth in the non-validated phase; RFC 5681 grows on every ACK",
+        "tcp_is_cwnd_limited in tcp_reno_cong_avoid and cubictcp_cong_avoid; tcp_cwnd_validate (tcp_output.c)",
+        "off here (cc_ack_received: CCF_CWND_LIMITED compares cwnd with the peer's window alone)",
+    ),
+    "limited_transmit": Source(
+        "each of the first two duplicate ACKs lets one new segment go, cwnd unchanged; with SACK, SACKed "
+        "segments leave the pipe",
+        "RFC 3042 (RFC 5681 3.2: SHOULD); RFC 6675 5 step 3 with SACK",
+        "on: tcp_packets_in_flight leaves out sacked_out, which counts the duplicate ACKs without SACK "
+        "(tcp_add_reno_sack)",
+        "on: net.inet.tcp.rfc3042 (tcp_input raises cwnd by the duplicate ACKs for one send)",
+    ),
+    "grow_by_delivered": Source(
+        "cwnd grows by the bytes an ACK newly delivers: what was SACKed, or duplicate-ACKed, before counts "
+        "then (when cwnd does not grow), not again when the cumulative ACK covers it",
+        "RFC 5681 3.1 and RFC 3465: the bytes newly acknowledged",
+        "tcp_cong_control(acked_sacked = tcp_newly_delivered); tcp_remove_reno_sacks without SACK",
+        "off: cc_ack_received counts the bytes acknowledged",
     ),
     "lost_syn_window_after": Source(
         "SYN (or SYN,ACK) retransmissions after which the initial window is one segment",

@@ -130,9 +130,9 @@ def _ordinal(n: int) -> str:
 
 
 # Heap entry kinds
-_ARRIVE, _TIMER, _APP, _INJECT = 0, 1, 2, 3
+_ARRIVE, _TIMER, _APP, _INJECT, _RELEASE = 0, 1, 2, 3, 4
 # Order of events due at the same instant (see Network._push)
-_ORDER_NOW, _ORDER_TIMER, _BACKLOG, _ORDER_NEXT_STEP = 0, 1, 2, 3
+_ORDER_NOW, _ORDER_RELEASE, _ORDER_TIMER, _BACKLOG, _ORDER_NEXT_STEP = 0, 1, 2, 3, 4
 
 
 class Network:
@@ -250,6 +250,9 @@ class Network:
                 self._timer(obj, time)  # type: ignore[arg-type]
             elif kind == _APP:
                 self._run_app(obj, time)  # type: ignore[arg-type]
+            elif kind == _RELEASE:
+                obj.release(time)  # type: ignore[attr-defined]
+                self._settle(obj, time, run_app=False)  # type: ignore[arg-type]
             else:
                 self._do_inject(obj, time)  # type: ignore[arg-type]
         if until is not None and heap:
@@ -270,7 +273,8 @@ class Network:
         return out
 
     def _push(self, time: float, kind: int, obj: object, *, order: int | None = None) -> None:
-        # At one instant: what applications cause first, then timers (a kernel's timer never fires
+        # At one instant: what applications cause first, then (on loopback) the end of the application's
+        # call that caused it, then timers (a kernel's timer never fires
         # before its deadline has passed: Linux rounds it up to the next jiffy), then on loopback
         # what the timers sent (the receive softirq after the timer softirq), then an application's
         # next step on loopback.
@@ -317,7 +321,11 @@ class Network:
                 self._push(app.wake_at, _APP, ep)
             if app.paused:  # loopback: the segments go first, the next step after all they cause
                 app.paused = False
+                # what they cause comes back inside the application's call, which holds the socket until
+                # all of it is handled (release_sock after the receive softirq)
+                ep.own()
                 self._handle_notes(ep, ep.drain(), now)
+                self._push(now, _RELEASE, ep, order=_ORDER_RELEASE)
                 self._push(now, _APP, ep, order=_ORDER_NEXT_STEP)
                 break
             if not ep.has_notes and app.position == position:
