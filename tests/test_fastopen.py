@@ -19,7 +19,16 @@ SERVER_ON = {"fastopen": 2, "fastopen_queue": 5, "fastopen_key": KEY}
 def _syn(wire, data: bytes = b"", option: FastOpen | None = None) -> Segment:
     c, s = wire.client, wire.server
     return Segment(
-        c.port, s.port, SeqNum(1000), SeqNum(0), Flags.SYN, 65535, Options(mss=1460, fastopen=option), data, c.addr, s.addr
+        c.port,
+        s.port,
+        SeqNum(1000),
+        SeqNum(0),
+        Flags.SYN,
+        65535,
+        Options(mss=1460, fastopen=option),
+        data,
+        c.addr,
+        s.addr,
     )
 
 
@@ -121,3 +130,43 @@ def test_the_fast_open_settings_are_off_but_for_linux_client_default():
     for name in ("rfc", "simple"):
         assert profile(name).config.fastopen == 0
     assert dataclasses.replace(profile("linux").config).fastopen_queue == 0
+
+
+def test_a_reset_fast_open_child_keeps_its_data_and_reports_the_reset():
+    wire = make_pair(server=SERVER_ON)
+    wire.server.listen(0.0)
+    wire.deliver(_syn(wire, b"hello", FastOpen(_valid(wire))), wire.server)
+    c, s = wire.client, wire.server
+    rst = Segment(c.port, s.port, SeqNum(1006), SeqNum(5001), Flags.RST | Flags.ACK, 0, Options(), b"", c.addr, s.addr)
+    wire.deliver(rst, wire.server)
+    assert wire.server.state is State.CLOSED  # not back to LISTEN: the child is a full socket (tcp_reset)
+    assert wire.server.receive() == b"hello"
+
+
+def test_closing_the_listener_resets_an_unaccepted_fast_open_child():
+    from simulator.model.config import EndpointConfig
+    from simulator.model.sockets import SocketHost
+
+    host = SocketHost("192.168.0.1", EndpointConfig(**SERVER_ON))
+    sock = host.open(3, nonblocking=False, isn=5000)
+    host.bind(sock, 8080)
+    host.listen(sock, 0.0, 1, lambda: 5000)
+    key = parse_key(KEY)
+    syn = Segment(
+        4000,
+        8080,
+        SeqNum(1000),
+        SeqNum(0),
+        Flags.SYN,
+        65535,
+        Options(fastopen=FastOpen(cookie(key, "192.0.2.1", "192.168.0.1"))),
+        b"hi",
+        "192.0.2.1",
+        "192.168.0.1",
+    )
+    host.deliver(syn, 0.0)
+    assert [s.flags for s in host.sent()] == [Flags.SYN | Flags.ACK]
+    assert len(sock.backlog) == 1  # accept()able before the handshake ends (tcp_fastopen_create_child)
+    host.close(sock, 0.1)
+    (rst,) = host.sent()
+    assert rst.flags & Flags.RST and rst.ack == 1003

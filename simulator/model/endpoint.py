@@ -879,7 +879,7 @@ class Endpoint:
             self._ack_now(SendKey.CHALLENGE_ACK_RST)
             return ReceiveKey.CHALLENGE_RST
         state = self.state
-        if state is State.SYN_RECEIVED:
+        if state is State.SYN_RECEIVED and not self.fastopen_child:  # (a Fast Open child is a full socket)
             if self.passive:
                 self._back_to_listen(StateKey.RST_IN_SYN_RECEIVED)
                 return ReceiveKey.RST_BACK_TO_LISTEN

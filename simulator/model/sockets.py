@@ -622,8 +622,8 @@ class SocketHost:
     @staticmethod
     def _abort_unaccepted(ep: Endpoint, now: float) -> None:
         """Closing a listening socket drops the connections nobody accepted."""
-        if ep.state is State.SYN_RECEIVED:
-            ep.crash(now)  # an embryonic connection is forgotten silently
+        if ep.state is State.SYN_RECEIVED and not ep.fastopen_child:
+            ep.crash(now)  # an embryonic connection is forgotten silently (a Fast Open child is reset)
         elif ep.state is not State.CLOSED:
             ep.abort(now)
 
@@ -707,8 +707,8 @@ class SocketHost:
             spent = {kind: round(ep.chrono.total(kind, now) * 1e6) for kind in ChronoKind if kind}
             values["tcpi_busy_time"] = sum(spent.values())
             values["tcpi_rwnd_limited"] = spent[ChronoKind.RWND_LIMITED]  # (sndbuf-limited time is not told apart)
+        values["tcpi_options"] = tcpi_options(ep)
         if ep.state not in _UNCONNECTED:
-            values["tcpi_options"] = tcpi_options(ep)
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
             values["tcpi_advmss"] = ep.adv_mss - (_TIMESTAMPS_OPTION if both else 0)
