@@ -86,7 +86,8 @@ _SOCKSTAT = {
     "CLOSING": State.CLOSING,
     "LAST_ACK": State.LAST_ACK,
 }
-_READ_OPTIONS = frozenset({"ip_version", "tolerance_usecs", "mtu", "local_ip", "remote_ip"})  # the script options the runner applies
+# the script options the runner applies
+_READ_OPTIONS = frozenset({"ip_version", "tolerance_usecs", "mtu", "local_ip", "remote_ip"})
 
 
 class Outcome(enum.StrEnum):
@@ -541,9 +542,10 @@ class _Runner:
             rel_ack = seg.ack.since(REMOTE_ISN)
             if rel_ack != spec.ack:
                 return f"it acknowledges {rel_ack}, not {spec.ack}"
-        if spec.options not in (None, "...") and seg.options.fastopen != parse_options(spec.options or "").fastopen:
-            got_fo = seg.options.fastopen
-            return f"its Fast Open option is {_fast_open(got_fo)}, not {_fast_open(parse_options(spec.options or '').fastopen)}"
+        if spec.options not in (None, "..."):  # the Fast Open option is always compared (RFC 7413)
+            want_fo, got_fo = parse_options(spec.options or "", number).fastopen, seg.options.fastopen
+            if want_fo != got_fo:
+                return f"its Fast Open option is {_fast_open(got_fo)}, not {_fast_open(want_fo)}"
         if self.options.compare_window and spec.window is not None and seg.window != spec.window:
             return f"its window is {seg.window}, not {spec.window}"
         if self.options.compare_options and spec.options not in (None, "..."):
