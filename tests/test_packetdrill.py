@@ -208,7 +208,7 @@ def test_the_fast_open_option_is_read_as_a_cookie_or_a_request():
 
 def test_a_fast_open_server_script_passes_with_the_cookie_for_packetdrills_addresses(tmp_path):
     script = (
-        "`sysctl -q net.ipv4.tcp_fastopen=0x402`\n"
+        "`sysctl -q net.ipv4.tcp_fastopen=0x402 net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`\n"
         "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
         "+0 < S 0:10(10) win 32792 <mss 1460,sackOK,nop,nop,FO 3021b9d889017eeb>\n"
         "+0 > S. 0:0(0) ack 11 <...>\n+0 accept(3, ..., ...) = 4\n+0 read(4, ..., 512) = 10\n"
