@@ -301,6 +301,48 @@ def test_a_second_timeout_keeps_ssthresh():
     assert (w.client.cc.cwnd, w.client.cc.ssthresh) == (MSS, 5 * MSS)
 
 
+# ------------------------------------------------------------------ restart after idle
+def test_a_sender_quiet_for_longer_than_an_rto_halves_cwnd_per_rto_down_to_the_initial_window():
+    # RFC 5681 4.1; Linux's tcp_cwnd_restart: 40 segments, quiet for 2.5 RTOs: 40 -> 20 -> 10, and not below IW
+    cc = Congestion(Algorithm.RENO, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.cwnd, cc.ssthresh = 40 * MSS, 20 * MSS
+    (change,) = cc.restart_after_idle(2.5, 1.0)
+    assert change.key is CongestionKey.RESTART_AFTER_IDLE
+    assert cc.cwnd == 10 * MSS
+    assert cc.ssthresh == 30 * MSS  # tcp_current_ssthresh: at least 3/4 of the old cwnd
+
+
+def test_a_quiet_spell_of_one_rto_or_less_leaves_cwnd_alone():
+    cc = Congestion(Algorithm.RENO, 10)
+    cc.start(MSS, syn_lost=False)
+    cc.cwnd = 40 * MSS
+    assert cc.restart_after_idle(1.0, 1.0) == [] and cc.cwnd == 40 * MSS
+
+
+def test_a_write_after_a_quiet_spell_restarts_the_window_before_it_goes_out():
+    # Linux's tcp_slow_start_after_idle_check, when a write starts a new buffer with nothing in flight
+    w = sender(slow_start_after_idle=True)
+    w.client.send(b"x" * 20 * MSS, 0.0)
+    ack(w, 1001 + 10 * MSS)
+    ack(w, 1001 + 20 * MSS)
+    assert w.client.cc.cwnd == 14 * MSS and not w.client._rtx  # (slow start: at most 2 MSS an ACK)
+    w.now = 10.0
+    w.client.send(DATA, w.now)
+    assert w.client.cc.cwnd == 10 * MSS
+    assert len(w.out(w.client)) == 10
+
+
+def test_without_slow_start_after_idle_the_old_window_goes_at_once():
+    w = sender(slow_start_after_idle=False)
+    w.client.send(b"x" * 20 * MSS, 0.0)
+    ack(w, 1001 + 10 * MSS)
+    ack(w, 1001 + 20 * MSS)
+    w.now = 10.0
+    w.client.send(DATA, w.now)
+    assert len(w.out(w.client)) == 14
+
+
 # ------------------------------------------------------------------ CUBIC
 def test_cubic_reduces_by_beta_on_loss():
     # RFC 9438 section 4.6: ssthresh = cwnd * beta_cubic (0.7), W_max = cwnd

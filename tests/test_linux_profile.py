@@ -475,3 +475,35 @@ def test_an_orphaned_connection_gives_up_after_tcp_orphan_retries_not_tcp_retrie
 
     assert fin_timeouts("linux") == 8
     assert fin_timeouts("rfc") > 8  # R2 as for any connection (the run ends before its 15)
+
+
+def _lost_until_the_rto_fires(w):
+    """The client's data is lost; its timers fire (a loss probe, then the RTO) until the RTO has backed off."""
+    w.client.send(b"x" * 100, w.now)
+    w.out(w.client)
+    resent = []
+    while w.client.rto.backoff == 0:
+        resent = w.tick(w.client, w.client.next_timer())
+    return resent[-1]
+
+
+def test_with_timestamps_the_ack_of_a_retransmission_is_an_rtt_sample_that_ends_the_backoff():
+    # RFC 7323 4.1: the TSecr echoes the copy that arrived, so Karn's ambiguity is gone; Linux's
+    # tcp_ack_update_rtt takes it (tcp_rtt_tsopt_us, whole milliseconds) and sets icsk_backoff to 0
+    w = established()
+    resent = _lost_until_the_rto_fires(w)
+    w.now += 0.05
+    (ack,) = w.deliver(resent, w.server)
+    w.now += 0.05
+    w.deliver(ack, w.client)
+    assert w.client.rto.backoff == 0 and w.client.rto.srtt is not None
+
+
+def test_without_rtt_from_tsecr_karns_rule_keeps_the_backoff():
+    w = established(rtt_from_tsecr=False)
+    resent = _lost_until_the_rto_fires(w)
+    w.now += 0.05
+    (ack,) = w.deliver(resent, w.server)
+    w.now += 0.05
+    w.deliver(ack, w.client)
+    assert w.client.rto.backoff == 1  # RFC 6298 5.7: kept until a sample from a segment sent once

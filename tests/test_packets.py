@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from simulator import Flags, Options, Segment, SeqNum, builtin_names, load
 from simulator.capture.checker import check as check_connection
 from simulator.capture.checker import render
-from simulator.capture.connections import read
+from simulator.capture.connections import Tally, read, stream
 from simulator.capture.reader import CaptureError, parse_ip
 from simulator.live.pytest_plugin import tool_or_skip
 
@@ -388,3 +388,20 @@ def test_a_packet_without_its_payload_keeps_its_counts_and_header(tmp_path):
         data.segment.ack,
         data.segment.flags,
     )
+
+
+def test_a_stream_of_headers_only_gives_each_packet_as_dropping_its_payload_would(tmp_path):
+    # the checker reads its packets so (stream(..., headers_only=True)): the same packets, without their data
+    path = tmp_path / "data.pcap"
+    export(load("data_transfer").run(), path)
+    whole = [p for _, p, _ in stream(path, Tally())]
+    bare = [p for _, p, _ in stream(path, Tally(), headers_only=True)]
+    for p in whole:
+        p.drop_payload()
+    assert any(p.length for p in whole)
+    assert [(p.number, p.flags, p.seq, p.ack, p.window, p.captured, p.length, p.truncated) for p in bare] == [
+        (p.number, p.flags, p.seq, p.ack, p.window, p.captured, p.length, p.truncated) for p in whole
+    ]
+    assert [(p.segment, p.options, p.options_cut) for p in bare] == [
+        (p.segment, p.options, p.options_cut) for p in whole
+    ]

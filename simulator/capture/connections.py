@@ -18,9 +18,11 @@ from .reader import (
     LINK_TYPES,
     MAX_RECORD,
     NEW_INT,
+    PORTS,
     TCP_START,
     CaptureError,
     address,
+    formatted,
     header_options,
     mapped,
     name_of,
@@ -249,7 +251,12 @@ def taken_at_client(packets: Sequence[Packet]) -> bool | None:
 
 
 def stream(
-    path: str | Path, tally: Tally, current: dict[Key, Connection] | None = None, share: Share | None = None
+    path: str | Path,
+    tally: Tally,
+    current: dict[Key, Connection] | None = None,
+    share: Share | None = None,
+    *,
+    headers_only: bool = False,
 ) -> Iterator[tuple[Connection, Packet, bool]]:
     """Each TCP packet of a capture with its connection (and whether that connection is new), one at a time.
 
@@ -258,16 +265,17 @@ def stream(
     deletes a finished connection from it keeps memory to the connections still open (a later
     packet on that 4-tuple then starts a new connection).  With a ``share``, only that share's
     connections (the counts in ``tally``, but for ``packets``, ``skipped`` and the bytes, are the share's too).
+    With ``headers_only``, each packet is made as ``Packet.drop_payload`` leaves it: its TCP header, not its data.
     """
     with mapped(Path(path)) as data:
         try:
-            yield from _demux(data, tally, {} if current is None else current, share)
+            yield from _demux(data, tally, {} if current is None else current, share, headers_only)
         except CaptureError as exc:
             raise CaptureError(f"{name_of(path)}: {exc}") from None  # which file, when a student has several
 
 
 def _demux(
-    data: bytes, tally: Tally, current: dict[Key, Connection], share: Share | None
+    data: bytes, tally: Tally, current: dict[Key, Connection], share: Share | None, headers_only: bool
 ) -> Iterator[tuple[Connection, Packet, bool]]:
     seen_links: set[int] = set()
     share = share if share is not None else Share(0, 1)  # the whole capture, no sweeps
@@ -286,15 +294,16 @@ def _demux(
             tally.unread[what] = tally.unread.get(what, 0) + 1
             continue
         src_raw, dst_raw, tcp, tcp_length = located
-        sport, dport, seq, ack, off_flags, window = TCP_START.unpack_from(tcp)
         since_sweep += 1
         if since_sweep == every:
             since_sweep = 0
             sweeps.append((number, time))
-        # Another share's (the sum is the same from either direction; hashes agree in forked workers)
-        if count > 1 and (hash(src_raw) + hash(dst_raw) + sport + dport) % count != index:
+        # Another share's (the sum is the same from either direction; hashes agree in forked workers): only
+        # its ports are read
+        if count > 1 and (hash(src_raw) + hash(dst_raw) + sum(PORTS.unpack_from(tcp))) % count != index:
             continue
-        src_addr, dst_addr = address(src_raw), address(dst_raw)
+        sport, dport, seq, ack, off_flags, window = TCP_START.unpack_from(tcp)
+        src_addr, dst_addr = formatted(src_raw) or address(src_raw), formatted(dst_raw) or address(dst_raw)
         offset = (off_flags >> 12) * 4
         tally.tcp += 1
         src, dst = (src_addr, sport), (dst_addr, dport)
@@ -342,7 +351,8 @@ def _demux(
         cut = wire_len - len(frame)  # bytes the snap length cut off, says the record
         length = captured if cut <= 0 else _cut_payload(captured, len(tcp), tcp_length, offset, cut)
         ends = (conn.a, conn.b) if src == conn.a else (conn.b, conn.a)  # the connection's tuples: none kept per packet
-        packet = Packet(number, time, tcp, *ends, flags, captured, length, seq_num, ack_num, window)
+        header = tcp[:offset] if headers_only else tcp
+        packet = Packet(number, time, header, *ends, flags, captured, length, seq_num, ack_num, window)
         yield conn, packet, new
 
 

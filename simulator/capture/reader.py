@@ -406,6 +406,7 @@ _IPV4 = struct.Struct("!BxH2xHxB2x4s4s")  # version and IHL, total length, fragm
 
 
 _ADDRESSES: dict[bytes, str] = {}  # a capture has few addresses: format each once
+formatted = _ADDRESSES.get  # an address's text if made already, else None (``address`` makes it): no call a packet
 
 
 def address(raw: bytes) -> str:
@@ -423,7 +424,7 @@ _TCP = struct.Struct("!HHIIHHHH")
 TCP_START = struct.Struct("!HHIIHH")  # ports, seq, ack, data offset and flags, window
 
 
-_PORTS = struct.Struct("!HH")
+PORTS = struct.Struct("!HH")
 
 
 NEW_INT = int.__new__
@@ -433,7 +434,7 @@ def parse_tcp(tcp: bytes, src: str, dst: str) -> Segment | None:
     """The segment in a TCP header and payload, or None if the header is too short to be one."""
     if not whole_header(tcp):
         return None
-    sport, dport = _PORTS.unpack_from(tcp)
+    sport, dport = PORTS.unpack_from(tcp)
     return segment_of(tcp, (src, sport), (dst, dport))
 
 

@@ -160,6 +160,7 @@ LINUX: dict[str, Setter] = {
     "net.ipv4.tcp_window_scaling": _linux_window_scaling,
     "net.ipv4.tcp_min_snd_mss": _count("min_snd_mss"),
     "net.ipv4.tcp_min_tso_segs": _count("min_tso_segs"),
+    "net.ipv4.tcp_slow_start_after_idle": _flag("slow_start_after_idle"),
     "net.ipv4.tcp_keepalive_time": _seconds("keepalive_idle", 1.0),
     "net.ipv4.tcp_keepalive_intvl": _seconds("keepalive_interval", 1.0),
     "net.ipv4.tcp_keepalive_probes": _count("keepalive_probes"),

@@ -97,6 +97,8 @@ class EndpointConfig:
     min_tso_segs: int = 2  # the fewest segments a frame holds whatever the pacing rate (net.ipv4.tcp_min_tso_segs)
     user_timeout: float | None = None  # give up data unacknowledged this long (TCP_USER_TIMEOUT, RFC 5482)
     rtt_every_ack: bool = False  # an RTT sample from every ACK of new data (Linux), not one per RTT (RFC 6298 3)
+    slow_start_after_idle: bool = False  # cwnd restarts after a quiet spell longer than the RTO (RFC 5681 4.1)
+    rtt_from_tsecr: bool = False  # a retransmitted segment's ACK is an RTT sample by its TSecr (RFC 7323 4.1)
     unsent_ack_dropped: bool = False  # an ACK of unsent data is dropped without an answer (Linux's tcp_ack)
     ts_recent_on_valid_ack: bool = False  # TS.Recent only from a segment whose ACK is acceptable (tcp_ack)
     nagle: bool = False  # hold a small segment while data is unacknowledged (RFC 896; off: TCP_NODELAY)

@@ -285,6 +285,22 @@ class Congestion:
         self.cwnd = max(self.ssthresh or self.mss, self.mss)
         return [self._change(CongestionKey.PROBE_REPAIRED, old)]
 
+    def restart_after_idle(self, idle: float, rto: float) -> list[Change]:
+        """RFC 5681 4.1, as Linux's tcp_cwnd_restart counts it in whole segments: ssthresh keeps at least
+        3/4 of cwnd (tcp_current_ssthresh), and cwnd halves for each RTO of the ``idle`` time, down to the
+        restart window min(IW, cwnd)."""
+        if not self.mss:
+            return []
+        old, mss = self.cwnd, self.mss
+        segments = self.cwnd // mss
+        restart = min(initial_window(mss, self.initial_segments) // mss, segments)
+        if self.ssthresh is not None and self.phase is Phase.OPEN:
+            self.ssthresh = max(self.ssthresh, ((segments >> 1) + (segments >> 2)) * mss)
+        while (idle := idle - rto) > 0 and segments > restart:
+            segments >>= 1
+        self.cwnd = max(segments, restart) * mss
+        return [self._change(CongestionKey.RESTART_AFTER_IDLE, old, rto=rto)] if self.cwnd != old else []
+
     def on_timeout(self, flight: int, snd_nxt: SeqNum, *, first: bool) -> list[Change]:
         """The retransmission timer expired (RFC 5681 3.1 equation 4; RFC 9438 4.8)."""
         if not self.mss:

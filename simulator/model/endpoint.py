@@ -20,6 +20,7 @@ from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
 from .notes import NOT_RECORDED, Note, NoteKind, TcbView
+from .reassembly import Reassembly
 from .recovery import DUPTHRESH, LossDetection, Rack, probe_timeout, reorder_timeout
 from .segment import (
     ACK_BIT,
@@ -179,7 +180,7 @@ class Endpoint:
         # Receive side: data the application has not read, out-of-order segments
         self._readable = bytearray()
         self.recv_buffer = self.config.recv_buffer  # RCV.BUFF (a profile may round it at the handshake)
-        self._ooo: dict[int, Segment] = {}
+        self._ooo = Reassembly()  # out-of-order segments held (RFC 9293 3.10.7.4, seventh step)
         self.eof = False  # the peer's FIN has been received in order
         self._read_closed = False  # the application closed fully: it reads no more
         # Timers
@@ -200,6 +201,7 @@ class Endpoint:
         self._first_sent_at = 0.0  # when our SYN first went out (Linux's retrans_stamp for SYNs)
         self._heard_at = 0.0  # when a segment last came from the peer: keep-alive's quiet time counts from it
         self.data_received_at = 0.0  # when data last came in order, or the connection was established (lrcvtime)
+        self._last_data_sent = 0.0  # when data last went out (lsndtime): a quiet sender restarts cwnd
         self._keepalive_probes = 0  # keep-alive probes sent since then
         self._oow_answered_at: float | None = None  # the last answer to a repeated SYN or an out-of-window
         # segment (Linux's tcp_oow_rate_limited, one clock for both)
@@ -242,7 +244,6 @@ class Endpoint:
         self._rcv_wup = SeqNum(0)  # RCV.NXT when the last ACK was sent (RFC 7323 4.3's Last.ACK.sent)
         self._initial_window = 0  # the window chosen for our SYN (Linux: a whole number of segments)
         self._rcv_ssthresh = 0  # the most Linux offers now: the SYN's window, grown as bulk data arrives
-        self._sack_recent: list[int] = []  # out-of-order starts, the most recently received first (RFC 2018 4)
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
@@ -432,6 +433,8 @@ class Endpoint:
             self._app(AppKey.SEND, n=len(data))
             if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
                 self.chrono.start(ChronoKind.BUSY, now)
+                if self.config.slow_start_after_idle and not self._rtx:
+                    self._restart_after_idle(now)
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -443,6 +446,14 @@ class Endpoint:
             finally:
                 self._cork_call = False
         return len(data)
+
+    def _restart_after_idle(self, now: float) -> None:
+        """RFC 5681 4.1: a sender quiet for longer than an RTO no longer knows the network, so cwnd
+        restarts (Linux's tcp_slow_start_after_idle_check, when a write starts a new buffer with nothing
+        in flight; tcp_cwnd_restart halves cwnd per RTO of quiet, down to the initial window)."""
+        idle = now - self._last_data_sent
+        if self.cc.active and idle > self.rto.rto:
+            self._report(self.cc.restart_after_idle(idle, self.rto.rto))
 
     def set_cork(self, on: bool, now: float) -> None:
         """TCP_CORK (Linux's tcp_sock_set_cork): while corked, a partial last segment waits for more data,
@@ -912,7 +923,7 @@ class Endpoint:
         newly_sacked = self._take_sack(seg, now) if scoreboard else 0
         if self.snd_una < ack:
             una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
-            self._acknowledge(ack, now)
+            self._acknowledge(ack, now, seg.options.timestamps)
             grow_by = self._grow_by(ack.since(una), scoreboard)
             self._dupacks = 0
             if scoreboard:
@@ -968,13 +979,8 @@ class Endpoint:
         if seg.seq != self.rcv_nxt:
             # Out of order: keep it (RFC 9293 3.10.7.4, SHLD-31) and send a
             # duplicate ACK at once (RFC 5681 section 4.2).
-            start = int(seg.seq)
-            held = self._ooo.get(start)
-            if held is None or seg.end.since(held.end) > 0:  # of two that start alike, keep the longer
-                self._ooo[start] = seg
-            else:
+            if not self._ooo.add(seg, self.rcv_nxt):
                 self._report_duplicate(seg.seq, seg.end)  # all of it held already
-            self._sack_recent = [start, *(s for s in self._sack_recent if s != start and s in self._ooo)]
             self._ack_now(SendKey.ACK_OUT_OF_ORDER)
             return ReceiveKey.OUT_OF_ORDER
         self._deliver(seg, now)
@@ -995,15 +1001,8 @@ class Endpoint:
 
     def _pop_queued(self) -> Segment | None:
         """Take the queued out-of-order segment that now starts at (or before) RCV.NXT."""
-        for start in sorted(self._ooo, key=lambda s: SeqNum(s).since(self.rcv_nxt)):
-            queued = self._ooo.pop(start)
-            if queued.end <= self.rcv_nxt:
-                continue  # wholly old by now
-            if queued.seq <= self.rcv_nxt:
-                return self._trim_to_window(queued)
-            self._ooo[start] = queued
-            return None
-        return None
+        queued = self._ooo.pop_next(self.rcv_nxt)
+        return None if queued is None else self._trim_to_window(queued)
 
     def _deliver(self, seg: Segment, now: float) -> None:
         """Accept one in-order segment (already trimmed to the window)."""
@@ -1602,6 +1601,8 @@ class Endpoint:
     ) -> None:
         """Build one segment of this connection and report it for sending."""
         bits = int(flags)  # (tests on a plain int: ``Flags & Flags`` is a Python call)
+        if payload:
+            self._last_data_sent = self._clock  # Linux's lsndtime (tcp_event_data_sent)
         if bits & RST_BIT:
             window = 0
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
@@ -2016,20 +2017,10 @@ class Endpoint:
         """The SACK blocks of an ACK (RFC 2018 section 4): a D-SACK first (RFC 2883), then the out-of-order
         data held, the block of the latest arrival first; 3 fit beside the timestamps, 4 without."""
         blocks: list[tuple[SeqNum, SeqNum]] = [self._dsack] if self._dsack is not None else []
+        most = 3 if self._ts_ok else 4
         if self._ooo:
-            base = self.rcv_nxt
-            rank = {start: i for i, start in enumerate(self._sack_recent)}
-            ranges: list[tuple[int, SeqNum, SeqNum]] = []  # (recency of its latest segment, start, end)
-            for start in sorted(self._ooo, key=lambda s: SeqNum(s).since(base)):
-                seg = self._ooo[start]
-                recent = rank.get(start, len(rank))
-                if ranges and seg.seq.since(ranges[-1][2]) <= 0:  # touches the block before: one block
-                    was, first, end = ranges[-1]
-                    ranges[-1] = (min(was, recent), first, seg.end if seg.end.since(end) > 0 else end)
-                else:
-                    ranges.append((recent, seg.seq, seg.end))
-            blocks += [(first, end) for _, first, end in sorted(ranges, key=lambda r: r[0])]
-        return tuple(blocks[: 3 if self._ts_ok else 4])
+            blocks += self._ooo.blocks(most - len(blocks))
+        return tuple(blocks[:most])
 
     def _acceptable(self, seg: Segment) -> bool:
         """The four cases of the acceptability test (RFC 9293 3.10.7.4, first step)."""
@@ -2057,8 +2048,9 @@ class Endpoint:
             return replace(seg, flags=seg.flags & ~FIN)
         return seg
 
-    def _acknowledge(self, ack: SeqNum, now: float) -> None:
-        """SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged (fifth step)."""
+    def _acknowledge(self, ack: SeqNum, now: float, timestamps: tuple[int, int] | None = None) -> None:
+        """SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged (fifth step).  ``timestamps``: the ACK's
+        (TSval, TSecr), for an RTT sample where the oldest segment it covers was sent more than once."""
         self.snd_una = ack
         rtx = self._rtx
         oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
@@ -2080,6 +2072,8 @@ class Endpoint:
         if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
+            elif oldest is not None and timestamps and self._ts_ok and self.config.rtt_from_tsecr:
+                rtt = self._tsecr_rtt(timestamps[1])
             # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
             if newest is not None and not (newest.retransmitted or newest.sacked):
                 ca_rtt = now - newest.sent_at
@@ -2114,7 +2108,10 @@ class Endpoint:
             return
         wnd = seg.window if int(seg.flags) & SYN_BIT else seg.window << self.snd_wscale
         reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
+        changed = wnd != self.snd_wnd
         self.snd_wnd = wnd
+        if changed and self._unsent and self.config.slow_start_after_idle and not self._rtx:
+            self._restart_after_idle(now)  # Linux's tcp_ack_update_window: data waits, the window moved
         if wnd > self.max_snd_wnd:
             self.max_snd_wnd = wnd
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
@@ -2165,6 +2162,15 @@ class Endpoint:
             fastopen=self._fastopen_reply if reply_to is not None else None,
         )
 
+    def _tsecr_rtt(self, tsecr: int) -> float | None:
+        """RFC 7323 4.1 (RTTM): the echoed TSval times the copy the peer answered, so a retransmitted
+        segment's ACK is a valid sample too (Linux's tcp_rtt_tsopt_us: in whole milliseconds, at least 1).
+        None for no echo, or one from the future."""
+        if not tsecr:
+            return None
+        elapsed = (self._ts_value() - tsecr) & 0xFFFFFFFF
+        return None if elapsed >= 1 << 31 else max(elapsed, 1) / 1000
+
     def _ts_value(self) -> int:
         """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock), from a per-connection offset
         where the profile says so (RFC 7323 7.1 recommends one; Linux does it since 4.10)."""
@@ -2192,6 +2198,7 @@ class Endpoint:
     def _after_handshake(self, *, simultaneous: bool = False) -> None:
         self._retries = 0
         self.data_received_at = self._clock  # Linux: tcp_finish_connect, tcp_create_openreq_child
+        self._last_data_sent = self._clock  # (and lsndtime: tcp_init_transfer)
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una

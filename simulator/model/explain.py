@@ -385,6 +385,10 @@ CONGESTION: dict[CongestionKey, str] = {
     CongestionKey.PROBE_REPAIRED: "cwnd {old} -> {new}: the ACK covers the tail loss probe and no D-SACK says the "
     "probe was a duplicate: the probe repaired a real loss, so {who} reduces its window once, as after any loss "
     "(RFC 8985 section 7.4; Linux's tcp_process_tlp_ack).",
+    CongestionKey.RESTART_AFTER_IDLE: "cwnd {old} -> {new}: {who} sent nothing for longer than its RTO "
+    "({rto:.3f} s), so what it knew of the network is stale: cwnd halves for each RTO of quiet, down to the "
+    "initial window, and ssthresh keeps 3/4 of the old cwnd, {ssthresh} (RFC 5681 section 4.1; Linux's "
+    "tcp_cwnd_restart).",
     CongestionKey.TIMEOUT_AGAIN: "cwnd {old} -> {new}: the timer expired again for a retransmission: cwnd stays at "
     "one MSS and ssthresh {ssthresh} is kept (RFC 5681 section 3.1).",
 }

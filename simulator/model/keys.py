@@ -235,6 +235,7 @@ class CongestionKey(enum.StrEnum):
     HYSTART_ACK_TRAIN = "hystart_ack_train"
     HYSTART_DELAY = "hystart_delay"
     PRR_SLOW_START = "prr_slow_start"
+    RESTART_AFTER_IDLE = "restart_after_idle"
 
 
 class AppKey(enum.StrEnum):

@@ -457,6 +457,21 @@ SOURCES: dict[str, Source] = {
         "tcp_clean_rtx_queue: the oldest segment each ACK covers (tcp_ack_update_rtt)",
         "one timed segment per RTT, or per-ACK with timestamps",
     ),
+    "slow_start_after_idle": Source(
+        "after nothing was sent for longer than the RTO, cwnd restarts: halved per RTO of quiet, down to the "
+        "initial window",
+        "RFC 5681 4.1: SHOULD set cwnd to min(IW, cwnd) after an idle RTO (RFC 7661 is the alternative)",
+        "net.ipv4.tcp_slow_start_after_idle (1): tcp_cwnd_restart, from tcp_slow_start_after_idle_check",
+        "newreno_after_idle: cwnd = min(cwnd, IW) (not modelled in the freebsd profile)",
+    ),
+    "rtt_from_tsecr": Source(
+        "with timestamps, an RTT sample also from the ACK of a segment sent more than once (its TSecr), which "
+        "ends the timer's back-off",
+        "RFC 7323 4.1: timestamps make every ACK measurable; RFC 6298 5.7 and Karn: no sample from a "
+        "retransmission without them",
+        "tcp_ack_update_rtt: tcp_rtt_tsopt_us when the segment was retransmitted, then icsk_backoff = 0",
+        "tcp_do_segment times each ACK by its TSecr (the freebsd profile keeps Karn's rule)",
+    ),
     "user_timeout": Source(
         "abort when the oldest unacknowledged data has waited this long (none: the retry count decides)",
         "RFC 9293 3.9 (USER TIMEOUT), RFC 5482",

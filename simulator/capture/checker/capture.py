@@ -96,7 +96,8 @@ def checked_in_order(
             share.oldest_open = next(iter(collecting.values())).conn.first if collecting else number
 
     damage: list[CaptureError] = []
-    for conn, packet, _ in _until_damaged(stream(path, tally, current, share), damage):
+    # only the headers are checked: a long transfer is not held in memory
+    for conn, packet, _ in _until_damaged(stream(path, tally, current, share, headers_only=True), damage):
         if sweeps:  # the sweeps at other shares' packets since this share's last one
             yield from sweep(packet.number - 1)
         entry = collecting.get(id(conn))
@@ -108,7 +109,6 @@ def checked_in_order(
             )
             entry = collecting[id(conn)] = _Open(conn, packet.time, checker)
         if entry.checker is not None:
-            packet.drop_payload()  # only the headers are checked: a long transfer is not held in memory
             entry.checker.add(packet)
         entry.last = packet.time
         if entry.closed or packet.flags & RST_BIT or len(entry.fins) == 2:

@@ -18,6 +18,7 @@ from .segment import _classify
 from .sentences import Sentence, Why, say
 
 _tuple_new = tuple.__new__
+_ZEEK_FLAGS = SYN_BIT | FIN_BIT | RST_BIT  # the packets ZeekHistory.add looks at
 _PSH, _ACK_PSH, _ESTABLISHED = 0x08, ACK_BIT | 0x08, State.ESTABLISHED
 FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
@@ -98,9 +99,12 @@ class ConnectionChecker:
         sides, start = self.sides, self.start
         _lookahead(waiting[self.folded :], sides)
         reports, history = self.reports, self.history
+        a, b = sides[conn.a], sides[conn.b]  # (the same observer twice for a socket connected to itself)
+        add_history, report = history.add, reports.append
         for p in waiting[:count]:
-            history.add(p)
-            reports.append(_packet(conn, p, sides, start, relative))
+            if p.flags & _ZEEK_FLAGS:  # (what Zeek's history records: no call for the rest)
+                add_history(p)
+            report(_packet(conn, p, a, b, start, relative))
             if fresh:
                 fresh = False
                 if unseen_scale is not None:  # RFC 7323: the SYN offered a scale, its value unseen
@@ -231,12 +235,10 @@ def _in_flight(p: Packet, sender: _Observer, receiver: _Observer) -> int | None:
     return _sub(top, receiver.acked) & MASK
 
 
-def _packet(
-    conn: Connection, p: Packet, sides: dict[tuple[str, int], _Observer], start: float, relative: bool
-) -> PacketReport:
-    sender = sides[p.sender]
-    receiver = sides[p.receiver]
-    a, b = sides[conn.a], sides[conn.b]
+def _packet(conn: Connection, p: Packet, a: _Observer, b: _Observer, start: float, relative: bool) -> PacketReport:
+    """One packet checked: ``a`` and ``b`` are the observers of ``conn.a`` and ``conn.b``."""
+    from_a = p.sender == conn.a
+    sender, receiver = (a, b) if from_a else (b, a)
     before = _PAIRS[a.state, b.state]
     # header prediction first (fastpath.py): the common segment, in a few comparisons; else the full rules
     # (its first look, here: only a segment of nothing but ACK and PSH between ESTABLISHED sides goes on to it)
@@ -260,7 +262,7 @@ def _packet(
     fields = (
         p.number,
         p.time - start,
-        "->" if p.sender == conn.a else "<-",
+        "->" if from_a else "<-",
         FLAG_NAMES[flags],
         seq,
         ack,
@@ -271,6 +273,6 @@ def _packet(
         after,
         explanation,
         departure,
-        _in_flight(p, sender, receiver),
+        _in_flight(p, sender, receiver) if p.length else None,  # (data only: no call for the rest)
     )
     return _tuple_new(PacketReport, fields)  # PacketReport(*fields) without its __new__ (a third of a microsecond)

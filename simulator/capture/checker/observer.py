@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...model.segment import ACK_BIT, CWR_BIT, ECE_BIT, FIN_BIT, RST_BIT, SYN_BIT, URG_BIT
-from ...model.seq import MASK, SeqNum
+from ...model.seq import HALF, MASK, SeqNum
 from ...model.states import State
 from ..connections import Packet
 from ..labels import Label
@@ -17,6 +17,8 @@ _CONTROL = SYN_BIT | FIN_BIT | RST_BIT
 _ECN = ECE_BIT | CWR_BIT
 _SIGNALS = _ECN | URG_BIT  # flags seldom seen, each explained on its own (see _signals)
 _sub = int.__sub__
+_add = int.__add__
+_new = int.__new__
 MAX_SCALE = 14  # RFC 7323 section 2.3: a larger shift.cnt is logged, and 14 used instead
 _HOLES = 64  # gaps remembered per side (capture drops); older ones are forgotten
 
@@ -95,11 +97,13 @@ def record_ack(s: _Observer, ack: SeqNum, window: int) -> None:
     """What every ACK records of its sender: its ack and window, the highest ack (RCV.NXT as seen) and
     the right edge of the window it has offered (RFC 9293 section 3.8.6)."""
     s.last_numbers = (ack, window)
-    if s.acked is None or ack > s.acked:
-        if s.acked is None:
+    acked, right_edge = s.acked, s.right_edge
+    # (RFC 1982 comparisons written out, as SeqNum.__gt__ has them: this runs for nearly every packet)
+    if acked is None or 0 < _sub(ack, acked) & MASK < HALF:
+        if acked is None:
             s.acked_from = ack
         s.acked = ack
     s.window = window
-    edge = ack + window
-    if s.right_edge is None or edge > s.right_edge:
+    edge = _new(SeqNum, _add(ack, window) & MASK)  # ack + window
+    if right_edge is None or 0 < _sub(edge, right_edge) & MASK < HALF:
         s.right_edge = edge
