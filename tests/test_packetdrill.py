@@ -199,7 +199,25 @@ def test_a_packet_may_carry_no_flags_and_sack_blocks():
     assert parse_options("nop,nop,sack 1001:2001 3001:4001").sack_blocks == ((1001, 2001), (3001, 4001))
 
 
-@pytest.mark.parametrize(("option", "feature"), [("FO 3021b9d889017eeb", "TCP Fast Open"), ("md5 00ff", "MD5")])
+def test_the_fast_open_option_is_read_as_a_cookie_or_a_request():
+    from simulator.model.segment import FastOpen
+
+    assert parse_options("FO").fastopen == FastOpen(b"")
+    assert parse_options("nop,FOEXP TFO_COOKIE").fastopen == FastOpen(bytes.fromhex("3021b9d889017eeb"), True)
+
+
+def test_a_fast_open_server_script_passes_with_the_cookie_for_packetdrills_addresses(tmp_path):
+    script = (
+        "`sysctl -q net.ipv4.tcp_fastopen=0x402 net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+        "+0 < S 0:10(10) win 32792 <mss 1460,sackOK,nop,nop,FO 3021b9d889017eeb>\n"
+        "+0 > S. 0:0(0) ack 11 <...>\n+0 accept(3, ..., ...) = 4\n+0 read(4, ..., 512) = 10\n"
+    )
+    result = run(tmp_path, script)
+    assert result.status == "pass", result.message
+
+
+@pytest.mark.parametrize(("option", "feature"), [("md5 00ff", "MD5")])
 def test_an_option_the_model_does_not_have_makes_the_script_not_applicable(tmp_path, option, feature):
     script = (
         "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from ..model.errors import TcpsimError
-from ..model.segment import Flags, Options
+from ..model.segment import FastOpen, Flags, Options
 from ..model.seq import SeqNum
 
 MAX_TIME = 86_400.0  # a script's times beyond one day of virtual time are read as a mistake
+# The symbols packetdrill's own runner defines for Linux's scripts (-D, gtests/net/packetdrill/run_all.py):
+# the cookie Linux gives packetdrill's IPv4 addresses under the key defaults.sh sets
+COOKIE_DEFINES = {"TFO_COOKIE": "3021b9d889017eeb"}
 MAX_LENGTH = 1 << 20  # the longest packet a line may describe (a TSO super-packet is far shorter)
 
 FLAG_LETTERS = {
@@ -364,6 +367,7 @@ def parse_options(text: str, number: int = 0) -> Options:
     """``mss 1460,nop,wscale 6,sackOK,TS val 100 ecr 0`` as Options (nop/eol ignored)."""
     mss = wscale = None
     sack = False
+    fastopen = None
     timestamps = None
     blocks: list[tuple[SeqNum, SeqNum]] = []
     where = f"line {number}: " if number else ""
@@ -386,15 +390,32 @@ def parse_options(text: str, number: int = 0) -> Options:
                     (SeqNum(_bounded(a, 1 << 32, "SACK", number)), SeqNum(_bounded(b, 1 << 32, "SACK", number)))
                     for a, _, b in pairs
                 ]
-            elif words[0] in ("FO", "FOEXP"):
-                raise NeedsFeature(Feature.FAST_OPEN, f"{where}the FO option: needs {Feature.FAST_OPEN}")
+            elif words[0] in ("FO", "FOEXP"):  # TCP Fast Open (RFC 7413 4.1.1), as kind 34 or experimental
+                fastopen = FastOpen(_cookie(words[1:], where), words[0] == "FOEXP")
             elif words[0] == "md5":
                 raise NeedsFeature(Feature.MD5, f"{where}the md5 option: needs {Feature.MD5}")
             else:
                 raise ScriptError(f"{where}unknown TCP option {part!r}")
         except (IndexError, ValueError):
             raise ScriptError(f"{where}cannot read the TCP option {part!r}") from None
-    return Options(mss=mss, wscale=wscale, sack_permitted=sack, sack_blocks=tuple(blocks), timestamps=timestamps)
+    return Options(
+        mss=mss,
+        wscale=wscale,
+        sack_permitted=sack,
+        sack_blocks=tuple(blocks),
+        timestamps=timestamps,
+        fastopen=fastopen,
+    )
+
+
+def _cookie(words: list[str], where: str) -> bytes:
+    """A Fast Open cookie written in hex (or as a symbol packetdrill's runner defines); none: a request."""
+    if not words:
+        return b""
+    text = COOKIE_DEFINES.get(words[0], words[0])
+    if len(words) > 1 or len(text) % 2 or len(text) > 32:
+        raise ScriptError(f"{where}cannot read the Fast Open cookie {' '.join(words)[:40]!r}")
+    return bytes.fromhex(text)  # (a ValueError is the caller's "cannot read the TCP option")
 
 
 def split_args(text: str) -> list[str]:

@@ -28,7 +28,6 @@ ENVIRONMENT_OPTIONS = frozenset(
 )
 OPTION_FEATURES = {
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
-    "TCP_FASTOPEN": Feature.FAST_OPEN,
     "TCP_FASTOPEN_CONNECT": Feature.FAST_OPEN,
     "TCP_FASTOPEN_KEY": Feature.FAST_OPEN,
     "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
@@ -49,6 +48,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPIDLE": lambda v: {"keepalive_idle": float(v)},
     "TCP_KEEPINTVL": lambda v: {"keepalive_interval": float(v)},
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
+    "TCP_FASTOPEN": lambda v: {"fastopen_queue": v},  # a listener's Fast Open queue (RFC 7413 5.1)
 }
 SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN}
 

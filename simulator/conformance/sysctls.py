@@ -19,6 +19,7 @@ from typing import Any
 
 from ..model.config import EndpointConfig
 from ..model.errors import ScenarioError
+from ..model.fastopen import parse_key
 
 Setter = Callable[[EndpointConfig, str, EndpointConfig], EndpointConfig | None]
 _MAX_INCLUDE_DEPTH = 4
@@ -67,6 +68,22 @@ def _seconds(field: str, unit: float, *, minimum: int = 1) -> Setter:
         return replace(cfg, **changes)
 
     return set_seconds
+
+
+def _linux_fastopen_key(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig:
+    text = value.strip().strip('"')
+    try:
+        parse_key(text)
+    except ValueError as exc:
+        raise SysctlError(str(exc)) from None
+    return replace(cfg, fastopen_key=text.split(",")[0])
+
+
+def _linux_fastopen(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig:
+    number = _int(value)
+    if not 0 <= number < 1 << 32:
+        raise SysctlError(f"tcp_fastopen must be 0..0xffffffff, not {number}")
+    return replace(cfg, fastopen=number)
 
 
 def _linux_ecn(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig | None:
@@ -149,6 +166,8 @@ LINUX: dict[str, Setter] = {
     "net.ipv4.tcp_keepalive_probes": _count("keepalive_probes"),
     "net.ipv4.tcp_invalid_ratelimit": _seconds("invalid_ratelimit", 0.001, minimum=0),
     "net.ipv4.tcp_notsent_lowat": _linux_notsent_lowat,
+    "net.ipv4.tcp_fastopen": _linux_fastopen,
+    "net.ipv4.tcp_fastopen_key": _linux_fastopen_key,
 }
 SETTERS: dict[str, Setter] = {**FREEBSD, **LINUX}
 

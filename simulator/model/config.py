@@ -69,6 +69,9 @@ class EndpointConfig:
     bsd_time_wait: bool = False  # TIME-WAIT by FreeBSD's tcp_twcheck(): ACK all but an exact duplicate ACK
     ecn: bool = False  # send an ECN-setup SYN, with ECE and CWR (RFC 3168 6.1.1)
     ecn_syn_retries: int = 1  # retransmitted SYNs that still ask for ECN (RFC 3168 6.1.1.1 fallback)
+    fastopen: int = 0  # TCP Fast Open (RFC 7413), Linux's net.ipv4.tcp_fastopen bits: 1 client, 2 server, ...
+    fastopen_key: str = "00000000-00000000-00000000-00000000"  # the cookie key (net.ipv4.tcp_fastopen_key)
+    fastopen_queue: int = 0  # TCP_FASTOPEN on a listener: Fast Open children it may hold in SYN-RECEIVED
     syn_options_retries: int | None = None  # from this SYN retransmission on, only the MSS option
     keepalive: bool = False  # probe a quiet peer (SO_KEEPALIVE; RFC 1122 4.2.3.6: off by default)
     keepalive_idle: float = 7200.0  # quiet time before the first probe (Linux net.ipv4.tcp_keepalive_time)
@@ -180,6 +183,8 @@ class EndpointConfig:
             raise ScenarioError(
                 f"a window of {self.recv_buffer} bytes does not fit the 16-bit window field: set window_scale"
             )
+        if not 0 <= self.fastopen < 1 << 32 or self.fastopen_queue < 0:
+            raise ScenarioError("fastopen must be 0..2**32-1 (Linux's tcp_fastopen bits), fastopen_queue >= 0")
         if self.user_timeout is not None and self.user_timeout <= 0:
             raise ScenarioError("user_timeout must be a positive number of seconds")
         if self.rto_slop < 0 or (self.connect_timeout is not None and self.connect_timeout <= 0):

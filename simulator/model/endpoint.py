@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 
-from . import recovery
+from . import fastopen, recovery
 from .acks import LinuxAcks
 from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
@@ -31,6 +31,7 @@ from .segment import (
     PSH_BIT,
     RST_BIT,
     SYN_BIT,
+    FastOpen,
     Flags,
     Options,
     Segment,
@@ -149,6 +150,11 @@ class Endpoint:
         self.remote_addr = ""
         self.remote_port = 0
         self.passive = False  # this connection came from a passive OPEN (LISTEN)
+        self.wscale_ok = False  # both SYNs offered window scaling (RFC 7323 2.2)
+        self.fastopen_child = False  # it took a Fast Open SYN's data before its handshake ended (RFC 7413)
+        self.syn_data_acked = False  # tcpi_options' TCPI_OPT_SYN_DATA: data on the SYN was acknowledged
+        self.fastopen_queue_full = False  # its listener holds as many Fast Open children as it may
+        self._fastopen_reply: FastOpen | None = None  # the Fast Open option our SYN,ACK carries
         # Send sequence variables (RFC 9293 section 3.3.1)
         self.iss = SeqNum(iss)
         self.snd_una = self.iss
@@ -324,6 +330,11 @@ class Endpoint:
     def fin_sent(self) -> bool:
         """True once our FIN has been sent."""
         return self._fin_sent
+
+    @property
+    def ts_ok(self) -> bool:
+        """Both sides use timestamps (RFC 7323): tcpi_options' TCPI_OPT_TIMESTAMPS."""
+        return self._ts_ok
 
     def tcb(self) -> TcbView:
         """A snapshot of the TCB variables."""
@@ -648,15 +659,45 @@ class Endpoint:
         self.snd_una = self.iss
         self.snd_nxt = self.iss + 1
         self._move(State.SYN_RECEIVED, StateKey.RCV_SYN)
-        self._transmit(self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK, options=self._syn_options(reply_to=seg))
+        taken = self._fast_open(seg, now)
+        key = SendKey.SYN_ACK_FAST_OPEN if taken else SendKey.SYN_ACK
+        key = SendKey.SYN_ACK_COOKIE if self._fastopen_reply is not None else key
+        self._transmit(self.iss, SYN | ACK, b"", now, key, options=self._syn_options(reply_to=seg))
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
+        if taken:
+            return ReceiveKey.LISTEN_SYN_FAST_OPEN
         if seg.payload or seg.flags & FIN:
             # 3.10.7.2: "any other control or text should be queued for
             # processing later"; it is acknowledged once the handshake is done.
             self._syn_text = seg
             return ReceiveKey.LISTEN_SYN_WITH_DATA
         return ReceiveKey.LISTEN_SYN
+
+    def _fast_open(self, seg: Segment, now: float) -> bool:
+        """A listener's part of TCP Fast Open (RFC 7413 4.2.2, Linux's tcp_try_fastopen): the data of a SYN
+        with a valid cookie is taken now, and the child starts its transfer at once (tcp_fastopen_create_child);
+        a cookie request, or a wrong cookie, is answered with the right cookie on the SYN,ACK."""
+        cfg = self.config
+        bits = cfg.fastopen
+        if bits & fastopen.FastOpenBits.SERVER and not cfg.fastopen_queue:
+            bits &= ~fastopen.FastOpenBits.SERVER  # tcp_fastopen_queue_check: no TCP_FASTOPEN, no Fast Open
+        answer = fastopen.server_answer(
+            bits, not self.fastopen_queue_full, fastopen.parse_key(cfg.fastopen_key), seg, self.addr
+        )
+        self._fastopen_reply = answer.option
+        if not answer.take_data:
+            return False
+        self.fastopen_child = True
+        self._after_handshake()  # tcp_init_transfer: the child may send before the handshake ends
+        if seg.payload:  # tcp_fastopen_add_skb: queued for the application, RCV.NXT past it
+            self._readable += seg.payload
+            self.rcv_nxt = self.rcv_nxt + len(seg.payload)
+            self.data_received_at = now
+            self.syn_data_acked = True
+        if seg.flags & FIN:
+            self._syn_text = _trim_front(seg, len(seg.payload))  # the FIN, taken once the handshake ends
+        return True
 
     def _arrive_syn_sent(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.3
@@ -798,7 +839,10 @@ class Endpoint:
             # shows the TCB after it (RFC 9293 3.10.7.4, fifth step: SYN-RECEIVED, then ESTABLISHED)
             self._acknowledge(seg.ack, now)
             self._move(State.ESTABLISHED, StateKey.RCV_ACK_OF_SYN)
-            self._after_handshake(simultaneous=not self.passive)
+            if self.fastopen_child:  # its transfer started with the SYN (tcp_rcv_synrecv_state_fastopen)
+                self._stop(Timer.ESTABLISH)
+            else:
+                self._after_handshake(simultaneous=not self.passive)
             if syn_copy:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_SIMULTANEOUS_SYN_ACK
@@ -846,7 +890,7 @@ class Endpoint:
             self._ack_now(SendKey.CHALLENGE_ACK_RST)
             return ReceiveKey.CHALLENGE_RST
         state = self.state
-        if state is State.SYN_RECEIVED:
+        if state is State.SYN_RECEIVED and not self.fastopen_child:  # (a Fast Open child is a full socket)
             if self.passive:
                 self._back_to_listen(StateKey.RST_IN_SYN_RECEIVED)
                 return ReceiveKey.RST_BACK_TO_LISTEN
@@ -1272,8 +1316,8 @@ class Endpoint:
     def _flush(self, now: float) -> None:
         """Send what the window allows, then an ACK if one is owed and nothing carried it."""
         state = self.state
-        if state in _CAN_SEND or state in _CLOSING_SIDE:
-            self._output(now)
+        if state in _CAN_SEND or state in _CLOSING_SIDE or (state is State.SYN_RECEIVED and self.fastopen_child):
+            self._output(now)  # a Fast Open child sends before the handshake ends (RFC 7413 4.2.2)
         if self._ack_pending and state.synchronized:
             self._send(self.snd_nxt, ACK, b"", SendKey.WINDOW_UPDATE if self._window_update else self._ack_key)
 
@@ -2094,6 +2138,7 @@ class Endpoint:
             self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
         offered = self._offered_wscale()
+        self.wscale_ok = opts.wscale is not None and offered is not None  # tcpi_options' TCPI_OPT_WSCALE
         if opts.wscale is not None and offered is not None:
             self.snd_wscale = min(opts.wscale, 14)
             self.rcv_wscale = offered
@@ -2111,7 +2156,13 @@ class Endpoint:
         timestamps = None
         if cfg.timestamps and (reply_to is None or reply_to.options.timestamps is not None):
             timestamps = (self._ts_value(), self._ts_recent if reply_to is not None else 0)
-        return Options(mss=self.adv_mss, wscale=wscale, sack_permitted=sack, timestamps=timestamps)
+        return Options(
+            mss=self.adv_mss,
+            wscale=wscale,
+            sack_permitted=sack,
+            timestamps=timestamps,
+            fastopen=self._fastopen_reply if reply_to is not None else None,
+        )
 
     def _tsecr_rtt(self, tsecr: int) -> float | None:
         """RFC 7323 4.1 (RTTM): the echoed TSval times the copy the peer answered, so a retransmitted

@@ -24,6 +24,10 @@ SEND: dict[SendKey, str] = {
     "The SYN itself occupies one sequence number, so {who}'s first data byte will be {end}.",
     SendKey.SYN_ACK: "{who} answers the SYN with a SYN of its own (its ISN is {seq}) and ack={ack}: "
     "{peer}'s ISN {irs} + 1, because a SYN occupies one sequence number.",
+    SendKey.SYN_ACK_FAST_OPEN: "{who} answers a Fast Open SYN (RFC 7413 4.2.2): its SYN (ISN {seq}) acknowledges "
+    "the SYN and the data it carried, ack={ack}, before the handshake is done.",
+    SendKey.SYN_ACK_COOKIE: "{who} answers the SYN (ack={ack}) and gives {peer} a Fast Open cookie for its next "
+    "connections (RFC 7413 4.1.2): a cookie request, or a cookie {who} did not make, gets the right one.",
     SendKey.SYN_ACK_SIMULTANEOUS: "Both sides sent a SYN at once (simultaneous open): {who} acknowledges "
     "{peer}'s SYN with ack={ack} ({irs} + 1) and repeats its own SYN (seq={seq}).",
     SendKey.ACK_SIMULTANEOUS_SYN_ACK: "{peer}'s SYN,ACK completes the simultaneous open, but its SYN repeats the one "
@@ -165,6 +169,8 @@ RECEIVE: dict[ReceiveKey, str] = {
     "(the SYN used one sequence number).",
     ReceiveKey.LISTEN_SYN_WITH_DATA: "{who} receives a SYN that carries data (or a FIN): it keeps them and takes "
     "them in order once the handshake is done (RFC 9293 3.10.7.2); for now only the SYN is acknowledged.",
+    ReceiveKey.LISTEN_SYN_FAST_OPEN: "{who} receives a SYN with a valid Fast Open cookie (RFC 7413 4.2.2): it "
+    "takes the data the SYN carries at once, and the application may read it before the handshake ends.",
     ReceiveKey.SYN_SENT_BAD_ACK: "The segment acknowledges something {who} never sent (a leftover of an older "
     "connection).",
     ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED: "A RST with a wrong ACK does not belong to this connection: dropped.",

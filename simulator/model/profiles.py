@@ -78,6 +78,7 @@ PROFILES: dict[str, Profile] = {
                 timer_tick=0.004,
                 loss_detection=LossDetection.RACK,
                 segment_fits_window=True,
+                fastopen=1,  # net.ipv4.tcp_fastopen's default: client only (TFO_CLIENT_ENABLE)
             ),
             frozenset({"STANDARD", "Linux"}),
         ),

@@ -120,6 +120,18 @@ FLAG_NAMES: tuple[str, ...] = tuple(
 
 
 @dataclass(frozen=True, slots=True)
+class FastOpen:
+    """The TCP Fast Open option (RFC 7413 section 4.1.1): a cookie, or none (a cookie request).
+
+    ``experimental``: sent as the shared experimental option (kind 254, ExID 0xF989, RFC 6994) that
+    Linux still answers in kind, not as kind 34.
+    """
+
+    cookie: bytes = b""
+    experimental: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Options:
     """TCP options (RFC 9293 section 3.2, RFC 7323, RFC 2018).
 
@@ -131,6 +143,7 @@ class Options:
     sack_permitted: bool = False
     sack_blocks: tuple[tuple[SeqNum, SeqNum], ...] = ()
     timestamps: tuple[int, int] | None = None
+    fastopen: FastOpen | None = None  # RFC 7413: absent (None), a cookie request (no cookie) or a cookie
 
     def __bool__(self) -> bool:
         return (
@@ -139,6 +152,7 @@ class Options:
             or self.sack_permitted
             or bool(self.sack_blocks)
             or self.timestamps is not None
+            or self.fastopen is not None
         )
 
     def describe(self) -> str:
@@ -155,6 +169,9 @@ class Options:
         if self.sack_blocks:
             blocks = " ".join(f"{int(a)}:{int(b)}" for a, b in self.sack_blocks)
             parts.append(f"sack {blocks}")
+        if self.fastopen is not None:
+            name = "FOEXP" if self.fastopen.experimental else "FO"
+            parts.append(f"{name} {self.fastopen.cookie.hex()}".rstrip())
         return ",".join(parts)
 
 

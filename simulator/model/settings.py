@@ -252,6 +252,26 @@ SOURCES: dict[str, Source] = {
         "net.ipv4.tcp_ecn (2: only answer)",
         "net.inet.tcp.ecn.enable (2: only answer)",
     ),
+    "fastopen": Source(
+        "TCP Fast Open: 1 client (a cookie request, then data on the SYN), 2 server (data on a SYN with a "
+        "valid cookie is taken before the handshake ends), 0x200 server without cookies, 0x400 server "
+        "without the TCP_FASTOPEN option",
+        "RFC 7413: experimental, off unless both sides ask",
+        "net.ipv4.tcp_fastopen (1: client only)",
+        "net.inet.tcp.fastopen.server_enable, client_enable (0)",
+    ),
+    "fastopen_key": Source(
+        "the server's cookie key: the cookie is SipHash-2-4 of the client's and server's addresses",
+        "RFC 7413 4.1.2: a MAC of the client's address under a secret key, the choice of MAC is local",
+        "net.ipv4.tcp_fastopen_key (random at boot), TCP_FASTOPEN_KEY; __tcp_fastopen_cookie_gen_cipher",
+        "net.inet.tcp.fastopen.setkey (SipHash-2-4 of the client address)",
+    ),
+    "fastopen_queue": Source(
+        "Fast Open connections a listener holds before their handshake ends; 0: no Fast Open on it",
+        "RFC 7413 5.1: a server SHOULD limit them",
+        "TCP_FASTOPEN socket option (fastopenq.max_qlen); tcp_fastopen 0x400 sets it to the backlog",
+        "TCP_FASTOPEN socket option (net.inet.tcp.fastopen.acceptany, ccache settings)",
+    ),
     "ecn_syn_retries": Source(
         "retransmitted SYNs that still ask for ECN",
         "RFC 3168 6.1.1.1: MAY fall back",

@@ -20,13 +20,14 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .chrono import ChronoKind
 from .config import EndpointConfig
 from .congestion import Phase
 from .endpoint import Endpoint, closed_reply
 from .errors import UserCallError
+from .fastopen import FastOpenBits
 from .keys import ErrorKey
 from .notes import NoteKind
 from .segment import Flags, Segment
@@ -246,6 +247,13 @@ class Socket:
         return self.children[-1] if self.listening and self.children else self.endpoint
 
 
+def tcpi_options(ep: Endpoint) -> int:
+    """tcp_info's options bits (tcp_get_info): timestamps, SACK, window scale, data on the SYN acknowledged."""
+    sack = ep.peer_sack_permitted and ep.config.sack_permitted and not ep.config.no_options
+    bits = (1 if ep.ts_ok else 0) | (2 if sack else 0) | (4 if ep.wscale_ok else 0)
+    return bits | (32 if ep.syn_data_acked else 0)  # TCPI_OPT_SYN_DATA
+
+
 def would_block(sock: Socket, got: Return | None, flags: str = "") -> Return | None:
     """A call that would block: EAGAIN for a non-blocking socket (or MSG_DONTWAIT), else still ``None``."""
     if got is None and (sock.nonblocking or "MSG_DONTWAIT" in flags):
@@ -372,6 +380,14 @@ class SocketHost:
         if self.rules.queue_full(len(sock.backlog), sock.backlog_limit):
             return None
         child = self._child(sock, now, isn)
+        # RFC 7413 5.1, Linux's tcp_fastopen_queue_check: at most fastopen_queue Fast Open children wait
+        # for their handshake to end (tcp_fastopen 0x400: a listener without TCP_FASTOPEN gets its backlog)
+        cfg = sock.endpoint.config
+        limit = cfg.fastopen_queue or (sock.backlog_limit if cfg.fastopen & FastOpenBits.SERVER_WO_SOCKOPT1 else 0)
+        if limit != cfg.fastopen_queue:
+            child.config = replace(child.config, fastopen_queue=limit)
+        waiting = [ep for ep in sock.children + sock.backlog if ep.fastopen_child and ep.state is State.SYN_RECEIVED]
+        child.fastopen_queue_full = len(waiting) >= limit
         sock.children.append(child)
         return child
 
@@ -451,8 +467,8 @@ class SocketHost:
         refused = self.send_refused(sock)
         if refused is not None:
             return refused
-        if ep.state in _SYNCHRONIZING:  # wait for the connection (sk_stream_wait_connect)
-            return None
+        if ep.state in _SYNCHRONIZING and not ep.fastopen_child:  # wait for the connection (sk_stream_wait_connect)
+            return None  # (a Fast Open child writes at once: tcp_passive_fastopen)
         if not data:
             return 0, None
         room = self.send_room(sock)
@@ -606,8 +622,8 @@ class SocketHost:
     @staticmethod
     def _abort_unaccepted(ep: Endpoint, now: float) -> None:
         """Closing a listening socket drops the connections nobody accepted."""
-        if ep.state is State.SYN_RECEIVED:
-            ep.crash(now)  # an embryonic connection is forgotten silently
+        if ep.state is State.SYN_RECEIVED and not ep.fastopen_child:
+            ep.crash(now)  # an embryonic connection is forgotten silently (a Fast Open child is reset)
         elif ep.state is not State.CLOSED:
             ep.abort(now)
 
@@ -691,6 +707,7 @@ class SocketHost:
             spent = {kind: round(ep.chrono.total(kind, now) * 1e6) for kind in ChronoKind if kind}
             values["tcpi_busy_time"] = sum(spent.values())
             values["tcpi_rwnd_limited"] = spent[ChronoKind.RWND_LIMITED]  # (sndbuf-limited time is not told apart)
+        values["tcpi_options"] = tcpi_options(ep)
         if ep.state not in _UNCONNECTED:
             # tp->advmss: our MSS option less the timestamps option once both sides use it (tcp_input.c)
             both = ep.config.timestamps and not ep.config.no_options and self._peer_timestamps.get(id(ep), False)
@@ -731,7 +748,8 @@ class SocketHost:
                 continue
             if ep.state is State.LISTEN and ep is not sock.endpoint:
                 self.table.forget(ep)  # a late segment may still reach it through its 4-tuple
-            elif ep.state not in (State.LISTEN, State.SYN_RECEIVED):
+            elif ep.state not in (State.LISTEN, State.SYN_RECEIVED) or ep.fastopen_child:
+                # a Fast Open child is accepted before its handshake ends (tcp_fastopen_create_child)
                 sock.children.remove(ep)
                 if ep.state is not State.CLOSED:
                     sock.backlog.append(ep)
