@@ -350,3 +350,17 @@ def test_a_server_that_crashes_forgets_its_connection_and_its_listening_socket_o
     assert len(crashes) == 1
     host = net.apps["server"].backend.host
     assert not host.table.listeners  # the port listens no more: the client's data is answered by RST
+
+
+def test_a_connection_the_host_makes_for_a_listener_is_no_call_of_the_application():
+    """many_clients: server#2 and server#3 are made by the host for the listening socket's SYNs; the trace
+    shows their LISTEN as the host's doing, and only the server's own program calls listen()."""
+    from simulator import load
+    from simulator.model.keys import StateKey
+    from simulator.sim.trace import EventKind
+
+    trace = load("many_clients").run()
+    listens = [e for e in trace.events if e.kind == EventKind.APP and "listen()" in e.explanation]
+    assert [e.endpoint for e in listens] == ["server"]
+    children = [e for e in trace.events if e.kind == EventKind.STATE and e.key == StateKey.LISTEN_CHILD]
+    assert [e.endpoint for e in children] == ["server#2", "server#3"]

@@ -377,13 +377,15 @@ class Endpoint:
         return notes
 
     # ------------------------------------------------------------- user calls
-    def listen(self, now: float) -> None:
-        """Passive OPEN (RFC 9293 section 3.10.1)."""
-        self._app(AppKey.LISTEN)
+    def listen(self, now: float, *, for_listener: bool = False) -> None:
+        """Passive OPEN (RFC 9293 section 3.10.1).  ``for_listener``: not the application's call, but the
+        host making a new connection for a listening socket's SYN (Linux's request sock, then the child)."""
+        if not for_listener:
+            self._app(AppKey.LISTEN)
         if self.state is not State.CLOSED:
             raise UserCallError(f"{self.name}: cannot listen: the connection is {self.state}, not CLOSED")
         self.passive = True
-        self._move(State.LISTEN, StateKey.LISTEN)
+        self._move(State.LISTEN, StateKey.LISTEN_CHILD if for_listener else StateKey.LISTEN)
 
     def connect(self, remote_addr: str, remote_port: int, now: float, *, iss: int | None = None) -> None:
         """Active OPEN (RFC 9293 section 3.10.1): send a SYN and enter SYN-SENT.

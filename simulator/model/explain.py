@@ -249,6 +249,9 @@ RECEIVE: dict[ReceiveKey, str] = {
 # Why a state changes.
 STATE: dict[StateKey, str] = {
     StateKey.LISTEN: "{who}'s application listens (passive OPEN).",
+    StateKey.LISTEN_CHILD: "A SYN came for a port whose listening socket is busy with another connection: the "
+    "host makes {who}, a new connection for it, a copy of the listener that takes the SYN (no application "
+    "call; the program gets it with accept() once it is established).",
     StateKey.CONNECT: "{who}'s application connects (active OPEN): SYN sent, waiting for the answer.",
     StateKey.RCV_SYN: "A SYN arrived: {who} answers with SYN,ACK and waits for the final ACK.",
     StateKey.RCV_SYN_ACK: "{who}'s SYN is acknowledged and {peer}'s SYN received: the connection is open.",

@@ -137,6 +137,7 @@ class StateKey(enum.StrEnum):
     """Why the state changed (``explain.STATE``)."""
 
     LISTEN = "listen"
+    LISTEN_CHILD = "listen_child"
     CONNECT = "connect"
     RCV_SYN = "rcv_syn"
     RCV_SYN_ACK = "rcv_syn_ack"

@@ -395,7 +395,7 @@ class SocketHost:
         """The endpoint of a new connection to ``sock``, in LISTEN (a host that names its connections
         and records what they do overrides this)."""
         child = self._endpoint(f"fd{sock.fd}-child", sock.endpoint.port, sock.endpoint.config, isn)
-        child.listen(now)
+        child.listen(now, for_listener=True)
         return child
 
     def accept(self, sock: Socket, wanted_fd: int, which: Endpoint | None = None) -> Return | None:

@@ -559,7 +559,7 @@ class Network:
         self.endpoints[child.name] = child
         self._views[child.name] = child.tcb()
         self.trace.endpoints.append(EndpointInfo(child.name, child.addr, child.port, int(child.iss)))
-        child.listen(now)
+        child.listen(now, for_listener=True)
         self._settle(child, now, run_app=False)
         return child
 
