@@ -606,10 +606,11 @@ tcpsim (`simulator/present/samples/linux-loopback.pcap`, also at `tests/data/` i
     HOW,
     Code(
         """
-import shutil, sys, tempfile
+import atexit, shutil, sys, tempfile
 from pathlib import Path
 from simulator.live.namespace import missing
 workdir = Path(tempfile.mkdtemp(prefix="tcpsim-lesson6-"))  # the files this lesson writes
+atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # (removed when the notebook's kernel stops)
 pcap = nb.recorded_capture()
 why_not = missing(["ip", "tcpdump", "ethtool"], what="a live capture")
 if why_not is None:

@@ -4,6 +4,7 @@ never committed, and the committed files are exactly what notebooks/build.py wri
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -192,3 +193,5 @@ def test_lesson_6_writes_its_files_into_a_temporary_folder(tmp_path):
         out.get("text", "") for c in book.cells if c.cell_type == "code" for out in c.get("outputs", [])
     )
     assert "tcpsim-lesson6-" in printed
+    folder = re.search(r"\S*tcpsim-lesson6-[^/\s]+", printed)
+    assert folder is not None and not Path(folder.group()).exists()  # gone when the kernel stopped
