@@ -170,3 +170,126 @@ def test_closing_the_listener_resets_an_unaccepted_fast_open_child():
     host.close(sock, 0.1)
     (rst,) = host.sent()
     assert rst.flags & Flags.RST and rst.ack == 1003
+
+
+# ------------------------------------------------------------ the client (Linux's tcp_sendmsg_fastopen)
+SERVER_ADDR = "192.0.2.1"
+
+
+def _client(fastopen: int = 1):
+    from simulator.model.config import EndpointConfig
+    from simulator.model.sockets import SocketHost
+
+    return SocketHost("192.168.0.1", EndpointConfig(fastopen=fastopen))
+
+
+def _fast_open(host, fd: int, data: bytes):
+    sock = host.open(fd, nonblocking=True, isn=1000)
+    got = host.send_fast_open(sock, (SERVER_ADDR, 8080), data, 0.0)
+    (syn,) = host.sent()
+    return sock, got, syn
+
+
+def _syn_ack(syn: Segment, ack: int, option: FastOpen | None = None, mss: int = 1460) -> Segment:
+    return Segment(
+        8080,
+        syn.src_port,
+        SeqNum(7000),
+        SeqNum(ack),
+        Flags.SYN | Flags.ACK,
+        65535,
+        Options(mss=mss, fastopen=option),
+        b"",
+        SERVER_ADDR,
+        "192.168.0.1",
+    )
+
+
+COOKIE = FastOpen(bytes.fromhex("abcd1234"))
+
+
+def _warm(host) -> None:
+    """A first connection asks for a cookie and gets COOKIE, with an MSS of 940."""
+    _, _, syn = _fast_open(host, 3, b"")
+    host.deliver(_syn_ack(syn, 1001, COOKIE, mss=940), 0.01)
+    host.sent()
+
+
+def test_msg_fastopen_without_a_cookie_sends_a_cookie_request_and_no_data():
+    host = _client()
+    sock, got, syn = _fast_open(host, 3, b"x" * 1000)
+    assert got is None  # EINPROGRESS: the SYN took none of the data
+    assert syn.flags == Flags.SYN and syn.options.fastopen == FastOpen(b"") and not syn.payload
+    assert sock.endpoint.state is State.SYN_SENT
+
+
+def test_the_syn_acks_cookie_and_mss_are_cached_for_its_server():
+    host = _client()
+    _warm(host)
+    cached = host.fastopen_cache[SERVER_ADDR]
+    assert cached.cookie == COOKIE and cached.mss == 940
+
+
+def test_a_cached_cookie_sends_the_data_on_the_syn_one_mss_less_option_room():
+    host = _client()
+    _warm(host)
+    _, got, syn = _fast_open(host, 4, b"x" * 2000)
+    assert syn.options.fastopen == COOKIE
+    assert len(syn.payload) == got[0] == 900  # the server's MSS (940) less MAX_TCP_OPTION_SPACE (40)
+
+
+def test_a_syn_ack_of_the_syn_alone_makes_the_client_send_the_data_again():
+    host = _client()
+    _warm(host)
+    sock, _, syn = _fast_open(host, 4, b"x" * 700)
+    host.deliver(_syn_ack(syn, 1001), 0.02)  # the server took the SYN, not its data (RFC 7413 4.2.2)
+    (data,) = host.sent()
+    assert data.seq == 1001 and len(data.payload) == 700 and data.flags & Flags.ACK and data.ack == 7001
+    assert not sock.endpoint.syn_data_acked
+
+
+def test_a_syn_ack_of_the_data_too_marks_the_syn_data_acknowledged():
+    host = _client()
+    _warm(host)
+    sock, _, syn = _fast_open(host, 4, b"x" * 700)
+    host.deliver(_syn_ack(syn, 1701), 0.02)
+    (ack,) = host.sent()
+    assert ack.seq == 1701 and not ack.payload and sock.endpoint.syn_data_acked  # TCPI_OPT_SYN_DATA
+
+
+def test_without_the_client_bit_msg_fastopen_is_not_supported():
+    host = _client(fastopen=0)
+    sock = host.open(3, nonblocking=True, isn=1000)
+    assert host.send_fast_open(sock, (SERVER_ADDR, 8080), b"x", 0.0) == (-1, "EOPNOTSUPP")
+
+
+def test_an_ordinary_connect_sends_no_fast_open_option():
+    host = _client()
+    sock = host.open(3, nonblocking=True, isn=1000)
+    host.connect(sock, (SERVER_ADDR, 8080), 0.0)
+    (syn,) = host.sent()
+    assert syn.options.fastopen is None
+
+
+def test_with_bit_4_the_syn_carries_data_without_a_cookie():
+    host = _client(fastopen=5)  # TFO_CLIENT_NO_COOKIE
+    _, got, syn = _fast_open(host, 3, b"x" * 100)
+    assert got == (100, None) and len(syn.payload) == 100 and syn.options.fastopen is None
+
+
+def test_an_unanswered_cookie_request_is_asked_next_in_the_experimental_form():
+    host = _client()
+    _, _, syn = _fast_open(host, 3, b"")
+    host.deliver(_syn_ack(syn, 1001), 0.01)  # no cookie back
+    host.sent()
+    _, _, again = _fast_open(host, 4, b"x")
+    assert again.options.fastopen == FastOpen(b"", experimental=True)  # tcp_fastopen_cache_set's try_exp
+
+
+def test_a_fast_open_syn_sent_again_is_a_plain_syn():
+    host = _client()
+    _warm(host)
+    sock, _, _ = _fast_open(host, 4, b"x" * 700)
+    sock.endpoint.on_timer(1.0)  # the SYN's retransmission timer (an initial RTO of 1 s)
+    (resent,) = host.sent()
+    assert resent.flags == Flags.SYN and not resent.payload and resent.options.fastopen is None

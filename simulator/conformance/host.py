@@ -76,6 +76,12 @@ class Host(SocketHost):
             sock.endpoint.port = LOCAL_PORT  # the script's packets are addressed to it, bound or not
         return self.connect(sock, (self.remote_addr, REMOTE_PORT), now)
 
+    def fast_open_remote(self, sock: Socket, data: bytes, now: float) -> Return | None:
+        """sendto(MSG_FASTOPEN) to the script's side (RFC 7413 4.1.3)."""
+        if sock.endpoint.port != LOCAL_PORT and sock.endpoint.state is State.CLOSED and not sock.used:
+            sock.endpoint.port = LOCAL_PORT
+        return self.send_fast_open(sock, (self.remote_addr, REMOTE_PORT), data, now)
+
     def tcp_info(self, ep: Endpoint, now: float | None = None) -> dict[str, int]:
         """``tcp_info``, with the TCPI_* names FreeBSD scripts compare ``tcpi_state`` with."""
         values = super().tcp_info(ep, now)

@@ -242,6 +242,7 @@ class _Runner:
         self.pending: list[_Pending] = []
         self.last_fd: int | None = None
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
+        self.remote_isn = REMOTE_ISN  # moved by an injected SYN,ACK's own number (S. 123:123 then 1:501: 124:624)
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
         self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
@@ -383,6 +384,8 @@ class _Runner:
             return False
         base_dir = Path(self.script.path).parent
         found = False
+        if "tcp_metrics flush" in command:  # the Fast Open cookie cache is emptied (tcp_metrics.c)
+            self.host.fastopen_cache.clear()
         for name, value in sysctls.assignments(command, base_dir):
             found = True
             try:
@@ -437,10 +440,14 @@ class _Runner:
             opts = replace(
                 opts, sack_blocks=tuple((SeqNum(isn + int(a)), SeqNum(isn + int(b))) for a, b in opts.sack_blocks)
             )
+        # a SYN,ACK to a connect() under way starts the numbering (any other SYN's number is taken as written)
+        synack = spec.flags & Flags.SYN and spec.flags & Flags.ACK and self._connecting()
+        if synack:
+            self.remote_isn = REMOTE_ISN + spec.start
         seg = Segment(
             REMOTE_PORT,
             LOCAL_PORT,
-            SeqNum(REMOTE_ISN + spec.start),
+            SeqNum(self.remote_isn if synack else self.remote_isn + spec.start),
             ack,
             spec.flags,
             spec.window if spec.window is not None else 65535,
@@ -454,6 +461,9 @@ class _Runner:
         self._event()
         self._collect(self.now)
         self._check_pending()
+
+    def _connecting(self) -> bool:
+        return any(ep.state is State.SYN_SENT for ep in self.host.endpoints)
 
     def _inbound_ip(self, spec: PacketSpec, line: Line) -> None:
         """IP-level fields of an injected packet: a CE mark needs ECN; the others a TCP does not read."""
@@ -539,7 +549,7 @@ class _Runner:
         if len(seg.payload) != spec.length:
             return f"it carries {len(seg.payload)} bytes, not {spec.length}"
         if spec.ack is not None:
-            rel_ack = seg.ack.since(REMOTE_ISN)
+            rel_ack = seg.ack.since(self.remote_isn)
             if rel_ack != spec.ack:
                 return f"it acknowledges {rel_ack}, not {spec.ack}"
         if spec.options not in (None, "..."):  # the Fast Open option is always compared (RFC 7413)
@@ -564,7 +574,7 @@ class _Runner:
         seq = seg.seq.since(self.local_isn)
         text = f"{_letters(seg.flags)} {seq}:{seq + len(seg.payload)}({len(seg.payload)})"
         if seg.flags & Flags.ACK:
-            text += f" ack {seg.ack.since(REMOTE_ISN)}"
+            text += f" ack {seg.ack.since(self.remote_isn)}"
         return f"{text} win {seg.window} ({seg.flags.names})"
 
     # ----------------------------------------------------------- syscalls

@@ -50,7 +50,7 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_KEEPCNT": lambda v: {"keepalive_probes": v},
     "TCP_FASTOPEN": lambda v: {"fastopen_queue": v},  # a listener's Fast Open queue (RFC 7413 5.1)
 }
-SEND_FLAG_FEATURES = {"MSG_FASTOPEN": Feature.FAST_OPEN}
+SEND_FLAG_FEATURES: dict[str, Feature] = {}
 
 
 def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
@@ -382,6 +382,19 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     _needs_a_send_buffer(sock, line, amount, expected)
 
     written = 0
+    if "MSG_FASTOPEN" in flags and sock.endpoint.state is State.SYN_SENT:
+        return -1, "EALREADY"  # tcp_sendmsg_fastopen's connect: one under way (__inet_stream_connect)
+    if "MSG_FASTOPEN" in flags and any("AF_UNSPEC" in arg for arg in args[4:]):
+        return -1, "EOPNOTSUPP"  # tcp_sendmsg_fastopen: an AF_UNSPEC address is refused
+    if "MSG_FASTOPEN" in flags and sock.endpoint.state is State.CLOSED and not sock.used:
+        got = run.host.fast_open_remote(sock, b"y" * amount, run.now)  # Linux's tcp_sendmsg_fastopen
+        waits = not (sock.nonblocking or "MSG_DONTWAIT" in flags)
+        if got is not None and (got[1] is not None or not waits):
+            return got
+        if got is None and not waits:
+            return -1, "EINPROGRESS"
+        written = got[0] if got is not None else 0  # a blocking call waits for the handshake, then sends the rest
+        sock.endpoint.write_pending = True
 
     def returned(got: Return) -> Return:
         if got[0] > 0 and "MSG_ZEROCOPY" in flags:

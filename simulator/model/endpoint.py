@@ -155,6 +155,9 @@ class Endpoint:
         self.syn_data_acked = False  # tcpi_options' TCPI_OPT_SYN_DATA: data on the SYN was acknowledged
         self.fastopen_queue_full = False  # its listener holds as many Fast Open children as it may
         self._fastopen_reply: FastOpen | None = None  # the Fast Open option our SYN,ACK carries
+        self._fastopen_syn: fastopen.ClientSyn | None = None  # a Fast Open client's SYN (RFC 7413 4.1.3)
+        self.fastopen_answered: fastopen.SynAnswered | None = None  # its SYN,ACK, for the cookie cache
+        self.write_pending = False  # a blocking Fast Open write waits for the handshake (sk_write_pending)
         # Send sequence variables (RFC 9293 section 3.3.1)
         self.iss = SeqNum(iss)
         self.snd_una = self.iss
@@ -387,10 +390,19 @@ class Endpoint:
         self.passive = True
         self._move(State.LISTEN, StateKey.LISTEN_CHILD if for_listener else StateKey.LISTEN)
 
-    def connect(self, remote_addr: str, remote_port: int, now: float, *, iss: int | None = None) -> None:
+    def connect(
+        self,
+        remote_addr: str,
+        remote_port: int,
+        now: float,
+        *,
+        iss: int | None = None,
+        fast_open: fastopen.ClientSyn | None = None,
+    ) -> None:
         """Active OPEN (RFC 9293 section 3.10.1): send a SYN and enter SYN-SENT.
 
-        ``iss`` gives a new initial sequence number (a reopened connection).
+        ``iss`` gives a new initial sequence number (a reopened connection); ``fast_open`` a Fast Open
+        SYN's option and data (RFC 7413 4.1.3: a cookie request, or a cookie and data).
         """
         self._app(AppKey.CONNECT, remote=f"{remote_addr}:{remote_port}")
         if self.state is not State.CLOSED:
@@ -405,7 +417,14 @@ class Endpoint:
         self._choose_initial_window(self.adv_mss)
         self._move(State.SYN_SENT, StateKey.CONNECT)
         syn = SYN | ECE | CWR if self.config.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
-        self._transmit(self.iss, syn, b"", now, SendKey.SYN, options=self._syn_options(reply_to=None))
+        options = self._syn_options(reply_to=None)
+        self._fastopen_syn = fast_open
+        data = b""
+        if fast_open is not None:  # Linux's tcp_send_syn_data
+            options, data = replace(options, fastopen=fast_open.option), fast_open.data
+            if data:
+                self._app(AppKey.SEND, n=len(data))
+        self._transmit(self.iss, syn, data, now, SendKey.SYN, options=options)
         if self.config.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
 
@@ -724,14 +743,20 @@ class Endpoint:
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
+        if self._fastopen_syn is not None:
+            self._fastopen_syn_ack(seg)
         if ack_ok:
             self._acknowledge(seg.ack, now)
         if self.snd_una > self.iss:  # our SYN has been ACKed
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
             self._after_handshake()
-            self._ack_pending = True
-            self._ack_key = SendKey.ACK_OF_SYN
+            if self.write_pending:  # Linux's tcp_rcv_synsent_state_process: "save one ACK", the data carries it
+                self._ack_key = SendKey.ACK_DELAYED
+                self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+            else:
+                self._ack_pending = True
+                self._ack_key = SendKey.ACK_OF_SYN
             if seg.payload or flags & FIN:
                 self._take_text(seg, now)
             return ReceiveKey.SYN_SENT_SYN_ACK
@@ -749,6 +774,32 @@ class Endpoint:
         if seg.payload or flags & FIN:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
         return ReceiveKey.SYN_SENT_SYN
+
+    def _fastopen_syn_ack(self, seg: Segment) -> None:
+        """Linux's tcp_rcv_fastopen_synack: the SYN,ACK is kept for the cookie cache; data on our SYN that it
+        does not acknowledge goes back to the send queue, to be sent again right after the handshake
+        (RFC 7413 4.2.2: a server may take the SYN and not its data)."""
+        syn = self._fastopen_syn
+        if syn is not None:
+            self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
+        head = self._rtx[0] if self._rtx else None
+        if head is None or not head.flags & SYN or not head.payload:
+            return
+        if seg.ack == head.end:
+            self.syn_data_acked = True  # TCPI_OPT_SYN_DATA
+            return
+        self._requeue_syn_data(head)
+
+    def _requeue_syn_data(self, head: _Sent) -> None:
+        """The data of a Fast Open SYN goes back to the front of the send queue, a write's end (pushed)."""
+        if not head.payload:
+            return
+        self._unsent[0:0] = head.payload
+        if self.config.forced_push:
+            self._write_ends.appendleft(head.end)
+        head.payload, head.end = b"", head.seq + 1
+        self.snd_nxt = head.seq + 1
+        self._rtt_seq = None
 
     def _arrive_synchronized(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.4 ("Otherwise"): SYN-RECEIVED and every later state.
@@ -1574,6 +1625,9 @@ class Endpoint:
         options = head.options
         if self.state is State.SYN_SENT:
             cfg = self.config
+            if self._fastopen_syn is not None:  # a SYN sent again is a plain one (Linux's tcp_send_syn_data
+                options = head.options = replace(options, fastopen=None)  # keeps the SYN without data queued)
+                self._requeue_syn_data(head)
             if cfg.ecn and self._retries <= cfg.ecn_syn_retries:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:

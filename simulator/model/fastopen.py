@@ -1,4 +1,4 @@
-"""TCP Fast Open's server side (RFC 7413), as Linux does it (net/ipv4/tcp_fastopen.c): pure functions.
+"""TCP Fast Open (RFC 7413), as Linux does it (net/ipv4/tcp_fastopen.c): pure functions.
 
 A server gives a client a cookie, a MAC of their addresses under its key (RFC 7413 4.1.2); a later SYN
 that carries the cookie may carry data, which the server takes before the handshake ends (4.2.2).
@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from .segment import FastOpen, Segment
 from .siphash import siphash24
 
-__all__ = ["FastOpenBits", "ServerAnswer", "cookie", "parse_key", "server_answer"]
+__all__ = [
+    "CachedServer",
+    "ClientSyn",
+    "FastOpenBits",
+    "ServerAnswer",
+    "SynAnswered",
+    "client_syn",
+    "cookie",
+    "learned",
+    "parse_key",
+    "server_answer",
+]
+
+# Linux's MAX_TCP_OPTION_SPACE: room a SYN with data leaves for options middle-boxes may add (tcp_send_syn_data)
+SYN_DATA_OPTION_ROOM = 40
 
 
 class FastOpenBits(enum.IntFlag):
@@ -79,3 +93,56 @@ def server_answer(bits: int, queue_room: bool, key: bytes, syn: Segment, server:
     if asked.cookie == valid:  # a valid cookie: the child is made at once (tcp_fastopen_create_child)
         return ServerAnswer(True, None)
     return ServerAnswer(False, FastOpen(valid, asked.experimental))  # answered in the option's own kind
+
+
+# ------------------------------------------------------------ the client
+@dataclass(frozen=True, slots=True)
+class CachedServer:
+    """What a client remembers of a server (Linux's tcp_fastopen_metrics in tcp_metrics.c): the cookie its
+    last SYN,ACK gave (None: none yet) and the MSS it offered."""
+
+    cookie: FastOpen | None = None
+    mss: int | None = None
+    try_exp: int = 0  # a request went unanswered: 1 ask in the experimental form next, 2 then in RFC 7413's
+
+
+@dataclass(frozen=True, slots=True)
+class SynAnswered:
+    """A Fast Open SYN and the SYN,ACK that answered it; ``resent``: the SYN was sent again meanwhile."""
+
+    syn: ClientSyn
+    syn_ack: Segment
+    resent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSyn:
+    """A Fast Open SYN: its option (an empty cookie asks for one; None: no option) and the data it carries."""
+
+    option: FastOpen | None
+    data: bytes
+
+
+def client_syn(bits: int, cached: CachedServer, data: bytes, our_mss: int) -> ClientSyn:
+    """Linux's tcp_fastopen_cookie_check then tcp_send_syn_data: with a cached cookie (or with tcp_fastopen's
+    0x4, no cookie needed) the SYN carries the data, at most one MSS less the room kept for options, the MSS
+    the server last offered if smaller; without one it asks for a cookie and carries none (RFC 7413 4.1.3)."""
+    if cached.cookie is None and not bits & FastOpenBits.CLIENT_NO_COOKIE:
+        return ClientSyn(FastOpen(b"", experimental=cached.try_exp == 1), b"")
+    mss = min(our_mss, cached.mss) if cached.mss else our_mss
+    return ClientSyn(cached.cookie, data[: max(0, mss - SYN_DATA_OPTION_ROOM)])
+
+
+def learned(answered: SynAnswered, cached: CachedServer) -> CachedServer:
+    """What a SYN,ACK teaches the cache (tcp_rcv_fastopen_synack, tcp_fastopen_cache_set): its MSS, and its
+    cookie if it carries a well-formed one (the old one is kept otherwise).  A cookie request, not sent
+    again, that got no cookie is asked next in the experimental option's form, then in RFC 7413's."""
+    option = answered.syn_ack.options.fastopen
+    mss = answered.syn_ack.options.mss or cached.mss
+    if option is not None and _well_formed(option.cookie):
+        return CachedServer(option, mss, cached.try_exp)
+    asked = answered.syn.option
+    try_exp = cached.try_exp
+    if asked is not None and not answered.syn.data and not answered.resent and cached.cookie is None:
+        try_exp = max(try_exp, 2 if asked.experimental else 1)
+    return CachedServer(cached.cookie, mss, try_exp)

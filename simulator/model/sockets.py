@@ -22,6 +22,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from . import fastopen
 from .chrono import ChronoKind
 from .config import EndpointConfig
 from .congestion import Phase
@@ -272,6 +273,7 @@ class SocketHost:
         self.sockets: dict[int, Socket] = {}
         self.endpoints: list[Endpoint] = []
         self._peer_timestamps: dict[int, bool] = {}  # by id(endpoint): the peer's SYN offered timestamps
+        self.fastopen_cache: dict[str, fastopen.CachedServer] = {}  # by server address (tcp_metrics.c)
 
     # ------------------------------------------------------------ descriptors
     def lookup(self, fd: int) -> Socket | None:
@@ -412,7 +414,15 @@ class SocketHost:
         self.sockets[fd] = Socket(fd, child, used=True, sndbuf=sock.sndbuf, rcvbuf=sock.rcvbuf, zerocopy=sock.zerocopy)
         return fd, None
 
-    def connect(self, sock: Socket, remote: Local, now: float, iss: int | None = None) -> Return | None:
+    def connect(
+        self,
+        sock: Socket,
+        remote: Local,
+        now: float,
+        iss: int | None = None,
+        *,
+        fast_open: fastopen.ClientSyn | None = None,
+    ) -> Return | None:
         """Start an active open; a return at once for an error, ``None`` while it is under way.
         ``iss``: a new initial sequence number (a host that crashed connects again)."""
         ep = sock.endpoint
@@ -422,10 +432,31 @@ class SocketHost:
             return -1, "EISCONN"
         if not sock.bound:
             self.table.add(ep)
-        ep.connect(*remote, now, iss=iss)
+        ep.connect(*remote, now, iss=iss, fast_open=fast_open)
         sock.used = True
         self.table.register(ep)
         return None
+
+    def send_fast_open(self, sock: Socket, remote: Local, data: bytes, now: float) -> Return | None:
+        """sendto(MSG_FASTOPEN) on a socket not yet connected (Linux's tcp_sendmsg_fastopen): connect, the
+        SYN asking for a cookie or carrying the data a cached cookie allows (RFC 7413 4.1.3).  Returns
+        the bytes the SYN took, an error, or ``None`` when the SYN took none (EINPROGRESS, or wait)."""
+        if not self.config.fastopen & FastOpenBits.CLIENT:
+            return -1, "EOPNOTSUPP"
+        ep = sock.endpoint
+        cached = self.fastopen_cache.get(remote[0], fastopen.CachedServer())
+        syn = fastopen.client_syn(self.config.fastopen, cached, data, ep.adv_mss)
+        got = self.connect(sock, remote, now, fast_open=syn)
+        if got is not None:
+            return got
+        return (len(syn.data), None) if syn.data else None
+
+    def _learn_fast_open(self, ep: Endpoint) -> None:
+        """A Fast Open SYN,ACK's cookie and MSS go to the cache (tcp_fastopen_cache_set)."""
+        answered, ep.fastopen_answered = ep.fastopen_answered, None
+        if answered is not None:
+            cached = self.fastopen_cache.get(ep.remote_addr, fastopen.CachedServer())
+            self.fastopen_cache[ep.remote_addr] = fastopen.learned(answered, cached)
 
     @staticmethod
     def connected(sock: Socket) -> Return | None:
@@ -736,6 +767,7 @@ class SocketHost:
         if seg.flags & Flags.SYN:
             self._peer_timestamps[id(ep)] = seg.options.timestamps is not None
         ep.on_segment(seg, now)
+        self._learn_fast_open(ep)
         self.settle(ep)
         return True
 
