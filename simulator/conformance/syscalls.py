@@ -382,19 +382,8 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     _needs_a_send_buffer(sock, line, amount, expected)
 
     written = 0
-    if "MSG_FASTOPEN" in flags and sock.endpoint.state is State.SYN_SENT:
-        return -1, "EALREADY"  # tcp_sendmsg_fastopen's connect: one under way (__inet_stream_connect)
-    if "MSG_FASTOPEN" in flags and any("AF_UNSPEC" in arg for arg in args[4:]):
-        return -1, "EOPNOTSUPP"  # tcp_sendmsg_fastopen: an AF_UNSPEC address is refused
-    if "MSG_FASTOPEN" in flags and sock.endpoint.state is State.CLOSED and not sock.used:
-        got = run.host.fast_open_remote(sock, b"y" * amount, run.now)  # Linux's tcp_sendmsg_fastopen
-        waits = not (sock.nonblocking or "MSG_DONTWAIT" in flags)
-        if got is not None and (got[1] is not None or not waits):
-            return got
-        if got is None and not waits:
-            return -1, "EINPROGRESS"
-        written = got[0] if got is not None else 0  # a blocking call waits for the handshake, then sends the rest
-        sock.endpoint.write_pending = True
+    if "MSG_FASTOPEN" in flags and (sock.endpoint.state is State.SYN_SENT or not sock.used):
+        return _fast_open(run, line, sock, args, amount, flags, expected)
 
     def returned(got: Return) -> Return:
         if got[0] > 0 and "MSG_ZEROCOPY" in flags:
@@ -415,6 +404,37 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     if sock.nonblocking or "MSG_DONTWAIT" in flags:
         return returned((written, None)) if written else _would_block(expected)
     run.wait(line, "write", expected, ready, None)
+    return None
+
+
+def _fast_open(
+    run: Driver, line: Line, sock: Socket, args: list[str], amount: int, flags: str, expected: Return
+) -> Return | None:
+    """sendto(MSG_FASTOPEN) on a socket not yet connected (Linux's tcp_sendmsg_fastopen): it connects, the
+    SYN carrying what data it may (RFC 7413 4.1.3).  Non-blocking, it returns what the SYN took, or
+    EINPROGRESS; blocking, it waits for the handshake (or its error), then sends the rest."""
+    if sock.endpoint.state is State.SYN_SENT:
+        return -1, "EALREADY"  # its connect finds one under way (__inet_stream_connect)
+    if any("AF_UNSPEC" in arg for arg in args[4:]):
+        return -1, "EOPNOTSUPP"  # tcp_sendmsg_fastopen refuses an AF_UNSPEC address
+    got = run.host.fast_open_remote(sock, b"y" * amount, run.now)
+    if got is not None and got[1] is not None:
+        return got
+    if sock.nonblocking or "MSG_DONTWAIT" in flags:
+        return got or (-1, "EINPROGRESS")
+    written = got[0] if got is not None else 0
+    sock.endpoint.write_pending = written < amount  # the data left will carry the ACK (sk_write_pending)
+
+    def ready() -> Return | None:
+        nonlocal written
+        connected = run.host.connected(sock)
+        if connected is None or connected[1] is not None:
+            return connected  # still connecting, or the connection failed: its error
+        sent = run.host.send(sock, b"y" * (amount - written), run.now) if written < amount else (0, None)
+        written += sent[0] if sent is not None and sent[1] is None else 0
+        return (written, None) if written >= amount else None
+
+    run.wait(line, "sendto", expected, ready, None)
     return None
 
 
