@@ -293,3 +293,24 @@ def test_a_fast_open_syn_sent_again_is_a_plain_syn():
     sock.endpoint.on_timer(1.0)  # the SYN's retransmission timer (an initial RTO of 1 s)
     (resent,) = host.sent()
     assert resent.flags == Flags.SYN and not resent.payload and resent.options.fastopen is None
+
+
+def test_tcp_fastopen_connect_with_a_cookie_defers_the_syn_to_the_first_write():
+    host = _client()
+    _warm(host)
+    sock = host.open(4, nonblocking=True, isn=1000)
+    sock.fastopen_connect = True
+    assert host.connect(sock, (SERVER_ADDR, 8080), 0.1) == (0, None)  # returns at once (DEFER_CONNECT)
+    assert host.sent() == [] and sock.deferred == (SERVER_ADDR, 8080)
+    assert host.send_fast_open(sock, sock.deferred, b"x" * 100, 0.2) == (100, None)
+    (syn,) = host.sent()
+    assert syn.options.fastopen == COOKIE and len(syn.payload) == 100
+
+
+def test_tcp_fastopen_connect_without_a_cookie_connects_with_a_cookie_request():
+    host = _client()
+    sock = host.open(3, nonblocking=True, isn=1000)
+    sock.fastopen_connect = True
+    assert host.connect(sock, (SERVER_ADDR, 8080), 0.0) is None  # under way: EINPROGRESS
+    (syn,) = host.sent()
+    assert syn.options.fastopen == FastOpen(b"") and not syn.payload

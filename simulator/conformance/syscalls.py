@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from ..model.errors import ScenarioError
+from ..model.fastopen import FastOpenBits
 from ..model.states import State
 from .epoll import EpollSet, Interest, parse_events
 from .host import Host, Return, Socket
@@ -28,7 +29,6 @@ ENVIRONMENT_OPTIONS = frozenset(
 )
 OPTION_FEATURES = {
     "SO_TIMESTAMPING": Feature.TIMESTAMPING,
-    "TCP_FASTOPEN_CONNECT": Feature.FAST_OPEN,
     "TCP_FASTOPEN_KEY": Feature.FAST_OPEN,
     "TCP_FASTOPEN_NO_COOKIE": Feature.FAST_OPEN,
     "TCP_MD5SIG": Feature.MD5,
@@ -187,6 +187,11 @@ def setsockopt(run: Driver, line: Line, args: list[str], expected: Return) -> Re
         return 0, None
     if option in HOST_OPTIONS:
         HOST_OPTIONS[option](run.host, sock, args[3] if len(args) > 3 else "")
+        return 0, None
+    if option == "TCP_FASTOPEN_CONNECT":  # Linux's do_tcp_setsockopt: only with the client bit
+        if not run.host.config.fastopen & FastOpenBits.CLIENT:
+            return -1, "EOPNOTSUPP"
+        sock.fastopen_connect = bool(value)
         return 0, None
     if option == "TCP_CORK":  # not a setting: a state of the socket that uncorking ends with a push
         sock.endpoint.set_cork(bool(value), run.now)
@@ -382,7 +387,9 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
     _needs_a_send_buffer(sock, line, amount, expected)
 
     written = 0
-    if "MSG_FASTOPEN" in flags and (sock.endpoint.state is State.SYN_SENT or not sock.used):
+    if sock.deferred is not None or (
+        "MSG_FASTOPEN" in flags and (sock.endpoint.state is State.SYN_SENT or not sock.used)
+    ):
         return _fast_open(run, line, sock, args, amount, flags, expected)
 
     def returned(got: Return) -> Return:
@@ -417,7 +424,7 @@ def _fast_open(
         return -1, "EALREADY"  # its connect finds one under way (__inet_stream_connect)
     if any("AF_UNSPEC" in arg for arg in args[4:]):
         return -1, "EOPNOTSUPP"  # tcp_sendmsg_fastopen refuses an AF_UNSPEC address
-    got = run.host.fast_open_remote(sock, b"y" * amount, run.now)
+    got = run.host.fast_open_remote(sock, b"y" * amount, run.now)  # (a deferred connect()'s SYN too)
     if got is not None and got[1] is not None:
         return got
     if sock.nonblocking or "MSG_DONTWAIT" in flags:

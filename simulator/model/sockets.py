@@ -241,6 +241,8 @@ class Socket:
     write_wakeups: int = 0  # times room came back after that (sk_stream_write_space)
     write_blocked: bool = False  # a writer waits for room (Linux wakes it only once a third is free)
     linger: int | None = None  # SO_LINGER's seconds when on; 0 makes close() abort
+    fastopen_connect: bool = False  # TCP_FASTOPEN_CONNECT: connect() may wait for the first write's data
+    deferred: tuple[str, int] | None = None  # where a connect() so deferred goes (Linux's DEFER_CONNECT)
 
     @property
     def connection(self) -> Endpoint:
@@ -430,6 +432,12 @@ class SocketHost:
             return -1, "EALREADY"
         if ep.state is not State.CLOSED or sock.used:
             return -1, "EISCONN"
+        if sock.fastopen_connect and fast_open is None and sock.deferred is None:
+            fast_open = fastopen.client_syn(self.config.fastopen, self._cached(remote), b"", ep.adv_mss)
+            if fast_open.option is None or fast_open.option.cookie:  # tcp_fastopen_defer_connect: a cookie
+                sock.deferred = remote  # (or none needed): the first write sends the SYN with its data
+                return 0, None
+        sock.deferred = None
         if not sock.bound:
             self.table.add(ep)
         ep.connect(*remote, now, iss=iss, fast_open=fast_open)
@@ -443,13 +451,14 @@ class SocketHost:
         the bytes the SYN took, an error, or ``None`` when the SYN took none (EINPROGRESS, or wait)."""
         if not self.config.fastopen & FastOpenBits.CLIENT:
             return -1, "EOPNOTSUPP"
-        ep = sock.endpoint
-        cached = self.fastopen_cache.get(remote[0], fastopen.CachedServer())
-        syn = fastopen.client_syn(self.config.fastopen, cached, data, ep.adv_mss)
+        syn = fastopen.client_syn(self.config.fastopen, self._cached(remote), data, sock.endpoint.adv_mss)
         got = self.connect(sock, remote, now, fast_open=syn)
         if got is not None:
             return got
         return (len(syn.data), None) if syn.data else None
+
+    def _cached(self, remote: Local) -> fastopen.CachedServer:
+        return self.fastopen_cache.get(remote[0], fastopen.CachedServer())
 
     def _learn_fast_open(self, ep: Endpoint) -> None:
         """A Fast Open SYN,ACK's cookie and MSS go to the cache (tcp_fastopen_cache_set)."""
@@ -474,6 +483,8 @@ class SocketHost:
     def receive(sock: Socket, amount: int, flags: str, now: float) -> tuple[Return, bytes] | None:
         """What a read returns now, and the bytes it took (MSG_PEEK, MSG_WAITALL honoured); ``None``: it blocks."""
         ep = sock.endpoint
+        if sock.deferred is not None:
+            return None  # a deferred connect: nothing to read yet (a non-blocking read: EAGAIN)
         ended = ep.eof or ep.state is State.CLOSED or sock.read_shut
         if ep.readable and ("MSG_WAITALL" not in flags or ep.readable >= amount or ended):
             n = min(amount, ep.readable)
