@@ -59,6 +59,16 @@ def _table_rows(md_text):
     return [re.findall(r"<t[dh][^>]*>", row) for row in re.findall(r"<tr>.*?</tr>", html, re.S)]
 
 
+def test_a_third_endpoints_lines_in_the_right_column_carry_its_name():
+    """many_clients: the right column is client's; server#2's state changes, arrivals and application
+    calls there say whose they are, as its arrows do."""
+    text = render(load("many_clients").run(), explain=False, width=120)
+    moves = [line for line in text.splitlines() if "CLOSED -> LISTEN" in line]
+    assert [line.split()[1] for line in moves] == ["CLOSED", "server#2:", "server#3:"]
+    assert any("server#2 arrives: SYN" in line and line.endswith("-> [LISTEN]") for line in text.splitlines())
+    assert not any(line.strip().endswith("client: SYN-SENT -> ESTABLISHED") for line in text.splitlines())
+
+
 @pytest.mark.parametrize("name", ["three_way_handshake", "fast_retransmit", "lost_syn", "zero_window"])
 def test_the_markdown_ladder_is_a_table_with_one_row_per_step(name):
     for brief in (False, True):
