@@ -106,3 +106,10 @@ def test_run_format_and_json_together_is_one_clear_error():
         text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--format" in result.stderr
+
+
+def test_a_slide_names_a_third_endpoints_cells_and_the_ends_of_its_segments():
+    table = render_slides(load("many_clients").run(), SlideFormat.MARKDOWN)
+    assert "client2 → server#2: SYN seq=2000" in table
+    assert "| server#2: CLOSED → LISTEN |" in table
+    assert "client → server" not in table  # the two columns' own segments need no names
