@@ -295,3 +295,19 @@ def test_what_if_keys_lose_the_next_segment_or_hand_over_one_typed_in():
     child.expect("what if: flags 'Q'")
     child.send("q")
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("many_clients", ["client2 ── SYN seq=2000 ──▶ server#2", "server#2 ── SYN,ACK", "──▶ client2"]),
+        ("two_flows_share", ["early ── SYN seq=1000 ──▶ server"]),
+    ],
+)
+def test_each_arrow_names_the_endpoint_the_segment_reached(name, expected):
+    """With more than two endpoints the receiver is not simply 'the other one': it is whoever the segment
+    was delivered to (sim/steps.py receivers)."""
+    screen = Screen.of(load(name).run(), relative=False)
+    lines = [screen.summary(step) for step in screen.steps]
+    for text in expected:
+        assert any(text in line for line in lines), text

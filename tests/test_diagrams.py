@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import State, load
+from simulator import Flags, State, load
 
 matplotlib = pytest.importorskip("matplotlib", reason="diagrams need matplotlib (pip install -e '.[plot]')")
 
@@ -124,3 +124,11 @@ def test_the_diagrams_folder_is_up_to_date(tmp_path):
 def test_zero_window_probes_are_marked_in_the_time_sequence_graph():
     ts = series(load("zero_window").run())
     assert ts.probes and ts.probes[0][1] == 2001  # one byte after the SYN (0) and the 2000 bytes sent (1..2000)
+
+
+def test_a_segment_to_a_listeners_port_points_at_the_connection_it_reached():
+    """many_clients: the listener's port is shared by server, server#2 and server#3; each client's SYN is
+    drawn to the connection that took it, not to the first endpoint at that port."""
+    arrows = layout(load("many_clients").run()).arrows
+    syns = {a.sender: a.receiver for a in arrows if a.segment.flags == Flags.SYN}
+    assert syns == {"client": "server", "client2": "server#2", "client3": "server#3"}

@@ -59,6 +59,16 @@ def _table_rows(md_text):
     return [re.findall(r"<t[dh][^>]*>", row) for row in re.findall(r"<tr>.*?</tr>", html, re.S)]
 
 
+def test_a_third_endpoints_lines_in_the_right_column_carry_its_name():
+    """many_clients: the right column is client's; server#2's state changes, arrivals and application
+    calls there say whose they are, as its arrows do."""
+    text = render(load("many_clients").run(), explain=False, width=120)
+    moves = [line for line in text.splitlines() if "CLOSED -> LISTEN" in line]
+    assert [line.split()[1] for line in moves] == ["CLOSED", "server#2:", "server#3:"]
+    assert any("server#2 arrives: SYN" in line and line.endswith("-> [LISTEN]") for line in text.splitlines())
+    assert not any(line.strip().endswith("client: SYN-SENT -> ESTABLISHED") for line in text.splitlines())
+
+
 @pytest.mark.parametrize("name", ["three_way_handshake", "fast_retransmit", "lost_syn", "zero_window"])
 def test_the_markdown_ladder_is_a_table_with_one_row_per_step(name):
     for brief in (False, True):
@@ -96,3 +106,10 @@ def test_run_format_and_json_together_is_one_clear_error():
         text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--format" in result.stderr
+
+
+def test_a_slide_names_a_third_endpoints_cells_and_the_ends_of_its_segments():
+    table = render_slides(load("many_clients").run(), SlideFormat.MARKDOWN)
+    assert "client2 → server#2: SYN seq=2000" in table
+    assert "| server#2: CLOSED → LISTEN |" in table
+    assert "client → server" not in table  # the two columns' own segments need no names

@@ -15,7 +15,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from ..model.errors import TcpsimError
@@ -24,7 +24,7 @@ from ..model.segment import Flags
 from ..model.states import State
 from ..sim import whatif
 from ..sim.scenario import Scenario
-from ..sim.steps import Step, steps
+from ..sim.steps import Step, receivers, steps
 from ..sim.trace import EventKind, Trace, TraceEvent
 
 if TYPE_CHECKING:  # rich is imported only when the demo runs
@@ -67,13 +67,14 @@ class Screen:
     left: str
     right: str
     relative: bool
+    receivers: dict[int, str] = field(default_factory=dict)  # whom each sent segment reached (sim/steps.py)
 
     @classmethod
     def of(cls, trace: Trace, relative: bool, *, segments_only: bool = False) -> Screen:
         """The demo's view of ``trace``; ``segments_only``: a step per segment, nothing else."""
         names = [e.name for e in trace.endpoints]
         chosen = steps(trace, SEGMENT_STEPS) if segments_only else steps(trace)
-        return cls(trace, chosen, names[0], names[1] if len(names) > 1 else "", relative)
+        return cls(trace, chosen, names[0], names[1] if len(names) > 1 else "", relative, receivers(trace))
 
     def switched(self, n: int) -> tuple[Screen, int]:
         """The same run with segments only / every step, and where step ``n`` falls in it."""
@@ -160,8 +161,8 @@ class Screen:
         """The step in one line: ``client ── SYN seq=1000 ──▶ server``."""
         event = step.event
         who = event.endpoint
-        other = self.right if who == self.left else self.left
         if event.segment is not None and event.kind in SEND_LIKE:
+            other = self.receivers.get(id(event)) or (self.right if who == self.left else self.left)
             again = " (again)" if event.retransmission else ""
             kind = step.fate.kind if step.fate else event.kind
             return f"{who} ── {self.label(step)}{again} ──▶ {other}{_FATES.get(kind, '')}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ..sim.steps import SHOWN, VERBOSE_ONLY, steps
+from ..sim.steps import SHOWN, VERBOSE_ONLY, receivers, steps
 from ..sim.trace import EventKind, Trace
 from .textladder import label, tag
 
@@ -44,6 +44,8 @@ def rows(trace: Trace, *, relative: bool = False, explain: bool = True, verbose:
     kinds = SHOWN | VERBOSE_ONLY if verbose else SHOWN
     names = [e.name for e in trace.endpoints]
     left = names[0] if names else ""
+    columns = set(names[:2])  # a third endpoint's cells say whose they are
+    reached = receivers(trace)
     out = []
     for step in steps(trace, kinds):
         event, fate = step.event, step.fate
@@ -53,6 +55,9 @@ def rows(trace: Trace, *, relative: bool = False, explain: bool = True, verbose:
         seg = event.segment
         if seg is not None and event.kind in _SEGMENT_KINDS:
             text = label(seg, event, relative=relative, isns=step.isns) + tag(event, kind)
+            to = reached.get(id(event), "")
+            if not {event.endpoint, to} <= columns:
+                text = f"{event.endpoint} → {to}: {text}"
             out.append(Row(f"{event.time:.3f}", "", text, on_left, "", why, kind == EventKind.DROP))
             continue
         if event.kind == EventKind.DELIVER and not explain:
@@ -68,6 +73,8 @@ def rows(trace: Trace, *, relative: bool = False, explain: bool = True, verbose:
         else:
             note = event.explained(relative=relative)
             why = ""
+        if event.endpoint not in columns:
+            note = f"{event.endpoint}: {note}"
         out.append(Row(f"{event.time:.3f}", note if on_left else "", "", True, "" if on_left else note, why))
     return out
 

@@ -98,7 +98,7 @@ def render(
     names = [e.name for e in trace.endpoints]
     left = names[0] if names else ""
     right = names[1] if len(names) > 1 else ""
-    layout = _Layout(left, width, max(NARROWEST, min(MIDDLE, width - TIME - SIDE - max(RIGHT, len(right) + 2))))
+    layout = _Layout(left, right, width, max(NARROWEST, min(MIDDLE, width - TIME - SIDE - max(RIGHT, len(right) + 2))))
     notes = wrap_plain(width)
     lines = notes.wrap(
         f"{trace.scenario}: {trace.title} (seed {trace.seed})"
@@ -145,8 +145,9 @@ def wrap_plain(width: int) -> textwrap.TextWrapper:
 class _Layout:
     """Where the columns of a ladder ``width`` columns wide fall."""
 
-    def __init__(self, left: str, width: int, middle: int) -> None:
+    def __init__(self, left: str, right: str, width: int, middle: int) -> None:
         self.left = left
+        self.right = right  # the right column's heading; a third endpoint's lines there carry its name
         self.width = width
         self.middle = middle
         self.column = TIME + SIDE + middle  # where the right endpoint's notes start
@@ -185,9 +186,11 @@ class _Layout:
         state = event.state_after.get(event.endpoint)
         if kind == EventKind.DELIVER and seg is not None:
             where = f"[{state}]" if state else ""
+            name = "" if on_left else self._stranger(event)
+            arrives = f"{name} arrives: " if name else "arrives: "
             # on the right, the arrival may reach into the left column, which is empty on its line
-            room = (self.width - TIME - SIDE - 3 if on_left else SIDE + middle - 4) - len("arrives: ")
-            text = "arrives: " + fit(label(seg, event, relative=relative, isns=isns), room)
+            room = (self.width - TIME - SIDE - 3 if on_left else SIDE + middle - 4) - len(arrives)
+            text = arrives + fit(label(seg, event, relative=relative, isns=isns), room)
             if on_left:
                 return [f"{where:<{SIDE}}<- {text}"]
             return [f"{text:>{SIDE + middle - 3}} -> {where}"]
@@ -199,7 +202,12 @@ class _Layout:
                 text = "app: " + text.split("'s application ", 1)[-1].rstrip(".")
             if kind == EventKind.ERROR:
                 text = "ERROR: " + text
-        return self._note(text, on_left)
+        name = "" if on_left else self._stranger(event)
+        return self._note(f"{name}: {text}" if name else text, on_left)
+
+    def _stranger(self, event: TraceEvent) -> str:
+        """The endpoint's name if the right column is not its own (a third endpoint, or more), else ""."""
+        return "" if event.endpoint in (self.left, self.right) else event.endpoint
 
     def _note(self, text: str, on_left: bool) -> list[str]:
         """A note in its endpoint's column; on the right, wrapped to fit, or moved left if it cannot."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model.segment import Segment
 from .trace import EventKind, Trace, TraceEvent
 
 # Events shown by default; timers and RTT samples only with ``verbose``.
@@ -73,3 +74,24 @@ def _fate(events: list[TraceEvent], i: int) -> TraceEvent | None:
     if nxt.kind in FATES and nxt.segment is events[i].segment:
         return nxt
     return None
+
+
+def receivers(trace: Trace) -> dict[int, str]:
+    """Whom each sent or injected segment reached, by ``id`` of its event: the endpoint of the first later
+    delivery of that segment; for one that never arrived (lost), the endpoint its address and port name
+    (the first listed, where a listener's connections share them)."""
+    waiting: dict[Segment, list[int]] = {}
+    out: dict[int, str] = {}
+    for event in trace.events:
+        seg = event.segment
+        if seg is None:
+            continue
+        if event.kind in (EventKind.SEND, EventKind.INJECT):
+            waiting.setdefault(seg, []).append(id(event))
+        elif event.kind == EventKind.DELIVER and waiting.get(seg):
+            out[waiting[seg].pop(0)] = event.endpoint
+    at = {(e.address, e.port): e.name for e in reversed(trace.endpoints)}
+    for seg, events in waiting.items():
+        for event_id in events:
+            out[event_id] = at.get((seg.dst_addr, seg.dst_port), "")
+    return out

@@ -13,7 +13,7 @@ from matplotlib.text import Text
 from ...model.keys import CongestionKey, SendKey
 from ...model.segment import Segment
 from ...model.states import State
-from ...sim.steps import FATES
+from ...sim.steps import FATES, receivers
 from ...sim.trace import EventKind, Trace, TraceEvent
 from .placing import Placer
 from .style import FONT, LOST, MUTED, Look, colour, line_style
@@ -88,6 +88,7 @@ def layout(
     """
     names = [e.name for e in trace.endpoints]
     lay = LadderLayout(names)
+    reached = receivers(trace)  # whom each segment was delivered to
     first, last = span if span is not None else (0, len(trace.events) - 1)
     latencies = _latencies(trace)
     scale = 3 * ROW / (min(latencies) if latencies else 0.05)  # a typical arrow spans three rows
@@ -134,7 +135,7 @@ def layout(
             assert seg is not None
             arrow = Arrow(
                 event.endpoint,
-                _receiver(trace, seg, names),
+                reached.get(id(event)) or names[-1],
                 y,
                 y,
                 t,
@@ -255,16 +256,6 @@ def _latencies(trace: Trace) -> list[float]:
             if d > 0:
                 out.append(d)
     return out
-
-
-def _receiver(trace: Trace, seg: Segment, names: list[str]) -> str:
-    for info in trace.endpoints:
-        if (info.address, info.port) == (seg.dst_addr, seg.dst_port):
-            return info.name
-    for info in trace.endpoints:
-        if info.address == seg.dst_addr:
-            return info.name
-    return names[-1]
 
 
 def _label(seg: Segment, sender: str, isns: dict[str, tuple[int, int]], relative: bool) -> str:
