@@ -15,7 +15,7 @@ from . import fastopen, recovery
 from .acks import LinuxAcks
 from .chrono import Chrono, ChronoKind
 from .config import AckPolicy, EndpointConfig
-from .congestion import Algorithm, Change, Congestion, Phase
+from .congestion import Change, Congestion, Phase
 from .errors import ModelError, UserCallError
 from .fastpath import arrive as fast_arrive
 from .keys import AppKey, DataKey, EofKey, ErrorKey, InfoKey, ReceiveKey, SendKey, StateKey
@@ -454,8 +454,7 @@ class Endpoint:
             self._app(AppKey.SEND, n=len(data))
             if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
                 self.chrono.start(ChronoKind.BUSY, now)
-                if self.config.slow_start_after_idle and not self._rtx:
-                    self._restart_after_idle(now)
+                self._restart_after_idle(now)
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -472,8 +471,10 @@ class Endpoint:
         """RFC 5681 4.1: a sender quiet for longer than an RTO no longer knows the network, so cwnd
         restarts (Linux's tcp_slow_start_after_idle_check, when a write starts a new buffer with nothing
         in flight; tcp_cwnd_restart halves cwnd per RTO of quiet, down to the initial window)."""
+        if not self.config.slow_start_after_idle or self._rtx or not self.cc.active:
+            return  # (the setting is off, or something is in flight: tcp_slow_start_after_idle_check)
         idle = now - self._last_data_sent
-        if self.cc.active and idle > self.rto.rto:
+        if idle > self.rto.rto:
             self._report(self.cc.restart_after_idle(idle, self.rto.rto))
 
     def set_cork(self, on: bool, now: float) -> None:
@@ -1596,7 +1597,7 @@ class Endpoint:
         """Send a new segment that occupies sequence space; keep it for retransmission."""
         control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
         end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
-        if payload and not self._rtx and self.cc.algorithm is Algorithm.CUBIC:  # tcp_event_data_sent: TX_START
+        if payload and not self._rtx:  # tcp_event_data_sent: CA_EVENT_TX_START (only CUBIC has an epoch to move)
             self.cc.resume_sending(now - self._last_data_sent, now)
         sent = _Sent(seq, payload, ALL_FLAGS[control], end, options, sent_at=now, last_sent=now)
         sent.pushed = bool(int(flags) & PSH_BIT)
@@ -2168,7 +2169,7 @@ class Endpoint:
         reopened = self.snd_wnd == 0 and wnd > 0 and Timer.PERSIST in self._timers
         changed = wnd != self.snd_wnd
         self.snd_wnd = wnd
-        if changed and self._unsent and self.config.slow_start_after_idle and not self._rtx:
+        if changed and self._unsent:
             self._restart_after_idle(now)  # Linux's tcp_ack_update_window: data waits, the window moved
         if wnd > self.max_snd_wnd:
             self.max_snd_wnd = wnd

@@ -45,12 +45,11 @@ class Reassembly:
         start = int(seg.seq)
         self._clock += 1
         held = self._held.get(start)
-        if held is not None:
-            self._arrival[start] = self._clock  # a copy arriving again is the latest arrival all the same
-            if seg.end.since(held.end) <= 0:
-                return False
-        else:
+        if held is None:
             insort(self._order, start, key=lambda s: SeqNum(s).since(base))
+        elif seg.end.since(held.end) <= 0:
+            self._arrival[start] = self._clock  # a copy arriving again is the latest arrival all the same
+            return False
         self._held[start] = seg
         self._ends[start] = int(seg.end)
         self._arrival[start] = self._clock
