@@ -507,3 +507,10 @@ def test_without_rtt_from_tsecr_karns_rule_keeps_the_backoff():
     w.now += 0.05
     w.deliver(ack, w.client)
     assert w.client.rto.backoff == 1  # RFC 6298 5.7: kept until a sample from a segment sent once
+
+
+def test_an_mss_no_larger_than_the_timestamps_option_still_opens_a_connection():
+    # found by tests/test_scenario_fuzz.py: mss 12 leaves 0 bytes beside the 12 of timestamps, and the
+    # SYN,ACK's window (a whole number of segments) divided by it; the guess is at least one byte
+    w = established(mss=12)
+    assert w.server.state is State.ESTABLISHED

@@ -2246,7 +2246,7 @@ class Endpoint:
 
     def _rcv_mss_guess(self) -> int:
         """The size of the segments the peer will send, before any arrives: our MSS less the timestamps."""
-        return self.adv_mss - (12 if self._ts_ok else 0)
+        return max(self.adv_mss - (12 if self._ts_ok else 0), 1)  # (an MSS of 12 leaves no room: one byte)
 
     def _choose_initial_window(self, mss: int) -> None:
         """Linux's tcp_select_initial_window: the SYN's window, a whole number of ``mss`` (at most 65535)."""
