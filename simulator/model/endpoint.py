@@ -52,6 +52,7 @@ PSH = Flags.PSH
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
 _SEQ_ZERO = SeqNum(0)
+_DEFAULT_CONFIG = EndpointConfig()  # (frozen: shared by every endpoint built without settings)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
@@ -128,10 +129,10 @@ class Endpoint:
         self.name = name
         self.addr = addr
         self.port = port
-        self.config = config or EndpointConfig()
+        self.config = config or _DEFAULT_CONFIG  # (the setter resolves the settings read on every segment)
         ipv6 = ":" in addr
         # The MSS option we send: the MTU less the IP and TCP headers (Linux's tcp_advertise_mss).
-        self.adv_mss = self.config.mss if self.config.mss is not None else self.config.mtu - (60 if ipv6 else 40)
+        self.adv_mss = self._cfg.mss if self._cfg.mss is not None else self._cfg.mtu - (60 if ipv6 else 40)
         self._default_peer_mss = DEFAULT_MSS_IPV6 if ipv6 else DEFAULT_MSS
         # False: report only the segments to send (no explanations, no TCB
         # snapshots), for bulk runs such as the benchmark.
@@ -182,13 +183,13 @@ class Endpoint:
         self.fin_acked = False
         # Receive side: data the application has not read, out-of-order segments
         self._readable = bytearray()
-        self.recv_buffer = self.config.recv_buffer  # RCV.BUFF (a profile may round it at the handshake)
+        self.recv_buffer = self._cfg.recv_buffer  # RCV.BUFF (a profile may round it at the handshake)
         self._ooo = Reassembly()  # out-of-order segments held (RFC 9293 3.10.7.4, seventh step)
         self.eof = False  # the peer's FIN has been received in order
         self._read_closed = False  # the application closed fully: it reads no more
         # Timers
         self._timers: dict[Timer, float] = {}
-        cfg = self.config
+        cfg = self._cfg
         self.rto = RtoEstimator(
             cfg.initial_rto,
             cfg.min_rto,
@@ -265,6 +266,21 @@ class Endpoint:
         self._clock = 0.0  # the last time passed in, for timestamp values
         self.error: ErrorKey | None = None
 
+    # ------------------------------------------------------------------ settings
+    @property
+    def config(self) -> EndpointConfig:
+        """The profile's settings (a socket option may replace them on a live connection)."""
+        return self._cfg
+
+    @config.setter
+    def config(self, cfg: EndpointConfig) -> None:
+        # The settings read on every segment, resolved once into plain attributes.
+        self._cfg = cfg
+        self._rack_on = cfg.loss_detection is LossDetection.RACK  # RACK-TLP (RFC 8985), not DupThresh
+        self._sack_offered = cfg.sack_permitted and not cfg.no_options  # our SYN offers SACK (RFC 2018)
+        self._auto_read = cfg.auto_read
+        self._window_is_buffer = cfg.window_is_buffer
+
     # ------------------------------------------------------------------ views
     @property
     def rcv_wnd(self) -> int:
@@ -276,8 +292,8 @@ class Endpoint:
         profile's ``window_is_buffer`` says otherwise, as FreeBSD does for full
         connections; its embryonic passive ones keep the announced window).
         """
-        free = self._free_space()
-        if self.config.window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
+        free = self.recv_buffer if self._auto_read else max(0, self.recv_buffer - len(self._readable))
+        if self._window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
             return free
         if self._initial_window:
             wnd = self._linux_window(free)
@@ -291,7 +307,7 @@ class Endpoint:
 
     def _free_space(self) -> int:
         """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once)."""
-        return self.recv_buffer if self.config.auto_read else max(0, self.recv_buffer - len(self._readable))
+        return self.recv_buffer if self._auto_read else max(0, self.recv_buffer - len(self._readable))
 
     def _linux_window(self, free: int) -> int:
         """The window Linux offers (``__tcp_select_window``), with receiver SWS avoidance (RFC 9293 3.8.6.2.2).
@@ -416,7 +432,7 @@ class Endpoint:
         self._clock = self._first_sent_at = now
         self._choose_initial_window(self.adv_mss)
         self._move(State.SYN_SENT, StateKey.CONNECT)
-        syn = SYN | ECE | CWR if self.config.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
+        syn = SYN | ECE | CWR if self._cfg.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
         options = self._syn_options(reply_to=None)
         self._fastopen_syn = fast_open
         data = b""
@@ -425,8 +441,8 @@ class Endpoint:
             if data:
                 self._app(AppKey.SEND, n=len(data))
         self._transmit(self.iss, syn, data, now, SendKey.SYN, options=options)
-        if self.config.connect_timeout is not None:
-            self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
+        if self._cfg.connect_timeout is not None:
+            self._start(Timer.ESTABLISH, now + self._cfg.connect_timeout)
 
     def send(self, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> int:
         """SEND (RFC 9293 section 3.10.2): queue data; it goes out as the window allows.
@@ -446,7 +462,7 @@ class Endpoint:
         if self._fin_queued:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
         n_asked = len(data)
-        limit = self.config.send_buffer
+        limit = self._cfg.send_buffer
         if limit is not None:  # unsent and unacknowledged data share the buffer
             data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
         if data:
@@ -458,7 +474,7 @@ class Endpoint:
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
-            if self.config.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
+            if self._cfg.forced_push and not more:  # Linux's tcp_push: the end of each write is pushed
                 self._write_ends.append(self.snd_nxt + len(self._unsent))
             self._cork_call = more
             try:
@@ -471,7 +487,7 @@ class Endpoint:
         """RFC 5681 4.1: a sender quiet for longer than an RTO no longer knows the network, so cwnd
         restarts (Linux's tcp_slow_start_after_idle_check, when a write starts a new buffer with nothing
         in flight; tcp_cwnd_restart halves cwnd per RTO of quiet, down to the initial window)."""
-        if not self.config.slow_start_after_idle or self._rtx or not self.cc.active:
+        if not self._cfg.slow_start_after_idle or self._rtx or not self.cc.active:
             return  # (the setting is off, or something is in flight: tcp_slow_start_after_idle_check)
         idle = now - self._last_data_sent
         if idle > self.rto.rto:
@@ -507,7 +523,7 @@ class Endpoint:
         del self._readable[:n]
         if self.explaining:  # (a note with arguments: not built for a bulk run)
             self._app(AppKey.READ, n=n)
-        cfg = self.config
+        cfg = self._cfg
         if self._rcv_ssthresh and not cfg.fixed_recv_buffer:  # tcp_rcv_space_adjust: a reader earns a bigger buffer
             self.recv_buffer = max(self.recv_buffer, min(2 * self._rcv_ssthresh, cfg.recv_buffer_max))
         acks = self._acks
@@ -523,7 +539,7 @@ class Endpoint:
         # RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the opened window
         # when it grew by min(RCV.BUFF/2, MSS) and the connection still receives.
         # (A window already that wide is not asked again: the usual case.)
-        threshold = min(self.config.recv_buffer // 2, self.adv_mss)
+        threshold = min(self._cfg.recv_buffer // 2, self.adv_mss)
         if before < threshold and self.state in _TAKES_TEXT and self.rcv_wnd - before >= threshold:
             self._ack_pending = True
             self._window_update = True
@@ -584,11 +600,11 @@ class Endpoint:
         connection (``end_time_wait``) and hands the SYN to the listener.
         """
         return (
-            self.config.time_wait_reuse
+            self._cfg.time_wait_reuse
             and self.state is State.TIME_WAIT
             and bool(seg.flags & SYN)
             and not seg.flags & (ACK | RST)
-            and not (self.config.drop_synfin and seg.flags & FIN)
+            and not (self._cfg.drop_synfin and seg.flags & FIN)
             and seg.seq > self.rcv_nxt
         )
 
@@ -623,11 +639,11 @@ class Endpoint:
         fast = fast_arrive(self, seg, now) if state is State.ESTABLISHED else None  # header prediction
         if fast is not None:
             key = fast
-        elif self.config.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
+        elif self._cfg.drop_synfin and seg.flags & SYN and seg.flags & FIN and state is not State.CLOSED:
             key = ReceiveKey.SYNFIN_DROPPED  # FreeBSD's net.inet.tcp.drop_synfin
         elif state is State.CLOSED:
             key = self._arrive_closed(seg)
-        elif state is State.TIME_WAIT and self.config.bsd_time_wait:
+        elif state is State.TIME_WAIT and self._cfg.bsd_time_wait:
             key = self._arrive_time_wait_bsd(seg, now)
         elif state is State.LISTEN:
             key = self._arrive_listen(seg, now)
@@ -685,8 +701,8 @@ class Endpoint:
         key = SendKey.SYN_ACK_FAST_OPEN if taken else SendKey.SYN_ACK
         key = SendKey.SYN_ACK_COOKIE if self._fastopen_reply is not None else key
         self._transmit(self.iss, SYN | ACK, b"", now, key, options=self._syn_options(reply_to=seg))
-        if self.config.connect_timeout is not None:
-            self._start(Timer.ESTABLISH, now + self.config.connect_timeout)
+        if self._cfg.connect_timeout is not None:
+            self._start(Timer.ESTABLISH, now + self._cfg.connect_timeout)
         if taken:
             return ReceiveKey.LISTEN_SYN_FAST_OPEN
         if seg.payload or seg.flags & FIN:
@@ -700,7 +716,7 @@ class Endpoint:
         """A listener's part of TCP Fast Open (RFC 7413 4.2.2, Linux's tcp_try_fastopen): the data of a SYN
         with a valid cookie is taken now, and the child starts its transfer at once (tcp_fastopen_create_child);
         a cookie request, or a wrong cookie, is answered with the right cookie on the SYN,ACK."""
-        cfg = self.config
+        cfg = self._cfg
         bits = cfg.fastopen
         if bits & fastopen.FastOpenBits.SERVER and not cfg.fastopen_queue:
             bits &= ~fastopen.FastOpenBits.SERVER  # tcp_fastopen_queue_check: no TCP_FASTOPEN, no Fast Open
@@ -754,7 +770,7 @@ class Endpoint:
             self._after_handshake()
             if self.write_pending:  # Linux's tcp_rcv_synsent_state_process: "save one ACK", the data carries it
                 self._ack_key = SendKey.ACK_DELAYED
-                self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+                self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
             else:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_OF_SYN
@@ -796,7 +812,7 @@ class Endpoint:
         if not head.payload:
             return
         self._unsent[0:0] = head.payload
-        if self.config.forced_push:
+        if self._cfg.forced_push:
             self._write_ends.appendleft(head.end)
         head.payload, head.end = b"", head.seq + 1
         self.snd_nxt = head.seq + 1
@@ -814,7 +830,7 @@ class Endpoint:
                 # rate limit, counted from the last such answer only (Linux's
                 # tcp_oow_rate_limited: the SYN,ACK timer's resends do not count).
                 last = self._oow_answered_at
-                if last is not None and now - last < self.config.invalid_ratelimit:
+                if last is not None and now - last < self._cfg.invalid_ratelimit:
                     return ReceiveKey.SYN_RECEIVED_DUP_SYN_LIMITED
                 self._oow_answered_at = now
                 self._retransmit_head(now, SendKey.SYN_ACK_AGAIN)  # and restart the timer (tcp_check_req)
@@ -838,12 +854,12 @@ class Endpoint:
             if seg.flags & SYN and state is not State.SYN_RECEIVED:
                 # RFC 5961 4.2: a SYN gets a challenge ACK "irrespective of the
                 # sequence number"; without RFC 5961 it is the ACK of step one.
-                self._ack_now(SendKey.CHALLENGE_ACK_SYN if self.config.challenge_syn else SendKey.ACK_UNACCEPTABLE_SYN)
-                return ReceiveKey.CHALLENGE_SYN if self.config.challenge_syn else ReceiveKey.UNACCEPTABLE
+                self._ack_now(SendKey.CHALLENGE_ACK_SYN if self._cfg.challenge_syn else SendKey.ACK_UNACCEPTABLE_SYN)
+                return ReceiveKey.CHALLENGE_SYN if self._cfg.challenge_syn else ReceiveKey.UNACCEPTABLE
             if state is State.TIME_WAIT and seg.flags & FIN:
                 return self._fin_again(now)
             if (
-                self.config.old_segment_acks
+                self._cfg.old_segment_acks
                 and seg.flags & ACK
                 and not seg.flags & SYN
                 and seg.seq.since(self.rcv_nxt) < 0
@@ -860,7 +876,7 @@ class Endpoint:
                 self._report_duplicate(seg.seq, seg.end if seg.end <= self.rcv_nxt else self.rcv_nxt)
             return self._answer_out_of_window(seg, now, SendKey.ACK_UNACCEPTABLE, ReceiveKey.UNACCEPTABLE)
         new_ts = ts[0] if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0 else None
-        if new_ts is not None and not self.config.ts_recent_on_valid_ack:
+        if new_ts is not None and not self._cfg.ts_recent_on_valid_ack:
             self._ts_recent = new_ts  # RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent
         flags = seg.flags
         # second: check the RST bit
@@ -872,7 +888,7 @@ class Endpoint:
             if state is State.SYN_RECEIVED and self.passive:
                 self._back_to_listen(StateKey.SYN_IN_SYN_RECEIVED)
                 return ReceiveKey.SYN_IN_SYN_RECEIVED
-            if self.config.challenge_syn:  # RFC 5961 section 4.2: a challenge ACK
+            if self._cfg.challenge_syn:  # RFC 5961 section 4.2: a challenge ACK
                 self._ack_now(SendKey.CHALLENGE_ACK_SYN)
                 return ReceiveKey.CHALLENGE_SYN
             self._send(self.snd_nxt, self._rst_flags(), b"", SendKey.RST_SYN_IN_WINDOW)  # RFC 793's rule: reset
@@ -881,7 +897,7 @@ class Endpoint:
         # fifth: check the ACK field
         if not flags & ACK:
             return ReceiveKey.NO_ACK_DROPPED
-        if self.config.challenge_rst and seg.ack < self.snd_una - self.max_snd_wnd:
+        if self._cfg.challenge_rst and seg.ack < self.snd_una - self.max_snd_wnd:
             self._ack_now(SendKey.CHALLENGE_ACK_OLD_ACK)  # RFC 5961 section 5.2
             return ReceiveKey.ACK_TOO_OLD
         if state is State.SYN_RECEIVED:
@@ -903,7 +919,7 @@ class Endpoint:
             if self._syn_text is not None:  # the text that came on the SYN, now in order
                 queued, self._syn_text = self._syn_text, None
                 self._take_text(queued, now)
-        if new_ts is not None and self.config.ts_recent_on_valid_ack and not seg.ack > self.snd_nxt:
+        if new_ts is not None and self._cfg.ts_recent_on_valid_ack and not seg.ack > self.snd_nxt:
             self._ts_recent = new_ts  # Linux: only once the ACK proved acceptable (tcp_ack's FLAG_UPDATE_TS_RECENT)
         key = self._process_ack(seg, now)
         if key is not None:
@@ -932,7 +948,7 @@ class Endpoint:
         if not flags & ACK:
             return ReceiveKey.TIME_WAIT_NO_ACK_DROPPED
         if flags & FIN and seg.seq + (len(seg.payload) + (1 if flags & SYN else 0) + 1) == self.rcv_nxt:
-            self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+            self._start(Timer.TIME_WAIT, now + 2 * self._cfg.msl)
         if flags != ACK or seg.payload or seg.seq != self.rcv_nxt or seg.ack != self.snd_nxt:
             self._ack_now(SendKey.ACK_TIME_WAIT)
             return ReceiveKey.TIME_WAIT_ACKED
@@ -940,7 +956,7 @@ class Endpoint:
 
     def _arrive_rst(self, seg: Segment, now: float) -> ReceiveKey:
         # RFC 9293 3.10.7.4, second step, with RFC 5961 section 3.2
-        if self.config.challenge_rst and seg.seq != self.rcv_nxt:
+        if self._cfg.challenge_rst and seg.seq != self.rcv_nxt:
             self._ack_now(SendKey.CHALLENGE_ACK_RST)
             return ReceiveKey.CHALLENGE_RST
         state = self.state
@@ -950,7 +966,7 @@ class Endpoint:
                 return ReceiveKey.RST_BACK_TO_LISTEN
             self._fail(now, ErrorKey.REFUSED, StateKey.RST_REFUSED)
             return ReceiveKey.RST_REFUSED
-        if state is State.TIME_WAIT and self.config.rfc1337:
+        if state is State.TIME_WAIT and self._cfg.rfc1337:
             return ReceiveKey.RST_TIME_WAIT_IGNORED  # RFC 1337, remedy F1: TIME-WAIT is not assassinated
         if state in (State.CLOSING, State.LAST_ACK, State.TIME_WAIT):
             if state is not State.TIME_WAIT:
@@ -969,7 +985,7 @@ class Endpoint:
             return self._fin_again(now) if seg.flags & FIN else ReceiveKey.TIME_WAIT_IGNORED
         ack = seg.ack
         if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
-            if self.config.unsent_ack_dropped:  # Linux: drop without a word
+            if self._cfg.unsent_ack_dropped:  # Linux: drop without a word
                 return ReceiveKey.ACK_FOR_UNSENT_DROPPED
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
@@ -988,7 +1004,7 @@ class Endpoint:
                 self._dupacks += 1
         elif ack == self.snd_una and self._is_duplicate_ack(seg):
             self._dupacks += 1
-            if self.config.fast_retransmit:
+            if self._cfg.fast_retransmit:
                 self._after_duplicate_ack(now)
         if scoreboard:
             self._sack_loss(now, advanced=self.snd_una != una_before)
@@ -1078,7 +1094,7 @@ class Endpoint:
             self._receive_fin(now)
 
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
-        if self.config.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
+        if self._cfg.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
             self._ack_pending = True
             self._ack_key = SendKey.ACK_DATA
             return
@@ -1090,7 +1106,7 @@ class Endpoint:
             self._ack_key = SendKey.ACK_EVERY_SECOND
         elif Timer.DELAYED_ACK not in self._timers:
             self._ack_key = SendKey.ACK_DELAYED
-            self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+            self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
 
     def _linux_data_received(self, seg: Segment, now: float) -> None:
         """Linux's receiver on in-order data (tcp_event_data_recv, then __tcp_ack_snd_check): ACK at once in
@@ -1120,7 +1136,7 @@ class Endpoint:
     def _ack_at_once(self, key: SendKey) -> None:
         """__tcp_ack_snd_check's "send now", unless the application's call holds the socket: then the ACK
         waits for that call's end (tcp_backlog_ack_defer; see ``release``)."""
-        if self._owned and self.config.backlog_ack_defer:
+        if self._owned and self._cfg.backlog_ack_defer:
             self._ack_deferred = True
         else:
             self._ack_pending, self._ack_key = True, key
@@ -1144,7 +1160,7 @@ class Endpoint:
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
         buffer may hold: the fixed SO_RCVBUF, or half the largest autotuned buffer (tcp_rmem[2])."""
-        cfg = self.config
+        cfg = self._cfg
         if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
@@ -1184,12 +1200,12 @@ class Endpoint:
                 self._ack_pending = self._more_than_a_segment_unacked()
                 if not self._ack_pending:
                     self._linux_delay_ack(now, SendKey.ACK_FIN_DELAYED)
-            elif self.config.delay_fin_ack and not self._unsent:
+            elif self._cfg.delay_fin_ack and not self._unsent:
                 # Linux enters its "ping-pong" mode: the ACK waits briefly, so
                 # that the application's own close can carry it on a FIN.
                 self._ack_pending = False
                 self._ack_key = SendKey.ACK_FIN_DELAYED
-                self._start(Timer.DELAYED_ACK, now + self.config.delayed_ack_timeout)
+                self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
         elif state is State.FIN_WAIT_1:
             if self.fin_acked:
                 self._enter_time_wait(now, StateKey.RCV_FIN_FIN_WAIT_1_ACKED)
@@ -1202,7 +1218,7 @@ class Endpoint:
         # A FIN we already have.  In TIME-WAIT: acknowledge it and restart the
         # 2 MSL wait (3.10.7.4, eighth step); elsewhere just acknowledge it.
         if self.state is State.TIME_WAIT:
-            self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+            self._start(Timer.TIME_WAIT, now + 2 * self._cfg.msl)
         self._ack_now(SendKey.ACK_FIN_AGAIN)
         return ReceiveKey.FIN_AGAIN
 
@@ -1250,14 +1266,14 @@ class Endpoint:
             return
         state = self.state
         if state is State.SYN_SENT:
-            limit = self.config.syn_retries
+            limit = self._cfg.syn_retries
         elif state is State.SYN_RECEIVED:
-            limit = self.config.synack_retries
-        elif self._read_closed and self.config.orphan_retries is not None:  # Linux's tcp_orphan_retries()
-            limit = self.config.orphan_retries
+            limit = self._cfg.synack_retries
+        elif self._read_closed and self._cfg.orphan_retries is not None:  # Linux's tcp_orphan_retries()
+            limit = self._cfg.orphan_retries
         else:
-            limit = self.config.data_retries
-        linear = self.config.syn_linear_timeouts if state is State.SYN_SENT else 0
+            limit = self._cfg.data_retries
+        linear = self._cfg.syn_linear_timeouts if state is State.SYN_SENT else 0
         if self._user_timed_out(now) or self._gave_up(now, limit, linear):
             self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
@@ -1273,14 +1289,14 @@ class Endpoint:
     def _user_timed_out(self, now: float) -> bool:
         """The USER TIMEOUT (RFC 9293 3.9, RFC 5482; Linux's TCP_USER_TIMEOUT): the oldest unacknowledged
         segment went out more than ``user_timeout`` ago: the connection is aborted, whatever the retry count."""
-        limit = self.config.user_timeout
+        limit = self._cfg.user_timeout
         return limit is not None and bool(self._rtx) and now - self._rtx[0].sent_at >= limit - 1e-9
 
     def _rto_deadline(self, now: float) -> float:
         """When the retransmission timer fires: after the RTO, but not past the user timeout
         (tcp_clamp_rto_to_user_timeout), so that the abort comes on time."""
         deadline = now + self.rto.rto
-        limit = self.config.user_timeout
+        limit = self._cfg.user_timeout
         if limit is not None and self._rtx:
             deadline = min(deadline, max(self._rtx[0].sent_at + limit, now))
         return deadline
@@ -1291,13 +1307,13 @@ class Endpoint:
         (2**(limit+1) - 1) initial RTOs after the first SYN, as many as exponential backoff would take."""
         if not linear:
             return self._retries >= limit
-        return now - self._first_sent_at >= ((2 << limit) - 1) * self.config.initial_rto - 1e-9
+        return now - self._first_sent_at >= ((2 << limit) - 1) * self._cfg.initial_rto - 1e-9
 
     def _on_keepalive_timeout(self, now: float) -> None:
         # RFC 1122 4.2.3.6, as Linux's tcp_keepalive_timer does it: after keepalive_idle without a word
         # from the peer and with nothing in flight, an empty ACK at SND.UNA - 1, then one each
         # keepalive_interval; after keepalive_probes unanswered, a RST and ETIMEDOUT.
-        cfg = self.config
+        cfg = self._cfg
         if self.state not in _KEEPS_ALIVE:
             return
         if self._rtx or self._unsent:  # data in flight: the retransmission timer watches the peer
@@ -1325,11 +1341,11 @@ class Endpoint:
                 self._send_corked(now, SendKey.CORK_PROBE if self._cork_timer else SendKey.WINDOW_PROBE_PART)
             self._cork_timer = False
             return
-        limit = self.config.user_timeout
+        limit = self._cfg.user_timeout
         if limit is not None and now - self._probing_since >= limit - 1e-9:  # tcp_probe_timer: unanswered too long
             self._fail(now, ErrorKey.TIMEOUT, StateKey.GAVE_UP)
             return
-        if self.config.empty_window_probe:  # Linux: no data, seq SND.UNA - 1, outside the window on purpose
+        if self._cfg.empty_window_probe:  # Linux: no data, seq SND.UNA - 1, outside the window on purpose
             self._send(self.snd_una - 1, ACK, b"", SendKey.ZERO_WINDOW_PROBE_EMPTY)
         elif self._rtx:
             self._retransmit_head(now, SendKey.PROBE_AGAIN, restart_timer=False)
@@ -1349,8 +1365,8 @@ class Endpoint:
         else:
             return
         self.probes_out += 1
-        interval = min(self.rto.rto * (1 << (self._persist_backoff + 1)), self.config.max_rto)
-        if interval < self.config.max_rto:  # the shift stops growing at the cap (else it overflows a float)
+        interval = min(self.rto.rto * (1 << (self._persist_backoff + 1)), self._cfg.max_rto)
+        if interval < self._cfg.max_rto:  # the shift stops growing at the cap (else it overflows a float)
             self._persist_backoff += 1
         self._start(Timer.PERSIST, now + interval)
 
@@ -1380,8 +1396,9 @@ class Endpoint:
         if self.local_congestion:
             self._local_drop(now)
             return
-        self._resend_lost(now)
-        self._resend_marked(now)
+        if self.cc.phase is not Phase.OPEN:  # (both send again only in a recovery)
+            self._resend_lost(now)
+            self._resend_marked(now)
         nxt_before = self.snd_nxt
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         if self._unsent or (self._fin_queued and not self._fin_sent):  # (most calls have nothing new to send)
@@ -1393,7 +1410,8 @@ class Endpoint:
             self.chrono.start(ChronoKind.RWND_LIMITED, now)
         else:
             self.chrono.stop(ChronoKind.RWND_LIMITED, now, queues_empty=not self._unsent and not self._rtx)
-        self._check_cork_timer(now)
+        if self._cork_timer or (self._unsent and not self._rtx):  # (the only cases it acts on)
+            self._check_cork_timer(now)
         waiting = bool(self._unsent) or (self._fin_queued and not self._fin_sent)
         if (self.snd_wnd == 0 or window_held) and waiting and not self._rtx and Timer.PERSIST not in self._timers:
             self._persist_backoff = 0
@@ -1411,7 +1429,7 @@ class Endpoint:
             usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
             if self._unsent:
                 mss = self._send_mss()
-                if usable <= 0 or (self.config.segment_fits_window and min(mss, self._to_record_end()) > usable):
+                if usable <= 0 or (self._cfg.segment_fits_window and min(mss, self._to_record_end()) > usable):
                     window_held = True  # tcp_snd_wnd_test: the next segment does not fit whole
                     break
                 n = min(mss, usable, self._to_record_end())
@@ -1433,7 +1451,7 @@ class Endpoint:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
-                    push = PSH if not self.config.forced_push or self._write_ends else NO_FLAGS
+                    push = PSH if not self._cfg.forced_push or self._write_ends else NO_FLAGS
                     self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
                     if push:
                         self._pushed_seq = self.snd_nxt
@@ -1457,7 +1475,7 @@ class Endpoint:
         """Linux's tcp_probe_timer after a local drop: the user timeout counts from the first retry; each retry
         (tcp_send_probe0) fails again, counts a probe, and the next comes TCP_RESOURCE_PROBE_INTERVAL later,
         with no backoff, but not past the user timeout (tcp_clamp_probe0_to_user_timeout)."""
-        limit = self.config.user_timeout
+        limit = self._cfg.user_timeout
         if self._resource_since is None:
             self._resource_since = now
         elif limit is not None and now - self._resource_since >= limit - 1e-9:
@@ -1476,11 +1494,11 @@ class Endpoint:
         2 in slow start, 1.2 after; plus up to 64 KB on short RTTs, tcp_tso_rtt_log), but at least
         ``min_tso_segs`` (tcp_min_tso_segs).  None: frames not modelled, or of one segment."""
         cc = self.cc
-        if not self.config.tso_frames or not cc.mss:
+        if not self._cfg.tso_frames or not cc.mss:
             return None
         mss = self._send_mss()
         skb = GSO_MAX_SIZE
-        if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
+        if self._cfg.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             skb = min(skb, self.max_snd_wnd // 2)
         segments = min(skb // mss, max(cc.cwnd // cc.mss // 2, 1))
         srtt = self.rto.srtt
@@ -1490,7 +1508,7 @@ class Endpoint:
             shift = int(srtt * 1_000_000) >> 9
             if shift < 32:
                 budget += GSO_MAX_SIZE >> shift
-            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, self.config.min_tso_segs))
+            segments = min(segments, max(int(min(budget, GSO_MAX_SIZE)) // mss, self._cfg.min_tso_segs))
         return segments if segments >= 2 else None  # frames of one segment: each pushed or not as its skb is
 
     def _end_frame(self, segments: int) -> int:
@@ -1529,7 +1547,7 @@ class Endpoint:
     def _send_mss(self) -> int:
         """The largest segment to send: the MSS, and (Linux's tcp_bound_to_half_wnd) no more than half the
         largest window the peer has announced, so that a small window still carries two segments."""
-        if self.config.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
+        if self._cfg.half_window_segments and self.max_snd_wnd > DEFAULT_MSS:
             return max(min(self.snd_mss, self.max_snd_wnd // 2), 1)
         return self.snd_mss
 
@@ -1552,13 +1570,13 @@ class Endpoint:
     def _nagle_holds(self) -> bool:
         """Nagle's algorithm (RFC 896, RFC 9293 3.7.4) in Minshall's variant, as Linux has it (tcp_nagle_check):
         hold the last, small piece of data while an earlier small segment is unacknowledged.  A close pushes it."""
-        return self.config.nagle and not self._fin_queued and self.snd_una < self._snd_sml <= self.snd_nxt
+        return self._cfg.nagle and not self._fin_queued and self.snd_una < self._snd_sml <= self.snd_nxt
 
     def _forced_push(self, n: int) -> Flags:
         """Linux's PSH on a segment that is not the last queued: where one of the application's writes ends
         (tcp_push marks the last skb of each write), or where the unpushed data passes half the peer's
         largest window (forced_push)."""
-        if not self.config.forced_push:
+        if not self._cfg.forced_push:
             return NO_FLAGS
         end = self.snd_nxt + n
         if self._pass_write_ends(end) or end.since(self._pushed_seq) > self.max_snd_wnd // 2:
@@ -1625,7 +1643,7 @@ class Endpoint:
         flags = head.flags if self.state is State.SYN_SENT else head.flags | ACK
         options = head.options
         if self.state is State.SYN_SENT:
-            cfg = self.config
+            cfg = self._cfg
             if self._fastopen_syn is not None:  # a SYN sent again is a plain one (Linux's tcp_send_syn_data
                 options = head.options = replace(options, fastopen=None)  # keeps the SYN without data queued)
                 self._requeue_syn_data(head)
@@ -1645,7 +1663,7 @@ class Endpoint:
         PSH on the last segment queued (``last_rule``: on the segment a loss probe sends again)."""
         if not entry.payload or entry.flags & FIN:
             return Flags(0)
-        pushed = entry.pushed if self.config.forced_push else last_rule or entry is self._rtx[-1]
+        pushed = entry.pushed if self._cfg.forced_push else last_rule or entry is self._rtx[-1]
         return PSH if pushed else Flags(0)
 
     def _send(
@@ -1671,7 +1689,7 @@ class Endpoint:
         if (
             bits == ACK_BIT
             and not payload
-            and self.config.ack_resends_fin
+            and self._cfg.ack_resends_fin
             and self._fin_sent
             and not self.fin_acked
             and seq == self.snd_nxt
@@ -1745,7 +1763,7 @@ class Endpoint:
         srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
         was = cc.phase
         self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
-        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._racking():
+        if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._rack_on:
             self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:
             # RFC 6582 3.2 step 5: a partial ACK; _acknowledge has restarted the timer already
@@ -1756,7 +1774,7 @@ class Endpoint:
         ``grow_by_delivered`` what it newly delivers (Linux's acked_sacked): with SACK the bytes newly SACKed or
         acknowledged unSACKed; without, tcp_remove_reno_sacks counts each duplicate ACK as a segment delivered
         then, so the ACK that covers them adds only the rest, at least one segment."""
-        if not self.config.grow_by_delivered:
+        if not self._cfg.grow_by_delivered:
             return acked
         if scoreboard:
             return self._delivered
@@ -1782,10 +1800,7 @@ class Endpoint:
     # ---------------------------------------------------- loss recovery with SACK (model/recovery.py)
     def _scoreboarding(self) -> bool:
         """SACK was negotiated and the profile recovers by the scoreboard (RFC 6675)."""
-        return self.config.sack_recovery and self.cc.active and self._sacking()
-
-    def _racking(self) -> bool:
-        return self.config.loss_detection is LossDetection.RACK
+        return self._cfg.sack_recovery and self.cc.mss > 0 and self.peer_sack_permitted and self._sack_offered
 
     def _take_sack(self, seg: Segment, now: float) -> int:
         """RFC 6675 section 5: update the scoreboard from an ACK's SACK blocks; tell RACK what was
@@ -1796,10 +1811,10 @@ class Endpoint:
         if self._tlp_high is not None and dsack:
             self._tlp_dsack = True
         prior_fack = self._fack(self.snd_una) if self._sacked_out else self.snd_una  # (nothing SACKed: no walk)
-        if self._racking():
+        if self._rack_on:
             rack.on_ack(max(ack, self.snd_una), self.snd_nxt, dsack=dsack)
         newly = recovery.mark_sacked(self._rtx, recovery.valid_blocks(blocks, max(ack, self.snd_una))) if blocks else []
-        racking = self._racking()
+        racking = self._rack_on
         delivered = 0
         low: SeqNum | None = None  # the lowest never-retransmitted segment delivered now (Linux's reord)
         for entry in self._rtx:  # cumulatively acknowledged
@@ -1866,7 +1881,7 @@ class Endpoint:
             return
         if cc.phase is Phase.LOSS:
             return
-        if self._racking():
+        if self._rack_on:
             lost = self._rack_detect(now)
         else:
             lost = bool(self._sacked_out and recovery.mark_lost_by_sack(rtx, self.snd_mss))
@@ -1889,7 +1904,7 @@ class Endpoint:
         reo_wnd = rack.reo_wnd(cc.phase is not Phase.OPEN, recovery.sacked_count(self._rtx), srtt)
         newly, wait = rack.detect(self._rtx, now, reo_wnd)
         if wait:  # Linux's tcp_rack_mark_lost: the timer waits what is left, plus TCP_TIMEOUT_MIN_US, in ticks
-            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self.config.timer_tick), self.rto.rto))
+            self._start(Timer.REORDER, now + min(reorder_timeout(wait, self._cfg.timer_tick), self.rto.rto))
         return bool(newly)
 
     def _on_reorder_timeout(self, now: float) -> None:
@@ -1905,7 +1920,7 @@ class Endpoint:
 
     def _enter_sack_recovery(self, now: float) -> None:
         flight = self.snd_nxt.since(self.snd_una)
-        self._report(self.cc.enter_sack_recovery(flight, self.snd_una, self.snd_nxt, rack=self._racking()))
+        self._report(self.cc.enter_sack_recovery(flight, self.snd_una, self.snd_nxt, rack=self._rack_on))
         if self.cc.recovering_by_pipe():
             self._stop(Timer.LOSS_PROBE)
             self._tlp_high = None  # Linux's tcp_init_cwnd_reduction: the probe's episode is this recovery's
@@ -1917,7 +1932,7 @@ class Endpoint:
         rule 1); new data follows in _output (rule 2).  ``first``: the first one goes whatever the pipe."""
         if not self.cc.recovering_by_pipe():
             return
-        key = SendKey.RACK_RETRANSMIT if self._racking() else SendKey.SACK_RETRANSMIT
+        key = SendKey.RACK_RETRANSMIT if self._rack_on else SendKey.SACK_RETRANSMIT
         while (entry := recovery.next_lost(self._rtx)) is not None:
             if not first and not self._cwnd_allows(entry.end.since(entry.seq)):
                 return
@@ -1935,7 +1950,7 @@ class Endpoint:
     def _probing(self) -> bool:
         """A tail loss probe may be scheduled: RACK-TLP with SACK, in the open state, no probe out."""
         return (
-            self._racking()
+            self._rack_on
             and self._scoreboarding()
             and self.cc.phase is Phase.OPEN
             and self._tlp_high is None
@@ -1945,7 +1960,7 @@ class Endpoint:
     def _schedule_probe(self, now: float) -> None:
         """RFC 8985 7.2 (Linux's tcp_schedule_loss_probe): PTO after the last send, if before the RTO."""
         rto_at = self._timers.get(Timer.RETRANSMIT)
-        pto = probe_timeout(self.rto.srtt, len(self._rtx), self.config.min_rto, self.config.timer_tick)
+        pto = probe_timeout(self.rto.srtt, len(self._rtx), self._cfg.min_rto, self._cfg.timer_tick)
         if rto_at is not None:  # TLP_calc_PTO: a PTO past the RTO's expiry is cut to it (the probe goes first)
             self._start(Timer.LOSS_PROBE, min(now + pto, rto_at))
         else:
@@ -1994,7 +2009,7 @@ class Endpoint:
         if cc.recovering_by_pipe():
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
-            if self._dupacks and cc.phase is Phase.OPEN and self.config.limited_transmit:
+            if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
                 return self._limited_transmit_pipe()
             return self.snd_nxt.since(self.snd_una)
         resent = max(self._resend_next.since(self.snd_una), 0)
@@ -2053,9 +2068,9 @@ class Endpoint:
         """Answer a segment that is not acceptable with an ACK (RFC 9293 3.10.7.4, first step).  Linux answers
         an empty one (or a SYN) at most once per invalid_ratelimit (tcp_oow_rate_limited): data is always
         answered, since it cannot be part of an ACK loop."""
-        if self.config.oow_ratelimit and (not seg.payload or seg.flags & SYN):
+        if self._cfg.oow_ratelimit and (not seg.payload or seg.flags & SYN):
             last = self._oow_answered_at
-            if last is not None and now - last < self.config.invalid_ratelimit:
+            if last is not None and now - last < self._cfg.invalid_ratelimit:
                 return ReceiveKey.OUT_OF_WINDOW_LIMITED
             self._oow_answered_at = now
         self._ack_now(key)
@@ -2063,7 +2078,7 @@ class Endpoint:
 
     def _sacking(self) -> bool:
         """Both ends offered SACK-permitted: this receiver reports what it holds (RFC 2018 section 4)."""
-        return self.peer_sack_permitted and self.config.sack_permitted and not self.config.no_options
+        return self.peer_sack_permitted and self._sack_offered
 
     def _report_duplicate(self, start: SeqNum, end: SeqNum) -> None:
         """Remember a duplicate for the next ACK's first SACK block: a D-SACK (RFC 2883 section 4)."""
@@ -2128,10 +2143,10 @@ class Endpoint:
             head.flags &= ~SYN
         rtt: float | None = None
         ca_rtt: float | None = None
-        if self.config.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
+        if self._cfg.rtt_every_ack:  # Linux (tcp_clean_rtx_queue): the oldest segment this ACK covers
             if oldest is not None and not oldest.retransmitted:  # (Karn's rule)
                 rtt = now - oldest.sent_at
-            elif oldest is not None and timestamps and self._ts_ok and self.config.rtt_from_tsecr:
+            elif oldest is not None and timestamps and self._ts_ok and self._cfg.rtt_from_tsecr:
                 rtt = self._tsecr_rtt(timestamps[1])
             # and, for the congestion control (cubictcp_acked's HyStart), the newest: ca_rtt_us
             if newest is not None and not (newest.retransmitted or newest.sacked):
@@ -2184,15 +2199,15 @@ class Endpoint:
     def _learn_syn_options(self, seg: Segment) -> None:
         """MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2), SACK-permitted (RFC 2018)."""
         opts = seg.options
-        self._ts_ok = self.config.timestamps and opts.timestamps is not None
+        self._ts_ok = self._cfg.timestamps and opts.timestamps is not None
         # RFC 9293 3.7.1 (MUST-16): Eff.snd.MSS counts the options each segment carries, so the
         # timestamps option (10 bytes, 12 with its padding) leaves that much less room for data
         # An MSS option of 0 is ignored, and a tiny one raised to min_snd_mss (Linux: tcp_parse_options,
         # tcp_min_snd_mss), so that every segment carries data and the sender never spins.
         peer = opts.mss or self._default_peer_mss
-        self.snd_mss = max(max(min(peer, self.adv_mss), self.config.min_snd_mss) - (12 if self._ts_ok else 0), 1)
-        if self.config.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
-            self.recv_buffer = -(-self.config.recv_buffer // self.snd_mss) * self.snd_mss
+        self.snd_mss = max(max(min(peer, self.adv_mss), self._cfg.min_snd_mss) - (12 if self._ts_ok else 0), 1)
+        if self._cfg.round_buffer_to_mss:  # FreeBSD's tcp_mss(): a whole number of segments
+            self.recv_buffer = -(-self._cfg.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
         offered = self._offered_wscale()
         self.wscale_ok = opts.wscale is not None and offered is not None  # tcpi_options' TCPI_OPT_WSCALE
@@ -2205,7 +2220,7 @@ class Endpoint:
     def _syn_options(self, reply_to: Segment | None) -> Options:
         """Our SYN's options; a SYN,ACK offers window scale, SACK and timestamps
         only if the SYN did (RFC 7323 2.2 and 3.2, RFC 2018)."""
-        cfg = self.config
+        cfg = self._cfg
         if cfg.no_options:
             return NO_OPTIONS
         wscale = self._offered_wscale() if reply_to is None or reply_to.options.wscale is not None else None
@@ -2238,7 +2253,7 @@ class Endpoint:
     def _offered_wscale(self) -> int | None:
         """The window-scale shift we offer: the profile's, or (Linux's tcp_select_initial_window) the one
         the largest receive buffer needs: ilog2(buffer) - 15, between 0 and 14 (RFC 7323 2.3)."""
-        cfg = self.config
+        cfg = self._cfg
         if cfg.window_scale is not None or not cfg.window_scale_auto:
             return cfg.window_scale
         space = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max)
@@ -2250,7 +2265,7 @@ class Endpoint:
 
     def _choose_initial_window(self, mss: int) -> None:
         """Linux's tcp_select_initial_window: the SYN's window, a whole number of ``mss`` (at most 65535)."""
-        if self.config.round_window_to_mss:
+        if self._cfg.round_window_to_mss:
             space = min(self.recv_buffer, 65535)
             self._initial_window = self._rcv_ssthresh = space - space % mss if space >= mss else space
 
@@ -2261,10 +2276,10 @@ class Endpoint:
         if self._acks is not None:
             self._acks.start(self._rcv_mss_guess(), self.rcv_wnd, None if simultaneous else self._clock)
         self._pushed_seq = self._snd_sml = self.snd_una
-        syn_lost = self._syn_retransmits >= self.config.lost_syn_window_after
+        syn_lost = self._syn_retransmits >= self._cfg.lost_syn_window_after
         self._report(self.cc.start(self.snd_mss, syn_lost=syn_lost))
-        if self.config.keepalive:
-            self._start(Timer.KEEPALIVE, self._clock + self.config.keepalive_idle)
+        if self._cfg.keepalive:
+            self._start(Timer.KEEPALIVE, self._clock + self._cfg.keepalive_idle)
         # RFC 6298 section 5.7: after a retransmitted SYN, data starts with RTO >= 3 s.
         if self._syn_was_retransmitted and self.rto.srtt is None and self.rto.rto < 3.0:
             self.rto.base = self.rto.rto = 3.0
@@ -2298,7 +2313,7 @@ class Endpoint:
     def _enter_time_wait(self, now: float, key: StateKey) -> None:
         self._stop_all_timers()
         self._move(State.TIME_WAIT, key)
-        self._start(Timer.TIME_WAIT, now + 2 * self.config.msl)
+        self._start(Timer.TIME_WAIT, now + 2 * self._cfg.msl)
 
     def _fail(self, now: float, error: ErrorKey, key: StateKey) -> None:
         """The connection is over without a clean close: tell the application, delete the TCB."""
@@ -2313,12 +2328,12 @@ class Endpoint:
     def _rst_flags(self) -> Flags:
         """RST for a live connection: RFC 9293 3.10.5 names <SEQ=SND.NXT><CTL=RST>;
         Linux and FreeBSD add ACK (ack=RCV.NXT), which ``rst_carries_ack`` follows."""
-        return RST | ACK if self.config.rst_carries_ack else RST
+        return RST | ACK if self._cfg.rst_carries_ack else RST
 
     def _abort_on_data(self, seg: Segment, now: float) -> None:
         """RFC 1122 4.2.2.13: data after the application closed: reset.  Linux answers the segment as a closed
         port would (tcp_v4_send_reset: seq = its ACK, no ACK flag), not with its own RST at SND.NXT."""
-        if self.config.reset_answers_data and seg.flags & ACK:
+        if self._cfg.reset_answers_data and seg.flags & ACK:
             self._reset_connection(
                 now, SendKey.RST_DATA_AFTER_CLOSE_ANSWER, StateKey.RST_DATA_AFTER_CLOSE, seq=seg.ack, flags=RST
             )

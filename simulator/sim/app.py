@@ -179,18 +179,18 @@ class ModelSocket:
 
     @property
     def auto_read(self) -> bool:
-        return self.endpoint.config.auto_read
+        return self.sock.endpoint.config.auto_read  # (sock.endpoint, not self.endpoint: asked on every run)
 
     @property
     def readable(self) -> bool:
-        return self.endpoint.readable > 0
+        return self.sock.endpoint.readable > 0
 
     @property
     def sent_something(self) -> bool:
-        return self.endpoint.has_sends
+        return self.sock.endpoint.has_sends
 
     def error(self) -> str | None:
-        error = self.endpoint.error
+        error = self.sock.endpoint.error
         return None if error is None else f"connection {error}"
 
     def errno(self) -> str | None:
@@ -240,7 +240,7 @@ class ModelSocket:
         return self.endpoint.eof and not self.endpoint.readable
 
     def stream_over(self) -> bool:
-        return self.endpoint.state is State.CLOSED
+        return self.sock.endpoint.state is State.CLOSED
 
     def shutdown(self, now: float) -> None:
         self._done(self.host.shutdown(self.sock, "SHUT_WR", now))

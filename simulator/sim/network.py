@@ -483,7 +483,8 @@ class Network:
 
     def _arrive(self, seg: Segment, now: float) -> None:
         self.segments_delivered += 1
-        ep = self._demux(seg, now)
+        host = self._host(seg.dst_addr)
+        ep = host.table.demux(seg, now, self._settle_reopened)  # RFC 9293 3.10.7 (model/sockets.py)
         if ep is None:
             self._no_endpoint(seg, now)
             return
@@ -493,9 +494,9 @@ class Network:
                 self._peer[ep.name] = sender
                 self._peer.setdefault(sender, ep.name)
         ep.on_segment(seg, now)
-        host = self._host(seg.dst_addr)
         host.settle(ep)  # a connection that completes joins its listener's accept queue
-        self._fork()
+        if self._forking:
+            self._fork()
         self._settle(ep, now)
 
     def _fork(self) -> None:
@@ -541,10 +542,6 @@ class Network:
         others = self._on_port((seg.src_addr, seg.src_port))
         return others[0].name if others else ""
 
-    def _demux(self, seg: Segment, now: float) -> Endpoint | None:
-        """Find the endpoint for an arriving segment: its host's table (model/sockets.py, RFC 9293 3.10.7)."""
-        return self._host(seg.dst_addr).table.demux(seg, now, self._settle_reopened)
-
     def _settle_reopened(self, ep: Endpoint) -> None:
         """Hand on what a TIME-WAIT connection that a new SYN ended produced (at ``now``: arrivals run then)."""
         self._settle(ep, self.now, run_app=False)
@@ -564,12 +561,15 @@ class Network:
         return child
 
 
+_HOST_CONFIG = EndpointConfig()  # (frozen: one value serves every host, built once, not per connection)
+
+
 class _Host(SocketHost):
     """A host of the simulated network: its socket layer, whose new connections the network names and
     records."""
 
     def __init__(self, net: Network, addr: str, rules: SocketRules) -> None:
-        super().__init__(addr, EndpointConfig(), rules)  # (its sockets are the scenario's endpoints')
+        super().__init__(addr, _HOST_CONFIG, rules)  # (its sockets are the scenario's endpoints')
         self.net = net
 
     def _child(self, sock: Socket, now: float, isn: int) -> Endpoint:
