@@ -244,6 +244,7 @@ class Endpoint:
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
+        self._ts_options = NO_OPTIONS  # the options last built with timestamps alone (see _segment_options)
         self._ts_offset = _ts_offset(iss) if cfg.ts_offset else 0  # Linux: a per-connection offset (seeded: the ISN)
         self._rcv_wup = SeqNum(0)  # RCV.NXT when the last ACK was sent (RFC 7323 4.3's Last.ACK.sent)
         self._initial_window = 0  # the window chosen for our SYN (Linux: a whole number of segments)
@@ -278,7 +279,7 @@ class Endpoint:
         self._cfg = cfg
         self._rack_on = cfg.loss_detection is LossDetection.RACK  # RACK-TLP (RFC 8985), not DupThresh
         self._sack_offered = cfg.sack_permitted and not cfg.no_options  # our SYN offers SACK (RFC 2018)
-        self._auto_read = cfg.auto_read
+        self.auto_read = cfg.auto_read  # the application takes data the moment it arrives
         self._window_is_buffer = cfg.window_is_buffer
 
     # ------------------------------------------------------------------ views
@@ -292,7 +293,7 @@ class Endpoint:
         profile's ``window_is_buffer`` says otherwise, as FreeBSD does for full
         connections; its embryonic passive ones keep the announced window).
         """
-        free = self.recv_buffer if self._auto_read else max(0, self.recv_buffer - len(self._readable))
+        free = self.recv_buffer if self.auto_read else max(0, self.recv_buffer - len(self._readable))
         if self._window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
             return free
         if self._initial_window:
@@ -307,7 +308,7 @@ class Endpoint:
 
     def _free_space(self) -> int:
         """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once)."""
-        return self.recv_buffer if self._auto_read else max(0, self.recv_buffer - len(self._readable))
+        return self.recv_buffer if self.auto_read else max(0, self.recv_buffer - len(self._readable))
 
     def _linux_window(self, free: int) -> int:
         """The window Linux offers (``__tcp_select_window``), with receiver SWS avoidance (RFC 9293 3.8.6.2.2).
@@ -1735,10 +1736,16 @@ class Endpoint:
         """Options after the handshake: timestamps on every segment once agreed (RFC 7323 3.2), SACK blocks
         on an ACK while data is held out of order or a duplicate came (RFC 2018 4, RFC 2883)."""
         timestamps = (self._ts_value(), self._ts_recent) if self._ts_ok else None
-        blocks = self._sack_blocks() if bits & ACK_BIT and (self._ooo or self._dsack) and self._sacking() else ()
+        sacking = self.peer_sack_permitted and self._sack_offered  # (self._sacking(), inlined: asked per send)
+        blocks = self._sack_blocks() if bits & ACK_BIT and sacking and (self._ooo or self._dsack) else ()
         if timestamps is None and not blocks:
             return NO_OPTIONS
-        return Options(timestamps=timestamps, sack_blocks=blocks)
+        if blocks:
+            return Options(timestamps=timestamps, sack_blocks=blocks)
+        last = self._ts_options  # (a burst sent at one instant carries the same timestamps: one value serves)
+        if last.timestamps != timestamps:
+            last = self._ts_options = Options(timestamps=timestamps)
+        return last
 
     def _ack_now(self, key: SendKey) -> None:
         self._send(self.snd_nxt, ACK, b"", key)
@@ -1876,8 +1883,10 @@ class Endpoint:
         """Mark what is lost (RFC 6675 IsLost and DupThresh, or RACK), and enter recovery for it."""
         cc, rtx = self.cc, self._rtx
         if not rtx:
+            timers = self._timers
             for timer in (Timer.REORDER, Timer.LOSS_PROBE):
-                self._stop(timer)
+                if timer in timers:  # (most ACKs find neither running)
+                    self._stop(timer)
             return
         if cc.phase is Phase.LOSS:
             return
@@ -1951,8 +1960,8 @@ class Endpoint:
         """A tail loss probe may be scheduled: RACK-TLP with SACK, in the open state, no probe out."""
         return (
             self._rack_on
-            and self._scoreboarding()
             and self.cc.phase is Phase.OPEN
+            and self._scoreboarding()
             and self._tlp_high is None
             and not self._sacked_out
         )
@@ -2006,7 +2015,7 @@ class Endpoint:
         """The bytes cwnd counts as in the network: FlightSize, or after a timeout (when everything sent
         before it counts as lost, as Linux's tcp_enter_loss marks it) only what went again or went since."""
         cc = self.cc
-        if cc.recovering_by_pipe():
+        if cc.by_pipe and cc.phase is Phase.FAST_RECOVERY:  # (cc.recovering_by_pipe(), inlined: asked per send)
             return recovery.pipe(self._rtx)  # RFC 6675 section 4, SetPipe
         if cc.phase is not Phase.LOSS or cc.recover is None:
             if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
@@ -2029,9 +2038,11 @@ class Endpoint:
         """Linux's tcp_write_xmit ends in tcp_cwnd_validate when it sent something or cwnd is full (the packets
         in flight fill it: no room for one more segment), so that cwnd grows only while it is used."""
         cc = self.cc
-        room = cc.room(self._pipe())
-        limited = room is not None and room < cc.mss
-        if room is not None and (sent or limited):
+        if not cc.mss:  # (no congestion window: cc.room would say no limit)
+            return
+        room = cc.cwnd - self._pipe()
+        limited = room < cc.mss
+        if sent or limited:
             cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
 
     def _cwnd_allows(self, n: int) -> bool:
@@ -2131,7 +2142,7 @@ class Endpoint:
         newest = oldest
         while rtx and rtx[0].end <= ack:
             newest = rtx.popleft()
-            if newest.flags & FIN:
+            if int(newest.flags) & FIN_BIT:
                 self.fin_acked = True
         if not rtx:  # tcp_clean_rtx_queue: all acknowledged
             self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)

@@ -31,7 +31,7 @@ from .errors import UserCallError
 from .fastopen import FastOpenBits
 from .keys import ErrorKey
 from .notes import NoteKind
-from .segment import Flags, Segment
+from .segment import ACK_BIT, RST_BIT, SYN_BIT, Flags, Segment
 from .seq import SeqNum
 from .states import State
 
@@ -184,10 +184,11 @@ class ConnectionTable:
             ep.end_time_wait(now)  # a new incarnation takes its place (RFC 1122 4.2.2.13)
             reopened(ep)
         candidates = self.ports.get(local, ())
-        syn = bool(seg.flags & Flags.SYN) and not seg.flags & Flags.ACK
+        bits = int(seg.flags)  # (tests on a plain int: ``Flags & Flags`` is a Python call)
+        syn = bits & (SYN_BIT | ACK_BIT) == SYN_BIT
         for cand in candidates:
             if cand.state is State.LISTEN:
-                if listener is not None and cand is listener.endpoint and syn and not seg.flags & Flags.RST:
+                if listener is not None and cand is listener.endpoint and syn and not bits & RST_BIT:
                     return listener.spawn(seg, now)
                 return cand  # LISTEN's own rules (RFC 9293 3.10.7.2)
         if syn and listener is not None and listener.endpoint is None:

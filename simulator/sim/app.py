@@ -179,7 +179,7 @@ class ModelSocket:
 
     @property
     def auto_read(self) -> bool:
-        return self.sock.endpoint.config.auto_read  # (sock.endpoint, not self.endpoint: asked on every run)
+        return self.sock.endpoint.auto_read  # (sock.endpoint, not self.endpoint: asked on every run)
 
     @property
     def readable(self) -> bool:
@@ -289,8 +289,9 @@ class Interpreter:
         backend = self.backend
         if backend.auto_read and backend.readable:
             self._read(None, now)
-        while not self.done:
-            step = self.script[self.position]
+        script = self.script
+        while self.position < len(script) and self.failure is None:  # (not self.done: asked on every event)
+            step = script[self.position]
             if backend.error() is not None and step.action not in _AFTER_FAILURE:
                 self._fail(backend.error())
                 return

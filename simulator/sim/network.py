@@ -331,7 +331,7 @@ class Network:
             if not ep.has_notes and app.position == position:
                 break
         self._arm(ep)
-        self._host(ep.addr).table.register(ep)
+        self._hosts[ep.addr].table.register(ep)  # (every endpoint's host exists: add() or _Host._child made it)
 
     def _arm(self, ep: Endpoint) -> None:
         deadline = ep.next_timer()
