@@ -36,7 +36,7 @@ from .segment import (
     Options,
     Segment,
 )
-from .seq import SeqNum
+from .seq import HALF, MASK, SeqNum
 from .seq import ts_before as _ts_before
 from .states import ALLOWED, State
 from .timers import RtoEstimator, Timer
@@ -52,7 +52,10 @@ PSH = Flags.PSH
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
 _SEQ_ZERO = SeqNum(0)
-_DEFAULT_CONFIG = EndpointConfig()  # (frozen: shared by every endpoint built without settings)
+_DEFAULT_CONFIG = EndpointConfig()
+# Speed: the hot paths below compare sequence numbers as plain ints, RFC 1982 style (``a < b`` when
+# 0 < (b - a) mod 2**32 < 2**31), because each SeqNum operator is a Python call.
+_isub = int.__sub__  # (frozen: shared by every endpoint built without settings)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
@@ -300,8 +303,8 @@ class Endpoint:
             wnd = self._linux_window(free)
             adv = self._rcv_adv
             if adv is not None:  # never move the right edge back (RFC 9293 3.8.6.2.2)
-                edge = adv.since(self.rcv_nxt)
-                if edge > wnd:
+                edge = _isub(adv, self.rcv_nxt) & MASK  # (as adv.since(rcv_nxt) when not behind)
+                if wnd < edge <= HALF:
                     return edge
             return wnd
         return min(free, 65535 << self.rcv_wscale)
@@ -985,21 +988,22 @@ class Endpoint:
             # The only thing that can arrive is a retransmission of the FIN.
             return self._fin_again(now) if seg.flags & FIN else ReceiveKey.TIME_WAIT_IGNORED
         ack = seg.ack
-        if ack > self.snd_nxt:  # acknowledges something not yet sent: ACK and drop
+        if 0 < (_isub(ack, self.snd_nxt) & MASK) < HALF:  # SEG.ACK > SND.NXT: not yet sent: ACK and drop
             if self._cfg.unsent_ack_dropped:  # Linux: drop without a word
                 return ReceiveKey.ACK_FOR_UNSENT_DROPPED
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         scoreboard, una_before = self._scoreboarding(), self.snd_una
         newly_sacked = self._take_sack(seg, now) if scoreboard else 0
-        if self.snd_una < ack:
-            una, flight = self.snd_una, self.snd_nxt.since(self.snd_una)
+        acked = _isub(ack, una_before) & MASK  # (the scoreboard leaves SND.UNA as it was)
+        if 0 < acked < HALF:  # SND.UNA < SEG.ACK
+            flight = self.snd_nxt.since(una_before)
             self._acknowledge(ack, now, seg.options.timestamps)
-            grow_by = self._grow_by(ack.since(una), scoreboard)
+            grow_by = self._grow_by(acked, scoreboard)
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(ack.since(una), flight, now, grow_by)
+            self._after_new_ack(acked, flight, now, grow_by)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -1825,12 +1829,12 @@ class Endpoint:
         delivered = 0
         low: SeqNum | None = None  # the lowest never-retransmitted segment delivered now (Linux's reord)
         for entry in self._rtx:  # cumulatively acknowledged
-            if entry.end > ack:
+            if 0 < (_isub(entry.end, ack) & MASK) < HALF:  # entry.end > ack
                 break
             if entry.sacked:
                 self._sacked_out -= 1
                 continue
-            delivered += entry.end.since(entry.seq)
+            delivered += _isub(entry.end, entry.seq) & MASK  # (its length)
             low = entry.seq if low is None and not entry.retransmitted else low
             if racking:
                 rack.delivered(entry, now)
@@ -2186,9 +2190,11 @@ class Endpoint:
 
     def _update_window(self, seg: Segment, now: float, *, force: bool = False) -> None:
         """SND.WND from an acceptable ACK, guarded by SND.WL1/WL2 (3.10.7.4, fifth step)."""
-        if not force and not (
-            self.snd_una <= seg.ack <= self.snd_nxt
-            and (self.snd_wl1 < seg.seq or (self.snd_wl1 == seg.seq and self.snd_wl2 <= seg.ack))
+        ack, seq, wl1 = seg.ack, seg.seq, self.snd_wl1
+        if not force and not (  # SND.UNA =< SEG.ACK =< SND.NXT, and SND.WL1 < SEG.SEQ or (= and SND.WL2 =< SEG.ACK)
+            (_isub(ack, self.snd_una) & MASK) < HALF
+            and (_isub(self.snd_nxt, ack) & MASK) < HALF
+            and (0 < (_isub(seq, wl1) & MASK) < HALF or (seq == wl1 and (_isub(ack, self.snd_wl2) & MASK) < HALF))
         ):
             return
         wnd = seg.window if int(seg.flags) & SYN_BIT else seg.window << self.snd_wscale

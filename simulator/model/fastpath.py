@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from .keys import ReceiveKey
 from .segment import Segment
-from .seq import ts_before
+from .seq import HALF, MASK, ts_before
 
 if TYPE_CHECKING:  # (the endpoint imports this module: no import of it at run time)
     from .endpoint import Endpoint
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # (the endpoint imports this module: no import of it at run t
 ENABLED = True
 # The header prediction flags: of the control bits, ACK alone (PSH may come along; ECE and CWR may not).
 _ACK, _PSH, _ACK_PSH = 0x10, 0x08, 0x18
+_isub = int.__sub__
 
 
 def predicted(ep: Endpoint, seg: Segment) -> bool:
@@ -47,7 +48,8 @@ def predicted(ep: Endpoint, seg: Segment) -> bool:
     flags = int(seg.flags)
     if (flags != _ACK and flags != _ACK_PSH) or seg.seq != ep.rcv_nxt:
         return False
-    if not ep.snd_una <= seg.ack <= ep.snd_nxt:
+    ack = seg.ack  # SND.UNA =< SEG.ACK =< SND.NXT, on plain ints (RFC 1982; SeqNum's operators are Python calls)
+    if (_isub(ack, ep.snd_una) & MASK) >= HALF or (_isub(ep.snd_nxt, ack) & MASK) >= HALF:
         return False
     options = seg.options
     if options.sack_blocks:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .keys import (
@@ -80,11 +79,12 @@ class TcbView(NamedTuple):
     flight_size: int = 0  # SND.NXT - SND.UNA
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     """One report.  ``key`` and ``args`` select and fill a sentence in ``explain``.
 
-    ``key`` is of the enum ``KEY_OF[kind]``.
+    ``key`` is of the enum ``KEY_OF[kind]``.  An immutable value, like ``TcbView``: a named tuple
+    rather than a frozen dataclass because every segment sent builds one, and a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field) costs about four times a tuple's.
     """
 
     kind: NoteKind
@@ -101,19 +101,9 @@ class Note:
     shown: TcbView | None = None
 
     def with_segment(self, segment: Segment) -> Note:
-        """The same report about another segment (``dataclasses.replace``, without its cost)."""
-        return Note(
-            self.kind,
-            self.key,
-            self.tcb,
-            segment,
-            self.args,
-            self.timer,
-            self.deadline,
-            self.old_state,
-            self.retransmission,
-            self.shown,
-        )
+        """The same report about another segment."""
+        kind, key, tcb, _, args, timer, deadline, old_state, retransmission, shown = self
+        return Note(kind, key, tcb, segment, args, timer, deadline, old_state, retransmission, shown)
 
 
 # The view SEND notes carry when the endpoint is not explaining (bulk runs).
