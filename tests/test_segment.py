@@ -1,6 +1,7 @@
 """The one Segment type: flags, sequence-space length, labels."""
 
 import dataclasses
+import inspect
 
 import pytest
 
@@ -100,3 +101,10 @@ def test_notes_are_immutable():
     note = Note(NoteKind.SEND, SendKey.DATA, NOT_RECORDED)
     with pytest.raises(AttributeError):
         note.key = SendKey.FIN  # type: ignore[misc]
+
+
+def test_the_fast_segment_constructor_takes_the_fields_in_order_with_their_defaults():
+    params = list(inspect.signature(Segment.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in dataclasses.fields(Segment)]
+    for p, f in zip(params, dataclasses.fields(Segment), strict=True):
+        assert p.default is (inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default)

@@ -36,7 +36,7 @@ from .segment import (
     Options,
     Segment,
 )
-from .seq import HALF, MASK, SeqNum
+from .seq import HALF, MASK, MODULUS, SeqNum
 from .seq import ts_before as _ts_before
 from .states import ALLOWED, State
 from .timers import RtoEstimator, Timer
@@ -55,7 +55,7 @@ _SEQ_ZERO = SeqNum(0)
 _DEFAULT_CONFIG = EndpointConfig()
 # Speed: the hot paths below compare sequence numbers as plain ints, RFC 1982 style (``a < b`` when
 # 0 < (b - a) mod 2**32 < 2**31), because each SeqNum operator is a Python call.
-_isub = int.__sub__  # (frozen: shared by every endpoint built without settings)
+_isub, _iadd = int.__sub__, int.__add__  # (frozen: shared by every endpoint built without settings)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
@@ -1431,7 +1431,8 @@ class Endpoint:
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
-            usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
+            room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
+            usable = room - MODULUS if room > HALF else room
             if self._unsent:
                 mss = self._send_mss()
                 if usable <= 0 or (self._cfg.segment_fits_window and min(mss, self._to_record_end()) > usable):
@@ -2142,9 +2143,9 @@ class Endpoint:
         (TSval, TSecr), for an RTT sample where the oldest segment it covers was sent more than once."""
         self.snd_una = ack
         rtx = self._rtx
-        oldest: _Sent | None = rtx[0] if rtx and rtx[0].end <= ack else None
+        oldest: _Sent | None = rtx[0] if rtx and (_isub(ack, rtx[0].end) & MASK) < HALF else None  # end <= ack
         newest = oldest
-        while rtx and rtx[0].end <= ack:
+        while rtx and (_isub(ack, rtx[0].end) & MASK) < HALF:
             newest = rtx.popleft()
             if int(newest.flags) & FIN_BIT:
                 self.fin_acked = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .seq import SeqNum
 
@@ -246,3 +246,52 @@ class Segment:
         if self.payload:
             parts.append(f"len={len(self.payload)}")
         return " ".join(parts)
+
+
+# Speed: a frozen dataclass's generated ``__init__`` stores each field with ``object.__setattr__``; every
+# segment sent is built once, and that was 6% of a bulk run.  Storing through the slots' own descriptors
+# takes half the time.  Same signature and defaults as the generated one (tests/test_segment.py checks it).
+_STORE = tuple(Segment.__dict__[f.name].__set__ for f in fields(Segment))
+(
+    _set_src_port,
+    _set_dst_port,
+    _set_seq,
+    _set_ack,
+    _set_flags,
+    _set_window,
+    _set_options,
+    _set_payload,
+    _set_src_addr,
+    _set_dst_addr,
+    _set_urgent,
+) = _STORE
+
+
+def _segment_init(
+    self: Segment,
+    src_port: int,
+    dst_port: int,
+    seq: SeqNum,
+    ack: SeqNum = ZERO,
+    flags: Flags = NO_FLAGS,
+    window: int = 0,
+    options: Options = NO_OPTIONS,
+    payload: bytes = b"",
+    src_addr: str = "",
+    dst_addr: str = "",
+    urgent: int = 0,
+) -> None:
+    _set_src_port(self, src_port)
+    _set_dst_port(self, dst_port)
+    _set_seq(self, seq)
+    _set_ack(self, ack)
+    _set_flags(self, flags)
+    _set_window(self, window)
+    _set_options(self, options)
+    _set_payload(self, payload)
+    _set_src_addr(self, src_addr)
+    _set_dst_addr(self, dst_addr)
+    _set_urgent(self, urgent)
+
+
+Segment.__init__ = _segment_init  # type: ignore[method-assign]
