@@ -261,7 +261,7 @@ class Endpoint:
         self._window_held = False  # the last output stopped because the next segment did not fit the window
         self._ack_scheduled = False  # data or a FIN arrived that no ACK has covered yet (Linux's ICSK_ACK_SCHED)
         self._last_wnd = 0  # the window last announced
-        self._rcv_adv: SeqNum | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
+        self._rcv_adv: int | None = None  # the right edge last announced, RCV.NXT + RCV.WND then
         self._acks = (
             LinuxAcks(cfg.delayed_ack_min, cfg.delayed_ack_timeout, cfg.quickacks)
             if cfg.ack_policy is AckPolicy.LINUX
@@ -1734,7 +1734,7 @@ class Endpoint:
             wnd += -wnd % (1 << wscale)
         window = min(wnd >> wscale, 65535)
         if self._initial_window and bits & ACK_BIT:
-            self._rcv_adv = self.rcv_nxt + (window << wscale)
+            self._rcv_adv = _iadd(self.rcv_nxt, window << wscale) & MASK  # (a plain int: rcv_wnd reads it)
         return window
 
     def _segment_options(self, bits: int) -> Options:
@@ -2025,7 +2025,8 @@ class Endpoint:
         if cc.phase is not Phase.LOSS or cc.recover is None:
             if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
                 return self._limited_transmit_pipe()
-            return self.snd_nxt.since(self.snd_una)
+            flight = _isub(self.snd_nxt, self.snd_una) & MASK  # SND.NXT.since(SND.UNA), on plain ints
+            return flight - MODULUS if flight > HALF else flight
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
 

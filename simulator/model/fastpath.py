@@ -65,8 +65,10 @@ def arrive(ep: Endpoint, seg: Segment, now: float) -> ReceiveKey | None:
     if not ENABLED or not predicted(ep, seg):
         return None
     ts = seg.options.timestamps
-    if ts is not None and seg.seq.since(ep._rcv_wup) <= 0:
-        ep._ts_recent = ts[0]  # RFC 7323 4.3: the segment covers Last.ACK.sent (and its ACK is acceptable)
+    if ts is not None:
+        ahead = _isub(seg.seq, ep._rcv_wup) & MASK  # SEG.SEQ =< Last.ACK.sent: not ahead of it on the circle
+        if ahead == 0 or ahead > HALF:
+            ep._ts_recent = ts[0]  # RFC 7323 4.3: the segment covers Last.ACK.sent (and its ACK is acceptable)
     key = ep._process_ack(seg, now)  # RFC 9293 3.10.7.4, fifth step
     if key is not None:
         return key
