@@ -219,6 +219,9 @@ class Endpoint:
             cfg.initial_window,
             prr=cfg.prr,
             hystart=cfg.hystart,
+            cubic_first_growth=cfg.cubic_first_growth,
+            cubic_min_rtt=cfg.cubic_min_rtt,
+            ssthresh_from_cwnd=cfg.ssthresh_from_cwnd,
             slow_start_limit=cfg.slow_start_limit,
             cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
@@ -1666,6 +1669,7 @@ class Endpoint:
             window = 0
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
+            self._last_wnd = window  # Linux's tp->rcv_wnd starts as the SYN's window (tcp_connect_init, rsk_rcv_wnd)
         else:
             window = self._window_field(bits)
         if (
