@@ -169,12 +169,14 @@ def rounds(stream: list[tuple[str, int]]) -> list[int]:
 
 # Linux varies from run to run on this loaded veth: when the first ACK is captured while the initial
 # window is still leaving (the sender's softirq interleaved), the rounds read 5, 15, 30 instead of
-# 10, 20, 40 (the same window, the round's boundary one ACK earlier), or, with a second round's ACK
-# caught early too, 5, 5, 20 (seen twice in some twenty runs under a load of 14).  The model gives the first.
-VARIANTS = ([10, 20, 40], [5, 15, 30], [5, 5, 20])
-# CUBIC: HyStart leaves slow start in the third round (see test_hystart_leaves_slow_start_where_linux_does),
-# where the kernel and the model count their ACKs differently, so only two rounds are compared.
-ROUNDS = {"reno": 3, "cubic": 2}
+# 10, 20, 40 (the same window, the round's boundary one ACK earlier), or, with later rounds' ACKs caught
+# early too, 5, 12, 27 or 5, 5, 20 (each seen two or three times in some thirty runs under a load of 4 to 14).
+# CUBIC's HyStart ends slow start in the third round, at 28 (test_hystart_leaves_slow_start_where_linux_does).
+# The model gives the first of each.
+VARIANTS = {
+    "reno": ([10, 20, 40], [5, 15, 30], [5, 12, 27], [5, 5, 20]),
+    "cubic": ([10, 20, 28], [5, 15, 28], [5, 12, 27], [5, 5, 20]),
+}
 
 
 @pytest.mark.parametrize("algorithm", ["reno", "cubic"])
@@ -182,9 +184,8 @@ def test_slow_start_sends_what_linux_sends_in_each_round_trip(pair, tmp_path, al
     kernel = kernel_rounds(pair, algorithm, tmp_path / f"{algorithm}.pcap")
     model = model_rounds(algorithm)
     print(f"\n{algorithm}: segments per round trip\n  kernel {kernel[:8]}\n  model  {model[:8]}")
-    n = ROUNDS[algorithm]
-    assert model[:n] == VARIANTS[0][:n]
-    assert kernel[:n] in [v[:n] for v in VARIANTS]
+    assert model[:3] == VARIANTS[algorithm][0]
+    assert kernel[:3] in VARIANTS[algorithm]
 
 
 # ------------------------------------------------------------------ where HyStart leaves slow start
@@ -254,7 +255,8 @@ def test_hystart_leaves_slow_start_where_linux_does(pair, tmp_path):
     # whose smallest exceeds delay_min + clamp(delay_min / 8, 4, 16 ms) ends slow start (the ACKs come
     # 5 ms apart behind the tbf: never a train).  So where it ends depends on how many ACKs the receiver
     # sends, not on timing noise: fed the kernel's own ACKs, the model's HyStart must end where the
-    # kernel's did (its counters say where), ACK for ACK
+    # kernel's did (its counters say where), ACK for ACK; and on its own ACKs too, its receiver sending
+    # them as Linux's does (a quick ACK for each segment that lets the offered window grow)
     pcap = tmp_path / "hystart.pcap"
     kernel_stream(pair, "cubic", pcap, SIZE)
     counters = hystart_counters(pair)
@@ -262,9 +264,10 @@ def test_hystart_leaves_slow_start_where_linux_does(pair, tmp_path):
     replayed = hystart_on_kernel_inputs(timed_stream(pcap))
     own = model_hystart_exit(MODEL.format(algorithm="cubic", size=SIZE))
     print(f"\nHyStart left slow start at cwnd: kernel {kernel} ({counters}), model on the kernel's ACKs {replayed}")
-    print(f"  model on its own ACKs {own} (its receiver sends 16 quick ACKs, then one per two segments)")
+    print(f"  model on its own ACKs {own}")
     assert kernel is not None
     assert replayed == kernel
+    assert own == kernel
 
 
 # ------------------------------------------------------------------ after a loss
@@ -338,11 +341,11 @@ def model_reduction(algorithm: str) -> tuple[int, int]:
 BETA = {"reno": 0.5, "cubic": 0.7}  # RFC 5681 3.2 (Linux's tcp_reno_ssthresh: cwnd / 2), RFC 9438 4.6
 # CUBIC's window at the loss follows where HyStart left slow start, and that follows how many ACKs the
 # receiver sent (test_hystart_leaves_slow_start_where_linux_does), not timing noise.  The kernel's window
-# after the loss, by where its HyStart ended: seen on this 2-core machine under load 4 to 14 (14 runs of 14:
-# HyStart at 28, the window at the loss 32 or 33, after it 23).  The model's receiver sends fewer single ACKs
-# (HyStart at 30, the loss at 33), which the window after the loss absorbs: 22.  A kernel run whose HyStart
-# ends elsewhere (its receiver batched ACKs while the application held the socket: 32 seen once in 6 runs
-# without a loss) is a variant to list here once seen with its window; the model must be within one MSS of one.
+# after the loss, by where its HyStart ended: seen on this 2-core machine under load 4 to 14 (20 runs of 20:
+# HyStart at 28, the window at the loss 32 or 33, after it 23; the model: 28, 32, 22).  A kernel run whose
+# HyStart ends elsewhere (its receiver batched ACKs while the application held the socket: 32 seen once in 6
+# runs without a loss) is a variant to list here once seen with its window; the model must be within one MSS
+# of one.
 CUBIC_VARIANTS = {28: 23}  # HyStart's cwnd (nstat TcpExtTCPHystartDelayCwnd) -> the window after the loss
 
 
@@ -369,7 +372,9 @@ def test_after_a_loss_the_window_is_what_linux_reduces_it_to(pair, tmp_path, alg
     for i, (k, m, ks, ms) in enumerate(rows):
         print(f"  {i + 1:>5} {k:>7} {m:>7}   ({ks}, {ms})")
     assert kernel and model
-    assert abs(kernel[0] - BETA[algorithm] * k_loss) <= 1
+    # (the capture shows the flight, not cwnd: on a loaded machine the kernel's flight at the loss may lag its
+    # cwnd, 69 and 77 seen where cwnd was about 110, so its window after the loss is at least beta times it)
+    assert kernel[0] >= BETA[algorithm] * k_loss - 1
     assert m_ssthresh == max(int(m_cwnd * BETA[algorithm]), 2)  # in whole segments, as Linux counts
     if algorithm == "reno":
         assert k_exit is None and m_exit is None  # reno has no HyStart

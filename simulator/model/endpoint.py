@@ -1151,7 +1151,10 @@ class Endpoint:
         if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
-        self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
+        grown = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
+        if grown > self._rcv_ssthresh and self._acks is not None:
+            self._acks.quick |= 1  # tcp_grow_window: "icsk->icsk_ack.quick |= 1", the bigger window goes out now
+        self._rcv_ssthresh = grown
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
