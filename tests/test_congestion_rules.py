@@ -415,6 +415,53 @@ def test_cubic_is_at_least_as_fast_as_reno_in_the_reno_friendly_region():
     assert cc.cwnd >= 7 * MSS + 10 * MSS * 0.5  # about alpha (0.53) MSS per round for 20 rounds
 
 
+def cubic_after_a_loss(**settings: object) -> Congestion:
+    """CUBIC in congestion avoidance after a loss at 101 segments (W_max 101, cwnd 70.7), at time 0."""
+    cc = Congestion(Algorithm.CUBIC, 100, **settings)  # type: ignore[arg-type]
+    cc.start(MSS, syn_lost=False)
+    cc.on_ack(MSS, 100 * MSS, SeqNum(1000), 0.0, 1.0, rtt=0.01)  # the smallest RTT: 10 ms
+    cc.on_duplicate_ack(3, 100 * MSS, SeqNum(1000), SeqNum(101_000))
+    cc.on_ack(100 * MSS, 100 * MSS, SeqNum(101_000), 0.0, 1.0)  # the full ACK: cwnd = ssthresh = 70
+    return cc
+
+
+def grown_in_one_window(cc: Congestion, srtt: float) -> int:
+    """Segments cwnd gains while one window is acknowledged, an ACK per segment every millisecond."""
+    before = cc.cwnd
+    for i in range(cc.cwnd // MSS):
+        cc.on_ack(MSS, cc.cwnd, SeqNum(101_000 + (i + 1) * MSS), 0.001 * (i + 1), srtt)
+    return (cc.cwnd - before) // MSS
+
+
+def test_cubic_aims_one_smoothed_rtt_ahead_and_linux_one_minimum_rtt():
+    # RFC 9438 4.2: target = W_cubic(t + RTT), RTT the smoothed one: 1 s ahead the curve is at 87 of W_max 100;
+    # Linux's bictcp_update adds delay_min (cubic_min_rtt): 10 ms ahead it has hardly left 70
+    assert grown_in_one_window(cubic_after_a_loss(), srtt=1.0) >= 5
+    assert grown_in_one_window(cubic_after_a_loss(cubic_min_rtt=True), srtt=1.0) <= 1
+
+
+def test_before_its_first_loss_linux_cubic_grows_at_least_five_percent_per_rtt():
+    # tcp_cubic.c bictcp_update: "if (ca->last_max_cwnd == 0 && ca->cnt > 20) ca->cnt = 20" (cubic_first_growth)
+    def grown(**settings: object) -> int:
+        cc = Congestion(Algorithm.CUBIC, 100, **settings)  # type: ignore[arg-type]
+        cc.start(MSS, syn_lost=False)
+        cc.ssthresh = cc.cwnd  # congestion avoidance, no loss yet: the curve is flat at cwnd
+        return grown_in_one_window(cc, srtt=0.001)
+
+    assert grown() <= 1  # the Reno-friendly pace: about one segment per window
+    assert grown(cubic_first_growth=0.05) == 5  # 5% of 100
+
+
+def test_reno_halves_flightsize_and_linux_halves_cwnd():
+    # RFC 5681 3.1 equation 4: ssthresh = max(FlightSize / 2, 2 SMSS); Linux's tcp_reno_ssthresh (ssthresh_from_cwnd):
+    # max(cwnd / 2, 2) in whole segments, whatever is in flight
+    for settings, ssthresh in (({}, 6 * MSS), ({"ssthresh_from_cwnd": True}, 10 * MSS)):
+        cc = Congestion(Algorithm.RENO, 20, **settings)  # type: ignore[arg-type]
+        cc.start(MSS, syn_lost=False)
+        cc.on_timeout(12 * MSS, SeqNum(13_000), first=True)  # cwnd 20 segments, 12 in flight
+        assert cc.ssthresh == ssthresh
+
+
 def test_linux_uses_cubic_freebsd_reno_and_the_rfc_and_simple_profiles_none():
     from simulator.model.profiles import PROFILES
 

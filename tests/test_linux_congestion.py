@@ -21,6 +21,9 @@ import pytest
 
 from simulator.live.namespace import Namespace, tcpdump
 from simulator.live.pytest_plugin import namespace_or_skip
+from simulator.model.congestion import Algorithm, Congestion
+from simulator.model.keys import CongestionKey
+from simulator.model.seq import SeqNum
 from simulator.sim.scenario import parse
 from simulator.sim.trace import EventKind
 
@@ -85,7 +88,7 @@ script = ["listen", "wait_for_eof", "close"]
 @pytest.fixture
 def pair() -> Iterator[tuple[Namespace, Namespace, str, str]]:
     """Two namespaces, a veth between them (sender's end, receiver's end), both deleted afterwards."""
-    namespace_or_skip(["tcpdump", "tc", "ethtool"], "run the congestion control test against Linux")
+    namespace_or_skip(["tcpdump", "tc", "ethtool", "nstat"], "run the congestion control test against Linux")
     a_if, b_if = f"tcc{os.getpid() % 100000}a", f"tcc{os.getpid() % 100000}b"
     with Namespace() as a, Namespace() as b:
         subprocess.run(["ip", "link", "add", a_if, "type", "veth", "peer", "name", b_if], check=True)
@@ -166,12 +169,14 @@ def rounds(stream: list[tuple[str, int]]) -> list[int]:
 
 # Linux varies from run to run on this loaded veth: when the first ACK is captured while the initial
 # window is still leaving (the sender's softirq interleaved), the rounds read 5, 15, 30 instead of
-# 10, 20, 40 (the same window, the round's boundary one ACK earlier).  The model gives the first.
-VARIANTS = ([10, 20, 40], [5, 15, 30])
-# CUBIC: Linux's HyStart leaves slow start early once the ACK train's delay grows (the third round is
-# 28, not 40); the model's HyStart (hystart) leaves it in the third round too but later (36: its RTT
-# samples are the oldest segment's, Linux's HyStart takes the newest's), so only two rounds are compared.
-ROUNDS = {"reno": 3, "cubic": 2}
+# 10, 20, 40 (the same window, the round's boundary one ACK earlier), or, with later rounds' ACKs caught
+# early too, 5, 12, 27 or 5, 5, 20 (each seen two or three times in some thirty runs under a load of 4 to 14).
+# CUBIC's HyStart ends slow start in the third round, at 28 (test_hystart_leaves_slow_start_where_linux_does).
+# The model gives the first of each.
+VARIANTS = {
+    "reno": ([10, 20, 40], [5, 15, 30], [5, 12, 27], [5, 5, 20]),
+    "cubic": ([10, 20, 28], [5, 15, 28], [5, 12, 27], [5, 5, 20]),
+}
 
 
 @pytest.mark.parametrize("algorithm", ["reno", "cubic"])
@@ -179,15 +184,95 @@ def test_slow_start_sends_what_linux_sends_in_each_round_trip(pair, tmp_path, al
     kernel = kernel_rounds(pair, algorithm, tmp_path / f"{algorithm}.pcap")
     model = model_rounds(algorithm)
     print(f"\n{algorithm}: segments per round trip\n  kernel {kernel[:8]}\n  model  {model[:8]}")
-    n = ROUNDS[algorithm]
-    assert model[:n] == VARIANTS[0][:n]
-    assert kernel[:n] in [v[:n] for v in VARIANTS]
+    assert model[:3] == VARIANTS[algorithm][0]
+    assert kernel[:3] in VARIANTS[algorithm]
+
+
+# ------------------------------------------------------------------ where HyStart leaves slow start
+MSS_BYTES = 1448  # MSS 1460 less the timestamps option
+IW = 10  # segments (RFC 6928, Linux's TCP_INIT_CWND)
+
+
+def hystart_counters(pair: tuple[Namespace, Namespace, str, str]) -> dict[str, int]:
+    """The sender namespace's HyStart counters (LINUX_MIB_TCPHYSTART*: which sign, and cwnd when found)."""
+    done = subprocess.run(pair[0].command(["nstat", "-asz"]), capture_output=True, text=True, check=True)
+    rows = (line.split() for line in done.stdout.splitlines())
+    return {row[0].removeprefix("TcpExtTCPHystart"): int(row[1]) for row in rows if "Hystart" in row[0]}
+
+
+def timed_stream(pcap: Path) -> list[tuple[float, str, int]]:
+    """kernel_stream's rows with the capture's time of each: (time, "data" or "ack", end or ack)."""
+    packets = read_pcap(pcap)
+    client_port = next(p[0] for p in packets if p[1] == PORT)
+    iss = next(p[3] for p in packets if p[0] == client_port and p[2] == "S")
+    out = []
+    for t, (sport, _dport, flags, seq, ack, length) in zip(read_pcap_times(pcap), packets, strict=True):
+        if sport == client_port and length:
+            out.append((t, "data", (seq - iss + length) % (1 << 32)))
+        elif sport == PORT and "A" in flags:
+            out.append((t, "ack", (ack - iss) % (1 << 32)))
+    return out
+
+
+def hystart_on_kernel_inputs(timed: list[tuple[float, str, int]]) -> int | None:
+    """The model's CUBIC slow start and HyStart (simulator.model.congestion, hystart) fed what the kernel's
+    own HyStart was fed, as the sender's capture shows it: each ACK's arrival time, the bytes it acknowledges,
+    SND.NXT then, and its RTT sample (the newest segment it acknowledges, tcp_clean_rtx_queue's ca_rtt_us);
+    returns cwnd in segments when HyStart ended slow start, None if it did not."""
+    cc = Congestion(Algorithm.CUBIC, IW, hystart=True, slow_start_limit=0)
+    cc.start(MSS_BYTES, syn_lost=False)
+    # the initial window leaves in one call (tcp_write_xmit) before any ACK can come back, but a capture may
+    # show the first ACK among its last segments (see VARIANTS): SND.NXT is at least its end from the start
+    initial = [n for _, what, n in timed if what == "data"][IW - 1]
+    sent: dict[int, float] = {}
+    highest = una = 0
+    for t, what, n in timed:
+        if what == "data":
+            if n <= highest:
+                return None  # a retransmission: slow start ended by a loss
+            sent[n], highest = t, n
+        elif n > una and any(end <= n for end in sent):
+            rtt = t - sent[max(end for end in sent if end <= n)]
+            nxt = max(highest, initial)
+            changes = cc.on_ack(n - una, nxt - una, SeqNum(n), t, None, rtt=rtt, snd_nxt=SeqNum(nxt))
+            una = n
+            if any(c.key in (CongestionKey.HYSTART_DELAY, CongestionKey.HYSTART_ACK_TRAIN) for c in changes):
+                return (cc.ssthresh or 0) // MSS_BYTES
+    return None
+
+
+def model_hystart_exit(scenario: str) -> int | None:
+    """cwnd in segments when the model's own run left slow start by HyStart."""
+    for e in parse(scenario).run():
+        if e.endpoint == "client" and e.key in (CongestionKey.HYSTART_DELAY, CongestionKey.HYSTART_ACK_TRAIN):
+            return int(e.views[0][1].cwnd) // MSS_BYTES
+    return None
+
+
+def test_hystart_leaves_slow_start_where_linux_does(pair, tmp_path):
+    # tcp_cubic.c hystart_update: a round starts when SND.UNA passes the SND.NXT of the last (a reset also
+    # on the first ACK, the round of the initial window); from cwnd 16 on, the ninth RTT sample of a round
+    # whose smallest exceeds delay_min + clamp(delay_min / 8, 4, 16 ms) ends slow start (the ACKs come
+    # 5 ms apart behind the tbf: never a train).  So where it ends depends on how many ACKs the receiver
+    # sends, not on timing noise: fed the kernel's own ACKs, the model's HyStart must end where the
+    # kernel's did (its counters say where), ACK for ACK; and on its own ACKs too, its receiver sending
+    # them as Linux's does (a quick ACK for each segment that lets the offered window grow)
+    pcap = tmp_path / "hystart.pcap"
+    kernel_stream(pair, "cubic", pcap, SIZE)
+    counters = hystart_counters(pair)
+    kernel = counters.get("DelayCwnd") or counters.get("TrainCwnd")
+    replayed = hystart_on_kernel_inputs(timed_stream(pcap))
+    own = model_hystart_exit(MODEL.format(algorithm="cubic", size=SIZE))
+    print(f"\nHyStart left slow start at cwnd: kernel {kernel} ({counters}), model on the kernel's ACKs {replayed}")
+    print(f"  model on its own ACKs {own}")
+    assert kernel is not None
+    assert replayed == kernel
+    assert own == kernel
 
 
 # ------------------------------------------------------------------ after a loss
 LOSS_SIZE = 2_000_000
 DROPPED = 100  # the 100th full-sized data segment is lost (in slow start's fourth round), once
-MSS_BYTES = 1448  # MSS 1460 less the timestamps option
 
 
 def after_loss(stream: list[tuple[str, int]]) -> list[int]:
@@ -228,36 +313,76 @@ def windows(stream: list[tuple[str, int]]) -> tuple[int, list[int]]:
     return at_loss, out
 
 
+FAULT = f'[[fault]]\naction = "drop"\nfrom = "client"\ndata = true\nretransmission = false\nnth = {DROPPED}\n'
+REDUCTIONS = (CongestionKey.RACK_RECOVERY, CongestionKey.SACK_RECOVERY, CongestionKey.FAST_RECOVERY_CUBIC)
+
+
 def model_loss_stream(algorithm: str) -> list[tuple[str, int]]:
-    fault = f'[[fault]]\naction = "drop"\nfrom = "client"\ndata = true\nretransmission = false\nnth = {DROPPED}\n'
-    return model_stream(MODEL.format(algorithm=algorithm, size=LOSS_SIZE) + fault)
+    return model_stream(MODEL.format(algorithm=algorithm, size=LOSS_SIZE) + FAULT)
+
+
+def model_reduction(algorithm: str) -> tuple[int, int]:
+    """The model's cwnd before its first reduction and the ssthresh it set, in segments (from its trace: exact
+    where the flight the capture shows may run a segment past cwnd while SACKs let new data go)."""
+    cwnd = before = 0  # cwnd after the last event, and before the events of the present instant
+    now = 0.0
+    for e in parse(MODEL.format(algorithm=algorithm, size=LOSS_SIZE) + FAULT).run():
+        if e.endpoint != "client" or not e.views:
+            continue
+        tcb = e.views[0][1]
+        if e.time > now:  # (the views are taken after the ACK that leads to the reduction is processed)
+            before, now = cwnd, e.time
+        if e.key in REDUCTIONS:
+            return before, int(tcb.ssthresh) // MSS_BYTES
+        cwnd = int(tcb.cwnd or 0) // MSS_BYTES
+    raise AssertionError("the model did not reduce its window")
 
 
 BETA = {"reno": 0.5, "cubic": 0.7}  # RFC 5681 3.2 (Linux's tcp_reno_ssthresh: cwnd / 2), RFC 9438 4.6
+# CUBIC's window at the loss follows where HyStart left slow start, and that follows how many ACKs the
+# receiver sent (test_hystart_leaves_slow_start_where_linux_does), not timing noise.  The kernel's window
+# after the loss, by where its HyStart ended: seen on this 2-core machine under load 4 to 14 (20 runs of 20:
+# HyStart at 28, the window at the loss 32 or 33, after it 23; the model: 28, 32, 22).  A kernel run whose
+# HyStart ends elsewhere (its receiver batched ACKs while the application held the socket: 32 seen once in 6
+# runs without a loss) is a variant to list here once seen with its window; the model must be within one MSS
+# of one.
+CUBIC_VARIANTS = {28: 23}  # HyStart's cwnd (nstat TcpExtTCPHystartDelayCwnd) -> the window after the loss
 
 
 @pytest.mark.parametrize("algorithm", ["reno", "cubic"])
 def test_after_a_loss_the_window_is_what_linux_reduces_it_to(pair, tmp_path, algorithm):
     # RFC 5681 3.2 and RFC 9438 4.6, with RACK, PRR and HyStart in the linux profile: the window after recovery
-    # is the window at the loss times beta, in the kernel and in the model, and for reno (no HyStart, so the
-    # same window at the loss) the model's is within one segment of the kernel's
+    # is the window at the loss times beta, in the kernel and in the model, and the model's is within one
+    # segment of the kernel's (for CUBIC: of the kernel's variant, by where its HyStart ended)
     b = pair[1]  # (the receiver drops it: the capture at the sender sees it go, then go again)
     b.run(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(PORT), "-m", "length", "--length", "1400:65535",
            "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", str(DROPPED - 1), "-j", "DROP"])  # fmt: skip
     kernel_s = kernel_stream(pair, algorithm, tmp_path / f"{algorithm}-loss.pcap", LOSS_SIZE)
+    counters = hystart_counters(pair)
+    k_exit = counters.get("DelayCwnd") or counters.get("TrainCwnd") or None
     model_s = model_loss_stream(algorithm)
     (k_loss, kernel), (m_loss, model) = windows(kernel_s), windows(model_s)
-    print(f"\n{algorithm}: window at the loss: kernel {k_loss}, model {m_loss}; after the recovery, per round trip:")
+    m_exit = model_hystart_exit(MODEL.format(algorithm=algorithm, size=LOSS_SIZE))
+    m_cwnd, m_ssthresh = model_reduction(algorithm)
+    print(f"\n{algorithm}: HyStart left slow start at cwnd: kernel {k_exit}, model {m_exit}")
+    print(f"  window at the loss: kernel {k_loss}, model {m_loss} (its cwnd {m_cwnd}, ssthresh then {m_ssthresh})")
+    print("  after the recovery, the largest flight per round trip:")
     print(f"  {'round':>5} {'kernel':>7} {'model':>7}   (segments sent: kernel, model)")
     rows = zip(kernel[:8], model[:8], after_loss(kernel_s)[:8], after_loss(model_s)[:8], strict=False)
     for i, (k, m, ks, ms) in enumerate(rows):
         print(f"  {i + 1:>5} {k:>7} {m:>7}   ({ks}, {ms})")
     assert kernel and model
-    for at_loss, after in ((k_loss, kernel[0]), (m_loss, model[0])):
-        assert abs(after - BETA[algorithm] * at_loss) <= 1
-    if algorithm == "reno":  # CUBIC's window at the loss follows where HyStart left slow start, which the
-        # kernel's delay samples on a loaded machine move from run to run (20, 22 and 32 seen; the model: 37)
+    # (the capture shows the flight, not cwnd: on a loaded machine the kernel's flight at the loss may lag its
+    # cwnd, 69 and 77 seen where cwnd was about 110, so its window after the loss is at least beta times it)
+    assert kernel[0] >= BETA[algorithm] * k_loss - 1
+    assert m_ssthresh == max(int(m_cwnd * BETA[algorithm]), 2)  # in whole segments, as Linux counts
+    if algorithm == "reno":
+        assert k_exit is None and m_exit is None  # reno has no HyStart
         assert abs(kernel[0] - model[0]) <= 1
+        return
+    assert k_exit in CUBIC_VARIANTS, f"a new variant: HyStart at {k_exit}, the window after the loss {kernel[0]}"
+    assert abs(kernel[0] - CUBIC_VARIANTS[k_exit]) <= 1
+    assert any(abs(model[0] - window) <= 1 for window in CUBIC_VARIANTS.values())
 
 
 # ------------------------------------------------------------------ the tail loss probe, on loopback

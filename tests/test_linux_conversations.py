@@ -313,12 +313,13 @@ def test_the_linux_profile_gives_linux_segments(name):
 
 def test_the_linux_profile_sends_as_linux_to_a_receiver_that_stops_reading():
     # the sender's side: half-window segments, PSH every half window, empty probes at SND.UNA - 1 backing off
-    # from the 200 ms RTO, then the rest.
+    # from the RTO (200 ms + SRTT: the second half-segment's ACK is delayed 40 ms, as Linux's came at 43 ms after
+    # its one quick ACK, rcv_wnd 1448 / (2 x 724); the capture's probes are 432 and 860 ms apart), then the rest.
     model = normalized(keys(model_rows(CONVERSATIONS["receiver_stops_reading"])))
     assert model[OUT] == normalized({OUT: EXPECTED["receiver_stops_reading"][0][OUT]})[OUT]
     probes = [r.ms for r in model_rows(CONVERSATIONS["receiver_stops_reading"])[OUT] if r.key.startswith("A 1448 1 0")]
     gaps = [b - a for a, b in zip([0, *probes], probes, strict=False)]
-    assert len(probes) == 3 and 190 <= gaps[0] <= 260 and abs(gaps[1] - 400) <= 2 and abs(gaps[2] - 800) <= 2, gaps
+    assert len(probes) == 3 and 190 <= gaps[0] <= 260 and abs(gaps[1] - 410) <= 2 and abs(gaps[2] - 820) <= 2, gaps
 
 
 def test_the_receiver_acks_both_halves_that_its_own_window_update_brought_back_at_once():

@@ -112,6 +112,16 @@ def test_a_duplicate_segment_is_reported_as_a_d_sack():
 
 
 # ------------------------------------------------------------------ ACKs
+def test_a_window_that_grows_is_announced_at_once():
+    # tcp_grow_window: a bulk segment that lets the offered window grow sets "icsk_ack.quick |= 1", so its
+    # ACK goes at once even with no quick ACKs left
+    w = established(quickacks=0)
+    w.server.send(b"a" * 1448, 0.0)
+    (one,) = w.out(w.server)
+    (ack,) = w.deliver(one, w.client)
+    assert ack.ack == one.end and ack.window << w.client.rcv_wscale > 64240
+
+
 def test_quick_acks_at_first_then_a_delayed_ack_in_interactive_mode():
     w = established()
     w.client.send(b"GET", 0.0)
@@ -131,6 +141,7 @@ def test_quick_acks_at_first_then_a_delayed_ack_in_interactive_mode():
 
 def test_more_than_one_full_segment_unacknowledged_is_acked_at_once():
     w = established(quickacks=0)
+    w.client._rcv_ssthresh = w.client.recv_buffer  # the window has grown all it may: tcp_grow_window asks no quick ACK
     w.server.send(b"a" * 2896, 0.0)
     one, two = w.out(w.server)
     assert w.deliver(one, w.client) == []  # one full segment: the ACK may wait

@@ -106,6 +106,25 @@ def test_a_sack_block_marks_the_segments_it_covers():
     assert [e.sacked for e in w.client._rtx][:5] == [False, False, True, True, False]
 
 
+def test_a_block_covering_part_of_a_segment_does_not_mark_it():
+    # RFC 6675 section 4 keeps the scoreboard by segment ("SACKed segments"); Linux's tcp_match_skb_to_sack and
+    # tcp_shift_skb_data split only a buffer of several segments, at whole-MSS boundaries, so a segment that a
+    # block covers in part is not SACKed (tcp_fragment is never asked for less than an MSS)
+    w = sender(**RACK)
+    send(w, 10)
+    ack(w, seg_at(0), (seg_at(2) + MSS // 2, seg_at(4) + MSS // 2), at=2 * RTT)
+    assert [e.sacked for e in w.client._rtx][:5] == [False, False, False, True, False]
+
+
+def test_a_segment_sacked_in_part_goes_again_whole():
+    # RFC 6675 section 4, NextSeg (1): "one segment of up to SMSS octets that MUST include" the first unSACKed
+    # sequence number; Linux sends the buffer again as it is (tcp_retransmit_skb), its SACKed half too
+    w = sender(**RACK)
+    send(w, 10)
+    answer = ack(w, seg_at(0), (seg_at(0) + MSS // 2, seg_at(4)), at=2 * RTT)  # 1-3 SACKed, half of 0 too
+    assert [(int(s.seq), len(s.payload)) for s in answer][:1] == [(seg_at(0), MSS)]
+
+
 def test_a_block_below_the_cumulative_ack_is_a_dsack_not_a_sack():
     # RFC 2883 section 4: a first block at or below SEG.ACK reports a duplicate, not data held
     w = sender(**SACK)

@@ -117,6 +117,9 @@ class EndpointConfig:
     sack_recovery: bool = False  # with SACK negotiated, recover by the scoreboard and the pipe (RFC 6675)
     timer_tick: float | None = None  # the probe timer counts whole ticks of this (Linux's jiffy); None: exact
     hystart: bool = False  # CUBIC leaves slow start at HyStart's first sign of a full path (Linux's tcp_cubic)
+    cubic_first_growth: float = 0.0  # before CUBIC's first loss, cwnd grows at least this share per RTT (Linux: 5%)
+    cubic_min_rtt: bool = False  # CUBIC aims one minimum RTT ahead (Linux's delay_min), not one SRTT (RFC 9438 4.2)
+    ssthresh_from_cwnd: bool = False  # Reno's ssthresh after a loss is cwnd / 2 (Linux), not FlightSize / 2 (RFC 5681)
     prr: bool = False  # in a SACK recovery, cwnd by Proportional Rate Reduction (RFC 6937), not cwnd = ssthresh
     loss_detection: LossDetection = LossDetection.DUPACK  # with SACK: dupack (RFC 6675) or rack (RFC 8985, RACK-TLP)
 

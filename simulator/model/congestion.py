@@ -75,8 +75,17 @@ class Congestion:
         hystart: bool = False,
         slow_start_limit: int = ABC_LIMIT,
         cwnd_limited_growth: bool = False,
+        cubic_first_growth: float = 0.0,
+        cubic_min_rtt: bool = False,
+        ssthresh_from_cwnd: bool = False,
     ) -> None:
         self.algorithm = algorithm
+        # Linux's bictcp_update, beside RFC 9438: before the first loss cwnd grows at least this share of
+        # itself per RTT (cnt <= 20: 5%), and the curve's target is taken one minimum RTT ahead (delay_min)
+        self.cubic_first_growth = cubic_first_growth
+        self.cubic_min_rtt = cubic_min_rtt
+        self._min_rtt: float | None = None  # the smallest RTT sample (Linux's delay_min)
+        self.ssthresh_from_cwnd = ssthresh_from_cwnd  # Reno halves cwnd (Linux), not FlightSize (RFC 5681)
         # Linux's tcp_is_cwnd_limited (RFC 7661's counterpart): cwnd grows only while the sender uses it
         self.cwnd_limited_growth = cwnd_limited_growth
         self._was_cwnd_limited = False  # tcp_cwnd_validate's is_cwnd_limited, for the window being tracked
@@ -150,6 +159,8 @@ class Congestion:
         if not self.mss:
             return []
         grow = acked if grow_by is None else grow_by
+        if rtt is not None and (self._min_rtt is None or rtt < self._min_rtt):
+            self._min_rtt = rtt
         found = self._hystart_found(now, rtt, snd_una, snd_nxt)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
@@ -338,7 +349,9 @@ class Congestion:
             self._w_last_max = segments
             self.ssthresh = max(int(self.cwnd * CUBIC_BETA), 2 * self.mss)
             self._epoch = None
-        else:
+        elif self.ssthresh_from_cwnd:  # Linux's tcp_reno_ssthresh: max(cwnd >> 1, 2), in whole segments
+            self.ssthresh = max(self.cwnd // self.mss // 2, 2) * self.mss
+        else:  # RFC 5681 equation 4
             self.ssthresh = max(flight // 2, 2 * self.mss)
         self._bytes_acked = 0
 
@@ -354,7 +367,8 @@ class Congestion:
             self.cwnd = grown if self.ssthresh is None else min(grown, self.ssthresh)
             return [self._change(CongestionKey.SLOW_START, old, acked=acked)]
         if self.algorithm is Algorithm.CUBIC:
-            return self._cubic(acked, now, srtt or 0.0)
+            ahead = self._min_rtt if self.cubic_min_rtt and self._min_rtt is not None else srtt
+            return self._cubic(acked, now, ahead or 0.0)
         # RFC 5681 3.1 with RFC 3465 2.1: one SMSS once a whole cwnd of bytes has been acknowledged
         self._bytes_acked += acked
         if self._bytes_acked < self.cwnd:
@@ -364,7 +378,8 @@ class Congestion:
         return [self._change(CongestionKey.AVOIDANCE, old)]
 
     def _cubic(self, acked: int, now: float, rtt: float) -> list[Change]:
-        """RFC 9438 4.2-4.5: follow W_cubic(t + RTT), or the Reno-friendly W_est when it is larger."""
+        """RFC 9438 4.2-4.5: follow W_cubic(t + RTT), or the Reno-friendly W_est when it is larger; with
+        ``cubic_first_growth``, no slower than that share of cwnd per RTT while no loss has been seen."""
         mss = self.mss
         cwnd = self.cwnd / mss
         if self._epoch is None:  # section 4.2: a new congestion avoidance epoch
@@ -384,7 +399,10 @@ class Congestion:
         if w_cubic < self._w_est:  # section 4.3: the Reno-friendly region
             target, key = self._w_est, CongestionKey.CUBIC_RENO_FRIENDLY
         target = min(max(target, cwnd), 1.5 * cwnd)
-        self._cnt += (target - cwnd) / cwnd * segments
+        increase = (target - cwnd) / cwnd  # per segment acknowledged (Linux: 1 / cnt)
+        if not self._w_last_max:  # no loss yet: Linux's "if (ca->last_max_cwnd == 0 && ca->cnt > 20) cnt = 20"
+            increase = max(increase, self.cubic_first_growth)
+        self._cnt += increase * segments
         if self._cnt < 1:
             return []
         whole = int(self._cnt)

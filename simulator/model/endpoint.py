@@ -223,6 +223,9 @@ class Endpoint:
             cfg.initial_window,
             prr=cfg.prr,
             hystart=cfg.hystart,
+            cubic_first_growth=cfg.cubic_first_growth,
+            cubic_min_rtt=cfg.cubic_min_rtt,
+            ssthresh_from_cwnd=cfg.ssthresh_from_cwnd,
             slow_start_limit=cfg.slow_start_limit,
             cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
@@ -1169,7 +1172,10 @@ class Endpoint:
         if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
-        self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
+        grown = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
+        if grown > self._rcv_ssthresh and self._acks is not None:
+            self._acks.quick |= 1  # tcp_grow_window: "icsk->icsk_ack.quick |= 1", the bigger window goes out now
+        self._rcv_ssthresh = grown
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
@@ -1690,6 +1696,7 @@ class Endpoint:
             window = 0
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
+            self._last_wnd = window  # Linux's tp->rcv_wnd starts as the SYN's window (tcp_connect_init, rsk_rcv_wnd)
         else:
             window = self._window_field(bits)
         if (

@@ -544,6 +544,24 @@ SOURCES: dict[str, Source] = {
         "tcp_cubic.c hystart = 1, hystart_detect = 3 (ACK train and delay), hystart_low_window = 16",
         "cc_cubic: HyStart++ (RFC 9406) since 14.0",
     ),
+    "cubic_first_growth": Source(
+        "before CUBIC's first loss, cwnd grows by at least this share of itself per RTT, however flat the curve",
+        "silent (RFC 9438 4.2 follows the curve alone)",
+        "0.05: tcp_cubic.c bictcp_update, if (ca->last_max_cwnd == 0 && ca->cnt > 20) ca->cnt = 20",
+        "0 (the freebsd profile uses newreno)",
+    ),
+    "cubic_min_rtt": Source(
+        "CUBIC's target is the curve one minimum RTT ahead, not one smoothed RTT ahead",
+        "RFC 9438 4.2: W_cubic(t + RTT), RTT the smoothed round-trip time",
+        "on: tcp_cubic.c bictcp_update, t += usecs_to_jiffies(ca->delay_min)",
+        "off (the freebsd profile uses newreno)",
+    ),
+    "ssthresh_from_cwnd": Source(
+        "Reno's ssthresh after a loss is half of cwnd, in whole segments, not half of the flight size",
+        "RFC 5681 3.1 equation 4: max(FlightSize / 2, 2 * SMSS)",
+        "on: tcp_cong.c tcp_reno_ssthresh, max(tcp_snd_cwnd(tp) >> 1U, 2U)",
+        "off (the profile keeps RFC 5681's rule)",
+    ),
     "prr": Source(
         "in a SACK recovery, cwnd = pipe + what Proportional Rate Reduction allows, not ssthresh at once",
         "RFC 6937 (experimental); RFC 6675 sets cwnd = ssthresh",
