@@ -302,6 +302,7 @@ MATCHING = [
     "small_writes_nodelay",
     "self_connect",
     "lost_syn_ack",
+    "receiver_stops_reading",
 ]
 
 
@@ -318,7 +319,10 @@ def test_the_linux_profile_sends_as_linux_to_a_receiver_that_stops_reading():
     assert model[OUT] == normalized({OUT: EXPECTED["receiver_stops_reading"][0][OUT]})[OUT]
     probes = [r.ms for r in model_rows(CONVERSATIONS["receiver_stops_reading"])[OUT] if r.key.startswith("A 1448 1 0")]
     gaps = [b - a for a, b in zip([0, *probes], probes, strict=False)]
-    assert len(probes) == 3 and 190 <= gaps[0] <= 260 and abs(gaps[1] - 400) <= 2 and abs(gaps[2] - 800) <= 2, gaps
+    # (the RTO, from the delayed ACK's RTT, about 205 ms; Linux's about 215 ms: 259, 432, 860 ms apart)
+    assert len(probes) == 3 and 190 <= gaps[0] <= 260 and 400 <= gaps[1] <= 440 and abs(gaps[2] - 2 * gaps[1]) <= 2, (
+        gaps
+    )
 
 
 def test_the_receiver_acks_both_halves_that_its_own_window_update_brought_back_at_once():
