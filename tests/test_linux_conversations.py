@@ -337,6 +337,14 @@ def test_the_receiver_acks_both_halves_that_its_own_window_update_brought_back_a
     assert model[-2:] == linux[-2:] == rows("A 1 20002 0", "FA 1 20002 0")
 
 
+def test_the_linux_profile_takes_into_a_filling_send_buffer_what_linux_takes():
+    # SO_SNDBUF 4096 (8192 stored), 1000-byte non-blocking writes: Linux charges each skb its payload plus 832
+    # and checks the buffer only when a write needs a new skb (tcp_sendmsg_locked): 7000 bytes, then EAGAIN
+    # (the segments still differ: docs/linux-conversations.md, section 11)
+    fin = [r for r in model_rows(CONVERSATIONS["send_buffer_fills"])[OUT] if "F" in r.flags]
+    assert [r.seq + r.length - 1 for r in fin] == [7000]
+
+
 def test_the_linux_profile_gives_up_a_syn_as_linux_does():
     # TCP_SYNCNT 1 with 4 linear timeouts: SYNs at 0, 1 and 2 s, ETIMEDOUT at 3 s ((2**2 - 1) initial RTOs)
     trace = parse(CONVERSATIONS["syn_dropped"].model or "").with_options(profile_name="linux").run()

@@ -321,6 +321,10 @@ class Endpoint:
         wnd = min(free, self._rcv_ssthresh, 65535 << self.rcv_wscale)
         if self.rcv_wscale:
             return -(-wnd // unit) * unit
+        if self._rmem is not None:  # __tcp_select_window keeps the window offered while within a segment of wnd
+            offered = self._last_wnd or self._initial_window  # tp->rcv_wnd
+            if wnd - mss < offered <= wnd:
+                return offered
         return wnd - wnd % mss if wnd >= mss else wnd
 
     @property
@@ -1239,6 +1243,9 @@ class Endpoint:
         if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
+        if cfg.fixed_recv_buffer and self._rmem is not None and clamp > 2 * self._rcv_mss_guess():
+            clamp = max(2 * self._rcv_mss_guess(), clamp - self._rcv_mss_guess())  # tcp_init_buffer_space's
+            # "force reservation of one segment" (tcp_app_win): the window offers one segment less than the buffer
         self._rcv_ssthresh = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
