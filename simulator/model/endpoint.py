@@ -1764,6 +1764,8 @@ class Endpoint:
             window = 0
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
+            if self._rmem is not None and bits & ACK_BIT:  # the SYN,ACK's right edge holds too (tcp_receive_window)
+                self._rcv_adv = self.rcv_nxt + window
         else:
             window = self._window_field(bits)
         if (

@@ -390,7 +390,7 @@ SOURCES: dict[str, Source] = {
     ),
     "skb_overhead": Source(
         "buffers are charged per packet buffer (skb), its payload plus this many bytes: the receive window is "
-        "the room left in a buffer twice the window, halved (less than half free ends quick-ACK mode); a write "
+        "the room left in a buffer twice the window, halved (less than half free ends the quick ACKs); a write "
         "starts a new skb only while the send buffer's charge is below SO_SNDBUF (0: both count payload bytes)",
         "silent (RFC 9293 3.8.6.2.2 counts the window in octets)",
         "skb->truesize = SKB_TRUESIZE (832 bytes of overhead on 6.18 x86-64, SO_MEMINFO); tcp_space, "
