@@ -272,9 +272,31 @@ def test_segments_are_at_most_half_the_largest_window_the_peer_offered():
 
 
 def test_a_full_send_buffer_makes_a_blocking_send_wait():
-    w = established(send_buffer=3000, server={"auto_read": False})
+    # counted in payload bytes (skb_overhead = 0): the buffer takes what fits
+    w = established(send_buffer=3000, skb_overhead=0, server={"auto_read": False})
     assert w.client.send(b"x" * 5000, 0.0) == 3000
     assert w.client.send(b"y", 0.0) == 0
+
+
+def test_linux_checks_the_send_buffer_only_when_a_write_needs_a_new_skb():
+    # tcp_sendmsg_locked: a write into an empty queue starts an skb (sk_wmem_queued < sk_sndbuf) and fills it
+    # up to the size goal, past SO_SNDBUF; sent, each segment is an skb of its own (payload + 832); the next
+    # write needs a new skb and finds the buffer full
+    w = established(send_buffer=3000, server={"auto_read": False})
+    assert w.client.send(b"x" * 5000, 0.0) == 5000
+    assert w.client.wmem_queued == 5000 + 4 * 832  # four segments in flight (1448 * 3 + 656)
+    assert w.client.send(b"y", 0.0) == 0
+
+
+def test_a_write_joins_the_last_unsent_skb_without_a_check():
+    # what waits unsent (here held by the peer's window) is one skb: a write adds to it up to the size goal
+    # (half the peer's largest window: one segment of 1448 here) whatever the buffer holds
+    w = established(send_buffer=3000, server={"auto_read": False})
+    w.client.snd_wnd, w.client.max_snd_wnd = 1448, 2896
+    assert w.client.send(b"x" * 2000, 0.0) == 2000  # 1448 in flight, 552 wait
+    assert w.client.wmem_queued == 1448 + 832 + 552 + 832 >= 3000
+    assert w.client.send(b"y" * 500, 0.0) == 500  # joins the unsent skb: 1052 of 1448
+    assert w.client.send(b"z" * 500, 0.0) == 396  # fills it; a new skb would be needed, and the buffer is full
 
 
 # ------------------------------------------------------------------ loopback

@@ -349,7 +349,7 @@ CONVERSATIONS: dict[str, Conversation] = {
                 ["connect server", "fill 1000", "shutdown", "wait_for_eof", "close"],
                 ["listen", "wait 1", *["read", "wait 0.001"] * 30, "close"],  # (no step reads until the end)
                 client="send_buffer = 8192",  # SO_SNDBUF 4096, which Linux stores doubled
-                server="window = 2896\nfixed_recv_buffer = true\nauto_read = false",  # SO_RCVBUF 4096: 2896 offered
+                server="window = 4096\nfixed_recv_buffer = true\nauto_read = false",  # SO_RCVBUF 4096 (2896 offered)
             ),
         ),
         Conversation(

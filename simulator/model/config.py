@@ -90,6 +90,8 @@ class EndpointConfig:
     delayed_ack_min: float = 0.04  # the shortest delayed-ACK wait (Linux TCP_ATO_MIN) for ack = "linux"
     quickacks: int = 16  # ACKs sent at once when a connection starts or wakes (TCP_MAX_QUICKACKS)
     backlog_ack_defer: bool = False  # an ACK due while the application's call holds the socket waits for its end
+    backlog_coalesce: bool = False  # data arriving meanwhile waits in the backlog, joined, handled at the call's end
+    skb_overhead: int = 0  # buffers charged per skb, payload plus this (SKB_TRUESIZE); 0: in payload bytes
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)
@@ -156,6 +158,8 @@ class EndpointConfig:
         for name in ("quickacks", "syn_linear_timeouts"):
             if getattr(self, name) < 0:
                 raise ScenarioError(f"{name} must not be negative, not {getattr(self, name)}")
+        if not 0 <= self.skb_overhead <= 65535:
+            raise ScenarioError(f"skb_overhead must be 0..65535 bytes, not {self.skb_overhead}")
         if not 0 <= self.recv_buffer_max <= (65535 << 14):
             raise ScenarioError(f"recv_buffer_max must be 0..{65535 << 14} bytes, not {self.recv_buffer_max}")
         if self.send_buffer is not None and not 1 <= self.send_buffer <= 1 << 30:

@@ -38,6 +38,7 @@ from .segment import (
 )
 from .seq import HALF, MASK, MODULUS, SeqNum
 from .seq import ts_before as _ts_before
+from .skbmem import ReceiveMemory
 from .states import ALLOWED, State
 from .timers import RtoEstimator, Timer
 
@@ -188,6 +189,10 @@ class Endpoint:
         self._readable = bytearray()
         self.recv_buffer = self._cfg.recv_buffer  # RCV.BUFF (a profile may round it at the handshake)
         self._ooo = Reassembly()  # out-of-order segments held (RFC 9293 3.10.7.4, seventh step)
+        # the unread data as Linux charges it, per skb (skb_overhead), or None: counted in bytes
+        self._rmem = ReceiveMemory(self.config.skb_overhead) if self.config.skb_overhead else None
+        self._backlog_data: tuple[int, int, bool] | None = None  # data that came while the socket was owned:
+        # bytes, the largest segment, pushed (handled as one skb at the call's end: backlog_coalesce)
         self.eof = False  # the peer's FIN has been received in order
         self._read_closed = False  # the application closed fully: it reads no more
         # Timers
@@ -313,8 +318,14 @@ class Endpoint:
         return min(free, 65535 << self.rcv_wscale)
 
     def _free_space(self) -> int:
-        """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once)."""
-        return self.recv_buffer if self.auto_read else max(0, self.recv_buffer - len(self._readable))
+        """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once).
+        With ``skb_overhead`` as Linux counts it (tcp_space): the unread skbs' truesize against a buffer twice
+        the window, the rest halved back into a window (tcp_win_from_space, scaling_ratio 1/2)."""
+        if self.auto_read:
+            return self.recv_buffer
+        if self._rmem is not None:
+            return self._rmem.free_window(self.recv_buffer)
+        return max(0, self.recv_buffer - len(self._readable))
 
     def _linux_window(self, free: int) -> int:
         """The window Linux offers (``__tcp_select_window``), with receiver SWS avoidance (RFC 9293 3.8.6.2.2).
@@ -333,6 +344,10 @@ class Endpoint:
         wnd = min(free, self._rcv_ssthresh, 65535 << self.rcv_wscale)
         if self.rcv_wscale:
             return -(-wnd // unit) * unit
+        if self._rmem is not None:  # __tcp_select_window keeps the window offered while within a segment of wnd
+            offered = self._last_wnd or self._initial_window  # tp->rcv_wnd
+            if wnd - mss < offered <= wnd:
+                return offered
         return wnd - wnd % mss if wnd >= mss else wnd
 
     @property
@@ -470,7 +485,9 @@ class Endpoint:
             raise UserCallError(f"{self.name}: cannot send: the connection is closing (FIN already queued)")
         n_asked = len(data)
         limit = self._cfg.send_buffer
-        if limit is not None:  # unsent and unacknowledged data share the buffer
+        if limit is not None and self._cfg.skb_overhead:  # Linux's skbs and their truesize
+            data = data[: self.send_buffer_takes(len(data), limit)]
+        elif limit is not None:  # unsent and unacknowledged data share the buffer
             data = data[: max(0, limit - len(self._unsent) - self.snd_nxt.since(self.snd_una))]
         if data:
             whole = eor and len(data) == n_asked
@@ -489,6 +506,47 @@ class Endpoint:
             finally:
                 self._cork_call = False
         return len(data)
+
+    @property
+    def wmem_queued(self) -> int:
+        """Linux's sk_wmem_queued with ``skb_overhead``: the truesize of every skb not yet acknowledged.  Each
+        segment sent is an skb of its own (tso_fragment cuts it from the queue's head, at the cost of a new
+        skb); what waits unsent is one skb, as tcp_write_xmit's tcp_grow_skb keeps pulling the following skbs
+        into the head (Linux 6.10+)."""
+        overhead = self.config.skb_overhead
+        sent = sum(len(e.payload) + overhead for e in self._rtx)
+        return sent + (len(self._unsent) + overhead if self._unsent else 0)
+
+    def send_size_goal(self) -> int:
+        """tcp_xmit_size_goal: how much data one skb of the write queue takes, whole segments of half the
+        peer's largest window (tcp_bound_to_half_wnd), at most a GSO frame, at least one segment."""
+        mss = self._send_mss()
+        goal = GSO_MAX_SIZE
+        if self.max_snd_wnd > DEFAULT_MSS:
+            goal = min(goal, self.max_snd_wnd // 2)
+        elif self.max_snd_wnd:
+            goal = min(goal, self.max_snd_wnd)
+        return max(goal // mss * mss, mss)
+
+    def send_buffer_takes(self, n: int, limit: int) -> int:
+        """How many of ``n`` bytes a write puts in a send buffer of ``limit`` bytes (sk_sndbuf) counted in
+        skb truesize (tcp_sendmsg_locked): data joins the last unsent skb up to the size goal without a check;
+        a new skb is started only while sk_wmem_queued < sk_sndbuf (sk_stream_memory_free), and then takes up
+        to the size goal, charged its payload (the skb itself joins the unsent head: tcp_grow_skb)."""
+        goal, overhead = self.send_size_goal(), self.config.skb_overhead
+        queued, tail, taken = self.wmem_queued, len(self._unsent), 0
+        while taken < n:
+            room = goal - tail if tail else 0
+            if room <= 0:
+                if queued >= limit:  # sk_stream_memory_free fails: wait_for_space (EAGAIN, or sleep)
+                    break
+                room = goal
+                queued += 0 if tail else overhead  # a new head; a later one is merged into it
+            chunk = min(room, n - taken)
+            tail += chunk
+            queued += chunk
+            taken += chunk
+        return taken
 
     def _restart_after_idle(self, now: float) -> None:
         """RFC 5681 4.1: a sender quiet for longer than an RTO no longer knows the network, so cwnd
@@ -528,6 +586,8 @@ class Endpoint:
         before = self.rcv_wnd
         data = bytes(self._readable[:n])
         del self._readable[:n]
+        if self._rmem is not None:
+            self._rmem.read(n)
         if self.explaining:  # (a note with arguments: not built for a bulk run)
             self._app(AppKey.READ, n=n)
         cfg = self._cfg
@@ -627,6 +687,8 @@ class Endpoint:
         self._rtx.clear()
         self._unsent.clear()
         self._readable.clear()
+        if self._rmem is not None:
+            self._rmem.clear()
         self._ooo.clear()
         if self.state is not State.CLOSED:
             self._move(State.CLOSED, StateKey.CRASH)
@@ -737,6 +799,8 @@ class Endpoint:
         self._after_handshake()  # tcp_init_transfer: the child may send before the handshake ends
         if seg.payload:  # tcp_fastopen_add_skb: queued for the application, RCV.NXT past it
             self._readable += seg.payload
+            if self._rmem is not None:
+                self._rmem.queued(len(seg.payload), in_backlog=False)
             self.rcv_nxt = self.rcv_nxt + len(seg.payload)
             self.data_received_at = now
             self.syn_data_acked = True
@@ -1090,12 +1154,18 @@ class Endpoint:
                 self._abort_on_data(seg, now)
                 return
             self._readable += seg.payload
+            in_backlog = self._owned and self.config.backlog_coalesce
+            if self._rmem is not None:
+                self._rmem.queued(n, in_backlog=in_backlog)
             self.rcv_nxt = self.rcv_nxt + n
             self.data_received_at = now  # Linux's tcp_event_data_recv: icsk_ack.lrcvtime
             if self.explaining:
                 self._notes.append(Note(NoteKind.DATA, DataKey.DATA, self.tcb(), None, (("n", n),)))
-            if self._acks is not None:
-                self._linux_data_received(seg, now)
+            pushed = int(seg.flags) & PSH_BIT != 0
+            if self._acks is not None and in_backlog:
+                self._to_backlog(n, pushed)
+            elif self._acks is not None:
+                self._linux_data_received(n, n, pushed, now)
             else:
                 self._schedule_ack(now, n >= self.adv_mss)
         if int(seg.flags) & FIN_BIT:
@@ -1116,30 +1186,50 @@ class Endpoint:
             self._ack_key = SendKey.ACK_DELAYED
             self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
 
-    def _linux_data_received(self, seg: Segment, now: float) -> None:
-        """Linux's receiver on in-order data (tcp_event_data_recv, then __tcp_ack_snd_check): ACK at once in
-        quick-ACK mode, or when more than one full segment is unacknowledged and the window does not shrink
-        (RFC 1122 4.2.3.2's "every second full-sized segment"); otherwise a delayed ACK."""
+    def _linux_data_received(self, size: int, segment: int, pushed: bool, now: float) -> None:
+        """Linux's receiver on ``size`` bytes of in-order data in one skb whose segments were at most ``segment``
+        bytes (tcp_event_data_recv, then __tcp_ack_snd_check): ACK at once in quick-ACK mode, or when more than
+        one full segment is unacknowledged and the window does not shrink (RFC 1122 4.2.3.2's "every second
+        full-sized segment"); otherwise a delayed ACK."""
         acks = self._acks
         assert acks is not None
-        acks.data_received(
-            len(seg.payload), int(seg.flags) & PSH_BIT != 0, self._rcv_mss_guess(), self._last_wnd, self.rto.rto, now
-        )
+        window = self._last_wnd or self._initial_window  # tp->rcv_wnd: the window last announced, the SYN's first
+        acks.data_received(segment, pushed, self._rcv_mss_guess(), window, self.rto.rto, now)
         self._ack_scheduled = True
-        if len(seg.payload) >= 128:
+        if size >= 128:
             self._grow_window()
+        every_second = self._more_than_a_segment_unacked()  # (first: its window may end quick-ACK mode)
         if acks.quick_mode:
             self._ack_at_once(SendKey.ACK_QUICK)
-        elif self._more_than_a_segment_unacked():
+        elif every_second:
             self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _to_backlog(self, n: int, pushed: bool) -> None:
+        """backlog_coalesce: data that arrives while the application's call holds the socket waits in the
+        socket's backlog, contiguous segments joined into one skb (tcp_add_backlog), and is handled as one at
+        the call's end (__release_sock): one tcp_event_data_recv, one ACK decision (see ``release``)."""
+        held = self._backlog_data
+        if held is None:
+            self._backlog_data = (n, n, pushed)
+        else:
+            self._backlog_data = (held[0] + n, max(held[1], n), held[2] or pushed)
 
     def _more_than_a_segment_unacked(self) -> bool:
         """__tcp_ack_snd_check's first test: more than one full segment of sequence space (a FIN counts one)
         came since the last ACK, and the window it would announce does not shrink."""
         assert self._acks is not None
-        return self.rcv_nxt.since(self._rcv_wup) > self._acks.rcv_mss and self.rcv_wnd >= self._last_wnd
+        if self.rcv_nxt.since(self._rcv_wup) <= self._acks.rcv_mss:
+            return False
+        self._short_of_room()
+        return self.rcv_wnd >= self._last_wnd
+
+    def _short_of_room(self) -> None:
+        """__tcp_select_window, with Linux's receive memory (skb_overhead): less than half the buffer's window
+        free ends quick-ACK mode (icsk_ack.quick = 0), whoever asks for the window."""
+        if self._rmem is not None and self._acks is not None and self._free_space() < self.recv_buffer // 2:
+            self._acks.quick = 0
 
     def _ack_at_once(self, key: SendKey) -> None:
         """__tcp_ack_snd_check's "send now", unless the application's call holds the socket: then the ACK
@@ -1157,8 +1247,13 @@ class Endpoint:
     def release(self, now: float) -> None:
         """The application's system call ends (release_sock): an ACK deferred meanwhile goes now, if no
         segment carried it (tcp_release_cb sends it only while one is still owed)."""
-        self._owned = False
         self._clock = now
+        held, self._backlog_data = self._backlog_data, None
+        if held is not None and self.state.synchronized and self.rcv_nxt != self._rcv_wup:  # __release_sock
+            self._linux_data_received(held[0], held[1], held[2], now)
+        self._owned = False
+        if self._rmem is not None:
+            self._rmem.released()
         if self._ack_deferred:
             self._ack_deferred = False
             if self._ack_scheduled and self.state.synchronized:
@@ -1172,6 +1267,9 @@ class Endpoint:
         if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
             return
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
+        if cfg.fixed_recv_buffer and self._rmem is not None and clamp > 2 * self._rcv_mss_guess():
+            clamp = max(2 * self._rcv_mss_guess(), clamp - self._rcv_mss_guess())  # tcp_init_buffer_space's
+            # "force reservation of one segment" (tcp_app_win): the window offers one segment less than the buffer
         grown = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
         if grown > self._rcv_ssthresh and self._acks is not None:
             self._acks.quick |= 1  # tcp_grow_window: "icsk->icsk_ack.quick |= 1", the bigger window goes out now
@@ -1697,6 +1795,8 @@ class Endpoint:
         elif bits & SYN_BIT:  # never scaled in a SYN (RFC 7323 2.2)
             window = self._initial_window or min(self.rcv_wnd, 65535)
             self._last_wnd = window  # Linux's tp->rcv_wnd starts as the SYN's window (tcp_connect_init, rsk_rcv_wnd)
+            if self._rmem is not None and bits & ACK_BIT:  # the SYN,ACK's right edge holds too (tcp_receive_window)
+                self._rcv_adv = self.rcv_nxt + window
         else:
             window = self._window_field(bits)
         if (
@@ -1736,6 +1836,7 @@ class Endpoint:
         remembered as the window last announced."""
         wnd = self.rcv_wnd
         self._last_wnd = wnd
+        self._short_of_room()  # (tcp_select_window)
         wscale = self.rcv_wscale
         if self._initial_window:  # Linux rounds up rather than shrink the window (tcp_select_window)
             wnd += -wnd % (1 << wscale)

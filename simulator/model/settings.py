@@ -381,6 +381,23 @@ SOURCES: dict[str, Source] = {
         "net.ipv4.tcp_backlog_ack_defer (1, since 6.8): __tcp_ack_snd_check defers to tcp_release_cb",
         "none",
     ),
+    "backlog_coalesce": Source(
+        "data that arrives while the application's system call holds the socket waits in the socket's backlog, "
+        "contiguous segments joined into one buffer, and is handled once at the call's end (one ACK decision)",
+        "silent",
+        "tcp_add_backlog (skb_try_coalesce), __release_sock; sk_backlog_rcv at release_sock",
+        "none",
+    ),
+    "skb_overhead": Source(
+        "buffers are charged per packet buffer (skb), its payload plus this many bytes: the receive window is "
+        "the room left in a buffer twice the window, halved (less than half free ends the quick ACKs); a write "
+        "starts a new skb only while the send buffer's charge is below SO_SNDBUF (0: both count payload bytes)",
+        "silent (RFC 9293 3.8.6.2.2 counts the window in octets)",
+        "skb->truesize = SKB_TRUESIZE (832 bytes of overhead on 6.18 x86-64, SO_MEMINFO); tcp_space, "
+        "tcp_win_from_space (scaling_ratio 1/2), __tcp_select_window; sk_wmem_queued, tcp_sendmsg_locked, "
+        "sk_stream_memory_free, tcp_xmit_size_goal, tcp_grow_skb",
+        "sbspace: bytes and mbuf memory (sb_mbcnt), not modelled",
+    ),
     "empty_window_probe": Source(
         "a zero-window probe is an empty ACK at SND.UNA - 1 (else one byte of new data)",
         "RFC 9293 3.8.6.1: probe with one octet of new data",

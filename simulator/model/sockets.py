@@ -614,6 +614,12 @@ class SocketHost:
         """Bytes the send buffer takes now.  A writer Linux put to sleep wakes only when a third is free."""
         if sock.sndbuf is None:
             return 1 << 62
+        ep = sock.endpoint
+        if ep.config.skb_overhead:  # counted in skb truesize, as Linux's sk_wmem_queued
+            queued = ep.wmem_queued
+            if sock.write_blocked and self.rules.write_wakeup_third and sock.sndbuf - queued < queued // 2:
+                return 0
+            return ep.send_buffer_takes(1 << 30, sock.sndbuf) if ep.state.synchronized else sock.sndbuf - queued
         queued = self.queued_out(sock)
         room = sock.sndbuf - queued
         if sock.write_blocked and self.rules.write_wakeup_third and room < queued // 2:

@@ -80,6 +80,8 @@ _CONFIG_KEYS = {
     "delayed_ack_min": "delayed_ack_min",
     "quickacks": "quickacks",
     "send_buffer": "send_buffer",
+    "skb_overhead": "skb_overhead",
+    "backlog_coalesce": "backlog_coalesce",
     "user_timeout": "user_timeout",
     "congestion": "congestion",
     "initial_window": "initial_window",
