@@ -314,3 +314,18 @@ def test_tcp_fastopen_connect_without_a_cookie_connects_with_a_cookie_request():
     assert host.connect(sock, (SERVER_ADDR, 8080), 0.0) is None  # under way: EINPROGRESS
     (syn,) = host.sent()
     assert syn.options.fastopen == FastOpen(b"") and not syn.payload
+
+
+def test_a_syn_ack_sent_again_carries_no_cookie():
+    # Linux's tcp_rtx_synack builds the SYN,ACK again with no Fast Open cookie (foc NULL): the first answer
+    # gave it; a resent one is a plain SYN,ACK with the same options otherwise.
+    wire = make_pair(server=SERVER_ON)
+    wire.server.listen(0.0)
+    (syn_ack,) = wire.deliver(_syn(wire, option=FastOpen(b"")), wire.server)
+    assert syn_ack.options.fastopen == FastOpen(_valid(wire))
+    deadline = wire.server.next_timer()
+    assert deadline is not None
+    (again,) = wire.tick(wire.server, deadline)
+    assert again.flags == Flags.SYN | Flags.ACK and again.seq == syn_ack.seq
+    assert again.options.fastopen is None
+    assert again.options.mss == syn_ack.options.mss

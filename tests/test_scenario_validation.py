@@ -38,6 +38,7 @@ def refused(text: str) -> str:
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nstart = nan\n"), "start"),
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nisn = true\n"), "isn"),
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nmin_rto = nan\n"), "min_rto"),
+        (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nmin_rto = 5\nmax_rto = 1\n"), "max_rto"),
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\ndelayed_ack_timeout = inf\n"), "delayed_ack_timeout"),
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nwindow_scale = 0.5\n"), "window_scale"),
         (PAIR.replace("[endpoint.server]\n", "[endpoint.server]\nsyn_retries = 1e400\n"), "syn_retries"),

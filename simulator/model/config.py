@@ -199,6 +199,8 @@ class EndpointConfig:
         for name in ("delayed_ack_timeout", "initial_rto", "min_rto", "max_rto", "msl"):
             if getattr(self, name) <= 0:
                 raise ScenarioError(f"{name} must be a positive number of seconds")
+        if self.min_rto > self.max_rto:  # RFC 6298 2.4 and 2.5 bound the RTO from both sides
+            raise ScenarioError(f"min_rto ({self.min_rto} s) must not be more than max_rto ({self.max_rto} s)")
         if self.orphan_retries is not None and self.orphan_retries < 0:
             raise ScenarioError(f"orphan_retries must not be negative, not {self.orphan_retries}")
         for name in ("syn_retries", "synack_retries", "data_retries"):

@@ -1761,6 +1761,8 @@ class Endpoint:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
                 options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
+        elif options.fastopen is not None:  # a SYN,ACK sent again carries no cookie (tcp_rtx_synack: foc NULL)
+            options = head.options = replace(options, fastopen=None)
         flags |= self._resend_push(head)
         if restart_timer:
             self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # section 5.6
