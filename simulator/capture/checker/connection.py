@@ -10,7 +10,7 @@ from ...model.seq import MASK, SeqNum
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
-from .fastpath import predicted
+from .fastpath import PREDICTABLE, predicted
 from .handshake import _RESET_ANSWERS
 from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
 from .report import ConnectionReport, PacketReport
@@ -19,7 +19,6 @@ from .sentences import Sentence, Why, say
 
 _tuple_new = tuple.__new__
 _ZEEK_FLAGS = SYN_BIT | FIN_BIT | RST_BIT  # the packets ZeekHistory.add looks at
-_PSH, _ACK_PSH, _ESTABLISHED = 0x08, ACK_BIT | 0x08, State.ESTABLISHED
 FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
 
@@ -241,9 +240,8 @@ def _packet(conn: Connection, p: Packet, a: _Observer, b: _Observer, start: floa
     sender, receiver = (a, b) if from_a else (b, a)
     before = _PAIRS[a.state, b.state]
     # header prediction first (fastpath.py): the common segment, in a few comparisons; else the full rules
-    # (its first look, here: only a segment of nothing but ACK and PSH between ESTABLISHED sides goes on to it)
-    common = p.flags | _PSH == _ACK_PSH and sender.state is _ESTABLISHED and receiver.state is _ESTABLISHED
-    found = predicted(p, sender, receiver) if common and FAST_PATH else None
+    # (its first look, here: only a segment of nothing but ACK, PSH and FIN goes on to it)
+    found = predicted(p, sender, receiver) if p.flags in PREDICTABLE and FAST_PATH else None
     labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]
