@@ -12,7 +12,7 @@ from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
 from .fastpath import PREDICTABLE, predicted
 from .handshake import _RESET_ANSWERS
-from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
+from .observer import _SYN_ACK, S, _Observer, _rel, _sub, after, plus, window_shift
 from .report import ConnectionReport, PacketReport
 from .segment import _classify
 from .sentences import Sentence, Why, say
@@ -182,19 +182,19 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
         if at_seq is None:
             at_seq = where[0] = seq  # its first segment: checking starts there
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
-        end = seq + used if used else seq
+        end = plus(seq, used) if used else seq
         if not _NEAR <= _sub(end, at_seq) & MASK <= _BEHIND:  # (not _far(end, at_seq), without a call)
             if final is None or seq == final:
                 # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late):
                 # it shows how far its sender had got.
                 ahead.packet = p
-            if final is None or end > final:
+            if final is None or after(end, final):
                 ahead.nxt, ahead.bare = end, not used
         if flags & ACK_BIT:
             ack, at_ack = p.ack, where[1]
             if at_ack is None:
                 at_ack = where[1] = ack
-            if (ahead.ack is None or ack > ahead.ack) and not _NEAR <= _sub(ack, at_ack) & MASK <= _BEHIND:
+            if (ahead.ack is None or after(ack, ahead.ack)) and not _NEAR <= _sub(ack, at_ack) & MASK <= _BEHIND:
                 ahead.ack = ack
         if ahead.went_on is None and not flags & SYN_BIT:
             ahead.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)

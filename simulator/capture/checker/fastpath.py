@@ -23,7 +23,7 @@ from ..connections import Packet
 from ..labels import Label
 from .acknowledge import _ack_moves
 from .fin import _FIN_SENT, _receive_fin
-from .observer import _Observer, record_ack
+from .observer import _Observer, after, plus, record_ack
 from .sentences import Sentence, Why
 
 _PSH = 0x08  # (the model sets PSH on every segment with data; the checker reads it only here)
@@ -60,10 +60,10 @@ def _predictable(p: Packet, s: _Observer, r: _Observer) -> bool:
     seq, ack, nxt, final = p.seq, p.ack, s.nxt, r.ahead.nxt
     if seq != nxt or nxt is None or s.isn is None or r.nxt is None or final is None:
         return False  # not at SND.NXT (a resend, a gap), or the numbers are still being learnt
-    if ack > r.nxt or ack > final or r.missed.holes or r.probing is not None:
+    if after(ack, r.nxt) or after(ack, final) or r.missed.holes or r.probing is not None:
         return False  # an ACK of bytes not seen sent, of a gap or of a probe
     unseen = s.missed.unseen_acked
-    return unseen is None or not unseen > nxt  # (else the peer acknowledged bytes the capture never saw)
+    return unseen is None or not after(unseen, nxt)  # (else the peer acknowledged bytes the capture never saw)
 
 
 def _pure_ack(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted | None:
@@ -73,7 +73,7 @@ def _pure_ack(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
     if acked is None:
         if s.last_numbers is not None or s.last_pure_ack is not None:
             return None
-    elif not ack > acked:
+    elif not after(ack, acked):
         return None  # nothing new acknowledged: a duplicate, a window update, an old ACK
     s.probing = None
     s.dup_acks = 0
@@ -87,7 +87,7 @@ def _pure_ack(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
 
 def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted | None:
     """Data at SND.NXT inside the receiver's window (RFC 9293 section 3.8.6), both sides ESTABLISHED."""
-    data_end = p.seq + p.length
+    data_end = plus(p.seq, p.length)
     edge = r.right_edge
     if (
         s.state is not _ESTABLISHED
@@ -97,7 +97,7 @@ def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
         or s.missed.holes
         or s.fin is not None
         or r.window == 0
-        or (edge is not None and r.scale is not None and data_end > edge)
+        or (edge is not None and r.scale is not None and after(data_end, edge))
     ):
         return None  # it may fill a gap, follow a FIN, probe a zero window, or pass the window
     s.probing = None
@@ -120,7 +120,7 @@ def _first_fin(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted 
         return None  # the two FINs crossed (a simultaneous close, RFC 9293 Figure 13)
     s.probing = None
     seq = p.seq
-    s.nxt, s.fin, s.state = seq + 1, seq, _FIN_SENT[state]
+    s.nxt, s.fin, s.state = plus(seq, 1), seq, _FIN_SENT[state]
     r.zero_seen = False
     previous = s.last_pure_ack
     if previous is None or previous[0] != ack:
