@@ -19,6 +19,7 @@ from .sentences import Sentence, Why, say
 
 _tuple_new = tuple.__new__
 _ZEEK_FLAGS = SYN_BIT | FIN_BIT | RST_BIT  # the packets ZeekHistory.add looks at
+_MOVED = Why.MOVED
 FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
 
@@ -246,7 +247,7 @@ def _packet(conn: Connection, p: Packet, a: _Observer, b: _Observer, start: floa
     sender.latest = p
     after = _PAIRS[a.state, b.state]
     if before is not after and (before[0] is not after[0] or b is not a):  # both are from _PAIRS
-        explanation = Sentence(Why.MOVED, (explanation, before, after, b is a))
+        explanation = _tuple_new(Sentence, (_MOVED, (explanation, before, after, b is a)))  # (see fastpath._SAYS_DATA)
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
     acks = flags & ACK_BIT

@@ -34,6 +34,10 @@ _ACKED = _SYNCHRONIZED | {State.SYN_RECEIVED}  # the states an ACK of new data m
 _DATA = (Label.DATA,)
 _PURE_ACK = (Label.PURE_ACK,)
 _FIN = (Label.FIN,)
+# The sentences' keys, read once (in Python 3.11 reading an enum's member is a descriptor call), and a sentence
+# made as Sentence(why, args) makes it without the named tuple's __new__ (a Python function)
+_SAYS_DATA, _SAYS_PURE_ACK, _SAYS_FIN, _SAYS_PHRASES = Why.DATA, Why.PURE_ACK, Why.FIN, Why.PHRASES
+_tuple_new = tuple.__new__
 Predicted = tuple[tuple[Label, ...], Sentence, None]
 
 
@@ -81,8 +85,8 @@ def _pure_ack(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
     record_ack(s, ack, window)
     moved = _ack_moves(ack, r)
     if moved is not None:
-        return _PURE_ACK, Sentence(Why.PHRASES, ((moved,),)), None
-    return _PURE_ACK, Sentence(Why.PURE_ACK, (ack, r.isn)), None
+        return _PURE_ACK, _tuple_new(Sentence, (_SAYS_PHRASES, ((moved,),))), None
+    return _PURE_ACK, _tuple_new(Sentence, (_SAYS_PURE_ACK, (ack, r.isn))), None
 
 
 def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted | None:
@@ -107,7 +111,7 @@ def _in_order(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted |
     if previous is None or previous[0] != p.ack:
         s.dup_acks = 0
     record_ack(s, p.ack, window)
-    return _DATA, Sentence(Why.DATA, (p, s.isn, data_end, r.mss)), None
+    return _DATA, _tuple_new(Sentence, (_SAYS_DATA, (p, s.isn, data_end, r.mss))), None
 
 
 def _first_fin(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted | None:
@@ -128,5 +132,5 @@ def _first_fin(p: Packet, s: _Observer, r: _Observer, window: int) -> Predicted 
     record_ack(s, ack, window)
     moved = _ack_moves(ack, r)
     _receive_fin(r)
-    fin = Sentence(Why.FIN, (seq, s.isn))
-    return _FIN, Sentence(Why.PHRASES, ((fin,) if moved is None else (fin, moved),)), None
+    fin = _tuple_new(Sentence, (_SAYS_FIN, (seq, s.isn)))
+    return _FIN, _tuple_new(Sentence, (_SAYS_PHRASES, ((fin,) if moved is None else (fin, moved),))), None
