@@ -21,7 +21,7 @@ capture, and a long connection's reports wait in a temporary file (``spool.Spool
 The package reads in the order a packet is handled: ``report`` (what is said of a packet and a
 connection; ``sentences``, the words, made when printed), ``observer`` (what the capture shows of
 each side's TCB, what the look-ahead adds, what the capture missed), ``fastpath`` (header
-prediction: in-order data and an ACK of new data, recognised by a few comparisons), then the full
+prediction: in-order data, an ACK of new data and a first FIN, recognised by a few comparisons), then the full
 rules in RFC 9293 section 3.10.7's order: ``handshake`` (SYN, SYN,ACK, named by kind), ``reset``
 (RST), ``segment`` (the sequence number check, data and FIN), ``acknowledge`` (the ACK field),
 ``fin`` (the FIN's state moves, from ``model.states.TRANSITIONS``); then ``connection`` (one

@@ -8,7 +8,7 @@ from ..connections import Packet
 from ..labels import Label
 from .fin import _FIN_ACKED
 from .handshake import _acks_syn, _opens_later, _syn_needs
-from .observer import _CONTROL, S, _Observer, _rel, record_ack
+from .observer import _CONTROL, S, _Observer, _rel, after, record_ack
 from .sentences import Sentence, Why, say
 
 _PURE_ACK = Label.PURE_ACK  # (read for most packets: once here, not through the enum each time)
@@ -175,13 +175,15 @@ def _sent_before(later: Packet, p: Packet) -> bool:
 
 def _ack_moves(ack: SeqNum, r: _Observer) -> Sentence | None:
     """The receiver's moves when its SYN or FIN is acknowledged (RFC 9293 section 3.10.7.4)."""
-    if r.state is S.SYN_RECEIVED and r.isn is not None and ack > r.isn:
+    if r.state is S.SYN_RECEIVED and r.isn is not None and after(ack, r.isn):
         r.state = S.ESTABLISHED
         return _HANDSHAKE_COMPLETE
-    if r.fin is not None and ack > r.fin and r.state in _FIN_ACKED:
+    if r.fin is not None and after(ack, r.fin) and r.state in _FIN_ACKED:
         r.state = _FIN_ACKED[r.state]
-        return Sentence(Why.FIN_ACKED, (_rel(ack, r.isn),))
+        return _tuple_new(Sentence, (_SAYS_FIN_ACKED, (_rel(ack, r.isn),)))  # (see fastpath._SAYS_DATA)
     return None
 
 
 _HANDSHAKE_COMPLETE = Sentence(Why.HANDSHAKE_COMPLETE, ())
+_SAYS_FIN_ACKED = Why.FIN_ACKED
+_tuple_new = tuple.__new__

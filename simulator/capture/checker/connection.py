@@ -10,16 +10,16 @@ from ...model.seq import MASK, SeqNum
 from ...model.states import State
 from ..connections import Connection, Packet, ZeekHistory
 from ..spool import Spool
-from .fastpath import predicted
+from .fastpath import PREDICTABLE, predicted
 from .handshake import _RESET_ANSWERS
-from .observer import _SYN_ACK, S, _Observer, _rel, _sub, window_shift
+from .observer import _SYN_ACK, S, _Observer, _rel, _sub, after, plus, window_shift
 from .report import ConnectionReport, PacketReport
 from .segment import _classify
 from .sentences import Sentence, Why, say
 
 _tuple_new = tuple.__new__
 _ZEEK_FLAGS = SYN_BIT | FIN_BIT | RST_BIT  # the packets ZeekHistory.add looks at
-_PSH, _ACK_PSH, _ESTABLISHED = 0x08, ACK_BIT | 0x08, State.ESTABLISHED
+_MOVED = Why.MOVED
 FAST_PATH = True  # header prediction before the full rules (off: every packet through them, as the tests compare)
 
 
@@ -183,19 +183,19 @@ def _lookahead(packets: Iterable[Packet], sides: dict[tuple[str, int], _Observer
         if at_seq is None:
             at_seq = where[0] = seq  # its first segment: checking starts there
         used = p.length + (1 if flags & SYN_BIT else 0) + (1 if flags & FIN_BIT else 0)  # sequence numbers
-        end = seq + used if used else seq
+        end = plus(seq, used) if used else seq
         if not _NEAR <= _sub(end, at_seq) & MASK <= _BEHIND:  # (not _far(end, at_seq), without a call)
             if final is None or seq == final:
                 # It starts at its SND.NXT (not a resend, nor past bytes the capture missed, which may be late):
                 # it shows how far its sender had got.
                 ahead.packet = p
-            if final is None or end > final:
+            if final is None or after(end, final):
                 ahead.nxt, ahead.bare = end, not used
         if flags & ACK_BIT:
             ack, at_ack = p.ack, where[1]
             if at_ack is None:
                 at_ack = where[1] = ack
-            if (ahead.ack is None or ack > ahead.ack) and not _NEAR <= _sub(ack, at_ack) & MASK <= _BEHIND:
+            if (ahead.ack is None or after(ack, ahead.ack)) and not _NEAR <= _sub(ack, at_ack) & MASK <= _BEHIND:
                 ahead.ack = ack
         if ahead.went_on is None and not flags & SYN_BIT:
             ahead.went_on = seq  # where it went on once its SYN was acknowledged (see _syn_data_not_captured)
@@ -241,14 +241,13 @@ def _packet(conn: Connection, p: Packet, a: _Observer, b: _Observer, start: floa
     sender, receiver = (a, b) if from_a else (b, a)
     before = _PAIRS[a.state, b.state]
     # header prediction first (fastpath.py): the common segment, in a few comparisons; else the full rules
-    # (its first look, here: only a segment of nothing but ACK and PSH between ESTABLISHED sides goes on to it)
-    common = p.flags | _PSH == _ACK_PSH and sender.state is _ESTABLISHED and receiver.state is _ESTABLISHED
-    found = predicted(p, sender, receiver) if common and FAST_PATH else None
+    # (its first look, here: only a segment of nothing but ACK, PSH and FIN goes on to it)
+    found = predicted(p, sender, receiver) if p.flags in PREDICTABLE and FAST_PATH else None
     labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]
     if before is not after and (before[0] is not after[0] or b is not a):  # both are from _PAIRS
-        explanation = Sentence(Why.MOVED, (explanation, before, after, b is a))
+        explanation = _tuple_new(Sentence, (_MOVED, (explanation, before, after, b is a)))  # (see fastpath._SAYS_DATA)
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
     acks = flags & ACK_BIT

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Iterator
 
 from ...model.segment import ACK_BIT, FLAG_NAMES
+from ...model.states import State
 from .report import _TEXT, ConnectionReport
 
 _WRAP = textwrap.TextWrapper(110, initial_indent=" " * 21, subsequent_indent=" " * 23, break_on_hyphens=False)
@@ -36,6 +37,16 @@ def wrap(text: str) -> list[str]:
 
 
 _COLUMN = {state: f"{text:<12} " for state, text in _TEXT.items()}  # a state as the report's table shows it
+_TAILS: dict[tuple[tuple[State, State], tuple[str, ...]], str] = {}  # a row's end (states, labels): few kinds
+_MOST_TAILS = 4096  # (a long run of duplicate ACKs numbers them: the table is emptied past this)
+
+
+def _tail(after: tuple[State, State], labels: tuple[str, ...]) -> str:
+    """The end of a packet's row: both states after it and its labels (made once for each kind of row)."""
+    if len(_TAILS) >= _MOST_TAILS:
+        _TAILS.clear()
+    tail = _TAILS[after, labels] = f"{_COLUMN[after[0]]}{_COLUMN[after[1]]}{', '.join(labels)}"
+    return tail
 
 
 def render(report: ConnectionReport, *, brief: bool = False) -> list[str]:
@@ -67,10 +78,12 @@ def packet_lines(report: ConnectionReport, *, brief: bool = False) -> Iterator[s
         departure,
         _in_flight,
     ) in report.packets:
-        acked = f" ack={ack}" if flags in _WITH_ACK else ""
-        segment = f"{flags} seq={seq}{acked} len={length} win={window}"
-        a, b = after
-        yield f"  {number:>6} {time:9.6f} {direction} {segment:<38} {_COLUMN[a]}{_COLUMN[b]}{', '.join(labels)}"
+        if flags in _WITH_ACK:
+            segment = f"{flags} seq={seq} ack={ack} len={length} win={window}"
+        else:
+            segment = f"{flags} seq={seq} len={length} win={window}"
+        tail = _TAILS.get((after, labels)) or _tail(after, labels)
+        yield f"  {number:>6} {time:9.6f} {direction} {segment:<38} {tail}"
         if departure is not None:
             yield from wrap(f"DEPARTS FROM THE MODEL: {departure}")
         if not brief:

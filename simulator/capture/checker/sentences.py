@@ -170,11 +170,14 @@ def _phrases(parts: tuple[Sentence, ...]) -> str:
     return whole("; ".join(map(str, parts)) or say(Why.NOTHING_NEW))
 
 
+_NAME = {state: state.value for state in State}  # (an enum's .value is a Python descriptor call)
+
+
 def _moved(said: Sentence, before: tuple[State, State], after: tuple[State, State], one_side: bool) -> str:
     """A sentence and the state moves its packet made: "... (A SYN-SENT -> ESTABLISHED, B ...)"."""
-    moves = [f"A {before[0].value} -> {after[0].value}"] if before[0] is not after[0] else []
+    moves = [f"A {_NAME[before[0]]} -> {_NAME[after[0]]}"] if before[0] is not after[0] else []
     if before[1] is not after[1] and not one_side:
-        moves.append(f"B {before[1].value} -> {after[1].value}")
+        moves.append(f"B {_NAME[before[1]]} -> {_NAME[after[1]]}")
     return f"{said} ({', '.join(moves)})"
 
 
