@@ -114,3 +114,25 @@ def test_an_old_syn_injected_into_an_accept_many_server_is_answered_not_a_crash(
         source = (scenario_module.resources.files("simulator.sim.scenarios") / "many_clients.toml").read_text()
         trace = parse(source + extra).run()
         assert trace.events
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('title = "red \\u001b[31m text"\n' + PAIR, "title"),
+        ('title = "a\\ttab"\n' + PAIR, "title"),
+        ('name = "two\\nlines"\n' + PAIR, "name"),
+        ('lesson = "right \\u202e to left"\n' + PAIR, "lesson"),
+        (PAIR.replace("[endpoint.client]", '[endpoint."cli\\u001bent"]').replace("connect server", "listen"), "name"),
+    ],
+)
+def test_a_control_character_in_a_shown_text_is_refused_without_being_echoed(text, key):
+    # An escape sequence would recolour or rewrite the student's terminal; a tab is a glyph the plots lack.
+    message = refused(text)
+    assert key in message and "control character" in message
+    assert not any(ord(char) < 32 or 0x202A <= ord(char) <= 0x202E for char in message)
+
+
+def test_a_lesson_keeps_its_line_breaks_and_tabs():
+    scenario = parse('lesson = """\nfirst line\n\tindented\n"""\n' + PAIR, source="t.toml")
+    assert scenario.lesson == "first line\n\tindented"

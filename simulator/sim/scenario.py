@@ -12,6 +12,7 @@ import math
 import random
 import shlex
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -340,9 +341,27 @@ def _boolean(value: Any, key: str, where: str) -> bool:
     return value
 
 
+# Text a scenario shows goes to terminals and drawings: a control character there is an escape sequence
+# that recolours or rewrites the screen, or a glyph the font lacks, so none is taken (line breaks and tabs
+# only in the texts of several lines); nor the bidirectional overrides that reorder what is shown.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+MULTILINE_TEXTS = frozenset({"lesson", "profile_reason"})
+
+
+def _control_in(text: str, allowed: str) -> str | None:
+    """The first control character of ``text`` not in ``allowed``, if any."""
+    for char in text:
+        if char not in allowed and (unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS):
+            return char
+    return None
+
+
 def _text(value: Any, key: str, where: str) -> str:
     if not isinstance(value, str):
         raise ScenarioError(f"{where}: {key} must be a text in quotes, not {_shown(value)}")
+    char = _control_in(value, "\n\t" if key in MULTILINE_TEXTS else "")
+    if char is not None:
+        raise ScenarioError(f"{where}: {key} may not contain a control character ({char!r})")
     return value
 
 
@@ -448,6 +467,9 @@ def _profile_name(value: Any, where: str) -> str:
 def _endpoint(
     name: str, table: dict[str, Any], index: int, names: list[str], default_profile: str = DEFAULT_PROFILE
 ) -> EndpointSpec:
+    char = _control_in(name, "")
+    if char is not None:  # (before the name is shown in any message)
+        raise ScenarioError(f"[endpoint.{name!r}]: an endpoint name may not contain a control character ({char!r})")
     where = f"[endpoint.{name}]"
     _only(table, _ENDPOINT_KEYS, where)
     if "#" in name or not name:
