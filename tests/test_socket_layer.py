@@ -386,3 +386,27 @@ def test_a_connection_the_host_makes_for_a_listener_is_no_call_of_the_applicatio
     assert [e.endpoint for e in listens] == ["server"]
     children = [e for e in trace.events if e.kind == EventKind.STATE and e.key == StateKey.LISTEN_CHILD]
     assert [e.endpoint for e in children] == ["server#2", "server#3"]
+
+
+def test_tcpi_delivered_counts_each_segment_once_acknowledged_or_sacked_the_syn_too():
+    # Linux's tp->delivered: the SYN (or SYN,ACK) counts one; a segment counts when SACKed or, if it
+    # never was, when cumulatively acknowledged (tcp_count_delivered), never twice.
+    from simulator import Endpoint
+
+    from .conftest import Wire
+
+    config = replace(profile("linux").config, mss=100, nagle=False)  # (quick ACKs: each segment ACKed at once)
+    wire = Wire(Endpoint("client", "10.0.0.1", 40000, 1000, config), Endpoint("server", "10.0.0.2", 80, 5000, config))
+    wire.handshake()
+    assert (wire.client.delivered_packets, wire.server.delivered_packets) == (1, 1)
+    wire.client.send(b"x" * 3 * wire.client.snd_mss, wire.now)
+    first, second, third = wire.out(wire.client)
+    (ack_first,) = wire.deliver(first, wire.server)
+    (sack_third,) = wire.deliver(third, wire.server)  # the second is lost: the third is SACKed
+    assert sack_third.options.sack_blocks
+    wire.deliver(ack_first, wire.client)
+    wire.deliver(sack_third, wire.client)
+    assert wire.client.delivered_packets == 1 + 2
+    (ack_all,) = wire.deliver(second, wire.server)
+    wire.deliver(ack_all, wire.client)
+    assert wire.client.delivered_packets == 1 + 3  # the third is not counted again

@@ -244,6 +244,7 @@ class Endpoint:
         self.reordering = DUPTHRESH  # how far, in segments, the network has been seen to reorder (tp->reordering)
         self.reord_seen = 0  # how many times reordering was seen (tp->reord_seen)
         self._delivered = 0  # bytes the last ACK newly acknowledged or SACKed (RFC 6937's DeliveredData)
+        self.delivered_packets = 0  # segments acknowledged or SACKed so far, the SYN's too (Linux's tp->delivered)
         self._syn_retransmits = 0  # SYN or SYN,ACK timeouts: a lost one shrinks the initial window
         # Pending acknowledgement (RFC 9293 3.10.7.4: "send an acknowledgment")
         self._ack_pending = False
@@ -1955,6 +1956,7 @@ class Endpoint:
         for entry in newly:
             delivered += entry.end.since(entry.seq)
             self._sacked_out += 1
+            self.delivered_packets += 1  # tcp_sacktag_one's tcp_count_delivered
             rack.sacked(entry)
             if racking:
                 rack.delivered(entry, now)
@@ -2258,6 +2260,8 @@ class Endpoint:
         newest = oldest
         while rtx and (_isub(ack, rtx[0].end) & MASK) < HALF:
             newest = rtx.popleft()
+            if not newest.sacked:  # (counted when SACKed: tcp_clean_rtx_queue's tcp_count_delivered)
+                self.delivered_packets += 1
             if int(newest.flags) & FIN_BIT:
                 self.fin_acked = True
         if not rtx:  # tcp_clean_rtx_queue: all acknowledged

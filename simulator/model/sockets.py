@@ -739,6 +739,7 @@ class SocketHost:
             "tcpi_backoff": rto.backoff,
             "tcpi_probes": ep.probes_out,
             "tcpi_snd_mss": ep.snd_mss,
+            "tcpi_delivered": ep.delivered_packets,
             "tcpi_rtt": round((rto.srtt or 0.0) * 1e6),
             "tcpi_rttvar": round(rto.rttvar * 1e6),
         }
