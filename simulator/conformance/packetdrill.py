@@ -243,6 +243,8 @@ class _Runner:
         self.last_fd: int | None = None
         self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
         self.remote_isn = REMOTE_ISN  # moved by an injected SYN,ACK's own number (S. 123:123 then 1:501: 124:624)
+        self._numbered = True  # the script's side has its ISN (packetdrill's socket->live.remote_isn); a listen()
+        # leaves it to the first SYN that listener gets
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
         self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
@@ -440,14 +442,17 @@ class _Runner:
             opts = replace(
                 opts, sack_blocks=tuple((SeqNum(isn + int(a)), SeqNum(isn + int(b))) for a, b in opts.sack_blocks)
             )
-        # a SYN,ACK to a connect() under way starts the numbering (any other SYN's number is taken as written)
-        synack = spec.flags & Flags.SYN and spec.flags & Flags.ACK and self._connecting()
-        if synack:
+        # A SYN's sequence number is taken as written; the script's side numbers its other packets from its ISN
+        # (socket.h, remote_seq_script_to_live_offset): the number of the SYN,ACK to a connect() under way, or
+        # of the first packet to a listener, which makes the socket under test (handle_listen_for_script_packet).
+        syn = bool(spec.flags & Flags.SYN)
+        if not self._numbered or (syn and spec.flags & Flags.ACK and self._connecting()):
             self.remote_isn = REMOTE_ISN + spec.start
+            self._numbered = True
         seg = Segment(
             REMOTE_PORT,
             LOCAL_PORT,
-            SeqNum(self.remote_isn if synack else self.remote_isn + spec.start),
+            SeqNum(REMOTE_ISN + spec.start if syn else self.remote_isn + spec.start),
             ack,
             spec.flags,
             spec.window if spec.window is not None else 65535,
@@ -549,7 +554,7 @@ class _Runner:
         if len(seg.payload) != spec.length:
             return f"it carries {len(seg.payload)} bytes, not {spec.length}"
         if spec.ack is not None:
-            rel_ack = seg.ack.since(self.remote_isn)
+            rel_ack = self._script_ack(seg)
             if rel_ack != spec.ack:
                 return f"it acknowledges {rel_ack}, not {spec.ack}"
         if spec.options not in (None, "..."):  # the Fast Open option is always compared (RFC 7413)
@@ -574,8 +579,13 @@ class _Runner:
         seq = seg.seq.since(self.local_isn)
         text = f"{_letters(seg.flags)} {seq}:{seq + len(seg.payload)}({len(seg.payload)})"
         if seg.flags & Flags.ACK:
-            text += f" ack {seg.ack.since(self.remote_isn)}"
+            text += f" ack {self._script_ack(seg)}"
         return f"{text} win {seg.window} ({seg.flags.names})"
+
+    def _script_ack(self, seg: Segment) -> int:
+        """The ACK field as the script writes it: a SYN's as the script's side numbered its own SYN, any other
+        from that side's ISN (socket.h, remote_seq_live_to_script_offset: no offset for a SYN)."""
+        return seg.ack.since(REMOTE_ISN if seg.flags & Flags.SYN else self.remote_isn)
 
     # ----------------------------------------------------------- syscalls
     _CALL = re.compile(r"^(\w+)\((.*)\)\s*=\s*(-?[\w.]+)\s*(\w+)?.*$", re.DOTALL)
@@ -598,6 +608,8 @@ class _Runner:
         if args and args[0].isdigit() and int(args[0]) not in self.host.epolls:
             self.last_fd = int(args[0])
         got = call(self, line, args, expected)
+        if name == "listen" and got is not None and got[0] == 0:  # the listener is now the socket under test
+            self._numbered = False
         self._collect(self.now)
         if got is None:  # a blocking call that waits
             self._check_pending()
