@@ -495,6 +495,8 @@ class Endpoint:
             if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
                 self.chrono.start(ChronoKind.BUSY, now)
                 self._restart_after_idle(now)
+            if self._cfg.forced_push:
+                self._join_unsent_tail()
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -506,6 +508,23 @@ class Endpoint:
             finally:
                 self._cork_call = False
         return len(data)
+
+    def _join_unsent_tail(self) -> None:
+        """A write that adds to data waiting unsent ends the earlier write's PSH: Linux's PSH is a mark on an
+        skb (tcp_mark_push, at the end of each write: tcp_push), and the unsent skb's end moves past it.
+        A write whose first bytes join the tail skb takes its PSH away (tcp_sendmsg_locked: ``if (!copied)
+        TCP_SKB_CB(skb)->tcp_flags &= ~TCPHDR_PSH``) while the tail is below the size goal; a write that
+        starts a new skb sees it pulled into the head by tcp_write_xmit's tcp_grow_skb while cwnd has room
+        for more than the head, the head's PSH now at the new end.  Not after MSG_EOR (tcp_skb_can_collapse).
+        The cleared end still counts as pushed for forced_push: tcp_mark_push set pushed_seq there."""
+        tail_end = self.snd_nxt + len(self._unsent)
+        if not self._unsent or not self._write_ends or self._write_ends[-1] != tail_end:
+            return
+        if self._record_ends and self._record_ends[-1] == tail_end:
+            return
+        if len(self._unsent) < self.send_size_goal() or self._cwnd_allows(len(self._unsent) + 1):
+            self._write_ends.pop()
+            self._pushed_seq = tail_end
 
     @property
     def wmem_queued(self) -> int:
