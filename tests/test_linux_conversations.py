@@ -345,19 +345,16 @@ def test_the_linux_profile_takes_into_a_filling_send_buffer_what_linux_takes():
     assert [r.seq + r.length - 1 for r in fin] == [7000]
 
 
-def test_the_linux_profile_pushes_a_filling_send_buffer_only_where_linux_does():
-    # Writes 3 to 7 wait unsent (Nagle, then the window) and each joins the skb before it: tcp_sendmsg_locked
-    # clears that skb's PSH (``if (!copied) ... &= ~TCPHDR_PSH``), tcp_push marks the new end (tcp_mark_push).
-    # So only the two writes sent at once and the last one (with the FIN) are pushed: A 2001 1 1448, no PSH.
-    def pushed(found: list[str]) -> list[str]:  # flags and seq of the segments with PSH
-        return [" ".join(key.split()[:2]) for key in found if "P" in key.split()[0]]
-
+def test_the_linux_profile_sends_the_start_of_a_filling_send_buffer_as_linux():
+    # Writes 3 to 7 wait unsent (Nagle, then the window), each joining the skb before it: tcp_sendmsg_locked
+    # clears that skb's PSH (``if (!copied) ... &= ~TCPHDR_PSH``), so the segment at 2001 carries none.  The
+    # window then holds 2896 bytes in flight and the 1000 left of it are less than a segment: the tail loss
+    # probe sends the last segment again (tcp_send_loss_probe sends new data only if tcp_snd_wnd_test passes).
+    # (After it the receivers differ: docs/linux-conversations.md, section 11.)
     linux = EXPECTED["send_buffer_fills"][0][OUT]
     model = keys(model_rows(CONVERSATIONS["send_buffer_fills"]))[OUT]
-    assert pushed(linux) == ["PA 1", "PA 1001", "FPA 6345"]
-    assert pushed(model)[:2] == ["PA 1", "PA 1001"] and len(pushed(model)) == 3 and pushed(model)[2].startswith("FPA")
-    (third,) = rows("A 2001 1 1448")
-    assert third in model and third in linux
+    assert normalized({OUT: model[:6]}) == normalized({OUT: linux[:6]})
+    assert model[4:6] == rows("A 2001 1 1448", "A 2001 1 1448")
 
 
 def test_the_linux_profile_gives_up_a_syn_as_linux_does():

@@ -549,3 +549,15 @@ def test_an_mss_no_larger_than_the_timestamps_option_still_opens_a_connection():
     # SYN,ACK's window (a whole number of segments) divided by it; the guess is at least one byte
     w = established(mss=12)
     assert w.server.state is State.ESTABLISHED
+
+
+def test_a_loss_probe_sends_the_last_segment_again_when_the_window_takes_no_whole_new_one():
+    w = established()
+    w.client.snd_wnd = 3000  # room for two segments and 104 bytes
+    w.client.send(b"x" * 4000, 0.0)
+    _, second = w.out(w.client)
+    deadline = w.client.timer_deadline(Timer.LOSS_PROBE)
+    assert deadline is not None
+    (probe,) = w.tick(w.client, deadline)
+    # tcp_send_loss_probe sends new data only if tcp_snd_wnd_test lets a whole segment go; else the last again
+    assert (probe.seq, len(probe.payload)) == (second.seq, 1448)

@@ -2116,7 +2116,7 @@ class Endpoint:
         usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
-        if self._unsent and usable > 0:
+        if self._unsent and self._window_takes_next(usable):
             n = min(self._send_mss(), usable, self._to_record_end())
             data = bytes(self._unsent[:n])
             del self._unsent[:n]
@@ -2133,6 +2133,13 @@ class Endpoint:
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
+
+    def _window_takes_next(self, usable: int) -> bool:
+        """Does the peer's window take the next new segment?  With ``segment_fits_window``, only whole (Linux's
+        tcp_snd_wnd_test, which tcp_send_loss_probe asks before sending new data rather than the last again)."""
+        if self._cfg.segment_fits_window:
+            return min(self._send_mss(), self._to_record_end()) <= usable
+        return usable > 0
 
     def _tlp_acked(self) -> None:
         """RFC 8985 7.4 (Linux's tcp_process_tlp_ack): an ACK beyond the probe without a D-SACK for it
