@@ -345,6 +345,18 @@ def test_the_linux_profile_takes_into_a_filling_send_buffer_what_linux_takes():
     assert [r.seq + r.length - 1 for r in fin] == [7000]
 
 
+def test_the_linux_profile_sends_the_start_of_a_filling_send_buffer_as_linux():
+    # Writes 3 to 7 wait unsent (Nagle, then the window), each joining the skb before it: tcp_sendmsg_locked
+    # clears that skb's PSH (``if (!copied) ... &= ~TCPHDR_PSH``), so the segment at 2001 carries none.  The
+    # window then holds 2896 bytes in flight and the 1000 left of it are less than a segment: the tail loss
+    # probe sends the last segment again (tcp_send_loss_probe sends new data only if tcp_snd_wnd_test passes).
+    # (After it the receivers differ: docs/linux-conversations.md, section 11.)
+    linux = EXPECTED["send_buffer_fills"][0][OUT]
+    model = keys(model_rows(CONVERSATIONS["send_buffer_fills"]))[OUT]
+    assert normalized({OUT: model[:6]}) == normalized({OUT: linux[:6]})
+    assert model[4:6] == rows("A 2001 1 1448", "A 2001 1 1448")
+
+
 def test_the_linux_profile_gives_up_a_syn_as_linux_does():
     # TCP_SYNCNT 1 with 4 linear timeouts: SYNs at 0, 1 and 2 s, ETIMEDOUT at 3 s ((2**2 - 1) initial RTOs)
     trace = parse(CONVERSATIONS["syn_dropped"].model or "").with_options(profile_name="linux").run()

@@ -325,7 +325,7 @@ def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestam
     assert w.server._ts_recent == recent and w.server.state is State.ESTABLISHED
 
 
-def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_window():
+def test_a_write_that_joins_the_unsent_tail_takes_the_psh_of_the_write_before_away():
     w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
     w.client.send(b"x" * 1448, 0.0)  # fills the window, two half-window segments
     for data in w.out(w.client):
@@ -339,8 +339,10 @@ def test_linux_pushes_where_each_write_ends_even_when_writes_queue_behind_the_wi
     w.server.receive(None, w.now)
     (update,) = w.out(w.server)
     first, second = w.deliver(update, w.client)
-    # the first 724 bytes hold the ends of two writes: PSH (tcp_push); the second holds none
-    assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, True), (724, False)]
+    # tcp_sendmsg_locked: each write's first bytes join the unsent tail skb and clear its PSH ("if (!copied)
+    # ... &= ~TCPHDR_PSH"), so the ends at 100 and 200 are not pushed; the third write's data passes
+    # pushed_seq (200, where tcp_mark_push last marked) by more than half the window at 1448: forced_push
+    assert [(len(s.payload), bool(s.flags & Flags.PSH)) for s in (first, second)] == [(724, False), (724, True)]
 
 
 def _pushes(segments) -> list[bool]:
@@ -547,3 +549,15 @@ def test_an_mss_no_larger_than_the_timestamps_option_still_opens_a_connection():
     # SYN,ACK's window (a whole number of segments) divided by it; the guess is at least one byte
     w = established(mss=12)
     assert w.server.state is State.ESTABLISHED
+
+
+def test_a_loss_probe_sends_the_last_segment_again_when_the_window_takes_no_whole_new_one():
+    w = established()
+    w.client.snd_wnd = 3000  # room for two segments and 104 bytes
+    w.client.send(b"x" * 4000, 0.0)
+    _, second = w.out(w.client)
+    deadline = w.client.timer_deadline(Timer.LOSS_PROBE)
+    assert deadline is not None
+    (probe,) = w.tick(w.client, deadline)
+    # tcp_send_loss_probe sends new data only if tcp_snd_wnd_test lets a whole segment go; else the last again
+    assert (probe.seq, len(probe.payload)) == (second.seq, 1448)

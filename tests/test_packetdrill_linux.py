@@ -41,8 +41,8 @@ def test_a_write_with_msg_eor_ends_a_record_that_no_segment_crosses(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
-    merged = run(tmp_path, text.replace("MSG_EOR", "0"))
-    assert "it carries 1000 bytes, not 800" in merged.message
+    merged = run(tmp_path, text.replace("MSG_EOR", "0"))  # (the writes join the 400 bytes' skb, and its PSH goes)
+    assert merged.status == "fail" and ". 10001:11001(1000)" in merged.message, merged.message
 
 
 def test_a_retransmission_keeps_the_psh_that_ended_a_write(tmp_path):

@@ -496,6 +496,8 @@ class Endpoint:
             if not self._unsent:  # tcp_add_write_queue_tail: the write queue was empty
                 self.chrono.start(ChronoKind.BUSY, now)
                 self._restart_after_idle(now)
+            if self._cfg.forced_push:
+                self._join_unsent_tail()
             self._unsent += data
             if whole:
                 self._record_ends.append(self.snd_nxt + len(self._unsent))
@@ -507,6 +509,23 @@ class Endpoint:
             finally:
                 self._cork_call = False
         return len(data)
+
+    def _join_unsent_tail(self) -> None:
+        """A write that adds to data waiting unsent ends the earlier write's PSH: Linux's PSH is a mark on an
+        skb (tcp_mark_push, at the end of each write: tcp_push), and the unsent skb's end moves past it.
+        A write whose first bytes join the tail skb takes its PSH away (tcp_sendmsg_locked: ``if (!copied)
+        TCP_SKB_CB(skb)->tcp_flags &= ~TCPHDR_PSH``) while the tail is below the size goal; a write that
+        starts a new skb sees it pulled into the head by tcp_write_xmit's tcp_grow_skb while cwnd has room
+        for more than the head, the head's PSH now at the new end.  Not after MSG_EOR (tcp_skb_can_collapse).
+        The cleared end still counts as pushed for forced_push: tcp_mark_push set pushed_seq there."""
+        tail_end = self.snd_nxt + len(self._unsent)
+        if not self._unsent or not self._write_ends or self._write_ends[-1] != tail_end:
+            return
+        if self._record_ends and self._record_ends[-1] == tail_end:
+            return
+        if len(self._unsent) < self.send_size_goal() or self._cwnd_allows(len(self._unsent) + 1):
+            self._write_ends.pop()
+            self._pushed_seq = tail_end
 
     @property
     def wmem_queued(self) -> int:
@@ -2099,7 +2118,7 @@ class Endpoint:
         usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
-        if self._unsent and usable > 0:
+        if self._unsent and self._window_takes_next(usable):
             n = min(self._send_mss(), usable, self._to_record_end())
             data = bytes(self._unsent[:n])
             del self._unsent[:n]
@@ -2116,6 +2135,13 @@ class Endpoint:
             self._send(last.seq, flags, last.payload, SendKey.LOSS_PROBE, retransmission=True)
         self._tlp_high = self.snd_nxt
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
+
+    def _window_takes_next(self, usable: int) -> bool:
+        """Does the peer's window take the next new segment?  With ``segment_fits_window``, only whole (Linux's
+        tcp_snd_wnd_test, which tcp_send_loss_probe asks before sending new data rather than the last again)."""
+        if self._cfg.segment_fits_window:
+            return min(self._send_mss(), self._to_record_end()) <= usable
+        return usable > 0
 
     def _tlp_acked(self) -> None:
         """RFC 8985 7.4 (Linux's tcp_process_tlp_ack): an ACK beyond the probe without a D-SACK for it
