@@ -561,3 +561,15 @@ def test_a_loss_probe_sends_the_last_segment_again_when_the_window_takes_no_whol
     (probe,) = w.tick(w.client, deadline)
     # tcp_send_loss_probe sends new data only if tcp_snd_wnd_test lets a whole segment go; else the last again
     assert (probe.seq, len(probe.payload)) == (second.seq, 1448)
+
+
+def test_linux_keeps_no_data_of_a_syn_it_does_not_take_by_fast_open():
+    # RFC 9293 3.10.7.2 queues a SYN's text for later; Linux's tcp_conn_request keeps only a request sock,
+    # so the data is gone once the handshake ends and the peer must send it again.
+    for config, kept in ((LINUX, False), (asdict(PROFILES["rfc"].config), True)):
+        wire = make_pair(**config)
+        wire.server.listen(0.0)
+        (syn_ack,) = wire.deliver(seg(wire.client, wire.server, 1000, flags="S", payload=b"hello"), wire.server)
+        assert syn_ack.ack == 1001  # the SYN,ACK acknowledges the SYN alone, either way
+        wire.deliver(seg(wire.client, wire.server, 1001, 5001), wire.server)  # the handshake's ACK
+        assert (wire.server.rcv_nxt == 1001 + len(b"hello")) is kept

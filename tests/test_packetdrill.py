@@ -582,3 +582,15 @@ def test_a_syn_with_its_own_isn_numbers_the_script_sides_later_packets(tmp_path)
     result = run(tmp_path, own_isn)
     assert result.status == "pass", result.message
     assert run(tmp_path, own_isn.replace("ack 1428933", "ack 1")).status == "fail"
+
+
+def test_a_descriptor_is_known_by_the_number_the_script_gives_it(tmp_path):
+    # packetdrill maps the script's descriptors to the live ones: a second listener's child may be "4" in the
+    # script while the first child, still open, holds the model's 4 (run.c, script_fd -> live_fd)
+    second = (
+        SERVER.split("+0 read(4")[0]
+        + "+0 close(3) = 0\n"
+        + SERVER.replace("0.000 socket", "+0 socket").replace("--tolerance_usecs=10000\n", "")
+    )
+    result = run(tmp_path, second)
+    assert result.status == "pass", result.message

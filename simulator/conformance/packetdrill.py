@@ -71,6 +71,7 @@ __all__ = [
 # Linux's Fast Open cookies are made from
 ADDRESSES = {"ipv4": ("192.168.0.1", "192.0.2.1"), "ipv6": ("2001:db8::1", "2001:db8::2")}
 REMOTE_ISN = 1_000_000  # where the script's relative sequence numbers start
+NEW_DESCRIPTOR_CALLS = frozenset({"socket", "accept", "accept4", "epoll_create", "epoll_create1"})
 MAX_EVENTS = 100_000  # model events (timer expiries, segments sent) one script may cause: past it, a runaway
 MAX_EVENTS_AT_ONCE = 10_000  # events at one instant of virtual time: past it, the model is not getting anywhere
 _SOCKSTAT = {
@@ -241,10 +242,14 @@ class _Runner:
         self.local_drop = False  # a qdisc that drops every packet: nothing the model sends reaches the tun
         self.pending: list[_Pending] = []
         self.last_fd: int | None = None
-        self.local_isn = 0  # learnt from the model's first SYN, as packetdrill does
+        self._fds: dict[int, int] = {}  # the script's number for a descriptor -> the model's, where they differ
+        self.local_isn = 0  # learnt from the model's SYN, as packetdrill does
+        self.script_local_isn = 0  # the number the script writes on that SYN (socket->script.local_isn)
         self.remote_isn = REMOTE_ISN  # moved by an injected SYN,ACK's own number (S. 123:123 then 1:501: 124:624)
         self._numbered = True  # the script's side has its ISN (packetdrill's socket->live.remote_isn); a listen()
         # leaves it to the first SYN that listener gets
+        self.remote_port = REMOTE_PORT  # the script side's port; each listener's first packet comes from a new one
+        self._listeners_served = 0
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
         self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
@@ -435,7 +440,7 @@ class _Runner:
         self._inbound_ip(spec, line)
         # packetdrill maps an inbound ACK field from the script's numbering even when it is not written
         # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
-        ack = SeqNum(self.local_isn + (spec.ack or 0)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
+        ack = SeqNum(self._local(spec.ack or 0, spec.flags)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
         if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
             isn = self.local_isn
@@ -446,11 +451,14 @@ class _Runner:
         # (socket.h, remote_seq_script_to_live_offset): the number of the SYN,ACK to a connect() under way, or
         # of the first packet to a listener, which makes the socket under test (handle_listen_for_script_packet).
         syn = bool(spec.flags & Flags.SYN)
+        if not self._numbered:  # a new socket under test, from a new port (run_packet.c next_ephemeral_port)
+            self.remote_port = REMOTE_PORT + self._listeners_served
+            self._listeners_served += 1
         if not self._numbered or (syn and spec.flags & Flags.ACK and self._connecting()):
             self.remote_isn = REMOTE_ISN + spec.start
             self._numbered = True
         seg = Segment(
-            REMOTE_PORT,
+            self.remote_port,
             LOCAL_PORT,
             SeqNum(REMOTE_ISN + spec.start if syn else self.remote_isn + spec.start),
             ack,
@@ -545,10 +553,10 @@ class _Runner:
     def _mismatch(self, spec: PacketSpec, seg: Segment, number: int) -> str | None:
         if seg.flags != spec.flags:
             return f"the flags are {_letters(seg.flags)}, not {_letters(spec.flags)}"
-        if spec.flags & Flags.SYN and (spec.start is None or spec.start == 0):
-            self.local_isn = int(seg.seq)  # learn the ISN, as packetdrill does
+        if spec.flags & Flags.SYN:  # learn the ISN, and the number the script gives it, as packetdrill does
+            self.local_isn, self.script_local_isn = int(seg.seq), spec.start or 0
         if spec.start is not None:
-            rel = seg.seq.since(self.local_isn)
+            rel = self._script_seq(seg)
             if rel != spec.start:
                 return f"its sequence number is {rel}, not {spec.start}"
         if len(seg.payload) != spec.length:
@@ -576,11 +584,21 @@ class _Runner:
         return None
 
     def _describe(self, seg: Segment) -> str:
-        seq = seg.seq.since(self.local_isn)
+        seq = self._script_seq(seg)
         text = f"{_letters(seg.flags)} {seq}:{seq + len(seg.payload)}({len(seg.payload)})"
         if seg.flags & Flags.ACK:
             text += f" ack {self._script_ack(seg)}"
         return f"{text} win {seg.window} ({seg.flags.names})"
+
+    def _script_seq(self, seg: Segment) -> int:
+        """The model's sequence number as the script writes it: a SYN's as the script numbered it, any other
+        from the model's ISN (socket.h, local_seq_live_to_script_offset)."""
+        return seg.seq.since(self.local_isn) + (self.script_local_isn if seg.flags & Flags.SYN else 0)
+
+    def _local(self, written: int, flags: Flags) -> int:
+        """A number the script writes for the model's side (an ACK field) as the model's own: from its ISN, or
+        on a SYN as the script numbered the model's SYN (local_seq_script_to_live_offset)."""
+        return self.local_isn + written - (self.script_local_isn if flags & Flags.SYN else 0)
 
     def _script_ack(self, seg: Segment) -> int:
         """The ACK field as the script writes it: a SYN's as the script's side numbered its own SYN, any other
@@ -605,9 +623,14 @@ class _Runner:
         if call is None:
             feature = f"the system call {name}()"
             raise NeedsFeature(feature, f"line {line.number}: needs {feature}, which the runner does not model")
+        if args and args[0].isdigit() and len(args[0]) < 10:  # the script's descriptor, as the model numbered it
+            args[0] = str(self._fds.get(int(args[0]), int(args[0])))
         if args and args[0].isdigit() and int(args[0]) not in self.host.epolls:
             self.last_fd = int(args[0])
         got = call(self, line, args, expected)
+        if name in NEW_DESCRIPTOR_CALLS and got is not None and got[0] >= 0 and expected[0] >= 0:
+            self._fds[expected[0]] = got[0]  # packetdrill maps a script's descriptor to the live one (script_fd)
+            got = (expected[0], got[1])
         if name == "listen" and got is not None and got[0] == 0:  # the listener is now the socket under test
             self._numbered = False
         self._collect(self.now)

@@ -794,11 +794,13 @@ class Endpoint:
             self._start(Timer.ESTABLISH, now + self._cfg.connect_timeout)
         if taken:
             return ReceiveKey.LISTEN_SYN_FAST_OPEN
-        if seg.payload or seg.flags & FIN:
+        if (seg.payload or seg.flags & FIN) and not self._cfg.syn_data_dropped:
             # 3.10.7.2: "any other control or text should be queued for
             # processing later"; it is acknowledged once the handshake is done.
             self._syn_text = seg
             return ReceiveKey.LISTEN_SYN_WITH_DATA
+        if seg.payload or seg.flags & FIN:  # Linux's tcp_conn_request frees the SYN with its data
+            return ReceiveKey.LISTEN_SYN_DATA_DROPPED
         return ReceiveKey.LISTEN_SYN
 
     def _fast_open(self, seg: Segment, now: float) -> bool:

@@ -169,6 +169,8 @@ RECEIVE: dict[ReceiveKey, str] = {
     "(the SYN used one sequence number).",
     ReceiveKey.LISTEN_SYN_WITH_DATA: "{who} receives a SYN that carries data (or a FIN): it keeps them and takes "
     "them in order once the handshake is done (RFC 9293 3.10.7.2); for now only the SYN is acknowledged.",
+    ReceiveKey.LISTEN_SYN_DATA_DROPPED: "{who} receives a SYN that carries data (or a FIN): as Linux, it keeps "
+    "only the SYN (no Fast Open here), so only the SYN is acknowledged and {peer} must send the data again.",
     ReceiveKey.LISTEN_SYN_FAST_OPEN: "{who} receives a SYN with a valid Fast Open cookie (RFC 7413 4.2.2): it "
     "takes the data the SYN carries at once, and the application may read it before the handshake ends.",
     ReceiveKey.SYN_SENT_BAD_ACK: "The segment acknowledges something {who} never sent (a leftover of an older "

@@ -86,6 +86,7 @@ class ReceiveKey(enum.StrEnum):
     LISTEN_OTHER_DROPPED = "listen_other_dropped"
     LISTEN_SYN = "listen_syn"
     LISTEN_SYN_WITH_DATA = "listen_syn_with_data"
+    LISTEN_SYN_DATA_DROPPED = "listen_syn_data_dropped"
     LISTEN_SYN_FAST_OPEN = "listen_syn_fast_open"
     SYN_SENT_BAD_ACK = "syn_sent_bad_ack"
     SYN_SENT_BAD_ACK_RST_DROPPED = "syn_sent_bad_ack_rst_dropped"

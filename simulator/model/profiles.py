@@ -64,6 +64,7 @@ PROFILES: dict[str, Profile] = {
                 nagle=True,
                 unsent_ack_dropped=True,
                 reset_answers_data=True,
+                syn_data_dropped=True,
                 orphan_retries=8,
                 rtt_every_ack=True,
                 rtt_from_tsecr=True,

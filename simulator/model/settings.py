@@ -196,6 +196,13 @@ SOURCES: dict[str, Source] = {
         "tcp_rcv_state_process returns TCP_ABORT_ON_DATA, tcp_v4_do_rcv answers with tcp_v4_send_reset",
         "tcp_input: dropwithreset (the same form)",
     ),
+    "syn_data_dropped": Source(
+        "a listener keeps no data (nor FIN) of a SYN it does not take by Fast Open: the SYN,ACK acknowledges the SYN "
+        "alone, and the peer sends the data again",
+        "RFC 9293 3.10.7.2: text on a SYN is queued for processing once the connection is established",
+        "tcp_conn_request keeps only a request sock; the SYN's skb, its data with it, is freed",
+        "syncache_add: not modelled in the freebsd profile (it keeps the RFC rule)",
+    ),
     "orphan_retries": Source(
         "RTO retransmissions a connection the application has closed makes before it gives up (none: "
         "data_retries, as before the close)",
