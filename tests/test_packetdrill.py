@@ -575,9 +575,8 @@ def test_a_syn_with_its_own_isn_numbers_the_script_sides_later_packets(tmp_path)
     # packetdrill takes a SYN's sequence number as written (both ways: the SYN,ACK acknowledges 1428933) and
     # numbers the script side's other packets from the ISN of the first packet to the listener (socket.h,
     # remote_seq_script_to_live_offset; run_packet.c, handle_listen_for_script_packet)
-    own_isn = (
-        SERVER.replace("< S 0:0(0)", "< S 1428932:1428932(0)")
-        .replace("> S. 0:0(0) ack 1 ", "> S. 0:0(0) ack 1428933 ")
+    own_isn = SERVER.replace("< S 0:0(0)", "< S 1428932:1428932(0)").replace(
+        "> S. 0:0(0) ack 1 ", "> S. 0:0(0) ack 1428933 "
     )
     result = run(tmp_path, own_isn)
     assert result.status == "pass", result.message

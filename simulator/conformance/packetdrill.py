@@ -440,7 +440,8 @@ class _Runner:
         self._inbound_ip(spec, line)
         # packetdrill maps an inbound ACK field from the script's numbering even when it is not written
         # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
-        ack = SeqNum(self._local(spec.ack or 0, spec.flags)) if spec.ack is not None or spec.flags & Flags.ACK else SeqNum(0)
+        acks = spec.ack is not None or spec.flags & Flags.ACK
+        ack = SeqNum(self._local(spec.ack or 0, spec.flags)) if acks else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
         if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
             isn = self.local_isn
