@@ -133,7 +133,8 @@ def figure(trace: Trace, look: Look | None = None) -> Figure:
         ax.step(times, wins, where="post", color="#CC79A7", lw=1.3, ls="--", label="ACK + window (how far it may send)")
     ax.plot([], [], color=c, lw=1.6, label=f"segment sent by {ts.sender} (seq .. seq+len)")
     if any(again and t not in fast for t, *_, again in ts.sent):
-        ax.plot([], [], color="#D55E00", lw=2.2, label="retransmission: after the timer, a partial ACK or a loss probe (R)")
+        resent = "retransmission: after the timer, a partial ACK or a loss probe (R)"
+        ax.plot([], [], color="#D55E00", lw=2.2, label=resent)
     if ts.fast:
         ax.plot([], [], color="#D55E00", lw=2.2, label="fast retransmission, after 3 duplicate ACKs (F)")
     if ts.lost:
