@@ -573,3 +573,20 @@ def test_linux_keeps_no_data_of_a_syn_it_does_not_take_by_fast_open():
         assert syn_ack.ack == 1001  # the SYN,ACK acknowledges the SYN alone, either way
         wire.deliver(seg(wire.client, wire.server, 1001, 5001), wire.server)  # the handshake's ACK
         assert (wire.server.rcv_nxt == 1001 + len(b"hello")) is kept
+
+
+def test_linux_answers_an_ecn_setup_syn_with_ece_also_when_it_sends_the_syn_ack_again():
+    # RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR; a host that agrees answers with ECE alone. Linux does
+    # with tcp_ecn = 2, its default (tcp_ecn_create_request), and its resent SYN,ACK keeps it (tcp_ecn_make_synack).
+    wire = make_pair(**LINUX)
+    wire.server.listen(0.0)
+    (syn_ack,) = wire.deliver(seg(wire.client, wire.server, 1000, flags="SEC"), wire.server)
+    assert syn_ack.flags == Flags.SYN | Flags.ECE | Flags.ACK
+    deadline = wire.server.next_timer()
+    assert deadline is not None
+    (again,) = wire.tick(wire.server, deadline)
+    assert again.flags == Flags.SYN | Flags.ECE | Flags.ACK
+    plain = make_pair(**LINUX)
+    plain.server.listen(0.0)
+    (syn_ack,) = plain.deliver(seg(plain.client, plain.server, 1000, flags="SE"), plain.server)  # no CWR: no ECN
+    assert syn_ack.flags == Flags.SYN | Flags.ACK

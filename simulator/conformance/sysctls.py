@@ -87,10 +87,8 @@ def _linux_fastopen(cfg: EndpointConfig, value: str, base: EndpointConfig) -> En
 
 
 def _linux_ecn(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig | None:
-    number = _int(value)
-    if number == 2:  # only answer an ECN-setup SYN: the model has no such mode
-        return None
-    return replace(cfg, ecn=number == 1)  # Documentation/networking/ip-sysctl.rst: tcp_ecn
+    number = _int(value)  # Documentation/networking/ip-sysctl.rst: tcp_ecn (1: ask and answer, 2: only answer)
+    return replace(cfg, ecn=number == 1, ecn_answer=number in (1, 2))
 
 
 def _linux_window_scaling(cfg: EndpointConfig, value: str, base: EndpointConfig) -> EndpointConfig | None:

@@ -254,6 +254,7 @@ class Endpoint:
         self._owned = False  # the application's system call holds the socket (Linux: sock_owned_by_user)
         self._ack_deferred = False  # an ACK due at once waits for that call's end (tcp_backlog_ack_defer)
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
+        self._ecn_ok = False  # an ECN-setup SYN was answered with ECE (RFC 3168 6.1.1)
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
         self._ts_options = NO_OPTIONS  # the options last built with timestamps alone (see _segment_options)
@@ -789,7 +790,10 @@ class Endpoint:
         taken = self._fast_open(seg, now)
         key = SendKey.SYN_ACK_FAST_OPEN if taken else SendKey.SYN_ACK
         key = SendKey.SYN_ACK_COOKIE if self._fastopen_reply is not None else key
-        self._transmit(self.iss, SYN | ACK, b"", now, key, options=self._syn_options(reply_to=seg))
+        # RFC 3168 6.1.1: an ECN-setup SYN (ECE and CWR) is answered with ECE (Linux's tcp_ecn_create_request)
+        self._ecn_ok = self._cfg.ecn_answer and seg.flags & (ECE | CWR) == ECE | CWR
+        key = SendKey.SYN_ACK_ECN if self._ecn_ok and key is SendKey.SYN_ACK else key
+        self._transmit(self.iss, self._syn_ack_flags(), b"", now, key, options=self._syn_options(reply_to=seg))
         if self._cfg.connect_timeout is not None:
             self._start(Timer.ESTABLISH, now + self._cfg.connect_timeout)
         if taken:
@@ -802,6 +806,10 @@ class Endpoint:
         if seg.payload or seg.flags & FIN:  # Linux's tcp_conn_request frees the SYN with its data
             return ReceiveKey.LISTEN_SYN_DATA_DROPPED
         return ReceiveKey.LISTEN_SYN
+
+    def _syn_ack_flags(self) -> Flags:
+        """A SYN,ACK's flags: ECE too once an ECN-setup SYN was accepted, resent ones included (tcp_ecn_make_synack)."""
+        return SYN | ACK | ECE if self._ecn_ok else SYN | ACK
 
     def _fast_open(self, seg: Segment, now: float) -> bool:
         """A listener's part of TCP Fast Open (RFC 7413 4.2.2, Linux's tcp_try_fastopen): the data of a SYN
@@ -1773,6 +1781,8 @@ class Endpoint:
         head.last_sent = now
         self._rtt_seq = None  # Karn's rule: no RTT sample while a retransmission is out
         flags = head.flags if self.state is State.SYN_SENT else head.flags | ACK
+        if self.state is State.SYN_RECEIVED and flags & SYN:
+            flags = self._syn_ack_flags()
         options = head.options
         if self.state is State.SYN_SENT:
             cfg = self._cfg

@@ -24,6 +24,9 @@ SEND: dict[SendKey, str] = {
     "The SYN itself occupies one sequence number, so {who}'s first data byte will be {end}.",
     SendKey.SYN_ACK: "{who} answers the SYN with a SYN of its own (its ISN is {seq}) and ack={ack}: "
     "{peer}'s ISN {irs} + 1, because a SYN occupies one sequence number.",
+    SendKey.SYN_ACK_ECN: "{who} answers the SYN with a SYN of its own (its ISN is {seq}) and ack={ack}; the SYN "
+    "asked for ECN (ECE and CWR set), and {who} sets ECE to say yes: routers may now mark this connection's "
+    "packets instead of dropping them (RFC 3168 6.1.1).",
     SendKey.SYN_ACK_FAST_OPEN: "{who} answers a Fast Open SYN (RFC 7413 4.2.2): its SYN (ISN {seq}) acknowledges "
     "the SYN and the data it carried, ack={ack}, before the handshake is done.",
     SendKey.SYN_ACK_COOKIE: "{who} answers the SYN (ack={ack}) and gives {peer} a Fast Open cookie for its next "

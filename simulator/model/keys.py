@@ -18,6 +18,7 @@ class SendKey(enum.StrEnum):
     SYN_ACK_SIMULTANEOUS = "syn_ack_simultaneous"
     SYN_ACK_FAST_OPEN = "syn_ack_fast_open"
     SYN_ACK_COOKIE = "syn_ack_cookie"
+    SYN_ACK_ECN = "syn_ack_ecn"
     ACK_OF_SYN = "ack_of_syn"
     ACK_SIMULTANEOUS_SYN_ACK = "ack_simultaneous_syn_ack"
     DATA = "data"

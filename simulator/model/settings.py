@@ -259,6 +259,12 @@ SOURCES: dict[str, Source] = {
         "net.ipv4.tcp_ecn (2: only answer)",
         "net.inet.tcp.ecn.enable (2: only answer)",
     ),
+    "ecn_answer": Source(
+        "answer an ECN-setup SYN (ECE and CWR) with an ECN-setup SYN,ACK (ECE): ECN is then on for the connection",
+        "RFC 3168 6.1.1: a host that is ECN-capable answers with ECE set and CWR clear",
+        "net.ipv4.tcp_ecn 1 or 2 (2, the default: only answer); tcp_ecn_create_request, tcp_ecn_make_synack",
+        "net.inet.tcp.ecn.enable 1 or 2 (not modelled in the freebsd profile)",
+    ),
     "fastopen": Source(
         "TCP Fast Open: 1 client (a cookie request, then data on the SYN), 2 server (data on a SYN with a "
         "valid cookie is taken before the handshake ends), 0x200 server without cookies, 0x400 server "
