@@ -1,9 +1,15 @@
 """Linux's receive memory: unread data charged per skb (payload plus overhead), the window what is left, halved."""
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator import Endpoint
+from simulator.model.profiles import PROFILES
 from simulator.model.skbmem import ReceiveMemory
+
+from .conftest import Wire, seg
 
 
 def test_each_segment_queued_is_an_skb_charged_its_payload_and_the_overhead():
@@ -59,3 +65,20 @@ def test_reading_everything_frees_everything(arrivals, reads):
         assert mem.charged >= (total > 0) * 832
     mem.read(total)
     assert mem.charged == 0
+
+
+def test_a_receiver_whose_unread_skbs_fill_its_buffer_offers_only_the_edge_it_promised():
+    # RCV.WND comes from tcp_space too, not only the window's growth: 60 unread skbs of 100 bytes are charged
+    # 60 x 932, far past the buffer, so no new window is offered, only the right edge already announced
+    # (never moved back, RFC 9293 3.8.6.2.2). Counted in bytes, 6000 unread of 8192 would still offer more.
+    config = replace(
+        PROFILES["linux"].config, recv_buffer=8192, fixed_recv_buffer=True, skb_overhead=832, auto_read=False
+    )
+    wire = Wire(Endpoint("client", "10.0.0.1", 40000, 1000, config), Endpoint("server", "10.0.0.2", 80, 5000, config))
+    wire.handshake()
+    for i in range(60):  # small segments the application does not read
+        wire.deliver(seg(wire.client, wire.server, 1001 + 100 * i, 5001, flags="PA", payload=b"x" * 100), wire.server)
+    server = wire.server
+    assert server._rcv_adv is not None
+    edge = (server._rcv_adv - int(server.rcv_nxt)) % 2**32  # the right edge last announced, from RCV.NXT
+    assert server.rcv_wnd == edge

@@ -306,7 +306,7 @@ class Endpoint:
         profile's ``window_is_buffer`` says otherwise, as FreeBSD does for full
         connections; its embryonic passive ones keep the announced window).
         """
-        free = self.recv_buffer if self.auto_read else max(0, self.recv_buffer - len(self._readable))
+        free = self._free_space()
         if self._window_is_buffer and not (self.state is State.SYN_RECEIVED and self.passive):
             return free
         if self._initial_window:
