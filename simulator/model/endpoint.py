@@ -379,6 +379,11 @@ class Endpoint:
         """Both sides use timestamps (RFC 7323): tcpi_options' TCPI_OPT_TIMESTAMPS."""
         return self._ts_ok
 
+    @property
+    def sack_ok(self) -> bool:
+        """Both sides offered SACK-permitted (RFC 2018): tcpi_options' TCPI_OPT_SACK."""
+        return self._sacking()
+
     def tcb(self) -> TcbView:
         """A snapshot of the TCB variables."""
         cc = self.cc
@@ -798,14 +803,14 @@ class Endpoint:
             self._start(Timer.ESTABLISH, now + self._cfg.connect_timeout)
         if taken:
             return ReceiveKey.LISTEN_SYN_FAST_OPEN
-        if (seg.payload or seg.flags & FIN) and not self._cfg.syn_data_dropped:
-            # 3.10.7.2: "any other control or text should be queued for
-            # processing later"; it is acknowledged once the handshake is done.
-            self._syn_text = seg
-            return ReceiveKey.LISTEN_SYN_WITH_DATA
-        if seg.payload or seg.flags & FIN:  # Linux's tcp_conn_request frees the SYN with its data
+        if not seg.payload and not seg.flags & FIN:
+            return ReceiveKey.LISTEN_SYN
+        if self._cfg.syn_data_dropped:  # Linux's tcp_conn_request frees the SYN with its data
             return ReceiveKey.LISTEN_SYN_DATA_DROPPED
-        return ReceiveKey.LISTEN_SYN
+        # 3.10.7.2: "any other control or text should be queued for
+        # processing later"; it is acknowledged once the handshake is done.
+        self._syn_text = seg
+        return ReceiveKey.LISTEN_SYN_WITH_DATA
 
     def _syn_ack_flags(self) -> Flags:
         """A SYN,ACK's flags: ECE too once an ECN-setup SYN was accepted, resent ones included (tcp_ecn_make_synack)."""
@@ -862,7 +867,7 @@ class Endpoint:
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
         if self._fastopen_syn is not None:
-            self._fastopen_syn_ack(seg)
+            self._fastopen_syn_ack(self._fastopen_syn, seg)
         if ack_ok:
             self._acknowledge(seg.ack, now)
         if self.snd_una > self.iss:  # our SYN has been ACKed
@@ -893,13 +898,11 @@ class Endpoint:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
         return ReceiveKey.SYN_SENT_SYN
 
-    def _fastopen_syn_ack(self, seg: Segment) -> None:
+    def _fastopen_syn_ack(self, syn: fastopen.ClientSyn, seg: Segment) -> None:
         """Linux's tcp_rcv_fastopen_synack: the SYN,ACK is kept for the cookie cache; data on our SYN that it
         does not acknowledge goes back to the send queue, to be sent again right after the handshake
         (RFC 7413 4.2.2: a server may take the SYN and not its data)."""
-        syn = self._fastopen_syn
-        if syn is not None:
-            self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
+        self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
         head = self._rtx[0] if self._rtx else None
         if head is None or not head.flags & SYN or not head.payload:
             return
@@ -1568,10 +1571,10 @@ class Endpoint:
             room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
             usable = room - MODULUS if room > HALF else room
             if self._unsent:
-                mss = self._send_mss()
-                if usable <= 0 or (self._cfg.segment_fits_window and min(mss, self._to_record_end()) > usable):
+                if not self._window_takes_next(usable):
                     window_held = True  # tcp_snd_wnd_test: the next segment does not fit whole
                     break
+                mss = self._send_mss()
                 n = min(mss, usable, self._to_record_end())
                 if not self._cwnd_allows(n):
                     break
@@ -2149,11 +2152,12 @@ class Endpoint:
         self._start(Timer.RETRANSMIT, self._rto_deadline(now))  # Linux's tcp_send_loss_probe: rearm the RTO
 
     def _window_takes_next(self, usable: int) -> bool:
-        """Does the peer's window take the next new segment?  With ``segment_fits_window``, only whole (Linux's
-        tcp_snd_wnd_test, which tcp_send_loss_probe asks before sending new data rather than the last again)."""
-        if self._cfg.segment_fits_window:
-            return min(self._send_mss(), self._to_record_end()) <= usable
-        return usable > 0
+        """Does the peer's window (``usable`` bytes past SND.NXT) take the next new segment?  With
+        ``segment_fits_window``, only whole (Linux's tcp_snd_wnd_test: asked by tcp_write_xmit, and by
+        tcp_send_loss_probe before it sends new data rather than the last segment again)."""
+        if usable <= 0:
+            return False
+        return not self._cfg.segment_fits_window or min(self._send_mss(), self._to_record_end()) <= usable
 
     def _tlp_acked(self) -> None:
         """RFC 8985 7.4 (Linux's tcp_process_tlp_ack): an ACK beyond the probe without a D-SACK for it
@@ -2381,12 +2385,13 @@ class Endpoint:
             self.recv_buffer = -(-self._cfg.recv_buffer // self.snd_mss) * self.snd_mss
         self.peer_sack_permitted = opts.sack_permitted
         offered = self._offered_wscale()
-        self.wscale_ok = opts.wscale is not None and offered is not None  # tcpi_options' TCPI_OPT_WSCALE
         if opts.wscale is not None and offered is not None:
             self.snd_wscale = min(opts.wscale, 14)
             self.rcv_wscale = offered
+            self.wscale_ok = True  # tcpi_options' TCPI_OPT_WSCALE
         else:
             self.snd_wscale = self.rcv_wscale = 0
+            self.wscale_ok = False
 
     def _syn_options(self, reply_to: Segment | None) -> Options:
         """Our SYN's options; a SYN,ACK offers window scale, SACK and timestamps

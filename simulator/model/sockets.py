@@ -253,8 +253,7 @@ class Socket:
 
 def tcpi_options(ep: Endpoint) -> int:
     """tcp_info's options bits (tcp_get_info): timestamps, SACK, window scale, data on the SYN acknowledged."""
-    sack = ep.peer_sack_permitted and ep.config.sack_permitted and not ep.config.no_options
-    bits = (1 if ep.ts_ok else 0) | (2 if sack else 0) | (4 if ep.wscale_ok else 0)
+    bits = (1 if ep.ts_ok else 0) | (2 if ep.sack_ok else 0) | (4 if ep.wscale_ok else 0)
     return bits | (32 if ep.syn_data_acked else 0)  # TCPI_OPT_SYN_DATA
 
 
@@ -615,15 +614,13 @@ class SocketHost:
         if sock.sndbuf is None:
             return 1 << 62
         ep = sock.endpoint
-        if ep.config.skb_overhead:  # counted in skb truesize, as Linux's sk_wmem_queued
-            queued = ep.wmem_queued
-            if sock.write_blocked and self.rules.write_wakeup_third and sock.sndbuf - queued < queued // 2:
-                return 0
-            return ep.send_buffer_takes(1 << 30, sock.sndbuf) if ep.state.synchronized else sock.sndbuf - queued
-        queued = self.queued_out(sock)
+        truesize = bool(ep.config.skb_overhead)  # counted in skb truesize, as Linux's sk_wmem_queued
+        queued = ep.wmem_queued if truesize else self.queued_out(sock)
         room = sock.sndbuf - queued
         if sock.write_blocked and self.rules.write_wakeup_third and room < queued // 2:
             return 0
+        if truesize and ep.state.synchronized:  # a write may fill the last skb past SO_SNDBUF (tcp_sendmsg_locked)
+            return ep.send_buffer_takes(1 << 30, sock.sndbuf)
         return room
 
     # ------------------------------------------------------------ endings
