@@ -61,6 +61,10 @@ def refused(text: str) -> str:
         (PAIR + INJECT + "len = 1000000000\n", "len"),
         (PAIR + INJECT.replace('flags = "S"', "flags = 2"), "flags"),
         (PAIR + INJECT.replace('from = "client"', 'from = ["client"]'), "from"),
+        (PAIR + "[bottleneck]\nrate = inf\n", "rate"),
+        (PAIR + "[bottleneck]\nrate = nan\n", "rate"),
+        (PAIR + "[bottleneck]\nrate = 1e6\ndelay = nan\n", "delay"),
+        (PAIR + "[bottleneck]\nrate = 1e6\ndelay = true\n", "delay"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_its_key(text, names):

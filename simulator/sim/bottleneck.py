@@ -7,6 +7,7 @@ the losses of congestion control come from.  Virtual time only; no randomness.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -25,14 +26,19 @@ class BottleneckParams:
     senders: tuple[str, ...] = ()  # the endpoints whose segments cross it
 
     def __post_init__(self) -> None:
-        if not isinstance(self.rate, int | float) or isinstance(self.rate, bool) or self.rate <= 0:
+        if not _finite(self.rate) or self.rate <= 0:
             raise ScenarioError(f"bottleneck rate must be a positive number of bits per second, not {self.rate!r}")
-        if not isinstance(self.delay, int | float) or self.delay < 0:
+        if not _finite(self.delay) or self.delay < 0:
             raise ScenarioError(f"bottleneck delay must be 0 or more seconds, not {self.delay!r}")
         if not isinstance(self.queue, int) or self.queue < 1:
             raise ScenarioError(f"bottleneck queue must be at least 1 packet, not {self.queue!r}")
         if self.queue_bytes is not None and (not isinstance(self.queue_bytes, int) or self.queue_bytes < 1):
             raise ScenarioError(f"bottleneck queue_bytes must be at least 1 byte, not {self.queue_bytes!r}")
+
+
+def _finite(value: object) -> bool:
+    """A real number (TOML also spells inf and nan, and true is an int to Python)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class DropTailQueue:
