@@ -411,6 +411,23 @@ SOURCES: dict[str, Source] = {
         "sk_stream_memory_free, tcp_xmit_size_goal, tcp_grow_skb",
         "sbspace: bytes and mbuf memory (sb_mbcnt), not modelled",
     ),
+    "rcv_coalesce": Source(
+        "an in-order segment joins the receive queue's last packet buffer, charged its payload only (the unread "
+        "data costs one overhead), unless that buffer holds 17 fragments or, on loopback, is still a clone of the "
+        "buffer its sender keeps until the data is acknowledged",
+        "silent",
+        "tcp_queue_rcv -> tcp_try_coalesce -> skb_try_coalesce (refuses a cloned skb; MAX_SKB_FRAGS 17)",
+        "none",
+    ),
+    "measured_scaling_ratio": Source(
+        "the window a byte of receive buffer offers is measured: 1/2 at first, then the payload over the "
+        "truesize of the first segment of each new size (1448 / 2280: 162/256); a changed ratio sets the window "
+        "clamp of a buffer fixed with SO_RCVBUF to the whole buffer's window",
+        "silent",
+        "tcp_measure_rcv_mss (scaling_ratio = len << 8 / truesize), TCP_DEFAULT_SCALING_RATIO, "
+        "tcp_win_from_space, tcp_set_window_clamp",
+        "none",
+    ),
     "empty_window_probe": Source(
         "a zero-window probe is an empty ACK at SND.UNA - 1 (else one byte of new data)",
         "RFC 9293 3.8.6.1: probe with one octet of new data",
