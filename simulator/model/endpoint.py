@@ -196,6 +196,8 @@ class Endpoint:
         # of a skb its sender keeps (loopback; see _queue_skb)
         self.loopback_peer_una: SeqNum | None = None  # on a loopback path, set by the network as a segment comes:
         # its sender's SND.UNA, below which the sender has freed the skbs it kept (None: not on loopback)
+        self.arrived_alone = False  # on loopback, set by the network: the arriving segment left its sender alone
+        self._gso_frames: deque[tuple[SeqNum, SeqNum]] = deque()  # unacknowledged GSO frames sent: start, end
         self._window_clamp: int | None = None  # window_clamp once a measured scaling ratio set it (else _clamp())
         self._backlog_data: tuple[int, int, bool] | None = None  # data that came while the socket was owned:
         # bytes, the largest segment, pushed (handled as one skb at the call's end: backlog_coalesce)
@@ -1226,14 +1228,13 @@ class Endpoint:
         reaches the receiver as a clone of the skb its sender keeps for retransmission (tcp_transmit_skb's
         skb_clone, handed on by loopback_xmit), sharing its data until the sender frees or trims that skb, once
         an ACK past its start is processed; skb_try_coalesce adds nothing to a cloned skb.  So a segment sent
-        alone, whose ACK the sender has not yet taken, starts an skb of its own.  (Linux cuts a multi-segment
-        GSO frame into fresh skbs, skb_segment, which are not clones; the model counts every segment as sent
-        alone.)"""
+        alone, whose ACK the sender has not yet taken, starts an skb of its own.  (A GSO frame of several
+        segments is cut into fresh skbs, not clones: ``arrived_alone`` is False.)"""
         assert self._rmem is not None
         clone, una = self._tail_clone, self.loopback_peer_una
         shared = clone is not None and (una is None or una.since(clone) <= 0)
         if not self._rmem.queued(n, in_backlog=in_backlog, coalesce=self._cfg.rcv_coalesce and not shared):
-            self._tail_clone = start if una is not None else None
+            self._tail_clone = start if una is not None and self.arrived_alone else None
 
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
         if self._cfg.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
@@ -1625,6 +1626,7 @@ class Endpoint:
         True if the peer's window held the next segment back."""
         frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        gso = (self.snd_nxt, 0)  # the GSO frame being sent: where it starts, its segments (see sent_alone)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
             room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
@@ -1641,6 +1643,8 @@ class Endpoint:
                     break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
+                if frame_segments is not None:
+                    gso = (gso[0], gso[1] + 1)
                 if n < self.snd_mss:
                     self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
                 if self._unsent:
@@ -1649,6 +1653,7 @@ class Endpoint:
                         frame += 1
                         if frame == frame_segments:
                             frame = self._end_frame(frame)
+                            gso = self._sent_frame(*gso)
                 elif self._fin_queued and usable > n:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
@@ -1664,7 +1669,24 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        self._sent_frame(*gso)
         return window_held
+
+    def _sent_frame(self, start: SeqNum, segments: int) -> tuple[SeqNum, int]:
+        """The ``segments`` sent from ``start`` to SND.NXT left as one GSO frame.  Returns the next frame's
+        start and count."""
+        if segments >= 2:
+            frames = self._gso_frames
+            while frames and frames[0][1].since(self.snd_una) <= 0:
+                frames.popleft()  # acknowledged: no receiver asks about it any more
+            frames.append((start, self.snd_nxt))
+        return self.snd_nxt, 0
+
+    def sent_alone(self, seq: SeqNum) -> bool:
+        """The data at ``seq`` left in an skb of one segment, so a loopback receiver holds a clone of the skb
+        kept here for retransmission (tcp_transmit_skb's skb_clone); a GSO frame of several segments is cut
+        into fresh skbs on its way (skb_segment), which share no skb with this one."""
+        return not any(seq.since(start) >= 0 and end.since(seq) > 0 for start, end in self._gso_frames)
 
     def _local_drop(self, now: float) -> None:
         """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,

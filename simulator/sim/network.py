@@ -496,6 +496,7 @@ class Network:
         if self.loopback:  # the sender's skbs still kept share their data with what the receiver holds
             sender = self._sender(seg)
             ep.loopback_peer_una = sender.snd_una if sender is not None else None
+            ep.arrived_alone = sender is not None and sender.sent_alone(seg.seq)
         ep.on_segment(seg, now)
         host.settle(ep)  # a connection that completes joins its listener's accept queue
         if self._forking:
