@@ -494,9 +494,9 @@ class Network:
                 self._peer[ep.name] = sender
                 self._peer.setdefault(sender, ep.name)
         if self.loopback:  # the sender's skbs still kept share their data with what the receiver holds
-            sender = self._sender(seg)
-            ep.loopback_peer_una = sender.snd_una if sender is not None else None
-            ep.arrived_alone = sender is not None and sender.sent_alone(seg.seq)
+            origin = self._sender(seg)
+            ep.loopback_peer_una = origin.snd_una if origin is not None else None
+            ep.arrived_alone = origin is not None and origin.sent_alone(seg.seq)
         ep.on_segment(seg, now)
         host.settle(ep)  # a connection that completes joins its listener's accept queue
         if self._forking:
