@@ -239,6 +239,14 @@ def timing_receiver_stops_reading(found: Directions, client_output: str) -> None
     assert near(ms(found, OUT, "A 1449 1 724"), [2000])  # the reader's first recv() reopens the window
 
 
+def timing_send_buffer_fills(found: Directions, client_output: str) -> None:
+    # the ACK that D-SACKs the loss probe's duplicate waits for the delayed-ACK timer (40 ms after the first data)
+    # though the duplicate asked for quick ACKs: computing the window ended them (__tcp_select_window)
+    first_data = found[OUT][2].ms
+    (dsack,) = ms(found, BACK, "A 1 3449 0 +sack")
+    assert 30 <= dsack - first_data <= 120, (first_data, dsack)
+
+
 def timing_think_time(found: Directions, client_output: str) -> None:
     # early in a connection Linux ACKs at once (quick-ACK mode): the client's ACK of the first reply is not delayed
     assert near(ms(found, OUT, "A 6 101 0"), [50], slack=30) and near(ms(found, OUT, "PA 6 101 5"), [350], slack=60)
@@ -364,6 +372,15 @@ def test_the_linux_profile_offers_a_filling_send_buffer_the_windows_linux_offers
     # overhead per segment, or at 1/2, the window closes at 3897 with 448 bytes offered.
     windows = [r.window for r in model_rows(CONVERSATIONS["send_buffer_fills"])[BACK]]
     assert windows == [2896, 2896, 1448, 1448, 0, 0, 2896, 2896]
+
+
+def test_the_linux_profile_acks_the_duplicate_of_a_filling_receiver_after_its_delayed_ack_time():
+    # The loss probe's copy of 2001:3449 arrives at 8 ms: Linux D-SACKs it and enters quick-ACK mode, but
+    # __tcp_ack_snd_check first computes the window, and with less than half the buffer's window free that ends
+    # quick-ACK mode again (__tcp_select_window): the ACK goes when the delayed-ACK timer of the first copy fires.
+    found = model_rows(CONVERSATIONS["send_buffer_fills"])
+    (dsack,) = [r.ms for r in found[BACK] if r.key == rows("A 1 3449 0 +sack")[0]]
+    assert dsack == 40
 
 
 # What the receiver's queue is charged (SO_MEMINFO's sk_rmem_alloc) once a client's writes have arrived and the

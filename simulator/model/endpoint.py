@@ -996,6 +996,9 @@ class Endpoint:
                 return self._answer_out_of_window(seg, now, SendKey.ACK_KEEPALIVE, ReceiveKey.KEEPALIVE_PROBE)
             if seg.payload and seg.seq.since(self.rcv_nxt) < 0:  # old data again: a D-SACK tells (RFC 2883)
                 self._report_duplicate(seg.seq, seg.end if seg.end <= self.rcv_nxt else self.rcv_nxt)
+                if self._acks is not None and self._rmem is not None and seg.end.since(self._rcv_wup) >= 0:
+                    self._linux_duplicate(now)
+                    return ReceiveKey.UNACCEPTABLE
             return self._answer_out_of_window(seg, now, SendKey.ACK_UNACCEPTABLE, ReceiveKey.UNACCEPTABLE)
         new_ts = ts[0] if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0 else None
         if new_ts is not None and not self._cfg.ts_recent_on_valid_ack:
@@ -1367,6 +1370,24 @@ class Endpoint:
             clamp = max(2 * self._rcv_mss_guess(), clamp - self._rcv_mss_guess())  # tcp_init_buffer_space's
             # "force reservation of one segment" (tcp_app_win): the window offers one segment less than the buffer
         return clamp
+
+    def _linux_duplicate(self, now: float) -> None:
+        """Data already received that ends at or after the last ACK sent (tcp_sequence lets it in: end_seq not
+        before rcv_wup) reaches tcp_data_queue's duplicate path: a D-SACK and quick-ACK mode (_report_duplicate),
+        then the ACK as __tcp_ack_snd_check decides.  Its first test, more than a segment unacknowledged,
+        computes the window (__tcp_select_window), and with less than half the buffer's window free that ends
+        quick-ACK mode again: the duplicate's ACK waits for the delayed-ACK timer (seen at 41 ms on Linux 6.18,
+        with nstat's DelayedACKLost, TCPDSACKOldSent and DelayedACKs)."""
+        acks = self._acks
+        assert acks is not None
+        self._ack_scheduled = True  # inet_csk_schedule_ack
+        every_second = self._more_than_a_segment_unacked()
+        if acks.quick_mode:
+            self._ack_at_once(SendKey.ACK_UNACCEPTABLE)
+        elif every_second:
+            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
+        else:
+            self._linux_delay_ack(now, SendKey.ACK_DELAYED)
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
