@@ -403,11 +403,12 @@ SOURCES: dict[str, Source] = {
     ),
     "skb_overhead": Source(
         "buffers are charged per packet buffer (skb), its payload plus this many bytes: the receive window is "
-        "the room left in a buffer twice the window, halved (less than half free ends the quick ACKs); a write "
+        "the room left in a buffer twice the window, halved (at the scaling ratio: measured_scaling_ratio; less "
+        "than half free ends the quick ACKs); a write "
         "starts a new skb only while the send buffer's charge is below SO_SNDBUF (0: both count payload bytes)",
         "silent (RFC 9293 3.8.6.2.2 counts the window in octets)",
         "skb->truesize = SKB_TRUESIZE (832 bytes of overhead on 6.18 x86-64, SO_MEMINFO); tcp_space, "
-        "tcp_win_from_space (scaling_ratio 1/2), __tcp_select_window; sk_wmem_queued, tcp_sendmsg_locked, "
+        "tcp_win_from_space (scaling_ratio), __tcp_select_window; sk_wmem_queued, tcp_sendmsg_locked, "
         "sk_stream_memory_free, tcp_xmit_size_goal, tcp_grow_skb",
         "sbspace: bytes and mbuf memory (sb_mbcnt), not modelled",
     ),
