@@ -154,7 +154,8 @@ EXPECTED: dict[str, list[dict[str, list[str]]]] = {
     ],
     "send_buffer_fills": [
         {
-            # the receiver's tiny buffer cannot hold the first full segment: resent 4-9 ms later, SACKed
+            # the receiver takes the first full segment but delays its ACK: the tail loss probe resends it 4-9 ms
+            # later, and the ACK at about 41 ms D-SACKs the copy
             OUT: rows(
                 "S 0 0 0 SYN, A 1 1 0, PA 1 1 1000, PA 1001 1 1000, A 2001 1 1448, A 2001 1 1448, A 3449 1 1448, "
                 "A 4897 1 1448, A 6344 1 0, A 6344 1 0, FPA 6345 1 656, A 7002 2 0"
