@@ -154,7 +154,8 @@ EXPECTED: dict[str, list[dict[str, list[str]]]] = {
     ],
     "send_buffer_fills": [
         {
-            # the receiver's tiny buffer cannot hold the first full segment: resent 4-9 ms later, SACKed
+            # the receiver takes the first full segment but delays its ACK: the tail loss probe resends it 4-9 ms
+            # later, and the ACK at about 41 ms D-SACKs the copy
             OUT: rows(
                 "S 0 0 0 SYN, A 1 1 0, PA 1 1 1000, PA 1001 1 1000, A 2001 1 1448, A 2001 1 1448, A 3449 1 1448, "
                 "A 4897 1 1448, A 6344 1 0, A 6344 1 0, FPA 6345 1 656, A 7002 2 0"
@@ -239,6 +240,14 @@ def timing_receiver_stops_reading(found: Directions, client_output: str) -> None
     assert near(ms(found, OUT, "A 1449 1 724"), [2000])  # the reader's first recv() reopens the window
 
 
+def timing_send_buffer_fills(found: Directions, client_output: str) -> None:
+    # the ACK that D-SACKs the loss probe's duplicate waits for the delayed-ACK timer (40 ms after the first data)
+    # though the duplicate asked for quick ACKs: computing the window ended them (__tcp_select_window)
+    first_data = found[OUT][2].ms
+    (dsack,) = ms(found, BACK, "A 1 3449 0 +sack")
+    assert 30 <= dsack - first_data <= 120, (first_data, dsack)
+
+
 def timing_think_time(found: Directions, client_output: str) -> None:
     # early in a connection Linux ACKs at once (quick-ACK mode): the client's ACK of the first reply is not delayed
     assert near(ms(found, OUT, "A 6 101 0"), [50], slack=30) and near(ms(found, OUT, "PA 6 101 5"), [350], slack=60)
@@ -303,6 +312,7 @@ MATCHING = [
     "self_connect",
     "lost_syn_ack",
     "receiver_stops_reading",
+    "send_buffer_fills",
 ]
 
 
@@ -340,7 +350,6 @@ def test_the_receiver_acks_both_halves_that_its_own_window_update_brought_back_a
 def test_the_linux_profile_takes_into_a_filling_send_buffer_what_linux_takes():
     # SO_SNDBUF 4096 (8192 stored), 1000-byte non-blocking writes: Linux charges each skb its payload plus 832
     # and checks the buffer only when a write needs a new skb (tcp_sendmsg_locked): 7000 bytes, then EAGAIN
-    # (the segments still differ: docs/linux-conversations.md, section 11)
     fin = [r for r in model_rows(CONVERSATIONS["send_buffer_fills"])[OUT] if "F" in r.flags]
     assert [r.seq + r.length - 1 for r in fin] == [7000]
 
@@ -350,11 +359,92 @@ def test_the_linux_profile_sends_the_start_of_a_filling_send_buffer_as_linux():
     # clears that skb's PSH (``if (!copied) ... &= ~TCPHDR_PSH``), so the segment at 2001 carries none.  The
     # window then holds 2896 bytes in flight and the 1000 left of it are less than a segment: the tail loss
     # probe sends the last segment again (tcp_send_loss_probe sends new data only if tcp_snd_wnd_test passes).
-    # (After it the receivers differ: docs/linux-conversations.md, section 11.)
     linux = EXPECTED["send_buffer_fills"][0][OUT]
     model = keys(model_rows(CONVERSATIONS["send_buffer_fills"]))[OUT]
     assert normalized({OUT: model[:6]}) == normalized({OUT: linux[:6]})
     assert model[4:6] == rows("A 2001 1 1448", "A 2001 1 1448")
+
+
+def test_the_linux_profile_offers_a_filling_send_buffer_the_windows_linux_offers():
+    # SO_RCVBUF 4096 is 8192 bytes of buffer.  Every segment joins the one unread skb (tcp_try_coalesce: one
+    # 832-byte overhead, not one per segment), and the first 1448-byte segment makes the window per buffer byte
+    # 1448 / 2280 (scaling_ratio 162/256, not 1/2): (8192 - 4280) x 0.63 = 2475 -> 1448, (8192 - 5728) x 0.63
+    # = 1559 -> 1448, (8192 - 7176) x 0.63 = 643, less than a segment -> 0; once read, 2896 again.  Counted one
+    # overhead per segment, or at 1/2, the window closes at 3897 with 448 bytes offered.
+    windows = [r.window for r in model_rows(CONVERSATIONS["send_buffer_fills"])[BACK]]
+    assert windows == [2896, 2896, 1448, 1448, 0, 0, 2896, 2896]
+
+
+def test_the_linux_profile_acks_the_duplicate_of_a_filling_receiver_after_its_delayed_ack_time():
+    # The loss probe's copy of 2001:3449 arrives at 8 ms: Linux D-SACKs it and enters quick-ACK mode, but
+    # __tcp_ack_snd_check first computes the window, and with less than half the buffer's window free that ends
+    # quick-ACK mode again (__tcp_select_window): the ACK goes when the delayed-ACK timer of the first copy fires.
+    found = model_rows(CONVERSATIONS["send_buffer_fills"])
+    (dsack,) = [r.ms for r in found[BACK] if r.key == rows("A 1 3449 0 +sack")[0]]
+    assert dsack == 40
+
+
+# What the receiver's queue is charged (SO_MEMINFO's sk_rmem_alloc) once a client's writes have arrived and the
+# server has read nothing: (client steps, server SO_RCVBUF or None, TCP_NODELAY, bytes), measured on Linux 6.18.44
+# in a namespace as the conversations are (MTU 1500, offloads off).  A segment joins the last unread skb unless
+# that skb is a clone of one its sender still keeps: a segment sent alone is, until the sender has taken its ACK
+# (the first's ACK comes back inside the sender's call); a GSO frame of several segments is cut into fresh skbs.
+RECEIVE_MEMORY = [
+    (["send 1000", "send 1000"], 4096, False, 1000 + 1000 + 832),  # the second write after the first's ACK: joined
+    (["send 1448", "send 1448"], 4096, True, 2896 + 832),
+    (["send 1448"], 2048, True, 2 * (724 + 832)),  # half-window segments, each its own skb, sent alone
+    (["send 3000"], 2048, True, 2 * (724 + 832)),  # (the window holds two)
+    (["send 2000"], 4096, True, 2000 + 2 * 832),
+    (["send 2896"], 4096, True, 2896 + 2 * 832),
+    (["send 2896"], 8192, True, 2896 + 832),  # the skb holds both segments: one GSO frame, cut into fresh skbs
+    (["send 3000"], None, True, 3000 + 832),
+    (["send 5000"], 8192, True, 5000 + 832),
+]
+
+
+def _memory_client(steps: list[str], nodelay: bool) -> str:
+    sizes = [int(step.split()[1]) for step in steps]
+    nodelay_option = "c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)" if nodelay else "pass"
+    return f"{nodelay_option}; [c.sendall(b'x' * n) for n in {sizes}]; time.sleep(1.5); c.close()"
+
+
+def _memory_server(rcvbuf: int | None) -> tuple[str, str]:
+    meminfo = "struct.unpack('9I', c.getsockopt(socket.SOL_SOCKET, 55, 36))[0]"  # SO_MEMINFO: sk_rmem_alloc first
+    code = f"import struct; time.sleep(0.5); print('rmem', {meminfo}, flush=True); read_all(c); c.close()"
+    return code, (f"srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, {rcvbuf})" if rcvbuf else "")
+
+
+def _memory_conversation(steps: list[str], rcvbuf: int | None, nodelay: bool) -> Conversation:
+    code, options = _memory_server(rcvbuf)
+    buffer = f"window = {rcvbuf}\nfixed_recv_buffer = true\n" if rcvbuf else ""
+    return Conversation(
+        "receive_memory",
+        "writes that arrive while the reader sleeps: what its queue is charged",
+        client(_memory_client(steps, nodelay)),
+        server(code, options=options),
+        model=scenario(
+            ["connect server", *steps, "wait 1.5", "close"],
+            ["listen", "wait 1", "close"],
+            client="nagle = false" if nodelay else "",
+            server=buffer + "auto_read = false",
+        ),
+    )
+
+
+@pytest.mark.parametrize(("steps", "rcvbuf", "nodelay", "charged"), RECEIVE_MEMORY)
+def test_the_linux_profile_charges_the_receive_queue_as_linux(steps, rcvbuf, nodelay, charged):
+    conversation = _memory_conversation(steps, rcvbuf, nodelay)
+    network = parse(conversation.model or "").with_options(profile_name="linux").build()
+    network.run(until=0.5)
+    memory = network.endpoints["server"]._rmem
+    assert memory is not None and memory.charged == charged
+
+
+@pytest.mark.parametrize(("steps", "rcvbuf", "nodelay", "charged"), RECEIVE_MEMORY)
+def test_linux_charges_the_receive_queue_as_recorded(root_with_tools, steps, rcvbuf, nodelay, charged):
+    captured = capture(_memory_conversation(steps, rcvbuf, nodelay))
+    assert not captured.errors, captured
+    assert f"rmem {charged}" in captured.server_output, captured.server_output
 
 
 def test_the_linux_profile_gives_up_a_syn_as_linux_does():

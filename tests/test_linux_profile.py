@@ -252,8 +252,13 @@ def test_setting_tcp_nodelay_pushes_corked_data_at_once():
     assert len(data.payload) == 40
 
 
+# A 2048-byte SO_RCVBUF that two half-window segments fill: each is an skb of its own, as on loopback where each
+# is sent alone and cannot join the other (on a wire, rcv_coalesce would join them and leave 724 bytes of window).
+SMALL_RECEIVER = {"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False, "rcv_coalesce": False}
+
+
 def test_a_zero_window_probe_is_an_empty_ack_just_below_snd_una():
-    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w = established(server=SMALL_RECEIVER)
     w.client.send(b"x" * 5000, 0.0)
     for data in w.out(w.client):
         for ack in w.deliver(data, w.server):
@@ -326,7 +331,7 @@ def test_linux_drops_an_ack_of_unsent_data_without_a_word_and_keeps_its_timestam
 
 
 def test_a_write_that_joins_the_unsent_tail_takes_the_psh_of_the_write_before_away():
-    w = established(server={"recv_buffer": 2048, "fixed_recv_buffer": True, "auto_read": False})
+    w = established(server=SMALL_RECEIVER)
     w.client.send(b"x" * 1448, 0.0)  # fills the window, two half-window segments
     for data in w.out(w.client):
         for ack in w.deliver(data, w.server):

@@ -94,6 +94,8 @@ class EndpointConfig:
     backlog_ack_defer: bool = False  # an ACK due while the application's call holds the socket waits for its end
     backlog_coalesce: bool = False  # data arriving meanwhile waits in the backlog, joined, handled at the call's end
     skb_overhead: int = 0  # buffers charged per skb, payload plus this (SKB_TRUESIZE); 0: in payload bytes
+    rcv_coalesce: bool = False  # in-order data joins the receive queue's last skb (tcp_try_coalesce), one overhead
+    measured_scaling_ratio: bool = False  # the window per buffer byte measured from arriving skbs (scaling_ratio)
     empty_window_probe: bool = False  # a zero-window probe is an empty ACK at SND.UNA - 1 (tcp_xmit_probe_skb)
     half_window_segments: bool = False  # no segment above half the largest window seen (tcp_bound_to_half_wnd)
     forced_push: bool = False  # PSH once more than half the peer's largest window went out unpushed (forced_push)

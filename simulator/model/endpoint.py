@@ -58,6 +58,7 @@ _DEFAULT_CONFIG = EndpointConfig()
 # 0 < (b - a) mod 2**32 < 2**31), because each SeqNum operator is a Python call.
 _isub, _iadd = int.__sub__, int.__add__  # (frozen: shared by every endpoint built without settings)
 RESOURCE_PROBE_INTERVAL = 0.5  # Linux's TCP_RESOURCE_PROBE_INTERVAL: retry after a local drop (tcp_send_probe0)
+SOCK_MIN_RCVBUF = 2048 + 232  # include/net/sock.h: 2048 + sizeof(struct sk_buff) (232 on x86-64)
 GSO_MAX_SIZE = 65536  # the largest TSO/GSO frame Linux builds (GSO_LEGACY_MAX_SIZE)
 
 # ACKs a BSD stack builds directly (tcp_respond), never with a FIN repeated.
@@ -191,6 +192,13 @@ class Endpoint:
         self._ooo = Reassembly()  # out-of-order segments held (RFC 9293 3.10.7.4, seventh step)
         # the unread data as Linux charges it, per skb (skb_overhead), or None: counted in bytes
         self._rmem = ReceiveMemory(self.config.skb_overhead) if self.config.skb_overhead else None
+        self._tail_clone: SeqNum | None = None  # where the receive queue's last skb starts, if it came as a clone
+        # of a skb its sender keeps (loopback; see _queue_skb)
+        self.loopback_peer_una: SeqNum | None = None  # on a loopback path, set by the network as a segment comes:
+        # its sender's SND.UNA, below which the sender has freed the skbs it kept (None: not on loopback)
+        self.arrived_alone = False  # on loopback, set by the network: the arriving segment left its sender alone
+        self._gso_frames: deque[tuple[SeqNum, SeqNum]] = deque()  # unacknowledged GSO frames sent: start, end
+        self._window_clamp: int | None = None  # window_clamp once a measured scaling ratio set it (else _clamp())
         self._backlog_data: tuple[int, int, bool] | None = None  # data that came while the socket was owned:
         # bytes, the largest segment, pushed (handled as one skb at the call's end: backlog_coalesce)
         self.eof = False  # the peer's FIN has been received in order
@@ -322,7 +330,7 @@ class Endpoint:
     def _free_space(self) -> int:
         """Room left in the receive buffer: all of it with ``auto_read`` (the application takes data at once).
         With ``skb_overhead`` as Linux counts it (tcp_space): the unread skbs' truesize against a buffer twice
-        the window, the rest halved back into a window (tcp_win_from_space, scaling_ratio 1/2)."""
+        the window, the rest turned back into a window (tcp_win_from_space: scaling_ratio, 1/2 until measured)."""
         if self.auto_read:
             return self.recv_buffer
         if self._rmem is not None:
@@ -339,7 +347,7 @@ class Endpoint:
         """
         unit = 1 << self.rcv_wscale
         mss = self._acks.rcv_mss if self._acks is not None else self._rcv_mss_guess()
-        if free < self.recv_buffer // 2:
+        if free < self._full_space() // 2:
             free -= free % unit
             if free < mss:
                 return 0
@@ -351,6 +359,15 @@ class Endpoint:
             if wnd - mss < offered <= wnd:
                 return offered
         return wnd - wnd % mss if wnd >= mss else wnd
+
+    def _full_space(self) -> int:
+        """__tcp_select_window's full_space: the window the whole buffer offers (tcp_full_space), at most
+        window_clamp once a measured scaling ratio has set it.  The buffer's window without skb memory."""
+        rmem = self._rmem
+        if rmem is None:
+            return self.recv_buffer
+        full = rmem.full_window(self.recv_buffer)
+        return full if self._window_clamp is None else min(full, self._window_clamp)
 
     @property
     def unsent(self) -> int:
@@ -715,6 +732,7 @@ class Endpoint:
         self._readable.clear()
         if self._rmem is not None:
             self._rmem.clear()
+        self._tail_clone = None
         self._ooo.clear()
         if self.state is not State.CLOSED:
             self._move(State.CLOSED, StateKey.CRASH)
@@ -978,6 +996,9 @@ class Endpoint:
                 return self._answer_out_of_window(seg, now, SendKey.ACK_KEEPALIVE, ReceiveKey.KEEPALIVE_PROBE)
             if seg.payload and seg.seq.since(self.rcv_nxt) < 0:  # old data again: a D-SACK tells (RFC 2883)
                 self._report_duplicate(seg.seq, seg.end if seg.end <= self.rcv_nxt else self.rcv_nxt)
+                if self._acks is not None and self._rmem is not None and seg.end.since(self._rcv_wup) >= 0:
+                    self._linux_duplicate(now)
+                    return ReceiveKey.UNACCEPTABLE
             return self._answer_out_of_window(seg, now, SendKey.ACK_UNACCEPTABLE, ReceiveKey.UNACCEPTABLE)
         new_ts = ts[0] if ts is not None and self._ts_ok and seg.seq.since(self._rcv_wup) <= 0 else None
         if new_ts is not None and not self._cfg.ts_recent_on_valid_ack:
@@ -1189,7 +1210,7 @@ class Endpoint:
             self._readable += seg.payload
             in_backlog = self._owned and self.config.backlog_coalesce
             if self._rmem is not None:
-                self._rmem.queued(n, in_backlog=in_backlog)
+                self._queue_skb(seg.seq, n, in_backlog)
             self.rcv_nxt = self.rcv_nxt + n
             self.data_received_at = now  # Linux's tcp_event_data_recv: icsk_ack.lrcvtime
             if self.explaining:
@@ -1203,6 +1224,20 @@ class Endpoint:
                 self._schedule_ack(now, n >= self.adv_mss)
         if int(seg.flags) & FIN_BIT:
             self._receive_fin(now)
+
+    def _queue_skb(self, start: SeqNum, n: int, in_backlog: bool) -> None:
+        """Charge ``n`` in-order bytes from ``start`` to the receive queue's skbs (tcp_queue_rcv).  With
+        ``rcv_coalesce`` they join the last skb (tcp_try_coalesce) unless it is shared: on loopback a segment
+        reaches the receiver as a clone of the skb its sender keeps for retransmission (tcp_transmit_skb's
+        skb_clone, handed on by loopback_xmit), sharing its data until the sender frees or trims that skb, once
+        an ACK past its start is processed; skb_try_coalesce adds nothing to a cloned skb.  So a segment sent
+        alone, whose ACK the sender has not yet taken, starts an skb of its own.  (A GSO frame of several
+        segments is cut into fresh skbs, not clones: ``arrived_alone`` is False.)"""
+        assert self._rmem is not None
+        clone, una = self._tail_clone, self.loopback_peer_una
+        shared = clone is not None and (una is None or una.since(clone) <= 0)
+        if not self._rmem.queued(n, in_backlog=in_backlog, coalesce=self._cfg.rcv_coalesce and not shared):
+            self._tail_clone = start if una is not None and self.arrived_alone else None
 
     def _schedule_ack(self, now: float, full_sized: bool) -> None:
         if self._cfg.ack_policy is AckPolicy.IMMEDIATE or self._ooo:
@@ -1227,6 +1262,8 @@ class Endpoint:
         acks = self._acks
         assert acks is not None
         window = self._last_wnd or self._initial_window  # tp->rcv_wnd: the window last announced, the SYN's first
+        if self._cfg.measured_scaling_ratio and segment >= acks.rcv_mss and segment != acks.rcv_mss:
+            self._measure_scaling_ratio(size)  # tcp_measure_rcv_mss: a segment of a new size
         acks.data_received(segment, pushed, self._rcv_mss_guess(), window, self.rto.rto, now)
         self._ack_scheduled = True
         if size >= 128:
@@ -1238,6 +1275,22 @@ class Endpoint:
             self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
             self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+
+    def _measure_scaling_ratio(self, size: int) -> None:
+        """tcp_measure_rcv_mss: scaling_ratio becomes the payload over the truesize of this skb of ``size``
+        bytes.  A changed ratio sets window_clamp to the whole buffer's window (tcp_set_window_clamp, at least
+        SOCK_MIN_RCVBUF / 2); a smaller clamp caps rcv_ssthresh, a larger one lets it reach the window last
+        offered.  Only for a buffer fixed with SO_RCVBUF: an autotuned buffer's clamp follows the buffer's
+        growth (tcp_rcv_space_adjust), which the model keeps at the largest buffer."""
+        rmem = self._rmem
+        if rmem is None or not rmem.measure(size) or not self._cfg.fixed_recv_buffer:
+            return
+        old = self._clamp()
+        new = self._window_clamp = max(SOCK_MIN_RCVBUF // 2, rmem.full_window(self.recv_buffer))
+        if new < old:  # __tcp_adjust_rcv_ssthresh
+            self._rcv_ssthresh = min(self._rcv_ssthresh, new)
+        else:
+            self._rcv_ssthresh = max(min(self._last_wnd or self._initial_window, new), self._rcv_ssthresh)
 
     def _to_backlog(self, n: int, pushed: bool) -> None:
         """backlog_coalesce: data that arrives while the application's call holds the socket waits in the
@@ -1261,7 +1314,7 @@ class Endpoint:
     def _short_of_room(self) -> None:
         """__tcp_select_window, with Linux's receive memory (skb_overhead): less than half the buffer's window
         free ends quick-ACK mode (icsk_ack.quick = 0), whoever asks for the window."""
-        if self._rmem is not None and self._acks is not None and self._free_space() < self.recv_buffer // 2:
+        if self._rmem is not None and self._acks is not None and self._free_space() < self._full_space() // 2:
             self._acks.quick = 0
 
     def _ack_at_once(self, key: SendKey) -> None:
@@ -1296,17 +1349,45 @@ class Endpoint:
     def _grow_window(self) -> None:
         """tcp_grow_window: each bulk segment lets the offered window grow by two segments, up to what the
         buffer may hold: the fixed SO_RCVBUF, or half the largest autotuned buffer (tcp_rmem[2])."""
-        cfg = self._cfg
-        if self._rcv_ssthresh >= self._free_space():  # tcp_space(): no room to offer more
+        free = self._free_space()
+        if self._rcv_ssthresh >= free:  # tcp_space(): no room to offer more
             return
+        grown = min(self._rcv_ssthresh + 2 * self.adv_mss, self._clamp(), 65535 << self.rcv_wscale)
+        if self._rmem is not None and not self.auto_read:  # the room is tcp_space's: "min(window_clamp, tcp_space)"
+            grown = min(grown, free)
+        if grown > self._rcv_ssthresh and self._acks is not None:
+            self._acks.quick |= 1  # tcp_grow_window: "icsk->icsk_ack.quick |= 1", the bigger window goes out now
+        self._rcv_ssthresh = grown
+
+    def _clamp(self) -> int:
+        """window_clamp, the most the window may grow to: the fixed SO_RCVBUF, or half the largest autotuned
+        buffer (tcp_rmem[2]); once a measured scaling ratio set it, what it set."""
+        if self._window_clamp is not None:
+            return self._window_clamp
+        cfg = self._cfg
         clamp = cfg.recv_buffer if cfg.fixed_recv_buffer else max(cfg.recv_buffer, cfg.recv_buffer_max // 2)
         if cfg.fixed_recv_buffer and self._rmem is not None and clamp > 2 * self._rcv_mss_guess():
             clamp = max(2 * self._rcv_mss_guess(), clamp - self._rcv_mss_guess())  # tcp_init_buffer_space's
             # "force reservation of one segment" (tcp_app_win): the window offers one segment less than the buffer
-        grown = min(self._rcv_ssthresh + 2 * self.adv_mss, clamp, 65535 << self.rcv_wscale)
-        if grown > self._rcv_ssthresh and self._acks is not None:
-            self._acks.quick |= 1  # tcp_grow_window: "icsk->icsk_ack.quick |= 1", the bigger window goes out now
-        self._rcv_ssthresh = grown
+        return clamp
+
+    def _linux_duplicate(self, now: float) -> None:
+        """Data already received that ends at or after the last ACK sent (tcp_sequence lets it in: end_seq not
+        before rcv_wup) reaches tcp_data_queue's duplicate path: a D-SACK and quick-ACK mode (_report_duplicate),
+        then the ACK as __tcp_ack_snd_check decides.  Its first test, more than a segment unacknowledged,
+        computes the window (__tcp_select_window), and with less than half the buffer's window free that ends
+        quick-ACK mode again: the duplicate's ACK waits for the delayed-ACK timer (seen at 41 ms on Linux 6.18,
+        with nstat's DelayedACKLost, TCPDSACKOldSent and DelayedACKs)."""
+        acks = self._acks
+        assert acks is not None
+        self._ack_scheduled = True  # inet_csk_schedule_ack
+        every_second = self._more_than_a_segment_unacked()
+        if acks.quick_mode:
+            self._ack_at_once(SendKey.ACK_UNACCEPTABLE)
+        elif every_second:
+            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
+        else:
+            self._linux_delay_ack(now, SendKey.ACK_DELAYED)
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
@@ -1566,6 +1647,7 @@ class Endpoint:
         True if the peer's window held the next segment back."""
         frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
+        gso = (self.snd_nxt, 0)  # the GSO frame being sent: where it starts, its segments (see sent_alone)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
         while True:
             room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
@@ -1582,6 +1664,8 @@ class Endpoint:
                     break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
+                if frame_segments is not None:
+                    gso = (gso[0], gso[1] + 1)
                 if n < self.snd_mss:
                     self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
                 if self._unsent:
@@ -1590,6 +1674,7 @@ class Endpoint:
                         frame += 1
                         if frame == frame_segments:
                             frame = self._end_frame(frame)
+                            gso = self._sent_frame(*gso)
                 elif self._fin_queued and usable > n:
                     self._write_ends.clear()
                     self._send_fin(now, data)  # the last data carries the FIN
@@ -1605,7 +1690,24 @@ class Endpoint:
                 break
         if self._unsent and frame:
             self._end_frame(frame)  # cut by the window, cwnd or Nagle: the frame sent ends here
+        self._sent_frame(*gso)
         return window_held
+
+    def _sent_frame(self, start: SeqNum, segments: int) -> tuple[SeqNum, int]:
+        """The ``segments`` sent from ``start`` to SND.NXT left as one GSO frame.  Returns the next frame's
+        start and count."""
+        if segments >= 2:
+            frames = self._gso_frames
+            while frames and frames[0][1].since(self.snd_una) <= 0:
+                frames.popleft()  # acknowledged: no receiver asks about it any more
+            frames.append((start, self.snd_nxt))
+        return self.snd_nxt, 0
+
+    def sent_alone(self, seq: SeqNum) -> bool:
+        """The data at ``seq`` left in an skb of one segment, so a loopback receiver holds a clone of the skb
+        kept here for retransmission (tcp_transmit_skb's skb_clone); a GSO frame of several segments is cut
+        into fresh skbs on its way (skb_segment), which share no skb with this one."""
+        return not any(seq.since(start) >= 0 and end.since(seq) > 0 for start, end in self._gso_frames)
 
     def _local_drop(self, now: float) -> None:
         """The host's queue refuses what TCP hands it (tcp_transmit_skb fails: NET_XMIT_DROP): nothing leaves,

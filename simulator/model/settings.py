@@ -403,13 +403,31 @@ SOURCES: dict[str, Source] = {
     ),
     "skb_overhead": Source(
         "buffers are charged per packet buffer (skb), its payload plus this many bytes: the receive window is "
-        "the room left in a buffer twice the window, halved (less than half free ends the quick ACKs); a write "
+        "the room left in a buffer twice the window, halved (at the scaling ratio: measured_scaling_ratio; less "
+        "than half free ends the quick ACKs); a write "
         "starts a new skb only while the send buffer's charge is below SO_SNDBUF (0: both count payload bytes)",
         "silent (RFC 9293 3.8.6.2.2 counts the window in octets)",
         "skb->truesize = SKB_TRUESIZE (832 bytes of overhead on 6.18 x86-64, SO_MEMINFO); tcp_space, "
-        "tcp_win_from_space (scaling_ratio 1/2), __tcp_select_window; sk_wmem_queued, tcp_sendmsg_locked, "
+        "tcp_win_from_space (scaling_ratio), __tcp_select_window; sk_wmem_queued, tcp_sendmsg_locked, "
         "sk_stream_memory_free, tcp_xmit_size_goal, tcp_grow_skb",
         "sbspace: bytes and mbuf memory (sb_mbcnt), not modelled",
+    ),
+    "rcv_coalesce": Source(
+        "an in-order segment joins the receive queue's last packet buffer, charged its payload only (the unread "
+        "data costs one overhead), unless that buffer holds 17 fragments or, on loopback, is still a clone of the "
+        "buffer its sender keeps until the data is acknowledged",
+        "silent",
+        "tcp_queue_rcv -> tcp_try_coalesce -> skb_try_coalesce (refuses a cloned skb; MAX_SKB_FRAGS 17)",
+        "none",
+    ),
+    "measured_scaling_ratio": Source(
+        "the window a byte of receive buffer offers is measured: 1/2 at first, then the payload over the "
+        "truesize of the first segment of each new size (1448 / 2280: 162/256); a changed ratio sets the window "
+        "clamp of a buffer fixed with SO_RCVBUF to the whole buffer's window",
+        "silent",
+        "tcp_measure_rcv_mss (scaling_ratio = len << 8 / truesize), TCP_DEFAULT_SCALING_RATIO, "
+        "tcp_win_from_space, tcp_set_window_clamp",
+        "none",
     ),
     "empty_window_probe": Source(
         "a zero-window probe is an empty ACK at SND.UNA - 1 (else one byte of new data)",

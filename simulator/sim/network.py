@@ -493,6 +493,10 @@ class Network:
             if sender:
                 self._peer[ep.name] = sender
                 self._peer.setdefault(sender, ep.name)
+        if self.loopback:  # the sender's skbs still kept share their data with what the receiver holds
+            origin = self._sender(seg)
+            ep.loopback_peer_una = origin.snd_una if origin is not None else None
+            ep.arrived_alone = origin is not None and origin.sent_alone(seg.seq)
         ep.on_segment(seg, now)
         host.settle(ep)  # a connection that completes joins its listener's accept queue
         if self._forking:
@@ -533,10 +537,14 @@ class Network:
                 self._event(now, EventKind.SEND, owner, why, owner, reply)
             self._transmit(reply, owner, now, False)
 
-    def _sender_name(self, seg: Segment) -> str:
+    def _sender(self, seg: Segment) -> Endpoint | None:
+        """The connected endpoint that sent ``seg``, if one of this network's."""
         host = self._hosts.get(seg.src_addr)
         table = host.table if host is not None else None
-        ep = table.conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port)) if table is not None else None
+        return table.conns.get((seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port)) if table is not None else None
+
+    def _sender_name(self, seg: Segment) -> str:
+        ep = self._sender(seg)
         if ep is not None:
             return ep.name
         others = self._on_port((seg.src_addr, seg.src_port))

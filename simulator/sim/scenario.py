@@ -83,6 +83,8 @@ _CONFIG_KEYS = {
     "send_buffer": "send_buffer",
     "skb_overhead": "skb_overhead",
     "backlog_coalesce": "backlog_coalesce",
+    "rcv_coalesce": "rcv_coalesce",
+    "measured_scaling_ratio": "measured_scaling_ratio",
     "user_timeout": "user_timeout",
     "congestion": "congestion",
     "initial_window": "initial_window",
