@@ -219,6 +219,26 @@ def _expects_packet(line: Line) -> bool:
     return line.kind == LineKind.PACKET and line.text.lstrip().startswith(">")
 
 
+def _new_socket(line: Line) -> bool:
+    """A socket() call: the socket it makes is the one under test from then on (run_syscall_socket)."""
+    return line.kind == LineKind.SYSCALL and line.text.lstrip().startswith("socket(")
+
+
+def _read_by_a_new_socket(lines: tuple[Line, ...]) -> frozenset[int]:
+    """The lines after which packetdrill next reads the host's packets only once a socket() call has made a new
+    socket under test: what was sent before then, by a socket no longer under test, it passes over unread."""
+    marked: set[int] = set()
+    new_socket_first = False
+    for line in reversed(lines):
+        if _expects_packet(line):
+            new_socket_first = False
+        elif _new_socket(line):
+            new_socket_first = True
+        if new_socket_first:
+            marked.add(line.number)
+    return frozenset(marked)
+
+
 class _Runner:
     """Drives the host through a script's lines in virtual time, and judges what comes out."""
 
@@ -255,6 +275,7 @@ class _Runner:
         self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
         self.line: Line | None = None  # the line being run, for an error's line number
         self._last_expected = max((x.number for x in script.lines if _expects_packet(x)), default=0)
+        self._unread_after = _read_by_a_new_socket(script.lines)
         for name in sorted(set(script.options) - _READ_OPTIONS):  # addresses, TSO and timestamp clocks
             self.count_environment(f"option --{name[:40]}")
 
@@ -323,8 +344,9 @@ class _Runner:
         """Run the model's timers up to ``to``; a segment sent long before then was not expected."""
         self._run_timers(to)
         self.now = max(self.now, to)
-        if line.number > self._last_expected:
+        if line.number > self._last_expected or line.number in self._unread_after:
             return  # packetdrill reads what was sent only at a ">" line: with none left, it is never compared
+            # (nor when a new socket under test comes first: see _syscall)
         for sent_at, seg in self.outbound:  # packetdrill compares it with the next ">" line: one too old fails
             if sent_at < to - self.tolerance:
                 raise Failed(
@@ -634,6 +656,8 @@ class _Runner:
             got = (expected[0], got[1])
         if name == "listen" and got is not None and got[0] == 0:  # the listener is now the socket under test
             self._numbered = False
+        if name == "socket" and got is not None and got[0] >= 0:  # a new socket under test: what the others
+            self.outbound.clear()  # sent, packetdrill's sniffer drops unread (and Host.sent from now on)
         self._collect(self.now)
         if got is None:  # a blocking call that waits
             self._check_pending()

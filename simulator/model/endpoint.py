@@ -877,6 +877,9 @@ class Endpoint:
             if self.write_pending:  # Linux's tcp_rcv_synsent_state_process: "save one ACK", the data carries it
                 self._ack_key = SendKey.ACK_DELAYED
                 self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
+                if self._acks is not None:  # tcp_enter_quickack_mode: ato = TCP_ATO_MIN, so the data sent
+                    self._acks.enter_quickack(self.rcv_wnd)  # next makes the connection interactive
+                    # (tcp_event_data_sent within ato of lrcvtime: pingpong)
             else:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_OF_SYN
