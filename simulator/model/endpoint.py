@@ -264,6 +264,7 @@ class Endpoint:
         self._rcv_ssthresh = 0  # the most Linux offers now: the SYN's window, grown as bulk data arrives
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
+        self._syn_data_resent = self.iss  # the end of a Fast Open SYN's data sent again: a retransmission
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
         self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
@@ -866,10 +867,10 @@ class Endpoint:
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
-        if self._fastopen_syn is not None:
-            self._fastopen_syn_ack(self._fastopen_syn, seg)
         if ack_ok:
             self._acknowledge(seg.ack, now)
+        if self._fastopen_syn is not None:  # after tcp_ack, as tcp_rcv_synsent_state_process calls it
+            self._fastopen_syn_ack(self._fastopen_syn, seg)
         if self.snd_una > self.iss:  # our SYN has been ACKed
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
@@ -907,22 +908,23 @@ class Endpoint:
         (RFC 7413 4.2.2: a server may take the SYN and not its data)."""
         self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
         head = self._rtx[0] if self._rtx else None
-        if head is None or not head.flags & SYN or not head.payload:
-            return
-        if seg.ack == head.end:
-            self.syn_data_acked = True  # TCPI_OPT_SYN_DATA
-            return
-        self._requeue_syn_data(head)
+        if head is None or not head.payload:
+            self.syn_data_acked = bool(syn.data) and self._syn_data_resent == self.iss  # TCPI_OPT_SYN_DATA: all
+            return  # of it acknowledged (tp->syn_data_acked), and the SYN carried it (it was not sent again)
+        self._rtx.popleft()  # what the SYN,ACK left unacknowledged goes again at once, a retransmission
+        self._requeue_syn_data(head)  # (tcp_mark_skb_lost, tcp_non_congestion_loss_retransmit)
 
     def _requeue_syn_data(self, head: _Sent) -> None:
         """The data of a Fast Open SYN goes back to the front of the send queue, a write's end (pushed)."""
         if not head.payload:
             return
         self._unsent[0:0] = head.payload
+        self._syn_data_resent = head.end  # tcp_rcv_fastopen_synack retransmits it (tcp_xmit_retransmit_queue)
         if self._cfg.forced_push:
             self._write_ends.appendleft(head.end)
-        head.payload, head.end = b"", head.seq + 1
-        self.snd_nxt = head.seq + 1
+        syn = 1 if head.flags & SYN else 0  # (a SYN sent again keeps its own place in the queue)
+        head.payload, head.end = b"", head.seq + syn
+        self.snd_nxt = head.seq + syn
         self._rtt_seq = None
 
     def _arrive_synchronized(self, seg: Segment, now: float) -> ReceiveKey:
@@ -1585,8 +1587,10 @@ class Endpoint:
                     break
                 data = bytes(self._unsent[:n])
                 del self._unsent[:n]
-                if n < self.snd_mss:
-                    self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
+                resent = self._syn_data_resent.since(self.snd_nxt) > 0
+                if n < self.snd_mss and not resent:
+                    self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment (new data
+                    # only: tcp_minshall_update in tcp_write_xmit, not a SYN's data sent again)
                 if self._unsent:
                     self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
                     if frame_segments is not None:
@@ -1602,6 +1606,8 @@ class Endpoint:
                     if push:
                         self._pushed_seq = self.snd_nxt
                     self._write_ends.clear()
+                if resent:  # a retransmission (retrans_out, tcpi_retrans; no RTT sample from its ACK)
+                    self._rtx[-1].retransmitted = True
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -2313,6 +2319,9 @@ class Endpoint:
             self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
+            if head.flags & SYN and oldest is None:  # a Fast Open SYN whose data is partly acknowledged: its SYN
+                oldest = head  # is a segment of its own in Linux's queue (tcp_send_syn_data), timed when acked
+                self.delivered_packets += 1  # and delivered
             cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)
             head.payload = head.payload[cut:]
             head.seq = ack
