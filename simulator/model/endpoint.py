@@ -1520,7 +1520,8 @@ class Endpoint:
     def _send_corked(self, now: float, key: SendKey = SendKey.CORK_PROBE) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
-        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
+        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt) + self._syn_ack_outside()
+        n = min(self._send_mss(), usable, self._to_record_end())
         if n <= 0:
             return
         data = bytes(self._unsent[:n])
@@ -1572,8 +1573,9 @@ class Endpoint:
         frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
+        edge = _iadd(self.snd_una, self.snd_wnd) + self._syn_ack_outside()
         while True:
-            room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
+            room = (edge - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
             usable = room - MODULUS if room > HALF else room
             if self._unsent:
                 if not self._window_takes_next(usable):
@@ -2139,7 +2141,7 @@ class Endpoint:
         """RFC 8985 7.3: send one new segment if the peer's window allows, else the last one again."""
         if not self._rtx or not self._probing():
             return
-        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
+        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt) + self._syn_ack_outside()
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
         if self._unsent and self._window_takes_next(usable):
@@ -2188,7 +2190,7 @@ class Endpoint:
         if cc.phase is not Phase.LOSS or cc.recover is None:
             if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
                 return self._limited_transmit_pipe()
-            flight = _isub(self.snd_nxt, self.snd_una) & MASK  # SND.NXT.since(SND.UNA), on plain ints
+            flight = (_isub(self.snd_nxt, self.snd_una) - self._syn_ack_outside()) & MASK  # SND.NXT.since(SND.UNA)
             return flight - MODULUS if flight > HALF else flight
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
@@ -2213,6 +2215,12 @@ class Endpoint:
         limited = room < cc.mss
         if sent or limited:
             cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
+
+    def _syn_ack_outside(self) -> int:
+        """1 while a Fast Open child's SYN,ACK is unacknowledged: Linux keeps it with the request sock, not in the
+        child's queue (tcp_create_openreq_child: snd_una = snd_nxt = ISS + 1), so it takes no room of cwnd and
+        the peer's window counts from after it (tcp_fastopen_create_child: snd_wnd from the SYN); else 0."""
+        return 1 if self.fastopen_child and self.snd_una == self.iss else 0
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
