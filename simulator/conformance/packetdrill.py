@@ -269,6 +269,8 @@ class _Runner:
         self._numbered = True  # the script's side has its ISN (packetdrill's socket->live.remote_isn); a listen()
         # leaves it to the first SYN that listener gets
         self.remote_port = REMOTE_PORT  # the script side's port; each listener's first packet comes from a new one
+        self._syn_unanswered = False  # the host's SYN was read and no SYN,ACK sent yet (SOCKET_ACTIVE_SYN_SENT),
+        # though the connection may have left SYN-SENT (a simultaneous open's SYN)
         self._listeners_served = 0
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
@@ -477,9 +479,10 @@ class _Runner:
         if not self._numbered:  # a new socket under test, from a new port (run_packet.c next_ephemeral_port)
             self.remote_port = REMOTE_PORT + self._listeners_served
             self._listeners_served += 1
-        if not self._numbered or (syn and spec.flags & Flags.ACK and self._connecting()):
+        if not self._numbered or (syn and spec.flags & Flags.ACK and (self._connecting() or self._syn_unanswered)):
             self.remote_isn = REMOTE_ISN + spec.start
             self._numbered = True
+            self._syn_unanswered = False
         seg = Segment(
             self.remote_port,
             LOCAL_PORT,
@@ -578,6 +581,7 @@ class _Runner:
             return f"the flags are {_letters(seg.flags)}, not {_letters(spec.flags)}"
         if spec.flags & Flags.SYN:  # learn the ISN, and the number the script gives it, as packetdrill does
             self.local_isn, self.script_local_isn = int(seg.seq), spec.start or 0
+            self._syn_unanswered = self._syn_unanswered or not spec.flags & Flags.ACK
         if spec.start is not None:
             rel = self._script_seq(seg)
             if rel != spec.start:

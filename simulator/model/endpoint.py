@@ -849,12 +849,13 @@ class Endpoint:
         flags = seg.flags
         ack_ok = False
         if flags & ACK:  # first: check the ACK
-            if seg.ack <= self.iss or seg.ack > self.snd_nxt:
+            top = max(self.snd_nxt, self._syn_data_resent)  # (Linux's snd_nxt: past a Fast Open SYN's data)
+            if seg.ack <= self.iss or seg.ack > top:
                 if flags & RST:
                     return ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED
                 self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_ACK)
                 return ReceiveKey.SYN_SENT_BAD_ACK
-            ack_ok = self.snd_una < seg.ack <= self.snd_nxt
+            ack_ok = self.snd_una < seg.ack <= top
         if flags & RST:  # second: check the RST (RFC 5961 3.2: only with an acceptable ACK)
             if ack_ok:
                 self._fail(now, ErrorKey.REFUSED, StateKey.SYN_SENT_RST)
@@ -867,10 +868,12 @@ class Endpoint:
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
+        if ack_ok and seg.ack > self.snd_nxt:  # the data of the first SYN arrived, though the SYN went again
+            self._skip_unsent(seg.ack)
         if ack_ok:
             self._acknowledge(seg.ack, now)
-        if self._fastopen_syn is not None:  # after tcp_ack, as tcp_rcv_synsent_state_process calls it
-            self._fastopen_syn_ack(self._fastopen_syn, seg)
+        if ack_ok and self._fastopen_syn is not None:  # after tcp_ack, as tcp_rcv_synsent_state_process calls it
+            self._fastopen_syn_ack(self._fastopen_syn, seg)  # (a SYN,ACK: a simultaneous open's SYN keeps the data)
         if self.snd_una > self.iss:  # our SYN has been ACKed
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
@@ -892,13 +895,17 @@ class Endpoint:
         self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         self._move(State.SYN_RECEIVED, StateKey.RCV_SYN_SIMULTANEOUS)
+        head = self._rtx[0] if self._rtx else None
         self._rtx.clear()
         self._rtt_seq = None  # the SYN,ACK below replaces the SYN: time it afresh
         self._stop(Timer.RETRANSMIT)
         self._transmit(
             self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK_SIMULTANEOUS, options=self._syn_options(reply_to=seg)
         )
-        if seg.payload or flags & FIN:
+        if head is not None and head.payload:  # a Fast Open SYN's data stays in flight behind the SYN,ACK
+            self._rtx.append(_Sent(self.iss + 1, head.payload, ALL_FLAGS[0], head.end, sent_at=head.sent_at))
+            # (tcp_send_synack turns the SYN's skb into the SYN,ACK; the data's own skb stays queued)
+        if (seg.payload or flags & FIN) and not self._cfg.syn_data_dropped:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
         return ReceiveKey.SYN_SENT_SYN
 
@@ -907,12 +914,21 @@ class Endpoint:
         does not acknowledge goes back to the send queue, to be sent again right after the handshake
         (RFC 7413 4.2.2: a server may take the SYN and not its data)."""
         self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
+        self.syn_data_acked = bool(syn.data) and seg.ack.since(self.iss) > len(syn.data)  # TCPI_OPT_SYN_DATA
         head = self._rtx[0] if self._rtx else None
         if head is None or not head.payload:
-            self.syn_data_acked = bool(syn.data) and self._syn_data_resent == self.iss  # TCPI_OPT_SYN_DATA: all
-            return  # of it acknowledged (tp->syn_data_acked), and the SYN carried it (it was not sent again)
+            return
         self._rtx.popleft()  # what the SYN,ACK left unacknowledged goes again at once, a retransmission
         self._requeue_syn_data(head)  # (tcp_mark_skb_lost, tcp_non_congestion_loss_retransmit)
+
+    def _skip_unsent(self, ack: SeqNum) -> None:
+        """A SYN,ACK that acknowledges the data of our first SYN, sent again since without it: that data,
+        back in the send queue, need not go again (Linux keeps the SYN's data in its retransmission queue, the
+        SYN alone sent again: tcp_ack takes both)."""
+        taken = ack.since(self.snd_nxt)
+        del self._unsent[:taken]
+        self._pass_write_ends(ack)
+        self.snd_nxt = ack
 
     def _requeue_syn_data(self, head: _Sent) -> None:
         """The data of a Fast Open SYN goes back to the front of the send queue, a write's end (pushed)."""
