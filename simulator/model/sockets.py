@@ -712,16 +712,18 @@ class SocketHost:
         ep = sock.endpoint
         got: set[str] = set()
         synchronized = ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED)
-        if ep.readable or ep.eof or sock.read_shut or (sock.listening and sock.backlog):
+        done = ep.state is State.CLOSED and ep.remote_port != 0  # tcp_done: sk_shutdown = SHUTDOWN_MASK, both
+        # ways shut (a reset, even in SYN-SENT, or the end): reads and writes return at once, with the error
+        if ep.readable or ep.eof or sock.read_shut or done or (sock.listening and sock.backlog):
             got.add("POLLIN")
-        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut:
+        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut or done:
             got.add("POLLOUT")
-        if ep.eof or sock.read_shut:
+        if ep.eof or sock.read_shut or done:
             got.add("POLLRDHUP")
         self._settle_zerocopy(sock)
         if ep.error is not None or sock.errqueue:  # tcp_poll: sk_err, or the error queue not empty
             got.add("POLLERR")
-        if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
+        if done or (sock.read_shut and sock.write_shut):
             got.add("POLLHUP")
         asked = {f.strip() for f in events.split("|")}
         return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}
