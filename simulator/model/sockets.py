@@ -432,6 +432,8 @@ class SocketHost:
             return -1, "EALREADY"
         if ep.state is not State.CLOSED or sock.used:
             return -1, "EISCONN"
+        if sock.deferred is not None and fast_open is None:  # connect() again on a deferred connect (SS_CONNECTING
+            return -1, "EISCONN"  # with DEFER_CONNECT: __inet_stream_connect; a write sends the SYN)
         if sock.fastopen_connect and fast_open is None and sock.deferred is None:
             fast_open = fastopen.client_syn(self.config.fastopen, self._cached(remote), b"", ep.adv_mss)
             if fast_open.option is None or fast_open.option.cookie:  # tcp_fastopen_defer_connect: a cookie
@@ -718,6 +720,8 @@ class SocketHost:
             got.add("POLLIN")
         if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut or done:
             got.add("POLLOUT")
+        elif sock.deferred is not None:  # TCP_FASTOPEN_CONNECT's deferred connect: POLLOUT, so that the
+            got.add("POLLOUT")  # application writes and the SYN carries the data (tcp_poll, DEFER_CONNECT)
         if ep.eof or sock.read_shut or done:
             got.add("POLLRDHUP")
         self._settle_zerocopy(sock)
