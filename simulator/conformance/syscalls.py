@@ -447,6 +447,8 @@ def _fast_open(
     got = run.host.fast_open_remote(sock, b"y" * amount, run.now)  # (a deferred connect()'s SYN too)
     if got is not None and got[1] is not None:
         return got
+    if got is not None and got[0] > 0 and "MSG_ZEROCOPY" in flags:  # the SYN's data is a zerocopy write's
+        run.host.zerocopy_write(sock)  # (tcp_sendmsg_fastopen passes the write's uarg on to the SYN's skb)
     if sock.nonblocking or "MSG_DONTWAIT" in flags:
         return got or (-1, "EINPROGRESS")
     written = got[0] if got is not None else 0
