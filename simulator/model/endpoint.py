@@ -1609,8 +1609,9 @@ class Endpoint:
                 if n < self.snd_mss and not resent:
                     self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment (new data
                     # only: tcp_minshall_update in tcp_write_xmit, not a SYN's data sent again)
+                key = SendKey.SYN_DATA_AGAIN if resent else SendKey.DATA
                 if self._unsent:
-                    self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
+                    self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, key, retransmission=resent)
                     if frame_segments is not None:
                         frame += 1
                         if frame == frame_segments:
@@ -1620,12 +1621,10 @@ class Endpoint:
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
                     push = PSH if not self._cfg.forced_push or self._write_ends else NO_FLAGS
-                    self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
+                    self._transmit(self.snd_nxt, ACK | push, data, now, key, retransmission=resent)
                     if push:
                         self._pushed_seq = self.snd_nxt
                     self._write_ends.clear()
-                if resent:  # a retransmission (retrans_out, tcpi_retrans; no RTT sample from its ACK)
-                    self._rtx[-1].retransmitted = True
             elif self._fin_queued and not self._fin_sent and usable > 0:
                 self._send_fin(now)
             else:
@@ -1781,8 +1780,10 @@ class Endpoint:
         *,
         options: Options = NO_OPTIONS,
         arm_rto: bool = True,
+        retransmission: bool = False,
     ) -> None:
-        """Send a new segment that occupies sequence space; keep it for retransmission."""
+        """Send a new segment that occupies sequence space; keep it for retransmission (``retransmission``: it
+        went before, as a Fast Open SYN's data)."""
         control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
         end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
         if payload and not self._rtx:  # tcp_event_data_sent: CA_EVENT_TX_START (only CUBIC has an epoch to move)
@@ -1798,7 +1799,8 @@ class Endpoint:
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
         if payload and self._acks is not None:
             self._acks.data_sent(now)
-        self._send(seq, flags, payload, key, options=options)
+        self._send(seq, flags, payload, key, options=options, retransmission=retransmission)
+        sent.retransmitted = retransmission
         if self.cc.by_pipe:
             self.cc.sent(end.since(seq))
         if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment

@@ -159,6 +159,9 @@ RESENT: dict[SendKey, str] = {
     "waiting for the RTO (RFC 8985 section 7.3; Linux's tcp_send_loss_probe). ",
     SendKey.LOSS_RETRANSMIT: "After the timeout {who} counts every segment sent before it as lost and resends them "
     "as the growing cwnd allows (slow start, RFC 5681 section 3.1; Linux marks them lost the same way). ",
+    SendKey.SYN_DATA_AGAIN: "{peer}'s SYN,ACK did not acknowledge all the data {who}'s Fast Open SYN carried (no "
+    "cookie accepted, or a SYN sent again without it): {who} sends the rest again at once, a retransmission "
+    "(RFC 7413 section 4.2.2; Linux's tcp_rcv_fastopen_synack). ",
 }
 
 # What the endpoint did with a segment that arrived.

@@ -75,6 +75,7 @@ class SendKey(enum.StrEnum):
     RACK_RETRANSMIT = "rack_retransmit"
     LOSS_PROBE = "loss_probe"
     LOSS_PROBE_NEW = "loss_probe_new"
+    SYN_DATA_AGAIN = "syn_data_again"
 
 
 class ReceiveKey(enum.StrEnum):
