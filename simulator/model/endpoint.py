@@ -903,7 +903,9 @@ class Endpoint:
             self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK_SIMULTANEOUS, options=self._syn_options(reply_to=seg)
         )
         if head is not None and head.payload:  # a Fast Open SYN's data stays in flight behind the SYN,ACK
-            self._rtx.append(_Sent(self.iss + 1, head.payload, ALL_FLAGS[0], head.end, sent_at=head.sent_at))
+            kept = _Sent(self.iss + 1, head.payload, ALL_FLAGS[0], head.end, sent_at=head.sent_at)
+            kept.last_sent, kept.pushed = head.last_sent, True  # (its skb went as ACK|PSH: tcp_send_syn_data)
+            self._rtx.append(kept)
             # (tcp_send_synack turns the SYN's skb into the SYN,ACK; the data's own skb stays queued)
         if (seg.payload or flags & FIN) and not self._cfg.syn_data_dropped:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
@@ -1589,7 +1591,7 @@ class Endpoint:
         frame_segments = self._frame_segments() if self._unsent else None  # (only data is framed)
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
-        edge = _iadd(self.snd_una, self.snd_wnd) + self._syn_ack_outside()
+        edge = _iadd(self.snd_una, self.snd_wnd) + (self._syn_ack_outside() if self.fastopen_child else 0)
         while True:
             room = (edge - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
             usable = room - MODULUS if room > HALF else room
@@ -2208,7 +2210,9 @@ class Endpoint:
         if cc.phase is not Phase.LOSS or cc.recover is None:
             if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
                 return self._limited_transmit_pipe()
-            flight = (_isub(self.snd_nxt, self.snd_una) - self._syn_ack_outside()) & MASK  # SND.NXT.since(SND.UNA)
+            flight = _isub(self.snd_nxt, self.snd_una) & MASK  # SND.NXT.since(SND.UNA), on plain ints
+            if self.fastopen_child:
+                flight -= self._syn_ack_outside()
             return flight - MODULUS if flight > HALF else flight
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
