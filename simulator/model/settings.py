@@ -198,7 +198,7 @@ SOURCES: dict[str, Source] = {
     ),
     "syn_data_dropped": Source(
         "a listener keeps no data (nor FIN) of a SYN it does not take by Fast Open: the SYN,ACK acknowledges the SYN "
-        "alone, and the peer sends the data again; nor does a connection in SYN-SENT keep those of a simultaneous "
+        "alone, and the peer sends the data again; nor does a connecting socket keep those of a simultaneous "
         "open's SYN",
         "RFC 9293 3.10.7.2 and 3.10.7.3: text on a SYN is queued for processing once the connection is established",
         "tcp_conn_request keeps only a request sock; the SYN's skb, its data with it, is freed; "
