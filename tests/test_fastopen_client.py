@@ -245,3 +245,24 @@ def test_a_cookie_longer_than_rfc_7413_allows_is_read_and_send_flags_may_be_a_nu
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_a_syn_ack_echoing_no_timestamp_of_ours_is_answered_with_a_reset(tmp_path):
+    # synack-data TEST5 (synack_tsecr_check): Linux's SYN-SENT rejects a SYN,ACK whose TSecr is none of its
+    # TSvals since the SYN (PAWSACTIVEREJECTED) with a RST, and waits on; the runner maps a script's ecr to the
+    # host's TS val it stands for (packetdrill's ts_val_map), so "ecr 100" echoes the SYN's "TS val 100".
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+        "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation is now in progress)\n"
+        "+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>\n"
+        "+.01 < S. 0:0(0) ack 1 win 5840 <mss 1460,TS val 5000 ecr 9999,sackOK,nop,wscale 6>\n"
+        "+0 > R 1:1(0)\n"
+        "+.01 < S. 0:0(0) ack 1 win 5840 <mss 1460,TS val 5000 ecr 100,sackOK,nop,wscale 6>\n"
+        "+0 > . 1:1(0) ack 1 <...>\n"
+        "+0 %{ assert tcpi_state == TCP_ESTABLISHED, tcpi_state }%\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    rfc = run(tmp_path, text, profile="rfc")  # (RFC 9293 3.10.7.3 checks the ACK alone: the first one is taken)
+    assert rfc.status == "fail" and "R 1:1(0)" in rfc.message, rfc.message

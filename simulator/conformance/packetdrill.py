@@ -269,6 +269,8 @@ class _Runner:
         self._numbered = True  # the script's side has its ISN (packetdrill's socket->live.remote_isn); a listen()
         # leaves it to the first SYN that listener gets
         self.remote_port = REMOTE_PORT  # the script side's port; each listener's first packet comes from a new one
+        self._ts_vals: dict[int, int] = {}  # the script's TS val -> the host's, as the ">" lines matched them
+        self._first_ts: tuple[int, int] | None = None  # the first such pair
         self._syn_unanswered = False  # the host's SYN was read and no SYN,ACK sent yet (SOCKET_ACTIVE_SYN_SENT),
         # though the connection may have left SYN-SENT (a simultaneous open's SYN)
         self._listeners_served = 0
@@ -467,6 +469,8 @@ class _Runner:
         acks = spec.ack is not None or spec.flags & Flags.ACK
         ack = SeqNum(self._local(spec.ack or 0, spec.flags)) if acks else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
+        if opts.timestamps is not None and acks and opts.timestamps[1]:  # the echo reply, in the host's clock
+            opts = replace(opts, timestamps=(opts.timestamps[0], self._live_ecr(opts.timestamps[1])))
         if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
             isn = self.local_isn
             opts = replace(
@@ -598,6 +602,7 @@ class _Runner:
                 return f"its Fast Open option is {_fast_open(got_fo)}, not {_fast_open(want_fo)}"
         if self.options.compare_window and spec.window is not None and seg.window != spec.window:
             return f"its window is {seg.window}, not {spec.window}"
+        self._map_ts_val(spec, seg, number)
         if self.options.compare_options and spec.options not in (None, "..."):
             want = parse_options(spec.options or "", number)
             got = seg.options
@@ -609,6 +614,27 @@ class _Runner:
             ):
                 return f"its options are <{got.describe()}>, not <{spec.options}>"
         return None
+
+    def _map_ts_val(self, spec: PacketSpec, seg: Segment, number: int) -> None:
+        """Remember the host's TS val for the one the script writes (run_packet.c, set_outbound_ts_val_mapping):
+        an injected packet's echo reply is mapped back to it."""
+        if spec.options in (None, "...") or "TS val" not in (spec.options or "") or seg.options.timestamps is None:
+            return
+        want = parse_options(spec.options or "", number).timestamps
+        if want is not None:
+            self._ts_vals.setdefault(want[0], seg.options.timestamps[0])
+            if self._first_ts is None:
+                self._first_ts = (want[0], seg.options.timestamps[0])
+
+    def _live_ecr(self, ecr: int) -> int:
+        """An injected packet's TS echo reply in the host's clock: the TS val the script's value stands for, or
+        one as far from the first TS val the host sent as the script's is from the script's first
+        (map_inbound_packet; packetdrill's tcp_ts_ecr_scaled); as written before any."""
+        if ecr in self._ts_vals:
+            return self._ts_vals[ecr]
+        if self._first_ts is None:
+            return ecr
+        return (ecr - self._first_ts[0] + self._first_ts[1]) & 0xFFFFFFFF
 
     def _describe(self, seg: Segment) -> str:
         seq = self._script_seq(seg)
@@ -662,6 +688,8 @@ class _Runner:
             self._numbered = False
         if name == "socket" and got is not None and got[0] >= 0:  # a new socket under test: what the others
             self.outbound.clear()  # sent, packetdrill's sniffer drops unread (and Host.sent from now on)
+            self._ts_vals.clear()  # (and its TS val mapping is its own: socket->ts_val_map)
+            self._first_ts = None
         self._collect(self.now)
         if got is None:  # a blocking call that waits
             self._check_pending()

@@ -856,6 +856,10 @@ class Endpoint:
                 self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_ACK)
                 return ReceiveKey.SYN_SENT_BAD_ACK
             ack_ok = self.snd_una < seg.ack <= top
+            if self._cfg.synack_tsecr_check and not self._echoes_our_syn(seg):
+                if not flags & RST:  # (reset_and_undo: tcp_v4_send_reset answers no RST)
+                    self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_TSECR)
+                return ReceiveKey.SYN_SENT_BAD_TSECR
         if flags & RST:  # second: check the RST (RFC 5961 3.2: only with an acceptable ACK)
             if ack_ok:
                 self._fail(now, ErrorKey.REFUSED, StateKey.SYN_SENT_RST)
@@ -2467,6 +2471,15 @@ class Endpoint:
         """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock), from a per-connection offset
         where the profile says so (RFC 7323 7.1 recommends one; Linux does it since 4.10)."""
         return (int(self._clock * 1000) + self._ts_offset) & 0xFFFFFFFF
+
+    def _echoes_our_syn(self, seg: Segment) -> bool:
+        """Linux's SYN-SENT test of a SYN,ACK's TSecr (tcp_rcv_synsent_state_process): none, or one of the TSvals
+        we sent from our first SYN (retrans_stamp) to now."""
+        ts = seg.options.timestamps
+        if ts is None or not ts[1]:
+            return True
+        first = (int(self._first_sent_at * 1000) + self._ts_offset) & 0xFFFFFFFF
+        return (ts[1] - first) & 0xFFFFFFFF <= (self._ts_value() - first) & 0xFFFFFFFF
 
     def _offered_wscale(self) -> int | None:
         """The window-scale shift we offer: the profile's, or (Linux's tcp_select_initial_window) the one

@@ -205,6 +205,14 @@ SOURCES: dict[str, Source] = {
         "tcp_rcv_synsent_state_process discards a simultaneous open's SYN after tcp_send_synack",
         "syncache_add: not modelled in the freebsd profile (it keeps the RFC rule)",
     ),
+    "synack_tsecr_check": Source(
+        "in SYN-SENT, a SYN,ACK whose timestamp echo reply is not one of our TSvals since the first SYN went is "
+        "answered with a RST (seq = its ACK), and the connection keeps waiting for its own",
+        "RFC 9293 3.10.7.3 and RFC 7323 3.2: only the ACK field is checked in SYN-SENT",
+        "tcp_rcv_synsent_state_process: rcv_tsecr not between retrans_stamp and now, LINUX_MIB_PAWSACTIVEREJECTED, "
+        "reset_and_undo",
+        "none (not modelled in the freebsd profile)",
+    ),
     "orphan_retries": Source(
         "RTO retransmissions a connection the application has closed makes before it gives up (none: "
         "data_retries, as before the close)",
