@@ -329,3 +329,22 @@ def test_a_syn_ack_sent_again_carries_no_cookie():
     assert again.flags == Flags.SYN | Flags.ACK and again.seq == syn_ack.seq
     assert again.options.fastopen is None
     assert again.options.mss == syn_ack.options.mss
+
+
+def test_a_cookie_on_a_syn_ack_is_cached_only_if_our_syn_asked_with_the_option():
+    # tcp_rcv_fastopen_synack: "Ignore an unsolicited cookie" (the SYN carried no Fast Open option: tcp_fastopen
+    # 0x4 sends data without one)
+    host = _client(fastopen=5)
+    _, _, syn = _fast_open(host, 3, b"x" * 100)
+    host.deliver(_syn_ack(syn, 1101, COOKIE), 0.01)
+    assert host.fastopen_cache[SERVER_ADDR].cookie is None
+
+
+def test_a_syn_ack_of_part_of_the_syn_data_leaves_only_the_rest_to_send_again():
+    host = _client()
+    _warm(host)
+    sock, _, syn = _fast_open(host, 4, b"x" * 700)
+    host.deliver(_syn_ack(syn, 1101), 0.02)  # the SYN and 100 of its bytes (tcp_ack comes first)
+    (data,) = host.sent()
+    assert data.seq == 1101 and len(data.payload) == 600
+    assert sock.endpoint.scoreboard()[3] == 1  # a retransmission: retrans_out (tcpi_retrans)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint
+from ..model.segment import Segment
 from ..model.sockets import LINUX_RULES, LINUX_STATE, Return, Socket, SocketHost, SocketRules
 from ..model.states import State
 from .epoll import EpollSet
@@ -44,6 +45,7 @@ class Host(SocketHost):
         super().__init__(local_addr, config, rules)
         self.remote_addr = remote_addr
         self.epolls: dict[int, EpollSet] = {}  # epoll instances, by descriptor
+        self.under_test_from = 0  # endpoints before this index belong to sockets no longer under test
 
     def new_fd(self, wanted: int) -> int:
         """``wanted`` if neither a socket nor an epoll instance holds it, else the lowest free descriptor."""
@@ -59,8 +61,18 @@ class Host(SocketHost):
         return fd
 
     def open_socket(self, fd: int, *, nonblocking: bool) -> Socket:
-        """socket(): every endpoint the host creates starts at the same ISS."""
+        """socket(): every endpoint the host creates starts at the same ISS.  The new socket is the one under
+        test: packetdrill maps later packets to it alone (run_system_call.c, run_syscall_socket)."""
+        self.under_test_from = len(self.endpoints)
         return self.open(fd, nonblocking=nonblocking, isn=LOCAL_ISN)
+
+    def sent(self) -> list[Segment]:
+        """What the sockets under test sent: what an earlier socket sends (the FIN of one closed before the
+        next socket() call) packetdrill's sniffer passes over unread (run_packet.c, sniff_outbound_live_packet
+        keeps only packets of the socket under test, or of its connect)."""
+        for ep in self.endpoints[: self.under_test_from]:
+            ep.drain()
+        return super().sent()
 
     def bind_local(self, sock: Socket) -> Return:
         return self.bind(sock, LOCAL_PORT)

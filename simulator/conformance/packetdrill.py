@@ -219,6 +219,26 @@ def _expects_packet(line: Line) -> bool:
     return line.kind == LineKind.PACKET and line.text.lstrip().startswith(">")
 
 
+def _new_socket(line: Line) -> bool:
+    """A socket() call: the socket it makes is the one under test from then on (run_syscall_socket)."""
+    return line.kind == LineKind.SYSCALL and line.text.lstrip().startswith("socket(")
+
+
+def _read_by_a_new_socket(lines: tuple[Line, ...]) -> frozenset[int]:
+    """The lines after which packetdrill next reads the host's packets only once a socket() call has made a new
+    socket under test: what was sent before then, by a socket no longer under test, it passes over unread."""
+    marked: set[int] = set()
+    new_socket_first = False
+    for line in reversed(lines):
+        if _expects_packet(line):
+            new_socket_first = False
+        elif _new_socket(line):
+            new_socket_first = True
+        if new_socket_first:
+            marked.add(line.number)
+    return frozenset(marked)
+
+
 class _Runner:
     """Drives the host through a script's lines in virtual time, and judges what comes out."""
 
@@ -249,12 +269,17 @@ class _Runner:
         self._numbered = True  # the script's side has its ISN (packetdrill's socket->live.remote_isn); a listen()
         # leaves it to the first SYN that listener gets
         self.remote_port = REMOTE_PORT  # the script side's port; each listener's first packet comes from a new one
+        self._ts_vals: dict[int, int] = {}  # the script's TS val -> the host's, as the ">" lines matched them
+        self._first_ts: tuple[int, int] | None = None  # the first such pair
+        self._syn_unanswered = False  # the host's SYN was read and no SYN,ACK sent yet (SOCKET_ACTIVE_SYN_SENT),
+        # though the connection may have left SYN-SENT (a simultaneous open's SYN)
         self._listeners_served = 0
         self.result = Result(script.path, Outcome.PASS)
         self.events = 0
         self.instant, self.events_at_instant = 0.0, 0  # events without time moving on: a loop
         self.line: Line | None = None  # the line being run, for an error's line number
         self._last_expected = max((x.number for x in script.lines if _expects_packet(x)), default=0)
+        self._unread_after = _read_by_a_new_socket(script.lines)
         for name in sorted(set(script.options) - _READ_OPTIONS):  # addresses, TSO and timestamp clocks
             self.count_environment(f"option --{name[:40]}")
 
@@ -323,8 +348,9 @@ class _Runner:
         """Run the model's timers up to ``to``; a segment sent long before then was not expected."""
         self._run_timers(to)
         self.now = max(self.now, to)
-        if line.number > self._last_expected:
+        if line.number > self._last_expected or line.number in self._unread_after:
             return  # packetdrill reads what was sent only at a ">" line: with none left, it is never compared
+            # (nor when a new socket under test comes first: see _syscall)
         for sent_at, seg in self.outbound:  # packetdrill compares it with the next ">" line: one too old fails
             if sent_at < to - self.tolerance:
                 raise Failed(
@@ -443,6 +469,8 @@ class _Runner:
         acks = spec.ack is not None or spec.flags & Flags.ACK
         ack = SeqNum(self._local(spec.ack or 0, spec.flags)) if acks else SeqNum(0)
         opts = parse_options(spec.options, line.number) if spec.options not in (None, "...") else Options()
+        if opts.timestamps is not None and acks and opts.timestamps[1]:  # the echo reply, in the host's clock
+            opts = replace(opts, timestamps=(opts.timestamps[0], self._live_ecr(opts.timestamps[1])))
         if opts.sack_blocks:  # SACK blocks count from the model's ISN too (map_inbound_sack_option)
             isn = self.local_isn
             opts = replace(
@@ -455,9 +483,10 @@ class _Runner:
         if not self._numbered:  # a new socket under test, from a new port (run_packet.c next_ephemeral_port)
             self.remote_port = REMOTE_PORT + self._listeners_served
             self._listeners_served += 1
-        if not self._numbered or (syn and spec.flags & Flags.ACK and self._connecting()):
+        if not self._numbered or (syn and spec.flags & Flags.ACK and (self._connecting() or self._syn_unanswered)):
             self.remote_isn = REMOTE_ISN + spec.start
             self._numbered = True
+            self._syn_unanswered = False
         seg = Segment(
             self.remote_port,
             LOCAL_PORT,
@@ -556,6 +585,7 @@ class _Runner:
             return f"the flags are {_letters(seg.flags)}, not {_letters(spec.flags)}"
         if spec.flags & Flags.SYN:  # learn the ISN, and the number the script gives it, as packetdrill does
             self.local_isn, self.script_local_isn = int(seg.seq), spec.start or 0
+            self._syn_unanswered = self._syn_unanswered or not spec.flags & Flags.ACK
         if spec.start is not None:
             rel = self._script_seq(seg)
             if rel != spec.start:
@@ -572,6 +602,7 @@ class _Runner:
                 return f"its Fast Open option is {_fast_open(got_fo)}, not {_fast_open(want_fo)}"
         if self.options.compare_window and spec.window is not None and seg.window != spec.window:
             return f"its window is {seg.window}, not {spec.window}"
+        self._map_ts_val(spec, seg, number)
         if self.options.compare_options and spec.options not in (None, "..."):
             want = parse_options(spec.options or "", number)
             got = seg.options
@@ -583,6 +614,27 @@ class _Runner:
             ):
                 return f"its options are <{got.describe()}>, not <{spec.options}>"
         return None
+
+    def _map_ts_val(self, spec: PacketSpec, seg: Segment, number: int) -> None:
+        """Remember the host's TS val for the one the script writes (run_packet.c, set_outbound_ts_val_mapping):
+        an injected packet's echo reply is mapped back to it."""
+        if spec.options in (None, "...") or "TS val" not in (spec.options or "") or seg.options.timestamps is None:
+            return
+        want = parse_options(spec.options or "", number).timestamps
+        if want is not None:
+            self._ts_vals.setdefault(want[0], seg.options.timestamps[0])
+            if self._first_ts is None:
+                self._first_ts = (want[0], seg.options.timestamps[0])
+
+    def _live_ecr(self, ecr: int) -> int:
+        """An injected packet's TS echo reply in the host's clock: the TS val the script's value stands for, or
+        one as far from the first TS val the host sent as the script's is from the script's first
+        (map_inbound_packet; packetdrill's tcp_ts_ecr_scaled); as written before any."""
+        if ecr in self._ts_vals:
+            return self._ts_vals[ecr]
+        if self._first_ts is None:
+            return ecr
+        return (ecr - self._first_ts[0] + self._first_ts[1]) & 0xFFFFFFFF
 
     def _describe(self, seg: Segment) -> str:
         seq = self._script_seq(seg)
@@ -634,6 +686,10 @@ class _Runner:
             got = (expected[0], got[1])
         if name == "listen" and got is not None and got[0] == 0:  # the listener is now the socket under test
             self._numbered = False
+        if name == "socket" and got is not None and got[0] >= 0:  # a new socket under test: what the others
+            self.outbound.clear()  # sent, packetdrill's sniffer drops unread (and Host.sent from now on)
+            self._ts_vals.clear()  # (and its TS val mapping is its own: socket->ts_val_map)
+            self._first_ts = None
         self._collect(self.now)
         if got is None:  # a blocking call that waits
             self._check_pending()

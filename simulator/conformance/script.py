@@ -391,7 +391,8 @@ def parse_options(text: str, number: int = 0) -> Options:
                     for a, _, b in pairs
                 ]
             elif words[0] in ("FO", "FOEXP"):  # TCP Fast Open (RFC 7413 4.1.1), as kind 34 or experimental
-                fastopen = FastOpen(_cookie(words[1:], where), words[0] == "FOEXP")
+                experimental = words[0] == "FOEXP"
+                fastopen = FastOpen(_cookie(words[1:], where, experimental), experimental)
             elif words[0] == "md5":
                 raise NeedsFeature(Feature.MD5, f"{where}the md5 option: needs {Feature.MD5}")
             else:
@@ -408,12 +409,16 @@ def parse_options(text: str, number: int = 0) -> Options:
     )
 
 
-def _cookie(words: list[str], where: str) -> bytes:
-    """A Fast Open cookie written in hex (or as a symbol packetdrill's runner defines); none: a request."""
+def _cookie(words: list[str], where: str, experimental: bool) -> bytes:
+    """A Fast Open cookie written in hex (or as a symbol packetdrill's runner defines); none: a request.
+    It may be as long as the option space holds (packetdrill's MAX_TCP_FAST_OPEN_COOKIE_BYTES: 40 less the
+    option's kind and length, and the experimental form's magic): a script may send one longer than RFC
+    7413's 16 bytes, which the model then ignores as Linux does."""
     if not words:
         return b""
     text = COOKIE_DEFINES.get(words[0], words[0])
-    if len(words) > 1 or len(text) % 2 or len(text) > 32:
+    room = 40 - (4 if experimental else 2)
+    if len(words) > 1 or len(text) % 2 or len(text) > 2 * room:
         raise ScriptError(f"{where}cannot read the Fast Open cookie {' '.join(words)[:40]!r}")
     return bytes.fromhex(text)  # (a ValueError is the caller's "cannot read the TCP option")
 

@@ -51,6 +51,25 @@ OPTION_SETTINGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "TCP_FASTOPEN": lambda v: {"fastopen_queue": v},  # a listener's Fast Open queue (RFC 7413 5.1)
 }
 SEND_FLAG_FEATURES: dict[str, Feature] = {}
+# the flag bits a script may write as a number (Linux's include/linux/socket.h)
+_MSG_BITS = {
+    0x40: "MSG_DONTWAIT",
+    0x80: "MSG_EOR",
+    0x8000: "MSG_MORE",
+    0x4000000: "MSG_ZEROCOPY",
+    0x20000000: "MSG_FASTOPEN",
+}
+
+
+def _flag_names(text: str) -> str:
+    """Send flags as names: a script may write them as a number (``0x20000000`` for MSG_FASTOPEN)."""
+    try:
+        value = int(text.strip(), 0) if len(text.strip()) < 12 else None
+    except ValueError:
+        return text
+    if value is None:
+        return text
+    return "|".join(name for bit, name in _MSG_BITS.items() if value & bit) or text
 
 
 def _set_sndbuf(host: Host, sock: Socket, value: str) -> None:
@@ -376,6 +395,7 @@ def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Retur
 
 def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
     sock = _sock(run, line, args[0])
+    flags = _flag_names(flags)
     for flag, feature in SEND_FLAG_FEATURES.items():
         if flag in flags:
             raise NeedsFeature(feature, f"line {line.number}: {flag} needs {feature}")
@@ -427,6 +447,8 @@ def _fast_open(
     got = run.host.fast_open_remote(sock, b"y" * amount, run.now)  # (a deferred connect()'s SYN too)
     if got is not None and got[1] is not None:
         return got
+    if got is not None and got[0] > 0 and "MSG_ZEROCOPY" in flags:  # the SYN's data is a zerocopy write's
+        run.host.zerocopy_write(sock)  # (tcp_sendmsg_fastopen passes the write's uarg on to the SYN's skb)
     if sock.nonblocking or "MSG_DONTWAIT" in flags:
         return got or (-1, "EINPROGRESS")
     written = got[0] if got is not None else 0

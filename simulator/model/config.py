@@ -59,6 +59,7 @@ class EndpointConfig:
     rst_carries_ack: bool = True  # a reset of a live connection is RST,ACK with ack=RCV.NXT (Linux, FreeBSD)
     reset_answers_data: bool = False  # data after close is answered with the RST a closed port sends (Linux)
     syn_data_dropped: bool = False  # a listener keeps no data of a SYN it does not take by Fast Open (Linux)
+    synack_tsecr_check: bool = False  # a SYN,ACK echoing no TSval of ours since the SYN gets a RST (Linux)
     orphan_retries: int | None = None  # RTO retransmissions after close before giving up; None: data_retries
     time_wait_reuse: bool = True  # a new SYN with a higher seq reopens from TIME-WAIT (RFC 1122 4.2.2.13 MAY)
     rfc1337: bool = False  # ignore a RST in TIME-WAIT (RFC 1337 remedy F1; FreeBSD on, Linux off)

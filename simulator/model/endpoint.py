@@ -272,6 +272,7 @@ class Endpoint:
         self._rcv_ssthresh = 0  # the most Linux offers now: the SYN's window, grown as bulk data arrives
         self._dsack: tuple[SeqNum, SeqNum] | None = None  # a duplicate to report in the next ACK (RFC 2883)
         self._snd_sml = self.iss  # the end of the last small segment sent (Nagle, Minshall's variant)
+        self._syn_data_resent = self.iss  # the end of a Fast Open SYN's data sent again: a retransmission
         self._pushed_seq = self.iss  # where the last PSH was set (Linux's forced_push)
         self._write_ends: deque[SeqNum] = deque()  # where the application's writes end, not yet sent
         self._record_ends: deque[SeqNum] = deque()  # where a MSG_EOR write ends: no segment crosses it
@@ -866,12 +867,17 @@ class Endpoint:
         flags = seg.flags
         ack_ok = False
         if flags & ACK:  # first: check the ACK
-            if seg.ack <= self.iss or seg.ack > self.snd_nxt:
+            top = max(self.snd_nxt, self._syn_data_resent)  # (Linux's snd_nxt: past a Fast Open SYN's data)
+            if seg.ack <= self.iss or seg.ack > top:
                 if flags & RST:
                     return ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED
                 self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_ACK)
                 return ReceiveKey.SYN_SENT_BAD_ACK
-            ack_ok = self.snd_una < seg.ack <= self.snd_nxt
+            ack_ok = self.snd_una < seg.ack <= top
+            if self._cfg.synack_tsecr_check and not self._echoes_our_syn(seg):
+                if not flags & RST:  # (reset_and_undo: tcp_v4_send_reset answers no RST)
+                    self._emit_rst(seg.ack, seg, SendKey.RST_SYN_SENT_BAD_TSECR)
+                return ReceiveKey.SYN_SENT_BAD_TSECR
         if flags & RST:  # second: check the RST (RFC 5961 3.2: only with an acceptable ACK)
             if ack_ok:
                 self._fail(now, ErrorKey.REFUSED, StateKey.SYN_SENT_RST)
@@ -884,10 +890,12 @@ class Endpoint:
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
         self._learn_syn_options(seg)
-        if self._fastopen_syn is not None:
-            self._fastopen_syn_ack(self._fastopen_syn, seg)
+        if ack_ok and seg.ack > self.snd_nxt:  # the data of the first SYN arrived, though the SYN went again
+            self._skip_unsent(seg.ack)
         if ack_ok:
             self._acknowledge(seg.ack, now)
+        if ack_ok and self._fastopen_syn is not None:  # after tcp_ack, as tcp_rcv_synsent_state_process calls it
+            self._fastopen_syn_ack(self._fastopen_syn, seg)  # (a SYN,ACK: a simultaneous open's SYN keeps the data)
         if self.snd_una > self.iss:  # our SYN has been ACKed
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
@@ -895,6 +903,9 @@ class Endpoint:
             if self.write_pending:  # Linux's tcp_rcv_synsent_state_process: "save one ACK", the data carries it
                 self._ack_key = SendKey.ACK_DELAYED
                 self._start(Timer.DELAYED_ACK, now + self._cfg.delayed_ack_timeout)
+                if self._acks is not None:  # tcp_enter_quickack_mode: ato = TCP_ATO_MIN, so the data sent
+                    self._acks.enter_quickack(self.rcv_wnd)  # next makes the connection interactive
+                    # (tcp_event_data_sent within ato of lrcvtime: pingpong)
             else:
                 self._ack_pending = True
                 self._ack_key = SendKey.ACK_OF_SYN
@@ -906,13 +917,19 @@ class Endpoint:
         self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         self._move(State.SYN_RECEIVED, StateKey.RCV_SYN_SIMULTANEOUS)
+        head = self._rtx[0] if self._rtx else None
         self._rtx.clear()
         self._rtt_seq = None  # the SYN,ACK below replaces the SYN: time it afresh
         self._stop(Timer.RETRANSMIT)
         self._transmit(
             self.iss, SYN | ACK, b"", now, SendKey.SYN_ACK_SIMULTANEOUS, options=self._syn_options(reply_to=seg)
         )
-        if seg.payload or flags & FIN:
+        if head is not None and head.payload:  # a Fast Open SYN's data stays in flight behind the SYN,ACK
+            kept = _Sent(self.iss + 1, head.payload, ALL_FLAGS[0], head.end, sent_at=head.sent_at)
+            kept.last_sent, kept.pushed = head.last_sent, True  # (its skb went as ACK|PSH: tcp_send_syn_data)
+            self._rtx.append(kept)
+            # (tcp_send_synack turns the SYN's skb into the SYN,ACK; the data's own skb stays queued)
+        if (seg.payload or flags & FIN) and not self._cfg.syn_data_dropped:
             self._syn_text = seg  # 3.10.7.3: queued for processing after ESTABLISHED
         return ReceiveKey.SYN_SENT_SYN
 
@@ -921,23 +938,33 @@ class Endpoint:
         does not acknowledge goes back to the send queue, to be sent again right after the handshake
         (RFC 7413 4.2.2: a server may take the SYN and not its data)."""
         self.fastopen_answered = fastopen.SynAnswered(syn, seg, self._syn_retransmits > 0)
+        self.syn_data_acked = bool(syn.data) and seg.ack.since(self.iss) > len(syn.data)  # TCPI_OPT_SYN_DATA
         head = self._rtx[0] if self._rtx else None
-        if head is None or not head.flags & SYN or not head.payload:
+        if head is None or not head.payload:
             return
-        if seg.ack == head.end:
-            self.syn_data_acked = True  # TCPI_OPT_SYN_DATA
-            return
-        self._requeue_syn_data(head)
+        self._rtx.popleft()  # what the SYN,ACK left unacknowledged goes again at once, a retransmission
+        self._requeue_syn_data(head)  # (tcp_mark_skb_lost, tcp_non_congestion_loss_retransmit)
+
+    def _skip_unsent(self, ack: SeqNum) -> None:
+        """A SYN,ACK that acknowledges the data of our first SYN, sent again since without it: that data,
+        back in the send queue, need not go again (Linux keeps the SYN's data in its retransmission queue, the
+        SYN alone sent again: tcp_ack takes both)."""
+        taken = ack.since(self.snd_nxt)
+        del self._unsent[:taken]
+        self._pass_write_ends(ack)
+        self.snd_nxt = ack
 
     def _requeue_syn_data(self, head: _Sent) -> None:
         """The data of a Fast Open SYN goes back to the front of the send queue, a write's end (pushed)."""
         if not head.payload:
             return
         self._unsent[0:0] = head.payload
+        self._syn_data_resent = head.end  # tcp_rcv_fastopen_synack retransmits it (tcp_xmit_retransmit_queue)
         if self._cfg.forced_push:
             self._write_ends.appendleft(head.end)
-        head.payload, head.end = b"", head.seq + 1
-        self.snd_nxt = head.seq + 1
+        syn = 1 if head.flags & SYN else 0  # (a SYN sent again keeps its own place in the queue)
+        head.payload, head.end = b"", head.seq + syn
+        self.snd_nxt = head.seq + syn
         self._rtt_seq = None
 
     def _arrive_synchronized(self, seg: Segment, now: float) -> ReceiveKey:
@@ -1596,7 +1623,8 @@ class Endpoint:
     def _send_corked(self, now: float, key: SendKey = SendKey.CORK_PROBE) -> None:
         """Linux's tcp_write_wakeup: the probe timer found data held back (TCP_CORK, MSG_MORE) with nothing
         in flight: up to one MSS of it goes now, with PSH."""
-        n = min(self._send_mss(), (self.snd_una + self.snd_wnd).since(self.snd_nxt), self._to_record_end())
+        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt) + self._syn_ack_outside()
+        n = min(self._send_mss(), usable, self._to_record_end())
         if n <= 0:
             return
         data = bytes(self._unsent[:n])
@@ -1649,8 +1677,9 @@ class Endpoint:
         frame = 0  # segments of the current frame sent so far (Linux: of the skb cut by tso_fragment)
         gso = (self.snd_nxt, 0)  # the GSO frame being sent: where it starts, its segments (see sent_alone)
         window_held = False  # the peer's window held the next segment back (tcp_snd_wnd_test)
+        edge = _iadd(self.snd_una, self.snd_wnd) + (self._syn_ack_outside() if self.fastopen_child else 0)
         while True:
-            room = (_iadd(self.snd_una, self.snd_wnd) - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
+            room = (edge - self.snd_nxt) & MASK  # (SND.UNA + SND.WND).since(SND.NXT)
             usable = room - MODULUS if room > HALF else room
             if self._unsent:
                 if not self._window_takes_next(usable):
@@ -1666,10 +1695,13 @@ class Endpoint:
                 del self._unsent[:n]
                 if frame_segments is not None:
                     gso = (gso[0], gso[1] + 1)
-                if n < self.snd_mss:
-                    self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment
+                resent = self._syn_data_resent.since(self.snd_nxt) > 0
+                if n < self.snd_mss and not resent:
+                    self._snd_sml = self.snd_nxt + n  # Minshall: the end of the last small segment (new data
+                    # only: tcp_minshall_update in tcp_write_xmit, not a SYN's data sent again)
+                key = SendKey.SYN_DATA_AGAIN if resent else SendKey.DATA
                 if self._unsent:
-                    self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, SendKey.DATA)
+                    self._transmit(self.snd_nxt, ACK | self._forced_push(n), data, now, key, retransmission=resent)
                     if frame_segments is not None:
                         frame += 1
                         if frame == frame_segments:
@@ -1680,7 +1712,7 @@ class Endpoint:
                     self._send_fin(now, data)  # the last data carries the FIN
                 else:  # PSH: the buffer emptied; Linux: where a write ended that was pushed (not MSG_MORE)
                     push = PSH if not self._cfg.forced_push or self._write_ends else NO_FLAGS
-                    self._transmit(self.snd_nxt, ACK | push, data, now, SendKey.DATA)
+                    self._transmit(self.snd_nxt, ACK | push, data, now, key, retransmission=resent)
                     if push:
                         self._pushed_seq = self.snd_nxt
                     self._write_ends.clear()
@@ -1856,8 +1888,10 @@ class Endpoint:
         *,
         options: Options = NO_OPTIONS,
         arm_rto: bool = True,
+        retransmission: bool = False,
     ) -> None:
-        """Send a new segment that occupies sequence space; keep it for retransmission."""
+        """Send a new segment that occupies sequence space; keep it for retransmission (``retransmission``: it
+        went before, as a Fast Open SYN's data)."""
         control = int(flags) & (SYN_BIT | FIN_BIT)  # (a plain int: ``Flags & Flags`` is a Python call)
         end = seq + (len(payload) + (1 if control & SYN_BIT else 0) + (1 if control & FIN_BIT else 0))
         if payload and not self._rtx:  # tcp_event_data_sent: CA_EVENT_TX_START (only CUBIC has an epoch to move)
@@ -1873,7 +1907,8 @@ class Endpoint:
             self._start(Timer.RETRANSMIT, now + self.rto.rto)
         if payload and self._acks is not None:
             self._acks.data_sent(now)
-        self._send(seq, flags, payload, key, options=options)
+        self._send(seq, flags, payload, key, options=options, retransmission=retransmission)
+        sent.retransmitted = retransmission
         if self.cc.by_pipe:
             self.cc.sent(end.since(seq))
         if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment
@@ -2232,7 +2267,7 @@ class Endpoint:
         """RFC 8985 7.3: send one new segment if the peer's window allows, else the last one again."""
         if not self._rtx or not self._probing():
             return
-        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt)
+        usable = (self.snd_una + self.snd_wnd).since(self.snd_nxt) + self._syn_ack_outside()
         self._tlp_dsack = False
         self._tlp_high = self.snd_nxt  # one probe per flight: none scheduled while this one is out
         if self._unsent and self._window_takes_next(usable):
@@ -2282,6 +2317,8 @@ class Endpoint:
             if self._dupacks and cc.phase is Phase.OPEN and self._cfg.limited_transmit:
                 return self._limited_transmit_pipe()
             flight = _isub(self.snd_nxt, self.snd_una) & MASK  # SND.NXT.since(SND.UNA), on plain ints
+            if self.fastopen_child:
+                flight -= self._syn_ack_outside()
             return flight - MODULUS if flight > HALF else flight
         resent = max(self._resend_next.since(self.snd_una), 0)
         return resent + max(self.snd_nxt.since(cc.recover), 0)
@@ -2306,6 +2343,12 @@ class Endpoint:
         limited = room < cc.mss
         if sent or limited:
             cc.validate(limited, len(self._rtx), self.snd_una, self.snd_nxt)
+
+    def _syn_ack_outside(self) -> int:
+        """1 while a Fast Open child's SYN,ACK is unacknowledged: Linux keeps it with the request sock, not in the
+        child's queue (tcp_create_openreq_child: snd_una = snd_nxt = ISS + 1), so it takes no room of cwnd and
+        the peer's window counts from after it (tcp_fastopen_create_child: snd_wnd from the SYN); else 0."""
+        return 1 if self.fastopen_child and self.snd_una == self.iss else 0
 
     def _cwnd_allows(self, n: int) -> bool:
         """May a segment of ``n`` more bytes go out (RFC 5681 section 3: at most cwnd in flight)?"""
@@ -2412,6 +2455,9 @@ class Endpoint:
             self.chrono.stop(ChronoKind.BUSY, now, queues_empty=not self._unsent)
         if rtx and rtx[0].seq < ack:  # the head is partly acknowledged
             head = rtx[0]
+            if head.flags & SYN and oldest is None:  # a Fast Open SYN whose data is partly acknowledged: its SYN
+                oldest = head  # is a segment of its own in Linux's queue (tcp_send_syn_data), timed when acked
+                self.delivered_packets += 1  # and delivered
             cut = ack.since(head.seq) - (1 if head.flags & SYN else 0)
             head.payload = head.payload[cut:]
             head.seq = ack
@@ -2527,6 +2573,15 @@ class Endpoint:
         """TSval: a millisecond clock (RFC 7323 5.4 allows any monotone clock), from a per-connection offset
         where the profile says so (RFC 7323 7.1 recommends one; Linux does it since 4.10)."""
         return (int(self._clock * 1000) + self._ts_offset) & 0xFFFFFFFF
+
+    def _echoes_our_syn(self, seg: Segment) -> bool:
+        """Linux's SYN-SENT test of a SYN,ACK's TSecr (tcp_rcv_synsent_state_process): none, or one of the TSvals
+        we sent from our first SYN (retrans_stamp) to now."""
+        ts = seg.options.timestamps
+        if ts is None or not ts[1]:
+            return True
+        first = (int(self._first_sent_at * 1000) + self._ts_offset) & 0xFFFFFFFF
+        return (ts[1] - first) & 0xFFFFFFFF <= (self._ts_value() - first) & 0xFFFFFFFF
 
     def _offered_wscale(self) -> int | None:
         """The window-scale shift we offer: the profile's, or (Linux's tcp_select_initial_window) the one

@@ -113,6 +113,9 @@ SEND: dict[SendKey, str] = {
     "{who} answers with RST seq={seq} taken from the ACK field (RFC 9293 section 3.10.7.2).",
     SendKey.RST_SYN_SENT_BAD_ACK: "The ACK does not acknowledge {who}'s SYN (it must be {expected}): it belongs to "
     "some old connection, so {who} resets it with RST seq={seq} (RFC 9293 section 3.10.7.3).",
+    SendKey.RST_SYN_SENT_BAD_TSECR: "The SYN,ACK echoes a timestamp {who} has not sent since its SYN went: it "
+    "belongs to some other connection, so {who} answers with RST seq={seq} and waits on for its own SYN,ACK "
+    "(Linux's tcp_rcv_synsent_state_process, RFC 7323 timestamps).",
     SendKey.RST_SYN_RECEIVED_BAD_ACK: "The ACK does not acknowledge {who}'s SYN: {who} answers with RST seq={seq} "
     "(RFC 9293 section 3.10.7.4, fifth step).",
     SendKey.RST_SYN_IN_WINDOW: "With RFC 5961 off, a SYN inside the window is an error: {who} resets the connection "
@@ -159,6 +162,9 @@ RESENT: dict[SendKey, str] = {
     "waiting for the RTO (RFC 8985 section 7.3; Linux's tcp_send_loss_probe). ",
     SendKey.LOSS_RETRANSMIT: "After the timeout {who} counts every segment sent before it as lost and resends them "
     "as the growing cwnd allows (slow start, RFC 5681 section 3.1; Linux marks them lost the same way). ",
+    SendKey.SYN_DATA_AGAIN: "{peer}'s SYN,ACK did not acknowledge all the data {who}'s Fast Open SYN carried (no "
+    "cookie accepted, or a SYN sent again without it): {who} sends the rest again at once, a retransmission "
+    "(RFC 7413 section 4.2.2; Linux's tcp_rcv_fastopen_synack). ",
 }
 
 # What the endpoint did with a segment that arrived.
@@ -178,6 +184,8 @@ RECEIVE: dict[ReceiveKey, str] = {
     "takes the data the SYN carries at once, and the application may read it before the handshake ends.",
     ReceiveKey.SYN_SENT_BAD_ACK: "The segment acknowledges something {who} never sent (a leftover of an older "
     "connection).",
+    ReceiveKey.SYN_SENT_BAD_TSECR: "The SYN,ACK's timestamp echo reply is none of {who}'s since its SYN: not "
+    "an answer to this connection's SYN.",
     ReceiveKey.SYN_SENT_BAD_ACK_RST_DROPPED: "A RST with a wrong ACK does not belong to this connection: dropped.",
     ReceiveKey.SYN_SENT_RST: "The SYN was refused: {peer} answered with a RST (nobody listens there).",
     ReceiveKey.SYN_SENT_RST_NO_ACK: "A RST without an acceptable ACK can not belong to {who}'s SYN: dropped.",

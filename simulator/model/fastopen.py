@@ -135,10 +135,14 @@ def client_syn(bits: int, cached: CachedServer, data: bytes, our_mss: int) -> Cl
 
 def learned(answered: SynAnswered, cached: CachedServer) -> CachedServer:
     """What a SYN,ACK teaches the cache (tcp_rcv_fastopen_synack, tcp_fastopen_cache_set): its MSS, and its
-    cookie if it carries a well-formed one (the old one is kept otherwise).  A cookie request, not sent
-    again, that got no cookie is asked next in the experimental option's form, then in RFC 7413's."""
+    cookie if it carries a well-formed one our SYN asked for with its own option (the old one is kept
+    otherwise: a SYN sent without the option, as tcp_fastopen 0x4 sends it, takes no cookie).  A cookie
+    request, not sent again, that got no cookie is asked next in the experimental option's form, then in
+    RFC 7413's."""
     option = answered.syn_ack.options.fastopen
     mss = answered.syn_ack.options.mss or cached.mss
+    if answered.syn.option is None:  # tcp_rcv_fastopen_synack: "Ignore an unsolicited cookie" (no syn_fastopen)
+        option = None
     if option is not None and _well_formed(option.cookie):
         return CachedServer(option, mss, cached.try_exp)
     asked = answered.syn.option

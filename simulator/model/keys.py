@@ -54,6 +54,7 @@ class SendKey(enum.StrEnum):
     RST_CLOSED_NOACK = "rst_closed_noack"
     RST_LISTEN_ACK = "rst_listen_ack"
     RST_SYN_SENT_BAD_ACK = "rst_syn_sent_bad_ack"
+    RST_SYN_SENT_BAD_TSECR = "rst_syn_sent_bad_tsecr"
     RST_SYN_RECEIVED_BAD_ACK = "rst_syn_received_bad_ack"
     RST_SYN_IN_WINDOW = "rst_syn_in_window"
     RST_ABORT = "rst_abort"
@@ -75,6 +76,7 @@ class SendKey(enum.StrEnum):
     RACK_RETRANSMIT = "rack_retransmit"
     LOSS_PROBE = "loss_probe"
     LOSS_PROBE_NEW = "loss_probe_new"
+    SYN_DATA_AGAIN = "syn_data_again"
 
 
 class ReceiveKey(enum.StrEnum):
@@ -90,6 +92,7 @@ class ReceiveKey(enum.StrEnum):
     LISTEN_SYN_DATA_DROPPED = "listen_syn_data_dropped"
     LISTEN_SYN_FAST_OPEN = "listen_syn_fast_open"
     SYN_SENT_BAD_ACK = "syn_sent_bad_ack"
+    SYN_SENT_BAD_TSECR = "syn_sent_bad_tsecr"
     SYN_SENT_BAD_ACK_RST_DROPPED = "syn_sent_bad_ack_rst_dropped"
     SYN_SENT_RST = "syn_sent_rst"
     SYN_SENT_RST_NO_ACK = "syn_sent_rst_no_ack"

@@ -67,6 +67,7 @@ PROFILES: dict[str, Profile] = {
                 unsent_ack_dropped=True,
                 reset_answers_data=True,
                 syn_data_dropped=True,
+                synack_tsecr_check=True,
                 ecn_answer=True,
                 orphan_retries=8,
                 rtt_every_ack=True,

@@ -198,10 +198,20 @@ SOURCES: dict[str, Source] = {
     ),
     "syn_data_dropped": Source(
         "a listener keeps no data (nor FIN) of a SYN it does not take by Fast Open: the SYN,ACK acknowledges the SYN "
-        "alone, and the peer sends the data again",
-        "RFC 9293 3.10.7.2: text on a SYN is queued for processing once the connection is established",
-        "tcp_conn_request keeps only a request sock; the SYN's skb, its data with it, is freed",
+        "alone, and the peer sends the data again; nor does a connecting socket keep those of a simultaneous "
+        "open's SYN",
+        "RFC 9293 3.10.7.2 and 3.10.7.3: text on a SYN is queued for processing once the connection is established",
+        "tcp_conn_request keeps only a request sock; the SYN's skb, its data with it, is freed; "
+        "tcp_rcv_synsent_state_process discards a simultaneous open's SYN after tcp_send_synack",
         "syncache_add: not modelled in the freebsd profile (it keeps the RFC rule)",
+    ),
+    "synack_tsecr_check": Source(
+        "in SYN-SENT, a SYN,ACK whose timestamp echo reply is not one of our TSvals since the first SYN went is "
+        "answered with a RST (seq = its ACK), and the connection keeps waiting for its own",
+        "RFC 9293 3.10.7.3 and RFC 7323 3.2: only the ACK field is checked in SYN-SENT",
+        "tcp_rcv_synsent_state_process: rcv_tsecr not between retrans_stamp and now, LINUX_MIB_PAWSACTIVEREJECTED, "
+        "reset_and_undo",
+        "none (not modelled in the freebsd profile)",
     ),
     "orphan_retries": Source(
         "RTO retransmissions a connection the application has closed makes before it gives up (none: "
@@ -270,7 +280,8 @@ SOURCES: dict[str, Source] = {
         "valid cookie is taken before the handshake ends), 0x200 server without cookies, 0x400 server "
         "without the TCP_FASTOPEN option",
         "RFC 7413: experimental, off unless both sides ask",
-        "net.ipv4.tcp_fastopen (1: client only)",
+        "net.ipv4.tcp_fastopen (1: client only); a child's SYN,ACK stays with its request sock, so it takes no room "
+        "of cwnd or of the window (tcp_create_openreq_child: snd_una = ISS + 1)",
         "net.inet.tcp.fastopen.server_enable, client_enable (0)",
     ),
     "fastopen_key": Source(

@@ -432,6 +432,8 @@ class SocketHost:
             return -1, "EALREADY"
         if ep.state is not State.CLOSED or sock.used:
             return -1, "EISCONN"
+        if sock.deferred is not None and fast_open is None:  # connect() again on a deferred connect (SS_CONNECTING
+            return -1, "EISCONN"  # with DEFER_CONNECT: __inet_stream_connect; a write sends the SYN)
         if sock.fastopen_connect and fast_open is None and sock.deferred is None:
             fast_open = fastopen.client_syn(self.config.fastopen, self._cached(remote), b"", ep.adv_mss)
             if fast_open.option is None or fast_open.option.cookie:  # tcp_fastopen_defer_connect: a cookie
@@ -712,16 +714,20 @@ class SocketHost:
         ep = sock.endpoint
         got: set[str] = set()
         synchronized = ep.state not in (State.CLOSED, State.LISTEN, State.SYN_SENT, State.SYN_RECEIVED)
-        if ep.readable or ep.eof or sock.read_shut or (sock.listening and sock.backlog):
+        done = ep.state is State.CLOSED and ep.remote_port != 0  # tcp_done: sk_shutdown = SHUTDOWN_MASK, both
+        # ways shut (a reset, even in SYN-SENT, or the end): reads and writes return at once, with the error
+        if ep.readable or ep.eof or sock.read_shut or done or (sock.listening and sock.backlog):
             got.add("POLLIN")
-        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut:
+        if (synchronized and self.send_room(sock) > 0 and self._lowat_writeable(sock)) or sock.write_shut or done:
             got.add("POLLOUT")
-        if ep.eof or sock.read_shut:
+        elif sock.deferred is not None:  # TCP_FASTOPEN_CONNECT's deferred connect: POLLOUT, so that the
+            got.add("POLLOUT")  # application writes and the SYN carries the data (tcp_poll, DEFER_CONNECT)
+        if ep.eof or sock.read_shut or done:
             got.add("POLLRDHUP")
         self._settle_zerocopy(sock)
         if ep.error is not None or sock.errqueue:  # tcp_poll: sk_err, or the error queue not empty
             got.add("POLLERR")
-        if (ep.state is State.CLOSED and ep.remote_port != 0) or (sock.read_shut and sock.write_shut):
+        if done or (sock.read_shut and sock.write_shut):
             got.add("POLLHUP")
         asked = {f.strip() for f in events.split("|")}
         return {e for e in got if e in asked or e in ("POLLERR", "POLLHUP")}
