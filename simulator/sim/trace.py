@@ -58,7 +58,7 @@ class EventKind(enum.StrEnum):
 class Explainer(Protocol):
     """Writes an event's sentence when it is read; ``relative`` counts numbers from each ISN."""
 
-    def __call__(self, *, relative: bool = ...) -> str: ...
+    def __call__(self, *, relative: bool = False) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
