@@ -246,7 +246,8 @@ def _packet(conn: Connection, p: Packet, a: _Observer, b: _Observer, start: floa
     labels, explanation, departure = found if found is not None else _classify(p, sender, receiver)
     sender.latest = p
     after = _PAIRS[a.state, b.state]
-    if before is not after and (before[0] is not after[0] or b is not a):  # both are from _PAIRS
+    # (!=, not "is not": a build compiled by mypyc unboxes these pairs, and a tuple made again is a new object)
+    if before != after and (before[0] is not after[0] or b is not a):
         explanation = _tuple_new(Sentence, (_MOVED, (explanation, before, after, b is a)))  # (see fastpath._SAYS_DATA)
     flags = p.flags
     window = p.window if flags & SYN_BIT or sender.scale is None else p.window << sender.scale
