@@ -81,6 +81,25 @@ def test_the_scenarios_page_lists_every_built_in_scenario():
         assert re.search(rf"^{name}\s", page, re.MULTILINE), name
 
 
+def test_the_scenario_file_reference_gives_every_key_a_scenario_may_set():
+    from simulator.sim import scenario
+
+    page = (DOCS / "reference" / "scenario-file.md").read_text()
+    keys = scenario._ENDPOINT_KEYS | scenario._LINK_KEYS | scenario._TOP_KEYS | scenario._BOTTLENECK_KEYS
+    keys |= scenario._FAULT_KEYS | scenario._INJECT_KEYS
+    missing = sorted(key for key in keys if not re.search(rf"(?<![\w-]){key}(?![\w-])", page))
+    assert not missing, f"docs/reference/scenario-file.md does not show {missing}"
+
+
+def test_the_scenario_file_reference_example_loads_as_a_scenario():
+    from simulator.sim.scenario import parse
+
+    page = (DOCS / "reference" / "scenario-file.md").read_text()
+    example = re.findall(r"```toml\n(.*?)```", page, re.DOTALL)[0]
+    scenario = parse(example, source="scenario-file.md")
+    assert [spec.name for spec in scenario.endpoints] == ["client", "server"]
+
+
 @pytest.mark.parametrize("page", [page for page in PAGES if _python_blocks((DOCS / page).read_text())])
 def test_the_python_examples_on_a_page_run(page):
     for block in _python_blocks((DOCS / page).read_text()):
