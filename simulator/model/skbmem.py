@@ -19,8 +19,28 @@ from __future__ import annotations
 from collections import deque
 
 MAX_SKB_FRAGS = 17  # include/linux/skbuff.h (CONFIG_MAX_SKB_FRAGS): page fragments one skb holds
+PAGE_SIZE = 4096  # a user page: a MSG_ZEROCOPY write pins one fragment per page of each buffer
 TCP_RMEM_TO_WIN_SCALE = 8  # include/net/tcp.h: scaling_ratio is a fraction of 256
 TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.h: 1/2 until measured
+
+
+def zerocopy_skbs(buffers: tuple[int, ...], n: int) -> list[int]:
+    """The bytes of each skb that the first ``n`` bytes of a MSG_ZEROCOPY write fill: the write's user buffers
+    (its iovecs) are pinned, not copied, one page fragment per page, and an skb out of fragments is pushed
+    and the write goes on in a new one (tcp_sendmsg_locked: ``i >= max_skb_frags``: tcp_mark_push, then
+    new_segment; skb_zerocopy_iter_stream).  A full skb takes no more data, later writes included."""
+    skbs: list[int] = []
+    size = frags = left = 0
+    for length in buffers:
+        length = min(length, n - left)
+        while length > 0:
+            if frags == MAX_SKB_FRAGS:
+                skbs.append(size)
+                size = frags = 0
+            piece = min(length, PAGE_SIZE)
+            size, frags, left, length = size + piece, frags + 1, left + piece, length - piece
+    skbs.append(size + n - left)
+    return skbs
 
 
 class ReceiveMemory:
