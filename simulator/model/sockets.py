@@ -72,12 +72,14 @@ class CaState(enum.IntEnum):
 
 
 def ca_state(ep: Endpoint) -> CaState:
-    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states; the model has no CWR)."""
+    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states)."""
     phase = ep.cc.phase
     if phase is Phase.LOSS:
         return CaState.LOSS
     if phase is Phase.FAST_RECOVERY:
         return CaState.RECOVERY
+    if ep.cc.cwr_until is not None:  # reducing for an ECN echo (tcp_enter_cwr)
+        return CaState.CWR
     return CaState.DISORDER if ep.disordered else CaState.OPEN
 
 
