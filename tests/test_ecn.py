@@ -53,7 +53,7 @@ def test_an_ack_with_ece_puts_the_sender_in_cwr_once_and_its_next_new_segment_ca
 def test_the_cwr_reduction_is_proportional_rate_reduction_on_linux(tmp_path):
     # cwnd-moderation-ecn-enter-cwr-no-moderation-700.pkt: 3 segments left in flight, ssthresh 7 (CUBIC's 0.7
     # of 10); PRR's slow-start bound lets the ACK's one segment and one more go: cwnd = 3 + 2 = 5 on
-    # today's kernels (the script, from before 5.19's PRR change, asserts 4)
+    # today's kernels (the script, from before 2022's change to that bound, asserts 4)
     text = ECN_SERVER + (
         "+0 write(4, ..., 4000) = 4000\n"
         "+0 > [ect0] P. 1:4001(4000) ack 1\n"
@@ -82,9 +82,7 @@ def test_a_ce_mark_is_echoed_with_ece_on_every_ack_until_cwr_arrives(tmp_path):
 def test_new_data_goes_ect0_and_a_retransmission_not_ect(tmp_path):
     # ecn/ecn-uses-ect0.pkt; RFC 3168 6.1.5: a retransmitted segment is sent not-ECT (Linux's tcp_ecn_send)
     text = ECN_SERVER + (
-        "+0 write(4, ..., 1000) = 1000\n"
-        "+0 > [ect0] P. 1:1001(1000) ack 1\n"
-        "* > [noecn] P. 1:1001(1000) ack 1\n"
+        "+0 write(4, ..., 1000) = 1000\n+0 > [ect0] P. 1:1001(1000) ack 1\n* > [noecn] P. 1:1001(1000) ack 1\n"
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
