@@ -8,6 +8,7 @@ rule are named beside each test.
 from __future__ import annotations
 
 from simulator.conformance.packetdrill import RunOptions, run_script
+from simulator.model.skbmem import zerocopy_skbs
 
 # A server connection: the peer's MSS is 1000, so the initial window is 10 segments of 1000 bytes.
 SERVER = """
@@ -396,3 +397,10 @@ def test_a_null_buffer_fails_with_efault_and_moves_no_data(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_zerocopy_skbs_end_pushed_only_where_fragments_run_out_not_at_the_size_goal():
+    # tcp_sendmsg_locked: an skb ends at size_goal without a push; out of fragments (17 pages), pushed
+    assert zerocopy_skbs((1,) * 18, 18, 16000) == [17, 1]
+    assert zerocopy_skbs((1,) * 64, 64, 16000) == [17, 17, 17, 13]
+    assert zerocopy_skbs((200000,), 200000, 64000) == [200000]  # 16 pages fill 64000 bytes: never 17

@@ -24,23 +24,27 @@ TCP_RMEM_TO_WIN_SCALE = 8  # include/net/tcp.h: scaling_ratio is a fraction of 2
 TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.h: 1/2 until measured
 
 
-def zerocopy_skbs(buffers: tuple[int, ...], n: int) -> list[int]:
-    """The bytes of each skb that the first ``n`` bytes of a MSG_ZEROCOPY write fill: the write's user buffers
-    (its iovecs) are pinned, not copied, one page fragment per page, and an skb out of fragments is pushed
-    and the write goes on in a new one (tcp_sendmsg_locked: ``i >= max_skb_frags``: tcp_mark_push, then
-    new_segment; skb_zerocopy_iter_stream).  A full skb takes no more data, later writes included."""
-    skbs: list[int] = []
-    size = frags = left = 0
+def zerocopy_skbs(buffers: tuple[int, ...], n: int, size_goal: int) -> list[int]:
+    """The first ``n`` bytes of a MSG_ZEROCOPY write cut where an skb ran out of page fragments: the write's
+    user buffers (its iovecs, each taken to start on a page) are pinned, not copied, one fragment per page
+    an skb holds of them; an skb ends at ``size_goal`` bytes, or, pushed, when it holds MAX_SKB_FRAGS and the
+    write goes on (tcp_sendmsg_locked: ``i >= max_skb_frags``: tcp_mark_push, then new_segment;
+    skb_zerocopy_iter_stream).  Each piece but the last ends such a pushed skb."""
+    pieces: list[int] = []
+    piece = skb = frags = left = 0
     for length in buffers:
-        length = min(length, n - left)
+        length, offset = min(length, n - left), 0
         while length > 0:
-            if frags == MAX_SKB_FRAGS:
-                skbs.append(size)
-                size = frags = 0
-            piece = min(length, PAGE_SIZE)
-            size, frags, left, length = size + piece, frags + 1, left + piece, length - piece
-    skbs.append(size + n - left)
-    return skbs
+            if skb >= size_goal:  # a new skb, the write's size goal reached: no push
+                skb = frags = 0
+            if frags == MAX_SKB_FRAGS:  # out of fragments: the skb is pushed, and the write goes on
+                pieces.append(piece)
+                piece = skb = frags = 0
+            take = min(length, PAGE_SIZE - offset % PAGE_SIZE, size_goal - skb)
+            piece, skb, frags, left = piece + take, skb + take, frags + 1, left + take
+            length, offset = length - take, offset + take
+    pieces.append(piece + n - left)
+    return pieces
 
 
 class ReceiveMemory:

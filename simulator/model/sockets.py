@@ -551,7 +551,7 @@ class SocketHost:
         fragments ends pushed, and no segment crosses its end, as after MSG_EOR (``zerocopy_skbs``)."""
         if not (buffers and sock.zerocopy):
             return self._take(sock, data, now, more=more, eor=eor)
-        skbs = zerocopy_skbs(buffers, len(data))
+        skbs = zerocopy_skbs(buffers, len(data), max(sock.endpoint.size_goal(), 1))
         taken = 0
         for i, size in enumerate(skbs):
             last = i == len(skbs) - 1
