@@ -8,9 +8,12 @@ loss, but retransmits nothing.  The linux profile answers an ECN-setup SYN (``ec
 
 from __future__ import annotations
 
+from simulator import Flags
 from simulator.conformance.packetdrill import RunOptions, run_script
 from simulator.model.congestion import Algorithm, Congestion
+from simulator.model.keys import CongestionKey
 from simulator.model.seq import SeqNum
+from simulator.sim.scenario import parse
 
 # A server connection that agreed to ECN: the script's SYN asks (ECE and CWR: "EW"), the SYN,ACK says yes (E).
 ECN_SERVER = """
@@ -115,3 +118,57 @@ def test_rfc_3168_halves_cwnd_at_once_where_linux_reduces_it_by_prr():
     assert (rfc.ssthresh, rfc.cwnd) == (5000, 5000)
     assert (linux.ssthresh, linux.cwnd) == (5000, 10000)
     assert rfc.ecn_echo(10000, SeqNum(20001)) == []  # once per window of data
+
+
+# A bulk transfer through a bottleneck that marks ECN-capable packets once 5 wait (a step threshold).
+MARKING = """
+name = "ecn_marking"
+seed = 1
+profile = "simple"
+until = 30
+
+[network]
+latency = 0.01
+
+[bottleneck]
+rate = 1e6
+delay = 0.02
+queue = 40
+mark_above = 5
+
+[endpoint.client]
+congestion = "reno"
+window_scale = 7
+ecn = true
+script = ["connect server", "send 100000", "close"]
+
+[endpoint.server]
+window = 1000000
+window_scale = 7
+ecn_answer = true
+script = ["listen", "wait_for_eof", "close"]
+"""
+
+
+def marking_run(text=MARKING):
+    return parse(text).run()
+
+
+def test_a_marking_bottleneck_slows_the_sender_without_a_single_loss():
+    # RFC 3168: the queue marks instead of dropping; the receiver echoes (ECE), the sender halves cwnd and
+    # says so (CWR); no segment is lost, none sent again
+    trace = marking_run()
+    kinds = [e.kind for e in trace.events]
+    assert "drop" not in kinds
+    assert "ecn" in kinds  # the receiver tells of the mark
+    sent = [e.segment for e in trace.events if e.kind == "send" and e.segment is not None]
+    assert any(s.flags & Flags.ECE and s.flags & Flags.ACK and not s.flags & Flags.SYN for s in sent)
+    assert any(s.flags & Flags.CWR and s.payload for s in sent)
+    assert not any(e.retransmission for e in trace.events if e.kind == "send")
+    assert any(e.key == CongestionKey.ECN_ECHO for e in trace.events)
+
+
+def test_without_mark_above_the_same_bottleneck_marks_nothing():
+    trace = marking_run(MARKING.replace("mark_above = 5\n", ""))
+    assert "ecn" not in [e.kind for e in trace.events]
+    assert not any(e.key == CongestionKey.ECN_ECHO for e in trace.events)

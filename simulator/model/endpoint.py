@@ -2044,6 +2044,8 @@ class Endpoint:
             self._demand_cwr = False
         if seg.ecn is Ecn.CE and not self._demand_cwr:
             self._demand_cwr = True
+            if self.explaining:
+                self._notes.append(Note(NoteKind.INFO, InfoKey.CE_RECEIVED, self.tcb()))
             if self._acks is not None:
                 self._acks.enter_quickack(self._last_wnd or self.rcv_wnd)
 

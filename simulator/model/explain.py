@@ -339,6 +339,9 @@ EOF: dict[EofKey, str] = {EofKey.EOF: "{who}'s application will read end of stre
 INFO: dict[InfoKey, str] = {
     InfoKey.RTT_SAMPLE: "RTT sample {rtt:.3f} s (Karn: only from a segment sent once): "
     "SRTT={srtt:.3f} s, RTO={rto:.3f} s (RFC 6298 section 2).",
+    InfoKey.CE_RECEIVED: "The segment arrived marked Congestion Experienced (CE): a router's queue is filling, "
+    "and it marked the packet instead of dropping it. {who} echoes the mark with ECE on its ACKs, from this one "
+    "on, until {peer} says it has reduced its window with CWR (RFC 3168 section 6.1.3).",
 }
 
 # How cwnd and ssthresh move (model.congestion); every sentence starts "cwnd OLD -> NEW".

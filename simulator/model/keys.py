@@ -213,6 +213,7 @@ class InfoKey(enum.StrEnum):
     """A change worth telling (``explain.INFO``)."""
 
     RTT_SAMPLE = "rtt_sample"
+    CE_RECEIVED = "ce_received"
 
 
 class CongestionKey(enum.StrEnum):
