@@ -8,6 +8,7 @@ rule are named beside each test.
 from __future__ import annotations
 
 from simulator.conformance.packetdrill import RunOptions, run_script
+from simulator.model.skbmem import zerocopy_skbs
 
 # A server connection: the peer's MSS is 1000, so the initial window is 10 segments of 1000 bytes.
 SERVER = """
@@ -294,6 +295,22 @@ def test_msg_zerocopy_writes_are_numbered_and_their_completions_queued_merged(tm
     assert result.status == "pass", result.message
 
 
+def test_a_zerocopy_write_of_more_buffers_than_an_skb_has_fragments_is_pushed_in_two_skbs(tmp_path):
+    # zerocopy/maxfrags.pkt: MSG_ZEROCOPY pins each one-byte buffer as a page fragment of its own; an skb holds
+    # 17 (MAX_SKB_FRAGS), then is pushed and the write goes on in a new one, held by Nagle until the ACK.
+    # Copied (no SO_ZEROCOPY), the 18 bytes are one linear skb and one segment.
+    iov = ", ".join(["{..., 1}"] * 18)
+    write = f"+0 sendmsg(4, {{msg_name(...)=..., msg_iov(18)=[{iov}], msg_flags=0}}, MSG_ZEROCOPY) = 18\n"
+    zerocopy = "accept(3, ..., ...) = 4\n+0 setsockopt(4, SOL_SOCKET, SO_ZEROCOPY, [1], 4) = 0"
+    text = INSTANT_SERVER.replace("accept(3, ..., ...) = 4", zerocopy) + (
+        write + "+0 > P. 1:18(17) ack 1\n+0 < . 1:1(0) ack 18 win 514\n+0 > P. 18:19(1) ack 1\n"
+    )
+    result = run(tmp_path, text)
+    assert result.status == "pass", result.message
+    copied = run(tmp_path, text.replace(zerocopy, "accept(3, ..., ...) = 4"))
+    assert copied.status == "fail" and "P. 1:19(18)" in copied.message, copied.message
+
+
 def test_a_write_on_a_socket_never_connected_fails_with_epipe_on_linux_enotconn_on_freebsd(tmp_path):
     # zerocopy/closed.pkt: sk_stream_wait_connect fails with EPIPE outside SYN-SENT and SYN-RECEIVED;
     # FreeBSD's sosend_generic answers ENOTCONN
@@ -380,3 +397,10 @@ def test_a_null_buffer_fails_with_efault_and_moves_no_data(tmp_path):
     )
     result = run(tmp_path, text)
     assert result.status == "pass", result.message
+
+
+def test_zerocopy_skbs_end_pushed_only_where_fragments_run_out_not_at_the_size_goal():
+    # tcp_sendmsg_locked: an skb ends at size_goal without a push; out of fragments (17 pages), pushed
+    assert zerocopy_skbs((1,) * 18, 18, 16000) == [17, 1]
+    assert zerocopy_skbs((1,) * 64, 64, 16000) == [17, 17, 17, 13]
+    assert zerocopy_skbs((200000,), 200000, 64000) == [200000]  # 16 pages fill 64000 bytes: never 17

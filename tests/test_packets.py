@@ -75,6 +75,23 @@ def test_the_tests_own_packet_builder_writes_the_bytes_scapy_does(seg, blocks, u
     assert ip_packet(seg) == packet_bytes(seg)
 
 
+@pytest.mark.parametrize("src", ["10.0.0.1", "2001:db8::1"])
+def test_the_ecn_field_is_written_in_the_ip_header_and_read_back(src):
+    # RFC 3168 5: the low two bits of the IPv4 TOS byte or the IPv6 traffic class; 3 is CE
+    from scapy.layers.inet import IP
+    from scapy.layers.inet6 import IPv6
+
+    from simulator.capture.export import from_packet
+    from simulator.model.segment import Ecn
+
+    dst = "2001:db8::2" if ":" in src else "10.0.0.2"
+    seg = Segment(1, 2, SeqNum(5), SeqNum(6), Flags.ACK, 100, payload=b"x", src_addr=src, dst_addr=dst, ecn=Ecn.CE)
+    raw = packet_bytes(seg)
+    field = (raw[1] >> 4) & 3 if ":" in src else raw[1] & 3
+    assert field == 3
+    assert from_packet(IPv6(raw) if ":" in src else IP(raw)).ecn is Ecn.CE
+
+
 def test_a_mismatch_names_the_field():
     seg = Segment(1234, 80, SeqNum(1000), SeqNum(0), Flags.SYN, 65535, Options(mss=1460), b"", "10.0.0.1", "10.0.0.2")
     raw = bytearray(packet_bytes(seg))

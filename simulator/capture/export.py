@@ -19,7 +19,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.packet import Packet, Raw
 
 from ..model.errors import TcpsimError
-from ..model.segment import Flags, Options, Segment
+from ..model.segment import Ecn, Flags, Options, Segment
 from ..model.seq import SeqNum
 from ..sim.trace import Trace
 from .analysis import captured
@@ -57,7 +57,12 @@ def to_packet(seg: Segment) -> Packet:
     """An IPv4 or IPv6 packet carrying ``seg`` (addresses from the segment, or the defaults)."""
     src = seg.src_addr or DEFAULT_ADDRESSES[0]
     dst = seg.dst_addr or DEFAULT_ADDRESSES[1]
-    ip: Packet = IPv6(src=src, dst=dst, hlim=64) if ":" in src else IP(src=src, dst=dst, ttl=64, id=0, flags="DF")
+    ecn = int(seg.ecn)  # the ECN field: the low two bits of the traffic class (RFC 3168 5)
+    ip: Packet = (
+        IPv6(src=src, dst=dst, hlim=64, tc=ecn)
+        if ":" in src
+        else IP(src=src, dst=dst, ttl=64, id=0, flags="DF", tos=ecn)
+    )
     tcp = TCP(
         sport=seg.src_port,
         dport=seg.dst_port,
@@ -79,6 +84,7 @@ def from_packet(pkt: Packet) -> Segment:
     if TCP not in pkt:
         raise TcpsimError("the packet carries no TCP segment")
     ip = pkt[IP] if IP in pkt else pkt[IPv6]
+    ecn = Ecn(int(ip.tos if IP in pkt else ip.tc) & 3)
     tcp = pkt[TCP]
     mss = wscale = None
     sack_ok = False
@@ -110,6 +116,7 @@ def from_packet(pkt: Packet) -> Segment:
         src_addr=str(ip.src),
         dst_addr=str(ip.dst),
         urgent=int(tcp.urgptr),
+        ecn=ecn,
     )
 
 
@@ -137,6 +144,7 @@ def check(seg: Segment, raw: bytes) -> None:
         ("ack", int(seg.ack), int(back.ack)),
         ("window", seg.window, back.window),
         ("urgent pointer", seg.urgent, back.urgent),
+        ("ECN field", seg.ecn, back.ecn),
         ("options", seg.options, back.options),
         ("payload", seg.payload, back.payload),
     ]

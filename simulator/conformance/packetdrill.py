@@ -27,7 +27,7 @@ from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint
 from ..model.errors import ScenarioError, UserCallError
 from ..model.profiles import DEFAULT_PROFILE, Profile, profile
-from ..model.segment import FastOpen, Flags, Options, Segment
+from ..model.segment import Ecn, FastOpen, Flags, Options, Segment
 from ..model.seq import SeqNum
 from ..model.sockets import rules_for
 from ..model.states import State
@@ -212,6 +212,21 @@ def _config(script: Script, prof: Profile) -> EndpointConfig:
             where = f"line {script.option_lines.get('mtu', 0)}"
             raise ScriptError(f"{where}: --mtu={script.options['mtu'][:20]}: {exc}") from None
     return config
+
+
+# packetdrill's names for the IP header's ECN field (RFC 3168 5); ect01: either ECT codepoint
+_CODEPOINTS = {
+    "noecn": (Ecn.NOT_ECT,),
+    "ect0": (Ecn.ECT0,),
+    "ect1": (Ecn.ECT1,),
+    "ect01": (Ecn.ECT0, Ecn.ECT1),
+    "ce": (Ecn.CE,),
+}
+
+
+def _codepoints(ip: str) -> tuple[Ecn, ...] | None:
+    """The ECN codepoints an IP annotation such as ``[ect0]`` allows; None: it says something else."""
+    return _CODEPOINTS.get(ip.strip().lower())
 
 
 def _expects_packet(line: Line) -> bool:
@@ -463,7 +478,7 @@ class _Runner:
     def _inject(self, spec: PacketSpec, line: Line) -> None:
         if spec.start is None:
             raise ScriptError(f"line {line.number}: an injected packet needs its sequence numbers")
-        self._inbound_ip(spec, line)
+        ecn = self._inbound_ip(spec)
         # packetdrill maps an inbound ACK field from the script's numbering even when it is not written
         # (run_packet.c, map_inbound_packet): "." without "ack N" acknowledges the ISN itself
         acks = spec.ack is not None or spec.flags & Flags.ACK
@@ -498,6 +513,7 @@ class _Runner:
             b"x" * spec.length,
             self.host.remote_addr,
             self.host.local_addr,
+            ecn=ecn,
         )
         if not self.host.deliver(seg, self.now):
             return
@@ -508,16 +524,18 @@ class _Runner:
     def _connecting(self) -> bool:
         return any(ep.state is State.SYN_SENT for ep in self.host.endpoints)
 
-    def _inbound_ip(self, spec: PacketSpec, line: Line) -> None:
-        """IP-level fields of an injected packet: a CE mark needs ECN; the others a TCP does not read."""
+    def _inbound_ip(self, spec: PacketSpec) -> Ecn:
+        """IP-level fields of an injected packet: its ECN field (RFC 3168 5); the others a TCP does not read."""
         if spec.ip is None:
-            return
-        if spec.ip.split()[0].lower() == "ce":
-            raise NeedsFeature(Feature.ECN_CE, f"line {line.number}: a CE-marked packet needs {Feature.ECN_CE}")
-        self.skip("IP field of an injected packet")
+            return Ecn.NOT_ECT
+        marks = _codepoints(spec.ip)
+        if marks is None:
+            self.skip("IP field of an injected packet")
+            return Ecn.NOT_ECT
+        return marks[0]
 
     def _expect(self, spec: PacketSpec, line: Line, when: float | None) -> None:
-        if spec.ip is not None:
+        if spec.ip is not None and _codepoints(spec.ip) is None:
             raise NeedsFeature(Feature.IP_FIELDS, f"line {line.number}: checking [{spec.ip}] needs {Feature.IP_FIELDS}")
         if when is None:  # "*": whenever the model next sends something
             while not self.outbound:
@@ -583,6 +601,9 @@ class _Runner:
     def _mismatch(self, spec: PacketSpec, seg: Segment, number: int) -> str | None:
         if seg.flags != spec.flags:
             return f"the flags are {_letters(seg.flags)}, not {_letters(spec.flags)}"
+        marks = _codepoints(spec.ip) if spec.ip is not None else None
+        if marks is not None and seg.ecn not in marks:
+            return f"its ECN field is {seg.ecn.name}, not [{spec.ip}]"
         if spec.flags & Flags.SYN:  # learn the ISN, and the number the script gives it, as packetdrill does
             self.local_isn, self.script_local_isn = int(seg.seq), spec.start or 0
             self._syn_unanswered = self._syn_unanswered or not spec.flags & Flags.ACK

@@ -63,7 +63,6 @@ class Feature(enum.StrEnum):
     UDP = "UDP and UDP-encapsulated TCP"
     ENCAPSULATION = "tunnels (GRE, MPLS, IP in IP)"
     IP_FIELDS = "IP header fields (TOS, ECN codepoint, TTL)"
-    ECN_CE = "ECN congestion marks (CE, RFC 3168)"
     SEND_BUFFER = "a send buffer limit (SO_SNDBUF: write() that blocks or is partial)"
     USER_TIMEOUT = "TCP_USER_TIMEOUT (RFC 5482)"
     CORK = "TCP_CORK / MSG_MORE"

@@ -159,9 +159,25 @@ def _int_arg(text: str, line: Line, *, limit: int = MAX_CALL_BYTES) -> int:
     return int(value)
 
 
+def _iov_sizes(text: str, line: Line) -> tuple[int, ...]:
+    """The sizes of a msghdr's iovecs: ``msg_iov(2)=[{..., 100}, {..., 200}]``."""
+    return tuple(_int_arg(n, line) for n in re.findall(r"\{\s*\.\.\.\s*,\s*(\d+)\s*\}", text))
+
+
 def _iov_total(text: str, line: Line) -> int:
-    """The bytes of a msghdr's iovecs: ``msg_iov(2)=[{..., 100}, {..., 200}]``."""
-    return sum(_int_arg(n, line) for n in re.findall(r"\{\s*\.\.\.\s*,\s*(\d+)\s*\}", text))
+    """The bytes of a msghdr's iovecs."""
+    return sum(_iov_sizes(text, line))
+
+
+def _buffers_after(buffers: tuple[int, ...], skip: int) -> tuple[int, ...]:
+    """The iovecs of a write still to take once ``skip`` bytes are taken."""
+    left: list[int] = []
+    for size in buffers:
+        cut = min(size, skip)
+        skip -= cut
+        if size > cut:
+            left.append(size - cut)
+    return tuple(left)
 
 
 def _null_buffer(args: list[str]) -> bool:
@@ -393,7 +409,9 @@ def recvmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Retur
     return read(run, line, [args[0], "...", str(_iov_total(args[1], line))], expected, flags, check_inq)
 
 
-def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str = "") -> Return | None:
+def write(
+    run: Driver, line: Line, args: list[str], expected: Return, flags: str = "", buffers: tuple[int, ...] = ()
+) -> Return | None:
     sock = _sock(run, line, args[0])
     flags = _flag_names(flags)
     for flag, feature in SEND_FLAG_FEATURES.items():
@@ -419,7 +437,14 @@ def write(run: Driver, line: Line, args: list[str], expected: Return, flags: str
 
     def ready() -> Return | None:  # a blocking write returns once the send buffer has taken every byte
         nonlocal written
-        got = run.host.send(sock, b"y" * (amount - written), run.now, more="MSG_MORE" in flags, eor="MSG_EOR" in flags)
+        got = run.host.send(
+            sock,
+            b"y" * (amount - written),
+            run.now,
+            more="MSG_MORE" in flags,
+            eor="MSG_EOR" in flags,
+            buffers=_buffers_after(buffers, written) if "MSG_ZEROCOPY" in flags else (),
+        )
         if got is not None and got[1] is not None:
             return returned((written, None)) if written else got  # what was taken is reported, the error next time
         written += got[0] if got is not None else 0
@@ -486,8 +511,8 @@ def send(run: Driver, line: Line, args: list[str], expected: Return) -> Return |
 
 
 def sendmsg(run: Driver, line: Line, args: list[str], expected: Return) -> Return | None:
-    total = _iov_total(args[1], line) if len(args) > 1 else 0
-    return write(run, line, [args[0], "...", str(total)], expected, args[2] if len(args) > 2 else "")
+    sizes = _iov_sizes(args[1], line) if len(args) > 1 else ()
+    return write(run, line, [args[0], "...", str(sum(sizes))], expected, args[2] if len(args) > 2 else "", sizes)
 
 
 def _error_queue(run: Driver, line: Line, args: list[str], expected: Return) -> Return:

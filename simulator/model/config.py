@@ -71,6 +71,7 @@ class EndpointConfig:
     bsd_time_wait: bool = False  # TIME-WAIT by FreeBSD's tcp_twcheck(): ACK all but an exact duplicate ACK
     ecn: bool = False  # send an ECN-setup SYN, with ECE and CWR (RFC 3168 6.1.1)
     ecn_answer: bool = False  # answer an ECN-setup SYN with an ECN-setup SYN,ACK (RFC 3168 6.1.1)
+    cwr_prr: bool = False  # after an ECN echo, cwnd falls to ssthresh by PRR (Linux's CWR state), not at once
     ecn_syn_retries: int = 1  # retransmitted SYNs that still ask for ECN (RFC 3168 6.1.1.1 fallback)
     fastopen: int = 0  # TCP Fast Open (RFC 7413), Linux's net.ipv4.tcp_fastopen bits: 1 client, 2 server, ...
     fastopen_key: str = "00000000-00000000-00000000-00000000"  # the cookie key (net.ipv4.tcp_fastopen_key)

@@ -78,8 +78,12 @@ class Congestion:
         cubic_first_growth: float = 0.0,
         cubic_min_rtt: bool = False,
         ssthresh_from_cwnd: bool = False,
+        cwr_prr: bool = False,
     ) -> None:
         self.algorithm = algorithm
+        self.cwr_prr = cwr_prr  # after ECE, cwnd falls by PRR over the window (Linux's CWR state), not at once
+        self.cwr_until: SeqNum | None = None  # reducing for an ECN echo until SND.UNA passes this (high_seq)
+        self.cwr_to_send = False  # the next new data segment carries CWR (RFC 3168 6.1.2; TCP_ECN_QUEUE_CWR)
         # Linux's bictcp_update, beside RFC 9438: before the first loss cwnd grows at least this share of
         # itself per RTT (cnt <= 20: 5%), and the curve's target is taken one minimum RTT ahead (delay_min)
         self.cubic_first_growth = cubic_first_growth
@@ -152,16 +156,19 @@ class Congestion:
         rtt: float | None = None,
         snd_nxt: SeqNum | None = None,
         grow_by: int | None = None,
+        ece: bool = False,
     ) -> list[Change]:
         """New data acknowledged: ``acked`` bytes, ``flight`` before the ACK, SND.UNA after it; ``rtt``: the
         ACK's RTT sample, ``snd_nxt``: SND.NXT (for HyStart's rounds); ``grow_by``: what cwnd grows by, if
-        not ``acked`` (Linux's acked_sacked)."""
+        not ``acked`` (Linux's acked_sacked); ``ece``: the ACK echoes a congestion mark (RFC 3168)."""
         if not self.mss:
             return []
         grow = acked if grow_by is None else grow_by
         if rtt is not None and (self._min_rtt is None or rtt < self._min_rtt):
             self._min_rtt = rtt
         found = self._hystart_found(now, rtt, snd_una, snd_nxt)
+        if self.phase is Phase.OPEN and (ece or self.cwr_until is not None) and snd_nxt is not None:
+            return found + self._ecn_ack(grow, flight, snd_una, snd_nxt, now, srtt, ece)
         if self.phase is not Phase.OPEN:
             assert self.recover is not None
             if snd_una < self.recover:
@@ -179,6 +186,47 @@ class Congestion:
                 self.cwnd = max(self.ssthresh or self.mss, self.mss)
                 return [self._change(CongestionKey.FULL_ACK, old, recover=int(self.recover))]
         return found + self._grow(grow, flight, now, srtt)
+
+    def _ecn_ack(
+        self, delivered: int, flight: int, snd_una: SeqNum, snd_nxt: SeqNum, now: float, srtt: float | None, ece: bool
+    ) -> list[Change]:
+        """An ACK of new data with ECE, or while reducing for one (tcp_fastretrans_alert's CWR exit, then
+        tcp_try_to_open's tcp_enter_cwr, then tcp_cong_control: PRR while reducing, else growth)."""
+        changes = self.cwr_over(snd_una)
+        entered = self.ecn_echo(flight, snd_nxt) if ece else []
+        if self.cwr_until is not None and self.cwr_prr:
+            pipe = snd_nxt.since(snd_una)
+            return changes + entered + self.prr_ack(delivered, pipe, una_advanced=True, newly_lost=False)
+        if entered:  # RFC 3168 6.1.2: halved at once; the window grows again from the next ACK
+            return changes + entered
+        return changes + self._grow(delivered, flight, now, srtt)
+
+    def ecn_echo(self, flight: int, snd_nxt: SeqNum) -> list[Change]:
+        """RFC 3168 6.1.2: an ACK with ECE: reduce as for a loss, at most once a window (the data sent so far);
+        with ``cwr_prr`` cwnd falls by PRR (Linux's tcp_enter_cwr, tcp_init_cwnd_reduction), else at once."""
+        if not self.mss or self.phase is not Phase.OPEN or self.cwr_until is not None:
+            return []
+        old = self.cwnd
+        self._reduce(flight)
+        self.cwr_until, self.cwr_to_send = snd_nxt, True
+        self._prior_cwnd, self._prr_delivered, self._prr_out = old, 0, 0
+        if self.cwr_prr:
+            return [self._change(CongestionKey.ECN_ECHO_PRR, old, recover=int(snd_nxt))]
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        return [self._change(CongestionKey.ECN_ECHO, old, recover=int(snd_nxt))]
+
+    def cwr_over(self, snd_una: SeqNum) -> list[Change]:
+        """The window sent when ECE came is acknowledged, and a byte beyond it, so that the CWR sent with new data
+        has reached the receiver (tcp_fastretrans_alert: ``snd_una != high_seq``); Linux ends the reduction at
+        ssthresh (tcp_end_cwnd_reduction)."""
+        if self.cwr_until is None or snd_una <= self.cwr_until:
+            return []
+        self.cwr_until = None
+        if not self.cwr_prr:
+            return []
+        old = self.cwnd
+        self.cwnd = max(self.ssthresh or self.mss, self.mss)
+        return [self._change(CongestionKey.CWR_OVER, old)]
 
     def _hystart_found(self, now: float, rtt: float | None, snd_una: SeqNum, snd_nxt: SeqNum | None) -> list[Change]:
         """CUBIC's HyStart (Linux's cubictcp_acked, before the window grows): ssthresh = cwnd at the first
@@ -215,6 +263,7 @@ class Congestion:
         self._reduce(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
+        self.cwr_until = None  # (a loss in the CWR state: recovery takes over, tcp_enter_recovery)
         self.by_pipe = False
         self.cwnd = (self.ssthresh or self.mss) + 3 * self.mss  # RFC 5681 3.2 step 3
         key = CongestionKey.FAST_RECOVERY_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.FAST_RECOVERY
@@ -231,6 +280,7 @@ class Congestion:
         self._reduce(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
+        self.cwr_until = None  # (a loss in the CWR state: recovery takes over, tcp_enter_recovery)
         self.by_pipe = True
         self._prior_cwnd, self._prr_delivered, self._prr_out = old, 0, 0
         self.cwnd = max(self.ssthresh or self.mss, self.mss)
@@ -266,7 +316,7 @@ class Congestion:
         """RFC 6937 section 3 as Linux's tcp_cwnd_reduction: on each ACK in recovery, cwnd = pipe + sndcnt,
         so that the sender slows to ssthresh in proportion to what is delivered (PRR), or, once the pipe is
         below ssthresh, grows back to it no faster than slow start (PRR-SSRB)."""
-        if not (self.prr and self.recovering_by_pipe()) or delivered <= 0:
+        if not ((self.prr and self.recovering_by_pipe()) or self.cwr_until is not None) or delivered <= 0:
             return []
         ssthresh = self.ssthresh or self.mss
         self._prr_delivered += delivered
@@ -331,6 +381,7 @@ class Congestion:
         self.recover = snd_nxt  # RFC 6582 section 4: no fast retransmit for what was sent before the timeout
         self.phase = Phase.LOSS
         self.by_pipe = False
+        self.cwr_until = None  # (tcp_enter_loss: the Loss state takes over from CWR)
         if self._hystart is not None:  # Linux's cubictcp_state for TCP_CA_Loss: HyStart looks again
             self._hystart.restart()
         self._epoch = None

@@ -31,6 +31,7 @@ from .segment import (
     PSH_BIT,
     RST_BIT,
     SYN_BIT,
+    Ecn,
     FastOpen,
     Flags,
     Options,
@@ -53,6 +54,7 @@ PSH = Flags.PSH
 DEFAULT_MSS = 536  # 576 - 40 on IPv4
 DEFAULT_MSS_IPV6 = 1220  # 1280 - 60 on IPv6
 _SEQ_ZERO = SeqNum(0)
+_NOT_ECT = Ecn.NOT_ECT
 _DEFAULT_CONFIG = EndpointConfig()
 # Speed: the hot paths below compare sequence numbers as plain ints, RFC 1982 style (``a < b`` when
 # 0 < (b - a) mod 2**32 < 2**31), because each SeqNum operator is a Python call.
@@ -239,6 +241,7 @@ class Endpoint:
             cubic_first_growth=cfg.cubic_first_growth,
             cubic_min_rtt=cfg.cubic_min_rtt,
             ssthresh_from_cwnd=cfg.ssthresh_from_cwnd,
+            cwr_prr=cfg.cwr_prr,
             slow_start_limit=cfg.slow_start_limit,
             cwnd_limited_growth=cfg.cwnd_limited_growth,
         )
@@ -263,6 +266,8 @@ class Endpoint:
         self._ack_deferred = False  # an ACK due at once waits for that call's end (tcp_backlog_ack_defer)
         self._syn_text: Segment | None = None  # data/FIN that came on a SYN, for later
         self._ecn_ok = False  # an ECN-setup SYN was answered with ECE (RFC 3168 6.1.1)
+        self._ecn_asked = False  # the last SYN sent was an ECN-setup SYN
+        self._demand_cwr = False  # a CE mark was received: ACKs carry ECE until CWR comes (TCP_ECN_DEMAND_CWR)
         self._ts_ok = False  # both sides offered timestamps (RFC 7323)
         self._ts_recent = 0  # TS.Recent: the peer's last timestamp value
         self._ts_options = NO_OPTIONS  # the options last built with timestamps alone (see _segment_options)
@@ -480,6 +485,7 @@ class Endpoint:
         self._choose_initial_window(self.adv_mss)
         self._move(State.SYN_SENT, StateKey.CONNECT)
         syn = SYN | ECE | CWR if self._cfg.ecn else SYN  # RFC 3168 6.1.1: an ECN-setup SYN
+        self._ecn_asked = self._cfg.ecn
         options = self._syn_options(reply_to=None)
         self._fastopen_syn = fast_open
         data = b""
@@ -897,6 +903,8 @@ class Endpoint:
         if ack_ok and self._fastopen_syn is not None:  # after tcp_ack, as tcp_rcv_synsent_state_process calls it
             self._fastopen_syn_ack(self._fastopen_syn, seg)  # (a SYN,ACK: a simultaneous open's SYN keeps the data)
         if self.snd_una > self.iss:  # our SYN has been ACKed
+            # RFC 3168 6.1.1: an ECN-setup SYN answered by an ECN-setup SYN,ACK (ECE without CWR): ECN is on
+            self._ecn_ok = self._ecn_asked and flags & (ECE | CWR) == ECE  # (tcp_ecn_rcv_synack)
             self._update_window(seg, now, force=True)
             self._move(State.ESTABLISHED, StateKey.RCV_SYN_ACK)
             self._after_handshake()
@@ -1142,6 +1150,7 @@ class Endpoint:
             self._ack_now(SendKey.ACK_FOR_UNSENT)
             return ReceiveKey.ACK_FOR_UNSENT
         scoreboard, una_before = self._scoreboarding(), self.snd_una
+        ece = self._ecn_ok and bool(seg.flags & ECE)  # RFC 3168 6.1.2: the peer echoes a congestion mark
         newly_sacked = self._take_sack(seg, now) if scoreboard else 0
         acked = _isub(ack, una_before) & MASK  # (the scoreboard leaves SND.UNA as it was)
         if 0 < acked < HALF:  # SND.UNA < SEG.ACK
@@ -1151,7 +1160,7 @@ class Endpoint:
             self._dupacks = 0
             if scoreboard:
                 self._tlp_acked()  # (Linux's tcp_process_tlp_ack comes before the window grows)
-            self._after_new_ack(acked, flight, now, grow_by)
+            self._after_new_ack(acked, flight, now, grow_by, ece=ece)
         elif scoreboard:
             if ack == self.snd_una and newly_sacked:  # RFC 6675 section 2: a duplicate ACK SACKs new data
                 self._dupacks += 1
@@ -1159,6 +1168,8 @@ class Endpoint:
             self._dupacks += 1
             if self._cfg.fast_retransmit:
                 self._after_duplicate_ack(now)
+        if ece and not 0 < acked < HALF:  # (nothing acknowledged: the reduction starts, the next ACKs go on with it)
+            self._report(self.cc.ecn_echo(self.snd_nxt.since(self.snd_una), self.snd_nxt))
         if scoreboard:
             self._sack_loss(now, advanced=self.snd_una != una_before)
         self._update_window(seg, now)
@@ -1197,6 +1208,8 @@ class Endpoint:
             self._ack_now(SendKey.ACK_WINDOW_FULL)
             return ReceiveKey.WINDOW_FULL
         seg = trimmed
+        if self._ecn_ok and seg.payload:
+            self._ecn_received(seg)
         if not seg.payload and not seg.flags & FIN:
             return ReceiveKey.ACK_PROCESSED
         if seg.seq != self.rcv_nxt:
@@ -1909,7 +1922,7 @@ class Endpoint:
             self._acks.data_sent(now)
         self._send(seq, flags, payload, key, options=options, retransmission=retransmission)
         sent.retransmitted = retransmission
-        if self.cc.by_pipe:
+        if self.cc.by_pipe or self.cc.cwr_until is not None:
             self.cc.sent(end.since(seq))
         if (payload or flags & FIN) and self._probing():  # tcp_write_xmit re-arms it after each new segment
             self._schedule_probe(now)
@@ -1929,7 +1942,8 @@ class Endpoint:
             if self._fastopen_syn is not None:  # a SYN sent again is a plain one (Linux's tcp_send_syn_data
                 options = head.options = replace(options, fastopen=None)  # keeps the SYN without data queued)
                 self._requeue_syn_data(head)
-            if cfg.ecn and self._retries <= cfg.ecn_syn_retries:
+            self._ecn_asked = cfg.ecn and self._retries <= cfg.ecn_syn_retries
+            if self._ecn_asked:
                 flags |= ECE | CWR  # still asking for ECN (RFC 3168 6.1.1.1 allows giving up)
             if cfg.syn_options_retries is not None and self._retries >= cfg.syn_options_retries:
                 options = Options(mss=options.mss) if options.mss is not None else NO_OPTIONS
@@ -1988,8 +2002,11 @@ class Endpoint:
         ack = self.rcv_nxt if bits & ACK_BIT else _SEQ_ZERO
         if not bits & (SYN_BIT | RST_BIT):
             options = self._segment_options(bits)
+        ecn = _NOT_ECT
+        if self._ecn_ok and not bits & (SYN_BIT | RST_BIT):
+            flags, ecn = self._ecn_marks(flags, payload, retransmission)
         seg = Segment(
-            self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr
+            self.port, self.remote_port, seq, ack, flags, window, options, payload, self.addr, self.remote_addr, 0, ecn
         )
         if bits & ACK_BIT:  # every ACK sent settles the one owed
             if self._acks is not None:
@@ -2004,6 +2021,33 @@ class Endpoint:
                 self._stop(Timer.DELAYED_ACK)
         view = self.tcb() if self.explaining else NOT_RECORDED
         self._notes.append(Note(NoteKind.SEND, key, view, seg, retransmission=retransmission))
+
+    def _ecn_marks(self, flags: Flags, payload: bytes, retransmission: bool) -> tuple[Flags, Ecn]:
+        """ECN on a connection that agreed to it (RFC 3168 6.1.2-6.1.5; Linux's tcp_ecn_send): new data goes
+        ECN-capable (ECT(0)), the first after a reduction with CWR; ACKs and retransmissions go not-ECT; every
+        segment carries ECE while a congestion mark received waits for the peer's CWR."""
+        ecn = _NOT_ECT
+        if payload and not retransmission:
+            ecn = Ecn.ECT0
+            if self.cc.cwr_to_send:
+                self.cc.cwr_to_send = False
+                flags |= CWR
+        if self._demand_cwr:
+            flags |= ECE
+        return flags, ecn
+
+    def _ecn_received(self, seg: Segment) -> None:
+        """RFC 3168 6.1.3 (Linux's tcp_ecn_accept_cwr, tcp_ecn_check_ce): CWR on data ends the echo, and a
+        CE mark on data starts it, the ACKs then sent at once (tcp_enter_quickack_mode: the sender may be
+        down to a window of one segment)."""
+        if seg.flags & CWR:
+            self._demand_cwr = False
+        if seg.ecn is Ecn.CE and not self._demand_cwr:
+            self._demand_cwr = True
+            if self.explaining:
+                self._notes.append(Note(NoteKind.INFO, InfoKey.CE_RECEIVED, self.tcb()))
+            if self._acks is not None:
+                self._acks.enter_quickack(self._last_wnd or self.rcv_wnd)
 
     def _window_field(self, bits: int) -> int:
         """The window field of a segment other than a SYN or RST (RFC 9293 3.8.6.2.2; RFC 7323 2.3: scaled),
@@ -2049,14 +2093,14 @@ class Endpoint:
 
     # ---------------------------------------------------- congestion control
     # The hooks of model/congestion.py: an ACK of new data, a duplicate ACK, a timeout, the send limit.
-    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int) -> None:
+    def _after_new_ack(self, acked: int, flight: int, now: float, grow_by: int, *, ece: bool = False) -> None:
         cc = self.cc
         if not cc.active or (acked == 1 and self.fin_acked):  # the ACK of a FIN alone: no data, no growth
             return
         recovering = cc.phase is Phase.FAST_RECOVERY
         srtt, rtt, nxt = self.rto.srtt, self._ack_rtt, self.snd_nxt
         was = cc.phase
-        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by))
+        self._report(cc.on_ack(acked, flight, self.snd_una, now, srtt, rtt=rtt, snd_nxt=nxt, grow_by=grow_by, ece=ece))
         if was is not Phase.OPEN and cc.phase is Phase.OPEN and self._rack_on:
             self._rack.recovery_over()  # RFC 8985 6.2 step 4: exiting fast or RTO recovery
         if recovering and cc.phase is Phase.FAST_RECOVERY and self._rtx and not cc.by_pipe:

@@ -339,6 +339,9 @@ EOF: dict[EofKey, str] = {EofKey.EOF: "{who}'s application will read end of stre
 INFO: dict[InfoKey, str] = {
     InfoKey.RTT_SAMPLE: "RTT sample {rtt:.3f} s (Karn: only from a segment sent once): "
     "SRTT={srtt:.3f} s, RTO={rto:.3f} s (RFC 6298 section 2).",
+    InfoKey.CE_RECEIVED: "The segment arrived marked Congestion Experienced (CE): a router's queue is filling, "
+    "and it marked the packet instead of dropping it. {who} echoes the mark with ECE on its ACKs, from this one "
+    "on, until {peer} says it has reduced its window with CWR (RFC 3168 section 6.1.3).",
 }
 
 # How cwnd and ssthresh move (model.congestion); every sentence starts "cwnd OLD -> NEW".
@@ -398,6 +401,16 @@ CONGESTION: dict[CongestionKey, str] = {
     CongestionKey.PRR_SLOW_START: "cwnd {old} -> {new}: Proportional Rate Reduction: the pipe ({pipe}) has fallen "
     "below ssthresh {ssthresh}, so {who} may send what was delivered, plus one MSS on an ACK that advances, but "
     "never beyond ssthresh (PRR-SSRB, RFC 6937 section 3).",
+    CongestionKey.ECN_ECHO: "cwnd {old} -> {new}: the ACK has ECE set: a router marked one of {who}'s packets "
+    "Congestion Experienced instead of dropping it, so {who} reacts as to a loss, without a retransmission: "
+    "ssthresh {ssthresh}, cwnd = ssthresh, once in a window of data (up to {recover}); its next new segment "
+    "carries CWR to say so (RFC 3168 section 6.1.2).",
+    CongestionKey.ECN_ECHO_PRR: "ssthresh {ssthresh}: the ACK has ECE set: a router marked one of {who}'s packets "
+    "Congestion Experienced instead of dropping it, so {who} enters the CWR state: as after a loss, but nothing "
+    "to retransmit; cwnd {old} falls to ssthresh by Proportional Rate Reduction over the window sent (up to "
+    "{recover}), and its next new segment carries CWR (RFC 3168 section 6.1.2; Linux's tcp_enter_cwr).",
+    CongestionKey.CWR_OVER: "cwnd {old} -> {new}: the window sent when ECE arrived is acknowledged: the reduction "
+    "is over, and cwnd is ssthresh (Linux's tcp_end_cwnd_reduction, leaving the CWR state).",
     CongestionKey.PROBE_REPAIRED: "cwnd {old} -> {new}: the ACK covers the tail loss probe and no D-SACK says the "
     "probe was a duplicate: the probe repaired a real loss, so {who} reduces its window once, as after any loss "
     "(RFC 8985 section 7.4; Linux's tcp_process_tlp_ack).",

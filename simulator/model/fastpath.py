@@ -43,11 +43,14 @@ _ACK, _PSH, _ACK_PSH = 0x10, 0x08, 0x18
 _isub = int.__sub__
 
 
+_CE = 3  # segment.Ecn.CE: a congestion mark (RFC 3168 5)
+
+
 def predicted(ep: Endpoint, seg: Segment) -> bool:
     """Is ``seg`` the segment an ESTABLISHED ``ep`` expects next (Linux: ``pred_flags`` and the seq test)?"""
     flags = int(seg.flags)
-    if (flags != _ACK and flags != _ACK_PSH) or seg.seq != ep.rcv_nxt:
-        return False
+    if (flags != _ACK and flags != _ACK_PSH) or seg.seq != ep.rcv_nxt or seg.ecn == _CE:
+        return False  # (a CE mark takes the slow path, which starts the ECN echo)
     ack = seg.ack  # SND.UNA =< SEG.ACK =< SND.NXT, on plain ints (RFC 1982; SeqNum's operators are Python calls)
     if (_isub(ack, ep.snd_una) & MASK) >= HALF or (_isub(ep.snd_nxt, ack) & MASK) >= HALF:
         return False

@@ -213,6 +213,7 @@ class InfoKey(enum.StrEnum):
     """A change worth telling (``explain.INFO``)."""
 
     RTT_SAMPLE = "rtt_sample"
+    CE_RECEIVED = "ce_received"
 
 
 class CongestionKey(enum.StrEnum):
@@ -242,6 +243,9 @@ class CongestionKey(enum.StrEnum):
     HYSTART_DELAY = "hystart_delay"
     PRR_SLOW_START = "prr_slow_start"
     RESTART_AFTER_IDLE = "restart_after_idle"
+    ECN_ECHO = "ecn_echo"
+    ECN_ECHO_PRR = "ecn_echo_prr"
+    CWR_OVER = "cwr_over"
 
 
 class AppKey(enum.StrEnum):

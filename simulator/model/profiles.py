@@ -69,6 +69,7 @@ PROFILES: dict[str, Profile] = {
                 syn_data_dropped=True,
                 synack_tsecr_check=True,
                 ecn_answer=True,
+                cwr_prr=True,
                 orphan_retries=8,
                 rtt_every_ack=True,
                 rtt_from_tsecr=True,

@@ -53,6 +53,16 @@ class Flags(enum.IntFlag):
 
 # The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
 # Python call, ``int & int`` is not).
+class Ecn(enum.IntEnum):
+    """The ECN field of the IP header (RFC 3168 section 5): whether the packet's transport is ECN-capable
+    (ECT), and whether a router marked it Congestion Experienced (CE) instead of dropping it."""
+
+    NOT_ECT = 0
+    ECT1 = 1
+    ECT0 = 2
+    CE = 3
+
+
 FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT, URG_BIT, ECE_BIT, CWR_BIT = 0x01, 0x02, 0x04, 0x10, 0x20, 0x40, 0x80
 PSH_BIT = 0x08
 
@@ -201,6 +211,7 @@ class Segment:
     src_addr: str = ""
     dst_addr: str = ""
     urgent: int = 0
+    ecn: Ecn = Ecn.NOT_ECT  # the IP header's ECN field (RFC 3168 section 5)
 
     @property
     def len(self) -> int:
@@ -226,6 +237,7 @@ class Segment:
             self.src_addr,
             self.dst_addr,
             self.urgent,
+            self.ecn,
         )
 
     def has(self, flags: Flags) -> bool:
@@ -264,6 +276,7 @@ _STORE = tuple(Segment.__dict__[f.name].__set__ for f in fields(Segment))
     _set_src_addr,
     _set_dst_addr,
     _set_urgent,
+    _set_ecn,
 ) = _STORE
 
 
@@ -280,6 +293,7 @@ def _segment_init(
     src_addr: str = "",
     dst_addr: str = "",
     urgent: int = 0,
+    ecn: Ecn = Ecn.NOT_ECT,
 ) -> None:
     _set_src_port(self, src_port)
     _set_dst_port(self, dst_port)
@@ -292,6 +306,7 @@ def _segment_init(
     _set_src_addr(self, src_addr)
     _set_dst_addr(self, dst_addr)
     _set_urgent(self, urgent)
+    _set_ecn(self, ecn)
 
 
 Segment.__init__ = _segment_init  # type: ignore[method-assign]

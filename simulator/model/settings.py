@@ -275,6 +275,13 @@ SOURCES: dict[str, Source] = {
         "net.ipv4.tcp_ecn 1 or 2 (2, the default: only answer); tcp_ecn_create_request, tcp_ecn_make_synack",
         "net.inet.tcp.ecn.enable 1 or 2 (not modelled in the freebsd profile)",
     ),
+    "cwr_prr": Source(
+        "after an ACK with ECE, cwnd falls to the new ssthresh by Proportional Rate Reduction over the window "
+        "sent, not at once, and grows again only once that window is acknowledged (the CWR state)",
+        "RFC 3168 6.1.2: cwnd halved at once, as after a loss",
+        "tcp_enter_cwr, tcp_init_cwnd_reduction, tcp_cwnd_reduction in TCP_CA_CWR (PRR for CWR since 3.7)",
+        "no (cc_cong_signal CC_ECN: cwnd = ssthresh at once)",
+    ),
     "fastopen": Source(
         "TCP Fast Open: 1 client (a cookie request, then data on the SYN), 2 server (data on a SYN with a "
         "valid cookie is taken before the handshake ends), 0x200 server without cookies, 0x400 server "

@@ -19,8 +19,32 @@ from __future__ import annotations
 from collections import deque
 
 MAX_SKB_FRAGS = 17  # include/linux/skbuff.h (CONFIG_MAX_SKB_FRAGS): page fragments one skb holds
+PAGE_SIZE = 4096  # a user page: a MSG_ZEROCOPY write pins one fragment per page of each buffer
 TCP_RMEM_TO_WIN_SCALE = 8  # include/net/tcp.h: scaling_ratio is a fraction of 256
 TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.h: 1/2 until measured
+
+
+def zerocopy_skbs(buffers: tuple[int, ...], n: int, size_goal: int) -> list[int]:
+    """The first ``n`` bytes of a MSG_ZEROCOPY write cut where an skb ran out of page fragments: the write's
+    user buffers (its iovecs, each taken to start on a page) are pinned, not copied, one fragment per page
+    an skb holds of them; an skb ends at ``size_goal`` bytes, or, pushed, when it holds MAX_SKB_FRAGS and the
+    write goes on (tcp_sendmsg_locked: ``i >= max_skb_frags``: tcp_mark_push, then new_segment;
+    skb_zerocopy_iter_stream).  Each piece but the last ends such a pushed skb."""
+    pieces: list[int] = []
+    piece = skb = frags = left = 0
+    for length in buffers:
+        length, offset = min(length, n - left), 0
+        while length > 0:
+            if skb >= size_goal:  # a new skb, the write's size goal reached: no push
+                skb = frags = 0
+            if frags == MAX_SKB_FRAGS:  # out of fragments: the skb is pushed, and the write goes on
+                pieces.append(piece)
+                piece = skb = frags = 0
+            take = min(length, PAGE_SIZE - offset % PAGE_SIZE, size_goal - skb)
+            piece, skb, frags, left = piece + take, skb + take, frags + 1, left + take
+            length, offset = length - take, offset + take
+    pieces.append(piece + n - left)
+    return pieces
 
 
 class ReceiveMemory:

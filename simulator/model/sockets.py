@@ -33,6 +33,7 @@ from .keys import ErrorKey
 from .notes import NoteKind
 from .segment import ACK_BIT, RST_BIT, SYN_BIT, Flags, Segment
 from .seq import SeqNum
+from .skbmem import zerocopy_skbs
 from .states import State
 
 Return = tuple[int, str | None]  # a system call's return value and errno
@@ -71,12 +72,14 @@ class CaState(enum.IntEnum):
 
 
 def ca_state(ep: Endpoint) -> CaState:
-    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states; the model has no CWR)."""
+    """The state Linux would report for ``ep`` (tcp_fastretrans_alert's states)."""
     phase = ep.cc.phase
     if phase is Phase.LOSS:
         return CaState.LOSS
     if phase is Phase.FAST_RECOVERY:
         return CaState.RECOVERY
+    if ep.cc.cwr_until is not None:  # reducing for an ECN echo (tcp_enter_cwr)
+        return CaState.CWR
     return CaState.DISORDER if ep.disordered else CaState.OPEN
 
 
@@ -503,10 +506,20 @@ class SocketHost:
             return (0, None), b""
         return None
 
-    def send(self, sock: Socket, data: bytes, now: float, *, more: bool = False, eor: bool = False) -> Return | None:
+    def send(
+        self,
+        sock: Socket,
+        data: bytes,
+        now: float,
+        *,
+        more: bool = False,
+        eor: bool = False,
+        buffers: tuple[int, ...] = (),
+    ) -> Return | None:
         """What a write returns now: the bytes the send buffer took; ``None`` while it must wait for room.
         ``more`` is MSG_MORE: more data follows, so the write's end is not pushed; ``eor`` is MSG_EOR: the
-        write's end is a record's, once the buffer has taken the last of it."""
+        write's end is a record's, once the buffer has taken the last of it.  ``buffers``: the sizes of a
+        MSG_ZEROCOPY write's user buffers (its iovecs), on a socket with SO_ZEROCOPY: see ``zerocopy_skbs``."""
         ep = sock.endpoint
         refused = self.send_refused(sock)
         if refused is not None:
@@ -520,7 +533,7 @@ class SocketHost:
             sock.write_blocked = sock.nospace = True
             return None
         try:
-            taken = self._take(sock, data[:room], now, more=more, eor=eor and room >= len(data))
+            taken = self._take_skbs(sock, data[:room], now, more=more, eor=eor and room >= len(data), buffers=buffers)
         except UserCallError:
             return -1, "EPIPE"
         if taken == 0:
@@ -530,6 +543,23 @@ class SocketHost:
         if taken < len(data):
             sock.nospace = True  # tcp_sendmsg_locked's wait_for_space: SOCK_NOSPACE
         return taken, None
+
+    def _take_skbs(
+        self, sock: Socket, data: bytes, now: float, *, more: bool, eor: bool, buffers: tuple[int, ...]
+    ) -> int:
+        """The bytes a write hands the connection, a MSG_ZEROCOPY write's skb by skb: each skb out of page
+        fragments ends pushed, and no segment crosses its end, as after MSG_EOR (``zerocopy_skbs``)."""
+        if not (buffers and sock.zerocopy):
+            return self._take(sock, data, now, more=more, eor=eor)
+        skbs = zerocopy_skbs(buffers, len(data), max(sock.endpoint.size_goal(), 1))
+        taken = 0
+        for i, size in enumerate(skbs):
+            last = i == len(skbs) - 1
+            got = self._take(sock, data[taken : taken + size], now, more=more and last, eor=eor if last else True)
+            taken += got
+            if got < size:
+                break
+        return taken
 
     def _take(self, sock: Socket, data: bytes, now: float, *, more: bool, eor: bool) -> int:
         """The bytes a write hands the connection.  Under a low-water mark of unsent bytes, Linux's write fills

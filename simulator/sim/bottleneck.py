@@ -2,7 +2,9 @@
 
 Segments of the endpoints it serves (``senders``) wait in one FIFO queue and leave it one after
 another at ``rate``; a segment that finds the queue full is dropped (drop-tail), which is where
-the losses of congestion control come from.  Virtual time only; no randomness.
+the losses of congestion control come from.  With ``mark_above``, an ECN-capable segment that finds
+that many waiting is marked Congestion Experienced instead (RFC 3168), a signal without a loss.
+Virtual time only; no randomness.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class BottleneckParams:
     delay: float = 0.0  # propagation delay across the bottleneck, seconds (added to the link's latency)
     queue: int = 100  # packets the queue holds, the one being sent included
     queue_bytes: int | None = None  # or a limit in bytes (IP packets), if given
+    mark_above: int | None = None  # ECN: an ECN-capable packet finding this many queued is marked CE
     senders: tuple[str, ...] = ()  # the endpoints whose segments cross it
 
     def __post_init__(self) -> None:
@@ -34,6 +37,8 @@ class BottleneckParams:
             raise ScenarioError(f"bottleneck queue must be at least 1 packet, not {self.queue!r}")
         if self.queue_bytes is not None and (not isinstance(self.queue_bytes, int) or self.queue_bytes < 1):
             raise ScenarioError(f"bottleneck queue_bytes must be at least 1 byte, not {self.queue_bytes!r}")
+        if self.mark_above is not None and (not isinstance(self.mark_above, int) or self.mark_above < 1):
+            raise ScenarioError(f"bottleneck mark_above must be at least 1 packet, not {self.mark_above!r}")
 
 
 def _finite(value: object) -> bool:
@@ -53,6 +58,16 @@ class DropTailQueue:
 
     def __len__(self) -> int:
         return len(self._held)
+
+    def marks(self, now: float) -> bool:
+        """Would an ECN-capable packet arriving now be marked CE: ``mark_above`` packets or more wait (a step
+        threshold, as DCTCP's K or Linux's ``ce_threshold``; RFC 3168 5: a router marks where it would
+        otherwise drop early)."""
+        held = self._held
+        while held and held[0][0] <= now:
+            self._bytes -= held.popleft()[1]
+        limit = self.params.mark_above
+        return limit is not None and len(held) >= limit
 
     def enter(self, size: int, now: float) -> float | None:
         """A packet of ``size`` bytes arrives: how long until it reaches the far end, or None: dropped."""

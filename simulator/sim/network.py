@@ -13,15 +13,16 @@ import heapq
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from ..model.config import EndpointConfig
 from ..model.endpoint import Endpoint, closed_reply
 from ..model.errors import ScenarioError
 from ..model.explain import explain
+from ..model.keys import InfoKey
 from ..model.notes import NOT_RECORDED, Note, NoteKind, TcbView
-from ..model.segment import Flags, Segment
+from ..model.segment import Ecn, Flags, Segment
 from ..model.seq import SeqNum
 from ..model.sockets import LINUX_RULES, Socket, SocketHost, SocketRules
 from .app import SOMAXCONN, Action, Application, ModelSocket, Step
@@ -32,6 +33,7 @@ from .trace import EndpointInfo, EventKind, Explainer, Trace, TraceEvent
 HEADER_BYTES = 40  # IPv4 + TCP headers without options, for serialization delay
 # A fault's action is named by the event it causes.
 _FAULT_ACTIONS = (EventKind.DROP, EventKind.DUPLICATE, EventKind.DELAY)
+_ECT = (Ecn.ECT0, Ecn.ECT1)  # an ECN-capable transport (RFC 3168 5): a router may mark it
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +375,8 @@ class Network:
                 self._event(now, EventKind.SEND, name, why, name, note.segment, note.retransmission, note.key)
                 self._transmit(note.segment, name, now, note.retransmission)
             else:
-                self._event(now, _TRACE_KIND[kind], name, why, name, note.segment, key=note.key)
+                trace_kind = EventKind.ECN if note.key is InfoKey.CE_RECEIVED else _TRACE_KIND[kind]
+                self._event(now, trace_kind, name, why, name, note.segment, key=note.key)
 
     def _peer_name(self, ep: Endpoint) -> str:
         peer = self._peer.get(ep.name)
@@ -430,6 +433,8 @@ class Network:
             extra = link.reorder_delay or link.latency
         queue = self.bottleneck
         if queue is not None and sender in queue.params.senders:
+            if seg.ecn in _ECT and queue.marks(now):  # RFC 3168 5: marked Congestion Experienced, not dropped
+                seg = replace(seg, ecn=Ecn.CE)
             crossing = queue.enter(HEADER_BYTES + len(seg.payload), now)
             if crossing is None:
                 self._drop(seg, sender, now, queue.describe_full())

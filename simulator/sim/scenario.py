@@ -97,6 +97,9 @@ _CONFIG_KEYS = {
     "hystart": "hystart",
     "timer_tick": "timer_tick",
     "loss_detection": "loss_detection",
+    "ecn": "ecn",
+    "ecn_answer": "ecn_answer",
+    "cwr_prr": "cwr_prr",
 }
 _ENDPOINT_KEYS = {"address", "port", "isn", "script", "start", "accept_many", "backlog", "profile", *_CONFIG_KEYS}
 _LINK_KEYS = {f.name for f in fields(LinkParams)}
@@ -104,7 +107,7 @@ _TOP_KEYS = {
     "name", "title", "lesson", "seed", "until", "network", "endpoint", "fault", "inject", "figure", "profile",
     "profile_reason", "bottleneck",
 }  # fmt: skip
-_BOTTLENECK_KEYS = {"rate", "delay", "queue", "queue_bytes", "from"}
+_BOTTLENECK_KEYS = {"rate", "delay", "queue", "queue_bytes", "mark_above", "from"}
 _FAULT_KEYS = {"action", "from", "flags", "data", "retransmission", "nth", "count", "delay"}
 _INJECT_KEYS = {"at", "from", "to", "flags", "seq", "ack", "window", "len", "why"}
 
@@ -441,7 +444,7 @@ def _scenario(data: dict[str, Any], default_name: str) -> Scenario:
 
 
 def _bottleneck(raw: Any, specs: list[EndpointSpec]) -> BottleneckParams:
-    """[bottleneck]: rate (bit/s), delay, queue or queue_bytes, and from (default: every endpoint that
+    """[bottleneck]: rate (bit/s), delay, queue or queue_bytes, mark_above (ECN), and from (default: every endpoint that
     does not listen, i.e. the senders of a bulk transfer)."""
     table = _table(raw, "[bottleneck]")
     _only(table, _BOTTLENECK_KEYS, "[bottleneck]")

@@ -23,6 +23,7 @@ SHOWN = frozenset(
         EventKind.STATE,
         EventKind.ERROR,
         EventKind.EOF,
+        EventKind.ECN,
     }
 )
 VERBOSE_ONLY = frozenset(

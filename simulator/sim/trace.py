@@ -52,6 +52,7 @@ class EventKind(enum.StrEnum):
     EOF = "eof"  # end of stream for the application
     ERROR = "error"  # the connection failed, or a user call was refused
     RTT = "rtt"  # an RTT sample changed the RTO
+    ECN = "ecn"  # a segment arrived marked Congestion Experienced (RFC 3168)
     CWND = "cwnd"  # the congestion window or ssthresh changed
 
 
