@@ -120,6 +120,31 @@ def test_rfc_3168_halves_cwnd_at_once_where_linux_reduces_it_by_prr():
     assert rfc.ecn_echo(10000, SeqNum(20001)) == []  # once per window of data
 
 
+def test_a_loss_in_the_window_an_ecn_echo_reduced_is_not_a_second_reduction():
+    # RFC 3168 6.1.2: at most one reaction a window; Linux's tcp_enter_recovery, in the CWR state, keeps the
+    # reduction under way (tcp_in_cwnd_reduction), and recovery goes on with PRR from where it began
+    for cwr_prr in (False, True):
+        cc = Congestion(Algorithm.RENO, 10, cwr_prr=cwr_prr)
+        cc.start(1000, syn_lost=False)
+        cc.ecn_echo(10000, SeqNum(10001))
+        cwnd = cc.cwnd
+        changes = cc.enter_sack_recovery(6000, SeqNum(1), SeqNum(10001), rack=False)
+        assert cc.ssthresh == 5000, cwr_prr  # not half the flight again (3000)
+        assert [c.key for c in changes] == [CongestionKey.RECOVERY_IN_CWR]
+        assert cc.cwnd == cwnd and cc.cwr_until is None  # recovery has taken over from CWR
+        entered, _ = cc.on_duplicate_ack(3, 10000, SeqNum(1), SeqNum(10001))
+        assert not entered  # (already recovering)
+
+
+def test_a_loss_after_the_ecn_window_is_over_reduces_again():
+    cc = Congestion(Algorithm.RENO, 10)
+    cc.start(1000, syn_lost=False)
+    cc.ecn_echo(10000, SeqNum(10001))
+    cc.cwr_over(SeqNum(10002))
+    cc.enter_sack_recovery(5000, SeqNum(10002), SeqNum(15002), rack=False)
+    assert cc.ssthresh == 2500
+
+
 # A bulk transfer through a bottleneck that marks ECN-capable packets once 5 wait (a step threshold).
 MARKING = """
 name = "ecn_marking"

@@ -259,14 +259,13 @@ class Congestion:
         if self.recover is not None and snd_una <= self.recover:
             # RFC 6582 3.2 step 1: the ACK does not cover recover: no second reduction for one loss episode
             return False, [self._change(CongestionKey.NO_SECOND_REDUCTION, self.cwnd, recover=int(self.recover))]
-        old = self.cwnd
-        self._reduce(flight)
+        old, reduced = self.cwnd, self._reduce_once(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
-        self.cwr_until = None  # (a loss in the CWR state: recovery takes over, tcp_enter_recovery)
         self.by_pipe = False
         self.cwnd = (self.ssthresh or self.mss) + 3 * self.mss  # RFC 5681 3.2 step 3
         key = CongestionKey.FAST_RECOVERY_CUBIC if self.algorithm is Algorithm.CUBIC else CongestionKey.FAST_RECOVERY
+        key = key if reduced else CongestionKey.RECOVERY_IN_CWR
         return True, [self._change(key, old, flight=flight, recover=int(snd_nxt))]
 
     def enter_sack_recovery(self, flight: int, snd_una: SeqNum, snd_nxt: SeqNum, *, rack: bool) -> list[Change]:
@@ -276,12 +275,12 @@ class Congestion:
             return []
         if self.recover is not None and snd_una <= self.recover:  # RFC 6582 3.2 step 1, RFC 6675 5 step 4
             return [self._change(CongestionKey.NO_SECOND_REDUCTION, self.cwnd, recover=int(self.recover))]
-        old = self.cwnd
-        self._reduce(flight)
+        old, reduced = self.cwnd, self._reduce_once(flight)
         self.recover = snd_nxt
         self.phase = Phase.FAST_RECOVERY
-        self.cwr_until = None  # (a loss in the CWR state: recovery takes over, tcp_enter_recovery)
         self.by_pipe = True
+        if not reduced:  # PRR goes on from where the ECN echo's reduction began
+            return [self._change(CongestionKey.RECOVERY_IN_CWR, old, recover=int(snd_nxt))]
         self._prior_cwnd, self._prr_delivered, self._prr_out = old, 0, 0
         self.cwnd = max(self.ssthresh or self.mss, self.mss)
         key = CongestionKey.RACK_RECOVERY if rack else CongestionKey.SACK_RECOVERY
@@ -391,6 +390,15 @@ class Congestion:
         return [self._change(key, old, flight=flight)]
 
     # ------------------------------------------------------------ rules
+    def _reduce_once(self, flight: int) -> bool:
+        """A loss starts recovery: reduce ssthresh, unless an ECN echo already did in this window (RFC 3168
+        6.1.2: react at most once a window; Linux's tcp_enter_recovery, in the CWR state, keeps its reduction).
+        Returns whether it reduced.  Either way the CWR state ends: recovery takes over."""
+        in_cwr, self.cwr_until = self.cwr_until is not None, None
+        if not in_cwr:
+            self._reduce(flight)
+        return not in_cwr
+
     def _reduce(self, flight: int) -> None:
         """ssthresh after a loss: RFC 5681 equation 4, or CUBIC's multiplicative decrease."""
         if self.algorithm is Algorithm.CUBIC:

@@ -409,6 +409,10 @@ CONGESTION: dict[CongestionKey, str] = {
     "Congestion Experienced instead of dropping it, so {who} enters the CWR state: as after a loss, but nothing "
     "to retransmit; cwnd {old} falls to ssthresh by Proportional Rate Reduction over the window sent (up to "
     "{recover}), and its next new segment carries CWR (RFC 3168 section 6.1.2; Linux's tcp_enter_cwr).",
+    CongestionKey.RECOVERY_IN_CWR: "cwnd {old} -> {new}: a segment is lost while {who} is still reducing for an "
+    "ECN echo: loss recovery until ack {recover}, but ssthresh stays {ssthresh}: both are signs of the same "
+    "congestion, and TCP reacts at most once a window of data (RFC 3168 section 6.1.2; Linux's "
+    "tcp_enter_recovery keeps the reduction under way).",
     CongestionKey.CWR_OVER: "cwnd {old} -> {new}: the window sent when ECE arrived is acknowledged: the reduction "
     "is over, and cwnd is ssthresh (Linux's tcp_end_cwnd_reduction, leaving the CWR state).",
     CongestionKey.PROBE_REPAIRED: "cwnd {old} -> {new}: the ACK covers the tail loss probe and no D-SACK says the "

@@ -245,6 +245,7 @@ class CongestionKey(enum.StrEnum):
     RESTART_AFTER_IDLE = "restart_after_idle"
     ECN_ECHO = "ecn_echo"
     ECN_ECHO_PRR = "ecn_echo_prr"
+    RECOVERY_IN_CWR = "recovery_in_cwr"
     CWR_OVER = "cwr_over"
 
 
