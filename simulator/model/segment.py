@@ -51,8 +51,6 @@ class Flags(enum.IntFlag):
         return value
 
 
-# The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
-# Python call, ``int & int`` is not).
 class Ecn(enum.IntEnum):
     """The ECN field of the IP header (RFC 3168 section 5): whether the packet's transport is ECN-capable
     (ECT), and whether a router marked it Congestion Experienced (CE) instead of dropping it."""
@@ -63,6 +61,8 @@ class Ecn(enum.IntEnum):
     CE = 3
 
 
+# The bits as plain ints, for tests made on every packet of a capture (``Flags & Flags`` is a
+# Python call, ``int & int`` is not).
 FIN_BIT, SYN_BIT, RST_BIT, ACK_BIT, URG_BIT, ECE_BIT, CWR_BIT = 0x01, 0x02, 0x04, 0x10, 0x20, 0x40, 0x80
 PSH_BIT = 0x08
 
