@@ -4,8 +4,8 @@ Each long-running command (``probe``, ``capture``, ``live``, and a program holdi
 the pytest fixture uses) is started, stopped mid-run with SIGTERM, SIGHUP or SIGKILL (sent to that
 process alone, as ``kill`` and ``timeout`` do), then the next command runs; afterwards nothing of the
 killed one may be left.  SIGTERM and SIGHUP are caught and cleaned up at once; SIGKILL cannot be
-caught: its children die with it (PR_SET_PDEATHSIG), and the next command's sweep kills what they
-started in turn and removes the namespace and the temporary folder.
+caught: its children die with it (PR_SET_PDEATHSIG), each namespace's guard process deletes the
+namespace and kills what runs in it, and the next command's sweep removes the temporary folder.
 """
 
 from __future__ import annotations
@@ -199,6 +199,29 @@ def test_a_killed_program_holding_a_namespace_leaves_nothing_running_in_it(signu
     with Namespace():  # the next one sweeps
         pass
     _assert_nothing_left(child.pid, [f"sleep {marker}"])
+
+
+@pytest.mark.usefixtures("root_with_tools")
+def test_a_namespace_is_deleted_when_its_program_is_killed_even_if_nothing_runs_next():
+    """SIGKILL: no handler runs and no next command sweeps; the namespace's guard sees its pipe close, kills
+    what runs inside and deletes the namespace."""
+    marker = f"617.{os.getpid()}"
+    program = (
+        "import subprocess, time\n"
+        "from simulator.live.namespace import Namespace\n"
+        "with Namespace() as ns:\n"
+        f"    subprocess.Popen(ns.command(['sh', '-c', 'sleep {marker} & wait']), start_new_session=True)\n"
+        "    print('in', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "in"
+    _until(lambda: _processes_with(f"sleep {marker}"), "a process runs in the namespace")
+    assert _namespaces_of(child.pid)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=60)
+    _until(lambda: not _namespaces_of(child.pid), "the guard deleted the namespace")
+    _until(lambda: not _processes_with(f"sleep {marker}"), "the guard killed what ran inside")
 
 
 def test_the_sweep_removes_folders_of_dead_processes_only(tmp_path):

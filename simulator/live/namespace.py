@@ -3,10 +3,13 @@
 A ``Namespace`` is a context manager.  Leaving it deletes the namespace and kills
 whatever still runs inside, whatever happened: an exception, Ctrl-C (SIGINT),
 SIGTERM or SIGHUP (turned into ``SystemExit`` while a namespace is open, see
-``system.lifetime``).  SIGKILL cannot be caught, so each new namespace first sweeps
-those whose tcpsim process is gone (the name carries the process id): the
-processes still inside are killed, stale temporary folders removed, and the
-namespace deleted.
+``system.lifetime``).  SIGKILL cannot be caught, so each namespace has a guard: a
+small shell in a session of its own that holds the read end of a pipe whose write
+end only this process holds.  When this process dies, however it dies, the pipe
+closes and the guard kills what still runs inside and deletes the namespace; when
+the namespace is deleted as usual, this process tells the guard so first.  As a
+second line, each new namespace sweeps those whose tcpsim process is gone (the
+name carries the process id) and stale temporary folders.
 """
 
 from __future__ import annotations
@@ -103,6 +106,34 @@ def sweep() -> list[str]:
     return gone
 
 
+# The guard: waits on its stdin; "done" means the namespace was deleted as usual; end of file
+# without it means tcpsim is gone.  It ignores the terminal's signals (Ctrl-C reaches tcpsim, which
+# deletes the namespace itself) and kills what runs inside before deleting the namespace.
+_GUARD = """trap '' INT TERM HUP QUIT
+read -r said
+[ "$said" = done ] && exit 0
+for _ in 1 2 3 4 5; do
+    pids=$(ip netns pids "$1" 2>/dev/null)
+    [ -z "$pids" ] && break
+    kill -9 $pids 2>/dev/null
+    sleep 0.05
+done
+ip netns del "$1" 2>/dev/null
+"""
+
+
+def _guard(name: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the guard of namespace ``name``; returns it and the write end of its pipe (this process's
+    alone: not inherited by children, so a child that outlives tcpsim cannot keep the guard waiting)."""
+    read, write = os.pipe()
+    os.set_inheritable(write, False)
+    guard = subprocess.Popen(
+        ["sh", "-c", _GUARD, "tcpsim-guard", name], stdin=read, start_new_session=True, close_fds=True
+    )
+    os.close(read)
+    return guard, write
+
+
 def _kill_inside(name: str) -> None:
     """SIGKILL every process running in namespace ``name``, and wait (briefly) until they are gone."""
     for _ in range(50):
@@ -136,6 +167,7 @@ class Namespace:
         self.offloads = offloads
         self.loss = loss
         self._signals: AbstractContextManager[None] | None = None
+        self._guard: tuple[subprocess.Popen[bytes], int] | None = None
 
     def __enter__(self) -> Namespace:
         tools = ["ip"] + (["ethtool"] if not self.offloads else []) + (["iptables"] if self.loss else [])
@@ -144,6 +176,7 @@ class Namespace:
         self._signals = ending_on_signals()
         self._signals.__enter__()
         try:  # (a SIGTERM while it is being added deletes it too)
+            self._guard = _guard(self.name)
             _ip("netns", "add", self.name)
             self._configure()
         except BaseException:
@@ -173,6 +206,13 @@ class Namespace:
         """Stop what still runs inside (a server left in the background), then delete the namespace."""
         _kill_inside(self.name)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        if self._guard is not None:  # deleted: the guard may go
+            guard, write = self._guard
+            self._guard = None
+            with suppress(OSError):
+                os.write(write, b"done\n")
+            os.close(write)
+            guard.wait()
         if self._signals is not None:
             self._signals.__exit__(None, None, None)
             self._signals = None
