@@ -1308,9 +1308,17 @@ class Endpoint:
         self._ack_scheduled = True
         if size >= 128:
             self._grow_window()
-        every_second = self._more_than_a_segment_unacked()  # (first: its window may end quick-ACK mode)
+        self._ack_snd_check(now, SendKey.ACK_QUICK)
+
+    def _ack_snd_check(self, now: float, quick: SendKey) -> None:
+        """Linux's __tcp_ack_snd_check: ACK at once (as ``quick``) in quick-ACK mode, or when more than one full
+        segment is unacknowledged and the window does not shrink; else a delayed ACK.  That second test comes
+        first: it computes the window, which may end quick-ACK mode (__tcp_select_window)."""
+        acks = self._acks
+        assert acks is not None
+        every_second = self._more_than_a_segment_unacked()
         if acks.quick_mode:
-            self._ack_at_once(SendKey.ACK_QUICK)
+            self._ack_at_once(quick)
         elif every_second:
             self._ack_at_once(SendKey.ACK_EVERY_SECOND)
         else:
@@ -1418,16 +1426,8 @@ class Endpoint:
         computes the window (__tcp_select_window), and with less than half the buffer's window free that ends
         quick-ACK mode again: the duplicate's ACK waits for the delayed-ACK timer (seen at 41 ms on Linux 6.18,
         with nstat's DelayedACKLost, TCPDSACKOldSent and DelayedACKs)."""
-        acks = self._acks
-        assert acks is not None
         self._ack_scheduled = True  # inet_csk_schedule_ack
-        every_second = self._more_than_a_segment_unacked()
-        if acks.quick_mode:
-            self._ack_at_once(SendKey.ACK_UNACCEPTABLE)
-        elif every_second:
-            self._ack_at_once(SendKey.ACK_EVERY_SECOND)
-        else:
-            self._linux_delay_ack(now, SendKey.ACK_DELAYED)
+        self._ack_snd_check(now, SendKey.ACK_UNACCEPTABLE)
 
     def _linux_delay_ack(self, now: float, key: SendKey) -> None:
         """tcp_send_delayed_ack: wait ``ato``; a timer already due within a quarter of that sends now."""
