@@ -59,22 +59,24 @@ class DropTailQueue:
     def __len__(self) -> int:
         return len(self._held)
 
+    def _leave(self, now: float) -> None:
+        """The packets sent on across the link by ``now`` leave the queue."""
+        held = self._held
+        while held and held[0][0] <= now:
+            self._bytes -= held.popleft()[1]
+
     def marks(self, now: float) -> bool:
         """Would an ECN-capable packet arriving now be marked CE: ``mark_above`` packets or more wait (a step
         threshold, as DCTCP's K or Linux's ``ce_threshold``; RFC 3168 5: a router marks where it would
         otherwise drop early)."""
-        held = self._held
-        while held and held[0][0] <= now:
-            self._bytes -= held.popleft()[1]
+        self._leave(now)
         limit = self.params.mark_above
-        return limit is not None and len(held) >= limit
+        return limit is not None and len(self._held) >= limit
 
     def enter(self, size: int, now: float) -> float | None:
         """A packet of ``size`` bytes arrives: how long until it reaches the far end, or None: dropped."""
-        held = self._held
-        while held and held[0][0] <= now:
-            self._bytes -= held.popleft()[1]
-        p = self.params
+        self._leave(now)
+        held, p = self._held, self.params
         if len(held) >= p.queue or (p.queue_bytes is not None and self._bytes + size > p.queue_bytes):
             self.dropped += 1
             return None
